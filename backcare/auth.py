@@ -1,0 +1,70 @@
+"""Roles, the acting user, and the permission matrix every store function checks.
+
+Hiding a page is not access control: the store calls `authorize()` before it reads or writes client
+data, whichever page or command calls it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from backcare.errors import PermissionDenied
+
+
+class Role(StrEnum):
+    TRAINER = "trainer"
+    CLINIC = "clinic"
+    MANAGER = "manager"
+    ADMIN = "admin"
+    SYSTEM = "system"  # command line and scripts run by whoever holds the database file
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting. `gym_id` None means every gym of the chain (clinic, manager, admin may be chain-wide)."""
+
+    username: str
+    role: Role
+    gym_id: int | None = None
+    user_id: int | None = None
+
+
+SYSTEM = Actor(username="system", role=Role.SYSTEM)
+
+
+class Action(StrEnum):
+    CLIENT_READ = "client.read"          # a client's record, history, reports, sessions, plans
+    CLIENT_WRITE = "client.write"        # create/update clients, log sessions, save reports, assign plans
+    REFERRAL_READ = "referral.read"      # the queue and a referral's status
+    HANDOFF_READ = "handoff.read"        # the handoff summary (report answers, findings, session)
+    REFERRAL_UPDATE = "referral.update"  # status changes and clearance
+    TRENDS_READ = "trends.read"          # aggregates only, no client identities
+    PEOPLE_MANAGE = "people.manage"      # users and gyms
+    AUDIT_READ = "audit.read"
+    CLIENT_ERASE = "client.erase"
+    EXPORT = "export"                    # whole-table export of the file
+
+
+PERMISSIONS: dict[Role, frozenset[Action]] = {
+    Role.TRAINER: frozenset({Action.CLIENT_READ, Action.CLIENT_WRITE, Action.REFERRAL_READ}),
+    Role.CLINIC: frozenset({Action.REFERRAL_READ, Action.HANDOFF_READ, Action.REFERRAL_UPDATE}),
+    Role.MANAGER: frozenset({Action.TRENDS_READ}),
+    Role.ADMIN: frozenset({Action.PEOPLE_MANAGE, Action.AUDIT_READ, Action.CLIENT_ERASE, Action.TRENDS_READ}),
+    Role.SYSTEM: frozenset(Action),
+}
+
+
+def allowed(actor: Actor, action: Action, gym_id: int | None = None) -> bool:
+    """Role allows the action, and the record's gym is the actor's (or the actor is chain-wide)."""
+    if action not in PERMISSIONS.get(actor.role, frozenset()):
+        return False
+    if gym_id is None or actor.gym_id is None:
+        return True
+    return gym_id == actor.gym_id
+
+
+def authorize(actor: Actor, action: Action, gym_id: int | None = None) -> None:
+    if not allowed(actor, action, gym_id):
+        where = f" for gym {gym_id}" if gym_id is not None else ""
+        raise PermissionDenied(f"{actor.username} ({actor.role}) may not {action.value}{where}.")

@@ -1,0 +1,44 @@
+"""Domain errors: what the store, importers and commands raise upward instead of driver errors.
+
+Each carries a message written for the person at the screen or terminal.
+"""
+
+from __future__ import annotations
+
+
+class BackCareError(Exception):
+    """Base of every error the app shows as a sentence instead of a traceback."""
+
+
+class InvalidInput(BackCareError):
+    """Input that failed validation; `field` names what to fix."""
+
+    def __init__(self, field: str, reason: str):
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+class NotFound(BackCareError):
+    pass
+
+
+class Conflict(BackCareError):
+    """The change is not allowed in the record's current state (e.g. a status transition)."""
+
+
+class PermissionDenied(BackCareError):
+    pass
+
+
+class DatabaseLocked(BackCareError):
+    def __init__(self, path: str):
+        self.path = path
+        super().__init__(
+            f"The database file {path} is in use by another process (probably the BackCare app is running): "
+            "stop the app, or set BACKCARE_DB to another file, and try again."
+        )
+
+
+class StoreError(BackCareError):
+    """Any other database failure, worded for the user; the driver's message stays in the log."""

@@ -1,0 +1,244 @@
+"""Pydantic models: what forms and files send in, what triage returns.
+
+The report models follow the JSON contract of TRIAGE.md. Stored rows have their own models in the
+store; a form or file is validated here before anything reaches the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+# --- choices ---------------------------------------------------------------------------------
+
+
+class Level(StrEnum):
+    NORMAL = "normal"
+    MONITOR = "monitor"
+    REFER = "refer"
+    URGENT = "urgent"
+    EMERGENCY = "emergency"
+
+    @property
+    def rank(self) -> int:
+        return _LEVEL_RANK[self]
+
+    @classmethod
+    def highest(cls, levels) -> "Level":
+        best = cls.NORMAL
+        for level in levels:
+            if _LEVEL_RANK[level] > _LEVEL_RANK[best]:
+                best = level
+        return best
+
+    @property
+    def needs_professional(self) -> bool:
+        """refer and above: loading plans pause until a clinician records clearance."""
+        return _LEVEL_RANK[self] >= _LEVEL_RANK[Level.REFER]
+
+
+LEVELS: tuple[Level, ...] = tuple(Level)
+_LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
+
+
+class PainQuality(StrEnum):
+    DULL_ACHE = "dull_ache"
+    STIFFNESS = "stiffness"
+    TIGHTNESS = "tightness"
+    SHARP = "sharp"
+    STABBING = "stabbing"
+
+
+class Trend(StrEnum):
+    EASING = "easing"
+    SAME = "same"
+    WORSE = "worse"
+
+
+class LegSymptoms(StrEnum):
+    NONE = "none"
+    ONE_LEG = "one_leg"
+    BOTH_LEGS = "both_legs"
+
+
+class CauseId(StrEnum):
+    FORM = "form"
+    CORE = "core"
+    POSTERIOR_CHAIN = "posterior_chain"
+    WARM_UP = "warm_up"
+    LOAD = "load"
+    RECOVERY = "recovery"
+    POSTURE = "posture"
+
+
+# --- reused constraints ----------------------------------------------------------------------
+
+PainScore = Annotated[int, Field(strict=True, ge=0, le=10, description="NPRS 0-10")]
+HoursSinceWorkout = Annotated[float, Field(ge=0, le=24 * 365, description="hours, 0 to one year")]
+Minutes = Annotated[float, Field(ge=0, le=600)]
+HoursPerDay = Annotated[float, Field(ge=0, le=24)]
+PerWeek = Annotated[int, Field(strict=True, ge=0, le=21)]
+DaysOfSeven = Annotated[int, Field(strict=True, ge=0, le=7)]
+ClientRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+ExerciseName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+
+_CONTRACT = ConfigDict(extra="forbid", frozen=True)
+
+
+class SessionContext(BaseModel):
+    """What the trainer knows about the training around the report.
+
+    Numbers left out are unknown and give no evidence; so is `cooldown_done` (None = not asked).
+    """
+
+    model_config = _CONTRACT
+
+    exercises: tuple[ExerciseName, ...] = Field(default=(), max_length=50)
+    form_breakdown_seen: StrictBool = False
+    load_increased: StrictBool = False
+    volume_increased: StrictBool = False
+    new_exercise: StrictBool = False
+    warmup_minutes: Minutes | None = None
+    cooldown_done: StrictBool | None = None
+    core_sessions_per_week: PerWeek | None = None
+    rest_days_last_7: DaysOfSeven | None = None
+    sleep_hours: HoursPerDay | None = None
+    sitting_hours_per_day: HoursPerDay | None = None
+    posture_concern: StrictBool = False
+    glute_or_hamstring_weakness: StrictBool = False
+
+    @field_validator("exercises")
+    @classmethod
+    def _lower_case_exercises(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(name.lower() for name in value)
+
+
+# Emergency questions first: the UI asks each as its own yes/no, in this order.
+EMERGENCY_QUESTIONS: tuple[str, ...] = (
+    "saddle_numbness",
+    "bladder_or_bowel_change",
+    "sexual_dysfunction",
+    "major_trauma",
+    "chest_pain",
+    "weakness_worsening",
+)
+URGENT_QUESTIONS: tuple[str, ...] = (
+    "fever_or_unwell",
+    "unexplained_weight_loss",
+    "history_of_cancer",
+    "night_or_rest_pain",
+    "worse_on_cough_or_sneeze",
+    "osteoporosis_or_steroids",
+)
+SYMPTOM_QUESTIONS: tuple[str, ...] = (
+    "numbness",
+    "tingling",
+    "weakness",
+    "limits_daily_activities",
+    "persistent_fatigue",
+)
+
+
+class TriageReport(BaseModel):
+    """One back-pain report: TRIAGE.md's JSON contract. Booleans not given are false."""
+
+    model_config = _CONTRACT
+
+    client_id: ClientRef | None = None
+    hours_since_workout: HoursSinceWorkout
+    pain_score: PainScore
+    pain_quality: PainQuality
+    trend: Trend
+    eases_with_movement: StrictBool = False
+    leg_symptoms: LegSymptoms
+    numbness: StrictBool = False
+    tingling: StrictBool = False
+    weakness: StrictBool = False
+    weakness_worsening: StrictBool = False
+    limits_daily_activities: StrictBool = False
+    saddle_numbness: StrictBool = False
+    bladder_or_bowel_change: StrictBool = False
+    sexual_dysfunction: StrictBool = False
+    major_trauma: StrictBool = False
+    chest_pain: StrictBool = False
+    fever_or_unwell: StrictBool = False
+    unexplained_weight_loss: StrictBool = False
+    history_of_cancer: StrictBool = False
+    night_or_rest_pain: StrictBool = False
+    worse_on_cough_or_sneeze: StrictBool = False
+    osteoporosis_or_steroids: StrictBool = False
+    persistent_fatigue: StrictBool = False
+    context: SessionContext | None = None
+
+
+class TriageHistory(BaseModel):
+    """What the client's history adds to one report; built by the store, empty for the CLI."""
+
+    model_config = _CONTRACT
+
+    previous_pain_score: PainScore | None = Field(
+        default=None, description="pain score of the previous report of the same episode (within 7 days)"
+    )
+    prior_reports_28d: int = Field(
+        default=0, ge=0, description="earlier back-pain reports (pain >= 1) of the client in the last 28 days"
+    )
+    acute_chronic_ratio: float | None = Field(default=None, ge=0)
+
+
+NO_HISTORY = TriageHistory()
+
+
+# --- what triage returns ---------------------------------------------------------------------
+
+
+class Finding(BaseModel):
+    model_config = _CONTRACT
+
+    rule_id: str
+    level: Level
+    summary: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class CauseFinding:
+    """A detected cause and its evidence. A plain frozen dataclass: triage builds several per report
+    and pydantic still validates and serialises it inside TriageResult."""
+
+    cause: CauseId
+    evidence: tuple[str, ...]
+
+
+class TriageResult(BaseModel):
+    model_config = _CONTRACT
+
+    client_id: str | None = None
+    level: Level
+    rules_version: str
+    findings: tuple[Finding, ...]
+    causes: tuple[CauseFinding, ...]
+    plans: tuple[CauseId, ...]
+    advice: str
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line naming the field and the reason: `pain_score: Input should be less than or equal to 10`."""
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item.get("loc", ())) or "input"
+        parts.append(f"{where}: {item.get('msg', 'invalid value')}")
+    return "; ".join(parts)

@@ -1,0 +1,352 @@
+"""The triage rule registry and `evaluate()`: TRIAGE.md made executable. Pure, no I/O.
+
+Rules are data: frozen records with an id, a level, the words the trainer sees, the source and a
+pure condition over the report and the client's history. The evaluator collects the findings whose
+condition holds; the result's level is the highest finding's level.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+from dataclasses import dataclass
+from typing import Callable
+
+from backcare.models import (
+    NO_HISTORY,
+    CauseFinding,
+    CauseId,
+    Finding,
+    Level,
+    LegSymptoms,
+    PainQuality,
+    SessionContext,
+    TriageHistory,
+    TriageReport,
+    TriageResult,
+    Trend,
+)
+
+# Short names of TRIAGE.md's sources; a rule may cite only these.
+SOURCES: dict[str, str] = {
+    "ARTICLE": "Back pain after a workout: normal soreness, red flags and seven common causes (reference article)",
+    "NHS-999": "NHS back-pain guidance: when to call 999 or go to A&E",
+    "NHS-URGENT": "NHS back-pain guidance: when to get an urgent GP appointment or call NHS 111",
+    "NHS routine": "NHS back-pain guidance: when to see a GP",
+    "CES-CARD": "Cauda equina syndrome warning card used across NHS trusts",
+    "CKS": "NICE Clinical Knowledge Summaries: red flags for serious spinal pathology",
+    "NICE-NG59": "NICE guideline NG59: low back pain and sciatica in over 16s",
+    "NPRS": "Numeric pain rating scale 0-10 (mild 1-3, moderate 4-6, severe 7-10; 2 points is a meaningful change)",
+    "FOSTER": "Foster 2001 / 1998: session-RPE training load, monotony and strain",
+    "GABBETT": "Gabbett 2016: acute:chronic workload ratio (a load-spike indicator, not an injury prediction)",
+}
+
+Condition = Callable[[TriageReport, TriageHistory], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    level: Level
+    summary: str
+    detail: str
+    source: str
+    condition: Condition
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(part.strip() for part in self.source.split(","))
+
+
+def _hurts(r: TriageReport) -> bool:
+    return r.pain_score >= 1
+
+
+E, U, R, M = Level.EMERGENCY, Level.URGENT, Level.REFER, Level.MONITOR
+
+RULES: tuple[Rule, ...] = (
+    Rule("E1", E, "Numbness or pins and needles in the saddle area",
+         "Loss of feeling around the groin, genitals, inner thighs, buttocks or back passage can mean the "
+         "nerves at the base of the spine are being squeezed (cauda equina syndrome).",
+         "NHS-999, CES-CARD", lambda r, h: r.saddle_numbness),
+    Rule("E2", E, "New bladder or bowel trouble",
+         "New difficulty passing or holding urine, leaking, not feeling a full bladder or losing bowel "
+         "control can mean the nerves at the base of the spine are being squeezed.",
+         "NHS-999, CES-CARD", lambda r, h: r.bladder_or_bowel_change),
+    Rule("E3", E, "New loss of genital feeling or sexual function",
+         "A new change in genital sensation or sexual function is one of the cauda equina warning signs.",
+         "CES-CARD", lambda r, h: r.sexual_dysfunction),
+    Rule("E4", E, "Pain, numbness, tingling or weakness in both legs",
+         "Symptoms spreading into both legs at once point to pressure on several nerve roots.",
+         "NHS-999", lambda r, h: r.leg_symptoms == LegSymptoms.BOTH_LEGS),
+    Rule("E5", E, "Leg weakness that is getting worse",
+         "Weakness that is progressing, such as a new foot drop, needs same-day assessment.",
+         "CKS", lambda r, h: r.weakness_worsening),
+    Rule("E6", E, "Pain started with a serious fall, accident or impact",
+         "Back pain that began with major trauma may mean a fracture and must be checked before any movement.",
+         "NHS-999", lambda r, h: r.major_trauma),
+    Rule("E7", E, "Chest pain",
+         "Chest pain alongside back pain can come from the heart or a major blood vessel.",
+         "NHS-999", lambda r, h: r.chest_pain),
+    Rule("U1", U, "Fever or feeling generally unwell",
+         "A high temperature or feeling unwell with back pain can be a sign of infection.",
+         "NHS-URGENT, CKS", lambda r, h: r.fever_or_unwell),
+    Rule("U2", U, "Weight loss without a reason",
+         "Losing weight without trying, alongside back pain, needs a doctor's check.",
+         "NHS-URGENT, CKS", lambda r, h: r.unexplained_weight_loss),
+    Rule("U3", U, "History of cancer",
+         "New back pain in someone who has had cancer needs a doctor's check.",
+         "CKS", lambda r, h: r.history_of_cancer),
+    Rule("U4", U, "Pain at night or at rest",
+         "Pain that rest does not ease, or that is worse at night, does not behave like muscle soreness.",
+         "NHS-URGENT", lambda r, h: r.night_or_rest_pain),
+    Rule("U5", U, "Worse when coughing or sneezing",
+         "Pain that sharpens on coughing or sneezing can come from a nerve root rather than a muscle.",
+         "NHS-URGENT", lambda r, h: r.worse_on_cough_or_sneeze),
+    Rule("U6", U, "Osteoporosis or long-term steroids, with new pain after loading",
+         "Weaker bones raise the chance that new pain after lifting is a fracture.",
+         "CKS", lambda r, h: r.osteoporosis_or_steroids),
+    Rule("R1", R, "Sharp or stabbing pain",
+         "Muscle soreness is dull; sharp or stabbing pain suggests a strain, an irritated nerve or a disc problem.",
+         "ARTICLE", lambda r, h: r.pain_quality in (PainQuality.SHARP, PainQuality.STABBING)),
+    Rule("R2", R, "Pain running down one leg",
+         "Pain that travels down a leg suggests an irritated nerve rather than a tired muscle.",
+         "ARTICLE", lambda r, h: r.leg_symptoms == LegSymptoms.ONE_LEG),
+    Rule("R3", R, "Numbness or tingling",
+         "Numbness or tingling are nerve signs, not part of normal soreness.",
+         "ARTICLE", lambda r, h: r.numbness or r.tingling),
+    Rule("R4", R, "Weakness",
+         "Weakness is a nerve sign, not part of normal soreness.",
+         "ARTICLE", lambda r, h: r.weakness),
+    Rule("R5", R, "Getting worse a day or more after training",
+         "Soreness builds during the first day and then eases; pain that worsens from 24 hours on, or has "
+         "risen by 2 or more points since the last report of this episode, is not following that course.",
+         "ARTICLE, NPRS",
+         lambda r, h: r.hours_since_workout >= 24 and (
+             r.trend == Trend.WORSE
+             or (h.previous_pain_score is not None and r.pain_score - h.previous_pain_score >= 2))),
+    Rule("R6", R, "Still hurting more than three days after training",
+         "Normal soreness fades within a couple of days; pain lasting beyond 72 hours needs a professional look.",
+         "ARTICLE", lambda r, h: r.hours_since_workout > 72 and r.pain_score >= 1),
+    Rule("R7", R, "Pain gets in the way of everyday movement",
+         "Pain that stops normal daily activities is more than training soreness.",
+         "ARTICLE, NHS routine", lambda r, h: r.limits_daily_activities),
+    Rule("R8", R, "Severe pain (7 or more out of 10)",
+         "Severe pain is not explained by ordinary post-workout soreness.",
+         "NPRS, NHS routine", lambda r, h: r.pain_score >= 7),
+    Rule("M1", M, "Moderate pain (4 to 6 out of 10)",
+         "Moderate pain is worth training around and checking again within two days.",
+         "NPRS", lambda r, h: 4 <= r.pain_score <= 6),
+    Rule("M2", M, "Not faded after two days",
+         "Soreness usually fades within a couple of days; recheck before the next hard session.",
+         "ARTICLE", lambda r, h: 48 < r.hours_since_workout <= 72 and r.pain_score >= 1),
+    Rule("M3", M, "Does not ease with movement",
+         "Muscle stiffness usually loosens once the client moves; pain that does not is worth watching.",
+         "ARTICLE", lambda r, h: not r.eases_with_movement and r.pain_score >= 1),
+    Rule("M4", M, "Third back-pain report in four weeks",
+         "Soreness that keeps coming back points to a training pattern to change, not a one-off.",
+         "ARTICLE", lambda r, h: r.pain_score >= 1 and h.prior_reports_28d >= 2),
+    Rule("M5", M, "Ongoing fatigue or falling performance",
+         "Lasting soreness, tiredness or dropping performance are signs the body needs a break.",
+         "ARTICLE", lambda r, h: r.persistent_fatigue),
+)
+
+RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
+
+
+# --- contributing causes ---------------------------------------------------------------------
+
+# Compound lifts that load the lower back: the lift and its common variants.
+COMPOUND_LIFT_WORDS: tuple[str, ...] = (
+    "deadlift", "rdl", "squat", "overhead press", "ohp", "military press", "shoulder press",
+    "push press", "good morning", "clean", "snatch",
+)
+LOAD_RATIO_SPIKE = 1.5  # GABBETT: shown as a load-spike indicator, never as a prediction
+
+
+def _compound_lifts(ctx: SessionContext) -> list[str]:
+    return [name for name in ctx.exercises if any(word in name for word in COMPOUND_LIFT_WORDS)]
+
+
+def _form(r: TriageReport, ctx: SessionContext | None, h: TriageHistory) -> list[str]:
+    if ctx is None:
+        return []
+    lifts = _compound_lifts(ctx)
+    if not lifts:
+        return []
+    named = ", ".join(lifts)
+    evidence = []
+    if ctx.form_breakdown_seen:
+        evidence.append(f"Form broke down during a compound lift ({named})")
+    if ctx.load_increased:
+        evidence.append(f"Load went up on a compound lift ({named})")
+    if ctx.new_exercise:
+        evidence.append(f"A new exercise alongside a compound lift ({named})")
+    return evidence
+
+
+def _core(r: TriageReport, ctx: SessionContext | None, h: TriageHistory) -> list[str]:
+    if ctx is None or ctx.core_sessions_per_week is None or ctx.core_sessions_per_week >= 2:
+        return []
+    return [f"Core training {ctx.core_sessions_per_week}x a week (fewer than 2)"]
+
+
+def _posterior_chain(r: TriageReport, ctx: SessionContext | None, h: TriageHistory) -> list[str]:
+    if ctx is None:
+        return []
+    evidence = []
+    if ctx.glute_or_hamstring_weakness:
+        evidence.append("Weak or inactive glutes or hamstrings noticed")
+    if ctx.sitting_hours_per_day is not None and ctx.sitting_hours_per_day >= 6:
+        evidence.append(f"Sits {ctx.sitting_hours_per_day:g} h a day (6 or more)")
+    return evidence
+
+
+def _warm_up(r: TriageReport, ctx: SessionContext | None, h: TriageHistory) -> list[str]:
+    if ctx is None or ctx.warmup_minutes is None or ctx.warmup_minutes >= 5:
+        return []
+    return [f"Warm-up of {ctx.warmup_minutes:g} min (under 5)"]
+
+
+def _load(r: TriageReport, ctx: SessionContext | None, h: TriageHistory) -> list[str]:
+    evidence = []
+    if ctx is not None and ctx.rest_days_last_7 == 0:
+        changes = [label for flag, label in (
+            (ctx.load_increased, "load"), (ctx.volume_increased, "volume"), (ctx.new_exercise, "a new exercise"),
+        ) if flag]
+        if changes:
+            evidence.append(f"More {' and '.join(changes)} with no rest day in the last 7 days")
+    if r.persistent_fatigue:
+        evidence.append("Ongoing soreness, fatigue or falling performance")
+    if h.acute_chronic_ratio is not None and h.acute_chronic_ratio >= LOAD_RATIO_SPIKE:
+        evidence.append(
+            f"Last 7 days' training load is {h.acute_chronic_ratio:.2f}x the 28-day average (a load spike)")
+    return evidence
+
+
+def _recovery(r: TriageReport, ctx: SessionContext | None, h: TriageHistory) -> list[str]:
+    if ctx is None:
+        return []
+    evidence = []
+    if ctx.cooldown_done is False:
+        evidence.append("No cool-down after the session")
+    if ctx.sleep_hours is not None and ctx.sleep_hours < 7:
+        evidence.append(f"Sleeping {ctx.sleep_hours:g} h a night (under 7)")
+    return evidence
+
+
+def _posture(r: TriageReport, ctx: SessionContext | None, h: TriageHistory) -> list[str]:
+    if ctx is None:
+        return []
+    evidence = []
+    if ctx.posture_concern:
+        evidence.append("Posture concern noted")
+    if ctx.sitting_hours_per_day is not None and ctx.sitting_hours_per_day >= 6:
+        evidence.append(f"Sits {ctx.sitting_hours_per_day:g} h a day (6 or more)")
+    return evidence
+
+
+CauseDetector = Callable[[TriageReport, SessionContext | None, TriageHistory], list[str]]
+
+CAUSE_DETECTORS: dict[CauseId, CauseDetector] = {
+    CauseId.FORM: _form,
+    CauseId.CORE: _core,
+    CauseId.POSTERIOR_CHAIN: _posterior_chain,
+    CauseId.WARM_UP: _warm_up,
+    CauseId.LOAD: _load,
+    CauseId.RECOVERY: _recovery,
+    CauseId.POSTURE: _posture,
+}
+
+CAUSE_LABELS: dict[CauseId, str] = {
+    CauseId.FORM: "Exercise form",
+    CauseId.CORE: "Weak core",
+    CauseId.POSTERIOR_CHAIN: "Posterior chain (glutes, hamstrings, hips)",
+    CauseId.WARM_UP: "Skipped warm-up",
+    CauseId.LOAD: "Too much load too soon",
+    CauseId.RECOVERY: "Skipped recovery",
+    CauseId.POSTURE: "Posture",
+}
+
+
+# --- what the trainer does next --------------------------------------------------------------
+
+ACTIONS: dict[Level, str] = {
+    Level.NORMAL: "Expected post-workout soreness. Keep training, give recovery advice and work on any causes below.",
+    Level.MONITOR: "Train with changes: keep load off the sore area and check again within 24 to 48 hours.",
+    Level.REFER: "Pause exercises that load the back and refer the client to a physiotherapist or doctor. "
+                 "Loading plans stay paused until a clinician records clearance.",
+    Level.URGENT: "Stop back training today. The client should see a doctor within 24 hours "
+                  "(GP, urgent care or NHS 111).",
+    Level.EMERGENCY: "Stop the session now. The client needs emergency care: call 999 or go to A&E.",
+}
+
+
+# --- version ---------------------------------------------------------------------------------
+
+
+def _registry_fingerprint() -> str:
+    def code_of(fn: Callable) -> str:
+        try:
+            return inspect.getsource(fn).strip()
+        except (OSError, TypeError):  # source not available (frozen build): fall back to bytecode
+            return fn.__code__.co_code.hex()
+
+    payload = {
+        "rules": [[r.id, r.level.value, r.summary, r.detail, r.source, code_of(r.condition)] for r in RULES],
+        "causes": {c.value: code_of(fn) for c, fn in CAUSE_DETECTORS.items()},
+        "compound": COMPOUND_LIFT_WORDS,
+        "ratio": LOAD_RATIO_SPIKE,
+        "actions": {k.value: v for k, v in ACTIONS.items()},
+    }
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    return f"rules-{digest[:12]}"
+
+
+RULES_VERSION: str = _registry_fingerprint()
+
+
+# --- evaluation ------------------------------------------------------------------------------
+
+
+def findings_for(report: TriageReport, history: TriageHistory = NO_HISTORY) -> list[Rule]:
+    return [rule for rule in RULES if rule.condition(report, history)]
+
+
+# Findings are the same for every report a rule fires on: build each once (they are frozen).
+_COMPILED: tuple[tuple[Condition, int, Level, Finding], ...] = tuple(
+    (rule.condition, rule.level.rank, rule.level,
+     Finding(rule_id=rule.id, level=rule.level, summary=rule.summary, source=rule.source))
+    for rule in RULES
+)
+
+
+def detect_causes(report: TriageReport, history: TriageHistory = NO_HISTORY) -> tuple[CauseFinding, ...]:
+    """Causes with at least one piece of evidence, most evidence first (ties in TRIAGE.md's order)."""
+    found = []
+    for cause, detector in CAUSE_DETECTORS.items():
+        evidence = detector(report, report.context, history)
+        if evidence:
+            found.append(CauseFinding(cause, tuple(evidence)))
+    found.sort(key=lambda c: -len(c.evidence))  # stable: keeps TRIAGE.md's order on ties
+    return tuple(found)
+
+
+def evaluate(report: TriageReport, history: TriageHistory | None = None) -> TriageResult:
+    """Triage one validated report, with the client's history where the caller has it."""
+    history = history or NO_HISTORY
+    findings = []
+    rank, level = 0, Level.NORMAL
+    for condition, rule_rank, rule_level, finding in _COMPILED:
+        if condition(report, history):
+            findings.append(finding)
+            if rule_rank > rank:
+                rank, level = rule_rank, rule_level
+    causes = detect_causes(report, history)
+    plans = () if level.needs_professional else tuple(c.cause for c in causes)
+    findings = tuple(findings)
+    return TriageResult.model_construct(
+        client_id=report.client_id, level=level, rules_version=RULES_VERSION,
+        findings=findings, causes=causes, plans=plans, advice=ACTIONS[level],
+    )
