@@ -68,3 +68,22 @@ def authorize(actor: Actor, action: Action, gym_id: int | None = None) -> None:
     if not allowed(actor, action, gym_id):
         where = f" for gym {gym_id}" if gym_id is not None else ""
         raise PermissionDenied(f"{actor.username} ({actor.role}) may not {action.value}{where}.")
+
+
+# --- passwords -------------------------------------------------------------------------------
+
+from argon2 import PasswordHasher  # noqa: E402  (kept beside its only users)
+from argon2.exceptions import InvalidHashError, VerificationError  # noqa: E402
+
+_HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

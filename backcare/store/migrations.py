@@ -1,0 +1,170 @@
+"""Named schema migrations, applied in order, each in its own transaction, recorded in schema_migrations.
+
+Never edit a migration that has shipped: add a new one. SQL here stays standard where that costs
+nothing (no foreign keys: DuckDB rewrites an UPDATE of a referenced row as delete + insert, which
+a foreign key refuses; the store keeps references whole instead).
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    ("0001_core_tables", """
+CREATE SEQUENCE gyms_id_seq START 1;
+CREATE TABLE gyms (
+    id          INTEGER PRIMARY KEY DEFAULT nextval('gyms_id_seq'),
+    name        VARCHAR NOT NULL UNIQUE,
+    created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+
+CREATE SEQUENCE users_id_seq START 1;
+CREATE TABLE users (
+    id               INTEGER PRIMARY KEY DEFAULT nextval('users_id_seq'),
+    username         VARCHAR NOT NULL UNIQUE,
+    display_name     VARCHAR NOT NULL,
+    role             VARCHAR NOT NULL,          -- trainer | clinic | manager | admin
+    gym_id           INTEGER,                   -- NULL: every gym of the chain (not for trainers)
+    contact          VARCHAR,                   -- phone or e-mail for the clinic's handoff
+    password_hash    VARCHAR,                   -- argon2id; NULL for accounts that sign in through OIDC
+    disabled         BOOLEAN NOT NULL DEFAULT false,
+    failed_attempts  INTEGER NOT NULL DEFAULT 0,
+    locked_until     TIMESTAMP,
+    created_at       TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+
+CREATE SEQUENCE clients_id_seq START 1;
+CREATE TABLE clients (
+    id           INTEGER PRIMARY KEY DEFAULT nextval('clients_id_seq'),
+    external_id  VARCHAR NOT NULL UNIQUE,       -- the gym's reference, e.g. C-0042 (used by CSV import)
+    gym_id       INTEGER NOT NULL,
+    trainer_id   INTEGER,
+    name         VARCHAR NOT NULL,
+    consent_at   TIMESTAMP,                     -- consent to store health data
+    consent_by   VARCHAR,                       -- who recorded the consent
+    created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    created_by   VARCHAR NOT NULL
+);
+
+CREATE SEQUENCE sessions_id_seq START 1;
+CREATE TABLE sessions (
+    id              BIGINT PRIMARY KEY DEFAULT nextval('sessions_id_seq'),
+    client_id       INTEGER NOT NULL,
+    date            DATE NOT NULL,
+    minutes         DOUBLE NOT NULL,
+    rpe             DOUBLE NOT NULL,            -- session RPE 0-10 (FOSTER)
+    exercises       VARCHAR NOT NULL DEFAULT '', -- names separated by ';'
+    warmup_minutes  DOUBLE,
+    cooldown_done   BOOLEAN,
+    source          VARCHAR NOT NULL DEFAULT 'app', -- app | import | demo
+    created_at      TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    created_by      VARCHAR NOT NULL
+);
+
+CREATE SEQUENCE reports_id_seq START 1;
+CREATE TABLE reports (
+    id                        BIGINT PRIMARY KEY DEFAULT nextval('reports_id_seq'),
+    client_id                 INTEGER NOT NULL,
+    gym_id                    INTEGER NOT NULL,  -- the client's gym when reported (aggregates by gym)
+    author_id                 INTEGER,
+    author                    VARCHAR NOT NULL,
+    created_at                TIMESTAMP NOT NULL,
+    hours_since_workout       DOUBLE NOT NULL,
+    pain_score                INTEGER NOT NULL,
+    pain_quality              VARCHAR NOT NULL,
+    trend                     VARCHAR NOT NULL,
+    eases_with_movement       BOOLEAN NOT NULL,
+    leg_symptoms              VARCHAR NOT NULL,
+    numbness                  BOOLEAN NOT NULL,
+    tingling                  BOOLEAN NOT NULL,
+    weakness                  BOOLEAN NOT NULL,
+    weakness_worsening        BOOLEAN NOT NULL,
+    limits_daily_activities   BOOLEAN NOT NULL,
+    saddle_numbness           BOOLEAN NOT NULL,
+    bladder_or_bowel_change   BOOLEAN NOT NULL,
+    sexual_dysfunction        BOOLEAN NOT NULL,
+    major_trauma              BOOLEAN NOT NULL,
+    chest_pain                BOOLEAN NOT NULL,
+    fever_or_unwell           BOOLEAN NOT NULL,
+    unexplained_weight_loss   BOOLEAN NOT NULL,
+    history_of_cancer         BOOLEAN NOT NULL,
+    night_or_rest_pain        BOOLEAN NOT NULL,
+    worse_on_cough_or_sneeze  BOOLEAN NOT NULL,
+    osteoporosis_or_steroids  BOOLEAN NOT NULL,
+    persistent_fatigue        BOOLEAN NOT NULL,
+    context_json              VARCHAR,           -- SessionContext as JSON, NULL when not given
+    history_json              VARCHAR NOT NULL,  -- the TriageHistory the rules saw
+    level                     VARCHAR NOT NULL,
+    rules_version             VARCHAR NOT NULL,
+    result_json               VARCHAR NOT NULL   -- the whole TriageResult
+);
+
+-- One row per finding and per detected cause, so trends aggregate in SQL.
+CREATE TABLE report_findings (
+    report_id  BIGINT NOT NULL,
+    rule_id    VARCHAR NOT NULL,
+    level      VARCHAR NOT NULL
+);
+CREATE TABLE report_causes (
+    report_id       BIGINT NOT NULL,
+    cause           VARCHAR NOT NULL,
+    evidence_count  INTEGER NOT NULL,
+    rank            INTEGER NOT NULL
+);
+
+CREATE SEQUENCE assignments_id_seq START 1;
+CREATE TABLE assignments (
+    id                  BIGINT PRIMARY KEY DEFAULT nextval('assignments_id_seq'),
+    client_id           INTEGER NOT NULL,
+    report_id           BIGINT,
+    plan_id             VARCHAR NOT NULL,
+    status              VARCHAR NOT NULL,       -- active | completed | stopped
+    start_date          DATE NOT NULL,
+    review_date         DATE NOT NULL,
+    customisation_json  VARCHAR,                -- per-client changes; the library stays untouched
+    created_at          TIMESTAMP NOT NULL,
+    created_by          VARCHAR NOT NULL,
+    ended_at            TIMESTAMP,
+    end_note            VARCHAR
+);
+
+CREATE SEQUENCE referrals_id_seq START 1;
+CREATE TABLE referrals (
+    id                BIGINT PRIMARY KEY DEFAULT nextval('referrals_id_seq'),
+    report_id         BIGINT NOT NULL,
+    client_id         INTEGER NOT NULL,
+    gym_id            INTEGER NOT NULL,
+    level             VARCHAR NOT NULL,         -- refer | urgent | emergency
+    status            VARCHAR NOT NULL,         -- new | contacted | seen | cleared | cleared_with_restrictions | not_cleared
+    opened_at         TIMESTAMP NOT NULL,
+    first_contact_at  TIMESTAMP,
+    closed_at         TIMESTAMP,
+    restrictions      VARCHAR                   -- what a clearance with restrictions allows
+);
+CREATE SEQUENCE referral_events_id_seq START 1;
+CREATE TABLE referral_events (
+    id           BIGINT PRIMARY KEY DEFAULT nextval('referral_events_id_seq'),
+    referral_id  BIGINT NOT NULL,
+    at           TIMESTAMP NOT NULL,
+    status       VARCHAR NOT NULL,
+    author       VARCHAR NOT NULL,
+    note         VARCHAR
+);
+
+CREATE SEQUENCE audit_log_id_seq START 1;
+CREATE TABLE audit_log (
+    id         BIGINT PRIMARY KEY DEFAULT nextval('audit_log_id_seq'),
+    at         TIMESTAMP NOT NULL,
+    actor      VARCHAR NOT NULL,
+    role       VARCHAR NOT NULL,
+    action     VARCHAR NOT NULL,   -- e.g. report.save, client.view, referral.status, signin.failure
+    entity     VARCHAR,            -- table or object kind
+    entity_id  VARCHAR,
+    outcome    VARCHAR NOT NULL,   -- ok | denied | failed
+    detail     VARCHAR             -- JSON, never health data
+);
+
+CREATE INDEX sessions_client_date ON sessions (client_id, date);
+CREATE INDEX reports_client_time ON reports (client_id, created_at);
+CREATE INDEX referrals_status ON referrals (status);
+CREATE INDEX clients_gym ON clients (gym_id);
+"""),
+)
