@@ -143,7 +143,7 @@ CREATE SEQUENCE referral_events_id_seq START 1;
 CREATE TABLE referral_events (
     id           BIGINT PRIMARY KEY DEFAULT nextval('referral_events_id_seq'),
     referral_id  BIGINT NOT NULL,
-    at           TIMESTAMP NOT NULL,
+    event_at     TIMESTAMP NOT NULL,
     status       VARCHAR NOT NULL,
     author       VARCHAR NOT NULL,
     note         VARCHAR
@@ -152,7 +152,7 @@ CREATE TABLE referral_events (
 CREATE SEQUENCE audit_log_id_seq START 1;
 CREATE TABLE audit_log (
     id         BIGINT PRIMARY KEY DEFAULT nextval('audit_log_id_seq'),
-    at         TIMESTAMP NOT NULL,
+    event_at   TIMESTAMP NOT NULL,
     actor      VARCHAR NOT NULL,
     role       VARCHAR NOT NULL,
     action     VARCHAR NOT NULL,   -- e.g. report.save, client.view, referral.status, signin.failure
