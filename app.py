@@ -1,5 +1,44 @@
+"""BackCare: page config, first-start demo data, sign-in gate, and the pages of the signed-in role."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="BackCare", page_icon="🩺", layout="wide")
-st.title("BackCare")
-st.write("Back pain after workouts: triage, history and corrective plans.")
+from backcare.auth import Role
+from backcare.ui import context, signin, style
+
+st.set_page_config(page_title="BackCare", page_icon="🩺", layout="wide", initial_sidebar_state="auto")
+style.apply_tablet_style()
+
+signin.first_start_demo(context.database_path())
+db = context.get_db()
+actor = signin.current_or_expired_actor()
+
+HERE = Path(__file__).parent
+# name: (script, title, icon). Registered explicitly; no reliance on auto-discovery.
+PAGE_SPECS: dict[str, tuple[str, str, str]] = {
+    "triage": ("pages/triage.py", "Triage", "🩺"),
+    "history": ("pages/history.py", "Client history", "📈"),
+    "plans": ("pages/plans.py", "Plans", "📋"),
+    "referrals": ("pages/referrals.py", "Referral queue", "🏥"),
+    "trends": ("pages/trends.py", "Trends", "📊"),
+    "admin": ("pages/admin.py", "People and gyms", "🔑"),
+    "audit": ("pages/audit.py", "Audit log", "🧾"),
+}
+ROLE_PAGES: dict[Role, tuple[str, ...]] = {
+    Role.TRAINER: ("triage", "history", "plans"),
+    Role.CLINIC: ("referrals",),
+    Role.MANAGER: ("trends",),
+    Role.ADMIN: ("admin", "audit", "trends"),
+}
+
+if actor is None:
+    navigation = st.navigation([st.Page(signin.signin_page, title="Sign in", icon="🔒", url_path="signin")])
+else:
+    pages = [st.Page(PAGE_SPECS[name][0], title=PAGE_SPECS[name][1], icon=PAGE_SPECS[name][2], url_path=name)
+             for name in ROLE_PAGES.get(actor.role, ()) if (HERE / PAGE_SPECS[name][0]).exists()]
+    navigation = st.navigation(pages)
+    signin.sidebar_account(actor)
+navigation.run()

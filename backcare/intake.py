@@ -1,0 +1,142 @@
+"""The triage form's questions and answers, without Streamlit.
+
+The page asks the questions in this module's order and hands the answers back here: which are still
+unanswered, the TriageReport they make, and what the client's logged sessions prefill.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Iterable, Mapping
+
+from pydantic import ValidationError
+
+from backcare.errors import InvalidInput
+from backcare.models import SessionContext, TriageReport, describe_validation_error
+
+YES, NO = "Yes", "No"
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    field: str
+    text: str
+    help: str = ""
+
+
+# Asked first, each as its own yes/no; a report cannot be saved until every one is answered.
+EMERGENCY: tuple[Question, ...] = (
+    Question("saddle_numbness", "Numbness or pins and needles between the legs or around the bottom?",
+             "Groin, genitals, inner thighs, buttocks or back passage."),
+    Question("bladder_or_bowel_change", "Any new trouble passing or holding urine, leaking, or bowel control?"),
+    Question("sexual_dysfunction", "Any new loss of feeling in the genitals or of sexual function?"),
+    Question("weakness_worsening", "Leg weakness that is getting worse (for example the foot dragging)?"),
+    Question("major_trauma", "Did the pain start with a serious fall, accident or blow?"),
+    Question("chest_pain", "Any chest pain?"),
+)
+LEGS_QUESTION = Question(
+    "leg_symptoms", "Pain, numbness, tingling or weakness going down the legs?",
+    "Both legs at once is an emergency sign; one leg needs a professional.")
+LEG_CHOICES: dict[str, str] = {"none": "No", "one_leg": "One leg", "both_legs": "Both legs"}
+
+URGENT: tuple[Question, ...] = (
+    Question("fever_or_unwell", "Fever, or feeling generally unwell?"),
+    Question("unexplained_weight_loss", "Losing weight without trying?"),
+    Question("history_of_cancer", "Has the client ever had cancer?"),
+    Question("night_or_rest_pain", "Pain at night, or pain that rest does not ease?"),
+    Question("worse_on_cough_or_sneeze", "Worse when coughing or sneezing?"),
+    Question("osteoporosis_or_steroids", "Osteoporosis, or long-term steroid tablets?"),
+)
+
+SYMPTOMS: tuple[Question, ...] = (
+    Question("numbness", "Numbness anywhere in the back or legs?"),
+    Question("tingling", "Tingling or pins and needles?"),
+    Question("weakness", "Any weakness in the legs?"),
+    Question("limits_daily_activities", "Does the pain get in the way of everyday movement?"),
+    Question("persistent_fatigue", "Ongoing soreness, tiredness or falling performance lately?"),
+)
+
+REQUIRED_YES_NO: tuple[Question, ...] = EMERGENCY + URGENT
+PAIN_QUALITIES: dict[str, str] = {
+    "dull_ache": "Dull ache", "stiffness": "Stiffness", "tightness": "Tightness",
+    "sharp": "Sharp", "stabbing": "Stabbing",
+}
+TRENDS: dict[str, str] = {"easing": "Easing", "same": "Same", "worse": "Getting worse"}
+
+
+def unanswered(answers: Mapping[str, Any]) -> list[Question]:
+    """The red-flag questions (and the legs question) still without an answer, in the order asked."""
+    missing = [q for q in REQUIRED_YES_NO if answers.get(q.field) not in (YES, NO)]
+    if answers.get(LEGS_QUESTION.field) not in LEG_CHOICES:
+        missing.insert(len(EMERGENCY), LEGS_QUESTION)
+    return missing
+
+
+def emergency_answered_yes(answers: Mapping[str, Any]) -> bool:
+    return any(answers.get(q.field) == YES for q in EMERGENCY) or answers.get("leg_symptoms") == "both_legs"
+
+
+def build_report(answers: Mapping[str, Any], context: Mapping[str, Any] | None = None,
+                 client_id: str | None = None) -> TriageReport:
+    """Turn the form's answers into a validated report. Unanswered yes/no questions count as "no" here;
+    the page refuses to save while `unanswered()` is not empty, but still shows the live result."""
+    payload: dict[str, Any] = {"client_id": client_id}
+    for q in REQUIRED_YES_NO + SYMPTOMS:
+        value = answers.get(q.field)
+        payload[q.field] = value is True or value == YES
+    payload["leg_symptoms"] = answers.get("leg_symptoms") or "none"
+    for field in ("hours_since_workout", "pain_score", "pain_quality", "trend"):
+        payload[field] = answers.get(field)
+    payload["eases_with_movement"] = answers.get("eases_with_movement") in (True, YES)
+    if context:
+        payload["context"] = {k: v for k, v in context.items() if v is not None}
+    try:
+        return TriageReport.model_validate(payload)
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise InvalidInput(".".join(str(p) for p in first["loc"]), first["msg"]) from None
+
+
+def validate_context(context: Mapping[str, Any]) -> SessionContext:
+    try:
+        return SessionContext.model_validate({k: v for k, v in context.items() if v is not None})
+    except ValidationError as error:
+        raise InvalidInput("context", describe_validation_error(error)) from None
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedSession:
+    """What prefill needs of a logged session (the store's rows have these attributes)."""
+
+    date: date
+    exercises: tuple[str, ...]
+    warmup_minutes: float | None
+    cooldown_done: bool | None
+
+
+def prefill_context(sessions: Iterable[Any], today: date) -> dict[str, Any]:
+    """Context answers the history already holds: the latest session's exercises, warm-up and cool-down,
+    and rest days in the last 7 days. Anything the history lacks is left out (the trainer asks)."""
+    recent = sorted(sessions, key=lambda s: s.date, reverse=True)
+    if not recent:
+        return {}
+    latest = recent[0]
+    prefill: dict[str, Any] = {"exercises": [e for e in _exercise_list(latest.exercises)]}
+    if latest.warmup_minutes is not None:
+        prefill["warmup_minutes"] = float(latest.warmup_minutes)
+    if latest.cooldown_done is not None:
+        prefill["cooldown_done"] = bool(latest.cooldown_done)
+    week_start = today - timedelta(days=6)
+    trained_days = {s.date for s in recent if week_start <= s.date <= today}
+    if recent[-1].date <= week_start:  # only count rest days when the history covers the whole week
+        prefill["rest_days_last_7"] = 7 - len(trained_days)
+    return prefill
+
+
+def _exercise_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(";") if part.strip()]
+    return [str(part).strip() for part in value if str(part).strip()]

@@ -1,0 +1,84 @@
+"""Finding, adding and showing the current client: a few taps on a tablet."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from backcare import store
+from backcare.auth import Actor
+from backcare.errors import BackCareError
+from backcare.ui import context
+
+STATUS_LABELS = {
+    "cleared": "🟢 Cleared",
+    "modified": "🟡 Modified training",
+    "paused_referral_open": "🟠 Paused: referral open",
+    "emergency_referral_open": "🔴 Emergency referral open",
+}
+
+
+def status_label(status) -> str:
+    value = getattr(status, "value", status)
+    return STATUS_LABELS.get(str(value), str(value))
+
+
+def client_picker(db, actor: Actor):
+    """Search by name or reference, or add a client; returns the chosen client (or None)."""
+    current_id = context.current_client_id()
+    query = st.text_input("Find a client", placeholder="Name or reference, e.g. C-0042", key="client_query")
+    try:
+        matches = store.search_clients(db, actor=actor, query=query.strip(), limit=25) if query.strip() else []
+    except BackCareError as error:
+        context.show_error(error)
+        matches = []
+    if matches:
+        labels = {m.id: f"{m.name} · {m.external_id} · {status_label(m.status)}" for m in matches}
+        ids = list(labels)
+        chosen = st.selectbox("Matching clients", ids, format_func=labels.get,
+                              index=ids.index(current_id) if current_id in ids else 0, key="client_choice")
+        if st.button("Use this client", type="primary", key="use_client"):
+            context.set_current_client(chosen)
+            st.rerun()
+    elif query.strip():
+        st.caption("No client matches that. Add them below.")
+    with st.expander("Add a new client", expanded=bool(query.strip()) and not matches):
+        name = st.text_input("Full name", key="new_client_name")
+        consent = st.checkbox("The client agrees that we store their health data for their training", key="new_client_consent")
+        if st.button("Add client", key="add_client"):
+            if not name.strip():
+                st.error("Name: please enter the client's name.")
+            elif not consent:
+                st.error("Consent: a report can only be stored with the client's consent.")
+            else:
+                try:
+                    client = store.create_client(db, actor=actor, gym_id=actor.gym_id, name=name.strip(),
+                                                 trainer_id=actor.user_id, consent_by=actor.username)
+                except BackCareError as error:
+                    context.show_error(error)
+                else:
+                    context.set_current_client(client.id)
+                    st.rerun()
+    if current_id is None:
+        return None
+    try:
+        return store.get_client(db, actor=actor, client_id=current_id)
+    except BackCareError as error:
+        context.show_error(error)
+        context.set_current_client(None)
+        return None
+
+
+def sidebar_current_client(db, actor: Actor) -> None:
+    client_id = context.current_client_id()
+    with st.sidebar:
+        st.markdown("**Current client**")
+        if client_id is None:
+            st.caption("None chosen yet.")
+            return
+        try:
+            client = store.get_client(db, actor=actor, client_id=client_id, audit=False)
+            status = store.client_status(db, actor=actor, client_id=client_id)
+        except BackCareError:
+            st.caption("None chosen yet.")
+            return
+        st.markdown(f"{client.name}  \n`{client.external_id}`  \n{status_label(status)}")

@@ -1,0 +1,67 @@
+"""Per-process database handle, the signed-in actor and the current client, for every page."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from backcare.auth import Actor
+from backcare.errors import BackCareError, DatabaseLocked
+
+ACTOR_KEY = "actor"
+CLIENT_KEY = "client_id"
+
+
+def database_path() -> Path:
+    from backcare.store.db import default_db_path
+
+    return Path(os.environ.get("BACKCARE_DB") or default_db_path())
+
+
+@st.cache_resource(show_spinner=False)
+def _open_database(path: str):
+    # One connection per process (DESIGN.md); every store call takes its own cursor.
+    from backcare import store
+
+    return store.open_database(path)
+
+
+def get_db():
+    """The process's Database for BACKCARE_DB (or the default file); stops the page with one sentence
+    when the file cannot be opened."""
+    path = database_path()
+    try:
+        return _open_database(str(path))
+    except DatabaseLocked as locked:
+        st.error(str(locked))
+        st.stop()
+    except BackCareError as error:
+        st.error(f"The database could not be opened: {error}")
+        st.stop()
+
+
+def current_actor() -> Actor | None:
+    return st.session_state.get(ACTOR_KEY)
+
+
+def require_actor() -> Actor:
+    actor = current_actor()
+    if actor is None:
+        st.warning("Please sign in first.")
+        st.stop()
+    return actor
+
+
+def current_client_id() -> int | None:
+    return st.session_state.get(CLIENT_KEY)
+
+
+def set_current_client(client_id: int | None) -> None:
+    st.session_state[CLIENT_KEY] = client_id
+
+
+def show_error(error: BackCareError) -> None:
+    """Domain errors as one sentence; never a traceback."""
+    st.error(str(error))

@@ -1,0 +1,56 @@
+"""The triage result: a full-width level banner with the action, then why (findings), then causes."""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from backcare.models import CauseId, Level, TriageResult
+from backcare.rules import CAUSE_LABELS, RULES_BY_ID
+
+LEVEL_TITLES: dict[Level, str] = {
+    Level.NORMAL: "Normal soreness",
+    Level.MONITOR: "Monitor",
+    Level.REFER: "Refer to a professional",
+    Level.URGENT: "Urgent: see a doctor within 24 hours",
+    Level.EMERGENCY: "EMERGENCY: stop the session",
+}
+
+
+def level_banner(result: TriageResult) -> None:
+    level = result.level
+    st.html(
+        f'<div class="bc-banner bc-{level.value}" role="alert" data-testid="bc-banner" data-level="{level.value}">'
+        f"<h2>{html.escape(LEVEL_TITLES[level])}</h2>{html.escape(result.advice)}</div>"
+    )
+
+
+def findings(result: TriageResult) -> None:
+    if not result.findings:
+        st.markdown("**Why:** no warning signs in the answers: this looks like ordinary post-workout soreness.")
+        return
+    st.markdown("**Why**")
+    for finding in result.findings:
+        rule = RULES_BY_ID[finding.rule_id]
+        st.markdown(
+            f"- **{finding.rule_id}** · {finding.summary} — *{finding.level.value}*  \n"
+            f"  {rule.detail} _Source: {finding.source}_"
+        )
+
+
+def causes(result: TriageResult) -> None:
+    if not result.causes:
+        st.markdown("**Likely causes:** none detected from the training context given.")
+        return
+    st.markdown("**Likely causes** (most evidence first)")
+    for cause in result.causes:
+        evidence = "; ".join(cause.evidence)
+        st.markdown(f"- **{CAUSE_LABELS[CauseId(cause.cause)]}** — {evidence}")
+
+
+def show_result(result: TriageResult) -> None:
+    level_banner(result)
+    findings(result)
+    causes(result)
+    st.caption(f"Rules version {result.rules_version}")
