@@ -1,0 +1,92 @@
+"""The triage form's logic without Streamlit: unanswered red flags, report building, prefill."""
+
+from datetime import date
+
+import pytest
+
+from backcare import intake
+from backcare.errors import InvalidInput
+from backcare.intake import NO, YES, LoggedSession
+from backcare.models import Level
+from backcare.rules import evaluate
+
+
+def all_no(**overrides):
+    answers = {q.field: NO for q in intake.REQUIRED_YES_NO}
+    answers.update(leg_symptoms="none", pain_score=2, pain_quality="dull_ache", trend="easing",
+                   hours_since_workout=20, eases_with_movement=YES)
+    answers.update(overrides)
+    return answers
+
+
+def test_nothing_is_missing_when_every_red_flag_is_answered():
+    assert intake.unanswered(all_no()) == []
+
+
+@pytest.mark.parametrize("question", intake.REQUIRED_YES_NO, ids=lambda q: q.field)
+def test_each_unanswered_red_flag_question_is_reported(question):
+    answers = all_no()
+    answers[question.field] = None
+    assert [q.field for q in intake.unanswered(answers)] == [question.field]
+
+
+def test_unanswered_legs_question_is_reported_after_the_emergency_questions():
+    answers = all_no(leg_symptoms=None, chest_pain=None)
+    assert [q.field for q in intake.unanswered(answers)] == ["chest_pain", "leg_symptoms"]
+
+
+@pytest.mark.parametrize("question", intake.EMERGENCY, ids=lambda q: q.field)
+def test_yes_to_any_emergency_question_gives_an_emergency(question):
+    answers = all_no(**{question.field: YES})
+    assert intake.emergency_answered_yes(answers)
+    assert evaluate(intake.build_report(answers)).level is Level.EMERGENCY
+
+
+def test_both_legs_counts_as_an_emergency_answer():
+    answers = all_no(leg_symptoms="both_legs")
+    assert intake.emergency_answered_yes(answers)
+    assert evaluate(intake.build_report(answers)).level is Level.EMERGENCY
+
+
+@pytest.mark.parametrize("question", intake.URGENT, ids=lambda q: q.field)
+def test_yes_to_any_urgent_question_gives_urgent(question):
+    assert evaluate(intake.build_report(all_no(**{question.field: YES}))).level is Level.URGENT
+
+
+def test_all_no_with_mild_easing_pain_is_normal():
+    assert evaluate(intake.build_report(all_no())).level is Level.NORMAL
+
+
+def test_context_none_values_are_left_out_and_known_values_give_evidence():
+    report = intake.build_report(all_no(), {"warmup_minutes": 2.0, "sleep_hours": None, "exercises": []})
+    assert report.context.warmup_minutes == 2.0 and report.context.sleep_hours is None
+    assert [c.cause for c in evaluate(report).causes] == ["warm_up"]
+
+
+def test_bad_answer_names_the_field():
+    with pytest.raises(InvalidInput) as raised:
+        intake.build_report(all_no(pain_score=11))
+    assert raised.value.field == "pain_score"
+
+
+def session(day, exercises="deadlift;plank", warmup=3.0, cooldown=False):
+    return LoggedSession(date=day, exercises=exercises, warmup_minutes=warmup, cooldown_done=cooldown)
+
+
+def test_prefill_takes_the_latest_session_and_counts_rest_days():
+    today = date(2026, 11, 20)
+    sessions = [session(date(2026, 11, 19), "squat;row", 8.0, True), session(date(2026, 11, 17)),
+                session(date(2026, 11, 10))]
+    prefill = intake.prefill_context(sessions, today)
+    assert prefill == {"exercises": ["squat", "row"], "warmup_minutes": 8.0, "cooldown_done": True,
+                       "rest_days_last_7": 5}
+
+
+def test_prefill_leaves_rest_days_out_when_history_is_shorter_than_a_week():
+    prefill = intake.prefill_context([session(date(2026, 11, 19))], date(2026, 11, 20))
+    assert "rest_days_last_7" not in prefill
+    assert prefill["warmup_minutes"] == 3.0
+
+
+def test_prefill_of_no_history_is_empty():
+    assert intake.prefill_context([], date(2026, 11, 20)) == {}
