@@ -1,0 +1,253 @@
+"""CSV import of training sessions: DuckDB's CSV reader into a staging table, validation in SQL,
+one set-based INSERT ... SELECT in the same transaction as its audit row.
+
+The file's columns are `client_id,date,minutes,rpe,exercises,warmup_minutes,cooldown_done`
+(`client_id` is the client's external id, e.g. C-0042; `date` is YYYY-MM-DD; exercises are
+separated by `;`). A bad row is reported with its line number in the file, the header being line 1.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from backcare.auth import Action, Actor, authorize
+from backcare.errors import InvalidInput
+
+COLUMNS: tuple[str, ...] = (
+    "client_id", "date", "minutes", "rpe", "exercises", "warmup_minutes", "cooldown_done",
+)
+MAX_MINUTES = 600
+TRUE_WORDS = ("true", "yes", "1", "y", "t")
+FALSE_WORDS = ("false", "no", "0", "n", "f")
+SHOWN_BAD_ROWS = 1000  # a file of garbage must not flood the screen; the count is always exact
+
+# stage name, rows done, rows in total (None when not known yet)
+Progress = Callable[[str, int, "int | None"], None]
+
+
+@dataclass(frozen=True, slots=True)
+class BadRow:
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    rows: int                      # data rows in the file
+    inserted: int                  # sessions stored by this import
+    duplicates: int                # good rows already stored (or repeated in the file)
+    bad_count: int                 # rows that failed validation
+    bad_rows: tuple[BadRow, ...]   # the first SHOWN_BAD_ROWS of them, in file order
+    stored: bool                   # False when bad rows stopped the whole file
+
+    @property
+    def ok(self) -> bool:
+        return self.bad_count == 0
+
+
+def _quiet(stage: str, done: int, total: int | None) -> None:
+    pass
+
+
+def import_sessions_csv(db, *, actor: Actor, path: str | Path, skip_bad: bool = False,
+                        progress: Progress | None = None) -> ImportResult:
+    """Validate every row of a sessions CSV and store the good ones.
+
+    Without `skip_bad`, one bad row stores nothing. Rows already stored (same client, date, minutes,
+    RPE, exercises, warm-up and cool-down) are not stored again, so importing a file twice is harmless.
+    """
+    authorize(actor, Action.CLIENT_WRITE)
+    progress = progress or _quiet
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInput("file", f"{path} does not exist or is not a file")
+    stage = f"import_stage_{uuid.uuid4().hex[:12]}"
+    detail = {"file": path.name, "skip_bad": skip_bad}
+    with db.write(actor, "session.import", "sessions", None, detail) as cur:
+        try:
+            progress("reading", 0, None)
+            rows = _read_into_stage(cur, path, stage)
+            progress("reading", rows, rows)
+            progress("validating", 0, rows)
+            bad_count, bad_rows = _validate(cur, stage, actor, path)
+            progress("validating", rows, rows)
+            if bad_count and not skip_bad:
+                detail.update(rows=rows, bad=bad_count, inserted=0, stored=False)
+                return ImportResult(rows, 0, 0, bad_count, bad_rows, stored=False)
+            progress("inserting", 0, rows - bad_count)
+            inserted = _insert_new(cur, stage, actor)
+            progress("inserting", inserted, rows - bad_count)
+            detail.update(rows=rows, bad=bad_count, inserted=inserted, stored=True)
+            return ImportResult(rows, inserted, rows - bad_count - inserted, bad_count, bad_rows, stored=True)
+        finally:
+            _drop_stage(cur, stage)
+
+
+def _read_into_stage(cur, path: Path, stage: str) -> int:
+    """Every column as text, with `_row`: the data row's position in the file, from 0.
+
+    (Not rowid: inside a transaction DuckDB numbers new rows from a large offset.)"""
+    try:
+        cur.execute(
+            f"CREATE TEMP TABLE {stage} AS SELECT row_number() OVER () - 1 AS _row, * FROM read_csv(?, header = true, all_varchar = true, "
+            "delim = ',', quote = '\"', null_padding = true, auto_detect = true)",
+            [str(path)],
+        )
+    except duckdb.Error as error:
+        raise InvalidInput("file", f"{path.name} could not be read as CSV ({_first_line(error)})") from None
+    header = [row[0] for row in cur.execute(f"SELECT name FROM pragma_table_info('{stage}')").fetchall()]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing == list(COLUMNS):
+        raise InvalidInput("file", f"{path.name} has no header row with the columns {','.join(COLUMNS)}")
+    if missing:
+        names = ("column " if len(missing) == 1 else "columns ") + ", ".join(missing)
+        raise InvalidInput(missing[0], f"the file {path.name} has no {names} "
+                                       f"(expected the columns {','.join(COLUMNS)})")
+    (rows,) = cur.execute(f"SELECT count(*) FROM {stage}").fetchone()
+    return rows
+
+
+def _map_lines(cur, path: Path, stage: str, rows: int) -> bool:
+    """Whether a staged row's line is not simply _row + 2; if so, fill {stage}_lines(pos, line).
+
+    DuckDB's reader skips blank lines: a file with some needs a map from data row to line.
+    """
+    with path.open("rb") as handle:
+        newlines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    if newlines in (rows, rows + 1):  # header + one line per row, the last with or without its newline
+        return False
+    with path.open("rb") as handle:
+        lines = [number for number, text in enumerate(handle, start=1) if number > 1 and text.strip()]
+    cur.execute(f"CREATE TEMP TABLE {stage}_lines AS SELECT unnest(?::BIGINT[]) AS line, "
+                "generate_subscripts(?::BIGINT[], 1) - 1 AS pos", [lines, lines])
+    return True
+
+
+def _checks_sql(stage: str, actor: Actor) -> str:
+    """One row per staged row: the typed values and the reasons it is bad (empty when good)."""
+    gym_scope = "" if actor.gym_id is None else f" AND c.gym_id = {int(actor.gym_id)}"
+    true_words = ", ".join(f"'{w}'" for w in TRUE_WORDS)
+    false_words = ", ".join(f"'{w}'" for w in FALSE_WORDS)
+    bool_words = f"{true_words}, {false_words}"
+    return f"""
+    WITH typed AS (
+        SELECT s._row AS pos,
+               trim(s.client_id) AS ext_id,
+               c.id AS client_pk,
+               trim(s.date) AS date_text,
+               TRY_CAST(TRY_STRPTIME(trim(s.date), '%Y-%m-%d') AS DATE) AS day,
+               trim(s.minutes) AS minutes_text,
+               TRY_CAST(trim(s.minutes) AS DOUBLE) AS minutes_value,
+               trim(s.rpe) AS rpe_text,
+               TRY_CAST(trim(s.rpe) AS DOUBLE) AS rpe_value,
+               coalesce(array_to_string(list_filter(
+                   list_transform(string_split(coalesce(s.exercises, ''), ';'), lambda x: lower(trim(x))),
+                   lambda x: x <> ''), ';'), '') AS exercises_value,
+               nullif(trim(s.warmup_minutes), '') AS warmup_text,
+               TRY_CAST(nullif(trim(s.warmup_minutes), '') AS DOUBLE) AS warmup_value,
+               nullif(lower(trim(s.cooldown_done)), '') AS cooldown_text
+        FROM {stage} AS s
+        LEFT JOIN clients AS c ON c.external_id = trim(s.client_id){gym_scope}
+    )
+    SELECT *,
+        CASE WHEN cooldown_text IN ({true_words}) THEN true
+             WHEN cooldown_text IN ({false_words}) THEN false END AS cooldown_value,
+        concat_ws('; ',
+            CASE WHEN coalesce(ext_id, '') = '' THEN 'client_id is empty'
+                 WHEN client_pk IS NULL THEN 'client_id ' || ext_id || ' is not a known client' END,
+            CASE WHEN coalesce(date_text, '') = '' THEN 'date is empty'
+                 WHEN day IS NULL THEN 'date ' || date_text || ' is not a real date in the form YYYY-MM-DD' END,
+            CASE WHEN coalesce(minutes_text, '') = '' THEN 'minutes is empty'
+                 WHEN minutes_value IS NULL OR NOT isfinite(minutes_value)
+                     THEN 'minutes ' || minutes_text || ' is not a number'
+                 WHEN minutes_value < 0 THEN 'minutes ' || minutes_text || ' is negative'
+                 WHEN minutes_value > {MAX_MINUTES}
+                     THEN 'minutes ' || minutes_text || ' is more than {MAX_MINUTES}' END,
+            CASE WHEN coalesce(rpe_text, '') = '' THEN 'rpe is empty'
+                 WHEN rpe_value IS NULL OR NOT isfinite(rpe_value) THEN 'rpe ' || rpe_text || ' is not a number'
+                 WHEN rpe_value < 0 OR rpe_value > 10 THEN 'rpe ' || rpe_text || ' is outside 0-10' END,
+            CASE WHEN warmup_text IS NULL THEN NULL
+                 WHEN warmup_value IS NULL OR NOT isfinite(warmup_value)
+                     THEN 'warmup_minutes ' || warmup_text || ' is not a number'
+                 WHEN warmup_value < 0 OR warmup_value > {MAX_MINUTES}
+                     THEN 'warmup_minutes ' || warmup_text || ' is outside 0-{MAX_MINUTES}' END,
+            CASE WHEN cooldown_text IS NULL OR cooldown_text IN ({bool_words}) THEN NULL
+                 ELSE 'cooldown_done ' || cooldown_text || ' is not true/false/yes/no/1/0' END
+        ) AS reasons
+    FROM typed
+    """
+
+
+def _validate(cur, stage: str, actor: Actor, path: Path) -> tuple[int, tuple[BadRow, ...]]:
+    (rows,) = cur.execute(f"SELECT count(*) FROM {stage}").fetchone()
+    mapped = _map_lines(cur, path, stage, rows)
+    # values beyond the header's columns: the reader names them column7, column8, ...
+    extra_columns = [
+        name for (name,) in cur.execute(f"SELECT name FROM pragma_table_info('{stage}')").fetchall()
+        if name not in COLUMNS and name.startswith("column")
+    ]
+    too_many = " OR ".join(f"raw.{_quote(c)} IS NOT NULL" for c in extra_columns) or "false"
+    cur.execute(f"""
+        CREATE TEMP TABLE {stage}_checked AS
+        SELECT checked.*,
+               CASE WHEN {too_many} THEN
+                   concat_ws('; ', 'more values than the header has columns', nullif(reasons, ''))
+                   ELSE reasons END AS problem
+        FROM ({_checks_sql(stage, actor)}) AS checked
+        JOIN {stage} AS raw ON raw._row = checked.pos
+    """)
+    source, line = (f"{stage}_checked JOIN {stage}_lines USING (pos)", "line") if mapped \
+        else (f"{stage}_checked", "pos + 2")
+    (bad_count,) = cur.execute(f"SELECT count(*) FROM {stage}_checked WHERE problem <> ''").fetchone()
+    shown = cur.execute(
+        f"SELECT {line} AS line, problem FROM {source} WHERE problem <> '' "
+        f"ORDER BY pos LIMIT {SHOWN_BAD_ROWS}"
+    ).fetchall()
+    return bad_count, tuple(BadRow(int(line), problem) for line, problem in shown)
+
+
+def _insert_new(cur, stage: str, actor: Actor) -> int:
+    """Good rows not stored yet, first occurrence only; NULL warm-up/cool-down compare as equal."""
+    (inserted,) = cur.execute(f"""
+        INSERT INTO sessions (client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done,
+                              source, created_by)
+        SELECT n.client_pk, n.day, n.minutes_value, n.rpe_value, n.exercises_value, n.warmup_value,
+               n.cooldown_value, 'import', ?
+        FROM (
+            SELECT * FROM {stage}_checked WHERE problem = ''
+            QUALIFY row_number() OVER (
+                PARTITION BY client_pk, day, minutes_value, rpe_value, exercises_value, warmup_value,
+                             cooldown_value ORDER BY pos) = 1
+        ) AS n
+        WHERE NOT EXISTS (
+            SELECT 1 FROM sessions AS old
+            WHERE old.client_id = n.client_pk AND old.date = n.day
+              AND old.minutes = n.minutes_value AND old.rpe = n.rpe_value
+              AND old.exercises = n.exercises_value
+              AND old.warmup_minutes IS NOT DISTINCT FROM n.warmup_value
+              AND old.cooldown_done IS NOT DISTINCT FROM n.cooldown_value
+        )
+    """, [actor.username]).fetchone()
+    return int(inserted)
+
+
+def _drop_stage(cur, stage: str) -> None:
+    """Temporary tables go with the transaction when it fails; after success, drop them."""
+    try:
+        for suffix in ("", "_checked", "_lines"):
+            cur.execute(f"DROP TABLE IF EXISTS {stage}{suffix}")
+    except duckdb.Error:
+        pass
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
