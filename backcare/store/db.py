@@ -1,0 +1,299 @@
+"""The database handle: one DuckDB connection per process, a cursor per operation, named migrations,
+and the write transaction that carries its own audit row.
+
+Nothing above this module sees a duckdb exception: driver errors become the domain errors of
+backcare.errors, worded for the user, with the driver's text in the log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from backcare.auth import Actor
+from backcare.errors import BackCareError, Conflict, DatabaseLocked, StoreError
+from backcare.store.migrations import MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ENV_VAR = "BACKCARE_DB"
+
+_SCHEMA_MIGRATIONS = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    name        VARCHAR PRIMARY KEY,
+    applied_at  TIMESTAMP NOT NULL
+)
+"""
+
+
+def utcnow() -> datetime:
+    """The store's clock: naive UTC, to the microsecond. Functions take `now=` so tests can fix time."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def default_db_path() -> Path:
+    """BACKCARE_DB when set, else data/backcare.duckdb in the repository."""
+    configured = os.environ.get(ENV_VAR)
+    return Path(configured) if configured else REPO_ROOT / "data" / "backcare.duckdb"
+
+
+def resolve_path(path: str | Path | None = None) -> Path:
+    return Path(path) if path is not None else default_db_path()
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def translate(error: duckdb.Error, doing: str = "the database operation") -> BackCareError:
+    """A duckdb error as a domain error; the driver's message goes to the log only."""
+    log.warning("duckdb error during %s: %s", doing, error)
+    if isinstance(error, duckdb.ConstraintException):
+        return Conflict(f"{doing[:1].upper()}{doing[1:]} was refused: a record with the same identity already "
+                        "exists or a required value is missing.")
+    if isinstance(error, duckdb.TransactionException):
+        return Conflict(f"{doing[:1].upper()}{doing[1:]} clashed with another change made at the same time: "
+                        "please try again.")
+    return StoreError(f"{doing[:1].upper()}{doing[1:]} failed in the database; nothing was changed. "
+                      "If this keeps happening, tell your administrator.")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+def to_json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, default=_json_default, sort_keys=True)
+
+
+@dataclass
+class Transaction:
+    """One open write: its cursor, and the audit row it will commit with (entity_id and detail may be
+    filled in while the work runs, e.g. with the id of a row just created)."""
+
+    cursor: duckdb.DuckDBPyConnection
+    actor: Actor
+    action: str
+    entity: str | None = None
+    entity_id: Any = None
+    detail: dict | None = None
+    now: datetime = field(default_factory=utcnow)
+
+
+class Database:
+    """One DuckDB connection per process. Every operation takes its own cursor (threads are safe);
+    writes are serialised inside the process so concurrent transactions never conflict."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool = False):
+        self.connection = connection
+        self.path = path
+        self.read_only = read_only
+        self._write_lock = threading.RLock()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"Database({str(self.path)!r}, read_only={self.read_only})"
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        if self._closed:
+            raise StoreError(f"The database {self.path} has been closed.")
+        try:
+            return self.connection.cursor()
+        except duckdb.Error as error:
+            raise translate(error, "opening a database cursor") from None
+
+    @contextmanager
+    def read(self, doing: str = "reading the database") -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor for reads; driver errors become StoreError."""
+        cur = self.cursor()
+        try:
+            yield cur
+        except duckdb.Error as error:
+            raise translate(error, doing) from None
+        finally:
+            cur.close()
+
+    # --- writing -------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self, actor: Actor, action: str, entity: str | None = None, entity_id: Any = None,
+                    detail: dict | None = None, *, now: datetime | None = None) -> Iterator[Transaction]:
+        """BEGIN ... COMMIT with the audit row (outcome 'ok') inserted just before COMMIT, so the
+        detail and entity_id may be completed by the work. Any exception rolls everything back."""
+        if self.read_only:
+            raise StoreError(f"The database {self.path} is open read-only: nothing can be changed.")
+        with self._write_lock:
+            cur = self.cursor()
+            txn = Transaction(cur, actor, str(getattr(action, "value", action)), entity, entity_id, detail,
+                              now or utcnow())
+            try:
+                cur.execute("BEGIN TRANSACTION")
+                yield txn
+                self._insert_audit(cur, txn.actor, txn.action, txn.entity, txn.entity_id, "ok", txn.detail,
+                                   txn.now)
+                cur.execute("COMMIT")
+            except BaseException as error:
+                try:
+                    cur.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass  # the transaction was already aborted by the failure
+                if isinstance(error, duckdb.Error):
+                    raise translate(error, f"saving ({txn.action})") from None
+                raise
+            finally:
+                cur.close()
+
+    @contextmanager
+    def write(self, actor: Actor, action: str, entity: str | None = None, entity_id: Any = None,
+              detail: dict | None = None, *, now: datetime | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The transaction's cursor; see transaction()."""
+        with self.transaction(actor, action, entity, entity_id, detail, now=now) as txn:
+            yield txn.cursor
+
+    def audit(self, actor: Actor, action: str, entity: str | None = None, entity_id: Any = None, *,
+              outcome: str = "denied", detail: dict | None = None, now: datetime | None = None) -> None:
+        """Record a refused or failed attempt (or a view) in its own transaction."""
+        if self.read_only:
+            log.info("read-only database: audit %s %s %s not recorded", actor.username, action, outcome)
+            return
+        with self._write_lock:
+            cur = self.cursor()
+            try:
+                cur.execute("BEGIN TRANSACTION")
+                self._insert_audit(cur, actor, str(getattr(action, "value", action)), entity, entity_id,
+                                   outcome, detail, now or utcnow())
+                cur.execute("COMMIT")
+            except duckdb.Error as error:
+                try:
+                    cur.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass
+                raise translate(error, "recording the audit entry") from None
+            finally:
+                cur.close()
+
+    @staticmethod
+    def _insert_audit(cur, actor: Actor, action: str, entity, entity_id, outcome: str, detail,
+                      now: datetime) -> None:
+        cur.execute(
+            "INSERT INTO audit_log (event_at, actor, role, action, entity, entity_id, outcome, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [now, actor.username, str(actor.role), action, entity,
+             None if entity_id is None else str(entity_id), outcome, to_json(detail)],
+        )
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def applied_migrations(self) -> list[str]:
+        with self.read("reading the schema version") as cur:
+            return [name for (name,) in cur.execute(
+                "SELECT name FROM schema_migrations ORDER BY applied_at, name").fetchall()]
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            try:
+                self.connection.close()
+            except duckdb.Error as error:
+                log.warning("closing %s: %s", self.path, error)
+
+    def __enter__(self) -> "Database":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as error:
+        if "lock" in str(error).lower():
+            raise DatabaseLocked(str(path)) from None
+        log.warning("opening %s: %s", path, error)
+        raise StoreError(f"The database file {path} could not be opened ({_first_line(error)}).") from None
+    except duckdb.Error as error:
+        log.warning("opening %s: %s", path, error)
+        raise StoreError(f"The database file {path} could not be opened ({_first_line(error)}).") from None
+
+
+def apply_migrations(connection: duckdb.DuckDBPyConnection, *, now: datetime | None = None) -> list[str]:
+    """Apply each pending migration in its own transaction with its schema_migrations row; return names."""
+    cur = connection.cursor()
+    applied_now: list[str] = []
+    try:
+        cur.execute(_SCHEMA_MIGRATIONS)
+        done = {name for (name,) in cur.execute("SELECT name FROM schema_migrations").fetchall()}
+        for name, sql in MIGRATIONS:
+            if name in done:
+                continue
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                cur.execute(sql)
+                cur.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                            [name, now or utcnow()])
+                cur.execute("COMMIT")
+            except duckdb.Error:
+                cur.execute("ROLLBACK")
+                raise
+            applied_now.append(name)
+    except duckdb.Error as error:
+        raise translate(error, "updating the database schema") from None
+    finally:
+        cur.close()
+    return applied_now
+
+
+def pending_migrations(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    cur = connection.cursor()
+    try:
+        exists = cur.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        ).fetchone()[0]
+        done = set() if not exists else {n for (n,) in cur.execute("SELECT name FROM schema_migrations").fetchall()}
+    finally:
+        cur.close()
+    return [name for name, _ in MIGRATIONS if name not in done]
+
+
+def open_database(path: str | Path | None = None, *, read_only: bool = False) -> Database:
+    """Open (creating it if needed) and migrate the file; DatabaseLocked when another process has it."""
+    target = resolve_path(path)
+    if not read_only:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    connection = _connect(target, read_only)
+    try:
+        if read_only:
+            missing = pending_migrations(connection)
+            if missing:
+                raise StoreError(f"The database file {target} is older than this version of BackCare "
+                                 f"(missing {', '.join(missing)}): open it once for writing to update it.")
+        else:
+            apply_migrations(connection)
+    except BaseException:
+        connection.close()
+        raise
+    return Database(connection, target, read_only=read_only)
