@@ -271,7 +271,7 @@ class _Generator:
             "warmup_mean": np.where(rng.random(n) < 0.3, rng.uniform(0, 4, n), rng.uniform(5, 12, n)),
             "cooldown_prob": rng.uniform(0.2, 0.95, n),
             "spike_start": np.where(spike, spike_start, -1000).astype("int32"),
-            "report_prob": rng.uniform(0.02, 0.14, n),
+            "report_prob": rng.uniform(0.03, 0.17, n),
             "core_per_week": rng.integers(0, 5, n).astype("int32"),
             "sleep_hours": np.round(rng.uniform(5.5, 8.5, n) * 2) / 2,
             "sitting_hours": np.round(rng.uniform(2, 10, n)),
