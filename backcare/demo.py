@@ -22,6 +22,7 @@ from backcare.auth import SYSTEM, Action, Actor, Role, authorize, hash_password
 from backcare.errors import Conflict, InvalidInput
 from backcare.models import Level, SessionContext, TriageHistory, TriageReport
 from backcare.rules import evaluate
+from backcare.store.db import utcnow
 
 DEMO_PASSWORD = "backcare-demo"  # printed by the command and shown by the app on first start
 DEFAULT_CLIENTS = 60
@@ -143,7 +144,7 @@ def build_demo(db, *, actor: Actor = SYSTEM, clients: int = DEFAULT_CLIENTS, wee
         raise InvalidInput("clients", "must be between 1 and 1,000,000")
     if not 1 <= weeks <= 520:
         raise InvalidInput("weeks", "must be between 1 and 520")
-    now = (now or datetime.now()).replace(microsecond=0)
+    now = (now or utcnow()).replace(microsecond=0)  # the store's clock: naive UTC
     progress = progress or _quiet
     detail: dict = {"clients": clients, "weeks": weeks, "seed": seed}
     with db.write(actor, "demo.create", "database", None, detail) as cur:
@@ -166,7 +167,7 @@ def build_demo(db, *, actor: Actor = SYSTEM, clients: int = DEFAULT_CLIENTS, wee
 
 def ensure_demo_database(path: str | Path | None = None) -> list[DemoAccount] | None:
     """Create the demo in a new database file; None when the file already exists (nothing changed)."""
-    from backcare.store.db import open_database, resolve_path  # the store opens, migrates and locks
+    from backcare.store.db import open_database, resolve_path
 
     target = Path(resolve_path(path))
     if target.exists():
