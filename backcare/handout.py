@@ -124,15 +124,14 @@ class _Handout(FPDF):
             self.ln(2)
 
     def footer(self) -> None:
-        self.set_y(-16)
+        self.set_y(-17)
         self.set_draw_color(200, 200, 200)
         self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
         self.ln(1)
         self.font(7.5, "I", _MUTED)
-        self.multi_cell(self.epw - 22, 3.6, self.t(SCOPE_STATEMENT), align="L",
-                        new_x=XPos.RIGHT, new_y=YPos.TOP)
+        self.multi_cell(0, 3.6, self.t(SCOPE_STATEMENT), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.font(7.5, "", _MUTED)
-        self.cell(22, 3.6, f"Page {self.page_no()} of {{nb}}", align="R")
+        self.cell(0, 3.6, f"Page {self.page_no()} of {{nb}}", align="R")
 
     # blocks ----------------------------------------------------------------------------------
 

@@ -1,0 +1,139 @@
+"""The printable handout: a valid A4 PDF with the client, the plans and the safety net, emergency first."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from backcare import handout
+from backcare.errors import InvalidInput
+from backcare.handout import SCOPE_STATEMENT, latin1_safe, render_handout
+from backcare.plans import customise, load_library
+
+PDFTOTEXT = shutil.which("pdftotext") or ("/usr/bin/pdftotext" if Path("/usr/bin/pdftotext").exists() else None)
+needs_pdftotext = pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext (poppler-utils) is not installed")
+
+START, REVIEW = date(2025, 3, 3), date(2025, 3, 17)
+
+
+@pytest.fixture(scope="module")
+def library():
+    return load_library()
+
+
+def _render(library, **overrides) -> bytes:
+    arguments = dict(client_name="Priya Natarajan", plans=list(library.in_order()), safety_net=library.safety_net,
+                     trainer="Sam Okafor", start_date=START, review_date=REVIEW, notes=None)
+    arguments.update(overrides)
+    return render_handout(**arguments)
+
+
+def _text(pdf: bytes, tmp_path: Path) -> str:
+    """The PDF's text with whitespace collapsed, so wrapped lines read as one sentence."""
+    path = tmp_path / "handout.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run([PDFTOTEXT, str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return " ".join(out.split())
+
+
+@pytest.fixture(scope="module")
+def full_handout(library) -> bytes:
+    return _render(library, notes="Walk for 20 minutes on rest days.")
+
+
+def test_handout_is_a_complete_a4_pdf_of_a_few_pages(full_handout):
+    assert full_handout.startswith(b"%PDF-")
+    assert full_handout.rstrip().endswith(b"%%EOF")
+    assert 10_000 < len(full_handout) < 400_000
+    assert b"/MediaBox [0 0 595.28 841.89]" in full_handout  # A4 in points
+    pages = int(re.search(rb"/Count (\d+)", full_handout).group(1))
+    assert 3 <= pages <= 12
+
+
+@needs_pdftotext
+def test_handout_names_client_trainer_dates_and_every_plan_title(library, full_handout, tmp_path):
+    text = _text(full_handout, tmp_path)
+    for expected in ("Priya Natarajan", "Sam Okafor", "3 March 2025", "17 March 2025",
+                     "Walk for 20 minutes on rest days."):
+        assert expected in text
+    for plan in library.in_order():
+        assert plan.title in text
+        assert plan.exercises[0].name in text
+
+
+@needs_pdftotext
+def test_safety_net_lists_emergency_signs_first_then_urgent_then_professional(library, full_handout, tmp_path):
+    text = _text(full_handout, tmp_path)
+    net = library.safety_net
+    for sign in net.emergency.signs + net.urgent.signs + net.refer.signs:
+        assert sign in text
+    positions = [text.index(tier.heading) for tier in net.tiers]
+    assert positions == sorted(positions)
+    assert "999" in text and "A&E" in text and "NHS 111" in text
+    assert positions[0] > text.index(library.plan("posture").title)
+
+
+@needs_pdftotext
+def test_every_page_carries_the_scope_statement(full_handout, tmp_path):
+    text = _text(full_handout, tmp_path)
+    pages = text.count("Page ")
+    assert pages >= 2
+    assert text.count(SCOPE_STATEMENT) == pages
+
+
+@needs_pdftotext
+def test_customised_plan_prints_the_clients_copy(library, tmp_path):
+    mine = customise(library.plan("core"), {"doses": {"Dead bug": "2 x 5 each side"}, "drop": ["Bird-dog"],
+                                            "note": "Keep the range small for now."})
+    text = _text(_render(library, plans=[mine]), tmp_path)
+    assert "2 x 5 each side" in text and "Keep the range small for now." in text
+    assert "Bird-dog" not in text
+    assert library.plan("warm_up").title not in text
+
+
+@needs_pdftotext
+def test_handout_without_plans_still_carries_the_safety_net(library, tmp_path):
+    text = _text(_render(library, plans=[]), tmp_path)
+    assert "No exercise plan for now" in text
+    assert library.safety_net.emergency.heading in text
+
+
+@needs_pdftotext
+def test_core_font_fallback_prints_typographic_characters_safely(library, tmp_path, monkeypatch):
+    monkeypatch.setattr(handout, "DEJAVU_DIR", tmp_path / "no-fonts-here")
+    pdf = _render(library, client_name="Zo\u00eb O\u2019Neill", plans=[library.plan("load")],
+                  notes="3\u00d710 \u2013 \u201ceasy\u201d pace\u2026")
+    text = _text(pdf, tmp_path)
+    assert "Zo\u00eb O'Neill" in text
+    assert '3x10 - "easy" pace...' in text
+    assert library.safety_net.emergency.signs[0] in text
+
+
+@pytest.mark.parametrize("raw, safe", [
+    ("O\u2019Neill", "O'Neill"),
+    ("\u201cbrace\u201d", '"brace"'),
+    ("3\u00d710", "3x10"),
+    ("20\u201330 s \u2014 slowly", "20-30 s - slowly"),
+    ("\u2265 7\u2026", ">= 7..."),
+    ("caf\u00e9", "caf\u00e9"),
+    ("\u4f60\u597d", "??"),
+])
+def test_latin1_safe_replaces_what_helvetica_cannot_print(raw, safe):
+    assert latin1_safe(raw) == safe
+    safe.encode("latin-1")
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"client_name": "  "}, "client_name"),
+    ({"trainer": ""}, "trainer"),
+    ({"review_date": date(2025, 3, 2)}, "review_date"),
+])
+def test_invalid_handout_inputs_name_the_field(library, overrides, field):
+    with pytest.raises(InvalidInput) as caught:
+        _render(library, plans=[library.plan("core")], **overrides)
+    assert caught.value.field == field
