@@ -242,3 +242,44 @@ def describe_validation_error(error: ValidationError) -> str:
         where = ".".join(str(p) for p in item.get("loc", ())) or "input"
         parts.append(f"{where}: {item.get('msg', 'invalid value')}")
     return "; ".join(parts)
+
+
+# --- what forms and files send to the store --------------------------------------------------
+
+from datetime import date as _date  # noqa: E402  (kept beside its only users)
+
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+SessionRPE = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, description="session RPE 0-10 (FOSTER)")]
+SessionMinutes = Annotated[float, Field(ge=0, le=600, allow_inf_nan=False)]
+
+
+class ClientIn(BaseModel):
+    """A new client as the form sends it; `external_id` None lets the store number it (C-00042)."""
+
+    model_config = _CONTRACT
+
+    gym_id: int
+    name: PersonName
+    external_id: ClientRef | None = None
+    trainer_id: int | None = None
+    consent_by: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
+
+
+class SessionIn(BaseModel):
+    """One logged training session; its load is RPE x minutes (FOSTER)."""
+
+    model_config = _CONTRACT
+
+    date: _date
+    minutes: SessionMinutes
+    rpe: SessionRPE
+    exercises: tuple[ExerciseName, ...] = Field(default=(), max_length=50)
+    warmup_minutes: SessionMinutes | None = None
+    cooldown_done: StrictBool | None = None
+
+    @field_validator("exercises")
+    @classmethod
+    def _lower_case_exercises(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(";" in name for name in value):
+            raise ValueError("an exercise name may not contain ';'")
+        return tuple(name.lower() for name in value)

@@ -1,6 +1,12 @@
-"""The store: `from backcare import store; store.save_report(db, actor=..., ...)`."""
+"""The store: `from backcare import store; store.save_report(db, actor=..., ...)`.
 
-from backcare.store.db import (  # noqa: F401
+Every repository function is `fn(db, *, actor, ...)`, checks permission for the record's gym (a refusal
+is audited), and returns frozen row models from backcare.store.records.
+"""
+
+from backcare.store.assignments import assign_plan, list_assignments, set_assignment_status
+from backcare.store.clients import create_client, get_client, list_clients, record_consent, search_clients
+from backcare.store.db import (
     Database,
     Transaction,
     apply_migrations,
@@ -9,3 +15,53 @@ from backcare.store.db import (  # noqa: F401
     resolve_path,
     utcnow,
 )
+from backcare.store.loads import daily_load, load_ratio, weekly_load
+from backcare.store.people import actor_for, create_gym, create_user, get_user_by_username, list_gyms
+from backcare.store.records import (
+    AssignmentRow,
+    AssignmentStatus,
+    ClientRow,
+    ClientStatus,
+    DailyLoad,
+    GymRow,
+    HandoffSummary,
+    LoadRatio,
+    ReferralEventRow,
+    ReferralRow,
+    ReferralStatus,
+    ReportRow,
+    SavedReport,
+    SessionRow,
+    UserRow,
+    WeeklyLoad,
+)
+from backcare.store.referrals import (
+    get_referral,
+    handoff_summary,
+    list_referral_queue,
+    referral_events,
+    update_referral,
+)
+from backcare.store.reports import (
+    get_report,
+    list_reports,
+    previous_report_of_episode,
+    save_report,
+    triage_history,
+)
+from backcare.store.sessions import list_sessions, log_session
+from backcare.store.status import client_status
+
+__all__ = [
+    "Database", "Transaction", "apply_migrations", "default_db_path", "open_database", "resolve_path", "utcnow",
+    "create_gym", "list_gyms", "create_user", "get_user_by_username", "actor_for",
+    "create_client", "record_consent", "get_client", "search_clients", "list_clients", "client_status",
+    "log_session", "list_sessions",
+    "save_report", "triage_history", "list_reports", "get_report", "previous_report_of_episode",
+    "assign_plan", "set_assignment_status", "list_assignments",
+    "list_referral_queue", "update_referral", "get_referral", "referral_events", "handoff_summary",
+    "daily_load", "weekly_load", "load_ratio",
+    "AssignmentRow", "AssignmentStatus", "ClientRow", "ClientStatus", "DailyLoad", "GymRow", "HandoffSummary",
+    "LoadRatio", "ReferralEventRow", "ReferralRow", "ReferralStatus", "ReportRow", "SavedReport", "SessionRow",
+    "UserRow", "WeeklyLoad",
+]

@@ -1,0 +1,111 @@
+"""Training load: the definitions, and the SQL that computes them (DuckDB window functions).
+
+All metrics are per client and per calendar day, from logged sessions (FOSTER, GABBETT):
+
+- **session load** = session RPE (0-10) x minutes, in arbitrary units (AU). Foster 2001.
+- **daily load** = the sum of the day's session loads; 0 on a day without sessions (rest days count).
+- **weekly load** = the sum of the daily loads of the 7 days ending on the day.
+- **monotony** = mean daily load / standard deviation of daily load over those 7 days. We use the
+  population SD (the 7 days are the whole week, not a sample of it). When every day of the week has
+  the same load the SD is 0 and monotony is undefined: NULL, never a division by zero. Foster 1998.
+- **strain** = weekly load x monotony (NULL when monotony is).
+- **chronic weekly load** = the sum of the 28 days ending on the day, divided by 4.
+- **acute:chronic ratio** = weekly load / chronic weekly load (the 7:28-day ratio, coupled: the acute
+  week is part of the chronic window). NULL when the chronic load is 0. Gabbett 2016.
+
+The ratio is contested as a predictor (Lolli 2019, Impellizzeri 2020): BackCare shows it only as a
+**load-spike indicator** (at or above LOAD_RATIO_SPIKE), never as a risk or an injury prediction.
+
+The SQL generates every day of the window (so rest days are rows with load 0) and uses ROWS windows
+over that gap-free series; nothing is computed in Python loops.
+"""
+
+from __future__ import annotations
+
+from backcare.rules import LOAD_RATIO_SPIKE  # noqa: F401  (one threshold for triage and the screens)
+
+ACUTE_DAYS = 7
+CHRONIC_DAYS = 28
+CHRONIC_WEEKS = CHRONIC_DAYS // ACUTE_DAYS
+RATIO_LABEL = "Load-spike indicator (last 7 days vs the 28-day weekly average); not an injury prediction"
+
+SESSION_LOAD_SQL = "rpe * minutes"
+
+
+def daily_metrics_sql(scope_sql: str, session_filter_sql: str) -> str:
+    """One row per client in `scope_sql` (a SELECT of `client_id`) and per day from $first_day to
+    $last_day, with sessions, load, weekly_load, monotony, strain, chronic_weekly_load and
+    acute_chronic_ratio.
+
+    Named parameters: $first_day, $last_day, and whatever the scope and filter use.
+    `session_filter_sql` narrows the sessions read (e.g. `client_id = $client_id`) so one client's
+    metrics touch only that client's rows.
+    """
+    lead_in = CHRONIC_DAYS - 1
+    return f"""
+WITH scope AS ({scope_sql}),
+days AS (
+    SELECT CAST(unnest(generate_series(CAST($first_day AS DATE) - {lead_in}, CAST($last_day AS DATE),
+                                       INTERVAL 1 DAY)) AS DATE) AS day
+),
+grid AS (SELECT scope.client_id, days.day FROM scope CROSS JOIN days),
+logged AS (
+    SELECT client_id, date AS day, count(*) AS sessions, sum({SESSION_LOAD_SQL}) AS load
+    FROM sessions
+    WHERE ({session_filter_sql})
+      AND date BETWEEN CAST($first_day AS DATE) - {lead_in} AND CAST($last_day AS DATE)
+    GROUP BY client_id, date
+),
+daily AS (
+    SELECT grid.client_id, grid.day, coalesce(logged.sessions, 0) AS sessions,
+           coalesce(logged.load, 0.0) AS load
+    FROM grid LEFT JOIN logged ON logged.client_id = grid.client_id AND logged.day = grid.day
+),
+windowed AS (
+    SELECT client_id, day, sessions, load,
+           sum(load) OVER acute AS weekly_load,
+           sum(sessions) OVER acute AS weekly_sessions,
+           avg(load) OVER acute AS mean_daily,
+           stddev_pop(load) OVER acute AS sd_daily,
+           max(load) OVER acute - min(load) OVER acute AS spread,
+           sum(load) OVER chronic AS chronic_load
+    FROM daily
+    WINDOW acute AS (PARTITION BY client_id ORDER BY day ROWS BETWEEN {ACUTE_DAYS - 1} PRECEDING AND CURRENT ROW),
+           chronic AS (PARTITION BY client_id ORDER BY day ROWS BETWEEN {CHRONIC_DAYS - 1} PRECEDING AND CURRENT ROW)
+)
+SELECT client_id, day, sessions, load, weekly_sessions, weekly_load,
+       CASE WHEN spread = 0 THEN NULL ELSE mean_daily / sd_daily END AS monotony,
+       CASE WHEN spread = 0 THEN NULL ELSE weekly_load * mean_daily / sd_daily END AS strain,
+       chronic_load / {CHRONIC_WEEKS} AS chronic_weekly_load,
+       CASE WHEN chronic_load = 0 THEN NULL ELSE weekly_load / (chronic_load / {CHRONIC_WEEKS}) END
+           AS acute_chronic_ratio
+FROM windowed
+WHERE day >= CAST($first_day AS DATE)
+ORDER BY client_id, day
+"""
+
+
+ONE_CLIENT_SCOPE = "SELECT CAST($client_id AS INTEGER) AS client_id"
+ONE_CLIENT_SESSIONS = "client_id = $client_id"
+
+
+def one_client_daily_sql() -> str:
+    """Named parameters: $client_id, $first_day, $last_day."""
+    return daily_metrics_sql(ONE_CLIENT_SCOPE, ONE_CLIENT_SESSIONS)
+
+
+def one_client_weekly_sql() -> str:
+    """Consecutive 7-day weeks ending on $last_day, oldest first: each week is the daily metrics row of
+    its last day (weekly load, monotony and strain are those of the 7 days ending there).
+    Named parameters: $client_id, $first_day (the first week's last day), $last_day."""
+    return f"""
+SELECT day - {ACUTE_DAYS - 1} AS week_start, day AS week_end, weekly_sessions AS sessions,
+       weekly_load AS load, monotony, strain
+FROM ({one_client_daily_sql()})
+WHERE date_diff('day', day, CAST($last_day AS DATE)) % {ACUTE_DAYS} = 0
+ORDER BY day
+"""
+
+
+def is_spike(ratio: float | None) -> bool:
+    return ratio is not None and ratio >= LOAD_RATIO_SPIKE

@@ -1,0 +1,46 @@
+"""Helpers shared by the repository modules: permission checks that audit refusals, rows as dicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backcare.auth import Action, Actor, allowed
+from backcare.errors import NotFound, PermissionDenied
+from backcare.store.db import Database
+
+
+def rows_as_dicts(cur) -> list[dict[str, Any]]:
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def one_as_dict(cur) -> dict[str, Any] | None:
+    names = [d[0] for d in cur.description]
+    row = cur.fetchone()
+    return None if row is None else dict(zip(names, row))
+
+
+def guard(db: Database, actor: Actor, action: Action, gym_id: int | None, *, attempt: str,
+          entity: str | None = None, entity_id: Any = None, also: tuple[Action, ...] = ()) -> None:
+    """authorize() for the record's gym; a refusal is written to the audit log (outcome 'denied')
+    before PermissionDenied goes up. `also`: other actions that grant the same read."""
+    if any(allowed(actor, a, gym_id) for a in (action, *also)):
+        return
+    db.audit(actor, attempt, entity, entity_id, outcome="denied",
+             detail={"needs": action.value, "gym_id": gym_id})
+    where = f" for gym {gym_id}" if gym_id is not None else ""
+    raise PermissionDenied(f"{actor.username} ({actor.role}) may not {action.value}{where}.")
+
+
+def client_gym(db: Database, client_id: int) -> int:
+    """The gym of a client, to check permissions against; NotFound when there is no such client."""
+    with db.read("looking up the client") as cur:
+        row = cur.execute("SELECT gym_id FROM clients WHERE id = ?", [client_id]).fetchone()
+    if row is None:
+        raise NotFound(f"There is no client with id {client_id}.")
+    return int(row[0])
+
+
+def scope_gym(actor: Actor, gym_id: int | None) -> int | None:
+    """The gym a list is limited to: the actor's own gym, unless the actor is chain-wide."""
+    return actor.gym_id if actor.gym_id is not None else gym_id

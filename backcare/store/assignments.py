@@ -1,0 +1,128 @@
+"""Corrective-plan assignments: assign (never while a referral pauses the client), end, list."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+from backcare.auth import Action, Actor
+from backcare.errors import Conflict, InvalidInput, NotFound
+from backcare.models import CauseId
+from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts
+from backcare.store.db import Database, to_json, utcnow
+from backcare.store.records import AssignmentRow, AssignmentStatus, ClientStatus
+from backcare.store.status import client_status_in
+
+ASSIGNMENT_COLUMNS = ("id, client_id, report_id, plan_id, status, start_date, review_date, customisation_json, "
+                      "created_at, created_by, ended_at, end_note")
+NEXT_STATUSES: dict[AssignmentStatus, frozenset[AssignmentStatus]] = {
+    AssignmentStatus.ACTIVE: frozenset({AssignmentStatus.COMPLETED, AssignmentStatus.STOPPED}),
+    AssignmentStatus.COMPLETED: frozenset(),
+    AssignmentStatus.STOPPED: frozenset(),
+}
+PAUSED = (ClientStatus.PAUSED_REFERRAL_OPEN, ClientStatus.EMERGENCY_REFERRAL_OPEN)
+
+
+def assignment_row(row: dict) -> AssignmentRow:
+    custom = row.pop("customisation_json")
+    return AssignmentRow(**row, customisation=None if custom is None else json.loads(custom))
+
+
+def plan_id_of(plan_id: CauseId | str) -> CauseId:
+    try:
+        return CauseId(plan_id)
+    except ValueError:
+        raise InvalidInput("plan_id", f"must be one of {', '.join(c.value for c in CauseId)}") from None
+
+
+def check_dates(start_date: date, review_date: date) -> None:
+    if review_date < start_date:
+        raise InvalidInput("review_date", "the review date cannot be before the start date")
+
+
+def is_paused(cur, client_id: int, now: datetime | None = None) -> bool:
+    return client_status_in(cur, client_id, now) in PAUSED
+
+
+def insert_assignment(cur, *, actor: Actor, client_id: int, plan_id: CauseId, start_date: date,
+                      review_date: date, customisation: dict | None, report_id: int | None,
+                      now: datetime) -> int:
+    """Inside an open transaction; the caller has checked permission, dates and the pause."""
+    (assignment_id,) = cur.execute(
+        "INSERT INTO assignments (client_id, report_id, plan_id, status, start_date, review_date, "
+        "customisation_json, created_at, created_by) VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?) RETURNING id",
+        [client_id, report_id, plan_id.value, start_date, review_date, to_json(customisation), now,
+         actor.username]).fetchone()
+    return int(assignment_id)
+
+
+def assign_plan(db: Database, *, actor: Actor, client_id: int, plan_id: CauseId | str, start_date: date,
+                review_date: date, customisation: dict | None = None, report_id: int | None = None,
+                now: datetime | None = None) -> AssignmentRow:
+    gym_id = client_gym(db, client_id)
+    guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="assignment.create", entity="assignments")
+    plan = plan_id_of(plan_id)
+    check_dates(start_date, review_date)
+    if customisation is not None and not isinstance(customisation, dict):
+        raise InvalidInput("customisation", "must be a mapping of changes to the plan")
+    now = now or utcnow()
+    with db.transaction(actor, "assignment.create", "assignments", None,
+                        {"client_id": client_id, "plan_id": plan.value}, now=now) as txn:
+        if is_paused(txn.cursor, client_id, now):
+            raise Conflict("This client has a referral that is not cleared yet: loading plans stay paused "
+                           "until a clinician records clearance.")
+        assignment_id = insert_assignment(txn.cursor, actor=actor, client_id=client_id, plan_id=plan,
+                                          start_date=start_date, review_date=review_date,
+                                          customisation=customisation, report_id=report_id, now=now)
+        txn.entity_id = assignment_id
+        row = one_as_dict(txn.cursor.execute(f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?",
+                                             [assignment_id]))
+    return assignment_row(row)
+
+
+def _get_assignment(db: Database, assignment_id: int) -> dict:
+    with db.read("reading the plan assignment") as cur:
+        row = one_as_dict(cur.execute(
+            f"SELECT a.{ASSIGNMENT_COLUMNS.replace(', ', ', a.')}, c.gym_id FROM assignments AS a "
+            "JOIN clients AS c ON c.id = a.client_id WHERE a.id = ?", [assignment_id]))
+    if row is None:
+        raise NotFound(f"There is no plan assignment with id {assignment_id}.")
+    return row
+
+
+def set_assignment_status(db: Database, *, actor: Actor, assignment_id: int, status: AssignmentStatus | str,
+                          note: str | None = None, now: datetime | None = None) -> AssignmentRow:
+    """active -> completed or stopped; an ended assignment stays ended."""
+    row = _get_assignment(db, assignment_id)
+    gym_id = row.pop("gym_id")
+    guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="assignment.status", entity="assignments",
+          entity_id=assignment_id)
+    try:
+        target = AssignmentStatus(status)
+    except ValueError:
+        raise InvalidInput("status", f"must be one of {', '.join(s.value for s in AssignmentStatus)}") from None
+    now = now or utcnow()
+    with db.transaction(actor, "assignment.status", "assignments", assignment_id, {"to": target.value},
+                        now=now) as txn:
+        (current,) = txn.cursor.execute("SELECT status FROM assignments WHERE id = ?", [assignment_id]).fetchone()
+        current = AssignmentStatus(current)
+        if target not in NEXT_STATUSES[current]:
+            raise Conflict(f"A plan that is {current.value} cannot become {target.value}: only an active plan "
+                           "can be completed or stopped.")
+        txn.detail["from"] = current.value
+        txn.cursor.execute("UPDATE assignments SET status = ?, ended_at = ?, end_note = ? WHERE id = ?",
+                           [target.value, now, note, assignment_id])
+        updated = one_as_dict(txn.cursor.execute(f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?",
+                                                 [assignment_id]))
+    return assignment_row(updated)
+
+
+def list_assignments(db: Database, *, actor: Actor, client_id: int, active_only: bool = False) -> list[AssignmentRow]:
+    """A client's plans, newest first."""
+    gym_id = client_gym(db, client_id)
+    guard(db, actor, Action.CLIENT_READ, gym_id, attempt="assignment.list", entity="clients", entity_id=client_id)
+    with db.read("listing plans") as cur:
+        rows = rows_as_dicts(cur.execute(
+            f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE client_id = ? AND (NOT ? OR status = 'active') "
+            "ORDER BY created_at DESC, id DESC", [client_id, active_only]))
+    return [assignment_row(r) for r in rows]

@@ -1,0 +1,81 @@
+"""Gyms and user accounts (minimal: the sign-in and account screens extend this)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from backcare.auth import Action, Actor, Role, hash_password
+from backcare.errors import Conflict, InvalidInput
+from backcare.store._base import guard, one_as_dict, rows_as_dicts
+from backcare.store.db import Database, utcnow
+from backcare.store.records import GymRow, UserRow
+
+STAFF_ROLES = (Role.TRAINER, Role.CLINIC, Role.MANAGER, Role.ADMIN)
+
+
+def create_gym(db: Database, *, actor: Actor, name: str, now: datetime | None = None) -> GymRow:
+    guard(db, actor, Action.PEOPLE_MANAGE, None, attempt="gym.create", entity="gyms")
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("name", "a gym needs a name")
+    now = now or utcnow()
+    with db.read() as cur:
+        if cur.execute("SELECT 1 FROM gyms WHERE lower(name) = lower(?)", [name]).fetchone():
+            raise Conflict(f"A gym called {name} already exists.")
+    with db.transaction(actor, "gym.create", "gyms", None, {"name": name}, now=now) as txn:
+        row = one_as_dict(txn.cursor.execute(
+            "INSERT INTO gyms (name, created_at) VALUES (?, ?) RETURNING id, name, created_at", [name, now]))
+        txn.entity_id = row["id"]
+    return GymRow(**row)
+
+
+def list_gyms(db: Database, *, actor: Actor) -> list[GymRow]:
+    """Gym names are not client data: every signed-in role may list them."""
+    with db.read("listing gyms") as cur:
+        return [GymRow(**r) for r in rows_as_dicts(cur.execute("SELECT id, name, created_at FROM gyms ORDER BY name"))]
+
+
+def create_user(db: Database, *, actor: Actor, username: str, display_name: str, role: Role | str,
+                gym_id: int | None = None, contact: str | None = None, password: str | None = None,
+                now: datetime | None = None) -> UserRow:
+    guard(db, actor, Action.PEOPLE_MANAGE, gym_id, attempt="user.create", entity="users")
+    username = (username or "").strip().lower()
+    if not username or len(username) > 64 or any(ch.isspace() for ch in username):
+        raise InvalidInput("username", "use 1-64 characters without spaces")
+    if not (display_name or "").strip():
+        raise InvalidInput("display_name", "a user needs a name to show")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise InvalidInput("role", f"must be one of {', '.join(r.value for r in STAFF_ROLES)}") from None
+    if role not in STAFF_ROLES:
+        raise InvalidInput("role", f"must be one of {', '.join(r.value for r in STAFF_ROLES)}")
+    if role == Role.TRAINER and gym_id is None:
+        raise InvalidInput("gym_id", "a trainer belongs to one gym")
+    now = now or utcnow()
+    with db.read() as cur:
+        if cur.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
+            raise Conflict(f"The username {username} is taken.")
+        if gym_id is not None and not cur.execute("SELECT 1 FROM gyms WHERE id = ?", [gym_id]).fetchone():
+            raise InvalidInput("gym_id", f"there is no gym with id {gym_id}")
+    password_hash = hash_password(password) if password else None
+    with db.transaction(actor, "user.create", "users", None, {"username": username, "role": role.value},
+                        now=now) as txn:
+        row = one_as_dict(txn.cursor.execute(
+            "INSERT INTO users (username, display_name, role, gym_id, contact, password_hash, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+            [username, display_name.strip(), role.value, gym_id, contact, password_hash, now]))
+        txn.entity_id = row["id"]
+    return UserRow(**row)
+
+
+def get_user_by_username(db: Database, *, username: str) -> UserRow | None:
+    """For sign-in: no actor yet. Returns None for an unknown name (the caller says nothing more)."""
+    with db.read("looking up the user") as cur:
+        row = one_as_dict(cur.execute("SELECT * FROM users WHERE username = ?", [(username or "").strip().lower()]))
+    return None if row is None else UserRow(**row)
+
+
+def actor_for(user: UserRow) -> Actor:
+    return Actor(username=user.username, role=Role(user.role), gym_id=user.gym_id, user_id=user.id)
+

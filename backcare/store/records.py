@@ -1,0 +1,268 @@
+"""What the store returns: frozen row models, separate from the input models a form sends."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from backcare.models import CauseId, Level, SessionContext, TriageHistory, TriageResult
+
+_ROW = ConfigDict(frozen=True, extra="forbid")
+
+
+class ClientStatus(StrEnum):
+    """Where a client stands, derived from the data (see store.status)."""
+
+    CLEARED = "cleared"
+    MODIFIED = "modified"
+    PAUSED_REFERRAL_OPEN = "paused_referral_open"
+    EMERGENCY_REFERRAL_OPEN = "emergency_referral_open"
+
+
+class ReferralStatus(StrEnum):
+    NEW = "new"
+    CONTACTED = "contacted"
+    SEEN = "seen"
+    CLEARED = "cleared"
+    CLEARED_WITH_RESTRICTIONS = "cleared_with_restrictions"
+    NOT_CLEARED = "not_cleared"
+
+
+CLEARED_STATUSES: tuple[ReferralStatus, ...] = (ReferralStatus.CLEARED, ReferralStatus.CLEARED_WITH_RESTRICTIONS)
+
+
+class AssignmentStatus(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    STOPPED = "stopped"
+
+
+class GymRow(BaseModel):
+    model_config = _ROW
+
+    id: int
+    name: str
+    created_at: datetime
+
+
+class UserRow(BaseModel):
+    model_config = _ROW
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    gym_id: int | None
+    contact: str | None
+    password_hash: str | None
+    disabled: bool
+    failed_attempts: int
+    locked_until: datetime | None
+    created_at: datetime
+
+
+class ClientRow(BaseModel):
+    model_config = _ROW
+
+    id: int
+    external_id: str
+    gym_id: int
+    trainer_id: int | None
+    name: str
+    consent_at: datetime | None
+    consent_by: str | None
+    created_at: datetime
+    created_by: str
+    status: ClientStatus
+
+    @property
+    def has_consent(self) -> bool:
+        return self.consent_at is not None
+
+
+class SessionRow(BaseModel):
+    model_config = _ROW
+
+    id: int
+    client_id: int
+    date: date
+    minutes: float
+    rpe: float
+    exercises: tuple[str, ...]
+    warmup_minutes: float | None
+    cooldown_done: bool | None
+    source: str
+    created_at: datetime
+    created_by: str
+
+    @property
+    def load(self) -> float:
+        """Session-RPE load in arbitrary units: RPE x minutes (FOSTER)."""
+        return self.rpe * self.minutes
+
+
+class ReportRow(BaseModel):
+    """A stored report: every answer (as `answers`, the TriageReport fields), what the rules saw and said."""
+
+    model_config = _ROW
+
+    id: int
+    client_id: int
+    gym_id: int
+    author_id: int | None
+    author: str
+    created_at: datetime
+    answers: dict
+    context: SessionContext | None
+    history: TriageHistory
+    level: Level
+    rules_version: str
+    result: TriageResult
+
+    @property
+    def pain_score(self) -> int:
+        return int(self.answers["pain_score"])
+
+
+class SavedReport(BaseModel):
+    model_config = _ROW
+
+    report_id: int
+    result: TriageResult
+    history: TriageHistory
+    referral_id: int | None
+    assignment_ids: tuple[int, ...]
+    skipped_plans: tuple[CauseId, ...] = ()  # asked for, but not allowed by the result or an open referral
+
+
+class AssignmentRow(BaseModel):
+    model_config = _ROW
+
+    id: int
+    client_id: int
+    report_id: int | None
+    plan_id: CauseId
+    status: AssignmentStatus
+    start_date: date
+    review_date: date
+    customisation: dict | None
+    created_at: datetime
+    created_by: str
+    ended_at: datetime | None
+    end_note: str | None
+
+
+class ReferralRow(BaseModel):
+    model_config = _ROW
+
+    id: int
+    report_id: int
+    client_id: int
+    gym_id: int
+    level: Level
+    status: ReferralStatus
+    opened_at: datetime
+    first_contact_at: datetime | None
+    closed_at: datetime | None
+    restrictions: str | None
+    client_name: str
+    client_external_id: str
+    overdue: bool
+    age_hours: float
+
+
+class ReferralEventRow(BaseModel):
+    model_config = _ROW
+
+    id: int
+    referral_id: int
+    event_at: datetime
+    status: ReferralStatus
+    author: str
+    note: str | None
+
+
+class HandoffFinding(BaseModel):
+    model_config = _ROW
+
+    rule_id: str
+    level: Level
+    summary: str
+    source: str
+
+
+class HandoffSession(BaseModel):
+    model_config = _ROW
+
+    date: date
+    minutes: float
+    rpe: float
+    load: float
+    exercises: tuple[str, ...]
+    warmup_minutes: float | None
+    cooldown_done: bool | None
+
+
+class HandoffSummary(BaseModel):
+    """What the clinic needs to pick up a referral, on one page."""
+
+    model_config = _ROW
+
+    referral_id: int
+    report_id: int
+    status: ReferralStatus
+    client_name: str
+    client_external_id: str
+    gym_name: str
+    level: Level
+    opened_at: datetime
+    answers: dict
+    findings: tuple[HandoffFinding, ...]
+    causes: tuple[tuple[CauseId, tuple[str, ...]], ...]
+    hours_since_workout: float
+    pain_score: int
+    pain_trend: str
+    previous_pain_score: int | None
+    session_before: HandoffSession | None
+    trainer_name: str
+    trainer_contact: str | None
+
+
+class DailyLoad(BaseModel):
+    """One client's training load on one day; see backcare.load for the definitions."""
+
+    model_config = _ROW
+
+    day: date
+    sessions: int
+    load: float
+    weekly_load: float
+    monotony: float | None
+    strain: float | None
+    chronic_weekly_load: float
+    acute_chronic_ratio: float | None
+
+
+class WeeklyLoad(BaseModel):
+    model_config = _ROW
+
+    week_start: date
+    week_end: date
+    sessions: int
+    load: float
+    monotony: float | None
+    strain: float | None
+
+
+class LoadRatio(BaseModel):
+    """The 7:28-day acute:chronic ratio: a load-spike indicator, never an injury prediction (GABBETT)."""
+
+    model_config = _ROW
+
+    day: date
+    acute_load: float
+    chronic_weekly_load: float
+    ratio: float | None
+    spike: bool

@@ -1,0 +1,187 @@
+"""Referrals: the clinic's queue, status changes with author, time and note, clearance, the handoff."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from backcare.auth import Action, Actor
+from backcare.errors import Conflict, InvalidInput, NotFound
+from backcare.models import Level
+from backcare.store._base import guard, one_as_dict, rows_as_dicts, scope_gym
+from backcare.store.db import Database, utcnow
+from backcare.store.records import (
+    CLEARED_STATUSES,
+    HandoffFinding,
+    HandoffSession,
+    HandoffSummary,
+    ReferralEventRow,
+    ReferralRow,
+    ReferralStatus,
+)
+from backcare.store.reports import REPORT_COLUMNS, report_row
+
+S = ReferralStatus
+NEXT_STATUSES: dict[ReferralStatus, frozenset[ReferralStatus]] = {
+    S.NEW: frozenset({S.CONTACTED, S.SEEN}),
+    S.CONTACTED: frozenset({S.SEEN}),
+    S.SEEN: frozenset({S.CLEARED, S.CLEARED_WITH_RESTRICTIONS, S.NOT_CLEARED}),
+    S.NOT_CLEARED: frozenset({S.CLEARED, S.CLEARED_WITH_RESTRICTIONS}),
+    S.CLEARED: frozenset(),
+    S.CLEARED_WITH_RESTRICTIONS: frozenset(),
+}
+OPEN_STATUSES: tuple[ReferralStatus, ...] = tuple(s for s in ReferralStatus if s not in CLEARED_STATUSES)
+
+# How soon the clinic should make first contact; past it, a referral not yet contacted is overdue.
+CONTACT_WITHIN: dict[Level, timedelta] = {
+    Level.EMERGENCY: timedelta(hours=1),
+    Level.URGENT: timedelta(hours=24),
+    Level.REFER: timedelta(days=7),
+}
+
+_REFERRAL_SELECT = f"""
+SELECT r.id, r.report_id, r.client_id, r.gym_id, r.level, r.status, r.opened_at, r.first_contact_at,
+       r.closed_at, r.restrictions, c.name AS client_name, c.external_id AS client_external_id,
+       r.first_contact_at IS NULL AND r.status = 'new' AND CASE r.level
+           WHEN 'emergency' THEN $now - r.opened_at > INTERVAL {int(CONTACT_WITHIN[Level.EMERGENCY].total_seconds())} SECOND
+           WHEN 'urgent' THEN $now - r.opened_at > INTERVAL {int(CONTACT_WITHIN[Level.URGENT].total_seconds())} SECOND
+           ELSE $now - r.opened_at > INTERVAL {int(CONTACT_WITHIN[Level.REFER].total_seconds())} SECOND END AS overdue,
+       date_diff('second', r.opened_at, $now) / 3600.0 AS age_hours,
+       CASE r.level WHEN 'emergency' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END AS level_order
+FROM referrals AS r JOIN clients AS c ON c.id = r.client_id
+"""
+
+
+def _referral(row: dict) -> ReferralRow:
+    row.pop("level_order", None)
+    return ReferralRow(**row)
+
+
+def _fetch_referral(cur, referral_id: int, now: datetime) -> dict | None:
+    return one_as_dict(cur.execute(_REFERRAL_SELECT + " WHERE r.id = $id", {"now": now, "id": referral_id}))
+
+
+def list_referral_queue(db: Database, *, actor: Actor, gym_id: int | None = None,
+                        statuses: tuple[ReferralStatus | str, ...] | list | None = None,
+                        now: datetime | None = None) -> list[ReferralRow]:
+    """Referrals not cleared (or those in `statuses`): emergency first, then urgent, then refer; the
+    oldest first within a level. `overdue`: not contacted within the level's time (1 h, 24 h, 7 days)."""
+    gym_id = scope_gym(actor, gym_id)
+    guard(db, actor, Action.REFERRAL_READ, gym_id, attempt="referral.queue", entity="referrals")
+    try:
+        wanted = [ReferralStatus(s).value for s in (statuses or OPEN_STATUSES)]
+    except ValueError:
+        raise InvalidInput("statuses", f"must be among {', '.join(s.value for s in ReferralStatus)}") from None
+    now = now or utcnow()
+    with db.read("reading the referral queue") as cur:
+        rows = rows_as_dicts(cur.execute(
+            _REFERRAL_SELECT + " WHERE list_contains($statuses, r.status) AND ($gym_id IS NULL OR r.gym_id = $gym_id)"
+            " ORDER BY level_order, r.opened_at, r.id",
+            {"now": now, "statuses": wanted, "gym_id": gym_id}))
+    return [_referral(r) for r in rows]
+
+
+def _referral_gym(db: Database, referral_id: int) -> int:
+    with db.read("looking up the referral") as cur:
+        row = cur.execute("SELECT gym_id FROM referrals WHERE id = ?", [referral_id]).fetchone()
+    if row is None:
+        raise NotFound(f"There is no referral with id {referral_id}.")
+    return int(row[0])
+
+
+def get_referral(db: Database, *, actor: Actor, referral_id: int, now: datetime | None = None) -> ReferralRow:
+    gym_id = _referral_gym(db, referral_id)
+    guard(db, actor, Action.REFERRAL_READ, gym_id, attempt="referral.view", entity="referrals",
+          entity_id=referral_id)
+    with db.read("reading the referral") as cur:
+        return _referral(_fetch_referral(cur, referral_id, now or utcnow()))
+
+
+def referral_events(db: Database, *, actor: Actor, referral_id: int) -> list[ReferralEventRow]:
+    """The referral's status history, oldest first."""
+    gym_id = _referral_gym(db, referral_id)
+    guard(db, actor, Action.REFERRAL_READ, gym_id, attempt="referral.view", entity="referrals",
+          entity_id=referral_id)
+    with db.read("reading the referral history") as cur:
+        rows = rows_as_dicts(cur.execute(
+            "SELECT id, referral_id, event_at, status, author, note FROM referral_events "
+            "WHERE referral_id = ? ORDER BY event_at, id", [referral_id]))
+    return [ReferralEventRow(**r) for r in rows]
+
+
+def update_referral(db: Database, *, actor: Actor, referral_id: int, status: ReferralStatus | str,
+                    note: str | None = None, restrictions: str | None = None,
+                    now: datetime | None = None) -> ReferralRow:
+    """Move a referral on: new -> contacted -> seen -> cleared | cleared_with_restrictions | not_cleared
+    (new -> seen allowed; not_cleared -> cleared later). The event and the audit row commit together."""
+    gym_id = _referral_gym(db, referral_id)
+    guard(db, actor, Action.REFERRAL_UPDATE, gym_id, attempt="referral.status", entity="referrals",
+          entity_id=referral_id)
+    try:
+        target = ReferralStatus(status)
+    except ValueError:
+        raise InvalidInput("status", f"must be one of {', '.join(s.value for s in ReferralStatus)}") from None
+    restrictions = (restrictions or "").strip() or None
+    if target == S.CLEARED_WITH_RESTRICTIONS and not restrictions:
+        raise InvalidInput("restrictions", "say what the client may and may not do")
+    if restrictions and target != S.CLEARED_WITH_RESTRICTIONS:
+        raise InvalidInput("restrictions", "restrictions go with the status cleared_with_restrictions")
+    note = (note or "").strip() or None
+    now = now or utcnow()
+    with db.transaction(actor, "referral.status", "referrals", referral_id, {"to": target.value}, now=now) as txn:
+        cur = txn.cursor
+        (current,) = cur.execute("SELECT status FROM referrals WHERE id = ?", [referral_id]).fetchone()
+        current = ReferralStatus(current)
+        if target not in NEXT_STATUSES[current]:
+            allowed = ", ".join(sorted(s.value for s in NEXT_STATUSES[current])) or "nothing (it is closed)"
+            raise Conflict(f"A referral that is {current.value} cannot move to {target.value}; "
+                           f"it can move to {allowed}.")
+        txn.detail["from"] = current.value
+        cur.execute(
+            "UPDATE referrals SET status = ?, "
+            "first_contact_at = CASE WHEN first_contact_at IS NULL THEN ? ELSE first_contact_at END, "
+            "closed_at = CASE WHEN ? THEN ? ELSE closed_at END, "
+            "restrictions = CASE WHEN ? THEN ? ELSE restrictions END WHERE id = ?",
+            [target.value, now, target in CLEARED_STATUSES, now, target == S.CLEARED_WITH_RESTRICTIONS,
+             restrictions, referral_id])
+        cur.execute("INSERT INTO referral_events (referral_id, event_at, status, author, note) VALUES (?, ?, ?, ?, ?)",
+                    [referral_id, now, target.value, actor.username, note])
+        row = _fetch_referral(cur, referral_id, now)
+    return _referral(row)
+
+
+def handoff_summary(db: Database, *, actor: Actor, referral_id: int, now: datetime | None = None) -> HandoffSummary:
+    """Everything the clinic needs to pick the referral up; the view is audited."""
+    gym_id = _referral_gym(db, referral_id)
+    guard(db, actor, Action.HANDOFF_READ, gym_id, attempt="handoff.view", entity="referrals",
+          entity_id=referral_id)
+    with db.read("reading the handoff") as cur:
+        ref = one_as_dict(cur.execute(
+            "SELECT r.report_id, r.level, r.status, r.opened_at, c.name AS client_name, "
+            "c.external_id AS client_external_id, g.name AS gym_name "
+            "FROM referrals AS r JOIN clients AS c ON c.id = r.client_id JOIN gyms AS g ON g.id = r.gym_id "
+            "WHERE r.id = ?", [referral_id]))
+        report = report_row(one_as_dict(cur.execute(
+            f"SELECT {REPORT_COLUMNS} FROM reports WHERE id = ?", [ref["report_id"]])))
+        author = one_as_dict(cur.execute(
+            "SELECT display_name, contact FROM users WHERE username = ?", [report.author]))
+        session = one_as_dict(cur.execute(
+            "SELECT date, minutes, rpe, rpe * minutes AS load, exercises, warmup_minutes, cooldown_done "
+            "FROM sessions WHERE client_id = ? AND date <= ? ORDER BY date DESC, id DESC LIMIT 1",
+            [report.client_id, report.created_at.date()]))
+    db.audit(actor, "handoff.view", "referrals", referral_id, outcome="ok", now=now)
+    if session is not None:
+        session["exercises"] = tuple(e for e in (session["exercises"] or "").split(";") if e)
+    return HandoffSummary(
+        referral_id=referral_id, report_id=report.id, status=ref["status"], client_name=ref["client_name"],
+        client_external_id=ref["client_external_id"], gym_name=ref["gym_name"], level=ref["level"],
+        opened_at=ref["opened_at"],
+        answers={**report.answers, "context": None if report.context is None else report.context.model_dump()},
+        findings=tuple(HandoffFinding(rule_id=f.rule_id, level=f.level, summary=f.summary, source=f.source)
+                       for f in report.result.findings),
+        causes=tuple((c.cause, tuple(c.evidence)) for c in report.result.causes),
+        hours_since_workout=report.answers["hours_since_workout"], pain_score=report.answers["pain_score"],
+        pain_trend=report.answers["trend"], previous_pain_score=report.history.previous_pain_score,
+        session_before=None if session is None else HandoffSession(**session),
+        trainer_name=author["display_name"] if author else report.author,
+        trainer_contact=author["contact"] if author else None,
+    )

@@ -1,0 +1,56 @@
+"""Training sessions: log one, list a client's."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from backcare.auth import Action, Actor
+from backcare.errors import InvalidInput
+from backcare.models import SessionIn, describe_validation_error
+from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts
+from backcare.store.db import Database, utcnow
+from backcare.store.records import SessionRow
+
+SESSION_COLUMNS = ("id, client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done, source, "
+                   "created_at, created_by")
+
+
+def session_row(row: dict) -> SessionRow:
+    exercises = tuple(e for e in (row.pop("exercises") or "").split(";") if e)
+    return SessionRow(**row, exercises=exercises)
+
+
+def log_session(db: Database, *, actor: Actor, client_id: int, session: SessionIn | dict,
+                now: datetime | None = None) -> SessionRow:
+    gym_id = client_gym(db, client_id)
+    guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="session.log", entity="sessions")
+    if not isinstance(session, SessionIn):
+        try:
+            session = SessionIn.model_validate(session)
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise InvalidInput(".".join(str(p) for p in first["loc"]) or "session",
+                               describe_validation_error(error)) from None
+    now = now or utcnow()
+    with db.transaction(actor, "session.log", "sessions", None, {"client_id": client_id}, now=now) as txn:
+        row = one_as_dict(txn.cursor.execute(
+            f"INSERT INTO sessions (client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done, "
+            f"source, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, 'app', ?, ?) RETURNING {SESSION_COLUMNS}",
+            [client_id, session.date, session.minutes, session.rpe, ";".join(session.exercises),
+             session.warmup_minutes, session.cooldown_done, now, actor.username]))
+        txn.entity_id = row["id"]
+    return session_row(row)
+
+
+def list_sessions(db: Database, *, actor: Actor, client_id: int, limit: int | None = None) -> list[SessionRow]:
+    """A client's sessions, newest first."""
+    gym_id = client_gym(db, client_id)
+    guard(db, actor, Action.CLIENT_READ, gym_id, attempt="session.list", entity="clients", entity_id=client_id)
+    limit_sql = "" if limit is None else f"LIMIT {max(0, int(limit))}"
+    with db.read("listing sessions") as cur:
+        rows = rows_as_dicts(cur.execute(
+            f"SELECT {SESSION_COLUMNS} FROM sessions WHERE client_id = ? ORDER BY date DESC, id DESC {limit_sql}",
+            [client_id]))
+    return [session_row(r) for r in rows]

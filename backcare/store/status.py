@@ -1,0 +1,64 @@
+"""Client status, derived from the data by one SQL expression so lists compute it for many clients in
+one query:
+
+- emergency_referral_open: a referral at level `emergency` that is not cleared;
+- paused_referral_open: any other referral not cleared (not_cleared included): loading plans pause;
+- modified: a `monitor` result in the last 72 hours, or an active plan;
+- cleared: none of those.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from backcare.auth import Action, Actor
+from backcare.store._base import client_gym, guard
+from backcare.store.db import Database, utcnow
+from backcare.store.records import ClientStatus
+
+MONITOR_WINDOW = timedelta(hours=72)
+
+# Named parameter: $monitor_since (now - 72 h). Join as:
+#   LEFT JOIN client_flags AS flags ON flags.client_id = c.id
+STATUS_CTES = """
+open_referrals AS (
+    SELECT client_id, bool_or(level = 'emergency') AS emergency
+    FROM referrals WHERE status NOT IN ('cleared', 'cleared_with_restrictions')
+    GROUP BY client_id
+),
+recent_monitor AS (
+    SELECT DISTINCT client_id FROM reports WHERE level = 'monitor' AND created_at >= $monitor_since
+),
+active_plans AS (
+    SELECT DISTINCT client_id FROM assignments WHERE status = 'active'
+),
+client_flags AS (
+    SELECT c.id AS client_id,
+           CASE WHEN o.emergency THEN 'emergency_referral_open'
+                WHEN o.client_id IS NOT NULL THEN 'paused_referral_open'
+                WHEN m.client_id IS NOT NULL OR p.client_id IS NOT NULL THEN 'modified'
+                ELSE 'cleared' END AS status
+    FROM clients AS c
+    LEFT JOIN open_referrals AS o ON o.client_id = c.id
+    LEFT JOIN recent_monitor AS m ON m.client_id = c.id
+    LEFT JOIN active_plans AS p ON p.client_id = c.id
+)"""
+
+
+def status_params(now: datetime | None = None) -> dict:
+    return {"monitor_since": (now or utcnow()) - MONITOR_WINDOW}
+
+
+def client_status_in(cur, client_id: int, now: datetime | None = None) -> ClientStatus:
+    """The status inside an open cursor/transaction (no permission check: callers have done it)."""
+    row = cur.execute(f"WITH {STATUS_CTES} SELECT status FROM client_flags WHERE client_id = $client_id",
+                      {**status_params(now), "client_id": client_id}).fetchone()
+    return ClientStatus(row[0]) if row else ClientStatus.CLEARED
+
+
+def client_status(db: Database, *, actor: Actor, client_id: int, now: datetime | None = None) -> ClientStatus:
+    gym_id = client_gym(db, client_id)
+    guard(db, actor, Action.CLIENT_READ, gym_id, attempt="client.status", entity="clients", entity_id=client_id,
+          also=(Action.REFERRAL_READ,))
+    with db.read("reading the client's status") as cur:
+        return client_status_in(cur, client_id, now)
