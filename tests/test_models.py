@@ -1,0 +1,127 @@
+"""The report models of TRIAGE.md's JSON contract: what is refused, and how the refusal names the field."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from backcare.models import Level, SessionContext, TriageHistory, TriageReport, describe_validation_error
+from tests.reports import NORMAL_REPORT, report_input
+
+
+def refusal(data: dict) -> str:
+    with pytest.raises(ValidationError) as caught:
+        TriageReport.model_validate(data)
+    return describe_validation_error(caught.value)
+
+
+def refusal_from_json(data: dict) -> str:
+    with pytest.raises(ValidationError) as caught:
+        TriageReport.model_validate_json(json.dumps(data))
+    return describe_validation_error(caught.value)
+
+
+def test_the_baseline_report_validates():
+    assert TriageReport.model_validate(NORMAL_REPORT).pain_score == 2
+
+
+@pytest.mark.parametrize("data, field", [
+    (report_input(painscore=3), "painscore"),
+    (report_input(context={"warmup_mins": 3}), "context.warmup_mins"),
+], ids=["top-level", "context"])
+def test_unknown_field_is_refused_naming_the_field(data, field):
+    assert refusal(data) == f"{field}: Extra inputs are not permitted"
+
+
+@pytest.mark.parametrize("field", ["hours_since_workout", "pain_score", "pain_quality", "trend", "leg_symptoms"])
+def test_missing_required_answer_is_refused_not_defaulted(field):
+    data = dict(NORMAL_REPORT)
+    del data[field]
+    assert refusal(data) == f"{field}: Field required"
+
+
+@pytest.mark.parametrize("field, value", [
+    ("pain_score", -1),
+    ("pain_score", 11),
+    ("pain_score", 4.5),
+    ("pain_score", "4"),
+    ("hours_since_workout", -0.5),
+    ("hours_since_workout", 24 * 365 + 1),
+    ("pain_quality", "burning"),
+    ("trend", "better"),
+    ("leg_symptoms", "left_leg"),
+    ("numbness", "yes"),
+    ("saddle_numbness", 1),
+    ("eases_with_movement", None),
+    ("client_id", ""),
+    ("client_id", "C" * 65),
+    ("context.warmup_minutes", -1),
+    ("context.warmup_minutes", 601),
+    ("context.core_sessions_per_week", 22),
+    ("context.core_sessions_per_week", 1.5),
+    ("context.rest_days_last_7", 8),
+    ("context.sleep_hours", 25),
+    ("context.sitting_hours_per_day", -1),
+    ("context.cooldown_done", "no"),
+    ("context.exercises", ["deadlift"] * 51),
+    ("context.exercises", "deadlift"),
+])
+def test_each_range_and_choice_is_refused_with_a_message_naming_the_field(field, value):
+    if field.startswith("context."):
+        data = report_input(context={field.removeprefix("context."): value})
+    else:
+        data = report_input(**{field: value})
+    message = refusal_from_json(data)
+    assert message.startswith(f"{field}: ") or message.startswith(f"{field}."), message
+
+
+@pytest.mark.parametrize("value", [0, 10])
+def test_pain_score_ends_of_the_scale_are_accepted(value):
+    assert TriageReport.model_validate(report_input(pain_score=value)).pain_score == value
+
+
+def test_booleans_not_given_are_false_and_context_numbers_not_given_are_unknown():
+    report = TriageReport.model_validate(report_input(context={}))
+    assert report.saddle_numbness is False and report.persistent_fatigue is False
+    assert report.context == SessionContext()
+    assert report.context.cooldown_done is None and report.context.warmup_minutes is None
+
+
+def test_exercise_names_are_compared_in_lower_case():
+    report = TriageReport.model_validate(report_input(context={"exercises": ["  Romanian Deadlift "]}))
+    assert report.context.exercises == ("romanian deadlift",)
+
+
+def test_several_problems_are_all_named_in_one_line():
+    message = refusal(report_input(pain_score=12, trend="up"))
+    assert "pain_score: " in message and "trend: " in message and "\n" not in message
+
+
+def test_reports_are_immutable():
+    report = TriageReport.model_validate(NORMAL_REPORT)
+    with pytest.raises(ValidationError):
+        report.pain_score = 9
+
+
+def test_history_refuses_a_negative_report_count():
+    with pytest.raises(ValidationError) as caught:
+        TriageHistory(prior_reports_28d=-1)
+    assert describe_validation_error(caught.value).startswith("prior_reports_28d: ")
+
+
+@pytest.mark.parametrize("levels, highest", [
+    ([], Level.NORMAL),
+    ([Level.MONITOR, Level.NORMAL], Level.MONITOR),
+    ([Level.REFER, Level.EMERGENCY, Level.URGENT], Level.EMERGENCY),
+])
+def test_highest_level_is_the_most_serious(levels, highest):
+    assert Level.highest(levels) is highest
+
+
+@pytest.mark.parametrize("level, needs", [
+    (Level.NORMAL, False), (Level.MONITOR, False), (Level.REFER, True), (Level.URGENT, True), (Level.EMERGENCY, True),
+])
+def test_refer_and_above_need_a_professional(level, needs):
+    assert level.needs_professional is needs
