@@ -7,6 +7,8 @@ built-in Helvetica, which only knows latin-1, so every text is made latin-1 safe
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -18,6 +20,7 @@ from backcare.errors import InvalidInput
 from backcare.plans import Plan, SafetyNet, SignGroup
 
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
+COMPRESS = True  # tests turn it off to read the text of a Helvetica handout without a PDF tool
 _DEJAVU_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
 
 SCOPE_STATEMENT = (
@@ -75,6 +78,13 @@ def render_handout(*, client_name: str, plans: Sequence[Plan], safety_net: Safet
     return bytes(pdf.output())
 
 
+def handout_filename(client_name: str, start_date: date) -> str:
+    """A download name that is safe on any system: `backcare-plan-zoe-oneill-2025-03-03.pdf`."""
+    ascii_name = unicodedata.normalize("NFKD", client_name).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower().replace("'", "")).strip("-")[:40].strip("-")
+    return f"backcare-plan-{slug or 'client'}-{start_date.isoformat()}.pdf"
+
+
 def _required(field: str, value: str) -> str:
     value = (value or "").strip()
     if not value:
@@ -92,6 +102,7 @@ class _Handout(FPDF):
         self.set_title("BackCare handout")
         self.set_author("BackCare")
         self.set_creator("BackCare")
+        self.set_compression(COMPRESS)
 
     # fonts and text --------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import functools
 import re
 import tomllib
 from collections.abc import Mapping
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -151,6 +152,11 @@ class PlanLibrary(BaseModel):
     def in_order(self) -> tuple[Plan, ...]:
         """Every plan, in the order of the causes in TRIAGE.md."""
         return tuple(self.plans[cause] for cause in CauseId)
+
+
+def review_date_for(plan: Plan, start_date: date) -> date:
+    """The review date a new assignment of `plan` starting on `start_date` is prefilled with."""
+    return start_date + timedelta(days=plan.review_after_days)
 
 
 # --- loading -----------------------------------------------------------------------------------

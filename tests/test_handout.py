@@ -12,7 +12,7 @@ import pytest
 
 from backcare import handout
 from backcare.errors import InvalidInput
-from backcare.handout import SCOPE_STATEMENT, latin1_safe, render_handout
+from backcare.handout import SCOPE_STATEMENT, handout_filename, latin1_safe, render_handout
 from backcare.plans import customise, load_library
 
 PDFTOTEXT = shutil.which("pdftotext") or ("/usr/bin/pdftotext" if Path("/usr/bin/pdftotext").exists() else None)
@@ -114,6 +114,18 @@ def test_core_font_fallback_prints_typographic_characters_safely(library, tmp_pa
     assert library.safety_net.emergency.signs[0] in text
 
 
+def test_plain_helvetica_handout_holds_client_plan_titles_and_emergency_signs(library, monkeypatch, tmp_path):
+    """Runs without pdftotext: uncompressed Helvetica content streams hold each printed line as a string."""
+    monkeypatch.setattr(handout, "DEJAVU_DIR", tmp_path / "no-fonts-here")
+    monkeypatch.setattr(handout, "COMPRESS", False)
+    pdf = _render(library).decode("latin-1")
+    net = library.safety_net
+    for expected in ["Priya Natarajan", "Chest pain", net.emergency.heading, net.urgent.heading, net.refer.heading,
+                     *(plan.title for plan in library.in_order())]:
+        assert f"({expected})" in pdf
+    assert pdf.index(net.emergency.heading) < pdf.index(net.urgent.heading) < pdf.index(net.refer.heading)
+
+
 @pytest.mark.parametrize("raw, safe", [
     ("O\u2019Neill", "O'Neill"),
     ("\u201cbrace\u201d", '"brace"'),
@@ -137,3 +149,13 @@ def test_invalid_handout_inputs_name_the_field(library, overrides, field):
     with pytest.raises(InvalidInput) as caught:
         _render(library, plans=[library.plan("core")], **overrides)
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("Priya Natarajan", "backcare-plan-priya-natarajan-2025-03-03.pdf"),
+    ("Zo\u00eb O'Neill", "backcare-plan-zoe-oneill-2025-03-03.pdf"),
+    ("../../etc/passwd", "backcare-plan-etc-passwd-2025-03-03.pdf"),
+    ("\u4f60\u597d", "backcare-plan-client-2025-03-03.pdf"),
+])
+def test_handout_filename_is_a_safe_ascii_slug(name, expected):
+    assert handout_filename(name, START) == expected

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import date, timedelta
 
 import pytest
 
@@ -17,6 +18,7 @@ from backcare.plans import (
     load_library,
     parse_customisation,
     parse_library,
+    review_date_for,
 )
 
 SHIPPED = DEFAULT_PATH.read_text(encoding="utf-8")
@@ -57,6 +59,11 @@ def test_plan_by_id_accepts_the_string_and_refuses_an_unknown_id(library):
     assert library.plan("core").id is CauseId.CORE
     with pytest.raises(NotFound, match="no plan with id 'yoga'"):
         library.plan("yoga")
+
+
+@pytest.mark.parametrize("cause, days", [("form", 14), ("core", 21), ("posture", 21)])
+def test_review_date_is_prefilled_from_the_plans_review_interval(library, cause, days):
+    assert review_date_for(library.plan(cause), date(2025, 1, 30)) == date(2025, 1, 30) + timedelta(days=days)
 
 
 def test_library_is_cached_until_the_file_changes(tmp_path):
