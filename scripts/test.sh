@@ -6,13 +6,17 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-if [ ! -x /usr/bin/chromium ]; then
+# System packages the tests use: Chromium for the browser tests, poppler-utils (pdftotext) to read handouts.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    echo "Installing Chromium for the browser tests (apt-get)..."
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-      || echo "warning: could not install chromium; browser tests will fail" >&2
+    echo "Installing ${missing[*]} for the tests (apt-get)..."
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null) \
+      || echo "warning: could not install ${missing[*]}; the tests that need them will fail" >&2
   else
-    echo "warning: /usr/bin/chromium is missing; run: sudo apt-get install -y chromium" >&2
+    echo "warning: missing ${missing[*]}; run: sudo apt-get install -y ${missing[*]}" >&2
   fi
 fi
 exec .venv/bin/python -m pytest "$@"
