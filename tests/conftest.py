@@ -46,7 +46,7 @@ def gym(db):
 @pytest.fixture
 def trainer_user(db, gym):
     return store.create_user(db, actor=SYSTEM, username="tara", display_name="Tara Trainer", role=Role.TRAINER,
-                             gym_id=gym.id, contact="tara@example.test", password="correct horse battery")
+                             gym_id=gym.id, contact="tara@example.test")  # no password: hashing is slow
 
 
 @pytest.fixture

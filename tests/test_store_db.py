@@ -1,0 +1,102 @@
+"""The database handle: migrations, audited transactions, rollback, domain errors, the locked file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from backcare import store
+from backcare.auth import SYSTEM
+from backcare.errors import Conflict, StoreError
+from backcare.store.migrations import MIGRATIONS
+
+
+def audit_rows(db, action=None):
+    sql = "SELECT actor, role, action, entity, entity_id, outcome, detail FROM audit_log"
+    params = []
+    if action:
+        sql += " WHERE action = ?"
+        params.append(action)
+    return db.cursor().execute(sql + " ORDER BY id", params).fetchall()
+
+
+def test_open_database_records_every_migration_once(tmp_path):
+    path = tmp_path / "m.duckdb"
+    with store.open_database(path) as db:
+        assert db.applied_migrations() == [name for name, _ in MIGRATIONS]
+    with store.open_database(path) as db:  # reopening applies nothing twice
+        assert db.applied_migrations() == [name for name, _ in MIGRATIONS]
+
+
+def test_default_db_path_follows_backcare_db(monkeypatch, tmp_path):
+    monkeypatch.setenv("BACKCARE_DB", str(tmp_path / "x.duckdb"))
+    assert store.default_db_path() == tmp_path / "x.duckdb"
+    monkeypatch.delenv("BACKCARE_DB")
+    assert store.default_db_path().parts[-2:] == ("data", "backcare.duckdb")
+
+
+def test_write_commits_the_work_with_its_audit_row(db):
+    with db.write(SYSTEM, "gym.create", "gyms", None, {"why": "test"}) as cur:
+        cur.execute("INSERT INTO gyms (name) VALUES ('North')")
+    assert db.cursor().execute("SELECT name FROM gyms").fetchall() == [("North",)]
+    assert audit_rows(db) == [("system", "system", "gym.create", "gyms", None, "ok", '{"why": "test"}')]
+
+
+def test_detail_completed_inside_the_write_is_what_gets_audited(db):
+    detail = {}
+    with db.write(SYSTEM, "demo.create", "database", None, detail):
+        detail["counts"] = 3
+    assert audit_rows(db)[0][-1] == '{"counts": 3}'
+
+
+@pytest.mark.parametrize("failure", [ValueError("boom"), KeyboardInterrupt()])
+def test_write_rolls_back_work_and_audit_on_any_exception(db, failure):
+    with pytest.raises(type(failure)):
+        with db.write(SYSTEM, "gym.create", "gyms") as cur:
+            cur.execute("INSERT INTO gyms (name) VALUES ('South')")
+            raise failure
+    assert db.cursor().execute("SELECT count(*) FROM gyms").fetchone() == (0,)
+    assert audit_rows(db) == []
+
+
+@pytest.mark.parametrize("sql, error", [
+    ("INSERT INTO gyms (name) VALUES ('Same'), ('Same')", Conflict),
+    ("SELECT * FROM no_such_table", StoreError),
+])
+def test_driver_errors_become_domain_errors(db, sql, error):
+    with pytest.raises(error) as raised:
+        with db.write(SYSTEM, "gym.create", "gyms") as cur:
+            cur.execute(sql)
+    assert "duckdb" not in type(raised.value).__module__
+    assert audit_rows(db) == []
+
+
+def test_audit_records_a_denied_attempt_on_its_own(db):
+    db.audit(SYSTEM, "client.view", "clients", 7, outcome="denied", detail={"gym_id": 2})
+    assert audit_rows(db) == [("system", "system", "client.view", "clients", "7", "denied", '{"gym_id": 2}')]
+
+
+def test_read_only_database_refuses_writes(tmp_path):
+    path = tmp_path / "ro.duckdb"
+    store.open_database(path).close()
+    with store.open_database(path, read_only=True) as db:
+        with pytest.raises(StoreError, match="read-only"):
+            with db.write(SYSTEM, "gym.create"):
+                pass
+
+
+def test_a_second_process_gets_database_locked_in_one_sentence(db):
+    script = textwrap.dedent(f"""
+        from backcare import store
+        from backcare.errors import DatabaseLocked
+        try:
+            store.open_database({str(db.path)!r})
+        except DatabaseLocked as error:
+            print("LOCKED", error)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.stdout.startswith("LOCKED"), out.stderr
+    assert str(db.path) in out.stdout and "Traceback" not in out.stderr

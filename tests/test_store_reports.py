@@ -1,0 +1,200 @@
+"""Sessions and reports: logging, history-aware triage on save, referral and plans in one transaction."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from backcare import store
+from backcare.errors import InvalidInput
+from backcare.models import CauseId, Level, SessionIn
+from backcare.store.records import ClientStatus
+from tests.conftest import NOW, report_payload
+
+
+def count(db, sql, params=()):
+    return db.cursor().execute(sql, list(params)).fetchone()[0]
+
+
+def save(db, actor, client, at=NOW, **answers):
+    return store.save_report(db, actor=actor, client_id=client.id, report=report_payload(**answers), now=at)
+
+
+# --- sessions ------------------------------------------------------------------------------------
+
+
+def test_log_session_stores_it_and_lists_newest_first(db, client, trainer_actor):
+    store.log_session(db, actor=trainer_actor, client_id=client.id,
+                      session=SessionIn(date=date(2025, 3, 1), minutes=45, rpe=6, exercises=("Deadlift", "plank")))
+    store.log_session(db, actor=trainer_actor, client_id=client.id,
+                      session={"date": "2025-03-03", "minutes": 30, "rpe": 4, "warmup_minutes": 8,
+                               "cooldown_done": True})
+    sessions = store.list_sessions(db, actor=trainer_actor, client_id=client.id)
+    assert [s.date for s in sessions] == [date(2025, 3, 3), date(2025, 3, 1)]
+    assert sessions[1].exercises == ("deadlift", "plank") and sessions[1].load == 270
+    assert len(store.list_sessions(db, actor=trainer_actor, client_id=client.id, limit=1)) == 1
+    assert count(db, "SELECT count(*) FROM audit_log WHERE action = 'session.log' AND outcome = 'ok'") == 2
+
+
+@pytest.mark.parametrize("bad, field", [
+    ({"minutes": 601}, "minutes"),
+    ({"minutes": -1}, "minutes"),
+    ({"rpe": 11}, "rpe"),
+    ({"date": "2025-02-30"}, "date"),
+])
+def test_log_session_rejects_impossible_values(db, client, trainer_actor, bad, field):
+    with pytest.raises(InvalidInput) as error:
+        store.log_session(db, actor=trainer_actor, client_id=client.id,
+                          session={"date": "2025-03-01", "minutes": 30, "rpe": 5, **bad})
+    assert error.value.field == field
+
+
+# --- saving reports --------------------------------------------------------------------------------
+
+
+def test_save_report_stores_every_answer_and_the_result(db, client, trainer_actor):
+    saved = save(db, trainer_actor, client, pain_score=5, context={"warmup_minutes": 2, "exercises": ["squat"]})
+    row = store.get_report(db, actor=trainer_actor, report_id=saved.report_id)
+    assert row.answers == {**row.answers, **report_payload(pain_score=5)}
+    assert row.context.warmup_minutes == 2 and row.level == Level.MONITOR == saved.result.level
+    assert row.result == saved.result and row.created_at == NOW and row.author == "tara"
+    assert row.result.client_id == client.external_id
+    assert count(db, "SELECT count(*) FROM report_findings WHERE report_id = ? AND rule_id = 'M1'",
+                 [saved.report_id]) == 1
+    assert count(db, "SELECT count(*) FROM report_causes WHERE report_id = ? AND cause = 'warm_up' AND rank = 1",
+                 [saved.report_id]) == 1
+    assert count(db, "SELECT count(*) FROM audit_log WHERE action = 'report.save' AND entity_id = ?",
+                 [str(saved.report_id)]) == 1
+
+
+def test_save_report_refuses_without_consent(db, gym, trainer_actor):
+    client = store.create_client(db, actor=trainer_actor, gym_id=gym.id, name="No Consent")
+    with pytest.raises(InvalidInput) as error:
+        save(db, trainer_actor, client)
+    assert error.value.field == "consent"
+    assert count(db, "SELECT count(*) FROM reports") == 0
+
+
+def test_save_report_rejects_an_invalid_report_naming_the_field(db, client, trainer_actor):
+    with pytest.raises(InvalidInput) as error:
+        save(db, trainer_actor, client, pain_score=11)
+    assert error.value.field == "pain_score"
+
+
+@pytest.mark.parametrize("answers, level", [
+    ({"pain_quality": "sharp"}, Level.REFER),
+    ({"fever_or_unwell": True}, Level.URGENT),
+    ({"saddle_numbness": True}, Level.EMERGENCY),
+])
+def test_refer_and_above_open_a_referral_and_assign_no_plan(db, client, trainer_actor, answers, level):
+    saved = store.save_report(db, actor=trainer_actor, client_id=client.id,
+                              report=report_payload(**answers, context={"warmup_minutes": 1}),
+                              assign_plans=[CauseId.WARM_UP], now=NOW)
+    assert saved.result.level == level and saved.referral_id is not None
+    assert saved.assignment_ids == () and saved.skipped_plans == (CauseId.WARM_UP,)
+    referral = store.get_referral(db, actor=trainer_actor, referral_id=saved.referral_id, now=NOW)
+    assert (referral.level, referral.status, referral.report_id) == (level, "new", saved.report_id)
+    assert [e.status for e in store.referral_events(db, actor=trainer_actor, referral_id=saved.referral_id)] == ["new"]
+
+
+def test_normal_report_assigns_only_plans_the_result_allows(db, client, trainer_actor):
+    saved = store.save_report(db, actor=trainer_actor, client_id=client.id,
+                              report=report_payload(context={"warmup_minutes": 2}),
+                              assign_plans=["warm_up", "core"], start_date=date(2025, 3, 10), review_days=10,
+                              now=NOW)
+    assert saved.result.level == Level.NORMAL and saved.referral_id is None
+    assert saved.skipped_plans == (CauseId.CORE,)
+    (plan,) = store.list_assignments(db, actor=trainer_actor, client_id=client.id)
+    assert (plan.id, plan.plan_id, plan.report_id) == (saved.assignment_ids[0], CauseId.WARM_UP, saved.report_id)
+    assert (plan.start_date, plan.review_date) == (date(2025, 3, 10), date(2025, 3, 20))
+
+
+def test_plans_stay_paused_while_an_earlier_referral_is_open(db, client, trainer_actor):
+    save(db, trainer_actor, client, at=NOW - timedelta(days=1), pain_quality="sharp")
+    saved = store.save_report(db, actor=trainer_actor, client_id=client.id,
+                              report=report_payload(context={"warmup_minutes": 2}), assign_plans=["warm_up"], now=NOW)
+    assert saved.assignment_ids == () and saved.skipped_plans == (CauseId.WARM_UP,)
+
+
+# --- history-aware triage ---------------------------------------------------------------------------
+
+
+def test_worse_by_two_points_within_the_episode_is_refer(db, client, trainer_actor):
+    save(db, trainer_actor, client, at=NOW - timedelta(days=2), pain_score=2)
+    saved = save(db, trainer_actor, client, pain_score=4, hours_since_workout=30)
+    assert saved.history.previous_pain_score == 2
+    assert "R5" in [f.rule_id for f in saved.result.findings] and saved.result.level == Level.REFER
+
+
+def test_a_report_older_than_the_episode_is_not_the_previous_one(db, client, trainer_actor):
+    save(db, trainer_actor, client, at=NOW - timedelta(days=8), pain_score=1)
+    assert save(db, trainer_actor, client, pain_score=3).history.previous_pain_score is None
+
+
+def test_third_back_pain_report_in_28_days_is_recurring(db, client, trainer_actor):
+    save(db, trainer_actor, client, at=NOW - timedelta(days=30), pain_score=2)  # outside the window
+    save(db, trainer_actor, client, at=NOW - timedelta(days=20), pain_score=0)  # no pain: not counted
+    save(db, trainer_actor, client, at=NOW - timedelta(days=20), pain_score=2)
+    save(db, trainer_actor, client, at=NOW - timedelta(days=10), pain_score=2)
+    saved = save(db, trainer_actor, client, pain_score=2)
+    assert saved.history.prior_reports_28d == 2
+    assert "M4" in [f.rule_id for f in saved.result.findings]
+    assert store.triage_history(db, actor=trainer_actor, client_id=client.id, now=NOW).prior_reports_28d == 3
+
+
+def test_a_load_spike_in_the_session_history_is_evidence_of_the_load_cause(db, client, trainer_actor):
+    day = NOW.date()
+    for offset, rpe in ((27, 3), (20, 3), (13, 3), (2, 9), (1, 9)):  # quiet weeks, then a hard fortnight's end
+        store.log_session(db, actor=trainer_actor, client_id=client.id,
+                          session={"date": day - timedelta(days=offset), "minutes": 60, "rpe": rpe})
+    saved = save(db, trainer_actor, client)
+    # 7-day load 1080; 28-day load 1620 -> 405 a week; 1080 / 405
+    assert saved.history.acute_chronic_ratio == pytest.approx(1080 / 405, rel=1e-3)
+    assert CauseId.LOAD in [c.cause for c in saved.result.causes]
+
+
+# --- reading reports --------------------------------------------------------------------------------
+
+
+def test_list_reports_is_the_audited_history_newest_first(db, client, trainer_actor):
+    first = save(db, trainer_actor, client, at=NOW - timedelta(hours=5))
+    second = save(db, trainer_actor, client)
+    assert [r.id for r in store.list_reports(db, actor=trainer_actor, client_id=client.id)] == \
+        [second.report_id, first.report_id]
+    assert count(db, "SELECT count(*) FROM audit_log WHERE action = 'client.history' AND outcome = 'ok'") == 1
+
+
+def test_previous_report_of_episode_is_the_latest_within_seven_days(db, client, trainer_actor):
+    save(db, trainer_actor, client, at=NOW - timedelta(days=9))
+    wanted = save(db, trainer_actor, client, at=NOW - timedelta(days=3))
+    save(db, trainer_actor, client, at=NOW + timedelta(hours=1))  # after: not previous
+    found = store.previous_report_of_episode(db, actor=trainer_actor, client_id=client.id, before=NOW)
+    assert found.id == wanted.report_id
+    assert store.previous_report_of_episode(db, actor=trainer_actor, client_id=client.id,
+                                            before=NOW - timedelta(days=9)) is None  # strictly before
+
+
+# --- client status ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("answers, hours_later, status", [
+    ({}, 1, ClientStatus.CLEARED),
+    ({"pain_score": 5}, 71, ClientStatus.MODIFIED),        # monitor within 72 h
+    ({"pain_score": 5}, 73, ClientStatus.CLEARED),         # ... and after
+    ({"pain_quality": "sharp"}, 1, ClientStatus.PAUSED_REFERRAL_OPEN),
+    ({"fever_or_unwell": True}, 1, ClientStatus.PAUSED_REFERRAL_OPEN),
+    ({"chest_pain": True}, 1, ClientStatus.EMERGENCY_REFERRAL_OPEN),
+])
+def test_client_status_follows_reports(db, client, trainer_actor, answers, hours_later, status):
+    save(db, trainer_actor, client, **answers)
+    later = NOW + timedelta(hours=hours_later)
+    assert store.client_status(db, actor=trainer_actor, client_id=client.id, now=later) == status
+    (row,) = store.search_clients(db, actor=trainer_actor, query=client.name, now=later)
+    assert row.status == status
+
+
+def test_an_active_plan_makes_the_client_modified(db, client, trainer_actor):
+    store.assign_plan(db, actor=trainer_actor, client_id=client.id, plan_id="core", start_date=date(2025, 3, 1),
+                      review_date=date(2025, 3, 15))
+    assert store.client_status(db, actor=trainer_actor, client_id=client.id) == ClientStatus.MODIFIED
