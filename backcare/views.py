@@ -1,0 +1,284 @@
+"""What the trainer's history and plans pages show, computed without Streamlit.
+
+The pages read inputs, call one of these (or a store function) and render. Thresholds, wording of
+next steps, timeline merging, chart-ready shaping and form-to-model conversion live here, so tests
+cover them without a browser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from pydantic import ValidationError
+
+from backcare.errors import InvalidInput
+from backcare.models import SessionIn
+from backcare.plans import Plan, PlanLibrary, customise
+from backcare.rules import LOAD_RATIO_SPIKE
+from backcare.store.records import (
+    AssignmentRow,
+    CLEARED_STATUSES,
+    AssignmentStatus,
+    ClientStatus,
+    ReferralRow,
+    ReportRow,
+    SessionRow,
+)
+
+# The acute:chronic "usual" band shaded on the chart (GABBETT); LOAD_RATIO_SPIKE marks a spike.
+BAND_LOW = 0.8
+BAND_HIGH = 1.3
+RATIO_CAPTION = ("Acute:chronic ratio = the last 7 days' load ÷ the average week of the last 28 days. "
+                 "It is a load-spike indicator, not an injury prediction.")
+
+LEVEL_NAMES = {"normal": "Normal soreness", "monitor": "Monitor", "refer": "Refer",
+               "urgent": "Urgent", "emergency": "Emergency"}
+LEVEL_ICONS = {"normal": "🟢", "monitor": "🟡", "refer": "🟠", "urgent": "🔴", "emergency": "🚨"}
+
+STATUS_NEXT_STEP: dict[ClientStatus, str] = {
+    ClientStatus.CLEARED: "Train as planned; ask about soreness at the start of each session.",
+    ClientStatus.MODIFIED: ("Train with changes: keep load off the sore area, follow the active plans, "
+                            "and recheck within 24–48 hours."),
+    ClientStatus.PAUSED_REFERRAL_OPEN: ("Pause exercises that load the back. A referral is open: loading plans "
+                                        "wait until a clinician records clearance."),
+    ClientStatus.EMERGENCY_REFERRAL_OPEN: ("No training. An emergency referral is open: make sure the client "
+                                           "has had emergency care, and wait for the clinic's clearance."),
+}
+
+
+PAUSED_STATUSES = (ClientStatus.PAUSED_REFERRAL_OPEN, ClientStatus.EMERGENCY_REFERRAL_OPEN)
+
+
+def is_paused(status: ClientStatus | str) -> bool:
+    """An open referral pauses loading plans."""
+    return ClientStatus(status) in PAUSED_STATUSES
+
+
+def next_step(status: ClientStatus | str) -> str:
+    """What the trainer does next for a client in this status, in plain words."""
+    return STATUS_NEXT_STEP[ClientStatus(status)]
+
+
+# --- timeline --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineItem:
+    kind: str            # "session" | "report"
+    at: datetime         # for ordering; a session counts at its logging time when logged that day
+    day: date
+    title: str
+    detail: str
+    level: str | None = None
+
+
+def _session_moment(session: SessionRow) -> datetime:
+    if session.created_at.date() == session.date:
+        return session.created_at
+    return datetime.combine(session.date, time(12, 0))
+
+
+def _fmt(number: float) -> str:
+    return f"{number:.0f}" if float(number).is_integer() else f"{number:.1f}"
+
+
+def session_item(session: SessionRow) -> TimelineItem:
+    parts = [", ".join(session.exercises) or "no exercises named"]
+    if session.warmup_minutes is not None:
+        parts.append(f"warm-up {_fmt(session.warmup_minutes)} min")
+    if session.cooldown_done is not None:
+        parts.append("cool-down done" if session.cooldown_done else "no cool-down")
+    return TimelineItem(
+        kind="session", at=_session_moment(session), day=session.date,
+        title=f"Training: {_fmt(session.minutes)} min at RPE {_fmt(session.rpe)} (load {_fmt(session.load)} AU)",
+        detail=" · ".join(parts))
+
+
+def report_item(report: ReportRow) -> TimelineItem:
+    level = report.level.value
+    rules = ", ".join(f.rule_id for f in report.result.findings) or "no warning signs"
+    causes = ", ".join(c.cause for c in report.result.causes)
+    detail = f"Why: {rules}" + (f" · causes: {causes}" if causes else "")
+    return TimelineItem(
+        kind="report", at=report.created_at, day=report.created_at.date(),
+        title=f"{LEVEL_ICONS[level]} Report: pain {report.pain_score}/10 · {LEVEL_NAMES[level]}",
+        detail=detail, level=level)
+
+
+def merge_timeline(sessions: Iterable[SessionRow], reports: Iterable[ReportRow],
+                   limit: int = 20) -> list[TimelineItem]:
+    """Sessions and reports in one list, newest first, at most `limit` items."""
+    items = [session_item(s) for s in sessions] + [report_item(r) for r in reports]
+    items.sort(key=lambda item: (item.at, item.kind == "report"), reverse=True)
+    return items[:limit]
+
+
+# --- charts ----------------------------------------------------------------------------------
+
+
+def ratio_band(ratio: float | None) -> str:
+    """Where a ratio sits, in plain words (no prediction, only the load compared with usual)."""
+    if ratio is None:
+        return "not enough history yet"
+    if ratio >= LOAD_RATIO_SPIKE:
+        return "a load spike: well above the usual week"
+    if ratio > BAND_HIGH:
+        return "above the usual range"
+    if ratio >= BAND_LOW:
+        return "within the usual range"
+    return "below the usual range"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSummary:
+    this_week: float
+    last_week: float | None
+    change: float | None
+    sessions: int
+    ratio: float | None
+    band: str
+    spike: bool
+
+
+def load_summary(weeks: Sequence[Any]) -> LoadSummary:
+    """The figures shown above the load chart, from the store's weekly rows (oldest first)."""
+    if not weeks:
+        return LoadSummary(0.0, None, None, 0, None, ratio_band(None), False)
+    current = weeks[-1]
+    previous = weeks[-2] if len(weeks) > 1 else None
+    return LoadSummary(
+        this_week=float(current.load),
+        last_week=None if previous is None else float(previous.load),
+        change=None if previous is None else float(current.load) - float(previous.load),
+        sessions=int(current.sessions),
+        ratio=None if current.ratio is None else round(float(current.ratio), 2),
+        band=ratio_band(current.ratio),
+        spike=bool(current.spike))
+
+
+def load_chart_rows(weeks: Sequence[Any]) -> list[dict[str, Any]]:
+    """One dict per week for the load chart: already aggregated by the store."""
+    return [{"week": w.week_end.isoformat(), "week_start": w.week_start.isoformat(),
+             "load": round(float(w.load), 1), "sessions": int(w.sessions),
+             "ratio": None if w.ratio is None else round(float(w.ratio), 2),
+             "spike": bool(w.spike)} for w in weeks]
+
+
+def pain_chart_rows(days: Sequence[Any]) -> list[dict[str, Any]]:
+    return [{"day": d.day.isoformat(), "pain": int(d.worst_pain), "reports": int(d.reports),
+             "level": LEVEL_NAMES.get(d.worst_level, d.worst_level)} for d in days]
+
+
+# --- plans and referrals ---------------------------------------------------------------------
+
+
+def split_assignments(assignments: Iterable[AssignmentRow]) -> tuple[list[AssignmentRow], list[AssignmentRow]]:
+    """(active, past), each newest first as given."""
+    active, past = [], []
+    for a in assignments:
+        (active if a.status == AssignmentStatus.ACTIVE else past).append(a)
+    return active, past
+
+
+def assignment_line(a: AssignmentRow, library: PlanLibrary) -> str:
+    title = library.plan(a.plan_id).title
+    when = f"{a.start_date:%d %b %Y} → review {a.review_date:%d %b %Y}"
+    changed = " · changed for this client" if a.customisation else ""
+    ended = f" · {a.status.value} {a.ended_at:%d %b %Y}" if a.ended_at else ""
+    return f"**{title}** · {when}{changed}{ended}"
+
+
+def client_plan(a: AssignmentRow, library: PlanLibrary) -> Plan:
+    """The client's copy of an assigned plan: the library plan with the stored changes applied."""
+    return customise(library.plan(a.plan_id), a.customisation or None)
+
+
+@dataclass(frozen=True, slots=True)
+class HandoutInput:
+    plans: tuple[Plan, ...]
+    start_date: date
+    review_date: date
+
+
+def handout_input(assignments: Iterable[AssignmentRow], library: PlanLibrary, today: date) -> HandoutInput:
+    """The active plans (the client's copies), from the earliest start to the earliest review."""
+    active = [a for a in assignments if a.status == AssignmentStatus.ACTIVE]
+    if not active:
+        return HandoutInput((), today, today)
+    start = min(a.start_date for a in active)
+    review = max(start, min(a.review_date for a in active))
+    return HandoutInput(tuple(client_plan(a, library) for a in active), start, review)
+
+
+def split_referrals(referrals: Iterable[ReferralRow]) -> tuple[list[ReferralRow], list[ReferralRow]]:
+    """(open, closed): a referral is open until a clinician records clearance."""
+    open_, closed = [], []
+    for r in referrals:
+        (closed if r.status in CLEARED_STATUSES else open_).append(r)
+    return open_, closed
+
+
+def referral_line(referral: ReferralRow) -> str:
+    status = referral.status.value.replace("_", " ")
+    age = referral.age_hours
+    opened = f"{age:.0f} hours ago" if age < 48 else f"{age / 24:.0f} days ago"
+    late = " · ⚠️ not contacted in time" if referral.overdue else ""
+    return f"**{LEVEL_NAMES[referral.level.value]}** referral · status: {status} · opened {opened}{late}"
+
+
+# --- forms -----------------------------------------------------------------------------------
+
+SESSION_LABELS = {"date": "Date", "minutes": "Minutes", "rpe": "RPE (0-10)", "exercises": "Exercises",
+                  "warmup_minutes": "Warm-up minutes", "cooldown_done": "Cool-down"}
+
+
+def parse_exercises(text: str | None) -> tuple[str, ...]:
+    """Exercise names typed as a comma, semicolon or line separated list."""
+    if not text:
+        return ()
+    parts = text.replace(";", ",").replace("\n", ",").split(",")
+    return tuple(dict.fromkeys(p.strip().lower() for p in parts if p.strip()))
+
+
+def session_from_form(*, day: date | None, minutes: float | None, rpe: float | None, exercises: str | None,
+                      warmup_minutes: float | None, cooldown: str | None) -> SessionIn:
+    """A validated session from the log form; InvalidInput names the form's field."""
+    for field, value in (("date", day), ("minutes", minutes), ("rpe", rpe)):
+        if value is None:
+            raise InvalidInput(SESSION_LABELS[field], "please fill this in")
+    payload = {"date": day, "minutes": minutes, "rpe": rpe, "exercises": parse_exercises(exercises),
+               "warmup_minutes": warmup_minutes,
+               "cooldown_done": None if cooldown is None else cooldown == "Yes"}
+    try:
+        return SessionIn.model_validate(payload)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "session"
+        reason = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        raise InvalidInput(SESSION_LABELS.get(field, field), reason[:1].lower() + reason[1:]) from None
+
+
+def customisation_from_form(plan: Plan, *, doses: Mapping[str, str] | None = None,
+                            drop: Iterable[str] = (), note: str | None = None) -> dict | None:
+    """The per-client changes a form gives, checked against the plan (None when nothing changes).
+
+    A dose left blank or equal to the library's is not a change. The library plan is not modified.
+    """
+    library_doses = {e.name: e.dose for e in plan.exercises}
+    dropped = [name for name in drop if name]
+    changed = {name: dose.strip() for name, dose in (doses or {}).items()
+               if name not in dropped and dose and dose.strip() and dose.strip() != library_doses.get(name)}
+    changes: dict[str, Any] = {}
+    if changed:
+        changes["doses"] = changed
+    if dropped:
+        changes["drop"] = dropped
+    if note and note.strip():
+        changes["note"] = note.strip()
+    if not changes:
+        return None
+    customise(plan, changes)  # raises InvalidInput naming the field
+    return changes

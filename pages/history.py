@@ -1,0 +1,121 @@
+"""Client history: status and next step, open referral, training load and pain over time, plans, a timeline
+of sessions and reports, and logging a training session."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from backcare import store, views
+from backcare.errors import BackCareError
+from backcare.ui import charts, context, style
+from backcare.ui import clients as client_ui
+from backcare.plans import load_library
+
+style.apply_tablet_style()
+db = context.get_db()
+actor = context.require_actor()
+
+st.title("Client history")
+logged_note = st.session_state.pop("history_logged", None)
+if logged_note:
+    st.success(logged_note)
+
+if context.current_client_id() is None:
+    client_ui.client_picker(db, actor)
+else:
+    with st.expander("Change client"):
+        client_ui.client_picker(db, actor)
+client_ui.sidebar_current_client(db, actor)
+client_id = context.current_client_id()
+if client_id is None:
+    st.info("Next: find the client, or add them, to see their history.")
+    st.stop()
+
+# The history view is audited once per client per sign-in, not on every rerun.
+audited: set = st.session_state.setdefault("history_audited", set())
+try:
+    history = store.client_history(db, actor=actor, client_id=client_id, audit=client_id not in audited)
+except BackCareError as error:
+    context.show_error(error)
+    st.stop()
+audited.add(client_id)
+client = history.client
+
+st.markdown(f"### {client.name} · `{client.external_id}`")
+st.markdown(f"**Status:** {client_ui.status_label(history.status)}")
+show_next = st.warning if views.is_paused(history.status) else st.info
+show_next("Next: " + views.next_step(history.status))
+
+open_referrals, closed_referrals = views.split_referrals(history.referrals)
+for referral in open_referrals:
+    st.error(views.referral_line(referral), icon="🏥")
+if closed_referrals:
+    with st.expander(f"Past referrals ({len(closed_referrals)})"):
+        for referral in closed_referrals:
+            restrictions = f"  \nRestrictions: {referral.restrictions}" if referral.restrictions else ""
+            st.markdown(f"- {views.referral_line(referral)}{restrictions}")
+
+st.subheader("Training load")
+summary = views.load_summary(history.load)
+left, middle, right = st.columns(3)
+left.metric("Load, last 7 days (AU)", f"{summary.this_week:.0f}",
+            None if summary.change is None else f"{summary.change:+.0f} vs the week before")
+middle.metric("Sessions, last 7 days", summary.sessions)
+right.metric("Load-spike indicator", "–" if summary.ratio is None else f"{summary.ratio:.2f}",
+             help=views.RATIO_CAPTION)
+st.caption(f"Load-spike indicator: {summary.band}. {views.RATIO_CAPTION} "
+           f"Shaded: the usual range {views.BAND_LOW}–{views.BAND_HIGH}; triangles: a spike.")
+charts.load_chart(views.load_chart_rows(history.load))
+
+st.subheader("Pain over time")
+charts.pain_chart(views.pain_chart_rows(history.pain))
+
+st.subheader("Plans")
+library = load_library()
+active, past = views.split_assignments(history.assignments)
+if active:
+    for assignment in active:
+        st.markdown(f"- 🟢 {views.assignment_line(assignment, library)}")
+else:
+    st.caption("No active plan. Assign one on the Plans page.")
+if past:
+    with st.expander(f"Past plans ({len(past)})"):
+        for assignment in past:
+            st.markdown(f"- {views.assignment_line(assignment, library)}")
+
+st.subheader("Log a training session")
+with st.form("log_session", clear_on_submit=True):
+    day_col, minutes_col, rpe_col = st.columns(3)
+    day = day_col.date_input("Date", date.today(), max_value=date.today(), key="session_date")
+    minutes = minutes_col.number_input("Minutes", min_value=0.0, max_value=600.0, value=None, step=5.0,
+                                       placeholder="e.g. 45", key="session_minutes")
+    rpe = rpe_col.number_input("RPE (0-10)", min_value=0.0, max_value=10.0, value=None, step=1.0,
+                               placeholder="how hard, 0-10", key="session_rpe")
+    exercises = st.text_input("Exercises", placeholder="e.g. squat, deadlift, plank", key="session_exercises")
+    warm_col, cool_col = st.columns(2)
+    warmup = warm_col.number_input("Warm-up minutes", min_value=0.0, max_value=600.0, value=None, step=1.0,
+                                   placeholder="not known", key="session_warmup")
+    cooldown = cool_col.radio("Cool-down", ["Yes", "No", "Not known"], index=2, horizontal=True,
+                              key="session_cooldown")
+    submitted = st.form_submit_button("Log session", type="primary", width="stretch")
+if submitted:
+    try:
+        session = views.session_from_form(day=day, minutes=minutes, rpe=rpe, exercises=exercises,
+                                          warmup_minutes=warmup,
+                                          cooldown=None if cooldown == "Not known" else cooldown)
+        saved = store.log_session(db, actor=actor, client_id=client.id, session=session)
+    except BackCareError as error:
+        context.show_error(error)
+    else:
+        st.session_state["history_logged"] = (f"Session logged: {saved.minutes:.0f} min at RPE {saved.rpe:.0f} "
+                                              f"(load {saved.load:.0f} AU).")
+        st.rerun()
+
+st.subheader("Timeline")
+items = views.merge_timeline(history.sessions, history.reports, limit=20)
+if not items:
+    st.caption("Nothing yet: log a session or triage a report.")
+for item in items:
+    st.markdown(f"**{item.day:%a %d %b %Y}** · {item.title}  \n{item.detail}")

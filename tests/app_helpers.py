@@ -1,0 +1,64 @@
+"""Driving pages with Streamlit's AppTest: a fresh database file per test, a signed-in trainer, a client.
+
+`st.cache_resource` keeps one Database per path for the whole process, so every test uses its own path
+(under tmp_path). The test's own handle and the page's are two connections to one DuckDB instance in
+this process, so each sees the other's committed writes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from backcare import store
+from backcare.auth import SYSTEM, Actor, Role
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 30
+
+
+@dataclass
+class AppWorld:
+    path: Path
+    db: store.Database
+    actor: Actor
+    client: store.ClientRow | None
+
+    def page(self, script: str, *, with_client: bool = True) -> AppTest:
+        """The page, signed in as the trainer, with the client as current client; not run yet."""
+        os.environ["BACKCARE_DB"] = str(self.path)
+        at = AppTest.from_file(str(ROOT / script), default_timeout=TIMEOUT)
+        at.session_state["actor"] = self.actor
+        if with_client and self.client is not None:
+            at.session_state["client_id"] = self.client.id
+        return at
+
+
+def make_world(tmp_path: Path, *, client_name: str | None = "Ada Lovelace") -> AppWorld:
+    path = tmp_path / "app.duckdb"
+    db = store.open_database(path)
+    gym = store.create_gym(db, actor=SYSTEM, name="Riverside Strength")
+    user = store.create_user(db, actor=SYSTEM, username="tara", display_name="Tara Trainer", role=Role.TRAINER,
+                             gym_id=gym.id, contact="tara@example.test")
+    actor = store.actor_for(user)
+    client = None
+    if client_name:
+        client = store.create_client(db, actor=actor, gym_id=gym.id, name=client_name, trainer_id=actor.user_id,
+                                     consent_by=actor.username)
+    return AppWorld(path=path, db=db, actor=actor, client=client)
+
+
+def texts(at: AppTest) -> str:
+    """Every markdown, caption, alert, title and subheader text of the page, joined (for `in` checks)."""
+    parts: list[str] = []
+    for group in (at.title, at.header, at.subheader, at.markdown, at.caption, at.info, at.success, at.warning,
+                  at.error):
+        parts.extend(str(el.value) for el in group)
+    return "\n".join(parts)
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
