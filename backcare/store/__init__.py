@@ -4,6 +4,7 @@ Every repository function is `fn(db, *, actor, ...)`, checks permission for the 
 is audited), and returns frozen row models from backcare.store.records.
 """
 
+from backcare.store.analytics import *  # noqa: F401,F403  (trends aggregates: analytics.__all__)
 from backcare.store.assignments import assign_plan, list_assignments, set_assignment_status
 from backcare.store.clients import create_client, get_client, list_clients, record_consent, search_clients
 from backcare.store.db import (
