@@ -87,3 +87,27 @@ def verify_password(stored_hash: str, password: str) -> bool:
         return _HASHER.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    """True when the hash was made with older parameters than the library now recommends."""
+    try:
+        return _HASHER.check_needs_rehash(stored_hash)
+    except InvalidHashError:
+        return True
+
+
+PASSWORD_MIN_LENGTH = 10
+
+
+def password_problem(password: str | None) -> str | None:
+    """Why a new password is not acceptable, or None. Length is what matters most (NIST SP 800-63B)."""
+    if not password:
+        return "a password is needed"
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"use at least {PASSWORD_MIN_LENGTH} characters"
+    if len(password) > 1024:
+        return "use at most 1024 characters"
+    if password.strip() != password:
+        return "do not start or end the password with a space"
+    return None

@@ -1,0 +1,406 @@
+"""Accounts: sign-in with lockout, single sign-on mapping, and the administration of people and gyms.
+
+Sign-in never says whether a username exists: an unknown name, a wrong password and a disabled account
+with a wrong password all get the same sentence, and unknown names lock like real ones (counted from the
+audit log), so the lock message gives nothing away either. Every attempt is audited, never the password.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import duckdb
+from pydantic import BaseModel, ConfigDict
+
+from backcare.auth import (
+    Action,
+    Actor,
+    Role,
+    hash_password,
+    needs_rehash,
+    password_problem,
+    verify_password,
+)
+from backcare.errors import BackCareError, Conflict, InvalidInput, NotFound
+from backcare.store._base import guard, one_as_dict, rows_as_dicts
+from backcare.store.db import Database, translate, utcnow
+from backcare.store.people import STAFF_ROLES, actor_for, create_gym, create_user
+from backcare.store.records import GymRow, UserRow
+
+MAX_FAILED_ATTEMPTS = 5
+LOCK_DURATION = timedelta(minutes=15)
+USERNAME_AUDIT_LENGTH = 64
+ANONYMOUS = "anonymous"  # the audit role of a sign-in attempt under a name that has no account
+
+SIGNIN_REFUSED = "The username or password is not right, or the account cannot sign in. Check both and try again."
+
+
+class SignInRefused(BackCareError):
+    """Sign-in failed; the sentence never says whether the username exists."""
+
+
+class AccountLocked(SignInRefused):
+    def __init__(self, until: datetime):
+        self.until = until
+        minutes = int(LOCK_DURATION.total_seconds() // 60)
+        super().__init__(
+            f"Sign-in for this username is locked for {minutes} minutes after {MAX_FAILED_ATTEMPTS} wrong "
+            f"passwords in a row: try again after {until:%H:%M} UTC, or ask an administrator to reset the password.")
+
+
+class AccountDisabled(SignInRefused):
+    def __init__(self):
+        super().__init__("This account is disabled: ask an administrator if you need access again.")
+
+
+class UserSummary(BaseModel):
+    """A user as the admin page shows it: never the password hash."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    gym_id: int | None
+    gym_name: str | None
+    contact: str | None
+    disabled: bool
+    locked_until: datetime | None
+    failed_attempts: int
+    has_password: bool
+    created_at: datetime
+
+    def is_locked(self, now: datetime | None = None) -> bool:
+        return self.locked_until is not None and self.locked_until > (now or utcnow())
+
+
+class GymSummary(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: int
+    name: str
+    created_at: datetime
+    users: int
+    clients: int
+
+
+# --- sign-in ---------------------------------------------------------------------------------
+
+_DUMMY_HASH: list[str] = []
+
+
+def _spend_a_verification(password: str) -> None:
+    """Verify against a throwaway hash so an unknown name takes as long as a known one."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(hash_password("not-a-real-account-password"))
+    verify_password(_DUMMY_HASH[0], password)
+
+
+def _normal_username(username: str | None) -> str:
+    return (username or "").strip().lower()[:USERNAME_AUDIT_LENGTH]
+
+
+def _write_attempt(db: Database, *, username: str, role: str, action: str, outcome: str, detail: dict,
+                   now: datetime, work: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> None:
+    """The counter update (if any) and the attempt's audit row, in one transaction. Database.transaction
+    always records outcome 'ok'; a refused sign-in is recorded as 'failed'."""
+    if db.read_only:
+        return
+    attempt_actor = Actor(username=username or "(empty)", role=role)  # type: ignore[arg-type]
+    with db._write_lock:  # noqa: SLF001  (the store serialises writes inside the process)
+        cur = db.cursor()
+        try:
+            cur.execute("BEGIN TRANSACTION")
+            if work is not None:
+                work(cur)
+            Database._insert_audit(cur, attempt_actor, action, "users", username, outcome, detail, now)  # noqa: SLF001
+            cur.execute("COMMIT")
+        except duckdb.Error as error:
+            try:
+                cur.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            raise translate(error, "recording the sign-in") from None
+        finally:
+            cur.close()
+
+
+def _recent_unknown_failures(db: Database, username: str, now: datetime) -> list[datetime]:
+    with db.read("checking recent sign-in attempts") as cur:
+        rows = cur.execute(
+            "SELECT event_at FROM audit_log WHERE action = 'signin.failure' AND entity = 'users' "
+            "AND entity_id = ? AND event_at > ? AND coalesce(json_extract_string(detail, '$.reason'), '') "
+            "<> 'locked' ORDER BY event_at DESC",
+            [username, now - LOCK_DURATION]).fetchall()
+    return [at for (at,) in rows]
+
+
+def _user_row(db: Database, username: str) -> UserRow | None:
+    with db.read("looking up the user") as cur:
+        row = one_as_dict(cur.execute("SELECT * FROM users WHERE username = ?", [username]))
+    return None if row is None else UserRow(**row)
+
+
+def authenticate(db: Database, *, username: str, password: str, now: datetime | None = None) -> Actor:
+    """The Actor for a username and password; SignInRefused (or AccountLocked / AccountDisabled) otherwise.
+
+    MAX_FAILED_ATTEMPTS wrong passwords in a row lock the username for LOCK_DURATION; while locked, even
+    the right password is refused. Every attempt writes signin.success or signin.failure."""
+    now = now or utcnow()
+    name = _normal_username(username)
+    password = password or ""
+    user = _user_row(db, name) if name else None
+
+    def fail(reason: str, *, role: str, work=None, error: BackCareError | None = None) -> None:
+        _write_attempt(db, username=name, role=role, action="signin.failure", outcome="failed",
+                       detail={"username": name, "reason": reason, "method": "password"}, now=now, work=work)
+        raise error or SignInRefused(SIGNIN_REFUSED)
+
+    if user is None:
+        failures = _recent_unknown_failures(db, name, now)
+        if len(failures) >= MAX_FAILED_ATTEMPTS:
+            fail("locked", role=ANONYMOUS, error=AccountLocked(failures[0] + LOCK_DURATION))
+        _spend_a_verification(password)
+        if len(failures) + 1 >= MAX_FAILED_ATTEMPTS:
+            fail("unknown_user", role=ANONYMOUS, error=AccountLocked(now + LOCK_DURATION))
+        fail("unknown_user", role=ANONYMOUS)
+
+    role = user.role
+    if user.locked_until is not None and user.locked_until > now:
+        fail("locked", role=role, error=AccountLocked(user.locked_until))
+    earlier_failures = 0 if user.locked_until is not None else user.failed_attempts  # an ended lock starts afresh
+
+    if user.password_hash is None:
+        _spend_a_verification(password)
+        right = False
+    else:
+        right = verify_password(user.password_hash, password)
+
+    if not right:
+        attempts = earlier_failures + 1
+        locked_until = now + LOCK_DURATION if attempts >= MAX_FAILED_ATTEMPTS else None
+
+        def count(cur) -> None:
+            cur.execute("UPDATE users SET failed_attempts = ?, locked_until = ? WHERE id = ?",
+                        [attempts, locked_until, user.id])
+
+        reason = "no_password" if user.password_hash is None else "wrong_password"
+        fail(reason, role=role, work=count, error=None if locked_until is None else AccountLocked(locked_until))
+    if user.disabled:
+        fail("disabled", role=role, error=AccountDisabled())
+
+    rehash = hash_password(password) if needs_rehash(user.password_hash) else None
+
+    def reset(cur) -> None:
+        cur.execute("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = ?", [user.id])
+        if rehash is not None:
+            cur.execute("UPDATE users SET password_hash = ? WHERE id = ?", [rehash, user.id])
+
+    _write_attempt(db, username=name, role=role, action="signin.success", outcome="ok",
+                   detail={"username": name, "method": "password"}, now=now, work=reset)
+    return actor_for(user)
+
+
+def actor_for_email(db: Database, *, email: str | None, now: datetime | None = None) -> Actor:
+    """Single sign-on (OpenID Connect): the provider vouches for the e-mail; the users table decides who
+    that is and what they may do. The e-mail matches a username or a user's contact; an unknown or
+    disabled account is refused. Audited like a password sign-in."""
+    now = now or utcnow()
+    address = _normal_username(email)
+    detail = {"username": address, "method": "oidc"}
+    with db.read("looking up the user") as cur:
+        rows = rows_as_dicts(cur.execute(
+            "SELECT * FROM users WHERE username = $email OR lower(trim(contact)) = $email "
+            "ORDER BY username = $email DESC, id", {"email": address}))
+    if not address or not rows:
+        _write_attempt(db, username=address, role=ANONYMOUS, action="signin.failure", outcome="failed",
+                       detail={**detail, "reason": "unknown_user"}, now=now)
+        raise SignInRefused(f"No BackCare account is linked to {address or 'this sign-in'}: ask an administrator "
+                            "to add you with this e-mail address.")
+    if len(rows) > 1 and rows[0]["username"] != address:
+        _write_attempt(db, username=address, role=ANONYMOUS, action="signin.failure", outcome="failed",
+                       detail={**detail, "reason": "ambiguous"}, now=now)
+        raise SignInRefused(f"More than one BackCare account uses {address} as contact: ask an administrator "
+                            "to make it the username of the right one.")
+    user = UserRow(**rows[0])
+    if user.disabled:
+        _write_attempt(db, username=user.username, role=user.role, action="signin.failure", outcome="failed",
+                       detail={**detail, "reason": "disabled"}, now=now)
+        raise AccountDisabled()
+    _write_attempt(db, username=user.username, role=user.role, action="signin.success", outcome="ok",
+                   detail=detail, now=now)
+    return actor_for(user)
+
+
+# --- people ----------------------------------------------------------------------------------
+
+_SUMMARY_SELECT = (
+    "SELECT u.id, u.username, u.display_name, u.role, u.gym_id, g.name AS gym_name, u.contact, u.disabled, "
+    "u.locked_until, u.failed_attempts, u.password_hash IS NOT NULL AS has_password, u.created_at "
+    "FROM users AS u LEFT JOIN gyms AS g ON g.id = u.gym_id")
+
+
+def _role(role: Role | str) -> Role:
+    try:
+        value = Role(role)
+    except ValueError:
+        value = None
+    if value not in STAFF_ROLES:
+        raise InvalidInput("role", f"must be one of {', '.join(r.value for r in STAFF_ROLES)}")
+    return value
+
+
+def _summary(db: Database, username: str) -> UserSummary:
+    with db.read("reading the user") as cur:
+        row = one_as_dict(cur.execute(_SUMMARY_SELECT + " WHERE u.username = ?", [username]))
+    if row is None:
+        raise NotFound(f"There is no user called {username}.")
+    return UserSummary(**row)
+
+
+def _managed_user(db: Database, actor: Actor, username: str, attempt: str) -> UserSummary:
+    """The user to change, after checking the actor may manage people of that user's gym."""
+    guard(db, actor, Action.PEOPLE_MANAGE, None, attempt=attempt, entity="users", entity_id=username)
+    user = _summary(db, _normal_username(username))
+    guard(db, actor, Action.PEOPLE_MANAGE, user.gym_id, attempt=attempt, entity="users", entity_id=user.id)
+    return user
+
+
+def _check_gym_for(actor: Actor, role: Role, gym_id: int | None) -> None:
+    if role == Role.TRAINER and gym_id is None:
+        raise InvalidInput("gym", "a trainer belongs to one gym")
+    if actor.gym_id is not None and gym_id != actor.gym_id:
+        raise InvalidInput("gym", "you manage the people of your own gym only")
+
+
+def _other_active_admins(cur, user_id: int) -> int:
+    (n,) = cur.execute("SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled AND id <> ?",
+                       [user_id]).fetchone()
+    return int(n)
+
+
+def add_user(db: Database, *, actor: Actor, username: str, display_name: str, role: Role | str,
+             gym_id: int | None = None, contact: str | None = None, password: str | None = None,
+             now: datetime | None = None) -> UserSummary:
+    """A new account. Without a password the person can only sign in through single sign-on."""
+    guard(db, actor, Action.PEOPLE_MANAGE, gym_id, attempt="user.create", entity="users")
+    value = _role(role)
+    _check_gym_for(actor, value, gym_id)
+    if password is not None:
+        problem = password_problem(password)
+        if problem:
+            raise InvalidInput("password", problem)
+    contact = (contact or "").strip() or None
+    created = create_user(db, actor=actor, username=username, display_name=display_name, role=value,
+                          gym_id=gym_id, contact=contact, password=password, now=now)
+    return _summary(db, created.username)
+
+
+def _update_user(db: Database, actor: Actor, user: UserSummary, action: str, detail: dict, sql: str,
+                 params: list, now: datetime | None, check: Callable | None = None) -> UserSummary:
+    with db.transaction(actor, action, "users", user.id, {"username": user.username, **detail},
+                        now=now or utcnow()) as txn:
+        if check is not None:
+            check(txn.cursor)
+        txn.cursor.execute(sql, [*params, user.id])
+    return _summary(db, user.username)
+
+
+def _keep_an_admin(user: UserSummary, doing: str) -> Callable:
+    def check(cur) -> None:
+        if user.role == Role.ADMIN.value and not user.disabled and _other_active_admins(cur, user.id) == 0:
+            raise Conflict(f"{user.username} is the only active administrator: add another one before {doing}.")
+    return check
+
+
+def disable_user(db: Database, *, actor: Actor, username: str, now: datetime | None = None) -> UserSummary:
+    """The account can no longer sign in; its history (reports, audit) stays."""
+    user = _managed_user(db, actor, username, "user.disable")
+    if user.username == actor.username:
+        raise Conflict("You cannot disable your own account: ask another administrator.")
+    return _update_user(db, actor, user, "user.disable", {}, "UPDATE users SET disabled = true WHERE id = ?",
+                        [], now, _keep_an_admin(user, "disabling this one"))
+
+
+def enable_user(db: Database, *, actor: Actor, username: str, now: datetime | None = None) -> UserSummary:
+    user = _managed_user(db, actor, username, "user.enable")
+    return _update_user(db, actor, user, "user.enable", {},
+                        "UPDATE users SET disabled = false, failed_attempts = 0, locked_until = NULL WHERE id = ?",
+                        [], now)
+
+
+def unlock_user(db: Database, *, actor: Actor, username: str, now: datetime | None = None) -> UserSummary:
+    user = _managed_user(db, actor, username, "user.unlock")
+    return _update_user(db, actor, user, "user.unlock", {},
+                        "UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = ?", [], now)
+
+
+def reset_password(db: Database, *, actor: Actor, username: str, password: str,
+                   now: datetime | None = None) -> UserSummary:
+    """A new password set by an administrator; the lock and the failure count are cleared. The audit row
+    never holds the password."""
+    user = _managed_user(db, actor, username, "user.password_reset")
+    problem = password_problem(password)
+    if problem:
+        raise InvalidInput("password", problem)
+    return _update_user(db, actor, user, "user.password_reset", {},
+                        "UPDATE users SET password_hash = ?, failed_attempts = 0, locked_until = NULL WHERE id = ?",
+                        [hash_password(password)], now)
+
+
+def set_role(db: Database, *, actor: Actor, username: str, role: Role | str, gym_id: int | None,
+             now: datetime | None = None) -> UserSummary:
+    """Change what a person may do and where. Takes effect at their next sign-in."""
+    user = _managed_user(db, actor, username, "user.role")
+    value = _role(role)
+    _check_gym_for(actor, value, gym_id)
+    guard(db, actor, Action.PEOPLE_MANAGE, gym_id, attempt="user.role", entity="users", entity_id=user.id)
+    with db.read() as cur:
+        if gym_id is not None and not cur.execute("SELECT 1 FROM gyms WHERE id = ?", [gym_id]).fetchone():
+            raise InvalidInput("gym", f"there is no gym with id {gym_id}")
+    check = _keep_an_admin(user, "changing this one's role") if value != Role.ADMIN else None
+    return _update_user(db, actor, user, "user.role",
+                        {"from": user.role, "to": value.value, "gym_id": gym_id},
+                        "UPDATE users SET role = ?, gym_id = ? WHERE id = ?", [value.value, gym_id], now, check)
+
+
+def list_users(db: Database, *, actor: Actor, include_disabled: bool = True) -> list[UserSummary]:
+    """Everyone the actor manages (their gym's people, or everyone for a chain-wide admin)."""
+    guard(db, actor, Action.PEOPLE_MANAGE, None, attempt="user.list", entity="users")
+    with db.read("listing users") as cur:
+        rows = rows_as_dicts(cur.execute(
+            _SUMMARY_SELECT + " WHERE ($gym_id IS NULL OR u.gym_id = $gym_id) AND ($all OR NOT u.disabled) "
+            "ORDER BY u.disabled, u.role, u.username", {"gym_id": actor.gym_id, "all": include_disabled}))
+    return [UserSummary(**r) for r in rows]
+
+
+# --- gyms ------------------------------------------------------------------------------------
+
+
+def add_gym(db: Database, *, actor: Actor, name: str, now: datetime | None = None) -> GymRow:
+    if actor.gym_id is not None:
+        guard(db, actor, Action.PEOPLE_MANAGE, -1, attempt="gym.create", entity="gyms")  # chain-wide only
+    return create_gym(db, actor=actor, name=name, now=now)
+
+
+def list_gym_summaries(db: Database, *, actor: Actor) -> list[GymSummary]:
+    """Gyms with how many people and clients each has (counts only, no client data)."""
+    guard(db, actor, Action.PEOPLE_MANAGE, None, attempt="gym.list", entity="gyms")
+    with db.read("listing gyms") as cur:
+        rows = rows_as_dicts(cur.execute(
+            "SELECT g.id, g.name, g.created_at, "
+            "(SELECT count(*) FROM users AS u WHERE u.gym_id = g.id) AS users, "
+            "(SELECT count(*) FROM clients AS c WHERE c.gym_id = g.id) AS clients "
+            "FROM gyms AS g WHERE $gym_id IS NULL OR g.id = $gym_id ORDER BY g.name", {"gym_id": actor.gym_id}))
+    return [GymSummary(**r) for r in rows]
+
+
+def gym_id_by_name(db: Database, *, name: str) -> int:
+    """For the command line: a gym's id from its name (case-insensitive)."""
+    with db.read("looking up the gym") as cur:
+        row = cur.execute("SELECT id FROM gyms WHERE lower(name) = lower(?)", [(name or "").strip()]).fetchone()
+    if row is None:
+        raise NotFound(f"There is no gym called {name}.")
+    return int(row[0])
