@@ -1,0 +1,130 @@
+"""Corrective plans: the current client's plans (status, handout), and the library to browse and assign from,
+with per-client changes that leave the library as it is."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from backcare import handout, store, views
+from backcare.errors import BackCareError
+from backcare.models import CauseId
+from backcare.plans import load_library, review_date_for
+from backcare.rules import CAUSE_LABELS
+from backcare.ui import clients as client_ui
+from backcare.ui import context, plan_views, style
+
+style.apply_tablet_style()
+db = context.get_db()
+actor = context.require_actor()
+
+st.title("Corrective plans")
+note = st.session_state.pop("plans_note", None)
+if note:
+    st.success(note)
+
+try:
+    library = load_library()
+except BackCareError as error:
+    context.show_error(error)
+    st.stop()
+
+client_ui.sidebar_current_client(db, actor)
+client_id = context.current_client_id()
+client = None
+assignments: list = []
+if client_id is not None:
+    try:
+        client = store.get_client(db, actor=actor, client_id=client_id, audit=False)
+        assignments = store.list_assignments(db, actor=actor, client_id=client_id)
+    except BackCareError as error:
+        context.show_error(error)
+        client = None
+
+if client is None:
+    st.info("Browse the library below. To assign a plan, choose a client first (Triage or History page).")
+else:
+    st.markdown(f"### {client.name} · `{client.external_id}` · {client_ui.status_label(client.status)}")
+    if views.is_paused(client.status):
+        st.warning("Loading plans are paused: this client has a referral that a clinician has not cleared yet. "
+                   "Next: follow the referral; assign plans once clearance is recorded.")
+    active, past = views.split_assignments(assignments)
+    st.subheader("Active plans")
+    if not active:
+        st.caption("No active plan.")
+    for assignment in active:
+        with st.container(border=True):
+            st.markdown(views.assignment_line(assignment, library))
+            with st.expander("Show the client's version"):
+                plan_views.plan_body(views.client_plan(assignment, library))
+            done_col, stop_col = st.columns(2)
+            for column, target, label in ((done_col, store.AssignmentStatus.COMPLETED, "Mark completed"),
+                                          (stop_col, store.AssignmentStatus.STOPPED, "Stop plan")):
+                if column.button(label, key=f"{target.value}_{assignment.id}", width="stretch"):
+                    try:
+                        store.set_assignment_status(db, actor=actor, assignment_id=assignment.id, status=target)
+                    except BackCareError as error:
+                        context.show_error(error)
+                    else:
+                        st.session_state["plans_note"] = (f"{library.plan(assignment.plan_id).title}: "
+                                                          f"{target.value}.")
+                        st.rerun()
+    if past:
+        with st.expander(f"Completed and stopped plans ({len(past)})"):
+            for assignment in past:
+                st.markdown(f"- {views.assignment_line(assignment, library)}")
+
+    sheet = views.handout_input(assignments, library, date.today())
+    cache_key = ("handout", client.id, tuple((a.id, a.status.value) for a in assignments))
+    if st.session_state.get("handout_key") != cache_key:
+        try:
+            st.session_state["handout_pdf"] = handout.render_handout(
+                client_name=client.name, plans=sheet.plans, safety_net=library.safety_net, trainer=actor.username,
+                start_date=sheet.start_date, review_date=sheet.review_date)
+        except BackCareError as error:
+            context.show_error(error)
+            st.session_state["handout_pdf"] = None
+        st.session_state["handout_key"] = cache_key
+    if st.session_state.get("handout_pdf"):
+        st.download_button(
+            "Download the printable handout (PDF)", st.session_state["handout_pdf"],
+            file_name=handout.handout_filename(client.name, sheet.start_date), mime="application/pdf",
+            type="primary", width="stretch", key="handout_download",
+            help="The active plans with this client's changes, and when to stop and get help.")
+        if not sheet.plans:
+            st.caption("No active plan: the handout holds the safety-net advice only.")
+
+plan_views.safety_net(library.safety_net)
+
+st.subheader("Plan library")
+plan_id = st.selectbox("Plan", [c.value for c in CauseId],
+                       format_func=lambda c: f"{library.plan(c).title} ({CAUSE_LABELS[CauseId(c)]})",
+                       key="library_plan")
+plan = library.plan(plan_id)
+with st.container(border=True):
+    plan_views.plan_body(plan)
+
+if client is not None:
+    st.subheader(f"Assign to {client.name}")
+    start_col, review_col = st.columns(2)
+    start = start_col.date_input("Start", date.today(), key=f"assign_start_{plan_id}")
+    review = review_col.date_input("Review on", review_date_for(plan, start), key=f"assign_review_{plan_id}_{start}")
+    with st.expander("Changes for this client (the library stays as it is)"):
+        doses = {e.name: st.text_input(f"Dose: {e.name}", e.dose, key=f"dose_{plan_id}_{i}")
+                 for i, e in enumerate(plan.exercises)}
+        drop = st.multiselect("Leave out", [e.name for e in plan.exercises], key=f"drop_{plan_id}")
+        client_note = st.text_area("Note for the client", key=f"note_{plan_id}", max_chars=300,
+                                   placeholder="e.g. Keep the deadlift light until the review")
+    if st.button(f"Assign {plan.title}", type="primary", width="stretch", key=f"assign_{plan_id}"):
+        try:
+            changes = views.customisation_from_form(plan, doses=doses, drop=drop, note=client_note)
+            store.assign_plan(db, actor=actor, client_id=client.id, plan_id=plan.id, start_date=start,
+                              review_date=review, customisation=changes)
+        except BackCareError as error:
+            context.show_error(error)
+        else:
+            st.session_state["plans_note"] = (f"{plan.title} assigned to {client.name}"
+                                              + (" with your changes" if changes else "") + ". "
+                                              "Next: download the handout for the client.")
+            st.rerun()
