@@ -1,0 +1,242 @@
+"""Erasure of a client: every row about them goes in one transaction, then the file is rebuilt.
+
+Deleting rows is not enough for privacy: DuckDB marks the old blocks free but leaves their bytes in
+the file until something overwrites them. So after the delete the store copies the live data into a
+new file (ATTACH + COPY FROM DATABASE) and swaps it in place of the old one:
+
+1. the process's write lock is held throughout, so nothing in this process writes meanwhile;
+2. CHECKPOINT, copy every table, sequence and index into `<file>.compact-<token>`, mark the copy with
+   a token (a comment on schema_migrations), DETACH it;
+3. close the process's one connection, rename the copy over the original (atomic on one file system),
+   reconnect, check the token to be sure the connection sees the new file, clear the token;
+4. the Database object keeps its identity (pages hold it through st.cache_resource) with the new
+   connection inside.
+
+A read running in another thread during step 3 (a fraction of a second) fails with the store's
+"please try again" sentence; it is never served stale data. Another *process* cannot hold the file:
+DuckDB allows one writer per file. If anything fails before the rename, the original file and
+connection are kept and the copy is removed.
+
+The audit log keeps that an erasure happened, when and by whom: earlier audit rows that point at the
+client (or its reports, sessions, referrals and plans) keep their action, actor and time but lose the
+pointer and the detail.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+from pydantic import BaseModel, ConfigDict
+
+from backcare.auth import Action, Actor
+from backcare.errors import InvalidInput, StoreError
+from backcare.store._base import client_gym, guard, rows_as_dicts, scope_gym
+from backcare.store.db import Database, translate, utcnow
+
+log = logging.getLogger(__name__)
+
+# Child tables first; each query deletes the rows of one client ($id).
+_DELETES: tuple[tuple[str, str], ...] = (
+    ("report_findings", "DELETE FROM report_findings WHERE report_id IN (SELECT id FROM reports WHERE client_id = $id)"),
+    ("report_causes", "DELETE FROM report_causes WHERE report_id IN (SELECT id FROM reports WHERE client_id = $id)"),
+    ("referral_events", "DELETE FROM referral_events WHERE referral_id IN "
+                        "(SELECT id FROM referrals WHERE client_id = $id)"),
+    ("referrals", "DELETE FROM referrals WHERE client_id = $id"),
+    ("assignments", "DELETE FROM assignments WHERE client_id = $id"),
+    ("reports", "DELETE FROM reports WHERE client_id = $id"),
+    ("sessions", "DELETE FROM sessions WHERE client_id = $id"),
+    ("clients", "DELETE FROM clients WHERE id = $id"),
+)
+
+# Audit rows about the client: by the entity they point at, or by a client_id in their detail, or by
+# the client's name or reference appearing anywhere in the detail.
+_SCRUB_AUDIT = """
+UPDATE audit_log SET entity_id = NULL, detail = NULL
+WHERE (entity = 'clients' AND entity_id = $id_text)
+   OR (entity = 'reports' AND entity_id IN (SELECT CAST(id AS VARCHAR) FROM reports WHERE client_id = $id))
+   OR (entity = 'sessions' AND entity_id IN (SELECT CAST(id AS VARCHAR) FROM sessions WHERE client_id = $id))
+   OR (entity = 'referrals' AND entity_id IN (SELECT CAST(id AS VARCHAR) FROM referrals WHERE client_id = $id))
+   OR (entity = 'assignments' AND entity_id IN (SELECT CAST(id AS VARCHAR) FROM assignments WHERE client_id = $id))
+   OR regexp_matches(coalesce(detail, ''), '"client_id": ?"?' || $id_text || '"?[,}]')
+   OR contains(lower(coalesce(detail, '')), lower($name))
+   OR contains(lower(coalesce(detail, '')), lower($external_id))
+"""
+
+
+class ErasureCandidate(BaseModel):
+    """What an administrator sees before erasing: who, where, and how much will go."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: int
+    external_id: str
+    name: str
+    gym_id: int
+    gym_name: str
+    sessions: int
+    reports: int
+    referrals: int
+    assignments: int
+
+
+class ErasureReceipt(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    external_id: str  # shown once, to the administrator who erased; not stored anywhere
+    erased_at: datetime
+    erased_by: str
+    rows_deleted: dict[str, int]
+    audit_rows_scrubbed: int
+    compacted: bool
+    file_bytes_before: int | None = None
+    file_bytes_after: int | None = None
+
+
+_CANDIDATE_SELECT = """
+SELECT c.id, c.external_id, c.name, c.gym_id, g.name AS gym_name,
+       (SELECT count(*) FROM sessions AS s WHERE s.client_id = c.id) AS sessions,
+       (SELECT count(*) FROM reports AS r WHERE r.client_id = c.id) AS reports,
+       (SELECT count(*) FROM referrals AS f WHERE f.client_id = c.id) AS referrals,
+       (SELECT count(*) FROM assignments AS a WHERE a.client_id = c.id) AS assignments
+FROM clients AS c JOIN gyms AS g ON g.id = c.gym_id
+"""
+
+
+def find_clients_to_erase(db: Database, *, actor: Actor, query: str, limit: int = 20) -> list[ErasureCandidate]:
+    """Clients whose name or reference contains `query`, with how many records each has. The search is
+    audited without the query (it would be a name)."""
+    gym_id = scope_gym(actor, None)
+    guard(db, actor, Action.CLIENT_ERASE, gym_id, attempt="client.erase_search", entity="clients")
+    query = (query or "").strip().lower()
+    if not query:
+        return []
+    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    with db.read("searching clients") as cur:
+        rows = rows_as_dicts(cur.execute(
+            _CANDIDATE_SELECT + " WHERE (lower(c.name) LIKE $p ESCAPE '\\' OR lower(c.external_id) LIKE $p ESCAPE '\\')"
+            " AND ($gym_id IS NULL OR c.gym_id = $gym_id) ORDER BY c.name, c.id LIMIT $limit",
+            {"p": pattern, "gym_id": gym_id, "limit": max(1, min(int(limit), 200))}))
+    db.audit(actor, "client.erase_search", "clients", None, outcome="ok", detail={"results": len(rows)})
+    return [ErasureCandidate(**r) for r in rows]
+
+
+def erase_client(db: Database, *, actor: Actor, client_id: int, compact: bool = True,
+                 now: datetime | None = None) -> ErasureReceipt:
+    """Delete the client and everything about them in one transaction (with its audit row), scrub the
+    audit rows that point at them, then rebuild the file so their data is gone from its bytes."""
+    gym_id = client_gym(db, client_id)
+    guard(db, actor, Action.CLIENT_ERASE, gym_id, attempt="client.erase", entity="clients", entity_id=client_id)
+    now = now or utcnow()
+    deleted: dict[str, int] = {}
+    with db.transaction(actor, "client.erase", "clients", None, {"rows_deleted": deleted}, now=now) as txn:
+        cur = txn.cursor
+        external_id, name = cur.execute("SELECT external_id, name FROM clients WHERE id = ?", [client_id]).fetchone()
+        # a very short name would match unrelated text: then the pointers alone find the rows
+        name_to_match = name.strip() if len(name.strip()) >= 4 else f"\x00{uuid.uuid4().hex}"
+        (scrubbed,) = cur.execute(_SCRUB_AUDIT, {"id": client_id, "id_text": str(client_id),
+                                                 "name": name_to_match, "external_id": external_id}).fetchone()
+        for table, sql in _DELETES:
+            (count,) = cur.execute(sql, {"id": client_id}).fetchone()
+            deleted[table] = int(count)
+        txn.detail["audit_rows_scrubbed"] = int(scrubbed)
+    before = after = None
+    if compact:
+        before, after = compact_database(db)
+    return ErasureReceipt(external_id=external_id, erased_at=now, erased_by=actor.username, rows_deleted=deleted,
+                          audit_rows_scrubbed=int(scrubbed), compacted=compact, file_bytes_before=before,
+                          file_bytes_after=after)
+
+
+# --- compaction ------------------------------------------------------------------------------
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True, slots=True)
+class _Copy:
+    path: Path
+    token: str
+
+
+def _copy_live_data(db: Database) -> _Copy:
+    copy = _Copy(db.path.with_name(f"{db.path.name}.compact-{uuid.uuid4().hex[:12]}"), uuid.uuid4().hex)
+    cur = db.cursor()
+    try:
+        cur.execute("CHECKPOINT")
+        (source,) = cur.execute("SELECT current_database()").fetchone()
+        cur.execute(f"ATTACH {_sql_string(str(copy.path))} AS backcare_compact")
+        try:
+            cur.execute(f'COPY FROM DATABASE "{source}" TO backcare_compact')
+            cur.execute(f"COMMENT ON TABLE backcare_compact.schema_migrations IS {_sql_string(copy.token)}")
+        finally:
+            cur.execute("DETACH backcare_compact")
+    except duckdb.Error as error:
+        _remove(copy.path)
+        raise translate(error, "rebuilding the database file") from None
+    finally:
+        cur.close()
+    return copy
+
+
+def _remove(path: Path) -> None:
+    for leftover in (path, Path(f"{path}.wal")):
+        try:
+            leftover.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _token_of(connection: duckdb.DuckDBPyConnection) -> str | None:
+    row = connection.execute("SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
+                             "AND schema_name = 'main' AND table_name = 'schema_migrations'").fetchone()
+    return None if row is None else row[0]
+
+
+def _reconnect(path: Path, token: str, attempts: int = 50) -> duckdb.DuckDBPyConnection:
+    """Connect to the swapped file. A cursor still open in another thread can keep the old, renamed-over
+    file alive inside DuckDB's instance cache for a moment: wait for it rather than use it."""
+    for _ in range(attempts):
+        connection = duckdb.connect(str(path))
+        if _token_of(connection) == token:
+            connection.execute("COMMENT ON TABLE schema_migrations IS NULL")
+            return connection
+        connection.close()
+        time.sleep(0.1)
+    raise StoreError(f"The database file {path} was rebuilt but this process still sees the old copy: restart "
+                     "the BackCare app.")
+
+
+def compact_database(db: Database) -> tuple[int, int]:
+    """Rebuild the file from its live data and swap it in (see the module docstring). Returns the file
+    size in bytes before and after."""
+    if db.read_only:
+        raise StoreError(f"The database {db.path} is open read-only: it cannot be rebuilt.")
+    if not db.path.exists():
+        raise InvalidInput("path", f"{db.path} is not a database file on disk")
+    with db._write_lock:  # noqa: SLF001  (no write of this process may land in the old file meanwhile)
+        with db.read("writing pending changes to the file") as cur:
+            cur.execute("CHECKPOINT")
+        before = db.path.stat().st_size
+        copy = _copy_live_data(db)
+        try:
+            db.connection.close()
+        except duckdb.Error as error:  # the copy is complete; the old file stays as it was
+            log.warning("closing %s before the swap: %s", db.path, error)
+        wal = Path(f"{db.path}.wal")
+        if wal.exists():  # changes not yet in the file: keep the original rather than lose them
+            _remove(copy.path)
+            db.connection = duckdb.connect(str(db.path))
+            raise StoreError(f"The database file {db.path} could not be rebuilt (its journal was not empty); "
+                             "the erasure itself is saved. Try the rebuild again later.")
+        os.replace(copy.path, db.path)
+        db.connection = _reconnect(db.path, copy.token)
+        return before, db.path.stat().st_size
