@@ -107,5 +107,24 @@ ORDER BY day
 """
 
 
+def one_client_ratio_sql() -> str:
+    """The same acute:chronic ratio for one client on one day, without the day grid: a 28-day sum
+    (cheap enough to run inside every report save). Named parameters: $client_id, $day.
+    Columns: acute_load, chronic_weekly_load, acute_chronic_ratio."""
+    return f"""
+SELECT acute_load, chronic_load / {CHRONIC_WEEKS} AS chronic_weekly_load,
+       CASE WHEN chronic_load = 0 THEN NULL ELSE acute_load / (chronic_load / {CHRONIC_WEEKS}) END
+           AS acute_chronic_ratio
+FROM (
+    SELECT coalesce(sum({SESSION_LOAD_SQL}) FILTER (WHERE date > CAST($day AS DATE) - {ACUTE_DAYS}), 0.0)
+               AS acute_load,
+           coalesce(sum({SESSION_LOAD_SQL}), 0.0) AS chronic_load
+    FROM sessions
+    WHERE client_id = $client_id
+      AND date BETWEEN CAST($day AS DATE) - {CHRONIC_DAYS - 1} AND CAST($day AS DATE)
+)
+"""
+
+
 def is_spike(ratio: float | None) -> bool:
     return ratio is not None and ratio >= LOAD_RATIO_SPIKE

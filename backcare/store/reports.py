@@ -51,23 +51,21 @@ def report_row(row: dict) -> ReportRow:
 
 def triage_history_in(cur, client_id: int, now: datetime) -> TriageHistory:
     """What the client's history adds to a report made at `now`, in SQL (inside any open cursor)."""
-    previous, prior = cur.execute(
-        """
-        SELECT (SELECT pain_score FROM reports
-                WHERE client_id = $client_id AND created_at <= $now AND created_at >= $episode_start
-                ORDER BY created_at DESC, id DESC LIMIT 1),
-               (SELECT count(*) FROM reports
-                WHERE client_id = $client_id AND pain_score >= 1
-                  AND created_at <= $now AND created_at >= $recurrence_start)
+    # Two single-row aggregates side by side (no correlated subqueries: this runs in every save).
+    previous, prior, ratio = cur.execute(
+        f"""
+        SELECT mine.previous, mine.prior, spike.acute_chronic_ratio
+        FROM (SELECT arg_max(pain_score, (created_at, id)) FILTER (WHERE created_at >= $episode_start)
+                         AS previous,
+                     count(*) FILTER (WHERE pain_score >= 1) AS prior
+              FROM reports
+              WHERE client_id = $client_id AND created_at <= $now AND created_at >= $recurrence_start) AS mine,
+             ({load.one_client_ratio_sql()}) AS spike
         """,
-        {"client_id": client_id, "now": now, "episode_start": now - EPISODE,
+        {"client_id": client_id, "now": now, "day": now.date(), "episode_start": now - EPISODE,
          "recurrence_start": now - RECURRENCE_WINDOW},
     ).fetchone()
-    ratio_row = cur.execute(
-        f"SELECT acute_chronic_ratio FROM ({load.one_client_daily_sql()})",
-        {"client_id": client_id, "first_day": now.date(), "last_day": now.date()},
-    ).fetchone()
-    ratio = None if ratio_row is None or ratio_row[0] is None else round(float(ratio_row[0]), 4)
+    ratio = None if ratio is None else round(float(ratio), 4)
     return TriageHistory(previous_pain_score=previous, prior_reports_28d=int(prior), acute_chronic_ratio=ratio)
 
 
@@ -101,8 +99,16 @@ def save_report(db: Database, *, actor: Actor, client_id: int, report: TriageRep
     row: every answer, what the rules saw and said, a row per finding and per cause, a referral when the
     level is refer or above, and the chosen plans when the result allows them (at refer and above, or
     while a referral is open, none: those go to `skipped_plans`). Refused without the client's consent."""
-    gym_id = client_gym(db, client_id)
+    with db.read("looking up the client") as cur:
+        facts = cur.execute("SELECT gym_id, external_id, consent_at FROM clients WHERE id = ?",
+                            [client_id]).fetchone()
+    if facts is None:
+        raise NotFound(f"There is no client with id {client_id}.")
+    gym_id, external_id, consent_at = facts
     guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="report.save", entity="reports")
+    if consent_at is None:  # checked before the transaction: no store function withdraws consent
+        raise InvalidInput("consent", "the client has not consented to storing their health data; record "
+                                      "their consent first")
     report = _validated(report)
     try:
         wanted = tuple(dict.fromkeys(CauseId(p) for p in assign_plans))
@@ -116,11 +122,6 @@ def save_report(db: Database, *, actor: Actor, client_id: int, report: TriageRep
 
     with db.transaction(actor, "report.save", "reports", None, {"client_id": client_id}, now=now) as txn:
         cur = txn.cursor
-        external_id, consent_at = cur.execute(
-            "SELECT external_id, consent_at FROM clients WHERE id = ?", [client_id]).fetchone()
-        if consent_at is None:
-            raise InvalidInput("consent", "the client has not consented to storing their health data; record "
-                                          "their consent first")
         if report.client_id is None:
             report = report.model_copy(update={"client_id": external_id})
         history = triage_history_in(cur, client_id, now)
@@ -128,7 +129,9 @@ def save_report(db: Database, *, actor: Actor, client_id: int, report: TriageRep
         report_id = _insert_report(cur, actor, client_id, gym_id, report, history, result, now)
         referral_id = _open_referral(cur, actor, report_id, client_id, gym_id, result, now) \
             if result.level.needs_professional else None
-        allowed_plans = () if is_paused(cur, client_id, now) else tuple(p for p in wanted if p in result.plans)
+        allowed_plans = tuple(p for p in wanted if p in result.plans)
+        if allowed_plans and is_paused(cur, client_id, now):
+            allowed_plans = ()
         assignment_ids = tuple(
             insert_assignment(cur, actor=actor, client_id=client_id, plan_id=plan, start_date=start_date,
                               review_date=review_date, customisation=(customisation or {}).get(plan.value),

@@ -49,11 +49,24 @@ def status_params(now: datetime | None = None) -> dict:
     return {"monitor_since": (now or utcnow()) - MONITOR_WINDOW}
 
 
+# The same rules as STATUS_CTES for one client, reading only that client's rows.
+ONE_CLIENT_STATUS = """
+SELECT CASE
+    WHEN EXISTS (SELECT 1 FROM referrals WHERE client_id = $client_id AND level = 'emergency'
+                 AND status NOT IN ('cleared', 'cleared_with_restrictions')) THEN 'emergency_referral_open'
+    WHEN EXISTS (SELECT 1 FROM referrals WHERE client_id = $client_id
+                 AND status NOT IN ('cleared', 'cleared_with_restrictions')) THEN 'paused_referral_open'
+    WHEN EXISTS (SELECT 1 FROM reports WHERE client_id = $client_id AND level = 'monitor'
+                 AND created_at >= $monitor_since)
+      OR EXISTS (SELECT 1 FROM assignments WHERE client_id = $client_id AND status = 'active') THEN 'modified'
+    ELSE 'cleared' END
+"""
+
+
 def client_status_in(cur, client_id: int, now: datetime | None = None) -> ClientStatus:
     """The status inside an open cursor/transaction (no permission check: callers have done it)."""
-    row = cur.execute(f"WITH {STATUS_CTES} SELECT status FROM client_flags WHERE client_id = $client_id",
-                      {**status_params(now), "client_id": client_id}).fetchone()
-    return ClientStatus(row[0]) if row else ClientStatus.CLEARED
+    (status,) = cur.execute(ONE_CLIENT_STATUS, {**status_params(now), "client_id": client_id}).fetchone()
+    return ClientStatus(status)
 
 
 def client_status(db: Database, *, actor: Actor, client_id: int, now: datetime | None = None) -> ClientStatus:
