@@ -1,0 +1,100 @@
+"""The audit trail for administrators: filtered reads and a CSV export (the export is itself audited)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict
+
+from backcare.auth import Action, Actor
+from backcare.errors import InvalidInput
+from backcare.store._base import guard, rows_as_dicts
+from backcare.store.db import Database
+
+MAX_ROWS = 5000
+CSV_COLUMNS = ("id", "event_at", "actor", "role", "action", "entity", "entity_id", "outcome", "detail")
+
+
+class AuditRow(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: int
+    event_at: datetime
+    actor: str
+    role: str
+    action: str
+    entity: str | None
+    entity_id: str | None
+    outcome: str
+    detail: str | None
+
+
+class AuditFilter(BaseModel):
+    """Empty fields do not filter. `start` and `end` are days, both included."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    actor: str | None = None
+    action: str | None = None
+    outcome: str | None = None
+    start: date | None = None
+    end: date | None = None
+
+
+def _where(f: AuditFilter) -> tuple[str, dict]:
+    if f.start and f.end and f.end < f.start:
+        raise InvalidInput("end", "the last day cannot be before the first")
+    params = {
+        "actor": (f.actor or "").strip().lower() or None,
+        "action": (f.action or "").strip() or None,
+        "outcome": (f.outcome or "").strip() or None,
+        "start": None if f.start is None else datetime.combine(f.start, datetime.min.time()),
+        "end": None if f.end is None else datetime.combine(f.end + timedelta(days=1), datetime.min.time()),
+    }
+    where = ("($actor IS NULL OR lower(actor) = $actor) AND ($action IS NULL OR action = $action) "
+             "AND ($outcome IS NULL OR outcome = $outcome) AND ($start IS NULL OR event_at >= $start) "
+             "AND ($end IS NULL OR event_at < $end)")
+    return where, params
+
+
+def list_audit(db: Database, *, actor: Actor, filters: AuditFilter | None = None,
+               limit: int = 500) -> tuple[list[AuditRow], int]:
+    """The newest matching rows (at most `limit`) and how many match in all."""
+    guard(db, actor, Action.AUDIT_READ, None, attempt="audit.view", entity="audit_log")
+    where, params = _where(filters or AuditFilter())
+    limit = max(1, min(int(limit), MAX_ROWS))
+    with db.read("reading the audit log") as cur:
+        (total,) = cur.execute(f"SELECT count(*) FROM audit_log WHERE {where}", params).fetchone()
+        rows = rows_as_dicts(cur.execute(
+            f"SELECT {', '.join(CSV_COLUMNS)} FROM audit_log WHERE {where} ORDER BY event_at DESC, id DESC "
+            f"LIMIT {limit}", params))
+    return [AuditRow(**r) for r in rows], int(total)
+
+
+def audit_choices(db: Database, *, actor: Actor) -> tuple[list[str], list[str]]:
+    """The actors and the actions that occur in the log, for the filter pickers."""
+    guard(db, actor, Action.AUDIT_READ, None, attempt="audit.view", entity="audit_log")
+    with db.read("reading the audit log") as cur:
+        actors = [a for (a,) in cur.execute("SELECT DISTINCT actor FROM audit_log ORDER BY actor").fetchall()]
+        actions = [a for (a,) in cur.execute("SELECT DISTINCT action FROM audit_log ORDER BY action").fetchall()]
+    return actors, actions
+
+
+def export_audit_csv(db: Database, *, actor: Actor, filters: AuditFilter | None = None) -> bytes:
+    """Every matching row as CSV (UTF-8, header), oldest first. The export writes its own audit row."""
+    guard(db, actor, Action.AUDIT_READ, None, attempt="audit.export", entity="audit_log")
+    filters = filters or AuditFilter()
+    where, params = _where(filters)
+    with db.read("exporting the audit log") as cur:
+        rows = cur.execute(f"SELECT {', '.join(CSV_COLUMNS)} FROM audit_log WHERE {where} ORDER BY event_at, id",
+                           params).fetchall()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow(["" if v is None else (v.isoformat(sep=" ") if isinstance(v, datetime) else v) for v in row])
+    db.audit(actor, "audit.export", "audit_log", None, outcome="ok",
+             detail={"rows": len(rows), "filters": filters.model_dump(exclude_none=True)})
+    return out.getvalue().encode("utf-8")
