@@ -62,3 +62,40 @@ def texts(at: AppTest) -> str:
 
 def no_exception(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
+
+
+def banner_levels(at: AppTest) -> list[str]:
+    """The data-level of every result banner on the page, in order (the first is the topmost)."""
+    import re
+
+    return [m for el in at.html for m in re.findall(r'data-testid="bc-banner" data-level="(\w+)"', str(el.value))]
+
+
+def button(at: AppTest, starts_with: str):
+    matches = [b for b in at.button if b.label.startswith(starts_with)]
+    assert matches, f"no button starting with {starts_with!r}: {[b.label for b in at.button]}"
+    return matches[0]
+
+
+def answer_triage(at: AppTest, *, skip: tuple[str, ...] = (), yes: tuple[str, ...] = (), legs: str = "none",
+                  quality: str = "dull_ache", trend: str = "easing", eases: str = "Yes", form_id: int = 0,
+                  **numbers: float) -> AppTest:
+    """Answer the triage form of a run page: every red-flag question "No" except those in `yes`, those in
+    `skip` left unanswered; numbers by widget key stem (e.g. warmup=2, hours=20, pain_score=2)."""
+    from backcare import intake
+
+    for question in intake.EMERGENCY + intake.URGENT:
+        if question.field in skip:
+            continue
+        value = intake.YES if question.field in yes else intake.NO
+        at.segmented_control(key=f"q_{question.field}_{form_id}").set_value(value)
+    if "leg_symptoms" not in skip:
+        at.segmented_control(key=f"q_leg_symptoms_{form_id}").set_value(legs)
+    at.segmented_control(key=f"q_pain_quality_{form_id}").set_value(quality)
+    at.segmented_control(key=f"q_trend_{form_id}").set_value(trend)
+    at.segmented_control(key=f"q_eases_{form_id}").set_value(eases)
+    for stem, value in numbers.items():
+        widget = at.slider(key=f"q_{stem}_{form_id}") if stem == "pain_score" else \
+            at.number_input(key=f"q_{stem}_{form_id}")
+        widget.set_value(value)
+    return at.run()

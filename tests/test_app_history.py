@@ -1,0 +1,94 @@
+"""The history page driven by AppTest: smoke, a saved report in the timeline, logging a session changes
+the load figures, form errors name the field, an open referral is shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from backcare import store
+from backcare.models import TriageReport
+from backcare.plans import load_library
+from tests.app_helpers import answer_triage, button, make_world, no_exception, texts
+from tests.conftest import report_payload
+
+
+def metric(at, label: str) -> str:
+    (found,) = [m for m in at.metric if m.label == label]
+    return found.value
+
+
+def test_history_page_without_a_client_shows_the_picker(tmp_path):
+    world = make_world(tmp_path, client_name=None)
+    at = world.page("pages/history.py").run()
+    no_exception(at)
+    assert "find the client" in texts(at)
+    assert at.text_input(key="client_query") is not None
+
+
+def test_history_page_shows_status_load_pain_plans_timeline_and_the_session_form(tmp_path):
+    world = make_world(tmp_path)
+    at = world.page("pages/history.py").run()
+    no_exception(at)
+    page = texts(at)
+    for heading in ("Training load", "Pain over time", "Plans", "Log a training session", "Timeline"):
+        assert heading in page
+    assert "Cleared" in page and "Next:" in page
+    assert "not an injury prediction" in page
+    assert [m.label for m in at.metric] == ["Load, last 7 days (AU)", "Sessions, last 7 days",
+                                           "Load-spike indicator"]
+
+
+def test_report_saved_on_the_triage_page_appears_in_the_history(tmp_path):
+    world = make_world(tmp_path)
+    triage = answer_triage(world.page("pages/triage.py").run(), warmup=2, pain_score=3)
+    button(triage, "Save report").click().run()
+    no_exception(triage)
+
+    at = world.page("pages/history.py").run()
+    no_exception(at)
+    assert "Report: pain 3/10 · Normal soreness" in texts(at)
+    assert f"🟢 **{load_library().plan('warm_up').title}**" in texts(at)  # the plan assigned with it
+
+
+def test_logged_session_changes_the_load_figures(tmp_path):
+    world = make_world(tmp_path)
+    at = world.page("pages/history.py").run()
+    assert metric(at, "Load, last 7 days (AU)") == "0"
+    assert metric(at, "Sessions, last 7 days") == "0"
+
+    at.number_input(key="session_minutes").set_value(45)
+    at.number_input(key="session_rpe").set_value(6)
+    at.text_input(key="session_exercises").set_value("Squat, plank")
+    button(at, "Log session").click().run()
+    no_exception(at)
+
+    assert metric(at, "Load, last 7 days (AU)") == "270"
+    assert metric(at, "Sessions, last 7 days") == "1"
+    assert "Training: 45 min at RPE 6 (load 270 AU)" in texts(at)
+    (session,) = store.list_sessions(world.db, actor=world.actor, client_id=world.client.id)
+    assert session.exercises == ("squat", "plank")
+
+
+@pytest.mark.parametrize("filled, named", [
+    ({"session_rpe": 6}, "Minutes"),
+    ({"session_minutes": 30}, "RPE (0-10)"),
+])
+def test_session_form_error_names_the_missing_field_and_logs_nothing(tmp_path, filled, named):
+    world = make_world(tmp_path)
+    at = world.page("pages/history.py").run()
+    for key, value in filled.items():
+        at.number_input(key=key).set_value(value)
+    button(at, "Log session").click().run()
+    no_exception(at)
+    assert [e.value for e in at.error] == [f"{named}: please fill this in"]
+    assert store.list_sessions(world.db, actor=world.actor, client_id=world.client.id) == []
+
+
+def test_open_referral_is_shown_with_its_status(tmp_path):
+    world = make_world(tmp_path)
+    report = TriageReport.model_validate(report_payload(pain_quality="sharp"))
+    store.save_report(world.db, actor=world.actor, client_id=world.client.id, report=report)
+    at = world.page("pages/history.py").run()
+    no_exception(at)
+    assert any("Refer** referral · status: new" in e.value for e in at.error)
+    assert "Paused: referral open" in texts(at)

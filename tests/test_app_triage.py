@@ -1,0 +1,93 @@
+"""The triage page driven by AppTest: smoke, a saved normal report with plans, the emergency path, the
+save blocked by an unanswered red-flag question."""
+
+from __future__ import annotations
+
+import pytest
+
+from backcare import intake, store
+from backcare.models import Level
+from backcare.ui.style import SCOPE_STATEMENT
+from tests.app_helpers import answer_triage, banner_levels, button, make_world, no_exception, texts
+
+
+def test_triage_page_without_a_client_asks_to_find_one(tmp_path):
+    world = make_world(tmp_path, client_name=None)
+    at = world.page("pages/triage.py").run()
+    no_exception(at)
+    assert "Triage a back-pain report" in texts(at)
+    assert SCOPE_STATEMENT in texts(at)
+    assert "find the client" in texts(at)
+    assert at.text_input(key="client_query") is not None
+
+
+def test_triage_page_asks_every_emergency_question_first_as_yes_no(tmp_path):
+    world = make_world(tmp_path)
+    at = world.page("pages/triage.py").run()
+    no_exception(at)
+    keys = [control.key for control in at.segmented_control]
+    emergency_keys = [f"q_{q.field}_0" for q in intake.EMERGENCY]
+    assert keys[:len(emergency_keys)] == emergency_keys
+    for key in emergency_keys:
+        assert at.segmented_control(key=key).value is None  # nothing answered for the trainer
+        assert at.segmented_control(key=key).options == [intake.NO, intake.YES]
+    assert "1 · Emergency signs" in texts(at)
+
+
+def test_normal_report_is_saved_with_its_plans_assigned(tmp_path):
+    world = make_world(tmp_path)
+    at = answer_triage(world.page("pages/triage.py").run(), warmup=2, hours=20, pain_score=2)
+    no_exception(at)
+    assert banner_levels(at) == ["normal"]
+    assert at.pills(key="q_plans_0").value == ["warm_up"]
+
+    button(at, "Save report").click().run()
+    no_exception(at)
+
+    (report,) = store.list_reports(world.db, actor=world.actor, client_id=world.client.id)
+    assert report.level == Level.NORMAL
+    assert [a.plan_id.value for a in store.list_assignments(world.db, actor=world.actor,
+                                                            client_id=world.client.id)] == ["warm_up"]
+    assert any("Report saved: Normal soreness" in s.value for s in at.success)
+
+
+@pytest.mark.parametrize("answers", [
+    {"yes": ("saddle_numbness",)},
+    {"yes": ("chest_pain",)},
+    {"legs": "both_legs"},
+], ids=["saddle-numbness", "chest-pain", "both-legs"])
+def test_emergency_answer_shows_the_emergency_banner_first_and_no_plans(tmp_path, answers):
+    world = make_world(tmp_path)
+    at = answer_triage(world.page("pages/triage.py").run(), warmup=2, **answers)
+    no_exception(at)
+    levels = banner_levels(at)
+    assert levels[0] == "emergency"  # the top alert, above the form
+    assert set(levels) == {"emergency"}
+    assert not at.pills  # no plan offered
+    button(at, "Save report").click().run()
+    no_exception(at)
+    (report,) = store.list_reports(world.db, actor=world.actor, client_id=world.client.id)
+    assert report.level == Level.EMERGENCY
+    assert store.list_assignments(world.db, actor=world.actor, client_id=world.client.id) == []
+
+
+def test_emergency_banner_shows_before_the_pain_questions_are_done(tmp_path):
+    world = make_world(tmp_path)
+    at = world.page("pages/triage.py").run()
+    at.segmented_control(key="q_major_trauma_0").set_value(intake.YES).run()
+    no_exception(at)
+    assert banner_levels(at) == ["emergency"]
+
+
+@pytest.mark.parametrize("skipped", ["saddle_numbness", "chest_pain", "leg_symptoms", "history_of_cancer"])
+def test_unanswered_red_flag_question_blocks_the_save_and_stores_nothing(tmp_path, skipped):
+    world = make_world(tmp_path)
+    at = answer_triage(world.page("pages/triage.py").run(), skip=(skipped,), warmup=2)
+    no_exception(at)
+    assert any("Still to answer before saving" in w.value for w in at.warning)
+
+    button(at, "Save report").click().run()
+    no_exception(at)
+    assert any("Not saved" in e.value and skipped in e.value for e in at.error)
+    assert store.list_reports(world.db, actor=world.actor, client_id=world.client.id) == []
+    assert store.list_assignments(world.db, actor=world.actor, client_id=world.client.id) == []
