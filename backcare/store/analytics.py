@@ -61,6 +61,9 @@ class TrendTable:
     def display(self) -> pd.DataFrame:
         """The table as shown and downloaded: suppressed cells read SUPPRESSED_TEXT."""
         shown = self.frame.copy()
+        for column in shown.columns:  # weeks and months as plain dates
+            if pd.api.types.is_datetime64_any_dtype(shown[column]):
+                shown[column] = shown[column].dt.date
         for column in self.guarded:
             if column in shown.columns:
                 values = shown[column].astype(object)
@@ -111,7 +114,7 @@ def _params(db: Database, actor: Actor, start: date, end: date, gym_id: int | No
     """Check the range and the permission; the query parameters ($start, $end exclusive, $gym_id)."""
     if end < start:
         raise InvalidInput("end", "the end of the range cannot be before its start")
-    gym_id = scope_gym(actor, gym_id)
+    gym_id = gym_id if gym_id is not None else actor.gym_id  # another gym than the actor's is refused
     guard(db, actor, Action.TRENDS_READ, gym_id, attempt=f"trends.{what}", entity="trends")
     return {"start": datetime.combine(start, time()), "end": datetime.combine(end + timedelta(days=1), time()),
             "gym_id": gym_id}
@@ -390,6 +393,9 @@ def plan_outcome(db: Database, *, actor: Actor, start: date, end: date, gym_id: 
         FROM grouped GROUP BY grp, plan_id
         ORDER BY grp = '{WITHOUT_PLAN}', plan_id IS NOT NULL, plan_id
     """, p, "measuring plan outcomes")
+    for group in (WITH_PLAN, WITHOUT_PLAN):  # both groups always shown, side by side
+        if not (frame["group"] == group).any():
+            frame = pd.concat([frame, pd.DataFrame([{"group": group}])], ignore_index=True)
     frame["plan"] = frame["plan"].map(lambda c: ALL_PLANS if c is None or pd.isna(c)
                                       else CAUSE_LABELS.get(CauseId(c), c))
     frame.loc[frame["group"] == WITHOUT_PLAN, "plan"] = "—"

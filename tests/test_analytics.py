@@ -1,0 +1,248 @@
+"""Trend aggregates against a small history built through the store with a fixed clock, counted by hand.
+
+The history (weeks start Monday 3 and Monday 10 March 2025):
+
+gym A (trainer Tara): a1..a5 each report normal soreness on Tue 4 March at pain 3 with a 2-minute
+    warm-up and get the warm-up plan; a6 reports a sharp pain (refer) on Wed 5 March, also with a
+    2-minute warm-up. On Mon 10 March a1..a4 report a sharp pain (refer) at pains 1, 3, 4, 3 and a5 an
+    emergency at pain 5. Plans: a1..a3 completed, a4 stopped, a5 still active.
+gym B (trainer Ben): b1 normal on 4 March (pain 2, no cool-down) and normal again on 10 March (pain 1);
+    b2 urgent (fever) on 4 March, no cool-down.
+The clinic contacts the refer referrals of a1, a2, a3, a4, a6 after 2, 4, 10, 30 and 6 hours.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from backcare import store
+from backcare.auth import SYSTEM, Actor, Role
+from backcare.errors import InvalidInput, PermissionDenied
+from backcare.store import analytics
+from backcare.store.analytics import SUPPRESSED_TEXT
+from tests.conftest import report_payload
+
+W1, W2 = date(2025, 3, 3), date(2025, 3, 10)
+TUE = datetime(2025, 3, 4, 10, 0)
+WED = datetime(2025, 3, 5, 10, 0)
+MON = datetime(2025, 3, 10, 9, 0)
+LATER = datetime(2025, 3, 12, 12, 0)
+RANGE = {"start": date(2025, 3, 1), "end": date(2025, 3, 10)}
+MANAGER = Actor(username="mia", role=Role.MANAGER)
+SHORT_WARMUP = {"warmup_minutes": 2}
+NO_COOLDOWN = {"cooldown_done": False}
+
+
+def _client(db, trainer, name):
+    return store.create_client(db, actor=trainer, gym_id=trainer.gym_id, name=name, trainer_id=trainer.user_id,
+                               consent_by=trainer.username)
+
+
+def _report(db, trainer, client, at, **answers):
+    return store.save_report(db, actor=trainer, client_id=client.id, report=report_payload(**answers), now=at)
+
+
+@pytest.fixture
+def history(db):
+    gym_a = store.create_gym(db, actor=SYSTEM, name="Gym A")
+    gym_b = store.create_gym(db, actor=SYSTEM, name="Gym B")
+    tara = store.actor_for(store.create_user(db, actor=SYSTEM, username="tara", display_name="Tara Trainer",
+                                             role=Role.TRAINER, gym_id=gym_a.id))
+    ben = store.actor_for(store.create_user(db, actor=SYSTEM, username="ben", display_name="Ben Trainer",
+                                            role=Role.TRAINER, gym_id=gym_b.id))
+    clinic = store.actor_for(store.create_user(db, actor=SYSTEM, username="cleo", display_name="Cleo Clinic",
+                                               role=Role.CLINIC))
+    a = [_client(db, tara, f"Alpha {i}") for i in range(1, 7)]
+    b = [_client(db, ben, f"Beta {i}") for i in range(1, 3)]
+
+    plans = []
+    for client in a[:5]:
+        saved = store.save_report(db, actor=tara, client_id=client.id, now=TUE, assign_plans=["warm_up"],
+                                  report=report_payload(pain_score=3, context=SHORT_WARMUP))
+        assert saved.result.level == "normal" and len(saved.assignment_ids) == 1
+        plans.append(saved.assignment_ids[0])
+    a6 = _report(db, tara, a[5], WED, pain_quality="sharp", context=SHORT_WARMUP)
+    _report(db, ben, b[0], TUE, pain_score=2, context=NO_COOLDOWN)
+    b2 = _report(db, ben, b[1], TUE, fever_or_unwell=True, context=NO_COOLDOWN)
+    assert (a6.result.level, b2.result.level) == ("refer", "urgent")
+
+    week2 = []
+    for client, pain in zip(a[:4], (1, 3, 4, 3)):
+        week2.append(_report(db, tara, client, MON, pain_quality="sharp", pain_score=pain))
+    a5 = _report(db, tara, a[4], MON, saddle_numbness=True, pain_score=5)
+    b1 = _report(db, ben, b[0], MON, pain_score=1)
+    assert [s.result.level for s in week2] == ["refer"] * 4
+    assert (a5.result.level, b1.result.level) == ("emergency", "normal")
+
+    end = datetime(2025, 3, 8, 12, 0)
+    for assignment_id, status in zip(plans, ("completed", "completed", "completed", "stopped")):
+        store.set_assignment_status(db, actor=tara, assignment_id=assignment_id, status=status, now=end)
+
+    for saved, hours in zip(week2, (2, 4, 10, 30)):
+        store.update_referral(db, actor=clinic, referral_id=saved.referral_id, status="contacted",
+                              now=MON + timedelta(hours=hours))
+    store.update_referral(db, actor=clinic, referral_id=a6.referral_id, status="contacted",
+                          now=WED + timedelta(hours=6))
+    return {"gym_a": gym_a, "gym_b": gym_b, "tara": tara, "clinic": clinic, "clients": a + b}
+
+
+def rows(table, key):
+    """The display table as {key value: row dict}."""
+    return {row[key]: row for row in table.display().to_dict("records")}
+
+
+# --- the small-group rule ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("clients, suppressed", [(0, True), (1, True), (4, True), (5, False), (50, False)])
+def test_a_group_of_fewer_than_five_clients_is_suppressed(clients, suppressed):
+    assert analytics.is_suppressed(clients) is suppressed
+
+
+def test_suppressed_cells_read_fewer_than_5_in_the_table_and_the_csv(db, history):
+    table = analytics.reports_by_gym(db, actor=MANAGER, **RANGE)
+    gym_b = rows(table, "gym")["Gym B"]
+    assert [gym_b[c] for c in ("reports", "clients", "red_flag_reports", "red_flag_pct")] == [SUPPRESSED_TEXT] * 4
+    csv = table.csv().decode()
+    assert "Gym B,fewer than 5,fewer than 5,fewer than 5,fewer than 5" in csv
+    assert table.chartable("reports")["gym"].tolist() == ["Gym A"]
+
+
+def test_no_client_name_or_id_reaches_any_table(db, history):
+    everything = analytics.trends(db, actor=MANAGER, **RANGE, now=LATER)
+    names = {c.name for c in history["clients"]} | {c.external_id for c in history["clients"]}
+    for table in everything.tables():
+        assert not {"client_id", "client_name", "name", "external_id"} & set(table.frame.columns), table.name
+        text = table.display().to_csv()
+        assert not any(name in text for name in names), table.name
+
+
+# --- each aggregate ----------------------------------------------------------------------------
+
+
+def test_summary_counts_reports_clients_and_red_flags(db, history):
+    chain = analytics.trends_summary(db, actor=MANAGER, **RANGE).display().iloc[0].to_dict()
+    assert chain == {"reports": 14, "clients": 8, "red_flag_reports": 7, "red_flag_pct": 50.0}
+    gym_a = analytics.trends_summary(db, actor=MANAGER, **RANGE, gym_id=history["gym_a"].id)
+    assert gym_a.display().iloc[0].to_dict() == {"reports": 11, "clients": 6, "red_flag_reports": 6,
+                                                 "red_flag_pct": 54.5}
+    gym_b = analytics.trends_summary(db, actor=MANAGER, **RANGE, gym_id=history["gym_b"].id)
+    assert set(gym_b.display().iloc[0]) == {SUPPRESSED_TEXT}
+
+
+def test_weekly_levels_show_only_groups_of_five_or_more(db, history):
+    table = analytics.weekly_levels(db, actor=MANAGER, **RANGE).display()
+    got = {(row.week, row.level): (row.reports, row.clients) for row in table.itertuples()}
+    few = (SUPPRESSED_TEXT, SUPPRESSED_TEXT)
+    assert got == {
+        (W1, "normal"): (6, 6), (W1, "refer"): few, (W1, "urgent"): few,
+        (W2, "normal"): few, (W2, "refer"): few, (W2, "emergency"): few,
+    }
+    assert list(table["level"][table["week"] == W1]) == ["normal", "refer", "urgent"]  # by level
+
+
+@pytest.mark.parametrize("gym, expected", [
+    (None, {W1: (8, 8, SUPPRESSED_TEXT, SUPPRESSED_TEXT), W2: (6, 6, 5, 83.3)}),
+    ("gym_a", {W1: (6, 6, SUPPRESSED_TEXT, SUPPRESSED_TEXT), W2: (5, 5, 5, 100.0)}),
+])
+def test_weekly_red_flag_share(db, history, gym, expected):
+    gym_id = history[gym].id if gym else None
+    table = analytics.weekly_red_flags(db, actor=MANAGER, **RANGE, gym_id=gym_id).display()
+    got = {r.week: (r.reports, r.clients, r.red_flag_reports, r.red_flag_pct) for r in table.itertuples()}
+    assert got == expected
+
+
+def test_causes_are_ranked_and_small_causes_suppressed(db, history):
+    table = analytics.causes_ranked(db, actor=MANAGER, **RANGE).display()
+    assert table.to_dict("records") == [
+        {"rank": 1, "cause": "Skipped warm-up", "reports": 6, "clients": 6, "pct_of_reports": 42.9},
+        {"rank": SUPPRESSED_TEXT, "cause": "Skipped recovery", "reports": SUPPRESSED_TEXT,
+         "clients": SUPPRESSED_TEXT, "pct_of_reports": SUPPRESSED_TEXT},
+    ]
+    monthly = analytics.causes_by_month(db, actor=MANAGER, **RANGE).display()
+    assert [(r.month, r.rank, r.cause, r.reports) for r in monthly.itertuples()] == [
+        (date(2025, 3, 1), 1, "Skipped warm-up", 6),
+        (date(2025, 3, 1), SUPPRESSED_TEXT, "Skipped recovery", SUPPRESSED_TEXT),
+    ]
+
+
+def test_by_trainer(db, history):
+    table = rows(analytics.reports_by_trainer(db, actor=MANAGER, **RANGE), "trainer")
+    assert {k: table["Tara Trainer"][k] for k in ("gym", "reports", "clients", "red_flag_reports", "red_flag_pct")} \
+        == {"gym": "Gym A", "reports": 11, "clients": 6, "red_flag_reports": 6, "red_flag_pct": 54.5}
+    assert table["Ben Trainer"]["reports"] == SUPPRESSED_TEXT
+
+
+def test_time_to_first_contact_by_level(db, history):
+    table = rows(analytics.first_contact_times(db, actor=MANAGER, **RANGE, now=LATER), "level")
+    assert table["refer"] == {"level": "refer", "referrals": 5, "clients": 5, "contacted": 5,
+                              "median_hours": 6.0, "p90_hours": 22.0, "on_time_pct": 100.0,
+                              "waiting_overdue": SUPPRESSED_TEXT}
+    for level in ("urgent", "emergency"):
+        assert table[level]["median_hours"] == SUPPRESSED_TEXT
+    assert list(table) == ["emergency", "urgent", "refer"]
+
+
+def test_first_contact_weekly_median(db, history):
+    table = analytics.first_contact_weekly(db, actor=MANAGER, **RANGE, now=LATER).display()
+    got = {(r.week, r.level): r.median_hours for r in table.itertuples()}
+    assert got[(W2, "refer")] == SUPPRESSED_TEXT      # four clients contacted that week
+    assert set(got.values()) == {SUPPRESSED_TEXT}
+
+
+def test_plan_adherence_is_the_share_completed(db, history):
+    table = rows(analytics.plan_adherence(db, actor=MANAGER, **RANGE), "plan")
+    expected = {"assigned": 5, "clients": 5, "completed": 3, "stopped": 1, "active": 1, "completed_pct": 60.0}
+    for plan in ("Skipped warm-up", "all plans"):
+        assert {k: table[plan][k] for k in expected} == expected
+    assert list(table) == ["Skipped warm-up", "all plans"]
+
+
+def test_plan_outcome_with_and_without_a_plan(db, history):
+    table = analytics.plan_outcome(db, actor=MANAGER, **RANGE).display()
+    got = {(r.group, r.plan): (r.pairs, r.clients, r.mean_change, r.median_change, r.improved_pct, r.worse_pct)
+           for r in table.itertuples()}
+    # pain changes 3->1, 3->3, 3->4, 3->3, 3->5 with the plan; b1 2->1 without one (a single client)
+    with_plan = (5, 5, 0.2, 0.0, 20.0, 20.0)
+    assert got == {
+        ("with a plan", "all plans"): with_plan,
+        ("with a plan", "Skipped warm-up"): with_plan,
+        ("without a plan", "—"): (SUPPRESSED_TEXT,) * 6,
+    }
+
+
+def test_date_range_limits_every_aggregate(db, history):
+    only_week_2 = analytics.trends(db, actor=MANAGER, start=W2, end=W2, now=LATER)
+    assert only_week_2.summary.display().iloc[0]["reports"] == 6
+    assert only_week_2.plan_adherence.frame.empty or only_week_2.plan_adherence.display()["assigned"].tolist() \
+        == [SUPPRESSED_TEXT]
+
+
+# --- permissions and inputs --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [Role.TRAINER, Role.CLINIC])
+def test_roles_without_trends_permission_are_refused_and_audited(db, history, role):
+    actor = Actor(username="someone", role=role, gym_id=history["gym_a"].id)
+    with pytest.raises(PermissionDenied):
+        analytics.trends_summary(db, actor=actor, **RANGE)
+    (denied,) = db.cursor().execute(
+        "SELECT count(*) FROM audit_log WHERE outcome = 'denied' AND action LIKE 'trends.%'").fetchone()
+    assert denied == 1
+
+
+def test_a_gym_manager_sees_only_their_gym(db, history):
+    gym_a, gym_b = history["gym_a"].id, history["gym_b"].id
+    manager = Actor(username="gm", role=Role.MANAGER, gym_id=gym_a)
+    assert analytics.trends_summary(db, actor=manager, **RANGE).display().iloc[0]["reports"] == 11
+    assert rows(analytics.reports_by_gym(db, actor=manager, **RANGE), "gym").keys() == {"Gym A"}
+    with pytest.raises(PermissionDenied):
+        analytics.trends_summary(db, actor=manager, **RANGE, gym_id=gym_b)
+
+
+def test_a_range_ending_before_it_starts_is_refused(db, history):
+    with pytest.raises(InvalidInput) as error:
+        analytics.weekly_levels(db, actor=MANAGER, start=W2, end=W1)
+    assert error.value.field == "end"
