@@ -1,0 +1,178 @@
+"""`python -m backcare triage`: TRIAGE.md's JSON contract, the CSV variant, and no traceback ever."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from backcare.cli.triage import csv_column_kinds, triage_csv, triage_json
+from backcare.models import TriageReport
+from backcare.rules import RULES_VERSION, evaluate
+from tests.reports import report_input, run_cli
+
+
+def jsonl(*objects) -> str:
+    return "".join((o if isinstance(o, str) else json.dumps(o)) + "\n" for o in objects)
+
+
+def expected_json(data: dict) -> dict:
+    return evaluate(TriageReport.model_validate(data)).model_dump(mode="json")
+
+
+def assert_no_traceback(run) -> None:
+    assert b"Traceback" not in run.stdout and b"Traceback" not in run.stderr
+
+
+# --- JSON through the real command -----------------------------------------------------------
+
+def test_batch_with_an_invalid_line_triages_the_others_names_the_field_and_exits_1():
+    good, severe = report_input(client_id="C-1"), report_input(client_id="C-3", pain_score=8)
+    run = run_cli("triage", stdin=jsonl(good, report_input(client_id="C-2", pain_score=11), severe))
+    assert run.returncode == 1
+    assert_no_traceback(run)
+    lines = [json.loads(line) for line in run.stdout.decode().splitlines()]
+    assert lines == [
+        expected_json(good),
+        {"line": 2, "error": "pain_score: Input should be less than or equal to 10"},
+        expected_json(severe),
+    ]
+
+
+def test_valid_batch_from_a_file_exits_0_with_one_result_per_line(tmp_path):
+    reports = [report_input(client_id=f"C-{n}", pain_score=n) for n in range(11)]
+    path = tmp_path / "reports.jsonl"
+    path.write_text(jsonl(*reports))
+    run = run_cli("triage", str(path))
+    assert run.returncode == 0, run.stderr
+    assert [json.loads(line) for line in run.stdout.decode().splitlines()] == [expected_json(r) for r in reports]
+
+
+def test_one_pretty_printed_object_is_one_report(tmp_path):
+    data = report_input(pain_score=5, context={"exercises": ["deadlift"], "load_increased": True})
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(data, indent=2))
+    run = run_cli("triage", str(path))
+    assert run.returncode == 0, run.stderr
+    assert [json.loads(line) for line in run.stdout.decode().splitlines()] == [expected_json(data)]
+
+
+@pytest.mark.parametrize("make_path", [
+    lambda tmp: tmp / "missing.jsonl",
+    lambda tmp: tmp,  # a directory
+], ids=["missing file", "directory"])
+def test_unreadable_file_gives_one_sentence_and_exit_2(tmp_path, make_path):
+    run = run_cli("triage", str(make_path(tmp_path)))
+    assert run.returncode == 2
+    assert_no_traceback(run)
+    assert run.stdout == b""
+    assert len(run.stderr.decode().strip().splitlines()) == 1
+
+
+# --- JSON in process -------------------------------------------------------------------------
+
+def outcomes(text: str) -> list[tuple[int, str | None, str | None]]:
+    lines = io.BytesIO(text.encode()).readlines()
+    return [(o.line, o.result.level.value if o.result else None, o.error) for o in triage_json(lines)]
+
+
+def test_blank_lines_are_skipped_but_counted():
+    assert outcomes("\n" + jsonl(report_input()) + "   \n" + jsonl(report_input(pain_score=5))) == [
+        (2, "normal", None), (4, "monitor", None)]
+
+
+@pytest.mark.parametrize("bad_line, field", [
+    ('{"pain_score": ', "input"),
+    ("not json at all", "input"),
+    ("[1, 2]", "input"),
+    (json.dumps(report_input(colour="red")), "colour"),
+    (json.dumps(report_input(context={"sleep_hours": 30})), "context.sleep_hours"),
+    (json.dumps({k: v for k, v in report_input().items() if k != "trend"}), "trend"),
+], ids=["truncated", "not json", "not an object", "unknown field", "context range", "missing answer"])
+def test_a_bad_line_gives_an_error_naming_the_field_and_the_next_line_is_still_triaged(bad_line, field):
+    result = outcomes(jsonl(bad_line, report_input()))
+    assert result[0][:2] == (1, None) and result[0][2].startswith(f"{field}: ")
+    assert result[1] == (2, "normal", None)
+
+
+def test_an_unfinished_first_line_that_is_not_one_document_is_read_as_lines():
+    result = outcomes('{"pain_score": 3,\n' + jsonl(report_input()))
+    assert [r[:2] for r in result] == [(1, None), (2, "normal")]
+
+
+def test_a_byte_order_mark_is_ignored():
+    lines = [b"\xef\xbb\xbf" + json.dumps(report_input()).encode() + b"\n"]
+    assert [o.result.level.value for o in triage_json(lines)] == ["normal"]
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+CSV_HEADER = ("client_id,hours_since_workout,pain_score,pain_quality,trend,eases_with_movement,leg_symptoms,"
+              "numbness,context.exercises,context.load_increased,context.cooldown_done,context.warmup_minutes")
+
+
+def test_csv_batch_in_and_out_through_the_command(tmp_path):
+    path = tmp_path / "referrals.csv"
+    path.write_text("\n".join([
+        CSV_HEADER,
+        "C-1,30,5,dull_ache,easing,yes,none,,Deadlift; plank,1,no,3",
+        "C-2,30,x,dull_ache,easing,yes,none,maybe,,,,",
+        "C-3,20,2,stiffness,same,TRUE,none,0,,,,",
+    ]) + "\n")
+    run = run_cli("triage", "--format", "csv", str(path))
+    assert run.returncode == 1
+    assert_no_traceback(run)
+    rows = list(csv.DictReader(io.StringIO(run.stdout.decode())))
+    assert [(r["line"], r["client_id"], r["level"]) for r in rows] == [("2", "C-1", "monitor"), ("3", "C-2", ""),
+                                                                       ("4", "C-3", "normal")]
+    first = rows[0]
+    assert (first["rule_ids"], first["rules_version"], first["error"]) == ("M1", RULES_VERSION, "")
+    assert first["causes"] == first["plans"] == "form;warm_up;recovery"
+    assert rows[1]["error"] == "pain_score: Input should be a valid integer; numbness: Input should be a valid boolean"
+
+
+def csv_outcomes(text: str):
+    return list(triage_csv(csv.reader(io.StringIO(text))))
+
+
+def test_csv_row_gives_the_same_result_as_the_same_json_object():
+    row = "C-9,50,3,tightness,worse,no,one_leg,yes,squat,true,,"
+    data = report_input(client_id="C-9", hours_since_workout=50, pain_score=3, pain_quality="tightness",
+                        trend="worse", eases_with_movement=False, leg_symptoms="one_leg", numbness=True,
+                        context={"exercises": ["squat"], "load_increased": True})
+    [outcome] = csv_outcomes(CSV_HEADER + "\n" + row + "\n")
+    assert outcome.result == evaluate(TriageReport.model_validate(data))
+
+
+def test_empty_csv_context_cells_are_not_given():
+    [outcome] = csv_outcomes(CSV_HEADER + "\nC-1,20,2,dull_ache,easing,yes,none,,,,,\n")
+    assert outcome.result.causes == ()
+
+
+@pytest.mark.parametrize("rows, line, error_start", [
+    (["C-1,20,2,dull_ache,easing,yes,none"], 2, "input: the row has 7 cells"),
+    ([",20,,dull_ache,easing,yes,none,,,,,"], 2, "pain_score: Field required"),
+    (["", "C-1,20,2,dull_ache,easing,yes,none,,,,,700"], 3, "context.warmup_minutes: "),
+], ids=["short row", "empty required cell", "blank row skipped, line still counted"])
+def test_csv_errors_name_the_field_and_count_the_header_as_line_1(rows, line, error_start):
+    [outcome] = csv_outcomes("\n".join([CSV_HEADER, *rows]) + "\n")
+    assert outcome.line == line and outcome.error.startswith(error_start)
+
+
+def test_csv_header_with_an_unknown_column_is_refused_before_any_output(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("client_id,pain_level\nC-1,3\n")
+    run = run_cli("triage", "--format", "csv", str(path))
+    assert (run.returncode, run.stdout) == (2, b"")
+    assert "pain_level" in run.stderr.decode()
+    assert_no_traceback(run)
+
+
+def test_every_model_field_has_a_csv_column_of_a_known_kind():
+    kinds = csv_column_kinds()
+    assert kinds["pain_score"] == "int" and kinds["numbness"] == "bool" and kinds["hours_since_workout"] == "float"
+    assert kinds["context.exercises"] == "list" and kinds["context.cooldown_done"] == "bool"
+    assert kinds["context.core_sessions_per_week"] == "int" and kinds["pain_quality"] == "text"
+    assert "model" not in kinds.values()
