@@ -1,0 +1,96 @@
+"""The plans page driven by AppTest: browsing, assigning with per-client changes that leave the library
+as it is, the pause while a referral is open, ending a plan, the handout download."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from backcare import store
+from backcare.models import TriageReport
+from backcare.plans import load_library
+from tests.app_helpers import button, make_world, no_exception, texts
+from tests.conftest import report_payload
+
+
+def test_plans_page_without_a_client_browses_the_library(tmp_path):
+    world = make_world(tmp_path, client_name=None)
+    at = world.page("pages/plans.py").run()
+    no_exception(at)
+    library = load_library()
+    options = at.selectbox(key="library_plan").options
+    assert [option.split(" (")[0] for option in options] == [plan.title for plan in library.in_order()]
+    assert "choose a client first" in texts(at)
+    assert not [b for b in at.button if b.label.startswith("Assign")]
+
+
+@pytest.mark.parametrize("plan_id", ["form", "core", "posture"])
+def test_library_plan_shows_exercises_doses_cues_and_cautions(tmp_path, plan_id):
+    world = make_world(tmp_path)
+    at = world.page("pages/plans.py").run()
+    at.selectbox(key="library_plan").set_value(plan_id).run()
+    no_exception(at)
+    plan = load_library().plan(plan_id)
+    page = texts(at)
+    for exercise in plan.exercises:
+        assert f"**{exercise.name}** · {exercise.dose}" in page
+        assert exercise.cues[0] in page
+    assert plan.cautions[0] in page
+
+
+def test_assigning_with_changes_stores_them_and_leaves_the_library_untouched(tmp_path):
+    world = make_world(tmp_path)
+    before = load_library().plan("core")
+    at = world.page("pages/plans.py").run()
+    at.selectbox(key="library_plan").set_value("core").run()
+    at.text_input(key="dose_core_0").set_value("2 x 15 seconds")
+    at.multiselect(key="drop_core").set_value([before.exercises[1].name])
+    at.text_area(key="note_core").set_value("Keep it easy this week")
+    button(at, "Assign Core stability").click().run()
+    no_exception(at)
+
+    (assignment,) = store.list_assignments(world.db, actor=world.actor, client_id=world.client.id)
+    assert assignment.plan_id.value == "core"
+    assert assignment.customisation == {"doses": {before.exercises[0].name: "2 x 15 seconds"},
+                                        "drop": [before.exercises[1].name], "note": "Keep it easy this week"}
+    assert load_library().plan("core") == before
+    assert "Core stability assigned to Ada Lovelace with your changes" in texts(at)
+    assert at.download_button(key="handout_download") is not None
+
+
+def test_paused_client_gets_a_clear_message_and_no_plan(tmp_path):
+    world = make_world(tmp_path)
+    store.save_report(world.db, actor=world.actor, client_id=world.client.id,
+                      report=TriageReport.model_validate(report_payload(leg_symptoms="one_leg")))
+    at = world.page("pages/plans.py").run()
+    assert any("Loading plans are paused" in w.value for w in at.warning)
+    button(at, "Assign").click().run()
+    no_exception(at)
+    assert any("not cleared yet" in e.value for e in at.error)
+    assert store.list_assignments(world.db, actor=world.actor, client_id=world.client.id) == []
+
+
+@pytest.mark.parametrize("label, status", [("Mark completed", "completed"), ("Stop plan", "stopped")])
+def test_active_plan_can_be_completed_or_stopped(tmp_path, label, status):
+    world = make_world(tmp_path)
+    store.assign_plan(world.db, actor=world.actor, client_id=world.client.id, plan_id="warm_up",
+                      start_date=date(2025, 3, 1), review_date=date(2025, 3, 15))
+    at = world.page("pages/plans.py").run()
+    button(at, label).click().run()
+    no_exception(at)
+    (assignment,) = store.list_assignments(world.db, actor=world.actor, client_id=world.client.id)
+    assert assignment.status.value == status
+    assert not [b for b in at.button if b.label == label]
+
+
+def test_handout_download_is_a_pdf_with_the_clients_plan(tmp_path):
+    world = make_world(tmp_path)
+    store.assign_plan(world.db, actor=world.actor, client_id=world.client.id, plan_id="core",
+                      start_date=date(2025, 3, 1), review_date=date(2025, 3, 15))
+    at = world.page("pages/plans.py").run()
+    no_exception(at)
+    download = at.download_button(key="handout_download")
+    assert download.label.startswith("Download the printable handout")
+    pdf = at.session_state["handout_pdf"]
+    assert pdf.startswith(b"%PDF")
