@@ -1,0 +1,167 @@
+"""The printable referral handoff: what the clinic needs to pick a referral up, as Markdown text and A4 PDF.
+
+Both renderings come from the same sections (handoff_sections), so the text and the PDF never
+disagree. The PDF uses DejaVu Sans when installed, else Helvetica with latin-1 safe text (the same
+choice and helpers as backcare.handout).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from backcare import handout, intake
+from backcare.models import CauseId, Level
+from backcare.rules import CAUSE_LABELS
+from backcare.store.records import HandoffSummary, ReferralEventRow
+
+SCOPE_NOTE = ("Prepared by BackCare from the trainer's triage report. The trainer's answers are screening "
+              "answers, not a clinical examination.")
+LEVEL_HEADINGS: dict[Level, str] = {
+    Level.REFER: "Refer: needs a physiotherapist or doctor",
+    Level.URGENT: "Urgent: to be seen by a doctor within 24 hours",
+    Level.EMERGENCY: "Emergency: needs emergency care now",
+}
+STATUS_LABELS: dict[str, str] = {
+    "new": "New", "contacted": "Contacted", "seen": "Seen by a professional", "cleared": "Cleared",
+    "cleared_with_restrictions": "Cleared with restrictions", "not_cleared": "Not cleared",
+}
+_QUESTIONS = intake.EMERGENCY + intake.URGENT + intake.SYMPTOMS
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    heading: str
+    lines: tuple[str, ...]
+
+
+def _yes_no(value) -> str:
+    return "yes" if value is True else "no" if value is False else "not asked"
+
+
+def _hours(hours: float) -> str:
+    if hours < 48:
+        return f"{hours:g} h"
+    return f"{hours:g} h (about {hours / 24:.1f} days)"
+
+
+def _when(value: datetime) -> str:
+    return f"{value:%Y-%m-%d %H:%M} UTC"
+
+
+def handoff_sections(summary: HandoffSummary, events: Sequence[ReferralEventRow] = ()) -> list[Section]:
+    """The handoff, section by section, most important first."""
+    a = summary.answers
+    pain = [f"Pain now: {summary.pain_score}/10"
+            + ("" if summary.previous_pain_score is None
+               else f" (previous report in this episode: {summary.previous_pain_score}/10)"),
+            f"Feels like: {intake.PAIN_QUALITIES.get(a.get('pain_quality'), a.get('pain_quality'))}",
+            f"Since it started: {intake.TRENDS.get(summary.pain_trend, summary.pain_trend)}",
+            f"Time since the workout: {_hours(summary.hours_since_workout)}",
+            f"Eases with movement: {_yes_no(a.get('eases_with_movement'))}",
+            f"Legs: {intake.LEG_CHOICES.get(a.get('leg_symptoms'), a.get('leg_symptoms'))}"]
+    said_yes = [q.text for q in _QUESTIONS if a.get(q.field) is True]
+    said_no = [q.text for q in _QUESTIONS if a.get(q.field) is False]
+    findings = [f"{f.rule_id} ({f.level.value}): {f.summary} [source: {f.source}]" for f in summary.findings]
+    causes = [f"{CAUSE_LABELS.get(CauseId(cause), cause)}: {'; '.join(evidence)}" for cause, evidence in summary.causes]
+    s = summary.session_before
+    if s is None:
+        session = ["No session logged on or before the day of the report."]
+    else:
+        session = [f"Date: {s.date.isoformat()}", f"{s.minutes:g} min at RPE {s.rpe:g} (load {s.load:g})",
+                   f"Exercises: {', '.join(s.exercises) or 'not recorded'}",
+                   f"Warm-up: {'not recorded' if s.warmup_minutes is None else f'{s.warmup_minutes:g} min'}",
+                   f"Cool-down: {_yes_no(s.cooldown_done)}"]
+    history = [f"{_when(e.event_at)} - {STATUS_LABELS.get(e.status.value, e.status.value)} by {e.author}"
+               + (f": {e.note}" if e.note else "") for e in events]
+    return [
+        Section("Client", (f"{summary.client_name} ({summary.client_external_id}), {summary.gym_name}",
+                           f"Referral {summary.referral_id}, opened {_when(summary.opened_at)}",
+                           f"Status: {STATUS_LABELS.get(summary.status.value, summary.status.value)}")),
+        Section("Trainer", (summary.trainer_name, f"Contact: {summary.trainer_contact or 'not recorded'}")),
+        Section("Findings (why the report was referred)", tuple(findings) or ("No findings recorded.",)),
+        Section("Pain", tuple(pain)),
+        Section("Answered yes", tuple(said_yes) or ("None of the screening questions.",)),
+        Section("Answered no", tuple(said_no)),
+        Section("Session before the report", tuple(session)),
+        Section("Likely contributing causes", tuple(causes) or ("None detected from the training context.",)),
+        Section("Referral history", tuple(history) or ("No status changes yet.",)),
+    ]
+
+
+def handoff_title(summary: HandoffSummary) -> str:
+    return f"Referral handoff - {LEVEL_HEADINGS.get(summary.level, summary.level.value)}"
+
+
+def handoff_markdown(summary: HandoffSummary, events: Sequence[ReferralEventRow] = ()) -> str:
+    """The handoff as Markdown (reads as plain text too)."""
+    out = [f"# {handoff_title(summary)}", ""]
+    for section in handoff_sections(summary, events):
+        out += [f"## {section.heading}", *[f"- {line}" for line in section.lines], ""]
+    out.append(f"_{SCOPE_NOTE}_")
+    return "\n".join(out) + "\n"
+
+
+def handoff_filename(summary: HandoffSummary, extension: str) -> str:
+    """`backcare-handoff-12-c-0042.pdf`: the referral and the client's reference, never the name."""
+    ref = re.sub(r"[^a-z0-9]+", "-", summary.client_external_id.lower()).strip("-") or "client"
+    return f"backcare-handoff-{summary.referral_id}-{ref}.{extension.lstrip('.')}"
+
+
+class _HandoffPDF(FPDF):
+    def __init__(self, title: str):
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        self.doc_title = title
+        self.set_margins(left=16, top=16, right=16)
+        self.set_auto_page_break(auto=True, margin=20)
+        self.family, self.unicode = "Helvetica", False
+        paths = {style: handout.DEJAVU_DIR / name for style, name in handout._DEJAVU_FILES.items()}
+        if all(path.is_file() for path in paths.values()):
+            for style, path in paths.items():
+                self.add_font("DejaVu", style, str(path))
+            self.family, self.unicode = "DejaVu", True
+        self.set_title("BackCare referral handoff")
+        self.set_creator("BackCare")
+        self.set_compression(handout.COMPRESS)
+
+    def t(self, text: str) -> str:
+        return text if self.unicode else handout.latin1_safe(text)
+
+    def footer(self) -> None:
+        self.set_y(-15)
+        self.set_font(self.family, "I", 7.5)
+        self.set_text_color(100, 104, 110)
+        self.multi_cell(0, 3.6, self.t(SCOPE_NOTE), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(0, 3.6, f"Page {self.page_no()} of {{nb}}", align="R")
+
+    def line_text(self, text: str, size: float = 10, style: str = "", indent: float = 0) -> None:
+        self.set_font(self.family, style, size)
+        self.set_x(self.l_margin + indent)
+        self.multi_cell(self.epw - indent, 5, self.t(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+_LEVEL_COLOURS = {Level.EMERGENCY: (127, 29, 29), Level.URGENT: (185, 28, 28), Level.REFER: (180, 83, 9)}
+
+
+def handoff_pdf(summary: HandoffSummary, events: Sequence[ReferralEventRow] = ()) -> bytes:
+    """The handoff as an A4 PDF."""
+    pdf = _HandoffPDF(handoff_title(summary))
+    pdf.add_page()
+    pdf.set_text_color(*_LEVEL_COLOURS.get(summary.level, (33, 37, 41)))
+    pdf.line_text(handoff_title(summary), size=15, style="B")
+    pdf.ln(2)
+    for section in handoff_sections(summary, events):
+        if pdf.get_y() > pdf.page_break_trigger - 20:
+            pdf.add_page()
+        pdf.set_text_color(20, 90, 100)
+        pdf.line_text(section.heading, size=11.5, style="B")
+        pdf.set_text_color(33, 37, 41)
+        for line in section.lines:
+            pdf.line_text(f"- {line}", size=9.5, indent=3)
+        pdf.ln(2)
+    return bytes(pdf.output())
