@@ -7,15 +7,19 @@ new file (ATTACH + COPY FROM DATABASE) and swaps it in place of the old one:
 1. the process's write lock is held throughout, so nothing in this process writes meanwhile;
 2. CHECKPOINT, copy every table, sequence and index into `<file>.compact-<token>`, mark the copy with
    a token (a comment on schema_migrations), DETACH it;
-3. close the process's one connection, rename the copy over the original (atomic on one file system),
-   reconnect, check the token to be sure the connection sees the new file, clear the token;
-4. the Database object keeps its identity (pages hold it through st.cache_resource) with the new
-   connection inside.
+3. close the process's one connection and make sure it was the last one: DuckDB keeps one instance
+   per file inside a process, and a second connection (a test's own handle, say) would keep the old
+   file open and receive writes that the swapped file never sees. If one is still there after a few
+   seconds, the original file stays and the rebuild is refused with one sentence;
+4. rename the copy over the original (atomic on one file system), reconnect, check the token to be
+   sure the connection sees the new file, clear the token. The Database object keeps its identity
+   (pages hold it through st.cache_resource) with the new connection inside.
 
-A read running in another thread during step 3 (a fraction of a second) fails with the store's
+A read running in another thread during steps 3-4 (a fraction of a second) fails with the store's
 "please try again" sentence; it is never served stale data. Another *process* cannot hold the file:
 DuckDB allows one writer per file. If anything fails before the rename, the original file and
-connection are kept and the copy is removed.
+connection are kept and the copy is removed. Database (store/db.py) has no swap method of its own, so
+this module sets `db.connection` and takes `db._write_lock` directly.
 
 The audit log keeps that an erasure happened, when and by whom: earlier audit rows that point at the
 client (or its reports, sessions, referrals and plans) keep their action, actor and time but lose the
@@ -201,18 +205,32 @@ def _token_of(connection: duckdb.DuckDBPyConnection) -> str | None:
     return None if row is None else row[0]
 
 
-def _reconnect(path: Path, token: str, attempts: int = 50) -> duckdb.DuckDBPyConnection:
-    """Connect to the swapped file. A cursor still open in another thread can keep the old, renamed-over
-    file alive inside DuckDB's instance cache for a moment: wait for it rather than use it."""
-    for _ in range(attempts):
+def _connect_alone(path: Path, marker: str, attempts: int = 30) -> tuple[duckdb.DuckDBPyConnection, bool]:
+    """Connect to the (still original) file and tell whether the connection closed before the swap was
+    the last one: DuckDB shares one instance per file inside a process, and the marker database attached
+    to the old connection is visible from any connection of the same instance. A cursor finishing in
+    another thread releases it within moments; another connection of this process never does."""
+    for attempt in range(attempts):
         connection = duckdb.connect(str(path))
-        if _token_of(connection) == token:
-            connection.execute("COMMENT ON TABLE schema_migrations IS NULL")
-            return connection
+        (shared,) = connection.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?",
+                                       [marker]).fetchone()
+        if not shared:
+            return connection, True
+        if attempt == attempts - 1:
+            return connection, False
         connection.close()
         time.sleep(0.1)
-    raise StoreError(f"The database file {path} was rebuilt but this process still sees the old copy: restart "
-                     "the BackCare app.")
+    raise AssertionError("unreachable")
+
+
+def _reconnect(path: Path, token: str) -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect(str(path))
+    if _token_of(connection) != token:
+        connection.close()
+        raise StoreError(f"The database file {path} was rebuilt but this process still sees the old copy: restart "
+                         "the BackCare app.")
+    connection.execute("COMMENT ON TABLE schema_migrations IS NULL")
+    return connection
 
 
 def compact_database(db: Database) -> tuple[int, int]:
@@ -227,16 +245,21 @@ def compact_database(db: Database) -> tuple[int, int]:
             cur.execute("CHECKPOINT")
         before = db.path.stat().st_size
         copy = _copy_live_data(db)
+        marker = f"backcare_swap_{copy.token[:12]}"
         try:
-            db.connection.close()
-        except duckdb.Error as error:  # the copy is complete; the old file stays as it was
-            log.warning("closing %s before the swap: %s", db.path, error)
-        wal = Path(f"{db.path}.wal")
-        if wal.exists():  # changes not yet in the file: keep the original rather than lose them
+            db.connection.execute(f"ATTACH ':memory:' AS {marker}")
+        except duckdb.Error as error:
             _remove(copy.path)
-            db.connection = duckdb.connect(str(db.path))
-            raise StoreError(f"The database file {db.path} could not be rebuilt (its journal was not empty); "
-                             "the erasure itself is saved. Try the rebuild again later.")
+            raise translate(error, "rebuilding the database file") from None
+        db.connection.close()
+        probe, alone = _connect_alone(db.path, marker)
+        if not alone or Path(f"{db.path}.wal").exists():
+            probe.execute(f"DETACH {marker}")
+            db.connection = probe  # the original file, unchanged: the erasure is saved, the rebuild is not
+            _remove(copy.path)
+            raise StoreError(f"The database file {db.path} is also open elsewhere in this process, so it was not "
+                             "rebuilt; the erasure itself is saved. Restart the app and run the rebuild again.")
+        probe.close()
         os.replace(copy.path, db.path)
         db.connection = _reconnect(db.path, copy.token)
         return before, db.path.stat().st_size
