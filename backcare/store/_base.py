@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backcare.auth import Action, Actor, allowed
+from backcare.auth import Action, Actor, allowed, authorize
 from backcare.errors import NotFound, PermissionDenied
 from backcare.store.db import Database
 
@@ -24,12 +24,14 @@ def guard(db: Database, actor: Actor, action: Action, gym_id: int | None, *, att
           entity: str | None = None, entity_id: Any = None, also: tuple[Action, ...] = ()) -> None:
     """authorize() for the record's gym; a refusal is written to the audit log (outcome 'denied')
     before PermissionDenied goes up. `also`: other actions that grant the same read."""
-    if any(allowed(actor, a, gym_id) for a in (action, *also)):
+    if any(allowed(actor, a, gym_id) for a in also):
         return
-    db.audit(actor, attempt, entity, entity_id, outcome="denied",
-             detail={"needs": action.value, "gym_id": gym_id})
-    where = f" for gym {gym_id}" if gym_id is not None else ""
-    raise PermissionDenied(f"{actor.username} ({actor.role}) may not {action.value}{where}.")
+    try:
+        authorize(actor, action, gym_id)
+    except PermissionDenied:
+        db.audit(actor, attempt, entity, entity_id, outcome="denied",
+                 detail={"needs": action.value, "gym_id": gym_id})
+        raise
 
 
 def client_gym(db: Database, client_id: int) -> int:

@@ -122,7 +122,7 @@ def save_report(db: Database, *, actor: Actor, client_id: int, report: TriageRep
 
     with db.transaction(actor, "report.save", "reports", None, {"client_id": client_id}, now=now) as txn:
         cur = txn.cursor
-        if report.client_id is None:
+        if report.client_id != external_id:  # the stored result names the client it was saved for
             report = report.model_copy(update={"client_id": external_id})
         history = triage_history_in(cur, client_id, now)
         result = evaluate(report, history)
