@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from backcare import load, store
+from backcare.errors import InvalidInput
 
 # Sessions (minutes x RPE = load):
 #   Mar 3: 60 x 5 = 300    Mar 10: 60 x 5 = 300    Mar 17: 60 x 5 = 300
@@ -99,3 +100,14 @@ def test_metrics_for_many_clients_come_from_one_query(db, gym, history, trainer_
     assert by_client[history.id]["weekly_load"] == pytest.approx(WEEK)
     assert by_client[history.id]["acute_chronic_ratio"] == pytest.approx(RATIO)
     assert by_client[other.id]["weekly_load"] == 100 and by_client[other.id]["acute_chronic_ratio"] == 4
+
+
+@pytest.mark.parametrize("call, field", [
+    (lambda db, a, c: store.daily_load(db, actor=a, client_id=c, start=date(2025, 3, 2), end=date(2025, 3, 1)),
+     "end"),
+    (lambda db, a, c: store.weekly_load(db, actor=a, client_id=c, weeks=0), "weeks"),
+])
+def test_load_ranges_are_checked(db, client, trainer_actor, call, field):
+    with pytest.raises(InvalidInput) as error:
+        call(db, trainer_actor, client.id)
+    assert error.value.field == field

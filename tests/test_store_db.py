@@ -100,3 +100,22 @@ def test_a_second_process_gets_database_locked_in_one_sentence(db):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert out.stdout.startswith("LOCKED"), out.stderr
     assert str(db.path) in out.stdout and "Traceback" not in out.stderr
+
+
+def test_a_failing_migration_is_rolled_back_and_not_recorded(tmp_path, monkeypatch):
+    broken = ("0099_broken", "CREATE TABLE half_done (x INTEGER); SELECT * FROM no_such_table;")
+    monkeypatch.setattr("backcare.store.db.MIGRATIONS", (*MIGRATIONS, broken))
+    with pytest.raises(StoreError):
+        store.open_database(tmp_path / "mig.duckdb")
+    monkeypatch.setattr("backcare.store.db.MIGRATIONS", MIGRATIONS)
+    with store.open_database(tmp_path / "mig.duckdb") as db:
+        assert "0099_broken" not in db.applied_migrations()
+        tables = {t for (t,) in db.cursor().execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        assert "half_done" not in tables and "reports" in tables
+
+
+def test_a_file_that_is_not_a_database_gives_one_sentence(tmp_path):
+    path = tmp_path / "notes.duckdb"
+    path.write_text("this is not a database file\n" * 100)
+    with pytest.raises(StoreError, match="could not be opened"):
+        store.open_database(path)
