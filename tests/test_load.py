@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime, time
 
 import pytest
 
@@ -111,3 +111,11 @@ def test_load_ranges_are_checked(db, client, trainer_actor, call, field):
     with pytest.raises(InvalidInput) as error:
         call(db, trainer_actor, client.id)
     assert error.value.field == field
+
+
+@pytest.mark.parametrize("day", [date(2025, 3, 3), date(2025, 3, 20), date(2025, 3, 28), date(2025, 4, 20)])
+def test_the_ratio_triage_sees_is_the_ratio_the_screens_show(db, history, trainer_actor, day):
+    shown = store.load_ratio(db, actor=trainer_actor, client_id=history.id, on=day).ratio
+    seen = store.triage_history(db, actor=trainer_actor, client_id=history.id,
+                                now=datetime.combine(day, time(12))).acute_chronic_ratio
+    assert seen == (None if shown is None else pytest.approx(shown, abs=1e-4))
