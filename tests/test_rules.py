@@ -326,3 +326,18 @@ def test_rules_version_changes_when_a_cause_threshold_changes(monkeypatch):
 
 def test_findings_for_lists_the_rules_that_fire():
     assert [r.id for r in rules.findings_for(make_report(pain_score=8, numbness=True))] == ["R3", "R8"]
+
+
+@pytest.mark.parametrize("answers, history", [
+    ({}, None),
+    ({"pain_score": 5, "context": {"exercises": ["deadlift"], "load_increased": True, "sleep_hours": 6}},
+     H(acute_chronic_ratio=1.8)),
+    ({"chest_pain": True, "pain_quality": "sharp", "context": {"warmup_minutes": 0}}, None),
+])
+def test_results_equal_their_validated_copy(answers, history):
+    from backcare.models import TriageResult
+
+    result = triage(history, **answers)
+    copy = TriageResult.model_validate(result.model_dump())
+    assert copy == result and copy.model_dump_json() == result.model_dump_json()
+    assert result.model_fields_set == copy.model_fields_set
