@@ -108,7 +108,7 @@ def _read_into_stage(cur, path: Path, stage: str) -> int:
         names = ("column " if len(missing) == 1 else "columns ") + ", ".join(missing)
         raise InvalidInput(missing[0], f"the file {path.name} has no {names} "
                                        f"(expected the columns {','.join(COLUMNS)})")
-    (rows,) = cur.execute(f"SELECT count(*) FROM {stage}").fetchone()
+    (rows,) = cur.execute(f"SELECT count(*) FROM {stage}").fetchall()[0]
     return rows
 
 
@@ -128,14 +128,21 @@ def _map_lines(cur, path: Path, stage: str, rows: int) -> bool:
     return True
 
 
-def _checks_sql(stage: str, actor: Actor) -> str:
-    """One row per staged row: the typed values and the reasons it is bad (empty when good)."""
+def _checks_sql(stage: str, actor: Actor, extra_columns: list[str]) -> str:
+    """One row per staged row: the typed values and what is wrong with it ('' when nothing)."""
     gym_scope = "" if actor.gym_id is None else f" AND c.gym_id = {int(actor.gym_id)}"
     true_words = ", ".join(f"'{w}'" for w in TRUE_WORDS)
     false_words = ", ".join(f"'{w}'" for w in FALSE_WORDS)
     bool_words = f"{true_words}, {false_words}"
+    too_many = " OR ".join(f"s.{_quote(c)} IS NOT NULL" for c in extra_columns) or "false"
     return f"""
-    WITH typed AS (
+    WITH exercise_lists AS (  -- a file repeats a handful of exercise lists: normalise each once
+        SELECT raw, coalesce(array_to_string(list_filter(
+                   list_transform(string_split(raw, ';'), lambda x: lower(trim(x))),
+                   lambda x: x <> ''), ';'), '') AS normalised
+        FROM (SELECT DISTINCT coalesce(exercises, '') AS raw FROM {stage})
+    ),
+    typed AS (
         SELECT s._row AS pos,
                trim(s.client_id) AS ext_id,
                c.id AS client_pk,
@@ -145,19 +152,20 @@ def _checks_sql(stage: str, actor: Actor) -> str:
                TRY_CAST(trim(s.minutes) AS DOUBLE) AS minutes_value,
                trim(s.rpe) AS rpe_text,
                TRY_CAST(trim(s.rpe) AS DOUBLE) AS rpe_value,
-               coalesce(array_to_string(list_filter(
-                   list_transform(string_split(coalesce(s.exercises, ''), ';'), lambda x: lower(trim(x))),
-                   lambda x: x <> ''), ';'), '') AS exercises_value,
+               e.normalised AS exercises_value,
                nullif(trim(s.warmup_minutes), '') AS warmup_text,
                TRY_CAST(nullif(trim(s.warmup_minutes), '') AS DOUBLE) AS warmup_value,
-               nullif(lower(trim(s.cooldown_done)), '') AS cooldown_text
+               nullif(lower(trim(s.cooldown_done)), '') AS cooldown_text,
+               {too_many} AS too_many
         FROM {stage} AS s
+        JOIN exercise_lists AS e ON e.raw = coalesce(s.exercises, '')
         LEFT JOIN clients AS c ON c.external_id = trim(s.client_id){gym_scope}
     )
-    SELECT *,
+    SELECT pos, client_pk, day, minutes_value, rpe_value, exercises_value, warmup_value,
         CASE WHEN cooldown_text IN ({true_words}) THEN true
              WHEN cooldown_text IN ({false_words}) THEN false END AS cooldown_value,
         concat_ws('; ',
+            CASE WHEN too_many THEN 'more values than the header has columns' END,
             CASE WHEN coalesce(ext_id, '') = '' THEN 'client_id is empty'
                  WHEN client_pk IS NULL THEN 'client_id ' || ext_id || ' is not a known client' END,
             CASE WHEN coalesce(date_text, '') = '' THEN 'date is empty'
@@ -178,32 +186,23 @@ def _checks_sql(stage: str, actor: Actor) -> str:
                      THEN 'warmup_minutes ' || warmup_text || ' is outside 0-{MAX_MINUTES}' END,
             CASE WHEN cooldown_text IS NULL OR cooldown_text IN ({bool_words}) THEN NULL
                  ELSE 'cooldown_done ' || cooldown_text || ' is not true/false/yes/no/1/0' END
-        ) AS reasons
+        ) AS problem
     FROM typed
     """
 
 
 def _validate(cur, stage: str, actor: Actor, path: Path) -> tuple[int, tuple[BadRow, ...]]:
-    (rows,) = cur.execute(f"SELECT count(*) FROM {stage}").fetchone()
+    (rows,) = cur.execute(f"SELECT count(*) FROM {stage}").fetchall()[0]
     mapped = _map_lines(cur, path, stage, rows)
     # values beyond the header's columns: the reader names them column7, column8, ...
     extra_columns = [
         name for (name,) in cur.execute(f"SELECT name FROM pragma_table_info('{stage}')").fetchall()
         if name not in COLUMNS and name.startswith("column")
     ]
-    too_many = " OR ".join(f"raw.{_quote(c)} IS NOT NULL" for c in extra_columns) or "false"
-    cur.execute(f"""
-        CREATE TEMP TABLE {stage}_checked AS
-        SELECT checked.*,
-               CASE WHEN {too_many} THEN
-                   concat_ws('; ', 'more values than the header has columns', nullif(reasons, ''))
-                   ELSE reasons END AS problem
-        FROM ({_checks_sql(stage, actor)}) AS checked
-        JOIN {stage} AS raw ON raw._row = checked.pos
-    """)
+    cur.execute(f"CREATE TEMP TABLE {stage}_checked AS {_checks_sql(stage, actor, extra_columns)}")
     source, line = (f"{stage}_checked JOIN {stage}_lines USING (pos)", "line") if mapped \
         else (f"{stage}_checked", "pos + 2")
-    (bad_count,) = cur.execute(f"SELECT count(*) FROM {stage}_checked WHERE problem <> ''").fetchone()
+    (bad_count,) = cur.execute(f"SELECT count(*) FROM {stage}_checked WHERE problem <> ''").fetchall()[0]
     shown = cur.execute(
         f"SELECT {line} AS line, problem FROM {source} WHERE problem <> '' "
         f"ORDER BY pos LIMIT {SHOWN_BAD_ROWS}"
@@ -212,27 +211,37 @@ def _validate(cur, stage: str, actor: Actor, path: Path) -> tuple[int, tuple[Bad
 
 
 def _insert_new(cur, stage: str, actor: Actor) -> int:
-    """Good rows not stored yet, first occurrence only; NULL warm-up/cool-down compare as equal."""
+    """Good rows not stored yet, first occurrence only; NULL warm-up/cool-down compare as equal.
+
+    Only stored sessions within the file's date range can be duplicates: the anti-join reads those."""
+    (first_day, last_day) = cur.execute(
+        f"SELECT min(day), max(day) FROM {stage}_checked WHERE problem = ''").fetchall()[0]
+    if first_day is None:
+        return 0
     (inserted,) = cur.execute(f"""
         INSERT INTO sessions (client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done,
                               source, created_by)
-        SELECT n.client_pk, n.day, n.minutes_value, n.rpe_value, n.exercises_value, n.warmup_value,
-               n.cooldown_value, 'import', ?
-        FROM (
+        WITH fresh AS (
             SELECT * FROM {stage}_checked WHERE problem = ''
             QUALIFY row_number() OVER (
                 PARTITION BY client_pk, day, minutes_value, rpe_value, exercises_value, warmup_value,
                              cooldown_value ORDER BY pos) = 1
-        ) AS n
-        WHERE NOT EXISTS (
-            SELECT 1 FROM sessions AS old
-            WHERE old.client_id = n.client_pk AND old.date = n.day
-              AND old.minutes = n.minutes_value AND old.rpe = n.rpe_value
-              AND old.exercises = n.exercises_value
-              AND old.warmup_minutes IS NOT DISTINCT FROM n.warmup_value
-              AND old.cooldown_done IS NOT DISTINCT FROM n.cooldown_value
+        ),
+        stored AS (
+            SELECT client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done FROM sessions
+            WHERE date BETWEEN ? AND ?
         )
-    """, [actor.username]).fetchone()
+        SELECT n.client_pk, n.day, n.minutes_value, n.rpe_value, n.exercises_value, n.warmup_value,
+               n.cooldown_value, 'import', ?
+        FROM fresh AS n
+        ANTI JOIN stored AS old
+          ON old.client_id = n.client_pk AND old.date = n.day
+         AND old.minutes = n.minutes_value AND old.rpe = n.rpe_value
+         AND old.exercises = n.exercises_value
+         AND old.warmup_minutes IS NOT DISTINCT FROM n.warmup_value
+         AND old.cooldown_done IS NOT DISTINCT FROM n.cooldown_value
+        ORDER BY n.pos
+    """, [first_day, last_day, actor.username]).fetchall()[0]
     return int(inserted)
 
 
