@@ -46,6 +46,8 @@ from backcare.store.db import Database, translate, utcnow
 
 log = logging.getLogger(__name__)
 
+SWAP_WAIT_ATTEMPTS = 30  # x 0.1 s: how long the swap waits for another connection to the file to go
+
 # Child tables first; each query deletes the rows of one client ($id).
 _DELETES: tuple[tuple[str, str], ...] = (
     ("report_findings", "DELETE FROM report_findings WHERE report_id IN (SELECT id FROM reports WHERE client_id = $id)"),
@@ -205,11 +207,12 @@ def _token_of(connection: duckdb.DuckDBPyConnection) -> str | None:
     return None if row is None else row[0]
 
 
-def _connect_alone(path: Path, marker: str, attempts: int = 30) -> tuple[duckdb.DuckDBPyConnection, bool]:
+def _connect_alone(path: Path, marker: str, attempts: int | None = None) -> tuple[duckdb.DuckDBPyConnection, bool]:
     """Connect to the (still original) file and tell whether the connection closed before the swap was
     the last one: DuckDB shares one instance per file inside a process, and the marker database attached
     to the old connection is visible from any connection of the same instance. A cursor finishing in
     another thread releases it within moments; another connection of this process never does."""
+    attempts = attempts or SWAP_WAIT_ATTEMPTS
     for attempt in range(attempts):
         connection = duckdb.connect(str(path))
         (shared,) = connection.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?",
