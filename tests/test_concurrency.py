@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -22,10 +21,8 @@ def test_eight_threads_save_1600_reports_without_error(db, client, trainer_actor
         return [store.save_report(db, actor=trainer_actor, client_id=client.id, report=p).report_id
                 for p in payloads]
 
-    started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
         ids = [i for batch in pool.map(worker, range(THREADS)) for i in batch]
-    elapsed = time.perf_counter() - started
 
     cur = db.cursor()
     assert len(ids) == len(set(ids)) == THREADS * SAVES_PER_THREAD
@@ -34,4 +31,3 @@ def test_eight_threads_save_1600_reports_without_error(db, client, trainer_actor
                        ).fetchone() == (1600,)
     assert cur.execute("SELECT count(DISTINCT entity_id) FROM audit_log WHERE action = 'report.save'"
                        ).fetchone() == (1600,)
-    assert elapsed < 30, f"{elapsed:.1f} s"
