@@ -171,6 +171,9 @@ if st.button(label, type="primary", use_container_width=True, key=key("save")):
                 note += " A referral is open for the clinic."
             if saved_report.assignment_ids:
                 note += f" {len(saved_report.assignment_ids)} plan(s) assigned."
+            if saved_report.skipped_plans:
+                note += (" Not assigned while the client is paused by a referral: "
+                         + ", ".join(CAUSE_LABELS[p] for p in saved_report.skipped_plans) + ".")
             st.session_state["triage_saved"] = note + " Next: see it in the client's history."
             st.session_state["triage_form_id"] = form_id + 1
             st.rerun()
