@@ -24,9 +24,6 @@ if logged_note:
 
 if context.current_client_id() is None:
     client_ui.client_picker(db, actor)
-else:
-    with st.expander("Change client"):
-        client_ui.client_picker(db, actor)
 client_ui.sidebar_current_client(db, actor)
 client_id = context.current_client_id()
 if client_id is None:
@@ -43,8 +40,12 @@ except BackCareError as error:
 audited.add(client_id)
 client = history.client
 
-st.markdown(f"### {client.name} · `{client.external_id}`")
-st.markdown(f"**Status:** {client_ui.status_label(history.status)}")
+name_col, change_col = st.columns([3, 1], vertical_alignment="center")
+name_col.markdown(f"### {client.name} · `{client.external_id}`  \n**Status:** "
+                  f"{client_ui.status_label(history.status)}")
+if change_col.button("Change client", key="history_change_client", width="stretch"):
+    context.set_current_client(None)
+    st.rerun()
 show_next = st.warning if views.is_paused(history.status) else st.info
 show_next("Next: " + views.next_step(history.status))
 
@@ -76,14 +77,12 @@ st.subheader("Plans")
 library = load_library()
 active, past = views.split_assignments(history.assignments)
 if active:
-    for assignment in active:
-        st.markdown(f"- 🟢 {views.assignment_line(assignment, library)}")
+    st.markdown("\n".join(f"- 🟢 {views.assignment_line(assignment, library)}" for assignment in active))
 else:
     st.caption("No active plan. Assign one on the Plans page.")
 if past:
     with st.expander(f"Past plans ({len(past)})"):
-        for assignment in past:
-            st.markdown(f"- {views.assignment_line(assignment, library)}")
+        st.markdown("\n".join(f"- {views.assignment_line(assignment, library)}" for assignment in past))
 
 st.subheader("Log a training session")
 with st.form("log_session", clear_on_submit=True):
@@ -117,5 +116,5 @@ st.subheader("Timeline")
 items = views.merge_timeline(history.sessions, history.reports, limit=20)
 if not items:
     st.caption("Nothing yet: log a session or triage a report.")
-for item in items:
-    st.markdown(f"**{item.day:%a %d %b %Y}** · {item.title}  \n{item.detail}")
+else:
+    st.markdown("\n\n".join(f"**{item.day:%a %d %b %Y}** · {item.title}  \n{item.detail}" for item in items))
