@@ -176,3 +176,17 @@ def test_every_model_field_has_a_csv_column_of_a_known_kind():
     assert kinds["context.exercises"] == "list" and kinds["context.cooldown_done"] == "bool"
     assert kinds["context.core_sessions_per_week"] == "int" and kinds["pain_quality"] == "text"
     assert "model" not in kinds.values()
+
+
+def test_csv_that_is_not_utf8_gives_one_sentence_and_exit_2(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(CSV_HEADER.encode() + "\nC-\xe9,20,2,dull_ache,easing,yes,none,,,,,\n".encode("latin-1"))
+    run = run_cli("triage", "--format", "csv", str(path))
+    assert run.returncode == 2 and b"UTF-8" in run.stderr
+    assert_no_traceback(run)
+
+
+def test_a_json_line_that_is_not_utf8_is_an_error_line_and_the_rest_is_triaged():
+    lines = [b'{"client_id": "C-\xe9"}\n', json.dumps(report_input()).encode() + b"\n"]
+    result = [(o.line, o.error is None) for o in triage_json(lines)]
+    assert result == [(1, False), (2, True)]

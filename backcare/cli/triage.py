@@ -321,8 +321,8 @@ def run_triage(args) -> int:
     except UnreadableInput as error:
         print(f"error: {name}: {error}.", file=sys.stderr)
         return EXIT_UNREADABLE
-    except UnicodeDecodeError as error:
-        print(f"error: {name} is not UTF-8 text (undecodable byte at offset {error.start} of a line).",
+    except UnicodeDecodeError:
+        print(f"error: {name} is not UTF-8 text: save it as UTF-8 (in a spreadsheet, \"CSV UTF-8\") and try again.",
               file=sys.stderr)
         return EXIT_UNREADABLE
     except csv.Error as error:
