@@ -166,7 +166,8 @@ COMPOUND_LIFT_WORDS: tuple[str, ...] = (
 LOAD_RATIO_SPIKE = 1.5  # GABBETT: shown as a load-spike indicator, never as a prediction
 
 
-_COMPOUND_LIFT = re.compile("|".join(re.escape(word) for word in COMPOUND_LIFT_WORDS))
+# A word must start at a word boundary: "rdl" is in "single-leg rdl" but not in "hurdle hops".
+_COMPOUND_LIFT = re.compile(r"\b(?:" + "|".join(re.escape(word) for word in COMPOUND_LIFT_WORDS) + ")")
 
 
 def _compound_lifts(ctx: SessionContext) -> list[str]:
@@ -301,6 +302,7 @@ def _registry_fingerprint() -> str:
         "rules": [[r.id, r.level.value, r.summary, r.detail, r.source, code_of(r.condition)] for r in RULES],
         "causes": {c.value: code_of(fn) for c, fn in CAUSE_DETECTORS.items()},
         "compound": COMPOUND_LIFT_WORDS,
+        "compound_match": _COMPOUND_LIFT.pattern,
         "ratio": LOAD_RATIO_SPIKE,
         "actions": {k.value: v for k, v in ACTIONS.items()},
     }

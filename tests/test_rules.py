@@ -4,6 +4,7 @@ boundaries, the cause detectors, plan recommendation and the registry itself."""
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -182,6 +183,9 @@ CAUSE_CASES = [
     ("form", "overhead press that is new", {"exercises": ["overhead press"], "new_exercise": True}, {}, None, True),
     ("form", "curl with more load", {"exercises": ["bicep curl"], "load_increased": True}, {}, None, False),
     ("form", "deadlift with nothing changed", {"exercises": ["deadlift"]}, {}, None, False),
+    ("form", "single-leg RDL with more load", {"exercises": ["Single-leg RDL"], "load_increased": True}, {}, None,
+     True),
+    ("form", "hurdle hops are not an RDL", {"exercises": ["hurdle hops"], "load_increased": True}, {}, None, False),
     ("core", "1 core session a week", {"core_sessions_per_week": 1}, {}, None, True),
     ("core", "2 core sessions a week", {"core_sessions_per_week": 2}, {}, None, False),
     ("core", "core sessions unknown", {}, {}, None, False),
@@ -319,8 +323,13 @@ def test_rules_version_changes_when_a_rule_changes(monkeypatch, name, registry):
     assert rules._registry_fingerprint() != rules.RULES_VERSION
 
 
-def test_rules_version_changes_when_a_cause_threshold_changes(monkeypatch):
-    monkeypatch.setattr(rules, "LOAD_RATIO_SPIKE", 1.3)
+@pytest.mark.parametrize("name, value", [
+    ("LOAD_RATIO_SPIKE", 1.3),
+    ("COMPOUND_LIFT_WORDS", rules.COMPOUND_LIFT_WORDS + ("lunge",)),
+    ("_COMPOUND_LIFT", re.compile("deadlift")),
+])
+def test_rules_version_changes_when_a_cause_threshold_or_lift_list_changes(monkeypatch, name, value):
+    monkeypatch.setattr(rules, name, value)
     assert rules._registry_fingerprint() != rules.RULES_VERSION
 
 
