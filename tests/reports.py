@@ -50,9 +50,10 @@ def rule_ids(result: TriageResult) -> list[str]:
     return [finding.rule_id for finding in result.findings]
 
 
-def run_cli(*args: str, stdin: str | bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """`python -m backcare ARGS` in a subprocess, the way a user runs it."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+def run_cli(*args: str, stdin: str | bytes | None = None, cwd: Path | None = None,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`python -m backcare ARGS` in a subprocess, the way a user runs it (`env` adds variables)."""
+    env = {**os.environ, **(env or {}), "PYTHONPATH": str(REPO)}
     return subprocess.run(
         [sys.executable, "-m", "backcare", *args],
         input=stdin.encode() if isinstance(stdin, str) else stdin,

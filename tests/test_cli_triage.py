@@ -71,6 +71,13 @@ def test_unreadable_file_gives_one_sentence_and_exit_2(tmp_path, make_path):
     assert len(run.stderr.decode().strip().splitlines()) == 1
 
 
+def test_output_is_utf8_even_when_the_terminal_is_not():
+    data = report_input(client_id="C-é", context={"exercises": ["Sentadilla búlgara"], "load_increased": True})
+    run = run_cli("triage", stdin=jsonl(data), env={"PYTHONIOENCODING": "ascii"})
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout.decode("utf-8")) == expected_json(data)
+
+
 # --- JSON in process -------------------------------------------------------------------------
 
 def outcomes(text: str) -> list[tuple[int, str | None, str | None]]:

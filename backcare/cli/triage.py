@@ -308,7 +308,7 @@ def run_triage(args) -> int:
         print(f"error: {error}.", file=sys.stderr)
         return EXIT_UNREADABLE
     name = "standard input" if args.file == "-" else args.file
-    out = sys.stdout
+    out = _utf8_stdout()
     try:
         if args.format == "csv":
             text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
@@ -338,6 +338,14 @@ def run_triage(args) -> int:
         if args.file != "-":
             source.close()
     return EXIT_LINE_ERRORS if failed else EXIT_OK
+
+
+def _utf8_stdout() -> IO[str]:
+    """Standard output as UTF-8 whatever the terminal's encoding: the output is JSON or CSV for other
+    programs, and a client reference or exercise name may be any text."""
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8")
+    return sys.stdout
 
 
 def _silence_stdout() -> None:
