@@ -221,11 +221,11 @@ def _insert_new(cur, stage: str, actor: Actor) -> int:
     (inserted,) = cur.execute(f"""
         INSERT INTO sessions (client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done,
                               source, created_by)
-        WITH fresh AS (
-            SELECT * FROM {stage}_checked WHERE problem = ''
-            QUALIFY row_number() OVER (
-                PARTITION BY client_pk, day, minutes_value, rpe_value, exercises_value, warmup_value,
-                             cooldown_value ORDER BY pos) = 1
+        WITH fresh AS (  -- a hash aggregate, not a window: no sort of the whole file
+            SELECT client_pk, day, minutes_value, rpe_value, exercises_value, warmup_value, cooldown_value,
+                   min(pos) AS pos
+            FROM {stage}_checked WHERE problem = ''
+            GROUP BY client_pk, day, minutes_value, rpe_value, exercises_value, warmup_value, cooldown_value
         ),
         stored AS (
             SELECT client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done FROM sessions
