@@ -123,13 +123,23 @@ def main(argv: list[str] | None = None) -> int:
                 naive_rows = list(csv.reader(handle))[1:]
 
             naive_s = naive_insert(db, naive_rows)
-            imported, import_s = timed(import_sessions_csv, db, actor=SYSTEM, path=big, progress=progress)
+            stages: dict[str, float] = {}
+            started = time.perf_counter()
+
+            def staged(stage, done, total):  # seconds from the start of the import to the end of each stage
+                stages[stage] = round(time.perf_counter() - started, 3)
+                progress(stage, done, total)
+
+            cpu_before = time.process_time()
+            imported, import_s = timed(import_sessions_csv, db, actor=SYSTEM, path=big, progress=staged)
+            cpu_s = time.process_time() - cpu_before
             assert imported.bad_count == 0, imported.bad_rows[:3]
             results["import"] = {
                 "rows": imported.rows, "inserted": imported.inserted, "seconds": import_s,
                 "rows_per_s": imported.rows / import_s,
                 "naive_rows": len(naive_rows), "naive_seconds": naive_s,
                 "naive_rows_per_s": len(naive_rows) / naive_s,
+                "stage_ends_s": stages, "cpu_seconds": cpu_s,
             }
             results["import"]["ratio_vs_naive"] = results["import"]["rows_per_s"] / results["import"]["naive_rows_per_s"]
             print(f"import: {results['import']}", file=sys.stderr)
