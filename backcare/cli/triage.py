@@ -332,7 +332,8 @@ def run_triage(args) -> int:
         if isinstance(error, BrokenPipeError):
             _silence_stdout()  # the reader went away (e.g. `| head`): stop quietly
             return EXIT_LINE_ERRORS
-        print(f"error: cannot read {name}: {error.strerror or error}", file=sys.stderr)
+        # reading the input or writing the results failed part-way (a disk error, a full disk)
+        print(f"error: triage of {name} stopped: {error.strerror or error}.", file=sys.stderr)
         return EXIT_UNREADABLE
     finally:
         if args.file != "-":
