@@ -58,16 +58,18 @@ class TrendTable:
     frame: pd.DataFrame
     guarded: tuple[str, ...] = field(default=())
 
-    def display(self) -> pd.DataFrame:
-        """The table as shown and downloaded: suppressed cells read SUPPRESSED_TEXT."""
+    def display(self, *, text: bool = False) -> pd.DataFrame:
+        """The table as shown and downloaded: suppressed cells read SUPPRESSED_TEXT. `text`: guarded
+        columns as strings throughout (one type per column, for the browser's grid)."""
         shown = self.frame.copy()
         for column in shown.columns:  # weeks and months as plain dates
             if pd.api.types.is_datetime64_any_dtype(shown[column]):
                 shown[column] = shown[column].dt.date
         for column in self.guarded:
             if column in shown.columns:
-                values = shown[column].astype(object)
-                shown[column] = values.where(values.notna(), SUPPRESSED_TEXT)
+                values = shown[column]
+                shown[column] = (values.astype("string").fillna(SUPPRESSED_TEXT) if text
+                                 else values.astype(object).where(values.notna(), SUPPRESSED_TEXT))
         return shown
 
     def csv(self) -> bytes:

@@ -81,10 +81,10 @@ def queue_table(queue: Sequence[ReferralRow], gym_names: dict[int, str]) -> None
     if overdue:
         st.error(f"{OVERDUE_TEXT}: {overdue} referral{'s' if overdue != 1 else ''} not contacted in time "
                  f"({contact_targets()}). Contact {'them' if overdue != 1 else 'it'} first.")
-    st.dataframe(frame.style.apply(_highlight_overdue, axis=1), hide_index=True, use_container_width=True,
+    st.dataframe(frame.style.apply(_highlight_overdue, axis=1), hide_index=True, width="stretch",
                  key="ref_queue_table")
     st.download_button("Download the queue (CSV)", frame.to_csv(index=False).encode("utf-8"),
-                       file_name="referral-queue.csv", mime="text/csv", key="ref_queue_csv")
+                       file_name="referral-queue.csv", mime="text/csv", key="ref_queue_csv", on_click="ignore")
 
 
 def referral_label(r: ReferralRow) -> str:
@@ -111,22 +111,23 @@ def handoff_panel(db, actor: Actor, referral: ReferralRow) -> None:
     text = handoff.handoff_markdown(summary, events)
     left, right = st.columns(2)
     with left:
-        st.download_button("Print: download the handoff (PDF)", handoff.handoff_pdf(summary, events),
+        st.download_button("Print: download the handoff (PDF)", lambda: handoff.handoff_pdf(summary, events),
                            file_name=handoff.handoff_filename(summary, "pdf"), mime="application/pdf",
-                           key="handoff_pdf", type="primary", use_container_width=True)
+                           key="handoff_pdf", type="primary", width="stretch", on_click="ignore")
     with right:
         st.download_button("Download the handoff (text)", text.encode("utf-8"),
                            file_name=handoff.handoff_filename(summary, "md"), mime="text/markdown",
-                           key="handoff_txt", use_container_width=True)
+                           key="handoff_txt", width="stretch", on_click="ignore")
     with st.container(border=True):
         st.markdown(text)
     history = pd.DataFrame([{"When (UTC)": e.event_at.strftime("%Y-%m-%d %H:%M"),
                              "Status": STATUS_LABELS.get(e.status.value, e.status.value),
                              "By": e.author, "Note": e.note or ""} for e in events])
     st.markdown("**Status history**")
-    st.dataframe(history, hide_index=True, use_container_width=True, key="ref_history_table")
+    st.dataframe(history, hide_index=True, width="stretch", key="ref_history_table")
     st.download_button("Download the status history (CSV)", history.to_csv(index=False).encode("utf-8"),
-                       file_name=f"referral-{referral.id}-history.csv", mime="text/csv", key="ref_history_csv")
+                       file_name=f"referral-{referral.id}-history.csv", mime="text/csv", key="ref_history_csv",
+                       on_click="ignore")
 
 
 def status_form(db, actor: Actor, referral: ReferralRow) -> None:
@@ -140,7 +141,7 @@ def status_form(db, actor: Actor, referral: ReferralRow) -> None:
                           key="ref_target")
         note = st.text_area("Note (what was done or agreed)", key="ref_note")
         restrictions = st.text_input("Restrictions (only for 'cleared with restrictions')", key="ref_restrictions")
-        submitted = st.form_submit_button("Record the change", type="primary", use_container_width=True)
+        submitted = st.form_submit_button("Record the change", type="primary", width="stretch")
     if submitted:
         try:
             updated = store.update_referral(db, actor=actor, referral_id=referral.id, status=target, note=note,

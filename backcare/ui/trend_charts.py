@@ -26,109 +26,123 @@ def _data(table: TrendTable, *columns: str, needed: tuple[str, ...] = ()):
     return None if frame.empty else frame
 
 
+def _with_data(template: alt.Chart, data, height: int | None = None) -> alt.Chart:
+    """The template (built once: Altair's encode() is slow) with this rerun's aggregated frame."""
+    chart = template.copy(deep=False)
+    chart.data = data
+    if height is not None:
+        chart.height = height
+    return chart
+
+
+# --- templates, built once per process -------------------------------------------------------
+
+_WEEKLY_LEVELS = alt.Chart().mark_bar().encode(
+    x=alt.X("week:T", title="Week starting", timeUnit="yearmonthdate"),
+    y=alt.Y("reports:Q", title="Reports", stack=True),
+    color=alt.Color("level:N", scale=_LEVEL_SCALE, title="Level", sort=list(LEVEL_COLOURS)),
+    order=alt.Order("level_rank:Q"),
+    tooltip=["week:T", "level:N", "reports:Q"],
+).transform_calculate(
+    level_rank=" + ".join(f"(datum.level == '{lv}' ? {i} : 0)" for i, lv in enumerate(LEVEL_COLOURS)),
+).properties(height=HEIGHT)
+
+_RED_FLAGS = alt.Chart().mark_line(point=True, color=LEVEL_COLOURS["refer"]).encode(
+    x=alt.X("week:T", title="Week starting"),
+    y=alt.Y("red_flag_pct:Q", title="Red flags (% of reports)", scale=alt.Scale(domainMin=0)),
+    tooltip=["week:T", alt.Tooltip("red_flag_pct:Q", title="% red flags")],
+).properties(height=HEIGHT)
+
+_CAUSES = alt.Chart().mark_bar(color="#145a64").encode(
+    x=alt.X("reports:Q", title="Reports with this cause"),
+    y=alt.Y("cause:N", sort="-x", title=None),
+    tooltip=["cause:N", "reports:Q", alt.Tooltip("pct_of_reports:Q", title="% of reports")],
+).properties(height=HEIGHT)
+
+_CAUSES_OVER_TIME = alt.Chart().mark_line(point=True).encode(
+    x=alt.X("month:T", title="Month", timeUnit="yearmonth"),
+    y=alt.Y("rank:Q", title="Rank (1 = most reports)", scale=alt.Scale(reverse=True, domainMin=1),
+            axis=alt.Axis(tickMinStep=1)),
+    color=alt.Color("cause:N", title="Cause"),
+    tooltip=["month:T", "cause:N", "rank:Q"],
+).properties(height=HEIGHT)
+
+_BY_GYM = alt.Chart().mark_bar(color=LEVEL_COLOURS["refer"]).encode(
+    x=alt.X("red_flag_pct:Q", title="Red flags (% of reports)"),
+    y=alt.Y("gym:N", sort="-x", title=None),
+    tooltip=["gym:N", alt.Tooltip("red_flag_pct:Q", title="% red flags")],
+)
+
+_FIRST_CONTACT = alt.Chart().mark_line(point=True).encode(
+    x=alt.X("week:T", title="Week the referral opened"),
+    y=alt.Y("median_hours:Q", title="Median hours to first contact"),
+    color=alt.Color("level:N", scale=_LEVEL_SCALE, title="Level"),
+    tooltip=["week:T", "level:N", alt.Tooltip("median_hours:Q", title="median hours")],
+).properties(height=HEIGHT)
+
+_OUTCOME = alt.Chart().mark_bar().encode(
+    x=alt.X("mean_change:Q", title="Mean pain change after 4 weeks (points, negative = less pain)"),
+    y=alt.Y("label:N", title=None, sort=None),
+    color=alt.Color("group:N", title=None, scale=alt.Scale(range=["#145a64", "#9aa0a6"])),
+    tooltip=["label:N", alt.Tooltip("mean_change:Q", title="mean change")],
+)
+
+
+# --- the charts ------------------------------------------------------------------------------
+
+
 def weekly_levels_chart(table: TrendTable) -> alt.Chart | None:
     data = _data(table, "week", "level", "reports", needed=("reports",))
-    if data is None:
-        return None
-    return alt.Chart(data).mark_bar().encode(
-        x=alt.X("week:T", title="Week starting", timeUnit="yearmonthdate"),
-        y=alt.Y("reports:Q", title="Reports", stack=True),
-        color=alt.Color("level:N", scale=_LEVEL_SCALE, title="Level", sort=list(LEVEL_COLOURS)),
-        order=alt.Order("level_rank:Q"),
-        tooltip=["week:T", "level:N", "reports:Q"],
-    ).transform_calculate(
-        level_rank=" + ".join(f"(datum.level == '{lv}' ? {i} : 0)" for i, lv in enumerate(LEVEL_COLOURS)),
-    ).properties(height=HEIGHT)
+    return None if data is None else _with_data(_WEEKLY_LEVELS, data)
 
 
 def red_flag_chart(table: TrendTable) -> alt.Chart | None:
     data = _data(table, "week", "red_flag_pct")
-    if data is None:
-        return None
-    return alt.Chart(data).mark_line(point=True, color=LEVEL_COLOURS["refer"]).encode(
-        x=alt.X("week:T", title="Week starting"),
-        y=alt.Y("red_flag_pct:Q", title="Red flags (% of reports)", scale=alt.Scale(domainMin=0)),
-        tooltip=["week:T", alt.Tooltip("red_flag_pct:Q", title="% red flags")],
-    ).properties(height=HEIGHT)
+    return None if data is None else _with_data(_RED_FLAGS, data)
 
 
 def causes_chart(table: TrendTable) -> alt.Chart | None:
     data = _data(table, "cause", "reports", "pct_of_reports")
-    if data is None:
-        return None
-    return alt.Chart(data).mark_bar(color="#145a64").encode(
-        x=alt.X("reports:Q", title="Reports with this cause"),
-        y=alt.Y("cause:N", sort="-x", title=None),
-        tooltip=["cause:N", "reports:Q", alt.Tooltip("pct_of_reports:Q", title="% of reports")],
-    ).properties(height=HEIGHT)
+    return None if data is None else _with_data(_CAUSES, data)
 
 
 def causes_over_time_chart(table: TrendTable) -> alt.Chart | None:
     data = _data(table, "month", "cause", "rank")
-    if data is None:
-        return None
-    return alt.Chart(data).mark_line(point=True).encode(
-        x=alt.X("month:T", title="Month", timeUnit="yearmonth"),
-        y=alt.Y("rank:Q", title="Rank (1 = most reports)", scale=alt.Scale(reverse=True, domainMin=1),
-                axis=alt.Axis(tickMinStep=1)),
-        color=alt.Color("cause:N", title="Cause"),
-        tooltip=["month:T", "cause:N", "rank:Q"],
-    ).properties(height=HEIGHT)
+    return None if data is None else _with_data(_CAUSES_OVER_TIME, data)
 
 
 def by_gym_chart(table: TrendTable) -> alt.Chart | None:
     data = _data(table, "gym", "red_flag_pct")
-    if data is None:
-        return None
-    return alt.Chart(data).mark_bar(color=LEVEL_COLOURS["refer"]).encode(
-        x=alt.X("red_flag_pct:Q", title="Red flags (% of reports)"),
-        y=alt.Y("gym:N", sort="-x", title=None),
-        tooltip=["gym:N", alt.Tooltip("red_flag_pct:Q", title="% red flags")],
-    ).properties(height=max(120, 22 * len(data)))
+    return None if data is None else _with_data(_BY_GYM, data, height=max(120, 22 * len(data)))
 
 
 def first_contact_chart(table: TrendTable) -> alt.Chart | None:
     data = _data(table, "week", "level", "median_hours")
-    if data is None:
-        return None
-    return alt.Chart(data).mark_line(point=True).encode(
-        x=alt.X("week:T", title="Week the referral opened"),
-        y=alt.Y("median_hours:Q", title="Median hours to first contact"),
-        color=alt.Color("level:N", scale=_LEVEL_SCALE, title="Level"),
-        tooltip=["week:T", "level:N", alt.Tooltip("median_hours:Q", title="median hours")],
-    ).properties(height=HEIGHT)
+    return None if data is None else _with_data(_FIRST_CONTACT, data)
 
 
 def outcome_chart(table: TrendTable) -> alt.Chart | None:
     frame = table.chartable("mean_change")
-    labels = [g if p == "—" else f"{g}: {p}" for g, p in zip(frame["group"], frame["plan"])]
-    frame = frame.assign(label=labels)[["label", "group", "mean_change"]]
     if frame.empty:
         return None
-    return alt.Chart(frame).mark_bar().encode(
-        x=alt.X("mean_change:Q", title="Mean pain change after 4 weeks (points, negative = less pain)"),
-        y=alt.Y("label:N", title=None, sort=None),
-        color=alt.Color("group:N", title=None, scale=alt.Scale(range=["#145a64", "#9aa0a6"])),
-        tooltip=["label:N", alt.Tooltip("mean_change:Q", title="mean change")],
-    ).properties(height=max(120, 24 * len(frame)))
+    labels = [g if p == "—" else f"{g}: {p}" for g, p in zip(frame["group"], frame["plan"])]
+    frame = frame.assign(label=labels)[["label", "group", "mean_change"]]
+    return _with_data(_OUTCOME, frame, height=max(120, 24 * len(frame)))
 
 
 def show_chart(chart: alt.Chart | None) -> None:
     if chart is None:
         st.caption("Nothing to chart: no group here has 5 clients or more.")
     else:
-        st.altair_chart(chart, use_container_width=True)
+        st.altair_chart(chart, width="stretch")
 
 
 def show_table(table: TrendTable, key: str) -> None:
     """The table as the manager sees it ('fewer than 5' where suppressed) and its CSV download."""
-    shown = table.display()
-    for column in table.guarded:  # numbers and "fewer than 5" in one column: text for the browser's grid
-        if column in shown.columns:
-            shown[column] = shown[column].astype(str)
-    st.dataframe(shown, hide_index=True, use_container_width=True)
-    st.download_button(f"Download “{table.title}” (CSV)", table.csv(), file_name=f"{table.name}.csv",
-                       mime="text/csv", key=f"csv_{key}")
+    st.dataframe(table.display(text=True), hide_index=True, width="stretch")
+    # the CSV is made only when the button is pressed, and pressing it does not rerun the page
+    st.download_button(f"Download “{table.title}” (CSV)", table.csv, file_name=f"{table.name}.csv",
+                       mime="text/csv", key=f"csv_{key}", on_click="ignore")
     if table.suppressed_cells:
         st.caption(f"Cells showing “{SUPPRESSED_TEXT}” describe fewer than 5 clients and are hidden to protect them.")
 
