@@ -475,7 +475,7 @@ class _Generator:
                      WHEN date_diff('minute', r.created_at, ?::TIMESTAMP) < 7 * 24 * 60 THEN
                           CASE WHEN {u} < 0.1 THEN 'new' WHEN {u} < 0.4 THEN 'contacted' ELSE 'seen' END
                      ELSE CASE WHEN {u} < 0.03 THEN 'contacted' WHEN {u} < 0.08 THEN 'seen'
-                               WHEN {u} < 0.60 THEN 'cleared' WHEN {u} < 0.88 THEN 'cleared_with_restrictions'
+                               WHEN {u} < 0.70 THEN 'cleared' WHEN {u} < 0.95 THEN 'cleared_with_restrictions'
                                ELSE 'not_cleared' END
                    END AS status
             FROM reports AS r WHERE r.level IN ('refer', 'urgent', 'emergency')
@@ -493,7 +493,7 @@ class _Generator:
                                    closed_at, restrictions)
             SELECT report_id, client_id, gym_id, level, status, opened_at,
                    CASE WHEN {steps} >= 2 THEN {at(0.15)} END,
-                   CASE WHEN {steps} = 4 THEN {at(0.9)} END,
+                   CASE WHEN status IN ('cleared', 'cleared_with_restrictions') THEN {at(0.9)} END,
                    CASE WHEN status = 'cleared_with_restrictions'
                         THEN {restrictions}[1 + (report_id % {len(CLEARANCE_RESTRICTIONS)})::INTEGER] END
             FROM demo_referral ORDER BY opened_at, report_id

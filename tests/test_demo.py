@@ -119,6 +119,14 @@ def test_each_referral_follows_a_report_that_needs_a_professional_and_its_events
     assert bad == []
 
 
+def test_only_a_clearance_closes_a_referral(demo_db):
+    db, _ = demo_db
+    assert rows(db, "SELECT count(*) FROM referrals WHERE (closed_at IS NOT NULL) <> "
+                    "(status IN ('cleared', 'cleared_with_restrictions'))") == [(0,)]
+    assert rows(db, "SELECT count(*) FROM referrals WHERE (restrictions IS NOT NULL) <> "
+                    "(status = 'cleared_with_restrictions')") == [(0,)]
+
+
 def test_plans_are_only_assigned_below_refer(demo_db):
     db, _ = demo_db
     assert rows(db, "SELECT count(*) FROM assignments a JOIN reports r ON r.id = a.report_id "
