@@ -131,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
         *[f"| {name} | {size / 1000:.1f} kB | <= {TARGET_BYTES // 1000} kB | {ok(size <= TARGET_BYTES)} |"
           for name, size in sizes.items()],
         "",
+        "How: page and bare runs interleave in one process on one DuckDB instance, after a warm-up run of each; "
+        "the page time is AppTest's script run (queries, frames, Altair specs, protobuf), not the browser's "
+        "drawing. The machine is shared with other test runs, so single runs vary; the medians are the figures.",
+        "",
         "Runs (s): page " + ", ".join(f"{t:.3f}" for t in page_times)
         + "; bare " + ", ".join(f"{t:.3f}" for t in bare_times) + ".",
         "",
