@@ -102,7 +102,7 @@ def current_or_expired_actor() -> Actor | None:
     now = time.time()
     if actor is not None and now - st.session_state.get(_LAST_SEEN, now) > IDLE_SECONDS:
         sign_out(reason="You were signed out after 30 minutes without activity.")
-        return None
+        st.rerun()  # start again from the sign-in, as the sign-out button does
     st.session_state[_LAST_SEEN] = now
     return actor
 
@@ -110,7 +110,8 @@ def current_or_expired_actor() -> Actor | None:
 def sign_out(reason: str | None = None) -> None:
     """Forget everything this browser session held (the actor, the current client, form values)."""
     for key in list(st.session_state.keys()):
-        del st.session_state[key]
+        if not str(key).startswith("$$"):  # Streamlit's own entries (e.g. AppTest's) stay
+            del st.session_state[key]
     if reason:
         st.session_state[_NOTICE] = reason
     if oidc_provider() is not None and _user_is_logged_in():
