@@ -16,7 +16,9 @@ from backcare.store.referrals import CONTACT_WITHIN, NEXT_STATUSES, OPEN_STATUSE
 from backcare.ui import context
 from backcare.ui.clients import status_label
 
-LEVEL_BADGES: dict[Level, str] = {Level.EMERGENCY: "🔴 Emergency", Level.URGENT: "🟠 Urgent", Level.REFER: "🟡 Refer"}
+LEVEL_BADGES: dict[Level, str] = {
+    Level.EMERGENCY: "🔴 Emergency", Level.URGENT: "🟠 Urgent", Level.REFER: "🟡 Refer",
+}
 STATUS_LABELS = handoff.STATUS_LABELS
 OVERDUE_TEXT = "⏰ Overdue"
 _OVERDUE_STYLE = "background-color: #fde2e2; color: #7f1d1d; font-weight: 600"

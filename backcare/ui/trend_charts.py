@@ -11,7 +11,7 @@ import altair as alt
 import streamlit as st
 
 from backcare.models import Level
-from backcare.store.analytics import SUPPRESSED_TEXT, TrendTable
+from backcare.store.analytics import MIN_GROUP_CLIENTS, SUPPRESSED_TEXT, TrendTable
 
 LEVEL_COLOURS: dict[str, str] = {
     Level.NORMAL.value: "#1e7b46", Level.MONITOR.value: "#8a6d00", Level.REFER.value: "#b45309",
@@ -132,7 +132,7 @@ def outcome_chart(table: TrendTable) -> alt.Chart | None:
 
 def show_chart(chart: alt.Chart | None) -> None:
     if chart is None:
-        st.caption("Nothing to chart: no group here has 5 clients or more.")
+        st.caption(f"Nothing to chart: no group here has {MIN_GROUP_CLIENTS} clients or more.")
     else:
         st.altair_chart(chart, width="stretch")
 
@@ -144,7 +144,8 @@ def show_table(table: TrendTable, key: str) -> None:
     st.download_button(f"Download “{table.title}” (CSV)", table.csv, file_name=f"{table.name}.csv",
                        mime="text/csv", key=f"csv_{key}", on_click="ignore")
     if table.suppressed_cells:
-        st.caption(f"Cells showing “{SUPPRESSED_TEXT}” describe fewer than 5 clients and are hidden to protect them.")
+        st.caption(f"Cells showing “{SUPPRESSED_TEXT}” describe fewer than {MIN_GROUP_CLIENTS} clients and are "
+                   "hidden to protect them.")
 
 
 CHARTS = {
