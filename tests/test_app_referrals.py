@@ -178,3 +178,17 @@ def test_status_filter_shows_closed_referrals_on_request(world):
     ok(at)
     assert list(queue(at)["Client"]) == ["Cleo Closed"]
     assert any("closed" in i.value for i in at.info)
+
+
+def test_gym_filter_limits_the_queue(world):
+    world.referral("Ann Riverside", "refer", timedelta(hours=1))
+    other = store.create_gym(world.db, actor=SYSTEM, name="Harbour Fitness")
+    ben = store.actor_for(store.create_user(world.db, actor=SYSTEM, username="ben", display_name="Ben Trainer",
+                                            role=Role.TRAINER, gym_id=other.id))
+    client = store.create_client(world.db, actor=ben, gym_id=other.id, name="Hugo Harbour", consent_by="ben")
+    store.save_report(world.db, actor=ben, client_id=client.id, report=report_payload(**ANSWERS["urgent"]))
+    at = world.page()
+    assert list(queue(at)["Client"]) == ["Hugo Harbour", "Ann Riverside"]
+    at.selectbox(key="ref_gym").set_value(other.id).run()
+    ok(at)
+    assert list(queue(at)["Client"]) == ["Hugo Harbour"] and list(queue(at)["Gym"]) == ["Harbour Fitness"]
