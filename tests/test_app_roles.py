@@ -159,3 +159,23 @@ def test_with_single_sign_on_an_unknown_email_is_refused(app_db):
     no_exception(at)
     assert "actor" not in at.session_state
     assert any("No BackCare account is linked" in e.value for e in at.error)
+
+
+def test_the_sign_in_page_lists_the_demo_accounts_made_at_first_start_and_they_sign_in(tmp_path, monkeypatch):
+    from backcare import demo
+    from backcare.ui import signin
+
+    path = tmp_path / "demo.duckdb"
+    with store.open_database(path) as db:
+        accounts = demo.build_demo(db, clients=6, weeks=2).accounts
+    monkeypatch.setenv("BACKCARE_DB", str(path))
+    signin._first_start_accounts()[str(path)] = list(accounts)  # what first_start_demo keeps  # noqa: SLF001
+
+    at = app().run()
+    no_exception(at)
+    listed = "\n".join(m.value for m in at.markdown)
+    assert {a.role.value for a in accounts} == set(ROLE_PAGES)
+    for account in accounts:
+        assert f"`{account.username}` / `{account.password}`" in listed
+    admin = next(a for a in accounts if a.role.value == "admin")
+    assert page_files(sign_in(at, admin.username, admin.password)) == existing(ROLE_PAGES["admin"])
