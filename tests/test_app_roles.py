@@ -6,7 +6,6 @@ Every test creates and fills its own database file first, so the first-start dem
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest

@@ -46,14 +46,17 @@ def admin():
     return Actor(username="ivan", role=Role.ADMIN)
 
 
+OF_CLIENT = {
+    "report_findings": "report_id IN (SELECT id FROM reports WHERE client_id = ?)",
+    "report_causes": "report_id IN (SELECT id FROM reports WHERE client_id = ?)",
+    "referral_events": "referral_id IN (SELECT id FROM referrals WHERE client_id = ?)",
+}
+
+
 def rows_of(db, client_id: int) -> dict[str, int]:
     with db.read() as cur:
-        return {t: cur.execute(
-            f"SELECT count(*) FROM {t} WHERE "
-            + {"report_findings": "report_id IN (SELECT id FROM reports WHERE client_id = ?)",
-               "report_causes": "report_id IN (SELECT id FROM reports WHERE client_id = ?)",
-               "referral_events": "referral_id IN (SELECT id FROM referrals WHERE client_id = ?)"}.get(t, "client_id = ?"),
-            [client_id]).fetchone()[0] for t in CLIENT_TABLES}
+        return {t: cur.execute(f"SELECT count(*) FROM {t} WHERE {OF_CLIENT.get(t, 'client_id = ?')}",
+                               [client_id]).fetchone()[0] for t in CLIENT_TABLES}
 
 
 def test_before_erasure_the_file_does_hold_the_names(db, two_clients):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
 
@@ -143,8 +143,8 @@ MATRIX: dict[str, Row] = {
                        lambda w, a: store.assign_plan(w.db, actor=a, client_id=w.new_client(), plan_id="core",
                                                       start_date=DAY, review_date=DAY + timedelta(days=7))),
     "set_assignment_status": Row((A.CLIENT_WRITE,), "record",
-                                 lambda w, a: store.set_assignment_status(w.db, actor=a, assignment_id=w.new_assignment(),
-                                                                          status="completed")),
+                                 lambda w, a: store.set_assignment_status(
+                                     w.db, actor=a, assignment_id=w.new_assignment(), status="completed")),
     "list_assignments": Row((A.CLIENT_READ,), "record", _client(store.list_assignments)),
     # history page
     "pain_by_day": Row((A.CLIENT_READ,), "record", _client(store.pain_by_day, on=DAY)),

@@ -50,7 +50,8 @@ SWAP_WAIT_ATTEMPTS = 30  # x 0.1 s: how long the swap waits for another connecti
 
 # Child tables first; each query deletes the rows of one client ($id).
 _DELETES: tuple[tuple[str, str], ...] = (
-    ("report_findings", "DELETE FROM report_findings WHERE report_id IN (SELECT id FROM reports WHERE client_id = $id)"),
+    ("report_findings", "DELETE FROM report_findings WHERE report_id IN "
+                        "(SELECT id FROM reports WHERE client_id = $id)"),
     ("report_causes", "DELETE FROM report_causes WHERE report_id IN (SELECT id FROM reports WHERE client_id = $id)"),
     ("referral_events", "DELETE FROM referral_events WHERE referral_id IN "
                         "(SELECT id FROM referrals WHERE client_id = $id)"),
