@@ -94,6 +94,16 @@ def test_the_lock_ends_after_its_time_and_a_success_clears_the_count(people):
     assert tom.failed_attempts == 0 and tom.locked_until is None
 
 
+def test_after_a_lock_ends_the_count_starts_again(people):
+    for i in range(MAX_FAILED_ATTEMPTS):
+        failed_signin(people, "tom", now=NOW + timedelta(seconds=i))
+    later = NOW + LOCK_DURATION + timedelta(seconds=10)
+
+    assert type(failed_signin(people, "tom", now=later)) is store.SignInRefused  # one wrong: not locked again
+    (tom,) = [u for u in store.list_users(people, actor=SYSTEM) if u.username == "tom"]
+    assert (tom.failed_attempts, tom.locked_until) == (1, None)
+
+
 def test_an_unknown_username_locks_like_a_real_one_so_the_lock_reveals_nothing(people):
     errors = [failed_signin(people, "ghost", now=NOW + timedelta(seconds=i)) for i in range(MAX_FAILED_ATTEMPTS + 1)]
 

@@ -143,6 +143,9 @@ def _user_row(db: Database, username: str) -> UserRow | None:
     return None if row is None else UserRow(**row)
 
 
+_NEXT_COUNT = "(CASE WHEN locked_until <= $now THEN 1 ELSE failed_attempts + 1 END)"
+
+
 def authenticate(db: Database, *, username: str, password: str, now: datetime | None = None) -> Actor:
     """The Actor for a username and password; SignInRefused (or AccountLocked / AccountDisabled) otherwise.
 
@@ -170,7 +173,6 @@ def authenticate(db: Database, *, username: str, password: str, now: datetime | 
     role = user.role
     if user.locked_until is not None and user.locked_until > now:
         fail("locked", role=role, error=AccountLocked(user.locked_until))
-    earlier_failures = 0 if user.locked_until is not None else user.failed_attempts  # an ended lock starts afresh
 
     if user.password_hash is None:
         _spend_a_verification(password)
@@ -179,15 +181,24 @@ def authenticate(db: Database, *, username: str, password: str, now: datetime | 
         right = verify_password(user.password_hash, password)
 
     if not right:
-        attempts = earlier_failures + 1
-        locked_until = now + LOCK_DURATION if attempts >= MAX_FAILED_ATTEMPTS else None
+        counted: dict = {}
 
         def count(cur) -> None:
-            cur.execute("UPDATE users SET failed_attempts = ?, locked_until = ? WHERE id = ?",
-                        [attempts, locked_until, user.id])
+            # counted in SQL inside the transaction, so two wrong passwords at once both count
+            # (an ended lock starts the count afresh; a lock set meanwhile by another attempt stays)
+            counted["locked_until"] = cur.execute(
+                f"UPDATE users SET failed_attempts = {_NEXT_COUNT}, locked_until = CASE "
+                f"WHEN locked_until > $now THEN locked_until WHEN {_NEXT_COUNT} >= $max THEN $until END "
+                "WHERE id = $id RETURNING locked_until",
+                {"now": now, "max": MAX_FAILED_ATTEMPTS, "until": now + LOCK_DURATION, "id": user.id}).fetchone()[0]
 
         reason = "no_password" if user.password_hash is None else "wrong_password"
-        fail(reason, role=role, work=count, error=None if locked_until is None else AccountLocked(locked_until))
+        try:
+            fail(reason, role=role, work=count)
+        except SignInRefused:
+            if counted.get("locked_until") is not None:
+                raise AccountLocked(counted["locked_until"]) from None
+            raise
     if user.disabled:
         fail("disabled", role=role, error=AccountDisabled())
 
