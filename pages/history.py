@@ -40,7 +40,7 @@ except BackCareError as error:
 audited.add(client_id)
 client = history.client
 
-name_col, change_col = st.columns([3, 1], vertical_alignment="center")
+name_col, change_col = st.columns([2, 1], vertical_alignment="center")
 name_col.markdown(f"### {client.name} · `{client.external_id}`  \n**Status:** "
                   f"{client_ui.status_label(history.status)}")
 if change_col.button("Change client", key="history_change_client", width="stretch"):
@@ -61,10 +61,12 @@ if closed_referrals:
 st.subheader("Training load")
 summary = views.load_summary(history.load)
 left, middle, right = st.columns(3)
-left.metric("Load, last 7 days (AU)", f"{summary.this_week:.0f}",
-            None if summary.change is None else f"{summary.change:+.0f} vs the week before")
-middle.metric("Sessions, last 7 days", summary.sessions)
-right.metric("Load-spike indicator", "–" if summary.ratio is None else f"{summary.ratio:.2f}",
+left.metric("Load, 7 days", f"{summary.this_week:.0f}",
+            None if summary.change is None else f"{summary.change:+.0f}",
+            help="Session load = RPE × minutes (arbitrary units), summed over the last 7 days; "
+                 "the change is against the 7 days before.")
+middle.metric("Sessions, 7 days", summary.sessions)
+right.metric("Spike indicator", "–" if summary.ratio is None else f"{summary.ratio:.2f}",
              help=views.RATIO_CAPTION)
 st.caption(f"Load-spike indicator: {summary.band}. {views.RATIO_CAPTION} "
            f"Shaded: the usual range {views.BAND_LOW}–{views.BAND_HIGH}; triangles: a spike.")

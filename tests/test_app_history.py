@@ -34,8 +34,8 @@ def test_history_page_shows_status_load_pain_plans_timeline_and_the_session_form
         assert heading in page
     assert "Cleared" in page and "Next:" in page
     assert "not an injury prediction" in page
-    assert [m.label for m in at.metric] == ["Load, last 7 days (AU)", "Sessions, last 7 days",
-                                           "Load-spike indicator"]
+    assert [m.label for m in at.metric] == ["Load, 7 days", "Sessions, 7 days",
+                                           "Spike indicator"]
 
 
 def test_report_saved_on_the_triage_page_appears_in_the_history(tmp_path):
@@ -53,8 +53,8 @@ def test_report_saved_on_the_triage_page_appears_in_the_history(tmp_path):
 def test_logged_session_changes_the_load_figures(tmp_path):
     world = make_world(tmp_path)
     at = world.page("pages/history.py").run()
-    assert metric(at, "Load, last 7 days (AU)") == "0"
-    assert metric(at, "Sessions, last 7 days") == "0"
+    assert metric(at, "Load, 7 days") == "0"
+    assert metric(at, "Sessions, 7 days") == "0"
 
     at.number_input(key="session_minutes").set_value(45)
     at.number_input(key="session_rpe").set_value(6)
@@ -62,8 +62,8 @@ def test_logged_session_changes_the_load_figures(tmp_path):
     button(at, "Log session").click().run()
     no_exception(at)
 
-    assert metric(at, "Load, last 7 days (AU)") == "270"
-    assert metric(at, "Sessions, last 7 days") == "1"
+    assert metric(at, "Load, 7 days") == "270"
+    assert metric(at, "Sessions, 7 days") == "1"
     assert "Training: 45 min at RPE 6 (load 270 AU)" in texts(at)
     (session,) = store.list_sessions(world.db, actor=world.actor, client_id=world.client.id)
     assert session.exercises == ("squat", "plank")
