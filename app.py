@@ -9,7 +9,7 @@ import streamlit as st
 from backcare.auth import Role
 from backcare.ui import context, signin, style
 
-st.set_page_config(page_title="BackCare", page_icon="🩺", layout="wide", initial_sidebar_state="auto")
+st.set_page_config(page_title="BackCare", page_icon=":material/medical_services:", layout="wide", initial_sidebar_state="auto")
 style.apply_tablet_style()
 
 signin.first_start_demo(context.database_path())
@@ -19,13 +19,13 @@ actor = signin.current_or_expired_actor()
 HERE = Path(__file__).parent
 # name: (script, title, icon). Registered explicitly; no reliance on auto-discovery.
 PAGE_SPECS: dict[str, tuple[str, str, str]] = {
-    "triage": ("pages/triage.py", "Triage", "🩺"),
-    "history": ("pages/history.py", "Client history", "📈"),
-    "plans": ("pages/plans.py", "Plans", "📋"),
-    "referrals": ("pages/referrals.py", "Referral queue", "🏥"),
-    "trends": ("pages/trends.py", "Trends", "📊"),
-    "admin": ("pages/admin.py", "People and gyms", "🔑"),
-    "audit": ("pages/audit.py", "Audit log", "🧾"),
+    "triage": ("pages/triage.py", "Triage", ":material/medical_services:"),
+    "history": ("pages/history.py", "Client history", ":material/timeline:"),
+    "plans": ("pages/plans.py", "Plans", ":material/assignment:"),
+    "referrals": ("pages/referrals.py", "Referral queue", ":material/local_hospital:"),
+    "trends": ("pages/trends.py", "Trends", ":material/bar_chart:"),
+    "admin": ("pages/admin.py", "People and gyms", ":material/manage_accounts:"),
+    "audit": ("pages/audit.py", "Audit log", ":material/receipt_long:"),
 }
 ROLE_PAGES: dict[Role, tuple[str, ...]] = {
     Role.TRAINER: ("triage", "history", "plans"),
@@ -35,7 +35,7 @@ ROLE_PAGES: dict[Role, tuple[str, ...]] = {
 }
 
 if actor is None:
-    navigation = st.navigation([st.Page(signin.signin_page, title="Sign in", icon="🔒", url_path="signin")])
+    navigation = st.navigation([st.Page(signin.signin_page, title="Sign in", icon=":material/lock:", url_path="signin")])
 else:
     pages = [st.Page(PAGE_SPECS[name][0], title=PAGE_SPECS[name][1], icon=PAGE_SPECS[name][2], url_path=name)
              for name in ROLE_PAGES.get(actor.role, ()) if (HERE / PAGE_SPECS[name][0]).exists()]

@@ -10,16 +10,27 @@ from backcare.errors import BackCareError
 from backcare.ui import context
 
 STATUS_LABELS = {
-    "cleared": "🟢 Cleared",
-    "modified": "🟡 Modified training",
-    "paused_referral_open": "🟠 Paused: referral open",
-    "emergency_referral_open": "🔴 Emergency referral open",
+    "cleared": ":green[:material/check_circle: Cleared]",
+    "modified": ":orange[:material/tune: Modified training]",
+    "paused_referral_open": ":orange[:material/pause_circle: Paused: referral open]",
+    "emergency_referral_open": ":red[:material/emergency: Emergency referral open]",
+}
+PLAIN_STATUS = {
+    "cleared": "Cleared", "modified": "Modified training", "paused_referral_open": "Paused: referral open",
+    "emergency_referral_open": "Emergency referral open",
 }
 
 
 def status_label(status) -> str:
-    value = getattr(status, "value", status)
-    return STATUS_LABELS.get(str(value), str(value))
+    """Status as coloured markdown with an icon (for st.markdown)."""
+    value = str(getattr(status, "value", status))
+    return STATUS_LABELS.get(value, value)
+
+
+def plain_status(status) -> str:
+    """Status as plain words (for select boxes and tables, which do not render markdown)."""
+    value = str(getattr(status, "value", status))
+    return PLAIN_STATUS.get(value, value)
 
 
 def client_picker(db, actor: Actor):
@@ -32,7 +43,7 @@ def client_picker(db, actor: Actor):
         context.show_error(error)
         matches = []
     if matches:
-        labels = {m.id: f"{m.name} · {m.external_id} · {status_label(m.status)}" for m in matches}
+        labels = {m.id: f"{m.name} · {m.external_id} · {plain_status(m.status)}" for m in matches}
         ids = list(labels)
         chosen = st.selectbox("Matching clients", ids, format_func=labels.get,
                               index=ids.index(current_id) if current_id in ids else 0, key="client_choice")
@@ -41,6 +52,10 @@ def client_picker(db, actor: Actor):
             st.rerun()
     elif query.strip():
         st.caption("No client matches that. Add them below.")
+    if query.strip() and not matches and st.session_state.get("_prefilled_from") != query:
+        # A search that found nobody is usually the new client's name: offer it in the form.
+        st.session_state["new_client_name"] = query.strip()
+        st.session_state["_prefilled_from"] = query
     with st.expander("Add a new client", expanded=bool(query.strip()) and not matches):
         name = st.text_input("Full name", key="new_client_name")
         consent = st.checkbox("The client agrees that we store their health data for their training", key="new_client_consent")

@@ -36,4 +36,4 @@ def apply_tablet_style() -> None:
 
 
 def scope_statement() -> None:
-    st.caption(f"ⓘ {SCOPE_STATEMENT}")
+    st.caption(f":material/info: {SCOPE_STATEMENT}")

@@ -1,0 +1,177 @@
+"""Real-browser harness: the app served by `streamlit run` on a free port, driven by Debian's Chromium.
+
+Each test module gets its own database under tmp_path, filled by the module's `seed_database` fixture
+(a function taking the path). Screenshots of every step go to test-artifacts/<test name>/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("BACKCARE_CHROMIUM", "/usr/bin/chromium")
+TABLETS = {"landscape": {"width": 1024, "height": 768}, "portrait": {"width": 768, "height": 1024}}
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited early with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("streamlit did not become healthy in time")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, seed_database):
+    """Start the app on a fresh database the module seeds; stop it afterwards."""
+    folder = tmp_path_factory.mktemp("browser-db")
+    db_path = folder / "backcare.duckdb"
+    seed_database(db_path)
+    port = _free_port()
+    env = {**os.environ, "BACKCARE_DB": str(db_path), "PYTHONUNBUFFERED": "1"}
+    log = open(folder / "streamlit.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is missing at {CHROMIUM}: install it with apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(params=list(TABLETS), ids=list(TABLETS))
+def tablet(request):
+    return request.param, TABLETS[request.param]
+
+
+@pytest.fixture
+def page(browser, tablet, request):
+    name, viewport = tablet
+    context = browser.new_context(viewport=viewport, accept_downloads=True, has_touch=True)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    page.artifacts = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
+    if page.artifacts.exists():
+        shutil.rmtree(page.artifacts)
+    page.artifacts.mkdir(parents=True)
+    page.step = 0
+    yield page
+    context.close()
+
+
+def snap(page, label: str) -> Path:
+    """Screenshot of the current step, kept with the test output."""
+    page.step += 1
+    path = page.artifacts / f"{page.step:02d}-{label}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+_SETTLED = """() => !document.querySelector('[data-testid="stSkeleton"]')
+    && !document.querySelector('[data-stale="true"]')
+    && !document.querySelector('[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]')"""
+
+
+def wait_idle(page) -> None:
+    """Wait until Streamlit has finished the current run: no skeletons and no stale elements, twice
+    in a row (a rerun can start right after the first check)."""
+    for _ in range(2):
+        page.wait_for_timeout(400)
+        page.wait_for_function(_SETTLED, timeout=30_000)
+
+
+def assert_no_sideways_scroll(page) -> None:
+    widths = page.evaluate(
+        """() => {
+            const vw = document.documentElement.clientWidth;
+            const over = [];
+            for (const sel of ['html', 'body', '[data-testid="stAppViewContainer"]', '[data-testid="stMain"]',
+                               'section.main', '[data-testid="stMainBlockContainer"]']) {
+                for (const el of document.querySelectorAll(sel)) {
+                    if (el.scrollWidth > vw + 1) over.push(`${sel}: ${el.scrollWidth} > ${vw}`);
+                }
+            }
+            return over;
+        }""")
+    assert widths == [], f"sideways scrolling: {widths}"
+
+
+def sign_in(page, url: str, username: str, password: str) -> None:
+    page.goto(url)
+    page.get_by_label("Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    wait_idle(page)
+
+
+def open_page(page, title: str) -> None:
+    """Go to a page through the sidebar navigation, opening the sidebar first on a narrow screen."""
+    link = page.locator('[data-testid="stSidebarNavLink"]', has_text=title)
+    expand = page.get_by_test_id("stExpandSidebarButton")
+    if expand.count() and expand.is_visible():
+        expand.click()
+        page.wait_for_timeout(500)  # the sidebar slides in
+    link.click()
+    wait_idle(page)
+    if page.viewport_size["width"] < 1000 and page.get_by_test_id("stSidebar").is_visible():
+        page.keyboard.press("Escape")  # the overlay sidebar closes on a narrow screen
+    wait_idle(page)
+
+
+def answer(page, question: str, choice: str) -> None:
+    """Tap one option of a yes/no (segmented) question, found by its label."""
+    group = page.get_by_role("radiogroup", name=question)
+    group.get_by_role("button", name=choice, exact=True).or_(
+        group.get_by_role("radio", name=choice, exact=True)).first.click()
+    wait_idle(page)

@@ -1,0 +1,86 @@
+"""A trainer on a tablet: a new client from the first tap to a saved report with a plan, the handout,
+and the report in the client's history. Both tablet orientations, screenshots of every step."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from backcare import intake, store
+from backcare.auth import SYSTEM
+from tests.browser.conftest import answer, assert_no_sideways_scroll, open_page, sign_in, snap, wait_idle
+
+pytestmark = pytest.mark.browser
+
+TRAINER, PASSWORD = "tina", "tina-pass-1"
+
+
+@pytest.fixture(scope="module")
+def seed_database():
+    def seed(path):
+        db = store.open_database(path)
+        gym = store.create_gym(db, actor=SYSTEM, name="North Gym")
+        store.create_user(db, actor=SYSTEM, username=TRAINER, display_name="Tina Trainer", role="trainer",
+                          gym_id=gym.id, contact="tina@north.example", password=PASSWORD)
+        db.close()
+    return seed
+
+
+def test_trainer_triages_a_new_client_assigns_a_plan_and_finds_the_report(page, app_url, tablet):
+    name = f"Nora Quinn {tablet[0].title()}"
+    sign_in(page, app_url, TRAINER, PASSWORD)
+    expect(page.get_by_role("heading", name="Triage a back-pain report")).to_be_visible()
+    expect(page.get_by_text("It does not diagnose")).to_be_visible()
+    assert_no_sideways_scroll(page)
+    snap(page, "signed-in")
+
+    page.get_by_label("Find a client").fill(name)
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    expect(page.get_by_label("Full name")).to_have_value(name)
+    page.get_by_text("The client agrees").click()
+    page.get_by_role("button", name="Add client").click()
+    wait_idle(page)
+    expect(page.get_by_text(f"Report for {name}")).to_be_visible()
+    snap(page, "client-added")
+
+    for question in intake.EMERGENCY:
+        answer(page, question.text, "No")
+    answer(page, intake.LEGS_QUESTION.text, "No")
+    for question in intake.URGENT:
+        answer(page, question.text, "No")
+    answer(page, "What does it feel like?", "Dull ache")
+    answer(page, "Since it started, the pain is…", "Easing")
+    answer(page, "Does it ease once they move around?", "Yes")
+    answer(page, "Cool-down done?", "No")
+    banner = page.locator('[data-testid="bc-banner"]')
+    expect(banner).to_have_attribute("data-level", "normal")
+    expect(page.get_by_role("strong").filter(has_text="Skipped recovery")).to_be_visible()
+    assert_no_sideways_scroll(page)
+    snap(page, "answered")
+
+    page.get_by_role("button", name=re.compile(r"^Save report and assign 1 plan")).click()
+    wait_idle(page)
+    expect(page.get_by_text("Report saved")).to_be_visible()
+    expect(page.get_by_text("1 plan(s) assigned")).to_be_visible()
+    snap(page, "saved")
+
+    open_page(page, "Plans")
+    expect(page.get_by_role("heading", name="Corrective plans")).to_be_visible()
+    assert_no_sideways_scroll(page)
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download the printable handout (PDF)").click()
+    download = download_info.value
+    pdf = page.artifacts / download.suggested_filename
+    download.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert pdf.suffix == ".pdf"
+    snap(page, "handout")
+
+    open_page(page, "Client history")
+    expect(page.get_by_role("heading", name="Client history")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Normal soreness|normal", re.I)).first).to_be_visible()
+    assert_no_sideways_scroll(page)
+    snap(page, "history")
