@@ -36,7 +36,10 @@ RATIO_CAPTION = ("Acute:chronic ratio = the last 7 days' load ÷ the average wee
 
 LEVEL_NAMES = {"normal": "Normal soreness", "monitor": "Monitor", "refer": "Refer",
                "urgent": "Urgent", "emergency": "Emergency"}
-LEVEL_ICONS = {"normal": "🟢", "monitor": "🟡", "refer": "🟠", "urgent": "🔴", "emergency": "🚨"}
+# Material icons ship with Streamlit: they render on tablets without an emoji font.
+LEVEL_ICONS = {"normal": ":green[:material/check_circle:]", "monitor": ":orange[:material/visibility:]",
+               "refer": ":orange[:material/medical_services:]", "urgent": ":red[:material/priority_high:]",
+               "emergency": ":red[:material/emergency:]"}
 
 STATUS_NEXT_STEP: dict[ClientStatus, str] = {
     ClientStatus.CLEARED: "Train as planned; ask about soreness at the start of each session.",
@@ -225,7 +228,7 @@ def referral_line(referral: ReferralRow) -> str:
     status = referral.status.value.replace("_", " ")
     age = referral.age_hours
     opened = f"{age:.0f} hours ago" if age < 48 else f"{age / 24:.0f} days ago"
-    late = " · ⚠️ not contacted in time" if referral.overdue else ""
+    late = " · :red[:material/schedule: not contacted in time]" if referral.overdue else ""
     return f"**{LEVEL_NAMES[referral.level.value]}** referral · status: {status} · opened {opened}{late}"
 
 

@@ -51,7 +51,7 @@ show_next("Next: " + views.next_step(history.status))
 
 open_referrals, closed_referrals = views.split_referrals(history.referrals)
 for referral in open_referrals:
-    st.error(views.referral_line(referral), icon="🏥")
+    st.error(views.referral_line(referral), icon=":material/local_hospital:")
 if closed_referrals:
     with st.expander(f"Past referrals ({len(closed_referrals)})"):
         for referral in closed_referrals:
@@ -79,7 +79,7 @@ st.subheader("Plans")
 library = load_library()
 active, past = views.split_assignments(history.assignments)
 if active:
-    st.markdown("\n".join(f"- 🟢 {views.assignment_line(assignment, library)}" for assignment in active))
+    st.markdown("\n".join(f"- :green[:material/play_circle:] {views.assignment_line(assignment, library)}" for assignment in active))
 else:
     st.caption("No active plan. Assign one on the Plans page.")
 if past:

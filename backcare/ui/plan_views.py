@@ -21,7 +21,7 @@ def plan_body(plan: Plan) -> None:
 
 def safety_net(net: SafetyNet) -> None:
     """The signs that mean stop and get help, most serious first (printed on every handout too)."""
-    with st.expander(f"⚠️ {net.title}", expanded=False):
+    with st.expander(net.title, expanded=False, icon=":material/warning:"):
         st.caption(net.intro)
         for tier, show in zip(net.tiers, (st.error, st.warning, st.info)):
             show(f"**{tier.heading}**  \n{tier.action}\n" + "\n".join(f"- {sign}" for sign in tier.signs))
