@@ -208,10 +208,11 @@ def markdown(result: dict) -> str:
               "which a real rerun does not pay. The last column is the same measurement without that, "
               "for comparison.",
               "",
-              f"Streamlit usage statistics (`browser.gatherUsageStats`) were {'on' if result['usage_stats'] else 'off'}"
-              " for this run. Collecting them costs every widget call a little: with them off (set in "
-              "`.streamlit/config.toml`, which a health-data app should do anyway) the triage page measured "
-              "about 1.4 instead of 1.6 in a side run on the same data.", ""]
+              f"Streamlit usage statistics (`browser.gatherUsageStats`, read from `.streamlit/config.toml`) were "
+              f"{'on' if result['usage_stats'] else 'off'} for this run; collecting them adds a little to every "
+              "widget call (about 0.1-0.2 on the triage ratio in a side run). The triage page's remaining "
+              "margin is Streamlit building its 40-odd widgets; its queries are the larger part of its time.",
+              ""]
     return "\n".join(lines)
 
 
