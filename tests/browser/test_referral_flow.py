@@ -1,0 +1,96 @@
+"""A refer-level report saved by a trainer reaches the clinic queue; the clinic clears it; the trainer
+sees the client cleared. Two browser sessions on one app, both tablet orientations."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from backcare import intake, store
+from backcare.auth import SYSTEM
+from tests.browser.conftest import (
+    TABLETS, answer, assert_no_sideways_scroll, open_page, sign_in, snap, wait_idle,
+)
+
+pytestmark = pytest.mark.browser
+
+USERS = {"tina": "tina-pass-1", "cleo": "cleo-pass-1"}
+CLIENTS = {name: f"Rhea Stone {name.title()}" for name in TABLETS}
+
+
+@pytest.fixture(scope="module")
+def seed_database():
+    def seed(path):
+        db = store.open_database(path)
+        gym = store.create_gym(db, actor=SYSTEM, name="North Gym")
+        store.create_user(db, actor=SYSTEM, username="tina", display_name="Tina Trainer", role="trainer",
+                          gym_id=gym.id, contact="tina@north.example", password=USERS["tina"])
+        store.create_user(db, actor=SYSTEM, username="cleo", display_name="Cleo Clinic", role="clinic",
+                          gym_id=None, contact="cleo@clinic.example", password=USERS["cleo"])
+        for name in CLIENTS.values():
+            store.create_client(db, actor=SYSTEM, gym_id=gym.id, name=name, consent_by="tina")
+        db.close()
+    return seed
+
+
+def sidebar_text(page) -> str:
+    expand = page.get_by_test_id("stExpandSidebarButton")
+    if expand.count() and expand.is_visible():
+        expand.click()
+        page.wait_for_timeout(500)
+    return page.get_by_test_id("stSidebar").inner_text()
+
+
+def test_refer_report_is_cleared_by_the_clinic_and_the_trainer_sees_it(browser, app_url, tablet, page):
+    name = CLIENTS[tablet[0]]
+    sign_in(page, app_url, "tina", USERS["tina"])
+    page.get_by_label("Find a client").fill(name)
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Use this client").click()
+    wait_idle(page)
+    for question in (*intake.EMERGENCY, intake.LEGS_QUESTION, *intake.URGENT):
+        answer(page, question.text, "No")
+    answer(page, "What does it feel like?", "Sharp")
+    answer(page, "Since it started, the pain is…", "Same")
+    answer(page, "Does it ease once they move around?", "Yes")
+    expect(page.locator('[data-testid="bc-banner"]')).to_have_attribute("data-level", "refer")
+    expect(page.get_by_text("R1", exact=False).first).to_be_visible()
+    page.get_by_role("button", name=re.compile(r"^Save report")).click()
+    wait_idle(page)
+    expect(page.get_by_text("A referral is open for the clinic")).to_be_visible()
+    assert "Paused" in sidebar_text(page)
+    snap(page, "trainer-saved-refer")
+
+    clinic_context = browser.new_context(viewport=tablet[1], has_touch=True)
+    clinic_context.set_default_timeout(20_000)
+    clinic = clinic_context.new_page()
+    try:
+        sign_in(clinic, app_url, "cleo", USERS["cleo"])
+        expect(clinic.get_by_role("heading", name="Referral queue")).to_be_visible()
+        chooser = clinic.get_by_role("combobox", name="Referral")
+        if name not in (chooser.input_value() or ""):
+            chooser.click()
+            clinic.get_by_role("option", name=re.compile(re.escape(name))).click()
+            wait_idle(clinic)
+        expect(chooser).to_have_value(re.compile(re.escape(name)))
+        assert_no_sideways_scroll(clinic)
+        clinic.screenshot(path=str(page.artifacts / "clinic-queue.png"), full_page=True)
+        for status in ("Seen by a professional", "Cleared"):
+            clinic.get_by_role("radiogroup", name="Move to").get_by_text(status, exact=True).click()
+            clinic.get_by_label("Note (what was done or agreed)").fill(f"{status}: checked by physio")
+            clinic.get_by_role("button", name="Record the change").click()
+            wait_idle(clinic)
+            expect(clinic.get_by_text(f"Recorded: {status}.")).to_be_visible()
+        clinic.screenshot(path=str(page.artifacts / "clinic-cleared.png"), full_page=True)
+    finally:
+        clinic_context.close()
+
+    if page.viewport_size["width"] < 1000 and page.get_by_test_id("stSidebar").is_visible():
+        page.keyboard.press("Escape")
+    open_page(page, "Client history")
+    text = sidebar_text(page)
+    assert "Cleared" in text and "Paused" not in text, text
+    snap(page, "trainer-sees-cleared")

@@ -1,0 +1,60 @@
+"""Each role signs in and reaches only its own pages; a page outside the role is not reachable."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from backcare import store
+from backcare.auth import SYSTEM
+from tests.browser.conftest import assert_no_sideways_scroll, sign_in, snap, wait_idle
+
+pytestmark = pytest.mark.browser
+
+ACCOUNTS = {
+    "trainer": ("tina", "tina-pass-1", ["Triage", "Client history", "Plans"], "Triage a back-pain report"),
+    "clinic": ("cleo", "cleo-pass-1", ["Referral queue"], "Referral queue"),
+    "manager": ("max", "max-pass-11", ["Trends"], "Trends"),
+}
+
+
+@pytest.fixture(scope="module")
+def seed_database():
+    def seed(path):
+        db = store.open_database(path)
+        gym = store.create_gym(db, actor=SYSTEM, name="North Gym")
+        for role, (username, password, _, _) in ACCOUNTS.items():
+            store.create_user(db, actor=SYSTEM, username=username, display_name=username.title(), role=role,
+                              gym_id=gym.id if role == "trainer" else None, contact=f"{username}@x.example",
+                              password=password)
+        db.close()
+    return seed
+
+
+def nav_titles(page) -> list[str]:
+    links = page.get_by_test_id("stSidebarNavLink")
+    return [links.nth(i).inner_text().strip() for i in range(links.count())]
+
+
+@pytest.mark.parametrize("role", list(ACCOUNTS))
+def test_each_role_reaches_only_its_pages(page, app_url, role):
+    username, password, titles, heading = ACCOUNTS[role]
+    page.goto(app_url)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert nav_titles(page) == []  # signed out: the sign-in form only
+    sign_in(page, app_url, username, password)
+    expect(page.get_by_text(f"Signed in as {username}")).to_be_attached()
+    # Streamlit shows no navigation for a role with a single page; the page itself is the proof.
+    assert [t.split("\n")[-1] for t in nav_titles(page)] == (titles if len(titles) > 1 else [])
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    assert_no_sideways_scroll(page)
+    snap(page, f"{role}-home")
+
+    # A page of another role, asked for by address, is not served: the visitor is back at the sign-in.
+    other = {"trainer": "referrals", "clinic": "triage", "manager": "history"}[role]
+    page.goto(f"{app_url}/{other}")
+    wait_idle(page)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert page.get_by_role("heading", name="Referral queue").count() == 0
+    assert page.get_by_role("heading", name="Triage a back-pain report").count() == 0
+    snap(page, f"{role}-other-page-refused")
