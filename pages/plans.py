@@ -36,7 +36,7 @@ client = None
 assignments: list = []
 if client_id is not None:
     try:
-        client = store.get_client(db, actor=actor, client_id=client_id, audit=False)
+        client = client_ui.current_client(db, actor)
         assignments = store.list_assignments(db, actor=actor, client_id=client_id)
     except BackCareError as error:
         context.show_error(error)

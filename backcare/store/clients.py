@@ -12,7 +12,7 @@ from backcare.models import ClientIn, describe_validation_error
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts, scope_gym
 from backcare.store.db import Database, utcnow
 from backcare.store.records import ClientRow
-from backcare.store.status import STATUS_CTES, status_params
+from backcare.store.status import ONE_CLIENT_STATUS, STATUS_CTES, status_params
 
 CLIENT_COLUMNS = ("c.id, c.external_id, c.gym_id, c.trainer_id, c.name, c.consent_at, c.consent_by, "
                   "c.created_at, c.created_by, flags.status")
@@ -28,8 +28,10 @@ def _select_clients(where: str, order: str = "c.name, c.id", limit: str = "") ->
 
 
 def _fetch_client(cur, client_id: int, now: datetime | None) -> ClientRow:
-    row = one_as_dict(cur.execute(_select_clients("c.id = $client_id"),
-                                  {**status_params(now), "client_id": client_id}))
+    # One client: its status from that client's rows only, not the whole-chain CTE lists use.
+    sql = (f"SELECT {CLIENT_COLUMNS.replace('flags.status', f'({ONE_CLIENT_STATUS}) AS status')} "
+           "FROM clients AS c WHERE c.id = $client_id")
+    row = one_as_dict(cur.execute(sql, {**status_params(now), "client_id": client_id}))
     if row is None:
         raise NotFound(f"There is no client with id {client_id}.")
     return ClientRow(**row)

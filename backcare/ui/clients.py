@@ -76,24 +76,38 @@ def client_picker(db, actor: Actor):
     if current_id is None:
         return None
     try:
-        return store.get_client(db, actor=actor, client_id=current_id)
+        return current_client(db, actor)
     except BackCareError as error:
         context.show_error(error)
         context.set_current_client(None)
         return None
 
 
-def sidebar_current_client(db, actor: Actor) -> None:
+def current_client(db, actor: Actor):
+    """The current client's record, read once per run. Opening a record is audited once per client and
+    sign-in, not on every rerun of the screen."""
     client_id = context.current_client_id()
+    if client_id is None:
+        return None
+    cached = st.session_state.get("_client_row")
+    run = st.session_state.get("_run_token")
+    if cached is not None and cached[0] == client_id and cached[1] == run:
+        return cached[2]
+    audited = st.session_state.setdefault("_audited_clients", set())
+    client = store.get_client(db, actor=actor, client_id=client_id, audit=client_id not in audited)
+    audited.add(client_id)
+    st.session_state["_client_row"] = (client_id, run, client)
+    return client
+
+
+def sidebar_current_client(db, actor: Actor) -> None:
     with st.sidebar:
         st.markdown("**Current client**")
-        if client_id is None:
-            st.caption("None chosen yet.")
-            return
         try:
-            client = store.get_client(db, actor=actor, client_id=client_id, audit=False)
-            status = store.client_status(db, actor=actor, client_id=client_id)
+            client = current_client(db, actor)
         except BackCareError:
+            client = None
+        if client is None:
             st.caption("None chosen yet.")
             return
-        st.markdown(f"{client.name}  \n`{client.external_id}`  \n{status_label(status)}")
+        st.markdown(f"{client.name}  \n`{client.external_id}`  \n{status_label(client.status)}")

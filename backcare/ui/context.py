@@ -32,6 +32,9 @@ def get_db():
     """The process's Database for BACKCARE_DB (or the default file); stops the page with one sentence
     when the file cannot be opened."""
     path = database_path()
+    # Each page calls this first on every run: a new token lets per-run reads (the current client) be reused
+    # within the run but never across runs, when the data may have changed.
+    st.session_state["_run_token"] = st.session_state.get("_run_token", 0) + 1
     try:
         return _open_database(str(path))
     except DatabaseLocked as locked:
