@@ -19,4 +19,5 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "warning: missing ${missing[*]}; run: sudo apt-get install -y ${missing[*]}" >&2
   fi
 fi
-exec .venv/bin/python -m pytest "$@"
+# Both cores: -n auto runs the suite on pytest-xdist workers (pass -n 0 to run in one process).
+exec .venv/bin/python -m pytest -n auto "$@"
