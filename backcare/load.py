@@ -11,7 +11,9 @@ All metrics are per client and per calendar day, from logged sessions (FOSTER, G
 - **strain** = weekly load x monotony (NULL when monotony is).
 - **chronic weekly load** = the sum of the 28 days ending on the day, divided by 4.
 - **acute:chronic ratio** = weekly load / chronic weekly load (the 7:28-day ratio, coupled: the acute
-  week is part of the chronic window). NULL when the chronic load is 0. Gabbett 2016.
+  week is part of the chronic window). NULL when the chronic load is 0, and NULL until the client's first
+  logged session is at least 28 days old: with a part-filled chronic window every new client would look
+  like a spike. Gabbett 2016.
 
 The ratio is contested as a predictor (Lolli 2019, Impellizzeri 2020): BackCare shows it only as a
 **load-spike indicator** (at or above LOAD_RATIO_SPIKE), never as a risk or an injury prediction.
@@ -56,10 +58,17 @@ logged AS (
       AND date BETWEEN CAST($first_day AS DATE) - {lead_in} AND CAST($last_day AS DATE)
     GROUP BY client_id, date
 ),
+first_logged AS (
+    SELECT client_id, min(date) AS first_session FROM sessions WHERE ({session_filter_sql}) GROUP BY client_id
+),
 daily AS (
     SELECT grid.client_id, grid.day, coalesce(logged.sessions, 0) AS sessions,
            coalesce(logged.load, 0.0) AS load
     FROM grid LEFT JOIN logged ON logged.client_id = grid.client_id AND logged.day = grid.day
+),
+with_history AS (
+    SELECT daily.*, first_logged.first_session <= daily.day - {CHRONIC_DAYS - 1} AS full_history
+    FROM daily LEFT JOIN first_logged ON first_logged.client_id = daily.client_id
 ),
 windowed AS (
     SELECT client_id, day, sessions, load,
@@ -68,8 +77,8 @@ windowed AS (
            avg(load) OVER acute AS mean_daily,
            stddev_pop(load) OVER acute AS sd_daily,
            max(load) OVER acute - min(load) OVER acute AS spread,
-           sum(load) OVER chronic AS chronic_load
-    FROM daily
+           sum(load) OVER chronic AS chronic_load, full_history
+    FROM with_history
     WINDOW acute AS (PARTITION BY client_id ORDER BY day ROWS BETWEEN {ACUTE_DAYS - 1} PRECEDING AND CURRENT ROW),
            chronic AS (PARTITION BY client_id ORDER BY day ROWS BETWEEN {CHRONIC_DAYS - 1} PRECEDING AND CURRENT ROW)
 )
@@ -77,8 +86,8 @@ SELECT client_id, day, sessions, load, weekly_sessions, weekly_load,
        CASE WHEN spread = 0 THEN NULL ELSE mean_daily / sd_daily END AS monotony,
        CASE WHEN spread = 0 THEN NULL ELSE weekly_load * mean_daily / sd_daily END AS strain,
        chronic_load / {CHRONIC_WEEKS} AS chronic_weekly_load,
-       CASE WHEN chronic_load = 0 THEN NULL ELSE weekly_load / (chronic_load / {CHRONIC_WEEKS}) END
-           AS acute_chronic_ratio
+       CASE WHEN chronic_load = 0 OR NOT coalesce(full_history, false) THEN NULL
+            ELSE weekly_load / (chronic_load / {CHRONIC_WEEKS}) END AS acute_chronic_ratio
 FROM windowed
 WHERE day >= CAST($first_day AS DATE)
 ORDER BY client_id, day
@@ -113,12 +122,14 @@ def one_client_ratio_sql() -> str:
     Columns: acute_load, chronic_weekly_load, acute_chronic_ratio."""
     return f"""
 SELECT acute_load, chronic_load / {CHRONIC_WEEKS} AS chronic_weekly_load,
-       CASE WHEN chronic_load = 0 THEN NULL ELSE acute_load / (chronic_load / {CHRONIC_WEEKS}) END
-           AS acute_chronic_ratio
+       CASE WHEN chronic_load = 0 OR NOT full_history THEN NULL
+            ELSE acute_load / (chronic_load / {CHRONIC_WEEKS}) END AS acute_chronic_ratio
 FROM (
     SELECT coalesce(sum({SESSION_LOAD_SQL}) FILTER (WHERE date > CAST($day AS DATE) - {ACUTE_DAYS}), 0.0)
                AS acute_load,
-           coalesce(sum({SESSION_LOAD_SQL}), 0.0) AS chronic_load
+           coalesce(sum({SESSION_LOAD_SQL}), 0.0) AS chronic_load,
+           coalesce((SELECT min(date) FROM sessions WHERE client_id = $client_id)
+                    <= CAST($day AS DATE) - {CHRONIC_DAYS - 1}, false) AS full_history
     FROM sessions
     WHERE client_id = $client_id
       AND date BETWEEN CAST($day AS DATE) - {CHRONIC_DAYS - 1} AND CAST($day AS DATE)

@@ -13,7 +13,10 @@ from backcare.errors import InvalidInput
 # Sessions (minutes x RPE = load):
 #   Mar 3: 60 x 5 = 300    Mar 10: 60 x 5 = 300    Mar 17: 60 x 5 = 300
 #   Mar 24: 60 x 8 = 480   Mar 25: 30 x 6 = 180    Mar 27: 40 x 5 = 200 and 20 x 4 = 80 (daily 280)
+# plus Jan 20: 30 x 3 = 90, outside every window below; it makes the history older than 28 days, which the
+# acute:chronic ratio needs before it is shown.
 HISTORY = [
+    ("2025-01-20", 30, 3),
     ("2025-03-03", 60, 5), ("2025-03-10", 60, 5), ("2025-03-17", 60, 5),
     ("2025-03-24", 60, 8), ("2025-03-25", 30, 6), ("2025-03-27", 40, 5), ("2025-03-27", 20, 4),
 ]
@@ -65,6 +68,23 @@ def test_load_ratio(db, history, trainer_actor, on, expected):
     assert ratio.spike == (expected is not None and expected >= load.LOAD_RATIO_SPIKE)
 
 
+@pytest.mark.parametrize("first_session, shown", [
+    (date(2025, 3, 1), True),    # 27 days before Mar 28: a full 28-day window of history
+    (date(2025, 3, 2), False),   # 26 days: the chronic window is not yet filled
+])
+def test_ratio_waits_for_28_days_of_history(db, client, trainer_actor, first_session, shown):
+    for day in (first_session, date(2025, 3, 28)):
+        store.log_session(db, actor=trainer_actor, client_id=client.id,
+                          session={"date": day, "minutes": 60, "rpe": 5})
+    ratio = store.load_ratio(db, actor=trainer_actor, client_id=client.id, on=date(2025, 3, 28))
+    (day,) = store.daily_load(db, actor=trainer_actor, client_id=client.id, start=date(2025, 3, 28),
+                              end=date(2025, 3, 28))
+    assert (ratio.ratio is not None) is shown
+    assert (day.acute_chronic_ratio is not None) is shown
+    if shown:
+        assert ratio.ratio == pytest.approx(300 / (600 / 4)) == day.acute_chronic_ratio
+
+
 def test_monotony_is_null_when_every_day_of_the_week_is_the_same(db, client, trainer_actor):
     for day in range(1, 8):
         store.log_session(db, actor=trainer_actor, client_id=client.id,
@@ -99,7 +119,8 @@ def test_metrics_for_many_clients_come_from_one_query(db, gym, history, trainer_
     by_client = {row["client_id"]: row for row in (dict(zip(names, r)) for r in cur.fetchall())}
     assert by_client[history.id]["weekly_load"] == pytest.approx(WEEK)
     assert by_client[history.id]["acute_chronic_ratio"] == pytest.approx(RATIO)
-    assert by_client[other.id]["weekly_load"] == 100 and by_client[other.id]["acute_chronic_ratio"] == 4
+    # the other client's only session is today: too little history for a ratio
+    assert by_client[other.id]["weekly_load"] == 100 and by_client[other.id]["acute_chronic_ratio"] is None
 
 
 @pytest.mark.parametrize("call, field", [

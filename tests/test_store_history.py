@@ -38,7 +38,9 @@ def test_pain_by_day_is_one_row_per_day_with_the_worst_and_latest_score(db, trai
 
 
 def test_weekly_load_band_sums_each_week_and_marks_a_spike(db, trainer_actor, client):
-    # three steady weeks of 200 AU, then a week of 900 AU
+    # three steady weeks of 200 AU, then a week of 900 AU (after one early session 5 weeks back, so the
+    # history is old enough for the ratio; it falls outside the 28-day window)
+    log(db, trainer_actor, client, ON - timedelta(days=35), 10, 1)
     for weeks_back in (3, 2, 1):
         log(db, trainer_actor, client, ON - timedelta(days=7 * weeks_back), 40, 5)
     log(db, trainer_actor, client, ON, 90, 10)
