@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from backcare.auth import SYSTEM, Action, Actor, Role, authorize, hash_password
+from backcare.auth import SYSTEM, Action, Actor, Role, hash_password
+from backcare.store._base import guard
 from backcare.errors import Conflict, InvalidInput
 from backcare.models import Level, SessionContext, TriageHistory, TriageReport
 from backcare.rules import evaluate
@@ -138,8 +139,8 @@ def build_demo(db, *, actor: Actor = SYSTEM, clients: int = DEFAULT_CLIENTS, wee
                seed: int = DEFAULT_SEED, now: datetime | None = None,
                progress: DemoProgress | None = None) -> DemoSummary:
     """Fill an empty database with a demo history; returns the demo accounts (one per role) and counts."""
-    authorize(actor, Action.PEOPLE_MANAGE)
-    authorize(actor, Action.CLIENT_WRITE)
+    guard(db, actor, Action.PEOPLE_MANAGE, None, attempt="demo.create", entity="database")
+    guard(db, actor, Action.CLIENT_WRITE, None, attempt="demo.create", entity="database")
     if not 1 <= clients <= 1_000_000:
         raise InvalidInput("clients", "must be between 1 and 1,000,000")
     if not 1 <= weeks <= 520:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import duckdb
 
-from backcare.auth import Action, Actor, authorize
+from backcare.auth import Action, Actor
+from backcare.store._base import guard
 from backcare.errors import InvalidInput, StoreError
 
 # table name, tables done, tables in total
@@ -57,7 +58,7 @@ def _sql_string(text: str) -> str:
 def export_database(db, *, actor: Actor, directory: str | Path,
                     progress: ExportProgress | None = None) -> list[ExportedTable]:
     """Write DIR/<table>.parquet and DIR/<table>.csv for every table, from one consistent snapshot."""
-    authorize(actor, Action.EXPORT)
+    guard(db, actor, Action.EXPORT, None, attempt="export", entity="database")
     directory = Path(directory)
     try:
         directory.mkdir(parents=True, exist_ok=True)

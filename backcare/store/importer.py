@@ -15,7 +15,8 @@ from pathlib import Path
 
 import duckdb
 
-from backcare.auth import Action, Actor, authorize
+from backcare.auth import Action, Actor
+from backcare.store._base import guard
 from backcare.errors import InvalidInput
 
 COLUMNS: tuple[str, ...] = (
@@ -61,7 +62,7 @@ def import_sessions_csv(db, *, actor: Actor, path: str | Path, skip_bad: bool = 
     Without `skip_bad`, one bad row stores nothing. Rows already stored (same client, date, minutes,
     RPE, exercises, warm-up and cool-down) are not stored again, so importing a file twice is harmless.
     """
-    authorize(actor, Action.CLIENT_WRITE)
+    guard(db, actor, Action.CLIENT_WRITE, None, attempt="session.import", entity="sessions")
     progress = progress or _quiet
     path = Path(path)
     if not path.is_file():
