@@ -465,6 +465,7 @@ class _Generator:
         """Every refer/urgent/emergency report opened a referral; older ones have moved further along."""
         self.progress("referrals", 0, 1)
         u = f"((hash({self.seed}, r.id, 11) % 1000003) / 1000003.0)"
+        u2 = f"((hash({self.seed}, r.id, 13) % 1000003) / 1000003.0)"
         self.cur.execute(f"""
             CREATE TEMP TABLE demo_referral AS
             SELECT r.id AS report_id, r.client_id, r.gym_id, r.level, r.created_at AS opened_at, r.author,
@@ -478,15 +479,24 @@ class _Generator:
                      ELSE CASE WHEN {u} < 0.03 THEN 'contacted' WHEN {u} < 0.08 THEN 'seen'
                                WHEN {u} < 0.70 THEN 'cleared' WHEN {u} < 0.95 THEN 'cleared_with_restrictions'
                                ELSE 'not_cleared' END
-                   END AS status
+                   END AS status,
+                   -- hours to first contact: mostly within each level's target, some late
+                   CASE r.level WHEN 'emergency' THEN 0.2 + 1.2 * {u2}
+                                WHEN 'urgent' THEN 1 + 30 * {u2}
+                                ELSE 6 + 200 * {u2} END AS contact_h
             FROM reports AS r WHERE r.level IN ('refer', 'urgent', 'emergency')
         """, [self.now] * 4)
         self._cover("demo_referral", "report_id", "opened_at",
                     ("new", "contacted", "seen", "cleared", "cleared_with_restrictions", "not_cleared"))
         steps = ("CASE status WHEN 'new' THEN 1 WHEN 'contacted' THEN 2 WHEN 'seen' THEN 3 ELSE 4 END")
-        def at(share: float, alias: str = "") -> str:  # a step's time: a share of the time since opening
-            span = f"least(greatest({alias}age_h, 1), 24 * 7)"
-            return f"{alias}opened_at + to_seconds(({span} * {share} * 3600)::BIGINT)"
+        def at(share: float, alias: str = "") -> str:
+            """A step's time: first contact after its level's delay (never after now), later steps a share
+            of the time since opening but never before the first contact."""
+            age = f"greatest({alias}age_h, 0.1)"
+            contact = f"least({alias}contact_h, {age} * 0.9)"
+            after = f"least({age} - {contact}, 24 * 14)"  # later steps within two weeks of the contact
+            hours = contact if share <= 0.15 else f"{contact} + {after} * {share}"
+            return f"{alias}opened_at + to_seconds((({hours}) * 3600)::BIGINT)"
 
         restrictions = "[" + ", ".join("'" + t.replace("'", "''") + "'" for t in CLEARANCE_RESTRICTIONS) + "]"
         self.cur.execute(f"""
