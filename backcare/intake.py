@@ -57,6 +57,16 @@ SYMPTOMS: tuple[Question, ...] = (
     Question("persistent_fatigue", "Ongoing soreness, tiredness or falling performance lately?"),
 )
 
+# Training-context observations the trainer taps when they apply (false otherwise).
+CONTEXT_FLAGS: dict[str, str] = {
+    "form_breakdown_seen": "Form broke down during a lift",
+    "load_increased": "Load went up recently",
+    "volume_increased": "Volume went up recently",
+    "new_exercise": "A new exercise was added",
+    "posture_concern": "Posture concern",
+    "glute_or_hamstring_weakness": "Weak or inactive glutes or hamstrings",
+}
+
 REQUIRED_YES_NO: tuple[Question, ...] = EMERGENCY + URGENT
 PAIN_QUALITIES: dict[str, str] = {
     "dull_ache": "Dull ache", "stiffness": "Stiffness", "tightness": "Tightness",

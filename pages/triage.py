@@ -95,24 +95,23 @@ with st.expander("Training context (helps find the causes)", expanded=True):
                                                 placeholder="not known")
         ctx["sleep_hours"] = st.number_input("Sleep, hours a night", 0.0, 24.0, None, step=0.5,
                                              key=key("sleep"), placeholder="not known")
-        ctx["core_sessions_per_week"] = st.number_input("Core sessions a week", 0, 21, None, key=key("core"),
-                                                        placeholder="not known")
+        # Small whole numbers as taps, not a keyboard: None until the trainer picks one.
+        ctx["core_sessions_per_week"] = st.segmented_control("Core sessions a week", [0, 1, 2, 3, 4, 5],
+                                                             format_func=lambda n: "5+" if n == 5 else str(n),
+                                                             default=None, key=key("core"))
     with right:
         ctx["sitting_hours_per_day"] = st.number_input("Sitting, hours a day", 0.0, 24.0, None, step=0.5,
                                                        key=key("sitting"), placeholder="not known")
-        ctx["rest_days_last_7"] = st.number_input("Rest days in the last 7", 0, 7, prefill.get("rest_days_last_7"),
-                                                  key=key("rest"), placeholder="not known")
+        ctx["rest_days_last_7"] = st.segmented_control("Rest days in the last 7", list(range(8)),
+                                                       default=prefill.get("rest_days_last_7"), key=key("rest"))
         cooldown = st.segmented_control("Cool-down done?", [intake.YES, intake.NO],
                                         default={True: intake.YES, False: intake.NO}.get(prefill.get("cooldown_done")),
                                         key=key("cooldown"))
         ctx["cooldown_done"] = None if cooldown is None else cooldown == intake.YES
-    for field, label in (("form_breakdown_seen", "Form broke down during a lift"),
-                         ("load_increased", "Load went up recently"),
-                         ("volume_increased", "Volume went up recently"),
-                         ("new_exercise", "A new exercise was added"),
-                         ("posture_concern", "Posture concern"),
-                         ("glute_or_hamstring_weakness", "Weak or inactive glutes or hamstrings")):
-        ctx[field] = st.toggle(label, key=key(field))
+    applies = st.pills("Anything else that applies? (tap all that do)", list(intake.CONTEXT_FLAGS),
+                       format_func=intake.CONTEXT_FLAGS.get, selection_mode="multi", key=key("flags")) or []
+    for field in intake.CONTEXT_FLAGS:
+        ctx[field] = field in applies
 
 st.subheader("5 · Result")
 missing = intake.unanswered(answers)

@@ -63,7 +63,7 @@ def test_emergency_answer_shows_the_emergency_banner_first_and_no_plans(tmp_path
     levels = banner_levels(at)
     assert levels[0] == "emergency"  # the top alert, above the form
     assert set(levels) == {"emergency"}
-    assert not at.pills  # no plan offered
+    assert not [p for p in at.pills if p.key == "q_plans_0"]  # no plan offered
     button(at, "Save report").click().run()
     no_exception(at)
     (report,) = store.list_reports(world.db, actor=world.actor, client_id=world.client.id)
@@ -91,3 +91,18 @@ def test_unanswered_red_flag_question_blocks_the_save_and_stores_nothing(tmp_pat
     assert any("Not saved" in e.value and skipped in e.value for e in at.error)
     assert store.list_reports(world.db, actor=world.actor, client_id=world.client.id) == []
     assert store.list_assignments(world.db, actor=world.actor, client_id=world.client.id) == []
+
+
+def test_tapped_context_observations_and_counts_become_cause_evidence(tmp_path):
+    world = make_world(tmp_path)
+    at = world.page("pages/triage.py").run()
+    at.multiselect(key="q_exercises_0").set_value(["deadlift"])
+    at.pills(key="q_flags_0").set_value(["load_increased", "posture_concern"])
+    at.segmented_control(key="q_core_0").set_value(1)
+    at.segmented_control(key="q_rest_0").set_value(0)
+    at = answer_triage(at, hours=20, pain_score=2)
+    no_exception(at)
+    assert banner_levels(at) == ["normal"]
+    # form (deadlift + more load), load (more load with no rest day), core (1 a week), posture (noted)
+    assert set(at.pills(key="q_plans_0").value) == {"form", "load", "core", "posture"}
+    assert "Core training 1x a week (fewer than 2)" in texts(at)
