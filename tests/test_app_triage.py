@@ -106,3 +106,15 @@ def test_tapped_context_observations_and_counts_become_cause_evidence(tmp_path):
     # form (deadlift + more load), load (more load with no rest day), core (1 a week), posture (noted)
     assert set(at.pills(key="q_plans_0").value) == {"form", "load", "core", "posture"}
     assert "Core training 1x a week (fewer than 2)" in texts(at)
+
+
+def test_chosen_client_folds_the_search_away_until_change_client_is_pressed(tmp_path):
+    world = make_world(tmp_path)
+    at = world.page("pages/triage.py").run()
+    no_exception(at)
+    assert not [w for w in at.text_input if w.key == "client_query"]
+    assert f"Report for {world.client.name}" in texts(at)
+    button(at, "Change client").click().run()
+    no_exception(at)
+    at.text_input(key="client_query").set_value(world.client.name[:3]).run()
+    assert at.selectbox(key="client_choice").value == world.client.id

@@ -33,9 +33,24 @@ def plain_status(status) -> str:
     return PLAIN_STATUS.get(value, value)
 
 
+CHANGING_KEY = "changing_client"
+
+
 def client_picker(db, actor: Actor):
-    """Search by name or reference, or add a client; returns the chosen client (or None)."""
+    """Search by name or reference, or add a client; returns the chosen client (or None). Once a client is
+    chosen the search folds away behind one button, so the screen is about that client."""
     current_id = context.current_client_id()
+    if current_id is not None and not st.session_state.get(CHANGING_KEY):
+        try:
+            client = current_client(db, actor)
+        except BackCareError as error:
+            context.show_error(error)
+            context.set_current_client(None)
+            return None
+        if st.button("Change client", key="change_client", icon=":material/swap_horiz:"):
+            st.session_state[CHANGING_KEY] = True
+            st.rerun()
+        return client
     query = st.text_input("Find a client", placeholder="Name or reference, e.g. C-0042", key="client_query")
     try:
         matches = store.search_clients(db, actor=actor, query=query.strip(), limit=25) if query.strip() else []
@@ -49,6 +64,7 @@ def client_picker(db, actor: Actor):
                               index=ids.index(current_id) if current_id in ids else 0, key="client_choice")
         if st.button("Use this client", type="primary", key="use_client"):
             context.set_current_client(chosen)
+            st.session_state[CHANGING_KEY] = False
             st.rerun()
     elif query.strip():
         st.caption("No client matches that. Add them below.")
@@ -72,6 +88,7 @@ def client_picker(db, actor: Actor):
                     context.show_error(error)
                 else:
                     context.set_current_client(client.id)
+                    st.session_state[CHANGING_KEY] = False
                     st.rerun()
     if current_id is None:
         return None
