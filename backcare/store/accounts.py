@@ -109,22 +109,8 @@ def _write_attempt(db: Database, *, username: str, role: str, action: str, outco
     if db.read_only:
         return
     attempt_actor = Actor(username=username or "(empty)", role=role)  # type: ignore[arg-type]
-    with db._write_lock:  # noqa: SLF001  (the store serialises writes inside the process)
-        cur = db.cursor()
-        try:
-            cur.execute("BEGIN TRANSACTION")
-            if work is not None:
-                work(cur)
-            Database._insert_audit(cur, attempt_actor, action, "users", username, outcome, detail, now)  # noqa: SLF001
-            cur.execute("COMMIT")
-        except duckdb.Error as error:
-            try:
-                cur.execute("ROLLBACK")
-            except duckdb.Error:
-                pass
-            raise translate(error, "recording the sign-in") from None
-        finally:
-            cur.close()
+    db.audit(attempt_actor, action, "users", username, outcome=outcome, detail=detail, now=now, work=work,
+             doing="recording the sign-in")
 
 
 def _recent_unknown_failures(db: Database, username: str, now: datetime) -> list[datetime]:

@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -181,8 +181,11 @@ class Database:
             yield txn.cursor
 
     def audit(self, actor: Actor, action: str, entity: str | None = None, entity_id: Any = None, *,
-              outcome: str = "denied", detail: dict | None = None, now: datetime | None = None) -> None:
-        """Record a refused or failed attempt (or a view) in its own transaction."""
+              outcome: str = "denied", detail: dict | None = None, now: datetime | None = None,
+              work: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+              doing: str = "recording the audit entry") -> None:
+        """Record a refused or failed attempt (or a view) in its own transaction; `work`, when given, runs
+        in the same transaction first (e.g. a sign-in's failure counter)."""
         if self.read_only:
             log.info("read-only database: audit %s %s %s not recorded", actor.username, action, outcome)
             return
@@ -190,6 +193,8 @@ class Database:
             cur = self.cursor()
             try:
                 cur.execute("BEGIN TRANSACTION")
+                if work is not None:
+                    work(cur)
                 self._insert_audit(cur, actor, str(getattr(action, "value", action)), entity, entity_id,
                                    outcome, detail, now or utcnow())
                 cur.execute("COMMIT")
@@ -198,7 +203,7 @@ class Database:
                     cur.execute("ROLLBACK")
                 except duckdb.Error:
                     pass
-                raise translate(error, "recording the audit entry") from None
+                raise translate(error, doing) from None
             finally:
                 cur.close()
 
