@@ -24,7 +24,7 @@ from backcare.auth import (
 )
 from backcare.errors import BackCareError, Conflict, InvalidInput, NotFound
 from backcare.store._base import guard, one_as_dict, rows_as_dicts
-from backcare.store.db import Database, translate, utcnow
+from backcare.store.db import Database, utcnow
 from backcare.store.people import STAFF_ROLES, actor_for, create_gym, create_user
 from backcare.store.records import GymRow, UserRow
 
