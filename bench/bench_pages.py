@@ -28,12 +28,13 @@ OUT = ROOT / "bench" / "out"
 DOC = ROOT / "docs" / "PERFORMANCE.md"
 SECTION = "## Trainer pages at chain scale (issue 4)"
 TARGET = 1.5
+CHAIN_WEEKS = 44  # with 20,000 clients: about 3 million sessions and 300,000 reports, as bench_store
 EMPTY_PAGE = "import streamlit as st\nst.title('Empty page')\n"
 
 
 def chain_database(clients: int) -> Path:
     """The cached demo file for `clients` clients, built on first use."""
-    path = OUT / f"chain-{clients}.duckdb"
+    path = OUT / f"chain-{clients}-w{CHAIN_WEEKS}.duckdb"
     if path.exists():
         return path
     from backcare.demo import build_demo
@@ -44,7 +45,7 @@ def chain_database(clients: int) -> Path:
     print(f"building the demo history with {clients:,} clients in {path} (once)...", file=sys.stderr)
     db = store.open_database(partial)
     try:
-        build_demo(db, clients=clients)
+        build_demo(db, clients=clients, weeks=CHAIN_WEEKS)
     finally:
         db.close()
     partial.rename(path)
@@ -117,17 +118,14 @@ def answered_triage(actor, client_id: int) -> AppTest:
 
 def triage_queries(db, actor, client_id: int) -> None:
     """What the triage page asks the store on a rerun with a client chosen and the form answered."""
-    store.get_client(db, actor=actor, client_id=client_id)  # the picker's current client (audited)
-    store.get_client(db, actor=actor, client_id=client_id, audit=False)  # sidebar
-    store.client_status(db, actor=actor, client_id=client_id)
+    store.get_client(db, actor=actor, client_id=client_id, audit=False)  # current client, once per run
     store.list_sessions(db, actor=actor, client_id=client_id, limit=40)
     store.triage_history(db, actor=actor, client_id=client_id)
 
 
 def history_queries(db, actor, client_id: int) -> None:
     """What the history page asks the store on a rerun (the history view is audited once, not per rerun)."""
-    store.get_client(db, actor=actor, client_id=client_id, audit=False)  # sidebar
-    store.client_status(db, actor=actor, client_id=client_id)
+    store.get_client(db, actor=actor, client_id=client_id, audit=False)  # current client, once per run
     store.client_history(db, actor=actor, client_id=client_id, audit=False)
     load_library()
 
@@ -195,8 +193,8 @@ def markdown(result: dict) -> str:
                      f"{r['ratio_recompiled']:.2f} |")
     lines += ["",
               "Bare queries are the store calls the page makes on a rerun, called directly on the same handle: "
-              "triage = current client (twice), status, 40 latest sessions, triage history (previous pain, "
-              "recurrence, load ratio); history = current client (sidebar), status, and `store.client_history` "
+              "triage = current client (once a run), 40 latest sessions, triage history (previous pain, "
+              "recurrence, load ratio); history = current client (once a run) and `store.client_history` "
               "(20 sessions, 20 reports, pain per day over 180 days, 12 weekly loads with the ratio, plans, "
               "referrals). The rest of a page's time is Streamlit building its elements: forms, markdown and "
               "the Altair charts (fed per-week and per-day rows, never raw records; each chart's spec is built "
