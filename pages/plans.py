@@ -87,8 +87,9 @@ else:
             st.session_state["handout_pdf"] = None
         st.session_state["handout_key"] = cache_key
     if st.session_state.get("handout_pdf"):
-        st.download_button(
-            "Download the printable handout (PDF)", st.session_state["handout_pdf"],
+        context.audited_download(
+            db, actor, "Download the printable handout (PDF)", st.session_state["handout_pdf"],
+            what="plan handout PDF", entity="clients", entity_id=client.id,
             file_name=handout.handout_filename(client.name, sheet.start_date), mime="application/pdf",
             type="primary", width="stretch", key="handout_download",
             help="The active plans with this client's changes, and when to stop and get help.")

@@ -33,7 +33,7 @@ if not queue:
     st.info("No referrals match these filters. Nothing is waiting for the clinic.")
     st.stop()
 
-views.queue_table(queue, {g.id: g.name for g in gyms})
+views.queue_table(db, actor, queue, {g.id: g.name for g in gyms})
 
 st.subheader("Work on a referral")
 by_id = {r.id: r for r in queue}

@@ -139,10 +139,9 @@ result_ui.show_result(result)
 chosen_plans: list[CauseId] = []
 start, review = date.today(), date.today() + timedelta(days=14)
 if result.plans:
-    st.markdown("**Corrective plans to assign**")
-    chosen_plans = st.pills("Plans", list(result.plans), format_func=lambda c: CAUSE_LABELS[CauseId(c)],
-                            selection_mode="multi", default=list(result.plans), key=key("plans"),
-                            label_visibility="collapsed") or []
+    chosen_plans = st.pills("**Corrective plans to assign**", list(result.plans),
+                            format_func=lambda c: CAUSE_LABELS[CauseId(c)], selection_mode="multi",
+                            default=list(result.plans), key=key("plans")) or []
     start_col, review_col = st.columns(2)
     start = start_col.date_input("Plan start", date.today(), key=key("start"))
     review = review_col.date_input("Review on", date.today() + timedelta(days=14), key=key("review"))

@@ -192,3 +192,23 @@ def test_gym_filter_limits_the_queue(world):
     at.selectbox(key="ref_gym").set_value(other.id).run()
     ok(at)
     assert list(queue(at)["Client"]) == ["Hugo Harbour"] and list(queue(at)["Gym"]) == ["Harbour Fitness"]
+
+
+
+def test_downloading_the_queue_or_a_handoff_is_audited_as_an_export(world):
+    _, referral_id = world.referral("Dora Download", "refer", timedelta(hours=2))
+    at = world.page()
+    ok(at)
+
+    def exports():
+        return world.db.cursor().execute(
+            "SELECT actor, entity, entity_id, detail FROM audit_log WHERE action = 'export.download' ORDER BY id"
+        ).fetchall()
+
+    assert exports() == []  # shown is not taken
+    for key in ("ref_queue_csv", "handoff_pdf"):
+        next(b for b in at.get("download_button") if b.key == key).click()
+        at.run()
+        ok(at)
+    assert exports() == [("cleo", "referrals", None, '{"what": "referral queue CSV"}'),
+                         ("cleo", "referrals", str(referral_id), '{"what": "handoff PDF"}')]

@@ -8,7 +8,9 @@ from backcare.store.analytics import *  # noqa: F401,F403  (trends aggregates: a
 from backcare.store.accounts import (AccountDisabled, AccountLocked, GymSummary, SignInRefused, UserSummary, actor_for_email, add_gym, add_user, authenticate, disable_user, enable_user, gym_id_by_name, list_gym_summaries, list_users, reset_password, set_role, unlock_user)
 from backcare.store.assignments import assign_plan, list_assignments, set_assignment_status
 from backcare.store.clients import create_client, get_client, list_clients, record_consent, search_clients
-from backcare.store.audit_view import AuditFilter, AuditRow, audit_choices, export_audit_csv, list_audit
+from backcare.store.audit_view import (
+    AuditFilter, AuditRow, audit_choices, export_audit_csv, list_audit, record_download,
+)
 from backcare.store.db import (
     Database,
     Transaction,

@@ -98,3 +98,10 @@ def export_audit_csv(db: Database, *, actor: Actor, filters: AuditFilter | None 
     db.audit(actor, "audit.export", "audit_log", None, outcome="ok",
              detail={"rows": len(rows), "filters": filters.model_dump(exclude_none=True)})
     return out.getvalue().encode("utf-8")
+
+
+def record_download(db: Database, *, actor: Actor, what: str, entity: str | None = None,
+                    entity_id=None) -> None:
+    """A file the user took away from a screen (a referral queue, a handoff, a handout): an 'export' audit
+    row naming what it was, never its contents."""
+    db.audit(actor, "export.download", entity, entity_id, outcome="ok", detail={"what": what})

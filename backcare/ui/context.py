@@ -68,3 +68,17 @@ def set_current_client(client_id: int | None) -> None:
 def show_error(error: BackCareError) -> None:
     """Domain errors as one sentence; never a traceback."""
     st.error(str(error))
+
+
+def audited_download(db, actor: Actor, label: str, data, *, what: str, entity: str | None = None,
+                     entity_id=None, **kwargs) -> None:
+    """st.download_button whose click writes an export audit row (what was taken, by whom, when)."""
+    from backcare import store
+
+    def record() -> None:
+        try:
+            store.record_download(db, actor=actor, what=what, entity=entity, entity_id=entity_id)
+        except BackCareError as error:  # the file was already handed over; say the trail failed
+            st.session_state["download_audit_error"] = str(error)
+
+    st.download_button(label, data, on_click=record, **kwargs)

@@ -77,7 +77,7 @@ def filters(gyms, actor: Actor) -> tuple[int | None, list[ReferralStatus]]:
     return gym_id, statuses
 
 
-def queue_table(queue: Sequence[ReferralRow], gym_names: dict[int, str]) -> None:
+def queue_table(db, actor: Actor, queue: Sequence[ReferralRow], gym_names: dict[int, str]) -> None:
     frame = queue_frame(queue, gym_names)
     overdue = int((frame["Overdue"] != "").sum())
     if overdue:
@@ -85,8 +85,9 @@ def queue_table(queue: Sequence[ReferralRow], gym_names: dict[int, str]) -> None
                  f"({contact_targets()}). Contact {'them' if overdue != 1 else 'it'} first.")
     st.dataframe(frame.style.apply(_highlight_overdue, axis=1), hide_index=True, width="stretch",
                  key="ref_queue_table")
-    st.download_button("Download the queue (CSV)", frame.to_csv(index=False).encode("utf-8"),
-                       file_name="referral-queue.csv", mime="text/csv", key="ref_queue_csv", on_click="ignore")
+    context.audited_download(db, actor, "Download the queue (CSV)", frame.to_csv(index=False).encode("utf-8"),
+                             what="referral queue CSV", entity="referrals", file_name="referral-queue.csv",
+                             mime="text/csv", key="ref_queue_csv")
 
 
 def referral_label(r: ReferralRow) -> str:
@@ -113,13 +114,16 @@ def handoff_panel(db, actor: Actor, referral: ReferralRow) -> None:
     text = handoff.handoff_markdown(summary, events)
     left, right = st.columns(2)
     with left:
-        st.download_button("Print: download the handoff (PDF)", lambda: handoff.handoff_pdf(summary, events),
-                           file_name=handoff.handoff_filename(summary, "pdf"), mime="application/pdf",
-                           key="handoff_pdf", type="primary", width="stretch", on_click="ignore")
+        context.audited_download(db, actor, "Print: download the handoff (PDF)",
+                                 lambda: handoff.handoff_pdf(summary, events), what="handoff PDF",
+                                 entity="referrals", entity_id=referral.id,
+                                 file_name=handoff.handoff_filename(summary, "pdf"), mime="application/pdf",
+                                 key="handoff_pdf", type="primary", width="stretch")
     with right:
-        st.download_button("Download the handoff (text)", text.encode("utf-8"),
-                           file_name=handoff.handoff_filename(summary, "md"), mime="text/markdown",
-                           key="handoff_txt", width="stretch", on_click="ignore")
+        context.audited_download(db, actor, "Download the handoff (text)", text.encode("utf-8"),
+                                 what="handoff text", entity="referrals", entity_id=referral.id,
+                                 file_name=handoff.handoff_filename(summary, "md"), mime="text/markdown",
+                                 key="handoff_txt", width="stretch")
     with st.container(border=True):
         st.markdown(text)
     history = pd.DataFrame([{"When (UTC)": e.event_at.strftime("%Y-%m-%d %H:%M"),
@@ -127,9 +131,11 @@ def handoff_panel(db, actor: Actor, referral: ReferralRow) -> None:
                              "By": e.author, "Note": e.note or ""} for e in events])
     st.markdown("**Status history**")
     st.dataframe(history, hide_index=True, width="stretch", key="ref_history_table")
-    st.download_button("Download the status history (CSV)", history.to_csv(index=False).encode("utf-8"),
-                       file_name=f"referral-{referral.id}-history.csv", mime="text/csv", key="ref_history_csv",
-                       on_click="ignore")
+    context.audited_download(db, actor, "Download the status history (CSV)",
+                             history.to_csv(index=False).encode("utf-8"), what="referral status history CSV",
+                             entity="referrals", entity_id=referral.id,
+                             file_name=f"referral-{referral.id}-history.csv", mime="text/csv",
+                             key="ref_history_csv")
 
 
 def status_form(db, actor: Actor, referral: ReferralRow) -> None:

@@ -30,23 +30,22 @@ def findings(result: TriageResult) -> None:
     if not result.findings:
         st.markdown("**Why:** no warning signs in the answers: this looks like ordinary post-workout soreness.")
         return
-    st.markdown("**Why**")
+    lines = ["**Why**", ""]
     for finding in result.findings:
         rule = RULES_BY_ID[finding.rule_id]
-        st.markdown(
-            f"- **{finding.rule_id}** · {finding.summary} — *{finding.level.value}*  \n"
-            f"  {rule.detail} _Source: {finding.source}_"
-        )
+        lines.append(f"- **{finding.rule_id}** · {finding.summary} — *{finding.level.value}*  \n"
+                     f"  {rule.detail} _Source: {finding.source}_")
+    st.markdown("\n".join(lines))  # one element: each costs the same to send, whatever its length
 
 
 def causes(result: TriageResult) -> None:
     if not result.causes:
         st.markdown("**Likely causes:** none detected from the training context given.")
         return
-    st.markdown("**Likely causes** (most evidence first)")
+    lines = ["**Likely causes** (most evidence first)", ""]
     for cause in result.causes:
-        evidence = "; ".join(cause.evidence)
-        st.markdown(f"- **{CAUSE_LABELS[CauseId(cause.cause)]}** — {evidence}")
+        lines.append(f"- **{CAUSE_LABELS[CauseId(cause.cause)]}** — {'; '.join(cause.evidence)}")
+    st.markdown("\n".join(lines))
 
 
 def show_result(result: TriageResult) -> None:

@@ -15,6 +15,7 @@ ACCOUNTS = {
     "trainer": ("tina", "tina-pass-1", ["Triage", "Client history", "Plans"], "Triage a back-pain report"),
     "clinic": ("cleo", "cleo-pass-1", ["Referral queue"], "Referral queue"),
     "manager": ("max", "max-pass-11", ["Trends"], "Trends"),
+    "admin": ("ada", "ada-pass-111", ["People and gyms", "Audit log", "Trends"], "People and gyms"),
 }
 
 
@@ -51,7 +52,7 @@ def test_each_role_reaches_only_its_pages(page, app_url, role):
     snap(page, f"{role}-home")
 
     # A page of another role, asked for by address, is not served: the visitor is back at the sign-in.
-    other = {"trainer": "referrals", "clinic": "triage", "manager": "history"}[role]
+    other = {"trainer": "referrals", "clinic": "triage", "manager": "history", "admin": "triage"}[role]
     page.goto(f"{app_url}/{other}")
     wait_idle(page)
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
