@@ -104,7 +104,7 @@ def test_overdue_referrals_are_highlighted(world, level, age, overdue):
     world.referral("Olive Overdue", level, age)
     at = world.page()
     ok(at)
-    assert (queue(at)["Overdue"].iloc[0] == "⏰ Overdue") is overdue
+    assert (queue(at)["Overdue"].iloc[0] == "OVERDUE") is overdue
     assert any("not contacted in time" in e.value for e in at.error) is overdue
 
 

@@ -17,10 +17,11 @@ from backcare.ui import context
 from backcare.ui.clients import status_label
 
 LEVEL_BADGES: dict[Level, str] = {
-    Level.EMERGENCY: "🔴 Emergency", Level.URGENT: "🟠 Urgent", Level.REFER: "🟡 Refer",
+    # Words, not emoji: tables and select boxes show plain text, and not every tablet font has the emoji.
+    Level.EMERGENCY: "EMERGENCY", Level.URGENT: "Urgent", Level.REFER: "Refer",
 }
 STATUS_LABELS = handoff.STATUS_LABELS
-OVERDUE_TEXT = "⏰ Overdue"
+OVERDUE_TEXT = "OVERDUE"
 _OVERDUE_STYLE = "background-color: #fde2e2; color: #7f1d1d; font-weight: 600"
 
 
