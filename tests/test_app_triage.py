@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from backcare import intake, store
+from backcare.auth import SYSTEM
 from backcare.models import Level
 from backcare.ui.style import SCOPE_STATEMENT
 from tests.app_helpers import answer_triage, banner_levels, button, make_world, no_exception, texts
@@ -118,3 +119,17 @@ def test_chosen_client_folds_the_search_away_until_change_client_is_pressed(tmp_
     no_exception(at)
     at.text_input(key="client_query").set_value(world.client.name[:3]).run()
     assert at.selectbox(key="client_choice").value == world.client.id
+
+
+def test_before_typing_the_trainer_sees_their_own_clients_and_picks_one_in_two_taps(tmp_path):
+    world = make_world(tmp_path)
+    store.create_client(world.db, actor=SYSTEM, gym_id=world.client.gym_id, name="Not Mine",
+                        consent_by="system")  # same gym, no trainer: not in "Your clients"
+    at = world.page("pages/triage.py", with_client=False).run()
+    no_exception(at)
+    chooser = at.selectbox(key="client_choice")
+    assert chooser.label == "Your clients"
+    assert chooser.options == [f"{world.client.name} · {world.client.external_id} · Cleared"]
+    button(at, "Use this client").click().run()
+    no_exception(at)
+    assert f"Report for {world.client.name}" in texts(at)

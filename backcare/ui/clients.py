@@ -53,14 +53,18 @@ def client_picker(db, actor: Actor):
         return client
     query = st.text_input("Find a client", placeholder="Name or reference, e.g. C-0042", key="client_query")
     try:
-        matches = store.search_clients(db, actor=actor, query=query.strip(), limit=25) if query.strip() else []
+        if query.strip():
+            matches, list_label = store.search_clients(db, actor=actor, query=query.strip(), limit=25), \
+                "Matching clients"
+        else:  # before any typing: the trainer's own clients, two taps away
+            matches, list_label = store.list_clients(db, actor=actor, trainer_id=actor.user_id), "Your clients"
     except BackCareError as error:
         context.show_error(error)
-        matches = []
+        matches, list_label = [], ""
     if matches:
         labels = {m.id: f"{m.name} · {m.external_id} · {plain_status(m.status)}" for m in matches}
         ids = list(labels)
-        chosen = st.selectbox("Matching clients", ids, format_func=labels.get,
+        chosen = st.selectbox(list_label, ids, format_func=labels.get,
                               index=ids.index(current_id) if current_id in ids else 0, key="client_choice")
         if st.button("Use this client", type="primary", key="use_client"):
             context.set_current_client(chosen)
