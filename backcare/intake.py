@@ -67,20 +67,51 @@ CONTEXT_FLAGS: dict[str, str] = {
     "glute_or_hamstring_weakness": "Weak or inactive glutes or hamstrings",
 }
 
-REQUIRED_YES_NO: tuple[Question, ...] = EMERGENCY + URGENT
+REQUIRED_YES_NO: tuple[Question, ...] = EMERGENCY + URGENT + SYMPTOMS
 PAIN_QUALITIES: dict[str, str] = {
     "dull_ache": "Dull ache", "stiffness": "Stiffness", "tightness": "Tightness",
     "sharp": "Sharp", "stabbing": "Stabbing",
 }
 TRENDS: dict[str, str] = {"easing": "Easing", "same": "Same", "worse": "Getting worse"}
+PAIN_SCORES: tuple[int, ...] = tuple(range(11))
+
+# The pain questions, each answered on purpose: none starts on a value that would read as reassuring.
+PAIN_QUESTIONS: tuple[Question, ...] = (
+    Question("pain_score", "Pain now, 0 (none) to 10 (worst imaginable)"),
+    Question("pain_quality", "What does it feel like?"),
+    Question("hours_since_workout", "Hours since the workout"),
+    Question("trend", "Since it started, the pain is…"),
+    Question("eases_with_movement", "Does it ease once they move around?"),
+)
+
+# What an unanswered question counts as in the live, provisional result: its least alarming answer.
+# By TRIAGE.md's monotonicity invariant the real level can then only be the same or higher, so the
+# provisional result is a floor, never an under-call dressed up as an answer.
+LEAST_ALARMING: dict[str, Any] = {
+    "leg_symptoms": "none", "pain_score": 0, "pain_quality": "dull_ache", "hours_since_workout": 0.0,
+    "trend": "easing", "eases_with_movement": YES,
+}
+
+
+def _answered(field: str, value: Any) -> bool:
+    if field == "leg_symptoms":
+        return value in LEG_CHOICES
+    if field == "pain_score":
+        return value in PAIN_SCORES
+    if field == "pain_quality":
+        return value in PAIN_QUALITIES
+    if field == "trend":
+        return value in TRENDS
+    if field == "hours_since_workout":
+        return value is not None
+    return value is True or value is False or value in (YES, NO)
 
 
 def unanswered(answers: Mapping[str, Any]) -> list[Question]:
-    """The red-flag questions (and the legs question) still without an answer, in the order asked."""
-    missing = [q for q in REQUIRED_YES_NO if answers.get(q.field) not in (YES, NO)]
-    if answers.get(LEGS_QUESTION.field) not in LEG_CHOICES:
-        missing.insert(len(EMERGENCY), LEGS_QUESTION)
-    return missing
+    """Every question still without an answer, in the order asked: emergency signs and the legs question,
+    urgent signs, the pain questions, then the other symptoms. A report is saved only when none is left."""
+    ordered = EMERGENCY + (LEGS_QUESTION,) + URGENT + PAIN_QUESTIONS + SYMPTOMS
+    return [q for q in ordered if not _answered(q.field, answers.get(q.field))]
 
 
 def emergency_answered_yes(answers: Mapping[str, Any]) -> bool:
@@ -89,16 +120,17 @@ def emergency_answered_yes(answers: Mapping[str, Any]) -> bool:
 
 def build_report(answers: Mapping[str, Any], context: Mapping[str, Any] | None = None,
                  client_id: str | None = None) -> TriageReport:
-    """Turn the form's answers into a validated report. Unanswered yes/no questions count as "no" here;
-    the page refuses to save while `unanswered()` is not empty, but still shows the live result."""
+    """Turn the form's answers into a validated report. An unanswered question counts as its least
+    alarming answer (LEAST_ALARMING, "no" for yes/no questions), so a partly answered form gives a
+    provisional floor; the page refuses to save while `unanswered()` is not empty."""
     payload: dict[str, Any] = {"client_id": client_id}
-    for q in REQUIRED_YES_NO + SYMPTOMS:
-        value = answers.get(q.field)
-        payload[q.field] = value is True or value == YES
-    payload["leg_symptoms"] = answers.get("leg_symptoms") or "none"
-    for field in ("hours_since_workout", "pain_score", "pain_quality", "trend"):
-        payload[field] = answers.get(field)
-    payload["eases_with_movement"] = answers.get("eases_with_movement") in (True, YES)
+    for field in [q.field for q in REQUIRED_YES_NO] + list(LEAST_ALARMING):
+        value = answers.get(field)
+        if value is None:  # unanswered, and only that, counts as the least alarming answer
+            value = LEAST_ALARMING.get(field, NO)
+        elif not _answered(field, value):
+            raise InvalidInput(field, f"{value!r} is not one of the answers offered")
+        payload[field] = {YES: True, NO: False}.get(value, value) if isinstance(value, str) else value
     if context:
         payload["context"] = {k: v for k, v in context.items() if v is not None}
     try:

@@ -107,12 +107,14 @@ def page(script: str, actor, client_id: int) -> AppTest:
 def answered_triage(actor, client_id: int) -> AppTest:
     """The triage page with every question answered, so a rerun computes the full result."""
     at = page("pages/triage.py", actor, client_id).run()
-    for question in intake.EMERGENCY + intake.URGENT:
+    for question in intake.REQUIRED_YES_NO:
         at.segmented_control(key=f"q_{question.field}_0").set_value(intake.NO)
     at.segmented_control(key="q_leg_symptoms_0").set_value("none")
+    at.segmented_control(key="q_pain_score_0").set_value(2)
     at.segmented_control(key="q_pain_quality_0").set_value("dull_ache")
     at.segmented_control(key="q_trend_0").set_value("easing")
-    at.segmented_control(key="q_eases_0").set_value(intake.YES)
+    at.segmented_control(key="q_eases_with_movement_0").set_value(intake.YES)
+    at.number_input(key="q_hours_0").set_value(20)
     return at.run()
 
 

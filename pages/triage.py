@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from backcare import intake, store
+from backcare import intake, store, views
 from backcare.errors import BackCareError
 from backcare.models import CauseId, Level
 from backcare.rules import CAUSE_LABELS, evaluate
@@ -59,18 +59,20 @@ for q in intake.URGENT:
     answers[q.field] = yes_no(q)
 
 st.subheader("3 · The pain")
-answers["pain_score"] = st.slider("Pain now, 0 (none) to 10 (worst imaginable)", 0, 10, 2, key=key("pain_score"))
-answers["pain_quality"] = st.segmented_control("What does it feel like?", list(intake.PAIN_QUALITIES),
+pain_q, quality_q, hours_q, trend_q, eases_q = intake.PAIN_QUESTIONS
+# No starting values: a pain score or an hour count the trainer never set must not read as an answer.
+answers["pain_score"] = st.segmented_control(pain_q.text, list(intake.PAIN_SCORES), default=None,
+                                             key=key("pain_score"))
+answers["pain_quality"] = st.segmented_control(quality_q.text, list(intake.PAIN_QUALITIES),
                                                format_func=intake.PAIN_QUALITIES.get, default=None,
                                                key=key("pain_quality"))
-answers["hours_since_workout"] = st.number_input("Hours since the workout", min_value=0.0, max_value=8760.0,
-                                                 value=24.0, step=1.0, key=key("hours"))
-answers["trend"] = st.segmented_control("Since it started, the pain is…", list(intake.TRENDS),
-                                        format_func=intake.TRENDS.get, default=None, key=key("trend"))
-answers["eases_with_movement"] = st.segmented_control("Does it ease once they move around?",
-                                                      [intake.YES, intake.NO], default=None, key=key("eases"))
+answers["hours_since_workout"] = st.number_input(hours_q.text, min_value=0.0, max_value=8760.0, value=None,
+                                                 step=1.0, placeholder="e.g. 30", key=key("hours"))
+answers["trend"] = st.segmented_control(trend_q.text, list(intake.TRENDS), format_func=intake.TRENDS.get,
+                                        default=None, key=key("trend"))
+answers["eases_with_movement"] = yes_no(eases_q)
 for q in intake.SYMPTOMS:
-    answers[q.field] = st.toggle(q.text, key=key(q.field))
+    answers[q.field] = yes_no(q)
 
 st.subheader("4 · Training context")
 try:
@@ -115,14 +117,6 @@ with st.expander("Training context (helps find the causes)", expanded=True):
 
 st.subheader("5 · Result")
 missing = intake.unanswered(answers)
-if answers["pain_quality"] is None or answers["trend"] is None:
-    st.info("Next: choose what the pain feels like and how it is changing to see the result.")
-    if intake.emergency_answered_yes(answers):
-        with top_alert:
-            result_ui.level_banner(evaluate(intake.build_report(
-                {**answers, "pain_quality": "dull_ache", "trend": "same"})))
-    st.stop()
-
 try:
     report = intake.build_report(answers, ctx, client_id=client.external_id)
     history = store.triage_history(db, actor=actor, client_id=client.id)
@@ -132,13 +126,20 @@ except BackCareError as error:
 result = evaluate(report, history)
 
 if result.level in (Level.URGENT, Level.EMERGENCY):
-    with top_alert:
+    with top_alert:  # certain already, whatever is still unanswered: shown before anything else
         result_ui.level_banner(result)
+if missing:
+    st.warning(f"Provisional: {len(missing)} question(s) still to answer. Unanswered questions count as "
+               "their mildest answer, so the level below can only stay the same or rise.")
 result_ui.show_result(result)
+paused = views.is_paused(client.status)
 
 chosen_plans: list[CauseId] = []
 start, review = date.today(), date.today() + timedelta(days=14)
-if result.plans:
+if result.plans and paused:
+    st.warning("This client has a referral that a clinician has not cleared: no loading plans until clearance "
+               "is recorded. Saving still records the report for the clinic.")
+elif result.plans:
     chosen_plans = st.pills("**Corrective plans to assign**", list(result.plans),
                             format_func=lambda c: CAUSE_LABELS[CauseId(c)], selection_mode="multi",
                             default=list(result.plans), key=key("plans")) or []
@@ -154,8 +155,7 @@ if missing:
 label = "Save report" + (f" and assign {len(chosen_plans)} plan(s)" if chosen_plans else "")
 if st.button(label, type="primary", use_container_width=True, key=key("save")):
     if missing:
-        st.error("Not saved: answer every emergency and urgent question first (" +
-                 ", ".join(q.field for q in missing) + ").")
+        st.error("Not saved: answer every question first (" + ", ".join(q.field for q in missing) + ").")
     else:
         try:
             saved_report = store.save_report(db, actor=actor, client_id=client.id, report=report,

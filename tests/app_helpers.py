@@ -79,23 +79,23 @@ def button(at: AppTest, starts_with: str):
 
 def answer_triage(at: AppTest, *, skip: tuple[str, ...] = (), yes: tuple[str, ...] = (), legs: str = "none",
                   quality: str = "dull_ache", trend: str = "easing", eases: str = "Yes", form_id: int = 0,
-                  **numbers: float) -> AppTest:
-    """Answer the triage form of a run page: every red-flag question "No" except those in `yes`, those in
-    `skip` left unanswered; numbers by widget key stem (e.g. warmup=2, hours=20, pain_score=2)."""
+                  pain_score: int = 2, hours: float = 20, **numbers: float) -> AppTest:
+    """Answer the triage form of a run page: every yes/no question "No" except those in `yes`, those in
+    `skip` (field names) left unanswered; other numbers by widget key stem (e.g. warmup=2)."""
     from backcare import intake
 
-    for question in intake.EMERGENCY + intake.URGENT:
+    for question in intake.REQUIRED_YES_NO:
         if question.field in skip:
             continue
         value = intake.YES if question.field in yes else intake.NO
         at.segmented_control(key=f"q_{question.field}_{form_id}").set_value(value)
-    if "leg_symptoms" not in skip:
-        at.segmented_control(key=f"q_leg_symptoms_{form_id}").set_value(legs)
-    at.segmented_control(key=f"q_pain_quality_{form_id}").set_value(quality)
-    at.segmented_control(key=f"q_trend_{form_id}").set_value(trend)
-    at.segmented_control(key=f"q_eases_{form_id}").set_value(eases)
+    choices = {"leg_symptoms": legs, "pain_quality": quality, "trend": trend, "eases_with_movement": eases,
+               "pain_score": pain_score}
+    for field, value in choices.items():
+        if field not in skip:
+            at.segmented_control(key=f"q_{field}_{form_id}").set_value(value)
+    if "hours_since_workout" not in skip:
+        at.number_input(key=f"q_hours_{form_id}").set_value(hours)
     for stem, value in numbers.items():
-        widget = at.slider(key=f"q_{stem}_{form_id}") if stem == "pain_score" else \
-            at.number_input(key=f"q_{stem}_{form_id}")
-        widget.set_value(value)
+        at.number_input(key=f"q_{stem}_{form_id}").set_value(value)
     return at.run()

@@ -77,7 +77,37 @@ def test_emergency_banner_shows_before_the_pain_questions_are_done(tmp_path):
     at = world.page("pages/triage.py").run()
     at.segmented_control(key="q_major_trauma_0").set_value(intake.YES).run()
     no_exception(at)
-    assert banner_levels(at) == ["emergency"]
+    assert banner_levels(at) == ["emergency", "emergency"]  # at the top, and in the (provisional) result
+    assert any(w.value.startswith("Provisional") for w in at.warning)
+
+
+def test_urgent_banner_also_shows_first_before_the_form_is_done(tmp_path):
+    world = make_world(tmp_path)
+    at = world.page("pages/triage.py").run()
+    at.segmented_control(key="q_history_of_cancer_0").set_value(intake.YES).run()
+    no_exception(at)
+    assert banner_levels(at) == ["urgent", "urgent"]
+
+
+@pytest.mark.parametrize("skipped", ["pain_score", "hours_since_workout", "numbness"])
+def test_pain_score_hours_and_symptoms_must_be_answered_before_saving(tmp_path, skipped):
+    world = make_world(tmp_path)
+    at = answer_triage(world.page("pages/triage.py").run(), skip=(skipped,))
+    button(at, "Save report").click().run()
+    no_exception(at)
+    assert any("Not saved" in e.value and skipped in e.value for e in at.error)
+    assert store.list_reports(world.db, actor=world.actor, client_id=world.client.id) == []
+
+
+def test_a_client_paused_by_a_referral_is_offered_no_plans(tmp_path):
+    world = make_world(tmp_path)
+    at = answer_triage(world.page("pages/triage.py").run(), yes=("saddle_numbness",))
+    button(at, "Save report").click().run()
+    at = answer_triage(at, form_id=1, warmup=2)
+    no_exception(at)
+    assert banner_levels(at) == ["normal"]
+    assert not [p for p in at.pills if p.key == "q_plans_1"]
+    assert any("no loading plans until clearance" in w.value for w in at.warning)
 
 
 @pytest.mark.parametrize("skipped", ["saddle_numbness", "chest_pain", "leg_symptoms", "history_of_cancer"])

@@ -90,3 +90,39 @@ def test_prefill_leaves_rest_days_out_when_history_is_shorter_than_a_week():
 
 def test_prefill_of_no_history_is_empty():
     assert intake.prefill_context([], date(2026, 11, 20)) == {}
+
+
+@pytest.mark.parametrize("question", intake.PAIN_QUESTIONS + intake.SYMPTOMS, ids=lambda q: q.field)
+def test_each_unanswered_pain_or_symptom_question_blocks_saving(question):
+    answers = all_no()
+    answers[question.field] = None
+    assert [q.field for q in intake.unanswered(answers)] == [question.field]
+
+
+def test_pain_score_and_hours_have_no_reassuring_start_value():
+    answers = all_no()
+    del answers["pain_score"], answers["hours_since_workout"]
+    assert [q.field for q in intake.unanswered(answers)] == ["pain_score", "hours_since_workout"]
+
+
+@pytest.mark.parametrize("full", [
+    {"pain_score": 8},
+    {"hours_since_workout": 80, "pain_score": 3},
+    {"trend": "worse", "hours_since_workout": 30},
+    {"numbness": YES},
+    {"eases_with_movement": NO, "pain_score": 2},
+    {"pain_quality": "stabbing"},
+])
+def test_a_provisional_result_never_shows_a_higher_level_than_the_full_answers(full):
+    answers = all_no(**full)
+    complete = evaluate(intake.build_report(answers)).level
+    for field in full:  # leave each answered question out in turn: the floor is at most the real level
+        partial = {k: v for k, v in answers.items() if k != field}
+        partial[field] = None
+        assert evaluate(intake.build_report(partial)).level.rank <= complete.rank
+
+
+def test_an_answer_that_is_not_offered_is_refused_naming_the_field():
+    with pytest.raises(InvalidInput) as raised:
+        intake.build_report(all_no(chest_pain="maybe"))
+    assert raised.value.field == "chest_pain"

@@ -53,6 +53,12 @@ def test_refer_report_is_cleared_by_the_clinic_and_the_trainer_sees_it(browser, 
     wait_idle(page)
     for question in (*intake.EMERGENCY, intake.LEGS_QUESTION, *intake.URGENT):
         answer(page, question.text, "No")
+    answer(page, intake.PAIN_QUESTIONS[0].text, "3")
+    page.get_by_label(intake.PAIN_QUESTIONS[2].text).fill("20")
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    for question in intake.SYMPTOMS:
+        answer(page, question.text, "No")
     answer(page, "What does it feel like?", "Sharp")
     answer(page, "Since it started, the pain is…", "Same")
     answer(page, "Does it ease once they move around?", "Yes")

@@ -51,6 +51,12 @@ def test_trainer_triages_a_new_client_assigns_a_plan_and_finds_the_report(page, 
     answer(page, intake.LEGS_QUESTION.text, "No")
     for question in intake.URGENT:
         answer(page, question.text, "No")
+    answer(page, intake.PAIN_QUESTIONS[0].text, "2")
+    page.get_by_label(intake.PAIN_QUESTIONS[2].text).fill("20")
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    for question in intake.SYMPTOMS:
+        answer(page, question.text, "No")
     answer(page, "What does it feel like?", "Dull ache")
     answer(page, "Since it started, the pain is…", "Easing")
     answer(page, "Does it ease once they move around?", "Yes")
