@@ -206,9 +206,11 @@ class HandoutInput:
     review_date: date
 
 
-def handout_input(assignments: Iterable[AssignmentRow], library: PlanLibrary, today: date) -> HandoutInput:
-    """The active plans (the client's copies), from the earliest start to the earliest review."""
-    active = [a for a in assignments if a.status == AssignmentStatus.ACTIVE]
+def handout_input(assignments: Iterable[AssignmentRow], library: PlanLibrary, today: date,
+                  paused: bool = False) -> HandoutInput:
+    """The active plans (the client's copies), from the earliest start to the earliest review. While a
+    referral pauses the client, no plan goes on the handout: it carries the safety net only."""
+    active = [] if paused else [a for a in assignments if a.status == AssignmentStatus.ACTIVE]
     if not active:
         return HandoutInput((), today, today)
     start = min(a.start_date for a in active)

@@ -46,11 +46,13 @@ if client is None:
     st.info("Browse the library below. To assign a plan, choose a client first (Triage or History page).")
 else:
     st.markdown(f"### {client.name} · `{client.external_id}` · {client_ui.status_label(client.status)}")
-    if views.is_paused(client.status):
+    paused = views.is_paused(client.status)
+    if paused:
         st.warning("Loading plans are paused: this client has a referral that a clinician has not cleared yet. "
-                   "Next: follow the referral; assign plans once clearance is recorded.")
+                   "The plans below are on hold and stay off the handout. Next: follow the referral; "
+                   "plans resume once clearance is recorded.")
     active, past = views.split_assignments(assignments)
-    st.subheader("Active plans")
+    st.subheader("Plans on hold until clearance" if paused else "Active plans")
     if not active:
         st.caption("No active plan.")
     for assignment in active:
@@ -75,8 +77,8 @@ else:
             for assignment in past:
                 st.markdown(f"- {views.assignment_line(assignment, library)}")
 
-    sheet = views.handout_input(assignments, library, date.today())
-    cache_key = ("handout", client.id, tuple((a.id, a.status.value) for a in assignments))
+    sheet = views.handout_input(assignments, library, date.today(), paused=paused)
+    cache_key = ("handout", client.id, paused, tuple((a.id, a.status.value) for a in assignments))
     if st.session_state.get("handout_key") != cache_key:
         try:
             st.session_state["handout_pdf"] = handout.render_handout(
@@ -93,7 +95,9 @@ else:
             file_name=handout.handout_filename(client.name, sheet.start_date), mime="application/pdf",
             type="primary", width="stretch", key="handout_download",
             help="The active plans with this client's changes, and when to stop and get help.")
-        if not sheet.plans:
+        if paused:
+            st.caption("Plans are on hold: the handout holds the safety-net advice only.")
+        elif not sheet.plans:
             st.caption("No active plan: the handout holds the safety-net advice only.")
 
 plan_views.safety_net(library.safety_net)

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from backcare import store
+from backcare import store, views
 from backcare.models import TriageReport
 from backcare.plans import load_library
 from tests.app_helpers import button, make_world, no_exception, texts
@@ -94,3 +94,21 @@ def test_handout_download_is_a_pdf_with_the_clients_plan(tmp_path):
     assert download.label.startswith("Download the printable handout")
     pdf = at.session_state["handout_pdf"]
     assert pdf.startswith(b"%PDF")
+
+
+def test_plans_of_a_client_paused_by_a_referral_are_on_hold_and_off_the_handout(tmp_path):
+    from backcare.models import CauseId
+
+    world = make_world(tmp_path)
+    store.save_report(world.db, actor=world.actor, client_id=world.client.id,
+                      report=report_payload(context={"warmup_minutes": 2}), assign_plans=[CauseId.WARM_UP])
+    store.save_report(world.db, actor=world.actor, client_id=world.client.id,
+                      report=report_payload(saddle_numbness=True))
+    at = world.page("pages/plans.py").run()
+    no_exception(at)
+    assert "Plans on hold until clearance" in texts(at)
+    assert "Plans are on hold: the handout holds the safety-net advice only." in texts(at)
+    library = load_library()
+    sheet = views.handout_input(store.list_assignments(world.db, actor=world.actor, client_id=world.client.id),
+                                library, date.today(), paused=True)
+    assert sheet.plans == ()
