@@ -78,7 +78,10 @@ charts.pain_chart(views.pain_chart_rows(history.pain))
 st.subheader("Plans")
 library = load_library()
 active, past = views.split_assignments(history.assignments)
-if active:
+if active and views.is_paused(history.status):
+    st.markdown("On hold until clearance (a referral is open):\n\n" + "\n".join(
+        f"- :orange[:material/pause_circle:] {views.assignment_line(assignment, library)}" for assignment in active))
+elif active:
     st.markdown("\n".join(f"- :green[:material/play_circle:] {views.assignment_line(assignment, library)}" for assignment in active))
 else:
     st.caption("No active plan. Assign one on the Plans page.")
