@@ -383,6 +383,7 @@ class _Generator:
             f"SELECT min(v) FROM (SELECT nextval('reports_id_seq') AS v FROM range({n}))").fetchall()[0]
         rows, findings, causes = [], [], []
         history_of: dict[int, list[tuple[datetime, int]]] = {}
+        pending: list[tuple[int, datetime, TriageReport, object]] = []
         first_seen: set[int] = set()
         for i, rec in enumerate(cand.itertuples(index=False)):
             client = int(rec.client_id)
@@ -426,10 +427,14 @@ class _Generator:
                 "glute_or_hamstring_weakness": bool(rec.glute_weakness),
             }
             answers["context"] = ctx
-            report = TriageReport.model_validate(answers)
+            pending.append((client, created, TriageReport.model_validate(answers), rec))
 
+        # Triage in time order per client, each with only the reports made before it: the history the
+        # store's save_report would have given (previous report within 7 days, reports in 28 days).
+        pending.sort(key=lambda entry: (entry[0], entry[1]))
+        for client, created, report, rec in pending:
             past = history_of.setdefault(client, [])
-            recent = [(t, s) for t, s in past if created - t <= timedelta(days=28)]
+            recent = [(t, s) for t, s in past if t <= created and created - t <= timedelta(days=28)]
             episode = [(t, s) for t, s in recent if created - t <= timedelta(days=7)]
             history = TriageHistory(
                 previous_pain_score=episode[-1][1] if episode else None,
@@ -547,6 +552,11 @@ class _Generator:
                        {u(22)} AS u_end
                 FROM reports AS r JOIN report_causes AS c ON c.report_id = r.id AND c.rank = 1
                 WHERE r.level IN ('normal', 'monitor') AND {u(20)} < 0.5
+                  -- as save_report does: no plan while an earlier referral is not yet cleared
+                  AND NOT EXISTS (SELECT 1 FROM referrals AS f
+                                  WHERE f.client_id = r.client_id
+                                    AND f.opened_at <= r.created_at + INTERVAL 10 MINUTE
+                                    AND (f.closed_at IS NULL OR f.closed_at > r.created_at + INTERVAL 10 MINUTE))
             )
             SELECT * FROM picked
             QUALIFY status <> 'active'

@@ -160,3 +160,28 @@ def test_ensure_demo_database_creates_the_file_once(tmp_path):
     assert {a.role for a in accounts} == {Role.TRAINER, Role.CLINIC, Role.MANAGER, Role.ADMIN}
     assert path.exists()
     assert ensure_demo_database(path) is None
+
+
+def test_each_demo_report_saw_the_history_the_store_would_have_given_it(demo_db):
+    """Previous pain within 7 days and earlier reports in 28 days, as save_report computes them at the
+    report's time (its own row left out): the demo triages through the same definition."""
+    from datetime import timedelta
+
+    from backcare.store.reports import triage_history_in
+
+    db, _ = demo_db
+    mismatches, plans_while_paused = [], []
+    with db.read() as cur:
+        stored = cur.execute("SELECT id, client_id, created_at, history_json FROM reports ORDER BY id").fetchall()
+        for report_id, client_id, created_at, history_json in stored:
+            seen = TriageHistory.model_validate_json(history_json)
+            store_view = triage_history_in(cur, client_id, created_at - timedelta(microseconds=1))
+            if (seen.previous_pain_score, seen.prior_reports_28d) != \
+                    (store_view.previous_pain_score, store_view.prior_reports_28d):
+                mismatches.append((report_id, seen, store_view))
+        plans_while_paused = cur.execute("""
+            SELECT a.id FROM assignments AS a JOIN referrals AS f ON f.client_id = a.client_id
+            WHERE f.opened_at <= a.created_at AND (f.closed_at IS NULL OR f.closed_at > a.created_at)
+        """).fetchall()
+    assert len(stored) > 50 and mismatches == []
+    assert plans_while_paused == []  # no plan is assigned while a referral is open
