@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import (
+    model_validator,
     BaseModel,
     ConfigDict,
     Field,
@@ -283,3 +284,21 @@ class SessionIn(BaseModel):
         if any(";" in name for name in value):
             raise ValueError("an exercise name may not contain ';'")
         return tuple(name.lower() for name in value)
+
+
+class AssignmentIn(BaseModel):
+    """A corrective plan assigned to a client, as a form or caller sends it."""
+
+    model_config = _CONTRACT
+
+    plan_id: CauseId
+    start_date: _date
+    review_date: _date
+    customisation: dict | None = None
+    report_id: int | None = None
+
+    @model_validator(mode="after")
+    def _review_after_start(self) -> "AssignmentIn":
+        if self.review_date < self.start_date:
+            raise ValueError("review_date: the review date cannot be before the start date")
+        return self

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
+from pydantic import ValidationError
+
 from backcare.auth import Action, Actor
 from backcare.errors import Conflict, InvalidInput, NotFound
-from backcare.models import CauseId
+from backcare.models import AssignmentIn, CauseId
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts
 from backcare.store.db import Database, to_json, utcnow
 from backcare.store.records import AssignmentRow, AssignmentStatus, ClientStatus
@@ -33,6 +35,19 @@ def plan_id_of(plan_id: CauseId | str) -> CauseId:
         return CauseId(plan_id)
     except ValueError:
         raise InvalidInput("plan_id", f"must be one of {', '.join(c.value for c in CauseId)}") from None
+
+
+def validated_assignment(**values) -> AssignmentIn:
+    """The assignment's inputs checked by the model; the first problem named by its field."""
+    try:
+        return AssignmentIn(**values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        message = first["msg"].removeprefix("Value error, ")
+        field = ".".join(str(p) for p in first["loc"])
+        if not field:  # a cross-field check names its field at the start of its message
+            field, _, message = message.partition(": ")
+        raise InvalidInput(field, message) from None
 
 
 def check_dates(start_date: date, review_date: date) -> None:
@@ -61,13 +76,17 @@ def assign_plan(db: Database, *, actor: Actor, client_id: int, plan_id: CauseId 
                 now: datetime | None = None) -> AssignmentRow:
     gym_id = client_gym(db, client_id)
     guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="assignment.create", entity="assignments")
-    plan = plan_id_of(plan_id)
-    check_dates(start_date, review_date)
-    if customisation is not None and not isinstance(customisation, dict):
-        raise InvalidInput("customisation", "must be a mapping of changes to the plan")
+    plan_id_of(plan_id)  # names the choices when the plan is unknown
+    wanted = validated_assignment(plan_id=plan_id, start_date=start_date, review_date=review_date,
+                                  customisation=customisation, report_id=report_id)
+    plan, start_date, review_date = wanted.plan_id, wanted.start_date, wanted.review_date
     now = now or utcnow()
     with db.transaction(actor, "assignment.create", "assignments", None,
                         {"client_id": client_id, "plan_id": plan.value}, now=now) as txn:
+        if report_id is not None:
+            owner = txn.cursor.execute("SELECT client_id FROM reports WHERE id = ?", [report_id]).fetchone()
+            if owner is None or owner[0] != client_id:
+                raise InvalidInput("report_id", "is not one of this client's reports")
         if is_paused(txn.cursor, client_id, now):
             raise Conflict("This client has a referral that is not cleared yet: loading plans stay paused "
                            "until a clinician records clearance.")

@@ -52,9 +52,12 @@ def create_client(db: Database, *, actor: Actor, gym_id: int, name: str, externa
     with db.read() as cur:
         if not cur.execute("SELECT 1 FROM gyms WHERE id = ?", [new.gym_id]).fetchone():
             raise InvalidInput("gym_id", f"there is no gym with id {new.gym_id}")
-        if new.trainer_id is not None and not cur.execute(
-                "SELECT 1 FROM users WHERE id = ?", [new.trainer_id]).fetchone():
-            raise InvalidInput("trainer_id", f"there is no user with id {new.trainer_id}")
+        if new.trainer_id is not None:
+            trainer = cur.execute("SELECT role, gym_id FROM users WHERE id = ?", [new.trainer_id]).fetchone()
+            if trainer is None:
+                raise InvalidInput("trainer_id", f"there is no user with id {new.trainer_id}")
+            if trainer != ("trainer", new.gym_id):
+                raise InvalidInput("trainer_id", "must be a trainer of the client's gym")
         if new.external_id and cur.execute(
                 "SELECT 1 FROM clients WHERE external_id = ?", [new.external_id]).fetchone():
             raise Conflict(f"A client with the reference {new.external_id} already exists.")

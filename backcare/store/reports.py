@@ -20,7 +20,7 @@ from backcare.models import (
 )
 from backcare.rules import evaluate
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts
-from backcare.store.assignments import insert_assignment, is_paused
+from backcare.store.assignments import insert_assignment, is_paused, validated_assignment
 from backcare.store.db import Database, utcnow
 from backcare.store.records import ReportRow, SavedReport
 
@@ -114,11 +114,13 @@ def save_report(db: Database, *, actor: Actor, client_id: int, report: TriageRep
         wanted = tuple(dict.fromkeys(CauseId(p) for p in assign_plans))
     except ValueError:
         raise InvalidInput("assign_plans", f"plans are among {', '.join(c.value for c in CauseId)}") from None
+    if isinstance(review_days, bool) or not isinstance(review_days, int) or not 1 <= review_days <= 365:
+        raise InvalidInput("review_days", "must be a whole number of days from 1 to 365")
     now = now or utcnow()
     start_date = start_date or now.date()
     review_date = review_date or start_date + timedelta(days=review_days)
-    if wanted and review_date < start_date:
-        raise InvalidInput("review_date", "the review date cannot be before the start date")
+    if wanted:  # the same checks as assign_plan, naming the field
+        validated_assignment(plan_id=wanted[0], start_date=start_date, review_date=review_date)
 
     with db.transaction(actor, "report.save", "reports", None, {"client_id": client_id}, now=now) as txn:
         cur = txn.cursor
