@@ -248,6 +248,7 @@ def describe_validation_error(error: ValidationError) -> str:
 # --- what forms and files send to the store --------------------------------------------------
 
 from datetime import date as _date  # noqa: E402  (kept beside its only users)
+from datetime import timedelta as _timedelta  # noqa: E402
 
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 SessionRPE = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, description="session RPE 0-10 (FOSTER)")]
@@ -277,6 +278,14 @@ class SessionIn(BaseModel):
     exercises: tuple[ExerciseName, ...] = Field(default=(), max_length=50)
     warmup_minutes: SessionMinutes | None = None
     cooldown_done: StrictBool | None = None
+
+    @field_validator("date")
+    @classmethod
+    def _not_in_the_future(cls, value: _date) -> _date:
+        # a day of slack for time zones: the store's clock is UTC, a gym's evening may already be tomorrow
+        if value > _date.today() + _timedelta(days=1):
+            raise ValueError("a session cannot be logged for a day in the future")
+        return value
 
     @field_validator("exercises")
     @classmethod

@@ -67,3 +67,28 @@ def test_a_client_trainer_must_be_a_trainer_of_the_clients_gym(db, gym, trainer_
             store.create_client(db, actor=SYSTEM, gym_id=gym.id, name="New Person", trainer_id=trainer_id)
         assert raised.value.field == "trainer_id"
     assert count(db, "clients") == 0
+
+
+def test_a_session_cannot_be_logged_in_the_future(db, client, trainer_actor):
+    from datetime import timedelta
+
+    with pytest.raises(InvalidInput) as raised:
+        store.log_session(db, actor=trainer_actor, client_id=client.id,
+                          session={"date": date.today() + timedelta(days=30), "minutes": 30, "rpe": 5})
+    assert raised.value.field == "date"
+    assert count(db, "sessions") == 0
+
+
+def test_import_names_a_future_date_as_a_bad_row(db, client, tmp_path):
+    from datetime import timedelta
+
+    from backcare.store.importer import import_sessions_csv
+
+    path = tmp_path / "s.csv"
+    future = (date.today() + timedelta(days=30)).isoformat()
+    path.write_text("client_id,date,minutes,rpe,exercises,warmup_minutes,cooldown_done\n"
+                    f"{client.external_id},2026-01-05,30,5,squat,5,true\n"
+                    f"{client.external_id},{future},30,5,squat,5,true\n")
+    result = import_sessions_csv(db, actor=SYSTEM, path=path)
+    assert [(b.line, b.reason) for b in result.bad_rows] == [(3, f"date {future} is in the future")]
+    assert count(db, "sessions") == 0

@@ -170,7 +170,8 @@ def _checks_sql(stage: str, actor: Actor, extra_columns: list[str]) -> str:
             CASE WHEN coalesce(ext_id, '') = '' THEN 'client_id is empty'
                  WHEN client_pk IS NULL THEN 'client_id ' || ext_id || ' is not a known client' END,
             CASE WHEN coalesce(date_text, '') = '' THEN 'date is empty'
-                 WHEN day IS NULL THEN 'date ' || date_text || ' is not a real date in the form YYYY-MM-DD' END,
+                 WHEN day IS NULL THEN 'date ' || date_text || ' is not a real date in the form YYYY-MM-DD'
+                 WHEN day > current_date + 1 THEN 'date ' || date_text || ' is in the future' END,
             CASE WHEN coalesce(minutes_text, '') = '' THEN 'minutes is empty'
                  WHEN minutes_value IS NULL OR NOT isfinite(minutes_value)
                      THEN 'minutes ' || minutes_text || ' is not a number'
