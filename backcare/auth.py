@@ -28,6 +28,9 @@ class Actor:
     role: Role
     gym_id: int | None = None
     user_id: int | None = None
+    # set at sign-in from the stored password hash (never the hash itself): a later password change ends
+    # the session (store.refresh_actor). None for actors made by code (scripts, tests).
+    session_token: str | None = None
 
 
 SYSTEM = Actor(username="system", role=Role.SYSTEM)
@@ -62,6 +65,14 @@ def allowed(actor: Actor, action: Action, gym_id: int | None = None) -> bool:
     if gym_id is None or actor.gym_id is None:
         return True
     return gym_id == actor.gym_id
+
+
+def allowed_in_gym(actor: Actor, action: Action, gym_id: int | None) -> bool:
+    """Like allowed(), but a None gym means a chain-wide record, not "no record": a gym-scoped actor may
+    act only on records of their own gym, never on chain-wide ones (e.g. a chain-wide user account)."""
+    if action not in PERMISSIONS.get(actor.role, frozenset()):
+        return False
+    return actor.gym_id is None or gym_id == actor.gym_id
 
 
 def authorize(actor: Actor, action: Action, gym_id: int | None = None) -> None:

@@ -178,3 +178,43 @@ def test_the_sign_in_page_lists_the_demo_accounts_made_at_first_start_and_they_s
         assert f"`{account.username}` / `{account.password}`" in listed
     admin = next(a for a in accounts if a.role.value == "admin")
     assert page_files(sign_in(at, admin.username, admin.password)) == existing(ROLE_PAGES["admin"])
+
+
+# --- a session ends when its account changes; the typed password is never kept ---------------
+
+
+def test_a_failed_sign_in_does_not_keep_the_typed_password(app_db):
+    at = sign_in(app().run(), "trainer1", "typed secret 123")
+
+    no_exception(at)
+    assert at.session_state["signin_password"] != "typed secret 123"
+    assert [e.value for e in at.error] == [store.accounts.SIGNIN_REFUSED]
+    assert page_files(sign_in(at, "trainer1")) == existing(ROLE_PAGES["trainer"])  # the form still works
+
+
+@pytest.mark.parametrize("change", [
+    lambda db: store.disable_user(db, actor=SYSTEM, username="trainer1"),
+    lambda db: store.set_role(db, actor=SYSTEM, username="trainer1", role="clinic", gym_id=None),
+    lambda db: store.reset_password(db, actor=SYSTEM, username="trainer1", password="another passw0rd"),
+], ids=["disabled", "role", "password"])
+def test_an_account_change_ends_its_open_session(app_db, change):
+    at = sign_in(app().run(), "trainer1")
+    assert page_files(at) == existing(ROLE_PAGES["trainer"])
+    with store.open_database(app_db) as db:
+        change(db)
+    rerun(at)
+
+    no_exception(at)
+    assert page_files(at) == {"Sign in"}
+    assert "actor" not in at.session_state
+    assert [i.value for i in at.info] == ["Your account changed or was disabled: please sign in again."]
+
+
+def test_an_unchanged_account_stays_signed_in(app_db):
+    at = sign_in(app().run(), "admin1")
+    with store.open_database(app_db) as db:
+        store.unlock_user(db, actor=SYSTEM, username="admin1")  # not a change of who they are
+    rerun(at)
+
+    no_exception(at)
+    assert page_files(at) == existing(ROLE_PAGES["admin"])

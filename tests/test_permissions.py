@@ -205,6 +205,7 @@ MATRIX["create_gym"] = Row((A.PEOPLE_MANAGE,), "scope",
 NOT_IN_MATRIX = {
     "list_gyms": "gym names are not client data: every signed-in role may list them",
     "record_download": "writes only an audit row for a file the screen already showed the user; reads nothing",
+    "refresh_actor": "re-reads the signed-in person's own account (role, gym, disabled) to end a stale session",
 }
 
 

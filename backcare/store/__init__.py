@@ -5,7 +5,7 @@ is audited), and returns frozen row models from backcare.store.records.
 """
 
 from backcare.store.analytics import *  # noqa: F401,F403  (trends aggregates: analytics.__all__)
-from backcare.store.accounts import (AccountDisabled, AccountLocked, GymSummary, SignInRefused, UserSummary, actor_for_email, add_gym, add_user, authenticate, disable_user, enable_user, gym_id_by_name, list_gym_summaries, list_users, reset_password, set_role, unlock_user)
+from backcare.store.accounts import (AccountDisabled, AccountLocked, GymSummary, SignInRefused, UserSummary, actor_for_email, add_gym, add_user, authenticate, disable_user, enable_user, gym_id_by_name, list_gym_summaries, list_users, refresh_actor, reset_password, set_role, unlock_user)
 from backcare.store.assignments import assign_plan, list_assignments, set_assignment_status
 from backcare.store.clients import create_client, get_client, list_clients, record_consent, search_clients
 from backcare.store.audit_view import (

@@ -7,7 +7,9 @@ audit log), so the lock message gives nothing away either. Every attempt is audi
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import duckdb
@@ -17,12 +19,13 @@ from backcare.auth import (
     Action,
     Actor,
     Role,
+    allowed_in_gym,
     hash_password,
     needs_rehash,
     password_problem,
     verify_password,
 )
-from backcare.errors import BackCareError, Conflict, InvalidInput, NotFound
+from backcare.errors import BackCareError, Conflict, InvalidInput, NotFound, PermissionDenied
 from backcare.store._base import guard, one_as_dict, rows_as_dicts
 from backcare.store.db import Database, utcnow
 from backcare.store.people import STAFF_ROLES, actor_for, create_gym, create_user
@@ -197,7 +200,7 @@ def authenticate(db: Database, *, username: str, password: str, now: datetime | 
 
     _write_attempt(db, username=name, role=role, action="signin.success", outcome="ok",
                    detail={"username": name, "method": "password"}, now=now, work=reset)
-    return actor_for(user)
+    return replace(actor_for(user), session_token=session_token(rehash or user.password_hash))
 
 
 def actor_for_email(db: Database, *, email: str | None, now: datetime | None = None) -> Actor:
@@ -228,7 +231,38 @@ def actor_for_email(db: Database, *, email: str | None, now: datetime | None = N
         raise AccountDisabled()
     _write_attempt(db, username=user.username, role=user.role, action="signin.success", outcome="ok",
                    detail=detail, now=now)
-    return actor_for(user)
+    return replace(actor_for(user), session_token=session_token(user.password_hash))
+
+
+# --- open sessions ---------------------------------------------------------------------------
+
+
+def session_token(password_hash: str | None) -> str:
+    """What a session remembers of the password it was opened with: a digest of the stored hash (never
+    the hash), so a password change or reset is noticed by refresh_actor."""
+    return hashlib.sha256((password_hash or "").encode()).hexdigest()
+
+
+def refresh_actor(db: Database, *, actor: Actor) -> Actor | None:
+    """The signed-in actor as the users table has it now (one query), or None when the account is gone
+    or disabled. A result different from `actor` means the role, the gym or the password changed since
+    sign-in: the session should end. An actor without a session_token (made by code, not by a sign-in)
+    is compared on role and gym only."""
+    by_id = actor.user_id is not None
+    with db.read("checking the account") as cur:
+        row = cur.execute(
+            "SELECT id, username, role, gym_id, disabled, password_hash FROM users WHERE "
+            + ("id = ?" if by_id else "username = ?"), [actor.user_id if by_id else actor.username]).fetchone()
+    if row is None or row[4]:
+        return None
+    user_id, username, role, gym_id, _, password_hash = row
+    try:
+        role = Role(role)
+    except ValueError:
+        return None
+    token = None if actor.session_token is None else session_token(password_hash)
+    return Actor(username=username, role=role, gym_id=gym_id, user_id=user_id if by_id else None,
+                 session_token=token)
 
 
 # --- people ----------------------------------------------------------------------------------
@@ -257,19 +291,30 @@ def _summary(db: Database, username: str) -> UserSummary:
     return UserSummary(**row)
 
 
+def _guard_people_of(db: Database, actor: Actor, gym_id: int | None, *, attempt: str, entity: str = "users",
+                     entity_id=None, why: str = "you manage the people of your own gym only") -> None:
+    """PEOPLE_MANAGE for the people (or gym) of `gym_id`, where None means chain-wide: a gym-scoped admin
+    manages their own gym's people only, never chain-wide ones nor another gym's. Refusals are audited."""
+    guard(db, actor, Action.PEOPLE_MANAGE, None, attempt=attempt, entity=entity, entity_id=entity_id)
+    if not allowed_in_gym(actor, Action.PEOPLE_MANAGE, gym_id):
+        db.audit(actor, attempt, entity, entity_id, outcome="denied",
+                 detail={"needs": Action.PEOPLE_MANAGE.value, "gym_id": gym_id})
+        raise PermissionDenied(f"{actor.username} ({actor.role}) may not {Action.PEOPLE_MANAGE.value} "
+                               f"{'chain-wide' if gym_id is None else f'for gym {gym_id}'}: {why}.")
+
+
 def _managed_user(db: Database, actor: Actor, username: str, attempt: str) -> UserSummary:
-    """The user to change, after checking the actor may manage people of that user's gym."""
+    """The user to change, after checking the actor may manage people of that user's gym (a gym-scoped
+    admin may not touch a chain-wide account)."""
     guard(db, actor, Action.PEOPLE_MANAGE, None, attempt=attempt, entity="users", entity_id=username)
     user = _summary(db, _normal_username(username))
-    guard(db, actor, Action.PEOPLE_MANAGE, user.gym_id, attempt=attempt, entity="users", entity_id=user.id)
+    _guard_people_of(db, actor, user.gym_id, attempt=attempt, entity_id=user.id)
     return user
 
 
-def _check_gym_for(actor: Actor, role: Role, gym_id: int | None) -> None:
+def _check_gym_for(role: Role, gym_id: int | None) -> None:
     if role == Role.TRAINER and gym_id is None:
         raise InvalidInput("gym", "a trainer belongs to one gym")
-    if actor.gym_id is not None and gym_id != actor.gym_id:
-        raise InvalidInput("gym", "you manage the people of your own gym only")
 
 
 def _other_active_admins(cur, user_id: int) -> int:
@@ -282,9 +327,9 @@ def add_user(db: Database, *, actor: Actor, username: str, display_name: str, ro
              gym_id: int | None = None, contact: str | None = None, password: str | None = None,
              now: datetime | None = None) -> UserSummary:
     """A new account. Without a password the person can only sign in through single sign-on."""
-    guard(db, actor, Action.PEOPLE_MANAGE, gym_id, attempt="user.create", entity="users")
+    _guard_people_of(db, actor, gym_id, attempt="user.create")
     value = _role(role)
-    _check_gym_for(actor, value, gym_id)
+    _check_gym_for(value, gym_id)
     if password is not None:
         problem = password_problem(password)
         if problem:
@@ -349,11 +394,11 @@ def reset_password(db: Database, *, actor: Actor, username: str, password: str,
 
 def set_role(db: Database, *, actor: Actor, username: str, role: Role | str, gym_id: int | None,
              now: datetime | None = None) -> UserSummary:
-    """Change what a person may do and where. Takes effect at their next sign-in."""
+    """Change what a person may do and where. Their open sessions end (refresh_actor)."""
     user = _managed_user(db, actor, username, "user.role")
+    _guard_people_of(db, actor, gym_id, attempt="user.role", entity_id=user.id)  # nor move them elsewhere
     value = _role(role)
-    _check_gym_for(actor, value, gym_id)
-    guard(db, actor, Action.PEOPLE_MANAGE, gym_id, attempt="user.role", entity="users", entity_id=user.id)
+    _check_gym_for(value, gym_id)
     with db.read() as cur:
         if gym_id is not None and not cur.execute("SELECT 1 FROM gyms WHERE id = ?", [gym_id]).fetchone():
             raise InvalidInput("gym", f"there is no gym with id {gym_id}")
@@ -377,8 +422,8 @@ def list_users(db: Database, *, actor: Actor, include_disabled: bool = True) -> 
 
 
 def add_gym(db: Database, *, actor: Actor, name: str, now: datetime | None = None) -> GymRow:
-    if actor.gym_id is not None:
-        guard(db, actor, Action.PEOPLE_MANAGE, -1, attempt="gym.create", entity="gyms")  # chain-wide only
+    _guard_people_of(db, actor, None, attempt="gym.create", entity="gyms",
+                     why="only a chain-wide administrator adds gyms")
     return create_gym(db, actor=actor, name=name, now=now)
 
 

@@ -43,7 +43,8 @@ class AuditFilter(BaseModel):
     end: date | None = None
 
 
-def _where(f: AuditFilter) -> tuple[str, dict]:
+def _where(f: AuditFilter, actor: Actor) -> tuple[str, dict]:
+    """The filter's WHERE clause; a gym-scoped admin sees only what the people of their gym did."""
     if f.start and f.end and f.end < f.start:
         raise InvalidInput("end", "the last day cannot be before the first")
     params = {
@@ -52,18 +53,23 @@ def _where(f: AuditFilter) -> tuple[str, dict]:
         "outcome": (f.outcome or "").strip() or None,
         "start": None if f.start is None else datetime.combine(f.start, datetime.min.time()),
         "end": None if f.end is None else datetime.combine(f.end + timedelta(days=1), datetime.min.time()),
+        "gym": actor.gym_id,
     }
     where = ("($actor IS NULL OR lower(actor) = $actor) AND ($action IS NULL OR action = $action) "
              "AND ($outcome IS NULL OR outcome = $outcome) AND ($start IS NULL OR event_at >= $start) "
-             "AND ($end IS NULL OR event_at < $end)")
+             "AND ($end IS NULL OR event_at < $end) AND " + _SCOPE)
     return where, params
+
+
+# a gym-scoped admin: only rows whose actor is a user of their gym (chain-wide admins see all)
+_SCOPE = "($gym IS NULL OR actor IN (SELECT username FROM users WHERE gym_id = $gym))"
 
 
 def list_audit(db: Database, *, actor: Actor, filters: AuditFilter | None = None,
                limit: int = 500) -> tuple[list[AuditRow], int]:
     """The newest matching rows (at most `limit`) and how many match in all."""
     guard(db, actor, Action.AUDIT_READ, None, attempt="audit.view", entity="audit_log")
-    where, params = _where(filters or AuditFilter())
+    where, params = _where(filters or AuditFilter(), actor)
     limit = max(1, min(int(limit), MAX_ROWS))
     with db.read("reading the audit log") as cur:
         (total,) = cur.execute(f"SELECT count(*) FROM audit_log WHERE {where}", params).fetchone()
@@ -77,8 +83,11 @@ def audit_choices(db: Database, *, actor: Actor) -> tuple[list[str], list[str]]:
     """The actors and the actions that occur in the log, for the filter pickers."""
     guard(db, actor, Action.AUDIT_READ, None, attempt="audit.view", entity="audit_log")
     with db.read("reading the audit log") as cur:
-        actors = [a for (a,) in cur.execute("SELECT DISTINCT actor FROM audit_log ORDER BY actor").fetchall()]
-        actions = [a for (a,) in cur.execute("SELECT DISTINCT action FROM audit_log ORDER BY action").fetchall()]
+        scope = {"gym": actor.gym_id}
+        actors = [a for (a,) in cur.execute(
+            f"SELECT DISTINCT actor FROM audit_log WHERE {_SCOPE} ORDER BY actor", scope).fetchall()]
+        actions = [a for (a,) in cur.execute(
+            f"SELECT DISTINCT action FROM audit_log WHERE {_SCOPE} ORDER BY action", scope).fetchall()]
     return actors, actions
 
 
@@ -86,7 +95,7 @@ def export_audit_csv(db: Database, *, actor: Actor, filters: AuditFilter | None 
     """Every matching row as CSV (UTF-8, header), oldest first. The export writes its own audit row."""
     guard(db, actor, Action.AUDIT_READ, None, attempt="audit.export", entity="audit_log")
     filters = filters or AuditFilter()
-    where, params = _where(filters)
+    where, params = _where(filters, actor)
     with db.read("exporting the audit log") as cur:
         rows = cur.execute(f"SELECT {', '.join(CSV_COLUMNS)} FROM audit_log WHERE {where} ORDER BY event_at, id",
                            params).fetchall()

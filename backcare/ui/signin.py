@@ -22,6 +22,8 @@ from backcare.ui import context
 IDLE_SECONDS = 30 * 60
 _LAST_SEEN = "last_seen"
 _NOTICE = "signin_notice"
+_REFUSED = "signin_refused"
+ACCOUNT_CHANGED = "Your account changed or was disabled: please sign in again."
 
 
 @st.cache_resource(show_spinner=False)
@@ -98,11 +100,16 @@ def _start_session(actor: Actor) -> None:
 
 
 def current_or_expired_actor() -> Actor | None:
+    """The session's actor, checked on every run against the users table (one query): a disabled
+    account, or a changed role, gym or password, ends the session."""
     actor = context.current_actor()
     now = time.time()
     if actor is not None and now - st.session_state.get(_LAST_SEEN, now) > IDLE_SECONDS:
         sign_out(reason="You were signed out after 30 minutes without activity.")
         st.rerun()  # start again from the sign-in, as the sign-out button does
+    if actor is not None and store.refresh_actor(context.get_db(), actor=actor) != actor:
+        sign_out(reason=ACCOUNT_CHANGED)
+        st.rerun()
     st.session_state[_LAST_SEEN] = now
     return actor
 
@@ -139,15 +146,23 @@ def signin_page() -> None:
 
 
 def _password_form(db) -> None:
+    refused = st.session_state.pop(_REFUSED, None)
+    if refused:
+        st.session_state["signin_password"] = ""  # empties the browser's field too
     with st.form("signin"):
         username = st.text_input("Username", key="signin_username")
         password = st.text_input("Password", type="password", key="signin_password")
         submitted = st.form_submit_button("Sign in", type="primary", use_container_width=True)
+    if refused:
+        st.error(refused)
     if submitted:
         try:
             actor = store.authenticate(db, username=username, password=password)
         except BackCareError as error:
-            st.error(str(error))
+            # the typed password is never kept: drop it and draw the form afresh, with the refusal
+            st.session_state.pop("signin_password", None)
+            st.session_state[_REFUSED] = str(error)
+            st.rerun()
         else:
             _start_session(actor)
 
