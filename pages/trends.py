@@ -56,36 +56,36 @@ cols[2].metric("Red flags (refer and above)",
 
 st.subheader("Reports a week by level")
 charts.show_chart(charts.weekly_levels_chart(trends.weekly_levels))
-charts.show_table(trends.weekly_levels, "weekly_levels")
+charts.show_table(db, actor, trends.weekly_levels, "weekly_levels")
 
 st.subheader("Share of red flags")
 st.caption("Reports at refer, urgent or emergency: a professional was needed.")
 charts.show_chart(charts.red_flag_chart(trends.weekly_red_flags))
-charts.show_table(trends.weekly_red_flags, "weekly_red_flags")
+charts.show_table(db, actor, trends.weekly_red_flags, "weekly_red_flags")
 
 st.subheader("Contributing causes")
 charts.show_chart(charts.causes_chart(trends.causes))
-charts.show_table(trends.causes, "causes")
+charts.show_table(db, actor, trends.causes, "causes")
 st.markdown("**Ranked over time**")
 charts.show_chart(charts.causes_over_time_chart(trends.causes_monthly))
-charts.show_table(trends.causes_monthly, "causes_monthly")
+charts.show_table(db, actor, trends.causes_monthly, "causes_monthly")
 
 st.subheader("By gym and by trainer")
 charts.show_chart(charts.by_gym_chart(trends.by_gym))
-charts.show_table(trends.by_gym, "by_gym")
-charts.show_table(trends.by_trainer, "by_trainer")
+charts.show_table(db, actor, trends.by_gym, "by_gym")
+charts.show_table(db, actor, trends.by_trainer, "by_trainer")
 
 st.subheader("Time from report to first clinic contact")
 st.caption("Targets: emergency within 1 hour, urgent within 24 hours, refer within 7 days.")
-charts.show_table(trends.first_contact, "first_contact")
+charts.show_table(db, actor, trends.first_contact, "first_contact")
 charts.show_chart(charts.first_contact_chart(trends.first_contact_weekly))
-charts.show_table(trends.first_contact_weekly, "first_contact_weekly")
+charts.show_table(db, actor, trends.first_contact_weekly, "first_contact_weekly")
 
 st.subheader("Do the plans help?")
 st.caption("Adherence: the share of plans assigned in the range that were completed.")
-charts.show_table(trends.plan_adherence, "plan_adherence")
+charts.show_table(db, actor, trends.plan_adherence, "plan_adherence")
 st.caption("Outcome: pain-score change from the report before a plan to the last report in the 4 weeks after, "
            "next to normal or monitor reports that had no plan. Negative means less pain; a change of "
            "2 points or more counts as meaningful.")
 charts.show_chart(charts.outcome_chart(trends.plan_outcome))
-charts.show_table(trends.plan_outcome, "plan_outcome")
+charts.show_table(db, actor, trends.plan_outcome, "plan_outcome")

@@ -107,7 +107,9 @@ def test_suppressed_cells_read_fewer_than_5_in_the_table_and_the_csv(db, history
     assert [gym_b[c] for c in ("reports", "clients", "red_flag_reports", "red_flag_pct")] == [SUPPRESSED_TEXT] * 4
     csv = table.csv().decode()
     assert "Gym B,fewer than 5,fewer than 5,fewer than 5,fewer than 5" in csv
-    assert table.chartable("reports")["gym"].tolist() == ["Gym A"]
+    # Gym A is hidden too (secondary suppression): summary minus Gym A would give Gym B back
+    assert rows(table, "gym")["Gym A"]["reports"] == SUPPRESSED_TEXT
+    assert table.chartable("reports").empty
 
 
 def test_no_client_name_or_id_reaches_any_table(db, history):
@@ -137,15 +139,19 @@ def test_weekly_levels_show_only_groups_of_five_or_more(db, history):
     got = {(row.week, row.level): (row.reports, row.clients) for row in table.itertuples()}
     few = (SUPPRESSED_TEXT, SUPPRESSED_TEXT)
     assert got == {
-        (W1, "normal"): (6, 6), (W1, "refer"): few, (W1, "urgent"): few,
+        # W1 normal (6) is hidden too: week total 8 minus it would give the hidden red flags (2)
+        (W1, "normal"): few, (W1, "refer"): few, (W1, "urgent"): few,
         (W2, "normal"): few, (W2, "refer"): few, (W2, "emergency"): few,
     }
     assert list(table["level"][table["week"] == W1]) == ["normal", "refer", "urgent"]  # by level
 
 
 @pytest.mark.parametrize("gym, expected", [
-    (None, {W1: (8, 8, SUPPRESSED_TEXT, SUPPRESSED_TEXT), W2: (6, 6, 5, 83.3)}),
-    ("gym_a", {W1: (6, 6, SUPPRESSED_TEXT, SUPPRESSED_TEXT), W2: (5, 5, 5, 100.0)}),
+    # W2's red flags (5) hidden too: the summary's 7 minus them would give W1's hidden 2
+    (None, {W1: (8, 8, SUPPRESSED_TEXT, SUPPRESSED_TEXT), W2: (6, 6, SUPPRESSED_TEXT, SUPPRESSED_TEXT)}),
+    # gym A: W2 has only red-flag levels, so its total would give its hidden red flags; then the summary
+    # minus W1 would give W2: every week hidden
+    ("gym_a", {W1: (SUPPRESSED_TEXT,) * 4, W2: (SUPPRESSED_TEXT,) * 4}),
 ])
 def test_weekly_red_flag_share(db, history, gym, expected):
     gym_id = history[gym].id if gym else None
@@ -171,7 +177,8 @@ def test_causes_are_ranked_and_small_causes_suppressed(db, history):
 def test_by_trainer(db, history):
     table = rows(analytics.reports_by_trainer(db, actor=MANAGER, **RANGE), "trainer")
     assert {k: table["Tara Trainer"][k] for k in ("gym", "reports", "clients", "red_flag_reports", "red_flag_pct")} \
-        == {"gym": "Gym A", "reports": 11, "clients": 6, "red_flag_reports": 6, "red_flag_pct": 54.5}
+        == {"gym": "Gym A", **dict.fromkeys(("reports", "clients", "red_flag_reports", "red_flag_pct"),
+                                            SUPPRESSED_TEXT)}  # else summary minus Tara = Ben
     assert table["Ben Trainer"]["reports"] == SUPPRESSED_TEXT
 
 

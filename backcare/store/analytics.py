@@ -3,7 +3,10 @@
 The small-group rule lives here and only here: a figure that describes fewer than MIN_GROUP_CLIENTS
 distinct clients is NULL in the SQL result, and `TrendTable.display()` shows it as SUPPRESSED_TEXT.
 A row's `clients` column is itself such a figure. Charts drop NULL cells, so a suppressed figure never
-reaches the browser as a number. DuckDB-specific features (median, quantile_cont, ASOF JOIN, arg_max)
+reaches the browser as a number. Where shown figures add up to a total shown anywhere on the page
+(levels to their week, weeks and gyms to the summary, plans to all plans...), `complement()` hides a
+second figure so that no hidden one can be recovered by subtraction (secondary suppression).
+DuckDB-specific features (median, quantile_cont, ASOF JOIN, arg_max)
 are allowed in this module only.
 """
 
@@ -109,6 +112,78 @@ class Trends:
                 self.plan_adherence, self.plan_outcome)
 
 
+# --- secondary (complementary) suppression ---------------------------------------------------
+#
+# Hiding a small group is not enough when its siblings and their total are shown: total minus the
+# shown siblings gives the hidden figure back. The rule below is the only place that prevents it.
+
+
+@dataclass(frozen=True, eq=False)
+class _Cell:
+    """One suppressible figure: row `row` of `frame`, hidden when `value` is NULL; hiding it blanks
+    `blank` (the figures of that row derived from it); `size` ranks it for "the smallest sibling"."""
+
+    frame: pd.DataFrame
+    row: object
+    value: str
+    blank: tuple[str, ...]
+    size: str = "clients"
+
+    def hidden(self) -> bool:
+        return bool(pd.isna(self.frame.at[self.row, self.value]))
+
+    def rank(self) -> float:
+        size = self.frame.at[self.row, self.size]
+        return float("inf") if pd.isna(size) else float(size)
+
+    def hide(self) -> None:
+        for column in self.blank:
+            if pd.api.types.is_integer_dtype(self.frame[column]) and not pd.api.types.is_extension_array_dtype(
+                    self.frame[column]):
+                self.frame[column] = self.frame[column].astype("Int64")
+            self.frame.loc[self.row, column] = None
+
+
+# (total, siblings): the siblings add up to the total. A total of None is a figure shown elsewhere on
+# the page (the summary metrics), treated as always public.
+_Sum = tuple["_Cell | None", "list[_Cell]"]
+
+
+def complement(sums: list[_Sum]) -> None:
+    """Secondary suppression, in place, until no sum has exactly one hidden figure.
+
+    A sum (total = sibling + sibling + ...) with exactly one hidden figure gives it away by
+    subtraction. For each such sum we also hide the smallest shown sibling (by client count); only
+    when no sibling is left to hide do we hide the total. Hiding a sibling rather than the total keeps
+    the page most useful: the totals are the headline figures (summary metrics, weekly totals) and
+    each is shown in several places (a total hidden here would have to be hidden everywhere it
+    appears), while the sibling hidden is the smallest, the least informative figure of its
+    breakdown. The loop re-checks every sum after each change, since a cell hidden in one sum can
+    leave another sum (e.g. a week's levels and the weeks of the range) with exactly one hidden.
+    """
+    changed = True
+    while changed:
+        changed = False
+        for total, siblings in sums:
+            hidden = sum(c.hidden() for c in siblings) + (total is not None and total.hidden())
+            if hidden != 1 or not siblings:
+                continue
+            shown = [c for c in siblings if not c.hidden()]
+            if shown:
+                min(shown, key=_Cell.rank).hide()
+            elif total is not None:
+                total.hide()
+            else:  # a lone sibling equals the public total: they share one client count, hidden together
+                continue
+            changed = True
+
+
+def _rows(frame: pd.DataFrame, value: str, blank: tuple[str, ...], size: str = "clients",
+          where: pd.Series | None = None) -> list[_Cell]:
+    index = frame.index if where is None else frame.index[where.to_numpy()]
+    return [_Cell(frame, i, value, blank, size) for i in index]
+
+
 # --- plumbing --------------------------------------------------------------------------------
 
 
@@ -151,26 +226,20 @@ def trends_summary(db: Database, *, actor: Actor, start: date, end: date, gym_id
     return TrendTable("summary", "Summary", frame, ("reports", "clients", "red_flag_reports", "red_flag_pct"))
 
 
-def weekly_levels(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
-    """Reports a week by triage level (weeks start on Monday)."""
-    p = _params(db, actor, start, end, gym_id, "weekly_levels")
+def _weekly_levels_frame(db: Database, p: dict) -> pd.DataFrame:
     clients = "count(DISTINCT r.client_id)"
-    frame = _query(db, f"""
+    return _query(db, f"""
         SELECT CAST(date_trunc('week', r.created_at) AS DATE) AS week, r.level,
                {kept('count(*)', clients)} AS reports, {kept(clients, clients)} AS clients
         FROM reports AS r WHERE {_REPORTS_IN_RANGE}
         GROUP BY 1, 2 ORDER BY 1, {_LEVEL_ORDER.format(col='r.level')}
     """, p, "counting reports a week")
-    return TrendTable("reports_per_week_by_level", "Reports a week by level", frame, ("reports", "clients"))
 
 
-def weekly_red_flags(db: Database, *, actor: Actor, start: date, end: date,
-                     gym_id: int | None = None) -> TrendTable:
-    """Per week: reports, and the share at refer or above (a professional needed)."""
-    p = _params(db, actor, start, end, gym_id, "weekly_red_flags")
+def _weekly_totals_frame(db: Database, p: dict) -> pd.DataFrame:
     clients = "count(DISTINCT r.client_id)"
     red_clients = f"count(DISTINCT r.client_id) FILTER (WHERE r.level IN {_RED})"
-    frame = _query(db, f"""
+    return _query(db, f"""
         SELECT CAST(date_trunc('week', r.created_at) AS DATE) AS week,
                {kept('count(*)', clients)} AS reports,
                {kept(clients, clients)} AS clients,
@@ -180,14 +249,46 @@ def weekly_red_flags(db: Database, *, actor: Actor, start: date, end: date,
         FROM reports AS r WHERE {_REPORTS_IN_RANGE}
         GROUP BY 1 ORDER BY 1
     """, p, "counting red flags a week")
+
+
+_WEEK_GUARDED = ("reports", "clients", "red_flag_reports", "red_flag_pct")
+_RED_COLUMNS = ("red_flag_reports", "red_flag_pct")
+
+
+def _weekly(db: Database, p: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The levels of each week and the weeks' totals, suppressed together: the weeks add up to the
+    summary; a week's levels add up to its reports, its red-flag levels to its red-flag reports, and its
+    other levels plus its red-flag reports to its reports."""
+    levels, weeks = _weekly_levels_frame(db, p), _weekly_totals_frame(db, p)
+    red = levels["level"].isin([lv.value for lv in RED_FLAG_LEVELS])
+    week_row = dict(zip(weeks["week"], _rows(weeks, "reports", _WEEK_GUARDED)))
+    week_red = dict(zip(weeks["week"], _rows(weeks, "red_flag_reports", _RED_COLUMNS, size="red_flag_reports")))
+    sums: list[_Sum] = [(None, list(week_row.values())), (None, list(week_red.values()))]
+    for week in week_row:
+        this = levels["week"] == week
+        cells = lambda where: _rows(levels, "reports", ("reports", "clients"), where=where)  # noqa: E731
+        sums += [(week_row[week], cells(this)), (week_red[week], cells(this & red)),
+                 (week_row[week], cells(this & ~red) + [week_red[week]])]
+    complement(sums)
+    return levels, weeks
+
+
+def weekly_levels(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
+    """Reports a week by triage level (weeks start on Monday)."""
+    frame, _ = _weekly(db, _params(db, actor, start, end, gym_id, "weekly_levels"))
+    return TrendTable("reports_per_week_by_level", "Reports a week by level", frame, ("reports", "clients"))
+
+
+def weekly_red_flags(db: Database, *, actor: Actor, start: date, end: date,
+                     gym_id: int | None = None) -> TrendTable:
+    """Per week: reports, and the share at refer or above (a professional needed)."""
+    _, frame = _weekly(db, _params(db, actor, start, end, gym_id, "weekly_red_flags"))
     return TrendTable("red_flag_share_per_week", "Share of red flags (refer and above) a week", frame,
-                      ("reports", "clients", "red_flag_reports", "red_flag_pct"))
+                      _WEEK_GUARDED)
 
 
-def causes_ranked(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
-    """Contributing causes over the whole range, most reports first; share of all reports in the range."""
-    p = _params(db, actor, start, end, gym_id, "causes")
-    frame = _query(db, f"""
+def _causes_frame(db: Database, p: dict) -> pd.DataFrame:
+    return _query(db, f"""
         WITH base AS (SELECT r.id, r.client_id FROM reports AS r WHERE {_REPORTS_IN_RANGE}),
         per_cause AS (
             SELECT rc.cause, count(*) AS reports, count(DISTINCT b.client_id) AS clients
@@ -199,14 +300,10 @@ def causes_ranked(db: Database, *, actor: Actor, start: date, end: date, gym_id:
                {kept('round(100.0 * reports / (SELECT count(*) FROM base), 1)', 'clients')} AS pct_of_reports
         FROM per_cause ORDER BY per_cause.clients >= {MIN_GROUP_CLIENTS} DESC, per_cause.reports DESC, per_cause.cause
     """, p, "ranking causes")
-    return TrendTable("causes_ranked", "Contributing causes, ranked", _cause_labels(frame),
-                      ("rank", "reports", "clients", "pct_of_reports"))
 
 
-def causes_by_month(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
-    """Causes ranked within each calendar month of the range."""
-    p = _params(db, actor, start, end, gym_id, "causes_monthly")
-    frame = _query(db, f"""
+def _causes_monthly_frame(db: Database, p: dict) -> pd.DataFrame:
+    return _query(db, f"""
         WITH per_cause AS (
             SELECT CAST(date_trunc('month', r.created_at) AS DATE) AS month, rc.cause,
                    count(*) AS reports, count(DISTINCT r.client_id) AS clients
@@ -220,8 +317,28 @@ def causes_by_month(db: Database, *, actor: Actor, start: date, end: date, gym_i
         FROM per_cause ORDER BY per_cause.month, per_cause.clients >= {MIN_GROUP_CLIENTS} DESC, per_cause.reports DESC,
                  per_cause.cause
     """, p, "ranking causes by month")
-    return TrendTable("causes_by_month", "Causes ranked by month", _cause_labels(frame),
-                      ("rank", "reports", "clients"))
+
+
+def _causes(db: Database, p: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Causes over the range and by month, suppressed together: a cause's months add up to its row."""
+    ranked, monthly = _causes_frame(db, p), _causes_monthly_frame(db, p)
+    complement([(_Cell(ranked, i, "reports", ("rank", "reports", "clients", "pct_of_reports")),
+                 _rows(monthly, "reports", ("rank", "reports", "clients"), where=monthly["cause"] == cause))
+                for i, cause in zip(ranked.index, ranked["cause"])])
+    return _cause_labels(ranked), _cause_labels(monthly)
+
+
+def causes_ranked(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
+    """Contributing causes over the whole range, most reports first; share of all reports in the range."""
+    frame, _ = _causes(db, _params(db, actor, start, end, gym_id, "causes"))
+    return TrendTable("causes_ranked", "Contributing causes, ranked", frame,
+                      ("rank", "reports", "clients", "pct_of_reports"))
+
+
+def causes_by_month(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
+    """Causes ranked within each calendar month of the range."""
+    _, frame = _causes(db, _params(db, actor, start, end, gym_id, "causes_monthly"))
+    return TrendTable("causes_by_month", "Causes ranked by month", frame, ("rank", "reports", "clients"))
 
 
 def _by_group(db: Database, p: dict, group_select: str, joins: str, group_by: str, doing: str) -> pd.DataFrame:
@@ -242,20 +359,34 @@ def _by_group(db: Database, p: dict, group_select: str, joins: str, group_by: st
 _GROUP_GUARDED = ("reports", "clients", "red_flag_reports", "red_flag_pct")
 
 
+def _gyms_and_trainers(db: Database, p: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """By gym and by trainer, suppressed together: the gyms, and all the trainers, add up to the summary;
+    a gym's trainers add up to the gym (reports, and red-flag reports, each)."""
+    gyms = _by_group(db, p, "g.name AS gym", "JOIN gyms AS g ON g.id = r.gym_id", "g.name",
+                     "counting reports by gym")
+    trainers = _by_group(db, p, "g.name AS gym, coalesce(u.display_name, r.author) AS trainer",
+                         "JOIN gyms AS g ON g.id = r.gym_id LEFT JOIN users AS u ON u.id = r.author_id",
+                         "g.name, coalesce(u.display_name, r.author)", "counting reports by trainer")
+    sums: list[_Sum] = []
+    for value, blank, size in (("reports", _GROUP_GUARDED, "clients"),
+                               ("red_flag_reports", _RED_COLUMNS, "red_flag_reports")):
+        per_gym = dict(zip(gyms["gym"], _rows(gyms, value, blank, size)))
+        sums += [(None, list(per_gym.values())), (None, _rows(trainers, value, blank, size))]
+        sums += [(cell, _rows(trainers, value, blank, size, where=trainers["gym"] == gym))
+                 for gym, cell in per_gym.items()]
+    complement(sums)
+    return gyms, trainers
+
+
 def reports_by_gym(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
-    p = _params(db, actor, start, end, gym_id, "by_gym")
-    frame = _by_group(db, p, "g.name AS gym", "JOIN gyms AS g ON g.id = r.gym_id", "g.name",
-                      "counting reports by gym")
+    frame, _ = _gyms_and_trainers(db, _params(db, actor, start, end, gym_id, "by_gym"))
     return TrendTable("reports_by_gym", "By gym", frame, _GROUP_GUARDED)
 
 
 def reports_by_trainer(db: Database, *, actor: Actor, start: date, end: date,
                        gym_id: int | None = None) -> TrendTable:
     """By the trainer who made the report (staff names are not client data)."""
-    p = _params(db, actor, start, end, gym_id, "by_trainer")
-    frame = _by_group(db, p, "g.name AS gym, coalesce(u.display_name, r.author) AS trainer",
-                      "JOIN gyms AS g ON g.id = r.gym_id LEFT JOIN users AS u ON u.id = r.author_id",
-                      "g.name, coalesce(u.display_name, r.author)", "counting reports by trainer")
+    _, frame = _gyms_and_trainers(db, _params(db, actor, start, end, gym_id, "by_trainer"))
     return TrendTable("reports_by_trainer", "By trainer", frame, _GROUP_GUARDED)
 
 
@@ -280,11 +411,18 @@ def first_contact_times(db: Database, *, actor: Actor, start: date, end: date, g
     `on_time_pct`: of the referrals already due (contacted, or past the level's target), the share
     contacted within the target (1 h, 24 h, 7 days); `waiting_overdue`: past it and not contacted."""
     p = _params(db, actor, start, end, gym_id, "first_contact") | {"now": now or utcnow()}
+    frame, _ = _first_contacts(db, p)
+    return TrendTable("time_to_first_contact", "Time from report to first clinic contact", frame,
+                      ("referrals", "clients", "contacted", "median_hours", "p90_hours", "on_time_pct",
+                       "waiting_overdue"))
+
+
+def _first_contact_frame(db: Database, p: dict) -> pd.DataFrame:
     clients = "count(DISTINCT client_id)"
     contacted = "count(DISTINCT client_id) FILTER (WHERE hours IS NOT NULL)"
     due = "count(DISTINCT client_id) FILTER (WHERE due)"
     late = "count(DISTINCT client_id) FILTER (WHERE due AND hours IS NULL)"
-    frame = _query(db, f"""
+    return _query(db, f"""
         WITH {_CONTACT_CTE}
         SELECT level, {kept('count(*)', clients)} AS referrals, {kept(clients, clients)} AS clients,
                {kept('count(hours)', clients, contacted)} AS contacted,
@@ -295,23 +433,34 @@ def first_contact_times(db: Database, *, actor: Actor, start: date, end: date, g
                {kept('count(*) FILTER (WHERE due AND hours IS NULL)', clients, late)} AS waiting_overdue
         FROM timed GROUP BY level ORDER BY {_LEVEL_ORDER.format(col='level')} DESC
     """, p, "timing first contacts")
-    return TrendTable("time_to_first_contact", "Time from report to first clinic contact", frame,
-                      ("referrals", "clients", "contacted", "median_hours", "p90_hours", "on_time_pct",
-                       "waiting_overdue"))
 
 
-def first_contact_weekly(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None,
-                         now: datetime | None = None) -> TrendTable:
-    """Median hours to first contact, per week the referral opened and level."""
-    p = _params(db, actor, start, end, gym_id, "first_contact") | {"now": now or utcnow()}
+def _first_contact_weekly_frame(db: Database, p: dict) -> pd.DataFrame:
     contacted = "count(DISTINCT client_id) FILTER (WHERE hours IS NOT NULL)"
-    frame = _query(db, f"""
+    return _query(db, f"""
         WITH {_CONTACT_CTE}
         SELECT CAST(date_trunc('week', opened_at) AS DATE) AS week, level,
                {kept('count(hours)', contacted)} AS contacted,
                {kept('round(median(hours), 1)', contacted)} AS median_hours
         FROM timed GROUP BY 1, 2 ORDER BY 1, {_LEVEL_ORDER.format(col='level')} DESC
     """, p, "timing first contacts a week")
+
+
+def _first_contacts(db: Database, p: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """By level and by week and level, suppressed together: a level's weeks add up to its contacts."""
+    levels, weekly = _first_contact_frame(db, p), _first_contact_weekly_frame(db, p)
+    complement([(_Cell(levels, i, "contacted", ("contacted", "median_hours", "p90_hours"), "contacted"),
+                 _rows(weekly, "contacted", ("contacted", "median_hours"), "contacted",
+                       where=weekly["level"] == level))
+                for i, level in zip(levels.index, levels["level"])])
+    return levels, weekly
+
+
+def first_contact_weekly(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None,
+                         now: datetime | None = None) -> TrendTable:
+    """Median hours to first contact, per week the referral opened and level."""
+    p = _params(db, actor, start, end, gym_id, "first_contact") | {"now": now or utcnow()}
+    _, frame = _first_contacts(db, p)
     return TrendTable("time_to_first_contact_per_week", "Median hours to first contact a week", frame,
                       ("contacted", "median_hours"))
 
@@ -337,6 +486,10 @@ def plan_adherence(db: Database, *, actor: Actor, start: date, end: date, gym_id
         GROUP BY ROLLUP (a.plan_id) ORDER BY a.plan_id IS NULL, a.plan_id
     """, p, "measuring plan adherence")
     frame["plan"] = frame["plan"].map(lambda c: c if c == ALL_PLANS else CAUSE_LABELS.get(CauseId(c), c))
+    guarded = ("assigned", "clients", "completed", "stopped", "active", "completed_pct")
+    total = frame["plan"] == ALL_PLANS
+    complement([(cell, _rows(frame, "assigned", guarded, where=~total))
+                for cell in _rows(frame, "assigned", guarded, where=total)])
     return TrendTable("plan_adherence", "Plan adherence (share of assigned plans completed)", frame,
                       ("assigned", "clients", "completed", "stopped", "active", "completed_pct"))
 
@@ -401,6 +554,10 @@ def plan_outcome(db: Database, *, actor: Actor, start: date, end: date, gym_id: 
     frame["plan"] = frame["plan"].map(lambda c: ALL_PLANS if c is None or pd.isna(c)
                                       else CAUSE_LABELS.get(CauseId(c), c))
     frame.loc[frame["group"] == WITHOUT_PLAN, "plan"] = "—"
+    guarded = ("pairs", "clients", "mean_change", "median_change", "improved_pct", "worse_pct")
+    with_plan = frame["group"] == WITH_PLAN
+    complement([(cell, _rows(frame, "pairs", guarded, where=with_plan & (frame["plan"] != ALL_PLANS)))
+                for cell in _rows(frame, "pairs", guarded, where=with_plan & (frame["plan"] == ALL_PLANS))])
     return TrendTable("plan_outcome", "Pain change in the 4 weeks after (with and without a plan)", frame,
                       ("pairs", "clients", "mean_change", "median_change", "improved_pct", "worse_pct"))
 
@@ -429,5 +586,5 @@ def trends(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | 
 __all__ = [
     "MIN_GROUP_CLIENTS", "SUPPRESSED_TEXT", "TrendTable", "Trends", "trends", "trends_summary", "weekly_levels",
     "weekly_red_flags", "causes_ranked", "causes_by_month", "reports_by_gym", "reports_by_trainer",
-    "first_contact_times", "first_contact_weekly", "plan_adherence", "plan_outcome",
+    "first_contact_times", "first_contact_weekly", "plan_adherence", "plan_outcome", "complement",
 ]

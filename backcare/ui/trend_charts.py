@@ -1,6 +1,6 @@
 """Altair charts of the trend aggregates, and the table-with-download block the trends page repeats.
 
-Charts take a TrendTable (already aggregated and suppressed in SQL) and plot only the cells that carry
+Charts take a TrendTable (already aggregated and suppressed, secondary suppression included) and plot only the cells that carry
 a number: a group of fewer than 5 clients is left out, never drawn. Each chart ships only the columns
 it draws, so its Vega-Lite payload stays small.
 """
@@ -12,6 +12,7 @@ import streamlit as st
 
 from backcare.models import Level
 from backcare.store.analytics import MIN_GROUP_CLIENTS, SUPPRESSED_TEXT, TrendTable
+from backcare.ui import context
 
 LEVEL_COLOURS: dict[str, str] = {
     Level.NORMAL.value: "#1e7b46", Level.MONITOR.value: "#8a6d00", Level.REFER.value: "#b45309",
@@ -137,12 +138,13 @@ def show_chart(chart: alt.Chart | None) -> None:
         st.altair_chart(chart, width="stretch")
 
 
-def show_table(table: TrendTable, key: str) -> None:
-    """The table as the manager sees it ('fewer than 5' where suppressed) and its CSV download."""
+def show_table(db, actor, table: TrendTable, key: str) -> None:
+    """The table as the manager sees it ('fewer than 5' where suppressed) and its CSV download, whose
+    click writes an export.download audit row like every other download."""
     st.dataframe(table.display(text=True), hide_index=True, width="stretch")
-    # the CSV is made only when the button is pressed, and pressing it does not rerun the page
-    st.download_button(f"Download “{table.title}” (CSV)", table.csv, file_name=f"{table.name}.csv",
-                       mime="text/csv", key=f"csv_{key}", on_click="ignore")
+    # the CSV is made only when the button is pressed (the same suppressed frame as the table)
+    context.audited_download(db, actor, f"Download “{table.title}” (CSV)", table.csv, what=f"trends.{table.name}",
+                             entity="trends", file_name=f"{table.name}.csv", mime="text/csv", key=f"csv_{key}")
     if table.suppressed_cells:
         st.caption(f"Cells showing “{SUPPRESSED_TEXT}” describe fewer than {MIN_GROUP_CLIENTS} clients and are "
                    "hidden to protect them.")
