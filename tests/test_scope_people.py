@@ -157,3 +157,27 @@ def test_refresh_actor_follows_a_move_to_another_gym(chain):
     store.set_role(db, actor=SYSTEM, username="ta", role="trainer", gym_id=store.add_gym(db, actor=SYSTEM,
                                                                                            name="C").id)
     assert store.refresh_actor(db, actor=ta).gym_id != a.id
+
+
+def test_store_level_create_user_and_create_gym_refuse_a_gym_admin_outside_their_gym(tmp_path):
+    from backcare import store
+    from backcare.auth import SYSTEM, Actor, Role
+    from backcare.errors import PermissionDenied
+
+    db = store.open_database(tmp_path / "p.duckdb")
+    north = store.create_gym(db, actor=SYSTEM, name="North")
+    south = store.create_gym(db, actor=SYSTEM, name="South")
+    gym_admin = Actor(username="nadia", role=Role.ADMIN, gym_id=north.id)
+    for call in (lambda: store.create_user(db, actor=gym_admin, username="chain", display_name="C",
+                                           role=Role.CLINIC, gym_id=None),
+                 lambda: store.create_user(db, actor=gym_admin, username="south", display_name="S",
+                                           role=Role.TRAINER, gym_id=south.id),
+                 lambda: store.create_gym(db, actor=gym_admin, name="West")):
+        with pytest.raises(PermissionDenied):
+            call()
+    mine = store.create_user(db, actor=gym_admin, username="north.t", display_name="N", role=Role.TRAINER,
+                             gym_id=north.id)
+    assert mine.gym_id == north.id
+    denied = db.cursor().execute("SELECT count(*) FROM audit_log WHERE outcome = 'denied'").fetchone()[0]
+    assert denied == 3
+    db.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backcare.auth import Action, Actor, allowed, authorize
+from backcare.auth import Action, Actor, allowed, allowed_in_gym
 from backcare.errors import NotFound, PermissionDenied
 from backcare.store.db import Database
 
@@ -21,17 +21,20 @@ def one_as_dict(cur) -> dict[str, Any] | None:
 
 
 def guard(db: Database, actor: Actor, action: Action, gym_id: int | None, *, attempt: str,
-          entity: str | None = None, entity_id: Any = None, also: tuple[Action, ...] = ()) -> None:
+          entity: str | None = None, entity_id: Any = None, also: tuple[Action, ...] = (),
+          chain_wide_record: bool = False) -> None:
     """authorize() for the record's gym; a refusal is written to the audit log (outcome 'denied')
-    before PermissionDenied goes up. `also`: other actions that grant the same read."""
+    before PermissionDenied goes up. `also`: other actions that grant the same read.
+    `chain_wide_record`: a None gym_id is a record of the whole chain (a chain-wide account, a new gym),
+    which a gym-scoped actor may not touch, rather than "no particular gym"."""
     if any(allowed(actor, a, gym_id) for a in also):
         return
-    try:
-        authorize(actor, action, gym_id)
-    except PermissionDenied:
+    ok = allowed_in_gym(actor, action, gym_id) if chain_wide_record else allowed(actor, action, gym_id)
+    if not ok:
         db.audit(actor, attempt, entity, entity_id, outcome="denied",
                  detail={"needs": action.value, "gym_id": gym_id})
-        raise
+        where = f" for gym {gym_id}" if gym_id is not None else (" for the whole chain" if chain_wide_record else "")
+        raise PermissionDenied(f"{actor.username} ({actor.role}) may not {action.value}{where}.")
 
 
 def client_gym(db: Database, client_id: int) -> int:

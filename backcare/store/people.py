@@ -14,7 +14,7 @@ STAFF_ROLES = (Role.TRAINER, Role.CLINIC, Role.MANAGER, Role.ADMIN)
 
 
 def create_gym(db: Database, *, actor: Actor, name: str, now: datetime | None = None) -> GymRow:
-    guard(db, actor, Action.PEOPLE_MANAGE, None, attempt="gym.create", entity="gyms")
+    guard(db, actor, Action.PEOPLE_MANAGE, None, attempt="gym.create", entity="gyms", chain_wide_record=True)
     name = (name or "").strip()
     if not name:
         raise InvalidInput("name", "a gym needs a name")
@@ -38,7 +38,7 @@ def list_gyms(db: Database, *, actor: Actor) -> list[GymRow]:
 def create_user(db: Database, *, actor: Actor, username: str, display_name: str, role: Role | str,
                 gym_id: int | None = None, contact: str | None = None, password: str | None = None,
                 now: datetime | None = None) -> UserRow:
-    guard(db, actor, Action.PEOPLE_MANAGE, gym_id, attempt="user.create", entity="users")
+    guard(db, actor, Action.PEOPLE_MANAGE, gym_id, attempt="user.create", entity="users", chain_wide_record=True)
     username = (username or "").strip().lower()
     if not username or len(username) > 64 or any(ch.isspace() for ch in username):
         raise InvalidInput("username", "use 1-64 characters without spaces")
