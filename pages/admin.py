@@ -11,6 +11,7 @@ import streamlit as st
 from backcare import store
 from backcare.auth import PASSWORD_MIN_LENGTH
 from backcare.errors import BackCareError
+from backcare.store.erasure import CompactionPending
 from backcare.ui import context, style
 
 style.apply_tablet_style()
@@ -136,6 +137,19 @@ with erase_tab:
     receipt = st.session_state.pop("erase_receipt", None)
     if receipt:
         st.success(receipt)
+    pending = st.session_state.get("erase_pending")
+    if pending:
+        st.warning(pending)
+        if st.button("Rebuild the database file", key="compact_button"):
+            with st.spinner("Rebuilding the database file…"):
+                try:
+                    store.compact_database(db)
+                except BackCareError as error:
+                    st.error(str(error))
+                else:
+                    st.session_state.pop("erase_pending", None)
+                    st.session_state["erase_receipt"] = "The database file was rebuilt: the erased data is gone from it."
+                    st.rerun()
     query = st.text_input("Find the client (name or reference)", key="erase_query")
     candidates = []
     if query.strip():
@@ -158,6 +172,11 @@ with erase_tab:
             with st.spinner("Erasing and rebuilding the database file…"):
                 try:
                     done_receipt = store.erase_client(db, actor=actor, client_id=target.id)
+                except CompactionPending as error:  # deleted and saved; the file still needs rebuilding
+                    for key in ("erase_query", "erase_target", "erase_confirm", context.CLIENT_KEY):
+                        st.session_state.pop(key, None)
+                    st.session_state["erase_pending"] = str(error)
+                    st.rerun()
                 except BackCareError as error:
                     st.error(str(error))
                 else:

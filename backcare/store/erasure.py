@@ -40,13 +40,27 @@ import duckdb
 from pydantic import BaseModel, ConfigDict
 
 from backcare.auth import Action, Actor
-from backcare.errors import InvalidInput, StoreError
+from backcare.errors import BackCareError, InvalidInput, StoreError
 from backcare.store._base import client_gym, guard, rows_as_dicts, scope_gym
 from backcare.store.db import Database, translate, utcnow
 
 log = logging.getLogger(__name__)
 
 SWAP_WAIT_ATTEMPTS = 30  # x 0.1 s: how long the swap waits for another connection to the file to go
+CHECKPOINT_ATTEMPTS = 8  # CHECKPOINT is refused while another thread's read runs; retried with pauses
+CHECKPOINT_PAUSE = 0.05  # seconds, growing with each attempt (about 1.8 s in all)
+RECONNECT_ATTEMPTS = 20  # x 0.1 s
+COMPACT_HINT = ("Run the rebuild again with 'Rebuild the database file' on the Admin page or "
+                "`python -m backcare compact`.")
+
+
+class CompactionPending(StoreError):
+    """The database file could not be rebuilt now; nothing was lost and the rebuild can be run again."""
+
+    def __init__(self, reason: str, message: str | None = None, receipt: "ErasureReceipt | None" = None):
+        self.reason = reason
+        self.receipt = receipt
+        super().__init__(message or f"The database file was not rebuilt: {reason}. Nothing was lost. {COMPACT_HINT}")
 
 # Child tables first; each query deletes the rows of one client ($id).
 _DELETES: tuple[tuple[str, str], ...] = (
@@ -137,7 +151,9 @@ def find_clients_to_erase(db: Database, *, actor: Actor, query: str, limit: int 
 def erase_client(db: Database, *, actor: Actor, client_id: int, compact: bool = True,
                  now: datetime | None = None) -> ErasureReceipt:
     """Delete the client and everything about them in one transaction (with its audit row), scrub the
-    audit rows that point at them, then rebuild the file so their data is gone from its bytes."""
+    audit rows that point at them, then rebuild the file so their data is gone from its bytes. When the
+    rebuild cannot be done now, the deletion stays committed and CompactionPending (with .receipt) says so:
+    compact_database() run later finishes the job."""
     gym_id = client_gym(db, client_id)
     guard(db, actor, Action.CLIENT_ERASE, gym_id, attempt="client.erase", entity="clients", entity_id=client_id)
     now = now or utcnow()
@@ -153,12 +169,19 @@ def erase_client(db: Database, *, actor: Actor, client_id: int, compact: bool = 
             (count,) = cur.execute(sql, {"id": client_id}).fetchone()
             deleted[table] = int(count)
         txn.detail["audit_rows_scrubbed"] = int(scrubbed)
-    before = after = None
-    if compact:
+    receipt = ErasureReceipt(external_id=external_id, erased_at=now, erased_by=actor.username,
+                             rows_deleted=deleted, audit_rows_scrubbed=int(scrubbed), compacted=False)
+    if not compact:
+        return receipt
+    try:
         before, after = compact_database(db)
-    return ErasureReceipt(external_id=external_id, erased_at=now, erased_by=actor.username, rows_deleted=deleted,
-                          audit_rows_scrubbed=int(scrubbed), compacted=compact, file_bytes_before=before,
-                          file_bytes_after=after)
+    except CompactionPending as pending:
+        raise CompactionPending(
+            pending.reason, receipt=receipt,
+            message=f"Client {external_id} was erased: their records are deleted and the erasure itself is saved. "
+                    f"The database file could not be rebuilt yet ({pending.reason}), so it may still hold "
+                    f"fragments of their data. {COMPACT_HINT}") from None
+    return receipt.model_copy(update={"compacted": True, "file_bytes_before": before, "file_bytes_after": after})
 
 
 # --- compaction ------------------------------------------------------------------------------
@@ -174,11 +197,28 @@ class _Copy:
     token: str
 
 
+def _checkpoint(cur: duckdb.DuckDBPyConnection) -> None:
+    """CHECKPOINT, retried a few times: DuckDB refuses it (TransactionException) while a read of another
+    thread is running, and reads are short."""
+    for attempt in range(CHECKPOINT_ATTEMPTS):
+        try:
+            cur.execute("CHECKPOINT")
+            return
+        except duckdb.Error as error:
+            if attempt == CHECKPOINT_ATTEMPTS - 1:
+                log.warning("CHECKPOINT refused %d times: %s", CHECKPOINT_ATTEMPTS, error)
+                raise CompactionPending("other sessions kept reading the database") from None
+            time.sleep(CHECKPOINT_PAUSE * (attempt + 1))
+
+
 def _copy_live_data(db: Database) -> _Copy:
     copy = _Copy(db.path.with_name(f"{db.path.name}.compact-{uuid.uuid4().hex[:12]}"), uuid.uuid4().hex)
-    cur = db.cursor()
     try:
-        cur.execute("CHECKPOINT")
+        cur = db.cursor()
+    except BackCareError:
+        raise CompactionPending("the database could not be read") from None
+    try:
+        _checkpoint(cur)
         (source,) = cur.execute("SELECT current_database()").fetchone()
         cur.execute(f"ATTACH {_sql_string(str(copy.path))} AS backcare_compact")
         try:
@@ -186,11 +226,17 @@ def _copy_live_data(db: Database) -> _Copy:
             cur.execute(f"COMMENT ON TABLE backcare_compact.schema_migrations IS {_sql_string(copy.token)}")
         finally:
             cur.execute("DETACH backcare_compact")
-    except duckdb.Error as error:
+    except (duckdb.Error, BackCareError) as error:
         _remove(copy.path)
-        raise translate(error, "rebuilding the database file") from None
+        if isinstance(error, CompactionPending):
+            raise
+        log.warning("copying the live data for the rebuild: %s", error)
+        raise CompactionPending("copying the live data failed") from None
     finally:
-        cur.close()
+        try:
+            cur.close()
+        except duckdb.Error:
+            pass
     return copy
 
 
@@ -237,33 +283,98 @@ def _reconnect(path: Path, token: str) -> duckdb.DuckDBPyConnection:
     return connection
 
 
+def _detach_quietly(connection: duckdb.DuckDBPyConnection, marker: str) -> None:
+    try:
+        connection.execute(f"DETACH DATABASE IF EXISTS {marker}")
+    except duckdb.Error:
+        pass
+
+
+def _ensure_connection(db: Database) -> None:
+    """Leave `db` with a working connection to whichever file is current at db.path: the one it holds when
+    that still answers, else a new one (retried briefly: a reader finishing elsewhere may hold it)."""
+    try:
+        db.connection.execute("SELECT 1").fetchall()
+        return
+    except Exception:  # noqa: BLE001  (a closed or half-closed connection raises several kinds)
+        pass
+    for attempt in range(RECONNECT_ATTEMPTS):
+        try:
+            connection = duckdb.connect(str(db.path))
+            connection.execute("SELECT 1").fetchall()
+        except duckdb.Error as error:
+            if attempt == RECONNECT_ATTEMPTS - 1:
+                log.error("reconnecting to %s after a rebuild: %s", db.path, error)
+                raise StoreError(f"The database file {db.path} could not be reopened after a rebuild: restart the "
+                                 "BackCare app.") from None
+            time.sleep(0.1)
+        else:
+            db.connection = connection
+            return
+
+
+def _swap(db: Database, copy: _Copy) -> None:
+    """Steps 3-4 of the module docstring. Raises CompactionPending (original file kept) when it cannot."""
+    marker = f"backcare_swap_{copy.token[:12]}"
+    try:
+        db.connection.execute(f"ATTACH ':memory:' AS {marker}")
+    except duckdb.Error as error:
+        log.warning("marking the connection before the swap: %s", error)
+        raise CompactionPending("the database connection was busy") from None
+    try:
+        db.connection.close()
+    except duckdb.Error as error:  # e.g. ResourceInUseException: a read of another thread is running
+        log.warning("closing the connection for the swap: %s", error)
+        _detach_quietly(db.connection, marker)
+        raise CompactionPending("other sessions were reading the database") from None
+    try:
+        probe, alone = _connect_alone(db.path, marker)
+    except duckdb.Error as error:
+        log.warning("reopening %s for the swap: %s", db.path, error)
+        raise CompactionPending("the database file could not be reopened") from None
+    if not alone or Path(f"{db.path}.wal").exists():
+        _detach_quietly(probe, marker)
+        db.connection = probe  # the original file, unchanged: the erasure is saved, the rebuild is not
+        raise CompactionPending("the file is also open elsewhere in this process; restart the app first")
+    try:
+        probe.close()
+    except duckdb.Error as error:
+        log.warning("closing the probe connection: %s", error)
+        db.connection = probe
+        _detach_quietly(probe, marker)
+        raise CompactionPending("other sessions were reading the database") from None
+    try:
+        os.replace(copy.path, db.path)
+    except OSError as error:
+        log.warning("swapping in the rebuilt file: %s", error)
+        raise CompactionPending(f"the rebuilt file could not replace the old one ({error.strerror})") from None
+    db.connection = _reconnect(db.path, copy.token)
+
+
 def compact_database(db: Database) -> tuple[int, int]:
     """Rebuild the file from its live data and swap it in (see the module docstring). Returns the file
-    size in bytes before and after."""
+    size in bytes before and after. CompactionPending when it could not be done now: the original file and
+    its data are kept, the temporary copy is removed, and `db` keeps a working connection."""
     if db.read_only:
         raise StoreError(f"The database {db.path} is open read-only: it cannot be rebuilt.")
     if not db.path.exists():
         raise InvalidInput("path", f"{db.path} is not a database file on disk")
     with db._write_lock:  # noqa: SLF001  (no write of this process may land in the old file meanwhile)
-        with db.read("writing pending changes to the file") as cur:
-            cur.execute("CHECKPOINT")
-        before = db.path.stat().st_size
-        copy = _copy_live_data(db)
-        marker = f"backcare_swap_{copy.token[:12]}"
+        copy: _Copy | None = None
         try:
-            db.connection.execute(f"ATTACH ':memory:' AS {marker}")
-        except duckdb.Error as error:
-            _remove(copy.path)
-            raise translate(error, "rebuilding the database file") from None
-        db.connection.close()
-        probe, alone = _connect_alone(db.path, marker)
-        if not alone or Path(f"{db.path}.wal").exists():
-            probe.execute(f"DETACH {marker}")
-            db.connection = probe  # the original file, unchanged: the erasure is saved, the rebuild is not
-            _remove(copy.path)
-            raise StoreError(f"The database file {db.path} is also open elsewhere in this process, so it was not "
-                             "rebuilt; the erasure itself is saved. Restart the app and run the rebuild again.")
-        probe.close()
-        os.replace(copy.path, db.path)
-        db.connection = _reconnect(db.path, copy.token)
-        return before, db.path.stat().st_size
+            try:
+                cur = db.cursor()
+            except BackCareError:
+                raise CompactionPending("the database could not be read") from None
+            try:
+                _checkpoint(cur)
+            finally:
+                cur.close()
+            before = db.path.stat().st_size
+            copy = _copy_live_data(db)
+            _swap(db, copy)
+            return before, db.path.stat().st_size
+        finally:
+            if copy is not None:
+                _remove(copy.path)  # gone already after a successful swap
+            _ensure_connection(db)
