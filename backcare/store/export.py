@@ -5,6 +5,10 @@ Password hashes stay in the file: the export writes the users table without them
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +17,9 @@ import duckdb
 
 from backcare.auth import Action, Actor
 from backcare.store._base import guard
-from backcare.errors import InvalidInput, StoreError
+from backcare.errors import BackCareError, InvalidInput, StoreError
+
+log = logging.getLogger(__name__)
 
 # table name, tables done, tables in total
 ExportProgress = Callable[[str, int, int], None]
@@ -55,9 +61,57 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _target_problem(path: Path) -> str | None:
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        return f"{path} exists and is not a regular file"
+    return None
+
+
+def _export_in_one_transaction(db, actor: Actor, staging: Path, directory: Path, detail: dict,
+                               progress: ExportProgress | None, moved: list[Path]) -> list[ExportedTable]:
+    """COPY every table into `staging`, then move the files into `directory`, all before the transaction
+    (one snapshot, with the audit row 'ok') commits. Each file moved into place is listed in `moved`."""
+    exported: list[ExportedTable] = []
+    with db.write(actor, Action.EXPORT.value, "database", None, detail) as cur:
+        tables = list_tables(cur)
+        problems = [p for t in tables for p in (_target_problem(directory / f"{t}.parquet"),
+                                                _target_problem(directory / f"{t}.csv")) if p]
+        if problems:
+            raise StoreError(f"Nothing was exported: {problems[0]}.")
+        for done, table in enumerate(tables):
+            if progress:
+                progress(table, done, len(tables))
+            query = _select_for_export(cur, table)
+            try:
+                cur.execute(f"COPY ({query}) TO {_sql_string(str(staging / f'{table}.parquet'))} (FORMAT parquet)")
+                cur.execute(f"COPY ({query}) TO {_sql_string(str(staging / f'{table}.csv'))} (FORMAT csv, HEADER)")
+            except duckdb.IOException as error:
+                raise StoreError(f"Nothing was exported: could not write {table} into {directory}: "
+                                 f"{str(error).splitlines()[0]}") from None
+            (rows,) = cur.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()
+            exported.append(ExportedTable(table, int(rows), directory / f"{table}.parquet", directory / f"{table}.csv"))
+        for table in exported:
+            for target in (table.parquet, table.csv):
+                try:
+                    os.replace(staging / target.name, target)
+                except OSError as error:
+                    raise StoreError(f"Nothing was exported: {target.name} could not be moved into {directory} "
+                                     f"({error.strerror}).") from None
+                moved.append(target)
+        detail["tables"] = {t.table: t.rows for t in exported}
+        if progress:
+            progress("", len(exported), len(exported))
+    return exported
+
+
 def export_database(db, *, actor: Actor, directory: str | Path,
                     progress: ExportProgress | None = None) -> list[ExportedTable]:
-    """Write DIR/<table>.parquet and DIR/<table>.csv for every table, from one consistent snapshot."""
+    """Write DIR/<table>.parquet and DIR/<table>.csv for every table, from one consistent snapshot.
+
+    The files are written into a temporary directory inside DIR and moved into place only when every
+    table was written; on any failure the temporary directory and any file already moved are removed (no
+    partial export with client data is left behind) and the failed attempt is audited (outcome 'failed')
+    in its own transaction."""
     guard(db, actor, Action.EXPORT, None, attempt="export", entity="database")
     directory = Path(directory)
     try:
@@ -67,23 +121,31 @@ def export_database(db, *, actor: Actor, directory: str | Path,
     if not directory.is_dir():
         raise InvalidInput("directory", f"{directory} is not a directory")
     detail: dict = {"directory": str(directory)}
-    exported: list[ExportedTable] = []
-    with db.write(actor, Action.EXPORT.value, "database", None, detail) as cur:
-        tables = list_tables(cur)
-        for done, table in enumerate(tables):
-            if progress:
-                progress(table, done, len(tables))
-            query = _select_for_export(cur, table)
-            parquet, csv = directory / f"{table}.parquet", directory / f"{table}.csv"
+    staging: Path | None = None
+    moved: list[Path] = []
+    try:
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=".backcare-export-", dir=directory))
+        except OSError as error:
+            raise StoreError(f"Nothing was exported: {directory} is not writable ({error.strerror}).") from None
+        return _export_in_one_transaction(db, actor, staging, directory, detail, progress, moved)
+    except BaseException as error:
+        for path in moved:
             try:
-                cur.execute(f"COPY ({query}) TO {_sql_string(str(parquet))} (FORMAT parquet)")
-                cur.execute(f"COPY ({query}) TO {_sql_string(str(csv))} (FORMAT csv, HEADER)")
-            except duckdb.IOException as error:
-                raise StoreError(f"Could not write {table} into {directory}: "
-                                 f"{str(error).splitlines()[0]}") from None
-            (rows,) = cur.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()
-            exported.append(ExportedTable(table, int(rows), parquet, csv))
-        if progress:
-            progress("", len(tables), len(tables))
-        detail["tables"] = {t.table: t.rows for t in exported}
-    return exported
+                path.unlink(missing_ok=True)
+            except OSError as unlink_error:
+                log.error("could not remove %s after a failed export: %s", path, unlink_error)
+        _audit_failure(db, actor, directory, error)
+        raise
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _audit_failure(db, actor: Actor, directory: Path, error: BaseException) -> None:
+    reason = type(error).__name__ if not isinstance(error, BackCareError) else str(error)[:300]
+    try:
+        db.audit(actor, Action.EXPORT.value, "database", None, outcome="failed",
+                 detail={"directory": str(directory), "error": reason}, doing="recording the failed export")
+    except BackCareError as audit_error:
+        log.error("could not audit the failed export into %s: %s", directory, audit_error)
