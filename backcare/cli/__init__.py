@@ -12,7 +12,9 @@ import sys
 from backcare.errors import BackCareError
 
 # Each module defines register(subparsers); a command sets `func(args) -> int` on its parser.
-COMMAND_MODULES = ("backcare.cli.triage", "backcare.cli.data", "backcare.cli.users")
+COMMAND_MODULES = (
+    "backcare.cli.triage", "backcare.cli.data", "backcare.cli.users", "backcare.cli.maintenance",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
