@@ -172,3 +172,24 @@ def test_close_failing_during_the_swap_keeps_a_working_store_and_no_copy(db, gym
 def test_compaction_pending_is_a_store_error_with_the_retry_hint():
     pending = erasure.CompactionPending("busy")
     assert isinstance(pending, StoreError) and "python -m backcare compact" in str(pending)
+
+
+def test_close_refused_a_few_times_is_retried_and_the_rebuild_completes(db, gym, two_clients, admin, trainer_actor):
+    erased, _ = two_clients
+    real = db.connection
+    refusals = {"left": 2}
+
+    def close():
+        if refusals["left"]:
+            refusals["left"] -= 1
+            raise duckdb.Error("Cannot close the connection: a query of another thread is running")
+        real.close()
+
+    db.connection = _Proxy(real, close=close)
+    receipt = store.erase_client(db, actor=admin, client_id=erased.id)
+    assert receipt.compacted and refusals["left"] == 0 and db.connection is not real
+    assert not leftovers(db)
+    assert_store_works(db, gym, trainer_actor)
+    path = db.path
+    db.close()
+    assert ERASED.encode() not in path.read_bytes()

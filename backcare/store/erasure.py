@@ -17,8 +17,14 @@ new file (ATTACH + COPY FROM DATABASE) and swaps it in place of the old one:
 
 A read running in another thread during steps 3-4 (a fraction of a second) fails with the store's
 "please try again" sentence; it is never served stale data. Another *process* cannot hold the file:
-DuckDB allows one writer per file. If anything fails before the rename, the original file and
-connection are kept and the copy is removed. Database (store/db.py) has no swap method of its own, so
+DuckDB allows one writer per file. CHECKPOINT is refused while another thread's read runs, so it is
+retried a few times with short pauses. If anything fails before the rename (CHECKPOINT still refused,
+close() refused because a read is running, another connection to the file), the original file is kept,
+the copy is removed, `db` is left with a working connection (the old one, or a new one to whichever file
+is current) and CompactionPending (a StoreError) says the rebuild is still to do: the erasure's delete has
+already committed, and compact_database() run again (Admin page button, `python -m backcare compact`)
+finishes it. Reads are not locked out during the swap (no readers/writer lock), so a busy app may need
+the rebuild retried. Database (store/db.py) has no swap method of its own, so
 this module sets `db.connection` and takes `db._write_lock` directly.
 
 The audit log keeps that an erasure happened, when and by whom: earlier audit rows that point at the
@@ -50,6 +56,8 @@ SWAP_WAIT_ATTEMPTS = 30  # x 0.1 s: how long the swap waits for another connecti
 CHECKPOINT_ATTEMPTS = 8  # CHECKPOINT is refused while another thread's read runs; retried with pauses
 CHECKPOINT_PAUSE = 0.05  # seconds, growing with each attempt (about 1.8 s in all)
 RECONNECT_ATTEMPTS = 20  # x 0.1 s
+CLOSE_ATTEMPTS = 10  # close() is refused while another thread's query runs; retried every CLOSE_PAUSE s
+CLOSE_PAUSE = 0.02
 COMPACT_HINT = ("Run the rebuild again with 'Rebuild the database file' on the Admin page or "
                 "`python -m backcare compact`.")
 
@@ -321,12 +329,16 @@ def _swap(db: Database, copy: _Copy) -> None:
     except duckdb.Error as error:
         log.warning("marking the connection before the swap: %s", error)
         raise CompactionPending("the database connection was busy") from None
-    try:
-        db.connection.close()
-    except duckdb.Error as error:  # e.g. ResourceInUseException: a read of another thread is running
-        log.warning("closing the connection for the swap: %s", error)
-        _detach_quietly(db.connection, marker)
-        raise CompactionPending("other sessions were reading the database") from None
+    for attempt in range(CLOSE_ATTEMPTS):
+        try:
+            db.connection.close()
+            break
+        except duckdb.Error as error:  # e.g. ResourceInUseException: a read of another thread is running
+            if attempt == CLOSE_ATTEMPTS - 1:
+                log.warning("closing the connection for the swap: %s", error)
+                _detach_quietly(db.connection, marker)
+                raise CompactionPending("other sessions were reading the database") from None
+            time.sleep(CLOSE_PAUSE)
     try:
         probe, alone = _connect_alone(db.path, marker)
     except duckdb.Error as error:
