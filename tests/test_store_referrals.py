@@ -67,10 +67,11 @@ def test_refused_transitions_change_nothing(db, client, trainer_actor, path, ref
     referral_id = referral_for(db, trainer_actor, client)
     for status in path:
         store.update_referral(db, actor=CLINIC, referral_id=referral_id, status=status)
-    before = store.get_referral(db, actor=CLINIC, referral_id=referral_id)
+    seen_at = store.utcnow()  # one clock for both reads: the row's age is computed from it
+    before = store.get_referral(db, actor=CLINIC, referral_id=referral_id, now=seen_at)
     with pytest.raises(Conflict, match="cannot move to"):
         store.update_referral(db, actor=CLINIC, referral_id=referral_id, status=refused)
-    assert store.get_referral(db, actor=CLINIC, referral_id=referral_id) == before
+    assert store.get_referral(db, actor=CLINIC, referral_id=referral_id, now=seen_at) == before
     assert len(store.referral_events(db, actor=CLINIC, referral_id=referral_id)) == 1 + len(path)
     assert len(audit(db, "referral.status")) == len(path)
 
