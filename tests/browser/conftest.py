@@ -175,3 +175,21 @@ def answer(page, question: str, choice: str) -> None:
     group.get_by_role("button", name=choice, exact=True).or_(
         group.get_by_role("radio", name=choice, exact=True)).first.click()
     wait_idle(page)
+
+
+def answer_form(page, *, pain: str, hours: str, quality: str, trend: str, eases: str = "Yes") -> None:
+    """Tap through the whole triage form: every yes/no question "No", then the pain answers given."""
+    from backcare import intake
+
+    for question in (*intake.EMERGENCY, intake.LEGS_QUESTION, *intake.URGENT):
+        answer(page, question.text, "No")
+    pain_q, quality_q, hours_q, trend_q, eases_q = intake.PAIN_QUESTIONS
+    answer(page, pain_q.text, pain)
+    page.get_by_label(hours_q.text).fill(hours)
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    for question in intake.SYMPTOMS:
+        answer(page, question.text, "No")
+    answer(page, quality_q.text, quality)
+    answer(page, trend_q.text, trend)
+    answer(page, eases_q.text, eases)

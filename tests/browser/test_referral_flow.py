@@ -8,10 +8,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from backcare import intake, store
+from backcare import store
 from backcare.auth import SYSTEM
 from tests.browser.conftest import (
-    TABLETS, answer, assert_no_sideways_scroll, open_page, sign_in, snap, wait_idle,
+    TABLETS, answer_form, assert_no_sideways_scroll, open_page, sign_in, snap, wait_idle,
 )
 
 pytestmark = pytest.mark.browser
@@ -51,17 +51,7 @@ def test_refer_report_is_cleared_by_the_clinic_and_the_trainer_sees_it(browser, 
     wait_idle(page)
     page.get_by_role("button", name="Use this client").click()
     wait_idle(page)
-    for question in (*intake.EMERGENCY, intake.LEGS_QUESTION, *intake.URGENT):
-        answer(page, question.text, "No")
-    answer(page, intake.PAIN_QUESTIONS[0].text, "3")
-    page.get_by_label(intake.PAIN_QUESTIONS[2].text).fill("20")
-    page.keyboard.press("Enter")
-    wait_idle(page)
-    for question in intake.SYMPTOMS:
-        answer(page, question.text, "No")
-    answer(page, "What does it feel like?", "Sharp")
-    answer(page, "Since it started, the pain is…", "Same")
-    answer(page, "Does it ease once they move around?", "Yes")
+    answer_form(page, pain="3", hours="20", quality="Sharp", trend="Same")
     expect(page.locator('[data-testid="bc-banner"]')).to_have_attribute("data-level", "refer")
     expect(page.get_by_text("R1", exact=False).first).to_be_visible()
     page.get_by_role("button", name=re.compile(r"^Save report")).click()

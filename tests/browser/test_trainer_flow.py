@@ -8,9 +8,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from backcare import intake, store
+from backcare import store
 from backcare.auth import SYSTEM
-from tests.browser.conftest import answer, assert_no_sideways_scroll, open_page, sign_in, snap, wait_idle
+from tests.browser.conftest import (
+    answer, answer_form, assert_no_sideways_scroll, open_page, sign_in, snap, wait_idle,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -46,20 +48,7 @@ def test_trainer_triages_a_new_client_assigns_a_plan_and_finds_the_report(page, 
     expect(page.get_by_text(f"Report for {name}")).to_be_visible()
     snap(page, "client-added")
 
-    for question in intake.EMERGENCY:
-        answer(page, question.text, "No")
-    answer(page, intake.LEGS_QUESTION.text, "No")
-    for question in intake.URGENT:
-        answer(page, question.text, "No")
-    answer(page, intake.PAIN_QUESTIONS[0].text, "2")
-    page.get_by_label(intake.PAIN_QUESTIONS[2].text).fill("20")
-    page.keyboard.press("Enter")
-    wait_idle(page)
-    for question in intake.SYMPTOMS:
-        answer(page, question.text, "No")
-    answer(page, "What does it feel like?", "Dull ache")
-    answer(page, "Since it started, the pain is…", "Easing")
-    answer(page, "Does it ease once they move around?", "Yes")
+    answer_form(page, pain="2", hours="20", quality="Dull ache", trend="Easing")
     answer(page, "Cool-down done?", "No")
     banner = page.locator('[data-testid="bc-banner"]')
     expect(banner).to_have_attribute("data-level", "normal")
