@@ -90,13 +90,10 @@ def run_add(args: argparse.Namespace) -> int:
     from backcare.store import accounts
 
     password = None if args.no_password else read_password(args.password_stdin)
-    db = _open(args.db)
-    try:
+    with _open(args.db) as db:
         gym_id = accounts.gym_id_by_name(db, name=args.gym) if args.gym else None
         user = accounts.add_user(db, actor=SYSTEM, username=args.username, display_name=args.name or args.username,
                                  role=args.role, gym_id=gym_id, contact=args.contact, password=password)
-    finally:
-        db.close()
     where = f" at {user.gym_name}" if user.gym_name else " (every gym)"
     how = "with a password" if user.has_password else "for single sign-on only"
     print(f"Added {user.role} {user.username}{where}, {how}.")
@@ -104,11 +101,8 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def _change(args: argparse.Namespace, change, done: str) -> int:
-    db = _open(args.db)
-    try:
+    with _open(args.db) as db:
         user = change(db, actor=SYSTEM, username=args.username)
-    finally:
-        db.close()
     print(f"{user.username}: {done}.")
     return 0
 
@@ -135,11 +129,8 @@ def run_reset_password(args: argparse.Namespace) -> int:
     from backcare.store.accounts import reset_password
 
     password = read_password(args.password_stdin)
-    db = _open(args.db)
-    try:
+    with _open(args.db) as db:
         user = reset_password(db, actor=SYSTEM, username=args.username, password=password)
-    finally:
-        db.close()
     print(f"{user.username}: password changed; any lock is lifted.")
     return 0
 
@@ -147,11 +138,8 @@ def run_reset_password(args: argparse.Namespace) -> int:
 def run_add_gym(args: argparse.Namespace) -> int:
     from backcare.store.accounts import add_gym
 
-    db = _open(args.db)
-    try:
+    with _open(args.db) as db:
         gym = add_gym(db, actor=SYSTEM, name=args.name)
-    finally:
-        db.close()
     print(f"Added gym {gym.name}.")
     return 0
 
@@ -159,11 +147,8 @@ def run_add_gym(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     from backcare.store.accounts import list_users
 
-    db = _open(args.db)
-    try:
+    with _open(args.db) as db:
         users = list_users(db, actor=SYSTEM)
-    finally:
-        db.close()
     if not users:
         print("No accounts yet: add the first administrator with "
               "`python -m backcare users add NAME --role admin --password-stdin`.")

@@ -219,12 +219,17 @@ def _checkpoint(cur: duckdb.DuckDBPyConnection) -> None:
             time.sleep(CHECKPOINT_PAUSE * (attempt + 1))
 
 
-def _copy_live_data(db: Database) -> _Copy:
-    copy = _Copy(db.path.with_name(f"{db.path.name}.compact-{uuid.uuid4().hex[:12]}"), uuid.uuid4().hex)
+def _cursor_or_pending(db: Database):
+    """A cursor for the rebuild; a database that cannot be read leaves the rebuild pending, not failed."""
     try:
-        cur = db.cursor()
+        return db.cursor()
     except BackCareError:
         raise CompactionPending("the database could not be read") from None
+
+
+def _copy_live_data(db: Database) -> _Copy:
+    copy = _Copy(db.path.with_name(f"{db.path.name}.compact-{uuid.uuid4().hex[:12]}"), uuid.uuid4().hex)
+    cur = _cursor_or_pending(db)
     try:
         _checkpoint(cur)
         (source,) = cur.execute("SELECT current_database()").fetchone()
@@ -374,10 +379,7 @@ def compact_database(db: Database) -> tuple[int, int]:
     with db._write_lock:  # noqa: SLF001  (no write of this process may land in the old file meanwhile)
         copy: _Copy | None = None
         try:
-            try:
-                cur = db.cursor()
-            except BackCareError:
-                raise CompactionPending("the database could not be read") from None
+            cur = _cursor_or_pending(db)
             try:
                 _checkpoint(cur)
             finally:
