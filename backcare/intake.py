@@ -93,6 +93,28 @@ LEAST_ALARMING: dict[str, Any] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One screen of the triage form. Every question of a step is answered before the next opens."""
+
+    name: str
+    title: str
+    questions: tuple[Question, ...] = ()
+
+
+# One short screen at a time on a tablet, emergency signs first. The training context has no required
+# question (it is prefilled from the history and only helps find causes); the result comes last.
+STEPS: tuple[Step, ...] = (
+    Step("emergency", "Emergency signs", EMERGENCY + (LEGS_QUESTION,)),
+    Step("urgent", "Urgent signs", URGENT),
+    Step("pain", "The pain", PAIN_QUESTIONS + SYMPTOMS),
+    Step("context", "Training context"),
+    Step("result", "Result"),
+)
+CONTEXT_STEP = [step.name for step in STEPS].index("context")
+RESULT_STEP = len(STEPS) - 1
+
+
 def _answered(field: str, value: Any) -> bool:
     if field == "leg_symptoms":
         return value in LEG_CHOICES
@@ -110,8 +132,50 @@ def _answered(field: str, value: Any) -> bool:
 def unanswered(answers: Mapping[str, Any]) -> list[Question]:
     """Every question still without an answer, in the order asked: emergency signs and the legs question,
     urgent signs, the pain questions, then the other symptoms. A report is saved only when none is left."""
-    ordered = EMERGENCY + (LEGS_QUESTION,) + URGENT + PAIN_QUESTIONS + SYMPTOMS
-    return [q for q in ordered if not _answered(q.field, answers.get(q.field))]
+    return [q for step in STEPS for q in step.questions if not _answered(q.field, answers.get(q.field))]
+
+
+def step_unanswered(step: int, answers: Mapping[str, Any]) -> list[Question]:
+    """The questions of STEPS[step] still without an answer."""
+    return [q for q in STEPS[step].questions if not _answered(q.field, answers.get(q.field))]
+
+
+def furthest_step(answers: Mapping[str, Any]) -> int:
+    """The furthest step the form may show: the first with a question unanswered, or the result once
+    every question is answered. So the result (and its save) is never shown for an incomplete form."""
+    for index, step in enumerate(STEPS):
+        if step_unanswered(index, answers):
+            return index
+    return RESULT_STEP
+
+
+LEG_SUMMARY: dict[str, str] = {"none": "nothing", "one_leg": "one leg", "both_legs": "BOTH legs"}
+
+
+def _named(fields: Iterable[str]) -> str:
+    return ", ".join(field.replace("_", " ") for field in fields) or "none"
+
+
+def answer_summary(answers: Mapping[str, Any]) -> list[str]:
+    """The answers in a few plain lines, to check at a glance before saving. Unanswered shows as "?"."""
+    def yes(questions: Iterable[Question]) -> str:
+        said_yes = [q.field for q in questions if answers.get(q.field) == YES]
+        return f"YES to {_named(said_yes)}" if said_yes else "none"
+
+    hours = answers.get("hours_since_workout")
+    eases = {YES: "eases with movement", NO: "does not ease with movement"}.get(answers.get("eases_with_movement"),
+                                                                              "easing with movement ?")
+    pain = answers.get("pain_score")
+    return [
+        f"Emergency signs: {yes(EMERGENCY)}",
+        f"Down the legs: {LEG_SUMMARY.get(answers.get('leg_symptoms'), '?')}",
+        f"Urgent signs: {yes(URGENT)}",
+        f"Pain: {'?' if pain is None else pain}/10, "
+        f"{PAIN_QUALITIES.get(answers.get('pain_quality'), '?').lower()}, "
+        f"{'?' if hours is None else f'{hours:g}'} h after the workout, "
+        f"{TRENDS.get(answers.get('trend'), '?').lower()}, {eases}",
+        f"Other signs: {yes(SYMPTOMS)}",
+    ]
 
 
 def emergency_answered_yes(answers: Mapping[str, Any]) -> bool:

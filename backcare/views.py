@@ -287,3 +287,26 @@ def customisation_from_form(plan: Plan, *, doses: Mapping[str, str] | None = Non
         return None
     customise(plan, changes)  # raises InvalidInput naming the field
     return changes
+
+
+def triage_history_line(sessions: Sequence[SessionRow], history, today: date) -> str:
+    """What the history says before the questions, in one line: the latest logged session (to ask
+    about hours since the workout), the last pain score of this episode, recent reports and a load spike."""
+    parts: list[str] = []
+    if sessions:
+        latest = max(sessions, key=lambda s: (s.date, s.id))
+        days = (today - latest.date).days
+        when = {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
+        exercises = ", ".join(latest.exercises) or "no exercises logged"
+        parts.append(f"Last logged session {latest.date:%d %b} ({when}), {latest.minutes:g} min, "
+                     f"RPE {latest.rpe:g}: {exercises}")
+    else:
+        parts.append("No sessions logged yet")
+    if history.previous_pain_score is not None:
+        parts.append(f"pain at the last report of this episode {history.previous_pain_score}/10")
+    if history.prior_reports_28d:
+        parts.append(f"{history.prior_reports_28d} earlier report(s) in 28 days")
+    ratio = history.acute_chronic_ratio
+    if ratio is not None and ratio >= LOAD_RATIO_SPIKE:
+        parts.append(f"load spike: acute:chronic {ratio:.2f}")
+    return " · ".join(parts) + "."

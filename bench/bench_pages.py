@@ -104,18 +104,21 @@ def page(script: str, actor, client_id: int) -> AppTest:
     return at
 
 
-def answered_triage(actor, client_id: int) -> AppTest:
-    """The triage page with every question answered, so a rerun computes the full result."""
-    at = page("pages/triage.py", actor, client_id).run()
-    for question in intake.REQUIRED_YES_NO:
-        at.segmented_control(key=f"q_{question.field}_0").set_value(intake.NO)
-    at.segmented_control(key="q_leg_symptoms_0").set_value("none")
-    at.segmented_control(key="q_pain_score_0").set_value(2)
-    at.segmented_control(key="q_pain_quality_0").set_value("dull_ache")
-    at.segmented_control(key="q_trend_0").set_value("easing")
-    at.segmented_control(key="q_eases_with_movement_0").set_value(intake.YES)
-    at.number_input(key="q_hours_0").set_value(20)
-    return at.run()
+def triage_steps(actor, client_id: int) -> list[tuple[str, AppTest]]:
+    """The triage page with every question answered (context included), open at each of its steps in
+    turn: a rerun of each computes the full result and draws that step."""
+    from tests.app_helpers import answer_triage
+
+    opened = []
+    for index, step in enumerate(intake.STEPS):
+        at = answer_triage(page("pages/triage.py", actor, client_id).run(), warmup=2, sleep=6.5, sitting=9,
+                           core=1, flags=["load_increased"])
+        assert intake.STEPS[intake.RESULT_STEP].title in str(at.subheader[-1].value), "the walk did not finish"
+        if index != intake.RESULT_STEP:
+            at.segmented_control(key="triage_nav_0").set_value(index).run()
+        assert f"{index + 1} · {step.title}" in str(at.subheader[-1].value)
+        opened.append((f"triage, step {index + 1} ({step.name})", at))
+    return opened
 
 
 def triage_queries(db, actor, client_id: int) -> None:
@@ -148,13 +151,14 @@ def measure(clients: int, runs: int) -> dict:
                              "(SELECT count(*) FROM reports)").fetchone()
 
     empty = AppTest.from_string(EMPTY_PAGE, default_timeout=60).run()
-    triage = answered_triage(actor, client_id)
-    assert not triage.exception, triage.exception
+    triage = triage_steps(actor, client_id)
     history = page("pages/history.py", actor, client_id).run()
-    assert not history.exception, history.exception
+    pages = [(name, at, triage_queries) for name, at in triage] + [("history", history, history_queries)]
+    for _, at, _ in pages:
+        assert not at.exception, at.exception
 
     results = {}
-    for name, at, queries in (("triage", triage, triage_queries), ("history", history, history_queries)):
+    for name, at, queries in pages:
         # Interleaved, so a burst of load from other processes hits all three measures alike.
         bare = lambda: queries(db, actor, client_id)  # noqa: E731
         recompiled_s, raw_empty_s = median_seconds_interleaved((at.run, empty.run), runs)

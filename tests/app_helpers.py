@@ -77,25 +77,44 @@ def button(at: AppTest, starts_with: str):
     return matches[0]
 
 
+def set_widget(at: AppTest, key: str, value) -> None:
+    """Set the value of the widget with this key, whatever its kind."""
+    for group in (at.segmented_control, at.number_input, at.multiselect, at.pills, at.selectbox):
+        for widget in group:
+            if widget.key == key:
+                widget.set_value(value)
+                return
+    raise AssertionError(f"no widget with key {key!r} on this step")
+
+
+def tap_next(at: AppTest) -> AppTest:
+    return button(at, "Next:").click().run()
+
+
 def answer_triage(at: AppTest, *, skip: tuple[str, ...] = (), yes: tuple[str, ...] = (), legs: str = "none",
                   quality: str = "dull_ache", trend: str = "easing", eases: str = "Yes", form_id: int = 0,
-                  pain_score: int = 2, hours: float = 20, **numbers: float) -> AppTest:
-    """Answer the triage form of a run page: every yes/no question "No" except those in `yes`, those in
-    `skip` (field names) left unanswered; other numbers by widget key stem (e.g. warmup=2)."""
+                  pain_score: int = 2, hours: float = 20, stop_at: str = "result", **context) -> AppTest:
+    """Walk the triage steps of a run page from step 1, answering each step and tapping Next: every yes/no
+    question "No" except those in `yes`; those in `skip` (field names) left unanswered, so the walk ends
+    on their step, where Next refuses. Context answers by widget key stem (e.g. warmup=2, flags=[...])
+    are given on the context step. Ends on the step named `stop_at` (the result, by default)."""
     from backcare import intake
 
-    for question in intake.REQUIRED_YES_NO:
-        if question.field in skip:
-            continue
-        value = intake.YES if question.field in yes else intake.NO
-        at.segmented_control(key=f"q_{question.field}_{form_id}").set_value(value)
     choices = {"leg_symptoms": legs, "pain_quality": quality, "trend": trend, "eases_with_movement": eases,
-               "pain_score": pain_score}
-    for field, value in choices.items():
-        if field not in skip:
-            at.segmented_control(key=f"q_{field}_{form_id}").set_value(value)
-    if "hours_since_workout" not in skip:
-        at.number_input(key=f"q_hours_{form_id}").set_value(hours)
-    for stem, value in numbers.items():
-        at.number_input(key=f"q_{stem}_{form_id}").set_value(value)
-    return at.run()
+               "pain_score": pain_score, "hours_since_workout": hours}
+    stems = {"hours_since_workout": "hours"}
+    for step in intake.STEPS:
+        if step.name == stop_at:
+            return at
+        for question in step.questions:
+            if question.field in skip:
+                continue
+            value = choices.get(question.field, intake.YES if question.field in yes else intake.NO)
+            set_widget(at, f"q_{stems.get(question.field, question.field)}_{form_id}", value)
+        if step.name == "context":
+            for stem, value in context.items():
+                set_widget(at, f"q_{stem}_{form_id}", value)
+        at = tap_next(at)
+        if any(q.field in skip for q in step.questions):
+            return at  # Next refused: still on this step
+    return at

@@ -1,7 +1,9 @@
-"""The triage page driven by AppTest: smoke, a saved normal report with plans, the emergency path, the
-save blocked by an unanswered red-flag question."""
+"""The triage page driven by AppTest: smoke, the steps and what they keep, a saved normal report with
+plans, the emergency path, and the save blocked by an unanswered red-flag question."""
 
 from __future__ import annotations
+
+from datetime import date, timedelta
 
 import pytest
 
@@ -9,7 +11,9 @@ from backcare import intake, store
 from backcare.auth import SYSTEM
 from backcare.models import Level
 from backcare.ui.style import SCOPE_STATEMENT
-from tests.app_helpers import answer_triage, banner_levels, button, make_world, no_exception, texts
+from tests.app_helpers import (
+    answer_triage, banner_levels, button, make_world, no_exception, set_widget, tap_next, texts,
+)
 
 
 def test_triage_page_without_a_client_asks_to_find_one(tmp_path):
@@ -22,24 +26,28 @@ def test_triage_page_without_a_client_asks_to_find_one(tmp_path):
     assert at.text_input(key="client_query") is not None
 
 
-def test_triage_page_asks_every_emergency_question_first_as_yes_no(tmp_path):
+def test_triage_page_opens_on_the_emergency_questions_alone_each_an_unanswered_yes_no(tmp_path):
     world = make_world(tmp_path)
     at = world.page("pages/triage.py").run()
     no_exception(at)
-    keys = [control.key for control in at.segmented_control]
-    emergency_keys = [f"q_{q.field}_0" for q in intake.EMERGENCY]
-    assert keys[:len(emergency_keys)] == emergency_keys
-    for key in emergency_keys:
-        assert at.segmented_control(key=key).value is None  # nothing answered for the trainer
-        assert at.segmented_control(key=key).options == [intake.NO, intake.YES]
+    assert SCOPE_STATEMENT in texts(at)
     assert "1 · Emergency signs" in texts(at)
+    questions = [control.key for control in at.segmented_control if control.key.startswith("q_")]
+    assert questions == [f"q_{q.field}_0" for q in intake.EMERGENCY] + ["q_leg_symptoms_0"]
+    for q in intake.EMERGENCY:
+        control = at.segmented_control(key=f"q_{q.field}_0")
+        assert control.value is None  # nothing answered for the trainer
+        assert control.options == [intake.NO, intake.YES]
+    assert not [b for b in at.button if b.label.startswith("Save report")]
 
 
-def test_normal_report_is_saved_with_its_plans_assigned(tmp_path):
+def test_normal_report_is_saved_with_its_plans_assigned_and_a_blank_form_follows(tmp_path):
     world = make_world(tmp_path)
     at = answer_triage(world.page("pages/triage.py").run(), warmup=2, hours=20, pain_score=2)
     no_exception(at)
+    assert "5 · Result" in texts(at)
     assert banner_levels(at) == ["normal"]
+    assert "Pain: 2/10, dull ache, 20 h after the workout" in texts(at)
     assert at.pills(key="q_plans_0").value == ["warm_up"]
 
     button(at, "Save report").click().run()
@@ -47,9 +55,12 @@ def test_normal_report_is_saved_with_its_plans_assigned(tmp_path):
 
     (report,) = store.list_reports(world.db, actor=world.actor, client_id=world.client.id)
     assert report.level == Level.NORMAL
+    assert report.answers["hours_since_workout"] == 20 and report.context.warmup_minutes == 2
     assert [a.plan_id.value for a in store.list_assignments(world.db, actor=world.actor,
                                                             client_id=world.client.id)] == ["warm_up"]
     assert any("Report saved: Normal soreness" in s.value for s in at.success)
+    assert "1 · Emergency signs" in texts(at)  # the next report starts blank, on step 1
+    assert all(c.value is None for c in at.segmented_control if c.key.startswith("q_"))
 
 
 @pytest.mark.parametrize("answers", [
@@ -72,31 +83,80 @@ def test_emergency_answer_shows_the_emergency_banner_first_and_no_plans(tmp_path
     assert store.list_assignments(world.db, actor=world.actor, client_id=world.client.id) == []
 
 
-def test_emergency_banner_shows_before_the_pain_questions_are_done(tmp_path):
+def test_emergency_banner_shows_at_once_and_stays_on_top_of_every_later_step(tmp_path):
     world = make_world(tmp_path)
     at = world.page("pages/triage.py").run()
     at.segmented_control(key="q_major_trauma_0").set_value(intake.YES).run()
     no_exception(at)
-    assert banner_levels(at) == ["emergency", "emergency"]  # at the top, and in the (provisional) result
-    assert any(w.value.startswith("Provisional") for w in at.warning)
+    assert banner_levels(at) == ["emergency"]  # the top alert, before the other questions are answered
+    at = answer_triage(at, yes=("major_trauma",), stop_at="pain")
+    assert "3 · The pain" in texts(at)
+    assert banner_levels(at) == ["emergency"]
 
 
-def test_urgent_banner_also_shows_first_before_the_form_is_done(tmp_path):
+def test_urgent_banner_also_shows_at_once(tmp_path):
     world = make_world(tmp_path)
-    at = world.page("pages/triage.py").run()
+    at = answer_triage(world.page("pages/triage.py").run(), stop_at="urgent")
     at.segmented_control(key="q_history_of_cancer_0").set_value(intake.YES).run()
     no_exception(at)
-    assert banner_levels(at) == ["urgent", "urgent"]
+    assert banner_levels(at) == ["urgent"]
 
 
-@pytest.mark.parametrize("skipped", ["pain_score", "hours_since_workout", "numbness"])
-def test_pain_score_hours_and_symptoms_must_be_answered_before_saving(tmp_path, skipped):
+@pytest.mark.parametrize("skipped", ["saddle_numbness", "chest_pain", "leg_symptoms", "history_of_cancer",
+                                     "pain_score", "hours_since_workout", "numbness"])
+def test_an_unanswered_question_stops_the_form_at_its_step_and_nothing_can_be_saved(tmp_path, skipped):
     world = make_world(tmp_path)
-    at = answer_triage(world.page("pages/triage.py").run(), skip=(skipped,))
-    button(at, "Save report").click().run()
+    at = answer_triage(world.page("pages/triage.py").run(), skip=(skipped,), warmup=2)
     no_exception(at)
-    assert any("Not saved" in e.value and skipped in e.value for e in at.error)
+    (question,) = [q for s in intake.STEPS for q in s.questions if q.field == skipped]
+    (step,) = [i for i, s in enumerate(intake.STEPS) if question in s.questions]
+    assert f"{step + 1} · {intake.STEPS[step].title}" in texts(at)  # Next refused: still on its step
+    assert any("Still to answer" in w.value and question.text in w.value for w in at.warning)
+    assert not [b for b in at.button if b.label.startswith("Save report")]
+
+    at.segmented_control(key="triage_nav_0").set_value(intake.RESULT_STEP).run()  # jumping ahead: refused too
+    no_exception(at)
+    assert f"{step + 1} · {intake.STEPS[step].title}" in texts(at)
+    assert not [b for b in at.button if b.label.startswith("Save report")]
     assert store.list_reports(world.db, actor=world.actor, client_id=world.client.id) == []
+    assert store.list_assignments(world.db, actor=world.actor, client_id=world.client.id) == []
+
+
+def test_answers_are_kept_when_the_trainer_goes_back_and_forth(tmp_path):
+    world = make_world(tmp_path)
+    at = answer_triage(world.page("pages/triage.py").run(), yes=("night_or_rest_pain",), pain_score=6,
+                       stop_at="context")
+    set_widget(at, "q_sleep_0", 5.5)
+    at = tap_next(at)
+    assert "5 · Result" in texts(at)
+    at.segmented_control(key="triage_nav_0").set_value(0).run()  # back to step 1
+    no_exception(at)
+    assert [at.segmented_control(key=f"q_{q.field}_0").value for q in intake.EMERGENCY] == [intake.NO] * 6
+    button(at, "Next:").click().run()
+    assert at.segmented_control(key="q_night_or_rest_pain_0").value == intake.YES
+    at.segmented_control(key="triage_nav_0").set_value(3).run()
+    assert at.number_input(key="q_sleep_0").value == 5.5
+    at.segmented_control(key="triage_nav_0").set_value(intake.RESULT_STEP).run()
+    assert banner_levels(at) == ["urgent", "urgent"]
+    button(at, "Save report").click().run()
+    (report,) = store.list_reports(world.db, actor=world.actor, client_id=world.client.id)
+    assert (report.answers["pain_score"], report.answers["night_or_rest_pain"]) == (6, True)
+    assert report.context.sleep_hours == 5.5
+
+
+def test_another_client_gets_a_blank_form_not_the_answers_given_for_the_first(tmp_path):
+    world = make_world(tmp_path)
+    other = store.create_client(world.db, actor=world.actor, gym_id=world.client.gym_id, name="Grace Hopper",
+                                trainer_id=world.actor.user_id, consent_by=world.actor.username)
+    at = answer_triage(world.page("pages/triage.py").run(), yes=("chest_pain",), stop_at="pain")
+    button(at, "Change client").click().run()
+    at.selectbox(key="client_choice").set_value(other.id)
+    button(at, "Use this client").click().run()
+    no_exception(at)
+    assert "Report for Grace Hopper" in texts(at)
+    assert "1 · Emergency signs" in texts(at)
+    assert banner_levels(at) == []
+    assert all(c.value is None for c in at.segmented_control if c.key.startswith("q_"))
 
 
 def test_a_client_paused_by_a_referral_is_offered_no_plans(tmp_path):
@@ -110,33 +170,32 @@ def test_a_client_paused_by_a_referral_is_offered_no_plans(tmp_path):
     assert any("no loading plans until clearance" in w.value for w in at.warning)
 
 
-@pytest.mark.parametrize("skipped", ["saddle_numbness", "chest_pain", "leg_symptoms", "history_of_cancer"])
-def test_unanswered_red_flag_question_blocks_the_save_and_stores_nothing(tmp_path, skipped):
-    world = make_world(tmp_path)
-    at = answer_triage(world.page("pages/triage.py").run(), skip=(skipped,), warmup=2)
-    no_exception(at)
-    assert any("Still to answer before saving" in w.value for w in at.warning)
-
-    button(at, "Save report").click().run()
-    no_exception(at)
-    assert any("Not saved" in e.value and skipped in e.value for e in at.error)
-    assert store.list_reports(world.db, actor=world.actor, client_id=world.client.id) == []
-    assert store.list_assignments(world.db, actor=world.actor, client_id=world.client.id) == []
-
-
 def test_tapped_context_observations_and_counts_become_cause_evidence(tmp_path):
     world = make_world(tmp_path)
-    at = world.page("pages/triage.py").run()
-    at.multiselect(key="q_exercises_0").set_value(["deadlift"])
-    at.pills(key="q_flags_0").set_value(["load_increased", "posture_concern"])
-    at.segmented_control(key="q_core_0").set_value(1)
-    at.segmented_control(key="q_rest_0").set_value(0)
-    at = answer_triage(at, hours=20, pain_score=2)
+    at = answer_triage(world.page("pages/triage.py").run(), hours=20, pain_score=2, exercises=["deadlift"],
+                       flags=["load_increased", "posture_concern"], core=1, rest=0)
     no_exception(at)
     assert banner_levels(at) == ["normal"]
     # form (deadlift + more load), load (more load with no rest day), core (1 a week), posture (noted)
     assert set(at.pills(key="q_plans_0").value) == {"form", "load", "core", "posture"}
     assert "Core training 1x a week (fewer than 2)" in texts(at)
+
+
+def test_context_is_prefilled_from_the_latest_logged_session_and_the_history_line_names_it(tmp_path):
+    world = make_world(tmp_path)
+    yesterday = date.today() - timedelta(days=1)
+    store.log_session(world.db, actor=world.actor, client_id=world.client.id,
+                      session={"date": yesterday, "minutes": 50, "rpe": 8, "exercises": ["deadlift", "row"],
+                               "warmup_minutes": 3, "cooldown_done": False})
+    at = world.page("pages/triage.py").run()
+    no_exception(at)
+    assert f"Last logged session {yesterday:%d %b} (yesterday), 50 min, RPE 8: deadlift, row" in texts(at)
+    at = answer_triage(at, stop_at="context")
+    assert at.multiselect(key="q_exercises_0").value == ["deadlift", "row"]
+    assert at.number_input(key="q_warmup_0").value == 3
+    assert at.segmented_control(key="q_cooldown_0").value == intake.NO
+    at = tap_next(at)
+    assert "Skipped recovery" in texts(at) and "Skipped warm-up" in texts(at)
 
 
 def test_chosen_client_folds_the_search_away_until_change_client_is_pressed(tmp_path):

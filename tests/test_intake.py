@@ -126,3 +126,45 @@ def test_an_answer_that_is_not_offered_is_refused_naming_the_field():
     with pytest.raises(InvalidInput) as raised:
         intake.build_report(all_no(chest_pain="maybe"))
     assert raised.value.field == "chest_pain"
+
+
+def test_steps_ask_every_required_question_once_emergency_signs_first():
+    asked = [q.field for step in intake.STEPS for q in step.questions]
+    assert sorted(asked) == sorted([q.field for q in intake.REQUIRED_YES_NO] + list(intake.LEAST_ALARMING))
+    assert len(asked) == len(set(asked))
+    assert intake.STEPS[0].questions == intake.EMERGENCY + (intake.LEGS_QUESTION,)
+    assert intake.STEPS[intake.RESULT_STEP].name == "result"
+    assert intake.STEPS[intake.CONTEXT_STEP].questions == ()
+
+
+def test_the_form_reaches_the_result_only_when_every_question_is_answered():
+    assert intake.furthest_step({}) == 0
+    assert intake.furthest_step(all_no()) == intake.RESULT_STEP
+    assert intake.furthest_step(all_no(fever_or_unwell=None)) == 1
+    assert intake.furthest_step(all_no(tingling=None, chest_pain=None)) == 0  # the earliest gap wins
+    assert [q.field for q in intake.step_unanswered(2, all_no(hours_since_workout=None, tingling=None))] == [
+        "hours_since_workout", "tingling"]
+
+
+@pytest.mark.parametrize("question", intake.REQUIRED_YES_NO, ids=lambda q: q.field)
+def test_any_single_unanswered_question_keeps_the_result_closed(question):
+    answers = all_no(**{question.field: None})
+    step = intake.furthest_step(answers)
+    assert step < intake.RESULT_STEP
+    assert question in intake.step_unanswered(step, answers)
+
+
+def test_answer_summary_names_every_yes_and_marks_gaps():
+    lines = intake.answer_summary(all_no(chest_pain=YES, history_of_cancer=YES, numbness=YES,
+                                         leg_symptoms="one_leg", pain_score=7, pain_quality="sharp", trend="worse",
+                                         hours_since_workout=52.5, eases_with_movement=NO))
+    assert lines == [
+        "Emergency signs: YES to chest pain",
+        "Down the legs: one leg",
+        "Urgent signs: YES to history of cancer",
+        "Pain: 7/10, sharp, 52.5 h after the workout, getting worse, does not ease with movement",
+        "Other signs: YES to numbness",
+    ]
+    gaps = intake.answer_summary({})
+    assert gaps[0] == "Emergency signs: none" and gaps[1] == "Down the legs: ?"
+    assert gaps[3].startswith("Pain: ?/10, ?, ? h")

@@ -176,3 +176,18 @@ def test_split_assignments_active_and_past():
     active, past = views.split_assignments(rows)
     assert [a.plan_id.value for a in active] == ["core"]
     assert [a.plan_id.value for a in past] == ["form", "load"]
+
+
+def test_triage_history_line_names_the_latest_session_and_what_the_history_adds():
+    from backcare.models import TriageHistory
+
+    today = date(2026, 11, 25)
+    sessions = [session(date(2026, 11, 20), datetime(2026, 11, 20, 18), exercises=("squat",)),
+                session(date(2026, 11, 24), datetime(2026, 11, 24, 18), minutes=62, rpe=8,
+                        exercises=("deadlift", "row"))]
+    line = views.triage_history_line(sessions, TriageHistory(previous_pain_score=4, prior_reports_28d=2,
+                                                             acute_chronic_ratio=1.8), today)
+    assert line == ("Last logged session 24 Nov (yesterday), 62 min, RPE 8: deadlift, row · pain at the last "
+                    "report of this episode 4/10 · 2 earlier report(s) in 28 days · load spike: acute:chronic 1.80.")
+    quiet = views.triage_history_line([], TriageHistory(acute_chronic_ratio=1.1), today)
+    assert quiet == "No sessions logged yet."

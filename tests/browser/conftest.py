@@ -177,19 +177,38 @@ def answer(page, question: str, choice: str) -> None:
     wait_idle(page)
 
 
-def answer_form(page, *, pain: str, hours: str, quality: str, trend: str, eases: str = "Yes") -> None:
-    """Tap through the whole triage form: every yes/no question "No", then the pain answers given."""
+def next_step(page) -> None:
+    """Tap the step's Next button."""
+    page.get_by_role("button", name=re.compile("Next:")).click()
+    wait_idle(page)
+
+
+def answer_form(page, *, pain: str, hours: str, quality: str, trend: str, eases: str = "Yes",
+                snap_steps: bool = False) -> None:
+    """Tap through the triage steps: every yes/no question "No", the pain answers given, Next after each
+    step; ends on the training-context step (prefilled, optional), Next there opens the result."""
     from backcare import intake
 
-    for question in (*intake.EMERGENCY, intake.LEGS_QUESTION, *intake.URGENT):
-        answer(page, question.text, "No")
     pain_q, quality_q, hours_q, trend_q, eases_q = intake.PAIN_QUESTIONS
+    for question in (*intake.EMERGENCY, intake.LEGS_QUESTION):
+        answer(page, question.text, "No")
+    if snap_steps:
+        snap(page, "step-1-emergency")
+    next_step(page)
+    for question in intake.URGENT:
+        answer(page, question.text, "No")
+    if snap_steps:
+        snap(page, "step-2-urgent")
+    next_step(page)
     answer(page, pain_q.text, pain)
+    answer(page, quality_q.text, quality)
     page.get_by_label(hours_q.text).fill(hours)
     page.keyboard.press("Enter")
     wait_idle(page)
-    for question in intake.SYMPTOMS:
-        answer(page, question.text, "No")
-    answer(page, quality_q.text, quality)
     answer(page, trend_q.text, trend)
     answer(page, eases_q.text, eases)
+    for question in intake.SYMPTOMS:
+        answer(page, question.text, "No")
+    if snap_steps:
+        snap(page, "step-3-pain")
+    next_step(page)

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from backcare import store
 from backcare.auth import SYSTEM
 from tests.browser.conftest import (
-    TABLETS, answer_form, assert_no_sideways_scroll, open_page, sign_in, snap, wait_idle,
+    TABLETS, answer_form, assert_no_sideways_scroll, next_step, open_page, sign_in, snap, wait_idle,
 )
 
 pytestmark = pytest.mark.browser
@@ -52,6 +52,7 @@ def test_refer_report_is_cleared_by_the_clinic_and_the_trainer_sees_it(browser, 
     page.get_by_role("button", name="Use this client").click()
     wait_idle(page)
     answer_form(page, pain="3", hours="20", quality="Sharp", trend="Same")
+    next_step(page)
     expect(page.locator('[data-testid="bc-banner"]')).to_have_attribute("data-level", "refer")
     expect(page.get_by_text("R1", exact=False).first).to_be_visible()
     page.get_by_role("button", name=re.compile(r"^Save report")).click()

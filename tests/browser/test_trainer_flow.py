@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from backcare import store
 from backcare.auth import SYSTEM
 from tests.browser.conftest import (
-    answer, answer_form, assert_no_sideways_scroll, open_page, sign_in, snap, wait_idle,
+    answer, answer_form, assert_no_sideways_scroll, next_step, open_page, sign_in, snap, wait_idle,
 )
 
 pytestmark = pytest.mark.browser
@@ -48,8 +48,11 @@ def test_trainer_triages_a_new_client_assigns_a_plan_and_finds_the_report(page, 
     expect(page.get_by_text(f"Report for {name}")).to_be_visible()
     snap(page, "client-added")
 
-    answer_form(page, pain="2", hours="20", quality="Dull ache", trend="Easing")
+    answer_form(page, pain="2", hours="20", quality="Dull ache", trend="Easing", snap_steps=True)
     answer(page, "Cool-down done?", "No")
+    assert_no_sideways_scroll(page)
+    snap(page, "step-4-context")
+    next_step(page)
     banner = page.locator('[data-testid="bc-banner"]')
     expect(banner).to_have_attribute("data-level", "normal")
     expect(page.get_by_role("strong").filter(has_text="Skipped recovery")).to_be_visible()
