@@ -36,11 +36,19 @@ if client is None:
     st.info("Next: find the client, or add them, to start a report.")
     st.stop()
 
+
+def new_form(old_id: int) -> int:
+    """Forget a form's answers and step; the next form's widgets get new keys, so they start blank."""
+    for part in ("kept", "step", "drawn"):
+        st.session_state.pop(f"triage_{part}_{old_id}", None)
+    st.session_state["triage_form_id"] = old_id + 1
+    return old_id + 1
+
+
 form_id = st.session_state.setdefault("triage_form_id", 0)
 if st.session_state.setdefault("triage_form_client", client.id) != client.id:
     # Another client: a blank form, so no answer given for one client is ever saved for another.
-    st.session_state.pop(f"triage_kept_{form_id}", None)
-    form_id = st.session_state["triage_form_id"] = form_id + 1
+    form_id = new_form(form_id)
     st.session_state["triage_form_client"] = client.id
 # Every answer, by widget key. Streamlit forgets a widget's value on a run that does not draw it, and
 # each step draws only its own questions: this keeps the answers of the other steps.
@@ -245,8 +253,7 @@ else:
                 note += (" Not assigned while the client is paused by a referral: "
                          + ", ".join(CAUSE_LABELS[p] for p in saved_report.skipped_plans) + ".")
             st.session_state["triage_saved"] = note + " Next: see it in the client's history."
-            st.session_state.pop(f"triage_kept_{form_id}", None)
-            st.session_state["triage_form_id"] = form_id + 1
+            new_form(form_id)
             st.rerun()
 
 flash = st.session_state.pop(FLASH_KEY, None)

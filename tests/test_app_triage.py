@@ -60,6 +60,7 @@ def test_normal_report_is_saved_with_its_plans_assigned_and_a_blank_form_follows
                                                             client_id=world.client.id)] == ["warm_up"]
     assert any("Report saved: Normal soreness" in s.value for s in at.success)
     assert "1 · Emergency signs" in texts(at)  # the next report starts blank, on step 1
+    assert "triage_kept_0" not in at.session_state and "triage_kept_1" in at.session_state
     assert all(c.value is None for c in at.segmented_control if c.key.startswith("q_"))
 
 
