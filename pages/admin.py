@@ -65,7 +65,7 @@ with people_tab:
           "State": "disabled" if u.disabled else ("locked" if u.is_locked() else "active"),
           "Sign-in": "password" if u.has_password else "single sign-on", "Contact": u.contact or ""}
          for u in users],
-        hide_index=True, use_container_width=True)
+        hide_index=True, width="stretch")
 
     st.subheader("Add a person")
     with st.form("add_user", clear_on_submit=True):
@@ -90,13 +90,13 @@ with people_tab:
         st.markdown(f"**{person.display_name}** · {person.role} · {gym_label(person.gym_id)} · {state}")
         cols = st.columns(3)
         if person.disabled:
-            if cols[0].button("Enable", key="enable_user", use_container_width=True):
+            if cols[0].button("Enable", key="enable_user", width="stretch"):
                 attempt(lambda: store.enable_user(db, actor=actor, username=person.username),
                         f"{person.username} can sign in again.")
-        elif cols[0].button("Disable", key="disable_user", use_container_width=True):
+        elif cols[0].button("Disable", key="disable_user", width="stretch"):
             attempt(lambda: store.disable_user(db, actor=actor, username=person.username),
                     f"{person.username} can no longer sign in; their records stay.")
-        if person.is_locked() and cols[1].button("Unlock", key="unlock_user", use_container_width=True):
+        if person.is_locked() and cols[1].button("Unlock", key="unlock_user", width="stretch"):
             attempt(lambda: store.unlock_user(db, actor=actor, username=person.username),
                     f"{person.username} is unlocked.")
 
@@ -124,7 +124,7 @@ with people_tab:
 
 with gyms_tab:
     st.dataframe([{"Gym": g.name, "People": g.users, "Clients": g.clients} for g in gyms],
-                 hide_index=True, use_container_width=True)
+                 hide_index=True, width="stretch")
     with st.form("add_gym", clear_on_submit=True):
         gym_name = st.text_input("New gym's name", key="new_gym_name")
         if st.form_submit_button("Add gym", type="primary"):

@@ -53,7 +53,7 @@ else:
         [{"When (UTC)": r.event_at.strftime("%Y-%m-%d %H:%M:%S"), "Who": r.actor, "Role": r.role,
           "Action": r.action, "What": f"{r.entity or ''} {r.entity_id or ''}".strip(), "Outcome": r.outcome,
           "Detail": r.detail or ""} for r in rows],
-        hide_index=True, use_container_width=True)
+        hide_index=True, width="stretch")
 
     if st.button("Prepare CSV of these entries", key="audit_prepare_csv"):
         try:

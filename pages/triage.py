@@ -236,7 +236,7 @@ else:
         st.warning("No loading plans until a clinician records clearance. Saving opens a referral for the clinic.")
 
     label = "Save report" + (f" and assign {len(chosen_plans)} plan(s)" if chosen_plans else "")
-    if st.button(label, type="primary", use_container_width=True, key=key("save")):
+    if st.button(label, type="primary", width="stretch", key=key("save")):
         try:
             saved_report = store.save_report(db, actor=actor, client_id=client.id, report=report,
                                              assign_plans=[CauseId(p) for p in chosen_plans],
@@ -261,7 +261,7 @@ if flash:
     st.warning(flash)
 back_col, next_col = st.columns(2)
 back_col.button("Back", key=key("back"), on_click=go, args=(step - 1,), disabled=step == 0,
-                icon=":material/arrow_back:", use_container_width=True)
+                icon=":material/arrow_back:", width="stretch")
 if step < intake.RESULT_STEP:
     next_col.button(f"Next: {intake.STEPS[step + 1].title}", key=key("next"), type="primary", on_click=go,
-                    args=(step + 1,), icon=":material/arrow_forward:", use_container_width=True)
+                    args=(step + 1,), icon=":material/arrow_forward:", icon_position="right", width="stretch")

@@ -82,7 +82,7 @@ def _oidc_signin(db, provider: str) -> None:
         _start_session(actor)
         return
     st.write("Sign in with your organisation's account.")
-    if st.button("Sign in", type="primary", key="oidc_login", use_container_width=True):
+    if st.button("Sign in", type="primary", key="oidc_login", width="stretch"):
         if provider:
             st.login(provider)
         else:
@@ -152,7 +152,7 @@ def _password_form(db) -> None:
     with st.form("signin"):
         username = st.text_input("Username", key="signin_username")
         password = st.text_input("Password", type="password", key="signin_password")
-        submitted = st.form_submit_button("Sign in", type="primary", use_container_width=True)
+        submitted = st.form_submit_button("Sign in", type="primary", width="stretch")
     if refused:
         st.error(refused)
     if submitted:
