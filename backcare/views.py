@@ -21,6 +21,7 @@ from backcare.rules import LOAD_RATIO_SPIKE
 from backcare.store.records import (
     AssignmentRow,
     CLEARED_STATUSES,
+    PAUSED_STATUSES,
     AssignmentStatus,
     ClientStatus,
     ReferralRow,
@@ -47,12 +48,12 @@ STATUS_NEXT_STEP: dict[ClientStatus, str] = {
                             "and recheck within 24–48 hours."),
     ClientStatus.PAUSED_REFERRAL_OPEN: ("Pause exercises that load the back. A referral is open: loading plans "
                                         "wait until a clinician records clearance."),
+    ClientStatus.URGENT_REFERRAL_OPEN: ("No training that loads the back. An urgent referral is open: the client "
+                                        "should see a doctor within 24 hours, so check that they have an "
+                                        "appointment. Loading plans wait for the clinic's clearance."),
     ClientStatus.EMERGENCY_REFERRAL_OPEN: ("No training. An emergency referral is open: make sure the client "
                                            "has had emergency care, and wait for the clinic's clearance."),
 }
-
-
-PAUSED_STATUSES = (ClientStatus.PAUSED_REFERRAL_OPEN, ClientStatus.EMERGENCY_REFERRAL_OPEN)
 
 
 def is_paused(status: ClientStatus | str) -> bool:

@@ -210,3 +210,27 @@ def test_list_assignments_active_only(db, client, trainer_actor):
     assert [a.id for a in store.list_assignments(db, actor=trainer_actor, client_id=client.id,
                                                  active_only=True)] == [active.id]
     assert len(store.list_assignments(db, actor=trainer_actor, client_id=client.id)) == 2
+
+
+def test_the_most_serious_open_referral_names_the_status_and_each_pauses_plans(db, client, trainer_actor):
+    def status():
+        one = store.client_status(db, actor=trainer_actor, client_id=client.id, now=NOW)
+        (listed,) = store.search_clients(db, actor=trainer_actor, query=client.name, now=NOW)
+        assert listed.status == one  # the list's CTE and the one-client rule agree
+        return one
+
+    refer = referral_for(db, trainer_actor, client, at=NOW - timedelta(hours=3))
+    assert status() == ClientStatus.PAUSED_REFERRAL_OPEN
+    urgent = referral_for(db, trainer_actor, client, at=NOW - timedelta(hours=2), fever_or_unwell=True)
+    assert status() == ClientStatus.URGENT_REFERRAL_OPEN
+    emergency = referral_for(db, trainer_actor, client, at=NOW - timedelta(hours=1), chest_pain=True)
+    assert status() == ClientStatus.EMERGENCY_REFERRAL_OPEN
+    expected_after = {emergency: ClientStatus.URGENT_REFERRAL_OPEN, urgent: ClientStatus.PAUSED_REFERRAL_OPEN,
+                      refer: ClientStatus.CLEARED}
+    for referral_id, after in expected_after.items():
+        with pytest.raises(Conflict, match="paused"):  # no loading plan while any referral is open
+            store.assign_plan(db, actor=trainer_actor, client_id=client.id, plan_id="core", now=NOW,
+                              start_date=NOW.date(), review_date=NOW.date() + timedelta(days=14))
+        store.update_referral(db, actor=CLINIC, referral_id=referral_id, status="seen", now=NOW)
+        store.update_referral(db, actor=CLINIC, referral_id=referral_id, status="cleared", now=NOW)
+        assert status() == after

@@ -183,7 +183,7 @@ def test_previous_report_of_episode_is_the_latest_within_seven_days(db, client, 
     ({"pain_score": 5}, 71, ClientStatus.MODIFIED),        # monitor within 72 h
     ({"pain_score": 5}, 73, ClientStatus.CLEARED),         # ... and after
     ({"pain_quality": "sharp"}, 1, ClientStatus.PAUSED_REFERRAL_OPEN),
-    ({"fever_or_unwell": True}, 1, ClientStatus.PAUSED_REFERRAL_OPEN),
+    ({"fever_or_unwell": True}, 1, ClientStatus.URGENT_REFERRAL_OPEN),
     ({"chest_pain": True}, 1, ClientStatus.EMERGENCY_REFERRAL_OPEN),
 ])
 def test_client_status_follows_reports(db, client, trainer_actor, answers, hours_later, status):

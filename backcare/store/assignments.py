@@ -12,7 +12,7 @@ from backcare.errors import Conflict, InvalidInput, NotFound
 from backcare.models import AssignmentIn, CauseId
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts
 from backcare.store.db import Database, to_json, utcnow
-from backcare.store.records import AssignmentRow, AssignmentStatus, ClientStatus
+from backcare.store.records import PAUSED_STATUSES, AssignmentRow, AssignmentStatus
 from backcare.store.status import client_status_in
 
 ASSIGNMENT_COLUMNS = ("id, client_id, report_id, plan_id, status, start_date, review_date, customisation_json, "
@@ -22,7 +22,6 @@ NEXT_STATUSES: dict[AssignmentStatus, frozenset[AssignmentStatus]] = {
     AssignmentStatus.COMPLETED: frozenset(),
     AssignmentStatus.STOPPED: frozenset(),
 }
-PAUSED = (ClientStatus.PAUSED_REFERRAL_OPEN, ClientStatus.EMERGENCY_REFERRAL_OPEN)
 
 
 def assignment_row(row: dict) -> AssignmentRow:
@@ -56,7 +55,7 @@ def check_dates(start_date: date, review_date: date) -> None:
 
 
 def is_paused(cur, client_id: int, now: datetime | None = None) -> bool:
-    return client_status_in(cur, client_id, now) in PAUSED
+    return client_status_in(cur, client_id, now) in PAUSED_STATUSES
 
 
 def insert_assignment(cur, *, actor: Actor, client_id: int, plan_id: CauseId, start_date: date,

@@ -18,7 +18,13 @@ class ClientStatus(StrEnum):
     CLEARED = "cleared"
     MODIFIED = "modified"
     PAUSED_REFERRAL_OPEN = "paused_referral_open"
+    URGENT_REFERRAL_OPEN = "urgent_referral_open"
     EMERGENCY_REFERRAL_OPEN = "emergency_referral_open"
+
+
+# An open referral, whatever its level, pauses loading plans until a clinician records clearance.
+PAUSED_STATUSES = frozenset({ClientStatus.PAUSED_REFERRAL_OPEN, ClientStatus.URGENT_REFERRAL_OPEN,
+                             ClientStatus.EMERGENCY_REFERRAL_OPEN})
 
 
 class ReferralStatus(StrEnum):

@@ -2,6 +2,7 @@
 one query:
 
 - emergency_referral_open: a referral at level `emergency` that is not cleared;
+- urgent_referral_open: else a referral at level `urgent` that is not cleared (a doctor within 24 hours);
 - paused_referral_open: any other referral not cleared (not_cleared included): loading plans pause;
 - modified: a `monitor` result in the last 72 hours, or an active plan;
 - cleared: none of those.
@@ -22,7 +23,7 @@ MONITOR_WINDOW = timedelta(hours=72)
 #   LEFT JOIN client_flags AS flags ON flags.client_id = c.id
 STATUS_CTES = """
 open_referrals AS (
-    SELECT client_id, bool_or(level = 'emergency') AS emergency
+    SELECT client_id, bool_or(level = 'emergency') AS emergency, bool_or(level = 'urgent') AS urgent
     FROM referrals WHERE status NOT IN ('cleared', 'cleared_with_restrictions')
     GROUP BY client_id
 ),
@@ -35,6 +36,7 @@ active_plans AS (
 client_flags AS (
     SELECT c.id AS client_id,
            CASE WHEN o.emergency THEN 'emergency_referral_open'
+                WHEN o.urgent THEN 'urgent_referral_open'
                 WHEN o.client_id IS NOT NULL THEN 'paused_referral_open'
                 WHEN m.client_id IS NOT NULL OR p.client_id IS NOT NULL THEN 'modified'
                 ELSE 'cleared' END AS status
@@ -54,6 +56,8 @@ ONE_CLIENT_STATUS = """
 SELECT CASE
     WHEN EXISTS (SELECT 1 FROM referrals WHERE client_id = $client_id AND level = 'emergency'
                  AND status NOT IN ('cleared', 'cleared_with_restrictions')) THEN 'emergency_referral_open'
+    WHEN EXISTS (SELECT 1 FROM referrals WHERE client_id = $client_id AND level = 'urgent'
+                 AND status NOT IN ('cleared', 'cleared_with_restrictions')) THEN 'urgent_referral_open'
     WHEN EXISTS (SELECT 1 FROM referrals WHERE client_id = $client_id
                  AND status NOT IN ('cleared', 'cleared_with_restrictions')) THEN 'paused_referral_open'
     WHEN EXISTS (SELECT 1 FROM reports WHERE client_id = $client_id AND level = 'monitor'

@@ -13,11 +13,12 @@ STATUS_LABELS = {
     "cleared": ":green[:material/check_circle: Cleared]",
     "modified": ":orange[:material/tune: Modified training]",
     "paused_referral_open": ":orange[:material/pause_circle: Paused: referral open]",
+    "urgent_referral_open": ":red[:material/priority_high: Urgent referral open]",
     "emergency_referral_open": ":red[:material/emergency: Emergency referral open]",
 }
 PLAIN_STATUS = {
     "cleared": "Cleared", "modified": "Modified training", "paused_referral_open": "Paused: referral open",
-    "emergency_referral_open": "Emergency referral open",
+    "urgent_referral_open": "Urgent referral open", "emergency_referral_open": "Emergency referral open",
 }
 
 
