@@ -193,11 +193,13 @@ def answer_form(page, *, pain: str, hours: str, quality: str, trend: str, eases:
     for question in (*intake.EMERGENCY, intake.LEGS_QUESTION):
         answer(page, question.text, "No")
     if snap_steps:
+        assert_no_sideways_scroll(page)
         snap(page, "step-1-emergency")
     next_step(page)
     for question in intake.URGENT:
         answer(page, question.text, "No")
     if snap_steps:
+        assert_no_sideways_scroll(page)
         snap(page, "step-2-urgent")
     next_step(page)
     answer(page, pain_q.text, pain)
@@ -210,5 +212,6 @@ def answer_form(page, *, pain: str, hours: str, quality: str, trend: str, eases:
     for question in intake.SYMPTOMS:
         answer(page, question.text, "No")
     if snap_steps:
+        assert_no_sideways_scroll(page)
         snap(page, "step-3-pain")
     next_step(page)

@@ -24,8 +24,11 @@ def seed_database():
     def seed(path):
         db = store.open_database(path)
         gym = store.create_gym(db, actor=SYSTEM, name="North Gym")
-        store.create_user(db, actor=SYSTEM, username=TRAINER, display_name="Tina Trainer", role="trainer",
-                          gym_id=gym.id, contact="tina@north.example", password=PASSWORD)
+        tina = store.create_user(db, actor=SYSTEM, username=TRAINER, display_name="Tina Trainer", role="trainer",
+                                 gym_id=gym.id, contact="tina@north.example", password=PASSWORD)
+        for orientation in ("Landscape", "Portrait"):
+            store.create_client(db, actor=SYSTEM, gym_id=gym.id, name=f"Emery Stone {orientation}",
+                                trainer_id=tina.id, consent_by=TRAINER)
         db.close()
     return seed
 
@@ -82,3 +85,35 @@ def test_trainer_triages_a_new_client_assigns_a_plan_and_finds_the_report(page, 
     expect(page.get_by_text(re.compile(r"Normal soreness|normal", re.I)).first).to_be_visible()
     assert_no_sideways_scroll(page)
     snap(page, "history")
+
+
+def test_an_emergency_answer_puts_the_banner_on_top_at_once_and_keeps_it_there(page, app_url, tablet):
+    name = f"Emery Stone {tablet[0].title()}"
+    sign_in(page, app_url, TRAINER, PASSWORD)
+    page.get_by_label("Find a client").fill(name)
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Use this client").click()
+    wait_idle(page)
+    answer(page, "Any chest pain?", "Yes")
+    banner = page.locator('[data-testid="bc-banner"]').first
+    expect(banner).to_have_attribute("data-level", "emergency")
+    expect(banner).to_contain_text("EMERGENCY")
+    step_heading = page.get_by_role("heading", name="1 · Emergency signs")
+    assert banner.bounding_box()["y"] < step_heading.bounding_box()["y"]  # above the questions
+    assert_no_sideways_scroll(page)
+    snap(page, "emergency-banner")
+
+    next_step(page)  # refused: the other emergency questions are still to answer
+    expect(page.get_by_text("Still to answer")).to_be_visible()
+    for question in ("Numbness or pins and needles between the legs or around the bottom?",
+                     "Any new trouble passing or holding urine, leaking, or bowel control?",
+                     "Any new loss of feeling in the genitals or of sexual function?",
+                     "Leg weakness that is getting worse (for example the foot dragging)?",
+                     "Did the pain start with a serious fall, accident or blow?",
+                     "Pain, numbness, tingling or weakness going down the legs?"):
+        answer(page, question, "No")
+    next_step(page)
+    expect(page.get_by_role("heading", name="2 · Urgent signs")).to_be_visible()
+    expect(page.locator('[data-testid="bc-banner"]').first).to_have_attribute("data-level", "emergency")
+    snap(page, "emergency-banner-on-step-2")
