@@ -1,0 +1,103 @@
+"""The triage form's state across steps, without Streamlit: the session state is a plain dict here."""
+
+from __future__ import annotations
+
+from backcare import intake
+from backcare.ui.triage_form import FLASH_KEY, TriageForm
+
+EMERGENCY_KEYS = [f"q_{q.field}_0" for q in intake.EMERGENCY] + ["q_leg_symptoms_0"]
+
+
+def tapped_step_one(state: dict, **changes) -> None:
+    """What Streamlit puts in the state when step 1's widgets were tapped (drawn on the last run)."""
+    state.update({key: intake.NO for key in EMERGENCY_KEYS[:-1]}, q_leg_symptoms_0="none")
+    state.update(changes)
+
+
+def test_answers_tapped_in_the_same_rerun_as_next_are_kept_when_their_widgets_are_not_drawn_again():
+    state: dict = {}
+    form = TriageForm(state, client_id=7)
+    assert form.open_step() == 0
+    tapped_step_one(state)
+    form.go(1)  # the Next callback sees the taps in the state
+    assert state["triage_step_0"] == 1 and FLASH_KEY not in state
+    form = TriageForm(state, client_id=7)  # the rerun: keeps step 1's values before Streamlit drops them
+    for key in EMERGENCY_KEYS:
+        del state[key]  # Streamlit forgets widgets a run does not draw
+    assert form.open_step() == 1
+    assert form.answers()["chest_pain"] == intake.NO and form.answers()["leg_symptoms"] == "none"
+
+
+def test_moving_past_a_step_with_a_question_left_is_refused_with_the_question_named():
+    state: dict = {}
+    form = TriageForm(state, client_id=7)
+    form.open_step()
+    tapped_step_one(state, q_chest_pain_0=None)
+    form.go(intake.RESULT_STEP)
+    assert state["triage_step_0"] == 0
+    flash = form.pop_flash()
+    assert flash.startswith("Answer every question of step 1 first") and "Any chest pain?" in flash
+    assert form.pop_flash() is None  # shown once
+
+
+def test_a_chosen_step_beyond_the_answers_is_clamped_and_going_back_is_always_allowed():
+    state: dict = {"triage_step_0": intake.RESULT_STEP}
+    form = TriageForm(state, client_id=7)
+    assert form.open_step() == 0  # nothing answered: the result cannot open
+    assert state["triage_nav_0"] == 0 and state["triage_drawn_0"] == 0
+    tapped_step_one(state)
+    form.go(1)
+    assert state["triage_step_0"] == 1
+    form.go(0)  # back, with questions left on later steps
+    assert state["triage_step_0"] == 0 and form.pop_flash() is None
+
+
+def test_another_client_gets_a_new_form_with_new_keys_and_no_answers():
+    state: dict = {}
+    form = TriageForm(state, client_id=7)
+    form.open_step()
+    tapped_step_one(state, q_chest_pain_0=intake.YES)
+    form = TriageForm(state, client_id=7)
+    assert form.answers()["chest_pain"] == intake.YES
+    other = TriageForm(state, client_id=8)
+    assert other.id == 1 and other.key("chest_pain") == "q_chest_pain_1"
+    assert all(value is None for value in other.answers().values())
+    assert "triage_kept_0" not in state and "triage_step_0" not in state
+
+
+def test_finish_starts_a_blank_form_for_the_same_client():
+    state: dict = {}
+    form = TriageForm(state, client_id=7)
+    form.open_step()
+    tapped_step_one(state)
+    form = TriageForm(state, client_id=7)
+    form.finish()
+    again = TriageForm(state, client_id=7)
+    assert again.id == 1 and all(value is None for value in again.answers().values())
+
+
+def test_history_seeds_the_context_but_never_overrides_what_the_trainer_set():
+    state: dict = {}
+    form = TriageForm(state, client_id=7)
+    form.kept["q_warmup_0"] = 12.0  # the trainer's answer
+    form.seed_context({"exercises": ["squat"], "warmup_minutes": 2.0, "cooldown_done": False,
+                       "rest_days_last_7": 1})
+    ctx = form.context()
+    assert ctx["exercises"] == ["squat"] and ctx["warmup_minutes"] == 12.0
+    assert ctx["cooldown_done"] is False and ctx["rest_days_last_7"] == 1
+    assert ctx["sleep_hours"] is None and ctx["load_increased"] is False
+
+
+def test_a_drawn_widget_shows_the_kept_answer_and_no_starting_value_of_its_own():
+    state: dict = {}
+    form = TriageForm(state, client_id=7)
+    form.kept["q_trend_0"] = "worse"
+    drawn = []
+
+    def fake_widget(label, options, *, key):
+        drawn.append((label, key, state.get(key)))
+        return state.get(key)
+
+    assert form.widget(fake_widget, "Trend", "trend", ["easing", "worse"]) == "worse"
+    assert form.widget(fake_widget, "Sleep", "sleep", [6, 7]) is None
+    assert drawn == [("Trend", "q_trend_0", "worse"), ("Sleep", "q_sleep_0", None)]
