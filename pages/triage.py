@@ -61,15 +61,19 @@ except BackCareError as error:
     context.show_error(error)
     st.stop()
 result = evaluate(report, history)  # unanswered questions count as their mildest answer: a floor
-if result.level in (Level.URGENT, Level.EMERGENCY):
-    with top_alert:  # certain already, whatever is still unanswered: shown on every step, first
+step = form.open_step()
+with top_alert:
+    if result.level in (Level.URGENT, Level.EMERGENCY):  # certain already, whatever is still unanswered
         result_ui.level_banner(result)
+        if form.newly_alarming(result.level):  # the banner may be scrolled out of view: this one floats
+            result_ui.alert_toast(result)
+    elif step < intake.RESULT_STEP:
+        result_ui.watch_strip()
 
 st.markdown(f"### Report for {client.name} · `{client.external_id}`")
 st.caption(views.triage_history_line(logged, history, date.today()))
 
 # --- the steps ------------------------------------------------------------------------------------
-step = form.open_step()
 reach = intake.furthest_step(answers)
 
 

@@ -71,6 +71,11 @@ def banner_levels(at: AppTest) -> list[str]:
     return [m for el in at.html for m in re.findall(r'data-testid="bc-banner" data-level="(\w+)"', str(el.value))]
 
 
+def watching(at: AppTest) -> bool:
+    """Whether the neutral strip that holds the place of an emergency or urgent banner is shown."""
+    return any('data-testid="bc-watch"' in str(el.value) for el in at.html)
+
+
 def button(at: AppTest, starts_with: str):
     matches = [b for b in at.button if b.label.startswith(starts_with)]
     assert matches, f"no button starting with {starts_with!r}: {[b.label for b in at.button]}"

@@ -12,7 +12,7 @@ from backcare.auth import SYSTEM
 from backcare.models import Level
 from backcare.ui.style import SCOPE_STATEMENT
 from tests.app_helpers import (
-    answer_triage, banner_levels, button, make_world, no_exception, set_widget, tap_next, texts,
+    answer_triage, banner_levels, button, make_world, no_exception, set_widget, tap_next, texts, watching,
 )
 
 
@@ -39,6 +39,7 @@ def test_triage_page_opens_on_the_emergency_questions_alone_each_an_unanswered_y
         assert control.value is None  # nothing answered for the trainer
         assert control.options == [intake.NO, intake.YES]
     assert not [b for b in at.button if b.label.startswith("Save report")]
+    assert watching(at) and banner_levels(at) == []  # the place the red banner would take, held
 
 
 def test_normal_report_is_saved_with_its_plans_assigned_and_a_blank_form_follows(tmp_path):
@@ -46,7 +47,7 @@ def test_normal_report_is_saved_with_its_plans_assigned_and_a_blank_form_follows
     at = answer_triage(world.page("pages/triage.py").run(), warmup=2, hours=20, pain_score=2)
     no_exception(at)
     assert "5 · Result" in texts(at)
-    assert banner_levels(at) == ["normal"]
+    assert banner_levels(at) == ["normal"] and not watching(at)
     assert "Pain: 2/10, dull ache, 20 h after the workout" in texts(at)
     assert at.pills(key="q_plans_0").value == ["warm_up"]
 
@@ -90,6 +91,12 @@ def test_emergency_banner_shows_at_once_and_stays_on_top_of_every_later_step(tmp
     at.segmented_control(key="q_major_trauma_0").set_value(intake.YES).run()
     no_exception(at)
     assert banner_levels(at) == ["emergency"]  # the top alert, before the other questions are answered
+    assert not watching(at)  # the red banner took the neutral strip's place
+    assert [t.value for t in at.toast] == [
+        "**:red[EMERGENCY: stop the session]**  \nStop the session now. The client needs emergency care: call 999 "
+        "or go to A&E."]  # floats over the page, wherever the trainer has scrolled
+    at.segmented_control(key="q_chest_pain_0").set_value(intake.NO).run()
+    assert banner_levels(at) == ["emergency"] and len(at.toast) == 0  # raised once, not on every tap
     at = answer_triage(at, yes=("major_trauma",), stop_at="pain")
     assert "3 · The pain" in texts(at)
     assert banner_levels(at) == ["emergency"]

@@ -101,3 +101,15 @@ def test_a_drawn_widget_shows_the_kept_answer_and_no_starting_value_of_its_own()
     assert form.widget(fake_widget, "Trend", "trend", ["easing", "worse"]) == "worse"
     assert form.widget(fake_widget, "Sleep", "sleep", [6, 7]) is None
     assert drawn == [("Trend", "q_trend_0", "worse"), ("Sleep", "q_sleep_0", None)]
+
+
+def test_an_alert_is_raised_once_when_the_result_rises_to_urgent_and_again_at_emergency():
+    from backcare.models import Level
+
+    state: dict = {}
+    form = TriageForm(state, client_id=7)
+    rises = [form.newly_alarming(level) for level in (Level.NORMAL, Level.REFER, Level.URGENT, Level.URGENT,
+                                                      Level.EMERGENCY, Level.URGENT, Level.EMERGENCY)]
+    assert rises == [False, False, True, False, True, False, False]
+    form.finish()
+    assert TriageForm(state, client_id=7).newly_alarming(Level.URGENT)  # a new form alerts afresh

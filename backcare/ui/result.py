@@ -26,6 +26,19 @@ def level_banner(result: TriageResult) -> None:
     )
 
 
+def alert_toast(result: TriageResult) -> None:
+    """The level and its action in a notice that floats over the page until the trainer closes it."""
+    icon = ":material/emergency:" if result.level is Level.EMERGENCY else ":material/priority_high:"
+    st.toast(f"**:red[{LEVEL_TITLES[result.level]}]**  \n{result.advice}", icon=icon, duration="infinite")
+
+
+def watch_strip() -> None:
+    """Where an emergency or urgent banner would stand, about its size: when one appears, nothing on the
+    screen moves under the trainer's finger."""
+    st.html('<div class="bc-banner bc-watch" data-testid="bc-watch"><h2>No emergency or urgent sign so far</h2>'
+            "If an answer needs emergency or urgent care, this turns red at once.</div>")
+
+
 def findings(result: TriageResult) -> None:
     if not result.findings:
         st.markdown("**Why:** no warning signs in the answers: this looks like ordinary post-workout soreness.")

@@ -26,6 +26,8 @@ div[data-testid="stAppViewContainer"] { overflow-x: hidden; }
 .bc-normal { background: #1e7b46; } .bc-monitor { background: #8a6d00; }
 .bc-refer { background: #b45309; } .bc-urgent { background: #b91c1c; }
 .bc-emergency { background: #7f1d1d; border: 4px solid #fecaca; }
+.bc-watch { background: #eef2f6; color: #1f2937; border: 1px solid #cbd5e1; }
+.bc-watch h2 { color: #1f2937; }
 .bc-status { display: inline-block; border-radius: 999px; padding: .15rem .7rem; font-weight: 600; }
 </style>
 """

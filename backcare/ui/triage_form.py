@@ -14,10 +14,12 @@ from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from backcare import intake
+from backcare.models import Level
 
 STEMS = {"hours_since_workout": "hours"}  # widget key stems that differ from the field name
 CONTEXT_STEMS = ("exercises", "warmup", "sleep", "core", "sitting", "rest", "cooldown", "flags")
 FLASH_KEY = "triage_flash"
+ALARMING = (Level.URGENT, Level.EMERGENCY)  # in rising order
 
 
 class TriageForm:
@@ -109,6 +111,18 @@ class TriageForm:
         if chosen is not None:  # tapping the open step again deselects it: stay
             self.go(chosen)
 
+    def newly_alarming(self, level: Level) -> bool:
+        """True once each time this form's result rises to urgent or to emergency: the moment to raise an
+        alert the trainer cannot scroll past."""
+        if level not in ALARMING:
+            return False
+        alerted_key = f"triage_alerted_{self.id}"
+        before = self.state.get(alerted_key)
+        if before is not None and ALARMING.index(level) <= ALARMING.index(Level(before)):
+            return False
+        self.state[alerted_key] = level.value
+        return True
+
     def pop_flash(self) -> str | None:
         return self.state.pop(FLASH_KEY, None)
 
@@ -117,7 +131,7 @@ class TriageForm:
         self.id = self._forget(self.id)
 
     def _forget(self, form_id: int) -> int:
-        for part in ("kept", "step", "drawn"):
+        for part in ("kept", "step", "drawn", "alerted"):
             self.state.pop(f"triage_{part}_{form_id}", None)
         self.state["triage_form_id"] = form_id + 1
         return form_id + 1

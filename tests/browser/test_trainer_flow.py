@@ -95,14 +95,29 @@ def test_an_emergency_answer_puts_the_banner_on_top_at_once_and_keeps_it_there(p
     wait_idle(page)
     page.get_by_role("button", name="Use this client").click()
     wait_idle(page)
+    strip = page.locator('[data-testid="bc-watch"]')
+    expect(strip).to_be_visible()
+    question = page.get_by_text("Any chest pain?")
+    question.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    before = question.bounding_box()["y"]
+    snap(page, "no-red-flag-yet")
     answer(page, "Any chest pain?", "Yes")
+    expect(strip).to_have_count(0)
+    # the banner took the strip's place: the question the trainer just tapped has not moved away
+    assert abs(question.bounding_box()["y"] - before) < 40, (before, question.bounding_box()["y"])
     banner = page.locator('[data-testid="bc-banner"]').first
     expect(banner).to_have_attribute("data-level", "emergency")
     expect(banner).to_contain_text("EMERGENCY")
     step_heading = page.get_by_role("heading", name="1 · Emergency signs")
     assert banner.bounding_box()["y"] < step_heading.bounding_box()["y"]  # above the questions
+    toast = page.get_by_test_id("stToast")  # floats in view, wherever the page is scrolled
+    expect(toast).to_contain_text("EMERGENCY: stop the session")
+    expect(toast).to_be_in_viewport()
     assert_no_sideways_scroll(page)
     snap(page, "emergency-banner")
+    toast.get_by_role("button", name="Close").click()  # the trainer acknowledges it
+    expect(toast).to_have_count(0)
 
     next_step(page)  # refused: the other emergency questions are still to answer
     expect(page.get_by_text("Still to answer")).to_be_visible()
