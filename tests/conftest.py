@@ -12,6 +12,7 @@ import pytest
 
 from backcare import store
 from backcare.auth import SYSTEM, Actor, Role
+from tests.reports import NORMAL_REPORT
 
 # A fixed clock for tests that need one (naive UTC).
 NOW = datetime(2025, 3, 10, 12, 0, 0)
@@ -19,14 +20,7 @@ NOW = datetime(2025, 3, 10, 12, 0, 0)
 
 def report_payload(**overrides: Any) -> dict[str, Any]:
     """A valid TriageReport dict with a normal result (mild dull ache the day after training)."""
-    payload: dict[str, Any] = {
-        "hours_since_workout": 20,
-        "pain_score": 2,
-        "pain_quality": "dull_ache",
-        "trend": "easing",
-        "eases_with_movement": True,
-        "leg_symptoms": "none",
-    }
+    payload: dict[str, Any] = {k: v for k, v in NORMAL_REPORT.items() if k != "client_id"}
     payload.update(overrides)
     return payload
 

@@ -14,21 +14,12 @@ from backcare import store
 from backcare.auth import SYSTEM, Actor, Role
 from backcare.errors import BackCareError, StoreError
 from backcare.store import erasure
-from tests.test_erasure import ERASED, KEPT, fill, rows_of
+from tests.test_erasure import ERASED, KEPT, rows_of, two_clients  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
 def admin():
     return Actor(username="ivan", role=Role.ADMIN)
-
-
-@pytest.fixture
-def two_clients(db, gym, trainer_actor):
-    erased = store.create_client(db, actor=trainer_actor, gym_id=gym.id, name=ERASED, consent_by="tara")
-    kept = store.create_client(db, actor=trainer_actor, gym_id=gym.id, name=KEPT, consent_by="tara")
-    for client in (erased, kept):
-        fill(db, trainer_actor, client.id)
-    return erased, kept
 
 
 def leftovers(db) -> list:
