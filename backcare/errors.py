@@ -27,6 +27,14 @@ class Conflict(BackCareError):
     """The change is not allowed in the record's current state (e.g. a status transition)."""
 
 
+class AlreadySaved(Conflict):
+    """The same triage form was saved before (a second tap on Save): nothing was stored twice."""
+
+    def __init__(self, report_id: int):
+        super().__init__(f"This report was saved already (report {report_id}): it was not stored twice.")
+        self.report_id = report_id
+
+
 class PermissionDenied(BackCareError):
     pass
 

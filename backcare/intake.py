@@ -178,15 +178,28 @@ def answer_summary(answers: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def emergency_answered_yes(answers: Mapping[str, Any]) -> bool:
-    return any(answers.get(q.field) == YES for q in EMERGENCY) or answers.get("leg_symptoms") == "both_legs"
+def context_summary(context: Mapping[str, Any]) -> str:
+    """The training context in one line, as the report will store it; what is not known is left out."""
+    value = context.get
+    shown = {
+        "warmup_minutes": "warm-up {:g} min", "sleep_hours": "sleep {:g} h",
+        "sitting_hours_per_day": "sitting {:g} h a day", "core_sessions_per_week": "core {}x a week",
+        "rest_days_last_7": "{} rest day(s) in 7",
+    }
+    parts = [", ".join(value("exercises") or []) or "no exercises named"]
+    parts += [text.format(value(field)) for field, text in shown.items() if value(field) is not None]
+    if value("cooldown_done") is not None:
+        parts.append("cool-down done" if value("cooldown_done") else "no cool-down")
+    parts += [label.lower() for field, label in CONTEXT_FLAGS.items() if value(field)]
+    return "Training context: " + "; ".join(parts)
 
 
 def build_report(answers: Mapping[str, Any], context: Mapping[str, Any] | None = None,
                  client_id: str | None = None) -> TriageReport:
     """Turn the form's answers into a validated report. An unanswered question counts as its least
     alarming answer (LEAST_ALARMING, "no" for yes/no questions), so a partly answered form gives a
-    provisional floor; the page refuses to save while `unanswered()` is not empty."""
+    provisional floor; the page opens its result step, and so its save, only when `furthest_step()` (the
+    first step with a question in `unanswered()`) is the result."""
     payload: dict[str, Any] = {"client_id": client_id}
     for field in [q.field for q in REQUIRED_YES_NO] + list(LEAST_ALARMING):
         value = answers.get(field)

@@ -12,8 +12,8 @@ from datetime import date, timedelta
 import streamlit as st
 
 from backcare import intake, store, views
-from backcare.errors import BackCareError
-from backcare.models import CauseId, Level
+from backcare.errors import AlreadySaved, BackCareError, InvalidInput
+from backcare.models import CauseId, Level, TriageHistory
 from backcare.rules import CAUSE_LABELS, evaluate
 from backcare.ui import clients as client_ui
 from backcare.ui import context, result as result_ui, style
@@ -46,22 +46,24 @@ def yes_no(question: intake.Question) -> str | None:
 
 
 # --- what the history says, and the result so far ------------------------------------------------
+# Nothing below may stop the page before the questions and any red banner are drawn.
+history_error = None
 try:
     logged = store.list_sessions(db, actor=actor, client_id=client.id, limit=40)
     history = store.triage_history(db, actor=actor, client_id=client.id)
 except BackCareError as error:
-    context.show_error(error)
-    st.stop()
+    history_error, logged, history = str(error), [], TriageHistory()
 prefill = intake.prefill_context(logged, date.today())
 form.seed_context(prefill)
 answers = form.answers()
+context_error = None
 try:
     report = intake.build_report(answers, form.context(), client_id=client.external_id)
-except BackCareError as error:
-    context.show_error(error)
-    st.stop()
+except BackCareError as error:  # only the free-typed context can fail: the answers come from fixed choices
+    context_error = str(error)
+    report = intake.build_report(answers, None, client_id=client.external_id)
 result = evaluate(report, history)  # unanswered questions count as their mildest answer: a floor
-step = form.open_step()
+step = form.open_step(reach=intake.CONTEXT_STEP if context_error else None)
 with top_alert:
     if result.level in (Level.URGENT, Level.EMERGENCY):  # certain already, whatever is still unanswered
         result_ui.level_banner(result)
@@ -71,14 +73,17 @@ with top_alert:
         result_ui.watch_strip()
 
 st.markdown(f"### Report for {client.name} · `{client.external_id}`")
-st.caption(views.triage_history_line(logged, history, date.today()))
+if history_error:
+    st.error(f"{history_error} The result below leaves out the client's history until it can be read.")
+else:
+    st.caption(views.triage_history_line(logged, history, date.today()))
 
 # --- the steps ------------------------------------------------------------------------------------
 reach = intake.furthest_step(answers)
 
 
 def step_label(index: int) -> str:
-    done = index < intake.RESULT_STEP and index < reach
+    done = bool(intake.STEPS[index].questions) and index < reach
     return f"{index + 1} {intake.STEPS[index].name.capitalize()}{' ✓' if done else ''}"
 
 
@@ -108,14 +113,16 @@ elif step == 2:
     for q in intake.SYMPTOMS:
         yes_no(q)
 elif step == intake.CONTEXT_STEP:
+    if context_error:
+        st.error(f"Please correct the training context: {context_error}")
     if prefill:
         st.caption("Prefilled from the client's logged sessions: check and correct. These help find the causes.")
     known = {"deadlift", "squat", "overhead press", "plank", "bench press", "row", "lunge", "running"}
-    form.widget(st.multiselect, "Exercises in the session",
-                "exercises", sorted(known | set(form.kept.get(form.key("exercises")) or [])), accept_new_options=True)
+    form.widget(st.multiselect, "Exercises in the session", "exercises",
+                sorted(known | set(form.value("exercises") or [])), accept_new_options=True, max_selections=50)
     left, right = st.columns(2)
     with left:
-        form.widget(st.number_input, "Warm-up minutes", "warmup", 0.0, 120.0, None, step=1.0,
+        form.widget(st.number_input, "Warm-up minutes", "warmup", 0.0, 600.0, None, step=1.0,
                     placeholder="not known")
         form.widget(st.number_input, "Sleep, hours a night", "sleep", 0.0, 24.0, None, step=0.5,
                     placeholder="not known")
@@ -130,7 +137,7 @@ elif step == intake.CONTEXT_STEP:
     form.widget(st.pills, "Anything else that applies? (tap all that do)", "flags", list(intake.CONTEXT_FLAGS),
                 format_func=intake.CONTEXT_FLAGS.get, selection_mode="multi")
 else:
-    st.markdown("  \n".join(intake.answer_summary(answers)))
+    st.markdown("  \n".join(intake.answer_summary(answers) + [intake.context_summary(form.context())]))
     result_ui.show_result(result)
     paused = views.is_paused(client.status)
     chosen_plans: list[CauseId] = []
@@ -139,21 +146,30 @@ else:
         st.warning("This client has a referral that a clinician has not cleared: no loading plans until "
                    "clearance is recorded. Saving still records the report for the clinic.")
     elif result.plans:
-        chosen_plans = st.pills("**Corrective plans to assign**", list(result.plans),
-                                format_func=lambda c: CAUSE_LABELS[CauseId(c)], selection_mode="multi",
-                                default=list(result.plans), key=form.key("plans")) or []
+        chosen_plans = form.plans(st.pills, "**Corrective plans to assign**", list(result.plans),
+                                  format_func=lambda c: CAUSE_LABELS[CauseId(c)], selection_mode="multi")
         start_col, review_col = st.columns(2)
-        start = start_col.date_input("Plan start", date.today(), key=form.key("start"))
-        review = review_col.date_input("Review on", date.today() + timedelta(days=14), key=form.key("review"))
+        form.default("start", date.today())
+        form.default("review", date.today() + timedelta(days=14))
+        with start_col:
+            start = form.widget(st.date_input, "Plan start", "start", value=None)
+        with review_col:
+            review = form.widget(st.date_input, "Review on", "review", value=None)
     elif result.level.needs_professional:
         st.warning("No loading plans until a clinician records clearance. Saving opens a referral for the clinic.")
 
     label = "Save report" + (f" and assign {len(chosen_plans)} plan(s)" if chosen_plans else "")
     if st.button(label, type="primary", width="stretch", key=form.key("save")):
         try:
+            if chosen_plans and (start is None or review is None):
+                raise InvalidInput("Plan start" if start is None else "Review on", "choose a date")
             saved_report = store.save_report(db, actor=actor, client_id=client.id, report=report,
                                              assign_plans=[CauseId(p) for p in chosen_plans],
-                                             start_date=start, review_date=review)
+                                             start_date=start, review_date=review, submission=form.token)
+        except AlreadySaved as already:  # a second tap, or a rerun that cut this page short after its save
+            st.session_state["triage_saved"] = str(already) + " Next: see it in the client's history."
+            form.finish()
+            st.rerun()
         except BackCareError as error:
             context.show_error(error)
         else:
@@ -173,8 +189,11 @@ flash = form.pop_flash()
 if flash:
     st.warning(flash)
 back_col, next_col = st.columns(2)
-back_col.button("Back", key=form.key("back"), on_click=form.go, args=(step - 1,), disabled=step == 0,
+# Keys carry the step: a double tap must not reach the next step's button of the same name.
+back_col.button("Back", key=form.key(f"back_{step}"), on_click=form.go, args=(step - 1,), disabled=step == 0,
                 icon=":material/arrow_back:", width="stretch")
 if step < intake.RESULT_STEP:
-    next_col.button(f"Next: {intake.STEPS[step + 1].title}", key=form.key("next"), type="primary", on_click=form.go,
-                    args=(step + 1,), icon=":material/arrow_forward:", icon_position="right", width="stretch")
+    next_col.button(f"Next: {intake.STEPS[step + 1].title}", key=form.key(f"next_{step}"), type="primary",
+                    on_click=form.go, args=(step + 1,), icon=":material/arrow_forward:", icon_position="right",
+                    width="stretch")
+form.mark_drawn(step)

@@ -230,3 +230,99 @@ def test_before_typing_the_trainer_sees_their_own_clients_and_picks_one_in_two_t
     button(at, "Use this client").click().run()
     no_exception(at)
     assert f"Report for {world.client.name}" in texts(at)
+
+
+def test_a_bad_context_value_is_named_on_the_context_step_and_never_hides_the_red_banner(tmp_path):
+    world = make_world(tmp_path)
+    at = answer_triage(world.page("pages/triage.py").run(), yes=("chest_pain",), stop_at="context")
+    set_widget(at, "q_exercises_0", ["x" * 81])
+    at = tap_next(at)
+    no_exception(at)
+    assert banner_levels(at) == ["emergency"]
+    assert "4 · Training context" in texts(at)  # held there: the result cannot open
+    assert any("Please correct the training context" in e.value and "exercises" in e.value for e in at.error)
+    set_widget(at, "q_exercises_0", ["deadlift"])
+    at = tap_next(at)
+    assert "5 · Result" in texts(at) and not at.error
+
+
+def test_an_unreadable_history_leaves_the_questions_and_the_banner_in_place(tmp_path, monkeypatch):
+    from backcare.errors import StoreError
+
+    def unreadable(*args, **kwargs):
+        raise StoreError("Reading the client's history failed in the database; nothing was changed.")
+
+    world = make_world(tmp_path)
+    monkeypatch.setattr(store, "triage_history", unreadable)
+    at = world.page("pages/triage.py").run()
+    at.segmented_control(key="q_chest_pain_0").set_value(intake.YES).run()
+    no_exception(at)
+    assert banner_levels(at) == ["emergency"]
+    assert any("leaves out the client's history" in e.value for e in at.error)
+    assert at.segmented_control(key="q_saddle_numbness_0") is not None
+
+
+def test_plan_choices_and_dates_are_kept_when_the_trainer_goes_back(tmp_path):
+    world = make_world(tmp_path)
+    at = answer_triage(world.page("pages/triage.py").run(), warmup=2, cooldown=intake.NO)
+    assert set(at.pills(key="q_plans_0").value) == {"warm_up", "recovery"}
+    at.pills(key="q_plans_0").set_value(["recovery"])
+    review = date.today() + timedelta(days=21)
+    at.date_input(key="q_review_0").set_value(review).run()
+    at.segmented_control(key="triage_nav_0").set_value(2).run()
+    at.segmented_control(key="triage_nav_0").set_value(intake.RESULT_STEP).run()
+    assert at.pills(key="q_plans_0").value == ["recovery"]
+    assert at.date_input(key="q_review_0").value == review
+    button(at, "Save report and assign 1 plan").click().run()
+    (assignment,) = store.list_assignments(world.db, actor=world.actor, client_id=world.client.id)
+    assert (assignment.plan_id.value, assignment.review_date) == ("recovery", review)
+
+
+def test_step_buttons_have_a_key_of_their_own_on_each_step_so_a_double_tap_cannot_skip_one(tmp_path):
+    world = make_world(tmp_path)
+    keys = []
+    for step in intake.STEPS[:intake.RESULT_STEP]:
+        at = answer_triage(world.page("pages/triage.py").run(), stop_at=step.name)
+        assert f"· {step.title}" in texts(at)
+        keys.append((button(at, "Next:").key, button(at, "Back").key))
+    assert len({next_key for next_key, _ in keys}) == len({back_key for _, back_key in keys}) == intake.RESULT_STEP
+
+
+def test_a_prefilled_context_value_the_trainer_clears_is_saved_as_not_known(tmp_path):
+    world = make_world(tmp_path)
+    store.log_session(world.db, actor=world.actor, client_id=world.client.id,
+                      session={"date": date.today(), "minutes": 50, "rpe": 8, "warmup_minutes": 150})
+    at = answer_triage(world.page("pages/triage.py").run(), stop_at="context")
+    assert at.number_input(key="q_warmup_0").value == 150  # a long warm-up is shown, not dropped
+    set_widget(at, "q_warmup_0", None)
+    at = tap_next(at)
+    assert "warm-up" not in texts(at).split("Training context:")[1].split("\n")[0]
+    button(at, "Save report").click().run()
+    (report,) = store.list_reports(world.db, actor=world.actor, client_id=world.client.id)
+    assert report.context.warmup_minutes is None
+
+
+def test_an_urgent_answer_also_floats_a_notice_once(tmp_path):
+    world = make_world(tmp_path)
+    at = answer_triage(world.page("pages/triage.py").run(), stop_at="urgent")
+    at.segmented_control(key="q_history_of_cancer_0").set_value(intake.YES).run()
+    assert [t.value.split("]")[0] for t in at.toast] == ["**:red[Urgent: see a doctor within 24 hours"]
+    at.segmented_control(key="q_fever_or_unwell_0").set_value(intake.YES).run()
+    assert len(at.toast) == 0 and banner_levels(at) == ["urgent"]
+
+
+def test_a_save_that_already_reached_the_database_is_not_stored_again(tmp_path):
+    from tests.conftest import report_payload
+
+    world = make_world(tmp_path)
+    at = answer_triage(world.page("pages/triage.py").run(), yes=("chest_pain",))
+    token = at.session_state["triage_token_0"]
+    # The first tap's save committed, then the next tap cut the page short before it could say so.
+    store.save_report(world.db, actor=world.actor, client_id=world.client.id, submission=token,
+                      report=report_payload(chest_pain=True))
+    button(at, "Save report").click().run()
+    no_exception(at)
+    assert any("saved already" in s.value for s in at.success)
+    assert len(store.list_reports(world.db, actor=world.actor, client_id=world.client.id)) == 1
+    assert "1 · Emergency signs" in texts(at)  # and the next report starts blank
+    assert at.session_state["triage_token_1"] != token

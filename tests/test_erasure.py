@@ -16,8 +16,8 @@ from tests.conftest import NOW, report_payload
 
 ERASED = "Zebediah Quuxworth"
 KEPT = "Ottoline Brackenbury"
-CLIENT_TABLES = ("sessions", "reports", "report_findings", "report_causes", "assignments", "referrals",
-                 "referral_events")
+CLIENT_TABLES = ("sessions", "reports", "report_findings", "report_causes", "report_submissions", "assignments",
+                 "referrals", "referral_events")
 
 
 def fill(db, actor, client_id: int) -> None:
@@ -25,7 +25,8 @@ def fill(db, actor, client_id: int) -> None:
     store.log_session(db, actor=actor, client_id=client_id,
                       session={"date": date(2025, 3, 8), "minutes": 60, "rpe": 7, "exercises": ["deadlift"]})
     store.save_report(db, actor=actor, client_id=client_id, now=NOW - timedelta(days=1),
-                      report=report_payload(context={"warmup_minutes": 2}), assign_plans=["warm_up"])
+                      report=report_payload(context={"warmup_minutes": 2}), assign_plans=["warm_up"],
+                      submission=f"form-of-client-{client_id}")
     saved = store.save_report(db, actor=actor, client_id=client_id, now=NOW,
                               report=report_payload(pain_score=8, hours_since_workout=30))
     store.update_referral(db, actor=SYSTEM, referral_id=saved.referral_id, status="contacted", note="rang them")

@@ -38,13 +38,11 @@ def test_unanswered_legs_question_is_reported_after_the_emergency_questions():
 @pytest.mark.parametrize("question", intake.EMERGENCY, ids=lambda q: q.field)
 def test_yes_to_any_emergency_question_gives_an_emergency(question):
     answers = all_no(**{question.field: YES})
-    assert intake.emergency_answered_yes(answers)
     assert evaluate(intake.build_report(answers)).level is Level.EMERGENCY
 
 
 def test_both_legs_counts_as_an_emergency_answer():
     answers = all_no(leg_symptoms="both_legs")
-    assert intake.emergency_answered_yes(answers)
     assert evaluate(intake.build_report(answers)).level is Level.EMERGENCY
 
 

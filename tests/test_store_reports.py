@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from backcare import store
+from backcare.auth import SYSTEM
 from backcare.errors import InvalidInput
 from backcare.models import CauseId, Level, SessionIn
 from backcare.store.records import ClientStatus
@@ -198,3 +199,31 @@ def test_an_active_plan_makes_the_client_modified(db, client, trainer_actor):
     store.assign_plan(db, actor=trainer_actor, client_id=client.id, plan_id="core", start_date=date(2025, 3, 1),
                       review_date=date(2025, 3, 15))
     assert store.client_status(db, actor=trainer_actor, client_id=client.id) == ClientStatus.MODIFIED
+
+
+# --- one report per form ------------------------------------------------------------------------------
+
+
+def test_a_form_saved_twice_is_stored_once_and_the_second_save_names_the_first(db, client, trainer_actor):
+    from backcare.errors import AlreadySaved
+
+    first = store.save_report(db, actor=trainer_actor, client_id=client.id, now=NOW, submission="form-1",
+                              report=report_payload(pain_score=8, hours_since_workout=30), assign_plans=["core"])
+    with pytest.raises(AlreadySaved) as again:
+        store.save_report(db, actor=trainer_actor, client_id=client.id, now=NOW, submission="form-1",
+                          report=report_payload(pain_score=8, hours_since_workout=30))
+    assert again.value.report_id == first.report_id and "not stored twice" in str(again.value)
+    assert [r.id for r in store.list_reports(db, actor=trainer_actor, client_id=client.id)] == [first.report_id]
+    assert len(store.list_referral_queue(db, actor=SYSTEM)) == 1
+    with db.read() as cur:
+        assert cur.execute("SELECT count(*) FROM audit_log WHERE action = 'report.save'").fetchone() == (1,)
+    other = store.save_report(db, actor=trainer_actor, client_id=client.id, now=NOW, submission="form-2",
+                              report=report_payload())
+    assert other.report_id != first.report_id
+
+
+@pytest.mark.parametrize("token", ["", "x" * 65, 42])
+def test_a_submission_token_must_be_a_short_string(db, client, trainer_actor, token):
+    with pytest.raises(InvalidInput, match="submission"):
+        store.save_report(db, actor=trainer_actor, client_id=client.id, report=report_payload(), submission=token)
+    assert store.list_reports(db, actor=trainer_actor, client_id=client.id) == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from backcare import intake
-from backcare.ui.triage_form import FLASH_KEY, TriageForm
+from backcare.ui.triage_form import TriageForm
 
 EMERGENCY_KEYS = [f"q_{q.field}_0" for q in intake.EMERGENCY] + ["q_leg_symptoms_0"]
 
@@ -20,7 +20,7 @@ def test_answers_tapped_in_the_same_rerun_as_next_are_kept_when_their_widgets_ar
     assert form.open_step() == 0
     tapped_step_one(state)
     form.go(1)  # the Next callback sees the taps in the state
-    assert state["triage_step_0"] == 1 and FLASH_KEY not in state
+    assert state["triage_step_0"] == 1 and form.pop_flash() is None
     form = TriageForm(state, client_id=7)  # the rerun: keeps step 1's values before Streamlit drops them
     for key in EMERGENCY_KEYS:
         del state[key]  # Streamlit forgets widgets a run does not draw
@@ -44,7 +44,7 @@ def test_a_chosen_step_beyond_the_answers_is_clamped_and_going_back_is_always_al
     state: dict = {"triage_step_0": intake.RESULT_STEP}
     form = TriageForm(state, client_id=7)
     assert form.open_step() == 0  # nothing answered: the result cannot open
-    assert state["triage_nav_0"] == 0 and state["triage_drawn_0"] == 0
+    assert state["triage_nav_0"] == 0 and state["triage_opened_0"] == 0
     tapped_step_one(state)
     form.go(1)
     assert state["triage_step_0"] == 1
@@ -63,6 +63,8 @@ def test_another_client_gets_a_new_form_with_new_keys_and_no_answers():
     assert other.id == 1 and other.key("chest_pain") == "q_chest_pain_1"
     assert all(value is None for value in other.answers().values())
     assert "triage_kept_0" not in state and "triage_step_0" not in state
+    assert "previous client was not saved" in other.pop_flash()  # the trainer is told
+    assert TriageForm(state, client_id=9).pop_flash() is None  # nothing had been answered for client 8
 
 
 def test_finish_starts_a_blank_form_for_the_same_client():
@@ -113,3 +115,41 @@ def test_an_alert_is_raised_once_when_the_result_rises_to_urgent_and_again_at_em
     assert rises == [False, False, True, False, True, False, False]
     form.finish()
     assert TriageForm(state, client_id=7).newly_alarming(Level.URGENT)  # a new form alerts afresh
+
+
+def test_a_tap_on_a_step_only_partly_drawn_before_the_next_tap_is_kept():
+    state: dict = {}
+    form = TriageForm(state, client_id=7)
+    form.open_step()
+    tapped_step_one(state)
+    form.mark_drawn(0)
+    form.go(1)
+    form = TriageForm(state, client_id=7)
+    assert form.open_step() == 1  # this run is cut short by the next tap: step 2 is never marked drawn
+    state["q_fever_or_unwell_0"] = intake.YES  # a tap on step 2 as it was drawn
+    form = TriageForm(state, client_id=7)
+    assert form.answers(in_callback=False)["fever_or_unwell"] == intake.YES
+
+
+def test_plans_the_trainer_took_off_stay_off_across_steps_and_new_ones_come_in_chosen():
+    state: dict = {}
+    form = TriageForm(state, client_id=7)
+
+    def pills(label, options, *, key):
+        return state[key]
+
+    assert form.plans(pills, "Plans", ["warm_up", "core"]) == ["warm_up", "core"]
+    state["q_plans_0"] = ["core"]  # the trainer takes warm-up off
+    assert form.plans(pills, "Plans", ["warm_up", "core"]) == ["core"]
+    del state["q_plans_0"]  # another step was drawn: Streamlit forgot the widget
+    assert form.plans(pills, "Plans", ["warm_up", "core", "posture"]) == ["core", "posture"]
+
+
+def test_a_context_error_holds_the_form_at_the_context_step():
+    state: dict = {"triage_step_0": intake.RESULT_STEP}
+    form = TriageForm(state, client_id=7)
+    form.kept.update({f"q_{q.field}_0": intake.NO for q in intake.REQUIRED_YES_NO})
+    form.kept.update(q_leg_symptoms_0="none", q_pain_score_0=2, q_pain_quality_0="dull_ache", q_hours_0=20.0,
+                     q_trend_0="easing", q_eases_with_movement_0=intake.YES)
+    assert form.open_step() == intake.RESULT_STEP
+    assert form.open_step(reach=intake.CONTEXT_STEP) == intake.CONTEXT_STEP

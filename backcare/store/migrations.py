@@ -172,4 +172,14 @@ CREATE INDEX clients_gym ON clients (gym_id);
     ("0002_drop_unused_sessions_index", """
 DROP INDEX sessions_client_date;
 """),
+    # One row per saved triage form, so a form saved twice (a double tap on Save, or a rerun that cut the
+    # page short after its save) is stored once.
+    ("0003_report_submissions", """
+CREATE TABLE report_submissions (
+    token      VARCHAR PRIMARY KEY,
+    report_id  BIGINT NOT NULL,
+    client_id  INTEGER NOT NULL,
+    saved_at   TIMESTAMP NOT NULL
+);
+"""),
 )

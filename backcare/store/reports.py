@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from backcare import load
 from backcare.auth import Action, Actor
-from backcare.errors import InvalidInput, NotFound
+from backcare.errors import AlreadySaved, InvalidInput, NotFound
 from backcare.models import (
     CauseId,
     SessionContext,
@@ -94,11 +94,14 @@ def _validated(report: TriageReport | dict) -> TriageReport:
 def save_report(db: Database, *, actor: Actor, client_id: int, report: TriageReport | dict,
                 assign_plans: Iterable[CauseId | str] = (), review_days: int = DEFAULT_REVIEW_DAYS,
                 start_date: date | None = None, review_date: date | None = None,
-                customisation: dict | None = None, now: datetime | None = None) -> SavedReport:
+                customisation: dict | None = None, now: datetime | None = None,
+                submission: str | None = None) -> SavedReport:
     """Triage the report with the client's history and store it, all in one transaction with its audit
     row: every answer, what the rules saw and said, a row per finding and per cause, a referral when the
     level is refer or above, and the chosen plans when the result allows them (at refer and above, or
-    while a referral is open, none: those go to `skipped_plans`). Refused without the client's consent."""
+    while a referral is open, none: those go to `skipped_plans`). Refused without the client's consent.
+    `submission`: the form's one-time token; a second save with the same token stores nothing and raises
+    AlreadySaved."""
     with db.read("looking up the client") as cur:
         facts = cur.execute("SELECT gym_id, external_id, consent_at FROM clients WHERE id = ?",
                             [client_id]).fetchone()
@@ -121,14 +124,23 @@ def save_report(db: Database, *, actor: Actor, client_id: int, report: TriageRep
     review_date = review_date or start_date + timedelta(days=review_days)
     if wanted:  # the same checks as assign_plan, naming the field
         validated_assignment(plan_id=wanted[0], start_date=start_date, review_date=review_date)
+    if submission is not None and (not isinstance(submission, str) or not 1 <= len(submission) <= 64):
+        raise InvalidInput("submission", "must be a token of 1 to 64 characters")
 
     with db.transaction(actor, "report.save", "reports", None, {"client_id": client_id}, now=now) as txn:
         cur = txn.cursor
+        if submission is not None:
+            prior = cur.execute("SELECT report_id FROM report_submissions WHERE token = ?", [submission]).fetchone()
+            if prior is not None:
+                raise AlreadySaved(int(prior[0]))
         if report.client_id != external_id:  # the stored result names the client it was saved for
             report = report.model_copy(update={"client_id": external_id})
         history = triage_history_in(cur, client_id, now)
         result = evaluate(report, history)
         report_id = _insert_report(cur, actor, client_id, gym_id, report, history, result, now)
+        if submission is not None:
+            cur.execute("INSERT INTO report_submissions (token, report_id, client_id, saved_at) VALUES (?, ?, ?, ?)",
+                        [submission, report_id, client_id, now])
         referral_id = _open_referral(cur, actor, report_id, client_id, gym_id, result, now) \
             if result.level.needs_professional else None
         allowed_plans = tuple(p for p in wanted if p in result.plans)

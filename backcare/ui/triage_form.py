@@ -10,6 +10,7 @@ a save, or for another client) gets new widget keys, so it starts blank.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
@@ -18,7 +19,6 @@ from backcare.models import Level
 
 STEMS = {"hours_since_workout": "hours"}  # widget key stems that differ from the field name
 CONTEXT_STEMS = ("exercises", "warmup", "sleep", "core", "sitting", "rest", "cooldown", "flags")
-FLASH_KEY = "triage_flash"
 ALARMING = (Level.URGENT, Level.EMERGENCY)  # in rising order
 
 
@@ -28,20 +28,30 @@ class TriageForm:
         form_id = state.setdefault("triage_form_id", 0)
         if state.setdefault("triage_form_client", client_id) != client_id:
             # Another client: a blank form, so no answer given for one client is ever saved for another.
+            started = bool(state.get(f"triage_kept_{form_id}"))
             form_id = self._forget(form_id)
             state["triage_form_client"] = client_id
+            if started:
+                state[f"triage_flash_{form_id}"] = ("The unfinished report for the previous client was not saved: "
+                                                    "this is a new report for this client.")
         self.id: int = form_id
         self.kept: dict[str, Any] = state.setdefault(f"triage_kept_{form_id}", {})
         self.step_key, self.nav_key = f"triage_step_{form_id}", f"triage_nav_{form_id}"
-        self.drawn_key = f"triage_drawn_{form_id}"
+        self.opened_key, self.drawn_key = f"triage_opened_{form_id}", f"triage_drawn_{form_id}"
+        self.flash_key = f"triage_flash_{form_id}"
+        # Saved with the report: the store keeps one report per token, whatever reaches Save twice.
+        self.token: str = state.setdefault(f"triage_token_{form_id}", uuid.uuid4().hex)
         self.step_keys = [[self.key(STEMS.get(q.field, q.field)) for q in s.questions] for s in intake.STEPS]
         self.step_keys[intake.CONTEXT_STEP] = [self.key(stem) for stem in CONTEXT_STEMS]
+        self.step_keys[intake.RESULT_STEP] = [self.key("start"), self.key("review")]
         # A value tapped in the same rerun as a step button is in the session state now, but its widget may
         # not be drawn on this run (the button moved to another step): keep it before Streamlit forgets it.
-        # Only the step drawn last time can have such values.
-        for widget_key in self.step_keys[state.get(self.drawn_key, 0)]:
-            if widget_key in state:
-                self.kept[widget_key] = state[widget_key]
+        # Such values can only belong to the step last drawn in full, or to the one last opened (a run
+        # interrupted by the next tap draws it only in part).
+        for step in {state.get(self.drawn_key, 0), state.get(self.opened_key, 0)}:
+            for widget_key in self.step_keys[step]:
+                if widget_key in state:
+                    self.kept[widget_key] = state[widget_key]
 
     def key(self, stem: str) -> str:
         return f"q_{stem}_{self.id}"
@@ -64,7 +74,7 @@ class TriageForm:
                  "cooldown": {True: intake.YES, False: intake.NO}.get(prefill.get("cooldown_done"))}
         for stem, seed in seeds.items():
             if seed is not None:
-                self.kept.setdefault(self.key(stem), seed)
+                self.default(stem, seed)
 
     def context(self) -> dict[str, Any]:
         """The training context as the report takes it (None where not known)."""
@@ -77,6 +87,14 @@ class TriageForm:
         ctx.update({field: field in applies for field in intake.CONTEXT_FLAGS})
         return ctx
 
+    def default(self, stem: str, value: Any) -> None:
+        """A starting value for a widget the trainer has not set yet."""
+        self.kept.setdefault(self.key(stem), value)
+
+    def value(self, stem: str) -> Any:
+        """The kept answer of one widget, by key stem."""
+        return self.kept.get(self.key(stem))
+
     def widget(self, widget: Callable[..., Any], label: str, stem: str, *args: Any, **kwargs: Any) -> Any:
         """Draw a widget with no starting value of its own: it shows the kept answer (or nothing)."""
         widget_key = self.key(stem)
@@ -86,13 +104,30 @@ class TriageForm:
         self.kept[widget_key] = value
         return value
 
+    def plans(self, widget: Callable[..., Any], label: str, offered: list, **kwargs: Any) -> list:
+        """The plans to assign: every plan offered, less those the trainer took off (remembered across
+        steps, also when going back changes what is offered)."""
+        plans_key, declined_key = self.key("plans"), self.key("declined_plans")
+        declined = set(self.kept.get(declined_key, ()))
+        if plans_key not in self.state:
+            self.state[plans_key] = [plan for plan in offered if plan not in declined]
+        chosen = widget(label, offered, key=plans_key, **kwargs) or []
+        self.kept[declined_key] = sorted((declined - set(offered)) | (set(offered) - set(chosen)))
+        return chosen
+
     # --- steps ------------------------------------------------------------------------------------
 
-    def open_step(self) -> int:
-        """The step to draw on this run: the one chosen, but never past the first with a question left."""
-        step = min(self.state.get(self.step_key, 0), intake.furthest_step(self.answers()))
-        self.state[self.step_key] = self.state[self.nav_key] = self.state[self.drawn_key] = step
+    def open_step(self, reach: int | None = None) -> int:
+        """The step to draw on this run: the one chosen, but never past the first with a question left
+        (nor past `reach`, when the page knows of another reason to stop, such as a context error)."""
+        furthest = intake.furthest_step(self.answers())
+        step = min(self.state.get(self.step_key, 0), furthest if reach is None else min(furthest, reach))
+        self.state[self.step_key] = self.state[self.nav_key] = self.state[self.opened_key] = step
         return step
+
+    def mark_drawn(self, step: int) -> None:
+        """Called once the step's widgets are all drawn."""
+        self.state[self.drawn_key] = step
 
     def go(self, target: int) -> None:
         """Move to a step (a callback of the step buttons and the step bar); refused past the first step
@@ -101,7 +136,7 @@ class TriageForm:
         reach = intake.furthest_step(answers)
         if target > reach:
             left = intake.step_unanswered(reach, answers)
-            self.state[FLASH_KEY] = (f"Answer every question of step {reach + 1} first. Still to answer: "
+            self.state[self.flash_key] = (f"Answer every question of step {reach + 1} first. Still to answer: "
                                      + "; ".join(q.text for q in left))
             target = reach
         self.state[self.step_key] = target
@@ -124,14 +159,14 @@ class TriageForm:
         return True
 
     def pop_flash(self) -> str | None:
-        return self.state.pop(FLASH_KEY, None)
+        return self.state.pop(self.flash_key, None)
 
     def finish(self) -> None:
         """After a save: the next report starts blank, on step 1."""
         self.id = self._forget(self.id)
 
     def _forget(self, form_id: int) -> int:
-        for part in ("kept", "step", "drawn", "alerted"):
+        for part in ("kept", "step", "opened", "drawn", "alerted", "flash", "token"):
             self.state.pop(f"triage_{part}_{form_id}", None)
         self.state["triage_form_id"] = form_id + 1
         return form_id + 1
