@@ -1,7 +1,7 @@
 """Rerun time of the trainer's triage and history pages at chain scale, against an empty page plus the
 bare store queries each page runs, measured in the same process and the same run.
 
-    .venv/bin/python -m bench.bench_pages [--clients 20000] [--runs 9] [--write-doc]
+    .venv/bin/python -m bench.bench_pages [--clients 20000] [--runs 61] [--write-doc]
 
 The chain-scale demo history is built once with backcare.demo and cached as bench/out/chain-<N>.duckdb
 (git-ignored); later runs reuse it. Target: page / (empty page + bare queries) <= 1.5, for the history page and for every step of the
@@ -223,6 +223,11 @@ def markdown(result: dict) -> str:
               "the result and the plans) and measured 1.55-1.65 against the same target: in AppTest each element "
               "costs about 0.1-0.3 ms, and the queries it is compared with take 12-15 ms. Split into steps, a "
               "rerun draws at most 10 questions; no question became optional and none has a starting value.",
+              "",
+              "Noise: on this shared 2-CPU machine, single runs with 21 reruns each (2026-11-26, same code) "
+              "put one step or another anywhere from 1.25 to 1.53, and absolute times moved by a third between "
+              "runs minutes apart; the ratio moves much less than the times, since page and baseline are "
+              "measured interleaved. Use 61 reruns or more (the default) for a figure to compare.",
               ""]
     return "\n".join(lines)
 
@@ -243,7 +248,7 @@ def write_section(text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20_000)
-    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--runs", type=int, default=61)
     parser.add_argument("--write-doc", action="store_true", help=f"update '{SECTION}' in docs/PERFORMANCE.md")
     args = parser.parse_args(argv)
     result = measure(args.clients, args.runs)
