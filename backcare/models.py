@@ -92,7 +92,8 @@ HoursPerDay = Annotated[float, Field(ge=0, le=24)]
 PerWeek = Annotated[int, Field(strict=True, ge=0, le=21)]
 DaysOfSeven = Annotated[int, Field(strict=True, ge=0, le=7)]
 ClientRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-ExerciseName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+MAX_EXERCISES, MAX_EXERCISE_NAME = 50, 80  # per session; the CSV importer checks the same limits
+ExerciseName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_EXERCISE_NAME)]
 
 _CONTRACT = ConfigDict(extra="forbid", frozen=True)
 
@@ -105,7 +106,7 @@ class SessionContext(BaseModel):
 
     model_config = _CONTRACT
 
-    exercises: tuple[ExerciseName, ...] = Field(default=(), max_length=50)
+    exercises: tuple[ExerciseName, ...] = Field(default=(), max_length=MAX_EXERCISES)
     form_breakdown_seen: StrictBool = False
     load_increased: StrictBool = False
     volume_increased: StrictBool = False
@@ -275,7 +276,7 @@ class SessionIn(BaseModel):
     date: _date
     minutes: SessionMinutes
     rpe: SessionRPE
-    exercises: tuple[ExerciseName, ...] = Field(default=(), max_length=50)
+    exercises: tuple[ExerciseName, ...] = Field(default=(), max_length=MAX_EXERCISES)
     warmup_minutes: SessionMinutes | None = None
     cooldown_done: StrictBool | None = None
 

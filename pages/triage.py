@@ -65,10 +65,11 @@ except BackCareError as error:  # only the free-typed context can fail: the answ
 result = evaluate(report, history)  # unanswered questions count as their mildest answer: a floor
 step = form.open_step(reach=intake.CONTEXT_STEP if context_error else None)
 with top_alert:
+    if form.needs_alert(result.level):  # the banner may be scrolled out of view: this one floats
+        result_ui.alert_toast(result)
+        form.alerted(result.level)
     if result.level in (Level.URGENT, Level.EMERGENCY):  # certain already, whatever is still unanswered
         result_ui.level_banner(result)
-        if form.newly_alarming(result.level):  # the banner may be scrolled out of view: this one floats
-            result_ui.alert_toast(result)
     elif step < intake.RESULT_STEP:
         result_ui.watch_strip()
 
@@ -119,7 +120,7 @@ elif step == intake.CONTEXT_STEP:
         st.caption("Prefilled from the client's logged sessions: check and correct. These help find the causes.")
     known = {"deadlift", "squat", "overhead press", "plank", "bench press", "row", "lunge", "running"}
     form.widget(st.multiselect, "Exercises in the session", "exercises",
-                sorted(known | set(form.value("exercises") or [])), accept_new_options=True, max_selections=50)
+                sorted(known | set(form.value("exercises") or [])), accept_new_options=True)
     left, right = st.columns(2)
     with left:
         form.widget(st.number_input, "Warm-up minutes", "warmup", 0.0, 600.0, None, step=1.0,

@@ -326,3 +326,60 @@ def test_a_save_that_already_reached_the_database_is_not_stored_again(tmp_path):
     assert len(store.list_reports(world.db, actor=world.actor, client_id=world.client.id)) == 1
     assert "1 · Emergency signs" in texts(at)  # and the next report starts blank
     assert at.session_state["triage_token_1"] != token
+
+
+def test_a_logged_session_with_more_exercises_than_a_report_takes_is_named_not_a_crash(tmp_path):
+    world = make_world(tmp_path)
+    with world.db.write(SYSTEM, "test.seed") as cur:  # as an import made before the importer checked this
+        cur.execute("INSERT INTO sessions (client_id, date, minutes, rpe, exercises, source, created_at, "
+                    "created_by) VALUES (?, current_date, 60, 7, ?, 'import', now(), 'system')",
+                    [world.client.id, ";".join(f"move {i}" for i in range(60))])
+    at = answer_triage(world.page("pages/triage.py").run(), stop_at="context")
+    no_exception(at)
+    assert any("exercises" in e.value and "50" in e.value for e in at.error)
+    set_widget(at, "q_exercises_0", ["move 1", "move 2"])
+    at = tap_next(at)
+    no_exception(at)
+    assert "5 · Result" in texts(at)
+
+
+def test_switching_client_warns_only_when_the_unfinished_form_had_answers(tmp_path):
+    world = make_world(tmp_path)
+    other = store.create_client(world.db, actor=world.actor, gym_id=world.client.gym_id, name="Grace Hopper",
+                                trainer_id=world.actor.user_id, consent_by=world.actor.username)
+
+    def switch(at, client_id):
+        button(at, "Change client").click().run()
+        at.selectbox(key="client_choice").set_value(client_id)
+        return button(at, "Use this client").click().run()
+
+    at = switch(world.page("pages/triage.py").run(), other.id)  # nothing answered: nothing to warn about
+    assert not any("not saved" in w.value for w in at.warning)
+    at = answer_triage(at, form_id=1, warmup=2)
+    button(at, "Save report").click().run()
+    at = switch(at, world.client.id)  # just saved: nothing was lost
+    assert not any("not saved" in w.value for w in at.warning)
+    at.segmented_control(key="q_chest_pain_3").set_value(intake.NO).run()
+    at = switch(at, other.id)
+    assert any("previous client was not saved" in w.value for w in at.warning)
+
+
+def test_a_plan_taken_off_in_the_same_tap_as_back_stays_off(tmp_path):
+    world = make_world(tmp_path)
+    at = answer_triage(world.page("pages/triage.py").run(), warmup=2, cooldown=intake.NO)
+    at.pills(key="q_plans_0").set_value(["recovery"])
+    button(at, "Back").click().run()  # one rerun carries both
+    assert "4 · Training context" in texts(at)
+    at = tap_next(at)
+    assert at.pills(key="q_plans_0").value == ["recovery"]
+
+
+def test_the_floating_notice_comes_back_when_a_corrected_red_flag_is_followed_by_another(tmp_path):
+    world = make_world(tmp_path)
+    at = answer_triage(world.page("pages/triage.py").run(), stop_at="urgent")
+    at.segmented_control(key="q_history_of_cancer_0").set_value(intake.YES).run()
+    assert len(at.toast) == 1
+    at.segmented_control(key="q_history_of_cancer_0").set_value(intake.NO).run()
+    assert len(at.toast) == 0 and banner_levels(at) == []
+    at.segmented_control(key="q_fever_or_unwell_0").set_value(intake.YES).run()
+    assert len(at.toast) == 1 and banner_levels(at) == ["urgent"]

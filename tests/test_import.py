@@ -97,6 +97,9 @@ def test_a_row_repeated_within_one_file_is_stored_once(database, tmp_path):
     ("C-0001,2024-03-01,60,7,squat,-2,yes", "warmup_minutes -2 is outside 0-600"),
     ("C-0001,2024-03-01,60,7,squat,5,maybe", "cooldown_done maybe is not true/false"),
     ("C-0001,2024-03-01,60,7,squat,5,yes,extra", "more values than the header has columns"),
+    ("C-0001,2024-03-01,60,7," + ";".join(f"move {i}" for i in range(51)) + ",5,yes",
+     "exercises names 51 exercises (at most 50)"),
+    ("C-0001,2024-03-01,60,7,squat;" + "x" * 81 + ",5,yes", "exercises has a name longer than 80 characters"),
 ])
 def test_each_kind_of_bad_value_is_reported_with_its_reason(database, tmp_path, row, reason):
     result = import_sessions_csv(database, actor=SYSTEM, path=write_csv(tmp_path, row))

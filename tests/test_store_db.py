@@ -10,7 +10,7 @@ import pytest
 
 from backcare import store
 from backcare.auth import SYSTEM
-from backcare.errors import Conflict, StoreError
+from backcare.errors import AlreadySaved, Conflict, StoreError
 from backcare.store.migrations import MIGRATIONS
 
 
@@ -119,3 +119,23 @@ def test_a_file_that_is_not_a_database_gives_one_sentence(tmp_path):
     path.write_text("this is not a database file\n" * 100)
     with pytest.raises(StoreError, match="could not be opened"):
         store.open_database(path)
+
+
+def test_a_file_from_before_a_migration_is_brought_up_to_date_with_its_data(tmp_path, monkeypatch):
+    from tests.conftest import report_payload
+
+    path = tmp_path / "old.duckdb"
+    monkeypatch.setattr("backcare.store.db.MIGRATIONS", MIGRATIONS[:2])  # as the app was before 0003
+    with store.open_database(path) as old:
+        gym = store.create_gym(old, actor=SYSTEM, name="Old Gym")
+        client = store.create_client(old, actor=SYSTEM, gym_id=gym.id, name="Ann", consent_by="system")
+        store.save_report(old, actor=SYSTEM, client_id=client.id, report=report_payload())
+        assert old.applied_migrations() == [name for name, _ in MIGRATIONS[:2]]
+    monkeypatch.setattr("backcare.store.db.MIGRATIONS", MIGRATIONS)
+    with store.open_database(path) as new:
+        assert new.applied_migrations() == [name for name, _ in MIGRATIONS]
+        assert len(store.list_reports(new, actor=SYSTEM, client_id=client.id)) == 1
+        store.save_report(new, actor=SYSTEM, client_id=client.id, report=report_payload(), submission="t-1")
+        with pytest.raises(AlreadySaved):
+            store.save_report(new, actor=SYSTEM, client_id=client.id, report=report_payload(), submission="t-1")
+        assert len(store.list_reports(new, actor=SYSTEM, client_id=client.id)) == 2

@@ -105,16 +105,24 @@ def test_a_drawn_widget_shows_the_kept_answer_and_no_starting_value_of_its_own()
     assert drawn == [("Trend", "q_trend_0", "worse"), ("Sleep", "q_sleep_0", None)]
 
 
-def test_an_alert_is_raised_once_when_the_result_rises_to_urgent_and_again_at_emergency():
+def test_an_alert_is_raised_when_the_result_rises_to_urgent_or_emergency_and_again_after_a_drop():
     from backcare.models import Level
 
     state: dict = {}
     form = TriageForm(state, client_id=7)
-    rises = [form.newly_alarming(level) for level in (Level.NORMAL, Level.REFER, Level.URGENT, Level.URGENT,
-                                                      Level.EMERGENCY, Level.URGENT, Level.EMERGENCY)]
-    assert rises == [False, False, True, False, True, False, False]
-    form.finish()
-    assert TriageForm(state, client_id=7).newly_alarming(Level.URGENT)  # a new form alerts afresh
+
+    def raised(level: Level) -> bool:
+        if form.needs_alert(level):
+            form.alerted(level)
+            return True
+        return False
+
+    levels = (Level.NORMAL, Level.REFER, Level.URGENT, Level.URGENT, Level.EMERGENCY, Level.URGENT,
+              Level.EMERGENCY, Level.MONITOR, Level.URGENT)
+    assert [raised(level) for level in levels] == [False, False, True, False, True, False, False, False, True]
+    fresh = TriageForm(state, client_id=8)
+    assert fresh.needs_alert(Level.URGENT) and fresh.needs_alert(Level.URGENT)  # until alerted() records it
+
 
 
 def test_a_tap_on_a_step_only_partly_drawn_before_the_next_tap_is_kept():

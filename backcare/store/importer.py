@@ -18,6 +18,7 @@ import duckdb
 from backcare.auth import Action, Actor
 from backcare.store._base import guard
 from backcare.errors import InvalidInput
+from backcare.models import MAX_EXERCISE_NAME, MAX_EXERCISES
 
 COLUMNS: tuple[str, ...] = (
     "client_id", "date", "minutes", "rpe", "exercises", "warmup_minutes", "cooldown_done",
@@ -138,10 +139,11 @@ def _checks_sql(stage: str, actor: Actor, extra_columns: list[str]) -> str:
     too_many = " OR ".join(f"s.{_quote(c)} IS NOT NULL" for c in extra_columns) or "false"
     return f"""
     WITH exercise_lists AS (  -- a file repeats a handful of exercise lists: normalise each once
-        SELECT raw, coalesce(array_to_string(list_filter(
-                   list_transform(string_split(raw, ';'), lambda x: lower(trim(x))),
-                   lambda x: x <> ''), ';'), '') AS normalised
-        FROM (SELECT DISTINCT coalesce(exercises, '') AS raw FROM {stage})
+        SELECT raw, coalesce(array_to_string(names, ';'), '') AS normalised, len(names) AS name_count,
+               coalesce(list_max(list_transform(names, lambda x: length(x))), 0) AS longest_name
+        FROM (SELECT raw, list_filter(list_transform(string_split(raw, ';'), lambda x: lower(trim(x))),
+                                      lambda x: x <> '') AS names
+              FROM (SELECT DISTINCT coalesce(exercises, '') AS raw FROM {stage}))
     ),
     typed AS (
         SELECT s._row AS pos,
@@ -153,7 +155,7 @@ def _checks_sql(stage: str, actor: Actor, extra_columns: list[str]) -> str:
                TRY_CAST(trim(s.minutes) AS DOUBLE) AS minutes_value,
                trim(s.rpe) AS rpe_text,
                TRY_CAST(trim(s.rpe) AS DOUBLE) AS rpe_value,
-               e.normalised AS exercises_value,
+               e.normalised AS exercises_value, e.name_count, e.longest_name,
                nullif(trim(s.warmup_minutes), '') AS warmup_text,
                TRY_CAST(nullif(trim(s.warmup_minutes), '') AS DOUBLE) AS warmup_value,
                nullif(lower(trim(s.cooldown_done)), '') AS cooldown_text,
@@ -187,7 +189,11 @@ def _checks_sql(stage: str, actor: Actor, extra_columns: list[str]) -> str:
                  WHEN warmup_value < 0 OR warmup_value > {MAX_MINUTES}
                      THEN 'warmup_minutes ' || warmup_text || ' is outside 0-{MAX_MINUTES}' END,
             CASE WHEN cooldown_text IS NULL OR cooldown_text IN ({bool_words}) THEN NULL
-                 ELSE 'cooldown_done ' || cooldown_text || ' is not true/false/yes/no/1/0' END
+                 ELSE 'cooldown_done ' || cooldown_text || ' is not true/false/yes/no/1/0' END,
+            CASE WHEN name_count > {MAX_EXERCISES}
+                     THEN 'exercises names ' || name_count || ' exercises (at most {MAX_EXERCISES})'
+                 WHEN longest_name > {MAX_EXERCISE_NAME}
+                     THEN 'exercises has a name longer than {MAX_EXERCISE_NAME} characters' END
         ) AS problem
     FROM typed
     """

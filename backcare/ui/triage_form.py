@@ -28,7 +28,9 @@ class TriageForm:
         form_id = state.setdefault("triage_form_id", 0)
         if state.setdefault("triage_form_client", client_id) != client_id:
             # Another client: a blank form, so no answer given for one client is ever saved for another.
-            started = bool(state.get(f"triage_kept_{form_id}"))
+            old = state.get(f"triage_kept_{form_id}") or {}
+            started = any(old.get(f"q_{STEMS.get(q.field, q.field)}_{form_id}") is not None
+                          for s in intake.STEPS for q in s.questions)  # a question answered, not just drawn
             form_id = self._forget(form_id)
             state["triage_form_client"] = client_id
             if started:
@@ -48,10 +50,13 @@ class TriageForm:
         # not be drawn on this run (the button moved to another step): keep it before Streamlit forgets it.
         # Such values can only belong to the step last drawn in full, or to the one last opened (a run
         # interrupted by the next tap draws it only in part).
-        for step in {state.get(self.drawn_key, 0), state.get(self.opened_key, 0)}:
+        last_steps = {state.get(self.drawn_key, 0), state.get(self.opened_key, 0)}
+        for step in last_steps:
             for widget_key in self.step_keys[step]:
                 if widget_key in state:
                     self.kept[widget_key] = state[widget_key]
+        if intake.RESULT_STEP in last_steps and self.key("plans") in state:  # plans taken off, likewise
+            self._note_plans(self.kept.get(self.key("offered_plans"), []), state[self.key("plans")] or [])
 
     def key(self, stem: str) -> str:
         return f"q_{stem}_{self.id}"
@@ -107,13 +112,18 @@ class TriageForm:
     def plans(self, widget: Callable[..., Any], label: str, offered: list, **kwargs: Any) -> list:
         """The plans to assign: every plan offered, less those the trainer took off (remembered across
         steps, also when going back changes what is offered)."""
-        plans_key, declined_key = self.key("plans"), self.key("declined_plans")
-        declined = set(self.kept.get(declined_key, ()))
+        plans_key = self.key("plans")
         if plans_key not in self.state:
+            declined = set(self.kept.get(self.key("declined_plans"), ()))
             self.state[plans_key] = [plan for plan in offered if plan not in declined]
         chosen = widget(label, offered, key=plans_key, **kwargs) or []
-        self.kept[declined_key] = sorted((declined - set(offered)) | (set(offered) - set(chosen)))
+        self._note_plans(offered, chosen)
         return chosen
+
+    def _note_plans(self, offered: list, chosen: list) -> None:
+        declined = set(self.kept.get(self.key("declined_plans"), ()))
+        self.kept[self.key("declined_plans")] = sorted((declined - set(offered)) | (set(offered) - set(chosen)))
+        self.kept[self.key("offered_plans")] = list(offered)
 
     # --- steps ------------------------------------------------------------------------------------
 
@@ -146,17 +156,19 @@ class TriageForm:
         if chosen is not None:  # tapping the open step again deselects it: stay
             self.go(chosen)
 
-    def newly_alarming(self, level: Level) -> bool:
-        """True once each time this form's result rises to urgent or to emergency: the moment to raise an
-        alert the trainer cannot scroll past."""
-        if level not in ALARMING:
-            return False
+    def needs_alert(self, level: Level) -> bool:
+        """True when this form's result has risen to urgent or to emergency since the last alert: the
+        moment to raise an alert the trainer cannot scroll past. A result back below urgent re-arms it."""
         alerted_key = f"triage_alerted_{self.id}"
-        before = self.state.get(alerted_key)
-        if before is not None and ALARMING.index(level) <= ALARMING.index(Level(before)):
+        if level not in ALARMING:
+            self.state.pop(alerted_key, None)
             return False
-        self.state[alerted_key] = level.value
-        return True
+        before = self.state.get(alerted_key)
+        return before is None or ALARMING.index(level) > ALARMING.index(Level(before))
+
+    def alerted(self, level: Level) -> None:
+        """Record the alert once it is on its way (a run cut short before that raises it again)."""
+        self.state[f"triage_alerted_{self.id}"] = level.value
 
     def pop_flash(self) -> str | None:
         return self.state.pop(self.flash_key, None)
