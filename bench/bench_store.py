@@ -114,11 +114,14 @@ def main(argv: list[str] | None = None) -> int:
             results["demo_build_s"] = seconds
             print(f"demo built in {seconds:.1f} s: {built.counts}", file=sys.stderr)
 
+            # Imported rows fall in the years before the demo history, so none is a duplicate of it (the
+            # importer refuses dates in the future).
+            history_start = date.today() - timedelta(weeks=args.weeks, days=40)
             with db.read() as cur:
                 big = write_sessions_csv(tmp / "import.csv", cursor=cur, rows=args.import_rows, seed=11,
-                                         first_day=date.today() + timedelta(days=400))
+                                         first_day=history_start - timedelta(days=365))
                 small = write_sessions_csv(tmp / "naive.csv", cursor=cur, rows=args.naive_rows, seed=12,
-                                           first_day=date.today() + timedelta(days=800))
+                                           first_day=history_start - timedelta(days=730))
             with small.open(newline="") as handle:
                 naive_rows = list(csv.reader(handle))[1:]
 
