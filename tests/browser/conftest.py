@@ -190,18 +190,17 @@ def answer_form(page, *, pain: str, hours: str, quality: str, trend: str, eases:
     from backcare import intake
 
     pain_q, quality_q, hours_q, trend_q, eases_q = intake.PAIN_QUESTIONS
-    for question in (*intake.EMERGENCY, intake.LEGS_QUESTION):
-        answer(page, question.text, "No")
-    if snap_steps:
-        assert_no_sideways_scroll(page)
-        snap(page, "step-1-emergency")
-    next_step(page)
-    for question in intake.URGENT:
-        answer(page, question.text, "No")
-    if snap_steps:
-        assert_no_sideways_scroll(page)
-        snap(page, "step-2-urgent")
-    next_step(page)
+
+    def step_done(questions_all_no, label: str) -> None:
+        for question in questions_all_no:
+            answer(page, question.text, "No")
+        if snap_steps:
+            assert_no_sideways_scroll(page)
+            snap(page, label)
+        next_step(page)
+
+    step_done((*intake.EMERGENCY, intake.LEGS_QUESTION), "step-1-emergency")
+    step_done(intake.URGENT, "step-2-urgent")
     answer(page, pain_q.text, pain)
     answer(page, quality_q.text, quality)
     page.get_by_label(hours_q.text).fill(hours)
@@ -209,9 +208,4 @@ def answer_form(page, *, pain: str, hours: str, quality: str, trend: str, eases:
     wait_idle(page)
     answer(page, trend_q.text, trend)
     answer(page, eases_q.text, eases)
-    for question in intake.SYMPTOMS:
-        answer(page, question.text, "No")
-    if snap_steps:
-        assert_no_sideways_scroll(page)
-        snap(page, "step-3-pain")
-    next_step(page)
+    step_done(intake.SYMPTOMS, "step-3-pain")
