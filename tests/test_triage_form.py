@@ -151,6 +151,9 @@ def test_plans_the_trainer_took_off_stay_off_across_steps_and_new_ones_come_in_c
     assert form.plans(pills, "Plans", ["warm_up", "core"]) == ["core"]
     del state["q_plans_0"]  # another step was drawn: Streamlit forgot the widget
     assert form.plans(pills, "Plans", ["warm_up", "core", "posture"]) == ["core", "posture"]
+    # the result changes while it is open (the widget still holds the old choice): a new plan comes in
+    # chosen, a declined one stays off
+    assert form.plans(pills, "Plans", ["warm_up", "core", "posture", "load"]) == ["core", "posture", "load"]
 
 
 def test_a_context_error_holds_the_form_at_the_context_step():

@@ -113,7 +113,9 @@ class TriageForm:
         """The plans to assign: every plan offered, less those the trainer took off (remembered across
         steps, also when going back changes what is offered)."""
         plans_key = self.key("plans")
-        if plans_key not in self.state:
+        # Drawn afresh, or the plans offered changed under the open result (a session logged meanwhile):
+        # Streamlit would drop a choice no longer offered and leave a new plan unchosen.
+        if plans_key not in self.state or list(offered) != self.kept.get(self.key("offered_plans")):
             declined = set(self.kept.get(self.key("declined_plans"), ()))
             self.state[plans_key] = [plan for plan in offered if plan not in declined]
         chosen = widget(label, offered, key=plans_key, **kwargs) or []
