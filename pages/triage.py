@@ -168,11 +168,10 @@ else:
                                              assign_plans=[CauseId(p) for p in chosen_plans],
                                              start_date=start, review_date=review, submission=form.token)
         except AlreadySaved as already:  # a second tap, or a rerun that cut this page short after its save
-            st.session_state["triage_saved"] = str(already) + " Next: see it in the client's history."
-            form.finish()
-            st.rerun()
+            note = str(already)
         except BackCareError as error:
             context.show_error(error)
+            note = None
         else:
             note = f"Report saved: {result_ui.LEVEL_TITLES[saved_report.result.level]}."
             if saved_report.referral_id:
@@ -182,6 +181,7 @@ else:
             if saved_report.skipped_plans:
                 note += (" Not assigned while the client is paused by a referral: "
                          + ", ".join(CAUSE_LABELS[p] for p in saved_report.skipped_plans) + ".")
+        if note is not None:  # stored: the next report starts blank
             st.session_state["triage_saved"] = note + " Next: see it in the client's history."
             form.finish()
             st.rerun()
