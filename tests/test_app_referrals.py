@@ -171,7 +171,8 @@ def test_the_handoff_is_shown_with_print_downloads(world):
 def test_status_filter_shows_closed_referrals_on_request(world):
     _, referral_id = world.referral("Cleo Closed", "refer", timedelta(days=1))
     for status in ("seen", "cleared"):
-        store.update_referral(world.db, actor=world.clinic, referral_id=referral_id, status=status)
+        store.update_referral(world.db, actor=world.clinic, referral_id=referral_id, status=status,
+                              note="Fit to train")
     at = world.page()
     assert any("Nothing is waiting" in i.value for i in at.info)
     at.multiselect(key="ref_statuses").select(ReferralStatus.CLEARED).run()

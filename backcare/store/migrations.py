@@ -182,4 +182,9 @@ CREATE TABLE report_submissions (
     saved_at   TIMESTAMP NOT NULL
 );
 """),
+    # How the clinic reaches a client (issue 11): optional, kept under the client's consent, erased with the row.
+    ("0005_client_contact", """
+ALTER TABLE clients ADD COLUMN phone VARCHAR;
+ALTER TABLE clients ADD COLUMN email VARCHAR;
+"""),
 )
