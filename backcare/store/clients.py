@@ -38,9 +38,11 @@ def _fetch_client(cur, client_id: int, now: datetime | None) -> ClientRow:
 
 
 def _invalid(error: ValidationError, default_field: str) -> InvalidInput:
+    """The first problem, naming its field once: `phone: a phone number has 6 to 15 digits, ...`."""
     first = error.errors()[0]
-    return InvalidInput(".".join(str(p) for p in first["loc"]) or default_field,
-                        describe_validation_error(error).replace("Value error, ", ""))
+    field = ".".join(str(p) for p in first["loc"])
+    return InvalidInput(field or default_field, first["msg"].removeprefix("Value error, ") if field
+                        else describe_validation_error(error).replace("Value error, ", ""))
 
 
 def create_client(db: Database, *, actor: Actor, gym_id: int, name: str, external_id: str | None = None,
