@@ -11,6 +11,7 @@ from backcare.ui import context, style
 from backcare.ui import referral_views as views
 
 style.apply_tablet_style()
+views.apply_style()
 db = context.get_db()
 actor = context.require_actor()
 

@@ -45,11 +45,24 @@ OPEN_KEY = "ref_open"        # the open referral, by id
 _SCROLL_KEY = "ref_scroll"   # set by a tap on a row: bring the opened referral into view once
 ROWS_SHOWN = 40              # rows listed before "Show all"; most pressing first
 FORM_FIELDS = {"next": None, "note": "", "restrictions": ""}  # each field of the status form, empty
+# Rows read left to right like a list; the status choices are touch targets of at least 44 px like the buttons.
+_CSS = """<style>
+.st-key-ref_queue_rows button { justify-content: flex-start; text-align: left; min-height: 48px; }
+.st-key-ref_queue_rows button > div, .st-key-ref_queue_rows button > div > span {
+  justify-content: flex-start; text-align: left; }
+.st-key-ref_queue_rows button p { text-align: left; }
+[class*="st-key-referral-"] [role="radiogroup"] label { min-height: 44px; align-items: center;
+  padding-right: 1.2rem; }
+</style>"""
 GROUPS = (
     ("first_contact", "First contact to make"),
     ("waiting", "Waiting on a professional or a clearance"),
     ("closed", "Closed"),
 )
+
+
+def apply_style() -> None:
+    st.html(_CSS)
 
 
 def key(referral_id: int, field: str) -> str:
@@ -156,8 +169,7 @@ def queue_list(db, actor: Actor, queue: Sequence[ReferralRow], gym_names: dict[i
             for r in rows:
                 st.button(row_label(r, gym_names.get(r.gym_id, str(r.gym_id))), key=key(r.id, "open"),
                           on_click=open_referral, args=(r.id,), width="stretch",
-                          icon=":material/folder_open:" if r.id == open_id else ":material/chevron_right:",
-                          help="Open this referral: its next step and handoff")
+                          icon=":material/folder_open:" if r.id == open_id else ":material/chevron_right:")
     frame = queue_frame(queue, gym_names)
     context.audited_download(db, actor, "Download the queue (CSV)", frame.to_csv(index=False).encode("utf-8"),
                              what="referral queue CSV", entity="referrals", file_name="referral-queue.csv",
