@@ -76,3 +76,39 @@ def test_the_role_box_shows_the_chosen_persons_role_not_the_one_chosen_before(wo
     no_exception(at)
     roles = [s for s in at.selectbox if s.label == "Role" and s.key != "new_role"]
     assert [r.value for r in roles] == ["admin"]  # not Tara's role, which a save would have given Ivan
+
+
+def test_a_client_chosen_in_the_picker_stays_chosen_when_their_status_changes_meanwhile(world):
+    """A browser keeps a chosen option by the text it showed: the picker's texts must not change when the
+    client's status does (here a clinic clears Bea's referral while the trainer is choosing her)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    from tests.conftest import report_payload
+
+    referral_id = store.save_report(world.db, actor=world.actor, client_id=world.other.id,
+                                    report=report_payload(pain_quality="sharp")).referral_id
+    at = world.page("pages/triage.py", with_client=False).run()
+    chooser = at.selectbox(key="client_choice")
+    chooser.set_value(world.other.id)
+    shown = chooser.options[chooser.index]  # the text the browser keeps for the choice
+    at.run()
+    clinic = store.actor_for(store.create_user(world.db, actor=SYSTEM, username="cleo", display_name="Cleo",
+                                               role=Role.CLINIC))
+    for status in ("seen", "cleared"):
+        store.update_referral(world.db, actor=clinic, referral_id=referral_id, status=status, note="Fit")
+    at.run()  # the picker is drawn again with Bea's new status
+
+    chooser = at.selectbox(key="client_choice")
+
+    class Shown(type(chooser)):
+        @property
+        def _widget_state(self):
+            state = WidgetState()
+            state.id = self.id
+            state.string_value = shown
+            return state
+
+    chooser.__class__ = Shown
+    button(at, "Use this client").click().run()
+    no_exception(at)
+    assert at.session_state["client_id"] == world.other.id

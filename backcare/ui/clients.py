@@ -67,10 +67,14 @@ def client_picker(db, actor: Actor):
         context.show_error(error)
         matches, list_label = [], ""
     if matches:
-        labels = {m.id: f"{m.name} · {m.external_id} · {plain_status(m.status)}" for m in matches}
-        ids = list(labels)
-        chosen = st.selectbox(list_label, ids, format_func=labels.get,
+        # Labels that never change while the trainer chooses: a browser keeps the choice by its text, so a
+        # status in the label (changed by the clinic meanwhile) would drop the choice onto another client.
+        by_id = {m.id: m for m in matches}
+        ids = list(by_id)
+        chosen = st.selectbox(list_label, ids, format_func=lambda i: f"{by_id[i].name} · {by_id[i].external_id}",
                               index=ids.index(current_id) if current_id in ids else 0, key="client_choice")
+        if chosen in by_id:
+            st.caption(f"Status: {plain_status(by_id[chosen].status)}")
         if st.button("Use this client", type="primary", key="use_client"):
             context.set_current_client(chosen)
             st.session_state[CHANGING_KEY] = False
