@@ -308,3 +308,16 @@ def test_downloading_the_queue_or_a_handoff_is_audited_as_an_export(world):
         ok(at)
     assert exports() == [("cleo", "referrals", None, '{"what": "referral queue CSV"}'),
                          ("cleo", "referrals", str(referral_id), '{"what": "handoff PDF"}')]
+
+
+def test_an_unconfirmed_clearance_is_dropped_when_another_referral_is_opened(world):
+    client, maya = world.referral("Maya Petrov", "refer", timedelta(days=1))
+    _, other = world.referral("Otto Other", "refer", timedelta(days=2))
+    store.update_referral(world.db, actor=world.clinic, referral_id=maya, status="seen")
+    at = submit_status(open_ref(world.page(), maya), maya, ReferralStatus.CLEARED, "Fit to train")
+    assert any("Clear Maya Petrov to load again?" in w.value for w in at.warning)
+    at = open_ref(open_ref(at, other), maya)
+    ok(at)
+    assert not any("to load again" in w.value for w in at.warning)
+    assert store.client_status(world.db, actor=world.trainer, client_id=client.id) \
+        == ClientStatus.PAUSED_REFERRAL_OPEN

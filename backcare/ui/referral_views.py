@@ -128,7 +128,11 @@ def filters(gyms, actor: Actor) -> tuple[int | None, list[ReferralStatus]]:
 
 
 def open_referral(referral_id: int | None) -> None:
-    """Hold the open referral by its id (a row's callback; None closes it)."""
+    """Hold the open referral by its id (a row's callback; None closes it). A clearance left unconfirmed on the
+    referral being left is dropped: coming back never finds a question asked for a moment long gone."""
+    previous = st.session_state.get(OPEN_KEY)
+    if previous is not None and previous != referral_id:
+        st.session_state.pop(key(previous, "pending"), None)
     st.session_state[OPEN_KEY] = referral_id
     st.session_state[_SCROLL_KEY] = referral_id
 
