@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from backcare.store.db import open_database
+from backcare.store.deployment import open_existing as open_database  # a mistyped --db creates nothing
 
 DB_HELP = "database file (default: BACKCARE_DB or data/backcare.duckdb)"
 

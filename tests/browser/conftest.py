@@ -47,13 +47,19 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> N
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory, seed_database):
+def app_env() -> dict[str, str]:
+    """Extra environment of the app under test; a module overrides it (e.g. BACKCARE_DEMO=1 for a demo)."""
+    return {"BACKCARE_DEMO": "0"}
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, seed_database, app_env):
     """Start the app on a fresh database the module seeds; stop it afterwards."""
     folder = tmp_path_factory.mktemp("browser-db")
     db_path = folder / "backcare.duckdb"
     seed_database(db_path)
     port = _free_port()
-    env = {**os.environ, "BACKCARE_DB": str(db_path), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "BACKCARE_DB": str(db_path), "PYTHONUNBUFFERED": "1", **app_env}
     log = open(folder / "streamlit.log", "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
