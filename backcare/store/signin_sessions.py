@@ -58,7 +58,7 @@ def session_state(db: Database, *, actor: Actor, now: datetime | None = None, id
             txn.cursor.execute("UPDATE signin_sessions SET ended_at = ?, end_reason = 'idle' WHERE id = ? "
                                "AND ended_at IS NULL", [now, key])
         return IDLE
-    if touch and now - last_seen >= TOUCH_EVERY:
+    if touch and now - last_seen >= min(TOUCH_EVERY, idle / 4):
         db.bookkeeping(lambda cur: cur.execute(
             "UPDATE signin_sessions SET last_seen_at = ? WHERE id = ? AND ended_at IS NULL AND last_seen_at < ?",
             [now, key, now]), "recording activity")

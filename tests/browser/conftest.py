@@ -80,20 +80,34 @@ def app_url(tmp_path_factory, seed_database, app_env):
         log.close()
 
 
+_SHARED: dict = {}  # one Playwright and one Chromium per process, however many modules import `browser`
+
+
 @pytest.fixture(scope="session")
 def browser():
+    """Chromium. tests/security imports this fixture into its modules, which makes more than one fixture
+    definition; Playwright's sync API allows one instance per thread, so they share it."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is missing at {CHROMIUM}: install it with apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    if not _SHARED:
+        playwright = sync_playwright().start()
         launched = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         )
-        yield launched
-        launched.close()
+        _SHARED.update(playwright=playwright, browser=launched, users=0)
+    _SHARED["users"] += 1
+    try:
+        yield _SHARED["browser"]
+    finally:
+        _SHARED["users"] -= 1
+        if not _SHARED["users"]:
+            _SHARED["browser"].close()
+            _SHARED["playwright"].stop()
+            _SHARED.clear()
 
 
 @pytest.fixture(params=list(TABLETS), ids=list(TABLETS))
