@@ -6,6 +6,7 @@ data, whichever page or command calls it.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -88,8 +89,6 @@ def authorize(actor: Actor, action: Action, gym_id: int | None = None) -> None:
 
 from argon2 import PasswordHasher  # noqa: E402  (kept beside its only users)
 from argon2.exceptions import InvalidHashError, VerificationError  # noqa: E402
-
-import threading  # noqa: E402
 
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Each argon2 computation holds its memory (64 MiB with the default parameters) for ~0.1 s: a burst of

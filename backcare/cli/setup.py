@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from backcare.auth import SYSTEM
-from backcare.errors import InvalidInput
+from backcare.errors import Conflict, InvalidInput
 
 DB_HELP = "the new database file (default: BACKCARE_DB or data/backcare.duckdb); it must not exist yet"
 
@@ -40,8 +40,6 @@ def run_init(args: argparse.Namespace) -> int:
     if problem:
         raise InvalidInput("username", problem)
     if path.exists():
-        from backcare.errors import Conflict
-
         raise Conflict(f"The database file {path} already exists: `init` only makes a new one (add people to "
                        "it with `python -m backcare users add`).")
     password = read_password(args.password_stdin)

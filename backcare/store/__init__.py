@@ -58,7 +58,6 @@ from backcare.store.reports import (
 )
 from backcare.store.sessions import list_sessions, log_session
 from backcare.store.signin_sessions import end_sessions, session_state
-from backcare.store import deployment  # noqa: E402  (demo mark, new files, existing files only)
 from backcare.store.status import client_status
 
 __all__ = [

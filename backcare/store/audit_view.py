@@ -12,7 +12,7 @@ from backcare.auth import Action, Actor
 from backcare.errors import InvalidInput
 from backcare.store._base import client_gym, guard, rows_as_dicts
 from backcare.store.db import Database
-from backcare.store.referrals import _referral_gym as referral_gym  # noqa: PLC2701
+from backcare.store.referrals import _referral_gym as referral_gym
 
 MAX_ROWS = 5000
 CSV_COLUMNS = ("id", "event_at", "actor", "role", "action", "entity", "entity_id", "outcome", "detail")

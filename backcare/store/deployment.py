@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from backcare.errors import Conflict, DatabaseMissing
-from backcare.store.db import Database, open_database, resolve_path, utcnow
+from backcare.store.db import Database, open_database, resolve_path
 
 DEMO_ENV = "BACKCARE_DEMO"
 DEMO_KEY = "demo"
@@ -163,4 +163,4 @@ def _process_alive(pid: int) -> bool:
 
 __all__ = ["DEMO_ENV", "DemoInfo", "ListedAccount", "create_database_file", "demo_info", "demo_mode_requested",
            "has_accounts", "is_demo", "mark_demo", "open_existing", "refuse_unless_demo",
-           "remove_abandoned_builds", "utcnow"]
+           "remove_abandoned_builds"]

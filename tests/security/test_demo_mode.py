@@ -33,7 +33,7 @@ def app() -> AppTest:
 
 def page_names(at: AppTest) -> set[str]:
     return {Path(info["script_path"]).name if info.get("script_path") else info["page_name"]
-            for info in at._registered_pages.values()}  # noqa: SLF001
+            for info in at._registered_pages.values()}
 
 
 def all_text(at: AppTest) -> str:

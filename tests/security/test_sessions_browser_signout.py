@@ -6,7 +6,14 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import app_url, browser, sign_in, wait_idle  # noqa: F401  (fixtures)
-from tests.security.test_sessions_browser import CLIENT, PASSWORD, TRAINER, open_client, seed_database, tab  # noqa: F401
+from tests.security.test_sessions_browser import (  # noqa: F401
+    CLIENT,
+    PASSWORD,
+    TRAINER,
+    open_client,
+    seed_database,
+    tab,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -108,7 +108,7 @@ def app() -> AppTest:
 
 def rerun(at: AppTest) -> AppTest:
     """Run app.py again, on the page the tab is on (see tests/test_app_roles.py)."""
-    at._finished_page_script_hash = ""  # noqa: SLF001
+    at._finished_page_script_hash = ""
     return at.run()
 
 
@@ -167,7 +167,7 @@ def test_the_timer_check_signs_out_without_a_tap(world, monkeypatch):
     monkeypatch.setattr(signin.st, "rerun", lambda **kw: redrawn.append(kw))
     monkeypatch.setattr(signin.context, "get_db", lambda: store.open_database(world["path"]))
 
-    signin._watch_session()  # noqa: SLF001
+    signin._watch_session()
 
     assert redrawn == [{"scope": "app"}]
     assert "actor" not in state and "client_id" not in state
@@ -182,7 +182,7 @@ def test_the_timer_check_leaves_an_active_session_alone(world, monkeypatch):
     monkeypatch.setattr(signin.st, "rerun", lambda **kw: pytest.fail("redrew an active session"))
     monkeypatch.setattr(signin.context, "get_db", lambda: store.open_database(world["path"]))
 
-    signin._watch_session()  # noqa: SLF001
+    signin._watch_session()
 
     assert "actor" in state
     with store.open_database(world["path"]) as db, db.read() as cur:
