@@ -1,4 +1,5 @@
-"""BackCare: page config, first-start demo data, sign-in gate, and the pages of the signed-in role."""
+"""BackCare: page config, start gate (demo mode, missing or locked file), sign-in, and the pages of the
+signed-in role."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ from pathlib import Path
 import streamlit as st
 
 from backcare.auth import Role
-from backcare.ui import context, signin, style
+from backcare.ui import signin, style
 
 st.set_page_config(page_title="BackCare", page_icon=":material/medical_services:", layout="wide", initial_sidebar_state="auto")
 style.apply_tablet_style()
 
-signin.first_start_demo(context.database_path())
-db = context.get_db()
+db = signin.open_database_or_stop()
 actor = signin.current_or_expired_actor()
+signin.demo_banner(db)
 
 HERE = Path(__file__).parent
 # name: (script, title, icon). Registered explicitly; no reliance on auto-discovery.

@@ -6,6 +6,7 @@ data, whichever page or command calls it.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -31,6 +32,9 @@ class Actor:
     # set at sign-in from the stored password hash (never the hash itself): a later password change ends
     # the session (store.refresh_actor). None for actors made by code (scripts, tests).
     session_token: str | None = None
+    # the server-side sign-in session (store.signin_sessions) this browser session belongs to; None for
+    # actors made by code. Signing out, or idling past the limit, ends it for every tab at once.
+    session_id: str | None = None
 
 
 SYSTEM = Actor(username="system", role=Role.SYSTEM)
@@ -77,8 +81,8 @@ def allowed_in_gym(actor: Actor, action: Action, gym_id: int | None) -> bool:
 
 def authorize(actor: Actor, action: Action, gym_id: int | None = None) -> None:
     if not allowed(actor, action, gym_id):
-        where = f" for gym {gym_id}" if gym_id is not None else ""
-        raise PermissionDenied(f"{actor.username} ({actor.role}) may not {action.value}{where}.")
+        # never the record's gym: a refusal must not tell which gym a record belongs to
+        raise PermissionDenied(f"{actor.username} ({actor.role}) may not {action.value}.")
 
 
 # --- passwords -------------------------------------------------------------------------------
@@ -87,17 +91,23 @@ from argon2 import PasswordHasher  # noqa: E402  (kept beside its only users)
 from argon2.exceptions import InvalidHashError, VerificationError  # noqa: E402
 
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Each argon2 computation holds its memory (64 MiB with the default parameters) for ~0.1 s: a burst of
+# sign-ins queues here instead of exhausting the server's memory.
+HASH_CONCURRENCY = 2
+_HASH_SLOTS = threading.BoundedSemaphore(HASH_CONCURRENCY)
 
 
 def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
+    with _HASH_SLOTS:
+        return _HASHER.hash(password)
 
 
 def verify_password(stored_hash: str, password: str) -> bool:
-    try:
-        return _HASHER.verify(stored_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    with _HASH_SLOTS:
+        try:
+            return _HASHER.verify(stored_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def needs_rehash(stored_hash: str) -> bool:

@@ -24,6 +24,7 @@ from backcare.errors import Conflict, InvalidInput
 from backcare.models import Level, SessionContext, TriageHistory, TriageReport
 from backcare.rules import evaluate
 from backcare.store.db import utcnow
+from backcare.store.deployment import ListedAccount, create_database_file, mark_demo, refuse_unless_demo
 
 DEMO_PASSWORD = "backcare-demo"  # printed by the command and shown by the app on first start
 DEFAULT_CLIENTS = 60
@@ -157,6 +158,9 @@ def build_demo(db, *, actor: Actor = SYSTEM, clients: int = DEFAULT_CLIENTS, wee
                            "file (give --db a new path).")
         gen = _Generator(cur, clients=clients, weeks=weeks, seed=seed, now=now, progress=progress)
         accounts = gen.people()
+        # in the same transaction: a file with demo data always says so, and lists every account it opens
+        mark_demo(cur, accounts=[ListedAccount(a.username, a.role.value, a.gym) for a in accounts],
+                  password=DEMO_PASSWORD, now=now)
         gen.sessions()
         gen.reports()
         gen.referrals()
@@ -166,19 +170,18 @@ def build_demo(db, *, actor: Actor = SYSTEM, clients: int = DEFAULT_CLIENTS, wee
     return DemoSummary(tuple(accounts), counts)
 
 
-def ensure_demo_database(path: str | Path | None = None) -> list[DemoAccount] | None:
-    """Create the demo in a new database file; None when the file already exists (nothing changed)."""
+def ensure_demo_database(path: str | Path | None = None, *, progress: DemoProgress | None = None,
+                         **options) -> list[DemoAccount] | None:
+    """Demo mode's start: build the demo into a new file (moved into place only when complete); None when
+    the file is a demo already; Conflict when it exists and is not a demo (a real database stays as it is)."""
     from backcare.store.db import open_database, resolve_path
 
     target = Path(resolve_path(path))
     if target.exists():
+        with open_database(target) as db:
+            refuse_unless_demo(db)
         return None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    db = open_database(target)
-    try:
-        return list(build_demo(db).accounts)
-    finally:
-        db.close()
+    return list(create_database_file(target, lambda db: build_demo(db, progress=progress, **options).accounts))
 
 
 # --- the generator ---------------------------------------------------------------------------
@@ -211,9 +214,10 @@ class _Generator:
 
         def user(username, display, role, gym_index, contact=None, demo=False):
             gym_name = GYM_NAMES[gym_index] if gym_index is not None else None
+            # only the listed accounts get the public password: the others author records and cannot sign in
             users.append({"username": username, "display_name": display, "role": role.value,
                           "gym_id": gym_ids[gym_name] if gym_name else None, "contact": contact,
-                          "password_hash": self.password_hash, "created_at": created})
+                          "password_hash": self.password_hash if demo else None, "created_at": created})
             if demo:
                 accounts.append(DemoAccount(username, role, DEMO_PASSWORD, display, gym_name))
 

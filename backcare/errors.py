@@ -39,6 +39,16 @@ class PermissionDenied(BackCareError):
     pass
 
 
+class Unavailable(NotFound, PermissionDenied):
+    """A record that does not exist and one the caller may not open give the same sentence and type, so
+    ids cannot be probed for existence or mapped to gyms. Caught as NotFound or as PermissionDenied."""
+
+    MESSAGE = "That record does not exist or is not open to you."
+
+    def __init__(self):
+        super().__init__(self.MESSAGE)
+
+
 class DatabaseLocked(BackCareError):
     def __init__(self, path: str):
         self.path = path
@@ -46,6 +56,17 @@ class DatabaseLocked(BackCareError):
             f"The database file {path} is in use by another process (probably the BackCare app is running): "
             "stop the app, or set BACKCARE_DB to another file, and try again."
         )
+
+
+class DatabaseMissing(BackCareError):
+    """No database file at the path, and demo mode was not asked for: nothing is created silently."""
+
+    def __init__(self, path: str):
+        self.path = path
+        super().__init__(
+            f"There is no BackCare database at {path}: create a real one with "
+            "`python -m backcare init --admin NAME`, or start in demo mode (BACKCARE_DEMO=1, as scripts/app.sh "
+            "does) to try BackCare with synthetic data.")
 
 
 class StoreError(BackCareError):

@@ -25,6 +25,13 @@ def report_payload(**overrides: Any) -> dict[str, Any]:
     return payload
 
 
+@pytest.fixture(autouse=True)
+def no_demo_mode(monkeypatch):
+    """Demo mode is asked for (BACKCARE_DEMO=1, as scripts/app.sh does): never inherited from the shell
+    that runs the tests. A test that wants it sets it."""
+    monkeypatch.delenv("BACKCARE_DEMO", raising=False)
+
+
 @pytest.fixture
 def db(tmp_path):
     database = store.open_database(tmp_path / "t.duckdb")

@@ -1,7 +1,7 @@
 """app.py with AppTest: a signed-out visitor gets only the sign-in; each role, signed in through the real
 form, gets exactly its pages and cannot switch to another role's; idle expiry, sign-out, single sign-on.
 
-Every test creates and fills its own database file first, so the first-start demo never runs.
+Every test creates and fills its own database file first (demo mode is off in tests: tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -109,9 +109,15 @@ def test_the_typed_password_is_not_kept_after_signing_in(app_db):
     assert "signin_password" not in at.session_state
 
 
-def test_thirty_idle_minutes_sign_the_person_out(app_db):
+def test_thirty_idle_minutes_sign_the_person_out(app_db, monkeypatch):
+    from datetime import datetime, timedelta
+
+    from backcare.ui import signin
+
+    start = datetime(2025, 3, 10, 9, 0)
+    monkeypatch.setattr(signin, "server_now", lambda: start)
     at = sign_in(app().run(), "clinic1")
-    at.session_state["last_seen"] = at.session_state["last_seen"] - 31 * 60
+    monkeypatch.setattr(signin, "server_now", lambda: start + timedelta(minutes=31))  # the server's clock
     rerun(at)
 
     no_exception(at)
@@ -160,15 +166,13 @@ def test_with_single_sign_on_an_unknown_email_is_refused(app_db):
     assert any("No BackCare account is linked" in e.value for e in at.error)
 
 
-def test_the_sign_in_page_lists_the_demo_accounts_made_at_first_start_and_they_sign_in(tmp_path, monkeypatch):
+def test_the_sign_in_page_of_a_demo_database_lists_the_demo_accounts_and_they_sign_in(tmp_path, monkeypatch):
     from backcare import demo
-    from backcare.ui import signin
 
     path = tmp_path / "demo.duckdb"
     with store.open_database(path) as db:
         accounts = demo.build_demo(db, clients=6, weeks=2).accounts
     monkeypatch.setenv("BACKCARE_DB", str(path))
-    signin._first_start_accounts()[str(path)] = list(accounts)  # what first_start_demo keeps  # noqa: SLF001
 
     at = app().run()
     no_exception(at)

@@ -152,14 +152,26 @@ def test_the_demo_refuses_a_database_that_already_holds_data(demo_db):
         build_demo(db, seed=3, now=NOW, **SMALL)
 
 
-def test_ensure_demo_database_creates_the_file_once(tmp_path):
+def test_ensure_demo_database_creates_the_file_once_and_marks_it(tmp_path):
+    from backcare.store import deployment
+
     path = tmp_path / "first-start.duckdb"
 
-    accounts = ensure_demo_database(path)
+    accounts = ensure_demo_database(path, clients=6, weeks=2)
 
     assert {a.role for a in accounts} == {Role.TRAINER, Role.CLINIC, Role.MANAGER, Role.ADMIN}
     assert path.exists()
+    with open_database(path) as db:
+        assert deployment.is_demo(db)
     assert ensure_demo_database(path) is None
+
+
+def test_only_the_listed_demo_accounts_have_a_password(demo_db):
+    db, summary = demo_db
+    listed = {a.username for a in summary.accounts}
+
+    assert {u for (u,) in rows(db, "SELECT username FROM users WHERE password_hash IS NOT NULL")} == listed
+    assert len(rows(db, "SELECT id FROM users")) > len(listed)
 
 
 def test_each_demo_report_saw_the_history_the_store_would_have_given_it(demo_db):

@@ -175,6 +175,9 @@ MATRIX: dict[str, Row] = {
                                  lambda w, a: store.find_clients_to_erase(w.db, actor=a, query="Gymnasium")),
     "export_database": Row((A.EXPORT,), "scope",
                            lambda w, a: export_database(w.db, actor=a, directory=w.tmp / f"export{w.fresh()}")),
+    "record_download": Row((A.CLIENT_READ,), "record",
+                           lambda w, a: store.record_download(w.db, actor=a, what="plan handout PDF",
+                                                              entity="clients", entity_id=w.client_a.id)),
     "list_audit": Row((A.AUDIT_READ,), "scope", lambda w, a: store.list_audit(w.db, actor=a)),
     "audit_choices": Row((A.AUDIT_READ,), "scope", lambda w, a: store.audit_choices(w.db, actor=a)),
     "export_audit_csv": Row((A.AUDIT_READ,), "scope", lambda w, a: store.export_audit_csv(w.db, actor=a)),
@@ -206,7 +209,8 @@ MATRIX["create_gym"] = Row((A.PEOPLE_MANAGE,), "scope",
 
 NOT_IN_MATRIX = {
     "list_gyms": "gym names are not client data: every signed-in role may list them",
-    "record_download": "writes only an audit row for a file the screen already showed the user; reads nothing",
+    "end_sessions": "signs the actor's own account out of every tab; touches no other account",
+    "session_state": "checks the actor's own sign-in session (signed out elsewhere, idle too long)",
     "refresh_actor": "re-reads the signed-in person's own account (role, gym, disabled) to end a stale session",
 }
 

@@ -36,6 +36,9 @@ def register(subparsers) -> None:
     demo.add_argument("--clients", type=int, default=None, help="number of clients (default 60)")
     demo.add_argument("--weeks", type=int, default=None, help="weeks of history (default 26)")
     demo.add_argument("--seed", type=int, default=None, help="random seed: the same seed gives the same data")
+    demo.add_argument("--if-missing", action="store_true",
+                      help="demo mode's start (scripts/app.sh): build only when the file does not exist; use an "
+                           "existing demo file as it is; refuse a file that is not a demo")
     demo.add_argument("--db", help=DB_HELP)
     demo.set_defaults(func=run_demo)
 
@@ -64,9 +67,9 @@ class StderrProgress:
 
 
 def _open(path):
-    from backcare.store.db import open_database  # raises DatabaseLocked when another process holds it
+    from backcare.store.deployment import open_existing  # raises DatabaseLocked when another process holds it
 
-    return open_database(path)
+    return open_existing(path)  # DatabaseMissing rather than a new empty file at a mistyped path
 
 
 def run_import_sessions(args: argparse.Namespace) -> int:
@@ -110,21 +113,29 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_demo(args: argparse.Namespace) -> int:
     from backcare import demo
+    from backcare.store.db import resolve_path
 
-    db = _open(args.db)
-    try:
-        summary = demo.build_demo(
-            db, actor=SYSTEM,
-            clients=demo.DEFAULT_CLIENTS if args.clients is None else args.clients,
-            weeks=demo.DEFAULT_WEEKS if args.weeks is None else args.weeks,
-            seed=demo.DEFAULT_SEED if args.seed is None else args.seed,
-            progress=StderrProgress(),
-        )
-    finally:
-        db.close()
-    print("Demo history created: " + ", ".join(f"{n:,} {t}" for t, n in summary.counts.items()) + ".")
-    print("Demo accounts (synthetic data only; change or disable them before real use):")
-    for account in summary.accounts:
+    path = resolve_path(args.db)
+    options = {"clients": demo.DEFAULT_CLIENTS if args.clients is None else args.clients,
+               "weeks": demo.DEFAULT_WEEKS if args.weeks is None else args.weeks,
+               "seed": demo.DEFAULT_SEED if args.seed is None else args.seed}
+    if args.if_missing or not path.exists():
+        # a new file is built beside its path and moved into place when complete: a kill leaves none
+        accounts = demo.ensure_demo_database(path, progress=StderrProgress(), **options)
+        if accounts is None:
+            print(f"{path} is a demo database already: using it as it is (its accounts are on the sign-in page).")
+            return 0
+        print(f"Demo database created at {path}.")
+    else:
+        db = _open(path)
+        try:
+            summary = demo.build_demo(db, actor=SYSTEM, progress=StderrProgress(), **options)
+        finally:
+            db.close()
+        accounts = list(summary.accounts)
+        print("Demo history created: " + ", ".join(f"{n:,} {t}" for t, n in summary.counts.items()) + ".")
+    print("Demo accounts (synthetic data only; the only accounts with this public password):")
+    for account in accounts:
         where = f", {account.gym}" if account.gym else ""
         print(f"  {account.role.value:<8} {account.username:<14} password: {account.password}{where}")
     return 0

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from backcare.store.db import open_database
+# an existing file only: a mistyped --db creates nothing
+from backcare.store.deployment import open_existing as open_database
 
 DB_HELP = "database file (default: BACKCARE_DB or data/backcare.duckdb)"
 

@@ -63,9 +63,9 @@ def register(subparsers) -> None:
 
 
 def _open(path):
-    from backcare.store.db import open_database  # DatabaseLocked when the app holds the file
+    from backcare.store.deployment import open_existing  # DatabaseLocked when the app holds the file
 
-    return open_database(path)
+    return open_existing(path)  # DatabaseMissing rather than a new empty file at a mistyped path
 
 
 def read_password(from_stdin: bool, *, stdin=None, prompt=getpass.getpass) -> str:

@@ -58,6 +58,7 @@ from backcare.store.reports import (
     triage_history,
 )
 from backcare.store.sessions import list_sessions, log_session
+from backcare.store.signin_sessions import end_sessions, session_state
 from backcare.store.status import client_status
 
 __all__ = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from backcare.auth import Action, Actor, allowed, allowed_in_gym
-from backcare.errors import NotFound, PermissionDenied
+from backcare.errors import PermissionDenied, Unavailable
 from backcare.store.db import Database
 
 
@@ -33,16 +33,23 @@ def guard(db: Database, actor: Actor, action: Action, gym_id: int | None, *, att
     if not ok:
         db.audit(actor, attempt, entity, entity_id, outcome="denied",
                  detail={"needs": action.value, "gym_id": gym_id})
-        where = f" for gym {gym_id}" if gym_id is not None else (" for the whole chain" if chain_wide_record else "")
+        if gym_id is not None and entity in RECORD_ENTITIES:
+            raise Unavailable()  # reads exactly like a missing record: ids cannot be probed or mapped to gyms
+        where = " for the whole chain" if chain_wide_record and gym_id is None else ""
         raise PermissionDenied(f"{actor.username} ({actor.role}) may not {action.value}{where}.")
 
 
+# Records looked up by id whose gym decides access: a refusal on one of them is Unavailable, like a miss.
+RECORD_ENTITIES = frozenset({"clients", "sessions", "reports", "referrals", "assignments"})
+
+
 def client_gym(db: Database, client_id: int) -> int:
-    """The gym of a client, to check permissions against; NotFound when there is no such client."""
+    """The gym of a client, to check permissions against; Unavailable (a NotFound that reads like a
+    refusal) when there is no such client."""
     with db.read("looking up the client") as cur:
         row = cur.execute("SELECT gym_id FROM clients WHERE id = ?", [client_id]).fetchone()
     if row is None:
-        raise NotFound(f"There is no client with id {client_id}.")
+        raise Unavailable()
     return int(row[0])
 
 

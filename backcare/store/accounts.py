@@ -1,8 +1,11 @@
 """Accounts: sign-in with lockout, single sign-on mapping, and the administration of people and gyms.
 
-Sign-in never says whether a username exists: an unknown name, a wrong password and a disabled account
-with a wrong password all get the same sentence, and unknown names lock like real ones (counted from the
-audit log), so the lock message gives nothing away either. Every attempt is audited, never the password.
+Sign-in never says whether a username exists or whether a password was right: an unknown name, a wrong
+password, a locked account and a disabled one (even with the right password) all get the same sentence and
+the same exception type, and each spends one argon2 verification, so timing tells them apart no better.
+Attempts are counted before the password is checked, atomically, so a burst of parallel guesses checks at
+most MAX_FAILED_ATTEMPTS passwords. Every attempt is audited, never the password, and never what was typed
+as a username that has no account (it may be a password typed into the wrong box).
 """
 
 from __future__ import annotations
@@ -30,13 +33,18 @@ from backcare.store._base import guard, one_as_dict, rows_as_dicts
 from backcare.store.db import Database, utcnow
 from backcare.store.people import STAFF_ROLES, actor_for, create_gym, create_user
 from backcare.store.records import GymRow, UserRow
+from backcare.store.signin_sessions import start_session
 
 MAX_FAILED_ATTEMPTS = 5
 LOCK_DURATION = timedelta(minutes=15)
 USERNAME_AUDIT_LENGTH = 64
 ANONYMOUS = "anonymous"  # the audit role of a sign-in attempt under a name that has no account
 
-SIGNIN_REFUSED = "The username or password is not right, or the account cannot sign in. Check both and try again."
+UNKNOWN_USERNAME = "(unknown)"  # the audit's name for an attempt under a name that has no account
+
+SIGNIN_REFUSED = ("The username or password is not right, or the account cannot sign in now (after "
+                  f"{MAX_FAILED_ATTEMPTS} wrong passwords it waits {int(LOCK_DURATION.total_seconds() // 60)} "
+                  "minutes). Check both and try again, or ask an administrator.")
 
 
 class SignInRefused(BackCareError):
@@ -44,15 +52,16 @@ class SignInRefused(BackCareError):
 
 
 class AccountLocked(SignInRefused):
+    """Kept for callers that name it; authenticate() no longer raises it (a lock reads like a wrong password)."""
+
     def __init__(self, until: datetime):
         self.until = until
-        minutes = int(LOCK_DURATION.total_seconds() // 60)
-        super().__init__(
-            f"Sign-in for this username is locked for {minutes} minutes after {MAX_FAILED_ATTEMPTS} wrong "
-            f"passwords in a row: try again after {until:%H:%M} UTC, or ask an administrator to reset the password.")
+        super().__init__(SIGNIN_REFUSED)
 
 
 class AccountDisabled(SignInRefused):
+    """Single sign-on only: the provider proved who the person is, so saying why costs nothing."""
+
     def __init__(self):
         super().__init__("This account is disabled: ask an administrator if you need access again.")
 
@@ -116,27 +125,33 @@ def _write_attempt(db: Database, *, username: str, role: str, action: str, outco
              doing="recording the sign-in")
 
 
-def _recent_unknown_failures(db: Database, username: str, now: datetime) -> list[datetime]:
-    with db.read("checking recent sign-in attempts") as cur:
-        rows = cur.execute(
-            "SELECT event_at FROM audit_log WHERE action = 'signin.failure' AND entity = 'users' "
-            "AND entity_id = ? AND event_at > ? AND coalesce(json_extract_string(detail, '$.reason'), '') "
-            "<> 'locked' ORDER BY event_at DESC",
-            [username, now - LOCK_DURATION]).fetchall()
-    return [at for (at,) in rows]
-
-
 def _user_row(db: Database, username: str) -> UserRow | None:
     with db.read("looking up the user") as cur:
         row = one_as_dict(cur.execute("SELECT * FROM users WHERE username = ?", [username]))
     return None if row is None else UserRow(**row)
 
 
-_NEXT_COUNT = "(CASE WHEN locked_until <= $now THEN 1 ELSE failed_attempts + 1 END)"
+def _reserve_attempt(db: Database, user_id: int, now: datetime) -> bool:
+    """Count this attempt before its password is checked, in one statement: False (check nothing) while the
+    account is locked. The attempt that reaches MAX_FAILED_ATTEMPTS sets the lock as it starts, so no later
+    attempt of a parallel burst gets a check; a right password then lifts it (see the success below)."""
+    def reserve(cur) -> bool:
+        return cur.execute(
+            "UPDATE users SET "
+            "failed_attempts = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_attempts + 1 END, "
+            "locked_until = CASE WHEN (CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_attempts + 1 END) "
+            ">= $max THEN $until END "
+            "WHERE id = $id AND (locked_until IS NULL OR locked_until <= $now) RETURNING id",
+            {"now": now, "max": MAX_FAILED_ATTEMPTS, "until": now + LOCK_DURATION, "id": user_id}).fetchone() is not None
+
+    if db.read_only:
+        return True
+    return db.bookkeeping(reserve, "counting the sign-in attempt")
 
 
 def authenticate(db: Database, *, username: str, password: str, now: datetime | None = None) -> Actor:
-    """The Actor for a username and password; SignInRefused (or AccountLocked / AccountDisabled) otherwise.
+    """The Actor for a username and password, with a new server-side session; SignInRefused otherwise,
+    always with the same sentence.
 
     MAX_FAILED_ATTEMPTS wrong passwords in a row lock the username for LOCK_DURATION; while locked, even
     the right password is refused. Every attempt writes signin.success or signin.failure."""
@@ -145,62 +160,38 @@ def authenticate(db: Database, *, username: str, password: str, now: datetime | 
     password = password or ""
     user = _user_row(db, name) if name else None
 
-    def fail(reason: str, *, role: str, work=None, error: BackCareError | None = None) -> None:
-        _write_attempt(db, username=name, role=role, action="signin.failure", outcome="failed",
-                       detail={"username": name, "reason": reason, "method": "password"}, now=now, work=work)
-        raise error or SignInRefused(SIGNIN_REFUSED)
+    def fail(reason: str, *, role: str, who: str) -> None:
+        _write_attempt(db, username=who, role=role, action="signin.failure", outcome="failed",
+                       detail={"username": who, "reason": reason, "method": "password"}, now=now)
+        raise SignInRefused(SIGNIN_REFUSED)
 
     if user is None:
-        failures = _recent_unknown_failures(db, name, now)
-        if len(failures) >= MAX_FAILED_ATTEMPTS:
-            fail("locked", role=ANONYMOUS, error=AccountLocked(failures[0] + LOCK_DURATION))
         _spend_a_verification(password)
-        if len(failures) + 1 >= MAX_FAILED_ATTEMPTS:
-            fail("unknown_user", role=ANONYMOUS, error=AccountLocked(now + LOCK_DURATION))
-        fail("unknown_user", role=ANONYMOUS)
-
-    role = user.role
-    if user.locked_until is not None and user.locked_until > now:
-        fail("locked", role=role, error=AccountLocked(user.locked_until))
-
+        fail("unknown_user", role=ANONYMOUS, who=UNKNOWN_USERNAME)
+    if not _reserve_attempt(db, user.id, now):
+        _spend_a_verification(password)  # as slow as any other refusal
+        fail("locked", role=user.role, who=name)
     if user.password_hash is None:
         _spend_a_verification(password)
-        right = False
-    else:
-        right = verify_password(user.password_hash, password)
-
-    if not right:
-        counted: dict = {}
-
-        def count(cur) -> None:
-            # counted in SQL inside the transaction, so two wrong passwords at once both count
-            # (an ended lock starts the count afresh; a lock set meanwhile by another attempt stays)
-            counted["locked_until"] = cur.execute(
-                f"UPDATE users SET failed_attempts = {_NEXT_COUNT}, locked_until = CASE "
-                f"WHEN locked_until > $now THEN locked_until WHEN {_NEXT_COUNT} >= $max THEN $until END "
-                "WHERE id = $id RETURNING locked_until",
-                {"now": now, "max": MAX_FAILED_ATTEMPTS, "until": now + LOCK_DURATION, "id": user.id}).fetchone()[0]
-
-        reason = "no_password" if user.password_hash is None else "wrong_password"
-        try:
-            fail(reason, role=role, work=count)
-        except SignInRefused:
-            if counted.get("locked_until") is not None:
-                raise AccountLocked(counted["locked_until"]) from None
-            raise
+        fail("no_password", role=user.role, who=name)
+    if not verify_password(user.password_hash, password):
+        fail("wrong_password", role=user.role, who=name)
     if user.disabled:
-        fail("disabled", role=role, error=AccountDisabled())
+        fail("disabled", role=user.role, who=name)  # only after the check, and in the same words
 
     rehash = hash_password(password) if needs_rehash(user.password_hash) else None
+    started: dict = {}
 
     def reset(cur) -> None:
         cur.execute("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = ?", [user.id])
         if rehash is not None:
             cur.execute("UPDATE users SET password_hash = ? WHERE id = ?", [rehash, user.id])
+        started["id"] = start_session(cur, user_id=user.id, now=now)
 
-    _write_attempt(db, username=name, role=role, action="signin.success", outcome="ok",
+    _write_attempt(db, username=name, role=user.role, action="signin.success", outcome="ok",
                    detail={"username": name, "method": "password"}, now=now, work=reset)
-    return replace(actor_for(user), session_token=session_token(rehash or user.password_hash))
+    return replace(actor_for(user), session_token=session_token(rehash or user.password_hash),
+                   session_id=started.get("id"))
 
 
 def actor_for_email(db: Database, *, email: str | None, now: datetime | None = None) -> Actor:
@@ -229,9 +220,11 @@ def actor_for_email(db: Database, *, email: str | None, now: datetime | None = N
         _write_attempt(db, username=user.username, role=user.role, action="signin.failure", outcome="failed",
                        detail={**detail, "reason": "disabled"}, now=now)
         raise AccountDisabled()
+    started: dict = {}
     _write_attempt(db, username=user.username, role=user.role, action="signin.success", outcome="ok",
-                   detail=detail, now=now)
-    return replace(actor_for(user), session_token=session_token(user.password_hash))
+                   detail=detail, now=now,
+                   work=lambda cur: started.update(id=start_session(cur, user_id=user.id, now=now)))
+    return replace(actor_for(user), session_token=session_token(user.password_hash), session_id=started.get("id"))
 
 
 # --- open sessions ---------------------------------------------------------------------------
@@ -262,7 +255,7 @@ def refresh_actor(db: Database, *, actor: Actor) -> Actor | None:
         return None
     token = None if actor.session_token is None else session_token(password_hash)
     return Actor(username=username, role=role, gym_id=gym_id, user_id=user_id if by_id else None,
-                 session_token=token)
+                 session_token=token, session_id=actor.session_id)
 
 
 # --- people ----------------------------------------------------------------------------------
@@ -300,7 +293,7 @@ def _guard_people_of(db: Database, actor: Actor, gym_id: int | None, *, attempt:
         db.audit(actor, attempt, entity, entity_id, outcome="denied",
                  detail={"needs": Action.PEOPLE_MANAGE.value, "gym_id": gym_id})
         raise PermissionDenied(f"{actor.username} ({actor.role}) may not {Action.PEOPLE_MANAGE.value} "
-                               f"{'chain-wide' if gym_id is None else f'for gym {gym_id}'}: {why}.")
+                               f"{'chain-wide' if gym_id is None else 'there'}: {why}.")  # never the gym
 
 
 def _managed_user(db: Database, actor: Actor, username: str, attempt: str) -> UserSummary:

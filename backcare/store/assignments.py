@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pydantic import ValidationError
 
 from backcare.auth import Action, Actor
-from backcare.errors import Conflict, InvalidInput, NotFound
+from backcare.errors import Conflict, InvalidInput, Unavailable
 from backcare.models import AssignmentIn, CauseId
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts
 from backcare.store.db import Database, to_json, utcnow
@@ -104,7 +104,7 @@ def _get_assignment(db: Database, assignment_id: int) -> dict:
             f"SELECT a.{ASSIGNMENT_COLUMNS.replace(', ', ', a.')}, c.gym_id FROM assignments AS a "
             "JOIN clients AS c ON c.id = a.client_id WHERE a.id = ?", [assignment_id]))
     if row is None:
-        raise NotFound(f"There is no plan assignment with id {assignment_id}.")
+        raise Unavailable()  # reads like a refusal: ids cannot be probed
     return row
 
 

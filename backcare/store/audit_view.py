@@ -10,8 +10,9 @@ from pydantic import BaseModel, ConfigDict
 
 from backcare.auth import Action, Actor
 from backcare.errors import InvalidInput
-from backcare.store._base import guard, rows_as_dicts
+from backcare.store._base import client_gym, guard, rows_as_dicts
 from backcare.store.db import Database
+from backcare.store.referrals import _referral_gym as referral_gym
 
 MAX_ROWS = 5000
 CSV_COLUMNS = ("id", "event_at", "actor", "role", "action", "entity", "entity_id", "outcome", "detail")
@@ -109,8 +110,31 @@ def export_audit_csv(db: Database, *, actor: Actor, filters: AuditFilter | None 
     return out.getvalue().encode("utf-8")
 
 
+# What a download may be of, and the right it needs (for one record, in that record's gym).
+DOWNLOAD_RIGHTS: dict[str, Action] = {
+    "clients": Action.CLIENT_READ,       # a client's plan handout
+    "referrals": Action.REFERRAL_READ,   # the queue, a referral's history, its handoff
+    "trends": Action.TRENDS_READ,
+    "audit_log": Action.AUDIT_READ,
+}
+MAX_WHAT = 200
+
+
 def record_download(db: Database, *, actor: Actor, what: str, entity: str | None = None,
                     entity_id=None) -> None:
     """A file the user took away from a screen (a referral queue, a handoff, a handout): an 'export' audit
-    row naming what it was, never its contents."""
+    row naming what it was, never its contents. Only someone who may read that kind of record (and that
+    record, when one is named) writes it, so the audit log cannot be filled with made-up downloads."""
+    what = what.strip() if isinstance(what, str) else ""
+    if not what or len(what) > MAX_WHAT or not what.isprintable():
+        raise InvalidInput("what", f"describe the file in 1-{MAX_WHAT} printable characters")
+    if entity not in DOWNLOAD_RIGHTS:
+        raise InvalidInput("entity", f"must be one of {', '.join(DOWNLOAD_RIGHTS)}")
+    gym_id = None
+    if entity_id is not None:
+        if entity not in ("clients", "referrals") or isinstance(entity_id, bool) or not isinstance(entity_id, int):
+            raise InvalidInput("entity_id", "a client's or a referral's id")
+        gym_id = client_gym(db, entity_id) if entity == "clients" else referral_gym(db, entity_id)
+    guard(db, actor, DOWNLOAD_RIGHTS[entity], gym_id, attempt="export.download", entity=entity,
+          entity_id=entity_id)
     db.audit(actor, "export.download", entity, entity_id, outcome="ok", detail={"what": what})

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from backcare.auth import Action, Actor
-from backcare.errors import Conflict, InvalidInput, NotFound
+from backcare.errors import Conflict, InvalidInput, Unavailable
 from backcare.models import ClientContactIn, ClientIn, describe_validation_error
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts, scope_gym
 from backcare.store.db import Database, utcnow
@@ -33,7 +33,7 @@ def _fetch_client(cur, client_id: int, now: datetime | None) -> ClientRow:
            "FROM clients AS c WHERE c.id = $client_id")
     row = one_as_dict(cur.execute(sql, {**status_params(now), "client_id": client_id}))
     if row is None:
-        raise NotFound(f"There is no client with id {client_id}.")
+        raise Unavailable()  # reads like a refusal: ids cannot be probed
     return ClientRow(**row)
 
 

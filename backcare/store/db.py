@@ -207,6 +207,30 @@ class Database:
             finally:
                 cur.close()
 
+    def bookkeeping(self, work: Callable[[duckdb.DuckDBPyConnection], Any],
+                    doing: str = "updating the database") -> Any:
+        """One transaction without an audit row, for counters that belong to an action audited on its own
+        (a sign-in's attempt count, a signed-in session's last activity); returns what `work` returns."""
+        if self.read_only:
+            return None
+        with self._write_lock:
+            cur = self.cursor()
+            try:
+                cur.execute("BEGIN TRANSACTION")
+                result = work(cur)
+                cur.execute("COMMIT")
+                return result
+            except BaseException as error:
+                try:
+                    cur.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass
+                if isinstance(error, duckdb.Error):
+                    raise translate(error, doing) from None
+                raise
+            finally:
+                cur.close()
+
     @staticmethod
     def _insert_audit(cur, actor: Actor, action: str, entity, entity_id, outcome: str, detail,
                       now: datetime) -> None:

@@ -182,6 +182,23 @@ CREATE TABLE report_submissions (
     saved_at   TIMESTAMP NOT NULL
 );
 """),
+    # A marker of what the file is (a demo database says so on every page), and server-side sign-in sessions:
+    # every rerun checks its session row, so signing out ends every tab and idle expiry runs on this clock.
+    ("0006_auth_hardening", """
+CREATE TABLE app_settings (
+    key     VARCHAR PRIMARY KEY,
+    value   VARCHAR NOT NULL,
+    set_at  TIMESTAMP NOT NULL
+);
+CREATE TABLE signin_sessions (
+    id            VARCHAR PRIMARY KEY,          -- sha256 of the random id the browser session holds
+    user_id       INTEGER NOT NULL,
+    started_at    TIMESTAMP NOT NULL,
+    last_seen_at  TIMESTAMP NOT NULL,           -- the last rerun that was a person's action
+    ended_at      TIMESTAMP,
+    end_reason    VARCHAR                       -- signout | idle
+);
+"""),
     # How the clinic reaches a client (issue 11): optional, kept under the client's consent, erased with the row.
     ("0005_client_contact", """
 ALTER TABLE clients ADD COLUMN phone VARCHAR;

@@ -11,6 +11,32 @@ from backcare.store.db import Database, utcnow
 from backcare.store.records import GymRow, UserRow
 
 STAFF_ROLES = (Role.TRAINER, Role.CLINIC, Role.MANAGER, Role.ADMIN)
+# Names the audit log uses for actors that are not people (the command line, a sign-in under an unknown
+# or empty name), and the usual names of built-in operating-system accounts: an account called one of these
+# could pass for them in the audit log.
+RESERVED_USERNAMES = frozenset({
+    "", "system", "anonymous", "(empty)", "(unknown)", "unknown", "root", "superuser", "nobody", "daemon",
+    "backcare", "cli", "service",
+})
+
+
+def username_problem(username: str | None) -> str | None:
+    """Why a new account may not have this name, or None. Compared after Unicode compatibility folding, so
+    look-alike letters (a Cyrillic 'ѕ' for 's') do not get round the reserved names."""
+    import unicodedata
+
+    name = (username or "").strip().lower()
+    if not name or len(name) > 64 or any(ch.isspace() for ch in name):
+        return "use 1-64 characters without spaces"
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    skeleton = folded.translate(_LOOKALIKES)
+    if folded in RESERVED_USERNAMES or skeleton in RESERVED_USERNAMES:
+        return f"{name} is reserved for the system's own records; choose another name"
+    return None
+
+
+# Cyrillic and Greek letters that look like Latin ones (enough for the reserved names above).
+_LOOKALIKES = str.maketrans("аеорсухѕіјкмнтвԁɡοαεκνρτυχ", "aeopcyxsijkmhtbdgoaekvptux")
 
 
 def create_gym(db: Database, *, actor: Actor, name: str, now: datetime | None = None) -> GymRow:
@@ -39,9 +65,10 @@ def create_user(db: Database, *, actor: Actor, username: str, display_name: str,
                 gym_id: int | None = None, contact: str | None = None, password: str | None = None,
                 now: datetime | None = None) -> UserRow:
     guard(db, actor, Action.PEOPLE_MANAGE, gym_id, attempt="user.create", entity="users", chain_wide_record=True)
-    username = (username or "").strip().lower()
-    if not username or len(username) > 64 or any(ch.isspace() for ch in username):
-        raise InvalidInput("username", "use 1-64 characters without spaces")
+    problem = username_problem(username)
+    if problem:
+        raise InvalidInput("username", problem)
+    username = username.strip().lower()
     if not (display_name or "").strip():
         raise InvalidInput("display_name", "a user needs a name to show")
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from backcare.auth import Action, Actor
-from backcare.errors import Conflict, InvalidInput, NotFound
+from backcare.errors import Conflict, InvalidInput, Unavailable
 from backcare.models import Level
 from backcare.store._base import guard, one_as_dict, rows_as_dicts, scope_gym
 from backcare.store.db import Database, utcnow
@@ -121,7 +121,7 @@ def _referral_gym(db: Database, referral_id: int) -> int:
     with db.read("looking up the referral") as cur:
         row = cur.execute("SELECT gym_id FROM referrals WHERE id = ?", [referral_id]).fetchone()
     if row is None:
-        raise NotFound(f"There is no referral with id {referral_id}.")
+        raise Unavailable()  # reads like a refusal: ids cannot be probed
     return int(row[0])
 
 

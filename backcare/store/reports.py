@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from backcare import load
 from backcare.auth import Action, Actor
-from backcare.errors import AlreadySaved, InvalidInput, NotFound
+from backcare.errors import AlreadySaved, InvalidInput, Unavailable
 from backcare.models import (
     CauseId,
     SessionContext,
@@ -106,7 +106,7 @@ def save_report(db: Database, *, actor: Actor, client_id: int, report: TriageRep
         facts = cur.execute("SELECT gym_id, external_id, consent_at FROM clients WHERE id = ?",
                             [client_id]).fetchone()
     if facts is None:
-        raise NotFound(f"There is no client with id {client_id}.")
+        raise Unavailable()  # reads like a refusal: ids cannot be probed
     gym_id, external_id, consent_at = facts
     guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="report.save", entity="reports")
     if consent_at is None:  # checked before the transaction: no store function withdraws consent
@@ -217,7 +217,7 @@ def get_report(db: Database, *, actor: Actor, report_id: int, audit: bool = True
     with db.read("reading the report") as cur:
         row = one_as_dict(cur.execute(f"SELECT {REPORT_COLUMNS} FROM reports WHERE id = ?", [report_id]))
     if row is None:
-        raise NotFound(f"There is no report with id {report_id}.")
+        raise Unavailable()  # reads like a refusal: ids cannot be probed
     guard(db, actor, Action.CLIENT_READ, row["gym_id"], attempt="report.view", entity="reports",
           entity_id=report_id)
     if audit:

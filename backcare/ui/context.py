@@ -28,6 +28,13 @@ def _open_database(path: str):
     return store.open_database(path)
 
 
+def open_db():
+    """The process's Database for BACKCARE_DB (or the default file); raises the domain error. Creates the
+    file if missing: callers check first (signin.open_database_or_stop)."""
+    st.session_state["_run_token"] = st.session_state.get("_run_token", 0) + 1
+    return _open_database(str(database_path()))
+
+
 def get_db():
     """The process's Database for BACKCARE_DB (or the default file); stops the page with one sentence
     when the file cannot be opened."""

@@ -1,50 +1,102 @@
-"""Sign-in gate, idle expiry, sign-out, and the demo accounts shown on a demo database's first start.
+"""Start gate (demo mode, a missing or locked file), sign-in, server-side sessions, sign-out, and the demo
+banner and demo accounts of a demo database.
 
 Two ways in. By default a password form (store.authenticate: argon2, lockout, every attempt audited).
 Where the deployment configures OpenID Connect in Streamlit's secrets (an [auth] section), the form is
 replaced by st.login: the provider proves the e-mail address, and the users table still decides who that
 is and what they may do (store.actor_for_email). Either way the signed-in Actor lives in session state
-only, and 30 minutes without a rerun signs the person out.
+with the id of its server-side session row, checked on every run and by a timer: signing out in one tab
+ends every tab, and IDLE minutes without a tap sign the person out even if nobody taps again.
 """
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
+import os
+import threading
+from datetime import datetime, timedelta
 
 import streamlit as st
 
 from backcare import store
 from backcare.auth import Actor
-from backcare.errors import BackCareError
+from backcare.errors import BackCareError, DatabaseMissing
+from backcare.store import deployment, signin_sessions
 from backcare.ui import context
 
-IDLE_SECONDS = 30 * 60
-_LAST_SEEN = "last_seen"
 _NOTICE = "signin_notice"
 _REFUSED = "signin_refused"
 ACCOUNT_CHANGED = "Your account changed or was disabled: please sign in again."
+SIGNED_OUT = "You are signed out."
+SIGNED_OUT_ELSEWHERE = "You were signed out (in this or another tab): please sign in again."
+DEMO_BANNER = ("Demo database: synthetic clients and public demo accounts. Never enter real people here.")
+IDLE_ENV = "BACKCARE_IDLE_MINUTES"
 
 
-@st.cache_resource(show_spinner=False)
-def _first_start_accounts() -> dict:
-    return {}
+def server_now() -> datetime:
+    """The server's clock for sessions (naive UTC); tests replace it to move time on."""
+    return store.utcnow()
 
 
-def first_start_demo(path: Path) -> None:
-    """On a machine with no database yet, build the demo history (once per process) and keep the demo
-    accounts to show on the sign-in page."""
-    if path.exists():
-        return
-    from backcare.demo import ensure_demo_database
+def idle_limit() -> timedelta:
+    """30 minutes, or BACKCARE_IDLE_MINUTES (a deployment's policy; a browser test uses a few seconds)."""
+    try:
+        minutes = float(os.environ.get(IDLE_ENV) or 30)
+    except ValueError:
+        minutes = 30.0
+    return timedelta(minutes=min(max(minutes, 0.05), 24 * 60))
 
-    with st.spinner("First start: creating the demo history…"):
-        accounts = ensure_demo_database(path)
-    if accounts:
-        _first_start_accounts()[str(path)] = accounts
-        print("BackCare demo accounts (first start; synthetic data only):")
-        for account in accounts:
-            print(f"  {account.role.value:8} {account.username:14} password: {account.password}")
+
+def idle_notice() -> str:
+    minutes = idle_limit().total_seconds() / 60
+    amount = f"{minutes:g} minutes" if minutes >= 1 else f"{round(minutes * 60)} seconds"
+    return f"You were signed out after {amount} without activity."
+
+
+# --- start gate ------------------------------------------------------------------------------
+
+_DEMO_BUILD = threading.Lock()  # two first visits at once build the demo once
+
+
+def _nothing() -> None:
+    pass
+
+
+def _stop_with(message: str) -> None:
+    """One sentence, and no page list: without st.navigation Streamlit would list pages/ in the sidebar."""
+    st.error(message)
+    st.navigation([st.Page(_nothing, title="BackCare", url_path="unavailable")], position="hidden")
+    st.stop()
+
+
+def open_database_or_stop():
+    """The database for this run. Demo mode builds a missing file first (scripts/app.sh does it before the
+    server starts; this covers `streamlit run` with BACKCARE_DEMO=1) and refuses a file that is not a demo;
+    without demo mode a missing file is an error and nothing is created. Any failure: one sentence."""
+    path = context.database_path()
+    try:
+        if deployment.demo_mode_requested():
+            if not path.exists():
+                from backcare.demo import ensure_demo_database
+
+                with _DEMO_BUILD, st.spinner("Demo mode: building the demo database (synthetic data)…"):
+                    if not path.exists():
+                        ensure_demo_database(path)
+            db = context.open_db()
+            deployment.refuse_unless_demo(db)
+            return db
+        if not path.exists():
+            raise DatabaseMissing(str(path))
+        return context.open_db()
+    except BackCareError as error:
+        _stop_with(str(error))
+
+
+def demo_banner(db) -> None:
+    """On every page of a demo database, above the page."""
+    if deployment.is_demo(db):
+        st.html('<div data-testid="bc-demo" style="border-radius:8px;padding:.45rem .8rem;margin:0 0 .6rem 0;'
+                'background:#eef2ff;color:#312e81;border:1px solid #c7d2fe;font-size:.95rem">'
+                f'<strong>Demo</strong> · {DEMO_BANNER}</div>')
 
 
 # --- single sign-on --------------------------------------------------------------------------
@@ -95,27 +147,53 @@ def _oidc_signin(db, provider: str) -> None:
 def _start_session(actor: Actor) -> None:
     st.session_state.pop("signin_password", None)  # the typed password does not outlive the sign-in
     st.session_state[context.ACTOR_KEY] = actor
-    st.session_state[_LAST_SEEN] = time.time()
     st.rerun()
 
 
 def current_or_expired_actor() -> Actor | None:
-    """The session's actor, checked on every run against the users table (one query): a disabled
-    account, or a changed role, gym or password, ends the session."""
+    """The session's actor, checked on every run: its session row (signed out in another tab, or idle past
+    the limit on the server's clock) and the users table (a disabled account, or a changed role, gym or
+    password, ends the session). This run is a tap, so it counts as activity."""
     actor = context.current_actor()
-    now = time.time()
-    if actor is not None and now - st.session_state.get(_LAST_SEEN, now) > IDLE_SECONDS:
-        sign_out(reason="You were signed out after 30 minutes without activity.")
+    if actor is None:
+        return None
+    db = context.get_db()
+    state = store.session_state(db, actor=actor, now=server_now(), idle=idle_limit(), touch=True)
+    if state != signin_sessions.ACTIVE:
+        sign_out(reason=idle_notice() if state == signin_sessions.IDLE else SIGNED_OUT_ELSEWHERE)
         st.rerun()  # start again from the sign-in, as the sign-out button does
-    if actor is not None and store.refresh_actor(context.get_db(), actor=actor) != actor:
+    if store.refresh_actor(db, actor=actor) != actor:
         sign_out(reason=ACCOUNT_CHANGED)
         st.rerun()
-    st.session_state[_LAST_SEEN] = now
     return actor
 
 
-def sign_out(reason: str | None = None) -> None:
-    """Forget everything this browser session held (the actor, the current client, form values)."""
+def _watch_session() -> None:
+    """A timer's check (not a tap): when the session has ended elsewhere or idled out, the whole page is
+    redrawn as the sign-in, so nothing of a client stays on screen."""
+    actor = context.current_actor()
+    if actor is None:
+        return
+    state = store.session_state(context.get_db(), actor=actor, now=server_now(), idle=idle_limit(), touch=False)
+    if state != signin_sessions.ACTIVE:
+        sign_out(reason=idle_notice() if state == signin_sessions.IDLE else SIGNED_OUT_ELSEWHERE)
+        st.rerun(scope="app")
+
+
+def watch_interval() -> float:
+    """Seconds between timer checks: a quarter of the idle limit, between 1 and 15 s."""
+    return min(15.0, max(1.0, idle_limit().total_seconds() / 4))
+
+
+def sign_out(reason: str | None = None, *, everywhere: bool = False) -> None:
+    """Forget everything this browser session held (the actor, the current client, form values);
+    `everywhere`: end every open session of the account too (the Sign out button: every tab)."""
+    actor = context.current_actor()
+    if everywhere and actor is not None:
+        try:
+            store.end_sessions(context.get_db(), actor=actor, now=server_now())
+        except BackCareError as error:  # still forget this tab's session; say the others may stay open
+            reason = f"{reason or SIGNED_OUT} Other tabs could not be signed out: {error}"
     for key in list(st.session_state.keys()):
         if not str(key).startswith("$$"):  # Streamlit's own entries (e.g. AppTest's) stay
             del st.session_state[key]
@@ -132,17 +210,22 @@ def signin_page() -> None:
     if notice:
         st.info(notice)
     db = context.get_db()
+    if not deployment.has_accounts(db):
+        st.warning(f"This database ({db.path}) has no accounts yet: add the first administrator with "
+                   "`python -m backcare users add NAME --role admin --password-stdin`, then reload this page.")
     provider = oidc_provider()
     if provider is not None:
         _oidc_signin(db, provider)
     else:
         _password_form(db)
-    accounts = _first_start_accounts().get(str(context.database_path()))
-    if accounts:
-        with st.expander("Demo accounts (synthetic demo data)", expanded=True):
-            for account in accounts:
-                where = f" · {account.gym}" if account.gym else ""
-                st.markdown(f"- **{account.role.value}**: `{account.username}` / `{account.password}`{where}")
+    demo = deployment.demo_info(db)
+    if demo is not None and demo.accounts:
+        # every account with the public password, or none: the demo gives no other account a password
+        with st.expander("Demo accounts (synthetic demo data): every account that signs in", expanded=True):
+            for account in demo.accounts:
+                where = f" · {account.gym}" if account.gym else " · every gym"
+                st.markdown(f"- **{account.role}**: `{account.username}` / `{demo.password}`{where}")
+            st.caption("The demo's other staff only author records: they have no password.")
 
 
 def _password_form(db) -> None:
@@ -157,7 +240,7 @@ def _password_form(db) -> None:
         st.error(refused)
     if submitted:
         try:
-            actor = store.authenticate(db, username=username, password=password)
+            actor = store.authenticate(db, username=username, password=password, now=server_now())
         except BackCareError as error:
             # the typed password is never kept: drop it and draw the form afresh, with the refusal
             st.session_state.pop("signin_password", None)
@@ -170,6 +253,7 @@ def _password_form(db) -> None:
 def sidebar_account(actor: Actor) -> None:
     with st.sidebar:
         st.markdown(f"Signed in as **{actor.username}** ({actor.role.value})")
-        if st.button("Sign out", key="signout"):
-            sign_out(reason="You are signed out.")
+        if st.button("Sign out", key="signout", help="Signs this account out of every tab"):
+            sign_out(reason=SIGNED_OUT, everywhere=True)
             st.rerun()
+        st.fragment(_watch_session, run_every=watch_interval())()

@@ -47,13 +47,19 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> N
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory, seed_database):
+def app_env() -> dict[str, str]:
+    """Extra environment of the app under test; a module overrides it (e.g. BACKCARE_DEMO=1 for a demo)."""
+    return {"BACKCARE_DEMO": "0"}
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, seed_database, app_env):
     """Start the app on a fresh database the module seeds; stop it afterwards."""
     folder = tmp_path_factory.mktemp("browser-db")
     db_path = folder / "backcare.duckdb"
     seed_database(db_path)
     port = _free_port()
-    env = {**os.environ, "BACKCARE_DB": str(db_path), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "BACKCARE_DB": str(db_path), "PYTHONUNBUFFERED": "1", **app_env}
     log = open(folder / "streamlit.log", "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
@@ -74,20 +80,34 @@ def app_url(tmp_path_factory, seed_database):
         log.close()
 
 
+_SHARED: dict = {}  # one Playwright and one Chromium per process, however many modules import `browser`
+
+
 @pytest.fixture(scope="session")
 def browser():
+    """Chromium. tests/security imports this fixture into its modules, which makes more than one fixture
+    definition; Playwright's sync API allows one instance per thread, so they share it."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is missing at {CHROMIUM}: install it with apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    if not _SHARED:
+        playwright = sync_playwright().start()
         launched = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         )
-        yield launched
-        launched.close()
+        _SHARED.update(playwright=playwright, browser=launched, users=0)
+    _SHARED["users"] += 1
+    try:
+        yield _SHARED["browser"]
+    finally:
+        _SHARED["users"] -= 1
+        if not _SHARED["users"]:
+            _SHARED["browser"].close()
+            _SHARED["playwright"].stop()
+            _SHARED.clear()
 
 
 @pytest.fixture(params=list(TABLETS), ids=list(TABLETS))
