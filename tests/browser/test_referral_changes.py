@@ -32,7 +32,7 @@ NOTE_LABEL = "Note (what was done or agreed; a clearance needs one)"
 @contextmanager
 def running_app(db_path: Path):
     port = _free_port()
-    env = {**os.environ, "BACKCARE_DB": str(db_path), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "BACKCARE_DB": str(db_path), "PYTHONUNBUFFERED": "1", "BACKCARE_DEMO": "1"}
     with open(db_path.parent / "streamlit.log", "w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
