@@ -222,7 +222,7 @@ class _Generator:
                 accounts.append(DemoAccount(username, role, DEMO_PASSWORD, display, gym_name))
 
         trainers_per_gym = [max(2, math.ceil(int((client_gym == g).sum()) / 30)) for g in range(n_gyms)]
-        user("demo.trainer", "Dana Doyle (demo trainer)", Role.TRAINER, 0, demo=True)
+        user("demo.trainer", "Dana Doyle (demo trainer)", Role.TRAINER, 0, "dana.doyle@example.org", demo=True)
         user("demo.clinic", "Dr Sami Rossi (demo clinic)", Role.CLINIC, None, "clinic@example.org", demo=True)
         user("demo.manager", "Maya Evans (demo manager)", Role.MANAGER, None, demo=True)
         user("demo.admin", "Ivan Petrov (demo admin)", Role.ADMIN, None, demo=True)
@@ -231,7 +231,7 @@ class _Generator:
             for k in range(trainers_per_gym[g] - (1 if g == 0 else 0)):
                 name = f"{FIRST_NAMES[(g * 7 + k * 5) % len(FIRST_NAMES)]} " \
                        f"{LAST_NAMES[(g * 3 + k * 11) % len(LAST_NAMES)]}"
-                user(f"trainer.{g + 1}.{k + 1}", name, Role.TRAINER, g)
+                user(f"trainer.{g + 1}.{k + 1}", name, Role.TRAINER, g, f"trainer.{g + 1}.{k + 1}@example.org")
         self._insert_frame("users", pd.DataFrame(users).astype({"gym_id": "Int64"}))
 
         trainer_rows = self.cur.execute(
@@ -257,6 +257,10 @@ class _Generator:
             "consent_by": [usernames[t] for t in trainer_id],
             "created_at": joined,
             "created_by": [usernames[t] for t in trainer_id],
+            # Fictional contacts (Ofcom's drama range, example.org) for most clients; no random draw, so the
+            # rest of the demo stays as it was.
+            "phone": [f"+44 7700 900{i % 1000:03d}" if i % 10 < 7 else None for i in range(self.n)],
+            "email": [f"client{i + 1}@example.org" if i % 2 == 0 else None for i in range(self.n)],
         })
         self._insert_frame("clients", clients)
         self._client_profiles()

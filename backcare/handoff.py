@@ -54,6 +54,13 @@ def _when(value: datetime) -> str:
     return f"{value:%Y-%m-%d %H:%M} UTC"
 
 
+def _client_contact(summary: HandoffSummary) -> tuple[str, ...]:
+    """How the clinic reaches the client: what the client agreed to give, else the trainer is the way."""
+    lines = tuple(f"{label}: {value}" for label, value in (("Phone", summary.client_phone),
+                                                            ("E-mail", summary.client_email)) if value)
+    return lines or ("Phone or e-mail: not recorded; ask the trainer",)
+
+
 def handoff_sections(summary: HandoffSummary, events: Sequence[ReferralEventRow] = ()) -> list[Section]:
     """The handoff, section by section, most important first."""
     a = summary.answers
@@ -81,6 +88,7 @@ def handoff_sections(summary: HandoffSummary, events: Sequence[ReferralEventRow]
                + (f": {e.note}" if e.note else "") for e in events]
     return [
         Section("Client", (f"{summary.client_name} ({summary.client_external_id}), {summary.gym_name}",
+                           *_client_contact(summary),
                            f"Referral {summary.referral_id}, opened {_when(summary.opened_at)}",
                            f"Status: {STATUS_LABELS.get(summary.status.value, summary.status.value)}")),
         Section("Trainer", (summary.trainer_name, f"Contact: {summary.trainer_contact or 'not recorded'}")),

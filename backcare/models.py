@@ -6,11 +6,14 @@ store; a form or file is validated here before anything reaches the database.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
+    BeforeValidator,
     model_validator,
     BaseModel,
     ConfigDict,
@@ -252,6 +255,32 @@ from datetime import date as _date  # noqa: E402  (kept beside its only users)
 from datetime import timedelta as _timedelta  # noqa: E402
 
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+
+
+def _phone(value: str) -> str:
+    # Digits with the usual separators; 6 to 15 digits (E.164's most), so a typo of a few digits or a name
+    # typed into the wrong box is caught while any national format passes.
+    if not re.fullmatch(r"\+?[0-9 ()./-]+", value) or not 6 <= sum(c.isdigit() for c in value) <= 15:
+        raise ValueError("a phone number has 6 to 15 digits, optionally a leading + and spaces, dashes or "
+                         "brackets, e.g. +44 7700 900123")
+    return value
+
+
+def _email(value: str) -> str:
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s.]+", value):
+        raise ValueError("an e-mail address looks like name@example.org")
+    return value
+
+
+def _blank_is_none(value):
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+# An empty box is "not given" (None), never an invalid number or address.
+Phone = Annotated[Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(_phone)]
+                  | None, BeforeValidator(_blank_is_none)]
+Email = Annotated[Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email)]
+                  | None, BeforeValidator(_blank_is_none)]
 SessionRPE = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, description="session RPE 0-10 (FOSTER)")]
 SessionMinutes = Annotated[float, Field(ge=0, le=600, allow_inf_nan=False)]
 
@@ -266,6 +295,24 @@ class ClientIn(BaseModel):
     external_id: ClientRef | None = None
     trainer_id: int | None = None
     consent_by: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
+    phone: Phone = None
+    email: Email = None
+
+    @model_validator(mode="after")
+    def _contact_needs_consent(self) -> "ClientIn":
+        # The contact is personal data kept under the same consent as the health data.
+        if (self.phone or self.email) and not self.consent_by:
+            raise ValueError("a phone number or e-mail can only be kept with the client's consent")
+        return self
+
+
+class ClientContactIn(BaseModel):
+    """How to reach a client (either, both or neither); kept only under the client's consent."""
+
+    model_config = _CONTRACT
+
+    phone: Phone = None
+    email: Email = None
 
 
 class SessionIn(BaseModel):

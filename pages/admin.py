@@ -13,6 +13,7 @@ from backcare.auth import PASSWORD_MIN_LENGTH
 from backcare.errors import BackCareError
 from backcare.store.erasure import CompactionPending
 from backcare.ui import context, style
+from backcare.ui.keys import record_key
 
 style.apply_tablet_style()
 db = context.get_db()
@@ -82,27 +83,33 @@ with people_tab:
                     f"Added {username.strip().lower()} as {role}. Tell them their first password in person.")
 
     st.subheader("Change a person")
-    names = [u.username for u in users]
-    chosen = st.selectbox("Person", names, index=None, placeholder="Choose a person", key="change_user")
-    person = next((u for u in users if u.username == chosen), None)
+    # The person is held by id and every widget below is keyed by it: choosing another person never shows
+    # (or saves) what was set for the one before.
+    people = {u.id: u for u in users}
+    chosen = st.selectbox("Person", list(people), format_func=lambda i: people[i].username, index=None,
+                          placeholder="Choose a person", key="change_user")
+    person = people.get(chosen)
     if person is not None:
+        def person_key(field: str) -> str:
+            return record_key("user", person.id, field)
+
         state = "disabled" if person.disabled else ("locked" if person.is_locked() else "active")
         st.markdown(f"**{person.display_name}** · {person.role} · {gym_label(person.gym_id)} · {state}")
         cols = st.columns(3)
         if person.disabled:
-            if cols[0].button("Enable", key="enable_user", width="stretch"):
+            if cols[0].button("Enable", key=person_key("enable"), width="stretch"):
                 attempt(lambda: store.enable_user(db, actor=actor, username=person.username),
                         f"{person.username} can sign in again.")
-        elif cols[0].button("Disable", key="disable_user", width="stretch"):
+        elif cols[0].button("Disable", key=person_key("disable"), width="stretch"):
             attempt(lambda: store.disable_user(db, actor=actor, username=person.username),
                     f"{person.username} can no longer sign in; their records stay.")
-        if person.is_locked() and cols[1].button("Unlock", key="unlock_user", width="stretch"):
+        if person.is_locked() and cols[1].button("Unlock", key=person_key("unlock"), width="stretch"):
             attempt(lambda: store.unlock_user(db, actor=actor, username=person.username),
                     f"{person.username} is unlocked.")
 
-        with st.form("reset_password", clear_on_submit=True):
-            new_password = st.text_input("New password", type="password", key="reset_password_1")
-            again = st.text_input("Same password again", type="password", key="reset_password_2")
+        with st.form(person_key("reset_password"), clear_on_submit=True):
+            new_password = st.text_input("New password", type="password", key=person_key("password_1"))
+            again = st.text_input("Same password again", type="password", key=person_key("password_2"))
             if st.form_submit_button("Set new password"):
                 if new_password != again:
                     st.error("The two passwords differ: type them again.")
@@ -111,12 +118,12 @@ with people_tab:
                                                          password=new_password),
                             f"New password set for {person.username}; any lock is lifted.")
 
-        with st.form("set_role"):
+        with st.form(person_key("set_role")):
             new_role = st.selectbox("Role", ROLES, index=ROLES.index(person.role) if person.role in ROLES else 0,
-                                    key="role_role")
+                                    key=person_key("role"))
             new_gym = st.selectbox("Gym", gym_choices, format_func=gym_label,
                                    index=gym_choices.index(person.gym_id) if person.gym_id in gym_choices else 0,
-                                   key="role_gym")
+                                   key=person_key("gym"))
             if st.form_submit_button("Save role and gym"):
                 attempt(lambda: store.set_role(db, actor=actor, username=person.username, role=new_role,
                                                gym_id=new_gym),
@@ -159,28 +166,34 @@ with erase_tab:
             st.error(str(error))
         if not candidates:
             st.info("No client matches. Check the spelling, or search by their reference (e.g. C-00042).")
-    target = st.radio(
-        "Client", candidates, index=None, key="erase_target",
-        format_func=lambda c: f"{c.name} · {c.external_id} · {c.gym_name} — {c.sessions} sessions, "
-                              f"{c.reports} reports, {c.referrals} referrals, {c.assignments} plans",
+    by_id = {c.id: c for c in candidates}
+    chosen_id = st.radio(
+        "Client", list(by_id), index=None, key="erase_target",
+        format_func=lambda i: f"{by_id[i].name} · {by_id[i].external_id} · {by_id[i].gym_name} — "
+                              f"{by_id[i].sessions} sessions, {by_id[i].reports} reports, "
+                              f"{by_id[i].referrals} referrals, {by_id[i].assignments} plans",
     ) if candidates else None
+    target = by_id.get(chosen_id)
     if target is not None:
         st.warning(f"To erase {target.name}, type their reference {target.external_id} below and press the button.")
-        typed = st.text_input("Reference, to confirm", key="erase_confirm")
+        typed = st.text_input("Reference, to confirm", key=record_key("client", target.id, "erase_confirm"))
         confirmed = typed.strip().upper() == target.external_id.upper()
-        if st.button("Erase this client permanently", type="primary", disabled=not confirmed, key="erase_button"):
+        if st.button("Erase this client permanently", type="primary", disabled=not confirmed,
+                     key=record_key("client", target.id, "erase")):
             with st.spinner("Erasing and rebuilding the database file…"):
                 try:
                     done_receipt = store.erase_client(db, actor=actor, client_id=target.id)
                 except CompactionPending as error:  # deleted and saved; the file still needs rebuilding
-                    for key in ("erase_query", "erase_target", "erase_confirm", context.CLIENT_KEY):
+                    for key in ("erase_query", "erase_target", record_key("client", target.id, "erase_confirm"),
+                                context.CLIENT_KEY):
                         st.session_state.pop(key, None)
                     st.session_state["erase_pending"] = str(error)
                     st.rerun()
                 except BackCareError as error:
                     st.error(str(error))
                 else:
-                    for key in ("erase_query", "erase_target", "erase_confirm", context.CLIENT_KEY):
+                    for key in ("erase_query", "erase_target", record_key("client", target.id, "erase_confirm"),
+                                context.CLIENT_KEY):
                         st.session_state.pop(key, None)
                     deleted = sum(done_receipt.rows_deleted.values())
                     st.session_state["erase_receipt"] = (

@@ -11,6 +11,7 @@ from backcare import store, views
 from backcare.errors import BackCareError
 from backcare.ui import charts, context, style
 from backcare.ui import clients as client_ui
+from backcare.ui.keys import record_key
 from backcare.plans import load_library
 
 style.apply_tablet_style()
@@ -48,6 +49,7 @@ if change_col.button("Change client", key="history_change_client", width="stretc
     st.rerun()
 show_next = st.warning if views.is_paused(history.status) else st.info
 show_next("Next: " + views.next_step(history.status))
+client_ui.contact_panel(db, actor, client)
 
 open_referrals, closed_referrals = views.split_referrals(history.referrals)
 for referral in open_referrals:
@@ -90,19 +92,26 @@ if past:
         st.markdown("\n".join(f"- {views.assignment_line(assignment, library)}" for assignment in past))
 
 st.subheader("Log a training session")
-with st.form("log_session", clear_on_submit=True):
+
+
+def session_key(field: str) -> str:
+    # Keyed by the client: a session typed for one client is never logged for the next one.
+    return record_key("client", client.id, f"session_{field}")
+
+
+with st.form(session_key("form"), clear_on_submit=True):
     day_col, minutes_col, rpe_col = st.columns(3)
-    day = day_col.date_input("Date", date.today(), max_value=date.today(), key="session_date")
+    day = day_col.date_input("Date", date.today(), max_value=date.today(), key=session_key("date"))
     minutes = minutes_col.number_input("Minutes", min_value=0.0, max_value=600.0, value=None, step=5.0,
-                                       placeholder="e.g. 45", key="session_minutes")
+                                       placeholder="e.g. 45", key=session_key("minutes"))
     rpe = rpe_col.number_input("RPE (0-10)", min_value=0.0, max_value=10.0, value=None, step=1.0,
-                               placeholder="how hard, 0-10", key="session_rpe")
-    exercises = st.text_input("Exercises", placeholder="e.g. squat, deadlift, plank", key="session_exercises")
+                               placeholder="how hard, 0-10", key=session_key("rpe"))
+    exercises = st.text_input("Exercises", placeholder="e.g. squat, deadlift, plank", key=session_key("exercises"))
     warm_col, cool_col = st.columns(2)
     warmup = warm_col.number_input("Warm-up minutes", min_value=0.0, max_value=600.0, value=None, step=1.0,
-                                   placeholder="not known", key="session_warmup")
+                                   placeholder="not known", key=session_key("warmup"))
     cooldown = cool_col.radio("Cool-down", ["Yes", "No", "Not known"], index=2, horizontal=True,
-                              key="session_cooldown")
+                              key=session_key("cooldown"))
     submitted = st.form_submit_button("Log session", type="primary", width="stretch")
 if submitted:
     try:

@@ -14,6 +14,7 @@ from backcare.plans import load_library, review_date_for
 from backcare.rules import CAUSE_LABELS
 from backcare.ui import clients as client_ui
 from backcare.ui import context, plan_views, style
+from backcare.ui.keys import record_key
 
 style.apply_tablet_style()
 db = context.get_db()
@@ -63,7 +64,7 @@ else:
             done_col, stop_col = st.columns(2)
             for column, target, label in ((done_col, store.AssignmentStatus.COMPLETED, "Mark completed"),
                                           (stop_col, store.AssignmentStatus.STOPPED, "Stop plan")):
-                if column.button(label, key=f"{target.value}_{assignment.id}", width="stretch"):
+                if column.button(label, key=record_key("assignment", assignment.id, target.value), width="stretch"):
                     try:
                         store.set_assignment_status(db, actor=actor, assignment_id=assignment.id, status=target)
                     except BackCareError as error:
@@ -93,7 +94,7 @@ else:
             db, actor, "Download the printable handout (PDF)", st.session_state["handout_pdf"],
             what="plan handout PDF", entity="clients", entity_id=client.id,
             file_name=handout.handout_filename(client.name, sheet.start_date), mime="application/pdf",
-            type="primary", width="stretch", key="handout_download",
+            type="primary", width="stretch", key=record_key("client", client.id, "handout"),
             help="The active plans with this client's changes, and when to stop and get help.")
         if paused:
             st.caption("Plans are on hold: the handout holds the safety-net advice only.")
@@ -112,16 +113,23 @@ with st.container(border=True):
 
 if client is not None:
     st.subheader(f"Assign to {client.name}")
+    # Keyed by the client (nothing typed for one client reaches another's plan) and by the form's round, which
+    # a save moves on, so the form is empty after each assignment.
+    form_round = st.session_state.get(f"assign_round_{client.id}", 0)
+
+    def form_key(field: str) -> str:
+        return record_key("client", client.id, f"assign{form_round}_{plan_id}_{field}")
+
     start_col, review_col = st.columns(2)
-    start = start_col.date_input("Start", date.today(), key=f"assign_start_{plan_id}")
-    review = review_col.date_input("Review on", review_date_for(plan, start), key=f"assign_review_{plan_id}_{start}")
+    start = start_col.date_input("Start", date.today(), key=form_key("start"))
+    review = review_col.date_input("Review on", review_date_for(plan, start), key=form_key(f"review_{start}"))
     with st.expander("Changes for this client (the library stays as it is)"):
-        doses = {e.name: st.text_input(f"Dose: {e.name}", e.dose, key=f"dose_{plan_id}_{i}")
+        doses = {e.name: st.text_input(f"Dose: {e.name}", e.dose, key=form_key(f"dose_{i}"))
                  for i, e in enumerate(plan.exercises)}
-        drop = st.multiselect("Leave out", [e.name for e in plan.exercises], key=f"drop_{plan_id}")
-        client_note = st.text_area("Note for the client", key=f"note_{plan_id}", max_chars=300,
+        drop = st.multiselect("Leave out", [e.name for e in plan.exercises], key=form_key("drop"))
+        client_note = st.text_area("Note for the client", key=form_key("note"), max_chars=300,
                                    placeholder="e.g. Keep the deadlift light until the review")
-    if st.button(f"Assign {plan.title}", type="primary", width="stretch", key=f"assign_{plan_id}"):
+    if st.button(f"Assign {plan.title}", type="primary", width="stretch", key=form_key("assign")):
         try:
             changes = views.customisation_from_form(plan, doses=doses, drop=drop, note=client_note)
             store.assign_plan(db, actor=actor, client_id=client.id, plan_id=plan.id, start_date=start,
@@ -132,4 +140,5 @@ if client is not None:
             st.session_state["plans_note"] = (f"{plan.title} assigned to {client.name}"
                                               + (" with your changes" if changes else "") + ". "
                                               "Next: download the handout for the client.")
+            st.session_state[f"assign_round_{client.id}"] = form_round + 1
             st.rerun()

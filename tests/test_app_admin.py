@@ -92,7 +92,7 @@ def test_a_refused_change_shows_one_sentence(app_db):
 
 def test_disabling_a_person(app_db):
     at = page("pages/admin.py")
-    at.selectbox(key="change_user").select("tara").run()
+    at.selectbox(key="change_user").select(users_in(app_db)["tara"].id).run()  # held by id
     button(at, "Disable").click().run()
 
     no_exception(at)
@@ -113,10 +113,12 @@ def test_erasure_needs_the_typed_reference_then_removes_the_client(app_db):
     at.text_input(key="erase_query").input("erasable").run()
     (candidate,) = at.radio(key="erase_target").options
     assert CLIENT_NAME in candidate and "1 reports" in candidate
-    at.radio(key="erase_target").set_value(at.radio(key="erase_target").options[0]).run()
+    with store.open_database(app_db) as db:
+        (found,) = store.find_clients_to_erase(db, actor=SYSTEM, query="erasable")
+    at.radio(key="erase_target").set_value(found.id).run()  # held by id
     assert button(at, "Erase this client permanently").disabled
 
-    at.text_input(key="erase_confirm").input("C-00001").run()
+    at.text_input(key=f"client-{found.id}-erase_confirm").input("C-00001").run()
     button(at, "Erase this client permanently").click().run()
 
     no_exception(at)

@@ -56,9 +56,10 @@ def test_logged_session_changes_the_load_figures(tmp_path):
     assert metric(at, "Load, 7 days") == "0"
     assert metric(at, "Sessions, 7 days") == "0"
 
-    at.number_input(key="session_minutes").set_value(45)
-    at.number_input(key="session_rpe").set_value(6)
-    at.text_input(key="session_exercises").set_value("Squat, plank")
+    form = f"client-{world.client.id}-session"  # keyed by the client
+    at.number_input(key=f"{form}_minutes").set_value(45)
+    at.number_input(key=f"{form}_rpe").set_value(6)
+    at.text_input(key=f"{form}_exercises").set_value("Squat, plank")
     button(at, "Log session").click().run()
     no_exception(at)
 
@@ -70,14 +71,14 @@ def test_logged_session_changes_the_load_figures(tmp_path):
 
 
 @pytest.mark.parametrize("filled, named", [
-    ({"session_rpe": 6}, "Minutes"),
-    ({"session_minutes": 30}, "RPE (0-10)"),
+    ({"rpe": 6}, "Minutes"),
+    ({"minutes": 30}, "RPE (0-10)"),
 ])
 def test_session_form_error_names_the_missing_field_and_logs_nothing(tmp_path, filled, named):
     world = make_world(tmp_path)
     at = world.page("pages/history.py").run()
-    for key, value in filled.items():
-        at.number_input(key=key).set_value(value)
+    for field, value in filled.items():
+        at.number_input(key=f"client-{world.client.id}-session_{field}").set_value(value)
     button(at, "Log session").click().run()
     no_exception(at)
     assert [e.value for e in at.error] == [f"{named}: please fill this in"]

@@ -44,9 +44,10 @@ def test_assigning_with_changes_stores_them_and_leaves_the_library_untouched(tmp
     before = load_library().plan("core")
     at = world.page("pages/plans.py").run()
     at.selectbox(key="library_plan").set_value("core").run()
-    at.text_input(key="dose_core_0").set_value("2 x 15 seconds")
-    at.multiselect(key="drop_core").set_value([before.exercises[1].name])
-    at.text_area(key="note_core").set_value("Keep it easy this week")
+    form = f"client-{world.client.id}-assign0_core"  # keyed by the client and the form's round
+    at.text_input(key=f"{form}_dose_0").set_value("2 x 15 seconds")
+    at.multiselect(key=f"{form}_drop").set_value([before.exercises[1].name])
+    at.text_area(key=f"{form}_note").set_value("Keep it easy this week")
     button(at, "Assign Core stability").click().run()
     no_exception(at)
 
@@ -56,7 +57,7 @@ def test_assigning_with_changes_stores_them_and_leaves_the_library_untouched(tmp
                                         "drop": [before.exercises[1].name], "note": "Keep it easy this week"}
     assert load_library().plan("core") == before
     assert "Core stability assigned to Ada Lovelace with your changes" in texts(at)
-    assert at.download_button(key="handout_download") is not None
+    assert at.download_button(key=f"client-{world.client.id}-handout") is not None
 
 
 def test_paused_client_gets_a_clear_message_and_no_plan(tmp_path):
@@ -90,7 +91,7 @@ def test_handout_download_is_a_pdf_with_the_clients_plan(tmp_path):
                       start_date=date(2025, 3, 1), review_date=date(2025, 3, 15))
     at = world.page("pages/plans.py").run()
     no_exception(at)
-    download = at.download_button(key="handout_download")
+    download = at.download_button(key=f"client-{world.client.id}-handout")
     assert download.label.startswith("Download the printable handout")
     pdf = at.session_state["handout_pdf"]
     assert pdf.startswith(b"%PDF")

@@ -116,6 +116,7 @@ MATRIX: dict[str, Row] = {
                          lambda w, a: store.create_client(w.db, actor=a, gym_id=w.gym_a, name="New Person",
                                                           consent_by="x")),
     "record_consent": Row((A.CLIENT_WRITE,), "record", _client(store.record_consent)),
+    "set_client_contact": Row((A.CLIENT_WRITE,), "record", _client(store.set_client_contact, phone="0123 456789")),
     "get_client": Row((A.CLIENT_READ,), "record", _client(store.get_client)),
     "client_status": Row((A.CLIENT_READ, A.REFERRAL_READ), "record", _client(store.client_status)),
     "search_clients": Row((A.CLIENT_READ,), "scope",

@@ -128,14 +128,17 @@ def test_a_file_from_before_a_migration_is_brought_up_to_date_with_its_data(tmp_
     monkeypatch.setattr("backcare.store.db.MIGRATIONS", MIGRATIONS[:2])  # as the app was before 0003
     with store.open_database(path) as old:
         gym = store.create_gym(old, actor=SYSTEM, name="Old Gym")
-        client = store.create_client(old, actor=SYSTEM, gym_id=gym.id, name="Ann", consent_by="system")
-        store.save_report(old, actor=SYSTEM, client_id=client.id, report=report_payload())
+        # the row as that app wrote it (today's create_client writes columns added by later migrations)
+        (client_id,) = old.cursor().execute(
+            "INSERT INTO clients (external_id, gym_id, name, consent_at, consent_by, created_by) "
+            "VALUES ('C-00001', ?, 'Ann', current_timestamp, 'system', 'system') RETURNING id", [gym.id]).fetchone()
+        store.save_report(old, actor=SYSTEM, client_id=client_id, report=report_payload())
         assert old.applied_migrations() == [name for name, _ in MIGRATIONS[:2]]
     monkeypatch.setattr("backcare.store.db.MIGRATIONS", MIGRATIONS)
     with store.open_database(path) as new:
         assert new.applied_migrations() == [name for name, _ in MIGRATIONS]
-        assert len(store.list_reports(new, actor=SYSTEM, client_id=client.id)) == 1
-        store.save_report(new, actor=SYSTEM, client_id=client.id, report=report_payload(), submission="t-1")
+        assert len(store.list_reports(new, actor=SYSTEM, client_id=client_id)) == 1
+        store.save_report(new, actor=SYSTEM, client_id=client_id, report=report_payload(), submission="t-1")
         with pytest.raises(AlreadySaved):
-            store.save_report(new, actor=SYSTEM, client_id=client.id, report=report_payload(), submission="t-1")
-        assert len(store.list_reports(new, actor=SYSTEM, client_id=client.id)) == 2
+            store.save_report(new, actor=SYSTEM, client_id=client_id, report=report_payload(), submission="t-1")
+        assert len(store.list_reports(new, actor=SYSTEM, client_id=client_id)) == 2

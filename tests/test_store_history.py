@@ -73,7 +73,7 @@ def test_client_referrals_newest_first_and_open_only(db, trainer_actor, client):
     first = everything[1]
     clinic = _clinic(db, client)
     for status in ("seen", "cleared"):
-        store.update_referral(db, actor=clinic, referral_id=first.id, status=status)
+        store.update_referral(db, actor=clinic, referral_id=first.id, status=status, note="Fit to train")
     still_open = store.client_referrals(db, actor=trainer_actor, client_id=client.id, open_only=True)
     assert [r.level.value for r in still_open] == ["emergency"]
 

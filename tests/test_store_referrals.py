@@ -9,6 +9,7 @@ import pytest
 from backcare import store
 from backcare.auth import SYSTEM, Actor, Role
 from backcare.errors import Conflict, InvalidInput, PermissionDenied
+from backcare.store import referrals
 from backcare.store.records import ClientStatus
 from tests.conftest import NOW, report_payload
 
@@ -66,11 +67,11 @@ def test_each_allowed_transition_writes_its_event_and_audit_row(db, client, trai
 def test_refused_transitions_change_nothing(db, client, trainer_actor, path, refused):
     referral_id = referral_for(db, trainer_actor, client)
     for status in path:
-        store.update_referral(db, actor=CLINIC, referral_id=referral_id, status=status)
+        store.update_referral(db, actor=CLINIC, referral_id=referral_id, status=status, note="checked")
     seen_at = store.utcnow()  # one clock for both reads: the row's age is computed from it
     before = store.get_referral(db, actor=CLINIC, referral_id=referral_id, now=seen_at)
     with pytest.raises(Conflict, match="cannot move to"):
-        store.update_referral(db, actor=CLINIC, referral_id=referral_id, status=refused)
+        store.update_referral(db, actor=CLINIC, referral_id=referral_id, status=refused, note="checked")
     assert store.get_referral(db, actor=CLINIC, referral_id=referral_id, now=seen_at) == before
     assert len(store.referral_events(db, actor=CLINIC, referral_id=referral_id)) == 1 + len(path)
     assert len(audit(db, "referral.status")) == len(path)
@@ -80,7 +81,8 @@ def test_clearance_with_restrictions_needs_them(db, client, trainer_actor):
     referral_id = referral_for(db, trainer_actor, client)
     store.update_referral(db, actor=CLINIC, referral_id=referral_id, status="seen")
     with pytest.raises(InvalidInput) as error:
-        store.update_referral(db, actor=CLINIC, referral_id=referral_id, status="cleared_with_restrictions")
+        store.update_referral(db, actor=CLINIC, referral_id=referral_id, status="cleared_with_restrictions",
+                              note="Assessed")
     assert error.value.field == "restrictions"
 
 
@@ -99,7 +101,7 @@ def test_a_trainer_cannot_clear_a_referral_and_the_attempt_is_audited(db, client
 def test_only_clearance_lifts_the_pause(db, client, trainer_actor, status, client_status):
     referral_id = referral_for(db, trainer_actor, client)
     store.update_referral(db, actor=CLINIC, referral_id=referral_id, status="seen")
-    store.update_referral(db, actor=CLINIC, referral_id=referral_id, status=status,
+    store.update_referral(db, actor=CLINIC, referral_id=referral_id, status=status, note="Assessed",
                           restrictions="Light work only" if status == "cleared_with_restrictions" else None)
     assert store.client_status(db, actor=trainer_actor, client_id=client.id) == client_status
 
@@ -112,7 +114,8 @@ def test_queue_orders_by_level_then_age_and_flags_overdue(db, gym, client, train
     emergency = referral_for(db, trainer_actor, third, at=NOW - timedelta(hours=2), chest_pain=True)
     closed = referral_for(db, trainer_actor, other, at=NOW - timedelta(days=20))
     store.update_referral(db, actor=CLINIC, referral_id=closed, status="seen", now=NOW - timedelta(days=19))
-    store.update_referral(db, actor=CLINIC, referral_id=closed, status="cleared", now=NOW - timedelta(days=19))
+    store.update_referral(db, actor=CLINIC, referral_id=closed, status="cleared", note="Fit to train",
+                          now=NOW - timedelta(days=19))
     queue = store.list_referral_queue(db, actor=CLINIC, now=NOW)
     assert [(r.id, r.overdue) for r in queue] == [(emergency, True), (urgent, False), (old_refer, True)]
     assert queue[0].client_name == "Cy" and queue[1].age_hours == pytest.approx(2)
@@ -232,5 +235,58 @@ def test_the_most_serious_open_referral_names_the_status_and_each_pauses_plans(d
             store.assign_plan(db, actor=trainer_actor, client_id=client.id, plan_id="core", now=NOW,
                               start_date=NOW.date(), review_date=NOW.date() + timedelta(days=14))
         store.update_referral(db, actor=CLINIC, referral_id=referral_id, status="seen", now=NOW)
-        store.update_referral(db, actor=CLINIC, referral_id=referral_id, status="cleared", now=NOW)
+        store.update_referral(db, actor=CLINIC, referral_id=referral_id, status="cleared", note="Fit", now=NOW)
         assert status() == after
+
+
+def test_queue_is_the_clinics_work_order_first_contact_then_waiting(db, gym, trainer_actor):
+    """A new emergency comes before emergencies seen long ago that only wait for a clearance; within each
+    group the most serious, then the longest waiting, first."""
+    def client(name):
+        return store.create_client(db, actor=trainer_actor, gym_id=gym.id, name=name, consent_by="tara")
+
+    seen_emergency = referral_for(db, trainer_actor, client("Old Seen"), at=NOW - timedelta(days=60), chest_pain=True)
+    store.update_referral(db, actor=CLINIC, referral_id=seen_emergency, status="seen", now=NOW - timedelta(days=59))
+    contacted_urgent = referral_for(db, trainer_actor, client("Old Contacted"), at=NOW - timedelta(days=9),
+                                    fever_or_unwell=True)
+    store.update_referral(db, actor=CLINIC, referral_id=contacted_urgent, status="contacted",
+                          now=NOW - timedelta(days=9))
+    new_refer = referral_for(db, trainer_actor, client("Refer Today"), at=NOW - timedelta(hours=3))
+    new_emergency = referral_for(db, trainer_actor, client("Emergency Today"), at=NOW - timedelta(minutes=10),
+                                 chest_pain=True)
+    old_new_emergency = referral_for(db, trainer_actor, client("Emergency Earlier"), at=NOW - timedelta(hours=3),
+                                     chest_pain=True)
+    queue = store.list_referral_queue(db, actor=CLINIC, now=NOW)
+    assert [r.id for r in queue] == [old_new_emergency, new_emergency, new_refer, seen_emergency, contacted_urgent]
+    assert [r.overdue for r in queue] == [True, False, False, False, False]  # overdue stays flagged, at the top
+    assert [referrals.awaits_first_contact(r) for r in queue] == [True, True, True, False, False]
+
+
+@pytest.mark.parametrize("status", ["cleared", "cleared_with_restrictions"])
+@pytest.mark.parametrize("note", [None, "", "   "])
+def test_a_clearance_needs_a_note(db, client, trainer_actor, status, note):
+    referral_id = referral_for(db, trainer_actor, client)
+    store.update_referral(db, actor=CLINIC, referral_id=referral_id, status="seen")
+    with pytest.raises(InvalidInput) as error:
+        store.update_referral(db, actor=CLINIC, referral_id=referral_id, status=status, note=note,
+                              restrictions="Light work only" if status == "cleared_with_restrictions" else None)
+    assert error.value.field == "note"
+    assert store.get_referral(db, actor=CLINIC, referral_id=referral_id).status == "seen"
+
+
+@pytest.mark.parametrize("status, needs", [("contacted", False), ("seen", False), ("not_cleared", False),
+                                           ("cleared", True), ("cleared_with_restrictions", True)])
+def test_only_a_clearance_asks_for_confirmation(status, needs):
+    assert referrals.needs_confirmation(status) is needs
+
+
+def test_a_change_typed_for_a_status_that_has_moved_on_is_refused(db, client, trainer_actor):
+    """A second tap, or another clinician's change in between: the change typed against 'new' is not recorded
+    on a referral that is 'contacted' now."""
+    referral_id = referral_for(db, trainer_actor, client)
+    store.update_referral(db, actor=CLINIC, referral_id=referral_id, status="contacted", expected_status="new")
+    with pytest.raises(Conflict, match="changed meanwhile"):
+        store.update_referral(db, actor=CLINIC, referral_id=referral_id, status="seen", note="typed earlier",
+                              expected_status="new")
+    assert [e.status for e in store.referral_events(db, actor=CLINIC, referral_id=referral_id)] == ["new",
+                                                                                                    "contacted"]

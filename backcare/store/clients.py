@@ -1,4 +1,4 @@
-"""Clients: create, consent, read (audited), search and list, each row with its status."""
+"""Clients: create, consent, contact, read (audited), search and list, each row with its status."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from pydantic import ValidationError
 
 from backcare.auth import Action, Actor
 from backcare.errors import Conflict, InvalidInput, Unavailable
-from backcare.models import ClientIn, describe_validation_error
+from backcare.models import ClientContactIn, ClientIn, describe_validation_error
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts, scope_gym
 from backcare.store.db import Database, utcnow
 from backcare.store.records import ClientRow
 from backcare.store.status import ONE_CLIENT_STATUS, STATUS_CTES, status_params
 
 CLIENT_COLUMNS = ("c.id, c.external_id, c.gym_id, c.trainer_id, c.name, c.consent_at, c.consent_by, "
-                  "c.created_at, c.created_by, flags.status")
+                  "c.created_at, c.created_by, flags.status, c.phone, c.email")
 _FROM_CLIENTS = "FROM clients AS c JOIN client_flags AS flags ON flags.client_id = c.id"
 
 
@@ -37,17 +37,24 @@ def _fetch_client(cur, client_id: int, now: datetime | None) -> ClientRow:
     return ClientRow(**row)
 
 
+def _invalid(error: ValidationError, default_field: str) -> InvalidInput:
+    """The first problem, naming its field once: `phone: a phone number has 6 to 15 digits, ...`."""
+    first = error.errors()[0]
+    field = ".".join(str(p) for p in first["loc"])
+    return InvalidInput(field or default_field, first["msg"].removeprefix("Value error, ") if field
+                        else describe_validation_error(error).replace("Value error, ", ""))
+
+
 def create_client(db: Database, *, actor: Actor, gym_id: int, name: str, external_id: str | None = None,
-                  trainer_id: int | None = None, consent_by: str | None = None,
-                  now: datetime | None = None) -> ClientRow:
+                  trainer_id: int | None = None, consent_by: str | None = None, phone: str | None = None,
+                  email: str | None = None, now: datetime | None = None) -> ClientRow:
+    """A new client; `phone` and `email` (optional) are kept only with the client's consent (`consent_by`)."""
     guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="client.create", entity="clients")
     try:
         new = ClientIn(gym_id=gym_id, name=name, external_id=external_id, trainer_id=trainer_id,
-                       consent_by=consent_by)
+                       consent_by=consent_by, phone=phone, email=email)
     except ValidationError as error:
-        first = error.errors()[0]
-        raise InvalidInput(".".join(str(p) for p in first["loc"]) or "client",
-                           describe_validation_error(error)) from None
+        raise _invalid(error, "client") from None
     now = now or utcnow()
     with db.read() as cur:
         if not cur.execute("SELECT 1 FROM gyms WHERE id = ?", [new.gym_id]).fetchone():
@@ -66,9 +73,9 @@ def create_client(db: Database, *, actor: Actor, gym_id: int, name: str, externa
         (client_id,) = cur.execute("SELECT nextval('clients_id_seq')").fetchone()
         cur.execute(
             "INSERT INTO clients (id, external_id, gym_id, trainer_id, name, consent_at, consent_by, created_at, "
-            "created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "created_by, phone, email) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [client_id, new.external_id or external_id_for(client_id), new.gym_id, new.trainer_id, new.name,
-             now if new.consent_by else None, new.consent_by, now, actor.username])
+             now if new.consent_by else None, new.consent_by, now, actor.username, new.phone, new.email])
         txn.entity_id = client_id
         if new.consent_by:
             txn.detail["consent"] = True
@@ -86,6 +93,28 @@ def record_consent(db: Database, *, actor: Actor, client_id: int, consent_by: st
     with db.transaction(actor, "client.consent", "clients", client_id, now=now) as txn:
         txn.cursor.execute("UPDATE clients SET consent_at = ?, consent_by = ? WHERE id = ?", [now, by, client_id])
         return _fetch_client(txn.cursor, client_id, now)
+
+
+def set_client_contact(db: Database, *, actor: Actor, client_id: int, phone: str | None = None,
+                       email: str | None = None, now: datetime | None = None) -> ClientRow:
+    """Replace how the clinic reaches the client (a blank clears it). Kept only under the client's consent; the
+    audit row says which parts are set, never the number or address."""
+    gym_id = client_gym(db, client_id)
+    guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="client.contact", entity="clients", entity_id=client_id)
+    try:
+        contact = ClientContactIn(phone=phone, email=email)
+    except ValidationError as error:
+        raise _invalid(error, "contact") from None
+    now = now or utcnow()
+    detail = {"phone": contact.phone is not None, "email": contact.email is not None}
+    with db.transaction(actor, "client.contact", "clients", client_id, detail, now=now) as txn:
+        cur = txn.cursor
+        (consent_at,) = cur.execute("SELECT consent_at FROM clients WHERE id = ?", [client_id]).fetchone()
+        if consent_at is None and (contact.phone or contact.email):
+            raise InvalidInput("consent", "a phone number or e-mail can only be kept with the client's consent; "
+                                          "record their consent first")
+        cur.execute("UPDATE clients SET phone = ?, email = ? WHERE id = ?", [contact.phone, contact.email, client_id])
+        return _fetch_client(cur, client_id, now)
 
 
 def get_client(db: Database, *, actor: Actor, client_id: int, audit: bool = True,

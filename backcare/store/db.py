@@ -5,7 +5,7 @@ Nothing above this module sees a duckdb exception: driver errors become the doma
 backcare.errors, worded for the user, with the driver's text in the log.
 
 Audit rows written by the repository functions (audit_log.action; outcome ok | denied):
-  gym.create, user.create, client.create, client.consent, client.view, client.history, client.search,
+  gym.create, user.create, client.create, client.consent, client.contact, client.view, client.history, client.search,
   client.list, client.status, client.load, session.log, session.list, report.save, report.view,
   assignment.create, assignment.status, assignment.list, referral.queue, referral.view, referral.status,
   handoff.view. Reads other than client.view, client.history, report.view and handoff.view are audited

@@ -199,4 +199,9 @@ CREATE TABLE signin_sessions (
     end_reason    VARCHAR                       -- signout | idle
 );
 """),
+    # How the clinic reaches a client (issue 11): optional, kept under the client's consent, erased with the row.
+    ("0005_client_contact", """
+ALTER TABLE clients ADD COLUMN phone VARCHAR;
+ALTER TABLE clients ADD COLUMN email VARCHAR;
+"""),
 )

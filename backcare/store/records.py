@@ -82,6 +82,8 @@ class ClientRow(BaseModel):
     created_at: datetime
     created_by: str
     status: ClientStatus
+    phone: str | None = None
+    email: str | None = None
 
     @property
     def has_consent(self) -> bool:
@@ -234,6 +236,8 @@ class HandoffSummary(BaseModel):
     session_before: HandoffSession | None
     trainer_name: str
     trainer_contact: str | None
+    client_phone: str | None = None
+    client_email: str | None = None
 
 
 class DailyLoad(BaseModel):

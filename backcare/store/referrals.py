@@ -46,14 +46,50 @@ SELECT r.id, r.report_id, r.client_id, r.gym_id, r.level, r.status, r.opened_at,
            WHEN 'urgent' THEN $now - r.opened_at > INTERVAL {int(CONTACT_WITHIN[Level.URGENT].total_seconds())} SECOND
            ELSE $now - r.opened_at > INTERVAL {int(CONTACT_WITHIN[Level.REFER].total_seconds())} SECOND END AS overdue,
        date_diff('second', r.opened_at, $now) / 3600.0 AS age_hours,
-       CASE r.level WHEN 'emergency' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END AS level_order
+       CASE r.level WHEN 'emergency' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END AS level_order,
+       CASE WHEN r.status = 'new' THEN 0 WHEN r.status IN ('cleared', 'cleared_with_restrictions') THEN 2
+            ELSE 1 END AS stage_order
 FROM referrals AS r JOIN clients AS c ON c.id = r.client_id
 """
+# The clinic's work order: first contact still to make (most serious, then longest waiting, first), then the
+# referrals waiting on a professional or a clearance (the same way), then closed ones when asked for. A new
+# emergency never sits below old ones that were seen long ago and only wait for a clearance.
+_WORK_ORDER = " ORDER BY stage_order, level_order, r.opened_at, r.id"
 
 
 def _referral(row: dict) -> ReferralRow:
     row.pop("level_order", None)
+    row.pop("stage_order", None)
     return ReferralRow(**row)
+
+
+def awaits_first_contact(referral: ReferralRow) -> bool:
+    """The first group of the queue: no contact with the client recorded yet."""
+    return referral.status == S.NEW
+
+
+def needs_confirmation(status: ReferralStatus | str) -> bool:
+    """Clearing lets the trainer load the client again: the clinic confirms it, naming the client."""
+    return ReferralStatus(status) in CLEARED_STATUSES
+
+
+def check_referral_change(status: ReferralStatus | str, note: str | None = None,
+                          restrictions: str | None = None) -> tuple[ReferralStatus, str | None, str | None]:
+    """The status, note and restrictions of a change as they will be stored; InvalidInput when one is missing
+    or does not belong (a clearance says why; restrictions go only with a clearance with restrictions)."""
+    try:
+        target = ReferralStatus(status)
+    except ValueError:
+        raise InvalidInput("status", f"must be one of {', '.join(s.value for s in ReferralStatus)}") from None
+    note = (note or "").strip() or None
+    restrictions = (restrictions or "").strip() or None
+    if target in CLEARED_STATUSES and not note:
+        raise InvalidInput("note", "a clearance needs a note: who assessed the client and what they found")
+    if target == S.CLEARED_WITH_RESTRICTIONS and not restrictions:
+        raise InvalidInput("restrictions", "say what the client may and may not do")
+    if restrictions and target != S.CLEARED_WITH_RESTRICTIONS:
+        raise InvalidInput("restrictions", "restrictions go with the status cleared_with_restrictions")
+    return target, note, restrictions
 
 
 def _fetch_referral(cur, referral_id: int, now: datetime) -> dict | None:
@@ -63,8 +99,9 @@ def _fetch_referral(cur, referral_id: int, now: datetime) -> dict | None:
 def list_referral_queue(db: Database, *, actor: Actor, gym_id: int | None = None,
                         statuses: tuple[ReferralStatus | str, ...] | list | None = None,
                         now: datetime | None = None) -> list[ReferralRow]:
-    """Referrals not cleared (or those in `statuses`): emergency first, then urgent, then refer; the
-    oldest first within a level. `overdue`: not contacted within the level's time (1 h, 24 h, 7 days)."""
+    """Referrals not cleared (or those in `statuses`) in the clinic's work order: first contact still to make,
+    then waiting on a professional or a clearance, then closed; within each, emergency, urgent, refer and the
+    longest waiting first. `overdue`: not contacted within the level's time (1 h, 24 h, 7 days)."""
     gym_id = scope_gym(actor, gym_id)
     guard(db, actor, Action.REFERRAL_READ, gym_id, attempt="referral.queue", entity="referrals")
     try:
@@ -75,7 +112,7 @@ def list_referral_queue(db: Database, *, actor: Actor, gym_id: int | None = None
     with db.read("reading the referral queue") as cur:
         rows = rows_as_dicts(cur.execute(
             _REFERRAL_SELECT + " WHERE list_contains($statuses, r.status) AND ($gym_id IS NULL OR r.gym_id = $gym_id)"
-            " ORDER BY level_order, r.opened_at, r.id",
+            + _WORK_ORDER,
             {"now": now, "statuses": wanted, "gym_id": gym_id}))
     return [_referral(r) for r in rows]
 
@@ -110,27 +147,24 @@ def referral_events(db: Database, *, actor: Actor, referral_id: int) -> list[Ref
 
 def update_referral(db: Database, *, actor: Actor, referral_id: int, status: ReferralStatus | str,
                     note: str | None = None, restrictions: str | None = None,
+                    expected_status: ReferralStatus | str | None = None,
                     now: datetime | None = None) -> ReferralRow:
     """Move a referral on: new -> contacted -> seen -> cleared | cleared_with_restrictions | not_cleared
-    (new -> seen allowed; not_cleared -> cleared later). The event and the audit row commit together."""
+    (new -> seen allowed; not_cleared -> cleared later). A clearance needs a note. `expected_status`: the
+    status the person saw when they typed the change; Conflict if the referral has moved on since (a second
+    tap, or another clinician). The event and the audit row commit together."""
     gym_id = _referral_gym(db, referral_id)
     guard(db, actor, Action.REFERRAL_UPDATE, gym_id, attempt="referral.status", entity="referrals",
           entity_id=referral_id)
-    try:
-        target = ReferralStatus(status)
-    except ValueError:
-        raise InvalidInput("status", f"must be one of {', '.join(s.value for s in ReferralStatus)}") from None
-    restrictions = (restrictions or "").strip() or None
-    if target == S.CLEARED_WITH_RESTRICTIONS and not restrictions:
-        raise InvalidInput("restrictions", "say what the client may and may not do")
-    if restrictions and target != S.CLEARED_WITH_RESTRICTIONS:
-        raise InvalidInput("restrictions", "restrictions go with the status cleared_with_restrictions")
-    note = (note or "").strip() or None
+    target, note, restrictions = check_referral_change(status, note, restrictions)
     now = now or utcnow()
     with db.transaction(actor, "referral.status", "referrals", referral_id, {"to": target.value}, now=now) as txn:
         cur = txn.cursor
         (current,) = cur.execute("SELECT status FROM referrals WHERE id = ?", [referral_id]).fetchone()
         current = ReferralStatus(current)
+        if expected_status is not None and current != ReferralStatus(expected_status):
+            raise Conflict(f"This referral was changed meanwhile: it is now {current.value}, not "
+                           f"{ReferralStatus(expected_status).value}. Nothing was recorded; check it and try again.")
         if target not in NEXT_STATUSES[current]:
             allowed = ", ".join(sorted(s.value for s in NEXT_STATUSES[current])) or "nothing (it is closed)"
             raise Conflict(f"A referral that is {current.value} cannot move to {target.value}; "
@@ -157,13 +191,16 @@ def handoff_summary(db: Database, *, actor: Actor, referral_id: int, now: dateti
     with db.read("reading the handoff") as cur:
         ref = one_as_dict(cur.execute(
             "SELECT r.report_id, r.level, r.status, r.opened_at, c.name AS client_name, "
-            "c.external_id AS client_external_id, g.name AS gym_name "
+            "c.external_id AS client_external_id, g.name AS gym_name, c.phone, c.email "
             "FROM referrals AS r JOIN clients AS c ON c.id = r.client_id JOIN gyms AS g ON g.id = r.gym_id "
             "WHERE r.id = ?", [referral_id]))
         report = report_row(one_as_dict(cur.execute(
             f"SELECT {REPORT_COLUMNS} FROM reports WHERE id = ?", [ref["report_id"]])))
+        # The trainer who wrote the report, by their account id when the report has one.
+        by_id = report.author_id is not None
         author = one_as_dict(cur.execute(
-            "SELECT display_name, contact FROM users WHERE username = ?", [report.author]))
+            f"SELECT display_name, contact FROM users WHERE {'id' if by_id else 'username'} = ?",
+            [report.author_id if by_id else report.author]))
         session = one_as_dict(cur.execute(
             "SELECT date, minutes, rpe, rpe * minutes AS load, exercises, warmup_minutes, cooldown_done "
             "FROM sessions WHERE client_id = ? AND date <= ? ORDER BY date DESC, id DESC LIMIT 1",
@@ -184,4 +221,5 @@ def handoff_summary(db: Database, *, actor: Actor, referral_id: int, now: dateti
         session_before=None if session is None else HandoffSession(**session),
         trainer_name=author["display_name"] if author else report.author,
         trainer_contact=author["contact"] if author else None,
+        client_phone=ref["phone"], client_email=ref["email"],
     )

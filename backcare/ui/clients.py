@@ -8,6 +8,7 @@ from backcare import store
 from backcare.auth import Actor
 from backcare.errors import BackCareError
 from backcare.ui import context
+from backcare.ui.keys import record_key
 
 STATUS_LABELS = {
     "cleared": ":green[:material/check_circle: Cleared]",
@@ -35,6 +36,9 @@ def plain_status(status) -> str:
 
 
 CHANGING_KEY = "changing_client"
+# One consent covers the health data and the contact details (issue 11).
+CONSENT_TEXT = ("The client agrees that we store their health data for their training, and the phone or e-mail "
+                "given so the clinic can reach them")
 
 
 def client_picker(db, actor: Actor):
@@ -63,10 +67,14 @@ def client_picker(db, actor: Actor):
         context.show_error(error)
         matches, list_label = [], ""
     if matches:
-        labels = {m.id: f"{m.name} · {m.external_id} · {plain_status(m.status)}" for m in matches}
-        ids = list(labels)
-        chosen = st.selectbox(list_label, ids, format_func=labels.get,
+        # Labels that never change while the trainer chooses: a browser keeps the choice by its text, so a
+        # status in the label (changed by the clinic meanwhile) would drop the choice onto another client.
+        by_id = {m.id: m for m in matches}
+        ids = list(by_id)
+        chosen = st.selectbox(list_label, ids, format_func=lambda i: f"{by_id[i].name} · {by_id[i].external_id}",
                               index=ids.index(current_id) if current_id in ids else 0, key="client_choice")
+        if chosen in by_id:
+            st.caption(f"Status: {plain_status(by_id[chosen].status)}")
         if st.button("Use this client", type="primary", key="use_client"):
             context.set_current_client(chosen)
             st.session_state[CHANGING_KEY] = False
@@ -79,7 +87,10 @@ def client_picker(db, actor: Actor):
         st.session_state["_prefilled_from"] = query
     with st.expander("Add a new client", expanded=bool(query.strip()) and not matches):
         name = st.text_input("Full name", key="new_client_name")
-        consent = st.checkbox("The client agrees that we store their health data for their training", key="new_client_consent")
+        phone_col, email_col = st.columns(2)
+        phone = phone_col.text_input("Phone (optional)", key="new_client_phone", placeholder="e.g. +44 7700 900123")
+        email = email_col.text_input("E-mail (optional)", key="new_client_email", placeholder="name@example.org")
+        consent = st.checkbox(CONSENT_TEXT, key="new_client_consent")
         if st.button("Add client", key="add_client"):
             if not name.strip():
                 st.error("Name: please enter the client's name.")
@@ -88,7 +99,8 @@ def client_picker(db, actor: Actor):
             else:
                 try:
                     client = store.create_client(db, actor=actor, gym_id=actor.gym_id, name=name.strip(),
-                                                 trainer_id=actor.user_id, consent_by=actor.username)
+                                                 trainer_id=actor.user_id, consent_by=actor.username,
+                                                 phone=phone, email=email)
                 except BackCareError as error:
                     context.show_error(error)
                 else:
@@ -133,3 +145,37 @@ def sidebar_current_client(db, actor: Actor) -> None:
             st.caption("None chosen yet.")
             return
         st.markdown(f"{client.name}  \n`{client.external_id}`  \n{status_label(client.status)}")
+
+
+def contact_line(client) -> str:
+    return " · ".join(part for part in (client.phone, client.email) if part) or "no phone or e-mail recorded"
+
+
+def contact_panel(db, actor: Actor, client) -> None:
+    """How the clinic reaches the client (shown in a referral's handoff); changed under the client's consent.
+    The form is keyed by the client's id."""
+    saved = st.session_state.pop(record_key("client", client.id, "contact_saved"), None)
+    if saved:
+        st.success(saved)
+    with st.expander(f"Contact: {contact_line(client)}", icon=":material/call:"):
+        if not client.has_consent:
+            st.caption("A phone or e-mail can only be kept with the client's consent: record it first.")
+            return
+        with st.form(record_key("client", client.id, "contact_form"), border=False):
+            phone_col, email_col = st.columns(2)
+            phone = phone_col.text_input("Phone (optional)", client.phone or "",
+                                         key=record_key("client", client.id, "phone"))
+            email = email_col.text_input("E-mail (optional)", client.email or "",
+                                         key=record_key("client", client.id, "email"))
+            st.caption("Kept under the client's consent; the clinic sees it in the handoff of a referral. "
+                       "Leave a box empty to remove it.")
+            submitted = st.form_submit_button("Save contact", width="stretch")
+        if submitted:
+            try:
+                store.set_client_contact(db, actor=actor, client_id=client.id, phone=phone, email=email)
+            except BackCareError as error:
+                context.show_error(error)
+            else:
+                st.session_state[record_key("client", client.id, "contact_saved")] = (
+                    f"Contact saved for {client.name}.")
+                st.rerun()
