@@ -12,8 +12,10 @@ from datetime import date, timedelta
 import streamlit as st
 
 from backcare import intake, store, views
+from backcare.catalogue import catalogue_names
 from backcare.errors import AlreadySaved, BackCareError, InvalidInput
 from backcare.models import CauseId, Level, TriageHistory
+from backcare.questions import Kind
 from backcare.rules import CAUSE_LABELS, evaluate
 from backcare.ui import clients as client_ui
 from backcare.ui import context, result as result_ui, style
@@ -40,9 +42,17 @@ if client is None:
 form = TriageForm(st.session_state, client.id)
 
 
-def yes_no(question: intake.Question) -> str | None:
-    return form.widget(st.segmented_control, question.text, question.field, [intake.NO, intake.YES],
-                       help=question.help or None)
+def ask(question: intake.Question) -> None:
+    """One registry question as its widget; none starts on a value (an answer is always given on purpose)."""
+    help_text = question.help or None
+    if question.kind is Kind.HOURS:
+        form.widget(st.number_input, question.text, "hours", min_value=0.0, max_value=8760.0, value=None,
+                    step=1.0, placeholder="e.g. 30", help=help_text)
+    elif question.kind is Kind.CHOICE:
+        form.widget(st.segmented_control, question.text, question.field, intake.choices(question),
+                    format_func=lambda value: intake.choice_label(question, value), help=help_text)
+    else:
+        form.widget(st.segmented_control, question.text, question.field, intake.choices(question), help=help_text)
 
 
 # --- what the history says, and the result so far ------------------------------------------------
@@ -58,11 +68,12 @@ form.seed_context(prefill)
 answers = form.answers()
 context_error = None
 try:
-    report = intake.build_report(answers, form.context(), client_id=client.external_id)
+    report = intake.build_report(answers, form.context(), client_id=client.external_id, age=client.age())
 except BackCareError as error:  # only the free-typed context can fail: the answers come from fixed choices
     context_error = str(error)
-    report = intake.build_report(answers, None, client_id=client.external_id)
-result = evaluate(report, history)  # unanswered questions count as their mildest answer: a floor
+    report = intake.build_report(answers, None, client_id=client.external_id, age=client.age())
+# Unanswered questions are not asked: an emergency or urgent level is certain already (X1 names the rest).
+result = evaluate(report, history)
 step = form.open_step(reach=intake.CONTEXT_STEP if context_error else None)
 with top_alert:
     if form.needs_alert(result.level):  # the banner may be scrolled out of view: this one floats
@@ -92,35 +103,20 @@ st.segmented_control("Step", list(range(len(intake.STEPS))), format_func=step_la
                      on_change=form.on_step_bar, label_visibility="collapsed")
 st.subheader(f"{step + 1} · {intake.STEPS[step].title}")
 
-if step == 0:
-    st.caption("Ask each one out loud: people rarely mention these unless asked.")
-    for q in intake.EMERGENCY:
-        yes_no(q)
-    form.widget(st.segmented_control, intake.LEGS_QUESTION.text, "leg_symptoms", list(intake.LEG_CHOICES),
-                format_func=intake.LEG_CHOICES.get, help=intake.LEGS_QUESTION.help)
-elif step == 1:
-    for q in intake.URGENT:
-        yes_no(q)
-elif step == 2:
-    pain_q, quality_q, hours_q, trend_q, eases_q = intake.PAIN_QUESTIONS
-    # No starting values: a pain score or an hour count the trainer never set must not read as an answer.
-    form.widget(st.segmented_control, pain_q.text, "pain_score", list(intake.PAIN_SCORES))
-    form.widget(st.segmented_control, quality_q.text, "pain_quality", list(intake.PAIN_QUALITIES),
-                format_func=intake.PAIN_QUALITIES.get)
-    form.widget(st.number_input, hours_q.text, "hours", min_value=0.0, max_value=8760.0, value=None, step=1.0,
-                placeholder="e.g. 30")
-    form.widget(st.segmented_control, trend_q.text, "trend", list(intake.TRENDS), format_func=intake.TRENDS.get)
-    yes_no(eases_q)
-    for q in intake.SYMPTOMS:
-        yes_no(q)
+if step < intake.CONTEXT_STEP:
+    if step == 0:
+        st.caption("Ask each one out loud: people rarely mention these unless asked.")
+    for q in intake.asked(step, answers):
+        ask(q)
 elif step == intake.CONTEXT_STEP:
     if context_error:
         st.error(f"Please correct the training context: {context_error}")
     if prefill:
         st.caption("Prefilled from the client's logged sessions: check and correct. These help find the causes.")
-    known = {"deadlift", "squat", "overhead press", "plank", "bench press", "row", "lunge", "running"}
+    # Catalogue names first; free text is still accepted (the catalogue reads its spellings).
+    known = catalogue_names()
     form.widget(st.multiselect, "Exercises in the session", "exercises",
-                sorted(known | set(form.value("exercises") or [])), accept_new_options=True)
+                known + sorted(set(form.value("exercises") or []) - set(known)), accept_new_options=True)
     left, right = st.columns(2)
     with left:
         form.widget(st.number_input, "Warm-up minutes", "warmup", 0.0, 600.0, None, step=1.0,
