@@ -7,9 +7,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from backcare import intake, store
+from backcare import intake, rules, store
 from backcare.auth import SYSTEM
 from backcare.models import Level
+from backcare.questions import Kind
 from backcare.ui.style import SCOPE_STATEMENT
 from tests.app_helpers import (
     answer_triage, banner_levels, button, make_world, no_exception, set_widget, tap_next, texts, watching,
@@ -33,8 +34,9 @@ def test_triage_page_opens_on_the_emergency_questions_alone_each_an_unanswered_y
     assert SCOPE_STATEMENT in texts(at)
     assert "1 · Emergency signs" in texts(at)
     questions = [control.key for control in at.segmented_control if control.key.startswith("q_")]
-    assert questions == [f"q_{q.field}_0" for q in intake.EMERGENCY] + ["q_leg_symptoms_0"]
-    for q in intake.EMERGENCY:
+    assert questions == [f"q_{q.field}_0" for q in intake.STEPS[0].questions]
+    assert questions[-1] == "q_leg_symptoms_0" and "q_collapse_or_tearing_pain_0" in questions
+    for q in intake.STEPS[0].questions[:-1]:
         control = at.segmented_control(key=f"q_{q.field}_0")
         assert control.value is None  # nothing answered for the trainer
         assert control.options == [intake.NO, intake.YES]
@@ -48,7 +50,7 @@ def test_normal_report_is_saved_with_its_plans_assigned_and_a_blank_form_follows
     no_exception(at)
     assert "5 · Result" in texts(at)
     assert banner_levels(at) == ["normal"] and not watching(at)
-    assert "Pain: 2/10, dull ache, 20 h after the workout" in texts(at)
+    assert "The pain: pain score: 2/10; what the pain feels like: dull ache; hours since the workout: 20 h" in texts(at)
     assert at.pills(key="q_plans_0").value == ["warm_up"]
 
     button(at, "Save report").click().run()
@@ -94,7 +96,7 @@ def test_emergency_banner_shows_at_once_and_stays_on_top_of_every_later_step(tmp
     assert not watching(at)  # the red banner took the neutral strip's place
     assert [t.value for t in at.toast] == [
         "**:red[EMERGENCY: stop the session]**  \nStop the session now. The client needs emergency care: call 999 "
-        "or go to A&E."]  # floats over the page, wherever the trainer has scrolled
+        f"now. {rules.DO_NOT_MOVE}"]  # floats over the page, wherever the trainer has scrolled
     at.segmented_control(key="q_chest_pain_0").set_value(intake.NO).run()
     assert banner_levels(at) == ["emergency"] and len(at.toast) == 0  # raised once, not on every tap
     at = answer_triage(at, yes=("major_trauma",), stop_at="pain")
@@ -139,7 +141,8 @@ def test_answers_are_kept_when_the_trainer_goes_back_and_forth(tmp_path):
     assert "5 · Result" in texts(at)
     at.segmented_control(key="triage_nav_0").set_value(0).run()  # back to step 1
     no_exception(at)
-    assert [at.segmented_control(key=f"q_{q.field}_0").value for q in intake.EMERGENCY] == [intake.NO] * 6
+    yes_no = [q for q in intake.STEPS[0].questions if q.kind is Kind.YES_NO]
+    assert [at.segmented_control(key=f"q_{q.field}_0").value for q in yes_no] == [intake.NO] * len(yes_no)
     button(at, "Next:").click().run()
     assert at.segmented_control(key="q_night_or_rest_pain_0").value == intake.YES
     at.segmented_control(key="triage_nav_0").set_value(3).run()
@@ -383,3 +386,28 @@ def test_the_floating_notice_comes_back_when_a_corrected_red_flag_is_followed_by
     assert len(at.toast) == 0 and banner_levels(at) == []
     at.segmented_control(key="q_fever_or_unwell_0").set_value(intake.YES).run()
     assert len(at.toast) == 1 and banner_levels(at) == ["urgent"]
+
+
+def test_the_new_questions_appear_on_their_steps_and_the_pregnancy_follow_up_only_when_pregnant(tmp_path):
+    world = make_world(tmp_path)
+    at = world.page("pages/triage.py").run()
+    assert at.segmented_control(key="q_collapse_or_tearing_pain_0") is not None
+    at = answer_triage(at, stop_at="urgent")
+    keys = [c.key for c in at.segmented_control]
+    assert {"q_upper_back_pain_0", "q_back_shape_change_0", "q_pregnant_0"} <= set(keys)
+    assert "q_pregnancy_warning_signs_0" not in keys
+    at.segmented_control(key="q_pregnant_0").set_value(intake.YES).run()
+    no_exception(at)
+    assert "q_pregnancy_warning_signs_0" in [c.key for c in at.segmented_control]
+    at.segmented_control(key="q_pregnancy_warning_signs_0").set_value(intake.YES).run()
+    assert banner_levels(at) == ["urgent"]
+
+
+def test_the_age_comes_from_the_clients_year_of_birth(tmp_path):
+    world = make_world(tmp_path)
+    store.set_year_of_birth(world.db, actor=world.actor, client_id=world.client.id,
+                            year_of_birth=date.today().year - 72)
+    at = answer_triage(world.page("pages/triage.py").run(), pain_score=5)
+    no_exception(at)
+    assert banner_levels(at) == ["refer"]
+    assert "R11" in texts(at)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from backcare import intake
+from backcare.questions import Kind
 from backcare.ui.triage_form import TriageForm
 
-EMERGENCY_KEYS = [f"q_{q.field}_0" for q in intake.EMERGENCY] + ["q_leg_symptoms_0"]
+EMERGENCY_KEYS = [f"q_{q.field}_0" for q in intake.STEPS[0].questions]  # the legs question comes last
+assert EMERGENCY_KEYS[-1] == "q_leg_symptoms_0"
 
 
 def tapped_step_one(state: dict, **changes) -> None:
@@ -159,7 +161,8 @@ def test_plans_the_trainer_took_off_stay_off_across_steps_and_new_ones_come_in_c
 def test_a_context_error_holds_the_form_at_the_context_step():
     state: dict = {"triage_step_0": intake.RESULT_STEP}
     form = TriageForm(state, client_id=7)
-    form.kept.update({f"q_{q.field}_0": intake.NO for q in intake.REQUIRED_YES_NO})
+    form.kept.update({f"q_{q.field}_0": intake.NO for step in intake.STEPS for q in step.questions
+                      if q.kind is Kind.YES_NO and q.asked_when is None})
     form.kept.update(q_leg_symptoms_0="none", q_pain_score_0=2, q_pain_quality_0="dull_ache", q_hours_0=20.0,
                      q_trend_0="easing", q_eases_with_movement_0=intake.YES)
     assert form.open_step() == intake.RESULT_STEP
