@@ -6,6 +6,7 @@ store; a form or file is validated here before anything reaches the database.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
@@ -229,9 +230,16 @@ def describe_validation_error(error: ValidationError) -> str:
     """One line naming the field and the reason: `pain_score: Input should be less than or equal to 10`."""
     parts = []
     for item in error.errors():
-        where = ".".join(str(p) for p in item.get("loc", ())) or "input"
-        parts.append(f"{where}: {item.get('msg', 'invalid value')}")
+        where = ".".join(str(p) for p in item.get("loc", ()))
+        message = item.get("msg", "invalid value")
+        named = _NAMED_CHECK.match(message) if not where else None
+        if named:  # a cross-field check names its field first: "Value error, pregnancy_warning_signs: ..."
+            where, message = named.group(1), named.group(2)
+        parts.append(f"{where or 'input'}: {message}")
     return "; ".join(parts)
+
+
+_NAMED_CHECK = re.compile(r"Value error, ([a-z_][a-z0-9_.]*): (.*)", re.DOTALL)
 
 
 # --- what forms and files send to the store --------------------------------------------------

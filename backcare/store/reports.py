@@ -104,9 +104,9 @@ def _validated(report: TriageReport | dict) -> TriageReport:
     try:
         return TriageReport.model_validate(report)
     except ValidationError as error:
-        first = error.errors()[0]
-        raise InvalidInput(".".join(str(p) for p in first["loc"]) or "report",
-                           describe_validation_error(error)) from None
+        described = describe_validation_error(error)
+        field = described.split(":", 1)[0]
+        raise InvalidInput("report" if field == "input" else field, described) from None
 
 
 def save_report(db: Database, *, actor: Actor, client_id: int, report: TriageReport | dict,
