@@ -67,20 +67,17 @@ def test_normal_report_is_saved_with_its_plans_assigned_and_a_blank_form_follows
     assert all(c.value is None for c in at.segmented_control if c.key.startswith("q_"))
 
 
-@pytest.mark.parametrize("answers", [
-    {"yes": ("saddle_numbness",)},
-    {"yes": ("chest_pain",)},
-    {"legs": "both_legs"},
+@pytest.mark.parametrize("field, value", [
+    ("saddle_numbness", intake.YES), ("chest_pain", intake.YES), ("leg_symptoms", "both_legs"),
 ], ids=["saddle-numbness", "chest-pain", "both-legs"])
-def test_emergency_answer_shows_the_emergency_banner_first_and_no_plans(tmp_path, answers):
+def test_emergency_answer_shows_the_emergency_banner_first_and_no_plans(tmp_path, field, value):
     world = make_world(tmp_path)
-    at = answer_triage(world.page("pages/triage.py").run(), warmup=2, **answers)
+    at = world.page("pages/triage.py").run()
+    at.segmented_control(key=f"q_{field}_0").set_value(value).run()
     no_exception(at)
-    levels = banner_levels(at)
-    assert levels[0] == "emergency"  # the top alert, above the form
-    assert set(levels) == {"emergency"}
+    assert banner_levels(at) == ["emergency"]  # the top alert, above the form
     assert not [p for p in at.pills if p.key == "q_plans_0"]  # no plan offered
-    button(at, "Save report").click().run()
+    button(at, "Save now").click().run()
     no_exception(at)
     (report,) = store.list_reports(world.db, actor=world.actor, client_id=world.client.id)
     assert report.level == Level.EMERGENCY
@@ -97,10 +94,15 @@ def test_emergency_banner_shows_at_once_and_stays_on_top_of_every_later_step(tmp
     assert [t.value for t in at.toast] == [
         "**:red[EMERGENCY: stop the session]**  \nStop the session now. The client needs emergency care: call 999 "
         f"now. {rules.DO_NOT_MOVE}"]  # floats over the page, wherever the trainer has scrolled
-    at.segmented_control(key="q_chest_pain_0").set_value(intake.NO).run()
+    button(at, "Save now").click().run()
     assert banner_levels(at) == ["emergency"] and len(at.toast) == 0  # raised once, not on every tap
-    at = answer_triage(at, yes=("major_trauma",), stop_at="pain")
-    assert "3 · The pain" in texts(at)
+    at.segmented_control(key="q_chest_pain_0").set_value(intake.NO).run()
+    assert banner_levels(at) == ["emergency"] and len(at.toast) == 0
+    for q in intake.STEPS[0].questions:
+        if q.field not in ("major_trauma", "chest_pain"):
+            set_widget(at, f"q_{q.field}_0", "none" if q.field == "leg_symptoms" else intake.NO)
+    at = tap_next(at)
+    assert "2 · Urgent signs" in texts(at)
     assert banner_levels(at) == ["emergency"]
 
 
@@ -159,7 +161,7 @@ def test_another_client_gets_a_blank_form_not_the_answers_given_for_the_first(tm
     world = make_world(tmp_path)
     other = store.create_client(world.db, actor=world.actor, gym_id=world.client.gym_id, name="Grace Hopper",
                                 trainer_id=world.actor.user_id, consent_by=world.actor.username)
-    at = answer_triage(world.page("pages/triage.py").run(), yes=("chest_pain",), stop_at="pain")
+    at = answer_triage(world.page("pages/triage.py").run(), yes=("history_of_cancer",), stop_at="pain")
     button(at, "Change client").click().run()
     at.selectbox(key="client_choice").set_value(other.id)
     button(at, "Use this client").click().run()
@@ -172,7 +174,7 @@ def test_another_client_gets_a_blank_form_not_the_answers_given_for_the_first(tm
 
 def test_a_client_paused_by_a_referral_is_offered_no_plans(tmp_path):
     world = make_world(tmp_path)
-    at = answer_triage(world.page("pages/triage.py").run(), yes=("saddle_numbness",))
+    at = answer_triage(world.page("pages/triage.py").run(), quality="sharp")  # refer (R1): a referral opens
     button(at, "Save report").click().run()
     at = answer_triage(at, form_id=1, warmup=2)
     no_exception(at)
@@ -237,11 +239,11 @@ def test_before_typing_the_trainer_sees_their_own_clients_and_picks_one_in_two_t
 
 def test_a_bad_context_value_is_named_on_the_context_step_and_never_hides_the_red_banner(tmp_path):
     world = make_world(tmp_path)
-    at = answer_triage(world.page("pages/triage.py").run(), yes=("chest_pain",), stop_at="context")
+    at = answer_triage(world.page("pages/triage.py").run(), yes=("history_of_cancer",), stop_at="context")
     set_widget(at, "q_exercises_0", ["x" * 81])
     at = tap_next(at)
     no_exception(at)
-    assert banner_levels(at) == ["emergency"]
+    assert banner_levels(at) == ["urgent"]
     assert "4 · Training context" in texts(at)  # held there: the result cannot open
     assert any("Please correct the training context" in e.value and "exercises" in e.value for e in at.error)
     set_widget(at, "q_exercises_0", ["deadlift"])
@@ -258,11 +260,12 @@ def test_an_unreadable_history_leaves_the_questions_and_the_banner_in_place(tmp_
     world = make_world(tmp_path)
     monkeypatch.setattr(store, "triage_history", unreadable)
     at = world.page("pages/triage.py").run()
-    at.segmented_control(key="q_chest_pain_0").set_value(intake.YES).run()
+    at.segmented_control(key="q_chest_pain_0").set_value(intake.NO).run()
     no_exception(at)
-    assert banner_levels(at) == ["emergency"]
     assert any("leaves out the client's history" in e.value for e in at.error)
     assert at.segmented_control(key="q_saddle_numbness_0") is not None
+    at.segmented_control(key="q_chest_pain_0").set_value(intake.YES).run()
+    assert banner_levels(at) == ["emergency"] and button(at, "Save now")
 
 
 def test_plan_choices_and_dates_are_kept_when_the_trainer_goes_back(tmp_path):
@@ -318,11 +321,11 @@ def test_a_save_that_already_reached_the_database_is_not_stored_again(tmp_path):
     from tests.conftest import report_payload
 
     world = make_world(tmp_path)
-    at = answer_triage(world.page("pages/triage.py").run(), yes=("chest_pain",))
+    at = answer_triage(world.page("pages/triage.py").run(), yes=("history_of_cancer",))
     token = at.session_state["triage_token_0"]
     # The first tap's save committed, then the next tap cut the page short before it could say so.
     store.save_report(world.db, actor=world.actor, client_id=world.client.id, submission=token,
-                      report=report_payload(chest_pain=True))
+                      report=report_payload(history_of_cancer=True))
     button(at, "Save report").click().run()
     no_exception(at)
     assert any("saved already" in s.value for s in at.success)
