@@ -350,3 +350,23 @@ def test_a_bad_emergency_number_setting_is_one_clear_error_and_no_form(tmp_path,
     assert "BACKCARE_EMERGENCY_NUMBER" in error.value and "'call-999'" in error.value
     assert question_widgets(at) == []
     assert re.search(r"digits", error.value)
+
+
+@pytest.mark.parametrize("value, shown", [(None, "999"), ("112", "112"), ("11x", None)])
+def test_the_admin_page_shows_the_emergency_number_read_only(tmp_path, monkeypatch, value, shown):
+    from backcare.auth import SYSTEM, Role
+
+    if value is None:
+        monkeypatch.delenv("BACKCARE_EMERGENCY_NUMBER", raising=False)
+    else:
+        monkeypatch.setenv("BACKCARE_EMERGENCY_NUMBER", value)
+    world = make_world(tmp_path)
+    admin = store.create_user(world.db, actor=SYSTEM, username="ivan", display_name="Ivan Admin", role=Role.ADMIN)
+    world.actor = store.actor_for(admin)
+    at = world.page("pages/admin.py", with_client=False).run()
+    no_exception(at)
+    if shown is None:
+        assert any("not set correctly" in e.value and "'11x'" in e.value for e in at.error)
+    else:
+        assert f"Emergency number on the triage screen: **{shown}**" in texts(at)
+    assert not [w for w in at.text_input if w.key and w.key.startswith("emergency")]  # read-only

@@ -414,3 +414,57 @@ def test_the_age_comes_from_the_clients_year_of_birth(tmp_path):
     no_exception(at)
     assert banner_levels(at) == ["refer"]
     assert "R11" in texts(at)
+
+
+def test_an_unknown_year_of_birth_is_asked_on_the_pain_step_stored_once_and_then_not_asked(tmp_path):
+    world = make_world(tmp_path)
+    at = answer_triage(world.page("pages/triage.py").run(), stop_at="pain")
+    year = at.number_input(key="q_yob_0")
+    assert year.label == "Year of birth (optional)" and year.value is None  # "not known" is allowed
+    year.set_value(date.today().year - 70).run()
+    no_exception(at)
+    assert store.get_client(world.db, actor=world.actor, client_id=world.client.id).year_of_birth == \
+        date.today().year - 70
+    assert not [n for n in at.number_input if n.key == "q_yob_0"]  # on record now: not asked again
+    assert "Age 70 (born" in texts(at)
+    at = world.page("pages/triage.py").run()
+    at = answer_triage(at, stop_at="pain")
+    assert not [n for n in at.number_input if n.key == "q_yob_0"]
+
+
+def test_the_year_of_birth_is_optional_and_the_form_goes_on_without_it(tmp_path):
+    world = make_world(tmp_path)
+    at = answer_triage(world.page("pages/triage.py").run(), pain_score=5)
+    no_exception(at)
+    assert "5 · Result" in texts(at) and banner_levels(at) == ["monitor"]  # no age rule without an age
+    assert store.get_client(world.db, actor=world.actor, client_id=world.client.id).year_of_birth is None
+
+
+def test_the_year_of_birth_is_edited_on_the_history_page(tmp_path):
+    world = make_world(tmp_path)
+    at = world.page("pages/history.py").run()
+    no_exception(at)
+    year = at.number_input(key=f"yob_{world.client.id}")
+    assert year.value is None
+    year.set_value(1990)
+    button(at, "Save the year of birth").click().run()
+    no_exception(at)
+    assert store.get_client(world.db, actor=world.actor, client_id=world.client.id).year_of_birth == 1990
+    assert any("Year of birth saved" in s.value for s in at.success)
+    at.number_input(key=f"yob_{world.client.id}").set_value(None)
+    button(at, "Save the year of birth").click().run()
+    assert store.get_client(world.db, actor=world.actor, client_id=world.client.id).year_of_birth is None
+
+
+def test_the_exercise_picker_offers_catalogue_names_first_and_takes_free_text(tmp_path):
+    from backcare.catalogue import catalogue_names
+
+    world = make_world(tmp_path)
+    at = answer_triage(world.page("pages/triage.py").run(), stop_at="context")
+    picker = at.multiselect(key="q_exercises_0")
+    assert picker.options[:len(catalogue_names())] == catalogue_names()
+    at = answer_triage(world.page("pages/triage.py").run(), exercises=["Dead lift", "my own drill"],
+                       flags=["load_increased"])
+    no_exception(at)
+    assert "Exercise form" in texts(at)  # "Dead lift" is the catalogue's deadlift
+    assert "Dead lift" in texts(at) and "my own drill" in texts(at)
