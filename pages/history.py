@@ -12,7 +12,6 @@ from backcare.errors import BackCareError
 from backcare.ui import charts, context, style
 from backcare.ui import clients as client_ui
 from backcare.plans import load_library
-from backcare.store.clients import EARLIEST_YEAR_OF_BIRTH
 
 style.apply_tablet_style()
 db = context.get_db()
@@ -47,23 +46,6 @@ name_col.markdown(f"### {client.name} · `{client.external_id}`  \n**Status:** "
 if change_col.button("Change client", key="history_change_client", width="stretch"):
     context.set_current_client(None)
     st.rerun()
-# The year of birth gives triage the client's age (asked once on the triage screen when unknown).
-born = "not known" if client.year_of_birth is None else f"{client.year_of_birth} (age {client.age()})"
-with st.expander(f"Year of birth: {born}"):
-    # Starts on the record's year through the session state, not `value=`: with a default, a cleared box
-    # would come back as that default and "not known" could never be saved.
-    st.session_state.setdefault(f"yob_{client.id}", client.year_of_birth)
-    year = st.number_input("Year of birth", min_value=EARLIEST_YEAR_OF_BIRTH, max_value=date.today().year,
-                           value=None, step=1, placeholder="not known", key=f"yob_{client.id}")
-    if st.button("Save the year of birth", key=f"save_yob_{client.id}"):
-        try:
-            store.set_year_of_birth(db, actor=actor, client_id=client.id,
-                                    year_of_birth=None if year is None else int(year))
-        except BackCareError as error:
-            context.show_error(error)
-        else:
-            st.session_state["history_logged"] = "Year of birth saved: triage takes the age from it."
-            st.rerun()
 show_next = st.warning if views.is_paused(history.status) else st.info
 show_next("Next: " + views.next_step(history.status))
 
@@ -71,8 +53,11 @@ show_next("Next: " + views.next_step(history.status))
 with st.expander("Year of birth" + ("" if client.year_of_birth is None else f": {client.year_of_birth}"),
                  expanded=client.year_of_birth is None):
     year_col, save_col = st.columns([2, 1], vertical_alignment="bottom")
+    # The record's year comes in through the session state, not `value=`: a cleared box reads as the
+    # widget's default, so with the year as default "not known" could never be saved.
+    st.session_state.setdefault(f"year_of_birth_{client.id}", client.year_of_birth)
     year = year_col.number_input("Year of birth", min_value=1900, max_value=date.today().year,
-                                 value=client.year_of_birth, step=1, placeholder="not known",
+                                 value=None, step=1, placeholder="not known",
                                  key=f"year_of_birth_{client.id}")
     if save_col.button("Save year of birth", key=f"save_year_of_birth_{client.id}", width="stretch"):
         try:
