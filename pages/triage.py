@@ -34,13 +34,14 @@ db = context.get_db()
 actor = context.require_actor()
 
 st.title("Triage a back-pain report")
-style.scope_statement()
 try:
     number = settings.emergency_number()
 except BackCareError as error:  # a wrong number on an emergency screen is fixed, never guessed
+    style.scope_statement()
     st.error(f"The emergency number is not set correctly, so triage cannot start. {error}. "
              "Ask whoever runs BackCare to correct it.")
     st.stop()
+style.scope_statement(number.shown)
 top_alert = st.container()  # an emergency or urgent result is shown here, above everything else
 
 saved = st.session_state.pop("triage_saved", None)

@@ -339,6 +339,7 @@ def test_the_emergency_number_setting_is_the_call_link_and_the_action(tmp_path, 
     assert 'href="tel:112"' in page and "Call 112 now" in page
     assert not re.search(r"\b999\b(?!px)", page)
     assert [t.value for t in at.toast] and "call 112 now" in at.toast[0].value
+    assert "in an emergency call 112." in texts(at)  # the scope statement too
 
 
 def test_a_bad_emergency_number_setting_is_one_clear_error_and_no_form(tmp_path, monkeypatch):
