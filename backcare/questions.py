@@ -12,6 +12,7 @@ or above, X2 (monitor) for the others.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -215,9 +216,10 @@ def in_family(family: Family) -> tuple[Question, ...]:
     return tuple(q for q in QUESTIONS if q.family is family)
 
 
-# (field, asked_when field, asked_when value) for the few conditional questions: evaluate() runs this
-# for every report, so the plain fields are checked without a call each.
+# evaluate() asks this for every report: the plain questions are read in one C-level call and the common
+# case (all answered) returns at once; the few conditional ones are checked one by one.
 _PLAIN = tuple(q.field for q in QUESTIONS if q.asked_when is None)
+_PLAIN_VALUES = operator.itemgetter(*_PLAIN)
 _CONDITIONAL = tuple((q.field, *q.asked_when) for q in QUESTIONS if q.asked_when is not None)
 _ORDER = {field: index for index, field in enumerate(FIELDS)}
 
@@ -226,12 +228,15 @@ def not_asked(values: Mapping[str, Any]) -> tuple[str, ...]:
     """The questions that apply but have no answer (None), in registry order. `values` maps field to
     typed answer (a report's __dict__ will do). A question that does not apply (pregnancy warning signs
     when not pregnant) is not "not asked": it is not a question for this client."""
-    missing = [f for f in _PLAIN if values.get(f) is None]
+    try:
+        plain = _PLAIN_VALUES(values)
+    except KeyError:  # a partial mapping (a form's answers so far): a missing key is not asked
+        plain = tuple(values.get(f) for f in _PLAIN)
+    missing = [f for f, v in zip(_PLAIN, plain) if v is None] if None in plain else []
     for field, when, value in _CONDITIONAL:
         if values.get(field) is None and values.get(when) == value:
             missing.append(field)
-    if _CONDITIONAL and missing:
-        missing.sort(key=_ORDER.__getitem__)
+            missing.sort(key=_ORDER.__getitem__)
     return tuple(missing)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import operator
 from dataclasses import dataclass
 from typing import Callable
 
@@ -78,15 +79,16 @@ class Rule:
         return tuple(part.strip() for part in self.source.split(","))
 
 
-# Not asked counts as no evidence in every rule (the mildest answer); X1 and X2 catch it instead.
-def pain(r: TriageReport) -> int:
-    """pain_score, 0 when not asked."""
-    return r.pain_score or 0
+# Not asked counts as no evidence in every rule, as its mildest answer would (a pain score or hours not asked
+# reads as 0 through `or 0`, a yes/no as no); X1 and X2 catch it instead.
+def yes(*fields: str) -> Condition:
+    """Fires when any of these yes/no questions is answered yes. Most rules are this; evaluate() checks them
+    all at once, so a report with no yes answer costs one look, not one call per rule."""
+    def condition(r: TriageReport, h: TriageHistory) -> bool:
+        return any(getattr(r, field) for field in fields)
 
-
-def hours(r: TriageReport) -> float:
-    """hours_since_workout, 0 when not asked."""
-    return r.hours_since_workout or 0.0
+    condition.yes_fields = fields
+    return condition
 
 
 def nerve_sign(r: TriageReport) -> bool:
@@ -108,30 +110,30 @@ RULES: tuple[Rule, ...] = (
     Rule("E1", E, "Numbness or pins and needles in the saddle area",
          "Loss of feeling around the groin, genitals, inner thighs, buttocks or back passage can mean the "
          "nerves at the base of the spine are being squeezed (cauda equina syndrome).",
-         "NHS-999, CES-CARD", lambda r, h: r.saddle_numbness, NERVE_EMERGENCY),
+         "NHS-999, CES-CARD", yes("saddle_numbness"), NERVE_EMERGENCY),
     Rule("E2", E, "New bladder or bowel trouble",
          "New difficulty passing or holding urine, leaking, not feeling a full bladder or losing bowel "
          "control can mean the nerves at the base of the spine are being squeezed.",
-         "NHS-999, CES-CARD", lambda r, h: r.bladder_or_bowel_change, NERVE_EMERGENCY),
+         "NHS-999, CES-CARD", yes("bladder_or_bowel_change"), NERVE_EMERGENCY),
     Rule("E3", E, "New loss of genital feeling or sexual function",
          "A new change in genital sensation or sexual function is one of the cauda equina warning signs.",
-         "CES-CARD", lambda r, h: r.sexual_dysfunction, NERVE_EMERGENCY),
+         "CES-CARD", yes("sexual_dysfunction"), NERVE_EMERGENCY),
     Rule("E4", E, "Pain, numbness, tingling or weakness in both legs",
          "Symptoms spreading into both legs at once point to pressure on several nerve roots.",
          "NHS-999", lambda r, h: r.leg_symptoms == LegSymptoms.BOTH_LEGS, NERVE_EMERGENCY),
     Rule("E5", E, "Leg weakness that is getting worse",
          "Weakness that is progressing, such as a new foot drop, needs same-day assessment.",
-         "CKS", lambda r, h: r.weakness_worsening, NERVE_EMERGENCY),
+         "CKS", yes("weakness_worsening"), NERVE_EMERGENCY),
     Rule("E6", E, "Pain started with a serious fall, accident or impact",
          "Back pain that began with major trauma may mean a fracture and must be checked before any movement.",
-         "NHS-999", lambda r, h: r.major_trauma, DO_NOT_MOVE),
+         "NHS-999", yes("major_trauma"), DO_NOT_MOVE),
     Rule("E7", E, "Chest pain",
          "Chest pain alongside back pain can come from the heart or a major blood vessel.",
-         "NHS-999", lambda r, h: r.chest_pain, STAY_WITH_THEM),
+         "NHS-999", yes("chest_pain"), STAY_WITH_THEM),
     Rule("E8", E, "Collapse, or sudden tearing pain in the back and belly",
          "Fainting or collapsing, or a sudden severe tearing pain through the back and belly, can come from a "
          "major blood vessel (an aortic aneurysm) and needs an ambulance.",
-         "NHS-AAA", lambda r, h: r.collapse_or_tearing_pain, STAY_WITH_THEM),
+         "NHS-AAA", yes("collapse_or_tearing_pain"), STAY_WITH_THEM),
     Rule("E9", E, "Cancer or fever together with a new nerve sign",
          "Known cancer or a fever with a new nerve sign (symptoms down a leg, numbness, tingling or weakness) can "
          "mean pressure on the spinal cord or nerves and must be assessed the same day.",
@@ -139,29 +141,29 @@ RULES: tuple[Rule, ...] = (
          NERVE_EMERGENCY),
     Rule("U1", U, "Fever or feeling generally unwell",
          "A high temperature or feeling unwell with back pain can be a sign of infection.",
-         "NHS-URGENT, CKS", lambda r, h: r.fever_or_unwell),
+         "NHS-URGENT, CKS", yes("fever_or_unwell")),
     Rule("U2", U, "Weight loss without a reason",
          "Losing weight without trying, alongside back pain, needs a doctor's check.",
-         "NHS-URGENT, CKS", lambda r, h: r.unexplained_weight_loss),
+         "NHS-URGENT, CKS", yes("unexplained_weight_loss")),
     Rule("U3", U, "History of cancer",
          "New back pain in someone who has had cancer needs a doctor's check.",
-         "CKS", lambda r, h: r.history_of_cancer),
+         "CKS", yes("history_of_cancer")),
     Rule("U4", U, "Pain at night or at rest",
          "Pain that rest does not ease, or that is worse at night, does not behave like muscle soreness.",
-         "NHS-URGENT", lambda r, h: r.night_or_rest_pain),
+         "NHS-URGENT", yes("night_or_rest_pain")),
     Rule("U5", U, "Worse when coughing or sneezing",
          "Pain that sharpens on coughing or sneezing can come from a nerve root rather than a muscle.",
-         "NHS-URGENT", lambda r, h: r.worse_on_cough_or_sneeze),
+         "NHS-URGENT", yes("worse_on_cough_or_sneeze")),
     Rule("U6", U, "Osteoporosis or long-term steroids, with new pain after loading",
          "Weaker bones raise the chance that new pain after lifting is a fracture.",
-         "CKS", lambda r, h: r.osteoporosis_or_steroids),
+         "CKS", yes("osteoporosis_or_steroids")),
     Rule("U7", U, "Pain in the upper back",
          "Pain high in the back, between the shoulder blades, is less often muscular than low back pain and "
          "needs a doctor's check.",
-         "NHS-URGENT, CKS", lambda r, h: r.upper_back_pain),
+         "NHS-URGENT, CKS", yes("upper_back_pain")),
     Rule("U8", U, "A lump or a change in the shape of the back",
          "A new lump, swelling or change in the shape of the back needs a doctor's check.",
-         "NHS-URGENT", lambda r, h: r.back_shape_change),
+         "NHS-URGENT", yes("back_shape_change")),
     Rule("U9", U, "Pregnancy warning signs",
          "Pain coming and going in waves may be labour; bleeding, leaking fluid, a fever or pain passing urine "
          "also mean calling the midwife or maternity unit now.",
@@ -174,56 +176,57 @@ RULES: tuple[Rule, ...] = (
          "ARTICLE", lambda r, h: r.leg_symptoms == LegSymptoms.ONE_LEG),
     Rule("R3", R, "Numbness or tingling",
          "Numbness or tingling are nerve signs, not part of normal soreness.",
-         "ARTICLE", lambda r, h: r.numbness or r.tingling),
+         "ARTICLE", yes("numbness", "tingling")),
     Rule("R4", R, "Weakness",
          "Weakness is a nerve sign, not part of normal soreness.",
-         "ARTICLE", lambda r, h: r.weakness),
+         "ARTICLE", yes("weakness")),
     Rule("R5", R, "Getting worse a day or more after training",
          "Soreness builds during the first day and then eases; pain that worsens from 24 hours on, or is 2 or "
          "more points above the lowest score of this episode (a slow creep counts), is not following that course.",
          "ARTICLE, NPRS",
-         lambda r, h: hours(r) >= 24 and (
+         lambda r, h: (r.hours_since_workout or 0) >= 24 and (
              r.trend == Trend.WORSE
-             or (h.episode_pain_scores != () and pain(r) - min(h.episode_pain_scores) >= 2))),
+             or (h.episode_pain_scores != () and (r.pain_score or 0) - min(h.episode_pain_scores) >= 2))),
     Rule("R6", R, "Still hurting more than three days after training",
          "Normal soreness fades within a couple of days; pain lasting beyond 72 hours needs a professional look.",
-         "ARTICLE", lambda r, h: hours(r) > 72 and pain(r) >= 1),
+         "ARTICLE", lambda r, h: (r.hours_since_workout or 0) > 72 and (r.pain_score or 0) >= 1),
     Rule("R7", R, "Pain gets in the way of everyday movement",
          "Pain that stops normal daily activities is more than training soreness.",
-         "ARTICLE, NHS-ROUTINE", lambda r, h: r.limits_daily_activities),
+         "ARTICLE, NHS-ROUTINE", yes("limits_daily_activities")),
     Rule("R8", R, "Severe pain (7 or more out of 10)",
          "Severe pain is not explained by ordinary post-workout soreness.",
-         "NPRS, NHS-ROUTINE", lambda r, h: pain(r) >= 7),
+         "NPRS, NHS-ROUTINE", lambda r, h: (r.pain_score or 0) >= 7),
     Rule("R9", R, "Pregnant, or gave birth in the last 6 weeks",
          "The midwife or a physiotherapist agrees any loading first.",
-         "NHS-PREGNANCY", lambda r, h: r.pregnant),
+         "NHS-PREGNANCY", yes("pregnant")),
     Rule("R10", R, "Under 18, with moderate pain or pain lasting over two days",
          "The adult guidance does not cover young people, and back pain in young athletes can be a stress "
          "fracture of the spine.",
          "NICE-NG59, CKS",
-         lambda r, h: r.age is not None and r.age < 18 and (pain(r) >= 4 or hours(r) > 48)),
+         lambda r, h: r.age is not None and r.age < 18
+         and ((r.pain_score or 0) >= 4 or (r.hours_since_workout or 0) > 48)),
     Rule("R11", R, "65 or over, with moderate or worse pain",
          "New pain after loading at this age needs a fracture ruled out.",
-         "CKS", lambda r, h: r.age is not None and r.age >= 65 and pain(r) >= 4),
+         "CKS", lambda r, h: r.age is not None and r.age >= 65 and (r.pain_score or 0) >= 4),
     Rule("X1", R, "Not asked",
          "Questions that can point to a problem needing a professional were not asked. A professional asks them "
          "before any loading.",
          "NICE-NG59", lambda r, h: not_asked_in(r, questions.Family.X1) != (), family=questions.Family.X1),
     Rule("M1", M, "Moderate pain (4 to 6 out of 10)",
          "Moderate pain is worth training around and checking again within two days.",
-         "NPRS", lambda r, h: 4 <= pain(r) <= 6),
+         "NPRS", lambda r, h: 4 <= (r.pain_score or 0) <= 6),
     Rule("M2", M, "Not faded after two days",
          "Soreness usually fades within a couple of days; recheck before the next hard session.",
-         "ARTICLE", lambda r, h: 48 < hours(r) <= 72 and pain(r) >= 1),
+         "ARTICLE", lambda r, h: 48 < (r.hours_since_workout or 0) <= 72 and (r.pain_score or 0) >= 1),
     Rule("M3", M, "Does not ease with movement",
          "Muscle stiffness usually loosens once the client moves; pain that does not is worth watching.",
-         "ARTICLE", lambda r, h: r.eases_with_movement is False and pain(r) >= 1),
+         "ARTICLE", lambda r, h: r.eases_with_movement is False and (r.pain_score or 0) >= 1),
     Rule("M4", M, "Third back-pain report in four weeks",
          "Soreness that keeps coming back points to a training pattern to change, not a one-off.",
-         "ARTICLE", lambda r, h: pain(r) >= 1 and h.prior_reports_28d >= 2),
+         "ARTICLE", lambda r, h: (r.pain_score or 0) >= 1 and h.prior_reports_28d >= 2),
     Rule("M5", M, "Ongoing fatigue or falling performance",
          "Lasting soreness, tiredness or dropping performance are signs the body needs a break.",
-         "ARTICLE", lambda r, h: r.persistent_fatigue),
+         "ARTICLE", yes("persistent_fatigue")),
     Rule("X2", M, "Not asked",
          "Questions that tell ordinary soreness from a problem to watch were not asked; ask them at the recheck.",
          "ARTICLE", lambda r, h: not_asked_in(r, questions.Family.X2) != (), family=questions.Family.X2),
@@ -393,6 +396,8 @@ def emergency_advice(result: TriageResult, number: str = DEFAULT_EMERGENCY_NUMBE
 
 def _registry_fingerprint() -> str:
     def code_of(fn: Callable) -> str:
+        if hasattr(fn, "yes_fields"):
+            return f"yes{fn.yes_fields}"
         try:
             return inspect.getsource(fn).strip()
         except (OSError, TypeError):  # source not available (frozen build): fall back to bytecode
@@ -423,12 +428,19 @@ def findings_for(report: TriageReport, history: TriageHistory = NO_HISTORY) -> l
 
 
 # Findings are the same for every report a rule fires on: build each once (they are frozen). The X rules'
-# findings name the questions not asked, so evaluate() builds those per report.
-_COMPILED: tuple[tuple[Condition, int, Level, Finding], ...] = tuple(
-    (rule.condition, rule.level.rank, rule.level,
+# findings name the questions not asked, so evaluate() builds those per report. The yes() rules are read
+# together: one C-level look at their fields, and a rule is only visited when one of them is yes.
+_ENTRIES = tuple(
+    (index, rule.condition, rule.level.rank, rule.level,
      Finding(rule_id=rule.id, level=rule.level, summary=rule.summary, source=rule.source))
-    for rule in RULES if rule.family is None
+    for index, rule in enumerate(RULES) if rule.family is None
 )
+_COMPILED: tuple[tuple[int, Condition, int, Level, Finding], ...] = tuple(
+    entry for entry in _ENTRIES if not hasattr(entry[1], "yes_fields"))
+_YES_RULES: tuple[tuple[tuple[str, ...], tuple[int, Condition, int, Level, Finding]], ...] = tuple(
+    (entry[1].yes_fields, entry) for entry in _ENTRIES if hasattr(entry[1], "yes_fields"))
+_YES_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(f for fields, _ in _YES_RULES for f in fields))
+_YES_VALUES = operator.itemgetter(*_YES_FIELDS)
 _NOT_ASKED_RULES: tuple[Rule, ...] = tuple(rule for rule in RULES if rule.family is not None)
 _FAMILY_OF: dict[str, questions.Family] = {q.field: q.family for q in questions.QUESTIONS}
 _ORDER = {rule.id: index for index, rule in enumerate(RULES)}
@@ -469,13 +481,17 @@ def _new_result(**values) -> TriageResult:
 def evaluate(report: TriageReport, history: TriageHistory | None = None) -> TriageResult:
     """Triage one validated report, with the client's history where the caller has it."""
     history = history or NO_HISTORY
-    findings = []
+    fired = [entry for entry in _COMPILED if entry[1](report, history)]
+    values = _YES_VALUES(report.__dict__)
+    if True in values:
+        said_yes = {field for field, value in zip(_YES_FIELDS, values) if value}
+        fired += [entry for fields, entry in _YES_RULES if not said_yes.isdisjoint(fields)]
+        fired.sort()  # registry order
+    findings = [entry[4] for entry in fired]
     rank, level = 0, Level.NORMAL
-    for condition, rule_rank, rule_level, finding in _COMPILED:
-        if condition(report, history):
-            findings.append(finding)
-            if rule_rank > rank:
-                rank, level = rule_rank, rule_level
+    for entry in fired:
+        if entry[2] > rank:
+            rank, level = entry[2], entry[3]
     not_asked = questions.not_asked(report.__dict__)
     if not_asked:
         for rule in _NOT_ASKED_RULES:

@@ -145,9 +145,10 @@ def render_rules_markdown() -> str:
         "## Rules",
         "",
         "`r` is the report (field names of the JSON contract), `h` the client's history (empty on the "
-        "command line unless the input gives `history`). `pain(r)` and `hours(r)` read a not-asked pain "
-        "score or hours as 0 (no evidence). X1 and X2 fire for the not-asked questions of their family "
-        "and name them.",
+        "command line unless the input gives `history`). `yes('a', 'b')` fires when any of those questions is "
+        "answered yes. `or 0` reads a not-asked pain score or hours as 0 "
+        "(no evidence), as a not-asked yes/no reads as no; X1 and X2 fire for the not-asked questions of "
+        "their family and name them.",
         "",
         "| id | level | finding | why it matters | fires when | sources |",
         "|---|---|---|---|---|---|",

@@ -42,8 +42,9 @@ def test_every_cause_detector_has_its_triggers_in_words():
 def test_conditions_are_read_for_every_rule():
     conditions = rule_conditions()
     assert set(conditions) == set(rules.RULES_BY_ID)
-    assert conditions["R8"] == "pain(r) >= 7"
-    assert conditions["E7"] == "r.chest_pain"  # the emergency action after the condition is not read as it
+    assert conditions["R8"] == "(r.pain_score or 0) >= 7"
+    assert conditions["E7"] == "yes('chest_pain')"  # the emergency action after the condition is not read as it
+    assert conditions["R3"] == "yes('numbness', 'tingling')"
 
 
 def test_doc_shows_the_emergency_actions_and_every_question_with_its_x_rule():
