@@ -28,6 +28,7 @@ from backcare.store.db import Database, utcnow
 from backcare.store.records import ReportRow, SavedReport, age_from_year_of_birth
 
 EPISODE = timedelta(days=7)          # reports this close belong to one episode (R5)
+EPISODE_SCORES_KEPT = 100            # a history carries at most this many of the episode's scores
 RECURRENCE_WINDOW = timedelta(days=28)  # M4 counts back-pain reports in this window
 DEFAULT_REVIEW_DAYS = 14
 
@@ -83,8 +84,18 @@ def triage_history_in(cur, client_id: int, now: datetime) -> TriageHistory:
          "recurrence_start": now - RECURRENCE_WINDOW},
     ).fetchone()
     ratio = None if ratio is None else round(float(ratio), 4)
-    return TriageHistory(episode_pain_scores=tuple(episode or ()), prior_reports_28d=int(prior),
+    return TriageHistory(episode_pain_scores=_kept_scores(tuple(episode or ())), prior_reports_28d=int(prior),
                          acute_chronic_ratio=ratio)
+
+
+def _kept_scores(scores: tuple[int, ...]) -> tuple[int, ...]:
+    """The latest scores of a very long episode, with its lowest first when that is older: R5 reads the lowest
+    and the screens the latest, and each stored history stays small."""
+    if len(scores) <= EPISODE_SCORES_KEPT:
+        return scores
+    latest = scores[-(EPISODE_SCORES_KEPT - 1):]
+    return (min(scores[:-(EPISODE_SCORES_KEPT - 1)]) if min(scores) < min(latest) else scores[-EPISODE_SCORES_KEPT],
+            *latest)
 
 
 def triage_history(db: Database, *, actor: Actor, client_id: int, now: datetime | None = None) -> TriageHistory:
