@@ -26,7 +26,7 @@ from backcare.models import Level, SessionContext, TriageHistory, TriageReport
 from backcare.rules import evaluate
 from backcare.store.db import utcnow
 from backcare.store.records import age_from_year_of_birth
-from backcare.store.reports import _kept_scores
+from backcare.store.reports import kept_episode_scores
 
 DEMO_PASSWORD = "backcare-demo"  # printed by the command and shown by the app on first start
 DEFAULT_CLIENTS = 60
@@ -451,7 +451,7 @@ class _Generator:
             recent = [(t, s) for t, s in past if t <= created and created - t <= timedelta(days=28)]
             episode = [(t, s) for t, s in recent if created - t <= timedelta(days=7)]
             history = TriageHistory(
-                episode_pain_scores=_kept_scores(tuple(score for _, score in episode)),
+                episode_pain_scores=kept_episode_scores(tuple(score for _, score in episode)),
                 prior_reports_28d=sum(1 for _, s in recent if s >= 1),
                 acute_chronic_ratio=None if pd.isna(rec.acwr) else float(rec.acwr),
             )

@@ -345,9 +345,9 @@ def test_a_report_whose_pain_was_not_asked_still_counts_as_a_back_pain_report_fo
 
 
 def test_a_very_long_episode_keeps_its_lowest_and_latest_scores():
-    from backcare.store.reports import EPISODE_SCORES_KEPT, _kept_scores
+    from backcare.store.reports import EPISODE_SCORES_KEPT, kept_episode_scores
 
     scores = (5,) * 50 + (1,) + (4,) * 200 + (6,)
-    kept = _kept_scores(scores)
+    kept = kept_episode_scores(scores)
     assert len(kept) == EPISODE_SCORES_KEPT and (min(kept), kept[-1]) == (1, 6)
-    assert _kept_scores((2, 3)) == (2, 3)
+    assert kept_episode_scores((2, 3)) == (2, 3)

@@ -84,11 +84,11 @@ def triage_history_in(cur, client_id: int, now: datetime) -> TriageHistory:
          "recurrence_start": now - RECURRENCE_WINDOW},
     ).fetchone()
     ratio = None if ratio is None else round(float(ratio), 4)
-    return TriageHistory(episode_pain_scores=_kept_scores(tuple(episode or ())), prior_reports_28d=int(prior),
+    return TriageHistory(episode_pain_scores=kept_episode_scores(tuple(episode or ())), prior_reports_28d=int(prior),
                          acute_chronic_ratio=ratio)
 
 
-def _kept_scores(scores: tuple[int, ...]) -> tuple[int, ...]:
+def kept_episode_scores(scores: tuple[int, ...]) -> tuple[int, ...]:
     """The latest scores of a very long episode, with its lowest first when that is older: R5 reads the lowest
     and the screens the latest, and each stored history stays small."""
     if len(scores) <= EPISODE_SCORES_KEPT:
