@@ -211,11 +211,12 @@ def save_now() -> None:
 
 
 with top_alert:
-    if form.needs_alert(result.level):  # the banner may be scrolled out of view: this one floats
+    raised = form.needs_alert(result.level)
+    if raised:  # the banner may be scrolled out of view: this one floats
         result_ui.alert_toast(result, number)
         form.alerted(result.level)
     if emergency:
-        result_ui.emergency_stop(result, number)
+        result_ui.emergency_stop(result, number, to_top=raised and stopped)
         if completing:
             st.markdown(":material/check_circle: **Saved.** An emergency referral is open and the client is paused.")
         elif can_save:

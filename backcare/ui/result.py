@@ -46,9 +46,18 @@ def level_banner(result: TriageResult, number: EmergencyNumber = DEFAULT_NUMBER)
     )
 
 
-def emergency_stop(result: TriageResult, number: EmergencyNumber = DEFAULT_NUMBER) -> None:
+# The answer that stops the form may have been tapped far down a scrolled page; the questions then vanish
+# and the page would stay scrolled past the stop. Scrolled back to the top once, when the stop appears.
+_TO_TOP = """<script>
+const main = window.parent.document.querySelector('[data-testid="stMain"]') || document.querySelector('[data-testid="stMain"]');
+if (main) main.scrollTo({top: 0}); window.scrollTo({top: 0});
+</script>"""
+
+
+def emergency_stop(result: TriageResult, number: EmergencyNumber = DEFAULT_NUMBER, *, to_top: bool = False) -> None:
     """The emergency stop, at the top of the screen: the level, the number as a tap-to-call link, what to
-    do while help comes (each emergency rule's own action) and, in small, which answers made it so."""
+    do while help comes (each emergency rule's own action) and, in small, which answers made it so.
+    `to_top`: scroll the page back to the top (the run on which the stop appears)."""
     actions = "".join(f"<li>{html.escape(action)}</li>" for action in emergency_actions(result))
     signs = "; ".join(f"{html.escape(f.summary)} ({f.rule_id})" for f in result.findings
                       if f.level is Level.EMERGENCY)
@@ -58,6 +67,7 @@ def emergency_stop(result: TriageResult, number: EmergencyNumber = DEFAULT_NUMBE
         f'<a class="bc-call" data-testid="bc-call" href="{html.escape(number.tel)}">'
         f"Call {html.escape(number.shown)} now</a>"
         f'<ul class="bc-actions">{actions}</ul><div class="bc-why">Because: {signs}</div></div>'
+        + (_TO_TOP if to_top else ""), unsafe_allow_javascript=to_top
     )
 
 
