@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from backcare import questions
 from backcare.auth import SYSTEM, Action, Actor, Role, hash_password
 from backcare.store._base import guard
 from backcare.errors import Conflict, InvalidInput
@@ -25,6 +26,8 @@ from backcare.models import Level, SessionContext, TriageHistory, TriageReport
 from backcare.rules import evaluate
 from backcare.store.db import utcnow
 from backcare.store.deployment import ListedAccount, create_database_file, mark_demo, refuse_unless_demo
+from backcare.store.records import age_from_year_of_birth
+from backcare.store.reports import kept_episode_scores
 
 DEMO_PASSWORD = "backcare-demo"  # printed by the command and shown by the app on first start
 DEFAULT_CLIENTS = 60
@@ -104,6 +107,7 @@ SCENARIOS: dict[str, tuple[str, dict]] = {
     "night_pain": (URGENT, {"pain": (4, 7), "hours": (20, 46), "night_or_rest_pain": True}),
     "feverish": (URGENT, {"pain": (3, 6), "hours": (10, 40), "fever_or_unwell": True}),
     "cough": (URGENT, {"pain": (4, 6), "hours": (10, 40), "worse_on_cough_or_sneeze": True}),
+    "upper_back": (URGENT, {"pain": (3, 6), "hours": (10, 40), "upper_back_pain": True}),
     "saddle": (EMERGENCY, {"pain": (5, 8), "hours": (6, 30), "saddle_numbness": True,
                            "bladder_or_bowel_change": True}),
     "both_legs": (EMERGENCY, {"pain": (6, 9), "hours": (4, 30), "leg_symptoms": "both_legs", "numbness": True}),
@@ -125,12 +129,10 @@ _WEIGHTS_SPIKE = _scenario_weights(_SPIKE_WEIGHT)
 # the first report of these clients is one per level, so every level is present however small the demo
 _FORCED_FIRST = ("sore", "moderate", "sharp", "night_pain", "saddle")
 
-_REPORT_BOOLEANS = (
-    "numbness", "tingling", "weakness", "weakness_worsening", "limits_daily_activities", "saddle_numbness",
-    "bladder_or_bowel_change", "sexual_dysfunction", "major_trauma", "chest_pain", "fever_or_unwell",
-    "unexplained_weight_loss", "history_of_cancer", "night_or_rest_pain", "worse_on_cough_or_sneeze",
-    "osteoporosis_or_steroids", "persistent_fatigue",
-)
+# Every demo report asks every question (the registry's), with its mildest answer unless the scenario says
+# otherwise; a follow-up only when it applies.
+_MILDEST: dict = {q.field: q.mildest for q in questions.QUESTIONS}
+_YES_NO_FIELDS = tuple(q.field for q in questions.QUESTIONS if q.kind is questions.Kind.YES_NO)
 
 
 # --- entry points ----------------------------------------------------------------------------
@@ -261,7 +263,11 @@ class _Generator:
             # rest of the demo stays as it was.
             "phone": [f"+44 7700 900{i % 1000:03d}" if i % 10 < 7 else None for i in range(self.n)],
             "email": [f"client{i + 1}@example.org" if i % 2 == 0 else None for i in range(self.n)],
+            # about one client in eight has no year of birth recorded yet (asked at the next triage)
+            "year_of_birth": pd.array(np.where(self.rng.random(self.n) < 0.125, -1,
+                                               self.rng.integers(1950, 2009, size=self.n)), dtype="Int64"),
         })
+        clients["year_of_birth"] = clients["year_of_birth"].mask(clients["year_of_birth"] < 0)
         self._insert_frame("clients", clients)
         self._client_profiles()
         self.progress("people", self.n, self.n)
@@ -352,7 +358,8 @@ class _Generator:
                   ON s.client_id = ch.client_id AND s.date BETWEEN ch.date - 27 AND ch.date
                 GROUP BY ch.session_id
             )
-            SELECT ch.*, c.gym_id, c.trainer_id, u.username AS trainer, p.core_per_week, p.sleep_hours,
+            SELECT ch.*, c.gym_id, c.trainer_id, c.year_of_birth, u.username AS trainer, p.core_per_week,
+                   p.sleep_hours,
                    p.sitting_hours, p.posture_concern, p.glute_weakness,
                    CASE WHEN ch.date - ?::DATE >= 27 AND l.chronic > 0 THEN round(l.acute / l.chronic, 2) END
                        AS acwr,
@@ -407,18 +414,24 @@ class _Generator:
             if created > self.now:
                 continue
             qualities = spec.get("quality", ("dull_ache", "stiffness", "tightness"))
-            answers = {
+            answers = {q: _MILDEST[q] for q in questions.FIELDS}
+            answers.update({
                 "client_id": None,
+                "age": None if pd.isna(rec.year_of_birth) else age_from_year_of_birth(int(rec.year_of_birth),
+                                                                                      created.date()),
                 "hours_since_workout": hours,
                 "pain_score": int(pain_lo + round((pain_hi - pain_lo) * r_pain[i])),
                 "pain_quality": qualities[int(r_quality[i] * len(qualities)) % len(qualities)],
                 "trend": spec.get("trend", "easing" if r_misc[i, 0] < 0.6 else "same"),
                 "eases_with_movement": spec.get("eases_with_movement", True),
                 "leg_symptoms": spec.get("leg_symptoms", "none"),
-            }
-            for key in _REPORT_BOOLEANS:
+            })
+            for key in _YES_NO_FIELDS:
                 if key in spec:
                     answers[key] = spec[key]
+            for q in questions.QUESTIONS:
+                if not q.applies(answers):
+                    answers[q.field] = None
             ctx = {
                 "exercises": [e for e in rec.exercises.split(";") if e],
                 "form_breakdown_seen": bool(r_misc[i, 1] < 0.15),
@@ -438,14 +451,15 @@ class _Generator:
             pending.append((client, created, TriageReport.model_validate(answers), rec))
 
         # Triage in time order per client, each with only the reports made before it: the history the
-        # store's save_report would have given (previous report within 7 days, reports in 28 days).
+        # store's save_report would have given (pain scores of the episode's reports within 7 days, reports
+        # in 28 days).
         pending.sort(key=lambda entry: (entry[0], entry[1]))
         for client, created, report, rec in pending:
             past = history_of.setdefault(client, [])
             recent = [(t, s) for t, s in past if t <= created and created - t <= timedelta(days=28)]
             episode = [(t, s) for t, s in recent if created - t <= timedelta(days=7)]
             history = TriageHistory(
-                previous_pain_score=episode[-1][1] if episode else None,
+                episode_pain_scores=kept_episode_scores(tuple(score for _, score in episode)),
                 prior_reports_28d=sum(1 for _, s in recent if s >= 1),
                 acute_chronic_ratio=None if pd.isna(rec.acwr) else float(rec.acwr),
             )

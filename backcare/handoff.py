@@ -15,8 +15,9 @@ from datetime import datetime
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from backcare import handout, intake
+from backcare import handout, questions
 from backcare.models import CauseId, Level
+from backcare.questions import Kind
 from backcare.rules import CAUSE_LABELS
 from backcare.store.records import HandoffSummary, ReferralEventRow
 
@@ -31,7 +32,9 @@ STATUS_LABELS: dict[str, str] = {
     "new": "New", "contacted": "Contacted", "seen": "Seen by a professional", "cleared": "Cleared",
     "cleared_with_restrictions": "Cleared with restrictions", "not_cleared": "Not cleared",
 }
-_QUESTIONS = intake.EMERGENCY + intake.URGENT + intake.SYMPTOMS
+# The yes/no questions listed as answered yes, no or not asked; the others have their own lines under "Pain".
+_YES_NO = tuple(q for q in questions.QUESTIONS if q.kind is Kind.YES_NO and q.field != "eases_with_movement")
+_BY = questions.BY_FIELD
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +44,17 @@ class Section:
 
 
 def _yes_no(value) -> str:
-    return "yes" if value is True else "no" if value is False else "not asked"
+    return "yes" if value is True else "no" if value is False else questions.NOT_ASKED
 
 
-def _hours(hours: float) -> str:
-    if hours < 48:
-        return f"{hours:g} h"
-    return f"{hours:g} h (about {hours / 24:.1f} days)"
+def _answer(field: str, value) -> str:
+    """A stored answer in words ("not asked" for NULL); a choice by its label."""
+    question = _BY[field]
+    if value is None:
+        return questions.NOT_ASKED
+    if question.kind is Kind.CHOICE:
+        return question.choice_label(value)
+    return question.describe(value)
 
 
 def _when(value: datetime) -> str:
@@ -64,16 +71,20 @@ def _client_contact(summary: HandoffSummary) -> tuple[str, ...]:
 def handoff_sections(summary: HandoffSummary, events: Sequence[ReferralEventRow] = ()) -> list[Section]:
     """The handoff, section by section, most important first."""
     a = summary.answers
-    pain = [f"Pain now: {summary.pain_score}/10"
-            + ("" if summary.previous_pain_score is None
-               else f" (previous report in this episode: {summary.previous_pain_score}/10)"),
-            f"Feels like: {intake.PAIN_QUALITIES.get(a.get('pain_quality'), a.get('pain_quality'))}",
-            f"Since it started: {intake.TRENDS.get(summary.pain_trend, summary.pain_trend)}",
-            f"Time since the workout: {_hours(summary.hours_since_workout)}",
+    earlier = summary.episode_pain_scores or (
+        () if summary.previous_pain_score is None else (summary.previous_pain_score,))
+    pain = [f"Pain now: {_answer('pain_score', summary.pain_score)}"
+            + ("" if not earlier else f" (earlier in this episode: {', '.join(f'{s}/10' for s in earlier)})"),
+            f"Feels like: {_answer('pain_quality', a.get('pain_quality'))}",
+            f"Since it started: {_answer('trend', summary.pain_trend)}",
+            f"Time since the workout: {_answer('hours_since_workout', summary.hours_since_workout)}",
             f"Eases with movement: {_yes_no(a.get('eases_with_movement'))}",
-            f"Legs: {intake.LEG_CHOICES.get(a.get('leg_symptoms'), a.get('leg_symptoms'))}"]
-    said_yes = [q.text for q in _QUESTIONS if a.get(q.field) is True]
-    said_no = [q.text for q in _QUESTIONS if a.get(q.field) is False]
+            f"Legs: {_answer('leg_symptoms', a.get('leg_symptoms'))}"]
+    shown = [q for q in _YES_NO if q.applies(a)]
+    said_yes = [q.text for q in shown if a.get(q.field) is True]
+    said_no = [q.text for q in shown if a.get(q.field) is False]
+    not_asked = [q.text for q in questions.QUESTIONS if q.applies(a) and a.get(q.field) is None]
+    after_stop = [_BY[f].text for f in summary.answered_after_stop if f in _BY]
     findings = [f"{f.rule_id} ({f.level.value}): {f.summary} [source: {f.source}]" for f in summary.findings]
     causes = [f"{CAUSE_LABELS.get(CauseId(cause), cause)}: {'; '.join(evidence)}" for cause, evidence in summary.causes]
     s = summary.session_before
@@ -89,6 +100,7 @@ def handoff_sections(summary: HandoffSummary, events: Sequence[ReferralEventRow]
     return [
         Section("Client", (f"{summary.client_name} ({summary.client_external_id}), {summary.gym_name}",
                            *_client_contact(summary),
+                           f"Age: {'not known' if summary.age is None else summary.age}",
                            f"Referral {summary.referral_id}, opened {_when(summary.opened_at)}",
                            f"Status: {STATUS_LABELS.get(summary.status.value, summary.status.value)}")),
         Section("Trainer", (summary.trainer_name, f"Contact: {summary.trainer_contact or 'not recorded'}")),
@@ -96,6 +108,8 @@ def handoff_sections(summary: HandoffSummary, events: Sequence[ReferralEventRow]
         Section("Pain", tuple(pain)),
         Section("Answered yes", tuple(said_yes) or ("None of the screening questions.",)),
         Section("Answered no", tuple(said_no)),
+        Section("Not asked", tuple(not_asked) or ("Every question was asked.",)),
+        *([Section("Answered after the emergency stop", tuple(after_stop))] if after_stop else []),
         Section("Session before the report", tuple(session)),
         Section("Likely contributing causes", tuple(causes) or ("None detected from the training context.",)),
         Section("Referral history", tuple(history) or ("No status changes yet.",)),

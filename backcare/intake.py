@@ -12,50 +12,12 @@ from typing import Any, Iterable, Mapping
 
 from pydantic import ValidationError
 
+from backcare import questions
 from backcare.errors import InvalidInput
 from backcare.models import SessionContext, TriageReport, describe_validation_error
+from backcare.questions import Kind, Question
 
 YES, NO = "Yes", "No"
-
-
-@dataclass(frozen=True, slots=True)
-class Question:
-    field: str
-    text: str
-    help: str = ""
-
-
-# Asked first, each as its own yes/no; a report cannot be saved until every one is answered.
-EMERGENCY: tuple[Question, ...] = (
-    Question("saddle_numbness", "Numbness or pins and needles between the legs or around the bottom?",
-             "Groin, genitals, inner thighs, buttocks or back passage."),
-    Question("bladder_or_bowel_change", "Any new trouble passing or holding urine, leaking, or bowel control?"),
-    Question("sexual_dysfunction", "Any new loss of feeling in the genitals or of sexual function?"),
-    Question("weakness_worsening", "Leg weakness that is getting worse (for example the foot dragging)?"),
-    Question("major_trauma", "Did the pain start with a serious fall, accident or blow?"),
-    Question("chest_pain", "Any chest pain?"),
-)
-LEGS_QUESTION = Question(
-    "leg_symptoms", "Pain, numbness, tingling or weakness going down the legs?",
-    "Both legs at once is an emergency sign; one leg needs a professional.")
-LEG_CHOICES: dict[str, str] = {"none": "No", "one_leg": "One leg", "both_legs": "Both legs"}
-
-URGENT: tuple[Question, ...] = (
-    Question("fever_or_unwell", "Fever, or feeling generally unwell?"),
-    Question("unexplained_weight_loss", "Losing weight without trying?"),
-    Question("history_of_cancer", "Has the client ever had cancer?"),
-    Question("night_or_rest_pain", "Pain at night, or pain that rest does not ease?"),
-    Question("worse_on_cough_or_sneeze", "Worse when coughing or sneezing?"),
-    Question("osteoporosis_or_steroids", "Osteoporosis, or long-term steroid tablets?"),
-)
-
-SYMPTOMS: tuple[Question, ...] = (
-    Question("numbness", "Numbness anywhere in the back or legs?"),
-    Question("tingling", "Tingling or pins and needles?"),
-    Question("weakness", "Any weakness in the legs?"),
-    Question("limits_daily_activities", "Does the pain get in the way of everyday movement?"),
-    Question("persistent_fatigue", "Ongoing soreness, tiredness or falling performance lately?"),
-)
 
 # Training-context observations the trainer taps when they apply (false otherwise).
 CONTEXT_FLAGS: dict[str, str] = {
@@ -67,47 +29,23 @@ CONTEXT_FLAGS: dict[str, str] = {
     "glute_or_hamstring_weakness": "Weak or inactive glutes or hamstrings",
 }
 
-REQUIRED_YES_NO: tuple[Question, ...] = EMERGENCY + URGENT + SYMPTOMS
-PAIN_QUALITIES: dict[str, str] = {
-    "dull_ache": "Dull ache", "stiffness": "Stiffness", "tightness": "Tightness",
-    "sharp": "Sharp", "stabbing": "Stabbing",
-}
-TRENDS: dict[str, str] = {"easing": "Easing", "same": "Same", "worse": "Getting worse"}
-PAIN_SCORES: tuple[int, ...] = tuple(range(11))
-
-# The pain questions, each answered on purpose: none starts on a value that would read as reassuring.
-PAIN_QUESTIONS: tuple[Question, ...] = (
-    Question("pain_score", "Pain now, 0 (none) to 10 (worst imaginable)"),
-    Question("pain_quality", "What does it feel like?"),
-    Question("hours_since_workout", "Hours since the workout"),
-    Question("trend", "Since it started, the pain is…"),
-    Question("eases_with_movement", "Does it ease once they move around?"),
-)
-
-# What an unanswered question counts as in the live, provisional result: its least alarming answer.
-# By TRIAGE.md's monotonicity invariant the real level can then only be the same or higher, so the
-# provisional result is a floor, never an under-call dressed up as an answer.
-LEAST_ALARMING: dict[str, Any] = {
-    "leg_symptoms": "none", "pain_score": 0, "pain_quality": "dull_ache", "hours_since_workout": 0.0,
-    "trend": "easing", "eases_with_movement": YES,
-}
+PAIN_SCORES: tuple[int, ...] = questions.PAIN_SCORES
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One screen of the triage form. Every question of a step is answered before the next opens."""
+    """One screen of the triage form. Every question of a step that applies is answered before the next opens."""
 
     name: str
     title: str
     questions: tuple[Question, ...] = ()
 
 
-# One short screen at a time on a tablet, emergency signs first. The training context has no required
-# question (it is prefilled from the history and only helps find causes); the result comes last.
+# One short screen at a time on a tablet, emergency signs first: the question steps come from the registry.
+# The training context has no required question (it is prefilled from the history and only helps find
+# causes); the result comes last.
 STEPS: tuple[Step, ...] = (
-    Step("emergency", "Emergency signs", EMERGENCY + (LEGS_QUESTION,)),
-    Step("urgent", "Urgent signs", URGENT),
-    Step("pain", "The pain", PAIN_QUESTIONS + SYMPTOMS),
+    *(Step(step.name, step.title, questions.on_step(step.name)) for step in questions.STEPS),
     Step("context", "Training context"),
     Step("result", "Result"),
 )
@@ -115,29 +53,82 @@ CONTEXT_STEP = [step.name for step in STEPS].index("context")
 RESULT_STEP = len(STEPS) - 1
 
 
-def _answered(field: str, value: Any) -> bool:
-    if field == "leg_symptoms":
-        return value in LEG_CHOICES
-    if field == "pain_score":
-        return value in PAIN_SCORES
-    if field == "pain_quality":
-        return value in PAIN_QUALITIES
-    if field == "trend":
-        return value in TRENDS
-    if field == "hours_since_workout":
-        return value is not None
-    return value is True or value is False or value in (YES, NO)
+def choices(question: Question) -> list[Any]:
+    """The options a widget offers, as the form keeps them: "No"/"Yes" for a yes/no question, the
+    choice values (strings) or the scores otherwise."""
+    if question.kind is Kind.YES_NO:
+        return [NO, YES]
+    if question.kind is Kind.CHOICE:
+        return [c.value.value for c in question.choices]
+    return list(question.values)
+
+
+def choice_label(question: Question, value: Any) -> str:
+    return question.choice_label(value)
+
+
+def typed(question: Question, value: Any) -> Any:
+    """The report's value of a form answer (None: not answered); a value the form never offers is refused."""
+    if value is None:
+        return None
+    if question.kind is Kind.YES_NO:
+        if value in (YES, NO):
+            return value == YES
+        if value is True or value is False:
+            return value
+    elif question.kind is Kind.CHOICE:
+        if value in choices(question):
+            return value
+    elif question.kind is Kind.SCORE:
+        if value in PAIN_SCORES:
+            return value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    raise InvalidInput(question.field, f"{value!r} is not one of the answers offered")
+
+
+def typed_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Every registry question's typed answer (None where unanswered); an answer to a question that no
+    longer applies (pregnancy warning signs after "pregnant" went back to no) is dropped."""
+    values = {q.field: typed(q, answers.get(q.field)) for q in questions.QUESTIONS}
+    for q in questions.QUESTIONS:
+        if not q.applies(values):
+            values[q.field] = None
+    return values
+
+
+def _answered(question: Question, value: Any) -> bool:
+    try:
+        return typed(question, value) is not None
+    except InvalidInput:
+        return False
+
+
+def asked(step: int, answers: Mapping[str, Any]) -> list[Question]:
+    """The questions STEPS[step] shows for these answers: a follow-up only when its question applies."""
+    values = _lenient_values(answers)
+    return [q for q in STEPS[step].questions if q.applies(values)]
+
+
+def _lenient_values(answers: Mapping[str, Any]) -> dict[str, Any]:
+    values = {}
+    for q in questions.QUESTIONS:
+        try:
+            values[q.field] = typed(q, answers.get(q.field))
+        except InvalidInput:
+            values[q.field] = None
+    return values
 
 
 def unanswered(answers: Mapping[str, Any]) -> list[Question]:
-    """Every question still without an answer, in the order asked: emergency signs and the legs question,
-    urgent signs, the pain questions, then the other symptoms. A report is saved only when none is left."""
-    return [q for step in STEPS for q in step.questions if not _answered(q.field, answers.get(q.field))]
+    """Every question that applies and has no answer yet, in the order asked. A report is saved from the
+    result step only when none is left (the emergency stop saves the rest as not asked)."""
+    return [q for index in range(len(STEPS)) for q in step_unanswered(index, answers)]
 
 
 def step_unanswered(step: int, answers: Mapping[str, Any]) -> list[Question]:
-    """The questions of STEPS[step] still without an answer."""
-    return [q for q in STEPS[step].questions if not _answered(q.field, answers.get(q.field))]
+    """The questions of STEPS[step] that apply and are still without an answer."""
+    return [q for q in asked(step, answers) if not _answered(q, answers.get(q.field))]
 
 
 def furthest_step(answers: Mapping[str, Any]) -> int:
@@ -149,33 +140,34 @@ def furthest_step(answers: Mapping[str, Any]) -> int:
     return RESULT_STEP
 
 
-LEG_SUMMARY: dict[str, str] = {"none": "nothing", "one_leg": "one leg", "both_legs": "BOTH legs"}
-
-
-def _named(fields: Iterable[str]) -> str:
-    return ", ".join(field.replace("_", " ") for field in fields) or "none"
+def needs_where(answers: Mapping[str, Any]) -> bool:
+    """TRIAGE.md's consistency check: a nerve sign answered yes while the legs question says "none"; the
+    form then asks where (the back only, one leg, both legs) and sets `leg_symptoms` from the answer."""
+    values = _lenient_values(answers)
+    return values.get("leg_symptoms") == "none" and any(values.get(f) for f in questions.NERVE_SIGNS)
 
 
 def answer_summary(answers: Mapping[str, Any]) -> list[str]:
-    """The answers in a few plain lines, to check at a glance before saving. Unanswered shows as "?"."""
-    def yes(questions: Iterable[Question]) -> str:
-        said_yes = [q.field for q in questions if answers.get(q.field) == YES]
-        return f"YES to {_named(said_yes)}" if said_yes else "none"
-
-    hours = answers.get("hours_since_workout")
-    eases = {YES: "eases with movement", NO: "does not ease with movement"}.get(answers.get("eases_with_movement"),
-                                                                              "easing with movement ?")
-    pain = answers.get("pain_score")
-    return [
-        f"Emergency signs: {yes(EMERGENCY)}",
-        f"Down the legs: {LEG_SUMMARY.get(answers.get('leg_symptoms'), '?')}",
-        f"Urgent signs: {yes(URGENT)}",
-        f"Pain: {'?' if pain is None else pain}/10, "
-        f"{PAIN_QUALITIES.get(answers.get('pain_quality'), '?').lower()}, "
-        f"{'?' if hours is None else f'{hours:g}'} h after the workout, "
-        f"{TRENDS.get(answers.get('trend'), '?').lower()}, {eases}",
-        f"Other signs: {yes(SYMPTOMS)}",
-    ]
+    """The answers in one plain line per step, to check at a glance: the other answers, the yes/no
+    answers that point to risk, and the questions without an answer ("not asked")."""
+    values = _lenient_values(answers)
+    lines = []
+    for step in STEPS:
+        if not step.questions:
+            continue
+        shown = [q for q in step.questions if q.applies(values)]
+        parts = [f"{q.label}: {q.describe(values[q.field])}" for q in shown
+                 if q.kind is not Kind.YES_NO and values[q.field] is not None]
+        for word, risk in (("YES", True), ("NO", False)):
+            named = [q.label for q in shown if q.kind is Kind.YES_NO and q.risk_answer is risk
+                     and values[q.field] is risk]
+            if named:
+                parts.append(f"{word} to {', '.join(named)}")
+        missing = [q.label for q in shown if values[q.field] is None]
+        if missing:
+            parts.append(f"{questions.NOT_ASKED}: {', '.join(missing)}")
+        lines.append(f"{step.title}: {'; '.join(parts) or 'no to all'}")
+    return lines
 
 
 def context_summary(context: Mapping[str, Any]) -> str:
@@ -195,19 +187,11 @@ def context_summary(context: Mapping[str, Any]) -> str:
 
 
 def build_report(answers: Mapping[str, Any], context: Mapping[str, Any] | None = None,
-                 client_id: str | None = None) -> TriageReport:
-    """Turn the form's answers into a validated report. An unanswered question counts as its least
-    alarming answer (LEAST_ALARMING, "no" for yes/no questions), so a partly answered form gives a
-    provisional floor; the page opens its result step, and so its save, only when `furthest_step()` (the
-    first step with a question in `unanswered()`) is the result."""
-    payload: dict[str, Any] = {"client_id": client_id}
-    for field in [q.field for q in REQUIRED_YES_NO] + list(LEAST_ALARMING):
-        value = answers.get(field)
-        if value is None:  # unanswered, and only that, counts as the least alarming answer
-            value = LEAST_ALARMING.get(field, NO)
-        elif not _answered(field, value):
-            raise InvalidInput(field, f"{value!r} is not one of the answers offered")
-        payload[field] = {YES: True, NO: False}.get(value, value) if isinstance(value, str) else value
+                 client_id: str | None = None, age: int | None = None) -> TriageReport:
+    """Turn the form's answers into a validated report. An unanswered question is *not asked* (None),
+    never "no": a partly answered form already shows an emergency or urgent level for certain (answering
+    the rest can only keep or raise it), and X1/X2 name what is left."""
+    payload: dict[str, Any] = {"client_id": client_id, "age": age, **typed_answers(answers)}
     if context:
         payload["context"] = {k: v for k, v in context.items() if v is not None}
     try:

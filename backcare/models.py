@@ -21,8 +21,12 @@ from pydantic import (
     StrictBool,
     StringConstraints,
     ValidationError,
+    create_model,
     field_validator,
 )
+
+from backcare import questions
+from backcare.questions import Kind, LegSymptoms, PainQuality, Trend  # noqa: F401  (the report's choices)
 
 # --- choices ---------------------------------------------------------------------------------
 
@@ -54,26 +58,6 @@ class Level(StrEnum):
 
 LEVELS: tuple[Level, ...] = tuple(Level)
 _LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
-
-
-class PainQuality(StrEnum):
-    DULL_ACHE = "dull_ache"
-    STIFFNESS = "stiffness"
-    TIGHTNESS = "tightness"
-    SHARP = "sharp"
-    STABBING = "stabbing"
-
-
-class Trend(StrEnum):
-    EASING = "easing"
-    SAME = "same"
-    WORSE = "worse"
-
-
-class LegSymptoms(StrEnum):
-    NONE = "none"
-    ONE_LEG = "one_leg"
-    BOTH_LEGS = "both_legs"
 
 
 class CauseId(StrEnum):
@@ -129,62 +113,48 @@ class SessionContext(BaseModel):
         return tuple(name.lower() for name in value)
 
 
-# Emergency questions first: the UI asks each as its own yes/no, in this order.
-EMERGENCY_QUESTIONS: tuple[str, ...] = (
-    "saddle_numbness",
-    "bladder_or_bowel_change",
-    "sexual_dysfunction",
-    "major_trauma",
-    "chest_pain",
-    "weakness_worsening",
-)
-URGENT_QUESTIONS: tuple[str, ...] = (
-    "fever_or_unwell",
-    "unexplained_weight_loss",
-    "history_of_cancer",
-    "night_or_rest_pain",
-    "worse_on_cough_or_sneeze",
-    "osteoporosis_or_steroids",
-)
-SYMPTOM_QUESTIONS: tuple[str, ...] = (
-    "numbness",
-    "tingling",
-    "weakness",
-    "limits_daily_activities",
-    "persistent_fatigue",
-)
+Age = Annotated[int, Field(strict=True, ge=0, le=130, description="years, from the client's year of birth")]
 
 
-class TriageReport(BaseModel):
-    """One back-pain report: TRIAGE.md's JSON contract. Booleans not given are false."""
+def _answer_type(question: questions.Question):
+    """The model type of one registry question; None (not asked) is always allowed."""
+    if question.kind is Kind.YES_NO:
+        return StrictBool | None
+    if question.kind is Kind.CHOICE:
+        return type(question.choices[0].value) | None
+    if question.kind is Kind.SCORE:
+        return PainScore | None
+    return HoursSinceWorkout | None
 
+
+class _ReportBase(BaseModel):
     model_config = _CONTRACT
 
     client_id: ClientRef | None = None
-    hours_since_workout: HoursSinceWorkout
-    pain_score: PainScore
-    pain_quality: PainQuality
-    trend: Trend
-    eases_with_movement: StrictBool = False
-    leg_symptoms: LegSymptoms
-    numbness: StrictBool = False
-    tingling: StrictBool = False
-    weakness: StrictBool = False
-    weakness_worsening: StrictBool = False
-    limits_daily_activities: StrictBool = False
-    saddle_numbness: StrictBool = False
-    bladder_or_bowel_change: StrictBool = False
-    sexual_dysfunction: StrictBool = False
-    major_trauma: StrictBool = False
-    chest_pain: StrictBool = False
-    fever_or_unwell: StrictBool = False
-    unexplained_weight_loss: StrictBool = False
-    history_of_cancer: StrictBool = False
-    night_or_rest_pain: StrictBool = False
-    worse_on_cough_or_sneeze: StrictBool = False
-    osteoporosis_or_steroids: StrictBool = False
-    persistent_fatigue: StrictBool = False
-    context: SessionContext | None = None
+
+    @model_validator(mode="after")
+    def _asked_only_when_it_applies(self):
+        for question in _CONDITIONAL_QUESTIONS:
+            if getattr(self, question.field) is not None and not question.applies(self.__dict__):
+                when, value = question.asked_when
+                raise ValueError(f"{question.field}: only asked when {when} is {str(value).lower()}")
+        return self
+
+
+_CONDITIONAL_QUESTIONS = tuple(q for q in questions.QUESTIONS if q.asked_when is not None)
+
+# One back-pain report: TRIAGE.md's JSON contract. Its answer fields follow from the question registry:
+# every question is answered or None, which means *not asked* (never "no"). `age` comes from the
+# client's year of birth when the store has it.
+TriageReport = create_model(
+    "TriageReport",
+    __base__=_ReportBase,
+    __module__=__name__,
+    __doc__="One back-pain report (TRIAGE.md's JSON contract); a question left out or null is not asked.",
+    **{q.field: (_answer_type(q), Field(default=None, description=q.text)) for q in questions.QUESTIONS},
+    age=(Age | None, None),
+    context=(SessionContext | None, None),
+)
 
 
 class TriageHistory(BaseModel):
@@ -192,16 +162,33 @@ class TriageHistory(BaseModel):
 
     model_config = _CONTRACT
 
-    previous_pain_score: PainScore | None = Field(
-        default=None, description="pain score of the previous report of the same episode (within 7 days)"
-    )
+    episode_pain_scores: tuple[PainScore, ...] = Field(
+        default=(), max_length=1000,
+        description="pain scores of the client's earlier reports of the same episode (within 7 days), oldest first")
     prior_reports_28d: int = Field(
         default=0, ge=0, description="earlier back-pain reports (pain >= 1) of the client in the last 28 days"
     )
     acute_chronic_ratio: float | None = Field(default=None, ge=0)
 
+    @property
+    def previous_pain_score(self) -> int | None:
+        """The pain score of the latest earlier report of the episode."""
+        return self.episode_pain_scores[-1] if self.episode_pain_scores else None
+
+    @property
+    def lowest_pain_score(self) -> int | None:
+        """The lowest earlier score of the episode: R5 compares with it, so a slow creep counts."""
+        return min(self.episode_pain_scores) if self.episode_pain_scores else None
+
 
 NO_HISTORY = TriageHistory()
+
+
+class TriageInput(TriageReport):
+    """What the command line reads: a report, and optionally the history the store would add (so that
+    batch screening and tests can exercise R5 and M4 without a database)."""
+
+    history: TriageHistory | None = None
 
 
 # --- what triage returns ---------------------------------------------------------------------
@@ -231,6 +218,7 @@ class TriageResult(BaseModel):
     client_id: str | None = None
     level: Level
     rules_version: str
+    not_asked: tuple[str, ...] = ()  # questions recorded as not asked, in registry order (empty in old records)
     findings: tuple[Finding, ...]
     causes: tuple[CauseFinding, ...]
     plans: tuple[CauseId, ...]
@@ -244,9 +232,16 @@ def describe_validation_error(error: ValidationError) -> str:
     """One line naming the field and the reason: `pain_score: Input should be less than or equal to 10`."""
     parts = []
     for item in error.errors():
-        where = ".".join(str(p) for p in item.get("loc", ())) or "input"
-        parts.append(f"{where}: {item.get('msg', 'invalid value')}")
+        where = ".".join(str(p) for p in item.get("loc", ()))
+        message = item.get("msg", "invalid value")
+        named = _NAMED_CHECK.match(message) if not where else None
+        if named:  # a cross-field check names its field first: "Value error, pregnancy_warning_signs: ..."
+            where, message = named.group(1), named.group(2)
+        parts.append(f"{where or 'input'}: {message}")
     return "; ".join(parts)
+
+
+_NAMED_CHECK = re.compile(r"Value error, ([a-z_][a-z0-9_.]*): (.*)", re.DOTALL)
 
 
 # --- what forms and files send to the store --------------------------------------------------

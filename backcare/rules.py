@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import re
+import operator
 from dataclasses import dataclass
 from typing import Callable
 
+from backcare import questions
+from backcare.catalogue import FORM_PATTERNS, load_catalogue
 from backcare.models import (
     NO_HISTORY,
     CauseFinding,
@@ -34,7 +36,12 @@ SOURCES: dict[str, str] = {
     "ARTICLE": "Back pain after a workout: normal soreness, red flags and seven common causes (reference article)",
     "NHS-999": "NHS back-pain guidance: when to call 999 or go to A&E",
     "NHS-URGENT": "NHS back-pain guidance: when to get an urgent GP appointment or call NHS 111",
-    "NHS routine": "NHS back-pain guidance: when to see a GP",
+    "NHS-ROUTINE": "NHS back-pain guidance: when to see a GP",
+    "NHS-AAA": "NHS guidance on abdominal aortic aneurysm: sudden severe belly or back pain with fainting or "
+               "collapse is a 999 call",
+    "NHS-PREGNANCY": "NHS guidance on back pain in pregnancy: pain in waves, bleeding, fluid, fever or pain passing "
+                     "urine means calling the midwife or maternity unit now",
+    "NICE-MSCC": "NICE guideline NG234: spinal metastases and metastatic spinal cord compression",
     "CES-CARD": "Cauda equina syndrome warning card used across NHS trusts",
     "CKS": "NICE Clinical Knowledge Summaries: red flags for serious spinal pathology",
     "NICE-NG59": "NICE guideline NG59: low back pain and sciatica in over 16s",
@@ -46,6 +53,16 @@ SOURCES: dict[str, str] = {
 Condition = Callable[[TriageReport, TriageHistory], bool]
 
 
+# What the screen says after "Call <number> now" for an emergency (TRIAGE.md's emergency actions).
+NERVE_EMERGENCY = ("Suspected pressure on the spinal nerves. Take them to the emergency department now; they must "
+                   "not drive themselves. Give them the warning card to show when they arrive.")
+DO_NOT_MOVE = ("Do not move them if they are lying down or cannot move easily. Keep them still and warm until help "
+               "arrives.")
+STAY_WITH_THEM = ("Sit or lie them down and stay with them. Nothing to eat or drink. They must not drive or walk "
+                  "to the hospital.")
+DEFAULT_EMERGENCY_NUMBER = "999"  # the deployment's number is a setting of the screen (112 and 911 are common)
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     id: str
@@ -54,14 +71,37 @@ class Rule:
     detail: str
     source: str
     condition: Condition
+    action: str = ""  # emergency rules: what to do while help comes (TRIAGE.md's emergency actions)
+    family: questions.Family | None = None  # X1 / X2: fires for the not-asked questions of this family
 
     @property
     def sources(self) -> tuple[str, ...]:
         return tuple(part.strip() for part in self.source.split(","))
 
 
-def _hurts(r: TriageReport) -> bool:
-    return r.pain_score >= 1
+# Not asked counts as no evidence in every rule, as its mildest answer would (a pain score or hours not asked
+# reads as 0 through `or 0`, a yes/no as no); X1 and X2 catch it instead.
+def yes(*fields: str) -> Condition:
+    """Fires when any of these yes/no questions is answered yes. Most rules are this; evaluate() checks them
+    all at once, so a report with no yes answer costs one look, not one call per rule."""
+    def condition(r: TriageReport, h: TriageHistory) -> bool:
+        return any(getattr(r, field) for field in fields)
+
+    condition.yes_fields = fields
+    return condition
+
+
+def nerve_sign(r: TriageReport) -> bool:
+    """A new nerve sign: symptoms down a leg, numbness, tingling or weakness."""
+    return r.leg_symptoms in _LEGS_AFFECTED or bool(r.numbness or r.tingling or r.weakness)
+
+
+_LEGS_AFFECTED = frozenset({LegSymptoms.ONE_LEG, LegSymptoms.BOTH_LEGS})
+
+
+def not_asked_in(r: TriageReport, family: questions.Family) -> tuple[str, ...]:
+    """The not-asked questions of one family (X1 or X2), in registry order."""
+    return tuple(f for f in questions.not_asked(r.__dict__) if questions.BY_FIELD[f].family is family)
 
 
 E, U, R, M = Level.EMERGENCY, Level.URGENT, Level.REFER, Level.MONITOR
@@ -70,44 +110,64 @@ RULES: tuple[Rule, ...] = (
     Rule("E1", E, "Numbness or pins and needles in the saddle area",
          "Loss of feeling around the groin, genitals, inner thighs, buttocks or back passage can mean the "
          "nerves at the base of the spine are being squeezed (cauda equina syndrome).",
-         "NHS-999, CES-CARD", lambda r, h: r.saddle_numbness),
+         "NHS-999, CES-CARD", yes("saddle_numbness"), NERVE_EMERGENCY),
     Rule("E2", E, "New bladder or bowel trouble",
          "New difficulty passing or holding urine, leaking, not feeling a full bladder or losing bowel "
          "control can mean the nerves at the base of the spine are being squeezed.",
-         "NHS-999, CES-CARD", lambda r, h: r.bladder_or_bowel_change),
+         "NHS-999, CES-CARD", yes("bladder_or_bowel_change"), NERVE_EMERGENCY),
     Rule("E3", E, "New loss of genital feeling or sexual function",
          "A new change in genital sensation or sexual function is one of the cauda equina warning signs.",
-         "CES-CARD", lambda r, h: r.sexual_dysfunction),
+         "CES-CARD", yes("sexual_dysfunction"), NERVE_EMERGENCY),
     Rule("E4", E, "Pain, numbness, tingling or weakness in both legs",
          "Symptoms spreading into both legs at once point to pressure on several nerve roots.",
-         "NHS-999", lambda r, h: r.leg_symptoms == LegSymptoms.BOTH_LEGS),
+         "NHS-999", lambda r, h: r.leg_symptoms == LegSymptoms.BOTH_LEGS, NERVE_EMERGENCY),
     Rule("E5", E, "Leg weakness that is getting worse",
          "Weakness that is progressing, such as a new foot drop, needs same-day assessment.",
-         "CKS", lambda r, h: r.weakness_worsening),
+         "CKS", yes("weakness_worsening"), NERVE_EMERGENCY),
     Rule("E6", E, "Pain started with a serious fall, accident or impact",
          "Back pain that began with major trauma may mean a fracture and must be checked before any movement.",
-         "NHS-999", lambda r, h: r.major_trauma),
+         "NHS-999", yes("major_trauma"), DO_NOT_MOVE),
     Rule("E7", E, "Chest pain",
          "Chest pain alongside back pain can come from the heart or a major blood vessel.",
-         "NHS-999", lambda r, h: r.chest_pain),
+         "NHS-999", yes("chest_pain"), STAY_WITH_THEM),
+    Rule("E8", E, "Collapse, or sudden tearing pain in the back and belly",
+         "Fainting or collapsing, or a sudden severe tearing pain through the back and belly, can come from a "
+         "major blood vessel (an aortic aneurysm) and needs an ambulance.",
+         "NHS-AAA", yes("collapse_or_tearing_pain"), STAY_WITH_THEM),
+    Rule("E9", E, "Cancer or fever together with a new nerve sign",
+         "Known cancer or a fever with a new nerve sign (symptoms down a leg, numbness, tingling or weakness) can "
+         "mean pressure on the spinal cord or nerves and must be assessed the same day.",
+         "NICE-MSCC, CKS", lambda r, h: bool(r.history_of_cancer or r.fever_or_unwell) and nerve_sign(r),
+         NERVE_EMERGENCY),
     Rule("U1", U, "Fever or feeling generally unwell",
          "A high temperature or feeling unwell with back pain can be a sign of infection.",
-         "NHS-URGENT, CKS", lambda r, h: r.fever_or_unwell),
+         "NHS-URGENT, CKS", yes("fever_or_unwell")),
     Rule("U2", U, "Weight loss without a reason",
          "Losing weight without trying, alongside back pain, needs a doctor's check.",
-         "NHS-URGENT, CKS", lambda r, h: r.unexplained_weight_loss),
+         "NHS-URGENT, CKS", yes("unexplained_weight_loss")),
     Rule("U3", U, "History of cancer",
          "New back pain in someone who has had cancer needs a doctor's check.",
-         "CKS", lambda r, h: r.history_of_cancer),
+         "CKS", yes("history_of_cancer")),
     Rule("U4", U, "Pain at night or at rest",
          "Pain that rest does not ease, or that is worse at night, does not behave like muscle soreness.",
-         "NHS-URGENT", lambda r, h: r.night_or_rest_pain),
+         "NHS-URGENT", yes("night_or_rest_pain")),
     Rule("U5", U, "Worse when coughing or sneezing",
          "Pain that sharpens on coughing or sneezing can come from a nerve root rather than a muscle.",
-         "NHS-URGENT", lambda r, h: r.worse_on_cough_or_sneeze),
+         "NHS-URGENT", yes("worse_on_cough_or_sneeze")),
     Rule("U6", U, "Osteoporosis or long-term steroids, with new pain after loading",
          "Weaker bones raise the chance that new pain after lifting is a fracture.",
-         "CKS", lambda r, h: r.osteoporosis_or_steroids),
+         "CKS", yes("osteoporosis_or_steroids")),
+    Rule("U7", U, "Pain in the upper back",
+         "Pain high in the back, between the shoulder blades, is less often muscular than low back pain and "
+         "needs a doctor's check.",
+         "NHS-URGENT, CKS", yes("upper_back_pain")),
+    Rule("U8", U, "A lump or a change in the shape of the back",
+         "A new lump, swelling or change in the shape of the back needs a doctor's check.",
+         "NHS-URGENT", yes("back_shape_change")),
+    Rule("U9", U, "Pregnancy warning signs",
+         "Pain coming and going in waves may be labour; bleeding, leaking fluid, a fever or pain passing urine "
+         "also mean calling the midwife or maternity unit now.",
+         "NHS-PREGNANCY", lambda r, h: r.pregnant and r.pregnancy_warning_signs),
     Rule("R1", R, "Sharp or stabbing pain",
          "Muscle soreness is dull; sharp or stabbing pain suggests a strain, an irritated nerve or a disc problem.",
          "ARTICLE", lambda r, h: r.pain_quality in (PainQuality.SHARP, PainQuality.STABBING)),
@@ -116,62 +176,84 @@ RULES: tuple[Rule, ...] = (
          "ARTICLE", lambda r, h: r.leg_symptoms == LegSymptoms.ONE_LEG),
     Rule("R3", R, "Numbness or tingling",
          "Numbness or tingling are nerve signs, not part of normal soreness.",
-         "ARTICLE", lambda r, h: r.numbness or r.tingling),
+         "ARTICLE", yes("numbness", "tingling")),
     Rule("R4", R, "Weakness",
          "Weakness is a nerve sign, not part of normal soreness.",
-         "ARTICLE", lambda r, h: r.weakness),
+         "ARTICLE", yes("weakness")),
     Rule("R5", R, "Getting worse a day or more after training",
-         "Soreness builds during the first day and then eases; pain that worsens from 24 hours on, or has "
-         "risen by 2 or more points since the last report of this episode, is not following that course.",
+         "Soreness builds during the first day and then eases; pain that worsens from 24 hours on, or is 2 or "
+         "more points above the lowest score of this episode (a slow creep counts), is not following that course.",
          "ARTICLE, NPRS",
-         lambda r, h: r.hours_since_workout >= 24 and (
+         lambda r, h: (r.hours_since_workout or 0) >= 24 and (
              r.trend == Trend.WORSE
-             or (h.previous_pain_score is not None and r.pain_score - h.previous_pain_score >= 2))),
+             or (h.episode_pain_scores != () and (r.pain_score or 0) - min(h.episode_pain_scores) >= 2))),
     Rule("R6", R, "Still hurting more than three days after training",
          "Normal soreness fades within a couple of days; pain lasting beyond 72 hours needs a professional look.",
-         "ARTICLE", lambda r, h: r.hours_since_workout > 72 and r.pain_score >= 1),
+         "ARTICLE", lambda r, h: (r.hours_since_workout or 0) > 72 and (r.pain_score or 0) >= 1),
     Rule("R7", R, "Pain gets in the way of everyday movement",
          "Pain that stops normal daily activities is more than training soreness.",
-         "ARTICLE, NHS routine", lambda r, h: r.limits_daily_activities),
+         "ARTICLE, NHS-ROUTINE", yes("limits_daily_activities")),
     Rule("R8", R, "Severe pain (7 or more out of 10)",
          "Severe pain is not explained by ordinary post-workout soreness.",
-         "NPRS, NHS routine", lambda r, h: r.pain_score >= 7),
+         "NPRS, NHS-ROUTINE", lambda r, h: (r.pain_score or 0) >= 7),
+    Rule("R9", R, "Pregnant, or gave birth in the last 6 weeks",
+         "The midwife or a physiotherapist agrees any loading first.",
+         "NHS-PREGNANCY", yes("pregnant")),
+    Rule("R10", R, "Under 18, with moderate pain or pain lasting over two days",
+         "The adult guidance does not cover young people, and back pain in young athletes can be a stress "
+         "fracture of the spine.",
+         "NICE-NG59, CKS",
+         lambda r, h: r.age is not None and r.age < 18
+         and ((r.pain_score or 0) >= 4 or (r.hours_since_workout or 0) > 48)),
+    Rule("R11", R, "65 or over, with moderate or worse pain",
+         "New pain after loading at this age needs a fracture ruled out.",
+         "CKS", lambda r, h: r.age is not None and r.age >= 65 and (r.pain_score or 0) >= 4),
+    Rule("X1", R, "Not asked",
+         "Questions that can point to a problem needing a professional were not asked. A professional asks them "
+         "before any loading.",
+         "NICE-NG59", lambda r, h: not_asked_in(r, questions.Family.X1) != (), family=questions.Family.X1),
     Rule("M1", M, "Moderate pain (4 to 6 out of 10)",
          "Moderate pain is worth training around and checking again within two days.",
-         "NPRS", lambda r, h: 4 <= r.pain_score <= 6),
+         "NPRS", lambda r, h: 4 <= (r.pain_score or 0) <= 6),
     Rule("M2", M, "Not faded after two days",
          "Soreness usually fades within a couple of days; recheck before the next hard session.",
-         "ARTICLE", lambda r, h: 48 < r.hours_since_workout <= 72 and r.pain_score >= 1),
+         "ARTICLE", lambda r, h: 48 < (r.hours_since_workout or 0) <= 72 and (r.pain_score or 0) >= 1),
     Rule("M3", M, "Does not ease with movement",
          "Muscle stiffness usually loosens once the client moves; pain that does not is worth watching.",
-         "ARTICLE", lambda r, h: not r.eases_with_movement and r.pain_score >= 1),
+         "ARTICLE", lambda r, h: r.eases_with_movement is False and (r.pain_score or 0) >= 1),
     Rule("M4", M, "Third back-pain report in four weeks",
          "Soreness that keeps coming back points to a training pattern to change, not a one-off.",
-         "ARTICLE", lambda r, h: r.pain_score >= 1 and h.prior_reports_28d >= 2),
+         "ARTICLE", lambda r, h: (r.pain_score or 0) >= 1 and h.prior_reports_28d >= 2),
     Rule("M5", M, "Ongoing fatigue or falling performance",
          "Lasting soreness, tiredness or dropping performance are signs the body needs a break.",
-         "ARTICLE", lambda r, h: r.persistent_fatigue),
+         "ARTICLE", yes("persistent_fatigue")),
+    Rule("X2", M, "Not asked",
+         "Questions that tell ordinary soreness from a problem to watch were not asked; ask them at the recheck.",
+         "ARTICLE", lambda r, h: not_asked_in(r, questions.Family.X2) != (), family=questions.Family.X2),
 )
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
+# The emergency action of each emergency rule, by rule id.
+EMERGENCY_ACTIONS: dict[str, str] = {rule.id: rule.action for rule in RULES if rule.level is E}
 
 
 # --- contributing causes ---------------------------------------------------------------------
 
-# Compound lifts that load the lower back: the lift and its common variants.
-COMPOUND_LIFT_WORDS: tuple[str, ...] = (
-    "deadlift", "rdl", "squat", "overhead press", "ohp", "military press", "shoulder press",
-    "push press", "good morning", "clean", "snatch",
-)
 LOAD_RATIO_SPIKE = 1.5  # GABBETT: shown as a load-spike indicator, never as a prediction
 
-
-# A word must start at a word boundary: "rdl" is in "single-leg rdl" but not in "hurdle hops".
-_COMPOUND_LIFT = re.compile(r"\b(?:" + "|".join(re.escape(word) for word in COMPOUND_LIFT_WORDS) + ")")
+# The exercise catalogue decides what is a loaded hinge, squat or overhead press (read once: a change to
+# data/exercises.toml changes the rules version, like a change to a rule).
+CATALOGUE = load_catalogue()
 
 
 def _compound_lifts(ctx: SessionContext) -> list[str]:
-    return [name for name in ctx.exercises if _COMPOUND_LIFT.search(name)]
+    """The session's exercises that are a loaded hinge, squat or overhead press, as the trainer named them."""
+    found = []
+    for name in ctx.exercises:
+        exercise = CATALOGUE.find(name)
+        if exercise is not None and exercise.counts_for_form:
+            found.append(name)
+    return found
 
 
 def _form(r: TriageReport, ctx: SessionContext | None, h: TriageHistory) -> list[str]:
@@ -284,8 +366,29 @@ ACTIONS: dict[Level, str] = {
                  "Loading plans stay paused until a clinician records clearance.",
     Level.URGENT: "Stop back training today. The client should see a doctor within 24 hours "
                   "(GP, urgent care or NHS 111).",
-    Level.EMERGENCY: "Stop the session now. The client needs emergency care: call 999 or go to A&E.",
+    Level.EMERGENCY: "Stop the session now. The client needs emergency care: call {number} now.",
 }
+
+
+def emergency_actions(result: TriageResult) -> tuple[str, ...]:
+    """What to do while help comes, for each emergency finding (distinct, in registry order)."""
+    actions = [EMERGENCY_ACTIONS[f.rule_id] for f in result.findings if f.rule_id in EMERGENCY_ACTIONS]
+    return tuple(dict.fromkeys(a for a in actions if a))
+
+
+def advice_for(level: Level, findings=(), number: str = DEFAULT_EMERGENCY_NUMBER) -> str:
+    """The level's action in words, with the deployment's emergency number and, for an emergency, what
+    to do while help comes (so a result never invites the client to get to hospital on their own)."""
+    text = ACTIONS[level].format(number=number)
+    if level is Level.EMERGENCY:
+        actions = dict.fromkeys(EMERGENCY_ACTIONS[f.rule_id] for f in findings if f.rule_id in EMERGENCY_ACTIONS)
+        text = " ".join([text, *(a for a in actions if a)])
+    return text
+
+
+def emergency_advice(result: TriageResult, number: str = DEFAULT_EMERGENCY_NUMBER) -> str:
+    """A saved or computed result's advice again, with this deployment's emergency number."""
+    return advice_for(result.level, result.findings, number)
 
 
 # --- version ---------------------------------------------------------------------------------
@@ -293,6 +396,8 @@ ACTIONS: dict[Level, str] = {
 
 def _registry_fingerprint() -> str:
     def code_of(fn: Callable) -> str:
+        if hasattr(fn, "yes_fields"):
+            return f"yes{fn.yes_fields}"
         try:
             return inspect.getsource(fn).strip()
         except (OSError, TypeError):  # source not available (frozen build): fall back to bytecode
@@ -300,9 +405,11 @@ def _registry_fingerprint() -> str:
 
     payload = {
         "rules": [[r.id, r.level.value, r.summary, r.detail, r.source, code_of(r.condition)] for r in RULES],
+        "actions_of_rules": [[r.id, r.action, r.family] for r in RULES],
+        "questions": [[q.field, q.kind.value, q.family.value, q.asked_when] for q in questions.QUESTIONS],
         "causes": {c.value: code_of(fn) for c, fn in CAUSE_DETECTORS.items()},
-        "compound": COMPOUND_LIFT_WORDS,
-        "compound_match": _COMPOUND_LIFT.pattern,
+        "catalogue": CATALOGUE.fingerprint,
+        "form_patterns": sorted(FORM_PATTERNS),
         "ratio": LOAD_RATIO_SPIKE,
         "actions": {k.value: v for k, v in ACTIONS.items()},
     }
@@ -320,12 +427,29 @@ def findings_for(report: TriageReport, history: TriageHistory = NO_HISTORY) -> l
     return [rule for rule in RULES if rule.condition(report, history)]
 
 
-# Findings are the same for every report a rule fires on: build each once (they are frozen).
-_COMPILED: tuple[tuple[Condition, int, Level, Finding], ...] = tuple(
-    (rule.condition, rule.level.rank, rule.level,
+# Findings are the same for every report a rule fires on: build each once (they are frozen). The X rules'
+# findings name the questions not asked, so evaluate() builds those per report. The yes() rules are read
+# together: one C-level look at their fields, and a rule is only visited when one of them is yes.
+_ENTRIES = tuple(
+    (index, rule.condition, rule.level.rank, rule.level,
      Finding(rule_id=rule.id, level=rule.level, summary=rule.summary, source=rule.source))
-    for rule in RULES
+    for index, rule in enumerate(RULES) if rule.family is None
 )
+_COMPILED: tuple[tuple[int, Condition, int, Level, Finding], ...] = tuple(
+    entry for entry in _ENTRIES if not hasattr(entry[1], "yes_fields"))
+_YES_RULES: tuple[tuple[tuple[str, ...], tuple[int, Condition, int, Level, Finding]], ...] = tuple(
+    (entry[1].yes_fields, entry) for entry in _ENTRIES if hasattr(entry[1], "yes_fields"))
+_YES_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(f for fields, _ in _YES_RULES for f in fields))
+_YES_VALUES = operator.itemgetter(*_YES_FIELDS)
+_NOT_ASKED_RULES: tuple[Rule, ...] = tuple(rule for rule in RULES if rule.family is not None)
+_FAMILY_OF: dict[str, questions.Family] = {q.field: q.family for q in questions.QUESTIONS}
+_ORDER = {rule.id: index for index, rule in enumerate(RULES)}
+
+
+def not_asked_finding(rule: Rule, fields: tuple[str, ...]) -> Finding:
+    """An X rule's finding, naming the questions not asked."""
+    return Finding(rule_id=rule.id, level=rule.level, summary=f"{rule.summary}: {questions.labels(fields)}",
+                   source=rule.source)
 
 
 def detect_causes(report: TriageReport, history: TriageHistory = NO_HISTORY) -> tuple[CauseFinding, ...]:
@@ -357,17 +481,33 @@ def _new_result(**values) -> TriageResult:
 def evaluate(report: TriageReport, history: TriageHistory | None = None) -> TriageResult:
     """Triage one validated report, with the client's history where the caller has it."""
     history = history or NO_HISTORY
-    findings = []
+    fired = [entry for entry in _COMPILED if entry[1](report, history)]
+    values = _YES_VALUES(report.__dict__)
+    if True in values:
+        said_yes = {field for field, value in zip(_YES_FIELDS, values) if value}
+        fired += [entry for fields, entry in _YES_RULES if not said_yes.isdisjoint(fields)]
+        fired.sort()  # registry order
+    findings = [entry[4] for entry in fired]
     rank, level = 0, Level.NORMAL
-    for condition, rule_rank, rule_level, finding in _COMPILED:
-        if condition(report, history):
-            findings.append(finding)
-            if rule_rank > rank:
-                rank, level = rule_rank, rule_level
+    for entry in fired:
+        if entry[2] > rank:
+            rank, level = entry[2], entry[3]
+    not_asked = questions.not_asked(report.__dict__)
+    if not_asked:
+        for rule in _NOT_ASKED_RULES:
+            named = tuple(f for f in not_asked if _FAMILY_OF[f] is rule.family)
+            if named:
+                findings.append(not_asked_finding(rule, named))
+                if rule.level.rank > rank:
+                    rank, level = rule.level.rank, rule.level
+        findings.sort(key=lambda f: _ORDER[f.rule_id])  # registry order, as for every other result
     causes = detect_causes(report, history)
     plans = () if level.needs_professional else tuple(c.cause for c in causes)
-    findings = tuple(findings)
     return _new_result(
-        client_id=report.client_id, level=level, rules_version=RULES_VERSION,
-        findings=findings, causes=causes, plans=plans, advice=ACTIONS[level],
+        client_id=report.client_id, level=level, rules_version=RULES_VERSION, not_asked=not_asked,
+        findings=tuple(findings), causes=causes, plans=plans,
+        advice=_ADVICE[level] if level is not Level.EMERGENCY else advice_for(level, findings),
     )
+
+
+_ADVICE: dict[Level, str] = {level: advice_for(level) for level in Level}

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from backcare import questions
 from backcare.errors import InvalidInput
 from backcare.models import SessionIn
 from backcare.plans import Plan, PlanLibrary, customise
@@ -102,14 +103,28 @@ def session_item(session: SessionRow) -> TimelineItem:
 
 
 def report_item(report: ReportRow) -> TimelineItem:
+    """A report in the timeline: its level, why, and what was not asked (or answered after an emergency stop)."""
     level = report.level.value
     rules = ", ".join(f.rule_id for f in report.result.findings) or "no warning signs"
     causes = ", ".join(c.cause for c in report.result.causes)
     detail = f"Why: {rules}" + (f" · causes: {causes}" if causes else "")
+    not_asked = report.not_asked
+    if not_asked:
+        detail += f" · {questions.NOT_ASKED} ({len(not_asked)}): {questions.labels(not_asked)}"
+    if report.answered_after_stop:
+        detail += f" · answered after the emergency stop: {questions.labels(report.answered_after_stop)}"
+    pain = "pain not asked" if report.pain_score is None else f"pain {report.pain_score}/10"
     return TimelineItem(
         kind="report", at=report.created_at, day=report.created_at.date(),
-        title=f"{LEVEL_ICONS[level]} Report: pain {report.pain_score}/10 · {LEVEL_NAMES[level]}",
+        title=f"{LEVEL_ICONS[level]} Report: {pain} · {LEVEL_NAMES[level]}",
         detail=detail, level=level)
+
+
+def report_answer_lines(report: ReportRow) -> list[str]:
+    """Every answer of a stored report in plain words, "not asked" where none was recorded."""
+    lines = questions.answer_lines(report.answers)
+    lines.append(f"Age: {'not known' if report.age is None else report.age}")
+    return lines
 
 
 def merge_timeline(sessions: Iterable[SessionRow], reports: Iterable[ReportRow],
@@ -173,7 +188,8 @@ def load_chart_rows(weeks: Sequence[Any]) -> list[dict[str, Any]]:
 
 def pain_chart_rows(days: Sequence[Any]) -> list[dict[str, Any]]:
     return [{"day": d.day.isoformat(), "pain": int(d.worst_pain), "reports": int(d.reports),
-             "level": LEVEL_NAMES.get(d.worst_level, d.worst_level)} for d in days]
+             "level": LEVEL_NAMES.get(d.worst_level, d.worst_level)} for d in days
+            if d.worst_pain is not None]  # a day whose only reports stopped before the pain questions
 
 
 # --- plans and referrals ---------------------------------------------------------------------
@@ -303,8 +319,10 @@ def triage_history_line(sessions: Sequence[SessionRow], history, today: date) ->
                      f"RPE {latest.rpe:g}: {exercises}")
     else:
         parts.append("No sessions logged yet")
-    if history.previous_pain_score is not None:
-        parts.append(f"pain at the last report of this episode {history.previous_pain_score}/10")
+    if history.episode_pain_scores:
+        scores = history.episode_pain_scores
+        parts.append(f"pain at the last report of this episode {scores[-1]}/10"
+                     + (f" (lowest {min(scores)}/10)" if min(scores) != scores[-1] else ""))
     if history.prior_reports_28d:
         parts.append(f"{history.prior_reports_28d} earlier report(s) in 28 days")
     ratio = history.acute_chronic_ratio

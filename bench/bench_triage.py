@@ -23,13 +23,8 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-from backcare.models import (
-    EMERGENCY_QUESTIONS,
-    SYMPTOM_QUESTIONS,
-    URGENT_QUESTIONS,
-    TriageHistory,
-    TriageReport,
-)
+from backcare import questions
+from backcare.models import TriageHistory, TriageReport
 from backcare.rules import RULES_VERSION, evaluate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,7 +39,10 @@ def generate_reports(count: int, seed: int = 2) -> list[dict]:
 
     Mostly mild reports (as in a gym), with every level, every question and every cause represented."""
     rng = random.Random(seed)
-    rare_questions = EMERGENCY_QUESTIONS + URGENT_QUESTIONS + SYMPTOM_QUESTIONS
+    # Every yes/no question of the registry, asked and mostly answered "no" (the follow-up only when it applies);
+    # one report in fifty leaves a question not asked.
+    rare_questions = tuple(q.field for q in questions.QUESTIONS
+                           if q.kind is questions.Kind.YES_NO and q.asked_when is None and q.risk_answer)
     reports = []
     for n in range(count):
         report = {
@@ -58,8 +56,13 @@ def generate_reports(count: int, seed: int = 2) -> list[dict]:
             "leg_symptoms": rng.choices(("none", "one_leg", "both_legs"), weights=(40, 3, 1))[0],
         }
         for question in rare_questions:
-            if rng.random() < 0.006:
-                report[question] = True
+            report[question] = rng.random() < 0.006
+        if report["pregnant"]:
+            report["pregnancy_warning_signs"] = rng.random() < 0.1
+        if rng.random() < 0.3:
+            report["age"] = rng.randint(14, 85)
+        if rng.random() < 0.02:
+            del report[rng.choice(rare_questions)]
         if rng.random() < 0.6:
             report["context"] = {
                 "exercises": rng.sample(EXERCISES, rng.randint(0, 3)),
@@ -82,7 +85,7 @@ def generate_reports(count: int, seed: int = 2) -> list[dict]:
 
 def generate_histories(count: int, seed: int = 3) -> list[TriageHistory]:
     rng = random.Random(seed)
-    return [TriageHistory(previous_pain_score=rng.choice((None, None, 0, 2, 4)),
+    return [TriageHistory(episode_pain_scores=rng.choice(((), (), (0,), (2,), (4,), (2, 3))),
                           prior_reports_28d=rng.choice((0, 0, 0, 1, 2, 3)),
                           acute_chronic_ratio=rng.choice((None, 0.9, 1.2, 1.6)))
             for _ in range(count)]
@@ -102,10 +105,11 @@ def touch_fields(reports: list[TriageReport]) -> None:
     """Baseline: read every field the rules and detectors read, and nothing more."""
     for r in reports:
         (r.saddle_numbness, r.bladder_or_bowel_change, r.sexual_dysfunction, r.leg_symptoms, r.weakness_worsening,
-         r.major_trauma, r.chest_pain, r.fever_or_unwell, r.unexplained_weight_loss, r.history_of_cancer,
-         r.night_or_rest_pain, r.worse_on_cough_or_sneeze, r.osteoporosis_or_steroids, r.pain_quality,
+         r.major_trauma, r.chest_pain, r.collapse_or_tearing_pain, r.fever_or_unwell, r.unexplained_weight_loss,
+         r.history_of_cancer, r.night_or_rest_pain, r.worse_on_cough_or_sneeze, r.osteoporosis_or_steroids,
+         r.upper_back_pain, r.back_shape_change, r.pregnant, r.pregnancy_warning_signs, r.pain_quality,
          r.numbness, r.tingling, r.weakness, r.trend, r.hours_since_workout, r.limits_daily_activities,
-         r.pain_score, r.eases_with_movement, r.persistent_fatigue, r.context, r.client_id)
+         r.pain_score, r.eases_with_movement, r.persistent_fatigue, r.age, r.context, r.client_id)
 
 
 def run_cli(path: Path, out: Path) -> float:

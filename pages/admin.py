@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from backcare import store
+from backcare import settings, store
 from backcare.auth import PASSWORD_MIN_LENGTH
 from backcare.errors import BackCareError
 from backcare.store.erasure import CompactionPending
@@ -23,6 +23,12 @@ ROLES = ("trainer", "clinic", "manager", "admin")
 EVERY_GYM = "Every gym"
 
 st.title("People and gyms")
+try:  # read-only here: the number is a deployment setting (backcare/settings.py)
+    number = settings.emergency_number()
+    st.caption(f":material/call: Emergency number on the triage screen: **{number.shown}** ({number.source}; set "
+               f"{settings.ENV_NUMBER} or emergency_number in {settings.settings_path().name} to change it).")
+except BackCareError as error:
+    st.error(f"The emergency number is not set correctly, so triage cannot start: {error}")
 done = st.session_state.pop("admin_done", None)
 if done:
     st.success(done)

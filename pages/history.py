@@ -51,6 +51,26 @@ show_next = st.warning if views.is_paused(history.status) else st.info
 show_next("Next: " + views.next_step(history.status))
 client_ui.contact_panel(db, actor, client)
 
+# The age rules of triage read the year of birth: asked once when unknown, editable here.
+with st.expander("Year of birth" + ("" if client.year_of_birth is None else f": {client.year_of_birth}"),
+                 expanded=client.year_of_birth is None):
+    year_col, save_col = st.columns([2, 1], vertical_alignment="bottom")
+    # The record's year comes in through the session state, not `value=`: a cleared box reads as the
+    # widget's default, so with the year as default "not known" could never be saved.
+    st.session_state.setdefault(f"year_of_birth_{client.id}", client.year_of_birth)
+    year = year_col.number_input("Year of birth", min_value=1900, max_value=date.today().year,
+                                 value=None, step=1, placeholder="not known",
+                                 key=f"year_of_birth_{client.id}")
+    if save_col.button("Save year of birth", key=f"save_year_of_birth_{client.id}", width="stretch"):
+        try:
+            store.set_year_of_birth(db, actor=actor, client_id=client.id,
+                                    year_of_birth=None if year is None else int(year))
+        except BackCareError as error:
+            context.show_error(error)
+        else:
+            st.session_state["history_logged"] = "Year of birth saved."
+            st.rerun()
+
 open_referrals, closed_referrals = views.split_referrals(history.referrals)
 for referral in open_referrals:
     st.error(views.referral_line(referral), icon=":material/local_hospital:")

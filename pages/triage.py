@@ -2,7 +2,12 @@
 
 Emergency signs first, then urgent signs, the pain, the training context and the result. A step opens
 only when every question before it is answered, so the result and its one-tap save never show for an
-incomplete form; an emergency or urgent answer puts its banner at the top of every step at once.
+incomplete form; an urgent answer puts its banner at the top of every step at once.
+
+An emergency answer stops the questions (TRIAGE.md): the rule's action, the deployment's emergency number
+as a tap-to-call link and *Save now*, which stores the report with every question not yet answered as not
+asked, opens an emergency referral and pauses the client. The trainer may add the other answers afterwards.
+A person who is not a client (a walk-in, or before consent) can be screened without saving anything.
 """
 
 from __future__ import annotations
@@ -11,76 +16,248 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from backcare import intake, store, views
+from backcare import intake, settings, store, views
+from backcare.catalogue import catalogue_names
 from backcare.errors import AlreadySaved, BackCareError, InvalidInput
 from backcare.models import CauseId, Level, TriageHistory
+from backcare.questions import Kind
 from backcare.rules import CAUSE_LABELS, evaluate
+from backcare.store.clients import EARLIEST_YEAR_OF_BIRTH
 from backcare.ui import clients as client_ui
 from backcare.ui import context, result as result_ui, style
-from backcare.ui.triage_form import TriageForm
+from backcare.ui.triage_form import AGE_STEP, SCREENING, WHERE_CHOICES, WHERE_STEP, WHERE_TEXT, TriageForm
+
+SCREENING_KEY = "triage_screening"
 
 style.apply_tablet_style()
 db = context.get_db()
 actor = context.require_actor()
 
 st.title("Triage a back-pain report")
-style.scope_statement()
+try:
+    number = settings.emergency_number()
+except BackCareError as error:  # a wrong number on an emergency screen is fixed, never guessed
+    style.scope_statement()
+    st.error(f"The emergency number is not set correctly, so triage cannot start. {error}. "
+             "Ask whoever runs BackCare to correct it.")
+    st.stop()
+style.scope_statement(number.shown)
 top_alert = st.container()  # an emergency or urgent result is shown here, above everything else
 
 saved = st.session_state.pop("triage_saved", None)
 if saved:
     st.success(saved)
-
-client = client_ui.client_picker(db, actor)
-client_ui.sidebar_current_client(db, actor)
-if client is None:
-    st.info("Next: find the client, or add them, to start a report.")
-    st.stop()
-
-form = TriageForm(st.session_state, client.id)
+today = date.today()
 
 
-def yes_no(question: intake.Question) -> str | None:
-    return form.widget(st.segmented_control, question.text, question.field, [intake.NO, intake.YES],
-                       help=question.help or None)
+def start_screening() -> None:
+    st.session_state[SCREENING_KEY] = True
+    st.session_state[client_ui.CHANGING_KEY] = False
+
+
+def stop_screening() -> None:
+    st.session_state.pop(SCREENING_KEY, None)
+    TriageForm(st.session_state, SCREENING).finish()  # the answers are forgotten: nothing was stored
+
+
+screening = bool(st.session_state.get(SCREENING_KEY))
+if screening:
+    client = None
+    st.info(":material/visibility_off: **Screening without saving.** This person is not a client, so nothing "
+            "is stored: no report, no referral. If they agree, add them as a client at the end to keep the report.")
+    st.button("Stop screening", key="stop_screening", on_click=stop_screening, icon=":material/close:")
+else:
+    client = client_ui.client_picker(db, actor)
+    client_ui.sidebar_current_client(db, actor)
+    if client is None or st.session_state.get(client_ui.CHANGING_KEY):
+        st.button("Screen without saving (a walk-in, or before consent)", key="start_screening",
+                  on_click=start_screening, icon=":material/visibility_off:")
+    if client is None:
+        st.info("Next: find the client, or add them, to start a report; or screen a person who is not a client "
+                "without saving anything.")
+        st.stop()
+
+form = TriageForm(st.session_state, SCREENING if client is None else client.id)
+can_save = client is not None and client.has_consent
+
+
+def ask(question: intake.Question) -> None:
+    """One registry question as its widget; none starts on a value (an answer is always given on purpose)."""
+    help_text = question.help or None
+    if question.kind is Kind.HOURS:
+        form.widget(st.number_input, question.text, "hours", min_value=0.0, max_value=8760.0, value=None,
+                    step=1.0, placeholder="e.g. 30", help=help_text)
+    elif question.kind is Kind.CHOICE:
+        form.widget(st.segmented_control, question.text, question.field, intake.choices(question),
+                    format_func=lambda value: intake.choice_label(question, value), help=help_text)
+    else:
+        form.widget(st.segmented_control, question.text, question.field, intake.choices(question), help=help_text)
+
+
+def ask_where() -> None:
+    """TRIAGE.md's "where?" follow-up; the answer sets the legs question of step 1."""
+    form.widget(st.segmented_control, WHERE_TEXT, "where", list(WHERE_CHOICES), format_func=WHERE_CHOICES.get,
+                on_change=form.on_where, help="Both legs at once is an emergency sign; one leg needs a professional.")
+
+
+def store_year_of_birth() -> None:
+    """Callback of the year-of-birth question: a consenting client's year goes on their record at once."""
+    year = st.session_state.get(form.key("yob"))
+    if year is None or not can_save:
+        return
+    try:
+        store.set_year_of_birth(db, actor=actor, client_id=client.id, year_of_birth=int(year))
+    except BackCareError as error:
+        st.session_state[form.flash_key] = f"The year of birth was not stored: {error}"
+
+
+def ask_year_of_birth() -> None:
+    """Asked when the record has no year of birth (optional: the age rules fire only when it is known)."""
+    if client is not None and client.year_of_birth is not None:
+        st.caption(f"Age {client.age(today)} (born {client.year_of_birth}, from the client's record; "
+                   "correct it on the history page).")
+        return
+    form.widget(st.number_input, "Year of birth (optional)", "yob", min_value=EARLIEST_YEAR_OF_BIRTH,
+                max_value=today.year, value=None, step=1, placeholder="not known",
+                on_change=store_year_of_birth,
+                help="Under 18 or 65 and over changes what some answers mean. "
+                     + ("Stored on the client's record, so it is asked once." if can_save
+                        else "Kept with this screening only."))
+
+
+def add_screened_person() -> None:
+    """The offer at the end of a screening: add the person as a client, with consent, and keep the answers."""
+    with st.expander("Add this person as a client to keep the report", expanded=False):
+        name = st.text_input("Full name", key="screened_name")
+        consent = st.checkbox("They agree that we store their health data for their training",
+                              key="screened_consent")
+        if st.button("Add client and keep these answers", key="screened_add", type="primary", width="stretch"):
+            if not name.strip():
+                st.error("Name: please enter their name.")
+            elif not consent:
+                st.error("Consent: a report can only be stored with their consent.")
+            else:
+                try:
+                    added = store.create_client(db, actor=actor, gym_id=actor.gym_id, name=name.strip(),
+                                                trainer_id=actor.user_id, consent_by=actor.username,
+                                                year_of_birth=form.year_of_birth())
+                except BackCareError as error:
+                    context.show_error(error)
+                else:
+                    TriageForm.adopt(st.session_state, added.id)
+                    st.session_state.pop(SCREENING_KEY, None)
+                    context.set_current_client(added.id)
+                    st.session_state["triage_saved"] = (f"{added.name} is now a client ({added.external_id}). "
+                                                        "Nothing is stored yet: save the report to keep it.")
+                    st.rerun()
+
+
+def record_consent() -> None:
+    try:
+        store.record_consent(db, actor=actor, client_id=client.id)
+    except BackCareError as error:
+        st.session_state[form.flash_key] = str(error)
 
 
 # --- what the history says, and the result so far ------------------------------------------------
 # Nothing below may stop the page before the questions and any red banner are drawn.
 history_error = None
-try:
-    logged = store.list_sessions(db, actor=actor, client_id=client.id, limit=40)
-    history = store.triage_history(db, actor=actor, client_id=client.id)
-except BackCareError as error:
-    history_error, logged, history = str(error), [], TriageHistory()
-prefill = intake.prefill_context(logged, date.today())
+if client is None:  # screening: nothing is read about anyone
+    logged, history = [], TriageHistory()
+else:
+    try:
+        logged = store.list_sessions(db, actor=actor, client_id=client.id, limit=40)
+        history = store.triage_history(db, actor=actor, client_id=client.id)
+    except BackCareError as error:
+        history_error, logged, history = str(error), [], TriageHistory()
+prefill = intake.prefill_context(logged, today)
 form.seed_context(prefill)
 answers = form.answers()
+age = client.age(today) if client is not None and client.year_of_birth is not None else form.age(today)
+client_ref = None if client is None else client.external_id
 context_error = None
 try:
-    report = intake.build_report(answers, form.context(), client_id=client.external_id)
+    report = intake.build_report(answers, form.context(), client_id=client_ref, age=age)
 except BackCareError as error:  # only the free-typed context can fail: the answers come from fixed choices
     context_error = str(error)
-    report = intake.build_report(answers, None, client_id=client.external_id)
-result = evaluate(report, history)  # unanswered questions count as their mildest answer: a floor
+    report = intake.build_report(answers, None, client_id=client_ref, age=age)
+# Unanswered questions are not asked: an emergency or urgent level is certain already (X1 names the rest).
+result = evaluate(report, history)
+emergency = result.level is Level.EMERGENCY
+if not emergency:
+    form.correcting = False
+completing = form.saved_report is not None  # saved at the stop: the questions it left open may follow
+stopped = emergency and not completing and not form.correcting
 step = form.open_step(reach=intake.CONTEXT_STEP if context_error else None)
+
+
+def save_now() -> None:
+    """The report as answered so far, every other question not asked and no training context (nothing
+    the trainer has not checked), with its emergency referral and the client's pause: one transaction."""
+    stop_report = intake.build_report(answers, None, client_id=client_ref, age=age)
+    try:
+        report_id = store.save_report(db, actor=actor, client_id=client.id, report=stop_report,
+                                      submission=form.token).report_id
+    except AlreadySaved as already:  # a second tap, or a rerun that cut this page short after its save
+        report_id = already.report_id
+    except BackCareError as error:
+        context.show_error(error)
+        return
+    form.mark_saved(report_id, [f for f, v in intake.typed_answers(answers).items() if v is not None])
+    st.session_state["triage_saved"] = (
+        f"Emergency report saved for {client.name}: an emergency referral is open and the client is paused. "
+        "Questions not answered are recorded as not asked; add them below when there is time.")
+    st.rerun()
+
+
 with top_alert:
-    if form.needs_alert(result.level):  # the banner may be scrolled out of view: this one floats
-        result_ui.alert_toast(result)
+    raised = form.needs_alert(result.level)
+    if raised:  # the banner may be scrolled out of view: this one floats
+        result_ui.alert_toast(result, number)
         form.alerted(result.level)
-    if result.level in (Level.URGENT, Level.EMERGENCY):  # certain already, whatever is still unanswered
-        result_ui.level_banner(result)
+    if emergency:
+        result_ui.emergency_stop(result, number, to_top=raised and stopped)
+        if completing:
+            st.markdown(":material/check_circle: **Saved.** An emergency referral is open and the client is paused.")
+        elif can_save:
+            if st.button("Save now", type="primary", width="stretch", key=form.key("save_now"),
+                         icon=":material/save:"):
+                save_now()
+            st.caption(f"Saves the report for {client.name} as answered so far: every other question is "
+                       "recorded as not asked. Nothing else is needed first.")
+        elif client is None:
+            st.warning("Nothing is stored: this person is not a client. Add them below to keep the report.")
+        else:
+            st.warning(f"Nothing is stored: {client.name} has not agreed to us storing their health data.")
+    elif result.level is Level.URGENT:  # certain already, whatever is still unanswered
+        result_ui.level_banner(result, number)
     elif step < intake.RESULT_STEP:
         result_ui.watch_strip()
 
-st.markdown(f"### Report for {client.name} · `{client.external_id}`")
-if history_error:
-    st.error(f"{history_error} The result below leaves out the client's history until it can be read.")
-else:
-    st.caption(views.triage_history_line(logged, history, date.today()))
+if client is not None:
+    st.markdown(f"### Report for {client.name} · `{client.external_id}`")
+    if history_error:
+        st.error(f"{history_error} The result below leaves out the client's history until it can be read.")
+    else:
+        st.caption(views.triage_history_line(logged, history, today))
+    if not client.has_consent:
+        st.warning(f"{client.name} has not agreed to us storing their health data: this report is a screening "
+                   "and nothing is stored.")
+        st.button("They agree now: record their consent", key="record_consent", on_click=record_consent)
+
+flash = form.pop_flash()
+if stopped:  # the questions stop here
+    if client is None:
+        add_screened_person()
+    st.caption(f"{len(result.not_asked)} question(s) not asked yet. After saving you can add them.")
+    st.button("An answer was tapped by mistake: change it", key=form.key("correct"),
+              on_click=lambda: setattr(form, "correcting", True), icon=":material/edit:")
+    if flash:
+        st.warning(flash)
+    st.stop()
 
 # --- the steps ------------------------------------------------------------------------------------
-reach = intake.furthest_step(answers)
+reach = form.furthest()
 
 
 def step_label(index: int) -> str:
@@ -88,39 +265,37 @@ def step_label(index: int) -> str:
     return f"{index + 1} {intake.STEPS[index].name.capitalize()}{' ✓' if done else ''}"
 
 
-st.segmented_control("Step", list(range(len(intake.STEPS))), format_func=step_label, key=form.nav_key,
-                     on_change=form.on_step_bar, label_visibility="collapsed")
+if completing:
+    st.markdown("#### Add the answers not asked yet (optional)")
+    st.caption("They go to the saved report as answers given after the emergency stop.")
+if form.correcting:
+    st.caption("Change the answer that was a mis-tap. The emergency stop stays until no emergency answer is left.")
+else:
+    st.segmented_control("Step", list(range(len(intake.STEPS))), format_func=step_label, key=form.nav_key,
+                         on_change=form.on_step_bar, label_visibility="collapsed")
 st.subheader(f"{step + 1} · {intake.STEPS[step].title}")
 
-if step == 0:
-    st.caption("Ask each one out loud: people rarely mention these unless asked.")
-    for q in intake.EMERGENCY:
-        yes_no(q)
-    form.widget(st.segmented_control, intake.LEGS_QUESTION.text, "leg_symptoms", list(intake.LEG_CHOICES),
-                format_func=intake.LEG_CHOICES.get, help=intake.LEGS_QUESTION.help)
-elif step == 1:
-    for q in intake.URGENT:
-        yes_no(q)
-elif step == 2:
-    pain_q, quality_q, hours_q, trend_q, eases_q = intake.PAIN_QUESTIONS
-    # No starting values: a pain score or an hour count the trainer never set must not read as an answer.
-    form.widget(st.segmented_control, pain_q.text, "pain_score", list(intake.PAIN_SCORES))
-    form.widget(st.segmented_control, quality_q.text, "pain_quality", list(intake.PAIN_QUALITIES),
-                format_func=intake.PAIN_QUALITIES.get)
-    form.widget(st.number_input, hours_q.text, "hours", min_value=0.0, max_value=8760.0, value=None, step=1.0,
-                placeholder="e.g. 30")
-    form.widget(st.segmented_control, trend_q.text, "trend", list(intake.TRENDS), format_func=intake.TRENDS.get)
-    yes_no(eases_q)
-    for q in intake.SYMPTOMS:
-        yes_no(q)
+if step < intake.CONTEXT_STEP:
+    if step == 0:
+        st.caption("Ask each one out loud: people rarely mention these unless asked.")
+    shown = form.remaining(intake.asked(step, answers))
+    for q in shown:
+        ask(q)
+        if q.field == "weakness" and form.shows_where():  # right under the nerve signs
+            ask_where()
+    if step == WHERE_STEP and form.shows_where() and "weakness" not in [q.field for q in shown]:
+        ask_where()
+    if step == AGE_STEP and not completing:
+        ask_year_of_birth()
 elif step == intake.CONTEXT_STEP:
     if context_error:
         st.error(f"Please correct the training context: {context_error}")
     if prefill:
         st.caption("Prefilled from the client's logged sessions: check and correct. These help find the causes.")
-    known = {"deadlift", "squat", "overhead press", "plank", "bench press", "row", "lunge", "running"}
+    # Catalogue names first; free text is still accepted (the catalogue reads its spellings).
+    known = catalogue_names()
     form.widget(st.multiselect, "Exercises in the session", "exercises",
-                sorted(known | set(form.value("exercises") or [])), accept_new_options=True)
+                known + sorted(set(form.value("exercises") or []) - set(known)), accept_new_options=True)
     left, right = st.columns(2)
     with left:
         form.widget(st.number_input, "Warm-up minutes", "warmup", 0.0, 600.0, None, step=1.0,
@@ -139,28 +314,33 @@ elif step == intake.CONTEXT_STEP:
                 format_func=intake.CONTEXT_FLAGS.get, selection_mode="multi")
 else:
     st.markdown("  \n".join(intake.answer_summary(answers) + [intake.context_summary(form.context())]))
-    result_ui.show_result(result)
-    paused = views.is_paused(client.status)
+    result_ui.show_result(result, number, banner=not emergency)  # an emergency's stop is on top already
+    paused = client is not None and views.is_paused(client.status)
     chosen_plans: list[CauseId] = []
-    start, review = date.today(), date.today() + timedelta(days=14)
+    start, review = today, today + timedelta(days=14)
     if result.plans and paused:
         st.warning("This client has a referral that a clinician has not cleared: no loading plans until "
                    "clearance is recorded. Saving still records the report for the clinic.")
-    elif result.plans:
+    elif result.plans and can_save:
         chosen_plans = form.plans(st.pills, "**Corrective plans to assign**", list(result.plans),
                                   format_func=lambda c: CAUSE_LABELS[CauseId(c)], selection_mode="multi")
         start_col, review_col = st.columns(2)
-        form.default("start", date.today())
-        form.default("review", date.today() + timedelta(days=14))
+        form.default("start", today)
+        form.default("review", today + timedelta(days=14))
         with start_col:
             start = form.widget(st.date_input, "Plan start", "start", value=None)
         with review_col:
             review = form.widget(st.date_input, "Review on", "review", value=None)
-    elif result.level.needs_professional:
+    elif result.level.needs_professional and not completing:
         st.warning("No loading plans until a clinician records clearance. Saving opens a referral for the clinic.")
 
     label = "Save report" + (f" and assign {len(chosen_plans)} plan(s)" if chosen_plans else "")
-    if st.button(label, type="primary", width="stretch", key=form.key("save")):
+    if not can_save:
+        st.info("Nothing is stored for this screening." + (" To keep the report, add them as a client:"
+                                                            if client is None else ""))
+        if client is None:
+            add_screened_person()
+    elif not completing and st.button(label, type="primary", width="stretch", key=form.key("save")):
         try:
             if chosen_plans and (start is None or review is None):
                 raise InvalidInput("Plan start" if start is None else "Review on", "choose a date")
@@ -186,14 +366,39 @@ else:
             form.finish()
             st.rerun()
 
-flash = form.pop_flash()
+if completing:
+    # Answers added after the stop go to the saved report; the training context only from the result step,
+    # once the trainer has seen it (the stop saved none).
+    added = form.added_answers()
+    with_context = step == intake.RESULT_STEP and "context" not in form.answered_at_save and not context_error
+    add_col, done_col = st.columns(2)
+    if add_col.button(f"Save the added answers ({len(added)})", key=form.key(f"add_{step}"), type="primary",
+                      width="stretch", disabled=not added and not with_context):
+        try:
+            store.complete_report(db, actor=actor, report_id=form.saved_report, answers=added,
+                                  context=report.context if with_context else None)
+        except BackCareError as error:
+            context.show_error(error)
+        else:
+            form.mark_saved(form.saved_report, [*added, *(["context"] if with_context else [])])
+            st.session_state["triage_saved"] = (f"{len(added)} answer(s) added to the emergency report"
+                                                + (" with the training context." if with_context else "."))
+            st.rerun()
+    if done_col.button("Finish: start a new report", key=form.key(f"finish_{step}"), width="stretch"):
+        form.finish()
+        st.session_state["triage_saved"] = "The emergency report is saved. Next: see it in the client's history."
+        st.rerun()
+
 if flash:
     st.warning(flash)
 back_col, next_col = st.columns(2)
 # Keys carry the step: a double tap must not reach the next step's button of the same name.
 back_col.button("Back", key=form.key(f"back_{step}"), on_click=form.go, args=(step - 1,), disabled=step == 0,
                 icon=":material/arrow_back:", width="stretch")
-if step < intake.RESULT_STEP:
+if form.correcting:
+    next_col.button("Back to the emergency stop", key=form.key(f"uncorrect_{step}"), type="primary",
+                    on_click=lambda: setattr(form, "correcting", False), width="stretch")
+elif step < intake.RESULT_STEP:
     next_col.button(f"Next: {intake.STEPS[step + 1].title}", key=form.key(f"next_{step}"), type="primary",
                     on_click=form.go, args=(step + 1,), icon=":material/arrow_forward:", icon_position="right",
                     width="stretch")

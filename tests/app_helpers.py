@@ -114,6 +114,8 @@ def answer_triage(at: AppTest, *, skip: tuple[str, ...] = (), yes: tuple[str, ..
         for question in step.questions:
             if question.field in skip:
                 continue
+            if question.asked_when is not None and question.asked_when[0] not in yes:
+                continue  # a follow-up the page does not show for these answers
             value = choices.get(question.field, intake.YES if question.field in yes else intake.NO)
             set_widget(at, f"q_{stems.get(question.field, question.field)}_{form_id}", value)
         if step.name == "context":

@@ -7,14 +7,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+from backcare import questions
 from backcare.models import NO_HISTORY, TriageHistory, TriageReport, TriageResult
 from backcare.rules import evaluate
 
 REPO = Path(__file__).resolve().parents[1]
 
-# Expected soreness: a dull ache at 2/10 the day after training, easing with movement. No rule fires.
+# Every question asked and answered with its mildest answer (those that apply: not pregnant, so no
+# pregnancy warning signs); then expected soreness: a dull ache at 2/10 the day after training, easing
+# with movement. No rule fires.
+MILDEST: dict = {q.field: (q.mildest.value if hasattr(q.mildest, "value") else q.mildest)
+                 for q in questions.QUESTIONS if q.asked_when is None}
 NORMAL_REPORT: dict = {
     "client_id": "C-0001",
+    **MILDEST,
     "hours_since_workout": 20,
     "pain_score": 2,
     "pain_quality": "dull_ache",

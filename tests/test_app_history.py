@@ -93,3 +93,27 @@ def test_open_referral_is_shown_with_its_status(tmp_path):
     no_exception(at)
     assert any("Refer** referral · status: new" in e.value for e in at.error)
     assert "Paused: referral open" in texts(at)
+
+
+def test_the_year_of_birth_is_asked_when_unknown_and_saved_from_the_history_page(tmp_path):
+    from datetime import date
+
+    world = make_world(tmp_path)
+    at = world.page("pages/history.py").run()
+    no_exception(at)
+    at.number_input(key=f"year_of_birth_{world.client.id}").set_value(1980)
+    button(at, "Save year of birth").click().run()
+    no_exception(at)
+    assert store.get_client(world.db, actor=world.actor, client_id=world.client.id).year_of_birth == 1980
+    assert "Year of birth saved." in texts(at)
+    assert at.number_input(key=f"year_of_birth_{world.client.id}").value == 1980
+    assert date.today().year >= 1980
+
+
+def test_a_report_saved_at_an_emergency_stop_shows_its_answers_as_not_asked_in_the_history(tmp_path):
+    world = make_world(tmp_path)
+    store.save_report(world.db, actor=world.actor, client_id=world.client.id, report={"saddle_numbness": True})
+    at = world.page("pages/history.py").run()
+    no_exception(at)
+    page = texts(at)
+    assert "Report: pain not asked · Emergency" in page and "not asked (26)" in page

@@ -7,9 +7,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from backcare import intake, store
+from backcare import intake, rules, store
 from backcare.auth import SYSTEM
 from backcare.models import Level
+from backcare.questions import Kind
 from backcare.ui.style import SCOPE_STATEMENT
 from tests.app_helpers import (
     answer_triage, banner_levels, button, make_world, no_exception, set_widget, tap_next, texts, watching,
@@ -33,8 +34,9 @@ def test_triage_page_opens_on_the_emergency_questions_alone_each_an_unanswered_y
     assert SCOPE_STATEMENT in texts(at)
     assert "1 · Emergency signs" in texts(at)
     questions = [control.key for control in at.segmented_control if control.key.startswith("q_")]
-    assert questions == [f"q_{q.field}_0" for q in intake.EMERGENCY] + ["q_leg_symptoms_0"]
-    for q in intake.EMERGENCY:
+    assert questions == [f"q_{q.field}_0" for q in intake.STEPS[0].questions]
+    assert questions[-1] == "q_leg_symptoms_0" and "q_collapse_or_tearing_pain_0" in questions
+    for q in intake.STEPS[0].questions[:-1]:
         control = at.segmented_control(key=f"q_{q.field}_0")
         assert control.value is None  # nothing answered for the trainer
         assert control.options == [intake.NO, intake.YES]
@@ -48,7 +50,7 @@ def test_normal_report_is_saved_with_its_plans_assigned_and_a_blank_form_follows
     no_exception(at)
     assert "5 · Result" in texts(at)
     assert banner_levels(at) == ["normal"] and not watching(at)
-    assert "Pain: 2/10, dull ache, 20 h after the workout" in texts(at)
+    assert "The pain: pain score: 2/10; what the pain feels like: dull ache; hours since the workout: 20 h" in texts(at)
     assert at.pills(key="q_plans_0").value == ["warm_up"]
 
     button(at, "Save report").click().run()
@@ -65,20 +67,17 @@ def test_normal_report_is_saved_with_its_plans_assigned_and_a_blank_form_follows
     assert all(c.value is None for c in at.segmented_control if c.key.startswith("q_"))
 
 
-@pytest.mark.parametrize("answers", [
-    {"yes": ("saddle_numbness",)},
-    {"yes": ("chest_pain",)},
-    {"legs": "both_legs"},
+@pytest.mark.parametrize("field, value", [
+    ("saddle_numbness", intake.YES), ("chest_pain", intake.YES), ("leg_symptoms", "both_legs"),
 ], ids=["saddle-numbness", "chest-pain", "both-legs"])
-def test_emergency_answer_shows_the_emergency_banner_first_and_no_plans(tmp_path, answers):
+def test_emergency_answer_shows_the_emergency_banner_first_and_no_plans(tmp_path, field, value):
     world = make_world(tmp_path)
-    at = answer_triage(world.page("pages/triage.py").run(), warmup=2, **answers)
+    at = world.page("pages/triage.py").run()
+    at.segmented_control(key=f"q_{field}_0").set_value(value).run()
     no_exception(at)
-    levels = banner_levels(at)
-    assert levels[0] == "emergency"  # the top alert, above the form
-    assert set(levels) == {"emergency"}
+    assert banner_levels(at) == ["emergency"]  # the top alert, above the form
     assert not [p for p in at.pills if p.key == "q_plans_0"]  # no plan offered
-    button(at, "Save report").click().run()
+    button(at, "Save now").click().run()
     no_exception(at)
     (report,) = store.list_reports(world.db, actor=world.actor, client_id=world.client.id)
     assert report.level == Level.EMERGENCY
@@ -94,11 +93,16 @@ def test_emergency_banner_shows_at_once_and_stays_on_top_of_every_later_step(tmp
     assert not watching(at)  # the red banner took the neutral strip's place
     assert [t.value for t in at.toast] == [
         "**:red[EMERGENCY: stop the session]**  \nStop the session now. The client needs emergency care: call 999 "
-        "or go to A&E."]  # floats over the page, wherever the trainer has scrolled
-    at.segmented_control(key="q_chest_pain_0").set_value(intake.NO).run()
+        f"now. {rules.DO_NOT_MOVE}"]  # floats over the page, wherever the trainer has scrolled
+    button(at, "Save now").click().run()
     assert banner_levels(at) == ["emergency"] and len(at.toast) == 0  # raised once, not on every tap
-    at = answer_triage(at, yes=("major_trauma",), stop_at="pain")
-    assert "3 · The pain" in texts(at)
+    at.segmented_control(key="q_chest_pain_0").set_value(intake.NO).run()
+    assert banner_levels(at) == ["emergency"] and len(at.toast) == 0
+    for q in intake.STEPS[0].questions:
+        if q.field not in ("major_trauma", "chest_pain"):
+            set_widget(at, f"q_{q.field}_0", "none" if q.field == "leg_symptoms" else intake.NO)
+    at = tap_next(at)
+    assert "2 · Urgent signs" in texts(at)
     assert banner_levels(at) == ["emergency"]
 
 
@@ -139,7 +143,8 @@ def test_answers_are_kept_when_the_trainer_goes_back_and_forth(tmp_path):
     assert "5 · Result" in texts(at)
     at.segmented_control(key="triage_nav_0").set_value(0).run()  # back to step 1
     no_exception(at)
-    assert [at.segmented_control(key=f"q_{q.field}_0").value for q in intake.EMERGENCY] == [intake.NO] * 6
+    yes_no = [q for q in intake.STEPS[0].questions if q.kind is Kind.YES_NO]
+    assert [at.segmented_control(key=f"q_{q.field}_0").value for q in yes_no] == [intake.NO] * len(yes_no)
     button(at, "Next:").click().run()
     assert at.segmented_control(key="q_night_or_rest_pain_0").value == intake.YES
     at.segmented_control(key="triage_nav_0").set_value(3).run()
@@ -156,7 +161,7 @@ def test_another_client_gets_a_blank_form_not_the_answers_given_for_the_first(tm
     world = make_world(tmp_path)
     other = store.create_client(world.db, actor=world.actor, gym_id=world.client.gym_id, name="Grace Hopper",
                                 trainer_id=world.actor.user_id, consent_by=world.actor.username)
-    at = answer_triage(world.page("pages/triage.py").run(), yes=("chest_pain",), stop_at="pain")
+    at = answer_triage(world.page("pages/triage.py").run(), yes=("history_of_cancer",), stop_at="pain")
     button(at, "Change client").click().run()
     at.selectbox(key="client_choice").set_value(other.id)
     button(at, "Use this client").click().run()
@@ -169,7 +174,7 @@ def test_another_client_gets_a_blank_form_not_the_answers_given_for_the_first(tm
 
 def test_a_client_paused_by_a_referral_is_offered_no_plans(tmp_path):
     world = make_world(tmp_path)
-    at = answer_triage(world.page("pages/triage.py").run(), yes=("saddle_numbness",))
+    at = answer_triage(world.page("pages/triage.py").run(), quality="sharp")  # refer (R1): a referral opens
     button(at, "Save report").click().run()
     at = answer_triage(at, form_id=1, warmup=2)
     no_exception(at)
@@ -235,11 +240,11 @@ def test_before_typing_the_trainer_sees_their_own_clients_and_picks_one_in_two_t
 
 def test_a_bad_context_value_is_named_on_the_context_step_and_never_hides_the_red_banner(tmp_path):
     world = make_world(tmp_path)
-    at = answer_triage(world.page("pages/triage.py").run(), yes=("chest_pain",), stop_at="context")
+    at = answer_triage(world.page("pages/triage.py").run(), yes=("history_of_cancer",), stop_at="context")
     set_widget(at, "q_exercises_0", ["x" * 81])
     at = tap_next(at)
     no_exception(at)
-    assert banner_levels(at) == ["emergency"]
+    assert banner_levels(at) == ["urgent"]
     assert "4 · Training context" in texts(at)  # held there: the result cannot open
     assert any("Please correct the training context" in e.value and "exercises" in e.value for e in at.error)
     set_widget(at, "q_exercises_0", ["deadlift"])
@@ -256,11 +261,12 @@ def test_an_unreadable_history_leaves_the_questions_and_the_banner_in_place(tmp_
     world = make_world(tmp_path)
     monkeypatch.setattr(store, "triage_history", unreadable)
     at = world.page("pages/triage.py").run()
-    at.segmented_control(key="q_chest_pain_0").set_value(intake.YES).run()
+    at.segmented_control(key="q_chest_pain_0").set_value(intake.NO).run()
     no_exception(at)
-    assert banner_levels(at) == ["emergency"]
     assert any("leaves out the client's history" in e.value for e in at.error)
     assert at.segmented_control(key="q_saddle_numbness_0") is not None
+    at.segmented_control(key="q_chest_pain_0").set_value(intake.YES).run()
+    assert banner_levels(at) == ["emergency"] and button(at, "Save now")
 
 
 def test_plan_choices_and_dates_are_kept_when_the_trainer_goes_back(tmp_path):
@@ -316,11 +322,11 @@ def test_a_save_that_already_reached_the_database_is_not_stored_again(tmp_path):
     from tests.conftest import report_payload
 
     world = make_world(tmp_path)
-    at = answer_triage(world.page("pages/triage.py").run(), yes=("chest_pain",))
+    at = answer_triage(world.page("pages/triage.py").run(), yes=("history_of_cancer",))
     token = at.session_state["triage_token_0"]
     # The first tap's save committed, then the next tap cut the page short before it could say so.
     store.save_report(world.db, actor=world.actor, client_id=world.client.id, submission=token,
-                      report=report_payload(chest_pain=True))
+                      report=report_payload(history_of_cancer=True))
     button(at, "Save report").click().run()
     no_exception(at)
     assert any("saved already" in s.value for s in at.success)
@@ -384,3 +390,81 @@ def test_the_floating_notice_comes_back_when_a_corrected_red_flag_is_followed_by
     assert len(at.toast) == 0 and banner_levels(at) == []
     at.segmented_control(key="q_fever_or_unwell_0").set_value(intake.YES).run()
     assert len(at.toast) == 1 and banner_levels(at) == ["urgent"]
+
+
+def test_the_new_questions_appear_on_their_steps_and_the_pregnancy_follow_up_only_when_pregnant(tmp_path):
+    world = make_world(tmp_path)
+    at = world.page("pages/triage.py").run()
+    assert at.segmented_control(key="q_collapse_or_tearing_pain_0") is not None
+    at = answer_triage(at, stop_at="urgent")
+    keys = [c.key for c in at.segmented_control]
+    assert {"q_upper_back_pain_0", "q_back_shape_change_0", "q_pregnant_0"} <= set(keys)
+    assert "q_pregnancy_warning_signs_0" not in keys
+    at.segmented_control(key="q_pregnant_0").set_value(intake.YES).run()
+    no_exception(at)
+    assert "q_pregnancy_warning_signs_0" in [c.key for c in at.segmented_control]
+    at.segmented_control(key="q_pregnancy_warning_signs_0").set_value(intake.YES).run()
+    assert banner_levels(at) == ["urgent"]
+
+
+def test_the_age_comes_from_the_clients_year_of_birth(tmp_path):
+    world = make_world(tmp_path)
+    store.set_year_of_birth(world.db, actor=world.actor, client_id=world.client.id,
+                            year_of_birth=date.today().year - 72)
+    at = answer_triage(world.page("pages/triage.py").run(), pain_score=5)
+    no_exception(at)
+    assert banner_levels(at) == ["refer"]
+    assert "R11" in texts(at)
+
+
+def test_an_unknown_year_of_birth_is_asked_on_the_pain_step_stored_once_and_then_not_asked(tmp_path):
+    world = make_world(tmp_path)
+    at = answer_triage(world.page("pages/triage.py").run(), stop_at="pain")
+    year = at.number_input(key="q_yob_0")
+    assert year.label == "Year of birth (optional)" and year.value is None  # "not known" is allowed
+    year.set_value(date.today().year - 70).run()
+    no_exception(at)
+    assert store.get_client(world.db, actor=world.actor, client_id=world.client.id).year_of_birth == \
+        date.today().year - 70
+    assert not [n for n in at.number_input if n.key == "q_yob_0"]  # on record now: not asked again
+    assert "Age 70 (born" in texts(at)
+    at = world.page("pages/triage.py").run()
+    at = answer_triage(at, stop_at="pain")
+    assert not [n for n in at.number_input if n.key == "q_yob_0"]
+
+
+def test_the_year_of_birth_is_optional_and_the_form_goes_on_without_it(tmp_path):
+    world = make_world(tmp_path)
+    at = answer_triage(world.page("pages/triage.py").run(), pain_score=5)
+    no_exception(at)
+    assert "5 · Result" in texts(at) and banner_levels(at) == ["monitor"]  # no age rule without an age
+    assert store.get_client(world.db, actor=world.actor, client_id=world.client.id).year_of_birth is None
+
+
+def test_the_year_of_birth_is_edited_on_the_history_page_and_can_go_back_to_not_known(tmp_path):
+    world = make_world(tmp_path)
+    at = world.page("pages/history.py").run()
+    no_exception(at)
+    year = at.number_input(key=f"year_of_birth_{world.client.id}")
+    assert year.value is None
+    year.set_value(1990)
+    button(at, "Save year of birth").click().run()
+    no_exception(at)
+    assert store.get_client(world.db, actor=world.actor, client_id=world.client.id).year_of_birth == 1990
+    at.number_input(key=f"year_of_birth_{world.client.id}").set_value(None)  # back to "not known"
+    button(at, "Save year of birth").click().run()
+    assert store.get_client(world.db, actor=world.actor, client_id=world.client.id).year_of_birth is None
+
+
+def test_the_exercise_picker_offers_catalogue_names_first_and_takes_free_text(tmp_path):
+    from backcare.catalogue import catalogue_names
+
+    world = make_world(tmp_path)
+    at = answer_triage(world.page("pages/triage.py").run(), stop_at="context")
+    picker = at.multiselect(key="q_exercises_0")
+    assert picker.options[:len(catalogue_names())] == catalogue_names()
+    at = answer_triage(world.page("pages/triage.py").run(), exercises=["Dead lift", "my own drill"],
+                       flags=["load_increased"])
+    no_exception(at)
+    assert "Exercise form" in texts(at)  # "Dead lift" is the catalogue's deadlift
+    assert "Dead lift" in texts(at) and "my own drill" in texts(at)

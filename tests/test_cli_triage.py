@@ -8,10 +8,11 @@ import json
 
 import pytest
 
+from backcare import questions
 from backcare.cli.triage import csv_column_kinds, triage_csv, triage_json
-from backcare.models import TriageReport
+from backcare.models import TriageInput, TriageReport
 from backcare.rules import RULES_VERSION, evaluate
-from tests.reports import report_input, run_cli
+from tests.reports import NORMAL_REPORT, report_input, run_cli
 
 
 def jsonl(*objects) -> str:
@@ -19,7 +20,8 @@ def jsonl(*objects) -> str:
 
 
 def expected_json(data: dict) -> dict:
-    return evaluate(TriageReport.model_validate(data)).model_dump(mode="json")
+    report = TriageInput.model_validate(data)
+    return evaluate(report, report.history).model_dump(mode="json")
 
 
 def assert_no_traceback(run) -> None:
@@ -96,8 +98,13 @@ def test_blank_lines_are_skipped_but_counted():
     ("[1, 2]", "input"),
     (json.dumps(report_input(colour="red")), "colour"),
     (json.dumps(report_input(context={"sleep_hours": 30})), "context.sleep_hours"),
-    (json.dumps({k: v for k, v in report_input().items() if k != "trend"}), "trend"),
-], ids=["truncated", "not json", "not an object", "unknown field", "context range", "missing answer"])
+    (json.dumps(report_input(trend="better")), "trend"),
+    (json.dumps(report_input(age=-3)), "age"),
+    (json.dumps(report_input(history={"previous_pain_score": 2})), "history.previous_pain_score"),
+    (json.dumps(report_input(history={"episode_pain_scores": [2, 12]})), "history.episode_pain_scores.1"),
+    (json.dumps(report_input(pregnant=False, pregnancy_warning_signs=True)), "pregnancy_warning_signs"),
+], ids=["truncated", "not json", "not an object", "unknown field", "context range", "bad choice", "bad age",
+        "unknown history field", "history score range", "follow-up not asked"])
 def test_a_bad_line_gives_an_error_naming_the_field_and_the_next_line_is_still_triaged(bad_line, field):
     result = outcomes(jsonl(bad_line, report_input()))
     assert result[0][:2] == (1, None) and result[0][2].startswith(f"{field}: ")
@@ -114,19 +121,88 @@ def test_a_byte_order_mark_is_ignored():
     assert [o.result.level.value for o in triage_json(lines)] == ["normal"]
 
 
+# --- not asked, history and age (TRIAGE.md's revised contract) -------------------------------
+
+
+def one_result(data: dict) -> dict:
+    [outcome] = triage_json([json.dumps(data).encode()])
+    assert outcome.error is None, outcome.error
+    return outcome.result.model_dump(mode="json")
+
+
+@pytest.mark.parametrize("how", ["left out", "null"])
+def test_a_red_flag_left_out_or_null_is_not_asked_and_never_reads_as_normal(how):
+    data = report_input()
+    if how == "left out":
+        del data["saddle_numbness"]
+    else:
+        data["saddle_numbness"] = None
+    result = one_result(data)
+    assert result["not_asked"] == ["saddle_numbness"]
+    assert result["level"] == "refer" and [f["rule_id"] for f in result["findings"]] == ["X1"]
+    assert "numbness in the saddle area" in result["findings"][0]["summary"]
+
+
+def test_a_report_giving_only_a_pain_score_lists_every_other_question_as_not_asked():
+    result = one_result({"pain_score": 2})
+    assert result["not_asked"] == [q.field for q in questions.QUESTIONS
+                                   if q.field != "pain_score" and q.asked_when is None]
+    assert result["level"] == "refer"
+
+
+def test_the_pregnancy_follow_up_is_not_asked_only_when_pregnant():
+    assert one_result(report_input(pregnant=False))["not_asked"] == []
+    pregnant = one_result(report_input(pregnant=True))
+    assert pregnant["not_asked"] == ["pregnancy_warning_signs"] and pregnant["level"] == "refer"
+    assert one_result(report_input(pregnant=True, pregnancy_warning_signs=True))["level"] == "urgent"
+
+
+def test_the_history_object_exercises_the_creep_and_the_recurrence_without_a_database():
+    creep = one_result(report_input(pain_score=4, hours_since_workout=30,
+                                    history={"episode_pain_scores": [2, 3]}))
+    assert "R5" in [f["rule_id"] for f in creep["findings"]] and creep["level"] == "refer"
+    recurring = one_result(report_input(history={"prior_reports_28d": 2, "acute_chronic_ratio": 1.6}))
+    assert [f["rule_id"] for f in recurring["findings"]] == ["M4"]
+    assert [c["cause"] for c in recurring["causes"]] == ["load"]
+
+
+@pytest.mark.parametrize("age, level", [(17, "refer"), (18, "monitor"), (64, "monitor"), (65, "refer"),
+                                        (None, "monitor")])
+def test_age_is_optional_and_fires_the_age_rules(age, level):
+    data = report_input(pain_score=4) if age is None else report_input(pain_score=4, age=age)
+    assert one_result(data)["level"] == level
+
+
+def test_not_asked_answers_are_not_errors_exit_0_through_the_command():
+    run = run_cli("triage", stdin=jsonl({"pain_score": 2}, report_input()))
+    assert run.returncode == 0, run.stderr
+    first, second = [json.loads(line) for line in run.stdout.decode().splitlines()]
+    assert first["level"] == "refer" and second["not_asked"] == [] and second["level"] == "normal"
+
+
 # --- CSV -------------------------------------------------------------------------------------
 
-CSV_HEADER = ("client_id,hours_since_workout,pain_score,pain_quality,trend,eases_with_movement,leg_symptoms,"
-              "numbness,context.exercises,context.load_increased,context.cooldown_done,context.warmup_minutes")
+ANSWERED = [f for f in questions.FIELDS if f in NORMAL_REPORT]  # every question that applies
+CSV_HEADER = ",".join(["client_id", *ANSWERED, "context.exercises", "context.load_increased",
+                       "context.cooldown_done", "context.warmup_minutes"])
+
+
+def csv_line(client_id: str = "", context: str = ",,,", **answers) -> str:
+    """One CSV row: every question answered as in the normal baseline unless given ("" leaves it empty)."""
+    values = {f: NORMAL_REPORT[f] for f in ANSWERED}
+    values.update(answers)
+    cells = ["" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+             for v in (values[f] for f in ANSWERED)]
+    return ",".join([client_id, *cells]) + "," + context
 
 
 def test_csv_batch_in_and_out_through_the_command(tmp_path):
     path = tmp_path / "referrals.csv"
     path.write_text("\n".join([
         CSV_HEADER,
-        "C-1,30,5,dull_ache,easing,yes,none,,Deadlift; plank,1,no,3",
-        "C-2,30,x,dull_ache,easing,yes,none,maybe,,,,",
-        "C-3,20,2,stiffness,same,TRUE,none,0,,,,",
+        csv_line("C-1", "Deadlift; plank,1,no,3", hours_since_workout=30, pain_score=5),
+        csv_line("C-2", hours_since_workout=30, pain_score="x", numbness="maybe"),
+        csv_line("C-3", pain_quality="stiffness", trend="same", eases_with_movement="TRUE", numbness=0),
     ]) + "\n")
     run = run_cli("triage", "--format", "csv", str(path))
     assert run.returncode == 1
@@ -135,7 +211,8 @@ def test_csv_batch_in_and_out_through_the_command(tmp_path):
     assert [(r["line"], r["client_id"], r["level"]) for r in rows] == [("2", "C-1", "monitor"), ("3", "C-2", ""),
                                                                        ("4", "C-3", "normal")]
     first = rows[0]
-    assert (first["rule_ids"], first["rules_version"], first["error"]) == ("M1", RULES_VERSION, "")
+    assert (first["rule_ids"], first["rules_version"], first["error"], first["not_asked"]) == (
+        "M1", RULES_VERSION, "", "")
     assert first["causes"] == first["plans"] == "form;warm_up;recovery"
     assert rows[1]["error"] == "pain_score: Input should be a valid integer; numbness: Input should be a valid boolean"
 
@@ -145,7 +222,8 @@ def csv_outcomes(text: str):
 
 
 def test_csv_row_gives_the_same_result_as_the_same_json_object():
-    row = "C-9,50,3,tightness,worse,no,one_leg,yes,squat,true,,"
+    row = csv_line("C-9", "squat,true,,", hours_since_workout=50, pain_score=3, pain_quality="tightness",
+                   trend="worse", eases_with_movement="no", leg_symptoms="one_leg", numbness="yes")
     data = report_input(client_id="C-9", hours_since_workout=50, pain_score=3, pain_quality="tightness",
                         trend="worse", eases_with_movement=False, leg_symptoms="one_leg", numbness=True,
                         context={"exercises": ["squat"], "load_increased": True})
@@ -154,15 +232,33 @@ def test_csv_row_gives_the_same_result_as_the_same_json_object():
 
 
 def test_empty_csv_context_cells_are_not_given():
-    [outcome] = csv_outcomes(CSV_HEADER + "\nC-1,20,2,dull_ache,easing,yes,none,,,,,\n")
-    assert outcome.result.causes == ()
+    [outcome] = csv_outcomes(CSV_HEADER + "\n" + csv_line("C-1") + "\n")
+    assert outcome.result.causes == () and outcome.result.level.value == "normal"
+
+
+def test_an_empty_csv_cell_is_not_asked():
+    [outcome] = csv_outcomes(CSV_HEADER + "\n" + csv_line("C-1", saddle_numbness=None, pain_score=None) + "\n")
+    assert outcome.result.not_asked == ("saddle_numbness", "pain_score")
+    assert outcome.result.level.value == "refer"
+
+
+def test_a_csv_may_carry_history_and_age_columns():
+    header = CSV_HEADER + ",age,history.episode_pain_scores,history.prior_reports_28d"
+    row = csv_line("C-1", hours_since_workout=30, pain_score=4) + ",30,2; 3,0"
+    [outcome] = csv_outcomes(header + "\n" + row + "\n")
+    assert [f.rule_id for f in outcome.result.findings] == ["R5", "M1"]
+
+
+def test_a_csv_with_only_some_question_columns_lists_the_others_as_not_asked():
+    [outcome] = csv_outcomes("client_id,pain_score\nC-1,2\n")
+    assert outcome.result.level.value == "refer" and "saddle_numbness" in outcome.result.not_asked
 
 
 @pytest.mark.parametrize("rows, line, error_start", [
     (["C-1,20,2,dull_ache,easing,yes,none"], 2, "input: the row has 7 cells"),
-    ([",20,,dull_ache,easing,yes,none,,,,,"], 2, "pain_score: Field required"),
-    (["", "C-1,20,2,dull_ache,easing,yes,none,,,,,700"], 3, "context.warmup_minutes: "),
-], ids=["short row", "empty required cell", "blank row skipped, line still counted"])
+    ([csv_line("C-1", pain_score=11)], 2, "pain_score: "),
+    (["", csv_line("C-1", ",,,700")], 3, "context.warmup_minutes: "),
+], ids=["short row", "bad cell", "blank row skipped, line still counted"])
 def test_csv_errors_name_the_field_and_count_the_header_as_line_1(rows, line, error_start):
     [outcome] = csv_outcomes("\n".join([CSV_HEADER, *rows]) + "\n")
     assert outcome.line == line and outcome.error.startswith(error_start)
@@ -182,12 +278,14 @@ def test_every_model_field_has_a_csv_column_of_a_known_kind():
     assert kinds["pain_score"] == "int" and kinds["numbness"] == "bool" and kinds["hours_since_workout"] == "float"
     assert kinds["context.exercises"] == "list" and kinds["context.cooldown_done"] == "bool"
     assert kinds["context.core_sessions_per_week"] == "int" and kinds["pain_quality"] == "text"
+    assert kinds["history.episode_pain_scores"] == "int_list" and kinds["age"] == "int"
+    assert set(questions.FIELDS) <= set(kinds)
     assert "model" not in kinds.values()
 
 
 def test_csv_that_is_not_utf8_gives_one_sentence_and_exit_2(tmp_path):
     path = tmp_path / "latin1.csv"
-    path.write_bytes(CSV_HEADER.encode() + "\nC-\xe9,20,2,dull_ache,easing,yes,none,,,,,\n".encode("latin-1"))
+    path.write_bytes(CSV_HEADER.encode() + ("\n" + csv_line("C-\xe9") + "\n").encode("latin-1"))
     run = run_cli("triage", "--format", "csv", str(path))
     assert run.returncode == 2 and b"UTF-8" in run.stderr
     assert_no_traceback(run)

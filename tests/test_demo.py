@@ -91,6 +91,14 @@ def test_every_stored_level_is_what_the_rule_module_says_for_the_stored_answers(
         assert json.loads(row["result_json"])["level"] == row["level"]
 
 
+def test_demo_reports_ask_every_question_and_take_the_age_from_the_year_of_birth(demo_db):
+    db, _ = demo_db
+    assert rows(db, "SELECT count(*) FROM reports WHERE result_json->>'$.not_asked' <> '[]'") == [(0,)]
+    assert rows(db, "SELECT count(*) FROM reports r JOIN clients c ON c.id = r.client_id "
+                    "WHERE r.age IS DISTINCT FROM (year(r.created_at) - c.year_of_birth)") == [(0,)]
+    assert rows(db, "SELECT count(*) > 0 FROM clients WHERE year_of_birth IS NULL") == [(True,)]
+
+
 def test_findings_and_causes_rows_match_each_reports_result(demo_db):
     db, _ = demo_db
     mismatched = rows(db, """
@@ -175,8 +183,8 @@ def test_only_the_listed_demo_accounts_have_a_password(demo_db):
 
 
 def test_each_demo_report_saw_the_history_the_store_would_have_given_it(demo_db):
-    """Previous pain within 7 days and earlier reports in 28 days, as save_report computes them at the
-    report's time (its own row left out): the demo triages through the same definition."""
+    """The episode's pain scores within 7 days and earlier reports in 28 days, as save_report computes them at
+    the report's time (its own row left out): the demo triages through the same definition."""
     from datetime import timedelta
 
     from backcare.store.reports import triage_history_in
@@ -188,8 +196,8 @@ def test_each_demo_report_saw_the_history_the_store_would_have_given_it(demo_db)
         for report_id, client_id, created_at, history_json in stored:
             seen = TriageHistory.model_validate_json(history_json)
             store_view = triage_history_in(cur, client_id, created_at - timedelta(microseconds=1))
-            if (seen.previous_pain_score, seen.prior_reports_28d) != \
-                    (store_view.previous_pain_score, store_view.prior_reports_28d):
+            if (seen.episode_pain_scores, seen.prior_reports_28d) != \
+                    (store_view.episode_pain_scores, store_view.prior_reports_28d):
                 mismatches.append((report_id, seen, store_view))
         plans_while_paused = cur.execute("""
             SELECT a.id FROM assignments AS a JOIN referrals AS f ON f.client_id = a.client_id

@@ -39,7 +39,7 @@ def referral(db, client, trainer_actor):
     "Ada Lovelace",                                   # who
     "Tara Trainer", "Contact: tara@example.test",     # the trainer and how to reach them
     "R1 (refer)", "[source: ARTICLE]", "R2 (refer)",  # findings with their sources
-    "Pain now: 6/10", "Feels like: Sharp", "Since it started: Same",
+    "Pain now: 6/10", "Feels like: Sharp", "Since it started: Same", "Age: not known",
     "Time since the workout: 30 h",
     "Tingling or pins and needles?",                  # an answer given as yes
     "Any chest pain?",                                # an answer given as no
@@ -50,6 +50,31 @@ def referral(db, client, trainer_actor):
 def test_handoff_text_carries_what_the_clinic_needs(referral, expected):
     summary, events = referral
     assert expected in handoff.handoff_markdown(summary, events)
+
+
+def test_a_report_saved_at_an_emergency_stop_says_not_asked_in_the_text_and_the_pdf(db, client, trainer_actor):
+    saved = store.save_report(db, actor=trainer_actor, client_id=client.id, now=NOW,
+                              report={"saddle_numbness": True})
+    store.complete_report(db, actor=trainer_actor, report_id=saved.report_id, answers={"pain_score": 5},
+                          now=NOW + timedelta(minutes=20))
+    clinic = store.actor_for(store.create_user(db, actor=SYSTEM, username="cleo", display_name="Cleo Clinic",
+                                               role=Role.CLINIC))
+    summary = store.handoff_summary(db, actor=clinic, referral_id=saved.referral_id, now=NOW)
+    sections = {s.heading: s.lines for s in handoff.handoff_sections(summary)}
+    assert "Pain now: 5/10" in sections["Pain"] and "Feels like: not asked" in sections["Pain"]
+    assert "Time since the workout: not asked" in sections["Pain"] and "Legs: not asked" in sections["Pain"]
+    assert "Any chest pain?" in sections["Not asked"]
+    assert sections["Answered after the emergency stop"] == ("Pain now, 0 (none) to 10 (worst imaginable)",)
+    assert "Numbness or pins and needles between the legs or around the bottom?" in sections["Answered yes"]
+    text = handoff.handoff_markdown(summary)
+    assert "## Not asked" in text and "not asked" in text
+    assert handoff.handoff_pdf(summary).startswith(b"%PDF")
+
+
+def test_every_question_asked_says_so(referral):
+    summary, events = referral
+    sections = {s.heading: s.lines for s in handoff.handoff_sections(summary, events)}
+    assert sections["Not asked"] == ("Every question was asked.",)
 
 
 def test_yes_and_no_answers_are_listed_apart(referral):

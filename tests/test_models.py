@@ -7,6 +7,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
+from backcare import questions
 from backcare.models import Level, SessionContext, TriageHistory, TriageReport, describe_validation_error
 from tests.reports import NORMAL_REPORT, report_input
 
@@ -35,11 +36,32 @@ def test_unknown_field_is_refused_naming_the_field(data, field):
     assert refusal(data) == f"{field}: Extra inputs are not permitted"
 
 
-@pytest.mark.parametrize("field", ["hours_since_workout", "pain_score", "pain_quality", "trend", "leg_symptoms"])
-def test_missing_required_answer_is_refused_not_defaulted(field):
-    data = dict(NORMAL_REPORT)
-    del data[field]
-    assert refusal(data) == f"{field}: Field required"
+@pytest.mark.parametrize("field", questions.FIELDS)
+def test_a_question_left_out_or_null_is_not_asked_never_no(field):
+    left_out = {k: v for k, v in NORMAL_REPORT.items() if k != field}
+    for data in (left_out, {**left_out, field: None}):
+        report = TriageReport.model_validate(data)
+        assert getattr(report, field) is None
+
+
+def test_pregnancy_warning_signs_are_only_asked_when_pregnant():
+    assert TriageReport.model_validate(report_input(pregnant=True, pregnancy_warning_signs=True)).pregnant is True
+    for pregnant in (False, None):
+        message = refusal(report_input(pregnant=pregnant, pregnancy_warning_signs=False))
+        assert message == "pregnancy_warning_signs: only asked when pregnant is true" or \
+            message.endswith("pregnancy_warning_signs: only asked when pregnant is true"), message
+
+
+def test_the_report_fields_follow_the_question_registry():
+    assert [f for f in TriageReport.model_fields if f not in ("client_id", "age", "context")] == list(questions.FIELDS)
+
+
+@pytest.mark.parametrize("age, ok", [(0, True), (130, True), (-1, False), (131, False), (30.5, False), ("30", False)])
+def test_age_is_a_whole_number_of_years(age, ok):
+    if ok:
+        assert TriageReport.model_validate(report_input(age=age)).age == age
+    else:
+        assert refusal_from_json(report_input(age=age)).startswith("age: ")
 
 
 @pytest.mark.parametrize("field, value", [
@@ -54,7 +76,8 @@ def test_missing_required_answer_is_refused_not_defaulted(field):
     ("leg_symptoms", "left_leg"),
     ("numbness", "yes"),
     ("saddle_numbness", 1),
-    ("eases_with_movement", None),
+    ("eases_with_movement", "no"),
+    ("pregnant", 0),
     ("client_id", ""),
     ("client_id", "C" * 65),
     ("context.warmup_minutes", -1),
@@ -82,9 +105,9 @@ def test_pain_score_ends_of_the_scale_are_accepted(value):
     assert TriageReport.model_validate(report_input(pain_score=value)).pain_score == value
 
 
-def test_booleans_not_given_are_false_and_context_numbers_not_given_are_unknown():
-    report = TriageReport.model_validate(report_input(context={}))
-    assert report.saddle_numbness is False and report.persistent_fatigue is False
+def test_questions_not_given_are_not_asked_and_context_numbers_not_given_are_unknown():
+    report = TriageReport.model_validate({"pain_score": 3, "context": {}})
+    assert report.saddle_numbness is None and report.persistent_fatigue is None and report.trend is None
     assert report.context == SessionContext()
     assert report.context.cooldown_done is None and report.context.warmup_minutes is None
 
@@ -103,6 +126,15 @@ def test_reports_are_immutable():
     report = TriageReport.model_validate(NORMAL_REPORT)
     with pytest.raises(ValidationError):
         report.pain_score = 9
+
+
+def test_history_episode_scores_are_pain_scores_and_the_lowest_and_latest_are_read_from_them():
+    history = TriageHistory(episode_pain_scores=(2, 3, 1, 4))
+    assert (history.lowest_pain_score, history.previous_pain_score) == (1, 4)
+    assert (TriageHistory().lowest_pain_score, TriageHistory().previous_pain_score) == (None, None)
+    with pytest.raises(ValidationError) as caught:
+        TriageHistory(episode_pain_scores=(2, 11))
+    assert describe_validation_error(caught.value).startswith("episode_pain_scores.1: ")
 
 
 def test_history_refuses_a_negative_report_count():

@@ -57,6 +57,10 @@ class World:
         return store.save_report(self.db, actor=SYSTEM, client_id=self.client_a.id,
                                  report=report_payload(pain_score=8)).referral_id
 
+    def new_emergency_report(self) -> int:
+        return store.save_report(self.db, actor=SYSTEM, client_id=self.client_a.id,
+                                 report={"chest_pain": True}).report_id
+
     def new_staff(self) -> str:
         name = f"staff{self.fresh()}"
         store.add_user(self.db, actor=SYSTEM, username=name, display_name=name, role="trainer", gym_id=self.gym_a)
@@ -117,6 +121,7 @@ MATRIX: dict[str, Row] = {
                                                           consent_by="x")),
     "record_consent": Row((A.CLIENT_WRITE,), "record", _client(store.record_consent)),
     "set_client_contact": Row((A.CLIENT_WRITE,), "record", _client(store.set_client_contact, phone="0123 456789")),
+    "set_year_of_birth": Row((A.CLIENT_WRITE,), "record", _client(store.set_year_of_birth, year_of_birth=1980)),
     "get_client": Row((A.CLIENT_READ,), "record", _client(store.get_client)),
     "client_status": Row((A.CLIENT_READ, A.REFERRAL_READ), "record", _client(store.client_status)),
     "search_clients": Row((A.CLIENT_READ,), "scope",
@@ -138,6 +143,9 @@ MATRIX: dict[str, Row] = {
     "list_reports": Row((A.CLIENT_READ,), "record", _client(store.list_reports)),
     "get_report": Row((A.CLIENT_READ,), "record", lambda w, a: store.get_report(w.db, actor=a, report_id=w.report_a)),
     "previous_report_of_episode": Row((A.CLIENT_READ,), "record", _client(store.previous_report_of_episode)),
+    "complete_report": Row((A.CLIENT_WRITE,), "record",
+                           lambda w, a: store.complete_report(w.db, actor=a, report_id=w.new_emergency_report(),
+                                                              answers={"pain_score": 3})),
     # plans
     "assign_plan": Row((A.CLIENT_WRITE,), "record",
                        lambda w, a: store.assign_plan(w.db, actor=a, client_id=w.new_client(), plan_id="core",

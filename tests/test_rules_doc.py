@@ -18,7 +18,7 @@ def test_doc_shows_every_rule_with_its_level_words_condition_and_expanded_source
     page = render_rules_markdown()
     conditions = rule_conditions()
     for rule in rules.RULES:
-        row = next(line for line in page.splitlines() if line.startswith(f"| {rule.id} |"))
+        row = next(line for line in page.splitlines() if line.startswith(f"| {rule.id} | `"))
         assert f"`{rule.level.value}`" in row and rule.summary in row and rule.detail in row
         assert conditions[rule.id] in row
         for name in rule.sources:
@@ -29,7 +29,7 @@ def test_doc_shows_every_level_action_every_cause_and_the_rules_version():
     page = render_rules_markdown()
     assert rules.RULES_VERSION in page
     for level in Level:
-        assert f"| `{level.value}` | {rules.ACTIONS[level]} |" in page
+        assert f"| `{level.value}` | {rules.ACTIONS[level].format(number='999')} |" in page
     for cause in CauseId:
         assert f"| `{cause.value}` | {rules.CAUSE_LABELS[cause]} |" in page
         assert all(trigger in page for trigger in CAUSE_TRIGGERS[cause])
@@ -42,7 +42,19 @@ def test_every_cause_detector_has_its_triggers_in_words():
 def test_conditions_are_read_for_every_rule():
     conditions = rule_conditions()
     assert set(conditions) == set(rules.RULES_BY_ID)
-    assert conditions["R8"] == "r.pain_score >= 7"
+    assert conditions["R8"] == "(r.pain_score or 0) >= 7"
+    assert conditions["E7"] == "yes('chest_pain')"  # the emergency action after the condition is not read as it
+    assert conditions["R3"] == "yes('numbness', 'tingling')"
+
+
+def test_doc_shows_the_emergency_actions_and_every_question_with_its_x_rule():
+    page = render_rules_markdown()
+    assert "| E1, E2, E3, E4, E5, E9 | " + rules.NERVE_EMERGENCY + " |" in page
+    assert "| E6 | " + rules.DO_NOT_MOVE + " |" in page and "| E7, E8 | " + rules.STAY_WITH_THEM + " |" in page
+    from backcare import questions
+
+    for q in questions.QUESTIONS:
+        assert f"| `{q.field}` | {q.step} |" in page
 
 
 def test_rules_doc_check_fails_when_stale_and_passes_once_regenerated(tmp_path):

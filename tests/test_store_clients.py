@@ -8,7 +8,7 @@ from backcare import store
 from backcare.auth import SYSTEM, Actor, Role
 from backcare.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from backcare.store.records import ClientStatus
-from tests.conftest import NOW
+from tests.conftest import NOW, report_payload
 
 
 def audit(db, action, outcome=None):
@@ -120,10 +120,57 @@ def test_chain_wide_search_sees_every_gym(db, client, other_gym_client):
 def test_list_clients_by_trainer_carries_each_status(db, gym, client, trainer_actor):
     other = store.create_client(db, actor=trainer_actor, gym_id=gym.id, name="Bea", consent_by="tara")
     store.save_report(db, actor=trainer_actor, client_id=other.id,
-                      report={"hours_since_workout": 30, "pain_score": 5, "pain_quality": "stiffness",
-                              "trend": "same", "eases_with_movement": True, "leg_symptoms": "none"})
+                      report=report_payload(hours_since_workout=30, pain_score=5, pain_quality="stiffness",
+                                            trend="same"))
     mine = store.list_clients(db, actor=trainer_actor, trainer_id=trainer_actor.user_id)
     assert [(c.name, c.status) for c in mine] == [("Ada Lovelace", ClientStatus.CLEARED)]
     everyone = store.list_clients(db, actor=trainer_actor)
     assert {c.name: c.status for c in everyone} == {"Ada Lovelace": ClientStatus.CLEARED,
                                                      "Bea": ClientStatus.MODIFIED}
+
+
+
+# --- year of birth ----------------------------------------------------------------------------------------
+
+
+def test_a_client_may_be_created_with_a_year_of_birth_and_it_is_read_back(db, gym, trainer_actor):
+    client = store.create_client(db, actor=trainer_actor, gym_id=gym.id, name="Eve", year_of_birth=1954,
+                                 consent_by="tara")
+    assert client.year_of_birth == 1954
+    assert store.get_client(db, actor=trainer_actor, client_id=client.id).year_of_birth == 1954
+
+
+def test_the_year_of_birth_is_set_and_corrected_audited_without_the_year(db, client, trainer_actor):
+    assert client.year_of_birth is None and client.age() is None
+    updated = store.set_year_of_birth(db, actor=trainer_actor, client_id=client.id, year_of_birth=1990, now=NOW)
+    assert updated.year_of_birth == 1990 and updated.age(NOW.date()) == NOW.year - 1990
+    assert store.set_year_of_birth(db, actor=trainer_actor, client_id=client.id, year_of_birth=None).year_of_birth \
+        is None
+    rows = db.cursor().execute("SELECT outcome, detail FROM audit_log WHERE action = 'client.year_of_birth' "
+                               "ORDER BY id").fetchall()
+    assert [r[0] for r in rows] == ["ok", "ok"] and all("1990" not in (r[1] or "") for r in rows)
+
+
+@pytest.mark.parametrize("year", [1899, NOW.year + 1_000, 1990.5, "1990", True])
+def test_a_year_of_birth_outside_1900_to_this_year_is_refused(db, client, trainer_actor, year):
+    with pytest.raises(InvalidInput) as error:
+        store.set_year_of_birth(db, actor=trainer_actor, client_id=client.id, year_of_birth=year)
+    assert error.value.field == "year_of_birth"
+    assert store.get_client(db, actor=trainer_actor, client_id=client.id).year_of_birth is None
+
+
+def test_this_years_births_and_1900_are_accepted(db, client, trainer_actor):
+    from datetime import date
+
+    for year in (1900, date.today().year):
+        assert store.set_year_of_birth(db, actor=trainer_actor, client_id=client.id,
+                                       year_of_birth=year).year_of_birth == year
+
+
+def test_another_gyms_trainer_may_not_set_the_year_of_birth(db, client):
+    other = store.create_gym(db, actor=SYSTEM, name="Other Gym")
+    stranger = store.actor_for(store.create_user(db, actor=SYSTEM, username="sam", display_name="Sam",
+                                                 role=Role.TRAINER, gym_id=other.id))
+    with pytest.raises(PermissionDenied):
+        store.set_year_of_birth(db, actor=stranger, client_id=client.id, year_of_birth=1990)
+    assert len(audit(db, "client.year_of_birth", "denied")) == 1

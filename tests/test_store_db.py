@@ -122,23 +122,40 @@ def test_a_file_that_is_not_a_database_gives_one_sentence(tmp_path):
 
 
 def test_a_file_from_before_a_migration_is_brought_up_to_date_with_its_data(tmp_path, monkeypatch):
+    import duckdb
+
+    from backcare.store.db import apply_migrations
     from tests.conftest import report_payload
 
     path = tmp_path / "old.duckdb"
     monkeypatch.setattr("backcare.store.db.MIGRATIONS", MIGRATIONS[:2])  # as the app was before 0003
-    with store.open_database(path) as old:
-        gym = store.create_gym(old, actor=SYSTEM, name="Old Gym")
-        # the row as that app wrote it (today's create_client writes columns added by later migrations)
-        (client_id,) = old.cursor().execute(
-            "INSERT INTO clients (external_id, gym_id, name, consent_at, consent_by, created_by) "
-            "VALUES ('C-00001', ?, 'Ann', current_timestamp, 'system', 'system') RETURNING id", [gym.id]).fetchone()
-        store.save_report(old, actor=SYSTEM, client_id=client_id, report=report_payload())
-        assert old.applied_migrations() == [name for name, _ in MIGRATIONS[:2]]
+    with duckdb.connect(str(path)) as connection:  # its rows as that app wrote them (today's code writes more)
+        apply_migrations(connection)
+        connection.execute("INSERT INTO gyms (name) VALUES ('Old Gym')")
+        connection.execute("INSERT INTO clients (external_id, gym_id, name, consent_at, consent_by, created_by) "
+                           "VALUES ('C-00001', 1, 'Ann', now(), 'system', 'system')")
+        old_answers = {k: v for k, v in report_payload().items() if k in (
+            "hours_since_workout", "pain_score", "pain_quality", "trend", "eases_with_movement", "leg_symptoms",
+            "numbness", "tingling", "weakness", "weakness_worsening", "limits_daily_activities", "saddle_numbness",
+            "bladder_or_bowel_change", "sexual_dysfunction", "major_trauma", "chest_pain", "fever_or_unwell",
+            "unexplained_weight_loss", "history_of_cancer", "night_or_rest_pain", "worse_on_cough_or_sneeze",
+            "osteoporosis_or_steroids", "persistent_fatigue")}
+        result = '{"client_id": "C-00001", "level": "normal", "rules_version": "old", "findings": [], ' \
+                 '"causes": [], "plans": [], "advice": "Keep training."}'
+        connection.execute(
+            f"INSERT INTO reports (client_id, gym_id, author, created_at, {', '.join(old_answers)}, history_json, "
+            f"level, rules_version, result_json) VALUES (1, 1, 'system', now(), {', '.join('?' * len(old_answers))}, "
+            "'{\"previous_pain_score\": null, \"prior_reports_28d\": 0, \"acute_chronic_ratio\": null}', "
+            "'normal', 'old', ?)", [*old_answers.values(), result])
+        assert [n for (n,) in connection.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()] == \
+            [name for name, _ in MIGRATIONS[:2]]
     monkeypatch.setattr("backcare.store.db.MIGRATIONS", MIGRATIONS)
     with store.open_database(path) as new:
         assert new.applied_migrations() == [name for name, _ in MIGRATIONS]
-        assert len(store.list_reports(new, actor=SYSTEM, client_id=client_id)) == 1
-        store.save_report(new, actor=SYSTEM, client_id=client_id, report=report_payload(), submission="t-1")
+        (client,) = store.list_clients(new, actor=SYSTEM)
+        (old,) = store.list_reports(new, actor=SYSTEM, client_id=client.id)
+        assert {k: old.answers[k] for k in old_answers} == old_answers and old.result.rules_version == "old"
+        store.save_report(new, actor=SYSTEM, client_id=client.id, report=report_payload(), submission="t-1")
         with pytest.raises(AlreadySaved):
-            store.save_report(new, actor=SYSTEM, client_id=client_id, report=report_payload(), submission="t-1")
-        assert len(store.list_reports(new, actor=SYSTEM, client_id=client_id)) == 2
+            store.save_report(new, actor=SYSTEM, client_id=client.id, report=report_payload(), submission="t-1")
+        assert len(store.list_reports(new, actor=SYSTEM, client_id=client.id)) == 2

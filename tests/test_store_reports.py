@@ -124,13 +124,23 @@ def test_plans_stay_paused_while_an_earlier_referral_is_open(db, client, trainer
 def test_worse_by_two_points_within_the_episode_is_refer(db, client, trainer_actor):
     save(db, trainer_actor, client, at=NOW - timedelta(days=2), pain_score=2)
     saved = save(db, trainer_actor, client, pain_score=4, hours_since_workout=30)
-    assert saved.history.previous_pain_score == 2
+    assert saved.history.previous_pain_score == 2 and saved.history.episode_pain_scores == (2,)
+    assert "R5" in [f.rule_id for f in saved.result.findings] and saved.result.level == Level.REFER
+
+
+def test_a_slow_creep_2_3_4_within_the_episode_is_refer(db, client, trainer_actor):
+    save(db, trainer_actor, client, at=NOW - timedelta(days=4), pain_score=2)
+    third = save(db, trainer_actor, client, at=NOW - timedelta(days=2), pain_score=3, hours_since_workout=30)
+    assert "R5" not in [f.rule_id for f in third.result.findings]  # one point up: not yet
+    saved = save(db, trainer_actor, client, pain_score=4, hours_since_workout=30)
+    assert saved.history.episode_pain_scores == (2, 3)
     assert "R5" in [f.rule_id for f in saved.result.findings] and saved.result.level == Level.REFER
 
 
 def test_a_report_older_than_the_episode_is_not_the_previous_one(db, client, trainer_actor):
     save(db, trainer_actor, client, at=NOW - timedelta(days=8), pain_score=1)
-    assert save(db, trainer_actor, client, pain_score=3).history.previous_pain_score is None
+    saved = save(db, trainer_actor, client, pain_score=3)
+    assert saved.history.previous_pain_score is None and saved.history.episode_pain_scores == ()
 
 
 def test_third_back_pain_report_in_28_days_is_recurring(db, client, trainer_actor):
@@ -227,3 +237,117 @@ def test_a_submission_token_must_be_a_short_string(db, client, trainer_actor, to
     with pytest.raises(InvalidInput, match="submission"):
         store.save_report(db, actor=trainer_actor, client_id=client.id, report=report_payload(), submission=token)
     assert store.list_reports(db, actor=trainer_actor, client_id=client.id) == []
+
+
+# --- not asked, the emergency stop and its completion -------------------------------------------------
+
+
+def test_a_report_with_unanswered_questions_is_stored_as_not_asked_and_read_back_so(db, client, trainer_actor):
+    saved = store.save_report(db, actor=trainer_actor, client_id=client.id, now=NOW,
+                              report={"saddle_numbness": True})
+    with db.read() as cur:
+        chest, pain, saddle = cur.execute("SELECT chest_pain, pain_score, saddle_numbness FROM reports WHERE id = ?",
+                                          [saved.report_id]).fetchone()
+    assert (chest, pain, saddle) == (None, None, True)  # NULL, not false
+    row = store.get_report(db, actor=trainer_actor, report_id=saved.report_id)
+    assert row.answers["chest_pain"] is None and row.pain_score is None
+    assert row.not_asked == saved.result.not_asked and "chest_pain" in row.not_asked
+    assert row.level == Level.EMERGENCY and row.answered_after_stop == ()
+
+
+def test_an_emergency_save_opens_the_emergency_referral_and_pauses_the_client_in_one_transaction(db, client,
+                                                                                               trainer_actor):
+    saved = store.save_report(db, actor=trainer_actor, client_id=client.id, now=NOW,
+                              report={"collapse_or_tearing_pain": True})
+    referral = store.get_referral(db, actor=trainer_actor, referral_id=saved.referral_id, now=NOW)
+    assert (referral.level, referral.status) == (Level.EMERGENCY, "new")
+    assert store.client_status(db, actor=trainer_actor, client_id=client.id, now=NOW) == \
+        ClientStatus.EMERGENCY_REFERRAL_OPEN
+    with db.read() as cur:  # one transaction: one audit row names the report and its referral
+        (detail,) = cur.execute("SELECT detail FROM audit_log WHERE action = 'report.save'").fetchone()
+    assert f'"referral_id": {saved.referral_id}' in detail
+
+
+def test_the_remaining_answers_can_be_added_after_the_stop_and_the_record_keeps_which(db, client, trainer_actor):
+    saved = store.save_report(db, actor=trainer_actor, client_id=client.id, now=NOW,
+                              report={"saddle_numbness": True, "chest_pain": False})
+    later = NOW + timedelta(minutes=30)
+    row = store.complete_report(db, actor=trainer_actor, report_id=saved.report_id, now=later,
+                                answers={"pain_score": 8, "leg_symptoms": "one_leg", "pregnant": False},
+                                context={"warmup_minutes": 2})
+    assert row.answers["pain_score"] == 8 and row.answers["chest_pain"] is False
+    assert row.answered_after_stop == ("leg_symptoms", "pregnant", "pain_score")  # registry order
+    assert row.level == Level.EMERGENCY and row.context.warmup_minutes == 2
+    assert {"E1", "R2", "R8", "X1"} <= {f.rule_id for f in row.result.findings}
+    assert "pain_score" not in row.result.not_asked
+    assert count(db, "SELECT count(*) FROM report_findings WHERE report_id = ? AND rule_id = 'R8'",
+                 [saved.report_id]) == 1
+    row = store.complete_report(db, actor=trainer_actor, report_id=saved.report_id, answers={"tingling": True})
+    assert row.answered_after_stop == ("leg_symptoms", "pregnant", "pain_score", "tingling")
+    assert count(db, "SELECT count(*) FROM audit_log WHERE action = 'report.complete' AND outcome = 'ok'") == 2
+    assert count(db, "SELECT count(*) FROM referrals") == 1  # the one emergency referral, unchanged
+
+
+@pytest.mark.parametrize("answers, error", [
+    ({"chest_pain": True}, "already answered"),        # answered before the stop: never overwritten
+    ({"saddle_numbness": False}, "already answered"),
+    ({"colour": "red"}, "not a triage question"),
+    ({"pain_score": 11}, "pain_score"),
+    ({"pregnancy_warning_signs": True}, "only asked when pregnant"),
+    ({}, "at least one answer"),
+])
+def test_only_answers_recorded_as_not_asked_can_be_added(db, client, trainer_actor, answers, error):
+    from backcare.errors import BackCareError
+
+    saved = store.save_report(db, actor=trainer_actor, client_id=client.id, now=NOW,
+                              report={"saddle_numbness": True, "chest_pain": False})
+    with pytest.raises(BackCareError, match=error):
+        store.complete_report(db, actor=trainer_actor, report_id=saved.report_id, answers=answers)
+    row = store.get_report(db, actor=trainer_actor, report_id=saved.report_id)
+    assert row.answered_after_stop == () and row.answers["chest_pain"] is False
+
+
+def test_only_a_report_saved_at_an_emergency_stop_can_be_completed(db, client, trainer_actor):
+    from backcare.errors import Conflict
+
+    saved = store.save_report(db, actor=trainer_actor, client_id=client.id, now=NOW, report={"pain_score": 2})
+    with pytest.raises(Conflict, match="emergency stop"):
+        store.complete_report(db, actor=trainer_actor, report_id=saved.report_id, answers={"chest_pain": False})
+
+
+def test_completing_a_report_of_another_gym_is_refused_and_audited(db, client, trainer_actor):
+    from backcare.auth import Role
+    from backcare.errors import PermissionDenied
+
+    saved = store.save_report(db, actor=trainer_actor, client_id=client.id, now=NOW, report={"chest_pain": True})
+    other_gym = store.create_gym(db, actor=SYSTEM, name="Other Gym")
+    stranger = store.actor_for(store.create_user(db, actor=SYSTEM, username="sam", display_name="Sam",
+                                                 role=Role.TRAINER, gym_id=other_gym.id))
+    with pytest.raises(PermissionDenied):
+        store.complete_report(db, actor=stranger, report_id=saved.report_id, answers={"pain_score": 3})
+    assert count(db, "SELECT count(*) FROM audit_log WHERE action = 'report.complete' AND outcome = 'denied'") == 1
+
+
+def test_the_age_the_rules_see_comes_from_the_clients_year_of_birth(db, client, trainer_actor):
+    assert save(db, trainer_actor, client, pain_score=5).result.level == Level.MONITOR  # age not known
+    store.set_year_of_birth(db, actor=trainer_actor, client_id=client.id, year_of_birth=NOW.year - 72)
+    saved = save(db, trainer_actor, client, at=NOW + timedelta(days=10), pain_score=5, age=30)
+    assert saved.result.level == Level.REFER and "R11" in [f.rule_id for f in saved.result.findings]
+    assert store.get_report(db, actor=trainer_actor, report_id=saved.report_id).age == 72
+
+
+def test_a_report_whose_pain_was_not_asked_still_counts_as_a_back_pain_report_for_m4(db, client, trainer_actor):
+    store.save_report(db, actor=trainer_actor, client_id=client.id, now=NOW - timedelta(days=20),
+                      report={"chest_pain": True})
+    save(db, trainer_actor, client, at=NOW - timedelta(days=10), pain_score=2)
+    saved = save(db, trainer_actor, client, pain_score=2)
+    assert saved.history.prior_reports_28d == 2 and saved.history.episode_pain_scores == ()
+
+
+def test_a_very_long_episode_keeps_its_lowest_and_latest_scores():
+    from backcare.store.reports import EPISODE_SCORES_KEPT, kept_episode_scores
+
+    scores = (5,) * 50 + (1,) + (4,) * 200 + (6,)
+    kept = kept_episode_scores(scores)
+    assert len(kept) == EPISODE_SCORES_KEPT and (min(kept), kept[-1]) == (1, 6)
+    assert kept_episode_scores((2, 3)) == (2, 3)

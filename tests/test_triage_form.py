@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from backcare import intake
+from backcare.questions import Kind
 from backcare.ui.triage_form import TriageForm
 
-EMERGENCY_KEYS = [f"q_{q.field}_0" for q in intake.EMERGENCY] + ["q_leg_symptoms_0"]
+EMERGENCY_KEYS = [f"q_{q.field}_0" for q in intake.STEPS[0].questions]  # the legs question comes last
+assert EMERGENCY_KEYS[-1] == "q_leg_symptoms_0"
 
 
 def tapped_step_one(state: dict, **changes) -> None:
@@ -159,8 +161,85 @@ def test_plans_the_trainer_took_off_stay_off_across_steps_and_new_ones_come_in_c
 def test_a_context_error_holds_the_form_at_the_context_step():
     state: dict = {"triage_step_0": intake.RESULT_STEP}
     form = TriageForm(state, client_id=7)
-    form.kept.update({f"q_{q.field}_0": intake.NO for q in intake.REQUIRED_YES_NO})
+    form.kept.update({f"q_{q.field}_0": intake.NO for step in intake.STEPS for q in step.questions
+                      if q.kind is Kind.YES_NO and q.asked_when is None})
     form.kept.update(q_leg_symptoms_0="none", q_pain_score_0=2, q_pain_quality_0="dull_ache", q_hours_0=20.0,
                      q_trend_0="easing", q_eases_with_movement_0=intake.YES)
     assert form.open_step() == intake.RESULT_STEP
     assert form.open_step(reach=intake.CONTEXT_STEP) == intake.CONTEXT_STEP
+
+
+def answered_to_the_pain_step(state: dict, **pain) -> TriageForm:
+    """A form with steps 1 and 2 answered "no" (legs: none) and the pain step as given."""
+    form = TriageForm(state, client_id=7)
+    form.kept.update({f"q_{q.field}_0": intake.NO for step in intake.STEPS[:2] for q in step.questions
+                      if q.kind is Kind.YES_NO and q.asked_when is None})
+    form.kept.update(q_leg_symptoms_0="none", q_pain_score_0=2, q_pain_quality_0="dull_ache", q_hours_0=20.0,
+                     q_trend_0="easing", q_eases_with_movement_0=intake.YES, q_numbness_0=intake.NO,
+                     q_tingling_0=intake.NO, q_weakness_0=intake.NO, q_limits_daily_activities_0=intake.NO,
+                     q_persistent_fatigue_0=intake.NO)
+    form.kept.update(pain)
+    return form
+
+
+def test_a_nerve_sign_with_legs_none_holds_the_form_at_where_until_it_is_answered():
+    from backcare.ui.triage_form import WHERE_STEP, WHERE_TEXT
+
+    state: dict = {}
+    form = answered_to_the_pain_step(state, q_weakness_0=intake.YES)
+    assert form.where_missing() and form.shows_where()
+    assert form.furthest() == WHERE_STEP  # intake alone would open the context step
+    form.go(intake.CONTEXT_STEP)
+    assert WHERE_TEXT in form.pop_flash()
+    state["q_where_0"] = "both_legs"  # the trainer taps "Both legs"
+    form.on_where()
+    assert form.answers()["leg_symptoms"] == "both_legs"  # step 1's answer follows
+    assert not form.where_missing() and form.shows_where()  # still shown, with the answer given
+    assert form.furthest() == intake.RESULT_STEP
+
+
+def test_where_the_back_only_answers_it_and_keeps_legs_none():
+    state: dict = {}
+    form = answered_to_the_pain_step(state, q_tingling_0=intake.YES)
+    state["q_where_0"] = "back"
+    form.on_where()
+    assert form.answers()["leg_symptoms"] == "none" and not form.where_missing()
+    assert form.furthest() == intake.RESULT_STEP
+
+
+def test_no_nerve_sign_or_a_leg_already_named_asks_no_where():
+    assert not answered_to_the_pain_step({}).shows_where()
+    form = answered_to_the_pain_step({}, q_numbness_0=intake.YES, q_leg_symptoms_0="one_leg")
+    assert not form.shows_where() and not form.where_missing()
+
+
+def test_after_a_save_at_the_stop_only_the_questions_left_open_are_shown_and_added():
+    state: dict = {}
+    form = TriageForm(state, client_id=7)
+    form.kept.update(q_saddle_numbness_0=intake.YES)
+    form.correcting = True
+    form.mark_saved(41, ["saddle_numbness"])
+    assert form.saved_report == 41 and not form.correcting
+    step_one = form.remaining(intake.STEPS[0].questions)
+    assert [q.field for q in step_one] == [q.field for q in intake.STEPS[0].questions[1:]]
+    assert form.added_answers() == {}
+    form.kept.update(q_chest_pain_0=intake.NO, q_leg_symptoms_0="both_legs")
+    assert form.added_answers() == {"chest_pain": False, "leg_symptoms": "both_legs"}
+    form.mark_saved(41, ["chest_pain", "leg_symptoms"])
+    assert form.added_answers() == {} and form.answered_at_save == {"saddle_numbness", "chest_pain", "leg_symptoms"}
+    form.finish()
+    again = TriageForm(state, client_id=7)
+    assert again.saved_report is None and again.answered_at_save == frozenset()
+
+
+def test_a_screened_person_adopted_as_a_client_keeps_the_answers_any_other_switch_blanks_them():
+    from backcare.ui.triage_form import SCREENING
+
+    state: dict = {}
+    form = TriageForm(state, client_id=SCREENING)
+    form.kept["q_chest_pain_0"] = intake.YES
+    form.kept["q_yob_0"] = 1950
+    TriageForm.adopt(state, 12)
+    adopted = TriageForm(state, client_id=12)
+    assert adopted.id == 0 and adopted.answers()["chest_pain"] == intake.YES and adopted.year_of_birth() == 1950
+    assert TriageForm(state, client_id=13).answers()["chest_pain"] is None

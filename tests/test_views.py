@@ -185,9 +185,27 @@ def test_triage_history_line_names_the_latest_session_and_what_the_history_adds(
     sessions = [session(date(2026, 11, 20), datetime(2026, 11, 20, 18), exercises=("squat",)),
                 session(date(2026, 11, 24), datetime(2026, 11, 24, 18), minutes=62, rpe=8,
                         exercises=("deadlift", "row"))]
-    line = views.triage_history_line(sessions, TriageHistory(previous_pain_score=4, prior_reports_28d=2,
+    line = views.triage_history_line(sessions, TriageHistory(episode_pain_scores=(2, 4), prior_reports_28d=2,
                                                              acute_chronic_ratio=1.8), today)
     assert line == ("Last logged session 24 Nov (yesterday), 62 min, RPE 8: deadlift, row · pain at the last "
-                    "report of this episode 4/10 · 2 earlier report(s) in 28 days · load spike: acute:chronic 1.80.")
+                    "report of this episode 4/10 (lowest 2/10) · 2 earlier report(s) in 28 days · load spike: "
+                    "acute:chronic 1.80.")
     quiet = views.triage_history_line([], TriageHistory(acute_chronic_ratio=1.1), today)
     assert quiet == "No sessions logged yet."
+
+
+def test_a_report_saved_at_an_emergency_stop_shows_in_the_timeline_with_what_was_not_asked(db, client,
+                                                                                          trainer_actor):
+    from backcare import store
+
+    saved = store.save_report(db, actor=trainer_actor, client_id=client.id, report={"saddle_numbness": True})
+    (report,) = store.list_reports(db, actor=trainer_actor, client_id=client.id)
+    item = views.report_item(report)
+    assert "Report: pain not asked · Emergency" in item.title and item.level == "emergency"
+    assert "not asked (26): new bladder or bowel trouble" in item.detail
+    lines = views.report_answer_lines(report)
+    assert "Numbness in the saddle area: yes" in lines and "Chest pain: not asked" in lines
+    assert "Age: not known" in lines
+    store.complete_report(db, actor=trainer_actor, report_id=saved.report_id, answers={"chest_pain": False})
+    (report,) = store.list_reports(db, actor=trainer_actor, client_id=client.id)
+    assert "answered after the emergency stop: chest pain" in views.report_item(report).detail

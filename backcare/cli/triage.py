@@ -3,6 +3,8 @@
 Input streams through one report at a time and every result is written as soon as it is known, so a
 batch of any size needs memory for one line, not for the whole batch. A line that does not validate
 becomes an error line naming the field; the other lines are still triaged and the exit status is 1.
+A question left out, `null` or (in CSV) an empty cell is *not asked*, never "no": the result lists it in
+`not_asked` and X1/X2 name it. An optional `history` object gives what the store would add.
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ from typing import IO, Iterable, Iterator
 
 from pydantic import BaseModel, ValidationError
 
-from backcare.models import SessionContext, TriageReport, TriageResult, describe_validation_error
+from backcare.models import SessionContext, TriageHistory, TriageInput, TriageResult, describe_validation_error
 from backcare.rules import evaluate
 
 UTF8_BOM = b"\xef\xbb\xbf"
 CONTEXT_PREFIX = "context."
+HISTORY_PREFIX = "history."
 LIST_SEPARATOR = ";"
-CSV_COLUMNS = ("line", "client_id", "level", "rules_version", "rule_ids", "causes", "plans", "advice", "error")
+CSV_COLUMNS = ("line", "client_id", "level", "rules_version", "not_asked", "rule_ids", "causes", "plans", "advice",
+               "error")
 
 EXIT_OK, EXIT_LINE_ERRORS, EXIT_UNREADABLE = 0, 1, 2
 
@@ -54,10 +58,12 @@ def register(subparsers) -> None:
     triage = subparsers.add_parser(
         "triage", help="triage back-pain reports from a JSON or CSV file (or standard input)",
         description="Reads one JSON object or JSON Lines (one report per line) and writes one JSON result per "
-                    "line. With --format csv, reads a CSV file whose header uses the same field names (context "
-                    "fields as context.NAME, lists separated by ';', booleans as true/false/yes/no/1/0) and "
-                    "writes one CSV row per report. A report that does not validate gives an error naming the "
-                    "field; the others are still triaged and the exit status is 1.")
+                    "line. A question left out or null is not asked (never 'no') and is listed in not_asked. "
+                    "With --format csv, reads a CSV file whose header uses the same field names (context "
+                    "fields as context.NAME, history fields as history.NAME, lists separated by ';', booleans as "
+                    "true/false/yes/no/1/0; an empty cell is not asked) and writes one CSV row per report. A "
+                    "report that does not validate gives an error naming the field; the others are still "
+                    "triaged and the exit status is 1.")
     triage.add_argument("file", nargs="?", default="-", metavar="FILE", help="input file (default: standard input)")
     triage.add_argument("--format", choices=("json", "csv"), default="json", help="input and output format")
     triage.set_defaults(func=run_triage)
@@ -125,11 +131,11 @@ def triage_json(lines: Iterable[bytes]) -> Iterator[Outcome]:
     """One outcome per report in JSON Lines (or one pretty-printed JSON object); blank lines skipped."""
     for number, text in _json_documents(lines):
         try:
-            report = TriageReport.model_validate_json(text)
+            report = TriageInput.model_validate_json(text)
         except ValidationError as error:
             yield Outcome(number, error=describe_validation_error(error))
         else:
-            yield Outcome(number, result=evaluate(report))
+            yield Outcome(number, result=evaluate(report, report.history))
 
 
 def write_json(outcomes: Iterable[Outcome], out: IO[str]) -> int:
@@ -149,14 +155,15 @@ def write_json(outcomes: Iterable[Outcome], out: IO[str]) -> int:
 
 
 def _field_kind(annotation) -> str:
-    """'bool', 'int', 'float', 'list', 'model' or 'text': how a CSV cell becomes a field value."""
+    """'bool', 'int', 'float', 'list', 'int_list', 'model' or 'text': how a CSV cell becomes a field value."""
     if typing.get_origin(annotation) is typing.Annotated:
         return _field_kind(typing.get_args(annotation)[0])
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         kinds = {_field_kind(arg) for arg in typing.get_args(annotation) if arg is not type(None)}
         return kinds.pop() if len(kinds) == 1 else "text"
     if typing.get_origin(annotation) in (tuple, list):
-        return "list"
+        items = {_field_kind(arg) for arg in typing.get_args(annotation) if arg is not Ellipsis}
+        return "int_list" if items == {"int"} else "list"
     if isinstance(annotation, type):
         if issubclass(annotation, bool):
             return "bool"
@@ -173,10 +180,12 @@ def _field_kind(annotation) -> str:
 
 def csv_column_kinds() -> dict[str, str]:
     """Every CSV column the header may use, with the kind of value it holds."""
-    kinds = {name: _field_kind(field.annotation) for name, field in TriageReport.model_fields.items()}
-    del kinds["context"]
+    kinds = {name: _field_kind(field.annotation) for name, field in TriageInput.model_fields.items()}
+    del kinds["context"], kinds["history"]
     kinds.update({CONTEXT_PREFIX + name: _field_kind(field.annotation)
                   for name, field in SessionContext.model_fields.items()})
+    kinds.update({HISTORY_PREFIX + name: _field_kind(field.annotation)
+                  for name, field in TriageHistory.model_fields.items()})
     return kinds
 
 
@@ -193,8 +202,9 @@ def _cell_value(kind: str, cell: str):
         return True if word in _TRUE else False if word in _FALSE else cell
     if kind == "int":
         return int(cell) if _INTEGER.fullmatch(cell) else cell
-    if kind == "list":
-        return [item.strip() for item in cell.split(LIST_SEPARATOR) if item.strip()]
+    if kind in ("list", "int_list"):
+        items = [item.strip() for item in cell.split(LIST_SEPARATOR) if item.strip()]
+        return [_cell_value("int", item) for item in items] if kind == "int_list" else items
     return cell
 
 
@@ -204,7 +214,7 @@ def _check_header(header: list[str]) -> list[str]:
     if unknown:
         raise UnreadableInput(
             f"the CSV header has unknown column(s) {', '.join(repr(n) for n in unknown)}; use the field names of "
-            f"the JSON contract, context fields as {CONTEXT_PREFIX}NAME")
+            f"the JSON contract, context fields as {CONTEXT_PREFIX}NAME, history fields as {HISTORY_PREFIX}NAME")
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise UnreadableInput(f"the CSV header names column(s) {', '.join(repr(n) for n in repeated)} more than once")
@@ -218,20 +228,23 @@ def _cell(row: list[str], column: int | None) -> str | None:
 
 
 def csv_row_to_input(names: list[str], row: list[str]) -> dict:
-    """The JSON-contract object of one CSV row. Empty cells are left out: not given."""
+    """The JSON-contract object of one CSV row. Empty cells are left out: a question is not asked, a context
+    or history value unknown."""
     report: dict = {}
-    context: dict = {}
+    nested: dict[str, dict] = {CONTEXT_PREFIX: {}, HISTORY_PREFIX: {}}
     for name, cell in zip(names, row):
         cell = cell.strip()
         if not cell:
             continue
         value = _cell_value(_COLUMN_KINDS[name], cell)
-        if name.startswith(CONTEXT_PREFIX):
-            context[name.removeprefix(CONTEXT_PREFIX)] = value
-        else:
+        prefix = next((p for p in nested if name.startswith(p)), None)
+        if prefix is None:
             report[name] = value
-    if context:
-        report["context"] = context
+        else:
+            nested[prefix][name.removeprefix(prefix)] = value
+    for prefix, values in nested.items():
+        if values:
+            report[prefix.rstrip(".")] = values
     return report
 
 
@@ -261,11 +274,11 @@ def triage_csv_rows(names: list[str], rows: Iterable[list[str]]) -> Iterator[Out
                           client_id=client_id)
             continue
         try:
-            report = TriageReport.model_validate(csv_row_to_input(names, row))
+            report = TriageInput.model_validate(csv_row_to_input(names, row))
         except ValidationError as error:
             yield Outcome(number, error=describe_validation_error(error), client_id=client_id)
         else:
-            yield Outcome(number, result=evaluate(report))
+            yield Outcome(number, result=evaluate(report, report.history))
 
 
 def write_csv(outcomes: Iterable[Outcome], out: IO[str]) -> int:
@@ -277,10 +290,11 @@ def write_csv(outcomes: Iterable[Outcome], out: IO[str]) -> int:
         result = outcome.result
         if result is None:
             failed += 1
-            writer.writerow((outcome.line, outcome.client_id or "", "", "", "", "", "", "", outcome.error))
+            writer.writerow((outcome.line, outcome.client_id or "", "", "", "", "", "", "", "", outcome.error))
             continue
         writer.writerow((
             outcome.line, result.client_id or "", result.level.value, result.rules_version,
+            LIST_SEPARATOR.join(result.not_asked),
             LIST_SEPARATOR.join(f.rule_id for f in result.findings),
             LIST_SEPARATOR.join(c.cause.value for c in result.causes),
             LIST_SEPARATOR.join(p.value for p in result.plans),

@@ -8,7 +8,7 @@ from backcare.store.analytics import *  # noqa: F401,F403  (trends aggregates: a
 from backcare.store.accounts import (AccountDisabled, AccountLocked, GymSummary, SignInRefused, UserSummary, actor_for_email, add_gym, add_user, authenticate, disable_user, enable_user, gym_id_by_name, list_gym_summaries, list_users, refresh_actor, reset_password, set_role, unlock_user)
 from backcare.store.assignments import assign_plan, list_assignments, set_assignment_status
 from backcare.store.clients import create_client, get_client, list_clients, record_consent, search_clients
-from backcare.store.clients import set_client_contact
+from backcare.store.clients import set_client_contact, set_year_of_birth
 from backcare.store.audit_view import (
     AuditFilter, AuditRow, audit_choices, export_audit_csv, list_audit, record_download,
 )
@@ -51,6 +51,7 @@ from backcare.store.referrals import (
     update_referral,
 )
 from backcare.store.reports import (
+    complete_report,
     get_report,
     list_reports,
     previous_report_of_episode,
@@ -66,8 +67,9 @@ __all__ = [
     "create_gym", "list_gyms", "create_user", "get_user_by_username", "actor_for",
     "create_client", "record_consent", "get_client", "search_clients", "list_clients", "client_status",
     "set_client_contact",
+    "set_year_of_birth",
     "log_session", "list_sessions",
-    "save_report", "triage_history", "list_reports", "get_report", "previous_report_of_episode",
+    "save_report", "triage_history", "list_reports", "get_report", "previous_report_of_episode", "complete_report",
     "assign_plan", "set_assignment_status", "list_assignments",
     "list_referral_queue", "update_referral", "get_referral", "referral_events", "handoff_summary",
     "daily_load", "weekly_load", "load_ratio",

@@ -15,7 +15,8 @@ from backcare.store.records import ClientRow
 from backcare.store.status import ONE_CLIENT_STATUS, STATUS_CTES, status_params
 
 CLIENT_COLUMNS = ("c.id, c.external_id, c.gym_id, c.trainer_id, c.name, c.consent_at, c.consent_by, "
-                  "c.created_at, c.created_by, flags.status, c.phone, c.email")
+                  "c.created_at, c.created_by, flags.status, c.phone, c.email, c.year_of_birth")
+EARLIEST_YEAR_OF_BIRTH = 1900
 _FROM_CLIENTS = "FROM clients AS c JOIN client_flags AS flags ON flags.client_id = c.id"
 
 
@@ -47,9 +48,12 @@ def _invalid(error: ValidationError, default_field: str) -> InvalidInput:
 
 def create_client(db: Database, *, actor: Actor, gym_id: int, name: str, external_id: str | None = None,
                   trainer_id: int | None = None, consent_by: str | None = None, phone: str | None = None,
-                  email: str | None = None, now: datetime | None = None) -> ClientRow:
+                  email: str | None = None, year_of_birth: int | None = None,
+                  now: datetime | None = None) -> ClientRow:
     """A new client; `phone` and `email` (optional) are kept only with the client's consent (`consent_by`)."""
     guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="client.create", entity="clients")
+    if year_of_birth is not None:
+        _check_year_of_birth(year_of_birth, now or utcnow())
     try:
         new = ClientIn(gym_id=gym_id, name=name, external_id=external_id, trainer_id=trainer_id,
                        consent_by=consent_by, phone=phone, email=email)
@@ -73,9 +77,10 @@ def create_client(db: Database, *, actor: Actor, gym_id: int, name: str, externa
         (client_id,) = cur.execute("SELECT nextval('clients_id_seq')").fetchone()
         cur.execute(
             "INSERT INTO clients (id, external_id, gym_id, trainer_id, name, consent_at, consent_by, created_at, "
-            "created_by, phone, email) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "created_by, phone, email, year_of_birth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [client_id, new.external_id or external_id_for(client_id), new.gym_id, new.trainer_id, new.name,
-             now if new.consent_by else None, new.consent_by, now, actor.username, new.phone, new.email])
+             now if new.consent_by else None, new.consent_by, now, actor.username, new.phone, new.email,
+             year_of_birth])
         txn.entity_id = client_id
         if new.consent_by:
             txn.detail["consent"] = True
@@ -115,6 +120,28 @@ def set_client_contact(db: Database, *, actor: Actor, client_id: int, phone: str
                                           "record their consent first")
         cur.execute("UPDATE clients SET phone = ?, email = ? WHERE id = ?", [contact.phone, contact.email, client_id])
         return _fetch_client(cur, client_id, now)
+
+
+def _check_year_of_birth(year_of_birth, now: datetime) -> None:
+    if isinstance(year_of_birth, bool) or not isinstance(year_of_birth, int) \
+            or not EARLIEST_YEAR_OF_BIRTH <= year_of_birth <= now.year:
+        raise InvalidInput("year_of_birth", f"must be a year from {EARLIEST_YEAR_OF_BIRTH} to {now.year}")
+
+
+def set_year_of_birth(db: Database, *, actor: Actor, client_id: int, year_of_birth: int | None,
+                      now: datetime | None = None) -> ClientRow:
+    """Record or correct the client's year of birth (None: not known); triage takes the age from it. The
+    audit row says that it changed, never the year (health-related data stays out of the log)."""
+    gym_id = client_gym(db, client_id)
+    guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="client.year_of_birth", entity="clients",
+          entity_id=client_id)
+    now = now or utcnow()
+    if year_of_birth is not None:
+        _check_year_of_birth(year_of_birth, now)
+    with db.transaction(actor, "client.year_of_birth", "clients", client_id, {"known": year_of_birth is not None},
+                        now=now) as txn:
+        txn.cursor.execute("UPDATE clients SET year_of_birth = ? WHERE id = ?", [year_of_birth, client_id])
+        return _fetch_client(txn.cursor, client_id, now)
 
 
 def get_client(db: Database, *, actor: Actor, client_id: int, audit: bool = True,

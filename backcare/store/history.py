@@ -25,14 +25,15 @@ _ROW = ConfigDict(frozen=True, extra="forbid")
 
 
 class PainDay(BaseModel):
-    """The client's pain on one day with reports: the worst and the latest score."""
+    """The client's pain on one day with reports: the worst and the latest score (None when no report of the
+    day had its pain asked: an emergency stop)."""
 
     model_config = _ROW
 
     day: date
     reports: int
-    worst_pain: int
-    last_pain: int
+    worst_pain: int | None
+    last_pain: int | None
     worst_level: str
 
 
@@ -67,7 +68,7 @@ def pain_by_day(db: Database, *, actor: Actor, client_id: int, days: int = 180,
         rows = rows_as_dicts(cur.execute(
             """
             SELECT CAST(created_at AS DATE) AS day, count(*) AS reports, max(pain_score) AS worst_pain,
-                   arg_max(pain_score, created_at) AS last_pain,
+                   arg_max(pain_score, created_at) FILTER (WHERE pain_score IS NOT NULL) AS last_pain,
                    arg_max(level, CASE level WHEN 'emergency' THEN 4 WHEN 'urgent' THEN 3 WHEN 'refer' THEN 2
                                              WHEN 'monitor' THEN 1 ELSE 0 END) AS worst_level
             FROM reports

@@ -182,6 +182,52 @@ CREATE TABLE report_submissions (
     saved_at   TIMESTAMP NOT NULL
 );
 """),
+    # Triage v2 (TRIAGE.md revised): every answer may be NULL, which means *not asked* (rows already stored
+    # keep their answers as given); the new questions; the age the rules saw; which answers were given
+    # after an emergency stop; the client's year of birth. DuckDB refuses ALTER on a table with an index,
+    # so each index is dropped and made again around the change.
+    ("0004_triage_v2", """
+DROP INDEX reports_client_time;
+ALTER TABLE reports ALTER COLUMN hours_since_workout DROP NOT NULL;
+ALTER TABLE reports ALTER COLUMN pain_score DROP NOT NULL;
+ALTER TABLE reports ALTER COLUMN pain_quality DROP NOT NULL;
+ALTER TABLE reports ALTER COLUMN trend DROP NOT NULL;
+ALTER TABLE reports ALTER COLUMN eases_with_movement DROP NOT NULL;
+ALTER TABLE reports ALTER COLUMN leg_symptoms DROP NOT NULL;
+ALTER TABLE reports ALTER COLUMN numbness DROP NOT NULL;
+ALTER TABLE reports ALTER COLUMN tingling DROP NOT NULL;
+ALTER TABLE reports ALTER COLUMN weakness DROP NOT NULL;
+ALTER TABLE reports ALTER COLUMN weakness_worsening DROP NOT NULL;
+ALTER TABLE reports ALTER COLUMN limits_daily_activities DROP NOT NULL;
+ALTER TABLE reports ALTER COLUMN saddle_numbness DROP NOT NULL;
+ALTER TABLE reports ALTER COLUMN bladder_or_bowel_change DROP NOT NULL;
+ALTER TABLE reports ALTER COLUMN sexual_dysfunction DROP NOT NULL;
+ALTER TABLE reports ALTER COLUMN major_trauma DROP NOT NULL;
+ALTER TABLE reports ALTER COLUMN chest_pain DROP NOT NULL;
+ALTER TABLE reports ALTER COLUMN fever_or_unwell DROP NOT NULL;
+ALTER TABLE reports ALTER COLUMN unexplained_weight_loss DROP NOT NULL;
+ALTER TABLE reports ALTER COLUMN history_of_cancer DROP NOT NULL;
+ALTER TABLE reports ALTER COLUMN night_or_rest_pain DROP NOT NULL;
+ALTER TABLE reports ALTER COLUMN worse_on_cough_or_sneeze DROP NOT NULL;
+ALTER TABLE reports ALTER COLUMN osteoporosis_or_steroids DROP NOT NULL;
+ALTER TABLE reports ALTER COLUMN persistent_fatigue DROP NOT NULL;
+ALTER TABLE reports ADD COLUMN collapse_or_tearing_pain BOOLEAN;
+ALTER TABLE reports ADD COLUMN upper_back_pain BOOLEAN;
+ALTER TABLE reports ADD COLUMN back_shape_change BOOLEAN;
+ALTER TABLE reports ADD COLUMN pregnant BOOLEAN;
+ALTER TABLE reports ADD COLUMN pregnancy_warning_signs BOOLEAN;
+ALTER TABLE reports ADD COLUMN age INTEGER;
+ALTER TABLE reports ADD COLUMN answered_after_stop VARCHAR;
+CREATE INDEX reports_client_time ON reports (client_id, created_at);
+DROP INDEX clients_gym;
+ALTER TABLE clients ADD COLUMN year_of_birth INTEGER;  -- NULL: not known yet (asked once, editable)
+CREATE INDEX clients_gym ON clients (gym_id);
+"""),
+    # How the clinic reaches a client (issue 11): optional, kept under the client's consent, erased with the row.
+    ("0005_client_contact", """
+ALTER TABLE clients ADD COLUMN phone VARCHAR;
+ALTER TABLE clients ADD COLUMN email VARCHAR;
+"""),
     # A marker of what the file is (a demo database says so on every page), and server-side sign-in sessions:
     # every rerun checks its session row, so signing out ends every tab and idle expiry runs on this clock.
     ("0006_auth_hardening", """
@@ -198,10 +244,5 @@ CREATE TABLE signin_sessions (
     ended_at      TIMESTAMP,
     end_reason    VARCHAR                       -- signout | idle
 );
-"""),
-    # How the clinic reaches a client (issue 11): optional, kept under the client's consent, erased with the row.
-    ("0005_client_contact", """
-ALTER TABLE clients ADD COLUMN phone VARCHAR;
-ALTER TABLE clients ADD COLUMN email VARCHAR;
 """),
 )

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from backcare import questions
 from backcare.models import CauseId, Level, SessionContext, TriageHistory, TriageResult
 
 _ROW = ConfigDict(frozen=True, extra="forbid")
@@ -84,10 +85,22 @@ class ClientRow(BaseModel):
     status: ClientStatus
     phone: str | None = None
     email: str | None = None
+    year_of_birth: int | None = None
 
     @property
     def has_consent(self) -> bool:
         return self.consent_at is not None
+
+    def age(self, on: date | None = None) -> int | None:
+        """The age the client turns in the year of `on` (today by default); None while the year of birth is
+        not known. A year of birth cannot say more (TRIAGE.md's age rules take this age)."""
+        if self.year_of_birth is None:
+            return None
+        return age_from_year_of_birth(self.year_of_birth, on or date.today())
+
+
+def age_from_year_of_birth(year_of_birth: int, on: date) -> int:
+    return max(0, on.year - year_of_birth)
 
 
 class SessionRow(BaseModel):
@@ -112,7 +125,8 @@ class SessionRow(BaseModel):
 
 
 class ReportRow(BaseModel):
-    """A stored report: every answer (as `answers`, the TriageReport fields), what the rules saw and said."""
+    """A stored report: every answer (as `answers`, the registry's fields; None is *not asked*), the age and
+    history the rules saw, what they said, and which answers were given after an emergency stop."""
 
     model_config = _ROW
 
@@ -128,10 +142,19 @@ class ReportRow(BaseModel):
     level: Level
     rules_version: str
     result: TriageResult
+    age: int | None = None
+    answered_after_stop: tuple[str, ...] = ()
 
     @property
-    def pain_score(self) -> int:
-        return int(self.answers["pain_score"])
+    def pain_score(self) -> int | None:
+        """None when the pain score was not asked (a report saved at an emergency stop)."""
+        score = self.answers.get("pain_score")
+        return None if score is None else int(score)
+
+    @property
+    def not_asked(self) -> tuple[str, ...]:
+        """The questions recorded as not asked, in registry order."""
+        return questions.not_asked(self.answers)
 
 
 class SavedReport(BaseModel):
@@ -229,10 +252,13 @@ class HandoffSummary(BaseModel):
     answers: dict
     findings: tuple[HandoffFinding, ...]
     causes: tuple[tuple[CauseId, tuple[str, ...]], ...]
-    hours_since_workout: float
-    pain_score: int
-    pain_trend: str
+    hours_since_workout: float | None  # None: not asked
+    pain_score: int | None
+    pain_trend: str | None
     previous_pain_score: int | None
+    episode_pain_scores: tuple[int, ...] = ()
+    age: int | None = None
+    answered_after_stop: tuple[str, ...] = ()
     session_before: HandoffSession | None
     trainer_name: str
     trainer_contact: str | None

@@ -218,6 +218,8 @@ def handoff_summary(db: Database, *, actor: Actor, referral_id: int, now: dateti
         causes=tuple((c.cause, tuple(c.evidence)) for c in report.result.causes),
         hours_since_workout=report.answers["hours_since_workout"], pain_score=report.answers["pain_score"],
         pain_trend=report.answers["trend"], previous_pain_score=report.history.previous_pain_score,
+        episode_pain_scores=report.history.episode_pain_scores, age=report.age,
+        answered_after_stop=report.answered_after_stop,
         session_before=None if session is None else HandoffSession(**session),
         trainer_name=author["display_name"] if author else report.author,
         trainer_contact=author["contact"] if author else None,

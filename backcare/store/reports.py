@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from pydantic import ValidationError
 
-from backcare import load
+from backcare import load, questions
 from backcare.auth import Action, Actor
-from backcare.errors import AlreadySaved, InvalidInput, Unavailable
+from backcare.errors import AlreadySaved, Conflict, InvalidInput, Unavailable
 from backcare.models import (
+    Level,
     CauseId,
     SessionContext,
     TriageHistory,
@@ -22,27 +25,41 @@ from backcare.rules import evaluate
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts
 from backcare.store.assignments import insert_assignment, is_paused, validated_assignment
 from backcare.store.db import Database, utcnow
-from backcare.store.records import ReportRow, SavedReport
+from backcare.store.records import ReportRow, SavedReport, age_from_year_of_birth
 
 EPISODE = timedelta(days=7)          # reports this close belong to one episode (R5)
+EPISODE_SCORES_KEPT = 100            # a history carries at most this many of the episode's scores
 RECURRENCE_WINDOW = timedelta(days=28)  # M4 counts back-pain reports in this window
 DEFAULT_REVIEW_DAYS = 14
 
-ANSWER_FIELDS: tuple[str, ...] = tuple(f for f in TriageReport.model_fields if f not in ("client_id", "context"))
+# One column per registry question (NULL: not asked), in registry order.
+ANSWER_FIELDS: tuple[str, ...] = questions.FIELDS
 REPORT_COLUMNS = ("id, client_id, gym_id, author_id, author, created_at, " + ", ".join(ANSWER_FIELDS)
-                  + ", context_json, history_json, level, rules_version, result_json")
+                  + ", age, context_json, history_json, level, rules_version, result_json, answered_after_stop")
+
+
+def history_from_json(text: str) -> TriageHistory:
+    """The stored TriageHistory; records made before triage v2 hold `previous_pain_score` (the one earlier
+    score of the episode then compared), read as an episode of that one score."""
+    data = json.loads(text)
+    if "previous_pain_score" in data:
+        previous = data.pop("previous_pain_score")
+        data.setdefault("episode_pain_scores", [] if previous is None else [previous])
+    return TriageHistory.model_validate(data)
 
 
 def report_row(row: dict) -> ReportRow:
     answers = {f: row.pop(f) for f in ANSWER_FIELDS}
     context = row.pop("context_json")
+    after = row.get("answered_after_stop")
     return ReportRow(
         **{k: row[k] for k in ("id", "client_id", "gym_id", "author_id", "author", "created_at", "level",
-                               "rules_version")},
+                               "rules_version", "age")},
         answers=answers,
         context=None if context is None else SessionContext.model_validate_json(context),
-        history=TriageHistory.model_validate_json(row["history_json"]),
+        history=history_from_json(row["history_json"]),
         result=TriageResult.model_validate_json(row["result_json"]),
+        answered_after_stop=() if after is None else tuple(json.loads(after)),
     )
 
 
@@ -51,13 +68,14 @@ def report_row(row: dict) -> ReportRow:
 
 def triage_history_in(cur, client_id: int, now: datetime) -> TriageHistory:
     """What the client's history adds to a report made at `now`, in SQL (inside any open cursor)."""
-    # Two single-row aggregates side by side (no correlated subqueries: this runs in every save).
-    previous, prior, ratio = cur.execute(
+    # Two single-row aggregates side by side (no correlated subqueries: this runs in every save). A report
+    # whose pain was not asked (an emergency stop) is still a back-pain report for M4, but has no score.
+    episode, prior, ratio = cur.execute(
         f"""
-        SELECT mine.previous, mine.prior, spike.acute_chronic_ratio
-        FROM (SELECT arg_max(pain_score, (created_at, id)) FILTER (WHERE created_at >= $episode_start)
-                         AS previous,
-                     count(*) FILTER (WHERE pain_score >= 1) AS prior
+        SELECT mine.episode, mine.prior, spike.acute_chronic_ratio
+        FROM (SELECT array_agg(pain_score ORDER BY created_at, id)
+                         FILTER (WHERE created_at >= $episode_start AND pain_score IS NOT NULL) AS episode,
+                     count(*) FILTER (WHERE pain_score IS NULL OR pain_score >= 1) AS prior
               FROM reports
               WHERE client_id = $client_id AND created_at <= $now AND created_at >= $recurrence_start) AS mine,
              ({load.one_client_ratio_sql()}) AS spike
@@ -66,7 +84,18 @@ def triage_history_in(cur, client_id: int, now: datetime) -> TriageHistory:
          "recurrence_start": now - RECURRENCE_WINDOW},
     ).fetchone()
     ratio = None if ratio is None else round(float(ratio), 4)
-    return TriageHistory(previous_pain_score=previous, prior_reports_28d=int(prior), acute_chronic_ratio=ratio)
+    return TriageHistory(episode_pain_scores=kept_episode_scores(tuple(episode or ())), prior_reports_28d=int(prior),
+                         acute_chronic_ratio=ratio)
+
+
+def kept_episode_scores(scores: tuple[int, ...]) -> tuple[int, ...]:
+    """The latest scores of a very long episode, with its lowest first when that is older: R5 reads the lowest
+    and the screens the latest, and each stored history stays small."""
+    if len(scores) <= EPISODE_SCORES_KEPT:
+        return scores
+    latest = scores[-(EPISODE_SCORES_KEPT - 1):]
+    return (min(scores[:-(EPISODE_SCORES_KEPT - 1)]) if min(scores) < min(latest) else scores[-EPISODE_SCORES_KEPT],
+            *latest)
 
 
 def triage_history(db: Database, *, actor: Actor, client_id: int, now: datetime | None = None) -> TriageHistory:
@@ -86,9 +115,9 @@ def _validated(report: TriageReport | dict) -> TriageReport:
     try:
         return TriageReport.model_validate(report)
     except ValidationError as error:
-        first = error.errors()[0]
-        raise InvalidInput(".".join(str(p) for p in first["loc"]) or "report",
-                           describe_validation_error(error)) from None
+        described = describe_validation_error(error)
+        field = described.split(":", 1)[0]
+        raise InvalidInput("report" if field == "input" else field, described) from None
 
 
 def save_report(db: Database, *, actor: Actor, client_id: int, report: TriageReport | dict,
@@ -97,17 +126,19 @@ def save_report(db: Database, *, actor: Actor, client_id: int, report: TriageRep
                 customisation: dict | None = None, now: datetime | None = None,
                 submission: str | None = None) -> SavedReport:
     """Triage the report with the client's history and store it, all in one transaction with its audit
-    row: every answer, what the rules saw and said, a row per finding and per cause, a referral when the
-    level is refer or above, and the chosen plans when the result allows them (at refer and above, or
-    while a referral is open, none: those go to `skipped_plans`). Refused without the client's consent.
-    `submission`: the form's one-time token; a second save with the same token stores nothing and raises
-    AlreadySaved."""
+    row: every answer (a question not answered is stored as NULL, *not asked*: the emergency stop saves
+    this way), what the rules saw and said, a row per finding and per cause, a referral when the level is
+    refer or above (which pauses the client: an emergency save opens an emergency referral), and the
+    chosen plans when the result allows them (at refer and above, or while a referral is open, none:
+    those go to `skipped_plans`). The age comes from the client's year of birth when it is known.
+    Refused without the client's consent. `submission`: the form's one-time token; a second save with the
+    same token stores nothing and raises AlreadySaved."""
     with db.read("looking up the client") as cur:
-        facts = cur.execute("SELECT gym_id, external_id, consent_at FROM clients WHERE id = ?",
+        facts = cur.execute("SELECT gym_id, external_id, consent_at, year_of_birth FROM clients WHERE id = ?",
                             [client_id]).fetchone()
     if facts is None:
         raise Unavailable()  # reads like a refusal: ids cannot be probed
-    gym_id, external_id, consent_at = facts
+    gym_id, external_id, consent_at, year_of_birth = facts
     guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="report.save", entity="reports")
     if consent_at is None:  # checked before the transaction: no store function withdraws consent
         raise InvalidInput("consent", "the client has not consented to storing their health data; record "
@@ -133,8 +164,13 @@ def save_report(db: Database, *, actor: Actor, client_id: int, report: TriageRep
             prior = cur.execute("SELECT report_id FROM report_submissions WHERE token = ?", [submission]).fetchone()
             if prior is not None:
                 raise AlreadySaved(int(prior[0]))
+        update: dict[str, Any] = {}
         if report.client_id != external_id:  # the stored result names the client it was saved for
-            report = report.model_copy(update={"client_id": external_id})
+            update["client_id"] = external_id
+        if year_of_birth is not None:  # the client's record decides the age the rules see
+            update["age"] = age_from_year_of_birth(year_of_birth, now.date())
+        if update:
+            report = report.model_copy(update=update)
         history = triage_history_in(cur, client_id, now)
         result = evaluate(report, history)
         report_id = _insert_report(cur, actor, client_id, gym_id, report, history, result, now)
@@ -161,14 +197,19 @@ def save_report(db: Database, *, actor: Actor, client_id: int, report: TriageRep
 def _insert_report(cur, actor: Actor, client_id: int, gym_id: int, report: TriageReport,
                    history: TriageHistory, result: TriageResult, now: datetime) -> int:
     answers = report.model_dump(mode="json", include=set(ANSWER_FIELDS))
-    columns = ("client_id", "gym_id", "author_id", "author", "created_at", *ANSWER_FIELDS, "context_json",
+    columns = ("client_id", "gym_id", "author_id", "author", "created_at", *ANSWER_FIELDS, "age", "context_json",
                "history_json", "level", "rules_version", "result_json")
     values = [client_id, gym_id, actor.user_id, actor.username, now, *(answers[f] for f in ANSWER_FIELDS),
-              None if report.context is None else report.context.model_dump_json(),
+              report.age, None if report.context is None else report.context.model_dump_json(),
               history.model_dump_json(), result.level.value, result.rules_version, result.model_dump_json()]
     (report_id,) = cur.execute(
         f"INSERT INTO reports ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) RETURNING id",
         values).fetchone()
+    _insert_findings_and_causes(cur, int(report_id), result)
+    return int(report_id)
+
+
+def _insert_findings_and_causes(cur, report_id: int, result: TriageResult) -> None:
     if result.findings:
         cur.execute(
             "INSERT INTO report_findings (report_id, rule_id, level) "
@@ -180,7 +221,6 @@ def _insert_report(cur, actor: Actor, client_id: int, gym_id: int, report: Triag
             "SELECT ?, unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::INTEGER[])",
             [report_id, [c.cause.value for c in result.causes], [len(c.evidence) for c in result.causes],
              list(range(1, len(result.causes) + 1))])
-    return int(report_id)
 
 
 def _open_referral(cur, actor: Actor, report_id: int, client_id: int, gym_id: int, result: TriageResult,
@@ -192,6 +232,65 @@ def _open_referral(cur, actor: Actor, report_id: int, client_id: int, gym_id: in
     cur.execute("INSERT INTO referral_events (referral_id, event_at, status, author, note) VALUES (?, ?, 'new', ?, ?)",
                 [referral_id, now, actor.username, f"Opened by report {report_id} ({result.level.value})"])
     return int(referral_id)
+
+
+# --- completing a report saved at an emergency stop ------------------------------------------
+
+
+def complete_report(db: Database, *, actor: Actor, report_id: int, answers: Mapping[str, Any],
+                    context: SessionContext | dict | None = None, now: datetime | None = None) -> ReportRow:
+    """Fill in answers of a report saved at an emergency stop, later: only questions recorded as not asked
+    (NULL) can be answered, never one answered before. The report is triaged again with the history and
+    age it was saved with (its level stays emergency: the answers that made it so are unchanged), and the
+    record keeps which answers came after the stop. `context`: the training context, only when the report
+    was saved without one. One transaction with its audit row ('report.complete')."""
+    with db.read("reading the report") as cur:
+        row = one_as_dict(cur.execute(f"SELECT {REPORT_COLUMNS} FROM reports WHERE id = ?", [report_id]))
+    if row is None:
+        raise Unavailable()  # reads like a refusal: ids cannot be probed
+    guard(db, actor, Action.CLIENT_WRITE, row["gym_id"], attempt="report.complete", entity="reports",
+          entity_id=report_id)
+    stored = report_row(row)
+    if stored.level is not Level.EMERGENCY:
+        raise Conflict("Only a report saved at an emergency stop can have answers added later; "
+                       f"report {report_id} is at {stored.level.value}.")
+    given = {field: value for field, value in dict(answers).items() if value is not None}
+    unknown = [field for field in given if field not in questions.BY_FIELD]
+    if unknown:
+        raise InvalidInput(unknown[0], "is not a triage question")
+    already = [field for field in given if stored.answers.get(field) is not None]
+    if already:
+        raise Conflict(f"{questions.labels(already)}: already answered in report {report_id}; only questions "
+                       "recorded as not asked can be answered later.")
+    if context is not None and stored.context is not None:
+        raise Conflict(f"Report {report_id} already has its training context.")
+    if not given and context is None:
+        raise InvalidInput("answers", "give at least one answer to add")
+    payload = {**stored.answers, **given, "client_id": stored.result.client_id, "age": stored.age,
+               "context": stored.context if context is None else context}
+    report = _validated(payload)
+    result = evaluate(report, stored.history)
+    after = tuple(f for f in ANSWER_FIELDS if f in given or f in stored.answered_after_stop)
+    now = now or utcnow()
+    typed = report.model_dump(mode="json", include=set(given))
+    with db.transaction(actor, "report.complete", "reports", report_id, {"answered": list(given)}, now=now) as txn:
+        cur = txn.cursor
+        assignments = ", ".join(f"{field} = ?" for field in given)
+        guard_nulls = " AND ".join(f"{field} IS NULL" for field in given) or "true"
+        updated = cur.execute(
+            f"UPDATE reports SET {assignments + ', ' if assignments else ''}context_json = ?, level = ?, "
+            f"rules_version = ?, result_json = ?, answered_after_stop = ? WHERE id = ? AND {guard_nulls} "
+            "RETURNING id",
+            [*(typed[f] for f in given), None if report.context is None else report.context.model_dump_json(),
+             result.level.value, result.rules_version, result.model_dump_json(), json.dumps(list(after)),
+             report_id]).fetchall()
+        if not updated:  # answered by someone else since it was read
+            raise Conflict(f"Report {report_id} was changed meanwhile: open it again and add what is still missing.")
+        cur.execute("DELETE FROM report_findings WHERE report_id = ?", [report_id])
+        cur.execute("DELETE FROM report_causes WHERE report_id = ?", [report_id])
+        _insert_findings_and_causes(cur, report_id, result)
+        row = one_as_dict(cur.execute(f"SELECT {REPORT_COLUMNS} FROM reports WHERE id = ?", [report_id]))
+    return report_row(row)
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -37,5 +37,6 @@ def apply_tablet_style() -> None:
     st.html(_CSS)
 
 
-def scope_statement() -> None:
-    st.caption(f":material/info: {SCOPE_STATEMENT}")
+def scope_statement(number: str = "999") -> None:
+    """The scope statement, with the deployment's emergency number (backcare.settings)."""
+    st.caption(f":material/info: {SCOPE_STATEMENT.replace('call 999', f'call {number}')}")

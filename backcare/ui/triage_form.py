@@ -4,6 +4,9 @@ Streamlit forgets a widget's value at the end of a run that does not draw it, an
 its own questions, so the answers live here, in the session state, under the form's id. A new form (after
 a save, or for another client) gets new widget keys, so it starts blank.
 
+An emergency stops the questions (TRIAGE.md): the form then remembers the report saved at the stop and
+which answers it held, so answers added afterwards go to that report as answers given after the stop.
+
 `state` is the session state (any mutable mapping: tests pass a dict). Nothing here draws except
 `widget()`, which draws the widget function it is given.
 """
@@ -11,15 +14,27 @@ a save, or for another client) gets new widget keys, so it starts blank.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
+from datetime import date
 from typing import Any
 
-from backcare import intake
+from backcare import intake, questions
 from backcare.models import Level
+from backcare.store.records import age_from_year_of_birth
 
 STEMS = {"hours_since_workout": "hours"}  # widget key stems that differ from the field name
 CONTEXT_STEMS = ("exercises", "warmup", "sleep", "core", "sitting", "rest", "cooldown", "flags")
 ALARMING = (Level.URGENT, Level.EMERGENCY)  # in rising order
+SCREENING = -1  # the form's client while screening a person who is not a client (no client id is negative)
+
+# TRIAGE.md's "where?" follow-up: a nerve sign answered yes while the legs question says "none". The answer
+# sets `leg_symptoms`, so a nerve sign in both legs reaches emergency whatever step it was reported on.
+WHERE_TEXT = "Where are the numbness, tingling or weakness?"
+WHERE_CHOICES: dict[str, str] = {"back": "The back only", "one_leg": "One leg", "both_legs": "Both legs"}
+WHERE_LEGS: dict[str, str] = {"back": "none", "one_leg": "one_leg", "both_legs": "both_legs"}
+WHERE_STEP = next(i for i, s in enumerate(intake.STEPS) if any(q.field in questions.NERVE_SIGNS for q in s.questions))
+# The client's year of birth, asked on the same step when it is not on record (optional).
+AGE_STEP = WHERE_STEP
 
 
 class TriageForm:
@@ -44,6 +59,8 @@ class TriageForm:
         # Saved with the report: the store keeps one report per token, whatever reaches Save twice.
         self.token: str = state.setdefault(f"triage_token_{form_id}", uuid.uuid4().hex)
         self.step_keys = [[self.key(STEMS.get(q.field, q.field)) for q in s.questions] for s in intake.STEPS]
+        self.step_keys[WHERE_STEP] += [self.key("where")]
+        self.step_keys[AGE_STEP] += [self.key("yob")]
         self.step_keys[intake.CONTEXT_STEP] = [self.key(stem) for stem in CONTEXT_STEMS]
         self.step_keys[intake.RESULT_STEP] = [self.key("start"), self.key("review")]
         # A value tapped in the same rerun as a step button is in the session state now, but its widget may
@@ -127,12 +144,55 @@ class TriageForm:
         self.kept[self.key("declined_plans")] = sorted((declined - set(offered)) | (set(offered) - set(chosen)))
         self.kept[self.key("offered_plans")] = list(offered)
 
+    # --- the "where?" follow-up and the year of birth -----------------------------------------------
+
+    def where_missing(self, *, in_callback: bool = False) -> bool:
+        """The "where?" follow-up applies and has no answer yet."""
+        read = self._current if in_callback else self.kept.get
+        return (intake.needs_where(self.answers(in_callback=in_callback)) and read(self.key("where")) is None
+                and "leg_symptoms" not in self.answered_at_save)
+
+    def shows_where(self) -> bool:
+        """Whether the page asks "where?": while it applies, and, once answered, for as long as a nerve sign
+        is yes (so the trainer sees the answer they gave and can change it)."""
+        if "leg_symptoms" in self.answered_at_save:  # saved at the stop: the legs answer stays as it was
+            return False
+        answers = self.answers()
+        nerve_sign = any(answers.get(f) == intake.YES for f in questions.NERVE_SIGNS)
+        return intake.needs_where(answers) or (nerve_sign and self.kept.get(self.key("where")) is not None)
+
+    def on_where(self) -> None:
+        """Callback of the "where?" question: it sets the legs answer (step 1) from the answer given."""
+        where = self.state.get(self.key("where"))
+        self.kept[self.key("where")] = where
+        if where in WHERE_LEGS:
+            legs_key = self.key("leg_symptoms")
+            self.kept[legs_key] = WHERE_LEGS[where]
+            self.state.pop(legs_key, None)  # step 1's widget shows the new answer when drawn again
+
+    def year_of_birth(self) -> int | None:
+        """The year of birth given on this form (a person screened without saving, or not yet stored)."""
+        value = self.kept.get(self.key("yob"))
+        return None if value is None else int(value)
+
+    def age(self, today: date) -> int | None:
+        year = self.year_of_birth()
+        return None if year is None else age_from_year_of_birth(year, today)
+
     # --- steps ------------------------------------------------------------------------------------
+
+    def furthest(self, *, in_callback: bool = False) -> int:
+        """The furthest step the form may show: intake's rule (the first step with a question left), and
+        never past the "where?" follow-up while it is unanswered."""
+        reach = intake.furthest_step(self.answers(in_callback=in_callback))
+        if reach > WHERE_STEP and self.where_missing(in_callback=in_callback):
+            return WHERE_STEP
+        return reach
 
     def open_step(self, reach: int | None = None) -> int:
         """The step to draw on this run: the one chosen, but never past the first with a question left
         (nor past `reach`, when the page knows of another reason to stop, such as a context error)."""
-        furthest = intake.furthest_step(self.answers())
+        furthest = self.furthest()
         step = min(self.state.get(self.step_key, 0), furthest if reach is None else min(furthest, reach))
         self.state[self.step_key] = self.state[self.nav_key] = self.state[self.opened_key] = step
         return step
@@ -145,11 +205,13 @@ class TriageForm:
         """Move to a step (a callback of the step buttons and the step bar); refused past the first step
         with a question left, with a message naming what is left."""
         answers = self.answers(in_callback=True)
-        reach = intake.furthest_step(answers)
+        reach = self.furthest(in_callback=True)
         if target > reach:
-            left = intake.step_unanswered(reach, answers)
+            left = [q.text for q in intake.step_unanswered(reach, answers)]
+            if reach == WHERE_STEP and self.where_missing(in_callback=True):
+                left.append(WHERE_TEXT)
             self.state[self.flash_key] = (f"Answer every question of step {reach + 1} first. Still to answer: "
-                                     + "; ".join(q.text for q in left))
+                                          + "; ".join(left))
             target = reach
         self.state[self.step_key] = target
 
@@ -172,6 +234,48 @@ class TriageForm:
         """Record the alert once it is on its way (a run cut short before that raises it again)."""
         self.state[f"triage_alerted_{self.id}"] = level.value
 
+    # --- the emergency stop ------------------------------------------------------------------------
+
+    @property
+    def saved_report(self) -> int | None:
+        """The report saved at the emergency stop (answers added afterwards go to it), or None."""
+        return self.state.get(f"triage_report_{self.id}")
+
+    @property
+    def answered_at_save(self) -> frozenset[str]:
+        """The questions the saved report holds an answer to (the others were recorded as not asked)."""
+        return frozenset(self.state.get(f"triage_answered_{self.id}", ()))
+
+    def mark_saved(self, report_id: int, answered: Iterable[str]) -> None:
+        """The report is stored: the stop is over, the questions it left open may still be answered."""
+        self.state[f"triage_report_{self.id}"] = report_id
+        self.state[f"triage_answered_{self.id}"] = sorted(set(answered) | self.answered_at_save)
+        self.correcting = False
+
+    def added_answers(self) -> dict[str, Any]:
+        """Answers given since the save, to questions the saved report records as not asked (typed)."""
+        typed = intake.typed_answers(self.answers())
+        done = self.answered_at_save
+        return {field: value for field, value in typed.items() if value is not None and field not in done}
+
+    def remaining(self, asked: Iterable[questions.Question]) -> list[questions.Question]:
+        """The questions still to show: after a save at the stop, only those the report left not asked."""
+        if self.saved_report is None:
+            return list(asked)
+        return [q for q in asked if q.field not in self.answered_at_save]
+
+    @property
+    def correcting(self) -> bool:
+        """The trainer reopened the questions at the stop to correct a mis-tap (nothing saved yet)."""
+        return bool(self.state.get(f"triage_correcting_{self.id}"))
+
+    @correcting.setter
+    def correcting(self, value: bool) -> None:
+        if value:
+            self.state[f"triage_correcting_{self.id}"] = True
+        else:
+            self.state.pop(f"triage_correcting_{self.id}", None)
+
     def pop_flash(self) -> str | None:
         return self.state.pop(self.flash_key, None)
 
@@ -179,8 +283,15 @@ class TriageForm:
         """After a save: the next report starts blank, on step 1."""
         self.id = self._forget(self.id)
 
+    @staticmethod
+    def adopt(state: MutableMapping[str, Any], client_id: int) -> None:
+        """A person screened without saving was just added as a client (with consent): the open form
+        becomes theirs, answers kept, so it can be saved for them. The only way a form changes client."""
+        state["triage_form_client"] = client_id
+
     def _forget(self, form_id: int) -> int:
-        for part in ("kept", "step", "opened", "drawn", "alerted", "flash", "token"):
+        for part in ("kept", "step", "opened", "drawn", "alerted", "flash", "token", "report", "answered",
+                     "correcting"):
             self.state.pop(f"triage_{part}_{form_id}", None)
         self.state["triage_form_id"] = form_id + 1
         return form_id + 1

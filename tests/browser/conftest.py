@@ -207,9 +207,15 @@ def answer_form(page, *, pain: str, hours: str, quality: str, trend: str, eases:
                 snap_steps: bool = False) -> None:
     """Tap through the triage steps: every yes/no question "No", the pain answers given, Next after each
     step; ends on the training-context step (prefilled, optional), Next there opens the result."""
-    from backcare import intake
+    from backcare import questions
+    from backcare.questions import Kind
 
-    pain_q, quality_q, hours_q, trend_q, eases_q = intake.PAIN_QUESTIONS
+    def asked_no(step: str) -> list:  # the step's yes/no questions (a follow-up is not shown after "No")
+        return [q for q in questions.on_step(step) if q.kind is Kind.YES_NO and q.asked_when is None
+                and q.field != "eases_with_movement"]
+
+    q = questions.BY_FIELD
+    legs = q["leg_symptoms"]
 
     def step_done(questions_all_no, label: str) -> None:
         for question in questions_all_no:
@@ -219,13 +225,14 @@ def answer_form(page, *, pain: str, hours: str, quality: str, trend: str, eases:
             snap(page, label)
         next_step(page)
 
-    step_done((*intake.EMERGENCY, intake.LEGS_QUESTION), "step-1-emergency")
-    step_done(intake.URGENT, "step-2-urgent")
-    answer(page, pain_q.text, pain)
-    answer(page, quality_q.text, quality)
-    page.get_by_label(hours_q.text).fill(hours)
+    answer(page, legs.text, legs.choice_label("none"))
+    step_done(asked_no("emergency"), "step-1-emergency")
+    step_done(asked_no("urgent"), "step-2-urgent")
+    answer(page, q["pain_score"].text, pain)
+    answer(page, q["pain_quality"].text, quality)
+    page.get_by_label(q["hours_since_workout"].text).fill(hours)
     page.keyboard.press("Enter")
     wait_idle(page)
-    answer(page, trend_q.text, trend)
-    answer(page, eases_q.text, eases)
-    step_done(intake.SYMPTOMS, "step-3-pain")
+    answer(page, q["trend"].text, trend)
+    answer(page, q["eases_with_movement"].text, eases)
+    step_done(asked_no("pain"), "step-3-pain")
