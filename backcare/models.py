@@ -251,6 +251,10 @@ def describe_validation_error(error: ValidationError) -> str:
 from datetime import date as _date  # noqa: E402  (kept beside its only users)
 from datetime import timedelta as _timedelta  # noqa: E402
 
+# No date a form or file gives (a session, a plan, a range) is older than this: a year-0 date is a typo
+# that used to break every page showing the client.
+EARLIEST_DATE = _date(1900, 1, 1)
+
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 SessionRPE = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, description="session RPE 0-10 (FOSTER)")]
 SessionMinutes = Annotated[float, Field(ge=0, le=600, allow_inf_nan=False)]
