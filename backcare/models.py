@@ -254,6 +254,7 @@ from datetime import timedelta as _timedelta  # noqa: E402
 # No date a form or file gives (a session, a plan, a range) is older than this: a year-0 date is a typo
 # that used to break every page showing the client.
 EARLIEST_DATE = _date(1900, 1, 1)
+PLAN_HORIZON = _timedelta(days=2 * 365)  # plan dates are the only dates that may lie ahead
 
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 SessionRPE = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, description="session RPE 0-10 (FOSTER)")]
@@ -290,6 +291,8 @@ class SessionIn(BaseModel):
         # a day of slack for time zones: the store's clock is UTC, a gym's evening may already be tomorrow
         if value > _date.today() + _timedelta(days=1):
             raise ValueError("a session cannot be logged for a day in the future")
+        if value < EARLIEST_DATE:
+            raise ValueError(f"a session cannot be dated before {EARLIEST_DATE:%Y}")
         return value
 
     @field_validator("exercises")
@@ -310,6 +313,16 @@ class AssignmentIn(BaseModel):
     review_date: _date
     customisation: dict | None = None
     report_id: int | None = None
+
+    @field_validator("start_date", "review_date")
+    @classmethod
+    def _a_plausible_day(cls, value: _date) -> _date:
+        # a plan starts and is reviewed soon: a far-off year is a typo, and one before 1900 breaks the pages
+        if value < EARLIEST_DATE:
+            raise ValueError(f"a plan date cannot be before {EARLIEST_DATE:%Y}")
+        if value > _date.today() + PLAN_HORIZON:
+            raise ValueError(f"a plan date can be at most {PLAN_HORIZON.days // 365} years ahead")
+        return value
 
     @model_validator(mode="after")
     def _review_after_start(self) -> "AssignmentIn":

@@ -18,7 +18,7 @@ import duckdb
 from backcare.auth import Action, Actor
 from backcare.store._base import guard
 from backcare.errors import InvalidInput
-from backcare.models import MAX_EXERCISE_NAME, MAX_EXERCISES
+from backcare.models import EARLIEST_DATE, MAX_EXERCISE_NAME, MAX_EXERCISES
 
 COLUMNS: tuple[str, ...] = (
     "client_id", "date", "minutes", "rpe", "exercises", "warmup_minutes", "cooldown_done",
@@ -173,7 +173,9 @@ def _checks_sql(stage: str, actor: Actor, extra_columns: list[str]) -> str:
                  WHEN client_pk IS NULL THEN 'client_id ' || ext_id || ' is not a known client' END,
             CASE WHEN coalesce(date_text, '') = '' THEN 'date is empty'
                  WHEN day IS NULL THEN 'date ' || date_text || ' is not a real date in the form YYYY-MM-DD'
-                 WHEN day > current_date + 1 THEN 'date ' || date_text || ' is in the future' END,
+                 WHEN day > current_date + 1 THEN 'date ' || date_text || ' is in the future'
+                 WHEN day < DATE '{EARLIEST_DATE.isoformat()}'
+                     THEN 'date ' || date_text || ' is before {EARLIEST_DATE:%Y}' END,
             CASE WHEN coalesce(minutes_text, '') = '' THEN 'minutes is empty'
                  WHEN minutes_value IS NULL OR NOT isfinite(minutes_value)
                      THEN 'minutes ' || minutes_text || ' is not a number'

@@ -19,6 +19,7 @@ from backcare.store.records import (
     ReferralStatus,
 )
 from backcare.store.reports import REPORT_COLUMNS, report_row
+from backcare.store.sessions import READABLE_DATE
 
 S = ReferralStatus
 NEXT_STATUSES: dict[ReferralStatus, frozenset[ReferralStatus]] = {
@@ -166,7 +167,7 @@ def handoff_summary(db: Database, *, actor: Actor, referral_id: int, now: dateti
             "SELECT display_name, contact FROM users WHERE username = ?", [report.author]))
         session = one_as_dict(cur.execute(
             "SELECT date, minutes, rpe, rpe * minutes AS load, exercises, warmup_minutes, cooldown_done "
-            "FROM sessions WHERE client_id = ? AND date <= ? ORDER BY date DESC, id DESC LIMIT 1",
+            f"FROM sessions WHERE client_id = ? AND date <= ? AND {READABLE_DATE} ORDER BY date DESC, id DESC LIMIT 1",
             [report.client_id, report.created_at.date()]))
     db.audit(actor, "handoff.view", "referrals", referral_id, outcome="ok", now=now)
     if session is not None:
