@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import (
     model_validator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -20,6 +21,7 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 # --- choices ---------------------------------------------------------------------------------
 
@@ -85,10 +87,18 @@ class CauseId(StrEnum):
 
 # --- reused constraints ----------------------------------------------------------------------
 
+def _not_a_boolean(value):
+    # JSON true/false would otherwise pass as 1 and 0 (pydantic's lax floats take booleans)
+    if isinstance(value, bool):
+        raise PydanticCustomError("number_type", "Input should be a number, not true or false")
+    return value
+
+
+Number = BeforeValidator(_not_a_boolean)
 PainScore = Annotated[int, Field(strict=True, ge=0, le=10, description="NPRS 0-10")]
-HoursSinceWorkout = Annotated[float, Field(ge=0, le=24 * 365, description="hours, 0 to one year")]
-Minutes = Annotated[float, Field(ge=0, le=600)]
-HoursPerDay = Annotated[float, Field(ge=0, le=24)]
+HoursSinceWorkout = Annotated[float, Number, Field(ge=0, le=24 * 365, description="hours, 0 to one year")]
+Minutes = Annotated[float, Number, Field(ge=0, le=600)]
+HoursPerDay = Annotated[float, Number, Field(ge=0, le=24)]
 PerWeek = Annotated[int, Field(strict=True, ge=0, le=21)]
 DaysOfSeven = Annotated[int, Field(strict=True, ge=0, le=7)]
 ClientRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -257,8 +267,8 @@ EARLIEST_DATE = _date(1900, 1, 1)
 PLAN_HORIZON = _timedelta(days=2 * 365)  # plan dates are the only dates that may lie ahead
 
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-SessionRPE = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, description="session RPE 0-10 (FOSTER)")]
-SessionMinutes = Annotated[float, Field(ge=0, le=600, allow_inf_nan=False)]
+SessionRPE = Annotated[float, Number, Field(ge=0, le=10, allow_inf_nan=False, description="session RPE 0-10 (FOSTER)")]
+SessionMinutes = Annotated[float, Number, Field(ge=0, le=600, allow_inf_nan=False)]
 
 
 class ClientIn(BaseModel):
