@@ -72,3 +72,8 @@ __all__ = [
     "LoadRatio", "ReferralEventRow", "ReferralRow", "ReferralStatus", "ReportRow", "SavedReport", "SessionRow",
     "UserRow", "WeeklyLoad",
 ]
+
+# Last: every public function with an `actor` checks its arguments' kinds (InvalidInput, never a TypeError).
+from backcare.store.checks import check_store_functions  # noqa: E402
+
+check_store_functions(globals())

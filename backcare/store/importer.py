@@ -28,6 +28,8 @@ TRUE_WORDS = ("true", "yes", "1", "y", "t")
 FALSE_WORDS = ("false", "no", "0", "n", "f")
 SHOWN_BAD_ROWS = 1000  # a file of garbage must not flood the screen; the count is always exact
 _BLANKS = "' ' || chr(9) || chr(10) || chr(13)"  # a quoted value may break a list of exercises over lines
+# Control characters (a quoted newline or a tab aside) and direction overrides: never echoed, never stored.
+_HIDDEN = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x{202a}-\x{202e}\x{2066}-\x{2069}]"
 MAX_VALUE_CHARS = 1000  # no cell of ours is longer; a longer one is a bad row, and is never echoed
 DUCKDB_LINE_SIZE = 2_097_152  # DuckDB's default limit on one line: a longer line would refuse the whole file
 MAX_LINE_BYTES = 64 * 1024 * 1024  # past this a line is not read at all: the file is refused, naming it
@@ -196,6 +198,7 @@ def _checks_sql(stage: str, actor: Actor, extra_columns: list[str]) -> str:
     too_many = " OR ".join(f"s.{_quote(c)} IS NOT NULL" for c in extra_columns) or "false"
     too_long = " OR ".join(f"coalesce(length(s.{_quote(c)}), 0) > {MAX_VALUE_CHARS}"
                            for c in (*COLUMNS, *extra_columns))
+    every_value = "concat(" + ", ".join(f"s.{_quote(c)}" for c in (*COLUMNS, *extra_columns)) + ")"
     return f"""
     WITH exercise_lists AS (  -- a file repeats a handful of exercise lists: normalise each once
         SELECT raw, coalesce(array_to_string(names, ';'), '') AS normalised, len(names) AS name_count,
@@ -219,7 +222,8 @@ def _checks_sql(stage: str, actor: Actor, extra_columns: list[str]) -> str:
                nullif(trim(s.warmup_minutes), '') AS warmup_text,
                TRY_CAST(nullif(trim(s.warmup_minutes), '') AS DOUBLE) AS warmup_value,
                nullif(lower(trim(s.cooldown_done)), '') AS cooldown_text,
-               {too_many} AS too_many, {too_long} AS too_long
+               {too_many} AS too_many, {too_long} AS too_long,
+               regexp_matches({every_value}, '{_HIDDEN}') AS hidden
         FROM {stage} AS s
         JOIN exercise_lists AS e ON e.raw = coalesce(s.exercises, '')
         LEFT JOIN clients AS c ON c.external_id = trim(s.client_id){gym_scope}
@@ -227,7 +231,9 @@ def _checks_sql(stage: str, actor: Actor, extra_columns: list[str]) -> str:
     SELECT pos, client_pk, day, minutes_value, rpe_value, exercises_value, warmup_value,
         CASE WHEN cooldown_text IN ({true_words}) THEN true
              WHEN cooldown_text IN ({false_words}) THEN false END AS cooldown_value,
-        CASE WHEN too_long THEN 'a value is longer than {MAX_VALUE_CHARS:,} characters' ELSE concat_ws('; ',
+        CASE WHEN too_long THEN 'a value is longer than {MAX_VALUE_CHARS:,} characters'
+             WHEN hidden THEN 'a value holds an invisible character (a control or direction-override character)'
+             ELSE concat_ws('; ',
             CASE WHEN too_many THEN 'more values than the header has columns' END,
             CASE WHEN coalesce(ext_id, '') = '' THEN 'client_id is empty'
                  WHEN client_pk IS NULL THEN 'client_id ' || ext_id || ' is not a known client' END,

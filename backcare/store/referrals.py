@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from backcare.auth import Action, Actor
 from backcare.errors import Conflict, InvalidInput, NotFound
-from backcare.models import Level
+from backcare.models import Level, Note, checked_text
 from backcare.store._base import guard, one_as_dict, rows_as_dicts, scope_gym
 from backcare.store.db import Database, utcnow
 from backcare.store.records import (
@@ -121,12 +121,12 @@ def update_referral(db: Database, *, actor: Actor, referral_id: int, status: Ref
         target = ReferralStatus(status)
     except ValueError:
         raise InvalidInput("status", f"must be one of {', '.join(s.value for s in ReferralStatus)}") from None
-    restrictions = (restrictions or "").strip() or None
+    restrictions = checked_text("restrictions", (restrictions or "").strip() or None, Note)
     if target == S.CLEARED_WITH_RESTRICTIONS and not restrictions:
         raise InvalidInput("restrictions", "say what the client may and may not do")
     if restrictions and target != S.CLEARED_WITH_RESTRICTIONS:
         raise InvalidInput("restrictions", "restrictions go with the status cleared_with_restrictions")
-    note = (note or "").strip() or None
+    note = checked_text("note", (note or "").strip() or None, Note)
     now = now or utcnow()
     with db.transaction(actor, "referral.status", "referrals", referral_id, {"to": target.value}, now=now) as txn:
         cur = txn.cursor
