@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from backcare.auth import Action, Actor
+from backcare.auth import Action, Actor, allowed
 from backcare.errors import Conflict, InvalidInput, NotFound
 from backcare.models import Level, Note, checked_text
 from backcare.store._base import guard, one_as_dict, rows_as_dicts, scope_gym
@@ -98,14 +98,17 @@ def get_referral(db: Database, *, actor: Actor, referral_id: int, now: datetime 
 
 
 def referral_events(db: Database, *, actor: Actor, referral_id: int) -> list[ReferralEventRow]:
-    """The referral's status history, oldest first."""
+    """The referral's status history, oldest first. The notes are the clinic's working notes about the
+    client's health: only those who may read the handoff get them (a trainer sees each status, who set it and
+    when, and the restrictions on the referral itself, with `note` None)."""
     gym_id = _referral_gym(db, referral_id)
     guard(db, actor, Action.REFERRAL_READ, gym_id, attempt="referral.view", entity="referrals",
           entity_id=referral_id)
     with db.read("reading the referral history") as cur:
         rows = rows_as_dicts(cur.execute(
-            "SELECT id, referral_id, event_at, status, author, note FROM referral_events "
-            "WHERE referral_id = ? ORDER BY event_at, id", [referral_id]))
+            "SELECT id, referral_id, event_at, status, author, CASE WHEN $notes THEN note END AS note "
+            "FROM referral_events WHERE referral_id = $id ORDER BY event_at, id",
+            {"id": referral_id, "notes": allowed(actor, Action.HANDOFF_READ, gym_id)}))
     return [ReferralEventRow(**r) for r in rows]
 
 
