@@ -57,6 +57,7 @@ from backcare.auth import Action, Actor
 from backcare.errors import BackCareError, InvalidInput, StoreError
 from backcare.store._base import client_gym, guard, rows_as_dicts, scope_gym
 from backcare.store.db import Database, translate, utcnow
+from backcare.store.privacy import has_table
 
 log = logging.getLogger(__name__)
 
@@ -445,6 +446,8 @@ def leftover_copies(path: Path) -> list[Path]:
 
 def pending_count(db: Database) -> int:
     with db.read("reading the rebuilds still owed") as cur:
+        if not has_table(cur, "pending_erasures"):  # a schema from before migration 0007
+            return 0
         return int(cur.execute("SELECT count(*) FROM pending_erasures").fetchone()[0])
 
 
