@@ -138,8 +138,8 @@ def test_the_same_records_always_show_the_same_figure(world):
         assert first.equals(analytics.causes_ranked(db, actor=MANAGER, **week).display())
 
 
-def test_the_page_and_its_downloads_show_the_published_figures(world):
-    """The trends page reads the same published tables: its metrics and its CSV are not the true counts."""
+def test_the_page_shows_the_published_figures(world):
+    """The trends page reads the same published tables (its downloads are their csv()): not the true counts."""
     from tests.test_app_trends import metrics, page
 
     db = world["db"]
