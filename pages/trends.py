@@ -21,8 +21,8 @@ actor = context.require_actor()
 st.title("Trends")
 st.caption(f"Counts over all clients, never one client. Any group of fewer than {MIN_GROUP_CLIENTS} clients, "
            f"none included, shows “{SUPPRESSED_TEXT}” and is left out of the charts. To protect clients, every "
-           "figure is moved by a small fixed amount (usually 2 or less), so tables need not add up exactly and "
-           "comparing two views tells nothing exact. Times are UTC.")
+           "figure is adjusted by a small fixed amount (a count by at most 2), so tables need not add up "
+           "exactly and comparing two views tells nothing exact. Times are UTC.")
 
 today = store.utcnow().date()
 left, right = st.columns([2, 1])

@@ -13,6 +13,7 @@ import collections.abc
 import functools
 import inspect
 import logging
+import numbers
 import types
 import typing
 from datetime import date, datetime
@@ -81,10 +82,10 @@ def _fits(value, annotation) -> bool | None:
         return isinstance(value, bool)
     if issubclass(annotation, Enum):
         return isinstance(value, annotation) or isinstance(value, str)
-    if issubclass(annotation, int):
-        return isinstance(value, int) and not isinstance(value, bool) and -_BIGINT <= value < _BIGINT
+    if issubclass(annotation, int):  # numbers.Integral: an id read from a pandas frame is a numpy integer
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool) and -_BIGINT <= value < _BIGINT
     if issubclass(annotation, float):
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return isinstance(value, numbers.Real) and not isinstance(value, bool)
     if issubclass(annotation, datetime):
         return isinstance(value, datetime)
     if issubclass(annotation, date):
