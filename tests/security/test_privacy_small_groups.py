@@ -20,7 +20,7 @@ WEEK = {"start": day(TUE) - timedelta(days=1), "end": day(WED) + timedelta(days=
 
 @pytest.fixture
 def world(db):
-    big, (ben,) = gym_with_trainers(db, "Big Gym", "Ben Big")
+    _, (ben,) = gym_with_trainers(db, "Big Gym", "Ben Big")
     quiet, _ = gym_with_trainers(db, "Quiet Gym", "Quinn One", "Quinn Two")
     small, (sam, sue) = gym_with_trainers(db, "Small Gym", "Sam One", "Sam Two")
     report_each(db, ben, clients(db, ben, 6, "Big"), WED, **RARE)
