@@ -24,10 +24,12 @@ from pydantic import BaseModel
 
 from backcare.auth import Actor
 from backcare.errors import InvalidInput
+from backcare.models import EARLIEST_DATE
 
 log = logging.getLogger(__name__)
 
 _BIGINT = 2**63  # ids and counts are BIGINT in the database
+_EARLIEST = EARLIEST_DATE
 
 
 def _describe(annotation) -> str:
@@ -112,6 +114,9 @@ def checked(function):
             annotation = hints.get(name)
             if annotation is not None and _fits(value, annotation) is False:
                 raise InvalidInput(name, f"must be {_describe(annotation)}")
+            day = value.date() if isinstance(value, datetime) else value
+            if isinstance(day, date) and day < _EARLIEST:  # a year-0 day reads back as text and breaks pages
+                raise InvalidInput(name, f"must be a date from {EARLIEST_DATE:%Y} on")
         return function(*args, **kwargs)
 
     return wrapper

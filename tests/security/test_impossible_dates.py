@@ -4,7 +4,7 @@ importer and the models; a client whose history already holds such a date still 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -81,3 +81,16 @@ def test_a_stored_year_zero_date_does_not_break_the_clients_pages(tmp_path, scri
     at = world.page(script).run()
     no_exception(at)
     assert world.client.name in texts(at)
+
+
+@pytest.mark.parametrize("call, field", [
+    (lambda db, c, a: store.daily_load(db, actor=a, client_id=c.id, start=date(1, 1, 1), end=date(1, 1, 2)),
+     "start"),
+    (lambda db, c, a: store.pain_by_day(db, actor=a, client_id=c.id, on=date(1, 6, 1)), "on"),
+    (lambda db, c, a: store.weekly_load_band(db, actor=a, client_id=c.id, on=date(1899, 1, 1)), "on"),
+    (lambda db, c, a: store.list_reports(db, actor=a, client_id=c.id, now=datetime(1, 1, 1)), "now"),
+])
+def test_every_store_function_refuses_a_day_before_1900(db, client, trainer_actor, call, field):
+    with pytest.raises(InvalidInput) as raised:
+        call(db, client, trainer_actor)
+    assert raised.value.field == field
