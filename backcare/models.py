@@ -6,6 +6,7 @@ store; a form or file is validated here before anything reaches the database.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -24,6 +25,7 @@ from pydantic import (
     create_model,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from backcare import questions
 from backcare.questions import Kind, LegSymptoms, PainQuality, Trend  # noqa: F401  (the report's choices)
@@ -72,15 +74,51 @@ class CauseId(StrEnum):
 
 # --- reused constraints ----------------------------------------------------------------------
 
+def _not_a_boolean(value):
+    # JSON true/false would otherwise pass as 1 and 0 (pydantic's lax floats take booleans)
+    if isinstance(value, bool):
+        raise PydanticCustomError("number_type", "Input should be a number, not true or false")
+    return value
+
+
+Number = BeforeValidator(_not_a_boolean)
+
+# Characters no text of ours needs: NUL and other control characters (a tab or newline is allowed in notes),
+# and the bidirectional embeddings, overrides and isolates that make text display in another order than it
+# is stored (a name that reads differently in the audit log than on screen).
+_HIDDEN_IN_LINE = re.compile("[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+_HIDDEN_IN_NOTE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def _hidden_character_error(text: str, pattern: re.Pattern) -> None:
+    found = pattern.search(text)
+    if found:
+        raise PydanticCustomError("hidden_character", "may not hold the invisible character U+{code}",
+                                  {"code": f"{ord(found.group()):04X}"})
+
+
+def _one_line(text: str) -> str:
+    _hidden_character_error(text, _HIDDEN_IN_LINE)
+    return text
+
+
+def _note_text(text: str) -> str:
+    _hidden_character_error(text, _HIDDEN_IN_NOTE)
+    return text
+
+
+OneLine = AfterValidator(_one_line)
+NoteText = AfterValidator(_note_text)
 PainScore = Annotated[int, Field(strict=True, ge=0, le=10, description="NPRS 0-10")]
-HoursSinceWorkout = Annotated[float, Field(ge=0, le=24 * 365, description="hours, 0 to one year")]
-Minutes = Annotated[float, Field(ge=0, le=600)]
-HoursPerDay = Annotated[float, Field(ge=0, le=24)]
+HoursSinceWorkout = Annotated[float, Number, Field(ge=0, le=24 * 365, description="hours, 0 to one year")]
+Minutes = Annotated[float, Number, Field(ge=0, le=600)]
+HoursPerDay = Annotated[float, Number, Field(ge=0, le=24)]
 PerWeek = Annotated[int, Field(strict=True, ge=0, le=21)]
 DaysOfSeven = Annotated[int, Field(strict=True, ge=0, le=7)]
-ClientRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+ClientRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), OneLine]
 MAX_EXERCISES, MAX_EXERCISE_NAME = 50, 80  # per session; the CSV importer checks the same limits
-ExerciseName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_EXERCISE_NAME)]
+ExerciseName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_EXERCISE_NAME),
+                         OneLine]
 
 _CONTRACT = ConfigDict(extra="forbid", frozen=True)
 
@@ -249,8 +287,18 @@ _NAMED_CHECK = re.compile(r"Value error, ([a-z_][a-z0-9_.]*): (.*)", re.DOTALL)
 from datetime import date as _date  # noqa: E402  (kept beside its only users)
 from datetime import timedelta as _timedelta  # noqa: E402
 
-PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+# No date a form or file gives (a session, a plan, a range) is older than this: a year-0 date is a typo
+# that used to break every page showing the client.
+EARLIEST_DATE = _date(1900, 1, 1)
+PLAN_HORIZON = _timedelta(days=2 * 365)  # plan dates are the only dates that may lie ahead
 
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), OneLine]
+GymName = PersonName
+MAX_NOTE = 2000  # a clinic's note, a clearance's restrictions, why a plan ended
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NOTE), NoteText]
+MAX_CUSTOMISATION_BYTES = 16 * 1024  # a plan's changes for one client, as JSON
+SessionRPE = Annotated[float, Number, Field(ge=0, le=10, allow_inf_nan=False, description="session RPE 0-10 (FOSTER)")]
+SessionMinutes = Annotated[float, Number, Field(ge=0, le=600, allow_inf_nan=False)]
 
 def _phone(value: str) -> str:
     # Digits with the usual separators; 6 to 15 digits (E.164's most), so a typo of a few digits or a name
@@ -274,10 +322,8 @@ def _blank_is_none(value):
 # An empty box is "not given" (None), never an invalid number or address.
 Phone = Annotated[Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(_phone)]
                   | None, BeforeValidator(_blank_is_none)]
-Email = Annotated[Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email)]
+Email = Annotated[Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), OneLine, AfterValidator(_email)]
                   | None, BeforeValidator(_blank_is_none)]
-SessionRPE = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, description="session RPE 0-10 (FOSTER)")]
-SessionMinutes = Annotated[float, Field(ge=0, le=600, allow_inf_nan=False)]
 
 
 class ClientIn(BaseModel):
@@ -289,7 +335,7 @@ class ClientIn(BaseModel):
     name: PersonName
     external_id: ClientRef | None = None
     trainer_id: int | None = None
-    consent_by: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
+    consent_by: PersonName | None = None
     phone: Phone = None
     email: Email = None
 
@@ -328,6 +374,8 @@ class SessionIn(BaseModel):
         # a day of slack for time zones: the store's clock is UTC, a gym's evening may already be tomorrow
         if value > _date.today() + _timedelta(days=1):
             raise ValueError("a session cannot be logged for a day in the future")
+        if value < EARLIEST_DATE:
+            raise ValueError(f"a session cannot be dated before {EARLIEST_DATE:%Y}")
         return value
 
     @field_validator("exercises")
@@ -349,8 +397,67 @@ class AssignmentIn(BaseModel):
     customisation: dict | None = None
     report_id: int | None = None
 
+    @field_validator("start_date", "review_date")
+    @classmethod
+    def _a_plausible_day(cls, value: _date) -> _date:
+        # a plan starts and is reviewed soon: a far-off year is a typo, and one before 1900 breaks the pages
+        if value < EARLIEST_DATE:
+            raise ValueError(f"a plan date cannot be before {EARLIEST_DATE:%Y}")
+        if value > _date.today() + PLAN_HORIZON:
+            raise ValueError(f"a plan date can be at most {PLAN_HORIZON.days // 365} years ahead")
+        return value
+
+    @field_validator("customisation")
+    @classmethod
+    def _small_plain_changes(cls, value: dict | None) -> dict | None:
+        if value is None:
+            return value
+        if len(json.dumps(value, default=str)) > MAX_CUSTOMISATION_BYTES:
+            raise ValueError(f"the changes are too large (at most {MAX_CUSTOMISATION_BYTES // 1024} KB)")
+        for text in _strings_in(value):
+            _hidden_character_error(text, _HIDDEN_IN_NOTE)
+        return value
+
     @model_validator(mode="after")
     def _review_after_start(self) -> "AssignmentIn":
         if self.review_date < self.start_date:
             raise ValueError("review_date: the review date cannot be before the start date")
         return self
+
+
+def _strings_in(value):
+    """Every string in a JSON-like value, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings_in(key)
+            yield from _strings_in(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings_in(item)
+
+
+def checked_text(field: str, value, kind) -> str | None:
+    """`value` validated as one of the text types above (PersonName, GymName, Note...), for store functions
+    that take text outside a model; InvalidInput names `field`. None stays None."""
+    from backcare.errors import InvalidInput  # noqa: PLC0415  (models stays free of the store's imports)
+
+    if value is None:
+        return None
+    try:
+        return _text_adapter(kind).validate_python(value)
+    except ValidationError as error:
+        raise InvalidInput(field, str(error.errors()[0].get("msg", "invalid value")).removeprefix("Value error, ")
+                           ) from None
+
+
+_ADAPTERS: dict = {}
+
+
+def _text_adapter(kind):
+    from pydantic import TypeAdapter  # noqa: PLC0415
+
+    if id(kind) not in _ADAPTERS:
+        _ADAPTERS[id(kind)] = TypeAdapter(kind)
+    return _ADAPTERS[id(kind)]

@@ -151,8 +151,18 @@ with erase_tab:
     if receipt:
         st.success(receipt)
     pending = st.session_state.get("erase_pending")
+    try:  # recorded in the file, so a rebuild owed before a restart is still shown after it
+        owed = store.pending_rebuilds(db, actor=actor)
+    except BackCareError as error:
+        st.error(str(error))
+        owed = []
     if pending:
         st.warning(pending)
+    elif owed:
+        st.warning(f"A rebuild of the database file is still owed for {len(owed)} erasure(s), the first on "
+                   f"{owed[0].erased_at:%d %b %Y at %H:%M} UTC by {owed[0].erased_by}: until it runs, the file may "
+                   "still hold fragments of the erased data. Rebuild it now (it takes a moment; the app stays up).")
+    if pending or owed:
         if st.button("Rebuild the database file", key="compact_button"):
             with st.spinner("Rebuilding the database file…"):
                 try:

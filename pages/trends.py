@@ -19,8 +19,10 @@ db = context.get_db()
 actor = context.require_actor()
 
 st.title("Trends")
-st.caption(f"Counts over all clients, never one client. Any group of fewer than {MIN_GROUP_CLIENTS} clients "
-           f"shows “{SUPPRESSED_TEXT}” and is left out of the charts. Times are UTC.")
+st.caption(f"Counts over all clients, never one client. Any group of fewer than {MIN_GROUP_CLIENTS} clients, "
+           f"none included, shows “{SUPPRESSED_TEXT}” and is left out of the charts. To protect clients, every "
+           "figure is adjusted by a small fixed amount (a count by at most 2), so tables need not add up "
+           "exactly and comparing two views tells nothing exact. Times are UTC.")
 
 today = store.utcnow().date()
 left, right = st.columns([2, 1])

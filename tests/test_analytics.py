@@ -9,6 +9,9 @@ gym A (trainer Tara): a1..a5 each report normal soreness on Tue 4 March at pain 
 gym B (trainer Ben): b1 normal on 4 March (pain 2, no cool-down) and normal again on 10 March (pain 1);
     b2 urgent (fever) on 4 March, no cool-down.
 The clinic contacts the refer referrals of a1, a2, a3, a4, a6 after 2, 4, 10, 30 and 6 hours.
+
+These tests check the counting with the perturbation switched off (privacy.EXACT: the small-group rule
+stays, no adjustment); tests/security/test_privacy_*.py check the perturbation itself.
 """
 
 from __future__ import annotations
@@ -20,11 +23,11 @@ import pytest
 from backcare import store
 from backcare.auth import SYSTEM, Actor, Role
 from backcare.errors import InvalidInput, PermissionDenied
-from backcare.store import analytics
+from backcare.store import analytics, privacy
 from backcare.store.analytics import SUPPRESSED_TEXT
 from tests.conftest import report_payload
 
-W1, W2 = date(2025, 3, 3), date(2025, 3, 10)
+W0, W1, W2 = date(2025, 2, 24), date(2025, 3, 3), date(2025, 3, 10)  # the range starts on Saturday 1 March
 TUE = datetime(2025, 3, 4, 10, 0)
 WED = datetime(2025, 3, 5, 10, 0)
 MON = datetime(2025, 3, 10, 9, 0)
@@ -42,6 +45,12 @@ def _client(db, trainer, name):
 
 def _report(db, trainer, client, at, **answers):
     return store.save_report(db, actor=trainer, client_id=client.id, report=report_payload(**answers), now=at)
+
+
+@pytest.fixture(autouse=True)
+def exact(monkeypatch):
+    """Hand-counted figures: no adjustment (the small-group rule still applies)."""
+    monkeypatch.setattr(privacy, "TABLE", privacy.EXACT)
 
 
 @pytest.fixture
@@ -107,9 +116,8 @@ def test_suppressed_cells_read_fewer_than_5_in_the_table_and_the_csv(db, history
     assert [gym_b[c] for c in ("reports", "clients", "red_flag_reports", "red_flag_pct")] == [SUPPRESSED_TEXT] * 4
     csv = table.csv().decode()
     assert "Gym B,fewer than 5,fewer than 5,fewer than 5,fewer than 5" in csv
-    # Gym A is hidden too (secondary suppression): summary minus Gym A would give Gym B back
-    assert rows(table, "gym")["Gym A"]["reports"] == SUPPRESSED_TEXT
-    assert table.chartable("reports").empty
+    assert rows(table, "gym")["Gym A"]["reports"] == 11  # no secondary suppression: perturbation instead
+    assert table.chartable("reports")["gym"].tolist() == ["Gym A"]
 
 
 def test_no_client_name_or_id_reaches_any_table(db, history):
@@ -119,6 +127,12 @@ def test_no_client_name_or_id_reaches_any_table(db, history):
         assert not {"client_id", "client_name", "name", "external_id"} & set(table.frame.columns), table.name
         text = table.display().to_csv()
         assert not any(name in text for name in names), table.name
+
+
+def test_no_true_count_or_cell_key_reaches_any_table(db, history):
+    everything = analytics.trends(db, actor=MANAGER, **RANGE, now=LATER)
+    for table in everything.tables():
+        assert not [c for c in table.frame.columns if "__" in c or c.startswith("_")], table.name
 
 
 # --- each aggregate ----------------------------------------------------------------------------
@@ -134,24 +148,18 @@ def test_summary_counts_reports_clients_and_red_flags(db, history):
     assert set(gym_b.display().iloc[0]) == {SUPPRESSED_TEXT}
 
 
-def test_weekly_levels_show_only_groups_of_five_or_more(db, history):
+def test_weekly_levels_list_every_week_and_level_and_show_only_groups_of_five_or_more(db, history):
     table = analytics.weekly_levels(db, actor=MANAGER, **RANGE).display()
     got = {(row.week, row.level): (row.reports, row.clients) for row in table.itertuples()}
     few = (SUPPRESSED_TEXT, SUPPRESSED_TEXT)
-    assert got == {
-        # W1 normal (6) is hidden too: week total 8 minus it would give the hidden red flags (2)
-        (W1, "normal"): few, (W1, "refer"): few, (W1, "urgent"): few,
-        (W2, "normal"): few, (W2, "refer"): few, (W2, "emergency"): few,
-    }
-    assert list(table["level"][table["week"] == W1]) == ["normal", "refer", "urgent"]  # by level
+    assert got == {**{(week, level): few for week in (W0, W1, W2) for level in
+                      ("normal", "monitor", "refer", "urgent", "emergency")}, (W1, "normal"): (6, 6)}
+    assert list(table["level"][table["week"] == W1]) == ["normal", "monitor", "refer", "urgent", "emergency"]
 
 
 @pytest.mark.parametrize("gym, expected", [
-    # W2's red flags (5) hidden too: the summary's 7 minus them would give W1's hidden 2
-    (None, {W1: (8, 8, SUPPRESSED_TEXT, SUPPRESSED_TEXT), W2: (6, 6, SUPPRESSED_TEXT, SUPPRESSED_TEXT)}),
-    # gym A: W2 has only red-flag levels, so its total would give its hidden red flags; then the summary
-    # minus W1 would give W2: every week hidden
-    ("gym_a", {W1: (SUPPRESSED_TEXT,) * 4, W2: (SUPPRESSED_TEXT,) * 4}),
+    (None, {W0: (SUPPRESSED_TEXT,) * 4, W1: (8, 8, SUPPRESSED_TEXT, SUPPRESSED_TEXT), W2: (6, 6, 5, 83.3)}),
+    ("gym_a", {W0: (SUPPRESSED_TEXT,) * 4, W1: (6, 6, SUPPRESSED_TEXT, SUPPRESSED_TEXT), W2: (5, 5, 5, 100.0)}),
 ])
 def test_weekly_red_flag_share(db, history, gym, expected):
     gym_id = history[gym].id if gym else None
@@ -160,25 +168,29 @@ def test_weekly_red_flag_share(db, history, gym, expected):
     assert got == expected
 
 
-def test_causes_are_ranked_and_small_causes_suppressed(db, history):
+HIDDEN_CAUSES = sorted(label for label in ("Exercise form", "Weak core", "Posterior chain (glutes, hamstrings, hips)",
+                                           "Too much load too soon", "Skipped recovery", "Posture"))
+
+
+def test_causes_are_ranked_and_small_causes_suppressed_in_name_order(db, history):
     table = analytics.causes_ranked(db, actor=MANAGER, **RANGE).display()
-    assert table.to_dict("records") == [
-        {"rank": 1, "cause": "Skipped warm-up", "reports": 6, "clients": 6, "pct_of_reports": 42.9},
-        {"rank": SUPPRESSED_TEXT, "cause": "Skipped recovery", "reports": SUPPRESSED_TEXT,
-         "clients": SUPPRESSED_TEXT, "pct_of_reports": SUPPRESSED_TEXT},
-    ]
+    assert table.iloc[0].to_dict() == {"rank": 1, "cause": "Skipped warm-up", "reports": 6, "clients": 6,
+                                       "pct_of_reports": 42.9}
+    hidden = table.iloc[1:]
+    # 'Skipped recovery' (2 reports) and the causes nobody had look alike, listed by name
+    assert hidden["cause"].tolist() == HIDDEN_CAUSES
+    assert set(hidden[["rank", "reports", "clients", "pct_of_reports"]].stack()) == {SUPPRESSED_TEXT}
     monthly = analytics.causes_by_month(db, actor=MANAGER, **RANGE).display()
     assert [(r.month, r.rank, r.cause, r.reports) for r in monthly.itertuples()] == [
         (date(2025, 3, 1), 1, "Skipped warm-up", 6),
-        (date(2025, 3, 1), SUPPRESSED_TEXT, "Skipped recovery", SUPPRESSED_TEXT),
+        *[(date(2025, 3, 1), SUPPRESSED_TEXT, cause, SUPPRESSED_TEXT) for cause in HIDDEN_CAUSES],
     ]
 
 
 def test_by_trainer(db, history):
     table = rows(analytics.reports_by_trainer(db, actor=MANAGER, **RANGE), "trainer")
     assert {k: table["Tara Trainer"][k] for k in ("gym", "reports", "clients", "red_flag_reports", "red_flag_pct")} \
-        == {"gym": "Gym A", **dict.fromkeys(("reports", "clients", "red_flag_reports", "red_flag_pct"),
-                                            SUPPRESSED_TEXT)}  # else summary minus Tara = Ben
+        == {"gym": "Gym A", "reports": 11, "clients": 6, "red_flag_reports": 6, "red_flag_pct": 54.5}
     assert table["Ben Trainer"]["reports"] == SUPPRESSED_TEXT
 
 
@@ -196,35 +208,39 @@ def test_first_contact_weekly_median(db, history):
     table = analytics.first_contact_weekly(db, actor=MANAGER, **RANGE, now=LATER).display()
     got = {(r.week, r.level): r.median_hours for r in table.itertuples()}
     assert got[(W2, "refer")] == SUPPRESSED_TEXT      # four clients contacted that week
+    assert set(got) == {(w, lv) for w in (W0, W1, W2) for lv in ("emergency", "urgent", "refer")}
     assert set(got.values()) == {SUPPRESSED_TEXT}
 
 
-def test_plan_adherence_is_the_share_completed(db, history):
+def test_plan_adherence_shows_what_five_clients_share_and_lists_every_plan(db, history):
     table = rows(analytics.plan_adherence(db, actor=MANAGER, **RANGE), "plan")
-    expected = {"assigned": 5, "clients": 5, "completed": 3, "stopped": 1, "active": 1, "completed_pct": 60.0}
+    # completed 3, stopped 1, active 1: each describes fewer than 5 clients
+    expected = {"assigned": 5, "clients": 5, "completed": SUPPRESSED_TEXT, "stopped": SUPPRESSED_TEXT,
+                "active": SUPPRESSED_TEXT, "completed_pct": SUPPRESSED_TEXT}
     for plan in ("Skipped warm-up", "all plans"):
         assert {k: table[plan][k] for k in expected} == expected
-    assert list(table) == ["Skipped warm-up", "all plans"]
+    assert len(table) == 8 and list(table)[-1] == "all plans"
+    assert table["Weak core"]["assigned"] == SUPPRESSED_TEXT
 
 
 def test_plan_outcome_with_and_without_a_plan(db, history):
     table = analytics.plan_outcome(db, actor=MANAGER, **RANGE).display()
     got = {(r.group, r.plan): (r.pairs, r.clients, r.mean_change, r.median_change, r.improved_pct, r.worse_pct)
            for r in table.itertuples()}
-    # pain changes 3->1, 3->3, 3->4, 3->3, 3->5 with the plan; b1 2->1 without one (a single client)
-    with_plan = (5, 5, 0.2, 0.0, 20.0, 20.0)
-    assert got == {
-        ("with a plan", "all plans"): with_plan,
-        ("with a plan", "Skipped warm-up"): with_plan,
-        ("without a plan", "—"): (SUPPRESSED_TEXT,) * 6,
-    }
+    # pain changes 3->1, 3->3, 3->4, 3->3, 3->5 with the plan; b1 2->1 without one (a single client);
+    # one improved and one worse: fewer than 5 each
+    with_plan = (5, 5, 0.2, 0.0, SUPPRESSED_TEXT, SUPPRESSED_TEXT)
+    assert got[("with a plan", "all plans")] == with_plan
+    assert got[("with a plan", "Skipped warm-up")] == with_plan
+    assert got[("without a plan", "—")] == (SUPPRESSED_TEXT,) * 6
+    assert got[("with a plan", "Weak core")] == (SUPPRESSED_TEXT,) * 6
+    assert len(got) == 9
 
 
 def test_date_range_limits_every_aggregate(db, history):
     only_week_2 = analytics.trends(db, actor=MANAGER, start=W2, end=W2, now=LATER)
     assert only_week_2.summary.display().iloc[0]["reports"] == 6
-    assert only_week_2.plan_adherence.frame.empty or only_week_2.plan_adherence.display()["assigned"].tolist() \
-        == [SUPPRESSED_TEXT]
+    assert set(only_week_2.plan_adherence.display()["assigned"]) == {SUPPRESSED_TEXT}
 
 
 # --- permissions and inputs --------------------------------------------------------------------
@@ -253,3 +269,9 @@ def test_a_range_ending_before_it_starts_is_refused(db, history):
     with pytest.raises(InvalidInput) as error:
         analytics.weekly_levels(db, actor=MANAGER, start=W2, end=W1)
     assert error.value.field == "end"
+
+
+def test_a_range_starting_before_1900_is_refused(db, history):
+    with pytest.raises(InvalidInput) as error:
+        analytics.trends_summary(db, actor=MANAGER, start=date(1, 1, 1), end=W1)
+    assert error.value.field == "start"

@@ -1,4 +1,5 @@
-"""The managers' trends page, driven with AppTest on the hand-counted history of test_analytics."""
+"""The managers' trends page, driven with AppTest on the hand-counted history of test_analytics (with the
+perturbation switched off, as there: tests/security/test_privacy_*.py drive the page with it on)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from backcare.auth import Actor, Role
 from backcare.store import analytics
 from backcare.store.analytics import SUPPRESSED_TEXT
 from backcare.ui import trend_charts
-from tests.test_analytics import LATER, MANAGER, RANGE, history  # noqa: F401  (the shared fixture)
+from tests.test_analytics import LATER, MANAGER, RANGE, exact, history  # noqa: F401  (the shared fixtures)
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "trends.py")
 
@@ -53,9 +54,10 @@ def test_figures_of_the_range_are_shown(db, history):
     ok(at)
     assert metrics(at) == {"Reports": "14", "Clients who reported": "8", "Red flags (refer and above)": "50.0%"}
     weekly = tables(at)[0]
-    assert weekly[weekly["level"] == "normal"]["reports"].tolist() == [SUPPRESSED_TEXT] * 2  # secondary
+    assert weekly[weekly["level"] == "normal"]["reports"].tolist() == [SUPPRESSED_TEXT, "6", SUPPRESSED_TEXT]
     adherence = next(t for t in tables(at) if "completed_pct" in t.columns)
-    assert adherence["completed_pct"].tolist() == ["60.0", "60.0"]
+    assert adherence["assigned"].tolist()[-1] == "5"
+    assert set(adherence["completed_pct"]) == {SUPPRESSED_TEXT}  # 3 of 5 completed: fewer than 5 clients
 
 
 def test_small_groups_show_fewer_than_5_never_a_number(db, history):
@@ -92,8 +94,8 @@ def test_roles_without_trends_see_a_refusal_not_a_traceback(db, history, role):
 def test_charts_plot_only_unsuppressed_groups_and_stay_small(db, history):
     everything = analytics.trends(db, actor=MANAGER, **RANGE, now=LATER)
     charts = trend_charts.all_charts(everything)
-    assert charts["weekly_levels"] is None  # W1 normal hidden by secondary suppression
-    assert charts["by_gym"] is None  # Gym A hidden with Gym B
+    assert charts["weekly_levels"].data["reports"].tolist() == [6]  # W1 normal only
+    assert charts["by_gym"].data["gym"].tolist() == ["Gym A"]  # Gym B left out
     assert charts["first_contact_weekly"] is None  # every weekly median is suppressed
     for name, chart in charts.items():
         if chart is not None:

@@ -149,14 +149,14 @@ def test_close_failing_during_the_swap_keeps_a_working_store_and_no_copy(db, gym
             real.close()
         raise duckdb.Error("Cannot close the connection: a query of another thread is running")
 
-    db.connection = _Proxy(real, close=close)
+    db.replace_connection(_Proxy(real, close=close))
     with pytest.raises(erasure.CompactionPending, match="erasure itself is saved"):
         store.erase_client(db, actor=admin, client_id=erased.id)
     assert not leftovers(db)
     assert set(rows_of(db, erased.id).values()) == {0}
     assert_store_works(db, gym, trainer_actor)
     if not really_closes:
-        db.connection = real
+        db.replace_connection(real)
     assert_name_gone_after_rebuild(db)
 
 
@@ -176,7 +176,7 @@ def test_close_refused_a_few_times_is_retried_and_the_rebuild_completes(db, gym,
             raise duckdb.Error("Cannot close the connection: a query of another thread is running")
         real.close()
 
-    db.connection = _Proxy(real, close=close)
+    db.replace_connection(_Proxy(real, close=close))
     receipt = store.erase_client(db, actor=admin, client_id=erased.id)
     assert receipt.compacted and refusals["left"] == 0 and db.connection is not real
     assert not leftovers(db)

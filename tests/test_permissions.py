@@ -181,6 +181,7 @@ MATRIX: dict[str, Row] = {
                         lambda w, a: store.erase_client(w.db, actor=a, client_id=w.new_client(), compact=False)),
     "find_clients_to_erase": Row((A.CLIENT_ERASE,), "scope",
                                  lambda w, a: store.find_clients_to_erase(w.db, actor=a, query="Gymnasium")),
+    "pending_rebuilds": Row((A.CLIENT_ERASE,), "scope", lambda w, a: store.pending_rebuilds(w.db, actor=a)),
     "export_database": Row((A.EXPORT,), "scope",
                            lambda w, a: export_database(w.db, actor=a, directory=w.tmp / f"export{w.fresh()}")),
     "record_download": Row((A.CLIENT_READ,), "record",

@@ -172,8 +172,8 @@ def assign(db, actor, client, **extra):
 
 
 def test_assign_plan_stores_dates_and_customisation(db, client, trainer_actor):
-    plan = assign(db, trainer_actor, client, customisation={"sets": 2})
-    assert (plan.status, plan.customisation, plan.created_by) == ("active", {"sets": 2}, "tara")
+    plan = assign(db, trainer_actor, client, customisation={"note": "Two sets only"})
+    assert (plan.status, plan.customisation, plan.created_by) == ("active", {"note": "Two sets only"}, "tara")
     assert audit(db, "assignment.create")[0][:3] == ("tara", str(plan.id), "ok")
 
 

@@ -1,139 +1,79 @@
-"""Secondary suppression: a figure hidden as 'fewer than 5' cannot be recovered by subtracting the shown
-siblings from a total shown elsewhere on the trends page (the reviewer's three subtraction attacks)."""
+"""The small-group rule and the cell-key perturbation behind every manager figure (backcare.store.privacy;
+docs/PRIVACY.md). The attacks themselves are in tests/security/test_privacy_*.py."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections import Counter
 
-import pandas as pd
+import duckdb
 import pytest
 
-from backcare import store
-from backcare.auth import SYSTEM, Role
-from backcare.store import analytics
-from backcare.store.analytics import ALL_PLANS, SUPPRESSED_TEXT, _Cell, _rows, complement
-from tests.conftest import report_payload
-from tests.test_analytics import LATER, MANAGER, RANGE, W1, W2, history  # noqa: F401  (shared fixture)
+from backcare.store import privacy
+from backcare.store.privacy import CELL_KEY_TABLE, KEY_SPACE, perturb_count, perturb_hours, perturb_points, share
+from tests.test_analytics import LATER, MANAGER, RANGE, history  # noqa: F401  (shared fixture)
 from tests.test_app_trends import in_range, ok, page
 
-TUE = datetime(2025, 3, 4, 10, 0)
-DAY = {"start": date(2025, 3, 1), "end": date(2025, 3, 9)}
+KEYS = range(0, KEY_SPACE, KEY_SPACE // 997)  # about a thousand cell keys spread over the key space
 
 
-def _gym(db, name):
-    gym = store.create_gym(db, actor=SYSTEM, name=name)
-    trainer = store.actor_for(store.create_user(db, actor=SYSTEM, username=name.lower().replace(" ", "_"),
-                                                display_name=f"{name} trainer", role=Role.TRAINER, gym_id=gym.id))
-    return gym, trainer
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 4])
+def test_every_count_under_five_is_hidden_whatever_its_cell_key(count):
+    assert {perturb_count(count, key, count) for key in KEYS} == {None}
 
 
-def _clients(db, trainer, n, prefix):
-    return [store.create_client(db, actor=trainer, gym_id=trainer.gym_id, name=f"{prefix} {i}",
-                                trainer_id=trainer.user_id, consent_by=trainer.username) for i in range(n)]
+def test_a_count_of_five_or_more_about_fewer_than_five_clients_is_hidden():
+    assert {perturb_count(12, key, 4) for key in KEYS} == {None}
 
 
-def _hidden(value) -> bool:
-    return value == SUPPRESSED_TEXT
+@pytest.mark.parametrize("count", [5, 6, 7, 8, 50, 5000])
+def test_a_shown_count_is_never_below_five_and_at_most_two_away(count):
+    shown = {perturb_count(count, key, count) for key in KEYS}
+    assert min(shown) >= 5 and max(abs(value - count) for value in shown) <= 2
 
 
-# --- the rule itself ---------------------------------------------------------------------------
+def test_the_same_cell_key_always_gives_the_same_figure():
+    assert [perturb_count(9, key, 9) for key in KEYS] == [perturb_count(9, key, 9) for key in KEYS]
 
 
-def _frame(clients):
-    return pd.DataFrame({"reports": pd.array(clients, dtype="Int64"), "clients": pd.array(clients, dtype="Int64")})
+def test_adjustments_follow_the_published_table():
+    for count, row in CELL_KEY_TABLE.rows.items():
+        assert sum(p for _, p in row) == pytest.approx(1.0)
+        seen = Counter(perturb_count(count, key, count) - count for key in KEYS)
+        for change, probability in row:
+            assert seen[change] / len(KEYS) == pytest.approx(probability, abs=0.01), (count, change)
+    # symmetric from 7 on: no bias on larger figures
+    assert sum(change * p for change, p in CELL_KEY_TABLE.rows[7]) == pytest.approx(0.0)
 
 
-def test_one_hidden_sibling_takes_the_smallest_shown_one_with_it():
-    frame = _frame([None, 9, 6, 12])
-    complement([(None, _rows(frame, "reports", ("reports", "clients")))])
-    assert frame["reports"].isna().tolist() == [True, False, True, False]
+def test_magnitudes_move_a_little_and_only_for_five_clients_or_more():
+    hours = {perturb_hours(10.0, key, 5) for key in KEYS}
+    assert min(hours) >= 9.0 and max(hours) <= 11.0 and len(hours) > 10
+    points = {perturb_points(-1.0, key, 5) for key in KEYS}
+    assert min(points) >= -1.25 and max(points) <= -0.75
+    assert perturb_hours(10.0, 123, 4) is None and perturb_points(1.0, 123, 4) is None
 
 
-def test_a_group_with_no_hidden_sibling_or_two_hidden_is_unchanged():
-    for values in ([7, 9, 6], [None, None, 6, 8]):
-        frame = _frame(values)
-        complement([(None, _rows(frame, "reports", ("reports", "clients")))])
-        assert frame.equals(_frame(values))
+def test_shares_come_from_shown_counts_only():
+    assert share(5, 10) == 50.0 and share(12, 10) == 100.0
+    assert share(None, 10) is None and share(5, None) is None
 
 
-def test_a_lone_hidden_sibling_hides_its_total():
-    totals, parts = _frame([8]), _frame([None])
-    complement([(_Cell(totals, 0, "reports", ("reports", "clients")), _rows(parts, "reports", ("reports",)))])
-    assert totals["reports"].isna().all()
+def _keys(secret: int, ids: list[int]) -> list[int]:
+    connection = duckdb.connect()
+    sql = privacy.with_record_keys("SELECT unnest(?::BIGINT[]) AS id", [("report", "id", "rk")])
+    params = {"pk1": secret & (KEY_SPACE - 1), "pk2": secret >> 32}
+    rows = connection.execute(sql.replace("?", "$ids"), {**params, "ids": ids}).fetchall()
+    return [key for _, key in sorted(rows)]
 
 
-# --- the reviewer's attacks, through the store -------------------------------------------------
-
-
-def test_plan_adherence_hidden_plan_is_not_total_minus_shown_plans(db):
-    _, trainer = _gym(db, "Gym A")
-    clients = _clients(db, trainer, 6, "A")
-    for client in clients:
-        store.assign_plan(db, actor=trainer, client_id=client.id, plan_id="warm_up", start_date=TUE.date(),
-                          review_date=TUE.date(), now=TUE)
-    for client in clients[:2]:
-        a = store.assign_plan(db, actor=trainer, client_id=client.id, plan_id="recovery", start_date=TUE.date(),
-                              review_date=TUE.date(), now=TUE)
-        store.set_assignment_status(db, actor=trainer, assignment_id=a.id, status="stopped", now=TUE)
-    table = analytics.plan_adherence(db, actor=MANAGER, **DAY).display()
-    total = table[table["plan"] == ALL_PLANS].iloc[0]
-    plans = table[table["plan"] != ALL_PLANS]
-    assert total["assigned"] == 8 and len(plans) == 2
-    for column in ("assigned", "completed", "stopped", "active"):
-        assert plans[column].map(_hidden).sum() != 1, column
-    assert plans["assigned"].map(_hidden).all()  # the 6-client plan hidden with the 2-client one
-
-
-def test_a_hidden_gym_is_not_the_summary_minus_the_shown_gyms(db):
-    _, tara = _gym(db, "Gym A")
-    _, ben = _gym(db, "Gym B")
-    for client in _clients(db, tara, 6, "A"):
-        store.save_report(db, actor=tara, client_id=client.id, report=report_payload(), now=TUE)
-    for client in _clients(db, ben, 2, "B"):
-        store.save_report(db, actor=ben, client_id=client.id, report=report_payload(pain_score=7), now=TUE)
-    summary = analytics.trends_summary(db, actor=MANAGER, **DAY).display().iloc[0]
-    assert summary["reports"] == 8  # the headline stays
-    for table in (analytics.reports_by_gym(db, actor=MANAGER, **DAY),
-                  analytics.reports_by_trainer(db, actor=MANAGER, **DAY)):
-        shown = table.display()
-        for column in ("reports", "clients", "red_flag_reports"):
-            assert shown[column].map(_hidden).sum() != 1, (table.name, column)
-        assert shown["reports"].map(_hidden).all()
-
-
-def test_gyms_all_of_five_or_more_are_unchanged(db):
-    for name in ("Gym A", "Gym B"):
-        _, trainer = _gym(db, name)
-        for client in _clients(db, trainer, 5, name):
-            store.save_report(db, actor=trainer, client_id=client.id, report=report_payload(), now=TUE)
-    shown = analytics.reports_by_gym(db, actor=MANAGER, **DAY).display()
-    assert shown[["gym", "reports", "clients"]].values.tolist() == [["Gym A", 5, 5], ["Gym B", 5, 5]]
-
-
-@pytest.mark.parametrize("gym", [None, "gym_a"])
-def test_no_weekly_level_is_its_week_total_minus_the_shown_levels(db, history, gym):
-    gym_id = history[gym].id if gym else None
-    levels = analytics.weekly_levels(db, actor=MANAGER, **RANGE, gym_id=gym_id).display()
-    weeks = analytics.weekly_red_flags(db, actor=MANAGER, **RANGE, gym_id=gym_id).display()
-    red = levels["level"].isin(["refer", "urgent", "emergency"])
-    for week in weeks.itertuples():
-        mine = levels["week"] == week.week
-        if not _hidden(week.reports):
-            assert levels[mine]["reports"].map(_hidden).sum() != 1
-        if not _hidden(week.red_flag_reports):
-            assert levels[mine & red]["reports"].map(_hidden).sum() != 1
-        # the other levels plus the week's red flags add up to its reports
-        if not _hidden(week.reports):
-            hidden = levels[mine & ~red]["reports"].map(_hidden).sum() + _hidden(week.red_flag_reports)
-            assert hidden != 1
-    for column in ("reports", "red_flag_reports"):  # the weeks add up to the summary
-        assert weeks[column].map(_hidden).sum() != 1
-
-
-def test_every_table_of_the_page_is_protected_and_charts_use_the_same_frames(db, history):
-    everything = analytics.trends(db, actor=MANAGER, **RANGE, now=LATER)
-    assert everything.weekly_levels.chartable("reports").empty
-    assert (W1, W2) == tuple(everything.weekly_red_flags.display()["week"])
+def test_record_keys_are_fixed_per_deployment_and_differ_between_deployments():
+    ids = list(range(1, 2001))
+    first = _keys(0x1234_5678_9ABC_DEF0, ids)
+    assert first == _keys(0x1234_5678_9ABC_DEF0, ids)
+    assert first != _keys(0x1234_5678_9ABC_DEF1, ids)
+    assert all(0 <= key < KEY_SPACE for key in first)
+    assert 0.45 < sum(first) / len(first) / KEY_SPACE < 0.55  # spread over the whole key space
+    assert len(set(first)) == len(first)
 
 
 # --- the CSV downloads are audited ------------------------------------------------------------

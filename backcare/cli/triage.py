@@ -101,7 +101,7 @@ def _json_documents(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
         document = text + b"\n" + b"".join(rest)
         try:
             json.loads(document)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep for Python's parser
             yield number, text
             yield from _json_lines(enumerate(rest, start=number + 1))
         else:
@@ -124,6 +124,10 @@ def _is_unfinished_json(text: bytes) -> bool:
         json.loads(decoded)
     except json.JSONDecodeError as error:
         return error.pos >= len(decoded)
+    except (ValueError, RecursionError):
+        # an integer of more than 4,300 digits, or nesting deeper than Python's parser goes: a whole line
+        # all the same, which validation refuses with a message
+        return False
     return False
 
 
@@ -191,7 +195,8 @@ def csv_column_kinds() -> dict[str, str]:
 
 _COLUMN_KINDS = csv_column_kinds()
 _TRUE, _FALSE = frozenset({"true", "yes", "1"}), frozenset({"false", "no", "0"})
-_INTEGER = re.compile(r"[+-]?\d+")
+_INTEGER = re.compile(r"[+-]?\d{1,18}")  # longer is no answer of ours, and int() refuses 4,300 digits and more
+MAX_CSV_CELL = 131_072  # Python's csv limit: a longer cell is one bad line, the rest of the batch goes on
 
 
 def _cell_value(kind: str, cell: str):
@@ -251,6 +256,8 @@ def csv_row_to_input(names: list[str], row: list[str]) -> dict:
 def read_csv_header(rows: Iterator[list[str]]) -> list[str] | None:
     """The checked column names of the header row (None for an empty file)."""
     header = next(rows, None)
+    if isinstance(header, BadCsvLine):
+        raise UnreadableInput(f"the CSV header {header.removeprefix('input: this line ')}")
     return None if header is None else _check_header(header)
 
 
@@ -262,10 +269,30 @@ def triage_csv(rows: Iterable[list[str]]) -> Iterator[Outcome]:
         yield from triage_csv_rows(names, rows)
 
 
-def triage_csv_rows(names: list[str], rows: Iterable[list[str]]) -> Iterator[Outcome]:
+class BadCsvLine(str):
+    """A line the CSV reader could not read (e.g. a cell over MAX_CSV_CELL characters): its reason."""
+
+
+def tolerant_rows(reader) -> Iterator[list[str] | BadCsvLine]:
+    """The reader's rows; a line it refuses becomes a BadCsvLine and reading goes on with the next line."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield BadCsvLine(f"input: this line cannot be read as CSV ({error})")
+        else:
+            yield row
+
+
+def triage_csv_rows(names: list[str], rows: Iterable[list[str] | BadCsvLine]) -> Iterator[Outcome]:
     """Outcomes of the data rows that follow a header already read with read_csv_header()."""
     client_column = names.index("client_id") if "client_id" in names else None
     for number, row in enumerate(rows, start=2):
+        if isinstance(row, BadCsvLine):
+            yield Outcome(number, error=str(row))
+            continue
         if not any(cell.strip() for cell in row):
             continue
         client_id = _cell(row, client_column)
@@ -326,7 +353,7 @@ def run_triage(args) -> int:
     try:
         if args.format == "csv":
             text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
-            rows = csv.reader(text)
+            rows = tolerant_rows(csv.reader(text))
             names = read_csv_header(rows)  # a bad header is refused before anything is written
             failed = write_csv(triage_csv_rows(names or [], rows), out)
         else:

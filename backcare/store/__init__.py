@@ -21,7 +21,7 @@ from backcare.store.db import (
     resolve_path,
     utcnow,
 )
-from backcare.store.erasure import ErasureCandidate, ErasureReceipt, compact_database, erase_client, find_clients_to_erase
+from backcare.store.erasure import ErasureCandidate, ErasureReceipt, PendingRebuild, compact_database, erase_client, find_clients_to_erase, pending_rebuilds
 from backcare.store.history import ClientHistory, LoadWeek, PainDay, client_history, client_referrals, pain_by_day, weekly_load_band
 from backcare.store.loads import daily_load, load_ratio, weekly_load
 from backcare.store.people import actor_for, create_gym, create_user, get_user_by_username, list_gyms
@@ -77,3 +77,8 @@ __all__ = [
     "LoadRatio", "ReferralEventRow", "ReferralRow", "ReferralStatus", "ReportRow", "SavedReport", "SessionRow",
     "UserRow", "WeeklyLoad",
 ]
+
+# Last: every public function with an `actor` checks its arguments' kinds (InvalidInput, never a TypeError).
+from backcare.store.checks import check_store_functions  # noqa: E402
+
+check_store_functions(globals())

@@ -1,13 +1,15 @@
-"""Managers' trends: every figure aggregated in SQL, permission-checked, with no client names or ids.
+"""Managers' trends: every figure aggregated in SQL, permission-checked, with no client names or ids, and
+protected by cell-key perturbation (backcare.store.privacy, docs/PRIVACY.md).
 
-The small-group rule lives here and only here: a figure that describes fewer than MIN_GROUP_CLIENTS
-distinct clients is NULL in the SQL result, and `TrendTable.display()` shows it as SUPPRESSED_TEXT.
-A row's `clients` column is itself such a figure. Charts drop NULL cells, so a suppressed figure never
-reaches the browser as a number. Where shown figures add up to a total shown anywhere on the page
-(levels to their week, weeks and gyms to the summary, plans to all plans...), `complement()` hides a
-second figure so that no hidden one can be recovered by subtraction (secondary suppression).
-DuckDB-specific features (median, quantile_cont, ASOF JOIN, arg_max)
-are allowed in this module only.
+Each count is computed in SQL with the sum of its records' keys and the number of distinct clients it
+describes; `_publish()` turns those into the figure shown: "fewer than 5" (NULL in the frame) for fewer
+than 5 clients, else the count plus its fixed adjustment. Shares are computed from adjusted counts,
+medians and means get a jitter from the same cell key. Every table lists the same rows whatever the data
+(every week and level of the range, every cause, gym, trainer, plan), so an empty group and a small one
+look alike, and rows hidden as "fewer than 5" are ordered by name, never by their size. A TrendTable's
+frame holds only published values: charts and CSV downloads cannot reach a true count.
+DuckDB-specific features (median, quantile_cont, ASOF JOIN, arg_max, lateral aliases) are allowed in this
+module only.
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ import pandas as pd
 
 from backcare.auth import Action, Actor
 from backcare.errors import InvalidInput
-from backcare.models import CauseId, Level
+from backcare.models import EARLIEST_DATE, CauseId, Level
 from backcare.rules import CAUSE_LABELS
+from backcare.store import privacy
 from backcare.store._base import guard, scope_gym
 from backcare.store.db import Database, utcnow
+from backcare.store.privacy import key_sum_sql, with_record_keys
 from backcare.store.referrals import CONTACT_WITHIN
 
-MIN_GROUP_CLIENTS = 5
+MIN_GROUP_CLIENTS = privacy.MIN_CLIENTS
 SUPPRESSED_TEXT = f"fewer than {MIN_GROUP_CLIENTS}"
 OUTCOME_WINDOW = timedelta(days=28)   # pain change "in the 4 weeks after" the plan (or the report)
 MEANINGFUL_CHANGE = 2                 # NPRS: a 2-point change is meaningful
@@ -34,27 +38,23 @@ ALL_PLANS = "all plans"
 WITH_PLAN = "with a plan"
 WITHOUT_PLAN = "without a plan"
 
-_LEVEL_ORDER = "CASE {col} " + " ".join(f"WHEN '{lv.value}' THEN {lv.rank}" for lv in Level) + " END"
 _RED = "(" + ", ".join(f"'{lv.value}'" for lv in RED_FLAG_LEVELS) + ")"
 _REPORTS_IN_RANGE = ("r.created_at >= $start AND r.created_at < $end "
                      "AND ($gym_id IS NULL OR r.gym_id = $gym_id)")
-
-
-def kept(expr: str, *client_counts: str) -> str:
-    """SQL: `expr` when every client count given reaches MIN_GROUP_CLIENTS, else NULL (suppressed)."""
-    test = " AND ".join(f"({c}) >= {MIN_GROUP_CLIENTS}" for c in client_counts)
-    return f"CASE WHEN {test} THEN {expr} END"
+_LEVELS = [lv.value for lv in Level]
+_CONTACT_LEVELS = [lv.value for lv in reversed(RED_FLAG_LEVELS)]  # emergency first
+_CAUSES = [c.value for c in CauseId]
 
 
 def is_suppressed(clients: int) -> bool:
-    """The same rule in Python, for figures computed outside SQL and for tests."""
-    return clients < MIN_GROUP_CLIENTS
+    """The small-group rule: a figure about fewer than MIN_GROUP_CLIENTS clients is not shown."""
+    return not privacy.shown(clients)
 
 
 @dataclass(frozen=True, eq=False)
 class TrendTable:
-    """One aggregate: `frame` holds numbers (NULL where suppressed); `guarded` names the columns the
-    small-group rule applies to."""
+    """One aggregate: `frame` holds published numbers (NULL where fewer than 5 clients); `guarded` names
+    the columns the small-group rule applies to."""
 
     name: str
     title: str
@@ -112,89 +112,86 @@ class Trends:
                 self.plan_adherence, self.plan_outcome)
 
 
-# --- secondary (complementary) suppression ---------------------------------------------------
-#
-# Hiding a small group is not enough when its siblings and their total are shown: total minus the
-# shown siblings gives the hidden figure back. The rule below is the only place that prevents it.
+# --- counting and publishing -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
-class _Cell:
-    """One suppressible figure: row `row` of `frame`, hidden when `value` is NULL; hiding it blanks
-    `blank` (the figures of that row derived from it); `size` ranks it for "the smallest sibling"."""
-
-    frame: pd.DataFrame
-    row: object
-    value: str
-    blank: tuple[str, ...]
-    size: str = "clients"
-
-    def hidden(self) -> bool:
-        return bool(pd.isna(self.frame.at[self.row, self.value]))
-
-    def rank(self) -> float:
-        size = self.frame.at[self.row, self.size]
-        return float("inf") if pd.isna(size) else float(size)
-
-    def hide(self) -> None:
-        for column in self.blank:
-            if pd.api.types.is_integer_dtype(self.frame[column]) and not pd.api.types.is_extension_array_dtype(
-                    self.frame[column]):
-                self.frame[column] = self.frame[column].astype("Int64")
-            self.frame.loc[self.row, column] = None
+def _counted(name: str, key: str = "rk", where: str | None = None, *, clients: bool = False) -> str:
+    """SQL select items for one count: `name` (the true count), `name__key` (its cell's key sum) and
+    `name__clients` (the distinct clients it describes). `clients`: count distinct clients (key: ck)."""
+    only = f" FILTER (WHERE {where})" if where else ""
+    count, keys = ((f"count(DISTINCT client_id){only}", f"sum(DISTINCT ck){only}") if clients
+                   else (f"count(*){only}", f"sum({key}){only}"))
+    return (f"{count} AS {name}, {key_sum_sql(keys)} AS {name}__key, "
+            f"count(DISTINCT client_id){only} AS {name}__clients")
 
 
-# (total, siblings): the siblings add up to the total. A total of None is a figure shown elsewhere on
-# the page (the summary metrics), treated as always public.
-_Sum = tuple["_Cell | None", "list[_Cell]"]
+@dataclass(frozen=True)
+class _Spec:
+    """How the helper columns of a frame become published figures."""
+
+    counts: tuple[str, ...]
+    shares: tuple[tuple[str, str, str], ...] = ()       # (column, numerator count, denominator count)
+    hours: tuple[tuple[str, str], ...] = ()             # (column, basis count)
+    points: tuple[tuple[str, str], ...] = ()            # (column, basis count)
+    at_most: tuple[tuple[str, str], ...] = ()           # (column, count it cannot exceed, e.g. clients <= reports)
 
 
-def complement(sums: list[_Sum]) -> None:
-    """Secondary suppression, in place, until no sum has exactly one hidden figure.
-
-    A sum (total = sibling + sibling + ...) with exactly one hidden figure gives it away by
-    subtraction. For each such sum we also hide the smallest shown sibling (by client count); only
-    when no sibling is left to hide do we hide the total. Hiding a sibling rather than the total keeps
-    the page most useful: the totals are the headline figures (summary metrics, weekly totals) and
-    each is shown in several places (a total hidden here would have to be hidden everywhere it
-    appears), while the sibling hidden is the smallest, the least informative figure of its
-    breakdown. The loop re-checks every sum after each change, since a cell hidden in one sum can
-    leave another sum (e.g. a week's levels and the weeks of the range) with exactly one hidden.
-    """
-    changed = True
-    while changed:
-        changed = False
-        for total, siblings in sums:
-            hidden = sum(c.hidden() for c in siblings) + (total is not None and total.hidden())
-            if hidden != 1 or not siblings:
-                continue
-            shown = [c for c in siblings if not c.hidden()]
-            if shown:
-                min(shown, key=_Cell.rank).hide()
-            elif total is not None:
-                total.hide()
-            else:  # a lone sibling equals the public total: they share one client count, hidden together
-                continue
-            changed = True
+def _zero_filled(frame: pd.DataFrame, spec: _Spec) -> None:
+    for name in spec.counts:
+        for column in (name, f"{name}__key", f"{name}__clients"):
+            frame[column] = frame[column].fillna(0).astype("int64")
 
 
-def _rows(frame: pd.DataFrame, value: str, blank: tuple[str, ...], size: str = "clients",
-          where: pd.Series | None = None) -> list[_Cell]:
-    index = frame.index if where is None else frame.index[where.to_numpy()]
-    return [_Cell(frame, i, value, blank, size) for i in index]
+def _publish(frame: pd.DataFrame, spec: _Spec) -> pd.DataFrame:
+    """Replace true counts by published ones and drop every helper column (true values never leave)."""
+    _zero_filled(frame, spec)
+    out = frame.copy()
+    for column, basis in spec.hours:
+        out[column] = pd.array([privacy.perturb_hours(v, k, c) for v, k, c in zip(
+            frame[column], frame[f"{basis}__key"], frame[f"{basis}__clients"])], dtype="Float64")
+    for column, basis in spec.points:
+        out[column] = pd.array([privacy.perturb_points(v, k, c) for v, k, c in zip(
+            frame[column], frame[f"{basis}__key"], frame[f"{basis}__clients"])], dtype="Float64")
+    for name in spec.counts:
+        out[name] = pd.array([privacy.perturb_count(n, k, c) for n, k, c in zip(
+            frame[name], frame[f"{name}__key"], frame[f"{name}__clients"])], dtype="Int64")
+    for column, limit in spec.at_most:  # post-processing of published values only
+        out[column] = out[[column, limit]].min(axis=1, skipna=False).astype("Int64")
+    for column, numerator, denominator in spec.shares:
+        out[column] = pd.array([privacy.share(n, d) for n, d in zip(out[numerator], out[denominator])],
+                               dtype="Float64")
+    helpers = [c for c in out.columns if "__" in c]
+    return out.drop(columns=helpers)
+
+
+def _full(frame: pd.DataFrame, index: dict[str, list]) -> pd.DataFrame:
+    """Every combination of the given values as a row, in that order (absent groups counted as 0)."""
+    names = list(index)
+    if len(names) == 1:  # a one-level MultiIndex matches nothing in a frame indexed by one column
+        grid = pd.Index(index[names[0]], name=names[0])
+    else:
+        grid = pd.MultiIndex.from_product([index[n] for n in names], names=names)
+    return frame.set_index(names).reindex(grid).reset_index()
 
 
 # --- plumbing --------------------------------------------------------------------------------
 
 
 def _params(db: Database, actor: Actor, start: date, end: date, gym_id: int | None, what: str) -> dict:
-    """Check the range and the permission; the query parameters ($start, $end exclusive, $gym_id)."""
+    """Check the range and the permission; the query parameters ($start, $end exclusive, $gym_id, and the
+    privacy key's $pk1, $pk2)."""
+    if not isinstance(start, date) or not isinstance(end, date):
+        raise InvalidInput("start" if not isinstance(start, date) else "end", "must be a date")
+    if start < EARLIEST_DATE:
+        raise InvalidInput("start", f"the range cannot start before {EARLIEST_DATE:%Y}")
     if end < start:
         raise InvalidInput("end", "the end of the range cannot be before its start")
     gym_id = gym_id if gym_id is not None else actor.gym_id  # another gym than the actor's is refused
     guard(db, actor, Action.TRENDS_READ, gym_id, attempt=f"trends.{what}", entity="trends")
+    with db.read("reading the privacy key") as cur:
+        keys = privacy.key_params(cur)
     return {"start": datetime.combine(start, time()), "end": datetime.combine(end + timedelta(days=1), time()),
-            "gym_id": gym_id}
+            "gym_id": gym_id, **keys}
 
 
 def _query(db: Database, sql: str, params: dict, doing: str) -> pd.DataFrame:
@@ -202,207 +199,190 @@ def _query(db: Database, sql: str, params: dict, doing: str) -> pd.DataFrame:
         return cur.execute(sql, params).df()
 
 
-def _cause_labels(frame: pd.DataFrame) -> pd.DataFrame:
-    frame["cause"] = frame["cause"].map(lambda c: CAUSE_LABELS.get(CauseId(c), c))
+def _weeks(p: dict) -> list[pd.Timestamp]:
+    first = p["start"].date() - timedelta(days=p["start"].weekday())
+    last = (p["end"] - timedelta(days=1)).date()
+    return [pd.Timestamp(first + timedelta(weeks=i)) for i in range((last - first).days // 7 + 1)]
+
+
+def _months(p: dict) -> list[pd.Timestamp]:
+    day, last = p["start"].date().replace(day=1), (p["end"] - timedelta(days=1)).date()
+    months = []
+    while day <= last:
+        months.append(pd.Timestamp(day))
+        day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return months
+
+
+def _as_timestamps(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    frame[column] = pd.to_datetime(frame[column])
     return frame
+
+
+def _label(cause: str) -> str:
+    return CAUSE_LABELS.get(CauseId(cause), cause)
+
+
+# Reports in the range with their record keys (rk: the report's, ck: its client's) and the red-flag mark.
+_REPORTS_ROWS = f"""
+        SELECT r.id, r.client_id, r.gym_id, r.author_id, r.author, r.level, r.created_at,
+               r.level IN {_RED} AS red
+        FROM reports AS r WHERE {_REPORTS_IN_RANGE}"""
+_REPORTS_BASE = f"base AS ({with_record_keys(_REPORTS_ROWS, [('report', 'id', 'rk'), ('client', 'client_id', 'ck')])})"
+_REPORT_COUNTS = f"{_counted('reports')}, {_counted('clients', clients=True)}, " \
+                 f"{_counted('red_flag_reports', where='red')}"
+_REPORT_SPEC = _Spec(counts=("reports", "clients", "red_flag_reports"),
+                     shares=(("red_flag_pct", "red_flag_reports", "reports"),),
+                     at_most=(("clients", "reports"),))
+_REPORT_GUARDED = ("reports", "clients", "red_flag_reports", "red_flag_pct")
 
 
 # --- the aggregates --------------------------------------------------------------------------
 
 
+def _summary_frame(db: Database, p: dict) -> pd.DataFrame:
+    frame = _query(db, f"WITH {_REPORTS_BASE} SELECT {_REPORT_COUNTS} FROM base", p, "summarising reports")
+    return _publish(frame, _REPORT_SPEC)
+
+
 def trends_summary(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
-    """One row: reports, clients, red-flag reports and their share, referrals opened."""
-    p = _params(db, actor, start, end, gym_id, "summary")
-    clients = "count(DISTINCT r.client_id)"
-    red_clients = f"count(DISTINCT r.client_id) FILTER (WHERE r.level IN {_RED})"
-    frame = _query(db, f"""
-        SELECT {kept('count(*)', clients)} AS reports,
-               {kept(clients, clients)} AS clients,
-               {kept(f'count(*) FILTER (WHERE r.level IN {_RED})', clients, red_clients)} AS red_flag_reports,
-               {kept(f'round(100.0 * count(*) FILTER (WHERE r.level IN {_RED}) / count(*), 1)', clients,
-                     red_clients)} AS red_flag_pct
-        FROM reports AS r WHERE {_REPORTS_IN_RANGE}
-    """, p, "summarising reports")
-    return TrendTable("summary", "Summary", frame, ("reports", "clients", "red_flag_reports", "red_flag_pct"))
-
-
-def _weekly_levels_frame(db: Database, p: dict) -> pd.DataFrame:
-    clients = "count(DISTINCT r.client_id)"
-    return _query(db, f"""
-        SELECT CAST(date_trunc('week', r.created_at) AS DATE) AS week, r.level,
-               {kept('count(*)', clients)} AS reports, {kept(clients, clients)} AS clients
-        FROM reports AS r WHERE {_REPORTS_IN_RANGE}
-        GROUP BY 1, 2 ORDER BY 1, {_LEVEL_ORDER.format(col='r.level')}
-    """, p, "counting reports a week")
-
-
-def _weekly_totals_frame(db: Database, p: dict) -> pd.DataFrame:
-    clients = "count(DISTINCT r.client_id)"
-    red_clients = f"count(DISTINCT r.client_id) FILTER (WHERE r.level IN {_RED})"
-    return _query(db, f"""
-        SELECT CAST(date_trunc('week', r.created_at) AS DATE) AS week,
-               {kept('count(*)', clients)} AS reports,
-               {kept(clients, clients)} AS clients,
-               {kept(f'count(*) FILTER (WHERE r.level IN {_RED})', clients, red_clients)} AS red_flag_reports,
-               {kept(f'round(100.0 * count(*) FILTER (WHERE r.level IN {_RED}) / count(*), 1)', clients,
-                     red_clients)} AS red_flag_pct
-        FROM reports AS r WHERE {_REPORTS_IN_RANGE}
-        GROUP BY 1 ORDER BY 1
-    """, p, "counting red flags a week")
-
-
-_WEEK_GUARDED = ("reports", "clients", "red_flag_reports", "red_flag_pct")
-_RED_COLUMNS = ("red_flag_reports", "red_flag_pct")
-
-
-def _weekly(db: Database, p: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The levels of each week and the weeks' totals, suppressed together: the weeks add up to the
-    summary; a week's levels add up to its reports, its red-flag levels to its red-flag reports, and its
-    other levels plus its red-flag reports to its reports."""
-    levels, weeks = _weekly_levels_frame(db, p), _weekly_totals_frame(db, p)
-    red = levels["level"].isin([lv.value for lv in RED_FLAG_LEVELS])
-    week_row = dict(zip(weeks["week"], _rows(weeks, "reports", _WEEK_GUARDED)))
-    week_red = dict(zip(weeks["week"], _rows(weeks, "red_flag_reports", _RED_COLUMNS, size="red_flag_reports")))
-    sums: list[_Sum] = [(None, list(week_row.values())), (None, list(week_red.values()))]
-    for week in week_row:
-        this = levels["week"] == week
-        cells = lambda where: _rows(levels, "reports", ("reports", "clients"), where=where)  # noqa: E731
-        sums += [(week_row[week], cells(this)), (week_red[week], cells(this & red)),
-                 (week_row[week], cells(this & ~red) + [week_red[week]])]
-    complement(sums)
-    return levels, weeks
+    """One row: reports, clients, red-flag reports and their share (a cell of its own, not a sum)."""
+    frame = _summary_frame(db, _params(db, actor, start, end, gym_id, "summary"))
+    return TrendTable("summary", "Summary", frame, _REPORT_GUARDED)
 
 
 def weekly_levels(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
-    """Reports a week by triage level (weeks start on Monday)."""
-    frame, _ = _weekly(db, _params(db, actor, start, end, gym_id, "weekly_levels"))
+    """Reports a week by triage level (weeks start on Monday): every week of the range, every level."""
+    p = _params(db, actor, start, end, gym_id, "weekly_levels")
+    frame = _query(db, f"""
+        WITH {_REPORTS_BASE}
+        SELECT CAST(date_trunc('week', created_at) AS DATE) AS week, level,
+               {_counted('reports')}, {_counted('clients', clients=True)}
+        FROM base GROUP BY 1, 2
+    """, p, "counting reports a week")
+    frame = _full(_as_timestamps(frame, "week"), {"week": _weeks(p), "level": _LEVELS})
+    frame = _publish(frame, _Spec(counts=("reports", "clients"), at_most=(("clients", "reports"),)))
     return TrendTable("reports_per_week_by_level", "Reports a week by level", frame, ("reports", "clients"))
 
 
 def weekly_red_flags(db: Database, *, actor: Actor, start: date, end: date,
                      gym_id: int | None = None) -> TrendTable:
     """Per week: reports, and the share at refer or above (a professional needed)."""
-    _, frame = _weekly(db, _params(db, actor, start, end, gym_id, "weekly_red_flags"))
+    p = _params(db, actor, start, end, gym_id, "weekly_red_flags")
+    frame = _query(db, f"""
+        WITH {_REPORTS_BASE}
+        SELECT CAST(date_trunc('week', created_at) AS DATE) AS week, {_REPORT_COUNTS}
+        FROM base GROUP BY 1
+    """, p, "counting red flags a week")
+    frame = _publish(_full(_as_timestamps(frame, "week"), {"week": _weeks(p)}), _REPORT_SPEC)
     return TrendTable("red_flag_share_per_week", "Share of red flags (refer and above) a week", frame,
-                      _WEEK_GUARDED)
+                      _REPORT_GUARDED)
 
 
-def _causes_frame(db: Database, p: dict) -> pd.DataFrame:
-    return _query(db, f"""
-        WITH base AS (SELECT r.id, r.client_id FROM reports AS r WHERE {_REPORTS_IN_RANGE}),
-        per_cause AS (
-            SELECT rc.cause, count(*) AS reports, count(DISTINCT b.client_id) AS clients
-            FROM report_causes AS rc JOIN base AS b ON b.id = rc.report_id GROUP BY rc.cause
-        )
-        SELECT {kept('rank() OVER (PARTITION BY clients >= ' + str(MIN_GROUP_CLIENTS) + ' ORDER BY reports DESC)',
-                     'clients')} AS rank,
-               cause, {kept('reports', 'clients')} AS reports, {kept('clients', 'clients')} AS clients,
-               {kept('round(100.0 * reports / (SELECT count(*) FROM base), 1)', 'clients')} AS pct_of_reports
-        FROM per_cause ORDER BY per_cause.clients >= {MIN_GROUP_CLIENTS} DESC, per_cause.reports DESC, per_cause.cause
-    """, p, "ranking causes")
-
-
-def _causes_monthly_frame(db: Database, p: dict) -> pd.DataFrame:
-    return _query(db, f"""
-        WITH per_cause AS (
-            SELECT CAST(date_trunc('month', r.created_at) AS DATE) AS month, rc.cause,
-                   count(*) AS reports, count(DISTINCT r.client_id) AS clients
-            FROM reports AS r JOIN report_causes AS rc ON rc.report_id = r.id
-            WHERE {_REPORTS_IN_RANGE} GROUP BY 1, 2
-        )
-        SELECT month,
-               {kept(f'rank() OVER (PARTITION BY month, clients >= {MIN_GROUP_CLIENTS} ORDER BY reports DESC)',
-                     'clients')} AS rank,
-               cause, {kept('reports', 'clients')} AS reports, {kept('clients', 'clients')} AS clients
-        FROM per_cause ORDER BY per_cause.month, per_cause.clients >= {MIN_GROUP_CLIENTS} DESC, per_cause.reports DESC,
-                 per_cause.cause
-    """, p, "ranking causes by month")
-
-
-def _causes(db: Database, p: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Causes over the range and by month, suppressed together: a cause's months add up to its row."""
-    ranked, monthly = _causes_frame(db, p), _causes_monthly_frame(db, p)
-    complement([(_Cell(ranked, i, "reports", ("rank", "reports", "clients", "pct_of_reports")),
-                 _rows(monthly, "reports", ("rank", "reports", "clients"), where=monthly["cause"] == cause))
-                for i, cause in zip(ranked.index, ranked["cause"])])
-    return _cause_labels(ranked), _cause_labels(monthly)
+def _ranked(frame: pd.DataFrame, within: list[str]) -> pd.DataFrame:
+    """Rank 1 = most reports among the shown causes (of each `within` group); shown causes first by their
+    published count, then the hidden ones by name: their order never says which is bigger."""
+    frame = frame.assign(_hidden=frame["reports"].isna(), _neg=-frame["reports"].astype("Float64"))
+    frame["rank"] = frame.groupby(within)["reports"].rank(method="min", ascending=False).astype("Int64") \
+        if within else frame["reports"].rank(method="min", ascending=False).astype("Int64")
+    ordered = frame.sort_values([*within, "_hidden", "_neg", "cause"], na_position="last", kind="stable")
+    return ordered.drop(columns=["_hidden", "_neg"]).reset_index(drop=True)
 
 
 def causes_ranked(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
-    """Contributing causes over the whole range, most reports first; share of all reports in the range."""
-    frame, _ = _causes(db, _params(db, actor, start, end, gym_id, "causes"))
-    return TrendTable("causes_ranked", "Contributing causes, ranked", frame,
+    """Contributing causes over the whole range, most reports first; share of all reports in the range
+    (the summary's published total)."""
+    p = _params(db, actor, start, end, gym_id, "causes")
+    frame = _query(db, f"""
+        WITH {_REPORTS_BASE}
+        SELECT rc.cause, {_counted('reports')}, {_counted('clients', clients=True)}
+        FROM report_causes AS rc JOIN base ON base.id = rc.report_id GROUP BY rc.cause
+    """, p, "ranking causes")
+    frame = _publish(_full(frame, {"cause": _CAUSES}),
+                     _Spec(counts=("reports", "clients"), at_most=(("clients", "reports"),)))
+    total = _summary_frame(db, p)["reports"].iloc[0]
+    frame["pct_of_reports"] = pd.array([privacy.share(n, total) for n in frame["reports"]], dtype="Float64")
+    frame["cause"] = frame["cause"].map(_label)
+    frame = _ranked(frame, [])
+    return TrendTable("causes_ranked", "Contributing causes, ranked",
+                      frame[["rank", "cause", "reports", "clients", "pct_of_reports"]],
                       ("rank", "reports", "clients", "pct_of_reports"))
 
 
 def causes_by_month(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
-    """Causes ranked within each calendar month of the range."""
-    _, frame = _causes(db, _params(db, actor, start, end, gym_id, "causes_monthly"))
-    return TrendTable("causes_by_month", "Causes ranked by month", frame, ("rank", "reports", "clients"))
-
-
-def _by_group(db: Database, p: dict, group_select: str, joins: str, group_by: str, doing: str) -> pd.DataFrame:
-    clients = "count(DISTINCT r.client_id)"
-    red_clients = f"count(DISTINCT r.client_id) FILTER (WHERE r.level IN {_RED})"
-    return _query(db, f"""
-        SELECT {group_select},
-               {kept('count(*)', clients)} AS reports,
-               {kept(clients, clients)} AS clients,
-               {kept(f'count(*) FILTER (WHERE r.level IN {_RED})', clients, red_clients)} AS red_flag_reports,
-               {kept(f'round(100.0 * count(*) FILTER (WHERE r.level IN {_RED}) / count(*), 1)', clients,
-                     red_clients)} AS red_flag_pct
-        FROM reports AS r {joins} WHERE {_REPORTS_IN_RANGE}
-        GROUP BY {group_by} ORDER BY {group_by}
-    """, p, doing)
-
-
-_GROUP_GUARDED = ("reports", "clients", "red_flag_reports", "red_flag_pct")
-
-
-def _gyms_and_trainers(db: Database, p: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """By gym and by trainer, suppressed together: the gyms, and all the trainers, add up to the summary;
-    a gym's trainers add up to the gym (reports, and red-flag reports, each)."""
-    gyms = _by_group(db, p, "g.name AS gym", "JOIN gyms AS g ON g.id = r.gym_id", "g.name",
-                     "counting reports by gym")
-    trainers = _by_group(db, p, "g.name AS gym, coalesce(u.display_name, r.author) AS trainer",
-                         "JOIN gyms AS g ON g.id = r.gym_id LEFT JOIN users AS u ON u.id = r.author_id",
-                         "g.name, coalesce(u.display_name, r.author)", "counting reports by trainer")
-    sums: list[_Sum] = []
-    for value, blank, size in (("reports", _GROUP_GUARDED, "clients"),
-                               ("red_flag_reports", _RED_COLUMNS, "red_flag_reports")):
-        per_gym = dict(zip(gyms["gym"], _rows(gyms, value, blank, size)))
-        sums += [(None, list(per_gym.values())), (None, _rows(trainers, value, blank, size))]
-        sums += [(cell, _rows(trainers, value, blank, size, where=trainers["gym"] == gym))
-                 for gym, cell in per_gym.items()]
-    complement(sums)
-    return gyms, trainers
+    """Causes ranked within each calendar month of the range: every month, every cause."""
+    p = _params(db, actor, start, end, gym_id, "causes_monthly")
+    frame = _query(db, f"""
+        WITH {_REPORTS_BASE}
+        SELECT CAST(date_trunc('month', base.created_at) AS DATE) AS month, rc.cause,
+               {_counted('reports')}, {_counted('clients', clients=True)}
+        FROM report_causes AS rc JOIN base ON base.id = rc.report_id GROUP BY 1, 2
+    """, p, "ranking causes by month")
+    frame = _full(_as_timestamps(frame, "month"), {"month": _months(p), "cause": _CAUSES})
+    frame = _publish(frame, _Spec(counts=("reports", "clients"), at_most=(("clients", "reports"),)))
+    frame["cause"] = frame["cause"].map(_label)
+    frame = _ranked(frame, ["month"])
+    return TrendTable("causes_by_month", "Causes ranked by month", frame[["month", "rank", "cause", "reports",
+                                                                         "clients"]],
+                      ("rank", "reports", "clients"))
 
 
 def reports_by_gym(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
-    frame, _ = _gyms_and_trainers(db, _params(db, actor, start, end, gym_id, "by_gym"))
-    return TrendTable("reports_by_gym", "By gym", frame, _GROUP_GUARDED)
+    """Every gym in scope, with or without reports."""
+    p = _params(db, actor, start, end, gym_id, "by_gym")
+    with db.read("listing gyms") as cur:
+        gyms = cur.execute("SELECT id, name FROM gyms WHERE $gym_id IS NULL OR id = $gym_id ORDER BY name",
+                           {"gym_id": p["gym_id"]}).fetchall()
+    frame = _query(db, f"WITH {_REPORTS_BASE} SELECT gym_id, {_REPORT_COUNTS} FROM base GROUP BY gym_id",
+                   p, "counting reports by gym")
+    frame = _publish(_full(frame, {"gym_id": [g for g, _ in gyms]}), _REPORT_SPEC)
+    frame.insert(0, "gym", frame.pop("gym_id").map(dict(gyms)))
+    return TrendTable("reports_by_gym", "By gym", frame, _REPORT_GUARDED)
+
+
+_TRAINER = "coalesce(u.display_name, base.author)"
 
 
 def reports_by_trainer(db: Database, *, actor: Actor, start: date, end: date,
                        gym_id: int | None = None) -> TrendTable:
-    """By the trainer who made the report (staff names are not client data)."""
-    _, frame = _gyms_and_trainers(db, _params(db, actor, start, end, gym_id, "by_trainer"))
-    return TrendTable("reports_by_trainer", "By trainer", frame, _GROUP_GUARDED)
+    """By the trainer who made the report (staff names are not client data). Every trainer of the gyms in
+    scope is listed, and everyone who ever made a report there, whether or not they did in the range."""
+    p = _params(db, actor, start, end, gym_id, "by_trainer")
+    with db.read("listing trainers") as cur:
+        people = cur.execute("""
+            SELECT DISTINCT g.name AS gym, coalesce(u.display_name, r.author) AS trainer
+            FROM reports AS r JOIN gyms AS g ON g.id = r.gym_id LEFT JOIN users AS u ON u.id = r.author_id
+            WHERE $gym_id IS NULL OR r.gym_id = $gym_id
+            UNION
+            SELECT g.name, u.display_name FROM users AS u JOIN gyms AS g ON g.id = u.gym_id
+            WHERE u.role = 'trainer' AND ($gym_id IS NULL OR u.gym_id = $gym_id)
+            ORDER BY 1, 2
+        """, {"gym_id": p["gym_id"]}).fetchall()
+    frame = _query(db, f"""
+        WITH {_REPORTS_BASE}
+        SELECT g.name AS gym, {_TRAINER} AS trainer, {_REPORT_COUNTS}
+        FROM base JOIN gyms AS g ON g.id = base.gym_id LEFT JOIN users AS u ON u.id = base.author_id
+        GROUP BY 1, 2
+    """, p, "counting reports by trainer")
+    grid = pd.MultiIndex.from_tuples(people, names=["gym", "trainer"])
+    frame = frame.set_index(["gym", "trainer"]).reindex(grid).reset_index()
+    return TrendTable("reports_by_trainer", "By trainer", _publish(frame, _REPORT_SPEC), _REPORT_GUARDED)
 
 
 _TARGET_SECONDS = ("CASE f.level " + " ".join(
     f"WHEN '{lv.value}' THEN {int(span.total_seconds())}" for lv, span in CONTACT_WITHIN.items()) + " END")
 _REFERRALS_IN_RANGE = ("f.opened_at >= $start AND f.opened_at < $end "
                        "AND ($gym_id IS NULL OR f.gym_id = $gym_id)")
-_CONTACT_CTE = f"""
-    timed AS (
-        SELECT f.client_id, f.level, f.opened_at,
+_TIMED_ROWS = f"""
+        SELECT f.id, f.client_id, f.level, f.opened_at,
                date_diff('second', f.opened_at, f.first_contact_at) / 3600.0 AS hours,
                date_diff('second', f.opened_at, f.first_contact_at) <= {_TARGET_SECONDS} AS on_time,
                f.first_contact_at IS NOT NULL
                    OR date_diff('second', f.opened_at, $now) > {_TARGET_SECONDS} AS due
-        FROM referrals AS f WHERE {_REFERRALS_IN_RANGE}
-    )"""
+        FROM referrals AS f WHERE {_REFERRALS_IN_RANGE}"""
+_CONTACT_CTE = f"timed AS ({with_record_keys(_TIMED_ROWS, [('referral', 'id', 'fk'), ('client', 'client_id', 'ck')])})"
+_CONTACT_GUARDED = ("referrals", "clients", "contacted", "median_hours", "p90_hours", "on_time_pct",
+                    "waiting_overdue")
 
 
 def first_contact_times(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None,
@@ -411,87 +391,75 @@ def first_contact_times(db: Database, *, actor: Actor, start: date, end: date, g
     `on_time_pct`: of the referrals already due (contacted, or past the level's target), the share
     contacted within the target (1 h, 24 h, 7 days); `waiting_overdue`: past it and not contacted."""
     p = _params(db, actor, start, end, gym_id, "first_contact") | {"now": now or utcnow()}
-    frame, _ = _first_contacts(db, p)
-    return TrendTable("time_to_first_contact", "Time from report to first clinic contact", frame,
-                      ("referrals", "clients", "contacted", "median_hours", "p90_hours", "on_time_pct",
-                       "waiting_overdue"))
-
-
-def _first_contact_frame(db: Database, p: dict) -> pd.DataFrame:
-    clients = "count(DISTINCT client_id)"
-    contacted = "count(DISTINCT client_id) FILTER (WHERE hours IS NOT NULL)"
-    due = "count(DISTINCT client_id) FILTER (WHERE due)"
-    late = "count(DISTINCT client_id) FILTER (WHERE due AND hours IS NULL)"
-    return _query(db, f"""
+    frame = _query(db, f"""
         WITH {_CONTACT_CTE}
-        SELECT level, {kept('count(*)', clients)} AS referrals, {kept(clients, clients)} AS clients,
-               {kept('count(hours)', clients, contacted)} AS contacted,
-               {kept('round(median(hours), 1)', clients, contacted)} AS median_hours,
-               {kept('round(quantile_cont(hours, 0.9), 1)', clients, contacted)} AS p90_hours,
-               {kept('round(100.0 * count(*) FILTER (WHERE due AND on_time) / count(*) FILTER (WHERE due), 1)',
-                     clients, due)} AS on_time_pct,
-               {kept('count(*) FILTER (WHERE due AND hours IS NULL)', clients, late)} AS waiting_overdue
-        FROM timed GROUP BY level ORDER BY {_LEVEL_ORDER.format(col='level')} DESC
+        SELECT level, {_counted('referrals', 'fk')}, {_counted('clients', clients=True)},
+               {_counted('contacted', 'fk', 'hours IS NOT NULL')},
+               median(hours) AS median_hours, quantile_cont(hours, 0.9) AS p90_hours,
+               {_counted('on_time', 'fk', 'due AND on_time')}, {_counted('due', 'fk', 'due')},
+               {_counted('waiting_overdue', 'fk', 'due AND hours IS NULL')}
+        FROM timed GROUP BY level
     """, p, "timing first contacts")
-
-
-def _first_contact_weekly_frame(db: Database, p: dict) -> pd.DataFrame:
-    contacted = "count(DISTINCT client_id) FILTER (WHERE hours IS NOT NULL)"
-    return _query(db, f"""
-        WITH {_CONTACT_CTE}
-        SELECT CAST(date_trunc('week', opened_at) AS DATE) AS week, level,
-               {kept('count(hours)', contacted)} AS contacted,
-               {kept('round(median(hours), 1)', contacted)} AS median_hours
-        FROM timed GROUP BY 1, 2 ORDER BY 1, {_LEVEL_ORDER.format(col='level')} DESC
-    """, p, "timing first contacts a week")
-
-
-def _first_contacts(db: Database, p: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """By level and by week and level, suppressed together: a level's weeks add up to its contacts."""
-    levels, weekly = _first_contact_frame(db, p), _first_contact_weekly_frame(db, p)
-    complement([(_Cell(levels, i, "contacted", ("contacted", "median_hours", "p90_hours"), "contacted"),
-                 _rows(weekly, "contacted", ("contacted", "median_hours"), "contacted",
-                       where=weekly["level"] == level))
-                for i, level in zip(levels.index, levels["level"])])
-    return levels, weekly
+    frame = _publish(_full(frame, {"level": _CONTACT_LEVELS}), _Spec(
+        counts=("referrals", "clients", "contacted", "on_time", "due", "waiting_overdue"),
+        shares=(("on_time_pct", "on_time", "due"),),
+        hours=(("median_hours", "contacted"), ("p90_hours", "contacted")),
+        at_most=(("clients", "referrals"), ("contacted", "referrals"))))
+    return TrendTable("time_to_first_contact", "Time from report to first clinic contact",
+                      frame[["level", *_CONTACT_GUARDED]], _CONTACT_GUARDED)
 
 
 def first_contact_weekly(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None,
                          now: datetime | None = None) -> TrendTable:
     """Median hours to first contact, per week the referral opened and level."""
     p = _params(db, actor, start, end, gym_id, "first_contact") | {"now": now or utcnow()}
-    _, frame = _first_contacts(db, p)
+    frame = _query(db, f"""
+        WITH {_CONTACT_CTE}
+        SELECT CAST(date_trunc('week', opened_at) AS DATE) AS week, level,
+               {_counted('contacted', 'fk', 'hours IS NOT NULL')}, median(hours) AS median_hours
+        FROM timed GROUP BY 1, 2
+    """, p, "timing first contacts a week")
+    frame = _full(_as_timestamps(frame, "week"), {"week": _weeks(p), "level": _CONTACT_LEVELS})
+    frame = _publish(frame, _Spec(counts=("contacted",), hours=(("median_hours", "contacted"),)))
     return TrendTable("time_to_first_contact_per_week", "Median hours to first contact a week", frame,
                       ("contacted", "median_hours"))
 
 
 _ASSIGNMENTS_IN_RANGE = ("a.created_at >= $start AND a.created_at < $end "
                          "AND ($gym_id IS NULL OR c.gym_id = $gym_id)")
+_ASSIGNED = with_record_keys(f"""
+            SELECT a.id, a.plan_id, a.status, a.client_id
+            FROM assignments AS a JOIN clients AS c ON c.id = a.client_id
+            WHERE {_ASSIGNMENTS_IN_RANGE}""", [("assignment", "id", "ak"), ("client", "client_id", "ck")])
+_PAIRS_KEYED = with_record_keys(
+    "SELECT grp, plan_id, client_id, change, baseline_id * 1000003 + epoch_ms(t0) AS pair_id FROM grouped",
+    [("pair", "pair_id", "pk"), ("client", "client_id", "ck")])
+_ADHERENCE_GUARDED = ("assigned", "clients", "completed", "stopped", "active", "completed_pct")
 
 
 def plan_adherence(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
-    """Plans assigned in the range, per plan and for all plans: the share completed."""
+    """Plans assigned in the range, per plan (every plan of the library) and for all plans: the share
+    completed. 'all plans' is a cell of its own, not the sum of the plans' rows."""
     p = _params(db, actor, start, end, gym_id, "plan_adherence")
-    clients = "count(DISTINCT a.client_id)"
     frame = _query(db, f"""
-        SELECT coalesce(a.plan_id, '{ALL_PLANS}') AS plan,
-               {kept('count(*)', clients)} AS assigned, {kept(clients, clients)} AS clients,
-               {kept("count(*) FILTER (WHERE a.status = 'completed')", clients)} AS completed,
-               {kept("count(*) FILTER (WHERE a.status = 'stopped')", clients)} AS stopped,
-               {kept("count(*) FILTER (WHERE a.status = 'active')", clients)} AS active,
-               {kept("round(100.0 * count(*) FILTER (WHERE a.status = 'completed') / count(*), 1)", clients)}
-                   AS completed_pct
-        FROM assignments AS a JOIN clients AS c ON c.id = a.client_id
-        WHERE {_ASSIGNMENTS_IN_RANGE}
-        GROUP BY ROLLUP (a.plan_id) ORDER BY a.plan_id IS NULL, a.plan_id
+        WITH assigned AS ({_ASSIGNED})
+        SELECT coalesce(plan_id, '{ALL_PLANS}') AS plan,
+               {_counted('assigned', 'ak')}, {_counted('clients', clients=True)},
+               {_counted('completed', 'ak', "status = 'completed'")},
+               {_counted('stopped', 'ak', "status = 'stopped'")},
+               {_counted('active', 'ak', "status = 'active'")}
+        FROM assigned GROUP BY ROLLUP (plan_id)
     """, p, "measuring plan adherence")
-    frame["plan"] = frame["plan"].map(lambda c: c if c == ALL_PLANS else CAUSE_LABELS.get(CauseId(c), c))
-    guarded = ("assigned", "clients", "completed", "stopped", "active", "completed_pct")
-    total = frame["plan"] == ALL_PLANS
-    complement([(cell, _rows(frame, "assigned", guarded, where=~total))
-                for cell in _rows(frame, "assigned", guarded, where=total)])
-    return TrendTable("plan_adherence", "Plan adherence (share of assigned plans completed)", frame,
-                      ("assigned", "clients", "completed", "stopped", "active", "completed_pct"))
+    frame = _publish(_full(frame, {"plan": sorted(_CAUSES) + [ALL_PLANS]}), _Spec(
+        counts=("assigned", "clients", "completed", "stopped", "active"),
+        shares=(("completed_pct", "completed", "assigned"),),
+        at_most=(("clients", "assigned"),)))
+    frame["plan"] = frame["plan"].map(lambda c: c if c == ALL_PLANS else _label(c))
+    return TrendTable("plan_adherence", "Plan adherence (share of assigned plans completed)",
+                      frame[["plan", *_ADHERENCE_GUARDED]], _ADHERENCE_GUARDED)
+
+
+_OUTCOME_GUARDED = ("pairs", "clients", "mean_change", "median_change", "improved_pct", "worse_pct")
 
 
 def plan_outcome(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
@@ -500,7 +468,8 @@ def plan_outcome(db: Database, *, actor: Actor, start: date, end: date, gym_id: 
     With a plan: baseline = the client's last report at or before the assignment; follow-up = their
     last report in the 28 days after it. Without: a normal or monitor report (a plan could have been
     given) with no plan of the client running in its 28 days; follow-up likewise. Pairs without a
-    follow-up report are left out. Change = follow-up minus baseline (negative: less pain)."""
+    follow-up report are left out. Change = follow-up minus baseline (negative: less pain). A pair's
+    record key comes from its baseline report and start time."""
     p = _params(db, actor, start, end, gym_id, "plan_outcome")
     window = f"INTERVAL {int(OUTCOME_WINDOW.total_seconds())} SECOND"
     frame = _query(db, f"""
@@ -532,34 +501,31 @@ def plan_outcome(db: Database, *, actor: Actor, start: date, end: date, gym_id: 
         grouped AS (
             -- a report that started several plans at once counts once in the 'with a plan' row
             SELECT CASE WHEN with_plan THEN '{WITH_PLAN}' ELSE '{WITHOUT_PLAN}' END AS grp, NULL AS plan_id,
-                   client_id, change FROM (SELECT DISTINCT with_plan, client_id, baseline_id, t0, change FROM pairs)
+                   client_id, baseline_id, t0, change
+            FROM (SELECT DISTINCT with_plan, client_id, baseline_id, t0, change FROM pairs)
             UNION ALL
-            SELECT '{WITH_PLAN}', plan_id, client_id, change FROM pairs WHERE with_plan
-        )
-        SELECT grp AS "group", plan_id AS plan,
-               {kept('count(*)', 'count(DISTINCT client_id)')} AS pairs,
-               {kept('count(DISTINCT client_id)', 'count(DISTINCT client_id)')} AS clients,
-               {kept('round(avg(change), 2)', 'count(DISTINCT client_id)')} AS mean_change,
-               {kept('median(change)', 'count(DISTINCT client_id)')} AS median_change,
-               {kept(f'round(100.0 * count(*) FILTER (WHERE change <= -{MEANINGFUL_CHANGE}) / count(*), 1)',
-                     'count(DISTINCT client_id)')} AS improved_pct,
-               {kept(f'round(100.0 * count(*) FILTER (WHERE change >= {MEANINGFUL_CHANGE}) / count(*), 1)',
-                     'count(DISTINCT client_id)')} AS worse_pct
-        FROM grouped GROUP BY grp, plan_id
-        ORDER BY grp = '{WITHOUT_PLAN}', plan_id IS NOT NULL, plan_id
+            SELECT '{WITH_PLAN}', plan_id, client_id, baseline_id, t0, change FROM pairs WHERE with_plan
+        ),
+        keyed AS ({_PAIRS_KEYED})
+        SELECT grp AS "group", coalesce(plan_id, '{ALL_PLANS}') AS plan,
+               {_counted('pairs', 'pk')}, {_counted('clients', clients=True)},
+               avg(change) AS mean_change, median(change) AS median_change,
+               {_counted('improved', 'pk', f'change <= -{MEANINGFUL_CHANGE}')},
+               {_counted('worse', 'pk', f'change >= {MEANINGFUL_CHANGE}')}
+        FROM keyed GROUP BY grp, plan_id
     """, p, "measuring plan outcomes")
-    for group in (WITH_PLAN, WITHOUT_PLAN):  # both groups always shown, side by side
-        if not (frame["group"] == group).any():
-            frame = pd.concat([frame, pd.DataFrame([{"group": group}])], ignore_index=True)
-    frame["plan"] = frame["plan"].map(lambda c: ALL_PLANS if c is None or pd.isna(c)
-                                      else CAUSE_LABELS.get(CauseId(c), c))
     frame.loc[frame["group"] == WITHOUT_PLAN, "plan"] = "—"
-    guarded = ("pairs", "clients", "mean_change", "median_change", "improved_pct", "worse_pct")
-    with_plan = frame["group"] == WITH_PLAN
-    complement([(cell, _rows(frame, "pairs", guarded, where=with_plan & (frame["plan"] != ALL_PLANS)))
-                for cell in _rows(frame, "pairs", guarded, where=with_plan & (frame["plan"] == ALL_PLANS))])
-    return TrendTable("plan_outcome", "Pain change in the 4 weeks after (with and without a plan)", frame,
-                      ("pairs", "clients", "mean_change", "median_change", "improved_pct", "worse_pct"))
+    rows = [(WITH_PLAN, ALL_PLANS)] + [(WITH_PLAN, c) for c in sorted(_CAUSES)] + [(WITHOUT_PLAN, "—")]
+    grid = pd.MultiIndex.from_tuples(rows, names=["group", "plan"])
+    frame = frame.set_index(["group", "plan"]).reindex(grid).reset_index()
+    frame = _publish(frame, _Spec(
+        counts=("pairs", "clients", "improved", "worse"),
+        shares=(("improved_pct", "improved", "pairs"), ("worse_pct", "worse", "pairs")),
+        points=(("mean_change", "pairs"), ("median_change", "pairs")),
+        at_most=(("clients", "pairs"),)))
+    frame["plan"] = frame["plan"].map(lambda c: c if c in (ALL_PLANS, "—") else _label(c))
+    return TrendTable("plan_outcome", "Pain change in the 4 weeks after (with and without a plan)",
+                      frame[["group", "plan", *_OUTCOME_GUARDED]], _OUTCOME_GUARDED)
 
 
 def trends(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None,
@@ -586,5 +552,5 @@ def trends(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | 
 __all__ = [
     "MIN_GROUP_CLIENTS", "SUPPRESSED_TEXT", "TrendTable", "Trends", "trends", "trends_summary", "weekly_levels",
     "weekly_red_flags", "causes_ranked", "causes_by_month", "reports_by_gym", "reports_by_trainer",
-    "first_contact_times", "first_contact_weekly", "plan_adherence", "plan_outcome", "complement",
+    "first_contact_times", "first_contact_weekly", "plan_adherence", "plan_outcome",
 ]

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from backcare.auth import Action, Actor
 from backcare.errors import Conflict, InvalidInput, Unavailable
-from backcare.models import AssignmentIn, CauseId
+from backcare.models import AssignmentIn, CauseId, Note, checked_text
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts
 from backcare.store.db import Database, to_json, utcnow
 from backcare.store.records import PAUSED_STATUSES, AssignmentRow, AssignmentStatus
@@ -37,9 +37,10 @@ def plan_id_of(plan_id: CauseId | str) -> CauseId:
 
 
 def validated_assignment(**values) -> AssignmentIn:
-    """The assignment's inputs checked by the model; the first problem named by its field."""
+    """The assignment's inputs checked by the model, and its changes against the plan library; the first
+    problem named by its field."""
     try:
-        return AssignmentIn(**values)
+        checked = AssignmentIn(**values)
     except ValidationError as error:
         first = error.errors()[0]
         message = first["msg"].removeprefix("Value error, ")
@@ -47,6 +48,11 @@ def validated_assignment(**values) -> AssignmentIn:
         if not field:  # a cross-field check names its field at the start of its message
             field, _, message = message.partition(": ")
         raise InvalidInput(field, message) from None
+    if checked.customisation is not None:  # what the page's form checks, for any caller: names the change
+        from backcare.plans import customise, load_library  # noqa: PLC0415  (the library loads on first use)
+
+        customise(load_library().plan(checked.plan_id), checked.customisation)
+    return checked
 
 
 def check_dates(start_date: date, review_date: date) -> None:
@@ -119,6 +125,7 @@ def set_assignment_status(db: Database, *, actor: Actor, assignment_id: int, sta
         target = AssignmentStatus(status)
     except ValueError:
         raise InvalidInput("status", f"must be one of {', '.join(s.value for s in AssignmentStatus)}") from None
+    note = checked_text("note", (note or "").strip() or None, Note)
     now = now or utcnow()
     with db.transaction(actor, "assignment.status", "assignments", assignment_id, {"to": target.value},
                         now=now) as txn:

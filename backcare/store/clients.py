@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from backcare.auth import Action, Actor
 from backcare.errors import Conflict, InvalidInput, Unavailable
-from backcare.models import ClientContactIn, ClientIn, describe_validation_error
+from backcare.models import ClientContactIn, ClientIn, PersonName, checked_text, describe_validation_error
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts, scope_gym
 from backcare.store.db import Database, utcnow
 from backcare.store.records import ClientRow
@@ -94,7 +94,7 @@ def record_consent(db: Database, *, actor: Actor, client_id: int, consent_by: st
     gym_id = client_gym(db, client_id)
     guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="client.consent", entity="clients", entity_id=client_id)
     now = now or utcnow()
-    by = (consent_by or actor.username).strip()
+    by = checked_text("consent_by", (consent_by or actor.username).strip(), PersonName)
     with db.transaction(actor, "client.consent", "clients", client_id, now=now) as txn:
         txn.cursor.execute("UPDATE clients SET consent_at = ?, consent_by = ? WHERE id = ?", [now, by, client_id])
         return _fetch_client(txn.cursor, client_id, now)

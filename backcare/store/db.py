@@ -113,7 +113,7 @@ class Database:
     writes are serialised inside the process so concurrent transactions never conflict."""
 
     def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool = False):
-        self.connection = connection
+        self._connection = connection
         self.path = path
         self.read_only = read_only
         self._write_lock = threading.RLock()
@@ -121,6 +121,24 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({str(self.path)!r}, read_only={self.read_only})"
+
+    # --- the file rebuild (store.erasure) needs these -------------------------------------------
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The process's one connection (cursors come from it)."""
+        return self._connection
+
+    def replace_connection(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """Put a new connection in place of the current one (after the file was swapped); the Database
+        keeps its identity, so pages holding it through st.cache_resource carry on."""
+        self._connection = connection
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the process's write lock: no write of this process starts until the block ends."""
+        with self._write_lock:
+            yield
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -329,7 +347,21 @@ def open_database(path: str | Path | None = None, *, read_only: bool = False) ->
                                  f"(missing {', '.join(missing)}): open it once for writing to update it.")
         else:
             apply_migrations(connection)
+        if not read_only:
+            from backcare.store.privacy import ensure_privacy_key
+
+            ensure_privacy_key(connection)
     except BaseException:
         connection.close()
         raise
-    return Database(connection, target, read_only=read_only)
+    db = Database(connection, target, read_only=read_only)
+    if not read_only:
+        # a rebuild owed by an erasure that a killed process left unfinished is done now, before anyone reads
+        from backcare.store.erasure import finish_interrupted_erasures
+
+        try:
+            finish_interrupted_erasures(db)
+        except BaseException:
+            db.close()
+            raise
+    return db

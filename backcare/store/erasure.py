@@ -15,6 +15,13 @@ new file (ATTACH + COPY FROM DATABASE) and swaps it in place of the old one:
    sure the connection sees the new file, clear the token. The Database object keeps its identity
    (pages hold it through st.cache_resource) with the new connection inside.
 
+The erasure's transaction also writes a row to `pending_erasures`: the file owes a rebuild. The copy made
+in step 2 has that table emptied, so the row disappears exactly when the rebuilt file is swapped in. A
+process killed at any point therefore leaves either the old file with its row (the next start, in
+open_database, removes any half-made `*.compact-<hex>` copy and rebuilds at once; if it cannot, admins see
+the debt on the Admin page and `python -m backcare compact` pays it) or the rebuilt file without it. A kill
+before the deletion commits rolls the erasure back entirely.
+
 A read running in another thread during steps 3-4 (a fraction of a second) fails with the store's
 "please try again" sentence; it is never served stale data. Another *process* cannot hold the file:
 DuckDB allows one writer per file. CHECKPOINT is refused while another thread's read runs, so it is
@@ -24,8 +31,8 @@ the copy is removed, `db` is left with a working connection (the old one, or a n
 is current) and CompactionPending (a StoreError) says the rebuild is still to do: the erasure's delete has
 already committed, and compact_database() run again (Admin page button, `python -m backcare compact`)
 finishes it. Reads are not locked out during the swap (no readers/writer lock), so a busy app may need
-the rebuild retried. Database (store/db.py) has no swap method of its own, so
-this module sets `db.connection` and takes `db._write_lock` directly.
+the rebuild retried. The Database gives this module what the swap needs: exclusive() (its write lock) and
+replace_connection().
 
 The audit log keeps that an erasure happened, when and by whom: earlier audit rows that point at the
 client (or its reports, sessions, referrals and plans) keep their action, actor and time but lose the
@@ -36,6 +43,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -49,6 +57,7 @@ from backcare.auth import Action, Actor
 from backcare.errors import BackCareError, InvalidInput, StoreError
 from backcare.store._base import client_gym, guard, rows_as_dicts, scope_gym
 from backcare.store.db import Database, translate, utcnow
+from backcare.store.privacy import has_table
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +69,11 @@ CLOSE_ATTEMPTS = 10  # close() is refused while another thread's query runs; ret
 CLOSE_PAUSE = 0.02
 COMPACT_HINT = ("Run the rebuild again with 'Rebuild the database file' on the Admin page or "
                 "`python -m backcare compact`.")
+_COPY_NAME = re.compile(r"\.compact-[0-9a-f]{12}(\.wal)?")  # after the database file's own name
+
+
+def _step(name: str) -> None:
+    """Marks the points of an erasure a test may stop the process at (tests/security/test_erasure_interrupted.py)."""
 
 
 class CompactionPending(StoreError):
@@ -114,6 +128,15 @@ class ErasureCandidate(BaseModel):
     reports: int
     referrals: int
     assignments: int
+
+
+class PendingRebuild(BaseModel):
+    """An erasure whose rebuild of the file is still owed: the file may hold fragments of the erased data."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    erased_at: datetime
+    erased_by: str
 
 
 class ErasureReceipt(BaseModel):
@@ -178,6 +201,10 @@ def erase_client(db: Database, *, actor: Actor, client_id: int, compact: bool = 
             (count,) = cur.execute(sql, {"id": client_id}).fetchone()
             deleted[table] = int(count)
         txn.detail["audit_rows_scrubbed"] = int(scrubbed)
+        _step("deleting")
+        # the debt of a rebuild commits with the deletion (gone from the file only when it is rebuilt)
+        cur.execute("INSERT INTO pending_erasures (erased_at, erased_by) VALUES (?, ?)", [now, actor.username])
+    _step("deleted")
     receipt = ErasureReceipt(external_id=external_id, erased_at=now, erased_by=actor.username,
                              rows_deleted=deleted, audit_rows_scrubbed=int(scrubbed), compacted=False)
     if not compact:
@@ -228,8 +255,12 @@ def _cursor_or_pending(db: Database):
         raise CompactionPending("the database could not be read") from None
 
 
+_IN_PROGRESS: set[Path] = set()  # copies this process is making: not leftovers, even if another handle opens
+
+
 def _copy_live_data(db: Database) -> _Copy:
     copy = _Copy(db.path.with_name(f"{db.path.name}.compact-{uuid.uuid4().hex[:12]}"), uuid.uuid4().hex)
+    _IN_PROGRESS.add(copy.path)
     cur = _cursor_or_pending(db)
     try:
         _checkpoint(cur)
@@ -237,11 +268,16 @@ def _copy_live_data(db: Database) -> _Copy:
         cur.execute(f"ATTACH {_sql_string(str(copy.path))} AS backcare_compact")
         try:
             cur.execute(f'COPY FROM DATABASE "{source}" TO backcare_compact')
+            _step("copying")
+            # the rebuilt file owes nothing: once it is swapped in, every erasure so far is complete
+            cur.execute("DELETE FROM backcare_compact.pending_erasures")
             cur.execute(f"COMMENT ON TABLE backcare_compact.schema_migrations IS {_sql_string(copy.token)}")
         finally:
             cur.execute("DETACH backcare_compact")
+        _step("copied")
     except (duckdb.Error, BackCareError) as error:
         _remove(copy.path)
+        _IN_PROGRESS.discard(copy.path)
         if isinstance(error, CompactionPending):
             raise
         log.warning("copying the live data for the rebuild: %s", error)
@@ -323,7 +359,7 @@ def _ensure_connection(db: Database) -> None:
                                  "BackCare app.") from None
             time.sleep(0.1)
         else:
-            db.connection = connection
+            db.replace_connection(connection)
             return
 
 
@@ -352,21 +388,23 @@ def _swap(db: Database, copy: _Copy) -> None:
         raise CompactionPending("the database file could not be reopened") from None
     if not alone or Path(f"{db.path}.wal").exists():
         _detach_quietly(probe, marker)
-        db.connection = probe  # the original file, unchanged: the erasure is saved, the rebuild is not
+        db.replace_connection(probe)  # the original file, unchanged: the erasure is saved, the rebuild is not
         raise CompactionPending("the file is also open elsewhere in this process; restart the app first")
     try:
         probe.close()
     except duckdb.Error as error:
         log.warning("closing the probe connection: %s", error)
-        db.connection = probe
+        db.replace_connection(probe)
         _detach_quietly(probe, marker)
         raise CompactionPending("other sessions were reading the database") from None
+    _step("closed")
     try:
         os.replace(copy.path, db.path)
     except OSError as error:
         log.warning("swapping in the rebuilt file: %s", error)
         raise CompactionPending(f"the rebuilt file could not replace the old one ({error.strerror})") from None
-    db.connection = _reconnect(db.path, copy.token)
+    _step("swapped")
+    db.replace_connection(_reconnect(db.path, copy.token))
 
 
 def compact_database(db: Database) -> tuple[int, int]:
@@ -377,7 +415,7 @@ def compact_database(db: Database) -> tuple[int, int]:
         raise StoreError(f"The database {db.path} is open read-only: it cannot be rebuilt.")
     if not db.path.exists():
         raise InvalidInput("path", f"{db.path} is not a database file on disk")
-    with db._write_lock:  # noqa: SLF001  (no write of this process may land in the old file meanwhile)
+    with db.exclusive():  # no write of this process may land in the old file meanwhile
         copy: _Copy | None = None
         try:
             cur = _cursor_or_pending(db)
@@ -392,4 +430,46 @@ def compact_database(db: Database) -> tuple[int, int]:
         finally:
             if copy is not None:
                 _remove(copy.path)  # gone already after a successful swap
+                _IN_PROGRESS.discard(copy.path)
             _ensure_connection(db)
+
+
+def leftover_copies(path: Path) -> list[Path]:
+    """Rebuild copies (and their journals) beside the database file, left by a process that died making one."""
+    if not path.parent.is_dir():
+        return []
+    prefix = path.name
+    return sorted(p for p in path.parent.iterdir()
+                  if p.name.startswith(prefix) and _COPY_NAME.fullmatch(p.name[len(prefix):])
+                  and p.with_name(p.name.removesuffix(".wal")) not in _IN_PROGRESS)
+
+
+def pending_count(db: Database) -> int:
+    with db.read("reading the rebuilds still owed") as cur:
+        if not has_table(cur, "pending_erasures"):  # a schema from before migration 0007
+            return 0
+        return int(cur.execute("SELECT count(*) FROM pending_erasures").fetchone()[0])
+
+
+def finish_interrupted_erasures(db: Database) -> None:
+    """At start (open_database, for writing): remove half-made copies of the file (whoever made them is gone:
+    this process holds the file), then pay any rebuild an erasure still owes. When the rebuild cannot be
+    done now the debt stays recorded: pending_rebuilds() shows it to admins."""
+    for leftover in leftover_copies(db.path):
+        log.warning("removing %s, left by an interrupted rebuild", leftover)
+        leftover.unlink(missing_ok=True)
+    if db.read_only or not pending_count(db):
+        return
+    try:
+        compact_database(db)
+    except CompactionPending as pending:
+        log.warning("the rebuild an erasure owes could not be done at start: %s", pending.reason)
+
+
+def pending_rebuilds(db: Database, *, actor: Actor) -> list[PendingRebuild]:
+    """Erasures whose rebuild of the file is still owed, oldest first (what the Admin page warns about)."""
+    guard(db, actor, Action.CLIENT_ERASE, None, attempt="client.erase_pending", entity="clients")
+    with db.read("reading the rebuilds still owed") as cur:
+        rows = rows_as_dicts(cur.execute(
+            "SELECT erased_at, erased_by FROM pending_erasures ORDER BY erased_at, id"))
+    return [PendingRebuild(**r) for r in rows]

@@ -18,7 +18,7 @@ import duckdb
 from backcare.auth import Action, Actor
 from backcare.store._base import guard
 from backcare.errors import InvalidInput
-from backcare.models import MAX_EXERCISE_NAME, MAX_EXERCISES
+from backcare.models import EARLIEST_DATE, MAX_EXERCISE_NAME, MAX_EXERCISES
 
 COLUMNS: tuple[str, ...] = (
     "client_id", "date", "minutes", "rpe", "exercises", "warmup_minutes", "cooldown_done",
@@ -27,6 +27,12 @@ MAX_MINUTES = 600
 TRUE_WORDS = ("true", "yes", "1", "y", "t")
 FALSE_WORDS = ("false", "no", "0", "n", "f")
 SHOWN_BAD_ROWS = 1000  # a file of garbage must not flood the screen; the count is always exact
+_BLANKS = "' ' || chr(9) || chr(10) || chr(13)"  # a quoted value may break a list of exercises over lines
+# Control characters (a quoted newline or a tab aside) and direction overrides: never echoed, never stored.
+_HIDDEN = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x{202a}-\x{202e}\x{2066}-\x{2069}]"
+MAX_VALUE_CHARS = 1000  # no cell of ours is longer; a longer one is a bad row, and is never echoed
+DUCKDB_LINE_SIZE = 2_097_152  # DuckDB's default limit on one line: a longer line would refuse the whole file
+MAX_LINE_BYTES = 64 * 1024 * 1024  # past this a line is not read at all: the file is refused, naming it
 
 # stage name, rows done, rows in total (None when not known yet)
 Progress = Callable[[str, int, "int | None"], None]
@@ -73,10 +79,11 @@ def import_sessions_csv(db, *, actor: Actor, path: str | Path, skip_bad: bool = 
     with db.write(actor, "session.import", "sessions", None, detail) as cur:
         try:
             progress("reading", 0, None)
-            rows = _read_into_stage(cur, path, stage)
+            shape = _scan(path)
+            rows = _read_into_stage(cur, path, stage, shape)
             progress("reading", rows, rows)
             progress("validating", 0, rows)
-            bad_count, bad_rows = _validate(cur, stage, actor, path)
+            bad_count, bad_rows = _validate(cur, stage, actor, path, shape)
             progress("validating", rows, rows)
             if bad_count and not skip_bad:
                 detail.update(rows=rows, bad=bad_count, inserted=0, stored=False)
@@ -90,14 +97,61 @@ def import_sessions_csv(db, *, actor: Actor, path: str | Path, skip_bad: bool = 
             _drop_stage(cur, stage)
 
 
-def _read_into_stage(cur, path: Path, stage: str) -> int:
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What one pass over the raw bytes says about the file, before DuckDB reads it."""
+
+    newlines: int
+    quoted: bool   # holds a quote character: a quoted value may span lines
+    longest: int   # bytes in its longest line
+
+
+def _scan(path: Path) -> _Shape:
+    """Newlines, quotes and the longest line, in 1 MB chunks at C speed (no Python loop per line)."""
+    newlines, quoted, longest, current = 0, False, 0, 0
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            quoted = quoted or b'"' in chunk
+            count = chunk.count(b"\n")
+            if not count:
+                current += len(chunk)
+                continue
+            first, last = chunk.index(b"\n"), chunk.rindex(b"\n")
+            longest = max(longest, current + first)
+            if last > first:
+                longest = max(longest, max(map(len, chunk[first + 1:last].split(b"\n"))))
+            current = len(chunk) - last - 1
+            newlines += count
+    return _Shape(newlines, quoted, max(longest, current))
+
+
+def _first_line_longer_than(path: Path, limit: int) -> int:
+    with path.open("rb") as handle:
+        for number, text in enumerate(handle, start=1):
+            if len(text.rstrip(b"\r\n")) > limit:
+                return number
+    return 0
+
+
+def _read_into_stage(cur, path: Path, stage: str, shape: _Shape) -> int:
     """Every column as text, with `_row`: the data row's position in the file, from 0.
 
-    (Not rowid: inside a transaction DuckDB numbers new rows from a large offset.)"""
+    (Not rowid: inside a transaction DuckDB numbers new rows from a large offset.) A line longer than
+    DuckDB's default is read all the same, up to MAX_LINE_BYTES, so that validation names it as one bad
+    row; quoted values spanning lines need DuckDB's single-threaded reader."""
+    if shape.longest > MAX_LINE_BYTES:
+        line = _first_line_longer_than(path, MAX_LINE_BYTES)
+        raise InvalidInput("file", f"line {line} of {path.name} is longer than {MAX_LINE_BYTES // 2**20} MB: "
+                                   "it is not a sessions row; remove it and import again")
+    options = ""
+    if shape.longest >= DUCKDB_LINE_SIZE:
+        options += f", max_line_size = {shape.longest + 1024}"
+    if shape.quoted:
+        options += ", parallel = false"
     try:
         cur.execute(
             f"CREATE TEMP TABLE {stage} AS SELECT row_number() OVER () - 1 AS _row, * FROM read_csv(?, header = true, all_varchar = true, "
-            "delim = ',', quote = '\"', null_padding = true, auto_detect = true)",
+            f"delim = ',', quote = '\"', null_padding = true, auto_detect = true{options})",
             [str(path)],
         )
     except duckdb.Error as error:
@@ -114,17 +168,22 @@ def _read_into_stage(cur, path: Path, stage: str) -> int:
     return rows
 
 
-def _map_lines(cur, path: Path, stage: str, rows: int) -> bool:
+def _map_lines(cur, path: Path, stage: str, rows: int, shape: _Shape) -> bool:
     """Whether a staged row's line is not simply _row + 2; if so, fill {stage}_lines(pos, line).
 
-    DuckDB's reader skips blank lines: a file with some needs a map from data row to line.
+    DuckDB's reader skips blank lines, and a quoted value may hold newlines: such a file needs a map from
+    data row to the line it starts on. A line starts a row when no quoted value is open at its start
+    (quotes inside a value are doubled, so an odd count of quotes opens or closes one).
     """
-    with path.open("rb") as handle:
-        newlines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
-    if newlines in (rows, rows + 1):  # header + one line per row, the last with or without its newline
+    if shape.newlines in (rows, rows + 1):  # header + one line per row, the last with or without its newline
         return False
+    lines, open_quote = [], False
     with path.open("rb") as handle:
-        lines = [number for number, text in enumerate(handle, start=1) if number > 1 and text.strip()]
+        for number, text in enumerate(handle, start=1):
+            if number > 1 and not open_quote and text.strip():
+                lines.append(number)
+            if text.count(b'"') % 2:
+                open_quote = not open_quote
     cur.execute(f"CREATE TEMP TABLE {stage}_lines AS SELECT unnest(?::BIGINT[]) AS line, "
                 "generate_subscripts(?::BIGINT[], 1) - 1 AS pos", [lines, lines])
     return True
@@ -137,11 +196,15 @@ def _checks_sql(stage: str, actor: Actor, extra_columns: list[str]) -> str:
     false_words = ", ".join(f"'{w}'" for w in FALSE_WORDS)
     bool_words = f"{true_words}, {false_words}"
     too_many = " OR ".join(f"s.{_quote(c)} IS NOT NULL" for c in extra_columns) or "false"
+    too_long = " OR ".join(f"coalesce(length(s.{_quote(c)}), 0) > {MAX_VALUE_CHARS}"
+                           for c in (*COLUMNS, *extra_columns))
+    every_value = "concat(" + ", ".join(f"s.{_quote(c)}" for c in (*COLUMNS, *extra_columns)) + ")"
     return f"""
     WITH exercise_lists AS (  -- a file repeats a handful of exercise lists: normalise each once
         SELECT raw, coalesce(array_to_string(names, ';'), '') AS normalised, len(names) AS name_count,
                coalesce(list_max(list_transform(names, lambda x: length(x))), 0) AS longest_name
-        FROM (SELECT raw, list_filter(list_transform(string_split(raw, ';'), lambda x: lower(trim(x))),
+        FROM (SELECT raw, list_filter(list_transform(string_split(raw, ';'),
+                                                     lambda x: lower(trim(x, {_BLANKS}))),
                                       lambda x: x <> '') AS names
               FROM (SELECT DISTINCT coalesce(exercises, '') AS raw FROM {stage}))
     ),
@@ -159,7 +222,8 @@ def _checks_sql(stage: str, actor: Actor, extra_columns: list[str]) -> str:
                nullif(trim(s.warmup_minutes), '') AS warmup_text,
                TRY_CAST(nullif(trim(s.warmup_minutes), '') AS DOUBLE) AS warmup_value,
                nullif(lower(trim(s.cooldown_done)), '') AS cooldown_text,
-               {too_many} AS too_many
+               {too_many} AS too_many, {too_long} AS too_long,
+               regexp_matches({every_value}, '{_HIDDEN}') AS hidden
         FROM {stage} AS s
         JOIN exercise_lists AS e ON e.raw = coalesce(s.exercises, '')
         LEFT JOIN clients AS c ON c.external_id = trim(s.client_id){gym_scope}
@@ -167,13 +231,17 @@ def _checks_sql(stage: str, actor: Actor, extra_columns: list[str]) -> str:
     SELECT pos, client_pk, day, minutes_value, rpe_value, exercises_value, warmup_value,
         CASE WHEN cooldown_text IN ({true_words}) THEN true
              WHEN cooldown_text IN ({false_words}) THEN false END AS cooldown_value,
-        concat_ws('; ',
+        CASE WHEN too_long THEN 'a value is longer than {MAX_VALUE_CHARS:,} characters'
+             WHEN hidden THEN 'a value holds an invisible character (a control or direction-override character)'
+             ELSE concat_ws('; ',
             CASE WHEN too_many THEN 'more values than the header has columns' END,
             CASE WHEN coalesce(ext_id, '') = '' THEN 'client_id is empty'
                  WHEN client_pk IS NULL THEN 'client_id ' || ext_id || ' is not a known client' END,
             CASE WHEN coalesce(date_text, '') = '' THEN 'date is empty'
                  WHEN day IS NULL THEN 'date ' || date_text || ' is not a real date in the form YYYY-MM-DD'
-                 WHEN day > current_date + 1 THEN 'date ' || date_text || ' is in the future' END,
+                 WHEN day > current_date + 1 THEN 'date ' || date_text || ' is in the future'
+                 WHEN day < DATE '{EARLIEST_DATE.isoformat()}'
+                     THEN 'date ' || date_text || ' is before {EARLIEST_DATE:%Y}' END,
             CASE WHEN coalesce(minutes_text, '') = '' THEN 'minutes is empty'
                  WHEN minutes_value IS NULL OR NOT isfinite(minutes_value)
                      THEN 'minutes ' || minutes_text || ' is not a number'
@@ -194,14 +262,14 @@ def _checks_sql(stage: str, actor: Actor, extra_columns: list[str]) -> str:
                      THEN 'exercises names ' || name_count || ' exercises (at most {MAX_EXERCISES})'
                  WHEN longest_name > {MAX_EXERCISE_NAME}
                      THEN 'exercises has a name longer than {MAX_EXERCISE_NAME} characters' END
-        ) AS problem
+        ) END AS problem
     FROM typed
     """
 
 
-def _validate(cur, stage: str, actor: Actor, path: Path) -> tuple[int, tuple[BadRow, ...]]:
+def _validate(cur, stage: str, actor: Actor, path: Path, shape: _Shape) -> tuple[int, tuple[BadRow, ...]]:
     (rows,) = cur.execute(f"SELECT count(*) FROM {stage}").fetchall()[0]
-    mapped = _map_lines(cur, path, stage, rows)
+    mapped = _map_lines(cur, path, stage, rows, shape)
     # values beyond the header's columns: the reader names them column7, column8, ...
     extra_columns = [
         name for (name,) in cur.execute(f"SELECT name FROM pragma_table_info('{stage}')").fetchall()

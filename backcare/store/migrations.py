@@ -245,4 +245,20 @@ CREATE TABLE signin_sessions (
     end_reason    VARCHAR                       -- signout | idle
 );
 """),
+    # An erasure owes a rebuild of the file until the rebuilt copy is swapped in: the row commits with the
+    # deletion and is absent from the rebuilt copy, so a process killed in between leaves the debt on record.
+    # The same migration holds the deployment's secret for the managers' figures (docs/PRIVACY.md): one row,
+    # written by the store when the file is first opened for writing.
+    ("0007_pending_erasures", """
+CREATE SEQUENCE pending_erasures_id_seq START 1;
+CREATE TABLE pending_erasures (
+    id          BIGINT PRIMARY KEY DEFAULT nextval('pending_erasures_id_seq'),
+    erased_at   TIMESTAMP NOT NULL,
+    erased_by   VARCHAR NOT NULL
+);
+CREATE TABLE privacy_key (
+    id      INTEGER PRIMARY KEY,        -- always 1
+    secret  UBIGINT NOT NULL            -- 64 random bits: record keys of the cell-key method
+);
+"""),
 )

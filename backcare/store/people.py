@@ -6,6 +6,7 @@ from datetime import datetime
 
 from backcare.auth import Action, Actor, Role, hash_password
 from backcare.errors import Conflict, InvalidInput
+from backcare.models import GymName, PersonName, checked_text
 from backcare.store._base import guard, one_as_dict, rows_as_dicts
 from backcare.store.db import Database, utcnow
 from backcare.store.records import GymRow, UserRow
@@ -44,6 +45,7 @@ def create_gym(db: Database, *, actor: Actor, name: str, now: datetime | None = 
     name = (name or "").strip()
     if not name:
         raise InvalidInput("name", "a gym needs a name")
+    name = checked_text("name", name, GymName)
     now = now or utcnow()
     with db.read() as cur:
         if cur.execute("SELECT 1 FROM gyms WHERE lower(name) = lower(?)", [name]).fetchone():
@@ -79,6 +81,10 @@ def create_user(db: Database, *, actor: Actor, username: str, display_name: str,
         raise InvalidInput("role", f"must be one of {', '.join(r.value for r in STAFF_ROLES)}")
     if role == Role.TRAINER and gym_id is None:
         raise InvalidInput("gym_id", "a trainer belongs to one gym")
+    # a name shown on every screen and in the audit log: one plain line of sane length
+    checked_text("username", username, PersonName)
+    display_name = checked_text("display_name", display_name, PersonName)
+    contact = checked_text("contact", (contact or "").strip() or None, PersonName)
     now = now or utcnow()
     with db.read() as cur:
         if cur.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
@@ -91,7 +97,7 @@ def create_user(db: Database, *, actor: Actor, username: str, display_name: str,
         row = one_as_dict(txn.cursor.execute(
             "INSERT INTO users (username, display_name, role, gym_id, contact, password_hash, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
-            [username, display_name.strip(), role.value, gym_id, contact, password_hash, now]))
+            [username, display_name, role.value, gym_id, contact, password_hash, now]))
         txn.entity_id = row["id"]
     return UserRow(**row)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from backcare.auth import Action, Actor
+from backcare.auth import Action, Actor, allowed
 from backcare.errors import Conflict, InvalidInput, Unavailable
-from backcare.models import Level
+from backcare.models import Level, Note, checked_text
 from backcare.store._base import guard, one_as_dict, rows_as_dicts, scope_gym
 from backcare.store.db import Database, utcnow
 from backcare.store.records import (
@@ -19,6 +19,7 @@ from backcare.store.records import (
     ReferralStatus,
 )
 from backcare.store.reports import REPORT_COLUMNS, report_row
+from backcare.store.sessions import READABLE_DATE
 
 S = ReferralStatus
 NEXT_STATUSES: dict[ReferralStatus, frozenset[ReferralStatus]] = {
@@ -81,8 +82,8 @@ def check_referral_change(status: ReferralStatus | str, note: str | None = None,
         target = ReferralStatus(status)
     except ValueError:
         raise InvalidInput("status", f"must be one of {', '.join(s.value for s in ReferralStatus)}") from None
-    note = (note or "").strip() or None
-    restrictions = (restrictions or "").strip() or None
+    note = checked_text("note", (note or "").strip() or None, Note)
+    restrictions = checked_text("restrictions", (restrictions or "").strip() or None, Note)
     if target in CLEARED_STATUSES and not note:
         raise InvalidInput("note", "a clearance needs a note: who assessed the client and what they found")
     if target == S.CLEARED_WITH_RESTRICTIONS and not restrictions:
@@ -134,14 +135,17 @@ def get_referral(db: Database, *, actor: Actor, referral_id: int, now: datetime 
 
 
 def referral_events(db: Database, *, actor: Actor, referral_id: int) -> list[ReferralEventRow]:
-    """The referral's status history, oldest first."""
+    """The referral's status history, oldest first. The notes are the clinic's working notes about the
+    client's health: only those who may read the handoff get them (a trainer sees each status, who set it and
+    when, and the restrictions on the referral itself, with `note` None)."""
     gym_id = _referral_gym(db, referral_id)
     guard(db, actor, Action.REFERRAL_READ, gym_id, attempt="referral.view", entity="referrals",
           entity_id=referral_id)
     with db.read("reading the referral history") as cur:
         rows = rows_as_dicts(cur.execute(
-            "SELECT id, referral_id, event_at, status, author, note FROM referral_events "
-            "WHERE referral_id = ? ORDER BY event_at, id", [referral_id]))
+            "SELECT id, referral_id, event_at, status, author, CASE WHEN $notes THEN note END AS note "
+            "FROM referral_events WHERE referral_id = $id ORDER BY event_at, id",
+            {"id": referral_id, "notes": allowed(actor, Action.HANDOFF_READ, gym_id)}))
     return [ReferralEventRow(**r) for r in rows]
 
 
@@ -166,9 +170,9 @@ def update_referral(db: Database, *, actor: Actor, referral_id: int, status: Ref
             raise Conflict(f"This referral was changed meanwhile: it is now {current.value}, not "
                            f"{ReferralStatus(expected_status).value}. Nothing was recorded; check it and try again.")
         if target not in NEXT_STATUSES[current]:
-            allowed = ", ".join(sorted(s.value for s in NEXT_STATUSES[current])) or "nothing (it is closed)"
+            next_ones = ", ".join(sorted(s.value for s in NEXT_STATUSES[current])) or "nothing (it is closed)"
             raise Conflict(f"A referral that is {current.value} cannot move to {target.value}; "
-                           f"it can move to {allowed}.")
+                           f"it can move to {next_ones}.")
         txn.detail["from"] = current.value
         cur.execute(
             "UPDATE referrals SET status = ?, "
@@ -203,7 +207,7 @@ def handoff_summary(db: Database, *, actor: Actor, referral_id: int, now: dateti
             [report.author_id if by_id else report.author]))
         session = one_as_dict(cur.execute(
             "SELECT date, minutes, rpe, rpe * minutes AS load, exercises, warmup_minutes, cooldown_done "
-            "FROM sessions WHERE client_id = ? AND date <= ? ORDER BY date DESC, id DESC LIMIT 1",
+            f"FROM sessions WHERE client_id = ? AND date <= ? AND {READABLE_DATE} ORDER BY date DESC, id DESC LIMIT 1",
             [report.client_id, report.created_at.date()]))
     db.audit(actor, "handoff.view", "referrals", referral_id, outcome="ok", now=now)
     if session is not None:

@@ -153,8 +153,9 @@ def save_report(db: Database, *, actor: Actor, client_id: int, report: TriageRep
     now = now or utcnow()
     start_date = start_date or now.date()
     review_date = review_date or start_date + timedelta(days=review_days)
-    if wanted:  # the same checks as assign_plan, naming the field
-        validated_assignment(plan_id=wanted[0], start_date=start_date, review_date=review_date)
+    for plan in wanted:  # the same checks as assign_plan, naming the field
+        validated_assignment(plan_id=plan, start_date=start_date, review_date=review_date,
+                             customisation=(customisation or {}).get(plan.value))
     if submission is not None and (not isinstance(submission, str) or not 1 <= len(submission) <= 64):
         raise InvalidInput("submission", "must be a token of 1 to 64 characters")
 

@@ -8,13 +8,16 @@ from pydantic import ValidationError
 
 from backcare.auth import Action, Actor
 from backcare.errors import InvalidInput
-from backcare.models import SessionIn, describe_validation_error
+from backcare.models import EARLIEST_DATE, SessionIn, describe_validation_error
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts
 from backcare.store.db import Database, utcnow
 from backcare.store.records import SessionRow
 
 SESSION_COLUMNS = ("id, client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done, source, "
                    "created_at, created_by")
+# Sessions stored before dates were checked may hold a year-0 date, which Python cannot represent: reads
+# leave such rows out instead of failing the client's pages.
+READABLE_DATE = f"date BETWEEN DATE '{EARLIEST_DATE.isoformat()}' AND DATE '9999-12-31'"
 
 
 def session_row(row: dict) -> SessionRow:
@@ -51,6 +54,7 @@ def list_sessions(db: Database, *, actor: Actor, client_id: int, limit: int | No
     limit_sql = "" if limit is None else f"LIMIT {max(0, int(limit))}"
     with db.read("listing sessions") as cur:
         rows = rows_as_dicts(cur.execute(
-            f"SELECT {SESSION_COLUMNS} FROM sessions WHERE client_id = ? ORDER BY date DESC, id DESC {limit_sql}",
+            f"SELECT {SESSION_COLUMNS} FROM sessions WHERE client_id = ? AND {READABLE_DATE} "
+            f"ORDER BY date DESC, id DESC {limit_sql}",
             [client_id]))
     return [session_row(r) for r in rows]

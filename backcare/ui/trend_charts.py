@@ -1,7 +1,7 @@
 """Altair charts of the trend aggregates, and the table-with-download block the trends page repeats.
 
-Charts take a TrendTable (already aggregated and suppressed, secondary suppression included) and plot only the cells that carry
-a number: a group of fewer than 5 clients is left out, never drawn. Each chart ships only the columns
+Charts take a TrendTable (already aggregated and published: perturbed, small groups hidden) and plot only the
+cells that carry a number: a group of fewer than 5 clients is left out, never drawn. Each chart ships only the columns
 it draws, so its Vega-Lite payload stays small.
 """
 
@@ -146,8 +146,8 @@ def show_table(db, actor, table: TrendTable, key: str) -> None:
     context.audited_download(db, actor, f"Download “{table.title}” (CSV)", table.csv, what=f"trends.{table.name}",
                              entity="trends", file_name=f"{table.name}.csv", mime="text/csv", key=f"csv_{key}")
     if table.suppressed_cells:
-        st.caption(f"Cells showing “{SUPPRESSED_TEXT}” describe fewer than {MIN_GROUP_CLIENTS} clients and are "
-                   "hidden to protect them.")
+        st.caption(f"Cells showing “{SUPPRESSED_TEXT}” describe fewer than {MIN_GROUP_CLIENTS} clients (or none) "
+                   "and are hidden to protect them.")
 
 
 CHARTS = {
