@@ -161,14 +161,20 @@ def update_referral(db: Database, *, actor: Actor, referral_id: int, status: Ref
     guard(db, actor, Action.REFERRAL_UPDATE, gym_id, attempt="referral.status", entity="referrals",
           entity_id=referral_id)
     target, note, restrictions = check_referral_change(status, note, restrictions)
+    if expected_status is not None:
+        try:
+            expected_status = ReferralStatus(expected_status)
+        except ValueError:
+            raise InvalidInput("expected_status",
+                               f"must be one of {', '.join(s.value for s in ReferralStatus)}") from None
     now = now or utcnow()
     with db.transaction(actor, "referral.status", "referrals", referral_id, {"to": target.value}, now=now) as txn:
         cur = txn.cursor
         (current,) = cur.execute("SELECT status FROM referrals WHERE id = ?", [referral_id]).fetchone()
         current = ReferralStatus(current)
-        if expected_status is not None and current != ReferralStatus(expected_status):
+        if expected_status is not None and current != expected_status:
             raise Conflict(f"This referral was changed meanwhile: it is now {current.value}, not "
-                           f"{ReferralStatus(expected_status).value}. Nothing was recorded; check it and try again.")
+                           f"{expected_status.value}. Nothing was recorded; check it and try again.")
         if target not in NEXT_STATUSES[current]:
             next_ones = ", ".join(sorted(s.value for s in NEXT_STATUSES[current])) or "nothing (it is closed)"
             raise Conflict(f"A referral that is {current.value} cannot move to {target.value}; "

@@ -51,6 +51,9 @@ RIGHT_KIND = {
     "consent_by": lambda w: "someone", "external_id": lambda w: None, "filters": lambda w: None,
     "audit": lambda w: False, "active_only": lambda w: False, "open_only": lambda w: False,
     "include_disabled": lambda w: False, "compact": lambda w: False,
+    "answers": lambda w: {"chest_pain": False}, "context": lambda w: None, "year_of_birth": lambda w: 1980,
+    "phone": lambda w: None, "email": lambda w: None, "expected_status": lambda w: None,
+    "what": lambda w: "Handoff PDF", "entity": lambda w: "referrals", "entity_id": lambda w: w.referral_a,
 }
 STORE_FUNCTIONS = sorted(name for name in MATRIX if hasattr(store, name))
 
