@@ -257,7 +257,7 @@ if stopped:  # the questions stop here
     st.stop()
 
 # --- the steps ------------------------------------------------------------------------------------
-reach = form.furthest()
+reach = form.reach  # as open_step() found it
 
 
 def step_label(index: int) -> str:
@@ -281,9 +281,9 @@ if step < intake.CONTEXT_STEP:
     shown = form.remaining(intake.asked(step, answers))
     for q in shown:
         ask(q)
-        if q.field == "weakness" and form.shows_where():  # right under the nerve signs
+        if q.field == "weakness" and form.shows_where(answers):  # right under the nerve signs
             ask_where()
-    if step == WHERE_STEP and form.shows_where() and "weakness" not in [q.field for q in shown]:
+    if step == WHERE_STEP and "weakness" not in [q.field for q in shown] and form.shows_where(answers):
         ask_where()
     if step == AGE_STEP and not completing:
         ask_year_of_birth()

@@ -56,6 +56,7 @@ class TriageForm:
         self.step_key, self.nav_key = f"triage_step_{form_id}", f"triage_nav_{form_id}"
         self.opened_key, self.drawn_key = f"triage_opened_{form_id}", f"triage_drawn_{form_id}"
         self.flash_key = f"triage_flash_{form_id}"
+        self.reach = 0  # the furthest step the form may show, as open_step() last found it
         # Saved with the report: the store keeps one report per token, whatever reaches Save twice.
         self.token: str = state.setdefault(f"triage_token_{form_id}", uuid.uuid4().hex)
         self.step_keys = [[self.key(STEMS.get(q.field, q.field)) for q in s.questions] for s in intake.STEPS]
@@ -146,20 +147,22 @@ class TriageForm:
 
     # --- the "where?" follow-up and the year of birth -----------------------------------------------
 
-    def where_missing(self, *, in_callback: bool = False) -> bool:
+    def where_missing(self, *, in_callback: bool = False, answers: dict[str, Any] | None = None) -> bool:
         """The "where?" follow-up applies and has no answer yet."""
         read = self._current if in_callback else self.kept.get
-        return (intake.needs_where(self.answers(in_callback=in_callback)) and read(self.key("where")) is None
+        answers = self.answers(in_callback=in_callback) if answers is None else answers
+        return (intake.needs_where(answers) and read(self.key("where")) is None
                 and "leg_symptoms" not in self.answered_at_save)
 
-    def shows_where(self) -> bool:
+    def shows_where(self, answers: dict[str, Any] | None = None) -> bool:
         """Whether the page asks "where?": while it applies, and, once answered, for as long as a nerve sign
         is yes (so the trainer sees the answer they gave and can change it)."""
         if "leg_symptoms" in self.answered_at_save:  # saved at the stop: the legs answer stays as it was
             return False
-        answers = self.answers()
-        nerve_sign = any(answers.get(f) == intake.YES for f in questions.NERVE_SIGNS)
-        return intake.needs_where(answers) or (nerve_sign and self.kept.get(self.key("where")) is not None)
+        answers = self.answers() if answers is None else answers
+        if not any(answers.get(f) == intake.YES for f in questions.NERVE_SIGNS):
+            return False
+        return self.kept.get(self.key("where")) is not None or intake.needs_where(answers)
 
     def on_where(self) -> None:
         """Callback of the "where?" question: it sets the legs answer (step 1) from the answer given."""
@@ -184,15 +187,16 @@ class TriageForm:
     def furthest(self, *, in_callback: bool = False) -> int:
         """The furthest step the form may show: intake's rule (the first step with a question left), and
         never past the "where?" follow-up while it is unanswered."""
-        reach = intake.furthest_step(self.answers(in_callback=in_callback))
-        if reach > WHERE_STEP and self.where_missing(in_callback=in_callback):
+        answers = self.answers(in_callback=in_callback)
+        reach = intake.furthest_step(answers)
+        if reach > WHERE_STEP and self.where_missing(in_callback=in_callback, answers=answers):
             return WHERE_STEP
         return reach
 
     def open_step(self, reach: int | None = None) -> int:
         """The step to draw on this run: the one chosen, but never past the first with a question left
         (nor past `reach`, when the page knows of another reason to stop, such as a context error)."""
-        furthest = self.furthest()
+        furthest = self.reach = self.furthest()
         step = min(self.state.get(self.step_key, 0), furthest if reach is None else min(furthest, reach))
         self.state[self.step_key] = self.state[self.nav_key] = self.state[self.opened_key] = step
         return step
