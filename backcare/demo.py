@@ -8,11 +8,10 @@ one audit row. Nothing here is a real person.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +19,10 @@ import pandas as pd
 
 from backcare import questions
 from backcare.auth import SYSTEM, Action, Actor, Role, hash_password
-from backcare.store._base import guard
 from backcare.errors import Conflict, InvalidInput
-from backcare.models import Level, SessionContext, TriageHistory, TriageReport
+from backcare.models import Level, TriageHistory, TriageReport
 from backcare.rules import evaluate
+from backcare.store._base import guard
 from backcare.store.db import utcnow
 from backcare.store.deployment import ListedAccount, create_database_file, mark_demo, refuse_unless_demo
 from backcare.store.records import age_from_year_of_birth
@@ -339,7 +338,7 @@ class _Generator:
     def _report_candidates(self, lo: int, hi: int) -> pd.DataFrame:
         """Sessions a report follows (more often during and after a spike), with the load picture then."""
         u = f"((hash({self.seed}, s.client_id, s.date, 9) % 1000003) / 1000003.0)"
-        day = f"(s.date - ?::DATE)"
+        day = "(s.date - ?::DATE)"
         return self.cur.execute(f"""
             WITH chosen AS (
                 SELECT s.id AS session_id, s.client_id, s.date, s.exercises, s.warmup_minutes, s.cooldown_done,

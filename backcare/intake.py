@@ -6,9 +6,10 @@ unanswered, the TriageReport they make, and what the client's logged sessions pr
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from pydantic import ValidationError
 

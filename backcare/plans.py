@@ -16,8 +16,16 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, ValidationInfo
-from pydantic import field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from backcare.errors import InvalidInput, NotFound
 from backcare.models import CauseId
@@ -130,7 +138,7 @@ class PlanLibrary(BaseModel):
         return data
 
     @model_validator(mode="after")
-    def _one_library_plan_per_cause(self) -> "PlanLibrary":
+    def _one_library_plan_per_cause(self) -> PlanLibrary:
         missing = [c.value for c in CauseId if c not in self.plans]
         if missing:
             raise ValueError(f"no plan for cause(s) {', '.join(missing)}")

@@ -11,8 +11,8 @@ import hashlib
 import inspect
 import json
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from backcare import questions
 from backcare.catalogue import FORM_PATTERNS, load_catalogue
@@ -21,14 +21,14 @@ from backcare.models import (
     CauseFinding,
     CauseId,
     Finding,
-    Level,
     LegSymptoms,
+    Level,
     PainQuality,
     SessionContext,
+    Trend,
     TriageHistory,
     TriageReport,
     TriageResult,
-    Trend,
 )
 
 # Short names of TRIAGE.md's sources; a rule may cite only these.

@@ -20,9 +20,9 @@ from backcare.models import SessionIn
 from backcare.plans import Plan, PlanLibrary, customise
 from backcare.rules import LOAD_RATIO_SPIKE
 from backcare.store.records import (
-    AssignmentRow,
     CLEARED_STATUSES,
     PAUSED_STATUSES,
+    AssignmentRow,
     AssignmentStatus,
     ClientStatus,
     ReferralRow,

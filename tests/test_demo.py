@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from backcare.auth import SYSTEM, Role, verify_password
+from backcare.auth import Role, verify_password
 from backcare.demo import DEMO_PASSWORD, build_demo, ensure_demo_database
 from backcare.errors import Conflict
 from backcare.models import Level, TriageHistory, TriageReport

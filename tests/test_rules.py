@@ -439,8 +439,8 @@ def test_x1_and_x2_name_what_was_not_asked_and_the_result_lists_it_in_registry_o
 
 
 def test_a_report_with_nothing_asked_is_refer_and_names_every_question():
-    from backcare.models import TriageReport
     from backcare import questions
+    from backcare.models import TriageReport
 
     result = rules.evaluate(TriageReport())
     assert result.level is Level.REFER

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backcare import questions
-from backcare.models import Level, LegSymptoms, PainQuality, SessionContext, TriageHistory, TriageReport, Trend
+from backcare.models import LegSymptoms, Level, PainQuality, SessionContext, Trend, TriageHistory, TriageReport
 from backcare.questions import Family, Kind
 from backcare.rules import evaluate
 

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from backcare.auth import Action, Actor
 from backcare.errors import Conflict, InvalidInput, Unavailable
 from backcare.models import AssignmentIn, CauseId
-from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts
+from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts, the_row, the_row_as_dict
 from backcare.store.db import Database, to_json, utcnow
 from backcare.store.records import PAUSED_STATUSES, AssignmentRow, AssignmentStatus
 from backcare.store.status import client_status_in
@@ -93,8 +93,8 @@ def assign_plan(db: Database, *, actor: Actor, client_id: int, plan_id: CauseId 
                                           start_date=start_date, review_date=review_date,
                                           customisation=customisation, report_id=report_id, now=now)
         txn.entity_id = assignment_id
-        row = one_as_dict(txn.cursor.execute(f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?",
-                                             [assignment_id]))
+        row = the_row_as_dict(txn.cursor.execute(f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?",
+                                                 [assignment_id]))
     return assignment_row(row)
 
 
@@ -120,18 +120,18 @@ def set_assignment_status(db: Database, *, actor: Actor, assignment_id: int, sta
     except ValueError:
         raise InvalidInput("status", f"must be one of {', '.join(s.value for s in AssignmentStatus)}") from None
     now = now or utcnow()
-    with db.transaction(actor, "assignment.status", "assignments", assignment_id, {"to": target.value},
-                        now=now) as txn:
-        (current,) = txn.cursor.execute("SELECT status FROM assignments WHERE id = ?", [assignment_id]).fetchone()
+    detail = {"to": target.value}
+    with db.transaction(actor, "assignment.status", "assignments", assignment_id, detail, now=now) as txn:
+        (current,) = the_row(txn.cursor.execute("SELECT status FROM assignments WHERE id = ?", [assignment_id]))
         current = AssignmentStatus(current)
         if target not in NEXT_STATUSES[current]:
             raise Conflict(f"A plan that is {current.value} cannot become {target.value}: only an active plan "
                            "can be completed or stopped.")
-        txn.detail["from"] = current.value
+        detail["from"] = current.value
         txn.cursor.execute("UPDATE assignments SET status = ?, ended_at = ?, end_note = ? WHERE id = ?",
                            [target.value, now, note, assignment_id])
-        updated = one_as_dict(txn.cursor.execute(f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?",
-                                                 [assignment_id]))
+        updated = the_row_as_dict(txn.cursor.execute(f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?",
+                                                     [assignment_id]))
     return assignment_row(updated)
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from backcare.auth import Action, Actor
 from backcare.errors import Conflict, InvalidInput, Unavailable
 from backcare.models import Level
-from backcare.store._base import guard, one_as_dict, rows_as_dicts, scope_gym
+from backcare.store._base import guard, one_as_dict, rows_as_dicts, scope_gym, the_row, the_row_as_dict
 from backcare.store.db import Database, utcnow
 from backcare.store.records import (
     CLEARED_STATUSES,
@@ -92,8 +92,8 @@ def check_referral_change(status: ReferralStatus | str, note: str | None = None,
     return target, note, restrictions
 
 
-def _fetch_referral(cur, referral_id: int, now: datetime) -> dict | None:
-    return one_as_dict(cur.execute(_REFERRAL_SELECT + " WHERE r.id = $id", {"now": now, "id": referral_id}))
+def _fetch_referral(cur, referral_id: int, now: datetime) -> dict:
+    return the_row_as_dict(cur.execute(_REFERRAL_SELECT + " WHERE r.id = $id", {"now": now, "id": referral_id}))
 
 
 def list_referral_queue(db: Database, *, actor: Actor, gym_id: int | None = None,
@@ -158,9 +158,10 @@ def update_referral(db: Database, *, actor: Actor, referral_id: int, status: Ref
           entity_id=referral_id)
     target, note, restrictions = check_referral_change(status, note, restrictions)
     now = now or utcnow()
-    with db.transaction(actor, "referral.status", "referrals", referral_id, {"to": target.value}, now=now) as txn:
+    detail = {"to": target.value}
+    with db.transaction(actor, "referral.status", "referrals", referral_id, detail, now=now) as txn:
         cur = txn.cursor
-        (current,) = cur.execute("SELECT status FROM referrals WHERE id = ?", [referral_id]).fetchone()
+        (current,) = the_row(cur.execute("SELECT status FROM referrals WHERE id = ?", [referral_id]))
         current = ReferralStatus(current)
         if expected_status is not None and current != ReferralStatus(expected_status):
             raise Conflict(f"This referral was changed meanwhile: it is now {current.value}, not "
@@ -169,7 +170,7 @@ def update_referral(db: Database, *, actor: Actor, referral_id: int, status: Ref
             allowed = ", ".join(sorted(s.value for s in NEXT_STATUSES[current])) or "nothing (it is closed)"
             raise Conflict(f"A referral that is {current.value} cannot move to {target.value}; "
                            f"it can move to {allowed}.")
-        txn.detail["from"] = current.value
+        detail["from"] = current.value
         cur.execute(
             "UPDATE referrals SET status = ?, "
             "first_contact_at = CASE WHEN first_contact_at IS NULL THEN ? ELSE first_contact_at END, "
@@ -189,12 +190,12 @@ def handoff_summary(db: Database, *, actor: Actor, referral_id: int, now: dateti
     guard(db, actor, Action.HANDOFF_READ, gym_id, attempt="handoff.view", entity="referrals",
           entity_id=referral_id)
     with db.read("reading the handoff") as cur:
-        ref = one_as_dict(cur.execute(
+        ref = the_row_as_dict(cur.execute(
             "SELECT r.report_id, r.level, r.status, r.opened_at, c.name AS client_name, "
             "c.external_id AS client_external_id, g.name AS gym_name, c.phone, c.email "
             "FROM referrals AS r JOIN clients AS c ON c.id = r.client_id JOIN gyms AS g ON g.id = r.gym_id "
             "WHERE r.id = ?", [referral_id]))
-        report = report_row(one_as_dict(cur.execute(
+        report = report_row(the_row_as_dict(cur.execute(
             f"SELECT {REPORT_COLUMNS} FROM reports WHERE id = ?", [ref["report_id"]])))
         # The trainer who wrote the report, by their account id when the report has one.
         by_id = report.author_id is not None
