@@ -244,7 +244,7 @@ class _Generator:
         width = max(4, len(str(self.n)))
         client_gym_id = gym_id_of_index[client_gym]
         pick = self.rng.integers(0, 1 << 30, size=self.n)
-        trainer_id = np.array([trainers_of[g][p % len(trainers_of[g])] for g, p in zip(client_gym_id, pick)])
+        trainer_id = np.array([trainers_of[g][p % len(trainers_of[g])] for g, p in zip(client_gym_id, pick, strict=True)])
         first = self.rng.integers(0, len(FIRST_NAMES), size=self.n)
         last = self.rng.integers(0, len(LAST_NAMES), size=self.n)
         joined = pd.Timestamp(self.first_day) + pd.Timedelta(hours=10) \
@@ -253,7 +253,7 @@ class _Generator:
             "external_id": [f"C-{i:0{width}d}" for i in range(1, self.n + 1)],
             "gym_id": client_gym_id.astype("int32"),
             "trainer_id": trainer_id.astype("int32"),
-            "name": [f"{FIRST_NAMES[a]} {LAST_NAMES[b]}" for a, b in zip(first, last)],
+            "name": [f"{FIRST_NAMES[a]} {LAST_NAMES[b]}" for a, b in zip(first, last, strict=True)],
             "consent_at": joined,
             "consent_by": [usernames[t] for t in trainer_id],
             "created_at": joined,
@@ -379,7 +379,7 @@ class _Generator:
             candidates = self._report_candidates(start, min(hi, start + CHUNK_CLIENTS - 1))
             if start == lo:
                 first_ids = sorted(candidates["client_id"].unique())[: len(_FORCED_FIRST)]
-                forced_clients = dict(zip(first_ids, _FORCED_FIRST))
+                forced_clients = dict(zip(first_ids, _FORCED_FIRST, strict=False))
             self._triage_chunk(candidates, forced_clients)
         self.progress("reports", hi - lo + 1, hi - lo + 1)
 
@@ -607,7 +607,7 @@ class _Generator:
             return
         keys = [k for (k,) in self.cur.execute(
             f"SELECT {key} FROM {table} ORDER BY {order}, {key} LIMIT {len(missing)}").fetchall()]
-        for status, k in zip(missing, keys):
+        for status, k in zip(missing, keys, strict=False):
             self.cur.execute(f"UPDATE {table} SET status = ? WHERE {key} = ?", [status, k])
 
     def _insert_frame(self, table: str, frame: pd.DataFrame) -> None:

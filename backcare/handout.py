@@ -248,7 +248,7 @@ class _Handout(FPDF):
         self.font(15, "B", _TIER_COLOURS[0][0])
         self.cell(0, 8, self.t(net.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.paragraph(net.intro)
-        for tier, colours in zip(net.tiers, _TIER_COLOURS):
+        for tier, colours in zip(net.tiers, _TIER_COLOURS, strict=False):
             self.tier_box(tier, colours, width)
 
     def _tier_lines(self, tier: SignGroup) -> list[tuple[float, str, str, float]]:

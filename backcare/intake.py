@@ -135,7 +135,7 @@ def step_unanswered(step: int, answers: Mapping[str, Any]) -> list[Question]:
 def furthest_step(answers: Mapping[str, Any]) -> int:
     """The furthest step the form may show: the first with a question unanswered, or the result once
     every question is answered. So the result (and its save) is never shown for an incomplete form."""
-    for index, step in enumerate(STEPS):
+    for index in range(len(STEPS)):
         if step_unanswered(index, answers):
             return index
     return RESULT_STEP

@@ -484,7 +484,7 @@ def evaluate(report: TriageReport, history: TriageHistory | None = None) -> Tria
     fired = [entry for entry in _COMPILED if entry[1](report, history)]
     values = _YES_VALUES(report.__dict__)
     if True in values:
-        said_yes = {field for field, value in zip(_YES_FIELDS, values) if value}
+        said_yes = {field for field, value in zip(_YES_FIELDS, values, strict=True) if value}
         fired += [entry for fields, entry in _YES_RULES if not said_yes.isdisjoint(fields)]
         fired.sort()  # registry order
     findings = [entry[4] for entry in fired]

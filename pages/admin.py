@@ -161,7 +161,8 @@ with erase_tab:
                     st.error(str(error))
                 else:
                     st.session_state.pop("erase_pending", None)
-                    st.session_state["erase_receipt"] = "The database file was rebuilt: the erased data is gone from it."
+                    st.session_state["erase_receipt"] = (
+                        "The database file was rebuilt: the erased data is gone from it.")
                     st.rerun()
     query = st.text_input("Find the client (name or reference)", key="erase_query")
     candidates = []

@@ -13,7 +13,7 @@ from backcare.auth import Actor, Role
 from backcare.store import analytics
 from backcare.store.analytics import SUPPRESSED_TEXT
 from backcare.ui import trend_charts
-from tests.test_analytics import LATER, MANAGER, RANGE, history  # noqa: F401  (the shared fixture)
+from tests.conftest import LATER, MANAGER, RANGE
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "trends.py")
 

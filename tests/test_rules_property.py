@@ -94,8 +94,11 @@ histories = st.builds(
 )
 
 
+SOME_FEW_CONTEXTS = st.sampled_from(FEW_CONTEXTS)
+
+
 @st.composite
-def reports(draw, contexts=st.sampled_from(FEW_CONTEXTS)) -> TriageReport:
+def reports(draw, contexts=SOME_FEW_CONTEXTS) -> TriageReport:
     """A report over every registry question: each applicable question answered (mostly mildly) or, now and
     then, not asked; a follow-up whose question does not apply is not asked."""
     count = draw(how_many_risky)

@@ -12,8 +12,7 @@ from backcare import store
 from backcare.auth import SYSTEM, Role
 from backcare.store import analytics
 from backcare.store.analytics import ALL_PLANS, SUPPRESSED_TEXT, _Cell, _rows, complement
-from tests.conftest import report_payload
-from tests.test_analytics import LATER, MANAGER, RANGE, W1, W2, history  # noqa: F401  (shared fixture)
+from tests.conftest import LATER, MANAGER, RANGE, W1, W2, report_payload
 from tests.test_app_trends import in_range, ok, page
 
 TUE = datetime(2025, 3, 4, 10, 0)

@@ -42,7 +42,8 @@ _REFERRAL_SELECT = f"""
 SELECT r.id, r.report_id, r.client_id, r.gym_id, r.level, r.status, r.opened_at, r.first_contact_at,
        r.closed_at, r.restrictions, c.name AS client_name, c.external_id AS client_external_id,
        r.first_contact_at IS NULL AND r.status = 'new' AND CASE r.level
-           WHEN 'emergency' THEN $now - r.opened_at > INTERVAL {int(CONTACT_WITHIN[Level.EMERGENCY].total_seconds())} SECOND
+           WHEN 'emergency' THEN $now - r.opened_at
+                > INTERVAL {int(CONTACT_WITHIN[Level.EMERGENCY].total_seconds())} SECOND
            WHEN 'urgent' THEN $now - r.opened_at > INTERVAL {int(CONTACT_WITHIN[Level.URGENT].total_seconds())} SECOND
            ELSE $now - r.opened_at > INTERVAL {int(CONTACT_WITHIN[Level.REFER].total_seconds())} SECOND END AS overdue,
        date_diff('second', r.opened_at, $now) / 3600.0 AS age_hours,

@@ -13,6 +13,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from backcare.auth import Actor
+from backcare.store._base import the_row
 from backcare.store.db import Database, utcnow
 
 IDLE_LIMIT = timedelta(minutes=30)
