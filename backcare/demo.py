@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -244,7 +245,8 @@ class _Generator:
         width = max(4, len(str(self.n)))
         client_gym_id = gym_id_of_index[client_gym]
         pick = self.rng.integers(0, 1 << 30, size=self.n)
-        trainer_id = np.array([trainers_of[g][p % len(trainers_of[g])] for g, p in zip(client_gym_id, pick, strict=True)])
+        trainer_id = np.array([trainers_of[g][p % len(trainers_of[g])]
+                               for g, p in zip(client_gym_id, pick, strict=True)])
         first = self.rng.integers(0, len(FIRST_NAMES), size=self.n)
         last = self.rng.integers(0, len(LAST_NAMES), size=self.n)
         joined = pd.Timestamp(self.first_day) + pd.Timedelta(hours=10) \
@@ -395,9 +397,11 @@ class _Generator:
 
         (first_id,) = self.cur.execute(
             f"SELECT min(v) FROM (SELECT nextval('reports_id_seq') AS v FROM range({n}))").fetchall()[0]
-        rows, findings, causes = [], [], []
+        rows: list[dict[str, Any]] = []
+        findings: list[tuple[int, str, str]] = []
+        causes: list[tuple[int, str, int, int]] = []
         history_of: dict[int, list[tuple[datetime, int]]] = {}
-        pending: list[tuple[int, datetime, TriageReport, object]] = []
+        pending: list[tuple[int, datetime, TriageReport, Any]] = []  # the last: a pandas row of the session
         first_seen: set[int] = set()
         for i, rec in enumerate(cand.itertuples(index=False)):
             client = int(rec.client_id)
