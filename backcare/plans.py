@@ -320,7 +320,7 @@ def customise(plan: Plan, changes: Mapping[str, Any] | Customisation | str | Non
         key = exercise.name.casefold()
         if key in dropped:
             continue
-        update = {}
+        update: dict[str, str | int] = {}
         if key in doses:
             update["dose"] = doses[key]
         if key in times:

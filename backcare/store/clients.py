@@ -46,11 +46,12 @@ def _invalid(error: ValidationError, default_field: str) -> InvalidInput:
                         else describe_validation_error(error).replace("Value error, ", ""))
 
 
-def create_client(db: Database, *, actor: Actor, gym_id: int, name: str, external_id: str | None = None,
+def create_client(db: Database, *, actor: Actor, gym_id: int | None, name: str, external_id: str | None = None,
                   trainer_id: int | None = None, consent_by: str | None = None, phone: str | None = None,
                   email: str | None = None, year_of_birth: int | None = None,
                   now: datetime | None = None) -> ClientRow:
-    """A new client; `phone` and `email` (optional) are kept only with the client's consent (`consent_by`)."""
+    """A new client; `phone` and `email` (optional) are kept only with the client's consent (`consent_by`).
+    The pages pass the actor's gym: None (a chain-wide account) is refused as invalid input, like any gap."""
     guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="client.create", entity="clients")
     if year_of_birth is not None:
         _check_year_of_birth(year_of_birth, now or utcnow())
