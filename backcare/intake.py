@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from backcare import questions
 from backcare.errors import InvalidInput
-from backcare.models import SessionContext, TriageReport, describe_validation_error
+from backcare.models import TriageReport
 from backcare.questions import Kind, Question
 
 YES, NO = "Yes", "No"
@@ -200,13 +200,6 @@ def build_report(answers: Mapping[str, Any], context: Mapping[str, Any] | None =
     except ValidationError as error:
         first = error.errors()[0]
         raise InvalidInput(".".join(str(p) for p in first["loc"]), first["msg"]) from None
-
-
-def validate_context(context: Mapping[str, Any]) -> SessionContext:
-    try:
-        return SessionContext.model_validate({k: v for k, v in context.items() if v is not None})
-    except ValidationError as error:
-        raise InvalidInput("context", describe_validation_error(error)) from None
 
 
 @dataclass(frozen=True, slots=True)

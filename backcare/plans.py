@@ -261,10 +261,6 @@ class Customisation(BaseModel):
     drop: tuple[Title, ...] = ()
     note: Text | None = None
 
-    @property
-    def is_empty(self) -> bool:
-        return not (self.doses or self.times_per_week or self.drop or self.note)
-
 
 def parse_customisation(changes: Mapping[str, Any] | str | None) -> Customisation:
     """Validate changes given as a mapping or as stored JSON; errors name the field (`changes.doses...`)."""

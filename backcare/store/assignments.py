@@ -49,11 +49,6 @@ def validated_assignment(**values) -> AssignmentIn:
         raise InvalidInput(field, message) from None
 
 
-def check_dates(start_date: date, review_date: date) -> None:
-    if review_date < start_date:
-        raise InvalidInput("review_date", "the review date cannot be before the start date")
-
-
 def is_paused(cur, client_id: int, now: datetime | None = None) -> bool:
     return client_status_in(cur, client_id, now) in PAUSED_STATUSES
 
