@@ -51,8 +51,10 @@ def create_client(db: Database, *, actor: Actor, gym_id: int | None, name: str, 
                   email: str | None = None, year_of_birth: int | None = None,
                   now: datetime | None = None) -> ClientRow:
     """A new client; `phone` and `email` (optional) are kept only with the client's consent (`consent_by`).
-    The pages pass the actor's gym: None (a chain-wide account) is refused as invalid input, like any gap."""
+    The pages pass the actor's gym: None (a chain-wide account) is refused as invalid input."""
     guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="client.create", entity="clients")
+    if gym_id is None:
+        raise InvalidInput("gym_id", "a client belongs to a gym: choose the gym first")
     if year_of_birth is not None:
         _check_year_of_birth(year_of_birth, now or utcnow())
     try:
