@@ -8,7 +8,7 @@ status=0
 echo "== ruff check"
 "$BIN/ruff" check backcare pages app.py tests bench || status=1
 echo "== ruff format --check"
-"$BIN/ruff" format --check backcare pages app.py tests bench || status=1
+"$BIN/ruff" format --check --output-format concise backcare pages app.py tests bench || status=1
 echo "== mypy"
 "$BIN/mypy" backcare pages app.py || status=1
 if [ "$status" -ne 0 ]; then
