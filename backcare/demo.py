@@ -8,22 +8,22 @@ one audit row. Nothing here is a real person.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from backcare import questions
 from backcare.auth import SYSTEM, Action, Actor, Role, hash_password
-from backcare.store._base import guard
 from backcare.errors import Conflict, InvalidInput
-from backcare.models import Level, SessionContext, TriageHistory, TriageReport
+from backcare.models import Level, TriageHistory, TriageReport
 from backcare.rules import evaluate
+from backcare.store._base import guard
 from backcare.store.db import utcnow
 from backcare.store.deployment import ListedAccount, create_database_file, mark_demo, refuse_unless_demo
 from backcare.store.records import age_from_year_of_birth
@@ -245,7 +245,8 @@ class _Generator:
         width = max(4, len(str(self.n)))
         client_gym_id = gym_id_of_index[client_gym]
         pick = self.rng.integers(0, 1 << 30, size=self.n)
-        trainer_id = np.array([trainers_of[g][p % len(trainers_of[g])] for g, p in zip(client_gym_id, pick)])
+        trainer_id = np.array([trainers_of[g][p % len(trainers_of[g])]
+                               for g, p in zip(client_gym_id, pick, strict=True)])
         first = self.rng.integers(0, len(FIRST_NAMES), size=self.n)
         last = self.rng.integers(0, len(LAST_NAMES), size=self.n)
         joined = pd.Timestamp(self.first_day) + pd.Timedelta(hours=10) \
@@ -254,7 +255,7 @@ class _Generator:
             "external_id": [f"C-{i:0{width}d}" for i in range(1, self.n + 1)],
             "gym_id": client_gym_id.astype("int32"),
             "trainer_id": trainer_id.astype("int32"),
-            "name": [f"{FIRST_NAMES[a]} {LAST_NAMES[b]}" for a, b in zip(first, last)],
+            "name": [f"{FIRST_NAMES[a]} {LAST_NAMES[b]}" for a, b in zip(first, last, strict=True)],
             "consent_at": joined,
             "consent_by": [usernames[t] for t in trainer_id],
             "created_at": joined,
@@ -339,7 +340,7 @@ class _Generator:
     def _report_candidates(self, lo: int, hi: int) -> pd.DataFrame:
         """Sessions a report follows (more often during and after a spike), with the load picture then."""
         u = f"((hash({self.seed}, s.client_id, s.date, 9) % 1000003) / 1000003.0)"
-        day = f"(s.date - ?::DATE)"
+        day = "(s.date - ?::DATE)"
         return self.cur.execute(f"""
             WITH chosen AS (
                 SELECT s.id AS session_id, s.client_id, s.date, s.exercises, s.warmup_minutes, s.cooldown_done,
@@ -380,7 +381,7 @@ class _Generator:
             candidates = self._report_candidates(start, min(hi, start + CHUNK_CLIENTS - 1))
             if start == lo:
                 first_ids = sorted(candidates["client_id"].unique())[: len(_FORCED_FIRST)]
-                forced_clients = dict(zip(first_ids, _FORCED_FIRST))
+                forced_clients = dict(zip(first_ids, _FORCED_FIRST, strict=False))
             self._triage_chunk(candidates, forced_clients)
         self.progress("reports", hi - lo + 1, hi - lo + 1)
 
@@ -396,9 +397,11 @@ class _Generator:
 
         (first_id,) = self.cur.execute(
             f"SELECT min(v) FROM (SELECT nextval('reports_id_seq') AS v FROM range({n}))").fetchall()[0]
-        rows, findings, causes = [], [], []
+        rows: list[dict[str, Any]] = []
+        findings: list[tuple[int, str, str]] = []
+        causes: list[tuple[int, str, int, int]] = []
         history_of: dict[int, list[tuple[datetime, int]]] = {}
-        pending: list[tuple[int, datetime, TriageReport, object]] = []
+        pending: list[tuple[int, datetime, TriageReport, Any]] = []  # the last: a pandas row of the session
         first_seen: set[int] = set()
         for i, rec in enumerate(cand.itertuples(index=False)):
             client = int(rec.client_id)
@@ -608,7 +611,7 @@ class _Generator:
             return
         keys = [k for (k,) in self.cur.execute(
             f"SELECT {key} FROM {table} ORDER BY {order}, {key} LIMIT {len(missing)}").fetchall()]
-        for status, k in zip(missing, keys):
+        for status, k in zip(missing, keys, strict=False):
             self.cur.execute(f"UPDATE {table} SET status = ? WHERE {key} = ?", [status, k])
 
     def _insert_frame(self, table: str, frame: pd.DataFrame) -> None:

@@ -239,7 +239,7 @@ class _Handout(FPDF):
         # The whole safety net stays on one page, so the client can keep that page to hand.
         width = self.epw
         self.font(10)
-        intro = self.multi_cell(0, 5, self.t(net.intro), dry_run=True, output=MethodReturnValue.HEIGHT)
+        intro = self._text_height(0, net.intro)
         needed = 10 + intro + 1.5 + sum(self._tier_height(tier, width) + 3 for tier in net.tiers)
         if self.get_y() + needed > self.page_break_trigger:
             self.add_page()
@@ -248,21 +248,28 @@ class _Handout(FPDF):
         self.font(15, "B", _TIER_COLOURS[0][0])
         self.cell(0, 8, self.t(net.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.paragraph(net.intro)
-        for tier, colours in zip(net.tiers, _TIER_COLOURS):
+        for tier, colours in zip(net.tiers, _TIER_COLOURS, strict=False):
             self.tier_box(tier, colours, width)
 
     def _tier_lines(self, tier: SignGroup) -> list[tuple[float, str, str, float]]:
         """(size, style, text, indent) of each line of a tier box, in order."""
-        return ([(11.5, "B", tier.heading, 0), (10, "B", tier.action, 0)]
-                + [(9.5, "", sign, 5) for sign in tier.signs])
+        return ([(11.5, "B", tier.heading, 0.0), (10.0, "B", tier.action, 0.0)]
+                + [(9.5, "", sign, 5.0) for sign in tier.signs])
 
     def _tier_height(self, tier: SignGroup, width: float) -> float:
         height = 0.0
         for size, style, text, indent in self._tier_lines(tier):
             self.font(size, style)
-            height += self.multi_cell(width - 8 - indent, 5, self.t(text), dry_run=True,
-                                      output=MethodReturnValue.HEIGHT)
+            height += self._text_height(width - 8 - indent, text)
         return height + 5
+
+    def _text_height(self, width: float, text: str) -> float:
+        """The height `text` would take in 5 mm lines, without drawing it. multi_cell() is annotated with
+        every shape its `output` can ask for; HEIGHT alone gives a number."""
+        height = self.multi_cell(width, 5, self.t(text), dry_run=True, output=MethodReturnValue.HEIGHT)
+        if not isinstance(height, (int, float)):
+            raise TypeError(f"multi_cell(output=HEIGHT) gave {type(height).__name__}, not a height")
+        return float(height)
 
     def tier_box(self, tier: SignGroup, colours: tuple[tuple[int, int, int], tuple[int, int, int]],
                  width: float) -> None:

@@ -6,15 +6,16 @@ unanswered, the TriageReport they make, and what the client's logged sessions pr
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from pydantic import ValidationError
 
 from backcare import questions
 from backcare.errors import InvalidInput
-from backcare.models import SessionContext, TriageReport, describe_validation_error
+from backcare.models import TriageReport
 from backcare.questions import Kind, Question
 
 YES, NO = "Yes", "No"
@@ -134,7 +135,7 @@ def step_unanswered(step: int, answers: Mapping[str, Any]) -> list[Question]:
 def furthest_step(answers: Mapping[str, Any]) -> int:
     """The furthest step the form may show: the first with a question unanswered, or the result once
     every question is answered. So the result (and its save) is never shown for an incomplete form."""
-    for index, step in enumerate(STEPS):
+    for index in range(len(STEPS)):
         if step_unanswered(index, answers):
             return index
     return RESULT_STEP
@@ -199,13 +200,6 @@ def build_report(answers: Mapping[str, Any], context: Mapping[str, Any] | None =
     except ValidationError as error:
         first = error.errors()[0]
         raise InvalidInput(".".join(str(p) for p in first["loc"]), first["msg"]) from None
-
-
-def validate_context(context: Mapping[str, Any]) -> SessionContext:
-    try:
-        return SessionContext.model_validate({k: v for k, v in context.items() if v is not None})
-    except ValidationError as error:
-        raise InvalidInput("context", describe_validation_error(error)) from None
 
 
 @dataclass(frozen=True, slots=True)

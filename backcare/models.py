@@ -10,13 +10,12 @@ import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    BeforeValidator,
-    model_validator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -24,6 +23,7 @@ from pydantic import (
     ValidationError,
     create_model,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -45,7 +45,7 @@ class Level(StrEnum):
         return _LEVEL_RANK[self]
 
     @classmethod
-    def highest(cls, levels) -> "Level":
+    def highest(cls, levels) -> Level:
         best = cls.NORMAL
         for level in levels:
             if _LEVEL_RANK[level] > _LEVEL_RANK[best]:
@@ -184,15 +184,28 @@ _CONDITIONAL_QUESTIONS = tuple(q for q in questions.QUESTIONS if q.asked_when is
 # One back-pain report: TRIAGE.md's JSON contract. Its answer fields follow from the question registry:
 # every question is answered or None, which means *not asked* (never "no"). `age` comes from the
 # client's year of birth when the store has it.
-TriageReport = create_model(
-    "TriageReport",
-    __base__=_ReportBase,
-    __module__=__name__,
-    __doc__="One back-pain report (TRIAGE.md's JSON contract); a question left out or null is not asked.",
-    **{q.field: (_answer_type(q), Field(default=None, description=q.text)) for q in questions.QUESTIONS},
-    age=(Age | None, None),
-    context=(SessionContext | None, None),
-)
+_ANSWER_FIELDS: dict[str, Any] = {
+    q.field: (_answer_type(q), Field(default=None, description=q.text)) for q in questions.QUESTIONS}
+
+if TYPE_CHECKING:
+    class TriageReport(_ReportBase):
+        """What the type checker sees of the model built below: the answer fields exist only once the
+        registry has been read, so they read as Any."""
+
+        age: int | None
+        context: SessionContext | None
+
+        def __getattr__(self, name: str) -> Any: ...
+else:
+    TriageReport = create_model(
+        "TriageReport",
+        __base__=_ReportBase,
+        __module__=__name__,
+        __doc__="One back-pain report (TRIAGE.md's JSON contract); a question left out or null is not asked.",
+        **_ANSWER_FIELDS,
+        age=(Age | None, None),
+        context=(SessionContext | None, None),
+    )
 
 
 class TriageHistory(BaseModel):
@@ -340,7 +353,7 @@ class ClientIn(BaseModel):
     email: Email = None
 
     @model_validator(mode="after")
-    def _contact_needs_consent(self) -> "ClientIn":
+    def _contact_needs_consent(self) -> ClientIn:
         # The contact is personal data kept under the same consent as the health data.
         if (self.phone or self.email) and not self.consent_by:
             raise ValueError("a phone number or e-mail can only be kept with the client's consent")
@@ -419,7 +432,7 @@ class AssignmentIn(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _review_after_start(self) -> "AssignmentIn":
+    def _review_after_start(self) -> AssignmentIn:
         if self.review_date < self.start_date:
             raise ValueError("review_date: the review date cannot be before the start date")
         return self

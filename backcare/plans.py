@@ -16,8 +16,16 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, ValidationInfo
-from pydantic import field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from backcare.errors import InvalidInput, NotFound
 from backcare.models import CauseId
@@ -130,7 +138,7 @@ class PlanLibrary(BaseModel):
         return data
 
     @model_validator(mode="after")
-    def _one_library_plan_per_cause(self) -> "PlanLibrary":
+    def _one_library_plan_per_cause(self) -> PlanLibrary:
         missing = [c.value for c in CauseId if c not in self.plans]
         if missing:
             raise ValueError(f"no plan for cause(s) {', '.join(missing)}")
@@ -253,10 +261,6 @@ class Customisation(BaseModel):
     drop: tuple[Title, ...] = ()
     note: Text | None = None
 
-    @property
-    def is_empty(self) -> bool:
-        return not (self.doses or self.times_per_week or self.drop or self.note)
-
 
 def parse_customisation(changes: Mapping[str, Any] | str | None) -> Customisation:
     """Validate changes given as a mapping or as stored JSON; errors name the field (`changes.doses...`)."""
@@ -312,7 +316,7 @@ def customise(plan: Plan, changes: Mapping[str, Any] | Customisation | str | Non
         key = exercise.name.casefold()
         if key in dropped:
             continue
-        update = {}
+        update: dict[str, str | int] = {}
         if key in doses:
             update["dose"] = doses[key]
         if key in times:

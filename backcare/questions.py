@@ -134,7 +134,8 @@ class Question:
             return self.choice_label(value).lower()
         if self.kind is Kind.SCORE:
             return f"{value}/10"
-        return f"{float(value):g} h" if float(value) < 48 else f"{float(value):g} h (about {float(value) / 24:.1f} days)"
+        hours = float(value)
+        return f"{hours:g} h" if hours < 48 else f"{hours:g} h (about {hours / 24:.1f} days)"
 
 
 NOT_ASKED = "not asked"
@@ -232,7 +233,7 @@ def not_asked(values: Mapping[str, Any]) -> tuple[str, ...]:
         plain = _PLAIN_VALUES(values)
     except KeyError:  # a partial mapping (a form's answers so far): a missing key is not asked
         plain = tuple(values.get(f) for f in _PLAIN)
-    missing = [f for f, v in zip(_PLAIN, plain) if v is None] if None in plain else []
+    missing = [f for f, v in zip(_PLAIN, plain, strict=True) if v is None] if None in plain else []
     for field, when, value in _CONDITIONAL:
         if values.get(field) is None and values.get(when) == value:
             missing.append(field)

@@ -11,8 +11,8 @@ import hashlib
 import inspect
 import json
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from backcare import questions
 from backcare.catalogue import FORM_PATTERNS, load_catalogue
@@ -21,14 +21,14 @@ from backcare.models import (
     CauseFinding,
     CauseId,
     Finding,
-    Level,
     LegSymptoms,
+    Level,
     PainQuality,
     SessionContext,
+    Trend,
     TriageHistory,
     TriageReport,
     TriageResult,
-    Trend,
 )
 
 # Short names of TRIAGE.md's sources; a rule may cite only these.
@@ -81,14 +81,22 @@ class Rule:
 
 # Not asked counts as no evidence in every rule, as its mildest answer would (a pain score or hours not asked
 # reads as 0 through `or 0`, a yes/no as no); X1 and X2 catch it instead.
-def yes(*fields: str) -> Condition:
+@dataclass(frozen=True)
+class YesCondition:
+    """A condition that fires when any of these yes/no questions is answered yes; a class (not a closure) so
+    that evaluate() can read its fields."""
+
+    yes_fields: tuple[str, ...]
+    __name__ = "yes"  # what a plain condition function would show in the generated rules page
+
+    def __call__(self, r: TriageReport, h: TriageHistory) -> bool:
+        return any(getattr(r, field) for field in self.yes_fields)
+
+
+def yes(*fields: str) -> YesCondition:
     """Fires when any of these yes/no questions is answered yes. Most rules are this; evaluate() checks them
     all at once, so a report with no yes answer costs one look, not one call per rule."""
-    def condition(r: TriageReport, h: TriageHistory) -> bool:
-        return any(getattr(r, field) for field in fields)
-
-    condition.yes_fields = fields
-    return condition
+    return YesCondition(fields)
 
 
 def nerve_sign(r: TriageReport) -> bool:
@@ -436,9 +444,9 @@ _ENTRIES = tuple(
     for index, rule in enumerate(RULES) if rule.family is None
 )
 _COMPILED: tuple[tuple[int, Condition, int, Level, Finding], ...] = tuple(
-    entry for entry in _ENTRIES if not hasattr(entry[1], "yes_fields"))
+    entry for entry in _ENTRIES if not isinstance(entry[1], YesCondition))
 _YES_RULES: tuple[tuple[tuple[str, ...], tuple[int, Condition, int, Level, Finding]], ...] = tuple(
-    (entry[1].yes_fields, entry) for entry in _ENTRIES if hasattr(entry[1], "yes_fields"))
+    (entry[1].yes_fields, entry) for entry in _ENTRIES if isinstance(entry[1], YesCondition))
 _YES_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(f for fields, _ in _YES_RULES for f in fields))
 _YES_VALUES = operator.itemgetter(*_YES_FIELDS)
 _NOT_ASKED_RULES: tuple[Rule, ...] = tuple(rule for rule in RULES if rule.family is not None)
@@ -484,7 +492,7 @@ def evaluate(report: TriageReport, history: TriageHistory | None = None) -> Tria
     fired = [entry for entry in _COMPILED if entry[1](report, history)]
     values = _YES_VALUES(report.__dict__)
     if True in values:
-        said_yes = {field for field, value in zip(_YES_FIELDS, values) if value}
+        said_yes = {field for field, value in zip(_YES_FIELDS, values, strict=True) if value}
         fired += [entry for fields, entry in _YES_RULES if not said_yes.isdisjoint(fields)]
         fired.sort()  # registry order
     findings = [entry[4] for entry in fired]

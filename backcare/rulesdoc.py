@@ -61,10 +61,10 @@ CAUSE_TRIGGERS: dict[CauseId, tuple[str, ...]] = {
 def rule_conditions() -> dict[str, str]:
     """Each rule's condition as the code says it (`r` is the report, `h` the client's history),
     read from the registry's source so the page shows exactly what runs."""
-    conditions = {}
+    conditions: dict[str, str] = {}
     for node in ast.walk(ast.parse(inspect.getsource(rules_module))):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Rule"
-                and node.args and isinstance(node.args[0], ast.Constant)):
+                and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
             condition = node.args[5]  # Rule(id, level, summary, detail, source, condition, ...)
             body = condition.body if isinstance(condition, ast.Lambda) else condition
             conditions[node.args[0].value] = ast.unparse(body)

@@ -103,7 +103,8 @@ def emergency_number() -> EmergencyNumber:
         if value is None:
             number = EmergencyNumber(DEFAULT_EMERGENCY_NUMBER, "default")
         else:
-            number = EmergencyNumber(parse_emergency_number(value, f"{path}: emergency_number"), f"settings file {path}")
+            number = EmergencyNumber(parse_emergency_number(value, f"{path}: emergency_number"),
+                                     f"settings file {path}")
     _cache.clear()  # one entry: the current configuration
     _cache[key] = number
     return number

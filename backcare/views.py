@@ -20,9 +20,9 @@ from backcare.models import SessionIn
 from backcare.plans import Plan, PlanLibrary, customise
 from backcare.rules import LOAD_RATIO_SPIKE
 from backcare.store.records import (
-    AssignmentRow,
     CLEARED_STATUSES,
     PAUSED_STATUSES,
+    AssignmentRow,
     AssignmentStatus,
     ClientStatus,
     ReferralRow,
@@ -197,7 +197,8 @@ def pain_chart_rows(days: Sequence[Any]) -> list[dict[str, Any]]:
 
 def split_assignments(assignments: Iterable[AssignmentRow]) -> tuple[list[AssignmentRow], list[AssignmentRow]]:
     """(active, past), each newest first as given."""
-    active, past = [], []
+    active: list[AssignmentRow] = []
+    past: list[AssignmentRow] = []
     for a in assignments:
         (active if a.status == AssignmentStatus.ACTIVE else past).append(a)
     return active, past
@@ -237,7 +238,8 @@ def handout_input(assignments: Iterable[AssignmentRow], library: PlanLibrary, to
 
 def split_referrals(referrals: Iterable[ReferralRow]) -> tuple[list[ReferralRow], list[ReferralRow]]:
     """(open, closed): a referral is open until a clinician records clearance."""
-    open_, closed = [], []
+    open_: list[ReferralRow] = []
+    closed: list[ReferralRow] = []
     for r in referrals:
         (closed if r.status in CLEARED_STATUSES else open_).append(r)
     return open_, closed

@@ -94,10 +94,12 @@ with people_tab:
     people = {u.id: u for u in users}
     chosen = st.selectbox("Person", list(people), format_func=lambda i: people[i].username, index=None,
                           placeholder="Choose a person", key="change_user")
-    person = people.get(chosen)
+    person = None if chosen is None else people.get(chosen)
     if person is not None:
+        person_id = person.id
+
         def person_key(field: str) -> str:
-            return record_key("user", person.id, field)
+            return record_key("user", person_id, field)
 
         state = "disabled" if person.disabled else ("locked" if person.is_locked() else "active")
         st.markdown(f"**{person.display_name}** · {person.role} · {gym_label(person.gym_id)} · {state}")
@@ -171,7 +173,8 @@ with erase_tab:
                     st.error(str(error))
                 else:
                     st.session_state.pop("erase_pending", None)
-                    st.session_state["erase_receipt"] = "The database file was rebuilt: the erased data is gone from it."
+                    st.session_state["erase_receipt"] = (
+                        "The database file was rebuilt: the erased data is gone from it.")
                     st.rerun()
     query = st.text_input("Find the client (name or reference)", key="erase_query")
     candidates = []
@@ -189,7 +192,7 @@ with erase_tab:
                               f"{by_id[i].sessions} sessions, {by_id[i].reports} reports, "
                               f"{by_id[i].referrals} referrals, {by_id[i].assignments} plans",
     ) if candidates else None
-    target = by_id.get(chosen_id)
+    target = None if chosen_id is None else by_id.get(chosen_id)
     if target is not None:
         st.warning(f"To erase {target.name}, type their reference {target.external_id} below and press the button.")
         typed = st.text_input("Reference, to confirm", key=record_key("client", target.id, "erase_confirm"))

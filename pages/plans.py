@@ -116,9 +116,10 @@ if client is not None:
     # Keyed by the client (nothing typed for one client reaches another's plan) and by the form's round, which
     # a save moves on, so the form is empty after each assignment.
     form_round = st.session_state.get(f"assign_round_{client.id}", 0)
+    for_client = client.id  # the check above does not reach into form_key
 
     def form_key(field: str) -> str:
-        return record_key("client", client.id, f"assign{form_round}_{plan_id}_{field}")
+        return record_key("client", for_client, f"assign{form_round}_{plan_id}_{field}")
 
     start_col, review_col = st.columns(2)
     start = start_col.date_input("Start", date.today(), key=form_key("start"))

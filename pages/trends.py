@@ -32,6 +32,7 @@ with left:
 with right:
     gyms = store.list_gyms(db, actor=actor)
     names = {g.id: g.name for g in gyms}
+    gym_id: int | None
     if actor.gym_id is not None:
         st.markdown(f"**Gym:** {names.get(actor.gym_id, actor.gym_id)}")
         gym_id = actor.gym_id

@@ -5,7 +5,7 @@ Fixture names are stable: other test files use them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -59,3 +59,108 @@ def trainer_actor(trainer_user) -> Actor:
 def client(db, gym, trainer_actor):
     return store.create_client(db, actor=trainer_actor, gym_id=gym.id, name="Ada Lovelace",
                                trainer_id=trainer_actor.user_id, consent_by=trainer_actor.username)
+
+
+# --- The hand-counted trends history (tests/test_analytics.py describes it; the trends page and the
+# suppression tests read it too).
+
+W1, W2 = date(2025, 3, 3), date(2025, 3, 10)
+TUE = datetime(2025, 3, 4, 10, 0)
+WED = datetime(2025, 3, 5, 10, 0)
+MON = datetime(2025, 3, 10, 9, 0)
+LATER = datetime(2025, 3, 12, 12, 0)
+RANGE = {"start": date(2025, 3, 1), "end": date(2025, 3, 10)}
+MANAGER = Actor(username="mia", role=Role.MANAGER)
+SHORT_WARMUP = {"warmup_minutes": 2}
+NO_COOLDOWN = {"cooldown_done": False}
+
+
+def _client(db, trainer, name):
+    return store.create_client(db, actor=trainer, gym_id=trainer.gym_id, name=name, trainer_id=trainer.user_id,
+                               consent_by=trainer.username)
+
+
+def _report(db, trainer, client, at, **answers):
+    return store.save_report(db, actor=trainer, client_id=client.id, report=report_payload(**answers), now=at)
+
+
+@pytest.fixture
+def history(db):
+    gym_a = store.create_gym(db, actor=SYSTEM, name="Gym A")
+    gym_b = store.create_gym(db, actor=SYSTEM, name="Gym B")
+    tara = store.actor_for(store.create_user(db, actor=SYSTEM, username="tara", display_name="Tara Trainer",
+                                             role=Role.TRAINER, gym_id=gym_a.id))
+    ben = store.actor_for(store.create_user(db, actor=SYSTEM, username="ben", display_name="Ben Trainer",
+                                            role=Role.TRAINER, gym_id=gym_b.id))
+    clinic = store.actor_for(store.create_user(db, actor=SYSTEM, username="cleo", display_name="Cleo Clinic",
+                                               role=Role.CLINIC))
+    a = [_client(db, tara, f"Alpha {i}") for i in range(1, 7)]
+    b = [_client(db, ben, f"Beta {i}") for i in range(1, 3)]
+
+    plans = []
+    for client in a[:5]:
+        saved = store.save_report(db, actor=tara, client_id=client.id, now=TUE, assign_plans=["warm_up"],
+                                  report=report_payload(pain_score=3, context=SHORT_WARMUP))
+        assert saved.result.level == "normal" and len(saved.assignment_ids) == 1
+        plans.append(saved.assignment_ids[0])
+    a6 = _report(db, tara, a[5], WED, pain_quality="sharp", context=SHORT_WARMUP)
+    _report(db, ben, b[0], TUE, pain_score=2, context=NO_COOLDOWN)
+    b2 = _report(db, ben, b[1], TUE, fever_or_unwell=True, context=NO_COOLDOWN)
+    assert (a6.result.level, b2.result.level) == ("refer", "urgent")
+
+    week2 = []
+    for client, pain in zip(a[:4], (1, 3, 4, 3), strict=True):
+        week2.append(_report(db, tara, client, MON, pain_quality="sharp", pain_score=pain))
+    a5 = _report(db, tara, a[4], MON, saddle_numbness=True, pain_score=5)
+    b1 = _report(db, ben, b[0], MON, pain_score=1)
+    assert [s.result.level for s in week2] == ["refer"] * 4
+    assert (a5.result.level, b1.result.level) == ("emergency", "normal")
+
+    end = datetime(2025, 3, 8, 12, 0)
+    for assignment_id, status in zip(plans, ("completed", "completed", "completed", "stopped"), strict=False):
+        store.set_assignment_status(db, actor=tara, assignment_id=assignment_id, status=status, now=end)
+
+    for saved, hours in zip(week2, (2, 4, 10, 30), strict=True):
+        store.update_referral(db, actor=clinic, referral_id=saved.referral_id, status="contacted",
+                              now=MON + timedelta(hours=hours))
+    store.update_referral(db, actor=clinic, referral_id=a6.referral_id, status="contacted",
+                          now=WED + timedelta(hours=6))
+    return {"gym_a": gym_a, "gym_b": gym_b, "tara": tara, "clinic": clinic, "clients": a + b}
+
+
+# --- Two clients filled with every kind of row, one to erase and one to keep (the erasure tests).
+
+ERASED = "Zebediah Quuxworth"
+KEPT = "Ottoline Brackenbury"
+CLIENT_TABLES = ("sessions", "reports", "report_findings", "report_causes", "report_submissions", "assignments",
+                 "referrals", "referral_events")
+
+
+def fill(db, actor, client_id: int) -> None:
+    """Sessions, a normal report with a cause and a plan, then a refer report with its referral and events."""
+    store.log_session(db, actor=actor, client_id=client_id,
+                      session={"date": date(2025, 3, 8), "minutes": 60, "rpe": 7, "exercises": ["deadlift"]})
+    store.save_report(db, actor=actor, client_id=client_id, now=NOW - timedelta(days=1),
+                      report=report_payload(context={"warmup_minutes": 2}), assign_plans=["warm_up"],
+                      submission=f"form-of-client-{client_id}")
+    saved = store.save_report(db, actor=actor, client_id=client_id, now=NOW,
+                              report=report_payload(pain_score=8, hours_since_workout=30))
+    store.update_referral(db, actor=SYSTEM, referral_id=saved.referral_id, status="contacted", note="rang them")
+    store.get_client(db, actor=actor, client_id=client_id)
+
+
+@pytest.fixture
+def two_clients(db, gym, trainer_actor):
+    erased = store.create_client(db, actor=trainer_actor, gym_id=gym.id, name=ERASED, consent_by="tara")
+    kept = store.create_client(db, actor=trainer_actor, gym_id=gym.id, name=KEPT, consent_by="tara")
+    for client in (erased, kept):
+        fill(db, trainer_actor, client.id)
+    return erased, kept
+
+
+@pytest.fixture
+def exact(monkeypatch):
+    """Manager figures counted by hand: the cell-key adjustment off (the small-group rule still applies)."""
+    from backcare.store import privacy
+
+    monkeypatch.setattr(privacy, "TABLE", privacy.EXACT)

@@ -16,85 +16,18 @@ stays, no adjustment); tests/security/test_privacy_*.py check the perturbation i
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 
 import pytest
 
-from backcare import store
-from backcare.auth import SYSTEM, Actor, Role
+from backcare.auth import Actor, Role
 from backcare.errors import InvalidInput, PermissionDenied
 from backcare.store import analytics, privacy
 from backcare.store.analytics import SUPPRESSED_TEXT
-from tests.conftest import report_payload
+from tests.conftest import LATER, MANAGER, RANGE, W1, W2
 
-W0, W1, W2 = date(2025, 2, 24), date(2025, 3, 3), date(2025, 3, 10)  # the range starts on Saturday 1 March
-TUE = datetime(2025, 3, 4, 10, 0)
-WED = datetime(2025, 3, 5, 10, 0)
-MON = datetime(2025, 3, 10, 9, 0)
-LATER = datetime(2025, 3, 12, 12, 0)
-RANGE = {"start": date(2025, 3, 1), "end": date(2025, 3, 10)}
-MANAGER = Actor(username="mia", role=Role.MANAGER)
-SHORT_WARMUP = {"warmup_minutes": 2}
-NO_COOLDOWN = {"cooldown_done": False}
-
-
-def _client(db, trainer, name):
-    return store.create_client(db, actor=trainer, gym_id=trainer.gym_id, name=name, trainer_id=trainer.user_id,
-                               consent_by=trainer.username)
-
-
-def _report(db, trainer, client, at, **answers):
-    return store.save_report(db, actor=trainer, client_id=client.id, report=report_payload(**answers), now=at)
-
-
-@pytest.fixture(autouse=True)
-def exact(monkeypatch):
-    """Hand-counted figures: no adjustment (the small-group rule still applies)."""
-    monkeypatch.setattr(privacy, "TABLE", privacy.EXACT)
-
-
-@pytest.fixture
-def history(db):
-    gym_a = store.create_gym(db, actor=SYSTEM, name="Gym A")
-    gym_b = store.create_gym(db, actor=SYSTEM, name="Gym B")
-    tara = store.actor_for(store.create_user(db, actor=SYSTEM, username="tara", display_name="Tara Trainer",
-                                             role=Role.TRAINER, gym_id=gym_a.id))
-    ben = store.actor_for(store.create_user(db, actor=SYSTEM, username="ben", display_name="Ben Trainer",
-                                            role=Role.TRAINER, gym_id=gym_b.id))
-    clinic = store.actor_for(store.create_user(db, actor=SYSTEM, username="cleo", display_name="Cleo Clinic",
-                                               role=Role.CLINIC))
-    a = [_client(db, tara, f"Alpha {i}") for i in range(1, 7)]
-    b = [_client(db, ben, f"Beta {i}") for i in range(1, 3)]
-
-    plans = []
-    for client in a[:5]:
-        saved = store.save_report(db, actor=tara, client_id=client.id, now=TUE, assign_plans=["warm_up"],
-                                  report=report_payload(pain_score=3, context=SHORT_WARMUP))
-        assert saved.result.level == "normal" and len(saved.assignment_ids) == 1
-        plans.append(saved.assignment_ids[0])
-    a6 = _report(db, tara, a[5], WED, pain_quality="sharp", context=SHORT_WARMUP)
-    _report(db, ben, b[0], TUE, pain_score=2, context=NO_COOLDOWN)
-    b2 = _report(db, ben, b[1], TUE, fever_or_unwell=True, context=NO_COOLDOWN)
-    assert (a6.result.level, b2.result.level) == ("refer", "urgent")
-
-    week2 = []
-    for client, pain in zip(a[:4], (1, 3, 4, 3)):
-        week2.append(_report(db, tara, client, MON, pain_quality="sharp", pain_score=pain))
-    a5 = _report(db, tara, a[4], MON, saddle_numbness=True, pain_score=5)
-    b1 = _report(db, ben, b[0], MON, pain_score=1)
-    assert [s.result.level for s in week2] == ["refer"] * 4
-    assert (a5.result.level, b1.result.level) == ("emergency", "normal")
-
-    end = datetime(2025, 3, 8, 12, 0)
-    for assignment_id, status in zip(plans, ("completed", "completed", "completed", "stopped")):
-        store.set_assignment_status(db, actor=tara, assignment_id=assignment_id, status=status, now=end)
-
-    for saved, hours in zip(week2, (2, 4, 10, 30)):
-        store.update_referral(db, actor=clinic, referral_id=saved.referral_id, status="contacted",
-                              now=MON + timedelta(hours=hours))
-    store.update_referral(db, actor=clinic, referral_id=a6.referral_id, status="contacted",
-                          now=WED + timedelta(hours=6))
-    return {"gym_a": gym_a, "gym_b": gym_b, "tara": tara, "clinic": clinic, "clients": a + b}
+W0 = date(2025, 2, 24)  # the week before the range (it starts on Saturday 1 March)
+pytestmark = pytest.mark.usefixtures("exact")  # hand-counted figures: see tests/conftest.py
 
 
 def rows(table, key):

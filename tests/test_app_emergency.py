@@ -13,7 +13,14 @@ from backcare.models import Level
 from backcare.store.records import ClientStatus
 from backcare.ui.triage_form import WHERE_TEXT
 from tests.app_helpers import (
-    answer_triage, banner_levels, button, make_world, no_exception, set_widget, tap_next, texts,
+    answer_triage,
+    banner_levels,
+    button,
+    make_world,
+    no_exception,
+    set_widget,
+    tap_next,
+    texts,
 )
 
 

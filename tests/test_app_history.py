@@ -47,7 +47,8 @@ def test_report_saved_on_the_triage_page_appears_in_the_history(tmp_path):
     at = world.page("pages/history.py").run()
     no_exception(at)
     assert "Report: pain 3/10 · Normal soreness" in texts(at)
-    assert f":material/play_circle:] **{load_library().plan('warm_up').title}**" in texts(at)  # the plan assigned with it
+    # the plan assigned with it
+    assert f":material/play_circle:] **{load_library().plan('warm_up').title}**" in texts(at)
 
 
 def test_logged_session_changes_the_load_figures(tmp_path):

@@ -14,7 +14,9 @@ from backcare.auth import Actor, Role
 from backcare.store import analytics
 from backcare.store.analytics import SUPPRESSED_TEXT
 from backcare.ui import trend_charts
-from tests.test_analytics import LATER, MANAGER, RANGE, exact, history  # noqa: F401  (the shared fixtures)
+from tests.conftest import LATER, MANAGER, RANGE
+
+pytestmark = pytest.mark.usefixtures("exact")  # hand-counted figures: see tests/conftest.py
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "trends.py")
 

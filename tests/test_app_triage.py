@@ -13,7 +13,15 @@ from backcare.models import Level
 from backcare.questions import Kind
 from backcare.ui.style import SCOPE_STATEMENT
 from tests.app_helpers import (
-    answer_triage, banner_levels, button, make_world, no_exception, set_widget, tap_next, texts, watching,
+    answer_triage,
+    banner_levels,
+    button,
+    make_world,
+    no_exception,
+    set_widget,
+    tap_next,
+    texts,
+    watching,
 )
 
 

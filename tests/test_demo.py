@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from backcare.auth import SYSTEM, Role, verify_password
+from backcare.auth import Role, verify_password
 from backcare.demo import DEMO_PASSWORD, build_demo, ensure_demo_database
 from backcare.errors import Conflict
 from backcare.models import Level, TriageHistory, TriageReport
@@ -81,7 +81,7 @@ def test_every_stored_level_is_what_the_rule_module_says_for_the_stored_answers(
     with db.read() as cur:
         cur.execute("SELECT * FROM reports ORDER BY id")
         names = [d[0] for d in cur.description]
-        stored = [dict(zip(names, r)) for r in cur.fetchall()]
+        stored = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     answers = set(TriageReport.model_fields) - {"client_id", "context"}
     for row in stored:
         report = TriageReport.model_validate(

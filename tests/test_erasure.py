@@ -4,7 +4,6 @@ so the raw bytes no longer hold their name; the audit log keeps only that an era
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
 
 import pytest
 
@@ -12,34 +11,7 @@ from backcare import store
 from backcare.auth import SYSTEM, Actor, Role
 from backcare.errors import PermissionDenied, StoreError
 from backcare.store import erasure
-from tests.conftest import NOW, report_payload
-
-ERASED = "Zebediah Quuxworth"
-KEPT = "Ottoline Brackenbury"
-CLIENT_TABLES = ("sessions", "reports", "report_findings", "report_causes", "report_submissions", "assignments",
-                 "referrals", "referral_events")
-
-
-def fill(db, actor, client_id: int) -> None:
-    """Sessions, a normal report with a cause and a plan, then a refer report with its referral and events."""
-    store.log_session(db, actor=actor, client_id=client_id,
-                      session={"date": date(2025, 3, 8), "minutes": 60, "rpe": 7, "exercises": ["deadlift"]})
-    store.save_report(db, actor=actor, client_id=client_id, now=NOW - timedelta(days=1),
-                      report=report_payload(context={"warmup_minutes": 2}), assign_plans=["warm_up"],
-                      submission=f"form-of-client-{client_id}")
-    saved = store.save_report(db, actor=actor, client_id=client_id, now=NOW,
-                              report=report_payload(pain_score=8, hours_since_workout=30))
-    store.update_referral(db, actor=SYSTEM, referral_id=saved.referral_id, status="contacted", note="rang them")
-    store.get_client(db, actor=actor, client_id=client_id)
-
-
-@pytest.fixture
-def two_clients(db, gym, trainer_actor):
-    erased = store.create_client(db, actor=trainer_actor, gym_id=gym.id, name=ERASED, consent_by="tara")
-    kept = store.create_client(db, actor=trainer_actor, gym_id=gym.id, name=KEPT, consent_by="tara")
-    for client in (erased, kept):
-        fill(db, trainer_actor, client.id)
-    return erased, kept
+from tests.conftest import CLIENT_TABLES, ERASED, KEPT, NOW
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from backcare import store
 from backcare.auth import SYSTEM, Actor, Role
 from backcare.errors import BackCareError, StoreError
 from backcare.store import erasure
-from tests.test_erasure import ERASED, KEPT, rows_of, two_clients  # noqa: F401 (a fixture)
+from tests.conftest import ERASED, KEPT
+from tests.test_erasure import rows_of
 
 
 @pytest.fixture

@@ -116,7 +116,7 @@ def test_metrics_for_many_clients_come_from_one_query(db, gym, history, trainer_
     cur = db.cursor().execute(sql, {"gym_id": gym.id, "first_day": date(2025, 3, 28),
                                     "last_day": date(2025, 3, 28)})
     names = [d[0] for d in cur.description]
-    by_client = {row["client_id"]: row for row in (dict(zip(names, r)) for r in cur.fetchall())}
+    by_client = {row["client_id"]: row for row in (dict(zip(names, r, strict=True)) for r in cur.fetchall())}
     assert by_client[history.id]["weekly_load"] == pytest.approx(WEEK)
     assert by_client[history.id]["acute_chronic_ratio"] == pytest.approx(RATIO)
     # the other client's only session is today: too little history for a ratio

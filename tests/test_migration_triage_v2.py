@@ -44,7 +44,7 @@ def release_path(tmp_path) -> Path:
 def table(connection, name: str) -> list[dict]:
     cur = connection.execute(f"SELECT * FROM {name} ORDER BY ALL")
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def snapshot(path: Path) -> dict[str, list[dict]]:
@@ -67,7 +67,7 @@ def test_every_old_report_keeps_its_answers_level_and_result_after_0004(release_
     after = snapshot(release_path)
 
     assert len(after["reports"]) == len(before["reports"])
-    for old, new in zip(before["reports"], after["reports"]):
+    for old, new in zip(before["reports"], after["reports"], strict=True):
         assert {k: new[k] for k in old} == old  # every stored value, answers included, exactly as it was
         assert all(new[f] is None for f in NEW_QUESTIONS)  # the new questions were not asked then
         assert new["age"] is None and new["answered_after_stop"] is None

@@ -11,10 +11,11 @@ test_every_store_function_with_an_actor_is_in_the_matrix: add the row when you a
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 

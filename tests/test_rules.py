@@ -94,7 +94,8 @@ NEAREST_NEGATIVE = [
     ("R4", "weakness worsening only (E5)", {"weakness_worsening": True}, None),
     ("R5", "worse under 24 h", {"trend": "worse", "hours_since_workout": 23.9}, None),
     ("R5", "history: up only 1 point", {"pain_score": 2, "hours_since_workout": 30}, H(episode_pain_scores=(1,))),
-    ("R5", "history: up 2 points under 24 h", {"pain_score": 3, "hours_since_workout": 23}, H(episode_pain_scores=(1,))),
+    ("R5", "history: up 2 points under 24 h", {"pain_score": 3, "hours_since_workout": 23},
+     H(episode_pain_scores=(1,))),
     ("R6", "pain 0 after 72 h", {"pain_score": 0, "hours_since_workout": 72.5}, None),
     ("R6", "pain 1 at exactly 72 h", {"pain_score": 1, "hours_since_workout": 72}, None),
     ("R7", "daily activities fine", {"limits_daily_activities": False}, None),
@@ -439,8 +440,8 @@ def test_x1_and_x2_name_what_was_not_asked_and_the_result_lists_it_in_registry_o
 
 
 def test_a_report_with_nothing_asked_is_refer_and_names_every_question():
-    from backcare.models import TriageReport
     from backcare import questions
+    from backcare.models import TriageReport
 
     result = rules.evaluate(TriageReport())
     assert result.level is Level.REFER

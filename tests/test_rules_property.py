@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backcare import questions
-from backcare.models import Level, LegSymptoms, PainQuality, SessionContext, TriageHistory, TriageReport, Trend
+from backcare.models import LegSymptoms, Level, PainQuality, SessionContext, Trend, TriageHistory, TriageReport
 from backcare.questions import Family, Kind
 from backcare.rules import evaluate
 
@@ -94,8 +94,11 @@ histories = st.builds(
 )
 
 
+SOME_FEW_CONTEXTS = st.sampled_from(FEW_CONTEXTS)
+
+
 @st.composite
-def reports(draw, contexts=st.sampled_from(FEW_CONTEXTS)) -> TriageReport:
+def reports(draw, contexts=SOME_FEW_CONTEXTS) -> TriageReport:
     """A report over every registry question: each applicable question answered (mostly mildly) or, now and
     then, not asked; a follow-up whose question does not apply is not asked."""
     count = draw(how_many_risky)

@@ -8,9 +8,12 @@ from collections import Counter
 import duckdb
 import pytest
 
+from backcare import store
+from backcare.auth import SYSTEM, Role
+from backcare.store import analytics
+from tests.conftest import LATER, MANAGER, RANGE, W1, W2, report_payload
 from backcare.store import privacy
 from backcare.store.privacy import CELL_KEY_TABLE, KEY_SPACE, perturb_count, perturb_hours, perturb_points, share
-from tests.test_analytics import LATER, MANAGER, RANGE, history  # noqa: F401  (shared fixture)
 from tests.test_app_trends import in_range, ok, page
 
 KEYS = range(0, KEY_SPACE, KEY_SPACE // 997)  # about a thousand cell keys spread over the key space

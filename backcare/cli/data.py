@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import Any
 
 from backcare.auth import SYSTEM
 
@@ -116,7 +117,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from backcare.store.db import resolve_path
 
     path = resolve_path(args.db)
-    options = {"clients": demo.DEFAULT_CLIENTS if args.clients is None else args.clients,
+    options: dict[str, Any] = {"clients": demo.DEFAULT_CLIENTS if args.clients is None else args.clients,
                "weeks": demo.DEFAULT_WEEKS if args.weeks is None else args.weeks,
                "seed": demo.DEFAULT_SEED if args.seed is None else args.seed}
     if args.if_missing or not path.exists():

@@ -4,13 +4,44 @@ Every repository function is `fn(db, *, actor, ...)`, checks permission for the 
 is audited), and returns frozen row models from backcare.store.records.
 """
 
+from backcare.store.accounts import (
+    AccountDisabled,
+    AccountLocked,
+    GymSummary,
+    SignInRefused,
+    UserSummary,
+    actor_for_email,
+    add_gym,
+    add_user,
+    authenticate,
+    disable_user,
+    enable_user,
+    gym_id_by_name,
+    list_gym_summaries,
+    list_users,
+    refresh_actor,
+    reset_password,
+    set_role,
+    unlock_user,
+)
 from backcare.store.analytics import *  # noqa: F401,F403  (trends aggregates: analytics.__all__)
-from backcare.store.accounts import (AccountDisabled, AccountLocked, GymSummary, SignInRefused, UserSummary, actor_for_email, add_gym, add_user, authenticate, disable_user, enable_user, gym_id_by_name, list_gym_summaries, list_users, refresh_actor, reset_password, set_role, unlock_user)
 from backcare.store.assignments import assign_plan, list_assignments, set_assignment_status
-from backcare.store.clients import create_client, get_client, list_clients, record_consent, search_clients
-from backcare.store.clients import set_client_contact, set_year_of_birth
 from backcare.store.audit_view import (
-    AuditFilter, AuditRow, audit_choices, export_audit_csv, list_audit, record_download,
+    AuditFilter,
+    AuditRow,
+    audit_choices,
+    export_audit_csv,
+    list_audit,
+    record_download,
+)
+from backcare.store.clients import (
+    create_client,
+    get_client,
+    list_clients,
+    record_consent,
+    search_clients,
+    set_client_contact,
+    set_year_of_birth,
 )
 from backcare.store.db import (
     Database,
@@ -76,6 +107,16 @@ __all__ = [
     "AssignmentRow", "AssignmentStatus", "ClientRow", "ClientStatus", "DailyLoad", "GymRow", "HandoffSummary",
     "LoadRatio", "ReferralEventRow", "ReferralRow", "ReferralStatus", "ReportRow", "SavedReport", "SessionRow",
     "UserRow", "WeeklyLoad",
+]
+# The sign-in, admin, audit, erasure and history parts of the store, re-exported for the pages.
+__all__ += [
+    "AccountDisabled", "AccountLocked", "GymSummary", "SignInRefused", "UserSummary", "actor_for_email", "add_gym",
+    "add_user", "authenticate", "disable_user", "enable_user", "gym_id_by_name", "list_gym_summaries", "list_users",
+    "refresh_actor", "reset_password", "set_role", "unlock_user",
+    "AuditFilter", "AuditRow", "audit_choices", "export_audit_csv", "list_audit", "record_download",
+    "ErasureCandidate", "ErasureReceipt", "compact_database", "erase_client", "find_clients_to_erase", "PendingRebuild", "pending_rebuilds",
+    "ClientHistory", "LoadWeek", "PainDay", "client_history", "client_referrals", "pain_by_day", "weekly_load_band",
+    "end_sessions", "session_state",
 ]
 
 # Last: every public function with an `actor` checks its arguments' kinds (InvalidInput, never a TypeError).

@@ -4,20 +4,37 @@ from __future__ import annotations
 
 from typing import Any
 
+import duckdb
+
 from backcare.auth import Action, Actor, allowed, allowed_in_gym
-from backcare.errors import PermissionDenied, Unavailable
+from backcare.errors import PermissionDenied, StoreError, Unavailable
 from backcare.store.db import Database
 
 
 def rows_as_dicts(cur) -> list[dict[str, Any]]:
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def one_as_dict(cur) -> dict[str, Any] | None:
     names = [d[0] for d in cur.description]
     row = cur.fetchone()
-    return None if row is None else dict(zip(names, row))
+    return None if row is None else dict(zip(names, row, strict=True))
+
+
+def the_row(cur: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """The row of a query that always yields one (count(*), nextval, RETURNING, a row this transaction
+    has just checked or written): its absence is a defect, not a miss, so it is not an Optional."""
+    row = cur.fetchone()
+    if row is None:
+        raise StoreError("The database returned no row where one was certain.")
+    return row
+
+
+def the_row_as_dict(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """the_row() as {column: value}."""
+    names = [d[0] for d in cur.description or ()]
+    return dict(zip(names, the_row(cur), strict=True))
 
 
 def guard(db: Database, actor: Actor, action: Action, gym_id: int | None, *, attempt: str,

@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 import duckdb
 from pydantic import BaseModel, ConfigDict
@@ -142,7 +143,8 @@ def _reserve_attempt(db: Database, user_id: int, now: datetime) -> bool:
             "locked_until = CASE WHEN (CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_attempts + 1 END) "
             ">= $max THEN $until END "
             "WHERE id = $id AND (locked_until IS NULL OR locked_until <= $now) RETURNING id",
-            {"now": now, "max": MAX_FAILED_ATTEMPTS, "until": now + LOCK_DURATION, "id": user_id}).fetchone() is not None
+            {"now": now, "max": MAX_FAILED_ATTEMPTS, "until": now + LOCK_DURATION, "id": user_id},
+        ).fetchone() is not None
 
     if db.read_only:
         return True
@@ -160,7 +162,7 @@ def authenticate(db: Database, *, username: str, password: str, now: datetime | 
     password = password or ""
     user = _user_row(db, name) if name else None
 
-    def fail(reason: str, *, role: str, who: str) -> None:
+    def fail(reason: str, *, role: str, who: str) -> NoReturn:
         _write_attempt(db, username=who, role=role, action="signin.failure", outcome="failed",
                        detail={"username": who, "reason": reason, "method": "password"}, now=now)
         raise SignInRefused(SIGNIN_REFUSED)

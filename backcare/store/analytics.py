@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import pandas as pd
 
@@ -532,7 +533,7 @@ def trends(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | 
            now: datetime | None = None) -> Trends:
     """Every aggregate of the trends page for one range and gym."""
     now = now or utcnow()
-    args = {"actor": actor, "start": start, "end": end, "gym_id": gym_id}
+    args: dict[str, Any] = {"actor": actor, "start": start, "end": end, "gym_id": gym_id}
     return Trends(
         start=start, end=end, gym_id=scope_gym(actor, gym_id),
         summary=trends_summary(db, **args),

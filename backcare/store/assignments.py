@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from backcare.auth import Action, Actor
 from backcare.errors import Conflict, InvalidInput, Unavailable
 from backcare.models import AssignmentIn, CauseId, Note, checked_text
-from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts
+from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts, the_row, the_row_as_dict
 from backcare.store.db import Database, to_json, utcnow
 from backcare.store.records import PAUSED_STATUSES, AssignmentRow, AssignmentStatus
 from backcare.store.status import client_status_in
@@ -55,11 +55,6 @@ def validated_assignment(**values) -> AssignmentIn:
     return checked
 
 
-def check_dates(start_date: date, review_date: date) -> None:
-    if review_date < start_date:
-        raise InvalidInput("review_date", "the review date cannot be before the start date")
-
-
 def is_paused(cur, client_id: int, now: datetime | None = None) -> bool:
     return client_status_in(cur, client_id, now) in PAUSED_STATUSES
 
@@ -99,8 +94,8 @@ def assign_plan(db: Database, *, actor: Actor, client_id: int, plan_id: CauseId 
                                           start_date=start_date, review_date=review_date,
                                           customisation=customisation, report_id=report_id, now=now)
         txn.entity_id = assignment_id
-        row = one_as_dict(txn.cursor.execute(f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?",
-                                             [assignment_id]))
+        row = the_row_as_dict(txn.cursor.execute(f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?",
+                                                 [assignment_id]))
     return assignment_row(row)
 
 
@@ -127,18 +122,18 @@ def set_assignment_status(db: Database, *, actor: Actor, assignment_id: int, sta
         raise InvalidInput("status", f"must be one of {', '.join(s.value for s in AssignmentStatus)}") from None
     note = checked_text("note", (note or "").strip() or None, Note)
     now = now or utcnow()
-    with db.transaction(actor, "assignment.status", "assignments", assignment_id, {"to": target.value},
-                        now=now) as txn:
-        (current,) = txn.cursor.execute("SELECT status FROM assignments WHERE id = ?", [assignment_id]).fetchone()
+    detail = {"to": target.value}
+    with db.transaction(actor, "assignment.status", "assignments", assignment_id, detail, now=now) as txn:
+        (current,) = the_row(txn.cursor.execute("SELECT status FROM assignments WHERE id = ?", [assignment_id]))
         current = AssignmentStatus(current)
         if target not in NEXT_STATUSES[current]:
             raise Conflict(f"A plan that is {current.value} cannot become {target.value}: only an active plan "
                            "can be completed or stopped.")
-        txn.detail["from"] = current.value
+        detail["from"] = current.value
         txn.cursor.execute("UPDATE assignments SET status = ?, ended_at = ?, end_note = ? WHERE id = ?",
                            [target.value, now, note, assignment_id])
-        updated = one_as_dict(txn.cursor.execute(f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?",
-                                                 [assignment_id]))
+        updated = the_row_as_dict(txn.cursor.execute(f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?",
+                                                     [assignment_id]))
     return assignment_row(updated)
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from backcare.auth import Action, Actor
 from backcare.errors import InvalidInput
-from backcare.store._base import client_gym, guard, rows_as_dicts
+from backcare.store._base import client_gym, guard, rows_as_dicts, the_row
 from backcare.store.db import Database
 from backcare.store.referrals import _referral_gym as referral_gym
 
@@ -73,7 +73,7 @@ def list_audit(db: Database, *, actor: Actor, filters: AuditFilter | None = None
     where, params = _where(filters or AuditFilter(), actor)
     limit = max(1, min(int(limit), MAX_ROWS))
     with db.read("reading the audit log") as cur:
-        (total,) = cur.execute(f"SELECT count(*) FROM audit_log WHERE {where}", params).fetchone()
+        (total,) = the_row(cur.execute(f"SELECT count(*) FROM audit_log WHERE {where}", params))
         rows = rows_as_dicts(cur.execute(
             f"SELECT {', '.join(CSV_COLUMNS)} FROM audit_log WHERE {where} ORDER BY event_at DESC, id DESC "
             f"LIMIT {limit}", params))

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from backcare.auth import Action, Actor
 from backcare.errors import Conflict, InvalidInput, Unavailable
 from backcare.models import ClientContactIn, ClientIn, PersonName, checked_text, describe_validation_error
-from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts, scope_gym
+from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts, scope_gym, the_row
 from backcare.store.db import Database, utcnow
 from backcare.store.records import ClientRow
 from backcare.store.status import ONE_CLIENT_STATUS, STATUS_CTES, status_params
@@ -46,12 +46,15 @@ def _invalid(error: ValidationError, default_field: str) -> InvalidInput:
                         else describe_validation_error(error).replace("Value error, ", ""))
 
 
-def create_client(db: Database, *, actor: Actor, gym_id: int, name: str, external_id: str | None = None,
+def create_client(db: Database, *, actor: Actor, gym_id: int | None, name: str, external_id: str | None = None,
                   trainer_id: int | None = None, consent_by: str | None = None, phone: str | None = None,
                   email: str | None = None, year_of_birth: int | None = None,
                   now: datetime | None = None) -> ClientRow:
-    """A new client; `phone` and `email` (optional) are kept only with the client's consent (`consent_by`)."""
+    """A new client; `phone` and `email` (optional) are kept only with the client's consent (`consent_by`).
+    The pages pass the actor's gym: None (a chain-wide account) is refused as invalid input."""
     guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="client.create", entity="clients")
+    if gym_id is None:
+        raise InvalidInput("gym_id", "a client belongs to a gym: choose the gym first")
     if year_of_birth is not None:
         _check_year_of_birth(year_of_birth, now or utcnow())
     try:
@@ -72,9 +75,10 @@ def create_client(db: Database, *, actor: Actor, gym_id: int, name: str, externa
         if new.external_id and cur.execute(
                 "SELECT 1 FROM clients WHERE external_id = ?", [new.external_id]).fetchone():
             raise Conflict(f"A client with the reference {new.external_id} already exists.")
-    with db.transaction(actor, "client.create", "clients", None, {"gym_id": new.gym_id}, now=now) as txn:
+    detail: dict[str, object] = {"gym_id": new.gym_id}
+    with db.transaction(actor, "client.create", "clients", None, detail, now=now) as txn:
         cur = txn.cursor
-        (client_id,) = cur.execute("SELECT nextval('clients_id_seq')").fetchone()
+        (client_id,) = the_row(cur.execute("SELECT nextval('clients_id_seq')"))
         cur.execute(
             "INSERT INTO clients (id, external_id, gym_id, trainer_id, name, consent_at, consent_by, created_at, "
             "created_by, phone, email, year_of_birth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -83,7 +87,7 @@ def create_client(db: Database, *, actor: Actor, gym_id: int, name: str, externa
              year_of_birth])
         txn.entity_id = client_id
         if new.consent_by:
-            txn.detail["consent"] = True
+            detail["consent"] = True
         created = _fetch_client(cur, client_id, now)
     return created
 
@@ -114,7 +118,7 @@ def set_client_contact(db: Database, *, actor: Actor, client_id: int, phone: str
     detail = {"phone": contact.phone is not None, "email": contact.email is not None}
     with db.transaction(actor, "client.contact", "clients", client_id, detail, now=now) as txn:
         cur = txn.cursor
-        (consent_at,) = cur.execute("SELECT consent_at FROM clients WHERE id = ?", [client_id]).fetchone()
+        (consent_at,) = the_row(cur.execute("SELECT consent_at FROM clients WHERE id = ?", [client_id]))
         if consent_at is None and (contact.phone or contact.email):
             raise InvalidInput("consent", "a phone number or e-mail can only be kept with the client's consent; "
                                           "record their consent first")

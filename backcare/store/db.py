@@ -274,7 +274,7 @@ class Database:
             except duckdb.Error as error:
                 log.warning("closing %s: %s", self.path, error)
 
-    def __enter__(self) -> "Database":
+    def __enter__(self) -> Database:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -324,9 +324,9 @@ def apply_migrations(connection: duckdb.DuckDBPyConnection, *, now: datetime | N
 def pending_migrations(connection: duckdb.DuckDBPyConnection) -> list[str]:
     cur = connection.cursor()
     try:
-        exists = cur.execute(
+        (exists,) = cur.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-        ).fetchone()[0]
+        ).fetchone() or (0,)
         done = set() if not exists else {n for (n,) in cur.execute("SELECT name FROM schema_migrations").fetchall()}
     finally:
         cur.close()

@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 
 from backcare.auth import Action, Actor
-from backcare.store._base import guard
 from backcare.errors import BackCareError, InvalidInput, StoreError
+from backcare.store._base import guard, the_row
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +88,10 @@ def _export_in_one_transaction(db, actor: Actor, staging: Path, directory: Path,
             except duckdb.IOException as error:
                 raise StoreError(f"Nothing was exported: could not write {table} into {directory}: "
                                  f"{str(error).splitlines()[0]}") from None
-            (rows,) = cur.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()
+            (rows,) = the_row(cur.execute(f"SELECT count(*) FROM {_quote(table)}"))
             exported.append(ExportedTable(table, int(rows), directory / f"{table}.parquet", directory / f"{table}.csv"))
-        for table in exported:
-            for target in (table.parquet, table.csv):
+        for done_table in exported:
+            for target in (done_table.parquet, done_table.csv):
                 try:
                     os.replace(staging / target.name, target)
                 except OSError as error:

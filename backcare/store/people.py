@@ -7,7 +7,7 @@ from datetime import datetime
 from backcare.auth import Action, Actor, Role, hash_password
 from backcare.errors import Conflict, InvalidInput
 from backcare.models import GymName, PersonName, checked_text
-from backcare.store._base import guard, one_as_dict, rows_as_dicts
+from backcare.store._base import guard, one_as_dict, rows_as_dicts, the_row_as_dict
 from backcare.store.db import Database, utcnow
 from backcare.store.records import GymRow, UserRow
 
@@ -51,7 +51,7 @@ def create_gym(db: Database, *, actor: Actor, name: str, now: datetime | None = 
         if cur.execute("SELECT 1 FROM gyms WHERE lower(name) = lower(?)", [name]).fetchone():
             raise Conflict(f"A gym called {name} already exists.")
     with db.transaction(actor, "gym.create", "gyms", None, {"name": name}, now=now) as txn:
-        row = one_as_dict(txn.cursor.execute(
+        row = the_row_as_dict(txn.cursor.execute(
             "INSERT INTO gyms (name, created_at) VALUES (?, ?) RETURNING id, name, created_at", [name, now]))
         txn.entity_id = row["id"]
     return GymRow(**row)
@@ -94,7 +94,7 @@ def create_user(db: Database, *, actor: Actor, username: str, display_name: str,
     password_hash = hash_password(password) if password else None
     with db.transaction(actor, "user.create", "users", None, {"username": username, "role": role.value},
                         now=now) as txn:
-        row = one_as_dict(txn.cursor.execute(
+        row = the_row_as_dict(txn.cursor.execute(
             "INSERT INTO users (username, display_name, role, gym_id, contact, password_hash, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
             [username, display_name, role.value, gym_id, contact, password_hash, now]))

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from backcare.auth import Action, Actor, allowed
 from backcare.errors import Conflict, InvalidInput, Unavailable
 from backcare.models import Level, Note, checked_text
-from backcare.store._base import guard, one_as_dict, rows_as_dicts, scope_gym
+from backcare.store._base import guard, one_as_dict, rows_as_dicts, scope_gym, the_row, the_row_as_dict
 from backcare.store.db import Database, utcnow
 from backcare.store.records import (
     CLEARED_STATUSES,
@@ -43,7 +43,8 @@ _REFERRAL_SELECT = f"""
 SELECT r.id, r.report_id, r.client_id, r.gym_id, r.level, r.status, r.opened_at, r.first_contact_at,
        r.closed_at, r.restrictions, c.name AS client_name, c.external_id AS client_external_id,
        r.first_contact_at IS NULL AND r.status = 'new' AND CASE r.level
-           WHEN 'emergency' THEN $now - r.opened_at > INTERVAL {int(CONTACT_WITHIN[Level.EMERGENCY].total_seconds())} SECOND
+           WHEN 'emergency' THEN $now - r.opened_at
+                > INTERVAL {int(CONTACT_WITHIN[Level.EMERGENCY].total_seconds())} SECOND
            WHEN 'urgent' THEN $now - r.opened_at > INTERVAL {int(CONTACT_WITHIN[Level.URGENT].total_seconds())} SECOND
            ELSE $now - r.opened_at > INTERVAL {int(CONTACT_WITHIN[Level.REFER].total_seconds())} SECOND END AS overdue,
        date_diff('second', r.opened_at, $now) / 3600.0 AS age_hours,
@@ -93,8 +94,8 @@ def check_referral_change(status: ReferralStatus | str, note: str | None = None,
     return target, note, restrictions
 
 
-def _fetch_referral(cur, referral_id: int, now: datetime) -> dict | None:
-    return one_as_dict(cur.execute(_REFERRAL_SELECT + " WHERE r.id = $id", {"now": now, "id": referral_id}))
+def _fetch_referral(cur, referral_id: int, now: datetime) -> dict:
+    return the_row_as_dict(cur.execute(_REFERRAL_SELECT + " WHERE r.id = $id", {"now": now, "id": referral_id}))
 
 
 def list_referral_queue(db: Database, *, actor: Actor, gym_id: int | None = None,
@@ -168,9 +169,10 @@ def update_referral(db: Database, *, actor: Actor, referral_id: int, status: Ref
             raise InvalidInput("expected_status",
                                f"must be one of {', '.join(s.value for s in ReferralStatus)}") from None
     now = now or utcnow()
-    with db.transaction(actor, "referral.status", "referrals", referral_id, {"to": target.value}, now=now) as txn:
+    detail = {"to": target.value}
+    with db.transaction(actor, "referral.status", "referrals", referral_id, detail, now=now) as txn:
         cur = txn.cursor
-        (current,) = cur.execute("SELECT status FROM referrals WHERE id = ?", [referral_id]).fetchone()
+        (current,) = the_row(cur.execute("SELECT status FROM referrals WHERE id = ?", [referral_id]))
         current = ReferralStatus(current)
         if expected_status is not None and current != expected_status:
             raise Conflict(f"This referral was changed meanwhile: it is now {current.value}, not "
@@ -179,7 +181,7 @@ def update_referral(db: Database, *, actor: Actor, referral_id: int, status: Ref
             next_ones = ", ".join(sorted(s.value for s in NEXT_STATUSES[current])) or "nothing (it is closed)"
             raise Conflict(f"A referral that is {current.value} cannot move to {target.value}; "
                            f"it can move to {next_ones}.")
-        txn.detail["from"] = current.value
+        detail["from"] = current.value
         cur.execute(
             "UPDATE referrals SET status = ?, "
             "first_contact_at = CASE WHEN first_contact_at IS NULL THEN ? ELSE first_contact_at END, "
@@ -199,12 +201,12 @@ def handoff_summary(db: Database, *, actor: Actor, referral_id: int, now: dateti
     guard(db, actor, Action.HANDOFF_READ, gym_id, attempt="handoff.view", entity="referrals",
           entity_id=referral_id)
     with db.read("reading the handoff") as cur:
-        ref = one_as_dict(cur.execute(
+        ref = the_row_as_dict(cur.execute(
             "SELECT r.report_id, r.level, r.status, r.opened_at, c.name AS client_name, "
             "c.external_id AS client_external_id, g.name AS gym_name, c.phone, c.email "
             "FROM referrals AS r JOIN clients AS c ON c.id = r.client_id JOIN gyms AS g ON g.id = r.gym_id "
             "WHERE r.id = ?", [referral_id]))
-        report = report_row(one_as_dict(cur.execute(
+        report = report_row(the_row_as_dict(cur.execute(
             f"SELECT {REPORT_COLUMNS} FROM reports WHERE id = ?", [ref["report_id"]])))
         # The trainer who wrote the report, by their account id when the report has one.
         by_id = report.author_id is not None

@@ -13,8 +13,8 @@ from backcare import load, questions
 from backcare.auth import Action, Actor
 from backcare.errors import AlreadySaved, Conflict, InvalidInput, Unavailable
 from backcare.models import (
-    Level,
     CauseId,
+    Level,
     SessionContext,
     TriageHistory,
     TriageReport,
@@ -22,7 +22,7 @@ from backcare.models import (
     describe_validation_error,
 )
 from backcare.rules import evaluate
-from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts
+from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts, the_row_as_dict
 from backcare.store.assignments import insert_assignment, is_paused, validated_assignment
 from backcare.store.db import Database, utcnow
 from backcare.store.records import ReportRow, SavedReport, age_from_year_of_birth
@@ -159,7 +159,8 @@ def save_report(db: Database, *, actor: Actor, client_id: int, report: TriageRep
     if submission is not None and (not isinstance(submission, str) or not 1 <= len(submission) <= 64):
         raise InvalidInput("submission", "must be a token of 1 to 64 characters")
 
-    with db.transaction(actor, "report.save", "reports", None, {"client_id": client_id}, now=now) as txn:
+    detail: dict[str, object] = {"client_id": client_id}
+    with db.transaction(actor, "report.save", "reports", None, detail, now=now) as txn:
         cur = txn.cursor
         if submission is not None:
             prior = cur.execute("SELECT report_id FROM report_submissions WHERE token = ?", [submission]).fetchone()
@@ -189,7 +190,7 @@ def save_report(db: Database, *, actor: Actor, client_id: int, report: TriageRep
                               report_id=report_id, now=now)
             for plan in allowed_plans)
         txn.entity_id = report_id
-        txn.detail.update(referral_id=referral_id, assignment_ids=list(assignment_ids))
+        detail.update(referral_id=referral_id, assignment_ids=list(assignment_ids))
     return SavedReport(report_id=report_id, result=result, history=history, referral_id=referral_id,
                        assignment_ids=assignment_ids,
                        skipped_plans=tuple(p for p in wanted if p not in allowed_plans))
@@ -290,7 +291,7 @@ def complete_report(db: Database, *, actor: Actor, report_id: int, answers: Mapp
         cur.execute("DELETE FROM report_findings WHERE report_id = ?", [report_id])
         cur.execute("DELETE FROM report_causes WHERE report_id = ?", [report_id])
         _insert_findings_and_causes(cur, report_id, result)
-        row = one_as_dict(cur.execute(f"SELECT {REPORT_COLUMNS} FROM reports WHERE id = ?", [report_id]))
+        row = the_row_as_dict(cur.execute(f"SELECT {REPORT_COLUMNS} FROM reports WHERE id = ?", [report_id]))
     return report_row(row)
 
 

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from backcare.auth import Action, Actor
 from backcare.errors import InvalidInput
 from backcare.models import EARLIEST_DATE, SessionIn, describe_validation_error
-from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts
+from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts, the_row_as_dict
 from backcare.store.db import Database, utcnow
 from backcare.store.records import SessionRow
 
@@ -38,7 +38,7 @@ def log_session(db: Database, *, actor: Actor, client_id: int, session: SessionI
                                describe_validation_error(error)) from None
     now = now or utcnow()
     with db.transaction(actor, "session.log", "sessions", None, {"client_id": client_id}, now=now) as txn:
-        row = one_as_dict(txn.cursor.execute(
+        row = the_row_as_dict(txn.cursor.execute(
             f"INSERT INTO sessions (client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done, "
             f"source, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, 'app', ?, ?) RETURNING {SESSION_COLUMNS}",
             [client_id, session.date, session.minutes, session.rpe, ";".join(session.exercises),

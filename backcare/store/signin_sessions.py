@@ -13,6 +13,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from backcare.auth import Actor
+from backcare.store._base import the_row
 from backcare.store.db import Database, utcnow
 
 IDLE_LIMIT = timedelta(minutes=30)
@@ -70,10 +71,11 @@ def end_sessions(db: Database, *, actor: Actor, now: datetime | None = None) -> 
     if actor.user_id is None:
         return 0
     now = now or utcnow()
-    with db.transaction(actor, "signin.signout", "users", actor.user_id, {}, now=now) as txn:
-        (ended,) = txn.cursor.execute(
-            "SELECT count(*) FROM signin_sessions WHERE user_id = ? AND ended_at IS NULL", [actor.user_id]).fetchone()
+    detail: dict[str, int] = {}
+    with db.transaction(actor, "signin.signout", "users", actor.user_id, detail, now=now) as txn:
+        (ended,) = the_row(txn.cursor.execute(
+            "SELECT count(*) FROM signin_sessions WHERE user_id = ? AND ended_at IS NULL", [actor.user_id]))
         txn.cursor.execute("UPDATE signin_sessions SET ended_at = ?, end_reason = 'signout' "
                            "WHERE user_id = ? AND ended_at IS NULL", [now, actor.user_id])
-        txn.detail["sessions"] = int(ended)
+        detail["sessions"] = int(ended)
     return int(ended)

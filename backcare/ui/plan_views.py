@@ -23,5 +23,5 @@ def safety_net(net: SafetyNet) -> None:
     """The signs that mean stop and get help, most serious first (printed on every handout too)."""
     with st.expander(net.title, expanded=False, icon=":material/warning:"):
         st.caption(net.intro)
-        for tier, show in zip(net.tiers, (st.error, st.warning, st.info)):
+        for tier, show in zip(net.tiers, (st.error, st.warning, st.info), strict=False):
             show(f"**{tier.heading}**  \n{tier.action}\n" + "\n".join(f"- {sign}" for sign in tier.signs))

@@ -125,7 +125,8 @@ def _user_is_logged_in() -> bool:
 def _oidc_signin(db, provider: str) -> None:
     if _user_is_logged_in():
         try:
-            actor = store.actor_for_email(db, email=st.user.get("email"))
+            email = st.user.get("email")
+            actor = store.actor_for_email(db, email=email if isinstance(email, str) else None)
         except BackCareError as error:
             st.error(str(error))
             if st.button("Sign out of the identity provider", key="oidc_logout"):

@@ -38,7 +38,7 @@ AGE_STEP = WHERE_STEP
 
 
 class TriageForm:
-    def __init__(self, state: MutableMapping[str, Any], client_id: int):
+    def __init__(self, state: MutableMapping[Any, Any], client_id: int):
         self.state = state
         form_id = state.setdefault("triage_form_id", 0)
         if state.setdefault("triage_form_client", client_id) != client_id:
@@ -288,7 +288,7 @@ class TriageForm:
         self.id = self._forget(self.id)
 
     @staticmethod
-    def adopt(state: MutableMapping[str, Any], client_id: int) -> None:
+    def adopt(state: MutableMapping[Any, Any], client_id: int) -> None:
         """A person screened without saving was just added as a client (with consent): the open form
         becomes theirs, answers kept, so it can be saved for them. The only way a form changes client."""
         state["triage_form_client"] = client_id

@@ -21,7 +21,13 @@ from backcare import store
 from backcare.auth import SYSTEM
 from backcare.demo import DEMO_PASSWORD, ensure_demo_database
 from tests.browser.conftest import (
-    ROOT, _free_port, _wait_healthy, assert_no_sideways_scroll, sign_in, snap, wait_idle,
+    ROOT,
+    _free_port,
+    _wait_healthy,
+    assert_no_sideways_scroll,
+    sign_in,
+    snap,
+    wait_idle,
 )
 
 pytestmark = pytest.mark.browser

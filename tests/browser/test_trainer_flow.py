@@ -11,7 +11,14 @@ from playwright.sync_api import expect
 from backcare import store
 from backcare.auth import SYSTEM
 from tests.browser.conftest import (
-    answer, answer_form, assert_no_sideways_scroll, next_step, open_page, sign_in, snap, wait_idle,
+    answer,
+    answer_form,
+    assert_no_sideways_scroll,
+    next_step,
+    open_page,
+    sign_in,
+    snap,
+    wait_idle,
 )
 
 pytestmark = pytest.mark.browser
