@@ -103,7 +103,7 @@ def ask_where() -> None:
 def store_year_of_birth() -> None:
     """Callback of the year-of-birth question: a consenting client's year goes on their record at once."""
     year = st.session_state.get(form.key("yob"))
-    if year is None or not can_save:
+    if year is None or not can_save or client is None:
         return
     try:
         store.set_year_of_birth(db, actor=actor, client_id=client.id, year_of_birth=int(year))
@@ -153,6 +153,8 @@ def add_screened_person() -> None:
 
 
 def record_consent() -> None:
+    if client is None:
+        return
     try:
         store.record_consent(db, actor=actor, client_id=client.id)
     except BackCareError as error:
@@ -194,6 +196,8 @@ step = form.open_step(reach=intake.CONTEXT_STEP if context_error else None)
 def save_now() -> None:
     """The report as answered so far, every other question not asked and no training context (nothing
     the trainer has not checked), with its emergency referral and the client's pause: one transaction."""
+    if client is None:  # a screening stores nothing
+        return
     stop_report = intake.build_report(answers, None, client_id=client_ref, age=age)
     try:
         report_id = store.save_report(db, actor=actor, client_id=client.id, report=stop_report,
@@ -219,7 +223,7 @@ with top_alert:
         result_ui.emergency_stop(result, number, to_top=raised and stopped)
         if completing:
             st.markdown(":material/check_circle: **Saved.** An emergency referral is open and the client is paused.")
-        elif can_save:
+        elif can_save and client is not None:
             if st.button("Save now", type="primary", width="stretch", key=form.key("save_now"),
                          icon=":material/save:"):
                 save_now()
@@ -340,7 +344,9 @@ else:
                                                             if client is None else ""))
         if client is None:
             add_screened_person()
-    elif not completing and st.button(label, type="primary", width="stretch", key=form.key("save")):
+    elif not completing and client is not None and st.button(label, type="primary", width="stretch",
+                                                             key=form.key("save")):
+        note: str | None
         try:
             if chosen_plans and (start is None or review is None):
                 raise InvalidInput("Plan start" if start is None else "Review on", "choose a date")
@@ -366,7 +372,8 @@ else:
             form.finish()
             st.rerun()
 
-if completing:
+saved_id = form.saved_report
+if saved_id is not None:
     # Answers added after the stop go to the saved report; the training context only from the result step,
     # once the trainer has seen it (the stop saved none).
     added = form.added_answers()
@@ -375,12 +382,12 @@ if completing:
     if add_col.button(f"Save the added answers ({len(added)})", key=form.key(f"add_{step}"), type="primary",
                       width="stretch", disabled=not added and not with_context):
         try:
-            store.complete_report(db, actor=actor, report_id=form.saved_report, answers=added,
+            store.complete_report(db, actor=actor, report_id=saved_id, answers=added,
                                   context=report.context if with_context else None)
         except BackCareError as error:
             context.show_error(error)
         else:
-            form.mark_saved(form.saved_report, [*added, *(["context"] if with_context else [])])
+            form.mark_saved(saved_id, [*added, *(["context"] if with_context else [])])
             st.session_state["triage_saved"] = (f"{len(added)} answer(s) added to the emergency report"
                                                 + (" with the training context." if with_context else "."))
             st.rerun()

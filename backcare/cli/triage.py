@@ -253,7 +253,7 @@ def csv_row_to_input(names: list[str], row: list[str]) -> dict:
     return report
 
 
-def read_csv_header(rows: Iterator[list[str]]) -> list[str] | None:
+def read_csv_header(rows: Iterator[list[str] | BadCsvLine]) -> list[str] | None:
     """The checked column names of the header row (None for an empty file)."""
     header = next(rows, None)
     if isinstance(header, BadCsvLine):

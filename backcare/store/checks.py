@@ -85,7 +85,7 @@ def _fits(value, annotation) -> bool | None:
     if issubclass(annotation, Enum):
         return isinstance(value, annotation) or isinstance(value, str)
     if issubclass(annotation, int):  # numbers.Integral: an id read from a pandas frame is a numpy integer
-        return isinstance(value, numbers.Integral) and not isinstance(value, bool) and -_BIGINT <= value < _BIGINT
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool) and -_BIGINT <= int(value) < _BIGINT
     if issubclass(annotation, float):
         return isinstance(value, numbers.Real) and not isinstance(value, bool)
     if issubclass(annotation, datetime):

@@ -46,6 +46,7 @@ import os
 import re
 import time
 import uuid
+from typing import Any
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -55,7 +56,7 @@ from pydantic import BaseModel, ConfigDict
 
 from backcare.auth import Action, Actor
 from backcare.errors import BackCareError, InvalidInput, StoreError
-from backcare.store._base import client_gym, guard, rows_as_dicts, scope_gym
+from backcare.store._base import client_gym, guard, rows_as_dicts, scope_gym, the_row
 from backcare.store.db import Database, translate, utcnow
 from backcare.store.privacy import has_table
 
@@ -190,17 +191,18 @@ def erase_client(db: Database, *, actor: Actor, client_id: int, compact: bool = 
     guard(db, actor, Action.CLIENT_ERASE, gym_id, attempt="client.erase", entity="clients", entity_id=client_id)
     now = now or utcnow()
     deleted: dict[str, int] = {}
-    with db.transaction(actor, "client.erase", "clients", None, {"rows_deleted": deleted}, now=now) as txn:
+    detail: dict[str, Any] = {"rows_deleted": deleted}
+    with db.transaction(actor, "client.erase", "clients", None, detail, now=now) as txn:
         cur = txn.cursor
-        external_id, name = cur.execute("SELECT external_id, name FROM clients WHERE id = ?", [client_id]).fetchone()
+        external_id, name = the_row(cur.execute("SELECT external_id, name FROM clients WHERE id = ?", [client_id]))
         # a very short name would match unrelated text: then the pointers alone find the rows
         name_to_match = name.strip() if len(name.strip()) >= 4 else f"\x00{uuid.uuid4().hex}"
-        (scrubbed,) = cur.execute(_SCRUB_AUDIT, {"id": client_id, "id_text": str(client_id),
-                                                 "name": name_to_match, "external_id": external_id}).fetchone()
+        (scrubbed,) = the_row(cur.execute(_SCRUB_AUDIT, {"id": client_id, "id_text": str(client_id),
+                                                         "name": name_to_match, "external_id": external_id}))
         for table, sql in _DELETES:
-            (count,) = cur.execute(sql, {"id": client_id}).fetchone()
+            (count,) = the_row(cur.execute(sql, {"id": client_id}))
             deleted[table] = int(count)
-        txn.detail["audit_rows_scrubbed"] = int(scrubbed)
+        detail["audit_rows_scrubbed"] = int(scrubbed)
         _step("deleting")
         # the debt of a rebuild commits with the deletion (gone from the file only when it is rebuilt)
         cur.execute("INSERT INTO pending_erasures (erased_at, erased_by) VALUES (?, ?)", [now, actor.username])
@@ -312,8 +314,8 @@ def _connect_alone(path: Path, marker: str, attempts: int | None = None) -> tupl
     attempts = attempts or SWAP_WAIT_ATTEMPTS
     for attempt in range(attempts):
         connection = duckdb.connect(str(path))
-        (shared,) = connection.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?",
-                                       [marker]).fetchone()
+        (shared,) = the_row(connection.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?",
+                                               [marker]))
         if not shared:
             return connection, True
         if attempt == attempts - 1:
@@ -448,7 +450,7 @@ def pending_count(db: Database) -> int:
     with db.read("reading the rebuilds still owed") as cur:
         if not has_table(cur, "pending_erasures"):  # a schema from before migration 0007
             return 0
-        return int(cur.execute("SELECT count(*) FROM pending_erasures").fetchone()[0])
+        return int(the_row(cur.execute("SELECT count(*) FROM pending_erasures"))[0])
 
 
 def finish_interrupted_erasures(db: Database) -> None:

@@ -45,7 +45,7 @@ def create_gym(db: Database, *, actor: Actor, name: str, now: datetime | None = 
     name = (name or "").strip()
     if not name:
         raise InvalidInput("name", "a gym needs a name")
-    name = checked_text("name", name, GymName)
+    name = checked_text("name", name, GymName) or name
     now = now or utcnow()
     with db.read() as cur:
         if cur.execute("SELECT 1 FROM gyms WHERE lower(name) = lower(?)", [name]).fetchone():
@@ -83,7 +83,7 @@ def create_user(db: Database, *, actor: Actor, username: str, display_name: str,
         raise InvalidInput("gym_id", "a trainer belongs to one gym")
     # a name shown on every screen and in the audit log: one plain line of sane length
     checked_text("username", username, PersonName)
-    display_name = checked_text("display_name", display_name, PersonName)
+    display_name = checked_text("display_name", display_name, PersonName) or ""
     contact = checked_text("contact", (contact or "").strip() or None, PersonName)
     now = now or utcnow()
     with db.read() as cur:

@@ -37,6 +37,12 @@ WHERE_STEP = next(i for i, s in enumerate(intake.STEPS) if any(q.field in questi
 AGE_STEP = WHERE_STEP
 
 
+
+def _yes_no(value: Any) -> str | None:
+    """A prefilled yes/no as the form's answer; anything but True or False is not known."""
+    return intake.YES if value is True else intake.NO if value is False else None
+
+
 class TriageForm:
     def __init__(self, state: MutableMapping[Any, Any], client_id: int):
         self.state = state
@@ -94,7 +100,7 @@ class TriageForm:
         """Context answers the history holds count until the trainer changes them on the context step."""
         seeds = {"exercises": prefill.get("exercises"), "warmup": prefill.get("warmup_minutes"),
                  "rest": prefill.get("rest_days_last_7"),
-                 "cooldown": {True: intake.YES, False: intake.NO}.get(prefill.get("cooldown_done"))}
+                 "cooldown": _yes_no(prefill.get("cooldown_done"))}
         for stem, seed in seeds.items():
             if seed is not None:
                 self.default(stem, seed)
