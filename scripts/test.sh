@@ -19,5 +19,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "warning: missing ${missing[*]}; run: sudo apt-get install -y ${missing[*]}" >&2
   fi
 fi
+# The house checks itself first: lint, format and types with zero findings (BACKCARE_SKIP_CHECKS=1 skips them
+# while iterating on one test).
+if [ "${BACKCARE_SKIP_CHECKS:-0}" != 1 ]; then
+  bash scripts/check.sh
+fi
 # Both cores: -n auto runs the suite on pytest-xdist workers (pass -n 0 to run in one process).
 exec .venv/bin/python -m pytest -n auto "$@"
