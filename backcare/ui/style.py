@@ -16,15 +16,17 @@ _CSS = """
 /* Touch targets of at least 44x44 CSS px (48 for buttons). Streamlit 1.67 renders segmented controls and
    pills as stButtonGroup, so the rules name the rendered test ids, checked in Chromium by
    tests/browser/test_tablet_fit.py. */
-.stApp button, .stApp [role="button"], .stApp summary, .stApp a[href] {
+.stApp button, .stApp [role="button"], .stApp summary, .stApp a[href]:not([data-testid="stSkipToContent"] a) {
   min-height: 44px; min-width: 44px; }
 .stButton button, .stDownloadButton button, .stFormSubmitButton button, .stLinkButton a,
 div[data-testid="stButtonGroup"] button {
   min-height: 48px; font-size: 1.05rem; }
 div[data-testid="stButtonGroup"] button { min-width: 48px; }
-div[data-baseweb="select"] > div, .stTextInput input, .stNumberInput input, .stDateInput input,
+div[data-baseweb="select"] > div, .react-aria-ComboBox [role="group"], .stTextInput input, .stNumberInput input, .stDateInput input,
 div[data-baseweb="input"], div[data-baseweb="base-input"] {
   min-height: 46px; font-size: 1.05rem; }
+[data-testid="stTextInputRootElement"], [data-testid="stDateInputField"], [data-testid="stNumberInputContainer"] {
+  height: auto; min-height: 46px; }
 /* number input steppers */
 div[data-testid="stNumberInputContainer"] button { min-width: 44px; min-height: 44px; }
 /* help icons: a 44 px tap area around the 16 px glyph */
@@ -35,7 +37,7 @@ span[data-baseweb="tag"] { min-height: 44px; }
 span[data-baseweb="tag"] [role="presentation"], span[data-baseweb="tag"] svg {
   min-width: 44px; min-height: 44px; padding: 12px; box-sizing: border-box; }
 /* checkboxes, radios and toggles: the whole label is the target */
-.stCheckbox label, .stRadio label, .stToggle label { min-height: 44px; align-items: center; }
+.stCheckbox label, .stRadio label, .stToggle label { min-height: 44px; min-width: 44px; align-items: center; }
 /* calendar days of the date picker */
 div[data-baseweb="calendar"] [role="gridcell"], div[data-baseweb="calendar"] button {
   min-width: 44px; min-height: 44px; }
@@ -47,8 +49,9 @@ div[data-baseweb="calendar"] [role="gridcell"], div[data-baseweb="calendar"] but
 /* Wide content scrolls inside its own box; nothing is hidden (no overflow-x: hidden on the page). */
 .main .block-container, section.main > div { max-width: 100%; }
 div[data-testid="stMarkdownContainer"] table { display: block; overflow-x: auto; max-width: 100%; }
-div[data-testid="stMarkdownContainer"] p, div[data-testid="stMarkdownContainer"] li,
-div[data-testid="stMetricValue"] > div, div[data-testid="stMetricLabel"] p {
+[data-testid="stMain"] div[data-testid="stMarkdownContainer"]:not(.stMarkdownEllipsis) p,
+[data-testid="stMain"] div[data-testid="stMarkdownContainer"]:not(.stMarkdownEllipsis) li,
+div[data-testid="stMetricValue"] > div {
   overflow-wrap: anywhere; white-space: normal; overflow: visible; text-overflow: clip; }
 div[data-testid="stMetricValue"] { overflow: visible; }
 div[data-testid="stMetricLabel"] > div { overflow: visible; }

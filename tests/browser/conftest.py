@@ -176,7 +176,12 @@ def sign_in(page, url: str, username: str, password: str) -> None:
 
 
 def open_page(page, title: str) -> None:
-    """Go to a page through the sidebar navigation, opening the sidebar first on a narrow screen."""
+    """Go to a page through the top navigation bar (issue 14); the sidebar's list if an older layout has one."""
+    top = page.locator('[data-testid="stTopNavLink"]', has_text=title)
+    if top.count():
+        top.first.click()
+        wait_idle(page)
+        return
     link = page.locator('[data-testid="stSidebarNavLink"]', has_text=title)
     expand = page.get_by_test_id("stExpandSidebarButton")
     if expand.count() and expand.is_visible():

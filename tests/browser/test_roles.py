@@ -33,7 +33,7 @@ def seed_database():
 
 
 def nav_titles(page) -> list[str]:
-    links = page.get_by_test_id("stSidebarNavLink")
+    links = page.get_by_test_id("stTopNavLink")
     return [links.nth(i).inner_text().strip() for i in range(links.count())]
 
 
