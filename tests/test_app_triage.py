@@ -227,6 +227,8 @@ def test_before_typing_the_trainer_sees_their_own_clients_and_picks_one_in_two_t
     chooser = at.selectbox(key="client_choice")
     assert chooser.label == "Your clients"
     assert chooser.options == [f"{world.client.name} · {world.client.external_id}"]
+    assert chooser.value is None  # nobody preselected (issue 14): the first tap chooses
+    chooser.set_value(world.client.id).run()
     assert "Status: Cleared" in texts(at)
     button(at, "Use this client").click().run()
     no_exception(at)
