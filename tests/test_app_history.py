@@ -30,8 +30,10 @@ def test_history_page_shows_status_load_pain_plans_timeline_and_the_session_form
     at = world.page("pages/history.py").run()
     no_exception(at)
     page = texts(at)
-    for heading in ("Training load", "Pain over time", "Plans", "Log a training session", "Timeline"):
+    # issue 14: logging near the top, load and pain in one figure over one time axis
+    for heading in ("Log a session", "Training load and pain", "Plans", "Timeline"):
         assert heading in page
+    assert page.index("Log a session") < page.index("Training load and pain")
     assert "Cleared" in page and "Next:" in page
     assert "not an injury prediction" in page
     assert [m.label for m in at.metric] == ["Load, 7 days", "Sessions, 7 days",
@@ -57,8 +59,8 @@ def test_logged_session_changes_the_load_figures(tmp_path):
     assert metric(at, "Sessions, 7 days") == "0"
 
     form = f"client-{world.client.id}-session"  # keyed by the client
-    at.number_input(key=f"{form}_minutes").set_value(45)
-    at.number_input(key=f"{form}_rpe").set_value(6)
+    at.pills(key=f"{form}_minutes_pick").set_value(45)  # taps, not typing (issue 14)
+    at.pills(key=f"{form}_rpe_pick").set_value(6)
     at.text_input(key=f"{form}_exercises").set_value("Squat, plank")
     button(at, "Log session").click().run()
     no_exception(at)
@@ -78,7 +80,7 @@ def test_session_form_error_names_the_missing_field_and_logs_nothing(tmp_path, f
     world = make_world(tmp_path)
     at = world.page("pages/history.py").run()
     for field, value in filled.items():
-        at.number_input(key=f"client-{world.client.id}-session_{field}").set_value(value)
+        at.pills(key=f"client-{world.client.id}-session_{field}_pick").set_value(value)
     button(at, "Log session").click().run()
     no_exception(at)
     assert [e.value for e in at.error] == [f"{named}: please fill this in"]

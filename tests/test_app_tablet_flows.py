@@ -104,3 +104,34 @@ def test_with_no_cause_found_a_plan_is_chosen_by_hand_and_assigned(tmp_path):
     no_exception(at)
     (row,) = store.list_assignments(world.db, actor=world.actor, client_id=world.client.id)
     assert row.plan_id.value == "posture" and row.status.value == "active"
+
+
+def test_a_session_is_logged_near_the_top_with_two_taps_and_a_second_tap_keeps_the_choice(tmp_path):
+    world = make_world(tmp_path)
+    at = world.page("pages/history.py").run()
+    no_exception(at)
+    headings = [h.value for h in at.subheader]
+    assert headings.index("Log a session") < headings.index("Training load and pain")
+    form = f"client-{world.client.id}-session"
+    minutes, rpe = at.pills(key=f"{form}_minutes_pick"), at.pills(key=f"{form}_rpe_pick")
+    assert minutes.proto.required and rpe.proto.required  # tapping the chosen value again keeps it
+    minutes.set_value(60)
+    rpe.set_value(5)
+    button(at, "Log session").click().run()
+    no_exception(at)
+    (session,) = store.list_sessions(world.db, actor=world.actor, client_id=world.client.id)
+    assert (session.minutes, session.rpe, session.date) == (60, 5, date.today())
+    assert "Session logged: 60 min at RPE 5 (load 300)." in texts(at)
+
+
+def test_the_load_sentence_says_what_the_week_means_in_plain_words():
+    from backcare import views
+    from backcare.ui.charts import load_sentence
+
+    spike = views.LoadSummary(this_week=2400, last_week=1200, change=1200, sessions=4, ratio=1.62,
+                              band="", spike=True)
+    assert load_sentence(spike).startswith("This week: 2,400 load units over 4 sessions, 100% more than the week "
+                                           "before. The spike indicator is 1.62, at or above 1.5")
+    usual = views.LoadSummary(this_week=900, last_week=1000, change=-100, sessions=3, ratio=1.0, band="",
+                              spike=False)
+    assert "10% less than the week before" in load_sentence(usual) and "within the usual range" in load_sentence(usual)
