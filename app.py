@@ -10,7 +10,7 @@ import streamlit as st
 from backcare.auth import Role
 from backcare.ui import signin, style
 
-st.set_page_config(page_title="BackCare", page_icon=":material/medical_services:", layout="wide", initial_sidebar_state="auto")
+st.set_page_config(page_title="BackCare", page_icon=":material/medical_services:", layout="wide", initial_sidebar_state="collapsed")
 style.apply_tablet_style()
 
 db = signin.open_database_or_stop()

@@ -109,7 +109,7 @@ st.subheader("Training load and pain")
 summary = views.load_summary(history.load)
 left, middle, right = st.columns(3)
 left.metric("Load, 7 days", f"{summary.this_week:,.0f}",
-            None if summary.change is None else f"{summary.change:+,.0f}",
+            None if summary.change is None else f"{summary.change:+,.0f}", delta_color="off",  # red means urgent
             help="Session load = RPE × minutes, summed over the last 7 days; the change is against the 7 days "
                  "before.")
 middle.metric("Sessions, 7 days", summary.sessions)

@@ -29,6 +29,13 @@ LEVEL_SHAPES = [palette.LEVEL_SHAPES[level] for level in palette.LEVEL_WORDS]
 # lines up with that week's pain. Dates in the one format of the app (e.g. 02 Dec 2026).
 DAY_FORMAT = "%d %b %Y"
 X = alt.X("day:T", title=None, axis=alt.Axis(format="%d %b", labelAngle=0, tickCount=6, labelFontSize=13))
+Y_EXTENT = 56  # the same room for every panel's y labels, so the plotting areas line up
+
+
+def _span() -> alt.Chart:
+    """An invisible layer over the named dataset "span" (first and last day of all panels): every panel's
+    time scale covers the same days, so the three stacked charts read as one time axis."""
+    return alt.Chart(alt.NamedData("span")).mark_point(opacity=0).encode(x=X)
 # Values on tap: a tap (or click) on a mark picks its day in every panel; the picked values are written
 # beside the marks, because a hover tooltip does not appear under a finger on every tablet.
 PICK = alt.selection_point(name="picked", fields=["day"], on="click", nearest=True, empty=False, clear="dblclick")
@@ -37,7 +44,7 @@ PICK = alt.selection_point(name="picked", fields=["day"], on="click", nearest=Tr
 def _load_panel() -> alt.LayerChart:
     weeks = alt.Chart(alt.NamedData("weeks"))
     bars = weeks.mark_bar(size=18).encode(
-        x=X, y=alt.Y("load:Q", title="Load per week", axis=alt.Axis(format=",.0f")),
+        x=X, y=alt.Y("load:Q", title="Load per week", axis=alt.Axis(format=",.0f", minExtent=Y_EXTENT)),
         color=alt.condition(alt.datum.spike, alt.value(palette.SPIKE), alt.value(palette.LOAD_BAR)),
         tooltip=[alt.Tooltip("week_start:T", title="From", format=DAY_FORMAT),
                  alt.Tooltip("day:T", title="To", format=DAY_FORMAT),
@@ -46,7 +53,7 @@ def _load_panel() -> alt.LayerChart:
     ).add_params(PICK)
     value = weeks.mark_text(dy=-8, fontSize=14, fontWeight="bold", color=palette.LINE).encode(
         x=X, y="load:Q", text=alt.Text("load:Q", format=",.0f")).transform_filter(PICK)
-    return alt.layer(bars, value).properties(height=HEIGHT, title="Training load per week (orange: a spike)")
+    return alt.layer(_span(), bars, value).properties(height=HEIGHT, title="Training load per week (orange: a spike)")
 
 
 def _ratio_panel() -> alt.LayerChart:
@@ -59,7 +66,8 @@ def _ratio_panel() -> alt.LayerChart:
         y="spike:Q", text="text:N", x=alt.value(0))
     weeks = alt.Chart(alt.NamedData("weeks")).transform_filter("isValid(datum.ratio)")
     line = weeks.mark_line(point=alt.OverlayMarkDef(size=70, filled=True), color=palette.LINE).encode(
-        x=X, y=alt.Y("ratio:Q", title="Spike indicator", scale=alt.Scale(domainMin=0)),
+        x=X, y=alt.Y("ratio:Q", title="Spike indicator", scale=alt.Scale(domainMin=0),
+                     axis=alt.Axis(minExtent=Y_EXTENT)),
         tooltip=[alt.Tooltip("day:T", title="Week ending", format=DAY_FORMAT),
                  alt.Tooltip("ratio:Q", title="Ratio", format=".2f")],
     ).add_params(PICK)
@@ -67,13 +75,14 @@ def _ratio_panel() -> alt.LayerChart:
         shape="triangle-up", size=160, filled=True, color=palette.SPIKE).encode(x=X, y="ratio:Q")
     value = weeks.mark_text(dy=-12, fontSize=14, fontWeight="bold", color=palette.LINE).encode(
         x=X, y="ratio:Q", text=alt.Text("ratio:Q", format=".2f")).transform_filter(PICK)
-    return alt.layer(band, spike_rule, spike_label, line, spikes, value).properties(
+    return alt.layer(_span(), band, spike_rule, spike_label, line, spikes, value).properties(
         height=HEIGHT, title="Load-spike indicator (shaded: the usual range)")
 
 
 def _pain_panel() -> alt.LayerChart:
     base = alt.Chart(alt.NamedData("pain")).encode(
-        x=X, y=alt.Y("pain:Q", title="Worst pain (0-10)", scale=alt.Scale(domain=[0, 10])),
+        x=X, y=alt.Y("pain:Q", title="Worst pain (0-10)", scale=alt.Scale(domain=[0, 10]),
+                     axis=alt.Axis(minExtent=Y_EXTENT)),
         tooltip=[alt.Tooltip("day:T", title="Day", format=DAY_FORMAT), alt.Tooltip("pain:Q", title="Worst pain"),
                  alt.Tooltip("level:N", title="Result"), alt.Tooltip("reports:Q", title="Reports")],
     )
@@ -84,22 +93,20 @@ def _pain_panel() -> alt.LayerChart:
     ).add_params(PICK)
     value = base.mark_text(dy=-14, fontSize=14, fontWeight="bold", color=palette.LINE).encode(
         text="pain:Q").transform_filter(PICK)
-    return alt.layer(base.mark_line(color="#6b7280"), dots, value).properties(
+    return alt.layer(_span(), base.mark_line(color="#6b7280"), dots, value).properties(
         height=HEIGHT, title="Worst pain reported")
 
 
-@functools.cache
-def history_spec(with_ratio: bool, with_pain: bool) -> dict[str, Any]:
-    """Load, the acute:chronic ratio and pain stacked over one shared time axis."""
-    panels = [_load_panel()] + ([_ratio_panel()] if with_ratio else []) + ([_pain_panel()] if with_pain else [])
-    chart = alt.vconcat(*panels, spacing=18).resolve_scale(x="shared").configure_axis(
-        labelFontSize=13, titleFontSize=13).configure_title(fontSize=15, anchor="start")
-    return _constant_datasets_as_arrow(chart.to_dict())
+def _panel_spec(panel: alt.LayerChart) -> dict[str, Any]:
+    return _constant_datasets_as_arrow(panel.configure_axis(labelFontSize=13, titleFontSize=13).configure_title(
+        fontSize=15, anchor="start").to_dict())
 
 
 @functools.cache
-def pain_spec() -> dict[str, Any]:
-    return _pain_panel().to_dict()
+def history_specs() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Load, the acute:chronic ratio and pain: three charts over one time span (see _span). Separate charts
+    rather than a vconcat, because only a single chart stretches to the screen's width."""
+    return _panel_spec(_load_panel()), _panel_spec(_ratio_panel()), _panel_spec(_pain_panel())
 
 
 def load_sentence(summary) -> str:
@@ -145,21 +152,23 @@ def _with_rows(spec: dict[str, Any], name: str, rows: list[dict[str, Any]]) -> d
 
 
 def history_charts(load_rows: list[dict[str, Any]], pain_rows: list[dict[str, Any]]) -> None:
-    """One figure: weekly load, the spike indicator and pain, sharing a time axis."""
+    """Weekly load, the spike indicator and pain, stacked over one shared time span."""
     has_load = any(row["load"] for row in load_rows)
     if not has_load and not pain_rows:
         st.caption("Nothing to chart yet: the charts start with the first logged session or report.")
         return
     with_ratio = any(row["ratio"] is not None for row in load_rows)
     weeks = [{**row, "day": row["week"]} for row in load_rows]
-    spec = _with_rows(_with_rows(history_spec(with_ratio, bool(pain_rows)), "weeks", weeks), "pain", pain_rows)
-    st.vega_lite_chart(spec=spec, width="stretch")
+    days = [row["week_start"] for row in load_rows] + [row["week"] for row in load_rows] + \
+        [row["day"] for row in pain_rows]
+    span = [{"day": min(days)}, {"day": max(days)}]
+    load_spec, ratio_spec, pain_spec = history_specs()
+    for spec, name, rows, shown in ((load_spec, "weeks", weeks, has_load), (ratio_spec, "weeks", weeks, with_ratio),
+                                    (pain_spec, "pain", pain_rows, bool(pain_rows))):
+        if shown:
+            # the height given is the whole chart's (title, axes and legend included)
+            st.vega_lite_chart(spec=_with_rows(_with_rows(spec, name, rows), "span", span), width="stretch",
+                               height=HEIGHT + (150 if name == "pain" else 90))
     st.caption("Tap a bar or a point to see its value; double-tap to clear."
-               + ("" if with_ratio else " The spike indicator needs about 4 weeks of logged sessions."))
-
-
-def pain_chart(rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        st.caption("No reports yet: the pain chart starts with the first report.")
-        return
-    st.vega_lite_chart(spec=_with_rows(pain_spec(), "pain", rows), width="stretch")
+               + ("" if with_ratio else " The spike indicator needs about 4 weeks of logged sessions.")
+               + ("" if pain_rows else " No reports yet: pain is charted from the first report."))
