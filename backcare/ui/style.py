@@ -36,6 +36,10 @@ div[data-testid="stNumberInputContainer"] button { min-width: 44px; min-height: 
 span[data-baseweb="tag"] { min-height: 44px; }
 span[data-baseweb="tag"] [role="presentation"], span[data-baseweb="tag"] svg {
   min-width: 44px; min-height: 44px; padding: 12px; box-sizing: border-box; }
+/* chosen tags wrap onto more lines instead of running out of their box */
+[data-testid="stMultiSelectTagsContainer"] { flex-wrap: wrap; overflow: visible; height: auto; }
+/* tabs */
+[data-testid="stTab"] { min-height: 44px; min-width: 44px; }
 /* checkboxes, radios and toggles: the whole label is the target */
 .stCheckbox label, .stRadio label, .stToggle label { min-height: 44px; min-width: 44px; align-items: center; }
 /* calendar days of the date picker */

@@ -177,6 +177,7 @@ def sign_in(page, url: str, username: str, password: str) -> None:
 
 def open_page(page, title: str) -> None:
     """Go to a page through the top navigation bar (issue 14); the sidebar's list if an older layout has one."""
+    page.wait_for_selector('[data-testid="stTopNavLink"], [data-testid="stSidebarNavLink"]', state="attached")
     top = page.locator('[data-testid="stTopNavLink"]', has_text=title)
     if top.count():
         top.first.click()
