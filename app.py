@@ -16,6 +16,7 @@ style.apply_tablet_style()
 db = signin.open_database_or_stop()
 actor = signin.current_or_expired_actor()
 signin.demo_banner(db)
+signin.write_resume_cookie()
 
 HERE = Path(__file__).parent
 # name: (script, title, icon). Registered explicitly; no reliance on auto-discovery.
