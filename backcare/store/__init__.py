@@ -10,6 +10,7 @@ from backcare.store.assignments import assign_plan, list_assignments, set_assign
 from backcare.store.clients import create_client, get_client, list_clients, record_consent, search_clients
 from backcare.store.clients import set_client_contact
 from backcare.store.accounts import resume_cookie, resume_signin
+from backcare.store.drafts import delete_draft, load_draft, save_draft
 from backcare.store.audit_view import (
     AuditFilter, AuditRow, audit_choices, export_audit_csv, list_audit, record_download,
 )

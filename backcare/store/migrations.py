@@ -204,4 +204,15 @@ CREATE TABLE signin_sessions (
 ALTER TABLE clients ADD COLUMN phone VARCHAR;
 ALTER TABLE clients ADD COLUMN email VARCHAR;
 """),
+    # A half-filled triage form kept on the server per trainer and client (issue 14): a reload keeps the answers.
+    # Erased with the client; removed when the report is saved or abandoned.
+    ("0008_triage_drafts", """
+CREATE TABLE triage_drafts (
+    user_id       INTEGER NOT NULL,
+    client_id     INTEGER NOT NULL,
+    answers_json  VARCHAR NOT NULL,
+    saved_at      TIMESTAMP NOT NULL,
+    PRIMARY KEY (user_id, client_id)
+);
+"""),
 )
