@@ -135,3 +135,15 @@ def test_the_load_sentence_says_what_the_week_means_in_plain_words():
     usual = views.LoadSummary(this_week=900, last_week=1000, change=-100, sessions=3, ratio=1.0, band="",
                               spike=False)
     assert "10% less than the week before" in load_sentence(usual) and "within the usual range" in load_sentence(usual)
+
+
+def test_a_search_naming_one_client_chooses_them_and_one_naming_several_chooses_nobody(tmp_path):
+    world = make_world(tmp_path)
+    store.create_client(world.db, actor=world.actor, gym_id=world.client.gym_id, name="Ada Byron",
+                        trainer_id=world.actor.user_id, consent_by=world.actor.username)
+    at = world.page("pages/triage.py", with_client=False).run()
+    at.text_input(key="client_query").set_value("Ada").run()
+    assert at.selectbox(key="client_choice").value is None  # two Adas: the trainer taps one
+    at.text_input(key="client_query").set_value("Lovelace").run()
+    assert at.selectbox(key="client_choice").value == world.client.id
+    assert not button(at, "Use this client").disabled

@@ -73,9 +73,13 @@ def client_picker(db, actor: Actor):
         by_id = {m.id: m for m in matches}
         ids = list(by_id)
         # Nobody is chosen until the trainer taps a name: a preselected first client made one tap start a
-        # report for the wrong person (issue 14).
+        # report for the wrong person (issue 14). A search the trainer typed that finds exactly one client has
+        # named that person, so it is chosen.
+        index = ids.index(current_id) if current_id in ids else None
+        if query.strip() and len(ids) == 1 and st.session_state.get("client_choice") not in ids:
+            st.session_state["client_choice"] = ids[0]  # before the widget is drawn, so it shows the choice
         chosen = st.selectbox(list_label, ids, format_func=lambda i: f"{by_id[i].name} · {by_id[i].external_id}",
-                              index=ids.index(current_id) if current_id in ids else None, key="client_choice",
+                              index=index, key="client_choice",
                               placeholder="Tap to choose (most recent first)")
         if chosen in by_id:
             st.caption(f"Status: {plain_status(by_id[chosen].status)}")

@@ -38,7 +38,7 @@ def test_every_page_of_every_demo_account_shows_the_demo_banner(browser, app_url
         visited = set()
         for account in ACCOUNTS:
             sign_in(page, app_url, account.username, DEMO_PASSWORD)
-            links = page.get_by_test_id("stSidebarNavLink")
+            links = page.get_by_test_id("stTopNavLink")  # issue 14: a top bar
             titles = [links.nth(i).inner_text().strip().splitlines()[-1] for i in range(links.count())]  # no icon
             if not titles:  # a role with one page has no page list: its page is the one shown
                 expect(page.get_by_test_id("bc-demo")).to_contain_text("Demo database")
