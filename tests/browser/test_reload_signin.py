@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from backcare import store
 from backcare.auth import SYSTEM
-from tests.browser.conftest import sign_in, snap, wait_idle
+from tests.browser.conftest import sign_in, snap, tap_sign_out, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -36,8 +36,7 @@ def test_a_reload_keeps_the_sign_in_and_sign_out_ends_it(page, app_url):
     assert cookie["value"].split(".")[0] not in page.url
     snap(page, "after-reload")
 
-    page.get_by_test_id("stExpandSidebarButton").click()
-    page.get_by_role("button", name="Sign out").click()
+    tap_sign_out(page)
     wait_idle(page)
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     page.reload()
