@@ -10,12 +10,13 @@ import streamlit as st
 from backcare.auth import Role
 from backcare.ui import signin, style
 
-st.set_page_config(page_title="BackCare", page_icon=":material/medical_services:", layout="wide", initial_sidebar_state="auto")
+st.set_page_config(page_title="BackCare", page_icon=":material/medical_services:", layout="wide", initial_sidebar_state="collapsed")
 style.apply_tablet_style()
 
 db = signin.open_database_or_stop()
 actor = signin.current_or_expired_actor()
 signin.demo_banner(db)
+signin.write_resume_cookie()
 
 HERE = Path(__file__).parent
 # name: (script, title, icon). Registered explicitly; no reliance on auto-discovery.
@@ -40,6 +41,8 @@ if actor is None:
 else:
     pages = [st.Page(PAGE_SPECS[name][0], title=PAGE_SPECS[name][1], icon=PAGE_SPECS[name][2], url_path=name)
              for name in ROLE_PAGES.get(actor.role, ()) if (HERE / PAGE_SPECS[name][0]).exists()]
-    navigation = st.navigation(pages)
+    # A top bar: one tap on a tablet in either orientation, and the page keeps its full width (the sidebar
+    # took 300 of 1024 px, or hid the pages behind a small button in portrait).
+    navigation = st.navigation(pages, position="top")
     signin.sidebar_account(actor)
 navigation.run()

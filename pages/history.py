@@ -13,6 +13,7 @@ from backcare.ui import charts, context, style
 from backcare.ui import clients as client_ui
 from backcare.ui.keys import record_key
 from backcare.plans import load_library
+from backcare.rules import LOAD_RATIO_SPIKE
 
 style.apply_tablet_style()
 db = context.get_db()
@@ -51,17 +52,61 @@ show_next = st.warning if views.is_paused(history.status) else st.info
 show_next("Next: " + views.next_step(history.status))
 client_ui.contact_panel(db, actor, client)
 
+st.subheader("Log a session")
+MINUTES = [15, 30, 45, 60, 75, 90, 120]
+RPE_WORDS = {0: "rest", 1: "very easy", 3: "moderate", 5: "hard", 7: "very hard", 9: "near max", 10: "max"}
+
+
+def session_key(field: str) -> str:
+    # Keyed by the client: a session typed for one client is never logged for the next one.
+    return record_key("client", client.id, f"session_{field}")
+
+
+with st.form(session_key("form"), clear_on_submit=True):
+    # Taps, not typing. required=True: tapping the chosen value again keeps it (no silent clearing).
+    minutes_pick = st.pills("Minutes", MINUTES, format_func=lambda m: f"{m} min", required=True,
+                            key=session_key("minutes_pick"))
+    rpe = st.pills("How hard (RPE 0-10)", list(range(11)), required=True, key=session_key("rpe_pick"),
+                   format_func=lambda r: f"{r} {RPE_WORDS[r]}" if r in RPE_WORDS else str(r))
+    with st.expander("Another day, other minutes, exercises, warm-up"):
+        day_col, minutes_col = st.columns(2)
+        day = day_col.date_input("Date", date.today(), max_value=date.today(), key=session_key("date"),
+                                 format="DD/MM/YYYY")
+        minutes_typed = minutes_col.number_input("Other minutes", min_value=0.0, max_value=600.0, value=None,
+                                                 step=5.0, placeholder="e.g. 50", key=session_key("minutes"))
+        exercises = st.text_input("Exercises", placeholder="e.g. squat, deadlift, plank",
+                                  key=session_key("exercises"))
+        warm_col, cool_col = st.columns(2)
+        warmup = warm_col.number_input("Warm-up minutes", min_value=0.0, max_value=600.0, value=None, step=1.0,
+                                       placeholder="not known", key=session_key("warmup"))
+        cooldown = cool_col.radio("Cool-down", ["Yes", "No", "Not known"], index=2, horizontal=True,
+                                  key=session_key("cooldown"))
+    submitted = st.form_submit_button("Log session", type="primary", width="stretch")
+if submitted:
+    minutes = minutes_typed if minutes_typed is not None else minutes_pick
+    try:
+        session = views.session_from_form(day=day, minutes=minutes, rpe=rpe, exercises=exercises,
+                                          warmup_minutes=warmup,
+                                          cooldown=None if cooldown == "Not known" else cooldown)
+        saved = store.log_session(db, actor=actor, client_id=client.id, session=session)
+    except BackCareError as error:
+        context.show_error(error)
+    else:
+        st.session_state["history_logged"] = (f"Session logged: {saved.minutes:.0f} min at RPE {saved.rpe:.0f} "
+                                              f"(load {saved.load:,.0f}).")
+        st.rerun()
+
 # The age rules of triage read the year of birth: asked once when unknown, editable here.
 with st.expander("Year of birth" + ("" if client.year_of_birth is None else f": {client.year_of_birth}"),
                  expanded=client.year_of_birth is None):
     year_col, save_col = st.columns([2, 1], vertical_alignment="bottom")
     # The record's year comes in through the session state, not `value=`: a cleared box reads as the
     # widget's default, so with the year as default "not known" could never be saved.
-    st.session_state.setdefault(f"year_of_birth_{client.id}", client.year_of_birth)
+    st.session_state.setdefault(record_key("client", client.id, "year_of_birth"), client.year_of_birth)
     year = year_col.number_input("Year of birth", min_value=1900, max_value=date.today().year,
                                  value=None, step=1, placeholder="not known",
-                                 key=f"year_of_birth_{client.id}")
-    if save_col.button("Save year of birth", key=f"save_year_of_birth_{client.id}", width="stretch"):
+                                 key=record_key("client", client.id, "year_of_birth"))
+    if save_col.button("Save year of birth", key=record_key("client", client.id, "save_year_of_birth"), width="stretch"):
         try:
             store.set_year_of_birth(db, actor=actor, client_id=client.id,
                                     year_of_birth=None if year is None else int(year))
@@ -80,22 +125,21 @@ if closed_referrals:
             restrictions = f"  \nRestrictions: {referral.restrictions}" if referral.restrictions else ""
             st.markdown(f"- {views.referral_line(referral)}{restrictions}")
 
-st.subheader("Training load")
+st.subheader("Training load and pain")
 summary = views.load_summary(history.load)
 left, middle, right = st.columns(3)
-left.metric("Load, 7 days", f"{summary.this_week:.0f}",
-            None if summary.change is None else f"{summary.change:+.0f}",
-            help="Session load = RPE × minutes (arbitrary units), summed over the last 7 days; "
-                 "the change is against the 7 days before.")
+left.metric("Load, 7 days", f"{summary.this_week:,.0f}",
+            None if summary.change is None else f"{summary.change:+,.0f}", delta_color="off",  # red means urgent
+            help="Session load = RPE × minutes, summed over the last 7 days; the change is against the 7 days "
+                 "before.")
 middle.metric("Sessions, 7 days", summary.sessions)
-right.metric("Spike indicator", "–" if summary.ratio is None else f"{summary.ratio:.2f}",
-             help=views.RATIO_CAPTION)
-st.caption(f"Load-spike indicator: {summary.band}. {views.RATIO_CAPTION} "
-           f"Shaded: the usual range {views.BAND_LOW}–{views.BAND_HIGH}; triangles: a spike.")
-charts.load_chart(views.load_chart_rows(history.load))
-
-st.subheader("Pain over time")
-charts.pain_chart(views.pain_chart_rows(history.pain))
+right.metric("Spike indicator", "–" if summary.ratio is None else f"{summary.ratio:.2f}", help=views.RATIO_CAPTION)
+st.markdown(charts.load_sentence(summary))
+with st.expander("What the spike indicator means"):
+    st.markdown(f"{views.RATIO_CAPTION} The shaded band ({views.BAND_LOW}–{views.BAND_HIGH}) is the usual "
+                f"range. At {LOAD_RATIO_SPIKE} or more this week's load jumped well above the usual week: that "
+                "week's bar turns orange and a triangle marks it. It says nothing about injury on its own.")
+charts.history_charts(views.load_chart_rows(history.load), views.pain_chart_rows(history.pain))
 
 st.subheader("Plans")
 library = load_library()
@@ -110,41 +154,6 @@ else:
 if past:
     with st.expander(f"Past plans ({len(past)})"):
         st.markdown("\n".join(f"- {views.assignment_line(assignment, library)}" for assignment in past))
-
-st.subheader("Log a training session")
-
-
-def session_key(field: str) -> str:
-    # Keyed by the client: a session typed for one client is never logged for the next one.
-    return record_key("client", client.id, f"session_{field}")
-
-
-with st.form(session_key("form"), clear_on_submit=True):
-    day_col, minutes_col, rpe_col = st.columns(3)
-    day = day_col.date_input("Date", date.today(), max_value=date.today(), key=session_key("date"))
-    minutes = minutes_col.number_input("Minutes", min_value=0.0, max_value=600.0, value=None, step=5.0,
-                                       placeholder="e.g. 45", key=session_key("minutes"))
-    rpe = rpe_col.number_input("RPE (0-10)", min_value=0.0, max_value=10.0, value=None, step=1.0,
-                               placeholder="how hard, 0-10", key=session_key("rpe"))
-    exercises = st.text_input("Exercises", placeholder="e.g. squat, deadlift, plank", key=session_key("exercises"))
-    warm_col, cool_col = st.columns(2)
-    warmup = warm_col.number_input("Warm-up minutes", min_value=0.0, max_value=600.0, value=None, step=1.0,
-                                   placeholder="not known", key=session_key("warmup"))
-    cooldown = cool_col.radio("Cool-down", ["Yes", "No", "Not known"], index=2, horizontal=True,
-                              key=session_key("cooldown"))
-    submitted = st.form_submit_button("Log session", type="primary", width="stretch")
-if submitted:
-    try:
-        session = views.session_from_form(day=day, minutes=minutes, rpe=rpe, exercises=exercises,
-                                          warmup_minutes=warmup,
-                                          cooldown=None if cooldown == "Not known" else cooldown)
-        saved = store.log_session(db, actor=actor, client_id=client.id, session=session)
-    except BackCareError as error:
-        context.show_error(error)
-    else:
-        st.session_state["history_logged"] = (f"Session logged: {saved.minutes:.0f} min at RPE {saved.rpe:.0f} "
-                                              f"(load {saved.load:.0f} AU).")
-        st.rerun()
 
 st.subheader("Timeline")
 items = views.merge_timeline(history.sessions, history.reports, limit=20)

@@ -43,6 +43,8 @@ if client_id is not None:
         context.show_error(error)
         client = None
 
+ENDED_WORDS = {store.AssignmentStatus.COMPLETED: "marked completed", store.AssignmentStatus.STOPPED: "stopped"}
+active_ids: set = set()
 if client is None:
     st.info("Browse the library below. To assign a plan, choose a client first (Triage or History page).")
 else:
@@ -53,6 +55,16 @@ else:
                    "The plans below are on hold and stay off the handout. Next: follow the referral; "
                    "plans resume once clearance is recorded.")
     active, past = views.split_assignments(assignments)
+    active_ids = {str(getattr(a.plan_id, "value", a.plan_id)) for a in active}
+    try:
+        latest = store.list_reports(db, actor=actor, client_id=client.id, limit=1, audit=False)
+    except BackCareError:
+        latest = []
+    if latest and not latest[0].result.causes and not latest[0].level.needs_professional:
+        # No cause detected means no plan was suggested; the trainer may still judge that one helps.
+        st.info(f"The last report ({latest[0].created_at:%d %b %Y}) found no likely cause, so no plan was "
+                "suggested. If you judge that one helps, choose it by hand in the plan library below and "
+                "assign it.", icon=":material/touch_app:")
     st.subheader("Plans on hold until clearance" if paused else "Active plans")
     if not active:
         st.caption("No active plan.")
@@ -61,18 +73,39 @@ else:
             st.markdown(views.assignment_line(assignment, library))
             with st.expander("Show the client's version"):
                 plan_views.plan_body(views.client_plan(assignment, library))
+            confirm_key = record_key("assignment", assignment.id, "confirm_stop")
+            title = library.plan(assignment.plan_id).title
+
+            def set_status(target, assignment=assignment, title=title) -> None:
+                try:
+                    store.set_assignment_status(db, actor=actor, assignment_id=assignment.id, status=target)
+                except BackCareError as error:
+                    context.show_error(error)
+                else:
+                    st.session_state["plans_note"] = f"{title}: {ENDED_WORDS[target]}."
+                    st.rerun()
+
+            if st.session_state.get(confirm_key):
+                # Stopping is one-way (an ended plan stays ended): ask once, naming the plan and the client.
+                st.warning(f"Stop {title} for {client.name}? It leaves the handout and cannot be restarted; "
+                           "you can assign it again later.")
+                yes_col, keep_col = st.columns(2)
+                if yes_col.button("Yes, stop the plan", key=record_key("assignment", assignment.id, "stop_yes"),
+                                  type="primary", width="stretch"):
+                    st.session_state.pop(confirm_key, None)
+                    set_status(store.AssignmentStatus.STOPPED)
+                if keep_col.button("Keep the plan", key=record_key("assignment", assignment.id, "stop_no"),
+                                   width="stretch"):
+                    st.session_state.pop(confirm_key, None)
+                    st.rerun()
+                continue
             done_col, stop_col = st.columns(2)
-            for column, target, label in ((done_col, store.AssignmentStatus.COMPLETED, "Mark completed"),
-                                          (stop_col, store.AssignmentStatus.STOPPED, "Stop plan")):
-                if column.button(label, key=record_key("assignment", assignment.id, target.value), width="stretch"):
-                    try:
-                        store.set_assignment_status(db, actor=actor, assignment_id=assignment.id, status=target)
-                    except BackCareError as error:
-                        context.show_error(error)
-                    else:
-                        st.session_state["plans_note"] = (f"{library.plan(assignment.plan_id).title}: "
-                                                          f"{target.value}.")
-                        st.rerun()
+            if done_col.button("Mark completed", key=record_key("assignment", assignment.id, "completed"),
+                               width="stretch"):
+                set_status(store.AssignmentStatus.COMPLETED)
+            if stop_col.button("Stop plan", key=record_key("assignment", assignment.id, "stopped"), width="stretch"):
+                st.session_state[confirm_key] = True
+                st.rerun()
     if past:
         with st.expander(f"Completed and stopped plans ({len(past)})"):
             for assignment in past:
@@ -130,7 +163,11 @@ if client is not None:
         drop = st.multiselect("Leave out", [e.name for e in plan.exercises], key=form_key("drop"))
         client_note = st.text_area("Note for the client", key=form_key("note"), max_chars=300,
                                    placeholder="e.g. Keep the deadlift light until the review")
-    if st.button(f"Assign {plan.title}", type="primary", width="stretch", key=form_key("assign")):
+    already = plan.id.value in active_ids
+    if already:
+        st.caption(f"{plan.title} is already active for {client.name}: complete or stop it above before "
+                   "assigning it again.")
+    if st.button(f"Assign {plan.title}", type="primary", width="stretch", key=form_key("assign"), disabled=already):
         try:
             changes = views.customisation_from_form(plan, doses=doses, drop=drop, note=client_note)
             store.assign_plan(db, actor=actor, client_id=client.id, plan_id=plan.id, start_date=start,

@@ -30,8 +30,10 @@ def test_history_page_shows_status_load_pain_plans_timeline_and_the_session_form
     at = world.page("pages/history.py").run()
     no_exception(at)
     page = texts(at)
-    for heading in ("Training load", "Pain over time", "Plans", "Log a training session", "Timeline"):
+    # issue 14: logging near the top, load and pain in one figure over one time axis
+    for heading in ("Log a session", "Training load and pain", "Plans", "Timeline"):
         assert heading in page
+    assert page.index("Log a session") < page.index("Training load and pain")
     assert "Cleared" in page and "Next:" in page
     assert "not an injury prediction" in page
     assert [m.label for m in at.metric] == ["Load, 7 days", "Sessions, 7 days",
@@ -58,8 +60,8 @@ def test_logged_session_changes_the_load_figures(tmp_path):
     assert metric(at, "Sessions, 7 days") == "0"
 
     form = f"client-{world.client.id}-session"  # keyed by the client
-    at.number_input(key=f"{form}_minutes").set_value(45)
-    at.number_input(key=f"{form}_rpe").set_value(6)
+    at.pills(key=f"{form}_minutes_pick").set_value(45)  # taps, not typing (issue 14)
+    at.pills(key=f"{form}_rpe_pick").set_value(6)
     at.text_input(key=f"{form}_exercises").set_value("Squat, plank")
     button(at, "Log session").click().run()
     no_exception(at)
@@ -79,7 +81,7 @@ def test_session_form_error_names_the_missing_field_and_logs_nothing(tmp_path, f
     world = make_world(tmp_path)
     at = world.page("pages/history.py").run()
     for field, value in filled.items():
-        at.number_input(key=f"client-{world.client.id}-session_{field}").set_value(value)
+        at.pills(key=f"client-{world.client.id}-session_{field}_pick").set_value(value)
     button(at, "Log session").click().run()
     no_exception(at)
     assert [e.value for e in at.error] == [f"{named}: please fill this in"]
@@ -102,12 +104,12 @@ def test_the_year_of_birth_is_asked_when_unknown_and_saved_from_the_history_page
     world = make_world(tmp_path)
     at = world.page("pages/history.py").run()
     no_exception(at)
-    at.number_input(key=f"year_of_birth_{world.client.id}").set_value(1980)
+    at.number_input(key=f"client-{world.client.id}-year_of_birth").set_value(1980)
     button(at, "Save year of birth").click().run()
     no_exception(at)
     assert store.get_client(world.db, actor=world.actor, client_id=world.client.id).year_of_birth == 1980
     assert "Year of birth saved." in texts(at)
-    assert at.number_input(key=f"year_of_birth_{world.client.id}").value == 1980
+    assert at.number_input(key=f"client-{world.client.id}-year_of_birth").value == 1980
     assert date.today().year >= 1980
 
 

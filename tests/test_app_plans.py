@@ -79,6 +79,8 @@ def test_active_plan_can_be_completed_or_stopped(tmp_path, label, status):
                       start_date=date(2025, 3, 1), review_date=date(2025, 3, 15))
     at = world.page("pages/plans.py").run()
     button(at, label).click().run()
+    if status == "stopped":  # stopping asks first (issue 14)
+        button(at, "Yes, stop the plan").click().run()
     no_exception(at)
     (assignment,) = store.list_assignments(world.db, actor=world.actor, client_id=world.client.id)
     assert assignment.status.value == status

@@ -240,6 +240,8 @@ def test_before_typing_the_trainer_sees_their_own_clients_and_picks_one_in_two_t
     chooser = at.selectbox(key="client_choice")
     assert chooser.label == "Your clients"
     assert chooser.options == [f"{world.client.name} · {world.client.external_id}"]
+    assert chooser.value is None  # nobody preselected (issue 14): the first tap chooses
+    chooser.set_value(world.client.id).run()
     assert "Status: Cleared" in texts(at)
     button(at, "Use this client").click().run()
     no_exception(at)
@@ -453,13 +455,13 @@ def test_the_year_of_birth_is_edited_on_the_history_page_and_can_go_back_to_not_
     world = make_world(tmp_path)
     at = world.page("pages/history.py").run()
     no_exception(at)
-    year = at.number_input(key=f"year_of_birth_{world.client.id}")
+    year = at.number_input(key=f"client-{world.client.id}-year_of_birth")
     assert year.value is None
     year.set_value(1990)
     button(at, "Save year of birth").click().run()
     no_exception(at)
     assert store.get_client(world.db, actor=world.actor, client_id=world.client.id).year_of_birth == 1990
-    at.number_input(key=f"year_of_birth_{world.client.id}").set_value(None)  # back to "not known"
+    at.number_input(key=f"client-{world.client.id}-year_of_birth").set_value(None)  # back to "not known"
     button(at, "Save year of birth").click().run()
     assert store.get_client(world.db, actor=world.actor, client_id=world.client.id).year_of_birth is None
 

@@ -26,6 +26,8 @@ from backcare.store.accounts import (
 )
 from backcare.store.analytics import *  # noqa: F401,F403  (trends aggregates: analytics.__all__)
 from backcare.store.assignments import assign_plan, list_assignments, set_assignment_status
+from backcare.store.accounts import resume_cookie, resume_signin
+from backcare.store.drafts import delete_draft, load_draft, save_draft
 from backcare.store.audit_view import (
     AuditFilter,
     AuditRow,

@@ -11,6 +11,7 @@ as a username that has no account (it may be a password typed into the wrong box
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -34,7 +35,7 @@ from backcare.store._base import guard, one_as_dict, rows_as_dicts
 from backcare.store.db import Database, utcnow
 from backcare.store.people import STAFF_ROLES, actor_for, create_gym, create_user
 from backcare.store.records import GymRow, UserRow
-from backcare.store.signin_sessions import start_session
+from backcare.store.signin_sessions import IDLE_LIMIT, session_user, start_session
 
 MAX_FAILED_ATTEMPTS = 5
 LOCK_DURATION = timedelta(minutes=15)
@@ -441,3 +442,42 @@ def gym_id_by_name(db: Database, *, name: str) -> int:
     if row is None:
         raise NotFound(f"There is no gym called {name}.")
     return int(row[0])
+
+
+# --- a reload resumes the sign-in (issue 14) ---------------------------------------------------
+
+
+def resume_binding(session_id: str, password_hash: str | None) -> str:
+    """Ties a browser's session cookie to the password the session was opened with: after a password change
+    or reset the cookie no longer resumes anything. Reveals neither the session key nor the hash."""
+    return hashlib.sha256(f"{session_id}:{password_hash or ''}".encode()).hexdigest()[:32]
+
+
+def resume_cookie(actor: Actor, db: Database) -> str | None:
+    """The cookie value for a signed-in actor: '<session id>.<binding>' (None without a session)."""
+    if actor.session_id is None or actor.user_id is None:
+        return None
+    with db.read("reading the account") as cur:
+        row = cur.execute("SELECT password_hash FROM users WHERE id = ?", [actor.user_id]).fetchone()
+    return None if row is None else f"{actor.session_id}.{resume_binding(actor.session_id, row[0])}"
+
+
+def resume_signin(db: Database, *, cookie: str | None, now: datetime | None = None,
+                  idle: timedelta | None = None) -> Actor | None:
+    """The actor of an open session named by a resume cookie, or None (unknown, ended, idle, disabled
+    account, or a password changed since). Not a sign-in: nothing is written; the run that follows checks and
+    touches the session row as every run does."""
+    if not cookie or "." not in cookie:
+        return None
+    session_id, _, binding = cookie.partition(".")
+    user_id = session_user(db, session_id=session_id, now=now, idle=idle or IDLE_LIMIT)
+    if user_id is None:
+        return None
+    with db.read("reading the account") as cur:
+        rows = rows_as_dicts(cur.execute("SELECT * FROM users WHERE id = ?", [user_id]))
+    if not rows:
+        return None
+    user = UserRow(**rows[0])
+    if user.disabled or not hmac.compare_digest(binding, resume_binding(session_id, user.password_hash)):
+        return None
+    return replace(actor_for(user), session_token=session_token(user.password_hash), session_id=session_id)

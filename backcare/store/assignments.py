@@ -71,6 +71,14 @@ def insert_assignment(cur, *, actor: Actor, client_id: int, plan_id: CauseId, st
     return int(assignment_id)
 
 
+def active_plan_ids(cur, client_id: int) -> set[CauseId]:
+    """The plans this client has active now: a plan is active at most once (issue 14: a second active copy
+    printed twice on the handout)."""
+    rows = cur.execute("SELECT DISTINCT plan_id FROM assignments WHERE client_id = ? AND status = 'active'",
+                       [client_id]).fetchall()
+    return {CauseId(plan_id) for (plan_id,) in rows}
+
+
 def assign_plan(db: Database, *, actor: Actor, client_id: int, plan_id: CauseId | str, start_date: date,
                 review_date: date, customisation: dict | None = None, report_id: int | None = None,
                 now: datetime | None = None) -> AssignmentRow:
@@ -90,6 +98,9 @@ def assign_plan(db: Database, *, actor: Actor, client_id: int, plan_id: CauseId 
         if is_paused(txn.cursor, client_id, now):
             raise Conflict("This client has a referral that is not cleared yet: loading plans stay paused "
                            "until a clinician records clearance.")
+        if plan in active_plan_ids(txn.cursor, client_id):
+            raise Conflict("This plan is already active for this client: complete or stop it before assigning "
+                           "it again.")
         assignment_id = insert_assignment(txn.cursor, actor=actor, client_id=client_id, plan_id=plan,
                                           start_date=start_date, review_date=review_date,
                                           customisation=customisation, report_id=report_id, now=now)

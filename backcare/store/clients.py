@@ -182,13 +182,21 @@ def search_clients(db: Database, *, actor: Actor, query: str, limit: int = 25,
     return [ClientRow(**r) for r in rows]
 
 
+# The client's last activity: a report, a logged session, or being added.
+_LAST_SEEN = ("greatest(c.created_at, coalesce((SELECT max(r.created_at) FROM reports AS r WHERE r.client_id = c.id),"
+              " c.created_at), coalesce((SELECT max(s.created_at) FROM sessions AS s WHERE s.client_id = c.id),"
+              " c.created_at)) DESC, ")
+
+
 def list_clients(db: Database, *, actor: Actor, trainer_id: int | None = None, gym_id: int | None = None,
-                 now: datetime | None = None) -> list[ClientRow]:
-    """The clients of the actor's gym (or of `gym_id` for a chain-wide actor), optionally of one trainer."""
+                 recent_first: bool = False, now: datetime | None = None) -> list[ClientRow]:
+    """The clients of the actor's gym (or of `gym_id` for a chain-wide actor), optionally of one trainer;
+    by name, or with `recent_first` the ones with the latest report or session first (the picker)."""
     gym_id = scope_gym(actor, gym_id)
     guard(db, actor, Action.CLIENT_READ, gym_id, attempt="client.list", entity="clients")
     sql = _select_clients("($gym_id IS NULL OR c.gym_id = $gym_id)"
-                          " AND ($trainer_id IS NULL OR c.trainer_id = $trainer_id)")
+                          " AND ($trainer_id IS NULL OR c.trainer_id = $trainer_id)",
+                          order=(_LAST_SEEN if recent_first else "") + "c.name, c.id")
     with db.read("listing clients") as cur:
         rows = rows_as_dicts(cur.execute(sql, {**status_params(now), "gym_id": gym_id, "trainer_id": trainer_id}))
     return [ClientRow(**r) for r in rows]

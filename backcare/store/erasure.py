@@ -95,6 +95,7 @@ _DELETES: tuple[tuple[str, str], ...] = (
     ("referrals", "DELETE FROM referrals WHERE client_id = $id"),
     ("assignments", "DELETE FROM assignments WHERE client_id = $id"),
     ("report_submissions", "DELETE FROM report_submissions WHERE client_id = $id"),
+    ("triage_drafts", "DELETE FROM triage_drafts WHERE client_id = $id"),
     ("reports", "DELETE FROM reports WHERE client_id = $id"),
     ("sessions", "DELETE FROM sessions WHERE client_id = $id"),
     ("clients", "DELETE FROM clients WHERE id = $id"),

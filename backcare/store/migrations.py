@@ -261,4 +261,15 @@ CREATE TABLE privacy_key (
     secret  UBIGINT NOT NULL            -- 64 random bits: record keys of the cell-key method
 );
 """),
+    # A half-filled triage form kept on the server per trainer and client (issue 14): a reload keeps the answers.
+    # Erased with the client; removed when the report is saved or abandoned.
+    ("0008_triage_drafts", """
+CREATE TABLE triage_drafts (
+    user_id       INTEGER NOT NULL,
+    client_id     INTEGER NOT NULL,
+    answers_json  VARCHAR NOT NULL,
+    saved_at      TIMESTAMP NOT NULL,
+    PRIMARY KEY (user_id, client_id)
+);
+"""),
 )

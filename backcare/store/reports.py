@@ -23,7 +23,7 @@ from backcare.models import (
 )
 from backcare.rules import evaluate
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts, the_row_as_dict
-from backcare.store.assignments import insert_assignment, is_paused, validated_assignment
+from backcare.store.assignments import active_plan_ids, insert_assignment, is_paused, validated_assignment
 from backcare.store.db import Database, utcnow
 from backcare.store.records import ReportRow, SavedReport, age_from_year_of_birth
 
@@ -181,7 +181,8 @@ def save_report(db: Database, *, actor: Actor, client_id: int, report: TriageRep
                         [submission, report_id, client_id, now])
         referral_id = _open_referral(cur, actor, report_id, client_id, gym_id, result, now) \
             if result.level.needs_professional else None
-        allowed_plans = tuple(p for p in wanted if p in result.plans)
+        already_active = active_plan_ids(cur, client_id)  # never a second active copy of a plan
+        allowed_plans = tuple(p for p in wanted if p in result.plans and p not in already_active)
         if allowed_plans and is_paused(cur, client_id, now):
             allowed_plans = ()
         assignment_ids = tuple(

@@ -79,3 +79,16 @@ def end_sessions(db: Database, *, actor: Actor, now: datetime | None = None) -> 
                            "WHERE user_id = ? AND ended_at IS NULL", [now, actor.user_id])
         detail["sessions"] = int(ended)
     return int(ended)
+
+
+def session_user(db: Database, *, session_id: str, now: datetime | None = None,
+                 idle: timedelta = IDLE_LIMIT) -> int | None:
+    """The user id of an open, not idle, session (a reload resumes it); None otherwise. Reading only: the
+    resumed run then checks and touches the row as every run does."""
+    now = now or utcnow()
+    with db.read("resuming the sign-in session") as cur:
+        row = cur.execute("SELECT user_id, last_seen_at, ended_at FROM signin_sessions WHERE id = ?",
+                          [_key(session_id)]).fetchone()
+    if row is None or row[2] is not None or now - row[1] > idle:
+        return None
+    return int(row[0])

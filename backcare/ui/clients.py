@@ -62,7 +62,8 @@ def client_picker(db, actor: Actor):
             matches, list_label = store.search_clients(db, actor=actor, query=query.strip(), limit=25), \
                 "Matching clients"
         else:  # before any typing: the trainer's own clients, two taps away
-            matches, list_label = store.list_clients(db, actor=actor, trainer_id=actor.user_id), "Your clients"
+            matches, list_label = (store.list_clients(db, actor=actor, trainer_id=actor.user_id, recent_first=True),
+                                   "Your clients")
     except BackCareError as error:
         context.show_error(error)
         matches, list_label = [], ""
@@ -71,11 +72,18 @@ def client_picker(db, actor: Actor):
         # status in the label (changed by the clinic meanwhile) would drop the choice onto another client.
         by_id = {m.id: m for m in matches}
         ids = list(by_id)
+        # Nobody is chosen until the trainer taps a name: a preselected first client made one tap start a
+        # report for the wrong person (issue 14). A search the trainer typed that finds exactly one client has
+        # named that person, so it is chosen.
+        index = ids.index(current_id) if current_id in ids else None
+        if query.strip() and len(ids) == 1 and st.session_state.get("client_choice") not in ids:
+            st.session_state["client_choice"] = ids[0]  # before the widget is drawn, so it shows the choice
         chosen = st.selectbox(list_label, ids, format_func=lambda i: f"{by_id[i].name} · {by_id[i].external_id}",
-                              index=ids.index(current_id) if current_id in ids else 0, key="client_choice")
+                              index=index, key="client_choice",
+                              placeholder="Tap to choose (most recent first)")
         if chosen in by_id:
             st.caption(f"Status: {plain_status(by_id[chosen].status)}")
-        if st.button("Use this client", type="primary", key="use_client"):
+        if st.button("Use this client", type="primary", key="use_client", disabled=chosen not in by_id):
             context.set_current_client(chosen)
             st.session_state[CHANGING_KEY] = False
             st.rerun()

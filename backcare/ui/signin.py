@@ -145,9 +145,54 @@ def _oidc_signin(db, provider: str) -> None:
 # --- sessions --------------------------------------------------------------------------------
 
 
+# A reload (tablets reload background tabs) resumes the sign-in: the browser keeps the session's id in a
+# cookie (never in the URL), and the server resumes only an open, not idle session of an enabled account
+# whose password has not changed since (store.resume_signin). Sign-out ends the session row, so the cookie
+# then resumes nothing, and is cleared as well.
+RESUME_COOKIE = "backcare_session"
+_SET_COOKIE, _CLEAR_COOKIE, _RESUME_TRIED = "_resume_cookie_set", "_resume_cookie_clear", "_resume_tried"
+COOKIE_MAX_AGE = 12 * 3600  # the browser's bound; the server's idle limit ends the session far sooner
+
+
+def _cookie_script(value: str | None) -> str:
+    assignment = (f"{RESUME_COOKIE}={value}; max-age={COOKIE_MAX_AGE}" if value
+                  else f"{RESUME_COOKIE}=; max-age=0")
+    return ("<script>document.cookie = '" + assignment + "; path=/; SameSite=Strict'"
+            " + (location.protocol === 'https:' ? '; Secure' : '');</script>")
+
+
+def write_resume_cookie() -> None:
+    """After a sign-in (set) or a sign-out (clear), once: a tiny script in the page sets the cookie."""
+    value = st.session_state.pop(_SET_COOKIE, None)
+    clear = st.session_state.pop(_CLEAR_COOKIE, None)
+    if value or clear:
+        st.html(_cookie_script(None if clear else value), unsafe_allow_javascript=True, width="content")
+
+
+def _resumed_actor() -> Actor | None:
+    """Once per browser session: the actor of the session named by the resume cookie, if still open."""
+    if st.session_state.get(_RESUME_TRIED):
+        return None
+    st.session_state[_RESUME_TRIED] = True
+    try:
+        cookie = st.context.cookies.get(RESUME_COOKIE)
+    except Exception:  # noqa: BLE001  (no browser behind this run, e.g. AppTest)
+        cookie = None
+    if not cookie:
+        return None
+    try:
+        return store.resume_signin(context.get_db(), cookie=cookie, now=server_now(), idle=idle_limit())
+    except BackCareError:
+        return None
+
+
 def _start_session(actor: Actor) -> None:
     st.session_state.pop("signin_password", None)  # the typed password does not outlive the sign-in
     st.session_state[context.ACTOR_KEY] = actor
+    try:
+        st.session_state[_SET_COOKIE] = store.resume_cookie(actor, context.get_db())
+    except BackCareError:
+        pass  # no resume after a reload: the sign-in itself stands
     st.rerun()
 
 
@@ -157,7 +202,10 @@ def current_or_expired_actor() -> Actor | None:
     password, ends the session). This run is a tap, so it counts as activity."""
     actor = context.current_actor()
     if actor is None:
-        return None
+        actor = _resumed_actor()
+        if actor is None:
+            return None
+        st.session_state[context.ACTOR_KEY] = actor
     db = context.get_db()
     state = store.session_state(db, actor=actor, now=server_now(), idle=idle_limit(), touch=True)
     if state != signin_sessions.ACTIVE:
@@ -200,6 +248,8 @@ def sign_out(reason: str | None = None, *, everywhere: bool = False) -> None:
             del st.session_state[key]
     if reason:
         st.session_state[_NOTICE] = reason
+    st.session_state[_CLEAR_COOKIE] = True
+    st.session_state[_RESUME_TRIED] = True  # this browser session does not resume what it just ended
     if oidc_provider() is not None and _user_is_logged_in():
         st.logout()  # also end the identity cookie, or the next visit would sign straight back in
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from backcare.ui.palette import LEVEL_COLOURS
+
 SCOPE_STATEMENT = (
     "BackCare supports your judgement as a trainer. It does not diagnose: when in doubt, refer, "
     "and in an emergency call 999."
@@ -11,26 +13,65 @@ SCOPE_STATEMENT = (
 
 _CSS = """
 <style>
-/* touch targets of at least 48 px */
-.stButton button, .stDownloadButton button, .stFormSubmitButton button,
-div[data-testid="stSegmentedControl"] button, div[data-testid="stPills"] button {
+/* Touch targets of at least 44x44 CSS px (48 for buttons). Streamlit 1.67 renders segmented controls and
+   pills as stButtonGroup, so the rules name the rendered test ids, checked in Chromium by
+   tests/browser/test_tablet_fit.py. */
+.stApp button, .stApp [role="button"], .stApp summary, .stApp a[href]:not([data-testid="stSkipToContent"] a) {
+  min-height: 44px; min-width: 44px; }
+.stButton button, .stDownloadButton button, .stFormSubmitButton button, .stLinkButton a,
+div[data-testid="stButtonGroup"] button {
   min-height: 48px; font-size: 1.05rem; }
-div[data-baseweb="select"] > div, .stTextInput input, .stNumberInput input, .stDateInput input {
+div[data-testid="stButtonGroup"] button { min-width: 48px; }
+div[data-baseweb="select"] > div, .react-aria-ComboBox [role="group"], .stTextInput input, .stNumberInput input, .stDateInput input,
+div[data-baseweb="input"], div[data-baseweb="base-input"] {
   min-height: 46px; font-size: 1.05rem; }
-/* never scroll sideways on a tablet */
-.main .block-container, section.main > div { max-width: 100%; overflow-x: hidden; }
-div[data-testid="stAppViewContainer"] { overflow-x: hidden; }
+[data-testid="stTextInputRootElement"], [data-testid="stDateInputField"], [data-testid="stNumberInputContainer"] {
+  height: auto; min-height: 46px; }
+/* number input steppers */
+div[data-testid="stNumberInputContainer"] button { min-width: 44px; min-height: 44px; }
+/* help icons: a 44 px tap area around the 16 px glyph */
+[data-testid="stTooltipIcon"], [data-testid="stTooltipHoverTarget"] {
+  min-width: 44px; min-height: 44px; display: inline-flex; align-items: center; justify-content: center; }
+/* a chosen tag's "x" in a multiselect */
+span[data-baseweb="tag"] { min-height: 44px; }
+span[data-baseweb="tag"] [role="presentation"], span[data-baseweb="tag"] svg {
+  min-width: 44px; min-height: 44px; padding: 12px; box-sizing: border-box; }
+/* chosen tags wrap onto more lines instead of running out of their box */
+[data-testid="stMultiSelectTagsContainer"] { flex-wrap: wrap; overflow: visible; height: auto; }
+/* tabs */
+[data-testid="stTab"] { min-height: 44px; min-width: 44px; }
+/* checkboxes, radios and toggles: the whole label is the target */
+.stCheckbox label, .stRadio label, .stToggle label { min-height: 44px; min-width: 44px; align-items: center; }
+/* calendar days of the date picker */
+div[data-baseweb="calendar"] [role="gridcell"], div[data-baseweb="calendar"] button {
+  min-width: 44px; min-height: 44px; }
+/* sidebar open/close and the top bar's links and menu */
+[data-testid="stExpandSidebarButton"], [data-testid="stSidebarCollapseButton"] button,
+[data-testid="stTopNavLink"], [data-testid="stMainMenu"] button, [data-testid="stSidebarNavLink"] {
+  min-width: 44px; min-height: 44px; }
+[data-testid="stSidebarCollapseButton"] { visibility: visible; }
+/* Wide content scrolls inside its own box; nothing is hidden (no overflow-x: hidden on the page). */
+.main .block-container, section.main > div { max-width: 100%; }
+div[data-testid="stMarkdownContainer"] table { display: block; overflow-x: auto; max-width: 100%; }
+[data-testid="stMain"] div[data-testid="stMarkdownContainer"]:not(.stMarkdownEllipsis) p,
+[data-testid="stMain"] div[data-testid="stMarkdownContainer"]:not(.stMarkdownEllipsis) li,
+div[data-testid="stMetricValue"] > div {
+  overflow-wrap: anywhere; white-space: normal; overflow: visible; text-overflow: clip; }
+div[data-testid="stMetricValue"] { overflow: visible; }
+div[data-testid="stMetricLabel"] > div { overflow: visible; }
 .bc-banner { border-radius: 12px; padding: 1.1rem 1.3rem; margin: .4rem 0 1rem 0; color: #fff;
   font-size: 1.15rem; line-height: 1.45; word-wrap: break-word; }
 .bc-banner h2 { color: #fff; margin: 0 0 .3rem 0; font-size: 1.6rem; padding: 0; }
-.bc-normal { background: #1e7b46; } .bc-monitor { background: #8a6d00; }
-.bc-refer { background: #b45309; } .bc-urgent { background: #b91c1c; }
-.bc-emergency { background: #7f1d1d; border: 4px solid #fecaca; }
+.bc-normal { background: NORMAL; } .bc-monitor { background: MONITOR; }
+.bc-refer { background: REFER; } .bc-urgent { background: URGENT; }
+.bc-emergency { background: EMERGENCY; border: 4px solid #fecaca; }
 .bc-watch { background: #eef2f6; color: #1f2937; border: 1px solid #cbd5e1; }
 .bc-watch h2 { color: #1f2937; }
 .bc-status { display: inline-block; border-radius: 999px; padding: .15rem .7rem; font-weight: 600; }
 </style>
 """
+for _level, _colour in LEVEL_COLOURS.items():
+    _CSS = _CSS.replace(_level.upper() + ";", _colour + ";")
 
 
 def apply_tablet_style() -> None:

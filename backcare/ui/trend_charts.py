@@ -12,12 +12,9 @@ import streamlit as st
 
 from backcare.models import Level
 from backcare.store.analytics import MIN_GROUP_CLIENTS, SUPPRESSED_TEXT, TrendTable
-from backcare.ui import context
+from backcare.ui import context, palette
 
-LEVEL_COLOURS: dict[str, str] = {
-    Level.NORMAL.value: "#1e7b46", Level.MONITOR.value: "#8a6d00", Level.REFER.value: "#b45309",
-    Level.URGENT.value: "#b91c1c", Level.EMERGENCY.value: "#7f1d1d",
-}
+LEVEL_COLOURS: dict[str, str] = {level.value: palette.LEVEL_COLOURS[level.value] for level in Level}  # issue 14
 _LEVEL_SCALE = alt.Scale(domain=list(LEVEL_COLOURS), range=list(LEVEL_COLOURS.values()))
 HEIGHT = 260
 

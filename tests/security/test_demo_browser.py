@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from backcare import store
 from backcare.demo import DEMO_PASSWORD, build_demo
 from backcare.store import deployment
-from tests.browser.conftest import app_url, browser, open_page, sign_in, wait_idle  # noqa: F401  (fixtures)
+from tests.browser.conftest import app_url, browser, open_page, sign_in, tap_sign_out, wait_idle  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 ACCOUNTS: list[deployment.ListedAccount] = []
@@ -38,7 +38,7 @@ def test_every_page_of_every_demo_account_shows_the_demo_banner(browser, app_url
         visited = set()
         for account in ACCOUNTS:
             sign_in(page, app_url, account.username, DEMO_PASSWORD)
-            links = page.get_by_test_id("stSidebarNavLink")
+            links = page.get_by_test_id("stTopNavLink")  # issue 14: a top bar
             titles = [links.nth(i).inner_text().strip().splitlines()[-1] for i in range(links.count())]  # no icon
             if not titles:  # a role with one page has no page list: its page is the one shown
                 expect(page.get_by_test_id("bc-demo")).to_contain_text("Demo database")
@@ -48,7 +48,7 @@ def test_every_page_of_every_demo_account_shows_the_demo_banner(browser, app_url
                 expect(page.get_by_test_id("bc-demo")).to_be_visible()
                 expect(page.get_by_test_id("bc-demo")).to_contain_text("Demo database")
                 visited.add(title)
-            page.get_by_role("button", name="Sign out").click()
+            tap_sign_out(page)
             wait_idle(page)
         assert len(visited) >= 7, visited  # every page (one-page roles by their heading)
     finally:

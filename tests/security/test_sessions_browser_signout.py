@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import app_url, browser, sign_in, wait_idle  # noqa: F401  (fixtures)
+from tests.browser.conftest import app_url, browser, sign_in, tap_sign_out, wait_idle  # noqa: F401  (fixtures)
 from tests.security.test_sessions_browser import (  # noqa: F401
     CLIENT,
     PASSWORD,
@@ -29,7 +29,7 @@ def test_signing_out_in_one_tab_empties_the_other_tab(tab, app_url):  # noqa: F8
     sign_in(second, app_url, TRAINER, PASSWORD)
     open_client(second)
 
-    first.get_by_role("button", name="Sign out").click()
+    tap_sign_out(first)
     wait_idle(first)
 
     expect(second.get_by_label("Username")).to_be_visible(timeout=30_000)  # its timer noticed, no tap

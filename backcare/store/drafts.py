@@ -1,0 +1,64 @@
+"""A half-filled triage form kept on the server for one trainer and one client (issue 14): a reload or a
+dropped connection on a tablet no longer loses the answers. Removed when the report is saved or abandoned,
+and erased with the client. The triage screen decides when to save; this module only keeps the answers.
+
+Not audited per write: a draft is saved on every answer, and the report it becomes is audited when saved.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from backcare.auth import Action, Actor
+from backcare.errors import InvalidInput
+from backcare.store._base import client_gym, guard
+from backcare.store.db import Database, utcnow
+
+DRAFT_MAX_AGE = timedelta(hours=12)  # an older draft is a form left behind, not one to carry on with
+MAX_DRAFT_BYTES = 20_000
+
+
+def _user_id(actor: Actor) -> int:
+    if actor.user_id is None:
+        raise InvalidInput("user", "a draft belongs to a signed-in person")
+    return actor.user_id
+
+
+def save_draft(db: Database, *, actor: Actor, client_id: int, answers: dict, now: datetime | None = None) -> None:
+    """Keep (or replace) this person's draft for this client."""
+    guard(db, actor, Action.CLIENT_WRITE, client_gym(db, client_id), attempt="triage.draft",
+          entity="clients", entity_id=client_id)
+    user_id = _user_id(actor)
+    text = json.dumps(answers, default=str, sort_keys=True)
+    if len(text) > MAX_DRAFT_BYTES:
+        raise InvalidInput("draft", "is too long to keep")
+    now = now or utcnow()
+    db.bookkeeping(lambda cur: cur.execute(
+        "INSERT INTO triage_drafts (user_id, client_id, answers_json, saved_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (user_id, client_id) DO UPDATE SET answers_json = excluded.answers_json, "
+        "saved_at = excluded.saved_at", [user_id, client_id, text, now]), "keeping the draft")
+
+
+def load_draft(db: Database, *, actor: Actor, client_id: int, now: datetime | None = None,
+               max_age: timedelta = DRAFT_MAX_AGE) -> dict | None:
+    """This person's draft for this client, or None (none kept, or older than `max_age`)."""
+    guard(db, actor, Action.CLIENT_READ, client_gym(db, client_id), attempt="triage.draft",
+          entity="clients", entity_id=client_id)
+    user_id = _user_id(actor)
+    now = now or utcnow()
+    with db.read("reading the draft") as cur:
+        row = cur.execute("SELECT answers_json, saved_at FROM triage_drafts WHERE user_id = ? AND client_id = ?",
+                          [user_id, client_id]).fetchone()
+    if row is None or now - row[1] > max_age:
+        return None
+    return json.loads(row[0])
+
+
+def delete_draft(db: Database, *, actor: Actor, client_id: int) -> None:
+    """The report was saved or abandoned: the draft goes."""
+    guard(db, actor, Action.CLIENT_WRITE, client_gym(db, client_id), attempt="triage.draft",
+          entity="clients", entity_id=client_id)
+    user_id = _user_id(actor)
+    db.bookkeeping(lambda cur: cur.execute("DELETE FROM triage_drafts WHERE user_id = ? AND client_id = ?",
+                                           [user_id, client_id]), "removing the draft")
