@@ -123,6 +123,9 @@ MATRIX: dict[str, Row] = {
     "record_consent": Row((A.CLIENT_WRITE,), "record", _client(store.record_consent)),
     "set_client_contact": Row((A.CLIENT_WRITE,), "record", _client(store.set_client_contact, phone="0123 456789")),
     "set_year_of_birth": Row((A.CLIENT_WRITE,), "record", _client(store.set_year_of_birth, year_of_birth=1980)),
+    "save_draft": Row((A.CLIENT_WRITE,), "record", _client(store.save_draft, answers={"chest_pain": "No"})),
+    "load_draft": Row((A.CLIENT_READ,), "record", _client(store.load_draft)),
+    "delete_draft": Row((A.CLIENT_WRITE,), "record", _client(store.delete_draft)),
     "get_client": Row((A.CLIENT_READ,), "record", _client(store.get_client)),
     "client_status": Row((A.CLIENT_READ, A.REFERRAL_READ), "record", _client(store.client_status)),
     "search_clients": Row((A.CLIENT_READ,), "scope",
@@ -222,6 +225,7 @@ NOT_IN_MATRIX = {
     "end_sessions": "signs the actor's own account out of every tab; touches no other account",
     "session_state": "checks the actor's own sign-in session (signed out elsewhere, idle too long)",
     "refresh_actor": "re-reads the signed-in person's own account (role, gym, disabled) to end a stale session",
+    "resume_cookie": "the resume cookie of the actor's own sign-in session; reads no other account",
 }
 
 

@@ -19,9 +19,8 @@ DRAFT_MAX_AGE = timedelta(hours=12)  # an older draft is a form left behind, not
 MAX_DRAFT_BYTES = 20_000
 
 
-def _user_id(actor: Actor) -> int:
-    if actor.user_id is None:
-        raise InvalidInput("user", "a draft belongs to a signed-in person")
+def _user_id(actor: Actor) -> int | None:
+    """Drafts belong to a person: an actor without an account (the command line) keeps none."""
     return actor.user_id
 
 
@@ -30,6 +29,8 @@ def save_draft(db: Database, *, actor: Actor, client_id: int, answers: dict, now
     guard(db, actor, Action.CLIENT_WRITE, client_gym(db, client_id), attempt="triage.draft",
           entity="clients", entity_id=client_id)
     user_id = _user_id(actor)
+    if user_id is None:
+        return
     text = json.dumps(answers, default=str, sort_keys=True)
     if len(text) > MAX_DRAFT_BYTES:
         raise InvalidInput("draft", "is too long to keep")
@@ -46,6 +47,8 @@ def load_draft(db: Database, *, actor: Actor, client_id: int, now: datetime | No
     guard(db, actor, Action.CLIENT_READ, client_gym(db, client_id), attempt="triage.draft",
           entity="clients", entity_id=client_id)
     user_id = _user_id(actor)
+    if user_id is None:
+        return None
     now = now or utcnow()
     with db.read("reading the draft") as cur:
         row = cur.execute("SELECT answers_json, saved_at FROM triage_drafts WHERE user_id = ? AND client_id = ?",
@@ -60,5 +63,7 @@ def delete_draft(db: Database, *, actor: Actor, client_id: int) -> None:
     guard(db, actor, Action.CLIENT_WRITE, client_gym(db, client_id), attempt="triage.draft",
           entity="clients", entity_id=client_id)
     user_id = _user_id(actor)
+    if user_id is None:
+        return
     db.bookkeeping(lambda cur: cur.execute("DELETE FROM triage_drafts WHERE user_id = ? AND client_id = ?",
                                            [user_id, client_id]), "removing the draft")

@@ -53,6 +53,7 @@ RIGHT_KIND = {
     "include_disabled": lambda w: False, "compact": lambda w: False,
     "answers": lambda w: {"chest_pain": False}, "context": lambda w: None, "year_of_birth": lambda w: 1980,
     "phone": lambda w: None, "email": lambda w: None, "expected_status": lambda w: None,
+    "recent_first": lambda w: False, "max_age": lambda w: timedelta(hours=12),
     "what": lambda w: "Handoff PDF", "entity": lambda w: "referrals", "entity_id": lambda w: w.referral_a,
 }
 STORE_FUNCTIONS = sorted(name for name in MATRIX if hasattr(store, name))
