@@ -51,19 +51,20 @@ def status_params(now: datetime | None = None) -> dict:
     return {"monitor_since": (now or utcnow()) - MONITOR_WINDOW}
 
 
-# The same rules as STATUS_CTES for one client, reading only that client's rows.
+# The same rules as STATUS_CTES for one client, reading only that client's rows: one aggregate per table
+# rather than one EXISTS per rule, since every read of a client's record pays for it.
 ONE_CLIENT_STATUS = """
-SELECT CASE
-    WHEN EXISTS (SELECT 1 FROM referrals WHERE client_id = $client_id AND level = 'emergency'
-                 AND status NOT IN ('cleared', 'cleared_with_restrictions')) THEN 'emergency_referral_open'
-    WHEN EXISTS (SELECT 1 FROM referrals WHERE client_id = $client_id AND level = 'urgent'
-                 AND status NOT IN ('cleared', 'cleared_with_restrictions')) THEN 'urgent_referral_open'
-    WHEN EXISTS (SELECT 1 FROM referrals WHERE client_id = $client_id
-                 AND status NOT IN ('cleared', 'cleared_with_restrictions')) THEN 'paused_referral_open'
-    WHEN EXISTS (SELECT 1 FROM reports WHERE client_id = $client_id AND level = 'monitor'
-                 AND created_at >= $monitor_since)
-      OR EXISTS (SELECT 1 FROM assignments WHERE client_id = $client_id AND status = 'active') THEN 'modified'
-    ELSE 'cleared' END
+SELECT CASE WHEN open.emergency THEN 'emergency_referral_open'
+            WHEN open.urgent THEN 'urgent_referral_open'
+            WHEN open.referrals > 0 THEN 'paused_referral_open'
+            WHEN monitor.reports > 0 OR plans.active > 0 THEN 'modified'
+            ELSE 'cleared' END
+FROM (SELECT coalesce(bool_or(level = 'emergency'), false) AS emergency,
+             coalesce(bool_or(level = 'urgent'), false) AS urgent, count(*) AS referrals
+      FROM referrals WHERE client_id = $client_id AND status NOT IN ('cleared', 'cleared_with_restrictions')) AS open,
+     (SELECT count(*) AS reports FROM reports
+      WHERE client_id = $client_id AND level = 'monitor' AND created_at >= $monitor_since) AS monitor,
+     (SELECT count(*) AS active FROM assignments WHERE client_id = $client_id AND status = 'active') AS plans
 """
 
 
