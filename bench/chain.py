@@ -16,8 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "bench" / "out"
+from bench.common import OUT, ROOT
+
 CHAIN_CLIENTS, CHAIN_WEEKS, CHAIN_SEED = 20_000, 44, 1  # about 2.9 M sessions and 0.3 M reports
 SOURCES = ("backcare/demo.py", "backcare/load.py", "backcare/rules.py", "backcare/models.py",
            "backcare/store/migrations.py")

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "bench" / "out"
+# Cached histories and JSON copies; tests point it at their own temporary directory.
+OUT = Path(os.environ.get("BACKCARE_BENCH_OUT") or ROOT / "bench" / "out")
 DOC = ROOT / "docs" / "PERFORMANCE.md"
 
 
@@ -61,7 +62,9 @@ class Target:
     def verdict(self, value: float) -> str:
         sign = "<=" if self.at_most else ">="
         word = "met" if self.met(value) else "MISSED"
-        return f"{word}: {self.name} {value:,.2f} {self.unit} (target {sign} {self.limit:,.4g} {self.unit})"
+        shown = lambda v: f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}"  # noqa: E731
+        unit = f" {self.unit}" if self.unit else ""
+        return f"{word}: {self.name} {shown(value)}{unit} (target {sign} {shown(self.limit)}{unit})"
 
 
 def report_targets(checks: list[tuple[Target, float]]) -> int:
