@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import random
 import re
@@ -43,8 +44,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.chain import CHAIN_CLIENTS, CHAIN_SEED, CHAIN_WEEKS, chain_database, working_copy
-from bench.common import OUT, ROOT, Target, load_average, machine, median, now_utc, percentile, report_targets, \
-    write_section
+from bench.common import (
+    OUT,
+    ROOT,
+    Target,
+    load_average,
+    machine,
+    median,
+    now_utc,
+    percentile,
+    report_targets,
+    write_section,
+)
 
 BENCH_PASSWORD = "bench-load-password-1"
 LEVELS = (1, 4, 8, 16, 32, 48)
@@ -174,7 +185,7 @@ class Tab:
         while True:
             try:
                 raw = await asyncio.wait_for(self.ws.recv(), self.timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise AppError(f"no answer within {self.timeout:.0f} s") from None
             forward = ForwardMsg.FromString(raw)
             kind = forward.WhichOneof("type")
@@ -566,7 +577,7 @@ KIND_GROUPS = (("triage taps", {"answer", "next"}), ("save", {"save"}), ("histor
 
 
 def markdown(results: list[LevelResult], meta: dict) -> str:
-    fmt = lambda v: "–" if v != v else f"{v:,.0f}"  # noqa: E731  (NaN as a dash)
+    fmt = lambda v: "–" if math.isnan(v) else f"{v:,.0f}"  # noqa: E731  (NaN as a dash)
     base = results[0].summary() if results and results[0].users == 1 else None
     lines = [
         f"Run {meta['when']} on {meta['machine']}; `{meta['command']}`.",

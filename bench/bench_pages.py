@@ -22,7 +22,6 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
@@ -152,7 +151,7 @@ def measure(clients: int, weeks: int, runs: int) -> dict:
     load_start = load_average()
     for name, at, queries in pages:
         # Interleaved, so a burst of load from other processes hits all the measures alike.
-        bare = lambda: queries(db, actor, client_id)  # noqa: E731
+        bare = lambda queries=queries: queries(db, actor, client_id)  # noqa: E731
         collect = lambda: gc.collect(2)  # noqa: E731  (what the server runs after each script run)
         recompiled_s, raw_empty_s = median_seconds_interleaved((at.run, empty.run), runs)
         with ServerLikeBytecode():

@@ -32,8 +32,7 @@ from backcare import store
 from backcare.auth import SYSTEM, Actor, Role
 from backcare.store.importer import import_sessions_csv
 from bench.chain import CHAIN_CLIENTS, CHAIN_SEED, CHAIN_WEEKS, chain_database, working_copy
-from bench.common import OUT, Target, load_average, machine, median, now_utc, percentile, report_targets, \
-    write_section
+from bench.common import OUT, Target, load_average, machine, median, now_utc, percentile, report_targets, write_section
 from bench.datagen import write_sessions_csv
 
 SECTION = "Store at chain scale (issues 3, 13 and 16)"

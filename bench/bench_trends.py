@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from backcare import store  # noqa: E402
-from backcare.auth import SYSTEM, Actor, Role  # noqa: E402
+from backcare.auth import Actor, Role  # noqa: E402
 
 CLIENTS, WEEKS, SEED = 20_000, 46, 5   # about 3.0 M sessions and 0.3 M reports
 RANGE_WEEKS = 12                        # the page's default range

@@ -217,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     per_second = {r["measurement"]: r["reports_per_second"] for r in results}
     evaluate_rate = per_second["evaluate() on validated reports"]
 
-    from bench.common import Target, load_average, machine as machine_line, now_utc, report_targets, write_section
+    from bench.common import Target, load_average, now_utc, report_targets, write_section
+    from bench.common import machine as machine_line
 
     target = Target("evaluate() on validated reports", args.target_per_second, "reports/s", at_most=False)
     command = ".venv/bin/python -m bench.bench_triage " + " ".join(argv if argv is not None else sys.argv[1:])
