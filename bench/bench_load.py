@@ -79,6 +79,22 @@ class Server:
     process: subprocess.Popen
     port: int
     log: Path
+    gc_stats_path: Path
+
+    def gc_stats(self) -> dict:
+        """The collector's counts and times so far, per generation (bench.serve answers SIGUSR2)."""
+        asked = time.time()
+        os.kill(self.pid, signal.SIGUSR2)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                stats = json.loads(self.gc_stats_path.read_text())
+                if stats["at"] >= asked:
+                    return stats
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.05)
+        return {"collections": [0, 0, 0], "seconds": [0.0, 0.0, 0.0], "tracked_objects": 0, "frozen": 0}
 
     @property
     def pid(self) -> int:
@@ -108,14 +124,15 @@ class Server:
 
 def start_server(db_path: Path, gc_mode: str, logs: Path) -> Server:
     port = free_port()
-    command = [sys.executable, "-m", "bench.serve" if gc_mode == "freeze" else "streamlit", "run", "app.py",
+    # bench.serve is `streamlit run` plus two signal handlers: gc.freeze() and the collector's statistics.
+    command = [sys.executable, "-m", "bench.serve", "run", "app.py",
                "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"]
     if gc_mode in ("on", "off"):
         command += ["--runner.postScriptGC", "true" if gc_mode == "on" else "false"]
-    log = logs / f"server-{port}.log"
-    env = {**os.environ, "BACKCARE_DB": str(db_path), "PYTHONPATH": str(ROOT)}
+    log, stats = logs / f"server-{port}.log", logs / f"gc-{port}.json"
+    env = {**os.environ, "BACKCARE_DB": str(db_path), "PYTHONPATH": str(ROOT), "BACKCARE_GC_STATS": str(stats)}
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    server = Server(process, port, log)
+    server = Server(process, port, log, stats)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -179,14 +196,21 @@ class Tab:
         message = BackMsg()
         message.rerun_script.page_script_hash = self.page_hash if page is None else page
         message.rerun_script.widget_states.widgets.extend(states)
+        from websockets.exceptions import ConnectionClosed
+
         started = time.perf_counter()
-        await self.ws.send(message.SerializeToString())
         elements: dict[tuple, tuple[str, object]] = {}
+        try:
+            await self.ws.send(message.SerializeToString())
+        except ConnectionClosed as closed:
+            raise AppError(f"the server closed the connection ({closed})") from None
         while True:
             try:
                 raw = await asyncio.wait_for(self.ws.recv(), self.timeout)
             except TimeoutError:
                 raise AppError(f"no answer within {self.timeout:.0f} s") from None
+            except ConnectionClosed as closed:
+                raise AppError(f"the server closed the connection ({closed})") from None
             forward = ForwardMsg.FromString(raw)
             kind = forward.WhichOneof("type")
             if kind == "new_session":
@@ -457,15 +481,25 @@ class LevelResult:
     load_average_start: float
     load_average_end: float
     errors: list[str]
+    server_cpu_s: float = 0.0
+    full_collections: int = 0
+    collection_s: float = 0.0          # CPU time inside collections of any generation
+    full_collection_s: float = 0.0     # of the oldest generation (what runner.postScriptGC runs)
+    tracked_objects: int = 0
 
     def latencies(self, kinds: set[str] | None = None) -> list[float]:
         return [s["ms"] for s in self.samples if s["ok"] and (kinds is None or s["kind"] in kinds)]
 
     def summary(self) -> dict:
         ms = self.latencies()
+        taps = max(1, len(self.samples))
         return {"users": self.users, "interactions": len(ms), "per_s": len(ms) / self.window_s,
                 "p50": median(ms), "p95": percentile(ms, 0.95), "p99": percentile(ms, 0.99),
-                "max": max(ms) if ms else float("nan"), "errors": len(self.errors)}
+                "max": max(ms) if ms else float("nan"), "errors": len(self.errors),
+                "server_cpu_ms_per_tap": 1000 * self.server_cpu_s / taps,
+                "full_collection_ms_per_tap": 1000 * self.full_collection_s / taps,
+                "full_collections_per_tap": self.full_collections / taps,
+                "collection_share_of_server_cpu": self.collection_s / self.server_cpu_s if self.server_cpu_s else 0.0}
 
 
 async def run_level(*, users: int, accounts: Accounts, db_path: Path, args, logs: Path,
@@ -518,6 +552,7 @@ async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, 
         await asyncio.sleep(0.2)
 
     # The measured window: taps sent in it count; the server's CPU and memory are sampled through it.
+    gc0 = server.gc_stats()
     window_start = time.monotonic()
     cpu0, driver0, busy0 = server.cpu_seconds(), driver_cpu_seconds(), machine_busy_seconds()
     rss: list[float] = []
@@ -526,6 +561,7 @@ async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, 
         await asyncio.sleep(0.5)
     elapsed = time.monotonic() - window_start
     cpu1, driver1, busy1 = server.cpu_seconds(), driver_cpu_seconds(), machine_busy_seconds()
+    gc1 = server.gc_stats()
     in_window = [s for s in recorder.samples if window_start <= s.started < window_start + elapsed]
     peak_before = server.memory_mb()[1]
 
@@ -541,10 +577,12 @@ async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, 
             burst_recorder.add("sign-in", time.monotonic(), 0, False, str(error))
 
     burst_tasks = [asyncio.create_task(opened(person)) for person in burst_people]
-    while sum(1 for s in burst_recorder.samples if s.kind == "open") < len(burst_people) and \
-            not all(task.done() for task in burst_tasks):
+    waiting_until = time.monotonic() + args.timeout
+    while time.monotonic() < waiting_until and \
+            sum(1 for s in burst_recorder.samples if s.kind == "open") + sum(task.done() for task in burst_tasks) \
+            < len(burst_people):
         await asyncio.sleep(0.1)
-    ready.set()
+    ready.set()  # every tab open (or failed): all sign in at once
     await asyncio.gather(*burst_tasks)
     peak_after = server.memory_mb()[1]
     load_end = load_average()
@@ -566,7 +604,10 @@ async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, 
         server_cpu_cores=(cpu1 - cpu0) / elapsed, driver_cpu_cores=(driver1 - driver0) / elapsed,
         machine_busy_cores=(busy1 - busy0) / elapsed, rss_idle_mb=rss_idle, rss_median_mb=median(rss),
         rss_max_mb=max(rss), peak_before_burst_mb=peak_before, peak_after_burst_mb=peak_after,
-        load_average_start=load_start, load_average_end=load_end, errors=errors)
+        load_average_start=load_start, load_average_end=load_end, errors=errors, server_cpu_s=cpu1 - cpu0,
+        full_collections=gc1["collections"][2] - gc0["collections"][2],
+        collection_s=sum(gc1["seconds"]) - sum(gc0["seconds"]),
+        full_collection_s=gc1["seconds"][2] - gc0["seconds"][2], tracked_objects=gc1["tracked_objects"])
 
 
 # --- report ----------------------------------------------------------------------------------------
@@ -602,6 +643,15 @@ def markdown(results: list[LevelResult], meta: dict) -> str:
             f"{result.rss_idle_mb:.0f} / {result.rss_median_mb:.0f} / {result.peak_before_burst_mb:.0f} MB | "
             f"{result.peak_after_burst_mb:.0f} MB | {fmt(median(burst))} / {fmt(max(burst) if burst else float('nan'))} ms "
             f"| {s['errors']} |")
+    lines += ["", "The server's work per tap in the window (process CPU from /proc; collections timed inside the "
+              "process by a gc callback, as CPU time of the collecting thread):", "",
+              "| trainers | server CPU per tap | full collections per tap | in full collections per tap "
+              "| in all collections ÷ server CPU | tracked objects at the end |", "|---|---|---|---|---|---|"]
+    for result in results:
+        s = result.summary()
+        lines.append(f"| {s['users']} | {s['server_cpu_ms_per_tap']:.0f} ms | {s['full_collections_per_tap']:.2f} | "
+                     f"{s['full_collection_ms_per_tap']:.0f} ms | {100 * s['collection_share_of_server_cpu']:.0f} % | "
+                     f"{result.tracked_objects:,} |")
     lines += ["", "p95 by kind of tap (ms):", "",
               "| trainers | " + " | ".join(name for name, _ in KIND_GROUPS) + " |",
               "|---|" + "---|" * len(KIND_GROUPS)]
@@ -654,9 +704,8 @@ def main(argv: list[str] | None = None) -> int:
                                            rng=random.Random(rng.random())))
             results.append(result)
             print(json.dumps(result.summary()), file=sys.stderr)
-        logs = sorted(tmp.glob("server-*.log"))
-        if logs:
-            shutil.copyfile(logs[-1], OUT / "load-server-last.log")
+        for number, log in enumerate(sorted(tmp.glob("server-*.log"), key=lambda path: path.stat().st_mtime)):
+            shutil.copyfile(log, OUT / f"load-server-{levels[number]}.log")  # kept for the errors they explain
 
     top = results[-1]
     checks = [(Target(f"p95 at {top.users} trainers", args.target_p95_ms, "ms"), top.summary()["p95"]),
