@@ -122,13 +122,16 @@ class Server:
                 self.process.wait()
 
 
-def start_server(db_path: Path, gc_mode: str, logs: Path) -> Server:
+def start_server(db_path: Path, gc_mode: str, logs: Path, flags: list[str] = ()) -> Server:
     port = free_port()
     # bench.serve is `streamlit run` plus two signal handlers: gc.freeze() and the collector's statistics.
     command = [sys.executable, "-m", "bench.serve", "run", "app.py",
                "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"]
     if gc_mode in ("on", "off"):
         command += ["--runner.postScriptGC", "true" if gc_mode == "on" else "false"]
+    for flag in flags:  # e.g. server.fileWatcherType=auto, to compare a setting with the config's
+        name, _, value = flag.partition("=")
+        command += [f"--{name}", value]
     log, stats = logs / f"server-{port}.log", logs / f"gc-{port}.json"
     env = {**os.environ, "BACKCARE_DB": str(db_path), "PYTHONPATH": str(ROOT), "BACKCARE_GC_STATS": str(stats)}
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
@@ -504,7 +507,7 @@ class LevelResult:
 
 async def run_level(*, users: int, accounts: Accounts, db_path: Path, args, logs: Path,
                     rng: random.Random) -> LevelResult:
-    server = start_server(db_path, args.gc, logs)
+    server = start_server(db_path, args.gc, logs, args.server_flag)
     try:
         return await _drive_level(server, users=users, accounts=accounts, args=args, rng=rng)
     finally:
@@ -623,7 +626,7 @@ def markdown(results: list[LevelResult], meta: dict) -> str:
     lines = [
         f"Run {meta['when']} on {meta['machine']}; `{meta['command']}`.",
         f"History: {meta['history']}. Server: one `streamlit run app.py` process per level, "
-        f"post-run collection {meta['gc_label']}; think time {meta['think_label']}; {meta['duration']:.0f} s "
+        f"post-run collection {meta['gc_label']}; {meta['flags_label']}; think time {meta['think_label']}; {meta['duration']:.0f} s "
         f"measured per level after a warm-up trainer and a staggered sign-in; then a burst of {meta['burst']} "
         "sign-ins at once while the trainers keep working.",
         "",
@@ -674,6 +677,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gc", choices=("config", "on", "off", "freeze"), default="config",
                         help="post-run collection: as .streamlit/config.toml says, forced on or off, or "
                              "on with gc.freeze() after the warm-up")
+    parser.add_argument("--server-flag", action="append", default=[], metavar="OPTION=VALUE",
+                        help="a Streamlit option for the server, over the config (repeatable), "
+                             "e.g. server.fileWatcherType=auto")
     parser.add_argument("--clients", type=int, default=CHAIN_CLIENTS)
     parser.add_argument("--weeks", type=int, default=CHAIN_WEEKS)
     parser.add_argument("--ramp", type=float, default=20.0, help="at most this many seconds of staggered sign-in")
@@ -714,7 +720,10 @@ def main(argv: list[str] | None = None) -> int:
     verdicts = [target.verdict(value) for target, value in checks]
     gc_label = {"config": f"as .streamlit/config.toml sets it ({_configured_gc()})", "on": "forced on",
                 "off": "forced off", "freeze": "on, with gc.freeze() after the warm-up"}[args.gc]
+    flags_label = ("options over the config: " + ", ".join(f"`{flag}`" for flag in args.server_flag)
+                   if args.server_flag else "every other option as the config sets it")
     meta = {"when": now_utc(), "machine": machine(), "history": history, "gc_label": gc_label,
+            "flags_label": flags_label,
             "think_label": "none" if args.think == "0" else f"{args.think.replace(',', '-')} s",
             "duration": args.duration, "burst": args.burst, "verdicts": verdicts,
             "command": ".venv/bin/python -m bench.bench_load " + " ".join(argv if argv is not None else sys.argv[1:])}
@@ -723,7 +732,8 @@ def main(argv: list[str] | None = None) -> int:
     (OUT / "load.json").write_text(json.dumps({"meta": meta, "levels": [r.__dict__ for r in results]}, default=str))
     if args.write_doc:
         think = "no think time" if args.think == "0" else f"think {args.think.replace(',', '-')} s"
-        write_section(f"Load: simulated trainers on one server process (issue 13; gc {args.gc}, {think})", text)
+        flags = "".join(f", {flag}" for flag in args.server_flag)
+        write_section(f"Load: simulated trainers on one server process (issue 13; gc {args.gc}{flags}, {think})", text)
     return report_targets(checks)
 
 
