@@ -127,8 +127,8 @@ def start_server(db_path: Path, gc_mode: str, logs: Path, flags: list[str] = ())
     # bench.serve is `streamlit run` plus two signal handlers: gc.freeze() and the collector's statistics.
     command = [sys.executable, "-m", "bench.serve", "run", "app.py",
                "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"]
-    if gc_mode in ("on", "off"):
-        command += ["--runner.postScriptGC", "true" if gc_mode == "on" else "false"]
+    if gc_mode != "config":  # freeze: the collection stays on, over what the freeze left
+        command += ["--runner.postScriptGC", "false" if gc_mode == "off" else "true"]
     for flag in flags:  # e.g. server.fileWatcherType=auto, to compare a setting with the config's
         name, _, value = flag.partition("=")
         command += [f"--{name}", value]
