@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backcare import questions
+from backcare import load, questions
 from backcare.auth import SYSTEM, Action, Actor, Role, hash_password
 from backcare.errors import Conflict, InvalidInput
 from backcare.models import Level, TriageHistory, TriageReport
@@ -352,8 +352,6 @@ class _Generator:
             ),
             loads AS (
                 SELECT ch.session_id,
-                       sum(s.rpe * s.minutes) FILTER (WHERE s.date > ch.date - 7) / 7.0 AS acute,
-                       sum(s.rpe * s.minutes) / 28.0 AS chronic,
                        count(DISTINCT s.date) FILTER (WHERE s.date > ch.date - 7) AS days_trained_7
                 FROM chosen AS ch JOIN sessions AS s
                   ON s.client_id = ch.client_id AND s.date BETWEEN ch.date - 27 AND ch.date
@@ -362,15 +360,12 @@ class _Generator:
             SELECT ch.*, c.gym_id, c.trainer_id, c.year_of_birth, u.username AS trainer, p.core_per_week,
                    p.sleep_hours,
                    p.sitting_hours, p.posture_concern, p.glute_weakness,
-                   CASE WHEN ch.date - ?::DATE >= 27 AND l.chronic > 0 THEN round(l.acute / l.chronic, 2) END
-                       AS acwr,
                    7 - l.days_trained_7 AS rest_days_7
             FROM chosen AS ch JOIN loads AS l USING (session_id)
             JOIN clients AS c ON c.id = ch.client_id JOIN users AS u ON u.id = c.trainer_id
             JOIN demo_profile AS p ON p.client_id = ch.client_id
             ORDER BY ch.client_id, ch.date
-        """, [self.first_day - timedelta(days=1), lo, hi, self.first_day - timedelta(days=1),
-              self.first_day]).df()
+        """, [self.first_day - timedelta(days=1), lo, hi, self.first_day - timedelta(days=1)]).df()
 
     def reports(self) -> None:
         (lo, hi) = self.cur.execute("SELECT min(id), max(id) FROM clients").fetchall()[0]
@@ -457,6 +452,7 @@ class _Generator:
         # store's save_report would have given (pain scores of the episode's reports within 7 days, reports
         # in 28 days).
         pending.sort(key=lambda entry: (entry[0], entry[1]))
+        ratios = self._load_ratios([(client, created.date()) for client, created, _, _ in pending])
         for client, created, report, rec in pending:
             past = history_of.setdefault(client, [])
             recent = [(t, s) for t, s in past if t <= created and created - t <= timedelta(days=28)]
@@ -464,7 +460,7 @@ class _Generator:
             history = TriageHistory(
                 episode_pain_scores=kept_episode_scores(tuple(score for _, score in episode)),
                 prior_reports_28d=sum(1 for _, s in recent if s >= 1),
-                acute_chronic_ratio=None if pd.isna(rec.acwr) else float(rec.acwr),
+                acute_chronic_ratio=ratios.get((client, created.date())),
             )
             result = evaluate(report, history)
             past.append((created, report.pain_score))
@@ -488,6 +484,26 @@ class _Generator:
         self._insert_frame("report_causes",
                            pd.DataFrame(causes, columns=["report_id", "cause", "evidence_count", "rank"]))
         self.report_total += len(rows)
+
+    def _load_ratios(self, wanted: list[tuple[int, date]]) -> dict[tuple[int, date], float]:
+        """The acute:chronic ratio on each (client, day) by the store's own definition (backcare.load), rounded
+        as save_report's history rounds it, so the demo stores what the product would have stored."""
+        if not wanted:
+            return {}
+        frame = pd.DataFrame(wanted, columns=["client_id", "day"]).drop_duplicates()
+        frame["day"] = pd.to_datetime(frame["day"])
+        metrics = load.daily_metrics_sql("SELECT DISTINCT client_id FROM demo_ratio_days",
+                                         "client_id IN (SELECT client_id FROM demo_ratio_days)")
+        self.cur.register("demo_ratio_days", frame)
+        try:
+            rows = self.cur.execute(
+                f"SELECT m.client_id, m.day, m.acute_chronic_ratio FROM ({metrics}) AS m "
+                "JOIN demo_ratio_days AS w ON w.client_id = m.client_id AND CAST(w.day AS DATE) = m.day "
+                "WHERE m.acute_chronic_ratio IS NOT NULL",
+                {"first_day": min(day for _, day in wanted), "last_day": max(day for _, day in wanted)}).fetchall()
+        finally:
+            self.cur.unregister("demo_ratio_days")
+        return {(int(client), day): round(float(ratio), 4) for client, day, ratio in rows}
 
     # referrals --------------------------------------------------------------------------------
 

@@ -116,6 +116,43 @@ ORDER BY day
 """
 
 
+def one_client_band_sql() -> str:
+    """The history page's band: $weeks consecutive 7-day weeks ending on $last_day, oldest first, each with
+    its sessions, weekly load, chronic weekly load and acute:chronic ratio: the figures of
+    daily_metrics_sql's rows on the weeks' last days (a test holds them equal), from one pass over the
+    client's sessions grouped by week, without the day grid (a page rerun pays for every operator).
+    Named parameters: $client_id, $last_day, $weeks.
+    Columns: week_start, week_end, sessions, load, chronic_weekly_load, ratio."""
+    last = "CAST($last_day AS DATE)"
+    return f"""
+WITH mine AS (SELECT date, {SESSION_LOAD_SQL} AS load FROM sessions WHERE client_id = $client_id),
+by_week AS (
+    SELECT CAST(({last} - date) // {ACUTE_DAYS} AS INTEGER) AS back, count(*) AS sessions, sum(load) AS load
+    FROM mine
+    WHERE date BETWEEN {last} - ({ACUTE_DAYS} * ($weeks + {CHRONIC_WEEKS - 1}) - 1) AND {last}
+    GROUP BY 1
+),
+weeks AS (
+    SELECT CAST(k AS INTEGER) AS back FROM range($weeks + {CHRONIC_WEEKS - 1}) AS t(k)
+),
+windowed AS (
+    SELECT weeks.back, coalesce(by_week.sessions, 0) AS sessions, coalesce(by_week.load, 0.0) AS load,
+           sum(coalesce(by_week.load, 0.0)) OVER (ORDER BY weeks.back
+                                                 ROWS BETWEEN CURRENT ROW AND {CHRONIC_WEEKS - 1} FOLLOWING)
+               AS chronic_load
+    FROM weeks LEFT JOIN by_week USING (back)
+)
+SELECT {last} - {ACUTE_DAYS} * back - {ACUTE_DAYS - 1} AS week_start, {last} - {ACUTE_DAYS} * back AS week_end,
+       sessions, load, chronic_load / {CHRONIC_WEEKS} AS chronic_weekly_load,
+       CASE WHEN chronic_load = 0
+              OR NOT coalesce((SELECT min(date) FROM mine) <= {last} - {ACUTE_DAYS} * back - {CHRONIC_DAYS - 1}, false)
+            THEN NULL ELSE load / (chronic_load / {CHRONIC_WEEKS}) END AS ratio
+FROM windowed
+WHERE back < $weeks
+ORDER BY back DESC
+"""
+
+
 def one_client_ratio_sql() -> str:
     """The same acute:chronic ratio for one client on one day, without the day grid: a 28-day sum
     (cheap enough to run inside every report save). Named parameters: $client_id, $day.

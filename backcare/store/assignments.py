@@ -153,7 +153,12 @@ def list_assignments(db: Database, *, actor: Actor, client_id: int, active_only:
     gym_id = client_gym(db, client_id)
     guard(db, actor, Action.CLIENT_READ, gym_id, attempt="assignment.list", entity="clients", entity_id=client_id)
     with db.read("listing plans") as cur:
-        rows = rows_as_dicts(cur.execute(
-            f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE client_id = ? AND (NOT ? OR status = 'active') "
-            "ORDER BY created_at DESC, id DESC", [client_id, active_only]))
+        return assignments_in(cur, client_id, active_only)
+
+
+def assignments_in(cur, client_id: int, active_only: bool = False) -> list[AssignmentRow]:
+    """A client's plans, newest first, inside an open cursor (callers have checked permission)."""
+    rows = rows_as_dicts(cur.execute(
+        f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE client_id = ? AND (NOT ? OR status = 'active') "
+        "ORDER BY created_at DESC, id DESC", [client_id, active_only]))
     return [assignment_row(r) for r in rows]

@@ -12,7 +12,7 @@ from backcare.models import ClientContactIn, ClientIn, PersonName, checked_text,
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts, scope_gym, the_row
 from backcare.store.db import Database, utcnow
 from backcare.store.records import ClientRow
-from backcare.store.status import ONE_CLIENT_STATUS, STATUS_CTES, status_params
+from backcare.store.status import ONE_CLIENT_STATUS, status_ctes, status_params
 
 CLIENT_COLUMNS = ("c.id, c.external_id, c.gym_id, c.trainer_id, c.name, c.consent_at, c.consent_by, "
                   "c.created_at, c.created_by, flags.status, c.phone, c.email, c.year_of_birth")
@@ -25,7 +25,10 @@ def external_id_for(number: int) -> str:
 
 
 def _select_clients(where: str, order: str = "c.name, c.id", limit: str = "") -> str:
-    return f"WITH {STATUS_CTES} SELECT {CLIENT_COLUMNS} {_FROM_CLIENTS} WHERE {where} ORDER BY {order} {limit}"
+    # The clients first, then the status of those clients only (not of the whole chain).
+    matched = f"SELECT c.id FROM clients AS c WHERE {where} ORDER BY {order} {limit}"
+    return (f"WITH matched AS MATERIALIZED ({matched}), {status_ctes('SELECT id FROM matched')} "
+            f"SELECT {CLIENT_COLUMNS} {_FROM_CLIENTS} WHERE c.id IN (SELECT id FROM matched) ORDER BY {order}")
 
 
 def _fetch_client(cur, client_id: int, now: datetime | None) -> ClientRow:

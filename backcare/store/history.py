@@ -13,13 +13,13 @@ from backcare import load
 from backcare.auth import Action, Actor
 from backcare.errors import InvalidInput
 from backcare.store._base import client_gym, guard, rows_as_dicts
-from backcare.store.assignments import list_assignments
-from backcare.store.clients import get_client
+from backcare.store.assignments import assignments_in
+from backcare.store.clients import _fetch_client
 from backcare.store.db import Database, utcnow
 from backcare.store.records import AssignmentRow, ClientRow, ClientStatus, ReferralRow, ReportRow, SessionRow
 from backcare.store.referrals import _REFERRAL_SELECT, _referral
-from backcare.store.reports import list_reports
-from backcare.store.sessions import list_sessions
+from backcare.store.reports import reports_in
+from backcare.store.sessions import sessions_in
 
 _ROW = ConfigDict(frozen=True, extra="forbid")
 
@@ -57,50 +57,53 @@ def _check_read(db: Database, actor: Actor, client_id: int, attempt: str) -> Non
           entity_id=client_id)
 
 
+def _check_pain_days(days: int) -> None:
+    if not 1 <= days <= 3 * 366:
+        raise InvalidInput("days", "must be between 1 and 1098")
+
+
+def _check_weeks(weeks: int) -> None:
+    if not 1 <= weeks <= 156:
+        raise InvalidInput("weeks", "must be between 1 and 156")
+
+
 def pain_by_day(db: Database, *, actor: Actor, client_id: int, days: int = 180,
                 on: date | None = None) -> list[PainDay]:
     """One row per day with at least one report in the `days` days ending on `on`, oldest first."""
-    if not 1 <= days <= 3 * 366:
-        raise InvalidInput("days", "must be between 1 and 1098")
+    _check_pain_days(days)
     _check_read(db, actor, client_id, "client.pain")
-    on = on or utcnow().date()
     with db.read("reading the pain history") as cur:
-        rows = rows_as_dicts(cur.execute(
-            """
-            SELECT CAST(created_at AS DATE) AS day, count(*) AS reports, max(pain_score) AS worst_pain,
-                   arg_max(pain_score, created_at) FILTER (WHERE pain_score IS NOT NULL) AS last_pain,
-                   arg_max(level, CASE level WHEN 'emergency' THEN 4 WHEN 'urgent' THEN 3 WHEN 'refer' THEN 2
-                                             WHEN 'monitor' THEN 1 ELSE 0 END) AS worst_level
-            FROM reports
-            WHERE client_id = ? AND created_at >= ? AND created_at < ?
-            GROUP BY CAST(created_at AS DATE)
-            ORDER BY day
-            """, [client_id, on - timedelta(days=days - 1), on + timedelta(days=1)]))
+        return _pain_in(cur, client_id, days, on or utcnow().date())
+
+
+def _pain_in(cur, client_id: int, days: int, on: date) -> list[PainDay]:
+    rows = rows_as_dicts(cur.execute(
+        """
+        SELECT CAST(created_at AS DATE) AS day, count(*) AS reports, max(pain_score) AS worst_pain,
+               arg_max(pain_score, created_at) FILTER (WHERE pain_score IS NOT NULL) AS last_pain,
+               arg_max(level, CASE level WHEN 'emergency' THEN 4 WHEN 'urgent' THEN 3 WHEN 'refer' THEN 2
+                                         WHEN 'monitor' THEN 1 ELSE 0 END) AS worst_level
+        FROM reports
+        WHERE client_id = ? AND created_at >= ? AND created_at < ?
+        GROUP BY CAST(created_at AS DATE)
+        ORDER BY day
+        """, [client_id, on - timedelta(days=days - 1), on + timedelta(days=1)]))
     return [PainDay(**r) for r in rows]
-
-
-def _weekly_band_sql() -> str:
-    return f"""
-SELECT day - {load.ACUTE_DAYS - 1} AS week_start, day AS week_end, weekly_sessions AS sessions,
-       weekly_load AS load, chronic_weekly_load, acute_chronic_ratio AS ratio
-FROM ({load.one_client_daily_sql()})
-WHERE date_diff('day', day, CAST($last_day AS DATE)) % {load.ACUTE_DAYS} = 0
-ORDER BY day
-"""
 
 
 def weekly_load_band(db: Database, *, actor: Actor, client_id: int, weeks: int = 12,
                      on: date | None = None) -> list[LoadWeek]:
     """The last `weeks` 7-day weeks ending on `on` (today by default), oldest first, each with its
     acute:chronic ratio and whether that ratio is a spike (>= the triage threshold)."""
-    if not 1 <= weeks <= 156:
-        raise InvalidInput("weeks", "must be between 1 and 156")
+    _check_weeks(weeks)
     _check_read(db, actor, client_id, "client.load")
-    on = on or utcnow().date()
-    first_week_end = on - timedelta(days=load.ACUTE_DAYS * (weeks - 1))
     with db.read("computing the weekly load") as cur:
-        rows = rows_as_dicts(cur.execute(_weekly_band_sql(),
-                                         {"client_id": client_id, "first_day": first_week_end, "last_day": on}))
+        return _band_in(cur, client_id, weeks, on or utcnow().date())
+
+
+def _band_in(cur, client_id: int, weeks: int, on: date) -> list[LoadWeek]:
+    rows = rows_as_dicts(cur.execute(load.one_client_band_sql(),
+                                     {"client_id": client_id, "last_day": on, "weeks": weeks}))
     return [LoadWeek(**r, spike=load.is_spike(r["ratio"])) for r in rows]
 
 
@@ -111,11 +114,15 @@ def client_referrals(db: Database, *, actor: Actor, client_id: int, open_only: b
     guard(db, actor, Action.CLIENT_READ, gym_id, attempt="client.referrals", entity="clients",
           entity_id=client_id, also=(Action.REFERRAL_READ,))
     with db.read("reading the client's referrals") as cur:
-        rows = rows_as_dicts(cur.execute(
-            _REFERRAL_SELECT + " WHERE r.client_id = $client_id AND (NOT $open_only OR r.status NOT IN "
-            "('cleared', 'cleared_with_restrictions')) ORDER BY r.opened_at DESC, r.id DESC "
-            f"LIMIT {max(1, int(limit))}",
-            {"now": utcnow(), "client_id": client_id, "open_only": open_only}))
+        return _referrals_in(cur, client_id, open_only, limit)
+
+
+def _referrals_in(cur, client_id: int, open_only: bool = False, limit: int = 10) -> list[ReferralRow]:
+    rows = rows_as_dicts(cur.execute(
+        _REFERRAL_SELECT + " WHERE r.client_id = $client_id AND (NOT $open_only OR r.status NOT IN "
+        "('cleared', 'cleared_with_restrictions')) ORDER BY r.opened_at DESC, r.id DESC "
+        f"LIMIT {max(1, int(limit))}",
+        {"now": utcnow(), "client_id": client_id, "open_only": open_only}))
     return [_referral(r) for r in rows]
 
 
@@ -137,16 +144,28 @@ class ClientHistory(BaseModel):
 def client_history(db: Database, *, actor: Actor, client_id: int, recent: int = 20, weeks: int = 12,
                    pain_days: int = 180, audit: bool = True, on: date | None = None) -> ClientHistory:
     """The client's record, status, recent sessions and reports, the pain and load series, plans and
-    referrals. `audit`: record the 'client.history' view (the page does so once per client and sign-in)."""
+    referrals. `audit`: record the 'client.history' view (the page does so once per client and sign-in).
+
+    One permission check (a refusal is audited as 'client.view', as reading the record alone is) and one
+    query per panel on one cursor: the page reruns on every tap, and at chain scale the round trips, not
+    the rows, were most of its time."""
+    _check_pain_days(pain_days)
+    _check_weeks(weeks)
     on = on or utcnow().date()
-    client = get_client(db, actor=actor, client_id=client_id, audit=False)
-    return ClientHistory(
-        client=client,
-        status=client.status,
-        sessions=tuple(list_sessions(db, actor=actor, client_id=client_id, limit=recent)),
-        reports=tuple(list_reports(db, actor=actor, client_id=client_id, limit=recent, audit=audit)),
-        pain=tuple(pain_by_day(db, actor=actor, client_id=client_id, days=pain_days, on=on)),
-        load=tuple(weekly_load_band(db, actor=actor, client_id=client_id, weeks=weeks, on=on)),
-        assignments=tuple(list_assignments(db, actor=actor, client_id=client_id)),
-        referrals=tuple(client_referrals(db, actor=actor, client_id=client_id)),
-    )
+    with db.read("reading the client's history") as cur:
+        client = _fetch_client(cur, client_id, None)  # NotFound before any permission question
+        guard(db, actor, Action.CLIENT_READ, client.gym_id, attempt="client.view", entity="clients",
+              entity_id=client_id)
+        history = ClientHistory(
+            client=client,
+            status=client.status,
+            sessions=tuple(sessions_in(cur, client_id, recent)),
+            reports=tuple(reports_in(cur, client_id, recent)),
+            pain=tuple(_pain_in(cur, client_id, pain_days, on)),
+            load=tuple(_band_in(cur, client_id, weeks, on)),
+            assignments=tuple(assignments_in(cur, client_id)),
+            referrals=tuple(_referrals_in(cur, client_id)),
+        )
+    if audit:
+        db.audit(actor, "client.history", "clients", client_id, outcome="ok")
+    return history

@@ -304,13 +304,19 @@ def list_reports(db: Database, *, actor: Actor, client_id: int, limit: int | Non
     """A client's reports, newest first (the client's history: a 'client.history' view is audited)."""
     gym_id = client_gym(db, client_id)
     guard(db, actor, Action.CLIENT_READ, gym_id, attempt="client.history", entity="clients", entity_id=client_id)
-    limit_sql = "" if limit is None else f"LIMIT {max(0, int(limit))}"
     with db.read("listing reports") as cur:
-        rows = rows_as_dicts(cur.execute(
-            f"SELECT {REPORT_COLUMNS} FROM reports WHERE client_id = ? ORDER BY created_at DESC, id DESC {limit_sql}",
-            [client_id]))
+        reports = reports_in(cur, client_id, limit)
     if audit:
         db.audit(actor, "client.history", "clients", client_id, outcome="ok", now=now)
+    return reports
+
+
+def reports_in(cur, client_id: int, limit: int | None = None) -> list[ReportRow]:
+    """A client's reports, newest first, inside an open cursor (callers have checked permission)."""
+    limit_sql = "" if limit is None else f"LIMIT {max(0, int(limit))}"
+    rows = rows_as_dicts(cur.execute(
+        f"SELECT {REPORT_COLUMNS} FROM reports WHERE client_id = ? ORDER BY created_at DESC, id DESC {limit_sql}",
+        [client_id]))
     return [report_row(r) for r in rows]
 
 

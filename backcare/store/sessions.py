@@ -51,10 +51,15 @@ def list_sessions(db: Database, *, actor: Actor, client_id: int, limit: int | No
     """A client's sessions, newest first."""
     gym_id = client_gym(db, client_id)
     guard(db, actor, Action.CLIENT_READ, gym_id, attempt="session.list", entity="clients", entity_id=client_id)
-    limit_sql = "" if limit is None else f"LIMIT {max(0, int(limit))}"
     with db.read("listing sessions") as cur:
-        rows = rows_as_dicts(cur.execute(
-            f"SELECT {SESSION_COLUMNS} FROM sessions WHERE client_id = ? AND {READABLE_DATE} "
-            f"ORDER BY date DESC, id DESC {limit_sql}",
-            [client_id]))
+        return sessions_in(cur, client_id, limit)
+
+
+def sessions_in(cur, client_id: int, limit: int | None = None) -> list[SessionRow]:
+    """A client's sessions, newest first, inside an open cursor (callers have checked permission)."""
+    limit_sql = "" if limit is None else f"LIMIT {max(0, int(limit))}"
+    rows = rows_as_dicts(cur.execute(
+        f"SELECT {SESSION_COLUMNS} FROM sessions WHERE client_id = ? AND {READABLE_DATE} "
+        f"ORDER BY date DESC, id DESC {limit_sql}",
+        [client_id]))
     return [session_row(r) for r in rows]

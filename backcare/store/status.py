@@ -19,19 +19,25 @@ from backcare.store.records import ClientStatus
 
 MONITOR_WINDOW = timedelta(hours=72)
 
-# Named parameter: $monitor_since (now - 72 h). Join as:
-#   LEFT JOIN client_flags AS flags ON flags.client_id = c.id
-STATUS_CTES = """
+
+def status_ctes(scope_sql: str | None = None) -> str:
+    """The CTEs that give `client_flags` (client_id, status) for every client, or only for the clients whose
+    id `scope_sql` selects: a search of 25 clients then reads 25 clients' referrals, reports and plans, not
+    the whole chain's. Named parameter: $monitor_since (now - 72 h). Join as:
+        LEFT JOIN client_flags AS flags ON flags.client_id = c.id"""
+    only = "" if scope_sql is None else f" AND client_id IN ({scope_sql})"
+    clients = "" if scope_sql is None else f" WHERE c.id IN ({scope_sql})"
+    return f"""
 open_referrals AS (
     SELECT client_id, bool_or(level = 'emergency') AS emergency, bool_or(level = 'urgent') AS urgent
-    FROM referrals WHERE status NOT IN ('cleared', 'cleared_with_restrictions')
+    FROM referrals WHERE status NOT IN ('cleared', 'cleared_with_restrictions'){only}
     GROUP BY client_id
 ),
 recent_monitor AS (
-    SELECT DISTINCT client_id FROM reports WHERE level = 'monitor' AND created_at >= $monitor_since
+    SELECT DISTINCT client_id FROM reports WHERE level = 'monitor' AND created_at >= $monitor_since{only}
 ),
 active_plans AS (
-    SELECT DISTINCT client_id FROM assignments WHERE status = 'active'
+    SELECT DISTINCT client_id FROM assignments WHERE status = 'active'{only}
 ),
 client_flags AS (
     SELECT c.id AS client_id,
@@ -43,27 +49,31 @@ client_flags AS (
     FROM clients AS c
     LEFT JOIN open_referrals AS o ON o.client_id = c.id
     LEFT JOIN recent_monitor AS m ON m.client_id = c.id
-    LEFT JOIN active_plans AS p ON p.client_id = c.id
+    LEFT JOIN active_plans AS p ON p.client_id = c.id{clients}
 )"""
+
+
+STATUS_CTES = status_ctes()
 
 
 def status_params(now: datetime | None = None) -> dict:
     return {"monitor_since": (now or utcnow()) - MONITOR_WINDOW}
 
 
-# The same rules as STATUS_CTES for one client, reading only that client's rows.
+# The same rules as STATUS_CTES for one client, reading only that client's rows: one aggregate per table
+# rather than one EXISTS per rule, since every read of a client's record pays for it.
 ONE_CLIENT_STATUS = """
-SELECT CASE
-    WHEN EXISTS (SELECT 1 FROM referrals WHERE client_id = $client_id AND level = 'emergency'
-                 AND status NOT IN ('cleared', 'cleared_with_restrictions')) THEN 'emergency_referral_open'
-    WHEN EXISTS (SELECT 1 FROM referrals WHERE client_id = $client_id AND level = 'urgent'
-                 AND status NOT IN ('cleared', 'cleared_with_restrictions')) THEN 'urgent_referral_open'
-    WHEN EXISTS (SELECT 1 FROM referrals WHERE client_id = $client_id
-                 AND status NOT IN ('cleared', 'cleared_with_restrictions')) THEN 'paused_referral_open'
-    WHEN EXISTS (SELECT 1 FROM reports WHERE client_id = $client_id AND level = 'monitor'
-                 AND created_at >= $monitor_since)
-      OR EXISTS (SELECT 1 FROM assignments WHERE client_id = $client_id AND status = 'active') THEN 'modified'
-    ELSE 'cleared' END
+SELECT CASE WHEN open.emergency THEN 'emergency_referral_open'
+            WHEN open.urgent THEN 'urgent_referral_open'
+            WHEN open.referrals > 0 THEN 'paused_referral_open'
+            WHEN monitor.reports > 0 OR plans.active > 0 THEN 'modified'
+            ELSE 'cleared' END
+FROM (SELECT coalesce(bool_or(level = 'emergency'), false) AS emergency,
+             coalesce(bool_or(level = 'urgent'), false) AS urgent, count(*) AS referrals
+      FROM referrals WHERE client_id = $client_id AND status NOT IN ('cleared', 'cleared_with_restrictions')) AS open,
+     (SELECT count(*) AS reports FROM reports
+      WHERE client_id = $client_id AND level = 'monitor' AND created_at >= $monitor_since) AS monitor,
+     (SELECT count(*) AS active FROM assignments WHERE client_id = $client_id AND status = 'active') AS plans
 """
 
 

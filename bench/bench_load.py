@@ -1,0 +1,765 @@
+"""Load benchmark (issue 13): simulated trainers against one real `streamlit run app.py` process, over its
+websocket, speaking Streamlit's own protocol (BackMsg / ForwardMsg protobufs), at several levels of users.
+
+    .venv/bin/python -m bench.bench_load                       # 1, 4, 8, 16, 32, 48 trainers, chain scale
+    .venv/bin/python -m bench.bench_load --users 8,48 --duration 90 --gc off
+    .venv/bin/python -m bench.bench_load --quick               # smoke run: small data, two short levels
+
+Each level starts a fresh server process on a copy of the chain-scale demo history (bench/chain.py), warms
+it with one trainer, then lets N trainers sign in (staggered) and work: find a client, read their history,
+answer the triage steps one tap at a time, save, log a session, look at the plans; 1-3 s of thinking between
+taps. Latency is the time from sending a tap to the server's "script finished" for the last rerun it causes
+(an st.rerun() included). After the measured window, a burst of sign-ins arrives at once while the N
+trainers keep working, and the process's peak memory (VmHWM) is read.
+
+A browser sends every widget's value on each rerun; this driver sends the widgets a tap changes (and a
+form's fields with its submit button), and the server keeps the others: the server's work per rerun is the
+same, the messages are smaller. Each trainer is one asyncio task in this one driver process; the driver's
+own CPU is measured and reported, since on a small machine it competes with the server.
+
+Targets (at the highest level run; 48 trainers by default): p95 under --target-p95-ms (1,000 ms), and the
+process's peak memory with those sessions and the burst under --target-memory-mb (1,000 MB). The 1-trainer
+level is the same-run baseline the others are compared with. Exits 1 naming each missed target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import random
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.chain import CHAIN_CLIENTS, CHAIN_SEED, CHAIN_WEEKS, chain_database, working_copy
+from bench.common import (
+    OUT,
+    ROOT,
+    Target,
+    load_average,
+    machine,
+    median,
+    now_utc,
+    percentile,
+    report_targets,
+    write_section,
+)
+
+BENCH_PASSWORD = "bench-load-password-1"
+LEVELS = (1, 4, 8, 16, 32, 48)
+QUICK = {"users": "1,2", "duration": 6.0, "clients": 300, "weeks": 8, "burst": 2, "ramp": 1.0, "settle": 1.0,
+         "think": "0.1,0.3"}
+TICK = os.sysconf("SC_CLK_TCK")
+FINISHED_EARLY_FOR_RERUN = 2
+
+
+# --- the server process --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    port: int
+    log: Path
+    gc_stats_path: Path
+
+    def gc_stats(self) -> dict:
+        """The collector's counts and times so far, per generation (bench.serve answers SIGUSR2)."""
+        asked = time.time()
+        os.kill(self.pid, signal.SIGUSR2)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                stats = json.loads(self.gc_stats_path.read_text())
+                if stats["at"] >= asked:
+                    return stats
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.05)
+        return {"collections": [0, 0, 0], "seconds": [0.0, 0.0, 0.0], "tracked_objects": 0, "frozen": 0}
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime, every thread
+
+    def memory_mb(self) -> tuple[float, float]:
+        """(resident now, peak resident since start) in MB."""
+        values = {}
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                values[line.split(":")[0]] = int(line.split()[1]) / 1024
+        return values["VmRSS"], values["VmHWM"]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server(db_path: Path, gc_mode: str, logs: Path, flags: list[str] = ()) -> Server:
+    port = free_port()
+    # bench.serve is `streamlit run` plus two signal handlers: gc.freeze() and the collector's statistics.
+    command = [sys.executable, "-m", "bench.serve", "run", "app.py",
+               "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"]
+    if gc_mode != "config":  # freeze: the collection stays on, over what the freeze left
+        command += ["--runner.postScriptGC", "false" if gc_mode == "off" else "true"]
+    for flag in flags:  # e.g. server.fileWatcherType=auto, to compare a setting with the config's
+        name, _, value = flag.partition("=")
+        command += [f"--{name}", value]
+    log, stats = logs / f"server-{port}.log", logs / f"gc-{port}.json"
+    env = {**os.environ, "BACKCARE_DB": str(db_path), "PYTHONPATH": str(ROOT), "BACKCARE_GC_STATS": str(stats)}
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    server = Server(process, port, log, stats)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited ({process.returncode}); see {log}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as answer:
+                if answer.read().strip() == b"ok":
+                    return server
+        except OSError:
+            time.sleep(0.3)
+    server.stop()
+    raise SystemExit(f"the server did not answer within 60 s; see {log}")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy (every process), from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values[:8]) - idle) / TICK
+
+
+def driver_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# --- one browser tab, spoken in Streamlit's protocol -------------------------------------------------
+
+
+class AppError(Exception):
+    """The page showed an exception, a tap found no widget to tap, or the server did not answer."""
+
+
+class Tab:
+    """One websocket session: send a rerun with widget states, read messages until the script has finished,
+    keep the last run's elements (by delta path) and the app's pages."""
+
+    def __init__(self, port: int, timeout: float):
+        self.url = f"ws://127.0.0.1:{port}/_stcore/stream"
+        self.timeout = timeout
+        self.ws = None
+        self.elements: dict[tuple, tuple[str, object]] = {}
+        self.pages: dict[str, str] = {}
+        self.page_hash = ""
+
+    async def connect(self) -> None:
+        import websockets
+
+        self.ws = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=None,
+                                           ping_interval=None, open_timeout=self.timeout)
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+
+    async def rerun(self, states=(), page: str | None = None) -> float:
+        """Milliseconds until the last script run this message causes has finished."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        message = BackMsg()
+        message.rerun_script.page_script_hash = self.page_hash if page is None else page
+        message.rerun_script.widget_states.widgets.extend(states)
+        from websockets.exceptions import ConnectionClosed
+
+        started = time.perf_counter()
+        elements: dict[tuple, tuple[str, object]] = {}
+        try:
+            await self.ws.send(message.SerializeToString())
+        except ConnectionClosed as closed:
+            raise AppError(f"the server closed the connection ({closed})") from None
+        while True:
+            try:
+                raw = await asyncio.wait_for(self.ws.recv(), self.timeout)
+            except TimeoutError:
+                raise AppError(f"no answer within {self.timeout:.0f} s") from None
+            except ConnectionClosed as closed:
+                raise AppError(f"the server closed the connection ({closed})") from None
+            forward = ForwardMsg.FromString(raw)
+            kind = forward.WhichOneof("type")
+            if kind == "new_session":
+                elements = {}
+            elif kind == "navigation":
+                self.pages = {page.url_pathname: page.page_script_hash for page in forward.navigation.app_pages}
+                self.page_hash = forward.navigation.page_script_hash
+            elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
+                element_kind = forward.delta.new_element.WhichOneof("type")
+                elements[tuple(forward.metadata.delta_path)] = (element_kind,
+                                                               getattr(forward.delta.new_element, element_kind))
+            elif kind == "script_finished" and forward.script_finished != FINISHED_EARLY_FOR_RERUN:
+                break
+        elapsed = (time.perf_counter() - started) * 1000
+        self.elements = elements
+        problems = [element.message for kind, element in elements.values() if kind == "exception"]
+        if problems:
+            raise AppError(f"the page raised: {problems[0][:200]}")
+        return elapsed
+
+    def widgets(self, kind: str | None = None) -> list[tuple[str, str, object]]:
+        """(kind, key, proto) of every widget drawn by the last run, in page order; the key is the user key
+        Streamlit puts at the end of the widget id."""
+        found = []
+        for path in sorted(self.elements):
+            element_kind, element = self.elements[path]
+            widget_id = getattr(element, "id", "")
+            if widget_id and (kind is None or element_kind == kind):
+                found.append((element_kind, widget_id.rsplit("-", 1)[-1] if widget_id.startswith("$$ID-") else
+                              widget_id, element))
+        return found
+
+    def widget(self, key_pattern: str, kind: str | None = None):
+        pattern = re.compile(key_pattern)
+        for element_kind, key, element in self.widgets(kind):
+            if pattern.fullmatch(key):
+                return element
+        return None
+
+    def submit_button(self, form: str):
+        for element_kind, _, element in self.widgets("button"):
+            if element.is_form_submitter and element.form_id == form:
+                return element
+        return None
+
+
+def tapped(element):
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    return WidgetState(id=element.id, trigger_value=True)
+
+
+def typed(element, value: str):
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    return WidgetState(id=element.id, string_value=value)
+
+
+def numbered(element, value: float):
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    return WidgetState(id=element.id, double_value=float(value))
+
+
+def chosen(element, content: str):
+    """A segmented control or pills tapped on one option (by the text it shows)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    state = WidgetState(id=element.id)
+    state.string_array_value.data[:] = [content]
+    return state
+
+
+# --- one simulated trainer -----------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    kind: str
+    started: float        # time.monotonic() when the tap was sent
+    ms: float
+    ok: bool
+    error: str = ""
+
+
+@dataclass
+class Recorder:
+    samples: list[Sample] = field(default_factory=list)
+
+    def add(self, kind: str, started: float, ms: float, ok: bool = True, error: str = "") -> None:
+        self.samples.append(Sample(kind, started, ms, ok, error))
+
+
+class Trainer:
+    def __init__(self, *, port: int, username: str, clients: list[str], think: tuple[float, float],
+                 recorder: Recorder, rng: random.Random, timeout: float):
+        self.tab = Tab(port, timeout)
+        self.username, self.clients, self.think = username, clients, think
+        self.recorder, self.rng = recorder, rng
+
+    async def pause(self) -> None:
+        low, high = self.think
+        if high > 0:
+            await asyncio.sleep(self.rng.uniform(low, high))
+
+    async def tap(self, kind: str, states=(), page: str | None = None, *, think: bool = True) -> None:
+        if think:
+            await self.pause()
+        started = time.monotonic()
+        try:
+            ms = await self.tab.rerun(states, page)
+        except AppError as error:
+            self.recorder.add(kind, started, (time.monotonic() - started) * 1000, False, str(error))
+            raise
+        self.recorder.add(kind, started, ms)
+
+    def need(self, key_pattern: str, kind: str | None = None):
+        element = self.tab.widget(key_pattern, kind)
+        if element is None:
+            raise AppError(f"no widget {key_pattern!r} on the page")
+        return element
+
+    async def open_and_sign_in(self, *, ready: asyncio.Event | None = None) -> None:
+        await self.tab.connect()
+        await self.tap("open", think=False)
+        if ready is not None:
+            await ready.wait()  # a burst: every tab open, then all sign in at once
+        states = [typed(self.need("signin_username"), self.username),
+                  typed(self.need("signin_password"), BENCH_PASSWORD), tapped(self.tab.submit_button("signin"))]
+        await self.tap("sign-in", states, think=ready is None)
+        if "history" not in self.tab.pages:
+            raise AppError("the sign-in did not reach the trainer's pages")
+
+    async def go(self, page: str, kind: str) -> None:
+        await self.tap(kind, page=self.tab.pages[page])
+
+    async def choose_client(self) -> None:
+        change = self.tab.widget("change_client", "button")
+        if change is not None:
+            await self.tap("change-client", [tapped(change)])
+        reference = self.rng.choice(self.clients)
+        await self.tap("search", [typed(self.need("client_query"), reference)])
+        await self.tap("choose", [tapped(self.need("use_client", "button"))])
+
+    async def triage(self) -> None:
+        """Answer every step one tap at a time, move on with Next, save on the result step."""
+        answered: set[str] = set()
+        for _ in range(80):  # a guard against a page that stops moving
+            save = self.tab.widget(r"q_save_\d+", "button")
+            if save is not None:
+                await self.tap("save", [tapped(save)])
+                return
+            question = next(((kind, key, element) for kind, key, element in self.tab.widgets()
+                             if kind in ("button_group", "number_input") and key.startswith("q_")
+                             and key not in answered and not re.match(r"q_(plans|core|rest|cooldown|flags)_", key)
+                             and not re.match(r"q_(warmup|sleep|sitting)_", key)), None)
+            if question is not None:
+                kind, key, element = question
+                answered.add(key)
+                await self.tap("answer", [self.answer(kind, key, element)])
+                continue
+            step_next = self.tab.widget(r"q_next_\d+_\d+", "button")
+            if step_next is None:
+                raise AppError("no question, Next or Save on the triage page")
+            await self.tap("next", [tapped(step_next)])
+        raise AppError("the triage form did not reach its result")
+
+    def answer(self, kind: str, key: str, element):
+        if kind == "number_input":  # hours since the workout
+            return numbered(element, self.rng.choice((6, 20, 24, 30, 48)))
+        options = [option.content for option in element.options]
+        if options == ["No", "Yes"]:  # red flags and symptoms: mostly no, a symptom now and then
+            symptom = re.match(r"q_(numbness|tingling|weakness|limits_daily_activities|persistent_fatigue)_", key)
+            eases = key.startswith("q_eases_with_movement_")
+            if eases:
+                return chosen(element, "Yes" if self.rng.random() < 0.8 else "No")
+            return chosen(element, "Yes" if symptom and self.rng.random() < 0.08 else "No")
+        if key.startswith("q_leg_symptoms_"):
+            return chosen(element, options[0])
+        if key.startswith("q_pain_score_"):
+            return chosen(element, options[self.rng.choice((1, 2, 2, 3, 3, 4, 5, 6))])
+        return chosen(element, self.rng.choice(options))
+
+    async def log_session(self) -> None:
+        states = [numbered(self.need("session_minutes"), self.rng.choice((30, 45, 60, 75))),
+                  numbered(self.need("session_rpe"), self.rng.randint(3, 8)),
+                  typed(self.need("session_exercises"), "squat, deadlift, plank"),
+                  tapped(self.tab.submit_button("log_session"))]
+        await self.tap("log-session", states)
+
+    async def cycle(self) -> None:
+        """One client: find them, read their history, triage and save, read the history again (and log a
+        session half the time), look at the plans, and come back to triage."""
+        await self.choose_client()
+        await self.go("history", "history")
+        await self.go("", "triage-page")
+        await self.triage()
+        await self.go("history", "history")
+        if self.rng.random() < 0.5:
+            await self.log_session()
+        await self.go("plans", "plans")
+        await self.go("", "triage-page")
+
+    async def work(self, stop: asyncio.Event) -> None:
+        """Cycles until told to stop; after an error, back to the triage page and a new client."""
+        while not stop.is_set():
+            try:
+                await self.cycle()
+            except AppError:
+                if stop.is_set():
+                    return
+                try:
+                    await self.go("", "triage-page")
+                except (AppError, KeyError):
+                    return
+            except (asyncio.CancelledError, KeyError):
+                return
+
+
+# --- one level -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Accounts:
+    usernames: list[str]
+    clients_of: dict[str, list[str]]   # username -> references of clients of their gym
+
+
+def seed_accounts(db_path: Path, count: int, rng: random.Random) -> Accounts:
+    """Trainer accounts with a known password, spread over the gyms, through the store's own functions."""
+    from backcare import store
+    from backcare.auth import SYSTEM, Role
+
+    db = store.open_database(db_path)
+    try:
+        gyms = [gym for gym in store.list_gyms(db, actor=SYSTEM)]
+        references = {gym.id: [c.external_id for c in store.list_clients(db, actor=SYSTEM, gym_id=gym.id)]
+                      for gym in gyms}
+        gyms = [gym for gym in gyms if references[gym.id]]
+        usernames, clients_of = [], {}
+        for number in range(count):
+            gym = gyms[number % len(gyms)]
+            username = f"bench.trainer.{number}"
+            store.add_user(db, actor=SYSTEM, username=username, display_name=f"Bench Trainer {number}",
+                           role=Role.TRAINER, gym_id=gym.id, password=BENCH_PASSWORD)
+            usernames.append(username)
+            pool = references[gym.id]
+            clients_of[username] = rng.sample(pool, min(len(pool), 300))
+    finally:
+        db.close()
+    return Accounts(usernames, clients_of)
+
+
+@dataclass
+class LevelResult:
+    users: int
+    window_s: float
+    samples: list[dict]
+    burst: list[dict]
+    server_cpu_cores: float
+    driver_cpu_cores: float
+    machine_busy_cores: float
+    rss_idle_mb: float
+    rss_median_mb: float
+    rss_max_mb: float
+    peak_before_burst_mb: float
+    peak_after_burst_mb: float
+    load_average_start: float
+    load_average_end: float
+    errors: list[str]
+    server_cpu_s: float = 0.0
+    full_collections: int = 0
+    collection_s: float = 0.0          # CPU time inside collections of any generation
+    full_collection_s: float = 0.0     # of the oldest generation (what runner.postScriptGC runs)
+    tracked_objects: int = 0
+    burst_cpu_s_per_sign_in: float = 0.0
+
+    def latencies(self, kinds: set[str] | None = None) -> list[float]:
+        return [s["ms"] for s in self.samples if s["ok"] and (kinds is None or s["kind"] in kinds)]
+
+    def summary(self) -> dict:
+        ms = self.latencies()
+        taps = max(1, len(self.samples))
+        return {"users": self.users, "interactions": len(ms), "per_s": len(ms) / self.window_s,
+                "p50": median(ms), "p95": percentile(ms, 0.95), "p99": percentile(ms, 0.99),
+                "max": max(ms) if ms else float("nan"), "errors": len(self.errors),
+                "server_cpu_ms_per_tap": 1000 * self.server_cpu_s / taps,
+                "full_collection_ms_per_tap": 1000 * self.full_collection_s / taps,
+                "full_collections_per_tap": self.full_collections / taps,
+                "collection_share_of_server_cpu": self.collection_s / self.server_cpu_s if self.server_cpu_s else 0.0}
+
+
+async def run_level(*, users: int, accounts: Accounts, db_path: Path, args, logs: Path,
+                    rng: random.Random) -> LevelResult:
+    server = start_server(db_path, args.gc, logs, args.server_flag)
+    try:
+        return await _drive_level(server, users=users, accounts=accounts, args=args, rng=rng)
+    finally:
+        server.stop()
+
+
+async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, rng: random.Random) -> LevelResult:
+    think = (0.0, 0.0) if args.think == "0" else tuple(float(v) for v in args.think.split(","))
+
+    def trainer(username: str, recorder: Recorder, pause=think) -> Trainer:
+        return Trainer(port=server.port, username=username, clients=accounts.clients_of[username], think=pause,
+                       recorder=recorder, rng=random.Random(rng.random()), timeout=args.timeout)
+
+    # Warm-up: one trainer imports and compiles everything a real server has long had in memory.
+    warm = trainer(accounts.usernames[0], Recorder(), pause=(0.0, 0.0))
+    await warm.open_and_sign_in()
+    await warm.choose_client()
+    for page, kind in (("history", "history"), ("plans", "plans"), ("", "triage-page")):
+        await warm.go(page, kind)
+    await warm.tab.close()
+    if args.gc == "freeze":
+        os.kill(server.pid, signal.SIGUSR1)  # bench.serve: gc.freeze() now that the app is warm
+    rss_idle = server.memory_mb()[0]
+
+    recorder, stop = Recorder(), asyncio.Event()
+    names = accounts.usernames[1:users + 1]
+    signed_in: list[Trainer] = []
+
+    async def one(name: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        person = trainer(name, recorder)
+        try:
+            await person.open_and_sign_in()
+        except (AppError, OSError) as error:
+            recorder.add("sign-in", time.monotonic(), 0, False, str(error))
+            return
+        signed_in.append(person)
+        await person.work(stop)
+
+    ramp = min(args.ramp, 0.5 * users) if users > 1 else 0.0
+    load_start = load_average()
+    tasks = [asyncio.create_task(one(name, rng.uniform(0, ramp))) for name in names]
+    settle = time.monotonic() + ramp + args.settle
+    while time.monotonic() < settle or (len(signed_in) < users and time.monotonic() < settle + 60):
+        await asyncio.sleep(0.2)
+
+    # The measured window: taps sent in it count; the server's CPU and memory are sampled through it.
+    gc0 = server.gc_stats()
+    window_start = time.monotonic()
+    cpu0, driver0, busy0 = server.cpu_seconds(), driver_cpu_seconds(), machine_busy_seconds()
+    rss: list[float] = []
+    while time.monotonic() - window_start < args.duration:
+        rss.append(server.memory_mb()[0])
+        await asyncio.sleep(0.5)
+    elapsed = time.monotonic() - window_start
+    cpu1, driver1, busy1 = server.cpu_seconds(), driver_cpu_seconds(), machine_busy_seconds()
+    gc1 = server.gc_stats()
+    in_window = [s for s in recorder.samples if window_start <= s.started < window_start + elapsed]
+    peak_before = server.memory_mb()[1]
+
+    # A burst of sign-ins at once, while the trainers keep working.
+    burst_recorder, ready = Recorder(), asyncio.Event()
+    burst_names = accounts.usernames[users + 1:users + 1 + args.burst]
+    burst_people = [trainer(name, burst_recorder) for name in burst_names]
+
+    async def opened(person: Trainer) -> None:
+        try:
+            await person.open_and_sign_in(ready=ready)
+        except (AppError, OSError) as error:
+            burst_recorder.add("sign-in", time.monotonic(), 0, False, str(error))
+
+    burst_tasks = [asyncio.create_task(opened(person)) for person in burst_people]
+    waiting_until = time.monotonic() + args.timeout
+    while time.monotonic() < waiting_until and \
+            sum(1 for s in burst_recorder.samples if s.kind == "open") + sum(task.done() for task in burst_tasks) \
+            < len(burst_people):
+        await asyncio.sleep(0.1)
+    burst_cpu0, burst_start = server.cpu_seconds(), time.monotonic()
+    ready.set()  # every tab open (or failed): all sign in at once
+    await asyncio.gather(*burst_tasks)
+    burst_wall, burst_cpu = time.monotonic() - burst_start, server.cpu_seconds() - burst_cpu0
+    peak_after = server.memory_mb()[1]
+    load_end = load_average()
+
+    stop.set()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    # All at once and briefly: a saturated server may take long to answer 70 closing handshakes, and it is
+    # stopped next anyway.
+    closing = [asyncio.create_task(person.tab.close()) for person in signed_in + burst_people]
+    if closing:
+        await asyncio.wait(closing, timeout=5)
+    errors = [f"{s.kind}: {s.error}" for s in recorder.samples + burst_recorder.samples if not s.ok]
+    return LevelResult(
+        users=users, window_s=elapsed,
+        samples=[{"kind": s.kind, "ms": s.ms, "ok": s.ok} for s in in_window],
+        burst=[{"kind": s.kind, "ms": s.ms, "ok": s.ok} for s in burst_recorder.samples if s.kind == "sign-in"],
+        server_cpu_cores=(cpu1 - cpu0) / elapsed, driver_cpu_cores=(driver1 - driver0) / elapsed,
+        machine_busy_cores=(busy1 - busy0) / elapsed, rss_idle_mb=rss_idle, rss_median_mb=median(rss),
+        rss_max_mb=max(rss), peak_before_burst_mb=peak_before, peak_after_burst_mb=peak_after,
+        load_average_start=load_start, load_average_end=load_end, errors=errors, server_cpu_s=cpu1 - cpu0,
+        full_collections=gc1["collections"][2] - gc0["collections"][2],
+        collection_s=sum(gc1["seconds"]) - sum(gc0["seconds"]),
+        full_collection_s=gc1["seconds"][2] - gc0["seconds"][2], tracked_objects=gc1["tracked_objects"],
+        # the burst's own CPU: what the server used meanwhile, less the trainers' rate measured in the window
+        burst_cpu_s_per_sign_in=max(0.0, burst_cpu - burst_wall * (cpu1 - cpu0) / elapsed) / max(1, len(burst_people)))
+
+
+# --- report ----------------------------------------------------------------------------------------
+
+KIND_GROUPS = (("triage taps", {"answer", "next"}), ("save", {"save"}), ("history", {"history"}),
+               ("plans", {"plans"}), ("find a client", {"change-client", "search", "choose", "triage-page"}),
+               ("log a session", {"log-session"}))
+
+
+def markdown(results: list[LevelResult], meta: dict) -> str:
+    fmt = lambda v: "–" if math.isnan(v) else f"{v:,.0f}"  # noqa: E731  (NaN as a dash)
+    base = results[0].summary() if results and results[0].users == 1 else None
+    lines = [
+        f"Run {meta['when']} on {meta['machine']}; `{meta['command']}`.",
+        f"History: {meta['history']}. Server: one `streamlit run app.py` process per level, "
+        f"post-run collection {meta['gc_label']}; {meta['flags_label']}; think time {meta['think_label']}; {meta['duration']:.0f} s "
+        f"measured per level after a warm-up trainer and a staggered sign-in; then a burst of {meta['burst']} "
+        "sign-ins at once while the trainers keep working.",
+        "",
+        "| trainers | taps/s | p50 | p95 | p99 | p95 ÷ 1 trainer's | server CPU (cores) | driver CPU (cores) "
+        "| whole machine busy (cores) | load avg start → end | RSS idle / median / peak | peak with burst | "
+        "burst sign-in p50 / max | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        s = result.summary()
+        burst = [b["ms"] for b in result.burst if b["ok"]]
+        ratio = f"{s['p95'] / base['p95']:.1f}" if base and base["p95"] else "–"
+        lines.append(
+            f"| {s['users']} | {s['per_s']:.1f} | {fmt(s['p50'])} ms | {fmt(s['p95'])} ms | {fmt(s['p99'])} ms | "
+            f"{ratio} | {result.server_cpu_cores:.2f} | {result.driver_cpu_cores:.2f} | "
+            f"{result.machine_busy_cores:.2f} | {result.load_average_start:.1f} → {result.load_average_end:.1f} | "
+            f"{result.rss_idle_mb:.0f} / {result.rss_median_mb:.0f} / {result.peak_before_burst_mb:.0f} MB | "
+            f"{result.peak_after_burst_mb:.0f} MB | {fmt(median(burst))} / {fmt(max(burst) if burst else float('nan'))} ms "
+            f"| {s['errors']} |")
+    lines += ["", "The server's work per tap in the window (process CPU from /proc; collections timed inside the "
+              "process by a gc callback, as CPU time of the collecting thread):", "",
+              "| trainers | server CPU per tap | full collections per tap | in full collections per tap "
+              "| in all collections ÷ server CPU | tracked objects at the end | server CPU per burst sign-in |",
+              "|---|---|---|---|---|---|---|"]
+    for result in results:
+        s = result.summary()
+        lines.append(f"| {s['users']} | {s['server_cpu_ms_per_tap']:.0f} ms | {s['full_collections_per_tap']:.2f} | "
+                     f"{s['full_collection_ms_per_tap']:.0f} ms | {100 * s['collection_share_of_server_cpu']:.0f} % | "
+                     f"{result.tracked_objects:,} | {1000 * result.burst_cpu_s_per_sign_in:.0f} ms |")
+    lines += ["", "p95 by kind of tap (ms):", "",
+              "| trainers | " + " | ".join(name for name, _ in KIND_GROUPS) + " |",
+              "|---|" + "---|" * len(KIND_GROUPS)]
+    for result in results:
+        cells = []
+        for _, kinds in KIND_GROUPS:
+            ms = result.latencies(kinds)
+            cells.append(f"{fmt(percentile(ms, 0.95))} (n={len(ms)})")
+        lines.append(f"| {result.users} | " + " | ".join(cells) + " |")
+    lines += ["", "Verdicts of this run: " + "; ".join(meta["verdicts"]) + "."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", default=",".join(map(str, LEVELS)), help="levels, e.g. 1,4,8,16,32,48")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds measured per level")
+    parser.add_argument("--think", default="1,3", help="seconds between taps, min,max ('0' for none)")
+    parser.add_argument("--burst", type=int, default=20, help="sign-ins at once after each level's window")
+    parser.add_argument("--gc", choices=("config", "on", "off", "freeze"), default="config",
+                        help="post-run collection: as .streamlit/config.toml says, forced on or off, or "
+                             "on with gc.freeze() after the warm-up")
+    parser.add_argument("--server-flag", action="append", default=[], metavar="OPTION=VALUE",
+                        help="a Streamlit option for the server, over the config (repeatable), "
+                             "e.g. server.fileWatcherType=auto")
+    parser.add_argument("--clients", type=int, default=CHAIN_CLIENTS)
+    parser.add_argument("--weeks", type=int, default=CHAIN_WEEKS)
+    parser.add_argument("--ramp", type=float, default=20.0, help="at most this many seconds of staggered sign-in")
+    parser.add_argument("--settle", type=float, default=5.0, help="seconds after the ramp before measuring")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for one tap's answer")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1 and 2 trainers, small data, short")
+    parser.add_argument("--target-p95-ms", type=float, default=1000.0)
+    parser.add_argument("--target-memory-mb", type=float, default=1000.0)
+    parser.add_argument("--write-doc", action="store_true", help="record the run in docs/PERFORMANCE.md")
+    if parser.parse_known_args(argv)[0].quick:  # quick values, unless given on the command line
+        parser.set_defaults(**QUICK)
+    args = parser.parse_args(argv)
+    levels = sorted({int(v) for v in args.users.split(",")})
+    rng = random.Random(args.seed)
+    OUT.mkdir(parents=True, exist_ok=True)
+
+    source = chain_database(args.clients, args.weeks, CHAIN_SEED)
+    results: list[LevelResult] = []
+    with tempfile.TemporaryDirectory(prefix="backcare-load-") as tmp:
+        tmp = Path(tmp)
+        db_path = working_copy(source, tmp)
+        accounts = seed_accounts(db_path, max(levels) + args.burst + 1, rng)
+        history = _history_line(db_path)
+        for users in levels:
+            print(f"level {users}: starting a server and {users} trainer(s)...", file=sys.stderr)
+            result = asyncio.run(run_level(users=users, accounts=accounts, db_path=db_path, args=args, logs=tmp,
+                                           rng=random.Random(rng.random())))
+            results.append(result)
+            print(json.dumps(result.summary()), file=sys.stderr)
+        for number, log in enumerate(sorted(tmp.glob("server-*.log"), key=lambda path: path.stat().st_mtime)):
+            shutil.copyfile(log, OUT / f"load-server-{levels[number]}.log")  # kept for the errors they explain
+
+    top = results[-1]
+    checks = [(Target(f"p95 at {top.users} trainers", args.target_p95_ms, "ms"), top.summary()["p95"]),
+              (Target(f"peak memory with {top.users} trainers and a burst of {args.burst} sign-ins",
+                      args.target_memory_mb, "MB"), top.peak_after_burst_mb)]
+    verdicts = [target.verdict(value) for target, value in checks]
+    gc_label = {"config": f"as .streamlit/config.toml sets it ({_configured_gc()})", "on": "forced on",
+                "off": "forced off", "freeze": "on, with gc.freeze() after the warm-up"}[args.gc]
+    flags_label = ("options over the config: " + ", ".join(f"`{flag}`" for flag in args.server_flag)
+                   if args.server_flag else "every other option as the config sets it")
+    meta = {"when": now_utc(), "machine": machine(), "history": history, "gc_label": gc_label,
+            "flags_label": flags_label,
+            "think_label": "none" if args.think == "0" else f"{args.think.replace(',', '-')} s",
+            "duration": args.duration, "burst": args.burst, "verdicts": verdicts,
+            "command": ".venv/bin/python -m bench.bench_load " + " ".join(argv if argv is not None else sys.argv[1:])}
+    text = markdown(results, meta)
+    print(text)
+    (OUT / "load.json").write_text(json.dumps({"meta": meta, "levels": [r.__dict__ for r in results]}, default=str))
+    if args.write_doc:
+        think = "no think time" if args.think == "0" else f"think {args.think.replace(',', '-')} s"
+        flags = "".join(f", {flag}" for flag in args.server_flag)
+        write_section(f"Load: simulated trainers on one server process (issue 13; gc {args.gc}{flags}, {think})", text)
+    return report_targets(checks)
+
+
+def _configured_gc() -> str:
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    value = config.get("runner", {}).get("postScriptGC")
+    return "Streamlit's default, on" if value is None else ("on" if value else "off")
+
+
+def _history_line(db_path: Path) -> str:
+    import duckdb
+
+    with duckdb.connect(str(db_path), read_only=True) as connection:
+        clients, sessions, reports = connection.execute(
+            "SELECT (SELECT count(*) FROM clients), (SELECT count(*) FROM sessions), (SELECT count(*) FROM reports)"
+        ).fetchone()
+    return f"{clients:,} clients, {sessions:,} sessions, {reports:,} reports (backcare.demo via bench/chain.py)"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""store.client_history, which the history page calls on every rerun: one query per panel on one cursor, and
+the same permission check and audit rows as reading the record and the reports one by one (issue 13)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from backcare import store
+from backcare.auth import SYSTEM, Actor, Role
+from backcare.errors import NotFound, PermissionDenied
+from backcare.models import TriageReport
+from tests.conftest import report_payload
+
+ON = date(2025, 3, 10)
+PANELS = 7  # client and status, sessions, reports, pain per day, weekly load, plans, referrals
+
+
+class CountingDatabase:
+    """The database, counting the statements run and the cursors opened through it."""
+
+    def __init__(self, db):
+        self._db, self.statements, self.cursors = db, [], 0
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
+
+    def cursor(self):
+        self.cursors += 1
+        return _CountingCursor(self._db.cursor(), self.statements)
+
+    def read(self, doing: str = "reading the database"):
+        from contextlib import contextmanager
+
+        @contextmanager
+        def reading():
+            cur = self.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
+        return reading()
+
+
+class _CountingCursor:
+    def __init__(self, cur, statements):
+        self._cur, self._statements = cur, statements
+
+    def __getattr__(self, name):
+        return getattr(self._cur, name)
+
+    def execute(self, sql, *args, **kwargs):
+        self._statements.append(sql)
+        self._cur.execute(sql, *args, **kwargs)
+        return self
+
+
+def audit_rows(db) -> list[tuple]:
+    with db.read() as cur:
+        return cur.execute("SELECT action, outcome FROM audit_log WHERE action LIKE 'client.%' "
+                           "ORDER BY id").fetchall()
+
+
+@pytest.fixture
+def busy_client(db, trainer_actor, client):
+    store.log_session(db, actor=trainer_actor, client_id=client.id, session={"date": ON, "minutes": 30, "rpe": 4})
+    store.save_report(db, actor=trainer_actor, client_id=client.id,
+                      report=TriageReport.model_validate(report_payload(pain_score=2)), now=datetime(2025, 3, 9, 9))
+    return client
+
+
+def test_the_history_is_one_query_per_panel_on_one_cursor(db, trainer_actor, busy_client):
+    counting = CountingDatabase(db)
+    history = store.client_history(counting, actor=trainer_actor, client_id=busy_client.id, audit=False, on=ON)
+    assert len(history.sessions) == 1 and len(history.reports) == 1
+    assert (len(counting.statements), counting.cursors) == (PANELS, 1)
+
+
+def test_reading_the_history_audits_one_history_view_and_nothing_else(db, trainer_actor, busy_client):
+    before = audit_rows(db)
+    store.client_history(db, actor=trainer_actor, client_id=busy_client.id, on=ON)
+    assert audit_rows(db)[len(before):] == [("client.history", "ok")]
+
+
+def test_a_refused_history_is_audited_as_a_refused_view_of_the_record(db, busy_client):
+    other = store.create_gym(db, actor=SYSTEM, name="Elsewhere")
+    stranger = Actor(username="sam", role=Role.TRAINER, gym_id=other.id, user_id=99)
+    before = audit_rows(db)
+    with pytest.raises(PermissionDenied):
+        store.client_history(db, actor=stranger, client_id=busy_client.id, on=ON)
+    assert audit_rows(db)[len(before):] == [("client.view", "denied")]
+
+
+def test_the_history_of_no_such_client_is_not_found(db, trainer_actor):
+    with pytest.raises(NotFound, match="There is no client with id 4242"):
+        store.client_history(db, actor=trainer_actor, client_id=4242, on=ON)
