@@ -10,7 +10,9 @@ import streamlit as st
 from backcare.auth import Role
 from backcare.ui import signin, style
 
-st.set_page_config(page_title="BackCare", page_icon=":material/medical_services:", layout="wide", initial_sidebar_state="collapsed")
+st.set_page_config(
+    page_title="BackCare", page_icon=":material/medical_services:", layout="wide", initial_sidebar_state="collapsed"
+)
 style.apply_tablet_style()
 
 db = signin.open_database_or_stop()
@@ -37,10 +39,15 @@ ROLE_PAGES: dict[Role, tuple[str, ...]] = {
 }
 
 if actor is None:
-    navigation = st.navigation([st.Page(signin.signin_page, title="Sign in", icon=":material/lock:", url_path="signin")])
+    navigation = st.navigation(
+        [st.Page(signin.signin_page, title="Sign in", icon=":material/lock:", url_path="signin")]
+    )
 else:
-    pages = [st.Page(PAGE_SPECS[name][0], title=PAGE_SPECS[name][1], icon=PAGE_SPECS[name][2], url_path=name)
-             for name in ROLE_PAGES.get(actor.role, ()) if (HERE / PAGE_SPECS[name][0]).exists()]
+    pages = [
+        st.Page(PAGE_SPECS[name][0], title=PAGE_SPECS[name][1], icon=PAGE_SPECS[name][2], url_path=name)
+        for name in ROLE_PAGES.get(actor.role, ())
+        if (HERE / PAGE_SPECS[name][0]).exists()
+    ]
     # A top bar: one tap on a tablet in either orientation, and the page keeps its full width (the sidebar
     # took 300 of 1024 px, or hid the pages behind a small button in portrait).
     navigation = st.navigation(pages, position="top")

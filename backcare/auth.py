@@ -41,16 +41,16 @@ SYSTEM = Actor(username="system", role=Role.SYSTEM)
 
 
 class Action(StrEnum):
-    CLIENT_READ = "client.read"          # a client's record, history, reports, sessions, plans
-    CLIENT_WRITE = "client.write"        # create/update clients, log sessions, save reports, assign plans
-    REFERRAL_READ = "referral.read"      # the queue and a referral's status
-    HANDOFF_READ = "handoff.read"        # the handoff summary (report answers, findings, session)
+    CLIENT_READ = "client.read"  # a client's record, history, reports, sessions, plans
+    CLIENT_WRITE = "client.write"  # create/update clients, log sessions, save reports, assign plans
+    REFERRAL_READ = "referral.read"  # the queue and a referral's status
+    HANDOFF_READ = "handoff.read"  # the handoff summary (report answers, findings, session)
     REFERRAL_UPDATE = "referral.update"  # status changes and clearance
-    TRENDS_READ = "trends.read"          # aggregates only, no client identities
-    PEOPLE_MANAGE = "people.manage"      # users and gyms
+    TRENDS_READ = "trends.read"  # aggregates only, no client identities
+    PEOPLE_MANAGE = "people.manage"  # users and gyms
     AUDIT_READ = "audit.read"
     CLIENT_ERASE = "client.erase"
-    EXPORT = "export"                    # whole-table export of the file
+    EXPORT = "export"  # whole-table export of the file
 
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {

@@ -39,7 +39,8 @@ class MovementPattern(StrEnum):
 
 # TRIAGE.md's form cause: a loaded hinge, squat or overhead press.
 FORM_PATTERNS: frozenset[MovementPattern] = frozenset(
-    {MovementPattern.HINGE, MovementPattern.SQUAT, MovementPattern.OVERHEAD_PRESS})
+    {MovementPattern.HINGE, MovementPattern.SQUAT, MovementPattern.OVERHEAD_PRESS}
+)
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 
@@ -98,7 +99,7 @@ class Catalogue:
             return exact
         for size in range(min(len(words), self._longest), 0, -1):
             for start in range(len(words) - size + 1):
-                found = self._by_key.get("".join(words[start:start + size]))
+                found = self._by_key.get("".join(words[start : start + size]))
                 if found is not None:
                     return found
         return None
@@ -132,14 +133,17 @@ def parse_catalogue(text: str, *, name: str = "exercises.toml") -> Catalogue:
         for spelling in (exercise.name, *exercise.spellings):
             key = normalise(spelling)
             if not key:
-                raise InvalidInput(f"{name}: exercise '{exercise.id}' (entry {index + 1}), spellings",
-                                   f"{spelling!r} has no letters or digits")
+                raise InvalidInput(
+                    f"{name}: exercise '{exercise.id}' (entry {index + 1}), spellings",
+                    f"{spelling!r} has no letters or digits",
+                )
             if key in seen and seen[key][1] != exercise.id:
-                raise InvalidInput(f"{name}: exercise '{exercise.id}' (entry {index + 1}), spellings",
-                                   f"{spelling!r} is already a spelling of '{seen[key][1]}'")
+                raise InvalidInput(
+                    f"{name}: exercise '{exercise.id}' (entry {index + 1}), spellings",
+                    f"{spelling!r} is already a spelling of '{seen[key][1]}'",
+                )
             seen[key] = (index, exercise.id)
-    fingerprint = hashlib.sha256(
-        "".join(e.model_dump_json() for e in parsed.exercises).encode()).hexdigest()[:12]
+    fingerprint = hashlib.sha256("".join(e.model_dump_json() for e in parsed.exercises).encode()).hexdigest()[:12]
     return Catalogue(parsed.exercises, fingerprint)
 
 

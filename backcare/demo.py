@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,26 +39,110 @@ CHUNK_CLIENTS = 2500
 DemoProgress = Callable[[str, int, int], None]
 
 GYM_NAMES = (
-    "Riverside Strength", "Harbour Fitness", "Northgate Barbell", "Elm Park Athletic", "Canal Street Gym",
-    "Hillside Performance", "Old Mill Fitness", "Station Road Strength", "Meadow Lane Gym", "Quayside Athletic",
-    "Castle Hill Fitness", "Westfield Barbell", "Brookside Training", "Market Square Gym", "Oakwood Strength",
-    "Seafront Fitness", "Kingsway Athletic", "Abbey Road Training", "Parkside Barbell", "Victoria Fitness",
+    "Riverside Strength",
+    "Harbour Fitness",
+    "Northgate Barbell",
+    "Elm Park Athletic",
+    "Canal Street Gym",
+    "Hillside Performance",
+    "Old Mill Fitness",
+    "Station Road Strength",
+    "Meadow Lane Gym",
+    "Quayside Athletic",
+    "Castle Hill Fitness",
+    "Westfield Barbell",
+    "Brookside Training",
+    "Market Square Gym",
+    "Oakwood Strength",
+    "Seafront Fitness",
+    "Kingsway Athletic",
+    "Abbey Road Training",
+    "Parkside Barbell",
+    "Victoria Fitness",
 )
 FIRST_NAMES = (
-    "Amara", "Ben", "Chloe", "Dev", "Elif", "Finn", "Grace", "Hamza", "Isla", "Jonah", "Kavya", "Liam",
-    "Maya", "Noah", "Olga", "Priya", "Quinn", "Rosa", "Sami", "Tara", "Umar", "Vera", "Wes", "Xin",
-    "Yusuf", "Zoe", "Aiden", "Bea", "Carlos", "Dana", "Emeka", "Freya", "Gus", "Hana", "Ivan", "Jade",
+    "Amara",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elif",
+    "Finn",
+    "Grace",
+    "Hamza",
+    "Isla",
+    "Jonah",
+    "Kavya",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Olga",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wes",
+    "Xin",
+    "Yusuf",
+    "Zoe",
+    "Aiden",
+    "Bea",
+    "Carlos",
+    "Dana",
+    "Emeka",
+    "Freya",
+    "Gus",
+    "Hana",
+    "Ivan",
+    "Jade",
 )
 LAST_NAMES = (
-    "Adeyemi", "Brennan", "Castillo", "Dubois", "Evans", "Fischer", "Gallagher", "Hughes", "Iqbal", "Jensen",
-    "Kowalski", "Lindqvist", "Moreau", "Nakamura", "O'Neill", "Petrov", "Quinlan", "Rossi", "Sato", "Thornton",
-    "Ueda", "Varga", "Whitaker", "Xu", "Yilmaz", "Zielinski", "Abbott", "Bauer", "Chowdhury", "Doyle",
+    "Adeyemi",
+    "Brennan",
+    "Castillo",
+    "Dubois",
+    "Evans",
+    "Fischer",
+    "Gallagher",
+    "Hughes",
+    "Iqbal",
+    "Jensen",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Nakamura",
+    "O'Neill",
+    "Petrov",
+    "Quinlan",
+    "Rossi",
+    "Sato",
+    "Thornton",
+    "Ueda",
+    "Varga",
+    "Whitaker",
+    "Xu",
+    "Yilmaz",
+    "Zielinski",
+    "Abbott",
+    "Bauer",
+    "Chowdhury",
+    "Doyle",
 )
 EXERCISE_SETS = (
-    "back squat;bench press;barbell row", "deadlift;overhead press;pull-up", "front squat;lunge;plank",
-    "romanian deadlift;hip thrust;dead bug", "bench press;dumbbell row;bird-dog", "running;plank",
-    "cycling;glute bridge", "rowing machine;kettlebell swing", "leg press;hamstring curl;glute bridge",
-    "yoga;mobility", "sumo deadlift;push-up;side plank", "circuit;burpee;box jump",
+    "back squat;bench press;barbell row",
+    "deadlift;overhead press;pull-up",
+    "front squat;lunge;plank",
+    "romanian deadlift;hip thrust;dead bug",
+    "bench press;dumbbell row;bird-dog",
+    "running;plank",
+    "cycling;glute bridge",
+    "rowing machine;kettlebell swing",
+    "leg press;hamstring curl;glute bridge",
+    "yoga;mobility",
+    "sumo deadlift;push-up;side plank",
+    "circuit;burpee;box jump",
 )
 CLEARANCE_RESTRICTIONS = (
     "No loaded spinal flexion for four weeks; machines and bodyweight work are fine.",
@@ -108,8 +192,7 @@ SCENARIOS: dict[str, tuple[str, dict]] = {
     "feverish": (URGENT, {"pain": (3, 6), "hours": (10, 40), "fever_or_unwell": True}),
     "cough": (URGENT, {"pain": (4, 6), "hours": (10, 40), "worse_on_cough_or_sneeze": True}),
     "upper_back": (URGENT, {"pain": (3, 6), "hours": (10, 40), "upper_back_pain": True}),
-    "saddle": (EMERGENCY, {"pain": (5, 8), "hours": (6, 30), "saddle_numbness": True,
-                           "bladder_or_bowel_change": True}),
+    "saddle": (EMERGENCY, {"pain": (5, 8), "hours": (6, 30), "saddle_numbness": True, "bladder_or_bowel_change": True}),
     "both_legs": (EMERGENCY, {"pain": (6, 9), "hours": (4, 30), "leg_symptoms": "both_legs", "numbness": True}),
     "fall": (EMERGENCY, {"pain": (6, 9), "hours": (1, 6), "major_trauma": True}),
 }
@@ -138,9 +221,16 @@ _YES_NO_FIELDS = tuple(q.field for q in questions.QUESTIONS if q.kind is questio
 # --- entry points ----------------------------------------------------------------------------
 
 
-def build_demo(db, *, actor: Actor = SYSTEM, clients: int = DEFAULT_CLIENTS, weeks: int = DEFAULT_WEEKS,
-               seed: int = DEFAULT_SEED, now: datetime | None = None,
-               progress: DemoProgress | None = None) -> DemoSummary:
+def build_demo(
+    db,
+    *,
+    actor: Actor = SYSTEM,
+    clients: int = DEFAULT_CLIENTS,
+    weeks: int = DEFAULT_WEEKS,
+    seed: int = DEFAULT_SEED,
+    now: datetime | None = None,
+    progress: DemoProgress | None = None,
+) -> DemoSummary:
     """Fill an empty database with a demo history; returns the demo accounts (one per role) and counts."""
     guard(db, actor, Action.PEOPLE_MANAGE, None, attempt="demo.create", entity="database")
     guard(db, actor, Action.CLIENT_WRITE, None, attempt="demo.create", entity="database")
@@ -156,13 +246,19 @@ def build_demo(db, *, actor: Actor = SYSTEM, clients: int = DEFAULT_CLIENTS, wee
             "SELECT (SELECT count(*) FROM clients) + (SELECT count(*) FROM gyms) + (SELECT count(*) FROM users)"
         ).fetchall()[0]
         if existing:
-            raise Conflict("The database already holds gyms, users or clients: the demo needs a new, empty "
-                           "file (give --db a new path).")
+            raise Conflict(
+                "The database already holds gyms, users or clients: the demo needs a new, empty "
+                "file (give --db a new path)."
+            )
         gen = _Generator(cur, clients=clients, weeks=weeks, seed=seed, now=now, progress=progress)
         accounts = gen.people()
         # in the same transaction: a file with demo data always says so, and lists every account it opens
-        mark_demo(cur, accounts=[ListedAccount(a.username, a.role.value, a.gym) for a in accounts],
-                  password=DEMO_PASSWORD, now=now)
+        mark_demo(
+            cur,
+            accounts=[ListedAccount(a.username, a.role.value, a.gym) for a in accounts],
+            password=DEMO_PASSWORD,
+            now=now,
+        )
         gen.sessions()
         gen.reports()
         gen.referrals()
@@ -172,8 +268,9 @@ def build_demo(db, *, actor: Actor = SYSTEM, clients: int = DEFAULT_CLIENTS, wee
     return DemoSummary(tuple(accounts), counts)
 
 
-def ensure_demo_database(path: str | Path | None = None, *, progress: DemoProgress | None = None,
-                         **options) -> list[DemoAccount] | None:
+def ensure_demo_database(
+    path: str | Path | None = None, *, progress: DemoProgress | None = None, **options
+) -> list[DemoAccount] | None:
     """Demo mode's start: build the demo into a new file (moved into place only when complete); None when
     the file is a demo already; Conflict when it exists and is not a demo (a real database stays as it is)."""
     from backcare.store.db import open_database, resolve_path
@@ -217,9 +314,17 @@ class _Generator:
         def user(username, display, role, gym_index, contact=None, demo=False):
             gym_name = GYM_NAMES[gym_index] if gym_index is not None else None
             # only the listed accounts get the public password: the others author records and cannot sign in
-            users.append({"username": username, "display_name": display, "role": role.value,
-                          "gym_id": gym_ids[gym_name] if gym_name else None, "contact": contact,
-                          "password_hash": self.password_hash if demo else None, "created_at": created})
+            users.append(
+                {
+                    "username": username,
+                    "display_name": display,
+                    "role": role.value,
+                    "gym_id": gym_ids[gym_name] if gym_name else None,
+                    "contact": contact,
+                    "password_hash": self.password_hash if demo else None,
+                    "created_at": created,
+                }
+            )
             if demo:
                 accounts.append(DemoAccount(username, role, DEMO_PASSWORD, display, gym_name))
 
@@ -231,13 +336,16 @@ class _Generator:
         user("clinic.2", "Priya Iqbal (physiotherapist)", Role.CLINIC, None, "physio@example.org")
         for g in range(n_gyms):
             for k in range(trainers_per_gym[g] - (1 if g == 0 else 0)):
-                name = f"{FIRST_NAMES[(g * 7 + k * 5) % len(FIRST_NAMES)]} " \
-                       f"{LAST_NAMES[(g * 3 + k * 11) % len(LAST_NAMES)]}"
+                name = (
+                    f"{FIRST_NAMES[(g * 7 + k * 5) % len(FIRST_NAMES)]} "
+                    f"{LAST_NAMES[(g * 3 + k * 11) % len(LAST_NAMES)]}"
+                )
                 user(f"trainer.{g + 1}.{k + 1}", name, Role.TRAINER, g, f"trainer.{g + 1}.{k + 1}@example.org")
         self._insert_frame("users", pd.DataFrame(users).astype({"gym_id": "Int64"}))
 
         trainer_rows = self.cur.execute(
-            "SELECT gym_id, list(id ORDER BY id) FROM users WHERE role = 'trainer' GROUP BY gym_id").fetchall()
+            "SELECT gym_id, list(id ORDER BY id) FROM users WHERE role = 'trainer' GROUP BY gym_id"
+        ).fetchall()
         trainers_of = {gym: ids for gym, ids in trainer_rows}
         usernames = dict(self.cur.execute("SELECT id, username FROM users").fetchall())
         gym_id_of_index = np.array([gym_ids[GYM_NAMES[g]] for g in range(n_gyms)])
@@ -245,29 +353,37 @@ class _Generator:
         width = max(4, len(str(self.n)))
         client_gym_id = gym_id_of_index[client_gym]
         pick = self.rng.integers(0, 1 << 30, size=self.n)
-        trainer_id = np.array([trainers_of[g][p % len(trainers_of[g])]
-                               for g, p in zip(client_gym_id, pick, strict=True)])
+        trainer_id = np.array(
+            [trainers_of[g][p % len(trainers_of[g])] for g, p in zip(client_gym_id, pick, strict=True)]
+        )
         first = self.rng.integers(0, len(FIRST_NAMES), size=self.n)
         last = self.rng.integers(0, len(LAST_NAMES), size=self.n)
-        joined = pd.Timestamp(self.first_day) + pd.Timedelta(hours=10) \
+        joined = (
+            pd.Timestamp(self.first_day)
+            + pd.Timedelta(hours=10)
             - pd.to_timedelta(self.rng.integers(1, 400, size=self.n), unit="D")
-        clients = pd.DataFrame({
-            "external_id": [f"C-{i:0{width}d}" for i in range(1, self.n + 1)],
-            "gym_id": client_gym_id.astype("int32"),
-            "trainer_id": trainer_id.astype("int32"),
-            "name": [f"{FIRST_NAMES[a]} {LAST_NAMES[b]}" for a, b in zip(first, last, strict=True)],
-            "consent_at": joined,
-            "consent_by": [usernames[t] for t in trainer_id],
-            "created_at": joined,
-            "created_by": [usernames[t] for t in trainer_id],
-            # Fictional contacts (Ofcom's drama range, example.org) for most clients; no random draw, so the
-            # rest of the demo stays as it was.
-            "phone": [f"+44 7700 900{i % 1000:03d}" if i % 10 < 7 else None for i in range(self.n)],
-            "email": [f"client{i + 1}@example.org" if i % 2 == 0 else None for i in range(self.n)],
-            # about one client in eight has no year of birth recorded yet (asked at the next triage)
-            "year_of_birth": pd.array(np.where(self.rng.random(self.n) < 0.125, -1,
-                                               self.rng.integers(1950, 2009, size=self.n)), dtype="Int64"),
-        })
+        )
+        clients = pd.DataFrame(
+            {
+                "external_id": [f"C-{i:0{width}d}" for i in range(1, self.n + 1)],
+                "gym_id": client_gym_id.astype("int32"),
+                "trainer_id": trainer_id.astype("int32"),
+                "name": [f"{FIRST_NAMES[a]} {LAST_NAMES[b]}" for a, b in zip(first, last, strict=True)],
+                "consent_at": joined,
+                "consent_by": [usernames[t] for t in trainer_id],
+                "created_at": joined,
+                "created_by": [usernames[t] for t in trainer_id],
+                # Fictional contacts (Ofcom's drama range, example.org) for most clients; no random draw, so the
+                # rest of the demo stays as it was.
+                "phone": [f"+44 7700 900{i % 1000:03d}" if i % 10 < 7 else None for i in range(self.n)],
+                "email": [f"client{i + 1}@example.org" if i % 2 == 0 else None for i in range(self.n)],
+                # about one client in eight has no year of birth recorded yet (asked at the next triage)
+                "year_of_birth": pd.array(
+                    np.where(self.rng.random(self.n) < 0.125, -1, self.rng.integers(1950, 2009, size=self.n)),
+                    dtype="Int64",
+                ),
+            }
+        )
         clients["year_of_birth"] = clients["year_of_birth"].mask(clients["year_of_birth"] < 0)
         self._insert_frame("clients", clients)
         self._client_profiles()
@@ -280,22 +396,24 @@ class _Generator:
         ids = np.array([r[0] for r in self.cur.execute("SELECT id FROM clients ORDER BY id").fetchall()])
         spike = rng.random(n) < 0.3
         spike_start = rng.integers(min(28, self.days - 1), max(self.days - 5, min(28, self.days - 1) + 1), size=n)
-        profiles = pd.DataFrame({
-            "client_id": ids.astype("int32"),
-            "day_prob": rng.uniform(2.0, 4.5, n) / 7.0,
-            "base_minutes": rng.uniform(35, 75, n),
-            "base_rpe": rng.uniform(4.0, 7.0, n),
-            "warmup_mean": np.where(rng.random(n) < 0.3, rng.uniform(0, 4, n), rng.uniform(5, 12, n)),
-            "cooldown_prob": rng.uniform(0.2, 0.95, n),
-            "spike_start": np.where(spike, spike_start, -1000).astype("int32"),
-            "report_prob": rng.uniform(0.03, 0.17, n),
-            "core_per_week": rng.integers(0, 5, n).astype("int32"),
-            "sleep_hours": np.round(rng.uniform(5.5, 8.5, n) * 2) / 2,
-            "sitting_hours": np.round(rng.uniform(2, 10, n)),
-            "posture_concern": rng.random(n) < 0.2,
-            "glute_weakness": rng.random(n) < 0.15,
-            "risk": rng.random(n),
-        })
+        profiles = pd.DataFrame(
+            {
+                "client_id": ids.astype("int32"),
+                "day_prob": rng.uniform(2.0, 4.5, n) / 7.0,
+                "base_minutes": rng.uniform(35, 75, n),
+                "base_rpe": rng.uniform(4.0, 7.0, n),
+                "warmup_mean": np.where(rng.random(n) < 0.3, rng.uniform(0, 4, n), rng.uniform(5, 12, n)),
+                "cooldown_prob": rng.uniform(0.2, 0.95, n),
+                "spike_start": np.where(spike, spike_start, -1000).astype("int32"),
+                "report_prob": rng.uniform(0.03, 0.17, n),
+                "core_per_week": rng.integers(0, 5, n).astype("int32"),
+                "sleep_hours": np.round(rng.uniform(5.5, 8.5, n) * 2) / 2,
+                "sitting_hours": np.round(rng.uniform(2, 10, n)),
+                "posture_concern": rng.random(n) < 0.2,
+                "glute_weakness": rng.random(n) < 0.15,
+                "risk": rng.random(n),
+            }
+        )
         self.cur.register("profiles_frame", profiles)
         try:
             self.cur.execute("CREATE TEMP TABLE demo_profile AS SELECT * FROM profiles_frame")
@@ -310,7 +428,8 @@ class _Generator:
         sets = "[" + ", ".join("'" + s + "'" for s in EXERCISE_SETS) + "]"
         u = lambda k: f"((hash({self.seed}, p.client_id, t.d, {k}) % 1000003) / 1000003.0)"  # noqa: E731
         in_spike = "(t.d BETWEEN p.spike_start AND p.spike_start + 9)"
-        self.cur.execute(f"""
+        self.cur.execute(
+            f"""
             INSERT INTO sessions (client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done,
                                   source, created_at, created_by)
             SELECT p.client_id,
@@ -331,8 +450,14 @@ class _Generator:
             JOIN users AS u ON u.id = c.trainer_id
             WHERE {u(1)} < least(0.95, p.day_prob * CASE WHEN {in_spike} THEN 1.6 ELSE 1 END)
               AND ?::DATE + t.d::INTEGER < ?::DATE
-        """, [self.first_day - timedelta(days=1), self.first_day - timedelta(days=1),
-              self.first_day - timedelta(days=1), self.now.date() + timedelta(days=1)])
+        """,
+            [
+                self.first_day - timedelta(days=1),
+                self.first_day - timedelta(days=1),
+                self.first_day - timedelta(days=1),
+                self.now.date() + timedelta(days=1),
+            ],
+        )
         self.progress("sessions", self.n, self.n)
 
     # reports ----------------------------------------------------------------------------------
@@ -341,7 +466,8 @@ class _Generator:
         """Sessions a report follows (more often during and after a spike), with the load picture then."""
         u = f"((hash({self.seed}, s.client_id, s.date, 9) % 1000003) / 1000003.0)"
         day = "(s.date - ?::DATE)"
-        return self.cur.execute(f"""
+        return self.cur.execute(
+            f"""
             WITH chosen AS (
                 SELECT s.id AS session_id, s.client_id, s.date, s.exercises, s.warmup_minutes, s.cooldown_done,
                        {day} BETWEEN p.spike_start AND p.spike_start + 13 AS after_spike
@@ -365,7 +491,9 @@ class _Generator:
             JOIN clients AS c ON c.id = ch.client_id JOIN users AS u ON u.id = c.trainer_id
             JOIN demo_profile AS p ON p.client_id = ch.client_id
             ORDER BY ch.client_id, ch.date
-        """, [self.first_day - timedelta(days=1), lo, hi, self.first_day - timedelta(days=1)]).df()
+        """,
+            [self.first_day - timedelta(days=1), lo, hi, self.first_day - timedelta(days=1)],
+        ).df()
 
     def reports(self) -> None:
         (lo, hi) = self.cur.execute("SELECT min(id), max(id) FROM clients").fetchall()[0]
@@ -386,12 +514,16 @@ class _Generator:
             return
         rng = self.rng
         spike = cand["after_spike"].to_numpy(dtype=bool)
-        pick = np.where(spike, rng.choice(len(SCENARIO_NAMES), size=n, p=_WEIGHTS_SPIKE),
-                        rng.choice(len(SCENARIO_NAMES), size=n, p=_WEIGHTS))
+        pick = np.where(
+            spike,
+            rng.choice(len(SCENARIO_NAMES), size=n, p=_WEIGHTS_SPIKE),
+            rng.choice(len(SCENARIO_NAMES), size=n, p=_WEIGHTS),
+        )
         r_pain, r_hours, r_quality, r_misc = rng.random(n), rng.random(n), rng.random(n), rng.random((n, 6))
 
         (first_id,) = self.cur.execute(
-            f"SELECT min(v) FROM (SELECT nextval('reports_id_seq') AS v FROM range({n}))").fetchall()[0]
+            f"SELECT min(v) FROM (SELECT nextval('reports_id_seq') AS v FROM range({n}))"
+        ).fetchall()[0]
         rows: list[dict[str, Any]] = []
         findings: list[tuple[int, str, str]] = []
         causes: list[tuple[int, str, int, int]] = []
@@ -413,17 +545,20 @@ class _Generator:
                 continue
             qualities = spec.get("quality", ("dull_ache", "stiffness", "tightness"))
             answers = {q: _MILDEST[q] for q in questions.FIELDS}
-            answers.update({
-                "client_id": None,
-                "age": None if pd.isna(rec.year_of_birth) else age_from_year_of_birth(int(rec.year_of_birth),
-                                                                                      created.date()),
-                "hours_since_workout": hours,
-                "pain_score": int(pain_lo + round((pain_hi - pain_lo) * r_pain[i])),
-                "pain_quality": qualities[int(r_quality[i] * len(qualities)) % len(qualities)],
-                "trend": spec.get("trend", "easing" if r_misc[i, 0] < 0.6 else "same"),
-                "eases_with_movement": spec.get("eases_with_movement", True),
-                "leg_symptoms": spec.get("leg_symptoms", "none"),
-            })
+            answers.update(
+                {
+                    "client_id": None,
+                    "age": None
+                    if pd.isna(rec.year_of_birth)
+                    else age_from_year_of_birth(int(rec.year_of_birth), created.date()),
+                    "hours_since_workout": hours,
+                    "pain_score": int(pain_lo + round((pain_hi - pain_lo) * r_pain[i])),
+                    "pain_quality": qualities[int(r_quality[i] * len(qualities)) % len(qualities)],
+                    "trend": spec.get("trend", "easing" if r_misc[i, 0] < 0.6 else "same"),
+                    "eases_with_movement": spec.get("eases_with_movement", True),
+                    "leg_symptoms": spec.get("leg_symptoms", "none"),
+                }
+            )
             for key in _YES_NO_FIELDS:
                 if key in spec:
                     answers[key] = spec[key]
@@ -466,23 +601,35 @@ class _Generator:
             past.append((created, report.pain_score))
 
             report_id = first_id + len(rows)
-            row = {"id": report_id, "client_id": client, "gym_id": int(rec.gym_id),
-                   "author_id": int(rec.trainer_id), "author": rec.trainer, "created_at": created}
+            row = {
+                "id": report_id,
+                "client_id": client,
+                "gym_id": int(rec.gym_id),
+                "author_id": int(rec.trainer_id),
+                "author": rec.trainer,
+                "created_at": created,
+            }
             row.update(report.model_dump(exclude={"client_id", "context"}, mode="json"))
-            row.update(context_json=report.context.model_dump_json() if report.context else None,
-                       history_json=history.model_dump_json(), level=result.level.value,
-                       rules_version=result.rules_version, result_json=result.model_dump_json())
+            row.update(
+                context_json=report.context.model_dump_json() if report.context else None,
+                history_json=history.model_dump_json(),
+                level=result.level.value,
+                rules_version=result.rules_version,
+                result_json=result.model_dump_json(),
+            )
             rows.append(row)
             findings.extend((report_id, f.rule_id, f.level.value) for f in result.findings)
-            causes.extend((report_id, c.cause.value, len(c.evidence), rank)
-                          for rank, c in enumerate(result.causes, start=1))
+            causes.extend(
+                (report_id, c.cause.value, len(c.evidence), rank) for rank, c in enumerate(result.causes, start=1)
+            )
         if not rows:
             return
         frame = pd.DataFrame(rows)
         self._insert_frame("reports", frame)
         self._insert_frame("report_findings", pd.DataFrame(findings, columns=["report_id", "rule_id", "level"]))
-        self._insert_frame("report_causes",
-                           pd.DataFrame(causes, columns=["report_id", "cause", "evidence_count", "rank"]))
+        self._insert_frame(
+            "report_causes", pd.DataFrame(causes, columns=["report_id", "cause", "evidence_count", "rank"])
+        )
         self.report_total += len(rows)
 
     def _load_ratios(self, wanted: list[tuple[int, date]]) -> dict[tuple[int, date], float]:
@@ -492,15 +639,17 @@ class _Generator:
             return {}
         frame = pd.DataFrame(wanted, columns=["client_id", "day"]).drop_duplicates()
         frame["day"] = pd.to_datetime(frame["day"])
-        metrics = load.daily_metrics_sql("SELECT DISTINCT client_id FROM demo_ratio_days",
-                                         "client_id IN (SELECT client_id FROM demo_ratio_days)")
+        metrics = load.daily_metrics_sql(
+            "SELECT DISTINCT client_id FROM demo_ratio_days", "client_id IN (SELECT client_id FROM demo_ratio_days)"
+        )
         self.cur.register("demo_ratio_days", frame)
         try:
             rows = self.cur.execute(
                 f"SELECT m.client_id, m.day, m.acute_chronic_ratio FROM ({metrics}) AS m "
                 "JOIN demo_ratio_days AS w ON w.client_id = m.client_id AND CAST(w.day AS DATE) = m.day "
                 "WHERE m.acute_chronic_ratio IS NOT NULL",
-                {"first_day": min(day for _, day in wanted), "last_day": max(day for _, day in wanted)}).fetchall()
+                {"first_day": min(day for _, day in wanted), "last_day": max(day for _, day in wanted)},
+            ).fetchall()
         finally:
             self.cur.unregister("demo_ratio_days")
         return {(int(client), day): round(float(ratio), 4) for client, day, ratio in rows}
@@ -512,7 +661,8 @@ class _Generator:
         self.progress("referrals", 0, 1)
         u = f"((hash({self.seed}, r.id, 11) % 1000003) / 1000003.0)"
         u2 = f"((hash({self.seed}, r.id, 13) % 1000003) / 1000003.0)"
-        self.cur.execute(f"""
+        self.cur.execute(
+            f"""
             CREATE TEMP TABLE demo_referral AS
             SELECT r.id AS report_id, r.client_id, r.gym_id, r.level, r.created_at AS opened_at, r.author,
                    date_diff('minute', r.created_at, ?::TIMESTAMP) / 60.0 AS age_h,
@@ -531,10 +681,17 @@ class _Generator:
                                 WHEN 'urgent' THEN 1 + 30 * {u2}
                                 ELSE 6 + 200 * {u2} END AS contact_h
             FROM reports AS r WHERE r.level IN ('refer', 'urgent', 'emergency')
-        """, [self.now] * 4)
-        self._cover("demo_referral", "report_id", "opened_at",
-                    ("new", "contacted", "seen", "cleared", "cleared_with_restrictions", "not_cleared"))
-        steps = ("CASE status WHEN 'new' THEN 1 WHEN 'contacted' THEN 2 WHEN 'seen' THEN 3 ELSE 4 END")
+        """,
+            [self.now] * 4,
+        )
+        self._cover(
+            "demo_referral",
+            "report_id",
+            "opened_at",
+            ("new", "contacted", "seen", "cleared", "cleared_with_restrictions", "not_cleared"),
+        )
+        steps = "CASE status WHEN 'new' THEN 1 WHEN 'contacted' THEN 2 WHEN 'seen' THEN 3 ELSE 4 END"
+
         def at(share: float, alias: str = "") -> str:
             """A step's time: first contact after its level's delay (never after now), later steps a share
             of the time since opening but never before the first contact."""
@@ -572,7 +729,7 @@ class _Generator:
                    {note}
             FROM demo_referral AS d JOIN referrals AS f ON f.report_id = d.report_id
             CROSS JOIN range(1, 5) AS s(k)
-            WHERE k <= {steps.replace('status', 'd.status')}
+            WHERE k <= {steps.replace("status", "d.status")}
             ORDER BY f.id, k
         """)
         self.progress("referrals", 1, 1)
@@ -583,7 +740,8 @@ class _Generator:
         """Half the normal/monitor reports with a cause got that cause's plan; two weeks to review."""
         self.progress("plans", 0, 1)
         u = lambda k: f"((hash({self.seed}, r.id, {k}) % 1000003) / 1000003.0)"  # noqa: E731
-        self.cur.execute(f"""
+        self.cur.execute(
+            f"""
             CREATE TEMP TABLE demo_assignment AS
             WITH picked AS (
                 SELECT r.id AS report_id, r.client_id, c.cause AS plan_id, r.created_at, r.author,
@@ -602,9 +760,12 @@ class _Generator:
             SELECT * FROM picked
             QUALIFY status <> 'active'
                  OR row_number() OVER (PARTITION BY client_id, plan_id, status ORDER BY created_at DESC) = 1
-        """, [self.now.date()])
+        """,
+            [self.now.date()],
+        )
         self._cover("demo_assignment", "report_id", "created_at", ("active", "completed", "stopped"))
-        self.cur.execute("""
+        self.cur.execute(
+            """
             INSERT INTO assignments (client_id, report_id, plan_id, status, start_date, review_date,
                                      created_at, created_by, ended_at, end_note)
             SELECT client_id, report_id, plan_id, status, start_date, start_date + 14,
@@ -614,7 +775,9 @@ class _Generator:
                    CASE status WHEN 'completed' THEN 'Plan completed; soreness settled.'
                                WHEN 'stopped' THEN 'Stopped early: the client changed programme.' END
             FROM demo_assignment ORDER BY created_at, report_id
-        """, [self.now])
+        """,
+            [self.now],
+        )
         self.progress("plans", 1, 1)
 
     # helpers ----------------------------------------------------------------------------------
@@ -625,8 +788,12 @@ class _Generator:
         missing = [s for s in statuses if s not in present]
         if not missing:
             return
-        keys = [k for (k,) in self.cur.execute(
-            f"SELECT {key} FROM {table} ORDER BY {order}, {key} LIMIT {len(missing)}").fetchall()]
+        keys = [
+            k
+            for (k,) in self.cur.execute(
+                f"SELECT {key} FROM {table} ORDER BY {order}, {key} LIMIT {len(missing)}"
+            ).fetchall()
+        ]
         for status, k in zip(missing, keys, strict=False):
             self.cur.execute(f"UPDATE {table} SET status = ? WHERE {key} = ?", [status, k])
 
@@ -640,6 +807,16 @@ class _Generator:
             self.cur.unregister("demo_frame")
 
     def counts(self) -> dict[str, int]:
-        tables = ("gyms", "users", "clients", "sessions", "reports", "report_findings", "report_causes",
-                  "assignments", "referrals", "referral_events")
+        tables = (
+            "gyms",
+            "users",
+            "clients",
+            "sessions",
+            "reports",
+            "report_findings",
+            "report_causes",
+            "assignments",
+            "referrals",
+            "referral_events",
+        )
         return {t: int(self.cur.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]) for t in tables}

@@ -66,7 +66,8 @@ class DatabaseMissing(BackCareError):
         super().__init__(
             f"There is no BackCare database at {path}: create a real one with "
             "`python -m backcare init --admin NAME`, or start in demo mode (BACKCARE_DEMO=1, as scripts/app.sh "
-            "does) to try BackCare with synthetic data.")
+            "does) to try BackCare with synthetic data."
+        )
 
 
 class StoreError(BackCareError):

@@ -21,16 +21,22 @@ from backcare.questions import Kind
 from backcare.rules import CAUSE_LABELS
 from backcare.store.records import HandoffSummary, ReferralEventRow
 
-SCOPE_NOTE = ("Prepared by BackCare from the trainer's triage report. The trainer's answers are screening "
-              "answers, not a clinical examination.")
+SCOPE_NOTE = (
+    "Prepared by BackCare from the trainer's triage report. The trainer's answers are screening "
+    "answers, not a clinical examination."
+)
 LEVEL_HEADINGS: dict[Level, str] = {
     Level.REFER: "Refer: needs a physiotherapist or doctor",
     Level.URGENT: "Urgent: to be seen by a doctor within 24 hours",
     Level.EMERGENCY: "Emergency: needs emergency care now",
 }
 STATUS_LABELS: dict[str, str] = {
-    "new": "New", "contacted": "Contacted", "seen": "Seen by a professional", "cleared": "Cleared",
-    "cleared_with_restrictions": "Cleared with restrictions", "not_cleared": "Not cleared",
+    "new": "New",
+    "contacted": "Contacted",
+    "seen": "Seen by a professional",
+    "cleared": "Cleared",
+    "cleared_with_restrictions": "Cleared with restrictions",
+    "not_cleared": "Not cleared",
 }
 # The yes/no questions listed as answered yes, no or not asked; the others have their own lines under "Pain".
 _YES_NO = tuple(q for q in questions.QUESTIONS if q.kind is Kind.YES_NO and q.field != "eases_with_movement")
@@ -63,8 +69,11 @@ def _when(value: datetime) -> str:
 
 def _client_contact(summary: HandoffSummary) -> tuple[str, ...]:
     """How the clinic reaches the client: what the client agreed to give, else the trainer is the way."""
-    lines = tuple(f"{label}: {value}" for label, value in (("Phone", summary.client_phone),
-                                                            ("E-mail", summary.client_email)) if value)
+    lines = tuple(
+        f"{label}: {value}"
+        for label, value in (("Phone", summary.client_phone), ("E-mail", summary.client_email))
+        if value
+    )
     return lines or ("Phone or e-mail: not recorded; ask the trainer",)
 
 
@@ -72,14 +81,17 @@ def handoff_sections(summary: HandoffSummary, events: Sequence[ReferralEventRow]
     """The handoff, section by section, most important first."""
     a = summary.answers
     earlier = summary.episode_pain_scores or (
-        () if summary.previous_pain_score is None else (summary.previous_pain_score,))
-    pain = [f"Pain now: {_answer('pain_score', summary.pain_score)}"
-            + ("" if not earlier else f" (earlier in this episode: {', '.join(f'{s}/10' for s in earlier)})"),
-            f"Feels like: {_answer('pain_quality', a.get('pain_quality'))}",
-            f"Since it started: {_answer('trend', summary.pain_trend)}",
-            f"Time since the workout: {_answer('hours_since_workout', summary.hours_since_workout)}",
-            f"Eases with movement: {_yes_no(a.get('eases_with_movement'))}",
-            f"Legs: {_answer('leg_symptoms', a.get('leg_symptoms'))}"]
+        () if summary.previous_pain_score is None else (summary.previous_pain_score,)
+    )
+    pain = [
+        f"Pain now: {_answer('pain_score', summary.pain_score)}"
+        + ("" if not earlier else f" (earlier in this episode: {', '.join(f'{s}/10' for s in earlier)})"),
+        f"Feels like: {_answer('pain_quality', a.get('pain_quality'))}",
+        f"Since it started: {_answer('trend', summary.pain_trend)}",
+        f"Time since the workout: {_answer('hours_since_workout', summary.hours_since_workout)}",
+        f"Eases with movement: {_yes_no(a.get('eases_with_movement'))}",
+        f"Legs: {_answer('leg_symptoms', a.get('leg_symptoms'))}",
+    ]
     shown = [q for q in _YES_NO if q.applies(a)]
     said_yes = [q.text for q in shown if a.get(q.field) is True]
     said_no = [q.text for q in shown if a.get(q.field) is False]
@@ -91,18 +103,29 @@ def handoff_sections(summary: HandoffSummary, events: Sequence[ReferralEventRow]
     if s is None:
         session = ["No session logged on or before the day of the report."]
     else:
-        session = [f"Date: {s.date.isoformat()}", f"{s.minutes:g} min at RPE {s.rpe:g} (load {s.load:g})",
-                   f"Exercises: {', '.join(s.exercises) or 'not recorded'}",
-                   f"Warm-up: {'not recorded' if s.warmup_minutes is None else f'{s.warmup_minutes:g} min'}",
-                   f"Cool-down: {_yes_no(s.cooldown_done)}"]
-    history = [f"{_when(e.event_at)} - {STATUS_LABELS.get(e.status.value, e.status.value)} by {e.author}"
-               + (f": {e.note}" if e.note else "") for e in events]
+        session = [
+            f"Date: {s.date.isoformat()}",
+            f"{s.minutes:g} min at RPE {s.rpe:g} (load {s.load:g})",
+            f"Exercises: {', '.join(s.exercises) or 'not recorded'}",
+            f"Warm-up: {'not recorded' if s.warmup_minutes is None else f'{s.warmup_minutes:g} min'}",
+            f"Cool-down: {_yes_no(s.cooldown_done)}",
+        ]
+    history = [
+        f"{_when(e.event_at)} - {STATUS_LABELS.get(e.status.value, e.status.value)} by {e.author}"
+        + (f": {e.note}" if e.note else "")
+        for e in events
+    ]
     return [
-        Section("Client", (f"{summary.client_name} ({summary.client_external_id}), {summary.gym_name}",
-                           *_client_contact(summary),
-                           f"Age: {'not known' if summary.age is None else summary.age}",
-                           f"Referral {summary.referral_id}, opened {_when(summary.opened_at)}",
-                           f"Status: {STATUS_LABELS.get(summary.status.value, summary.status.value)}")),
+        Section(
+            "Client",
+            (
+                f"{summary.client_name} ({summary.client_external_id}), {summary.gym_name}",
+                *_client_contact(summary),
+                f"Age: {'not known' if summary.age is None else summary.age}",
+                f"Referral {summary.referral_id}, opened {_when(summary.opened_at)}",
+                f"Status: {STATUS_LABELS.get(summary.status.value, summary.status.value)}",
+            ),
+        ),
         Section("Trainer", (summary.trainer_name, f"Contact: {summary.trainer_contact or 'not recorded'}")),
         Section("Findings (why the report was referred)", tuple(findings) or ("No findings recorded.",)),
         Section("Pain", tuple(pain)),

@@ -29,19 +29,39 @@ SCOPE_STATEMENT = (
 )
 
 # Typographic characters people paste into names and notes, mapped to what Helvetica can print.
-_LATIN1_SAFE = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"',
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
-    "\u00d7": "x", "\u2026": "...", "\u2022": "-", "\u00b7": "-",
-    "\u2265": ">=", "\u2264": "<=", "\u2192": "->",
-    "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u200b": "",
-})
+_LATIN1_SAFE = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2212": "-",
+        "\u00d7": "x",
+        "\u2026": "...",
+        "\u2022": "-",
+        "\u00b7": "-",
+        "\u2265": ">=",
+        "\u2264": "<=",
+        "\u2192": "->",
+        "\u00a0": " ",
+        "\u2009": " ",
+        "\u202f": " ",
+        "\u200b": "",
+    }
+)
 
 # (border and heading colour, fill colour) per safety-net tier, most serious first.
 _TIER_COLOURS = (
-    ((176, 0, 32), (253, 236, 238)),   # emergency: red
-    ((158, 90, 0), (255, 244, 222)),   # urgent: amber
+    ((176, 0, 32), (253, 236, 238)),  # emergency: red
+    ((158, 90, 0), (255, 244, 222)),  # urgent: amber
     ((20, 70, 130), (232, 240, 250)),  # see a professional: blue
 )
 _INK = (33, 37, 41)
@@ -54,8 +74,16 @@ def latin1_safe(text: str) -> str:
     return text.translate(_LATIN1_SAFE).encode("latin-1", "replace").decode("latin-1")
 
 
-def render_handout(*, client_name: str, plans: Sequence[Plan], safety_net: SafetyNet, trainer: str,
-                   start_date: date, review_date: date, notes: str | None = None) -> bytes:
+def render_handout(
+    *,
+    client_name: str,
+    plans: Sequence[Plan],
+    safety_net: SafetyNet,
+    trainer: str,
+    start_date: date,
+    review_date: date,
+    notes: str | None = None,
+) -> bytes:
     """An A4 PDF: header, each plan (goal, exercise table, cautions, review), then the safety net."""
     client_name = _required("client_name", client_name)
     trainer = _required("trainer", trainer)
@@ -72,8 +100,9 @@ def render_handout(*, client_name: str, plans: Sequence[Plan], safety_net: Safet
         for plan in plans:
             pdf.plan_section(plan)
     else:
-        pdf.paragraph("No exercise plan for now. Follow the advice of your trainer or clinician, "
-                      "and the guidance below.")
+        pdf.paragraph(
+            "No exercise plan for now. Follow the advice of your trainer or clinician, and the guidance below."
+        )
     pdf.safety_net_section(safety_net)
     return bytes(pdf.output())
 
@@ -150,8 +179,10 @@ class _Handout(FPDF):
         self.font(20, "B", _ACCENT)
         self.cell(0, 10, self.t("Your back-care plan"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(1)
-        rows = (("Client", client_name, "Start", _long_date(start_date)),
-                ("Trainer", trainer, "Review", _long_date(review_date)))
+        rows = (
+            ("Client", client_name, "Start", _long_date(start_date)),
+            ("Trainer", trainer, "Review", _long_date(review_date)),
+        )
         for label_a, value_a, label_b, value_b in rows:
             self.font(10, "B", _MUTED)
             self.cell(20, 6, self.t(label_a))
@@ -168,9 +199,17 @@ class _Handout(FPDF):
         self.set_line_width(0.2)
         self.ln(3)
         self.font(10, "B", _TIER_COLOURS[0][0])
-        self.multi_cell(0, 5, self.t("If you notice any of the warning signs under \"When to stop and get help\" "
-                                     "at the end of this handout, stop these exercises and follow that advice."),
-                        align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(
+            0,
+            5,
+            self.t(
+                'If you notice any of the warning signs under "When to stop and get help" '
+                "at the end of this handout, stop these exercises and follow that advice."
+            ),
+            align="L",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
         self.ln(3)
 
     def paragraph(self, text: str, size: float = 10) -> None:
@@ -188,8 +227,7 @@ class _Handout(FPDF):
         for item in items:
             self.set_x(self.l_margin + indent)
             self.cell(4, 4.8, self.bullet)
-            self.multi_cell(self.epw - indent - 4, 4.8, self.t(item), align="L",
-                            new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.multi_cell(self.epw - indent - 4, 4.8, self.t(item), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def plan_section(self, plan: Plan) -> None:
         # Keep a plan's heading with at least the start of its table.
@@ -222,9 +260,17 @@ class _Handout(FPDF):
         self.font(9)
         self.set_draw_color(190, 196, 202)
         headings = FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=_ACCENT)
-        with self.table(col_widths=(44, 34, 17, 83), width=self.epw, text_align=("LEFT", "LEFT", "CENTER", "LEFT"),
-                        line_height=4.6, padding=(1.4, 1.6), headings_style=headings, v_align="TOP",
-                        cell_fill_color=(244, 247, 248), cell_fill_mode="ROWS") as table:
+        with self.table(
+            col_widths=(44, 34, 17, 83),
+            width=self.epw,
+            text_align=("LEFT", "LEFT", "CENTER", "LEFT"),
+            line_height=4.6,
+            padding=(1.4, 1.6),
+            headings_style=headings,
+            v_align="TOP",
+            cell_fill_color=(244, 247, 248),
+            cell_fill_mode="ROWS",
+        ) as table:
             head = table.row()
             for title in ("Exercise", "Dose", "Weekly", "How to do it"):
                 head.cell(self.t(title))
@@ -253,8 +299,9 @@ class _Handout(FPDF):
 
     def _tier_lines(self, tier: SignGroup) -> list[tuple[float, str, str, float]]:
         """(size, style, text, indent) of each line of a tier box, in order."""
-        return ([(11.5, "B", tier.heading, 0.0), (10.0, "B", tier.action, 0.0)]
-                + [(9.5, "", sign, 5.0) for sign in tier.signs])
+        return [(11.5, "B", tier.heading, 0.0), (10.0, "B", tier.action, 0.0)] + [
+            (9.5, "", sign, 5.0) for sign in tier.signs
+        ]
 
     def _tier_height(self, tier: SignGroup, width: float) -> float:
         height = 0.0
@@ -271,8 +318,9 @@ class _Handout(FPDF):
             raise TypeError(f"multi_cell(output=HEIGHT) gave {type(height).__name__}, not a height")
         return float(height)
 
-    def tier_box(self, tier: SignGroup, colours: tuple[tuple[int, int, int], tuple[int, int, int]],
-                 width: float) -> None:
+    def tier_box(
+        self, tier: SignGroup, colours: tuple[tuple[int, int, int], tuple[int, int, int]], width: float
+    ) -> None:
         """A filled, bordered box: heading, action, then the signs as bullets. Never split over a page."""
         border, fill = colours
         height = self._tier_height(tier, width)

@@ -157,11 +157,15 @@ def answer_summary(answers: Mapping[str, Any]) -> list[str]:
         if not step.questions:
             continue
         shown = [q for q in step.questions if q.applies(values)]
-        parts = [f"{q.label}: {q.describe(values[q.field])}" for q in shown
-                 if q.kind is not Kind.YES_NO and values[q.field] is not None]
+        parts = [
+            f"{q.label}: {q.describe(values[q.field])}"
+            for q in shown
+            if q.kind is not Kind.YES_NO and values[q.field] is not None
+        ]
         for word, risk in (("YES", True), ("NO", False)):
-            named = [q.label for q in shown if q.kind is Kind.YES_NO and q.risk_answer is risk
-                     and values[q.field] is risk]
+            named = [
+                q.label for q in shown if q.kind is Kind.YES_NO and q.risk_answer is risk and values[q.field] is risk
+            ]
             if named:
                 parts.append(f"{word} to {', '.join(named)}")
         missing = [q.label for q in shown if values[q.field] is None]
@@ -175,8 +179,10 @@ def context_summary(context: Mapping[str, Any]) -> str:
     """The training context in one line, as the report will store it; what is not known is left out."""
     value = context.get
     shown = {
-        "warmup_minutes": "warm-up {:g} min", "sleep_hours": "sleep {:g} h",
-        "sitting_hours_per_day": "sitting {:g} h a day", "core_sessions_per_week": "core {}x a week",
+        "warmup_minutes": "warm-up {:g} min",
+        "sleep_hours": "sleep {:g} h",
+        "sitting_hours_per_day": "sitting {:g} h a day",
+        "core_sessions_per_week": "core {}x a week",
         "rest_days_last_7": "{} rest day(s) in 7",
     }
     parts = [", ".join(value("exercises") or []) or "no exercises named"]
@@ -187,8 +193,12 @@ def context_summary(context: Mapping[str, Any]) -> str:
     return "Training context: " + "; ".join(parts)
 
 
-def build_report(answers: Mapping[str, Any], context: Mapping[str, Any] | None = None,
-                 client_id: str | None = None, age: int | None = None) -> TriageReport:
+def build_report(
+    answers: Mapping[str, Any],
+    context: Mapping[str, Any] | None = None,
+    client_id: str | None = None,
+    age: int | None = None,
+) -> TriageReport:
     """Turn the form's answers into a validated report. An unanswered question is *not asked* (None),
     never "no": a partly answered form already shows an emergency or urgent level for certain (answering
     the rest can only keep or raise it), and X1/X2 name what is left."""

@@ -74,6 +74,7 @@ class CauseId(StrEnum):
 
 # --- reused constraints ----------------------------------------------------------------------
 
+
 def _not_a_boolean(value):
     # JSON true/false would otherwise pass as 1 and 0 (pydantic's lax floats take booleans)
     if isinstance(value, bool):
@@ -93,8 +94,9 @@ _HIDDEN_IN_NOTE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066
 def _hidden_character_error(text: str, pattern: re.Pattern) -> None:
     found = pattern.search(text)
     if found:
-        raise PydanticCustomError("hidden_character", "may not hold the invisible character U+{code}",
-                                  {"code": f"{ord(found.group()):04X}"})
+        raise PydanticCustomError(
+            "hidden_character", "may not hold the invisible character U+{code}", {"code": f"{ord(found.group()):04X}"}
+        )
 
 
 def _one_line(text: str) -> str:
@@ -117,8 +119,9 @@ PerWeek = Annotated[int, Field(strict=True, ge=0, le=21)]
 DaysOfSeven = Annotated[int, Field(strict=True, ge=0, le=7)]
 ClientRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), OneLine]
 MAX_EXERCISES, MAX_EXERCISE_NAME = 50, 80  # per session; the CSV importer checks the same limits
-ExerciseName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_EXERCISE_NAME),
-                         OneLine]
+ExerciseName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_EXERCISE_NAME), OneLine
+]
 
 _CONTRACT = ConfigDict(extra="forbid", frozen=True)
 
@@ -185,9 +188,11 @@ _CONDITIONAL_QUESTIONS = tuple(q for q in questions.QUESTIONS if q.asked_when is
 # every question is answered or None, which means *not asked* (never "no"). `age` comes from the
 # client's year of birth when the store has it.
 _ANSWER_FIELDS: dict[str, Any] = {
-    q.field: (_answer_type(q), Field(default=None, description=q.text)) for q in questions.QUESTIONS}
+    q.field: (_answer_type(q), Field(default=None, description=q.text)) for q in questions.QUESTIONS
+}
 
 if TYPE_CHECKING:
+
     class TriageReport(_ReportBase):
         """What the type checker sees of the model built below: the answer fields exist only once the
         registry has been read, so they read as Any."""
@@ -214,8 +219,10 @@ class TriageHistory(BaseModel):
     model_config = _CONTRACT
 
     episode_pain_scores: tuple[PainScore, ...] = Field(
-        default=(), max_length=1000,
-        description="pain scores of the client's earlier reports of the same episode (within 7 days), oldest first")
+        default=(),
+        max_length=1000,
+        description="pain scores of the client's earlier reports of the same episode (within 7 days), oldest first",
+    )
     prior_reports_28d: int = Field(
         default=0, ge=0, description="earlier back-pain reports (pain >= 1) of the client in the last 28 days"
     )
@@ -313,12 +320,15 @@ MAX_CUSTOMISATION_BYTES = 16 * 1024  # a plan's changes for one client, as JSON
 SessionRPE = Annotated[float, Number, Field(ge=0, le=10, allow_inf_nan=False, description="session RPE 0-10 (FOSTER)")]
 SessionMinutes = Annotated[float, Number, Field(ge=0, le=600, allow_inf_nan=False)]
 
+
 def _phone(value: str) -> str:
     # Digits with the usual separators; 6 to 15 digits (E.164's most), so a typo of a few digits or a name
     # typed into the wrong box is caught while any national format passes.
     if not re.fullmatch(r"\+?[0-9 ()./-]+", value) or not 6 <= sum(c.isdigit() for c in value) <= 15:
-        raise ValueError("a phone number has 6 to 15 digits, optionally a leading + and spaces, dashes or "
-                         "brackets, e.g. +44 7700 900123")
+        raise ValueError(
+            "a phone number has 6 to 15 digits, optionally a leading + and spaces, dashes or "
+            "brackets, e.g. +44 7700 900123"
+        )
     return value
 
 
@@ -333,10 +343,14 @@ def _blank_is_none(value):
 
 
 # An empty box is "not given" (None), never an invalid number or address.
-Phone = Annotated[Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(_phone)]
-                  | None, BeforeValidator(_blank_is_none)]
-Email = Annotated[Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), OneLine, AfterValidator(_email)]
-                  | None, BeforeValidator(_blank_is_none)]
+Phone = Annotated[
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(_phone)] | None,
+    BeforeValidator(_blank_is_none),
+]
+Email = Annotated[
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), OneLine, AfterValidator(_email)] | None,
+    BeforeValidator(_blank_is_none),
+]
 
 
 class ClientIn(BaseModel):
@@ -461,8 +475,9 @@ def checked_text(field: str, value, kind) -> str | None:
     try:
         return _text_adapter(kind).validate_python(value)
     except ValidationError as error:
-        raise InvalidInput(field, str(error.errors()[0].get("msg", "invalid value")).removeprefix("Value error, ")
-                           ) from None
+        raise InvalidInput(
+            field, str(error.errors()[0].get("msg", "invalid value")).removeprefix("Value error, ")
+        ) from None
 
 
 _ADAPTERS: dict = {}

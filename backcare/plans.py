@@ -75,8 +75,9 @@ class Plan(BaseModel):
     @classmethod
     def _library_size_and_unique_names(cls, value: tuple[Exercise, ...], info: ValidationInfo):
         if info.context and info.context.get("library") and len(value) < LIBRARY_MIN_EXERCISES:
-            raise ValueError(f"a library plan needs {LIBRARY_MIN_EXERCISES} to {MAX_EXERCISES} exercises, "
-                             f"found {len(value)}")
+            raise ValueError(
+                f"a library plan needs {LIBRARY_MIN_EXERCISES} to {MAX_EXERCISES} exercises, found {len(value)}"
+            )
         seen: set[str] = set()
         for exercise in value:
             key = exercise.name.casefold()
@@ -132,8 +133,10 @@ class PlanLibrary(BaseModel):
     def _plan_id_from_key(cls, data: Any) -> Any:
         # In the TOML file the table key is the id; the Plan carries it too.
         if isinstance(data, Mapping) and isinstance(data.get("plans"), Mapping):
-            plans = {key: ({"id": key, **body} if isinstance(body, Mapping) and "id" not in body else body)
-                     for key, body in data["plans"].items()}
+            plans = {
+                key: ({"id": key, **body} if isinstance(body, Mapping) and "id" not in body else body)
+                for key, body in data["plans"].items()
+            }
             data = {**data, "plans": plans}
         return data
 
@@ -200,8 +203,9 @@ def parse_library(text: str, *, name: str = "plans.toml") -> PlanLibrary:
     known = {c.value for c in CauseId}
     for key in plans:
         if key not in known:
-            raise InvalidInput(f"{name}: plan '{key}'",
-                               f"unknown plan id; the ids are the cause ids: {', '.join(CauseId)}")
+            raise InvalidInput(
+                f"{name}: plan '{key}'", f"unknown plan id; the ids are the cause ids: {', '.join(CauseId)}"
+            )
     for cause in CauseId:
         if cause.value not in plans:
             raise InvalidInput(f"{name}: plan '{cause}'", "missing; every cause needs a plan")
@@ -297,8 +301,10 @@ def customise(plan: Plan, changes: Mapping[str, Any] | Customisation | str | Non
     def check_named(field: str, name: str) -> str:
         key = name.strip().casefold()
         if key not in names:
-            raise InvalidInput(f"changes.{field}[{name!r}]",
-                               f"plan '{plan.id}' has no such exercise; it has {', '.join(names.values())}")
+            raise InvalidInput(
+                f"changes.{field}[{name!r}]",
+                f"plan '{plan.id}' has no such exercise; it has {', '.join(names.values())}",
+            )
         return key
 
     dropped = {check_named("drop", name) for name in custom.drop}
@@ -325,8 +331,9 @@ def customise(plan: Plan, changes: Mapping[str, Any] | Customisation | str | Non
 
     notes = plan.notes + ((custom.note,) if custom.note else ())
     try:
-        return Plan.model_validate({**plan.model_dump(), "exercises": [e.model_dump() for e in exercises],
-                                    "notes": notes})
+        return Plan.model_validate(
+            {**plan.model_dump(), "exercises": [e.model_dump() for e in exercises], "notes": notes}
+        )
     except ValidationError as error:
         first = error.errors()[0]
         raise InvalidInput(f"changes: plan '{plan.id}', {_dotted(list(first['loc']))}", _reason(first)) from None

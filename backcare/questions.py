@@ -22,8 +22,8 @@ from typing import Any
 class Kind(StrEnum):
     YES_NO = "yes_no"
     CHOICE = "choice"
-    SCORE = "score"   # pain score 0-10 (NPRS)
-    HOURS = "hours"   # hours since the workout
+    SCORE = "score"  # pain score 0-10 (NPRS)
+    HOURS = "hours"  # hours since the workout
 
 
 class Family(StrEnum):
@@ -81,8 +81,8 @@ class Question:
     field: str
     step: str
     kind: Kind
-    text: str          # as the form asks it
-    label: str         # a short noun phrase for summaries, findings and the handoff
+    text: str  # as the form asks it
+    label: str  # a short noun phrase for summaries, findings and the handoff
     help: str = ""
     choices: tuple[Choice, ...] = ()
     risk_answer: bool = True  # yes/no questions: the answer that points to risk ("no" for easing)
@@ -145,61 +145,158 @@ YN = Kind.YES_NO
 
 QUESTIONS: tuple[Question, ...] = (
     # --- emergency signs: asked first, each as its own yes/no -----------------------------------
-    Question("saddle_numbness", E, YN, "Numbness or pins and needles between the legs or around the bottom?",
-             "numbness in the saddle area", "Groin, genitals, inner thighs, buttocks or back passage."),
-    Question("bladder_or_bowel_change", E, YN,
-             "Any new trouble passing or holding urine, leaking, or bowel control?", "new bladder or bowel trouble"),
-    Question("sexual_dysfunction", E, YN, "Any new loss of feeling in the genitals or of sexual function?",
-             "new loss of genital feeling or sexual function"),
-    Question("weakness_worsening", E, YN, "Leg weakness that is getting worse (for example the foot dragging)?",
-             "leg weakness getting worse"),
-    Question("major_trauma", E, YN, "Did the pain start with a serious fall, accident or blow?",
-             "a serious fall, accident or blow"),
+    Question(
+        "saddle_numbness",
+        E,
+        YN,
+        "Numbness or pins and needles between the legs or around the bottom?",
+        "numbness in the saddle area",
+        "Groin, genitals, inner thighs, buttocks or back passage.",
+    ),
+    Question(
+        "bladder_or_bowel_change",
+        E,
+        YN,
+        "Any new trouble passing or holding urine, leaking, or bowel control?",
+        "new bladder or bowel trouble",
+    ),
+    Question(
+        "sexual_dysfunction",
+        E,
+        YN,
+        "Any new loss of feeling in the genitals or of sexual function?",
+        "new loss of genital feeling or sexual function",
+    ),
+    Question(
+        "weakness_worsening",
+        E,
+        YN,
+        "Leg weakness that is getting worse (for example the foot dragging)?",
+        "leg weakness getting worse",
+    ),
+    Question(
+        "major_trauma",
+        E,
+        YN,
+        "Did the pain start with a serious fall, accident or blow?",
+        "a serious fall, accident or blow",
+    ),
     Question("chest_pain", E, YN, "Any chest pain?", "chest pain"),
-    Question("collapse_or_tearing_pain", E, YN,
-             "Have they fainted or collapsed, or is there a sudden, severe tearing pain in the back and belly?",
-             "collapse or sudden tearing pain"),
-    Question("leg_symptoms", E, Kind.CHOICE, "Pain, numbness, tingling or weakness going down the legs?",
-             "symptoms down the legs", "Both legs at once is an emergency sign; one leg needs a professional.",
-             choices=(Choice(LegSymptoms.NONE, "No", 0), Choice(LegSymptoms.ONE_LEG, "One leg", 1),
-                      Choice(LegSymptoms.BOTH_LEGS, "Both legs", 2))),
+    Question(
+        "collapse_or_tearing_pain",
+        E,
+        YN,
+        "Have they fainted or collapsed, or is there a sudden, severe tearing pain in the back and belly?",
+        "collapse or sudden tearing pain",
+    ),
+    Question(
+        "leg_symptoms",
+        E,
+        Kind.CHOICE,
+        "Pain, numbness, tingling or weakness going down the legs?",
+        "symptoms down the legs",
+        "Both legs at once is an emergency sign; one leg needs a professional.",
+        choices=(
+            Choice(LegSymptoms.NONE, "No", 0),
+            Choice(LegSymptoms.ONE_LEG, "One leg", 1),
+            Choice(LegSymptoms.BOTH_LEGS, "Both legs", 2),
+        ),
+    ),
     # --- urgent signs ------------------------------------------------------------------------------
     Question("fever_or_unwell", U, YN, "Fever, or feeling generally unwell?", "fever or feeling unwell"),
     Question("unexplained_weight_loss", U, YN, "Losing weight without trying?", "weight loss without trying"),
     Question("history_of_cancer", U, YN, "Has the client ever had cancer?", "a history of cancer"),
-    Question("night_or_rest_pain", U, YN, "Pain at night, or pain that rest does not ease?",
-             "pain at night or at rest"),
+    Question(
+        "night_or_rest_pain", U, YN, "Pain at night, or pain that rest does not ease?", "pain at night or at rest"
+    ),
     Question("worse_on_cough_or_sneeze", U, YN, "Worse when coughing or sneezing?", "worse on coughing or sneezing"),
-    Question("osteoporosis_or_steroids", U, YN, "Osteoporosis, or long-term steroid tablets?",
-             "osteoporosis or long-term steroids"),
-    Question("upper_back_pain", U, YN, "Is the pain high up, between the shoulder blades, rather than low down?",
-             "pain in the upper back"),
-    Question("back_shape_change", U, YN, "Any new lump or swelling on the back, or a change in its shape?",
-             "a lump or change in the shape of the back"),
+    Question(
+        "osteoporosis_or_steroids",
+        U,
+        YN,
+        "Osteoporosis, or long-term steroid tablets?",
+        "osteoporosis or long-term steroids",
+    ),
+    Question(
+        "upper_back_pain",
+        U,
+        YN,
+        "Is the pain high up, between the shoulder blades, rather than low down?",
+        "pain in the upper back",
+    ),
+    Question(
+        "back_shape_change",
+        U,
+        YN,
+        "Any new lump or swelling on the back, or a change in its shape?",
+        "a lump or change in the shape of the back",
+    ),
     Question("pregnant", U, YN, "Pregnant, or gave birth in the last 6 weeks?", "pregnant or recently gave birth"),
-    Question("pregnancy_warning_signs", U, YN,
-             "Does the pain come and go in waves, or is there bleeding, leaking fluid, a fever or pain passing urine?",
-             "pregnancy warning signs", "Any of these means calling the midwife or maternity unit now.",
-             asked_when=("pregnant", True)),
+    Question(
+        "pregnancy_warning_signs",
+        U,
+        YN,
+        "Does the pain come and go in waves, or is there bleeding, leaking fluid, a fever or pain passing urine?",
+        "pregnancy warning signs",
+        "Any of these means calling the midwife or maternity unit now.",
+        asked_when=("pregnant", True),
+    ),
     # --- the pain and the other signs --------------------------------------------------------------
     Question("pain_score", P, Kind.SCORE, "Pain now, 0 (none) to 10 (worst imaginable)", "pain score"),
-    Question("pain_quality", P, Kind.CHOICE, "What does it feel like?", "what the pain feels like",
-             choices=(Choice(PainQuality.DULL_ACHE, "Dull ache", 0), Choice(PainQuality.STIFFNESS, "Stiffness", 0),
-                      Choice(PainQuality.TIGHTNESS, "Tightness", 0), Choice(PainQuality.SHARP, "Sharp", 1),
-                      Choice(PainQuality.STABBING, "Stabbing", 1))),
+    Question(
+        "pain_quality",
+        P,
+        Kind.CHOICE,
+        "What does it feel like?",
+        "what the pain feels like",
+        choices=(
+            Choice(PainQuality.DULL_ACHE, "Dull ache", 0),
+            Choice(PainQuality.STIFFNESS, "Stiffness", 0),
+            Choice(PainQuality.TIGHTNESS, "Tightness", 0),
+            Choice(PainQuality.SHARP, "Sharp", 1),
+            Choice(PainQuality.STABBING, "Stabbing", 1),
+        ),
+    ),
     Question("hours_since_workout", P, Kind.HOURS, "Hours since the workout", "hours since the workout"),
-    Question("trend", P, Kind.CHOICE, "Since it started, the pain is…", "how the pain is changing",
-             choices=(Choice(Trend.EASING, "Easing", 0), Choice(Trend.SAME, "Same", 1),
-                      Choice(Trend.WORSE, "Getting worse", 2))),
-    Question("eases_with_movement", P, YN, "Does it ease once they move around?", "easing with movement",
-             risk_answer=False, family=Family.X2),
+    Question(
+        "trend",
+        P,
+        Kind.CHOICE,
+        "Since it started, the pain is…",
+        "how the pain is changing",
+        choices=(
+            Choice(Trend.EASING, "Easing", 0),
+            Choice(Trend.SAME, "Same", 1),
+            Choice(Trend.WORSE, "Getting worse", 2),
+        ),
+    ),
+    Question(
+        "eases_with_movement",
+        P,
+        YN,
+        "Does it ease once they move around?",
+        "easing with movement",
+        risk_answer=False,
+        family=Family.X2,
+    ),
     Question("numbness", P, YN, "Numbness anywhere in the back or legs?", "numbness"),
     Question("tingling", P, YN, "Tingling or pins and needles?", "tingling"),
     Question("weakness", P, YN, "Any weakness in the legs?", "weakness in the legs"),
-    Question("limits_daily_activities", P, YN, "Does the pain get in the way of everyday movement?",
-             "pain limiting everyday movement"),
-    Question("persistent_fatigue", P, YN, "Ongoing soreness, tiredness or falling performance lately?",
-             "ongoing soreness, tiredness or falling performance", family=Family.X2),
+    Question(
+        "limits_daily_activities",
+        P,
+        YN,
+        "Does the pain get in the way of everyday movement?",
+        "pain limiting everyday movement",
+    ),
+    Question(
+        "persistent_fatigue",
+        P,
+        YN,
+        "Ongoing soreness, tiredness or falling performance lately?",
+        "ongoing soreness, tiredness or falling performance",
+        family=Family.X2,
+    ),
 )
 
 BY_FIELD: dict[str, Question] = {q.field: q for q in QUESTIONS}
@@ -249,5 +346,8 @@ def labels(fields) -> str:
 def answer_lines(answers: Mapping[str, Any]) -> list[str]:
     """Every question and its answer in plain words, in the order asked ("not asked" for None);
     questions that did not apply are left out."""
-    return [f"{q.label[:1].upper()}{q.label[1:]}: {q.describe(answers.get(q.field))}"
-            for q in QUESTIONS if q.applies(answers)]
+    return [
+        f"{q.label[:1].upper()}{q.label[1:]}: {q.describe(answers.get(q.field))}"
+        for q in QUESTIONS
+        if q.applies(answers)
+    ]

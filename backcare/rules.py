@@ -38,9 +38,9 @@ SOURCES: dict[str, str] = {
     "NHS-URGENT": "NHS back-pain guidance: when to get an urgent GP appointment or call NHS 111",
     "NHS-ROUTINE": "NHS back-pain guidance: when to see a GP",
     "NHS-AAA": "NHS guidance on abdominal aortic aneurysm: sudden severe belly or back pain with fainting or "
-               "collapse is a 999 call",
+    "collapse is a 999 call",
     "NHS-PREGNANCY": "NHS guidance on back pain in pregnancy: pain in waves, bleeding, fluid, fever or pain passing "
-                     "urine means calling the midwife or maternity unit now",
+    "urine means calling the midwife or maternity unit now",
     "NICE-MSCC": "NICE guideline NG234: spinal metastases and metastatic spinal cord compression",
     "CES-CARD": "Cauda equina syndrome warning card used across NHS trusts",
     "CKS": "NICE Clinical Knowledge Summaries: red flags for serious spinal pathology",
@@ -54,12 +54,16 @@ Condition = Callable[[TriageReport, TriageHistory], bool]
 
 
 # What the screen says after "Call <number> now" for an emergency (TRIAGE.md's emergency actions).
-NERVE_EMERGENCY = ("Suspected pressure on the spinal nerves. Take them to the emergency department now; they must "
-                   "not drive themselves. Give them the warning card to show when they arrive.")
-DO_NOT_MOVE = ("Do not move them if they are lying down or cannot move easily. Keep them still and warm until help "
-               "arrives.")
-STAY_WITH_THEM = ("Sit or lie them down and stay with them. Nothing to eat or drink. They must not drive or walk "
-                  "to the hospital.")
+NERVE_EMERGENCY = (
+    "Suspected pressure on the spinal nerves. Take them to the emergency department now; they must "
+    "not drive themselves. Give them the warning card to show when they arrive."
+)
+DO_NOT_MOVE = (
+    "Do not move them if they are lying down or cannot move easily. Keep them still and warm until help arrives."
+)
+STAY_WITH_THEM = (
+    "Sit or lie them down and stay with them. Nothing to eat or drink. They must not drive or walk to the hospital."
+)
 DEFAULT_EMERGENCY_NUMBER = "999"  # the deployment's number is a setting of the screen (112 and 911 are common)
 
 
@@ -115,129 +119,315 @@ def not_asked_in(r: TriageReport, family: questions.Family) -> tuple[str, ...]:
 E, U, R, M = Level.EMERGENCY, Level.URGENT, Level.REFER, Level.MONITOR
 
 RULES: tuple[Rule, ...] = (
-    Rule("E1", E, "Numbness or pins and needles in the saddle area",
-         "Loss of feeling around the groin, genitals, inner thighs, buttocks or back passage can mean the "
-         "nerves at the base of the spine are being squeezed (cauda equina syndrome).",
-         "NHS-999, CES-CARD", yes("saddle_numbness"), NERVE_EMERGENCY),
-    Rule("E2", E, "New bladder or bowel trouble",
-         "New difficulty passing or holding urine, leaking, not feeling a full bladder or losing bowel "
-         "control can mean the nerves at the base of the spine are being squeezed.",
-         "NHS-999, CES-CARD", yes("bladder_or_bowel_change"), NERVE_EMERGENCY),
-    Rule("E3", E, "New loss of genital feeling or sexual function",
-         "A new change in genital sensation or sexual function is one of the cauda equina warning signs.",
-         "CES-CARD", yes("sexual_dysfunction"), NERVE_EMERGENCY),
-    Rule("E4", E, "Pain, numbness, tingling or weakness in both legs",
-         "Symptoms spreading into both legs at once point to pressure on several nerve roots.",
-         "NHS-999", lambda r, h: r.leg_symptoms == LegSymptoms.BOTH_LEGS, NERVE_EMERGENCY),
-    Rule("E5", E, "Leg weakness that is getting worse",
-         "Weakness that is progressing, such as a new foot drop, needs same-day assessment.",
-         "CKS", yes("weakness_worsening"), NERVE_EMERGENCY),
-    Rule("E6", E, "Pain started with a serious fall, accident or impact",
-         "Back pain that began with major trauma may mean a fracture and must be checked before any movement.",
-         "NHS-999", yes("major_trauma"), DO_NOT_MOVE),
-    Rule("E7", E, "Chest pain",
-         "Chest pain alongside back pain can come from the heart or a major blood vessel.",
-         "NHS-999", yes("chest_pain"), STAY_WITH_THEM),
-    Rule("E8", E, "Collapse, or sudden tearing pain in the back and belly",
-         "Fainting or collapsing, or a sudden severe tearing pain through the back and belly, can come from a "
-         "major blood vessel (an aortic aneurysm) and needs an ambulance.",
-         "NHS-AAA", yes("collapse_or_tearing_pain"), STAY_WITH_THEM),
-    Rule("E9", E, "Cancer or fever together with a new nerve sign",
-         "Known cancer or a fever with a new nerve sign (symptoms down a leg, numbness, tingling or weakness) can "
-         "mean pressure on the spinal cord or nerves and must be assessed the same day.",
-         "NICE-MSCC, CKS", lambda r, h: bool(r.history_of_cancer or r.fever_or_unwell) and nerve_sign(r),
-         NERVE_EMERGENCY),
-    Rule("U1", U, "Fever or feeling generally unwell",
-         "A high temperature or feeling unwell with back pain can be a sign of infection.",
-         "NHS-URGENT, CKS", yes("fever_or_unwell")),
-    Rule("U2", U, "Weight loss without a reason",
-         "Losing weight without trying, alongside back pain, needs a doctor's check.",
-         "NHS-URGENT, CKS", yes("unexplained_weight_loss")),
-    Rule("U3", U, "History of cancer",
-         "New back pain in someone who has had cancer needs a doctor's check.",
-         "CKS", yes("history_of_cancer")),
-    Rule("U4", U, "Pain at night or at rest",
-         "Pain that rest does not ease, or that is worse at night, does not behave like muscle soreness.",
-         "NHS-URGENT", yes("night_or_rest_pain")),
-    Rule("U5", U, "Worse when coughing or sneezing",
-         "Pain that sharpens on coughing or sneezing can come from a nerve root rather than a muscle.",
-         "NHS-URGENT", yes("worse_on_cough_or_sneeze")),
-    Rule("U6", U, "Osteoporosis or long-term steroids, with new pain after loading",
-         "Weaker bones raise the chance that new pain after lifting is a fracture.",
-         "CKS", yes("osteoporosis_or_steroids")),
-    Rule("U7", U, "Pain in the upper back",
-         "Pain high in the back, between the shoulder blades, is less often muscular than low back pain and "
-         "needs a doctor's check.",
-         "NHS-URGENT, CKS", yes("upper_back_pain")),
-    Rule("U8", U, "A lump or a change in the shape of the back",
-         "A new lump, swelling or change in the shape of the back needs a doctor's check.",
-         "NHS-URGENT", yes("back_shape_change")),
-    Rule("U9", U, "Pregnancy warning signs",
-         "Pain coming and going in waves may be labour; bleeding, leaking fluid, a fever or pain passing urine "
-         "also mean calling the midwife or maternity unit now.",
-         "NHS-PREGNANCY", lambda r, h: r.pregnant and r.pregnancy_warning_signs),
-    Rule("R1", R, "Sharp or stabbing pain",
-         "Muscle soreness is dull; sharp or stabbing pain suggests a strain, an irritated nerve or a disc problem.",
-         "ARTICLE", lambda r, h: r.pain_quality in (PainQuality.SHARP, PainQuality.STABBING)),
-    Rule("R2", R, "Pain running down one leg",
-         "Pain that travels down a leg suggests an irritated nerve rather than a tired muscle.",
-         "ARTICLE", lambda r, h: r.leg_symptoms == LegSymptoms.ONE_LEG),
-    Rule("R3", R, "Numbness or tingling",
-         "Numbness or tingling are nerve signs, not part of normal soreness.",
-         "ARTICLE", yes("numbness", "tingling")),
-    Rule("R4", R, "Weakness",
-         "Weakness is a nerve sign, not part of normal soreness.",
-         "ARTICLE", yes("weakness")),
-    Rule("R5", R, "Getting worse a day or more after training",
-         "Soreness builds during the first day and then eases; pain that worsens from 24 hours on, or is 2 or "
-         "more points above the lowest score of this episode (a slow creep counts), is not following that course.",
-         "ARTICLE, NPRS",
-         lambda r, h: (r.hours_since_workout or 0) >= 24 and (
-             r.trend == Trend.WORSE
-             or (h.episode_pain_scores != () and (r.pain_score or 0) - min(h.episode_pain_scores) >= 2))),
-    Rule("R6", R, "Still hurting more than three days after training",
-         "Normal soreness fades within a couple of days; pain lasting beyond 72 hours needs a professional look.",
-         "ARTICLE", lambda r, h: (r.hours_since_workout or 0) > 72 and (r.pain_score or 0) >= 1),
-    Rule("R7", R, "Pain gets in the way of everyday movement",
-         "Pain that stops normal daily activities is more than training soreness.",
-         "ARTICLE, NHS-ROUTINE", yes("limits_daily_activities")),
-    Rule("R8", R, "Severe pain (7 or more out of 10)",
-         "Severe pain is not explained by ordinary post-workout soreness.",
-         "NPRS, NHS-ROUTINE", lambda r, h: (r.pain_score or 0) >= 7),
-    Rule("R9", R, "Pregnant, or gave birth in the last 6 weeks",
-         "The midwife or a physiotherapist agrees any loading first.",
-         "NHS-PREGNANCY", yes("pregnant")),
-    Rule("R10", R, "Under 18, with moderate pain or pain lasting over two days",
-         "The adult guidance does not cover young people, and back pain in young athletes can be a stress "
-         "fracture of the spine.",
-         "NICE-NG59, CKS",
-         lambda r, h: r.age is not None and r.age < 18
-         and ((r.pain_score or 0) >= 4 or (r.hours_since_workout or 0) > 48)),
-    Rule("R11", R, "65 or over, with moderate or worse pain",
-         "New pain after loading at this age needs a fracture ruled out.",
-         "CKS", lambda r, h: r.age is not None and r.age >= 65 and (r.pain_score or 0) >= 4),
-    Rule("X1", R, "Not asked",
-         "Questions that can point to a problem needing a professional were not asked. A professional asks them "
-         "before any loading.",
-         "NICE-NG59", lambda r, h: not_asked_in(r, questions.Family.X1) != (), family=questions.Family.X1),
-    Rule("M1", M, "Moderate pain (4 to 6 out of 10)",
-         "Moderate pain is worth training around and checking again within two days.",
-         "NPRS", lambda r, h: 4 <= (r.pain_score or 0) <= 6),
-    Rule("M2", M, "Not faded after two days",
-         "Soreness usually fades within a couple of days; recheck before the next hard session.",
-         "ARTICLE", lambda r, h: 48 < (r.hours_since_workout or 0) <= 72 and (r.pain_score or 0) >= 1),
-    Rule("M3", M, "Does not ease with movement",
-         "Muscle stiffness usually loosens once the client moves; pain that does not is worth watching.",
-         "ARTICLE", lambda r, h: r.eases_with_movement is False and (r.pain_score or 0) >= 1),
-    Rule("M4", M, "Third back-pain report in four weeks",
-         "Soreness that keeps coming back points to a training pattern to change, not a one-off.",
-         "ARTICLE", lambda r, h: (r.pain_score or 0) >= 1 and h.prior_reports_28d >= 2),
-    Rule("M5", M, "Ongoing fatigue or falling performance",
-         "Lasting soreness, tiredness or dropping performance are signs the body needs a break.",
-         "ARTICLE", yes("persistent_fatigue")),
-    Rule("X2", M, "Not asked",
-         "Questions that tell ordinary soreness from a problem to watch were not asked; ask them at the recheck.",
-         "ARTICLE", lambda r, h: not_asked_in(r, questions.Family.X2) != (), family=questions.Family.X2),
+    Rule(
+        "E1",
+        E,
+        "Numbness or pins and needles in the saddle area",
+        "Loss of feeling around the groin, genitals, inner thighs, buttocks or back passage can mean the "
+        "nerves at the base of the spine are being squeezed (cauda equina syndrome).",
+        "NHS-999, CES-CARD",
+        yes("saddle_numbness"),
+        NERVE_EMERGENCY,
+    ),
+    Rule(
+        "E2",
+        E,
+        "New bladder or bowel trouble",
+        "New difficulty passing or holding urine, leaking, not feeling a full bladder or losing bowel "
+        "control can mean the nerves at the base of the spine are being squeezed.",
+        "NHS-999, CES-CARD",
+        yes("bladder_or_bowel_change"),
+        NERVE_EMERGENCY,
+    ),
+    Rule(
+        "E3",
+        E,
+        "New loss of genital feeling or sexual function",
+        "A new change in genital sensation or sexual function is one of the cauda equina warning signs.",
+        "CES-CARD",
+        yes("sexual_dysfunction"),
+        NERVE_EMERGENCY,
+    ),
+    Rule(
+        "E4",
+        E,
+        "Pain, numbness, tingling or weakness in both legs",
+        "Symptoms spreading into both legs at once point to pressure on several nerve roots.",
+        "NHS-999",
+        lambda r, h: r.leg_symptoms == LegSymptoms.BOTH_LEGS,
+        NERVE_EMERGENCY,
+    ),
+    Rule(
+        "E5",
+        E,
+        "Leg weakness that is getting worse",
+        "Weakness that is progressing, such as a new foot drop, needs same-day assessment.",
+        "CKS",
+        yes("weakness_worsening"),
+        NERVE_EMERGENCY,
+    ),
+    Rule(
+        "E6",
+        E,
+        "Pain started with a serious fall, accident or impact",
+        "Back pain that began with major trauma may mean a fracture and must be checked before any movement.",
+        "NHS-999",
+        yes("major_trauma"),
+        DO_NOT_MOVE,
+    ),
+    Rule(
+        "E7",
+        E,
+        "Chest pain",
+        "Chest pain alongside back pain can come from the heart or a major blood vessel.",
+        "NHS-999",
+        yes("chest_pain"),
+        STAY_WITH_THEM,
+    ),
+    Rule(
+        "E8",
+        E,
+        "Collapse, or sudden tearing pain in the back and belly",
+        "Fainting or collapsing, or a sudden severe tearing pain through the back and belly, can come from a "
+        "major blood vessel (an aortic aneurysm) and needs an ambulance.",
+        "NHS-AAA",
+        yes("collapse_or_tearing_pain"),
+        STAY_WITH_THEM,
+    ),
+    Rule(
+        "E9",
+        E,
+        "Cancer or fever together with a new nerve sign",
+        "Known cancer or a fever with a new nerve sign (symptoms down a leg, numbness, tingling or weakness) can "
+        "mean pressure on the spinal cord or nerves and must be assessed the same day.",
+        "NICE-MSCC, CKS",
+        lambda r, h: bool(r.history_of_cancer or r.fever_or_unwell) and nerve_sign(r),
+        NERVE_EMERGENCY,
+    ),
+    Rule(
+        "U1",
+        U,
+        "Fever or feeling generally unwell",
+        "A high temperature or feeling unwell with back pain can be a sign of infection.",
+        "NHS-URGENT, CKS",
+        yes("fever_or_unwell"),
+    ),
+    Rule(
+        "U2",
+        U,
+        "Weight loss without a reason",
+        "Losing weight without trying, alongside back pain, needs a doctor's check.",
+        "NHS-URGENT, CKS",
+        yes("unexplained_weight_loss"),
+    ),
+    Rule(
+        "U3",
+        U,
+        "History of cancer",
+        "New back pain in someone who has had cancer needs a doctor's check.",
+        "CKS",
+        yes("history_of_cancer"),
+    ),
+    Rule(
+        "U4",
+        U,
+        "Pain at night or at rest",
+        "Pain that rest does not ease, or that is worse at night, does not behave like muscle soreness.",
+        "NHS-URGENT",
+        yes("night_or_rest_pain"),
+    ),
+    Rule(
+        "U5",
+        U,
+        "Worse when coughing or sneezing",
+        "Pain that sharpens on coughing or sneezing can come from a nerve root rather than a muscle.",
+        "NHS-URGENT",
+        yes("worse_on_cough_or_sneeze"),
+    ),
+    Rule(
+        "U6",
+        U,
+        "Osteoporosis or long-term steroids, with new pain after loading",
+        "Weaker bones raise the chance that new pain after lifting is a fracture.",
+        "CKS",
+        yes("osteoporosis_or_steroids"),
+    ),
+    Rule(
+        "U7",
+        U,
+        "Pain in the upper back",
+        "Pain high in the back, between the shoulder blades, is less often muscular than low back pain and "
+        "needs a doctor's check.",
+        "NHS-URGENT, CKS",
+        yes("upper_back_pain"),
+    ),
+    Rule(
+        "U8",
+        U,
+        "A lump or a change in the shape of the back",
+        "A new lump, swelling or change in the shape of the back needs a doctor's check.",
+        "NHS-URGENT",
+        yes("back_shape_change"),
+    ),
+    Rule(
+        "U9",
+        U,
+        "Pregnancy warning signs",
+        "Pain coming and going in waves may be labour; bleeding, leaking fluid, a fever or pain passing urine "
+        "also mean calling the midwife or maternity unit now.",
+        "NHS-PREGNANCY",
+        lambda r, h: r.pregnant and r.pregnancy_warning_signs,
+    ),
+    Rule(
+        "R1",
+        R,
+        "Sharp or stabbing pain",
+        "Muscle soreness is dull; sharp or stabbing pain suggests a strain, an irritated nerve or a disc problem.",
+        "ARTICLE",
+        lambda r, h: r.pain_quality in (PainQuality.SHARP, PainQuality.STABBING),
+    ),
+    Rule(
+        "R2",
+        R,
+        "Pain running down one leg",
+        "Pain that travels down a leg suggests an irritated nerve rather than a tired muscle.",
+        "ARTICLE",
+        lambda r, h: r.leg_symptoms == LegSymptoms.ONE_LEG,
+    ),
+    Rule(
+        "R3",
+        R,
+        "Numbness or tingling",
+        "Numbness or tingling are nerve signs, not part of normal soreness.",
+        "ARTICLE",
+        yes("numbness", "tingling"),
+    ),
+    Rule("R4", R, "Weakness", "Weakness is a nerve sign, not part of normal soreness.", "ARTICLE", yes("weakness")),
+    Rule(
+        "R5",
+        R,
+        "Getting worse a day or more after training",
+        "Soreness builds during the first day and then eases; pain that worsens from 24 hours on, or is 2 or "
+        "more points above the lowest score of this episode (a slow creep counts), is not following that course.",
+        "ARTICLE, NPRS",
+        lambda r, h: (
+            (r.hours_since_workout or 0) >= 24
+            and (
+                r.trend == Trend.WORSE
+                or (h.episode_pain_scores != () and (r.pain_score or 0) - min(h.episode_pain_scores) >= 2)
+            )
+        ),
+    ),
+    Rule(
+        "R6",
+        R,
+        "Still hurting more than three days after training",
+        "Normal soreness fades within a couple of days; pain lasting beyond 72 hours needs a professional look.",
+        "ARTICLE",
+        lambda r, h: (r.hours_since_workout or 0) > 72 and (r.pain_score or 0) >= 1,
+    ),
+    Rule(
+        "R7",
+        R,
+        "Pain gets in the way of everyday movement",
+        "Pain that stops normal daily activities is more than training soreness.",
+        "ARTICLE, NHS-ROUTINE",
+        yes("limits_daily_activities"),
+    ),
+    Rule(
+        "R8",
+        R,
+        "Severe pain (7 or more out of 10)",
+        "Severe pain is not explained by ordinary post-workout soreness.",
+        "NPRS, NHS-ROUTINE",
+        lambda r, h: (r.pain_score or 0) >= 7,
+    ),
+    Rule(
+        "R9",
+        R,
+        "Pregnant, or gave birth in the last 6 weeks",
+        "The midwife or a physiotherapist agrees any loading first.",
+        "NHS-PREGNANCY",
+        yes("pregnant"),
+    ),
+    Rule(
+        "R10",
+        R,
+        "Under 18, with moderate pain or pain lasting over two days",
+        "The adult guidance does not cover young people, and back pain in young athletes can be a stress "
+        "fracture of the spine.",
+        "NICE-NG59, CKS",
+        lambda r, h: (
+            r.age is not None and r.age < 18 and ((r.pain_score or 0) >= 4 or (r.hours_since_workout or 0) > 48)
+        ),
+    ),
+    Rule(
+        "R11",
+        R,
+        "65 or over, with moderate or worse pain",
+        "New pain after loading at this age needs a fracture ruled out.",
+        "CKS",
+        lambda r, h: r.age is not None and r.age >= 65 and (r.pain_score or 0) >= 4,
+    ),
+    Rule(
+        "X1",
+        R,
+        "Not asked",
+        "Questions that can point to a problem needing a professional were not asked. A professional asks them "
+        "before any loading.",
+        "NICE-NG59",
+        lambda r, h: not_asked_in(r, questions.Family.X1) != (),
+        family=questions.Family.X1,
+    ),
+    Rule(
+        "M1",
+        M,
+        "Moderate pain (4 to 6 out of 10)",
+        "Moderate pain is worth training around and checking again within two days.",
+        "NPRS",
+        lambda r, h: 4 <= (r.pain_score or 0) <= 6,
+    ),
+    Rule(
+        "M2",
+        M,
+        "Not faded after two days",
+        "Soreness usually fades within a couple of days; recheck before the next hard session.",
+        "ARTICLE",
+        lambda r, h: 48 < (r.hours_since_workout or 0) <= 72 and (r.pain_score or 0) >= 1,
+    ),
+    Rule(
+        "M3",
+        M,
+        "Does not ease with movement",
+        "Muscle stiffness usually loosens once the client moves; pain that does not is worth watching.",
+        "ARTICLE",
+        lambda r, h: r.eases_with_movement is False and (r.pain_score or 0) >= 1,
+    ),
+    Rule(
+        "M4",
+        M,
+        "Third back-pain report in four weeks",
+        "Soreness that keeps coming back points to a training pattern to change, not a one-off.",
+        "ARTICLE",
+        lambda r, h: (r.pain_score or 0) >= 1 and h.prior_reports_28d >= 2,
+    ),
+    Rule(
+        "M5",
+        M,
+        "Ongoing fatigue or falling performance",
+        "Lasting soreness, tiredness or dropping performance are signs the body needs a break.",
+        "ARTICLE",
+        yes("persistent_fatigue"),
+    ),
+    Rule(
+        "X2",
+        M,
+        "Not asked",
+        "Questions that tell ordinary soreness from a problem to watch were not asked; ask them at the recheck.",
+        "ARTICLE",
+        lambda r, h: not_asked_in(r, questions.Family.X2) != (),
+        family=questions.Family.X2,
+    ),
 )
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
@@ -307,16 +497,21 @@ def _warm_up(r: TriageReport, ctx: SessionContext | None, h: TriageHistory) -> l
 def _load(r: TriageReport, ctx: SessionContext | None, h: TriageHistory) -> list[str]:
     evidence = []
     if ctx is not None and ctx.rest_days_last_7 == 0:
-        changes = [label for flag, label in (
-            (ctx.load_increased, "load"), (ctx.volume_increased, "volume"), (ctx.new_exercise, "a new exercise"),
-        ) if flag]
+        changes = [
+            label
+            for flag, label in (
+                (ctx.load_increased, "load"),
+                (ctx.volume_increased, "volume"),
+                (ctx.new_exercise, "a new exercise"),
+            )
+            if flag
+        ]
         if changes:
             evidence.append(f"More {' and '.join(changes)} with no rest day in the last 7 days")
     if r.persistent_fatigue:
         evidence.append("Ongoing soreness, fatigue or falling performance")
     if h.acute_chronic_ratio is not None and h.acute_chronic_ratio >= LOAD_RATIO_SPIKE:
-        evidence.append(
-            f"Last 7 days' training load is {h.acute_chronic_ratio:.2f}x the 28-day average (a load spike)")
+        evidence.append(f"Last 7 days' training load is {h.acute_chronic_ratio:.2f}x the 28-day average (a load spike)")
     return evidence
 
 
@@ -371,9 +566,9 @@ ACTIONS: dict[Level, str] = {
     Level.NORMAL: "Expected post-workout soreness. Keep training, give recovery advice and work on any causes below.",
     Level.MONITOR: "Train with changes: keep load off the sore area and check again within 24 to 48 hours.",
     Level.REFER: "Pause exercises that load the back and refer the client to a physiotherapist or doctor. "
-                 "Loading plans stay paused until a clinician records clearance.",
+    "Loading plans stay paused until a clinician records clearance.",
     Level.URGENT: "Stop back training today. The client should see a doctor within 24 hours "
-                  "(GP, urgent care or NHS 111).",
+    "(GP, urgent care or NHS 111).",
     Level.EMERGENCY: "Stop the session now. The client needs emergency care: call {number} now.",
 }
 
@@ -439,14 +634,22 @@ def findings_for(report: TriageReport, history: TriageHistory = NO_HISTORY) -> l
 # findings name the questions not asked, so evaluate() builds those per report. The yes() rules are read
 # together: one C-level look at their fields, and a rule is only visited when one of them is yes.
 _ENTRIES = tuple(
-    (index, rule.condition, rule.level.rank, rule.level,
-     Finding(rule_id=rule.id, level=rule.level, summary=rule.summary, source=rule.source))
-    for index, rule in enumerate(RULES) if rule.family is None
+    (
+        index,
+        rule.condition,
+        rule.level.rank,
+        rule.level,
+        Finding(rule_id=rule.id, level=rule.level, summary=rule.summary, source=rule.source),
+    )
+    for index, rule in enumerate(RULES)
+    if rule.family is None
 )
 _COMPILED: tuple[tuple[int, Condition, int, Level, Finding], ...] = tuple(
-    entry for entry in _ENTRIES if not isinstance(entry[1], YesCondition))
+    entry for entry in _ENTRIES if not isinstance(entry[1], YesCondition)
+)
 _YES_RULES: tuple[tuple[tuple[str, ...], tuple[int, Condition, int, Level, Finding]], ...] = tuple(
-    (entry[1].yes_fields, entry) for entry in _ENTRIES if isinstance(entry[1], YesCondition))
+    (entry[1].yes_fields, entry) for entry in _ENTRIES if isinstance(entry[1], YesCondition)
+)
 _YES_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(f for fields, _ in _YES_RULES for f in fields))
 _YES_VALUES = operator.itemgetter(*_YES_FIELDS)
 _NOT_ASKED_RULES: tuple[Rule, ...] = tuple(rule for rule in RULES if rule.family is not None)
@@ -456,8 +659,9 @@ _ORDER = {rule.id: index for index, rule in enumerate(RULES)}
 
 def not_asked_finding(rule: Rule, fields: tuple[str, ...]) -> Finding:
     """An X rule's finding, naming the questions not asked."""
-    return Finding(rule_id=rule.id, level=rule.level, summary=f"{rule.summary}: {questions.labels(fields)}",
-                   source=rule.source)
+    return Finding(
+        rule_id=rule.id, level=rule.level, summary=f"{rule.summary}: {questions.labels(fields)}", source=rule.source
+    )
 
 
 def detect_causes(report: TriageReport, history: TriageHistory = NO_HISTORY) -> tuple[CauseFinding, ...]:
@@ -512,8 +716,13 @@ def evaluate(report: TriageReport, history: TriageHistory | None = None) -> Tria
     causes = detect_causes(report, history)
     plans = () if level.needs_professional else tuple(c.cause for c in causes)
     return _new_result(
-        client_id=report.client_id, level=level, rules_version=RULES_VERSION, not_asked=not_asked,
-        findings=tuple(findings), causes=causes, plans=plans,
+        client_id=report.client_id,
+        level=level,
+        rules_version=RULES_VERSION,
+        not_asked=not_asked,
+        findings=tuple(findings),
+        causes=causes,
+        plans=plans,
         advice=_ADVICE[level] if level is not Level.EMERGENCY else advice_for(level, findings),
     )
 

@@ -63,8 +63,14 @@ def rule_conditions() -> dict[str, str]:
     read from the registry's source so the page shows exactly what runs."""
     conditions: dict[str, str] = {}
     for node in ast.walk(ast.parse(inspect.getsource(rules_module))):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Rule"
-                and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "Rule"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
             condition = node.args[5]  # Rule(id, level, summary, detail, source, condition, ...)
             body = condition.body if isinstance(condition, ast.Lambda) else condition
             conditions[node.args[0].value] = ast.unparse(body)
@@ -107,8 +113,10 @@ def render_rules_markdown() -> str:
         "| level | what the trainer does now |",
         "|---|---|",
     ]
-    lines += [f"| `{level.value}` | {_cell(ACTIONS[level].format(number=DEFAULT_EMERGENCY_NUMBER))} |"
-              for level in reversed(LEVELS)]
+    lines += [
+        f"| `{level.value}` | {_cell(ACTIONS[level].format(number=DEFAULT_EMERGENCY_NUMBER))} |"
+        for level in reversed(LEVELS)
+    ]
     lines += [
         "",
         f"The emergency number is a setting of the deployment (default {DEFAULT_EMERGENCY_NUMBER}; 112 and 911 are "
@@ -116,7 +124,7 @@ def render_rules_markdown() -> str:
         "",
         "## Emergency actions",
         "",
-        "What the screen says after \"Call <number> now\" for each emergency rule.",
+        'What the screen says after "Call <number> now" for each emergency rule.',
         "",
         "| rules | action |",
         "|---|---|",
@@ -129,7 +137,7 @@ def render_rules_markdown() -> str:
         "",
         "## Not asked",
         "",
-        "Every question is answered or *not asked* (a field left out or `null`), never \"no\". Not asked counts "
+        'Every question is answered or *not asked* (a field left out or `null`), never "no". Not asked counts '
         "as no evidence in the other rules; X1 (refer) names the questions whose answers can reach refer or "
         "above, X2 (monitor) the others, and the result lists them all in `not_asked`. A follow-up question "
         "is only asked when its question has the answer shown.",
@@ -137,9 +145,11 @@ def render_rules_markdown() -> str:
         "| question | step | answers | X rule | asked when |",
         "|---|---|---|---|---|",
     ]
-    lines += [f"| `{q.field}` | {q.step} | {_cell(_answers(q))} | {q.family.value} | "
-              f"{'always' if q.asked_when is None else f'`{q.asked_when[0]}` is {str(q.asked_when[1]).lower()}'} |"
-              for q in questions.QUESTIONS]
+    lines += [
+        f"| `{q.field}` | {q.step} | {_cell(_answers(q))} | {q.family.value} | "
+        f"{'always' if q.asked_when is None else f'`{q.asked_when[0]}` is {str(q.asked_when[1]).lower()}'} |"
+        for q in questions.QUESTIONS
+    ]
     lines += [
         "",
         "## Rules",
@@ -183,7 +193,8 @@ def render_rules_markdown() -> str:
         f"movement pattern is {', '.join(sorted(p.value for p in FORM_PATTERNS))} and it loads the spine. Names "
         "match after ignoring case, spaces, hyphens, underscores and punctuation, by any listed spelling; a "
         "name not listed matches the longest listed spelling it contains as whole words. These count: "
-        + ", ".join(form_lifts) + ".",
+        + ", ".join(form_lifts)
+        + ".",
         "",
         "## Sources",
         "",

@@ -49,12 +49,15 @@ class EmergencyNumber:
 def parse_emergency_number(value: object, source: str) -> str:
     """The number, trimmed, or InvalidInput naming `source` and what a valid number looks like."""
     if not isinstance(value, str):  # a TOML number would lose a leading 0 or +
-        raise InvalidInput(source, f"{value!r} must be written as text, in quotes: emergency_number = \"999\"")
+        raise InvalidInput(source, f'{value!r} must be written as text, in quotes: emergency_number = "999"')
     text = value.strip()
     if not (2 <= len(text) <= 15 and _NUMBER.match(text) and sum(c.isdigit() for c in text) >= 2):
-        raise InvalidInput(source, f"{value!r} is not an emergency number: use 2 to 15 characters, digits and "
-                                   "spaces with an optional + in front (for example 999, 112 or 911); the "
-                                   f"default is {DEFAULT_EMERGENCY_NUMBER}")
+        raise InvalidInput(
+            source,
+            f"{value!r} is not an emergency number: use 2 to 15 characters, digits and "
+            "spaces with an optional + in front (for example 999, 112 or 911); the "
+            f"default is {DEFAULT_EMERGENCY_NUMBER}",
+        )
     return text
 
 
@@ -103,8 +106,9 @@ def emergency_number() -> EmergencyNumber:
         if value is None:
             number = EmergencyNumber(DEFAULT_EMERGENCY_NUMBER, "default")
         else:
-            number = EmergencyNumber(parse_emergency_number(value, f"{path}: emergency_number"),
-                                     f"settings file {path}")
+            number = EmergencyNumber(
+                parse_emergency_number(value, f"{path}: emergency_number"), f"settings file {path}"
+            )
     _cache.clear()  # one entry: the current configuration
     _cache[key] = number
     return number

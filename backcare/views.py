@@ -33,27 +33,45 @@ from backcare.store.records import (
 # The acute:chronic "usual" band shaded on the chart (GABBETT); LOAD_RATIO_SPIKE marks a spike.
 BAND_LOW = 0.8
 BAND_HIGH = 1.3
-RATIO_CAPTION = ("Acute:chronic ratio = the last 7 days' load ÷ the average week of the last 28 days. "
-                 "It is a load-spike indicator, not an injury prediction.")
+RATIO_CAPTION = (
+    "Acute:chronic ratio = the last 7 days' load ÷ the average week of the last 28 days. "
+    "It is a load-spike indicator, not an injury prediction."
+)
 
-LEVEL_NAMES = {"normal": "Normal soreness", "monitor": "Monitor", "refer": "Refer",
-               "urgent": "Urgent", "emergency": "Emergency"}
+LEVEL_NAMES = {
+    "normal": "Normal soreness",
+    "monitor": "Monitor",
+    "refer": "Refer",
+    "urgent": "Urgent",
+    "emergency": "Emergency",
+}
 # Material icons ship with Streamlit: they render on tablets without an emoji font.
-LEVEL_ICONS = {"normal": ":green[:material/check_circle:]", "monitor": ":orange[:material/visibility:]",
-               "refer": ":orange[:material/medical_services:]", "urgent": ":red[:material/priority_high:]",
-               "emergency": ":red[:material/emergency:]"}
+LEVEL_ICONS = {
+    "normal": ":green[:material/check_circle:]",
+    "monitor": ":orange[:material/visibility:]",
+    "refer": ":orange[:material/medical_services:]",
+    "urgent": ":red[:material/priority_high:]",
+    "emergency": ":red[:material/emergency:]",
+}
 
 STATUS_NEXT_STEP: dict[ClientStatus, str] = {
     ClientStatus.CLEARED: "Train as planned; ask about soreness at the start of each session.",
-    ClientStatus.MODIFIED: ("Train with changes: keep load off the sore area, follow the active plans, "
-                            "and recheck within 24–48 hours."),
-    ClientStatus.PAUSED_REFERRAL_OPEN: ("Pause exercises that load the back. A referral is open: loading plans "
-                                        "wait until a clinician records clearance."),
-    ClientStatus.URGENT_REFERRAL_OPEN: ("No training that loads the back. An urgent referral is open: the client "
-                                        "should see a doctor within 24 hours, so check that they have an "
-                                        "appointment. Loading plans wait for the clinic's clearance."),
-    ClientStatus.EMERGENCY_REFERRAL_OPEN: ("No training. An emergency referral is open: make sure the client "
-                                           "has had emergency care, and wait for the clinic's clearance."),
+    ClientStatus.MODIFIED: (
+        "Train with changes: keep load off the sore area, follow the active plans, and recheck within 24–48 hours."
+    ),
+    ClientStatus.PAUSED_REFERRAL_OPEN: (
+        "Pause exercises that load the back. A referral is open: loading plans "
+        "wait until a clinician records clearance."
+    ),
+    ClientStatus.URGENT_REFERRAL_OPEN: (
+        "No training that loads the back. An urgent referral is open: the client "
+        "should see a doctor within 24 hours, so check that they have an "
+        "appointment. Loading plans wait for the clinic's clearance."
+    ),
+    ClientStatus.EMERGENCY_REFERRAL_OPEN: (
+        "No training. An emergency referral is open: make sure the client "
+        "has had emergency care, and wait for the clinic's clearance."
+    ),
 }
 
 
@@ -72,8 +90,8 @@ def next_step(status: ClientStatus | str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class TimelineItem:
-    kind: str            # "session" | "report"
-    at: datetime         # for ordering; a session counts at its logging time when logged that day
+    kind: str  # "session" | "report"
+    at: datetime  # for ordering; a session counts at its logging time when logged that day
     day: date
     title: str
     detail: str
@@ -97,9 +115,12 @@ def session_item(session: SessionRow) -> TimelineItem:
     if session.cooldown_done is not None:
         parts.append("cool-down done" if session.cooldown_done else "no cool-down")
     return TimelineItem(
-        kind="session", at=_session_moment(session), day=session.date,
+        kind="session",
+        at=_session_moment(session),
+        day=session.date,
         title=f"Training: {_fmt(session.minutes)} min at RPE {_fmt(session.rpe)} (load {_fmt(session.load)} AU)",
-        detail=" · ".join(parts))
+        detail=" · ".join(parts),
+    )
 
 
 def report_item(report: ReportRow) -> TimelineItem:
@@ -115,9 +136,13 @@ def report_item(report: ReportRow) -> TimelineItem:
         detail += f" · answered after the emergency stop: {questions.labels(report.answered_after_stop)}"
     pain = "pain not asked" if report.pain_score is None else f"pain {report.pain_score}/10"
     return TimelineItem(
-        kind="report", at=report.created_at, day=report.created_at.date(),
+        kind="report",
+        at=report.created_at,
+        day=report.created_at.date(),
         title=f"{LEVEL_ICONS[level]} Report: {pain} · {LEVEL_NAMES[level]}",
-        detail=detail, level=level)
+        detail=detail,
+        level=level,
+    )
 
 
 def report_answer_lines(report: ReportRow) -> list[str]:
@@ -127,8 +152,7 @@ def report_answer_lines(report: ReportRow) -> list[str]:
     return lines
 
 
-def merge_timeline(sessions: Iterable[SessionRow], reports: Iterable[ReportRow],
-                   limit: int = 20) -> list[TimelineItem]:
+def merge_timeline(sessions: Iterable[SessionRow], reports: Iterable[ReportRow], limit: int = 20) -> list[TimelineItem]:
     """Sessions and reports in one list, newest first, at most `limit` items."""
     items = [session_item(s) for s in sessions] + [report_item(r) for r in reports]
     items.sort(key=lambda item: (item.at, item.kind == "report"), reverse=True)
@@ -175,21 +199,36 @@ def load_summary(weeks: Sequence[Any]) -> LoadSummary:
         sessions=int(current.sessions),
         ratio=None if current.ratio is None else round(float(current.ratio), 2),
         band=ratio_band(current.ratio),
-        spike=bool(current.spike))
+        spike=bool(current.spike),
+    )
 
 
 def load_chart_rows(weeks: Sequence[Any]) -> list[dict[str, Any]]:
     """One dict per week for the load chart: already aggregated by the store."""
-    return [{"week": w.week_end.isoformat(), "week_start": w.week_start.isoformat(),
-             "load": round(float(w.load), 1), "sessions": int(w.sessions),
-             "ratio": None if w.ratio is None else round(float(w.ratio), 2),
-             "spike": bool(w.spike)} for w in weeks]
+    return [
+        {
+            "week": w.week_end.isoformat(),
+            "week_start": w.week_start.isoformat(),
+            "load": round(float(w.load), 1),
+            "sessions": int(w.sessions),
+            "ratio": None if w.ratio is None else round(float(w.ratio), 2),
+            "spike": bool(w.spike),
+        }
+        for w in weeks
+    ]
 
 
 def pain_chart_rows(days: Sequence[Any]) -> list[dict[str, Any]]:
-    return [{"day": d.day.isoformat(), "pain": int(d.worst_pain), "reports": int(d.reports),
-             "level": LEVEL_NAMES.get(d.worst_level, d.worst_level)} for d in days
-            if d.worst_pain is not None]  # a day whose only reports stopped before the pain questions
+    return [
+        {
+            "day": d.day.isoformat(),
+            "pain": int(d.worst_pain),
+            "reports": int(d.reports),
+            "level": LEVEL_NAMES.get(d.worst_level, d.worst_level),
+        }
+        for d in days
+        if d.worst_pain is not None
+    ]  # a day whose only reports stopped before the pain questions
 
 
 # --- plans and referrals ---------------------------------------------------------------------
@@ -224,8 +263,9 @@ class HandoutInput:
     review_date: date
 
 
-def handout_input(assignments: Iterable[AssignmentRow], library: PlanLibrary, today: date,
-                  paused: bool = False) -> HandoutInput:
+def handout_input(
+    assignments: Iterable[AssignmentRow], library: PlanLibrary, today: date, paused: bool = False
+) -> HandoutInput:
     """The active plans (the client's copies), from the earliest start to the earliest review. While a
     referral pauses the client, no plan goes on the handout: it carries the safety net only."""
     active = [] if paused else [a for a in assignments if a.status == AssignmentStatus.ACTIVE]
@@ -255,8 +295,14 @@ def referral_line(referral: ReferralRow) -> str:
 
 # --- forms -----------------------------------------------------------------------------------
 
-SESSION_LABELS = {"date": "Date", "minutes": "Minutes", "rpe": "RPE (0-10)", "exercises": "Exercises",
-                  "warmup_minutes": "Warm-up minutes", "cooldown_done": "Cool-down"}
+SESSION_LABELS = {
+    "date": "Date",
+    "minutes": "Minutes",
+    "rpe": "RPE (0-10)",
+    "exercises": "Exercises",
+    "warmup_minutes": "Warm-up minutes",
+    "cooldown_done": "Cool-down",
+}
 
 
 def parse_exercises(text: str | None) -> tuple[str, ...]:
@@ -267,15 +313,27 @@ def parse_exercises(text: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p.strip().lower() for p in parts if p.strip()))
 
 
-def session_from_form(*, day: date | None, minutes: float | None, rpe: float | None, exercises: str | None,
-                      warmup_minutes: float | None, cooldown: str | None) -> SessionIn:
+def session_from_form(
+    *,
+    day: date | None,
+    minutes: float | None,
+    rpe: float | None,
+    exercises: str | None,
+    warmup_minutes: float | None,
+    cooldown: str | None,
+) -> SessionIn:
     """A validated session from the log form; InvalidInput names the form's field."""
     for field, value in (("date", day), ("minutes", minutes), ("rpe", rpe)):
         if value is None:
             raise InvalidInput(SESSION_LABELS[field], "please fill this in")
-    payload = {"date": day, "minutes": minutes, "rpe": rpe, "exercises": parse_exercises(exercises),
-               "warmup_minutes": warmup_minutes,
-               "cooldown_done": None if cooldown is None else cooldown == "Yes"}
+    payload = {
+        "date": day,
+        "minutes": minutes,
+        "rpe": rpe,
+        "exercises": parse_exercises(exercises),
+        "warmup_minutes": warmup_minutes,
+        "cooldown_done": None if cooldown is None else cooldown == "Yes",
+    }
     try:
         return SessionIn.model_validate(payload)
     except ValidationError as error:
@@ -285,16 +343,20 @@ def session_from_form(*, day: date | None, minutes: float | None, rpe: float | N
         raise InvalidInput(SESSION_LABELS.get(field, field), reason[:1].lower() + reason[1:]) from None
 
 
-def customisation_from_form(plan: Plan, *, doses: Mapping[str, str] | None = None,
-                            drop: Iterable[str] = (), note: str | None = None) -> dict | None:
+def customisation_from_form(
+    plan: Plan, *, doses: Mapping[str, str] | None = None, drop: Iterable[str] = (), note: str | None = None
+) -> dict | None:
     """The per-client changes a form gives, checked against the plan (None when nothing changes).
 
     A dose left blank or equal to the library's is not a change. The library plan is not modified.
     """
     library_doses = {e.name: e.dose for e in plan.exercises}
     dropped = [name for name in drop if name]
-    changed = {name: dose.strip() for name, dose in (doses or {}).items()
-               if name not in dropped and dose and dose.strip() and dose.strip() != library_doses.get(name)}
+    changed = {
+        name: dose.strip()
+        for name, dose in (doses or {}).items()
+        if name not in dropped and dose and dose.strip() and dose.strip() != library_doses.get(name)
+    }
     changes: dict[str, Any] = {}
     if changed:
         changes["doses"] = changed
@@ -317,14 +379,17 @@ def triage_history_line(sessions: Sequence[SessionRow], history, today: date) ->
         days = (today - latest.date).days
         when = {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
         exercises = ", ".join(latest.exercises) or "no exercises logged"
-        parts.append(f"Last logged session {latest.date:%d %b} ({when}), {latest.minutes:g} min, "
-                     f"RPE {latest.rpe:g}: {exercises}")
+        parts.append(
+            f"Last logged session {latest.date:%d %b} ({when}), {latest.minutes:g} min, RPE {latest.rpe:g}: {exercises}"
+        )
     else:
         parts.append("No sessions logged yet")
     if history.episode_pain_scores:
         scores = history.episode_pain_scores
-        parts.append(f"pain at the last report of this episode {scores[-1]}/10"
-                     + (f" (lowest {min(scores)}/10)" if min(scores) != scores[-1] else ""))
+        parts.append(
+            f"pain at the last report of this episode {scores[-1]}/10"
+            + (f" (lowest {min(scores)}/10)" if min(scores) != scores[-1] else "")
+        )
     if history.prior_reports_28d:
         parts.append(f"{history.prior_reports_28d} earlier report(s) in 28 days")
     ratio = history.acute_chronic_ratio

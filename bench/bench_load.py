@@ -59,8 +59,16 @@ from bench.common import (
 
 BENCH_PASSWORD = "bench-load-password-1"
 LEVELS = (1, 4, 8, 16, 32, 48)
-QUICK = {"users": "1,2", "duration": 6.0, "clients": 300, "weeks": 8, "burst": 2, "ramp": 1.0, "settle": 1.0,
-         "think": "0.1,0.3"}
+QUICK = {
+    "users": "1,2",
+    "duration": 6.0,
+    "clients": 300,
+    "weeks": 8,
+    "burst": 2,
+    "ramp": 1.0,
+    "settle": 1.0,
+    "think": "0.1,0.3",
+}
 TICK = os.sysconf("SC_CLK_TCK")
 FINISHED_EARLY_FOR_RERUN = 2
 
@@ -125,8 +133,19 @@ class Server:
 def start_server(db_path: Path, gc_mode: str, logs: Path, flags: list[str] = ()) -> Server:
     port = free_port()
     # bench.serve is `streamlit run` plus two signal handlers: gc.freeze() and the collector's statistics.
-    command = [sys.executable, "-m", "bench.serve", "run", "app.py",
-               "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"]
+    command = [
+        sys.executable,
+        "-m",
+        "bench.serve",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+    ]
     if gc_mode != "config":  # freeze: the collection stays on, over what the freeze left
         command += ["--runner.postScriptGC", "false" if gc_mode == "off" else "true"]
     for flag in flags:  # e.g. server.fileWatcherType=auto, to compare a setting with the config's
@@ -184,8 +203,9 @@ class Tab:
     async def connect(self) -> None:
         import websockets
 
-        self.ws = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=None,
-                                           ping_interval=None, open_timeout=self.timeout)
+        self.ws = await websockets.connect(
+            self.url, subprotocols=["streamlit"], max_size=None, ping_interval=None, open_timeout=self.timeout
+        )
 
     async def close(self) -> None:
         if self.ws is not None:
@@ -223,8 +243,10 @@ class Tab:
                 self.page_hash = forward.navigation.page_script_hash
             elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
                 element_kind = forward.delta.new_element.WhichOneof("type")
-                elements[tuple(forward.metadata.delta_path)] = (element_kind,
-                                                               getattr(forward.delta.new_element, element_kind))
+                elements[tuple(forward.metadata.delta_path)] = (
+                    element_kind,
+                    getattr(forward.delta.new_element, element_kind),
+                )
             elif kind == "script_finished" and forward.script_finished != FINISHED_EARLY_FOR_RERUN:
                 break
         elapsed = (time.perf_counter() - started) * 1000
@@ -242,19 +264,24 @@ class Tab:
             element_kind, element = self.elements[path]
             widget_id = getattr(element, "id", "")
             if widget_id and (kind is None or element_kind == kind):
-                found.append((element_kind, widget_id.rsplit("-", 1)[-1] if widget_id.startswith("$$ID-") else
-                              widget_id, element))
+                found.append(
+                    (
+                        element_kind,
+                        widget_id.rsplit("-", 1)[-1] if widget_id.startswith("$$ID-") else widget_id,
+                        element,
+                    )
+                )
         return found
 
     def widget(self, key_pattern: str, kind: str | None = None):
         pattern = re.compile(key_pattern)
-        for element_kind, key, element in self.widgets(kind):
+        for _kind, key, element in self.widgets(kind):
             if pattern.fullmatch(key):
                 return element
         return None
 
     def submit_button(self, form: str):
-        for element_kind, _, element in self.widgets("button"):
+        for _kind, _, element in self.widgets("button"):
             if element.is_form_submitter and element.form_id == form:
                 return element
         return None
@@ -293,7 +320,7 @@ def chosen(element, content: str):
 @dataclass
 class Sample:
     kind: str
-    started: float        # time.monotonic() when the tap was sent
+    started: float  # time.monotonic() when the tap was sent
     ms: float
     ok: bool
     error: str = ""
@@ -308,8 +335,17 @@ class Recorder:
 
 
 class Trainer:
-    def __init__(self, *, port: int, username: str, clients: list[str], think: tuple[float, float],
-                 recorder: Recorder, rng: random.Random, timeout: float):
+    def __init__(
+        self,
+        *,
+        port: int,
+        username: str,
+        clients: list[str],
+        think: tuple[float, float],
+        recorder: Recorder,
+        rng: random.Random,
+        timeout: float,
+    ):
         self.tab = Tab(port, timeout)
         self.username, self.clients, self.think = username, clients, think
         self.recorder, self.rng = recorder, rng
@@ -341,8 +377,11 @@ class Trainer:
         await self.tap("open", think=False)
         if ready is not None:
             await ready.wait()  # a burst: every tab open, then all sign in at once
-        states = [typed(self.need("signin_username"), self.username),
-                  typed(self.need("signin_password"), BENCH_PASSWORD), tapped(self.tab.submit_button("signin"))]
+        states = [
+            typed(self.need("signin_username"), self.username),
+            typed(self.need("signin_password"), BENCH_PASSWORD),
+            tapped(self.tab.submit_button("signin")),
+        ]
         await self.tap("sign-in", states, think=ready is None)
         if "history" not in self.tab.pages:
             raise AppError("the sign-in did not reach the trainer's pages")
@@ -366,10 +405,18 @@ class Trainer:
             if save is not None:
                 await self.tap("save", [tapped(save)])
                 return
-            question = next(((kind, key, element) for kind, key, element in self.tab.widgets()
-                             if kind in ("button_group", "number_input") and key.startswith("q_")
-                             and key not in answered and not re.match(r"q_(plans|core|rest|cooldown|flags)_", key)
-                             and not re.match(r"q_(warmup|sleep|sitting)_", key)), None)
+            question = next(
+                (
+                    (kind, key, element)
+                    for kind, key, element in self.tab.widgets()
+                    if kind in ("button_group", "number_input")
+                    and key.startswith("q_")
+                    and key not in answered
+                    and not re.match(r"q_(plans|core|rest|cooldown|flags)_", key)
+                    and not re.match(r"q_(warmup|sleep|sitting)_", key)
+                ),
+                None,
+            )
             if question is not None:
                 kind, key, element = question
                 answered.add(key)
@@ -398,10 +445,12 @@ class Trainer:
         return chosen(element, self.rng.choice(options))
 
     async def log_session(self) -> None:
-        states = [numbered(self.need("session_minutes"), self.rng.choice((30, 45, 60, 75))),
-                  numbered(self.need("session_rpe"), self.rng.randint(3, 8)),
-                  typed(self.need("session_exercises"), "squat, deadlift, plank"),
-                  tapped(self.tab.submit_button("log_session"))]
+        states = [
+            numbered(self.need("session_minutes"), self.rng.choice((30, 45, 60, 75))),
+            numbered(self.need("session_rpe"), self.rng.randint(3, 8)),
+            typed(self.need("session_exercises"), "squat, deadlift, plank"),
+            tapped(self.tab.submit_button("log_session")),
+        ]
         await self.tap("log-session", states)
 
     async def cycle(self) -> None:
@@ -439,7 +488,7 @@ class Trainer:
 @dataclass
 class Accounts:
     usernames: list[str]
-    clients_of: dict[str, list[str]]   # username -> references of clients of their gym
+    clients_of: dict[str, list[str]]  # username -> references of clients of their gym
 
 
 def seed_accounts(db_path: Path, count: int, rng: random.Random) -> Accounts:
@@ -450,15 +499,23 @@ def seed_accounts(db_path: Path, count: int, rng: random.Random) -> Accounts:
     db = store.open_database(db_path)
     try:
         gyms = [gym for gym in store.list_gyms(db, actor=SYSTEM)]
-        references = {gym.id: [c.external_id for c in store.list_clients(db, actor=SYSTEM, gym_id=gym.id)]
-                      for gym in gyms}
+        references = {
+            gym.id: [c.external_id for c in store.list_clients(db, actor=SYSTEM, gym_id=gym.id)] for gym in gyms
+        }
         gyms = [gym for gym in gyms if references[gym.id]]
         usernames, clients_of = [], {}
         for number in range(count):
             gym = gyms[number % len(gyms)]
             username = f"bench.trainer.{number}"
-            store.add_user(db, actor=SYSTEM, username=username, display_name=f"Bench Trainer {number}",
-                           role=Role.TRAINER, gym_id=gym.id, password=BENCH_PASSWORD)
+            store.add_user(
+                db,
+                actor=SYSTEM,
+                username=username,
+                display_name=f"Bench Trainer {number}",
+                role=Role.TRAINER,
+                gym_id=gym.id,
+                password=BENCH_PASSWORD,
+            )
             usernames.append(username)
             pool = references[gym.id]
             clients_of[username] = rng.sample(pool, min(len(pool), 300))
@@ -486,8 +543,8 @@ class LevelResult:
     errors: list[str]
     server_cpu_s: float = 0.0
     full_collections: int = 0
-    collection_s: float = 0.0          # CPU time inside collections of any generation
-    full_collection_s: float = 0.0     # of the oldest generation (what runner.postScriptGC runs)
+    collection_s: float = 0.0  # CPU time inside collections of any generation
+    full_collection_s: float = 0.0  # of the oldest generation (what runner.postScriptGC runs)
     tracked_objects: int = 0
     burst_cpu_s_per_sign_in: float = 0.0
 
@@ -497,17 +554,25 @@ class LevelResult:
     def summary(self) -> dict:
         ms = self.latencies()
         taps = max(1, len(self.samples))
-        return {"users": self.users, "interactions": len(ms), "per_s": len(ms) / self.window_s,
-                "p50": median(ms), "p95": percentile(ms, 0.95), "p99": percentile(ms, 0.99),
-                "max": max(ms) if ms else float("nan"), "errors": len(self.errors),
-                "server_cpu_ms_per_tap": 1000 * self.server_cpu_s / taps,
-                "full_collection_ms_per_tap": 1000 * self.full_collection_s / taps,
-                "full_collections_per_tap": self.full_collections / taps,
-                "collection_share_of_server_cpu": self.collection_s / self.server_cpu_s if self.server_cpu_s else 0.0}
+        return {
+            "users": self.users,
+            "interactions": len(ms),
+            "per_s": len(ms) / self.window_s,
+            "p50": median(ms),
+            "p95": percentile(ms, 0.95),
+            "p99": percentile(ms, 0.99),
+            "max": max(ms) if ms else float("nan"),
+            "errors": len(self.errors),
+            "server_cpu_ms_per_tap": 1000 * self.server_cpu_s / taps,
+            "full_collection_ms_per_tap": 1000 * self.full_collection_s / taps,
+            "full_collections_per_tap": self.full_collections / taps,
+            "collection_share_of_server_cpu": self.collection_s / self.server_cpu_s if self.server_cpu_s else 0.0,
+        }
 
 
-async def run_level(*, users: int, accounts: Accounts, db_path: Path, args, logs: Path,
-                    rng: random.Random) -> LevelResult:
+async def run_level(
+    *, users: int, accounts: Accounts, db_path: Path, args, logs: Path, rng: random.Random
+) -> LevelResult:
     server = start_server(db_path, args.gc, logs, args.server_flag)
     try:
         return await _drive_level(server, users=users, accounts=accounts, args=args, rng=rng)
@@ -519,8 +584,15 @@ async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, 
     think = (0.0, 0.0) if args.think == "0" else tuple(float(v) for v in args.think.split(","))
 
     def trainer(username: str, recorder: Recorder, pause=think) -> Trainer:
-        return Trainer(port=server.port, username=username, clients=accounts.clients_of[username], think=pause,
-                       recorder=recorder, rng=random.Random(rng.random()), timeout=args.timeout)
+        return Trainer(
+            port=server.port,
+            username=username,
+            clients=accounts.clients_of[username],
+            think=pause,
+            recorder=recorder,
+            rng=random.Random(rng.random()),
+            timeout=args.timeout,
+        )
 
     # Warm-up: one trainer imports and compiles everything a real server has long had in memory.
     warm = trainer(accounts.usernames[0], Recorder(), pause=(0.0, 0.0))
@@ -534,7 +606,7 @@ async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, 
     rss_idle = server.memory_mb()[0]
 
     recorder, stop = Recorder(), asyncio.Event()
-    names = accounts.usernames[1:users + 1]
+    names = accounts.usernames[1 : users + 1]
     signed_in: list[Trainer] = []
 
     async def one(name: str, delay: float) -> None:
@@ -571,7 +643,7 @@ async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, 
 
     # A burst of sign-ins at once, while the trainers keep working.
     burst_recorder, ready = Recorder(), asyncio.Event()
-    burst_names = accounts.usernames[users + 1:users + 1 + args.burst]
+    burst_names = accounts.usernames[users + 1 : users + 1 + args.burst]
     burst_people = [trainer(name, burst_recorder) for name in burst_names]
 
     async def opened(person: Trainer) -> None:
@@ -582,9 +654,9 @@ async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, 
 
     burst_tasks = [asyncio.create_task(opened(person)) for person in burst_people]
     waiting_until = time.monotonic() + args.timeout
-    while time.monotonic() < waiting_until and \
-            sum(1 for s in burst_recorder.samples if s.kind == "open") + sum(task.done() for task in burst_tasks) \
-            < len(burst_people):
+    while time.monotonic() < waiting_until and sum(1 for s in burst_recorder.samples if s.kind == "open") + sum(
+        task.done() for task in burst_tasks
+    ) < len(burst_people):
         await asyncio.sleep(0.1)
     burst_cpu0, burst_start = server.cpu_seconds(), time.monotonic()
     ready.set()  # every tab open (or failed): all sign in at once
@@ -604,25 +676,41 @@ async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, 
         await asyncio.wait(closing, timeout=5)
     errors = [f"{s.kind}: {s.error}" for s in recorder.samples + burst_recorder.samples if not s.ok]
     return LevelResult(
-        users=users, window_s=elapsed,
+        users=users,
+        window_s=elapsed,
         samples=[{"kind": s.kind, "ms": s.ms, "ok": s.ok} for s in in_window],
         burst=[{"kind": s.kind, "ms": s.ms, "ok": s.ok} for s in burst_recorder.samples if s.kind == "sign-in"],
-        server_cpu_cores=(cpu1 - cpu0) / elapsed, driver_cpu_cores=(driver1 - driver0) / elapsed,
-        machine_busy_cores=(busy1 - busy0) / elapsed, rss_idle_mb=rss_idle, rss_median_mb=median(rss),
-        rss_max_mb=max(rss), peak_before_burst_mb=peak_before, peak_after_burst_mb=peak_after,
-        load_average_start=load_start, load_average_end=load_end, errors=errors, server_cpu_s=cpu1 - cpu0,
+        server_cpu_cores=(cpu1 - cpu0) / elapsed,
+        driver_cpu_cores=(driver1 - driver0) / elapsed,
+        machine_busy_cores=(busy1 - busy0) / elapsed,
+        rss_idle_mb=rss_idle,
+        rss_median_mb=median(rss),
+        rss_max_mb=max(rss),
+        peak_before_burst_mb=peak_before,
+        peak_after_burst_mb=peak_after,
+        load_average_start=load_start,
+        load_average_end=load_end,
+        errors=errors,
+        server_cpu_s=cpu1 - cpu0,
         full_collections=gc1["collections"][2] - gc0["collections"][2],
         collection_s=sum(gc1["seconds"]) - sum(gc0["seconds"]),
-        full_collection_s=gc1["seconds"][2] - gc0["seconds"][2], tracked_objects=gc1["tracked_objects"],
+        full_collection_s=gc1["seconds"][2] - gc0["seconds"][2],
+        tracked_objects=gc1["tracked_objects"],
         # the burst's own CPU: what the server used meanwhile, less the trainers' rate measured in the window
-        burst_cpu_s_per_sign_in=max(0.0, burst_cpu - burst_wall * (cpu1 - cpu0) / elapsed) / max(1, len(burst_people)))
+        burst_cpu_s_per_sign_in=max(0.0, burst_cpu - burst_wall * (cpu1 - cpu0) / elapsed) / max(1, len(burst_people)),
+    )
 
 
 # --- report ----------------------------------------------------------------------------------------
 
-KIND_GROUPS = (("triage taps", {"answer", "next"}), ("save", {"save"}), ("history", {"history"}),
-               ("plans", {"plans"}), ("find a client", {"change-client", "search", "choose", "triage-page"}),
-               ("log a session", {"log-session"}))
+KIND_GROUPS = (
+    ("triage taps", {"answer", "next"}),
+    ("save", {"save"}),
+    ("history", {"history"}),
+    ("plans", {"plans"}),
+    ("find a client", {"change-client", "search", "choose", "triage-page"}),
+    ("log a session", {"log-session"}),
+)
 
 
 def markdown(results: list[LevelResult], meta: dict) -> str:
@@ -631,7 +719,8 @@ def markdown(results: list[LevelResult], meta: dict) -> str:
     lines = [
         f"Run {meta['when']} on {meta['machine']}; `{meta['command']}`.",
         f"History: {meta['history']}. Server: one `streamlit run app.py` process per level, "
-        f"post-run collection {meta['gc_label']}; {meta['flags_label']}; think time {meta['think_label']}; {meta['duration']:.0f} s "
+        f"post-run collection {meta['gc_label']}; {meta['flags_label']}; "
+        f"think time {meta['think_label']}; {meta['duration']:.0f} s "
         f"measured per level after a warm-up trainer and a staggered sign-in; then a burst of {meta['burst']} "
         "sign-ins at once while the trainers keep working.",
         "",
@@ -649,21 +738,33 @@ def markdown(results: list[LevelResult], meta: dict) -> str:
             f"{ratio} | {result.server_cpu_cores:.2f} | {result.driver_cpu_cores:.2f} | "
             f"{result.machine_busy_cores:.2f} | {result.load_average_start:.1f} → {result.load_average_end:.1f} | "
             f"{result.rss_idle_mb:.0f} / {result.rss_median_mb:.0f} / {result.peak_before_burst_mb:.0f} MB | "
-            f"{result.peak_after_burst_mb:.0f} MB | {fmt(median(burst))} / {fmt(max(burst) if burst else float('nan'))} ms "
-            f"| {s['errors']} |")
-    lines += ["", "The server's work per tap in the window (process CPU from /proc; collections timed inside the "
-              "process by a gc callback, as CPU time of the collecting thread):", "",
-              "| trainers | server CPU per tap | full collections per tap | in full collections per tap "
-              "| in all collections ÷ server CPU | tracked objects at the end | server CPU per burst sign-in |",
-              "|---|---|---|---|---|---|---|"]
+            f"{result.peak_after_burst_mb:.0f} MB | "
+            f"{fmt(median(burst))} / {fmt(max(burst) if burst else float('nan'))} ms "
+            f"| {s['errors']} |"
+        )
+    lines += [
+        "",
+        "The server's work per tap in the window (process CPU from /proc; collections timed inside the "
+        "process by a gc callback, as CPU time of the collecting thread):",
+        "",
+        "| trainers | server CPU per tap | full collections per tap | in full collections per tap "
+        "| in all collections ÷ server CPU | tracked objects at the end | server CPU per burst sign-in |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for result in results:
         s = result.summary()
-        lines.append(f"| {s['users']} | {s['server_cpu_ms_per_tap']:.0f} ms | {s['full_collections_per_tap']:.2f} | "
-                     f"{s['full_collection_ms_per_tap']:.0f} ms | {100 * s['collection_share_of_server_cpu']:.0f} % | "
-                     f"{result.tracked_objects:,} | {1000 * result.burst_cpu_s_per_sign_in:.0f} ms |")
-    lines += ["", "p95 by kind of tap (ms):", "",
-              "| trainers | " + " | ".join(name for name, _ in KIND_GROUPS) + " |",
-              "|---|" + "---|" * len(KIND_GROUPS)]
+        lines.append(
+            f"| {s['users']} | {s['server_cpu_ms_per_tap']:.0f} ms | {s['full_collections_per_tap']:.2f} | "
+            f"{s['full_collection_ms_per_tap']:.0f} ms | {100 * s['collection_share_of_server_cpu']:.0f} % | "
+            f"{result.tracked_objects:,} | {1000 * result.burst_cpu_s_per_sign_in:.0f} ms |"
+        )
+    lines += [
+        "",
+        "p95 by kind of tap (ms):",
+        "",
+        "| trainers | " + " | ".join(name for name, _ in KIND_GROUPS) + " |",
+        "|---|" + "---|" * len(KIND_GROUPS),
+    ]
     for result in results:
         cells = []
         for _, kinds in KIND_GROUPS:
@@ -680,12 +781,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds measured per level")
     parser.add_argument("--think", default="1,3", help="seconds between taps, min,max ('0' for none)")
     parser.add_argument("--burst", type=int, default=20, help="sign-ins at once after each level's window")
-    parser.add_argument("--gc", choices=("config", "on", "off", "freeze"), default="config",
-                        help="post-run collection: as .streamlit/config.toml says, forced on or off, or "
-                             "on with gc.freeze() after the warm-up")
-    parser.add_argument("--server-flag", action="append", default=[], metavar="OPTION=VALUE",
-                        help="a Streamlit option for the server, over the config (repeatable), "
-                             "e.g. server.fileWatcherType=auto")
+    parser.add_argument(
+        "--gc",
+        choices=("config", "on", "off", "freeze"),
+        default="config",
+        help="post-run collection: as .streamlit/config.toml says, forced on or off, or "
+        "on with gc.freeze() after the warm-up",
+    )
+    parser.add_argument(
+        "--server-flag",
+        action="append",
+        default=[],
+        metavar="OPTION=VALUE",
+        help="a Streamlit option for the server, over the config (repeatable), e.g. server.fileWatcherType=auto",
+    )
     parser.add_argument("--clients", type=int, default=CHAIN_CLIENTS)
     parser.add_argument("--weeks", type=int, default=CHAIN_WEEKS)
     parser.add_argument("--ramp", type=float, default=20.0, help="at most this many seconds of staggered sign-in")
@@ -712,27 +821,57 @@ def main(argv: list[str] | None = None) -> int:
         history = _history_line(db_path)
         for users in levels:
             print(f"level {users}: starting a server and {users} trainer(s)...", file=sys.stderr)
-            result = asyncio.run(run_level(users=users, accounts=accounts, db_path=db_path, args=args, logs=tmp,
-                                           rng=random.Random(rng.random())))
+            result = asyncio.run(
+                run_level(
+                    users=users,
+                    accounts=accounts,
+                    db_path=db_path,
+                    args=args,
+                    logs=tmp,
+                    rng=random.Random(rng.random()),
+                )
+            )
             results.append(result)
             print(json.dumps(result.summary()), file=sys.stderr)
         for number, log in enumerate(sorted(tmp.glob("server-*.log"), key=lambda path: path.stat().st_mtime)):
             shutil.copyfile(log, OUT / f"load-server-{levels[number]}.log")  # kept for the errors they explain
 
     top = results[-1]
-    checks = [(Target(f"p95 at {top.users} trainers", args.target_p95_ms, "ms"), top.summary()["p95"]),
-              (Target(f"peak memory with {top.users} trainers and a burst of {args.burst} sign-ins",
-                      args.target_memory_mb, "MB"), top.peak_after_burst_mb)]
+    checks = [
+        (Target(f"p95 at {top.users} trainers", args.target_p95_ms, "ms"), top.summary()["p95"]),
+        (
+            Target(
+                f"peak memory with {top.users} trainers and a burst of {args.burst} sign-ins",
+                args.target_memory_mb,
+                "MB",
+            ),
+            top.peak_after_burst_mb,
+        ),
+    ]
     verdicts = [target.verdict(value) for target, value in checks]
-    gc_label = {"config": f"as .streamlit/config.toml sets it ({_configured_gc()})", "on": "forced on",
-                "off": "forced off", "freeze": "on, with gc.freeze() after the warm-up"}[args.gc]
-    flags_label = ("options over the config: " + ", ".join(f"`{flag}`" for flag in args.server_flag)
-                   if args.server_flag else "every other option as the config sets it")
-    meta = {"when": now_utc(), "machine": machine(), "history": history, "gc_label": gc_label,
-            "flags_label": flags_label,
-            "think_label": "none" if args.think == "0" else f"{args.think.replace(',', '-')} s",
-            "duration": args.duration, "burst": args.burst, "verdicts": verdicts,
-            "command": ".venv/bin/python -m bench.bench_load " + " ".join(argv if argv is not None else sys.argv[1:])}
+    gc_label = {
+        "config": f"as .streamlit/config.toml sets it ({_configured_gc()})",
+        "on": "forced on",
+        "off": "forced off",
+        "freeze": "on, with gc.freeze() after the warm-up",
+    }[args.gc]
+    flags_label = (
+        "options over the config: " + ", ".join(f"`{flag}`" for flag in args.server_flag)
+        if args.server_flag
+        else "every other option as the config sets it"
+    )
+    meta = {
+        "when": now_utc(),
+        "machine": machine(),
+        "history": history,
+        "gc_label": gc_label,
+        "flags_label": flags_label,
+        "think_label": "none" if args.think == "0" else f"{args.think.replace(',', '-')} s",
+        "duration": args.duration,
+        "burst": args.burst,
+        "verdicts": verdicts,
+        "command": ".venv/bin/python -m bench.bench_load " + " ".join(argv if argv is not None else sys.argv[1:]),
+    }
     text = markdown(results, meta)
     print(text)
     (OUT / "load.json").write_text(json.dumps({"meta": meta, "levels": [r.__dict__ for r in results]}, default=str))

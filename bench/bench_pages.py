@@ -50,7 +50,8 @@ def busiest_client(db, actor) -> int:
             "LEFT JOIN (SELECT client_id, count(*) AS n FROM sessions GROUP BY client_id) AS s ON s.client_id = c.id "
             "LEFT JOIN (SELECT client_id, count(*) AS n FROM reports GROUP BY client_id) AS r ON r.client_id = c.id "
             "WHERE c.gym_id = ? ORDER BY coalesce(s.n, 0) + 10 * coalesce(r.n, 0) DESC, c.id LIMIT 1",
-            [actor.gym_id]).fetchone()
+            [actor.gym_id],
+        ).fetchone()
     return int(client_id)
 
 
@@ -60,7 +61,7 @@ def median_seconds_interleaved(actions, runs: int) -> list[float]:
         action()  # warm caches, as a rerun would find them
     samples: list[list[float]] = [[] for _ in actions]
     for _ in range(runs):
-        for action, times in zip(actions, samples):
+        for action, times in zip(actions, samples, strict=True):
             start = time.perf_counter()
             action()
             times.append(time.perf_counter() - start)
@@ -83,7 +84,7 @@ class ServerLikeBytecode:
         return self
 
     def __exit__(self, *exc):
-        for module, saved in zip(self._modules, self._saved):
+        for module, saved in zip(self._modules, self._saved, strict=True):
             module.ScriptCache = saved
 
 
@@ -101,8 +102,14 @@ def triage_steps(actor, client_id: int) -> list[tuple[str, AppTest]]:
 
     opened = []
     for index, step in enumerate(intake.STEPS):
-        at = answer_triage(page("pages/triage.py", actor, client_id).run(), warmup=2, sleep=6.5, sitting=9,
-                           core=1, flags=["load_increased"])
+        at = answer_triage(
+            page("pages/triage.py", actor, client_id).run(),
+            warmup=2,
+            sleep=6.5,
+            sitting=9,
+            core=1,
+            flags=["load_increased"],
+        )
         assert intake.STEPS[intake.RESULT_STEP].title in str(at.subheader[-1].value), "the walk did not finish"
         if index != intake.RESULT_STEP:
             at.segmented_control(key="triage_nav_0").set_value(index).run()
@@ -136,9 +143,12 @@ def measure(clients: int, weeks: int, runs: int) -> dict:
     with db.read() as cur:
         sessions, reports = cur.execute(
             "SELECT (SELECT count(*) FROM sessions WHERE client_id = $c), "
-            "(SELECT count(*) FROM reports WHERE client_id = $c)", {"c": client_id}).fetchone()
-        totals = cur.execute("SELECT (SELECT count(*) FROM clients), (SELECT count(*) FROM sessions), "
-                             "(SELECT count(*) FROM reports)").fetchone()
+            "(SELECT count(*) FROM reports WHERE client_id = $c)",
+            {"c": client_id},
+        ).fetchone()
+        totals = cur.execute(
+            "SELECT (SELECT count(*) FROM clients), (SELECT count(*) FROM sessions), (SELECT count(*) FROM reports)"
+        ).fetchone()
 
     empty = AppTest.from_string(EMPTY_PAGE, default_timeout=60).run()
     triage = triage_steps(actor, client_id)
@@ -157,16 +167,34 @@ def measure(clients: int, weeks: int, runs: int) -> dict:
         with ServerLikeBytecode():
             page_s, empty_s, bare_s, collect_s = median_seconds_interleaved((at.run, empty.run, bare, collect), runs)
         assert not at.exception, at.exception
-        results[name] = {"page": page_s, "recompiled": recompiled_s, "bare": bare_s, "empty": empty_s,
-                         "collection": collect_s, "ratio": page_s / (empty_s + bare_s),
-                         "ratio_recompiled": recompiled_s / (raw_empty_s + bare_s)}
+        results[name] = {
+            "page": page_s,
+            "recompiled": recompiled_s,
+            "bare": bare_s,
+            "empty": empty_s,
+            "collection": collect_s,
+            "ratio": page_s / (empty_s + bare_s),
+            "ratio_recompiled": recompiled_s / (raw_empty_s + bare_s),
+        }
     from streamlit import config
 
-    return {"clients": totals[0], "sessions": totals[1], "reports": totals[2], "client_sessions": sessions,
-            "client_reports": reports, "runs": runs, "pages": results, "weeks": weeks,
-            "usage_stats": config.get_option("browser.gatherUsageStats"), "when": now_utc(), "machine": machine(),
-            "load_start": load_start, "load_end": load_average(), "tracked_objects": len(gc.get_objects()),
-            "collection_on": post_run_collection_on()}
+    return {
+        "clients": totals[0],
+        "sessions": totals[1],
+        "reports": totals[2],
+        "client_sessions": sessions,
+        "client_reports": reports,
+        "runs": runs,
+        "pages": results,
+        "weeks": weeks,
+        "usage_stats": config.get_option("browser.gatherUsageStats"),
+        "when": now_utc(),
+        "machine": machine(),
+        "load_start": load_start,
+        "load_end": load_average(),
+        "tracked_objects": len(gc.get_objects()),
+        "collection_on": post_run_collection_on(),
+    }
 
 
 def markdown(result: dict, target: float, command: str) -> str:
@@ -187,33 +215,40 @@ def markdown(result: dict, target: float, command: str) -> str:
     for name, r in result["pages"].items():
         verdict = "met" if r["ratio"] <= target else "MISSED"
         server = r["page"] + (r["collection"] if on else 0.0)
-        lines.append(f"| {name} | {ms(r['page'])} | {ms(r['empty'])} | {ms(r['bare'])} | "
-                     f"{r['ratio']:.2f} | ≤ {target} ({verdict}) | {ms(r['collection'])} "
-                     f"({'run' if on else 'not run'}) | {ms(server)} | {ms(r['recompiled'])}, "
-                     f"{r['ratio_recompiled']:.2f} |")
-    lines += ["",
-              "AppTest leaves out the full garbage collection (`gc.collect(2)`) that Streamlit's server runs after "
-              "every script run while `runner.postScriptGC` is on. The column \"post-run collection\" is that "
-              f"collection timed in this process ({result['tracked_objects']:,} tracked objects at the end), "
-              "interleaved with the pages. `.streamlit/config.toml` "
-              + ("leaves it on, so a real rerun pays it: the next column adds it to the page."
-                 if on else "turns it off (see the load section), so the server does not run it and the next "
-                 "column equals the page rerun.")
-              + " The ratio target compares AppTest figures with AppTest figures and leaves the collection out of "
-              "both sides.",
-              "",
-              "Bare queries are the store calls the page makes on a rerun, called directly on the same handle: "
-              "triage = current client (once a run), 40 latest sessions, triage history (previous pain, "
-              "recurrence, load ratio); history = current client (once a run), `store.client_history` and the "
-              "plan library.",
-              "",
-              "Page and empty-page reruns share one compiled-script cache, as the server does "
-              "(`ServerLikeBytecode` in the benchmark): AppTest on its own recompiles the script on every run, "
-              "which a real rerun does not pay. The last column is the same measurement without that.",
-              "",
-              f"Streamlit usage statistics (`browser.gatherUsageStats`) were "
-              f"{'on' if result['usage_stats'] else 'off'} for this run.",
-              ""]
+        lines.append(
+            f"| {name} | {ms(r['page'])} | {ms(r['empty'])} | {ms(r['bare'])} | "
+            f"{r['ratio']:.2f} | ≤ {target} ({verdict}) | {ms(r['collection'])} "
+            f"({'run' if on else 'not run'}) | {ms(server)} | {ms(r['recompiled'])}, "
+            f"{r['ratio_recompiled']:.2f} |"
+        )
+    lines += [
+        "",
+        "AppTest leaves out the full garbage collection (`gc.collect(2)`) that Streamlit's server runs after "
+        'every script run while `runner.postScriptGC` is on. The column "post-run collection" is that '
+        f"collection timed in this process ({result['tracked_objects']:,} tracked objects at the end), "
+        "interleaved with the pages. `.streamlit/config.toml` "
+        + (
+            "leaves it on, so a real rerun pays it: the next column adds it to the page."
+            if on
+            else "turns it off (see the load section), so the server does not run it and the next "
+            "column equals the page rerun."
+        )
+        + " The ratio target compares AppTest figures with AppTest figures and leaves the collection out of "
+        "both sides.",
+        "",
+        "Bare queries are the store calls the page makes on a rerun, called directly on the same handle: "
+        "triage = current client (once a run), 40 latest sessions, triage history (previous pain, "
+        "recurrence, load ratio); history = current client (once a run), `store.client_history` and the "
+        "plan library.",
+        "",
+        "Page and empty-page reruns share one compiled-script cache, as the server does "
+        "(`ServerLikeBytecode` in the benchmark): AppTest on its own recompiles the script on every run, "
+        "which a real rerun does not pay. The last column is the same measurement without that.",
+        "",
+        f"Streamlit usage statistics (`browser.gatherUsageStats`) were "
+        f"{'on' if result['usage_stats'] else 'off'} for this run.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -222,8 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=CHAIN_CLIENTS)
     parser.add_argument("--weeks", type=int, default=CHAIN_WEEKS)
     parser.add_argument("--runs", type=int, default=61)
-    parser.add_argument("--target-ratio", type=float, default=1.5,
-                        help="page / (empty page + bare queries), for every page and step")
+    parser.add_argument(
+        "--target-ratio", type=float, default=1.5, help="page / (empty page + bare queries), for every page and step"
+    )
     parser.add_argument("--write-doc", action="store_true", help=f"update '{SECTION}' in docs/PERFORMANCE.md")
     args = parser.parse_args(argv)
     result = measure(args.clients, args.weeks, args.runs)
@@ -232,8 +268,12 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if args.write_doc:
         write_section(SECTION, text)
-    return report_targets([(Target(f"{name}: page / (empty page + bare queries)", args.target_ratio, ""), r["ratio"])
-                           for name, r in result["pages"].items()])
+    return report_targets(
+        [
+            (Target(f"{name}: page / (empty page + bare queries)", args.target_ratio, ""), r["ratio"])
+            for name, r in result["pages"].items()
+        ]
+    )
 
 
 if __name__ == "__main__":

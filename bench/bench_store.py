@@ -62,8 +62,16 @@ def naive_insert(db, rows: list[list[str]]) -> float:
             cur.execute(
                 "INSERT INTO sessions (client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done, "
                 "source, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, 'import', 'bench')",
-                [ids[client], day, float(minutes), float(rpe), exercises, float(warmup) if warmup else None,
-                 {"yes": True, "no": False}.get(cooldown)])
+                [
+                    ids[client],
+                    day,
+                    float(minutes),
+                    float(rpe),
+                    exercises,
+                    float(warmup) if warmup else None,
+                    {"yes": True, "no": False}.get(cooldown),
+                ],
+            )
     return time.perf_counter() - start
 
 
@@ -85,25 +93,34 @@ def stats(values: list[float]) -> dict:
 
 
 def measure(args) -> dict:
-    results: dict = {"when": now_utc(), "machine": machine(), "load_average_start": load_average(),
-                     "args": vars(args)}
+    results: dict = {"when": now_utc(), "machine": machine(), "load_average_start": load_average(), "args": vars(args)}
     source = chain_database(args.clients, args.weeks, CHAIN_SEED)
     with tempfile.TemporaryDirectory(prefix="backcare-bench-") as tmp:
         tmp = Path(tmp)
         db = store.open_database(working_copy(source, tmp))
         try:
             with db.read() as cur:
-                results["history"] = dict(zip(("clients", "sessions", "reports"), cur.execute(
-                    "SELECT (SELECT count(*) FROM clients), (SELECT count(*) FROM sessions), "
-                    "(SELECT count(*) FROM reports)").fetchone()))
+                results["history"] = dict(
+                    zip(
+                        ("clients", "sessions", "reports"),
+                        cur.execute(
+                            "SELECT (SELECT count(*) FROM clients), (SELECT count(*) FROM sessions), "
+                            "(SELECT count(*) FROM reports)"
+                        ).fetchone(),
+                        strict=True,
+                    )
+                )
                 first_day, last_day = cur.execute(
-                    "SELECT min(created_at)::DATE, max(created_at)::DATE FROM reports").fetchone()
-                sample = cur.execute(f"SELECT id, gym_id FROM clients USING SAMPLE {args.samples} ROWS "
-                                     "(reservoir, 7) ORDER BY id").fetchall()
+                    "SELECT min(created_at)::DATE, max(created_at)::DATE FROM reports"
+                ).fetchone()
+                sample = cur.execute(
+                    f"SELECT id, gym_id FROM clients USING SAMPLE {args.samples} ROWS (reservoir, 7) ORDER BY id"
+                ).fetchall()
 
             # --- the history page's read, next to the two bare SELECTs ---------------------------------
-            trainers = {gym: Actor(username="bench.trainer", role=Role.TRAINER, gym_id=gym, user_id=0)
-                        for _, gym in sample}
+            trainers = {
+                gym: Actor(username="bench.trainer", role=Role.TRAINER, gym_id=gym, user_id=0) for _, gym in sample
+            }
             on = last_day  # the demo's last day: every panel has rows
 
             def history(key):
@@ -135,8 +152,9 @@ def measure(args) -> dict:
             results["weekly_levels_ms"] = stats(times["weekly"])
             results["bare_weekly_ms"] = stats(times["bare"])
 
-            ratio_times = interleaved_ms({"ratio": lambda key: store.load_ratio(
-                db, actor=trainers[key[1]], client_id=key[0], on=on)}, sample)
+            ratio_times = interleaved_ms(
+                {"ratio": lambda key: store.load_ratio(db, actor=trainers[key[1]], client_id=key[0], on=on)}, sample
+            )
             results["load_ratio_ms"] = stats(ratio_times["ratio"])
 
             # --- import, last: it adds a million sessions --------------------------------------------
@@ -144,17 +162,32 @@ def measure(args) -> dict:
             # importer refuses dates in the future).
             history_start = date.today() - timedelta(weeks=args.weeks, days=40)
             with db.read() as cur:
-                big = write_sessions_csv(tmp / "import.csv", cursor=cur, rows=args.import_rows, seed=11,
-                                         first_day=history_start - timedelta(days=365))
-                small = write_sessions_csv(tmp / "naive.csv", cursor=cur, rows=args.naive_rows, seed=12,
-                                           first_day=history_start - timedelta(days=730))
+                big = write_sessions_csv(
+                    tmp / "import.csv",
+                    cursor=cur,
+                    rows=args.import_rows,
+                    seed=11,
+                    first_day=history_start - timedelta(days=365),
+                )
+                small = write_sessions_csv(
+                    tmp / "naive.csv",
+                    cursor=cur,
+                    rows=args.naive_rows,
+                    seed=12,
+                    first_day=history_start - timedelta(days=730),
+                )
             with small.open(newline="") as handle:
                 naive_rows = list(csv.reader(handle))[1:]
             naive_s = naive_insert(db, naive_rows)
             imported, import_s = timed(import_sessions_csv, db, actor=SYSTEM, path=big)
             assert imported.bad_count == 0, imported.bad_rows[:3]
-            results["import"] = {"rows": imported.rows, "seconds": import_s, "rows_per_s": imported.rows / import_s,
-                                 "naive_rows": len(naive_rows), "naive_rows_per_s": len(naive_rows) / naive_s}
+            results["import"] = {
+                "rows": imported.rows,
+                "seconds": import_s,
+                "rows_per_s": imported.rows / import_s,
+                "naive_rows": len(naive_rows),
+                "naive_rows_per_s": len(naive_rows) / naive_s,
+            }
         finally:
             db.close()
     results["load_average_end"] = load_average()
@@ -166,29 +199,32 @@ def markdown(r: dict, command: str, verdicts: list[str]) -> str:
     w, wb = r["weekly_levels_ms"], r["bare_weekly_ms"]
     imp = r["import"]
     counts = r["history"]
-    return "\n".join([
-        f"Run {r['when']} on {r['machine']}; load average {r['load_average_start']:.1f} at the start and "
-        f"{r['load_average_end']:.1f} at the end (a shared machine: other work ran alongside). `{command}`.",
-        f"History: {counts['clients']:,} clients, {counts['sessions']:,} sessions, {counts['reports']:,} reports "
-        "(backcare.demo via bench/chain.py, a copy per run). Each figure and its baseline were measured "
-        "interleaved in the same run.",
-        "",
-        "| measure (the product's code) | result | baseline (same run) | ratio to baseline |",
-        "|---|---|---|---|",
-        f"| `store.client_history`, median / p95 over {h['n']} client reads | {h['median']:.1f} / {h['p95']:.1f} ms "
-        f"| two bare SELECTs of the client's sessions and reports: {b['median']:.1f} / {b['p95']:.1f} ms "
-        f"| {h['median'] / b['median']:.1f}x |",
-        f"| `store.weekly_levels` over all {counts['reports']:,} reports, median / p95 of {w['n']} | "
-        f"{w['median']:.0f} / {w['p95']:.0f} ms | bare GROUP BY week and level: {wb['median']:.0f} / "
-        f"{wb['p95']:.0f} ms | {w['median'] / wb['median']:.1f}x |",
-        f"| `import_sessions_csv`, {imp['rows']:,} rows | {imp['rows_per_s']:,.0f} rows/s ({imp['seconds']:.2f} s) "
-        f"| one INSERT per row, {imp['naive_rows']:,} rows: {imp['naive_rows_per_s']:,.0f} rows/s "
-        f"| {imp['rows_per_s'] / imp['naive_rows_per_s']:.0f}x faster |",
-        f"| `store.load_ratio`, one client, median / p95 | {r['load_ratio_ms']['median']:.1f} / "
-        f"{r['load_ratio_ms']['p95']:.1f} ms | | |",
-        "",
-        "Verdicts of this run: " + "; ".join(verdicts) + ".",
-    ])
+    return "\n".join(
+        [
+            f"Run {r['when']} on {r['machine']}; load average {r['load_average_start']:.1f} at the start and "
+            f"{r['load_average_end']:.1f} at the end (a shared machine: other work ran alongside). `{command}`.",
+            f"History: {counts['clients']:,} clients, {counts['sessions']:,} sessions, {counts['reports']:,} reports "
+            "(backcare.demo via bench/chain.py, a copy per run). Each figure and its baseline were measured "
+            "interleaved in the same run.",
+            "",
+            "| measure (the product's code) | result | baseline (same run) | ratio to baseline |",
+            "|---|---|---|---|",
+            f"| `store.client_history`, median / p95 over {h['n']} client reads | "
+            f"{h['median']:.1f} / {h['p95']:.1f} ms "
+            f"| two bare SELECTs of the client's sessions and reports: {b['median']:.1f} / {b['p95']:.1f} ms "
+            f"| {h['median'] / b['median']:.1f}x |",
+            f"| `store.weekly_levels` over all {counts['reports']:,} reports, median / p95 of {w['n']} | "
+            f"{w['median']:.0f} / {w['p95']:.0f} ms | bare GROUP BY week and level: {wb['median']:.0f} / "
+            f"{wb['p95']:.0f} ms | {w['median'] / wb['median']:.1f}x |",
+            f"| `import_sessions_csv`, {imp['rows']:,} rows | {imp['rows_per_s']:,.0f} rows/s ({imp['seconds']:.2f} s) "
+            f"| one INSERT per row, {imp['naive_rows']:,} rows: {imp['naive_rows_per_s']:,.0f} rows/s "
+            f"| {imp['rows_per_s'] / imp['naive_rows_per_s']:.0f}x faster |",
+            f"| `store.load_ratio`, one client, median / p95 | {r['load_ratio_ms']['median']:.1f} / "
+            f"{r['load_ratio_ms']['p95']:.1f} ms | | |",
+            "",
+            "Verdicts of this run: " + "; ".join(verdicts) + ".",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,11 +243,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     r = measure(args)
     checks = [
-        (Target(f"import of {r['import']['rows']:,} rows", args.target_import_rows_per_s, "rows/s", at_most=False),
-         r["import"]["rows_per_s"]),
+        (
+            Target(f"import of {r['import']['rows']:,} rows", args.target_import_rows_per_s, "rows/s", at_most=False),
+            r["import"]["rows_per_s"],
+        ),
         (Target("store.client_history median", args.target_history_ms, "ms"), r["client_history_ms"]["median"]),
-        (Target("store.weekly_levels median over the whole history", args.target_weekly_ms, "ms"),
-         r["weekly_levels_ms"]["median"]),
+        (
+            Target("store.weekly_levels median over the whole history", args.target_weekly_ms, "ms"),
+            r["weekly_levels_ms"]["median"],
+        ),
     ]
     verdicts = [target.verdict(value) for target, value in checks]
     command = ".venv/bin/python -m bench.bench_store " + " ".join(argv if argv is not None else sys.argv[1:])

@@ -31,17 +31,29 @@ sys.path.insert(0, str(ROOT))
 from backcare import store  # noqa: E402
 from backcare.auth import Actor, Role  # noqa: E402
 
-CLIENTS, WEEKS, SEED = 20_000, 46, 5   # about 3.0 M sessions and 0.3 M reports
-RANGE_WEEKS = 12                        # the page's default range
+CLIENTS, WEEKS, SEED = 20_000, 46, 5  # about 3.0 M sessions and 0.3 M reports
+RANGE_WEEKS = 12  # the page's default range
 SECTION = "## Referral queue and trends (issue 5)"
 TARGET_RATIO, TARGET_SECONDS, TARGET_BYTES = 1.5, 1.0, 100_000
 
 
 def machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor() or "unknown CPU")
-    memory = next((int(line.split()[1]) // 1024 // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal")), 0)
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    memory = next(
+        (
+            int(line.split()[1]) // 1024 // 1024
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
     return f"{model}, {os.cpu_count()} cores, {memory} GB RAM, Python {platform.python_version()}, {platform.system()}"
 
 
@@ -76,8 +88,10 @@ def main(argv: list[str] | None = None) -> int:
 
     db = store.open_database(path)
     cur = db.cursor()
-    counts = cur.execute("SELECT (SELECT count(*) FROM clients), (SELECT count(*) FROM sessions), "
-                         "(SELECT count(*) FROM reports), max(created_at)::DATE FROM reports").fetchone()
+    counts = cur.execute(
+        "SELECT (SELECT count(*) FROM clients), (SELECT count(*) FROM sessions), "
+        "(SELECT count(*) FROM reports), max(created_at)::DATE FROM reports"
+    ).fetchone()
     cur.close()
     clients, sessions, reports, last_day = counts
     start, end = last_day - timedelta(weeks=RANGE_WEEKS) + timedelta(days=1), last_day
@@ -88,11 +102,11 @@ def main(argv: list[str] | None = None) -> int:
 
     at = AppTest.from_file(str(ROOT / "pages" / "trends.py"), default_timeout=120)
     at.session_state["actor"] = manager
-    at.run()                                           # first run: imports, the cached connection
+    at.run()  # first run: imports, the cached connection
     at.date_input(key="tr_range").set_value((start, end))
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    bare()                                             # warm the same way
+    bare()  # warm the same way
 
     # interleaved, so all three see the same machine load
     page_times, bare_times, collect_times = [], [], []
@@ -114,13 +128,16 @@ def main(argv: list[str] | None = None) -> int:
     ok = lambda good: "ok" if good else "MISSED"  # noqa: E731
     command = ".venv/bin/python -m bench.bench_trends " + " ".join(argv if argv is not None else sys.argv[1:])
     lines = [
-        SECTION, "",
+        SECTION,
+        "",
         f"Run {time.strftime('%Y-%m-%d %H:%M %Z')} on {machine()}; load average {load_start:.1f} at the start "
         f"and {os.getloadavg()[0]:.1f} at the end (a shared machine).",
         f"`{command.strip()}`: history of {clients:,} clients, "
         f"{sessions:,} sessions, {reports:,} reports (backcare.demo, seed {SEED}, via bench/chain.py, cached in "
         f"`bench/out/{path.name}`); range {start} to {end} ({RANGE_WEEKS} weeks), all gyms, manager role.",
-        "", "| measure | median of runs | target | |", "|---|---|---|---|",
+        "",
+        "| measure | median of runs | target | |",
+        "|---|---|---|---|",
         f"| bare queries (`store.trends`, every aggregate of the page) | {bare_s * 1000:.0f} ms | | |",
         f"| trends page rerun (AppTest) | {page_s * 1000:.0f} ms | <= {args.target_seconds * 1000:.0f} ms "
         f"| {ok(page_s <= args.target_seconds)} |",
@@ -128,9 +145,14 @@ def main(argv: list[str] | None = None) -> int:
         f"| post-run collection (`gc.collect(2)`, {len(gc.get_objects()):,} tracked objects) | "
         f"{collect_s * 1000:.0f} ms | | {'run by the server' if collection_on else 'not run: off in config'} |",
         f"| rerun as the server runs it (page + collection where on) | {server_s * 1000:.0f} ms | | |",
-        "", "| chart | Vega-Lite JSON | target | |", "|---|---|---|---|",
-        *[f"| {name} | {size / 1000:.1f} kB | <= {args.target_chart_kb:g} kB | "
-          f"{ok(size <= args.target_chart_kb * 1000)} |" for name, size in sizes.items()],
+        "",
+        "| chart | Vega-Lite JSON | target | |",
+        "|---|---|---|---|",
+        *[
+            f"| {name} | {size / 1000:.1f} kB | <= {args.target_chart_kb:g} kB | "
+            f"{ok(size <= args.target_chart_kb * 1000)} |"
+            for name, size in sizes.items()
+        ],
         "",
         "How: page, collection and bare runs interleave in one process on one DuckDB instance, after a warm-up "
         "run of each; the page time is AppTest's script run (queries, frames, Altair specs, protobuf), not the "
@@ -139,16 +161,21 @@ def main(argv: list[str] | None = None) -> int:
         "config leaves it on. The machine is shared with other work, so single runs vary; the medians are "
         "the figures.",
         "",
-        "Runs (s): page " + ", ".join(f"{t:.3f}" for t in page_times)
-        + "; bare " + ", ".join(f"{t:.3f}" for t in bare_times) + ".",
+        "Runs (s): page "
+        + ", ".join(f"{t:.3f}" for t in page_times)
+        + "; bare "
+        + ", ".join(f"{t:.3f}" for t in bare_times)
+        + ".",
         "",
     ]
     report = "\n".join(lines)
     print(report)
     if args.record:
         record(report)
-    checks = [(Target("trends page rerun median", args.target_seconds * 1000, "ms"), page_s * 1000),
-              (Target("trends page / bare store.trends", args.target_ratio, ""), ratio)]
+    checks = [
+        (Target("trends page rerun median", args.target_seconds * 1000, "ms"), page_s * 1000),
+        (Target("trends page / bare store.trends", args.target_ratio, ""), ratio),
+    ]
     checks += [(Target(f"{name} chart JSON", args.target_chart_kb, "kB"), size / 1000) for name, size in sizes.items()]
     return report_targets(checks)
 
@@ -166,7 +193,7 @@ def record(section: str) -> None:
     text = doc.read_text() if doc.exists() else "# Performance\n\n"
     if SECTION in text:
         before, rest = text.split(SECTION, 1)
-        after = rest[rest.find("\n## "):] if "\n## " in rest else ""
+        after = rest[rest.find("\n## ") :] if "\n## " in rest else ""
         text = before + section.rstrip("\n") + "\n" + after
     else:
         text = text.rstrip("\n") + "\n\n" + section

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from backcare import questions
@@ -32,8 +32,18 @@ from backcare.rules import RULES_VERSION, evaluate
 REPO = Path(__file__).resolve().parents[1]
 OUT = Path(os.environ.get("BACKCARE_BENCH_OUT") or REPO / "bench" / "out")
 TARGET_PER_SECOND = 50_000
-EXERCISES = ("deadlift", "back squat", "romanian deadlift", "overhead press", "bench press", "plank", "running",
-             "leg press", "hip thrust", "pull-up")
+EXERCISES = (
+    "deadlift",
+    "back squat",
+    "romanian deadlift",
+    "overhead press",
+    "bench press",
+    "plank",
+    "running",
+    "leg press",
+    "hip thrust",
+    "pull-up",
+)
 
 
 def generate_reports(count: int, seed: int = 2) -> list[dict]:
@@ -43,16 +53,20 @@ def generate_reports(count: int, seed: int = 2) -> list[dict]:
     rng = random.Random(seed)
     # Every yes/no question of the registry, asked and mostly answered "no" (the follow-up only when it applies);
     # one report in fifty leaves a question not asked.
-    rare_questions = tuple(q.field for q in questions.QUESTIONS
-                           if q.kind is questions.Kind.YES_NO and q.asked_when is None and q.risk_answer)
+    rare_questions = tuple(
+        q.field
+        for q in questions.QUESTIONS
+        if q.kind is questions.Kind.YES_NO and q.asked_when is None and q.risk_answer
+    )
     reports = []
-    for n in range(count):
+    for _n in range(count):
         report = {
             "client_id": f"C-{rng.randrange(1, 5000):05d}",
             "hours_since_workout": rng.choice((rng.randint(1, 48), round(rng.uniform(0, 120), 1), 24, 48, 72)),
             "pain_score": rng.choices(range(11), weights=(4, 10, 12, 10, 7, 5, 4, 3, 2, 1, 1))[0],
-            "pain_quality": rng.choices(("dull_ache", "stiffness", "tightness", "sharp", "stabbing"),
-                                        weights=(10, 8, 8, 2, 1))[0],
+            "pain_quality": rng.choices(
+                ("dull_ache", "stiffness", "tightness", "sharp", "stabbing"), weights=(10, 8, 8, 2, 1)
+            )[0],
             "trend": rng.choices(("easing", "same", "worse"), weights=(6, 3, 1))[0],
             "eases_with_movement": rng.random() < 0.75,
             "leg_symptoms": rng.choices(("none", "one_leg", "both_legs"), weights=(40, 3, 1))[0],
@@ -87,10 +101,14 @@ def generate_reports(count: int, seed: int = 2) -> list[dict]:
 
 def generate_histories(count: int, seed: int = 3) -> list[TriageHistory]:
     rng = random.Random(seed)
-    return [TriageHistory(episode_pain_scores=rng.choice(((), (), (0,), (2,), (4,), (2, 3))),
-                          prior_reports_28d=rng.choice((0, 0, 0, 1, 2, 3)),
-                          acute_chronic_ratio=rng.choice((None, 0.9, 1.2, 1.6)))
-            for _ in range(count)]
+    return [
+        TriageHistory(
+            episode_pain_scores=rng.choice(((), (), (0,), (2,), (4,), (2, 3))),
+            prior_reports_28d=rng.choice((0, 0, 0, 1, 2, 3)),
+            acute_chronic_ratio=rng.choice((None, 0.9, 1.2, 1.6)),
+        )
+        for _ in range(count)
+    ]
 
 
 def timed(run, repeat: int) -> float:
@@ -106,20 +124,52 @@ def timed(run, repeat: int) -> float:
 def touch_fields(reports: list[TriageReport]) -> None:
     """Baseline: read every field the rules and detectors read, and nothing more."""
     for r in reports:
-        (r.saddle_numbness, r.bladder_or_bowel_change, r.sexual_dysfunction, r.leg_symptoms, r.weakness_worsening,
-         r.major_trauma, r.chest_pain, r.collapse_or_tearing_pain, r.fever_or_unwell, r.unexplained_weight_loss,
-         r.history_of_cancer, r.night_or_rest_pain, r.worse_on_cough_or_sneeze, r.osteoporosis_or_steroids,
-         r.upper_back_pain, r.back_shape_change, r.pregnant, r.pregnancy_warning_signs, r.pain_quality,
-         r.numbness, r.tingling, r.weakness, r.trend, r.hours_since_workout, r.limits_daily_activities,
-         r.pain_score, r.eases_with_movement, r.persistent_fatigue, r.age, r.context, r.client_id)
+        (  # noqa: B018  (the baseline reads the fields and keeps nothing)
+            r.saddle_numbness,
+            r.bladder_or_bowel_change,
+            r.sexual_dysfunction,
+            r.leg_symptoms,
+            r.weakness_worsening,
+            r.major_trauma,
+            r.chest_pain,
+            r.collapse_or_tearing_pain,
+            r.fever_or_unwell,
+            r.unexplained_weight_loss,
+            r.history_of_cancer,
+            r.night_or_rest_pain,
+            r.worse_on_cough_or_sneeze,
+            r.osteoporosis_or_steroids,
+            r.upper_back_pain,
+            r.back_shape_change,
+            r.pregnant,
+            r.pregnancy_warning_signs,
+            r.pain_quality,
+            r.numbness,
+            r.tingling,
+            r.weakness,
+            r.trend,
+            r.hours_since_workout,
+            r.limits_daily_activities,
+            r.pain_score,
+            r.eases_with_movement,
+            r.persistent_fatigue,
+            r.age,
+            r.context,
+            r.client_id,
+        )
 
 
 def run_cli(path: Path, out: Path) -> float:
     """Wall time of `python -m backcare triage FILE > OUT`, interpreter start included."""
     start = time.perf_counter()
     with out.open("wb") as sink:
-        done = subprocess.run([sys.executable, "-m", "backcare", "triage", str(path)], stdout=sink,
-                              stderr=subprocess.PIPE, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+        done = subprocess.run(
+            [sys.executable, "-m", "backcare", "triage", str(path)],
+            stdout=sink,
+            stderr=subprocess.PIPE,
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"the triage command failed ({done.returncode}): {done.stderr.decode()[-500:]}")
@@ -135,8 +185,12 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    return {"cpu": model or platform.processor(), "cpus": os.cpu_count(), "python": platform.python_version(),
-            "platform": platform.platform()}
+    return {
+        "cpu": model or platform.processor(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,8 +199,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3, help="runs per in-process measurement (best is kept)")
     parser.add_argument("--no-cli", action="store_true", help="skip the command-line measurement")
-    parser.add_argument("--target-per-second", type=float, default=TARGET_PER_SECOND,
-                        help="reports/s through evaluate() on validated reports")
+    parser.add_argument(
+        "--target-per-second",
+        type=float,
+        default=TARGET_PER_SECOND,
+        help="reports/s through evaluate() on validated reports",
+    )
     parser.add_argument("--write-doc", action="store_true", help="record the run in docs/PERFORMANCE.md")
     args = parser.parse_args(argv)
 
@@ -174,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             evaluate(report)
 
     def evaluate_with_history():
-        for report, history in zip(reports, histories):
+        for report, history in zip(reports, histories, strict=True):
             evaluate(report, history)
 
     def parse_all():
@@ -212,12 +270,16 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for name, seconds, baseline in rows:
         count = 1 if name.startswith("baseline: CLI start-up") else n
-        results.append({
-            "measurement": name, "reports": count, "seconds": round(seconds, 4),
-            "reports_per_second": round(count / seconds),
-            "compared_with": baseline or None,
-            "slowdown_vs_baseline": round(seconds / seconds_of[baseline], 2) if baseline else None,
-        })
+        results.append(
+            {
+                "measurement": name,
+                "reports": count,
+                "seconds": round(seconds, 4),
+                "reports_per_second": round(count / seconds),
+                "compared_with": baseline or None,
+                "slowdown_vs_baseline": round(seconds / seconds_of[baseline], 2) if baseline else None,
+            }
+        )
     per_second = {r["measurement"]: r["reports_per_second"] for r in results}
     evaluate_rate = per_second["evaluate() on validated reports"]
 
@@ -226,14 +288,21 @@ def main(argv: list[str] | None = None) -> int:
 
     target = Target("evaluate() on validated reports", args.target_per_second, "reports/s", at_most=False)
     command = ".venv/bin/python -m bench.bench_triage " + " ".join(argv if argv is not None else sys.argv[1:])
-    lines = [f"Run {now_utc()} on {machine_line()}; load average {load_average():.1f} at the end (a shared "
-             f"machine). `{command.strip()}`: {n:,} generated reports (seed {args.seed}), best of {args.repeat}, "
-             f"{RULES_VERSION}.",
-             f"Levels: {', '.join(f'{k} {v:,}' for k, v in sorted(levels.items()))}.", "",
-             "| measurement | reports/s | time (s) | vs. baseline |", "|---|---:|---:|---|"]
+    lines = [
+        f"Run {now_utc()} on {machine_line()}; load average {load_average():.1f} at the end (a shared "
+        f"machine). `{command.strip()}`: {n:,} generated reports (seed {args.seed}), best of {args.repeat}, "
+        f"{RULES_VERSION}.",
+        f"Levels: {', '.join(f'{k} {v:,}' for k, v in sorted(levels.items()))}.",
+        "",
+        "| measurement | reports/s | time (s) | vs. baseline |",
+        "|---|---:|---:|---|",
+    ]
     for r in results:
-        ratio = f"{r['slowdown_vs_baseline']:.1f}x the time of {r['compared_with'].removeprefix('baseline: ')}" \
-            if r["compared_with"] else "baseline"
+        ratio = (
+            f"{r['slowdown_vs_baseline']:.1f}x the time of {r['compared_with'].removeprefix('baseline: ')}"
+            if r["compared_with"]
+            else "baseline"
+        )
         lines.append(f"| {r['measurement']} | {r['reports_per_second']:,} | {r['seconds']:.3f} | {ratio} |")
     lines += ["", f"Verdict of this run: {target.verdict(evaluate_rate)}."]
     print("\n".join(lines))
@@ -241,10 +310,19 @@ def main(argv: list[str] | None = None) -> int:
         write_section("Triage rule module (issue 2): latest run", "\n".join(lines))
 
     OUT.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    record = {"benchmark": "triage", "when": stamp, "rules_version": RULES_VERSION, "reports": n,
-              "seed": args.seed, "repeat": args.repeat, "machine": machine(), "levels": dict(levels),
-              "target_reports_per_second": TARGET_PER_SECOND, "results": results}
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    record = {
+        "benchmark": "triage",
+        "when": stamp,
+        "rules_version": RULES_VERSION,
+        "reports": n,
+        "seed": args.seed,
+        "repeat": args.repeat,
+        "machine": machine(),
+        "levels": dict(levels),
+        "target_reports_per_second": TARGET_PER_SECOND,
+        "results": results,
+    }
     path = OUT / f"triage-{stamp}.json"
     path.write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {path}")

@@ -19,8 +19,13 @@ from pathlib import Path
 from bench.common import OUT, ROOT
 
 CHAIN_CLIENTS, CHAIN_WEEKS, CHAIN_SEED = 20_000, 44, 1  # about 2.9 M sessions and 0.3 M reports
-SOURCES = ("backcare/demo.py", "backcare/load.py", "backcare/rules.py", "backcare/models.py",
-           "backcare/store/migrations.py")
+SOURCES = (
+    "backcare/demo.py",
+    "backcare/load.py",
+    "backcare/rules.py",
+    "backcare/models.py",
+    "backcare/store/migrations.py",
+)
 
 
 def code_digest() -> str:
@@ -34,8 +39,9 @@ def chain_path(clients: int = CHAIN_CLIENTS, weeks: int = CHAIN_WEEKS, seed: int
     return OUT / f"chain-{clients}-w{weeks}-s{seed}-{code_digest()}.duckdb"
 
 
-def chain_database(clients: int = CHAIN_CLIENTS, weeks: int = CHAIN_WEEKS, seed: int = CHAIN_SEED,
-                   *, quiet: bool = False) -> Path:
+def chain_database(
+    clients: int = CHAIN_CLIENTS, weeks: int = CHAIN_WEEKS, seed: int = CHAIN_SEED, *, quiet: bool = False
+) -> Path:
     """The cached demo file for these settings, built on first use (about a minute at chain scale)."""
     path = chain_path(clients, weeks, seed)
     if path.exists():
@@ -47,8 +53,10 @@ def chain_database(clients: int = CHAIN_CLIENTS, weeks: int = CHAIN_WEEKS, seed:
     partial = path.with_suffix(".partial.duckdb")
     partial.unlink(missing_ok=True)
     if not quiet:
-        print(f"building the demo history ({clients:,} clients, {weeks} weeks, seed {seed}) in {path} (once)...",
-              file=sys.stderr)
+        print(
+            f"building the demo history ({clients:,} clients, {weeks} weeks, seed {seed}) in {path} (once)...",
+            file=sys.stderr,
+        )
     started = time.perf_counter()
     db = store.open_database(partial)
     try:

@@ -18,12 +18,23 @@ DOC = ROOT / "docs" / "PERFORMANCE.md"
 
 def machine() -> str:
     """CPU model, cores, memory, Python: one line for the record."""
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor() or "unknown CPU")
-    memory = next((int(line.split()[1]) // 1024 // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal")), 0)
-    return (f"{model}, {os.cpu_count()} cores, {memory} GB RAM, Python {platform.python_version()}, "
-            f"{platform.system()}")
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    memory = next(
+        (
+            int(line.split()[1]) // 1024 // 1024
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
+    return f"{model}, {os.cpu_count()} cores, {memory} GB RAM, Python {platform.python_version()}, {platform.system()}"
 
 
 def load_average() -> float:
@@ -51,9 +62,9 @@ def median(values) -> float:
 class Target:
     """One target of one benchmark: what it is, the limit, and which way is good."""
 
-    name: str          # e.g. "store.client_history median at chain scale"
+    name: str  # e.g. "store.client_history median at chain scale"
     limit: float
-    unit: str          # e.g. "ms"
+    unit: str  # e.g. "ms"
     at_most: bool = True
 
     def met(self, value: float) -> bool:

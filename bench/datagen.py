@@ -1,6 +1,6 @@
 """Deterministic session CSVs for the store benchmark, written by DuckDB's COPY (no Python row loops).
 
-    python -m bench.datagen OUT.csv --rows 1000000 --db FILE   # client ids taken from FILE's clients
+python -m bench.datagen OUT.csv --rows 1000000 --db FILE   # client ids taken from FILE's clients
 """
 
 from __future__ import annotations
@@ -13,8 +13,16 @@ import duckdb
 
 from backcare.store.importer import COLUMNS
 
-EXERCISES = ("back squat;bench press", "deadlift;pull-up", "plank;dead bug", "running", "cycling;glute bridge",
-             "leg press;hamstring curl", "yoga;mobility", "kettlebell swing;farmer carry")
+EXERCISES = (
+    "back squat;bench press",
+    "deadlift;pull-up",
+    "plank;dead bug",
+    "running",
+    "cycling;glute bridge",
+    "leg press;hamstring curl",
+    "yoga;mobility",
+    "kettlebell swing;farmer carry",
+)
 
 
 def sessions_select_sql(*, rows: int, seed: int, first_day: date, days: int, client_ids_sql: str) -> str:
@@ -35,9 +43,16 @@ def sessions_select_sql(*, rows: int, seed: int, first_day: date, days: int, cli
     """
 
 
-def write_sessions_csv(path: str | Path, *, cursor, rows: int, seed: int = 1,
-                       first_day: date = date(2027, 1, 1), days: int = 365,
-                       client_ids_sql: str = "SELECT external_id FROM clients") -> Path:
+def write_sessions_csv(
+    path: str | Path,
+    *,
+    cursor,
+    rows: int,
+    seed: int = 1,
+    first_day: date = date(2027, 1, 1),
+    days: int = 365,
+    client_ids_sql: str = "SELECT external_id FROM clients",
+) -> Path:
     """Write a sessions CSV with a header (the import's columns) through `cursor` (a duckdb connection)."""
     path = Path(path)
     query = sessions_select_sql(rows=rows, seed=seed, first_day=first_day, days=days, client_ids_sql=client_ids_sql)

@@ -40,8 +40,7 @@ def _time_collections(phase: str, info: dict) -> None:
 def _write_stats(*_) -> None:
     path = os.environ.get("BACKCARE_GC_STATS")
     if path:
-        stats = {**_STATS, "tracked_objects": len(gc.get_objects()), "frozen": gc.get_freeze_count(),
-                 "at": time.time()}
+        stats = {**_STATS, "tracked_objects": len(gc.get_objects()), "frozen": gc.get_freeze_count(), "at": time.time()}
         with open(path + ".tmp", "w") as handle:
             json.dump(stats, handle)
         os.replace(path + ".tmp", path)

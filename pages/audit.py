@@ -20,8 +20,7 @@ SHOWN = 500
 ANYONE, ANY_ACTION, ANY_OUTCOME = "Anyone", "Any action", "Any outcome"
 
 st.title("Audit log")
-st.caption("Every change, every view of a client's record or a handoff, every export and every sign-in. "
-           "Times are UTC.")
+st.caption("Every change, every view of a client's record or a handoff, every export and every sign-in. Times are UTC.")
 
 try:
     actors, actions = store.audit_choices(db, actor=actor)
@@ -38,8 +37,13 @@ days = st.date_input("Days", value=(today - timedelta(days=30), today), max_valu
 start, end = (days[0], days[-1]) if isinstance(days, (tuple, list)) and days else (None, None)
 
 try:
-    filters = store.AuditFilter(actor=None if who == ANYONE else who, action=None if what == ANY_ACTION else what,
-                                outcome=None if outcome == ANY_OUTCOME else outcome, start=start, end=end)
+    filters = store.AuditFilter(
+        actor=None if who == ANYONE else who,
+        action=None if what == ANY_ACTION else what,
+        outcome=None if outcome == ANY_OUTCOME else outcome,
+        start=start,
+        end=end,
+    )
     rows, total = store.list_audit(db, actor=actor, filters=filters, limit=SHOWN)
 except BackCareError as error:
     st.error(str(error))
@@ -50,10 +54,21 @@ if not rows:
 else:
     st.markdown(f"**{total:,}** entries match" + (f"; the newest {SHOWN:,} are shown." if total > SHOWN else "."))
     st.dataframe(
-        [{"When (UTC)": r.event_at.strftime("%Y-%m-%d %H:%M:%S"), "Who": r.actor, "Role": r.role,
-          "Action": r.action, "What": f"{r.entity or ''} {r.entity_id or ''}".strip(), "Outcome": r.outcome,
-          "Detail": r.detail or ""} for r in rows],
-        hide_index=True, width="stretch")
+        [
+            {
+                "When (UTC)": r.event_at.strftime("%Y-%m-%d %H:%M:%S"),
+                "Who": r.actor,
+                "Role": r.role,
+                "Action": r.action,
+                "What": f"{r.entity or ''} {r.entity_id or ''}".strip(),
+                "Outcome": r.outcome,
+                "Detail": r.detail or "",
+            }
+            for r in rows
+        ],
+        hide_index=True,
+        width="stretch",
+    )
 
     if st.button("Prepare CSV of these entries", key="audit_prepare_csv"):
         try:
@@ -62,5 +77,11 @@ else:
             st.error(str(error))
     prepared = st.session_state.get("audit_csv")
     if prepared:
-        st.download_button("Download CSV", prepared, file_name=f"backcare-audit-{today.isoformat()}.csv",
-                           mime="text/csv", key="audit_download", type="primary")
+        st.download_button(
+            "Download CSV",
+            prepared,
+            file_name=f"backcare-audit-{today.isoformat()}.csv",
+            mime="text/csv",
+            key="audit_download",
+            type="primary",
+        )

@@ -9,11 +9,11 @@ import streamlit as st
 
 from backcare import store, views
 from backcare.errors import BackCareError
+from backcare.plans import load_library
+from backcare.rules import LOAD_RATIO_SPIKE
 from backcare.ui import charts, context, style
 from backcare.ui import clients as client_ui
 from backcare.ui.keys import record_key
-from backcare.plans import load_library
-from backcare.rules import LOAD_RATIO_SPIKE
 
 style.apply_tablet_style()
 db = context.get_db()
@@ -43,8 +43,7 @@ audited.add(client_id)
 client = history.client
 
 name_col, change_col = st.columns([2, 1], vertical_alignment="center")
-name_col.markdown(f"### {client.name} · `{client.external_id}`  \n**Status:** "
-                  f"{client_ui.status_label(history.status)}")
+name_col.markdown(f"### {client.name} · `{client.external_id}`  \n**Status:** {client_ui.status_label(history.status)}")
 if change_col.button("Change client", key="history_change_client", width="stretch"):
     context.set_current_client(None)
     st.rerun()
@@ -64,52 +63,90 @@ def session_key(field: str) -> str:
 
 with st.form(session_key("form"), clear_on_submit=True):
     # Taps, not typing. required=True: tapping the chosen value again keeps it (no silent clearing).
-    minutes_pick = st.pills("Minutes", MINUTES, format_func=lambda m: f"{m} min", required=True,
-                            key=session_key("minutes_pick"))
-    rpe = st.pills("How hard (RPE 0-10)", list(range(11)), required=True, key=session_key("rpe_pick"),
-                   format_func=lambda r: f"{r} {RPE_WORDS[r]}" if r in RPE_WORDS else str(r))
+    minutes_pick = st.pills(
+        "Minutes", MINUTES, format_func=lambda m: f"{m} min", required=True, key=session_key("minutes_pick")
+    )
+    rpe = st.pills(
+        "How hard (RPE 0-10)",
+        list(range(11)),
+        required=True,
+        key=session_key("rpe_pick"),
+        format_func=lambda r: f"{r} {RPE_WORDS[r]}" if r in RPE_WORDS else str(r),
+    )
     with st.expander("Another day, other minutes, exercises, warm-up"):
         day_col, minutes_col = st.columns(2)
-        day = day_col.date_input("Date", date.today(), max_value=date.today(), key=session_key("date"),
-                                 format="DD/MM/YYYY")
-        minutes_typed = minutes_col.number_input("Other minutes", min_value=0.0, max_value=600.0, value=None,
-                                                 step=5.0, placeholder="e.g. 50", key=session_key("minutes"))
-        exercises = st.text_input("Exercises", placeholder="e.g. squat, deadlift, plank",
-                                  key=session_key("exercises"))
+        day = day_col.date_input(
+            "Date", date.today(), max_value=date.today(), key=session_key("date"), format="DD/MM/YYYY"
+        )
+        minutes_typed = minutes_col.number_input(
+            "Other minutes",
+            min_value=0.0,
+            max_value=600.0,
+            value=None,
+            step=5.0,
+            placeholder="e.g. 50",
+            key=session_key("minutes"),
+        )
+        exercises = st.text_input("Exercises", placeholder="e.g. squat, deadlift, plank", key=session_key("exercises"))
         warm_col, cool_col = st.columns(2)
-        warmup = warm_col.number_input("Warm-up minutes", min_value=0.0, max_value=600.0, value=None, step=1.0,
-                                       placeholder="not known", key=session_key("warmup"))
-        cooldown = cool_col.radio("Cool-down", ["Yes", "No", "Not known"], index=2, horizontal=True,
-                                  key=session_key("cooldown"))
+        warmup = warm_col.number_input(
+            "Warm-up minutes",
+            min_value=0.0,
+            max_value=600.0,
+            value=None,
+            step=1.0,
+            placeholder="not known",
+            key=session_key("warmup"),
+        )
+        cooldown = cool_col.radio(
+            "Cool-down", ["Yes", "No", "Not known"], index=2, horizontal=True, key=session_key("cooldown")
+        )
     submitted = st.form_submit_button("Log session", type="primary", width="stretch")
 if submitted:
     minutes = minutes_typed if minutes_typed is not None else minutes_pick
     try:
-        session = views.session_from_form(day=day, minutes=minutes, rpe=rpe, exercises=exercises,
-                                          warmup_minutes=warmup,
-                                          cooldown=None if cooldown == "Not known" else cooldown)
+        session = views.session_from_form(
+            day=day,
+            minutes=minutes,
+            rpe=rpe,
+            exercises=exercises,
+            warmup_minutes=warmup,
+            cooldown=None if cooldown == "Not known" else cooldown,
+        )
         saved = store.log_session(db, actor=actor, client_id=client.id, session=session)
     except BackCareError as error:
         context.show_error(error)
     else:
-        st.session_state["history_logged"] = (f"Session logged: {saved.minutes:.0f} min at RPE {saved.rpe:.0f} "
-                                              f"(load {saved.load:,.0f}).")
+        st.session_state["history_logged"] = (
+            f"Session logged: {saved.minutes:.0f} min at RPE {saved.rpe:.0f} (load {saved.load:,.0f})."
+        )
         st.rerun()
 
 # The age rules of triage read the year of birth: asked once when unknown, editable here.
-with st.expander("Year of birth" + ("" if client.year_of_birth is None else f": {client.year_of_birth}"),
-                 expanded=client.year_of_birth is None):
+with st.expander(
+    "Year of birth" + ("" if client.year_of_birth is None else f": {client.year_of_birth}"),
+    expanded=client.year_of_birth is None,
+):
     year_col, save_col = st.columns([2, 1], vertical_alignment="bottom")
     # The record's year comes in through the session state, not `value=`: a cleared box reads as the
     # widget's default, so with the year as default "not known" could never be saved.
     st.session_state.setdefault(record_key("client", client.id, "year_of_birth"), client.year_of_birth)
-    year = year_col.number_input("Year of birth", min_value=1900, max_value=date.today().year,
-                                 value=None, step=1, placeholder="not known",
-                                 key=record_key("client", client.id, "year_of_birth"))
-    if save_col.button("Save year of birth", key=record_key("client", client.id, "save_year_of_birth"), width="stretch"):
+    year = year_col.number_input(
+        "Year of birth",
+        min_value=1900,
+        max_value=date.today().year,
+        value=None,
+        step=1,
+        placeholder="not known",
+        key=record_key("client", client.id, "year_of_birth"),
+    )
+    if save_col.button(
+        "Save year of birth", key=record_key("client", client.id, "save_year_of_birth"), width="stretch"
+    ):
         try:
-            store.set_year_of_birth(db, actor=actor, client_id=client.id,
-                                    year_of_birth=None if year is None else int(year))
+            store.set_year_of_birth(
+                db, actor=actor, client_id=client.id, year_of_birth=None if year is None else int(year)
+            )
         except BackCareError as error:
             context.show_error(error)
         else:
@@ -128,27 +165,40 @@ if closed_referrals:
 st.subheader("Training load and pain")
 summary = views.load_summary(history.load)
 left, middle, right = st.columns(3)
-left.metric("Load, 7 days", f"{summary.this_week:,.0f}",
-            None if summary.change is None else f"{summary.change:+,.0f}", delta_color="off",  # red means urgent
-            help="Session load = RPE × minutes, summed over the last 7 days; the change is against the 7 days "
-                 "before.")
+left.metric(
+    "Load, 7 days",
+    f"{summary.this_week:,.0f}",
+    None if summary.change is None else f"{summary.change:+,.0f}",
+    delta_color="off",  # red means urgent
+    help="Session load = RPE × minutes, summed over the last 7 days; the change is against the 7 days before.",
+)
 middle.metric("Sessions, 7 days", summary.sessions)
 right.metric("Spike indicator", "–" if summary.ratio is None else f"{summary.ratio:.2f}", help=views.RATIO_CAPTION)
 st.markdown(charts.load_sentence(summary))
 with st.expander("What the spike indicator means"):
-    st.markdown(f"{views.RATIO_CAPTION} The shaded band ({views.BAND_LOW}–{views.BAND_HIGH}) is the usual "
-                f"range. At {LOAD_RATIO_SPIKE} or more this week's load jumped well above the usual week: that "
-                "week's bar turns orange and a triangle marks it. It says nothing about injury on its own.")
+    st.markdown(
+        f"{views.RATIO_CAPTION} The shaded band ({views.BAND_LOW}–{views.BAND_HIGH}) is the usual "
+        f"range. At {LOAD_RATIO_SPIKE} or more this week's load jumped well above the usual week: that "
+        "week's bar turns orange and a triangle marks it. It says nothing about injury on its own."
+    )
 charts.history_charts(views.load_chart_rows(history.load), views.pain_chart_rows(history.pain))
 
 st.subheader("Plans")
 library = load_library()
 active, past = views.split_assignments(history.assignments)
 if active and views.is_paused(history.status):
-    st.markdown("On hold until clearance (a referral is open):\n\n" + "\n".join(
-        f"- :orange[:material/pause_circle:] {views.assignment_line(assignment, library)}" for assignment in active))
+    st.markdown(
+        "On hold until clearance (a referral is open):\n\n"
+        + "\n".join(
+            f"- :orange[:material/pause_circle:] {views.assignment_line(assignment, library)}" for assignment in active
+        )
+    )
 elif active:
-    st.markdown("\n".join(f"- :green[:material/play_circle:] {views.assignment_line(assignment, library)}" for assignment in active))
+    st.markdown(
+        "\n".join(
+            f"- :green[:material/play_circle:] {views.assignment_line(assignment, library)}" for assignment in active
+        )
+    )
 else:
     st.caption("No active plan. Assign one on the Plans page.")
 if past:

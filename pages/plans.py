@@ -51,9 +51,11 @@ else:
     st.markdown(f"### {client.name} · `{client.external_id}` · {client_ui.status_label(client.status)}")
     paused = views.is_paused(client.status)
     if paused:
-        st.warning("Loading plans are paused: this client has a referral that a clinician has not cleared yet. "
-                   "The plans below are on hold and stay off the handout. Next: follow the referral; "
-                   "plans resume once clearance is recorded.")
+        st.warning(
+            "Loading plans are paused: this client has a referral that a clinician has not cleared yet. "
+            "The plans below are on hold and stay off the handout. Next: follow the referral; "
+            "plans resume once clearance is recorded."
+        )
     active, past = views.split_assignments(assignments)
     active_ids = {str(getattr(a.plan_id, "value", a.plan_id)) for a in active}
     try:
@@ -62,9 +64,12 @@ else:
         latest = []
     if latest and not latest[0].result.causes and not latest[0].level.needs_professional:
         # No cause detected means no plan was suggested; the trainer may still judge that one helps.
-        st.info(f"The last report ({latest[0].created_at:%d %b %Y}) found no likely cause, so no plan was "
-                "suggested. If you judge that one helps, choose it by hand in the plan library below and "
-                "assign it.", icon=":material/touch_app:")
+        st.info(
+            f"The last report ({latest[0].created_at:%d %b %Y}) found no likely cause, so no plan was "
+            "suggested. If you judge that one helps, choose it by hand in the plan library below and "
+            "assign it.",
+            icon=":material/touch_app:",
+        )
     st.subheader("Plans on hold until clearance" if paused else "Active plans")
     if not active:
         st.caption("No active plan.")
@@ -87,21 +92,29 @@ else:
 
             if st.session_state.get(confirm_key):
                 # Stopping is one-way (an ended plan stays ended): ask once, naming the plan and the client.
-                st.warning(f"Stop {title} for {client.name}? It leaves the handout and cannot be restarted; "
-                           "you can assign it again later.")
+                st.warning(
+                    f"Stop {title} for {client.name}? It leaves the handout and cannot be restarted; "
+                    "you can assign it again later."
+                )
                 yes_col, keep_col = st.columns(2)
-                if yes_col.button("Yes, stop the plan", key=record_key("assignment", assignment.id, "stop_yes"),
-                                  type="primary", width="stretch"):
+                if yes_col.button(
+                    "Yes, stop the plan",
+                    key=record_key("assignment", assignment.id, "stop_yes"),
+                    type="primary",
+                    width="stretch",
+                ):
                     st.session_state.pop(confirm_key, None)
                     set_status(store.AssignmentStatus.STOPPED)
-                if keep_col.button("Keep the plan", key=record_key("assignment", assignment.id, "stop_no"),
-                                   width="stretch"):
+                if keep_col.button(
+                    "Keep the plan", key=record_key("assignment", assignment.id, "stop_no"), width="stretch"
+                ):
                     st.session_state.pop(confirm_key, None)
                     st.rerun()
                 continue
             done_col, stop_col = st.columns(2)
-            if done_col.button("Mark completed", key=record_key("assignment", assignment.id, "completed"),
-                               width="stretch"):
+            if done_col.button(
+                "Mark completed", key=record_key("assignment", assignment.id, "completed"), width="stretch"
+            ):
                 set_status(store.AssignmentStatus.COMPLETED)
             if stop_col.button("Stop plan", key=record_key("assignment", assignment.id, "stopped"), width="stretch"):
                 st.session_state[confirm_key] = True
@@ -116,19 +129,33 @@ else:
     if st.session_state.get("handout_key") != cache_key:
         try:
             st.session_state["handout_pdf"] = handout.render_handout(
-                client_name=client.name, plans=sheet.plans, safety_net=library.safety_net, trainer=actor.username,
-                start_date=sheet.start_date, review_date=sheet.review_date)
+                client_name=client.name,
+                plans=sheet.plans,
+                safety_net=library.safety_net,
+                trainer=actor.username,
+                start_date=sheet.start_date,
+                review_date=sheet.review_date,
+            )
         except BackCareError as error:
             context.show_error(error)
             st.session_state["handout_pdf"] = None
         st.session_state["handout_key"] = cache_key
     if st.session_state.get("handout_pdf"):
         context.audited_download(
-            db, actor, "Download the printable handout (PDF)", st.session_state["handout_pdf"],
-            what="plan handout PDF", entity="clients", entity_id=client.id,
-            file_name=handout.handout_filename(client.name, sheet.start_date), mime="application/pdf",
-            type="primary", width="stretch", key=record_key("client", client.id, "handout"),
-            help="The active plans with this client's changes, and when to stop and get help.")
+            db,
+            actor,
+            "Download the printable handout (PDF)",
+            st.session_state["handout_pdf"],
+            what="plan handout PDF",
+            entity="clients",
+            entity_id=client.id,
+            file_name=handout.handout_filename(client.name, sheet.start_date),
+            mime="application/pdf",
+            type="primary",
+            width="stretch",
+            key=record_key("client", client.id, "handout"),
+            help="The active plans with this client's changes, and when to stop and get help.",
+        )
         if paused:
             st.caption("Plans are on hold: the handout holds the safety-net advice only.")
         elif not sheet.plans:
@@ -137,9 +164,12 @@ else:
 plan_views.safety_net(library.safety_net)
 
 st.subheader("Plan library")
-plan_id = st.selectbox("Plan", [c.value for c in CauseId],
-                       format_func=lambda c: f"{library.plan(c).title} ({CAUSE_LABELS[CauseId(c)]})",
-                       key="library_plan")
+plan_id = st.selectbox(
+    "Plan",
+    [c.value for c in CauseId],
+    format_func=lambda c: f"{library.plan(c).title} ({CAUSE_LABELS[CauseId(c)]})",
+    key="library_plan",
+)
 plan = library.plan(plan_id)
 with st.container(border=True):
     plan_views.plan_body(plan)
@@ -158,25 +188,40 @@ if client is not None:
     start = start_col.date_input("Start", date.today(), key=form_key("start"))
     review = review_col.date_input("Review on", review_date_for(plan, start), key=form_key(f"review_{start}"))
     with st.expander("Changes for this client (the library stays as it is)"):
-        doses = {e.name: st.text_input(f"Dose: {e.name}", e.dose, key=form_key(f"dose_{i}"))
-                 for i, e in enumerate(plan.exercises)}
+        doses = {
+            e.name: st.text_input(f"Dose: {e.name}", e.dose, key=form_key(f"dose_{i}"))
+            for i, e in enumerate(plan.exercises)
+        }
         drop = st.multiselect("Leave out", [e.name for e in plan.exercises], key=form_key("drop"))
-        client_note = st.text_area("Note for the client", key=form_key("note"), max_chars=300,
-                                   placeholder="e.g. Keep the deadlift light until the review")
+        client_note = st.text_area(
+            "Note for the client",
+            key=form_key("note"),
+            max_chars=300,
+            placeholder="e.g. Keep the deadlift light until the review",
+        )
     already = plan.id.value in active_ids
     if already:
-        st.caption(f"{plan.title} is already active for {client.name}: complete or stop it above before "
-                   "assigning it again.")
+        st.caption(
+            f"{plan.title} is already active for {client.name}: complete or stop it above before assigning it again."
+        )
     if st.button(f"Assign {plan.title}", type="primary", width="stretch", key=form_key("assign"), disabled=already):
         try:
             changes = views.customisation_from_form(plan, doses=doses, drop=drop, note=client_note)
-            store.assign_plan(db, actor=actor, client_id=client.id, plan_id=plan.id, start_date=start,
-                              review_date=review, customisation=changes)
+            store.assign_plan(
+                db,
+                actor=actor,
+                client_id=client.id,
+                plan_id=plan.id,
+                start_date=start,
+                review_date=review,
+                customisation=changes,
+            )
         except BackCareError as error:
             context.show_error(error)
         else:
-            st.session_state["plans_note"] = (f"{plan.title} assigned to {client.name}"
-                                              + (" with your changes" if changes else "") + ". "
-                                              "Next: download the handout for the client.")
+            st.session_state["plans_note"] = (
+                f"{plan.title} assigned to {client.name}" + (" with your changes" if changes else "") + ". "
+                "Next: download the handout for the client."
+            )
             st.session_state[f"assign_round_{client.id}"] = form_round + 1
             st.rerun()

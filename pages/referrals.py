@@ -16,9 +16,11 @@ db = context.get_db()
 actor = context.require_actor()
 
 st.title("Referral queue")
-st.caption("First contact to make comes first (emergency, then urgent, then refer; the longest waiting first), "
-           "then the referrals waiting on a professional or a clearance. "
-           f"First contact is due within: {views.contact_targets()}.")
+st.caption(
+    "First contact to make comes first (emergency, then urgent, then refer; the longest waiting first), "
+    "then the referrals waiting on a professional or a clearance. "
+    f"First contact is due within: {views.contact_targets()}."
+)
 
 try:
     gyms = store.list_gyms(db, actor=actor)

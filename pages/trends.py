@@ -19,16 +19,22 @@ db = context.get_db()
 actor = context.require_actor()
 
 st.title("Trends")
-st.caption(f"Counts over all clients, never one client. Any group of fewer than {MIN_GROUP_CLIENTS} clients, "
-           f"none included, shows “{SUPPRESSED_TEXT}” and is left out of the charts. To protect clients, every "
-           "figure is adjusted by a small fixed amount (a count by at most 2), so tables need not add up "
-           "exactly and comparing two views tells nothing exact. Times are UTC.")
+st.caption(
+    f"Counts over all clients, never one client. Any group of fewer than {MIN_GROUP_CLIENTS} clients, "
+    f"none included, shows “{SUPPRESSED_TEXT}” and is left out of the charts. To protect clients, every "
+    "figure is adjusted by a small fixed amount (a count by at most 2), so tables need not add up "
+    "exactly and comparing two views tells nothing exact. Times are UTC."
+)
 
 today = store.utcnow().date()
 left, right = st.columns([2, 1])
 with left:
-    picked = st.date_input("Reports between", value=(today - timedelta(weeks=DEFAULT_WEEKS) + timedelta(days=1), today),
-                           max_value=today, key="tr_range")
+    picked = st.date_input(
+        "Reports between",
+        value=(today - timedelta(weeks=DEFAULT_WEEKS) + timedelta(days=1), today),
+        max_value=today,
+        key="tr_range",
+    )
 with right:
     gyms = store.list_gyms(db, actor=actor)
     names = {g.id: g.name for g in gyms}
@@ -37,8 +43,9 @@ with right:
         st.markdown(f"**Gym:** {names.get(actor.gym_id, actor.gym_id)}")
         gym_id = actor.gym_id
     else:
-        gym_id = st.selectbox("Gym", [None, *names], format_func=lambda g: "All gyms" if g is None else names[g],
-                              key="tr_gym")
+        gym_id = st.selectbox(
+            "Gym", [None, *names], format_func=lambda g: "All gyms" if g is None else names[g], key="tr_gym"
+        )
 if not isinstance(picked, (tuple, list)) or len(picked) != 2:
     st.info("Pick the last day of the range too.")
     st.stop()
@@ -54,8 +61,10 @@ summary = trends.summary.display().iloc[0]
 cols = st.columns(3)
 cols[0].metric("Reports", str(summary["reports"]))
 cols[1].metric("Clients who reported", str(summary["clients"]))
-cols[2].metric("Red flags (refer and above)",
-               summary["red_flag_pct"] if summary["red_flag_pct"] == SUPPRESSED_TEXT else f"{summary['red_flag_pct']}%")
+cols[2].metric(
+    "Red flags (refer and above)",
+    summary["red_flag_pct"] if summary["red_flag_pct"] == SUPPRESSED_TEXT else f"{summary['red_flag_pct']}%",
+)
 
 st.subheader("Reports a week by level")
 charts.show_chart(charts.weekly_levels_chart(trends.weekly_levels))
@@ -87,8 +96,10 @@ charts.show_table(db, actor, trends.first_contact_weekly, "first_contact_weekly"
 st.subheader("Do the plans help?")
 st.caption("Adherence: the share of plans assigned in the range that were completed.")
 charts.show_table(db, actor, trends.plan_adherence, "plan_adherence")
-st.caption("Outcome: pain-score change from the report before a plan to the last report in the 4 weeks after, "
-           "next to normal or monitor reports that had no plan. Negative means less pain; a change of "
-           "2 points or more counts as meaningful.")
+st.caption(
+    "Outcome: pain-score change from the report before a plan to the last report in the 4 weeks after, "
+    "next to normal or monitor reports that had no plan. Negative means less pain; a change of "
+    "2 points or more counts as meaningful."
+)
 charts.show_chart(charts.outcome_chart(trends.plan_outcome))
 charts.show_table(db, actor, trends.plan_outcome, "plan_outcome")

@@ -24,7 +24,8 @@ from backcare.questions import Kind
 from backcare.rules import CAUSE_LABELS, evaluate
 from backcare.store.clients import EARLIEST_YEAR_OF_BIRTH
 from backcare.ui import clients as client_ui
-from backcare.ui import context, result as result_ui, style
+from backcare.ui import context, style
+from backcare.ui import result as result_ui
 from backcare.ui.triage_form import AGE_STEP, SCREENING, WHERE_CHOICES, WHERE_STEP, WHERE_TEXT, TriageForm
 
 SCREENING_KEY = "triage_screening"
@@ -38,8 +39,10 @@ try:
     number = settings.emergency_number()
 except BackCareError as error:  # a wrong number on an emergency screen is fixed, never guessed
     style.scope_statement()
-    st.error(f"The emergency number is not set correctly, so triage cannot start. {error}. "
-             "Ask whoever runs BackCare to correct it.")
+    st.error(
+        f"The emergency number is not set correctly, so triage cannot start. {error}. "
+        "Ask whoever runs BackCare to correct it."
+    )
     st.stop()
 style.scope_statement(number.shown)
 top_alert = st.container()  # an emergency or urgent result is shown here, above everything else
@@ -63,18 +66,26 @@ def stop_screening() -> None:
 screening = bool(st.session_state.get(SCREENING_KEY))
 if screening:
     client = None
-    st.info(":material/visibility_off: **Screening without saving.** This person is not a client, so nothing "
-            "is stored: no report, no referral. If they agree, add them as a client at the end to keep the report.")
+    st.info(
+        ":material/visibility_off: **Screening without saving.** This person is not a client, so nothing "
+        "is stored: no report, no referral. If they agree, add them as a client at the end to keep the report."
+    )
     st.button("Stop screening", key="stop_screening", on_click=stop_screening, icon=":material/close:")
 else:
     client = client_ui.client_picker(db, actor)
     client_ui.sidebar_current_client(db, actor)
     if client is None or st.session_state.get(client_ui.CHANGING_KEY):
-        st.button("Screen without saving (a walk-in, or before consent)", key="start_screening",
-                  on_click=start_screening, icon=":material/visibility_off:")
+        st.button(
+            "Screen without saving (a walk-in, or before consent)",
+            key="start_screening",
+            on_click=start_screening,
+            icon=":material/visibility_off:",
+        )
     if client is None:
-        st.info("Next: find the client, or add them, to start a report; or screen a person who is not a client "
-                "without saving anything.")
+        st.info(
+            "Next: find the client, or add them, to start a report; or screen a person who is not a client "
+            "without saving anything."
+        )
         st.stop()
 
 form = TriageForm(st.session_state, SCREENING if client is None else client.id)
@@ -85,19 +96,41 @@ def ask(question: intake.Question) -> None:
     """One registry question as its widget; none starts on a value (an answer is always given on purpose)."""
     help_text = question.help or None
     if question.kind is Kind.HOURS:
-        form.widget(st.number_input, question.text, "hours", min_value=0.0, max_value=8760.0, value=None,
-                    step=1.0, placeholder="e.g. 30", help=help_text)
+        form.widget(
+            st.number_input,
+            question.text,
+            "hours",
+            min_value=0.0,
+            max_value=8760.0,
+            value=None,
+            step=1.0,
+            placeholder="e.g. 30",
+            help=help_text,
+        )
     elif question.kind is Kind.CHOICE:
-        form.widget(st.segmented_control, question.text, question.field, intake.choices(question),
-                    format_func=lambda value: intake.choice_label(question, value), help=help_text)
+        form.widget(
+            st.segmented_control,
+            question.text,
+            question.field,
+            intake.choices(question),
+            format_func=lambda value: intake.choice_label(question, value),
+            help=help_text,
+        )
     else:
         form.widget(st.segmented_control, question.text, question.field, intake.choices(question), help=help_text)
 
 
 def ask_where() -> None:
     """TRIAGE.md's "where?" follow-up; the answer sets the legs question of step 1."""
-    form.widget(st.segmented_control, WHERE_TEXT, "where", list(WHERE_CHOICES), format_func=WHERE_CHOICES.get,
-                on_change=form.on_where, help="Both legs at once is an emergency sign; one leg needs a professional.")
+    form.widget(
+        st.segmented_control,
+        WHERE_TEXT,
+        "where",
+        list(WHERE_CHOICES),
+        format_func=WHERE_CHOICES.get,
+        on_change=form.on_where,
+        help="Both legs at once is an emergency sign; one leg needs a professional.",
+    )
 
 
 def store_year_of_birth() -> None:
@@ -114,23 +147,31 @@ def store_year_of_birth() -> None:
 def ask_year_of_birth() -> None:
     """Asked when the record has no year of birth (optional: the age rules fire only when it is known)."""
     if client is not None and client.year_of_birth is not None:
-        st.caption(f"Age {client.age(today)} (born {client.year_of_birth}, from the client's record; "
-                   "correct it on the history page).")
+        st.caption(
+            f"Age {client.age(today)} (born {client.year_of_birth}, from the client's record; "
+            "correct it on the history page)."
+        )
         return
-    form.widget(st.number_input, "Year of birth (optional)", "yob", min_value=EARLIEST_YEAR_OF_BIRTH,
-                max_value=today.year, value=None, step=1, placeholder="not known",
-                on_change=store_year_of_birth,
-                help="Under 18 or 65 and over changes what some answers mean. "
-                     + ("Stored on the client's record, so it is asked once." if can_save
-                        else "Kept with this screening only."))
+    form.widget(
+        st.number_input,
+        "Year of birth (optional)",
+        "yob",
+        min_value=EARLIEST_YEAR_OF_BIRTH,
+        max_value=today.year,
+        value=None,
+        step=1,
+        placeholder="not known",
+        on_change=store_year_of_birth,
+        help="Under 18 or 65 and over changes what some answers mean. "
+        + ("Stored on the client's record, so it is asked once." if can_save else "Kept with this screening only."),
+    )
 
 
 def add_screened_person() -> None:
     """The offer at the end of a screening: add the person as a client, with consent, and keep the answers."""
     with st.expander("Add this person as a client to keep the report", expanded=False):
         name = st.text_input("Full name", key="screened_name")
-        consent = st.checkbox("They agree that we store their health data for their training",
-                              key="screened_consent")
+        consent = st.checkbox("They agree that we store their health data for their training", key="screened_consent")
         if st.button("Add client and keep these answers", key="screened_add", type="primary", width="stretch"):
             if not name.strip():
                 st.error("Name: please enter their name.")
@@ -138,17 +179,25 @@ def add_screened_person() -> None:
                 st.error("Consent: a report can only be stored with their consent.")
             else:
                 try:
-                    added = store.create_client(db, actor=actor, gym_id=actor.gym_id, name=name.strip(),
-                                                trainer_id=actor.user_id, consent_by=actor.username,
-                                                year_of_birth=form.year_of_birth())
+                    added = store.create_client(
+                        db,
+                        actor=actor,
+                        gym_id=actor.gym_id,
+                        name=name.strip(),
+                        trainer_id=actor.user_id,
+                        consent_by=actor.username,
+                        year_of_birth=form.year_of_birth(),
+                    )
                 except BackCareError as error:
                     context.show_error(error)
                 else:
                     TriageForm.adopt(st.session_state, added.id)
                     st.session_state.pop(SCREENING_KEY, None)
                     context.set_current_client(added.id)
-                    st.session_state["triage_saved"] = (f"{added.name} is now a client ({added.external_id}). "
-                                                        "Nothing is stored yet: save the report to keep it.")
+                    st.session_state["triage_saved"] = (
+                        f"{added.name} is now a client ({added.external_id}). "
+                        "Nothing is stored yet: save the report to keep it."
+                    )
                     st.rerun()
 
 
@@ -200,8 +249,9 @@ def save_now() -> None:
         return
     stop_report = intake.build_report(answers, None, client_id=client_ref, age=age)
     try:
-        report_id = store.save_report(db, actor=actor, client_id=client.id, report=stop_report,
-                                      submission=form.token).report_id
+        report_id = store.save_report(
+            db, actor=actor, client_id=client.id, report=stop_report, submission=form.token
+        ).report_id
     except AlreadySaved as already:  # a second tap, or a rerun that cut this page short after its save
         report_id = already.report_id
     except BackCareError as error:
@@ -210,7 +260,8 @@ def save_now() -> None:
     form.mark_saved(report_id, [f for f, v in intake.typed_answers(answers).items() if v is not None])
     st.session_state["triage_saved"] = (
         f"Emergency report saved for {client.name}: an emergency referral is open and the client is paused. "
-        "Questions not answered are recorded as not asked; add them below when there is time.")
+        "Questions not answered are recorded as not asked; add them below when there is time."
+    )
     st.rerun()
 
 
@@ -224,11 +275,12 @@ with top_alert:
         if completing:
             st.markdown(":material/check_circle: **Saved.** An emergency referral is open and the client is paused.")
         elif can_save and client is not None:
-            if st.button("Save now", type="primary", width="stretch", key=form.key("save_now"),
-                         icon=":material/save:"):
+            if st.button("Save now", type="primary", width="stretch", key=form.key("save_now"), icon=":material/save:"):
                 save_now()
-            st.caption(f"Saves the report for {client.name} as answered so far: every other question is "
-                       "recorded as not asked. Nothing else is needed first.")
+            st.caption(
+                f"Saves the report for {client.name} as answered so far: every other question is "
+                "recorded as not asked. Nothing else is needed first."
+            )
         elif client is None:
             st.warning("Nothing is stored: this person is not a client. Add them below to keep the report.")
         else:
@@ -245,8 +297,10 @@ if client is not None:
     else:
         st.caption(views.triage_history_line(logged, history, today))
     if not client.has_consent:
-        st.warning(f"{client.name} has not agreed to us storing their health data: this report is a screening "
-                   "and nothing is stored.")
+        st.warning(
+            f"{client.name} has not agreed to us storing their health data: this report is a screening "
+            "and nothing is stored."
+        )
         st.button("They agree now: record their consent", key="record_consent", on_click=record_consent)
 
 flash = form.pop_flash()
@@ -254,8 +308,12 @@ if stopped:  # the questions stop here
     if client is None:
         add_screened_person()
     st.caption(f"{len(result.not_asked)} question(s) not asked yet. After saving you can add them.")
-    st.button("An answer was tapped by mistake: change it", key=form.key("correct"),
-              on_click=lambda: setattr(form, "correcting", True), icon=":material/edit:")
+    st.button(
+        "An answer was tapped by mistake: change it",
+        key=form.key("correct"),
+        on_click=lambda: setattr(form, "correcting", True),
+        icon=":material/edit:",
+    )
     if flash:
         st.warning(flash)
     st.stop()
@@ -275,8 +333,14 @@ if completing:
 if form.correcting:
     st.caption("Change the answer that was a mis-tap. The emergency stop stays until no emergency answer is left.")
 else:
-    st.segmented_control("Step", list(range(len(intake.STEPS))), format_func=step_label, key=form.nav_key,
-                         on_change=form.on_step_bar, label_visibility="collapsed")
+    st.segmented_control(
+        "Step",
+        list(range(len(intake.STEPS))),
+        format_func=step_label,
+        key=form.nav_key,
+        on_change=form.on_step_bar,
+        label_visibility="collapsed",
+    )
 st.subheader(f"{step + 1} · {intake.STEPS[step].title}")
 
 if step < intake.CONTEXT_STEP:
@@ -298,24 +362,41 @@ elif step == intake.CONTEXT_STEP:
         st.caption("Prefilled from the client's logged sessions: check and correct. These help find the causes.")
     # Catalogue names first; free text is still accepted (the catalogue reads its spellings).
     known = catalogue_names()
-    form.widget(st.multiselect, "Exercises in the session", "exercises",
-                known + sorted(set(form.value("exercises") or []) - set(known)), accept_new_options=True)
+    form.widget(
+        st.multiselect,
+        "Exercises in the session",
+        "exercises",
+        known + sorted(set(form.value("exercises") or []) - set(known)),
+        accept_new_options=True,
+    )
     left, right = st.columns(2)
     with left:
-        form.widget(st.number_input, "Warm-up minutes", "warmup", 0.0, 600.0, None, step=1.0,
-                    placeholder="not known")
-        form.widget(st.number_input, "Sleep, hours a night", "sleep", 0.0, 24.0, None, step=0.5,
-                    placeholder="not known")
+        form.widget(st.number_input, "Warm-up minutes", "warmup", 0.0, 600.0, None, step=1.0, placeholder="not known")
+        form.widget(
+            st.number_input, "Sleep, hours a night", "sleep", 0.0, 24.0, None, step=0.5, placeholder="not known"
+        )
         # Small whole numbers as taps, not a keyboard: None until the trainer picks one.
-        form.widget(st.segmented_control, "Core sessions a week", "core", [0, 1, 2, 3, 4, 5],
-                    format_func=lambda n: "5+" if n == 5 else str(n))
+        form.widget(
+            st.segmented_control,
+            "Core sessions a week",
+            "core",
+            [0, 1, 2, 3, 4, 5],
+            format_func=lambda n: "5+" if n == 5 else str(n),
+        )
     with right:
-        form.widget(st.number_input, "Sitting, hours a day", "sitting", 0.0, 24.0, None, step=0.5,
-                    placeholder="not known")
+        form.widget(
+            st.number_input, "Sitting, hours a day", "sitting", 0.0, 24.0, None, step=0.5, placeholder="not known"
+        )
         form.widget(st.segmented_control, "Rest days in the last 7", "rest", list(range(8)))
         form.widget(st.segmented_control, "Cool-down done?", "cooldown", [intake.YES, intake.NO])
-    form.widget(st.pills, "Anything else that applies? (tap all that do)", "flags", list(intake.CONTEXT_FLAGS),
-                format_func=intake.CONTEXT_FLAGS.get, selection_mode="multi")
+    form.widget(
+        st.pills,
+        "Anything else that applies? (tap all that do)",
+        "flags",
+        list(intake.CONTEXT_FLAGS),
+        format_func=intake.CONTEXT_FLAGS.get,
+        selection_mode="multi",
+    )
 else:
     st.markdown("  \n".join(intake.answer_summary(answers) + [intake.context_summary(form.context())]))
     result_ui.show_result(result, number, banner=not emergency)  # an emergency's stop is on top already
@@ -323,11 +404,18 @@ else:
     chosen_plans: list[CauseId] = []
     start, review = today, today + timedelta(days=14)
     if result.plans and paused:
-        st.warning("This client has a referral that a clinician has not cleared: no loading plans until "
-                   "clearance is recorded. Saving still records the report for the clinic.")
+        st.warning(
+            "This client has a referral that a clinician has not cleared: no loading plans until "
+            "clearance is recorded. Saving still records the report for the clinic."
+        )
     elif result.plans and can_save:
-        chosen_plans = form.plans(st.pills, "**Corrective plans to assign**", list(result.plans),
-                                  format_func=lambda c: CAUSE_LABELS[CauseId(c)], selection_mode="multi")
+        chosen_plans = form.plans(
+            st.pills,
+            "**Corrective plans to assign**",
+            list(result.plans),
+            format_func=lambda c: CAUSE_LABELS[CauseId(c)],
+            selection_mode="multi",
+        )
         start_col, review_col = st.columns(2)
         form.default("start", today)
         form.default("review", today + timedelta(days=14))
@@ -340,19 +428,31 @@ else:
 
     label = "Save report" + (f" and assign {len(chosen_plans)} plan(s)" if chosen_plans else "")
     if not can_save:
-        st.info("Nothing is stored for this screening." + (" To keep the report, add them as a client:"
-                                                            if client is None else ""))
+        st.info(
+            "Nothing is stored for this screening."
+            + (" To keep the report, add them as a client:" if client is None else "")
+        )
         if client is None:
             add_screened_person()
-    elif not completing and client is not None and st.button(label, type="primary", width="stretch",
-                                                             key=form.key("save")):
+    elif (
+        not completing
+        and client is not None
+        and st.button(label, type="primary", width="stretch", key=form.key("save"))
+    ):
         note: str | None
         try:
             if chosen_plans and (start is None or review is None):
                 raise InvalidInput("Plan start" if start is None else "Review on", "choose a date")
-            saved_report = store.save_report(db, actor=actor, client_id=client.id, report=report,
-                                             assign_plans=[CauseId(p) for p in chosen_plans],
-                                             start_date=start, review_date=review, submission=form.token)
+            saved_report = store.save_report(
+                db,
+                actor=actor,
+                client_id=client.id,
+                report=report,
+                assign_plans=[CauseId(p) for p in chosen_plans],
+                start_date=start,
+                review_date=review,
+                submission=form.token,
+            )
         except AlreadySaved as already:  # a second tap, or a rerun that cut this page short after its save
             note = str(already)
         except BackCareError as error:
@@ -365,8 +465,11 @@ else:
             if saved_report.assignment_ids:
                 note += f" {len(saved_report.assignment_ids)} plan(s) assigned."
             if saved_report.skipped_plans:
-                note += (" Not assigned while the client is paused by a referral: "
-                         + ", ".join(CAUSE_LABELS[p] for p in saved_report.skipped_plans) + ".")
+                note += (
+                    " Not assigned while the client is paused by a referral: "
+                    + ", ".join(CAUSE_LABELS[p] for p in saved_report.skipped_plans)
+                    + "."
+                )
         if note is not None:  # stored: the next report starts blank
             st.session_state["triage_saved"] = note + " Next: see it in the client's history."
             form.finish()
@@ -379,17 +482,24 @@ if saved_id is not None:
     added = form.added_answers()
     with_context = step == intake.RESULT_STEP and "context" not in form.answered_at_save and not context_error
     add_col, done_col = st.columns(2)
-    if add_col.button(f"Save the added answers ({len(added)})", key=form.key(f"add_{step}"), type="primary",
-                      width="stretch", disabled=not added and not with_context):
+    if add_col.button(
+        f"Save the added answers ({len(added)})",
+        key=form.key(f"add_{step}"),
+        type="primary",
+        width="stretch",
+        disabled=not added and not with_context,
+    ):
         try:
-            store.complete_report(db, actor=actor, report_id=saved_id, answers=added,
-                                  context=report.context if with_context else None)
+            store.complete_report(
+                db, actor=actor, report_id=saved_id, answers=added, context=report.context if with_context else None
+            )
         except BackCareError as error:
             context.show_error(error)
         else:
             form.mark_saved(saved_id, [*added, *(["context"] if with_context else [])])
-            st.session_state["triage_saved"] = (f"{len(added)} answer(s) added to the emergency report"
-                                                + (" with the training context." if with_context else "."))
+            st.session_state["triage_saved"] = f"{len(added)} answer(s) added to the emergency report" + (
+                " with the training context." if with_context else "."
+            )
             st.rerun()
     if done_col.button("Finish: start a new report", key=form.key(f"finish_{step}"), width="stretch"):
         form.finish()
@@ -400,13 +510,32 @@ if flash:
     st.warning(flash)
 back_col, next_col = st.columns(2)
 # Keys carry the step: a double tap must not reach the next step's button of the same name.
-back_col.button("Back", key=form.key(f"back_{step}"), on_click=form.go, args=(step - 1,), disabled=step == 0,
-                icon=":material/arrow_back:", width="stretch")
+back_col.button(
+    "Back",
+    key=form.key(f"back_{step}"),
+    on_click=form.go,
+    args=(step - 1,),
+    disabled=step == 0,
+    icon=":material/arrow_back:",
+    width="stretch",
+)
 if form.correcting:
-    next_col.button("Back to the emergency stop", key=form.key(f"uncorrect_{step}"), type="primary",
-                    on_click=lambda: setattr(form, "correcting", False), width="stretch")
+    next_col.button(
+        "Back to the emergency stop",
+        key=form.key(f"uncorrect_{step}"),
+        type="primary",
+        on_click=lambda: setattr(form, "correcting", False),
+        width="stretch",
+    )
 elif step < intake.RESULT_STEP:
-    next_col.button(f"Next: {intake.STEPS[step + 1].title}", key=form.key(f"next_{step}"), type="primary",
-                    on_click=form.go, args=(step + 1,), icon=":material/arrow_forward:", icon_position="right",
-                    width="stretch")
+    next_col.button(
+        f"Next: {intake.STEPS[step + 1].title}",
+        key=form.key(f"next_{step}"),
+        type="primary",
+        on_click=form.go,
+        args=(step + 1,),
+        icon=":material/arrow_forward:",
+        icon_position="right",
+        width="stretch",
+    )
 form.mark_drawn(step)

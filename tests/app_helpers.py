@@ -41,21 +41,38 @@ def make_world(tmp_path: Path, *, client_name: str | None = "Ada Lovelace") -> A
     path = tmp_path / "app.duckdb"
     db = store.open_database(path)
     gym = store.create_gym(db, actor=SYSTEM, name="Riverside Strength")
-    user = store.create_user(db, actor=SYSTEM, username="tara", display_name="Tara Trainer", role=Role.TRAINER,
-                             gym_id=gym.id, contact="tara@example.test")
+    user = store.create_user(
+        db,
+        actor=SYSTEM,
+        username="tara",
+        display_name="Tara Trainer",
+        role=Role.TRAINER,
+        gym_id=gym.id,
+        contact="tara@example.test",
+    )
     actor = store.actor_for(user)
     client = None
     if client_name:
-        client = store.create_client(db, actor=actor, gym_id=gym.id, name=client_name, trainer_id=actor.user_id,
-                                     consent_by=actor.username)
+        client = store.create_client(
+            db, actor=actor, gym_id=gym.id, name=client_name, trainer_id=actor.user_id, consent_by=actor.username
+        )
     return AppWorld(path=path, db=db, actor=actor, client=client)
 
 
 def texts(at: AppTest) -> str:
     """Every markdown, caption, alert, title and subheader text of the page, joined (for `in` checks)."""
     parts: list[str] = []
-    for group in (at.title, at.header, at.subheader, at.markdown, at.caption, at.info, at.success, at.warning,
-                  at.error):
+    for group in (
+        at.title,
+        at.header,
+        at.subheader,
+        at.markdown,
+        at.caption,
+        at.info,
+        at.success,
+        at.warning,
+        at.error,
+    ):
         parts.extend(str(el.value) for el in group)
     return "\n".join(parts)
 
@@ -96,17 +113,35 @@ def tap_next(at: AppTest) -> AppTest:
     return button(at, "Next:").click().run()
 
 
-def answer_triage(at: AppTest, *, skip: tuple[str, ...] = (), yes: tuple[str, ...] = (), legs: str = "none",
-                  quality: str = "dull_ache", trend: str = "easing", eases: str = "Yes", form_id: int = 0,
-                  pain_score: int = 2, hours: float = 20, stop_at: str = "result", **context) -> AppTest:
+def answer_triage(
+    at: AppTest,
+    *,
+    skip: tuple[str, ...] = (),
+    yes: tuple[str, ...] = (),
+    legs: str = "none",
+    quality: str = "dull_ache",
+    trend: str = "easing",
+    eases: str = "Yes",
+    form_id: int = 0,
+    pain_score: int = 2,
+    hours: float = 20,
+    stop_at: str = "result",
+    **context,
+) -> AppTest:
     """Walk the triage steps of a run page from step 1, answering each step and tapping Next: every yes/no
     question "No" except those in `yes`; those in `skip` (field names) left unanswered, so the walk ends
     on their step, where Next refuses. Context answers by widget key stem (e.g. warmup=2, flags=[...])
     are given on the context step. Ends on the step named `stop_at` (the result, by default)."""
     from backcare import intake
 
-    choices = {"leg_symptoms": legs, "pain_quality": quality, "trend": trend, "eases_with_movement": eases,
-               "pain_score": pain_score, "hours_since_workout": hours}
+    choices = {
+        "leg_symptoms": legs,
+        "pain_quality": quality,
+        "trend": trend,
+        "eases_with_movement": eases,
+        "pain_score": pain_score,
+        "hours_since_workout": hours,
+    }
     stems = {"hours_since_workout": "hours"}
     for step in intake.STEPS:
         if step.name == stop_at:

@@ -46,8 +46,15 @@ def gym(db):
 
 @pytest.fixture
 def trainer_user(db, gym):
-    return store.create_user(db, actor=SYSTEM, username="tara", display_name="Tara Trainer", role=Role.TRAINER,
-                             gym_id=gym.id, contact="tara@example.test")  # no password: hashing is slow
+    return store.create_user(
+        db,
+        actor=SYSTEM,
+        username="tara",
+        display_name="Tara Trainer",
+        role=Role.TRAINER,
+        gym_id=gym.id,
+        contact="tara@example.test",
+    )  # no password: hashing is slow
 
 
 @pytest.fixture
@@ -57,8 +64,14 @@ def trainer_actor(trainer_user) -> Actor:
 
 @pytest.fixture
 def client(db, gym, trainer_actor):
-    return store.create_client(db, actor=trainer_actor, gym_id=gym.id, name="Ada Lovelace",
-                               trainer_id=trainer_actor.user_id, consent_by=trainer_actor.username)
+    return store.create_client(
+        db,
+        actor=trainer_actor,
+        gym_id=gym.id,
+        name="Ada Lovelace",
+        trainer_id=trainer_actor.user_id,
+        consent_by=trainer_actor.username,
+    )
 
 
 # --- The hand-counted trends history (tests/test_analytics.py describes it; the trends page and the
@@ -76,8 +89,9 @@ NO_COOLDOWN = {"cooldown_done": False}
 
 
 def _client(db, trainer, name):
-    return store.create_client(db, actor=trainer, gym_id=trainer.gym_id, name=name, trainer_id=trainer.user_id,
-                               consent_by=trainer.username)
+    return store.create_client(
+        db, actor=trainer, gym_id=trainer.gym_id, name=name, trainer_id=trainer.user_id, consent_by=trainer.username
+    )
 
 
 def _report(db, trainer, client, at, **answers):
@@ -88,19 +102,32 @@ def _report(db, trainer, client, at, **answers):
 def history(db):
     gym_a = store.create_gym(db, actor=SYSTEM, name="Gym A")
     gym_b = store.create_gym(db, actor=SYSTEM, name="Gym B")
-    tara = store.actor_for(store.create_user(db, actor=SYSTEM, username="tara", display_name="Tara Trainer",
-                                             role=Role.TRAINER, gym_id=gym_a.id))
-    ben = store.actor_for(store.create_user(db, actor=SYSTEM, username="ben", display_name="Ben Trainer",
-                                            role=Role.TRAINER, gym_id=gym_b.id))
-    clinic = store.actor_for(store.create_user(db, actor=SYSTEM, username="cleo", display_name="Cleo Clinic",
-                                               role=Role.CLINIC))
+    tara = store.actor_for(
+        store.create_user(
+            db, actor=SYSTEM, username="tara", display_name="Tara Trainer", role=Role.TRAINER, gym_id=gym_a.id
+        )
+    )
+    ben = store.actor_for(
+        store.create_user(
+            db, actor=SYSTEM, username="ben", display_name="Ben Trainer", role=Role.TRAINER, gym_id=gym_b.id
+        )
+    )
+    clinic = store.actor_for(
+        store.create_user(db, actor=SYSTEM, username="cleo", display_name="Cleo Clinic", role=Role.CLINIC)
+    )
     a = [_client(db, tara, f"Alpha {i}") for i in range(1, 7)]
     b = [_client(db, ben, f"Beta {i}") for i in range(1, 3)]
 
     plans = []
     for client in a[:5]:
-        saved = store.save_report(db, actor=tara, client_id=client.id, now=TUE, assign_plans=["warm_up"],
-                                  report=report_payload(pain_score=3, context=SHORT_WARMUP))
+        saved = store.save_report(
+            db,
+            actor=tara,
+            client_id=client.id,
+            now=TUE,
+            assign_plans=["warm_up"],
+            report=report_payload(pain_score=3, context=SHORT_WARMUP),
+        )
         assert saved.result.level == "normal" and len(saved.assignment_ids) == 1
         plans.append(saved.assignment_ids[0])
     a6 = _report(db, tara, a[5], WED, pain_quality="sharp", context=SHORT_WARMUP)
@@ -121,10 +148,12 @@ def history(db):
         store.set_assignment_status(db, actor=tara, assignment_id=assignment_id, status=status, now=end)
 
     for saved, hours in zip(week2, (2, 4, 10, 30), strict=True):
-        store.update_referral(db, actor=clinic, referral_id=saved.referral_id, status="contacted",
-                              now=MON + timedelta(hours=hours))
-    store.update_referral(db, actor=clinic, referral_id=a6.referral_id, status="contacted",
-                          now=WED + timedelta(hours=6))
+        store.update_referral(
+            db, actor=clinic, referral_id=saved.referral_id, status="contacted", now=MON + timedelta(hours=hours)
+        )
+    store.update_referral(
+        db, actor=clinic, referral_id=a6.referral_id, status="contacted", now=WED + timedelta(hours=6)
+    )
     return {"gym_a": gym_a, "gym_b": gym_b, "tara": tara, "clinic": clinic, "clients": a + b}
 
 
@@ -132,19 +161,38 @@ def history(db):
 
 ERASED = "Zebediah Quuxworth"
 KEPT = "Ottoline Brackenbury"
-CLIENT_TABLES = ("sessions", "reports", "report_findings", "report_causes", "report_submissions", "assignments",
-                 "referrals", "referral_events")
+CLIENT_TABLES = (
+    "sessions",
+    "reports",
+    "report_findings",
+    "report_causes",
+    "report_submissions",
+    "assignments",
+    "referrals",
+    "referral_events",
+)
 
 
 def fill(db, actor, client_id: int) -> None:
     """Sessions, a normal report with a cause and a plan, then a refer report with its referral and events."""
-    store.log_session(db, actor=actor, client_id=client_id,
-                      session={"date": date(2025, 3, 8), "minutes": 60, "rpe": 7, "exercises": ["deadlift"]})
-    store.save_report(db, actor=actor, client_id=client_id, now=NOW - timedelta(days=1),
-                      report=report_payload(context={"warmup_minutes": 2}), assign_plans=["warm_up"],
-                      submission=f"form-of-client-{client_id}")
-    saved = store.save_report(db, actor=actor, client_id=client_id, now=NOW,
-                              report=report_payload(pain_score=8, hours_since_workout=30))
+    store.log_session(
+        db,
+        actor=actor,
+        client_id=client_id,
+        session={"date": date(2025, 3, 8), "minutes": 60, "rpe": 7, "exercises": ["deadlift"]},
+    )
+    store.save_report(
+        db,
+        actor=actor,
+        client_id=client_id,
+        now=NOW - timedelta(days=1),
+        report=report_payload(context={"warmup_minutes": 2}),
+        assign_plans=["warm_up"],
+        submission=f"form-of-client-{client_id}",
+    )
+    saved = store.save_report(
+        db, actor=actor, client_id=client_id, now=NOW, report=report_payload(pain_score=8, hours_since_workout=30)
+    )
     store.update_referral(db, actor=SYSTEM, referral_id=saved.referral_id, status="contacted", note="rang them")
     store.get_client(db, actor=actor, client_id=client_id)
 

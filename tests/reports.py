@@ -16,8 +16,11 @@ REPO = Path(__file__).resolve().parents[1]
 # Every question asked and answered with its mildest answer (those that apply: not pregnant, so no
 # pregnancy warning signs); then expected soreness: a dull ache at 2/10 the day after training, easing
 # with movement. No rule fires.
-MILDEST: dict = {q.field: (q.mildest.value if hasattr(q.mildest, "value") else q.mildest)
-                 for q in questions.QUESTIONS if q.asked_when is None}
+MILDEST: dict = {
+    q.field: (q.mildest.value if hasattr(q.mildest, "value") else q.mildest)
+    for q in questions.QUESTIONS
+    if q.asked_when is None
+}
 NORMAL_REPORT: dict = {
     "client_id": "C-0001",
     **MILDEST,
@@ -56,12 +59,16 @@ def rule_ids(result: TriageResult) -> list[str]:
     return [finding.rule_id for finding in result.findings]
 
 
-def run_cli(*args: str, stdin: str | bytes | None = None, cwd: Path | None = None,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, stdin: str | bytes | None = None, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """`python -m backcare ARGS` in a subprocess, the way a user runs it (`env` adds variables)."""
     env = {**os.environ, **(env or {}), "PYTHONPATH": str(REPO)}
     return subprocess.run(
         [sys.executable, "-m", "backcare", *args],
         input=stdin.encode() if isinstance(stdin, str) else stdin,
-        capture_output=True, cwd=cwd or REPO, env=env, timeout=120,
+        capture_output=True,
+        cwd=cwd or REPO,
+        env=env,
+        timeout=120,
     )

@@ -22,19 +22,25 @@ PASSWORD = "correct horse battery"
 def people(db, gym):
     """An admin and a trainer with passwords, a clinic user for single sign-on only."""
     store.add_user(db, actor=SYSTEM, username="ann", display_name="Ann Admin", role="admin", password=PASSWORD)
-    store.add_user(db, actor=SYSTEM, username="tom", display_name="Tom Trainer", role="trainer", gym_id=gym.id,
-                   password=PASSWORD)
-    store.add_user(db, actor=SYSTEM, username="cleo", display_name="Cleo Clinic", role="clinic",
-                   contact="Cleo@Clinic.example")
+    store.add_user(
+        db, actor=SYSTEM, username="tom", display_name="Tom Trainer", role="trainer", gym_id=gym.id, password=PASSWORD
+    )
+    store.add_user(
+        db, actor=SYSTEM, username="cleo", display_name="Cleo Clinic", role="clinic", contact="Cleo@Clinic.example"
+    )
     return db
 
 
 def audit_rows(db, action: str | None = None) -> list[dict]:
     with db.read() as cur:
-        rows = cur.execute("SELECT actor, role, action, outcome, detail FROM audit_log "
-                           "WHERE ? IS NULL OR action = ? ORDER BY id", [action, action]).fetchall()
-    return [{"actor": a, "role": r, "action": x, "outcome": o, "detail": json.loads(d) if d else None}
-            for a, r, x, o, d in rows]
+        rows = cur.execute(
+            "SELECT actor, role, action, outcome, detail FROM audit_log WHERE ? IS NULL OR action = ? ORDER BY id",
+            [action, action],
+        ).fetchall()
+    return [
+        {"actor": a, "role": r, "action": x, "outcome": o, "detail": json.loads(d) if d else None}
+        for a, r, x, o, d in rows
+    ]
 
 
 def failed_signin(db, username: str, password: str = "wrong password!", *, now=NOW) -> Exception:
@@ -55,21 +61,25 @@ def test_right_password_gives_the_users_actor_and_is_audited(people, gym, typed)
     assert row["actor"] == "tom" and row["outcome"] == "ok" and row["detail"]["method"] == "password"
 
 
-@pytest.mark.parametrize("username, password", [
-    ("tom", "wrong password!"),       # known user, wrong password
-    ("nobody", PASSWORD),             # unknown user
-    ("cleo", PASSWORD),               # single sign-on account: no password at all
-    ("", PASSWORD),
-    ("tom", ""),
-])
+@pytest.mark.parametrize(
+    "username, password",
+    [
+        ("tom", "wrong password!"),  # known user, wrong password
+        ("nobody", PASSWORD),  # unknown user
+        ("cleo", PASSWORD),  # single sign-on account: no password at all
+        ("", PASSWORD),
+        ("tom", ""),
+    ],
+)
 def test_every_refusal_says_the_same_sentence_and_is_audited_without_the_password(people, username, password):
     error = failed_signin(people, username, password)
 
     assert str(error) == SIGNIN_REFUSED
     (row,) = audit_rows(people, "signin.failure")
     # a name with no account is not kept: it may be a password typed into the wrong box
-    assert row["outcome"] == "failed" and row["detail"]["username"] == (username if username in ("tom", "cleo")
-                                                                        else "(unknown)")
+    assert row["outcome"] == "failed" and row["detail"]["username"] == (
+        username if username in ("tom", "cleo") else "(unknown)"
+    )
     assert PASSWORD not in json.dumps(audit_rows(people))
 
 
@@ -122,10 +132,13 @@ def test_a_disabled_account_is_refused_in_the_same_words_with_or_without_the_rig
 # --- single sign-on --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("email, username", [
-    ("cleo@clinic.example", "cleo"),     # matches the contact, whatever the case
-    ("CLEO@clinic.example ", "cleo"),
-])
+@pytest.mark.parametrize(
+    "email, username",
+    [
+        ("cleo@clinic.example", "cleo"),  # matches the contact, whatever the case
+        ("CLEO@clinic.example ", "cleo"),
+    ],
+)
 def test_sso_email_maps_to_the_users_row_and_its_role(people, email, username):
     actor = store.actor_for_email(people, email=email, now=NOW)
 
@@ -135,8 +148,9 @@ def test_sso_email_maps_to_the_users_row_and_its_role(people, email, username):
 
 def test_sso_email_that_is_a_username_wins_over_a_contact(db, gym):
     store.add_user(db, actor=SYSTEM, username="x@example.org", display_name="X", role="manager")
-    store.add_user(db, actor=SYSTEM, username="y", display_name="Y", role="trainer", gym_id=gym.id,
-                   contact="x@example.org")
+    store.add_user(
+        db, actor=SYSTEM, username="y", display_name="Y", role="trainer", gym_id=gym.id, contact="x@example.org"
+    )
 
     assert store.actor_for_email(db, email="x@example.org").role == Role.MANAGER
 
@@ -176,17 +190,20 @@ def test_reset_password_replaces_the_old_one_and_lifts_the_lock(people):
     assert "a brand new secret" not in json.dumps(row)
 
 
-@pytest.mark.parametrize("change, kwargs, error", [
-    (store.add_user, {"username": "new", "display_name": "N", "role": "trainer"}, InvalidInput),  # no gym
-    (store.add_user, {"username": "new", "display_name": "N", "role": "system"}, InvalidInput),
-    (store.add_user, {"username": "new", "display_name": "N", "role": "admin", "password": "short"}, InvalidInput),
-    (store.add_user, {"username": "tom", "display_name": "N", "role": "admin"}, Conflict),
-    (store.reset_password, {"username": "tom", "password": "short"}, InvalidInput),
-    (store.disable_user, {"username": "nobody"}, NotFound),
-    (store.disable_user, {"username": "ann"}, Conflict),                  # the only active admin
-    (store.set_role, {"username": "ann", "role": "manager", "gym_id": None}, Conflict),
-    (store.set_role, {"username": "tom", "role": "trainer", "gym_id": None}, InvalidInput),
-])
+@pytest.mark.parametrize(
+    "change, kwargs, error",
+    [
+        (store.add_user, {"username": "new", "display_name": "N", "role": "trainer"}, InvalidInput),  # no gym
+        (store.add_user, {"username": "new", "display_name": "N", "role": "system"}, InvalidInput),
+        (store.add_user, {"username": "new", "display_name": "N", "role": "admin", "password": "short"}, InvalidInput),
+        (store.add_user, {"username": "tom", "display_name": "N", "role": "admin"}, Conflict),
+        (store.reset_password, {"username": "tom", "password": "short"}, InvalidInput),
+        (store.disable_user, {"username": "nobody"}, NotFound),
+        (store.disable_user, {"username": "ann"}, Conflict),  # the only active admin
+        (store.set_role, {"username": "ann", "role": "manager", "gym_id": None}, Conflict),
+        (store.set_role, {"username": "tom", "role": "trainer", "gym_id": None}, InvalidInput),
+    ],
+)
 def test_account_changes_that_are_refused_say_why(people, change, kwargs, error):
     with pytest.raises(error):
         change(people, actor=SYSTEM, **kwargs)
@@ -206,17 +223,23 @@ def test_set_role_moves_a_person_and_is_audited(people, gym):
 
     (cleo,) = [u for u in store.list_users(people, actor=SYSTEM) if u.username == "cleo"]
     assert (cleo.role, cleo.gym_id) == ("trainer", gym.id)
-    assert audit_rows(people, "user.role")[-1]["detail"] == {"from": "clinic", "to": "trainer", "gym_id": gym.id,
-                                                              "username": "cleo"}
+    assert audit_rows(people, "user.role")[-1]["detail"] == {
+        "from": "clinic",
+        "to": "trainer",
+        "gym_id": gym.id,
+        "username": "cleo",
+    }
 
 
 @pytest.mark.parametrize("role", [Role.TRAINER, Role.CLINIC, Role.MANAGER])
 def test_only_admins_manage_people_and_the_refusal_is_audited(people, gym, role):
     actor = Actor(username="someone", role=role, gym_id=gym.id)
-    for call in (lambda: store.list_users(people, actor=actor),
-                 lambda: store.add_gym(people, actor=actor, name="Elsewhere"),
-                 lambda: store.disable_user(people, actor=actor, username="tom"),
-                 lambda: store.reset_password(people, actor=actor, username="tom", password="whatever12345")):
+    for call in (
+        lambda: store.list_users(people, actor=actor),
+        lambda: store.add_gym(people, actor=actor, name="Elsewhere"),
+        lambda: store.disable_user(people, actor=actor, username="tom"),
+        lambda: store.reset_password(people, actor=actor, username="tom", password="whatever12345"),
+    ):
         with pytest.raises(PermissionDenied):
             call()
     assert {r["outcome"] for r in audit_rows(people) if r["actor"] == "someone"} == {"denied"}

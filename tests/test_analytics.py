@@ -22,7 +22,7 @@ import pytest
 
 from backcare.auth import Actor, Role
 from backcare.errors import InvalidInput, PermissionDenied
-from backcare.store import analytics, privacy
+from backcare.store import analytics
 from backcare.store.analytics import SUPPRESSED_TEXT
 from tests.conftest import LATER, MANAGER, RANGE, W1, W2
 
@@ -75,8 +75,12 @@ def test_summary_counts_reports_clients_and_red_flags(db, history):
     chain = analytics.trends_summary(db, actor=MANAGER, **RANGE).display().iloc[0].to_dict()
     assert chain == {"reports": 14, "clients": 8, "red_flag_reports": 7, "red_flag_pct": 50.0}
     gym_a = analytics.trends_summary(db, actor=MANAGER, **RANGE, gym_id=history["gym_a"].id)
-    assert gym_a.display().iloc[0].to_dict() == {"reports": 11, "clients": 6, "red_flag_reports": 6,
-                                                 "red_flag_pct": 54.5}
+    assert gym_a.display().iloc[0].to_dict() == {
+        "reports": 11,
+        "clients": 6,
+        "red_flag_reports": 6,
+        "red_flag_pct": 54.5,
+    }
     gym_b = analytics.trends_summary(db, actor=MANAGER, **RANGE, gym_id=history["gym_b"].id)
     assert set(gym_b.display().iloc[0]) == {SUPPRESSED_TEXT}
 
@@ -85,15 +89,24 @@ def test_weekly_levels_list_every_week_and_level_and_show_only_groups_of_five_or
     table = analytics.weekly_levels(db, actor=MANAGER, **RANGE).display()
     got = {(row.week, row.level): (row.reports, row.clients) for row in table.itertuples()}
     few = (SUPPRESSED_TEXT, SUPPRESSED_TEXT)
-    assert got == {**{(week, level): few for week in (W0, W1, W2) for level in
-                      ("normal", "monitor", "refer", "urgent", "emergency")}, (W1, "normal"): (6, 6)}
+    assert got == {
+        **{
+            (week, level): few
+            for week in (W0, W1, W2)
+            for level in ("normal", "monitor", "refer", "urgent", "emergency")
+        },
+        (W1, "normal"): (6, 6),
+    }
     assert list(table["level"][table["week"] == W1]) == ["normal", "monitor", "refer", "urgent", "emergency"]
 
 
-@pytest.mark.parametrize("gym, expected", [
-    (None, {W0: (SUPPRESSED_TEXT,) * 4, W1: (8, 8, SUPPRESSED_TEXT, SUPPRESSED_TEXT), W2: (6, 6, 5, 83.3)}),
-    ("gym_a", {W0: (SUPPRESSED_TEXT,) * 4, W1: (6, 6, SUPPRESSED_TEXT, SUPPRESSED_TEXT), W2: (5, 5, 5, 100.0)}),
-])
+@pytest.mark.parametrize(
+    "gym, expected",
+    [
+        (None, {W0: (SUPPRESSED_TEXT,) * 4, W1: (8, 8, SUPPRESSED_TEXT, SUPPRESSED_TEXT), W2: (6, 6, 5, 83.3)}),
+        ("gym_a", {W0: (SUPPRESSED_TEXT,) * 4, W1: (6, 6, SUPPRESSED_TEXT, SUPPRESSED_TEXT), W2: (5, 5, 5, 100.0)}),
+    ],
+)
 def test_weekly_red_flag_share(db, history, gym, expected):
     gym_id = history[gym].id if gym else None
     table = analytics.weekly_red_flags(db, actor=MANAGER, **RANGE, gym_id=gym_id).display()
@@ -101,14 +114,28 @@ def test_weekly_red_flag_share(db, history, gym, expected):
     assert got == expected
 
 
-HIDDEN_CAUSES = sorted(label for label in ("Exercise form", "Weak core", "Posterior chain (glutes, hamstrings, hips)",
-                                           "Too much load too soon", "Skipped recovery", "Posture"))
+HIDDEN_CAUSES = sorted(
+    label
+    for label in (
+        "Exercise form",
+        "Weak core",
+        "Posterior chain (glutes, hamstrings, hips)",
+        "Too much load too soon",
+        "Skipped recovery",
+        "Posture",
+    )
+)
 
 
 def test_causes_are_ranked_and_small_causes_suppressed_in_name_order(db, history):
     table = analytics.causes_ranked(db, actor=MANAGER, **RANGE).display()
-    assert table.iloc[0].to_dict() == {"rank": 1, "cause": "Skipped warm-up", "reports": 6, "clients": 6,
-                                       "pct_of_reports": 42.9}
+    assert table.iloc[0].to_dict() == {
+        "rank": 1,
+        "cause": "Skipped warm-up",
+        "reports": 6,
+        "clients": 6,
+        "pct_of_reports": 42.9,
+    }
     hidden = table.iloc[1:]
     # 'Skipped recovery' (2 reports) and the causes nobody had look alike, listed by name
     assert hidden["cause"].tolist() == HIDDEN_CAUSES
@@ -122,16 +149,28 @@ def test_causes_are_ranked_and_small_causes_suppressed_in_name_order(db, history
 
 def test_by_trainer(db, history):
     table = rows(analytics.reports_by_trainer(db, actor=MANAGER, **RANGE), "trainer")
-    assert {k: table["Tara Trainer"][k] for k in ("gym", "reports", "clients", "red_flag_reports", "red_flag_pct")} \
-        == {"gym": "Gym A", "reports": 11, "clients": 6, "red_flag_reports": 6, "red_flag_pct": 54.5}
+    assert {k: table["Tara Trainer"][k] for k in ("gym", "reports", "clients", "red_flag_reports", "red_flag_pct")} == {
+        "gym": "Gym A",
+        "reports": 11,
+        "clients": 6,
+        "red_flag_reports": 6,
+        "red_flag_pct": 54.5,
+    }
     assert table["Ben Trainer"]["reports"] == SUPPRESSED_TEXT
 
 
 def test_time_to_first_contact_by_level(db, history):
     table = rows(analytics.first_contact_times(db, actor=MANAGER, **RANGE, now=LATER), "level")
-    assert table["refer"] == {"level": "refer", "referrals": 5, "clients": 5, "contacted": 5,
-                              "median_hours": 6.0, "p90_hours": 22.0, "on_time_pct": 100.0,
-                              "waiting_overdue": SUPPRESSED_TEXT}
+    assert table["refer"] == {
+        "level": "refer",
+        "referrals": 5,
+        "clients": 5,
+        "contacted": 5,
+        "median_hours": 6.0,
+        "p90_hours": 22.0,
+        "on_time_pct": 100.0,
+        "waiting_overdue": SUPPRESSED_TEXT,
+    }
     for level in ("urgent", "emergency"):
         assert table[level]["median_hours"] == SUPPRESSED_TEXT
     assert list(table) == ["emergency", "urgent", "refer"]
@@ -140,7 +179,7 @@ def test_time_to_first_contact_by_level(db, history):
 def test_first_contact_weekly_median(db, history):
     table = analytics.first_contact_weekly(db, actor=MANAGER, **RANGE, now=LATER).display()
     got = {(r.week, r.level): r.median_hours for r in table.itertuples()}
-    assert got[(W2, "refer")] == SUPPRESSED_TEXT      # four clients contacted that week
+    assert got[(W2, "refer")] == SUPPRESSED_TEXT  # four clients contacted that week
     assert set(got) == {(w, lv) for w in (W0, W1, W2) for lv in ("emergency", "urgent", "refer")}
     assert set(got.values()) == {SUPPRESSED_TEXT}
 
@@ -148,8 +187,14 @@ def test_first_contact_weekly_median(db, history):
 def test_plan_adherence_shows_what_five_clients_share_and_lists_every_plan(db, history):
     table = rows(analytics.plan_adherence(db, actor=MANAGER, **RANGE), "plan")
     # completed 3, stopped 1, active 1: each describes fewer than 5 clients
-    expected = {"assigned": 5, "clients": 5, "completed": SUPPRESSED_TEXT, "stopped": SUPPRESSED_TEXT,
-                "active": SUPPRESSED_TEXT, "completed_pct": SUPPRESSED_TEXT}
+    expected = {
+        "assigned": 5,
+        "clients": 5,
+        "completed": SUPPRESSED_TEXT,
+        "stopped": SUPPRESSED_TEXT,
+        "active": SUPPRESSED_TEXT,
+        "completed_pct": SUPPRESSED_TEXT,
+    }
     for plan in ("Skipped warm-up", "all plans"):
         assert {k: table[plan][k] for k in expected} == expected
     assert len(table) == 8 and list(table)[-1] == "all plans"
@@ -158,8 +203,10 @@ def test_plan_adherence_shows_what_five_clients_share_and_lists_every_plan(db, h
 
 def test_plan_outcome_with_and_without_a_plan(db, history):
     table = analytics.plan_outcome(db, actor=MANAGER, **RANGE).display()
-    got = {(r.group, r.plan): (r.pairs, r.clients, r.mean_change, r.median_change, r.improved_pct, r.worse_pct)
-           for r in table.itertuples()}
+    got = {
+        (r.group, r.plan): (r.pairs, r.clients, r.mean_change, r.median_change, r.improved_pct, r.worse_pct)
+        for r in table.itertuples()
+    }
     # pain changes 3->1, 3->3, 3->4, 3->3, 3->5 with the plan; b1 2->1 without one (a single client);
     # one improved and one worse: fewer than 5 each
     with_plan = (5, 5, 0.2, 0.0, SUPPRESSED_TEXT, SUPPRESSED_TEXT)
@@ -184,8 +231,11 @@ def test_roles_without_trends_permission_are_refused_and_audited(db, history, ro
     actor = Actor(username="someone", role=role, gym_id=history["gym_a"].id)
     with pytest.raises(PermissionDenied):
         analytics.trends_summary(db, actor=actor, **RANGE)
-    (denied,) = db.cursor().execute(
-        "SELECT count(*) FROM audit_log WHERE outcome = 'denied' AND action LIKE 'trends.%'").fetchone()
+    (denied,) = (
+        db.cursor()
+        .execute("SELECT count(*) FROM audit_log WHERE outcome = 'denied' AND action LIKE 'trends.%'")
+        .fetchone()
+    )
     assert denied == 1
 
 

@@ -25,12 +25,29 @@ def app_db(tmp_path, monkeypatch) -> Path:
     with store.open_database(path) as db:
         gym = store.add_gym(db, actor=SYSTEM, name="Riverside")
         store.add_user(db, actor=SYSTEM, username="ivan", display_name="Ivan Admin", role="admin")
-        store.add_user(db, actor=SYSTEM, username="tara", display_name="Tara Trainer", role="trainer",
-                       gym_id=gym.id, password="tablet passw0rd")
+        store.add_user(
+            db,
+            actor=SYSTEM,
+            username="tara",
+            display_name="Tara Trainer",
+            role="trainer",
+            gym_id=gym.id,
+            password="tablet passw0rd",
+        )
         client = store.create_client(db, actor=SYSTEM, gym_id=gym.id, name=CLIENT_NAME, consent_by="tara")
-        store.save_report(db, actor=SYSTEM, client_id=client.id,
-                          report={"hours_since_workout": 20, "pain_score": 2, "pain_quality": "dull_ache",
-                                  "trend": "easing", "eases_with_movement": True, "leg_symptoms": "none"})
+        store.save_report(
+            db,
+            actor=SYSTEM,
+            client_id=client.id,
+            report={
+                "hours_since_workout": 20,
+                "pain_score": 2,
+                "pain_quality": "dull_ache",
+                "trend": "easing",
+                "eases_with_movement": True,
+                "leg_symptoms": "none",
+            },
+        )
     monkeypatch.setenv("BACKCARE_DB", str(path))
     return path
 

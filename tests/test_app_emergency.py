@@ -38,8 +38,14 @@ def buttons(at, starts_with: str) -> list:
 
 def answer_remaining(at):
     """After a save at the stop: answer what each step still shows (mild answers) and go on to the context."""
-    mild = {"q_leg_symptoms_0": "none", "q_pain_score_0": 2, "q_pain_quality_0": "dull_ache", "q_hours_0": 20.0,
-            "q_trend_0": "easing", "q_eases_with_movement_0": intake.YES}
+    mild = {
+        "q_leg_symptoms_0": "none",
+        "q_pain_score_0": 2,
+        "q_pain_quality_0": "dull_ache",
+        "q_hours_0": 20.0,
+        "q_trend_0": "easing",
+        "q_eases_with_movement_0": intake.YES,
+    }
     for _ in range(intake.CONTEXT_STEP):
         for key in question_widgets(at) + [n.key for n in at.number_input if n.key.startswith("q_hours")]:
             set_widget(at, key, mild.get(key, intake.NO))
@@ -73,10 +79,15 @@ def test_an_emergency_answer_stops_the_questions_with_the_action_the_call_link_a
     assert store.list_reports(world.db, actor=world.actor, client_id=world.client.id) == []  # nothing yet
 
 
-@pytest.mark.parametrize("field, action", [
-    ("chest_pain", rules.STAY_WITH_THEM), ("major_trauma", rules.DO_NOT_MOVE),
-    ("collapse_or_tearing_pain", rules.STAY_WITH_THEM), ("bladder_or_bowel_change", rules.NERVE_EMERGENCY),
-])
+@pytest.mark.parametrize(
+    "field, action",
+    [
+        ("chest_pain", rules.STAY_WITH_THEM),
+        ("major_trauma", rules.DO_NOT_MOVE),
+        ("collapse_or_tearing_pain", rules.STAY_WITH_THEM),
+        ("bladder_or_bowel_change", rules.NERVE_EMERGENCY),
+    ],
+)
 def test_each_emergency_shows_its_own_rules_action(tmp_path, field, action):
     world = make_world(tmp_path)
     at = world.page("pages/triage.py").run()
@@ -113,12 +124,14 @@ def test_a_second_save_now_with_the_same_form_stores_nothing_twice(tmp_path):
     at = stop_at_saddle_numbness(world)
     token = at.session_state["triage_token_0"]
     # The first tap's save committed, then the next tap cut the page short before it could say so.
-    first = store.save_report(world.db, actor=world.actor, client_id=world.client.id, submission=token,
-                              report={"saddle_numbness": True})
+    first = store.save_report(
+        world.db, actor=world.actor, client_id=world.client.id, submission=token, report={"saddle_numbness": True}
+    )
     button(at, "Save now").click().run()
     no_exception(at)
-    assert [r.id for r in store.list_reports(world.db, actor=world.actor, client_id=world.client.id)] == \
-        [first.report_id]
+    assert [r.id for r in store.list_reports(world.db, actor=world.actor, client_id=world.client.id)] == [
+        first.report_id
+    ]
     assert at.session_state["triage_report_0"] == first.report_id  # what follows goes to that report
 
 
@@ -219,10 +232,17 @@ def test_a_nerve_sign_with_legs_none_asks_where_and_both_legs_reach_the_emergenc
 def test_where_must_be_answered_before_the_next_step(tmp_path):
     world = make_world(tmp_path)
     at = on_the_pain_step_with_numbness(world)
-    for key, value in (("q_pain_score_0", 2), ("q_pain_quality_0", "dull_ache"), ("q_hours_0", 20.0),
-                       ("q_trend_0", "easing"), ("q_eases_with_movement_0", intake.YES), ("q_tingling_0", intake.NO),
-                       ("q_weakness_0", intake.NO), ("q_limits_daily_activities_0", intake.NO),
-                       ("q_persistent_fatigue_0", intake.NO)):
+    for key, value in (
+        ("q_pain_score_0", 2),
+        ("q_pain_quality_0", "dull_ache"),
+        ("q_hours_0", 20.0),
+        ("q_trend_0", "easing"),
+        ("q_eases_with_movement_0", intake.YES),
+        ("q_tingling_0", intake.NO),
+        ("q_weakness_0", intake.NO),
+        ("q_limits_daily_activities_0", intake.NO),
+        ("q_persistent_fatigue_0", intake.NO),
+    ):
         set_widget(at, key, value)
     at = tap_next(at)
     assert "3 · The pain" in texts(at)
@@ -249,8 +269,12 @@ def test_where_the_back_only_keeps_the_legs_answer_none(tmp_path):
 
 def table_counts(db) -> dict[str, int]:
     with db.read() as cur:
-        tables = [t for (t,) in cur.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'").fetchall()]
+        tables = [
+            t
+            for (t,) in cur.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
+            ).fetchall()
+        ]
         return {t: cur.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
 
 
@@ -306,8 +330,9 @@ def test_a_screened_person_added_as_a_client_afterwards_keeps_the_answers_and_ca
 
 def test_a_client_without_consent_is_screened_and_nothing_is_stored_until_consent_is_recorded(tmp_path):
     world = make_world(tmp_path)
-    other = store.create_client(world.db, actor=world.actor, gym_id=world.client.gym_id, name="No Consent Yet",
-                                trainer_id=world.actor.user_id)
+    other = store.create_client(
+        world.db, actor=world.actor, gym_id=world.client.gym_id, name="No Consent Yet", trainer_id=world.actor.user_id
+    )
     world.client = other
     at = world.page("pages/triage.py").run()
     at.segmented_control(key="q_chest_pain_0").set_value(intake.YES).run()

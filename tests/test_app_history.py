@@ -36,8 +36,7 @@ def test_history_page_shows_status_load_pain_plans_timeline_and_the_session_form
     assert page.index("Log a session") < page.index("Training load and pain")
     assert "Cleared" in page and "Next:" in page
     assert "not an injury prediction" in page
-    assert [m.label for m in at.metric] == ["Load, 7 days", "Sessions, 7 days",
-                                           "Spike indicator"]
+    assert [m.label for m in at.metric] == ["Load, 7 days", "Sessions, 7 days", "Spike indicator"]
 
 
 def test_report_saved_on_the_triage_page_appears_in_the_history(tmp_path):
@@ -73,10 +72,13 @@ def test_logged_session_changes_the_load_figures(tmp_path):
     assert session.exercises == ("squat", "plank")
 
 
-@pytest.mark.parametrize("filled, named", [
-    ({"rpe": 6}, "Minutes"),
-    ({"minutes": 30}, "RPE (0-10)"),
-])
+@pytest.mark.parametrize(
+    "filled, named",
+    [
+        ({"rpe": 6}, "Minutes"),
+        ({"minutes": 30}, "RPE (0-10)"),
+    ],
+)
 def test_session_form_error_names_the_missing_field_and_logs_nothing(tmp_path, filled, named):
     world = make_world(tmp_path)
     at = world.page("pages/history.py").run()

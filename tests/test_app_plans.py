@@ -53,8 +53,11 @@ def test_assigning_with_changes_stores_them_and_leaves_the_library_untouched(tmp
 
     (assignment,) = store.list_assignments(world.db, actor=world.actor, client_id=world.client.id)
     assert assignment.plan_id.value == "core"
-    assert assignment.customisation == {"doses": {before.exercises[0].name: "2 x 15 seconds"},
-                                        "drop": [before.exercises[1].name], "note": "Keep it easy this week"}
+    assert assignment.customisation == {
+        "doses": {before.exercises[0].name: "2 x 15 seconds"},
+        "drop": [before.exercises[1].name],
+        "note": "Keep it easy this week",
+    }
     assert load_library().plan("core") == before
     assert "Core stability assigned to Ada Lovelace with your changes" in texts(at)
     assert at.download_button(key=f"client-{world.client.id}-handout") is not None
@@ -62,8 +65,12 @@ def test_assigning_with_changes_stores_them_and_leaves_the_library_untouched(tmp
 
 def test_paused_client_gets_a_clear_message_and_no_plan(tmp_path):
     world = make_world(tmp_path)
-    store.save_report(world.db, actor=world.actor, client_id=world.client.id,
-                      report=TriageReport.model_validate(report_payload(leg_symptoms="one_leg")))
+    store.save_report(
+        world.db,
+        actor=world.actor,
+        client_id=world.client.id,
+        report=TriageReport.model_validate(report_payload(leg_symptoms="one_leg")),
+    )
     at = world.page("pages/plans.py").run()
     assert any("Loading plans are paused" in w.value for w in at.warning)
     button(at, "Assign").click().run()
@@ -75,8 +82,14 @@ def test_paused_client_gets_a_clear_message_and_no_plan(tmp_path):
 @pytest.mark.parametrize("label, status", [("Mark completed", "completed"), ("Stop plan", "stopped")])
 def test_active_plan_can_be_completed_or_stopped(tmp_path, label, status):
     world = make_world(tmp_path)
-    store.assign_plan(world.db, actor=world.actor, client_id=world.client.id, plan_id="warm_up",
-                      start_date=date(2025, 3, 1), review_date=date(2025, 3, 15))
+    store.assign_plan(
+        world.db,
+        actor=world.actor,
+        client_id=world.client.id,
+        plan_id="warm_up",
+        start_date=date(2025, 3, 1),
+        review_date=date(2025, 3, 15),
+    )
     at = world.page("pages/plans.py").run()
     button(at, label).click().run()
     if status == "stopped":  # stopping asks first (issue 14)
@@ -89,8 +102,14 @@ def test_active_plan_can_be_completed_or_stopped(tmp_path, label, status):
 
 def test_handout_download_is_a_pdf_with_the_clients_plan(tmp_path):
     world = make_world(tmp_path)
-    store.assign_plan(world.db, actor=world.actor, client_id=world.client.id, plan_id="core",
-                      start_date=date(2025, 3, 1), review_date=date(2025, 3, 15))
+    store.assign_plan(
+        world.db,
+        actor=world.actor,
+        client_id=world.client.id,
+        plan_id="core",
+        start_date=date(2025, 3, 1),
+        review_date=date(2025, 3, 15),
+    )
     at = world.page("pages/plans.py").run()
     no_exception(at)
     download = at.download_button(key=f"client-{world.client.id}-handout")
@@ -103,15 +122,25 @@ def test_plans_of_a_client_paused_by_a_referral_are_on_hold_and_off_the_handout(
     from backcare.models import CauseId
 
     world = make_world(tmp_path)
-    store.save_report(world.db, actor=world.actor, client_id=world.client.id,
-                      report=report_payload(context={"warmup_minutes": 2}), assign_plans=[CauseId.WARM_UP])
-    store.save_report(world.db, actor=world.actor, client_id=world.client.id,
-                      report=report_payload(saddle_numbness=True))
+    store.save_report(
+        world.db,
+        actor=world.actor,
+        client_id=world.client.id,
+        report=report_payload(context={"warmup_minutes": 2}),
+        assign_plans=[CauseId.WARM_UP],
+    )
+    store.save_report(
+        world.db, actor=world.actor, client_id=world.client.id, report=report_payload(saddle_numbness=True)
+    )
     at = world.page("pages/plans.py").run()
     no_exception(at)
     assert "Plans on hold until clearance" in texts(at)
     assert "Plans are on hold: the handout holds the safety-net advice only." in texts(at)
     library = load_library()
-    sheet = views.handout_input(store.list_assignments(world.db, actor=world.actor, client_id=world.client.id),
-                                library, date.today(), paused=True)
+    sheet = views.handout_input(
+        store.list_assignments(world.db, actor=world.actor, client_id=world.client.id),
+        library,
+        date.today(),
+        paused=True,
+    )
     assert sheet.plans == ()

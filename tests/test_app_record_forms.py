@@ -20,8 +20,9 @@ def by_label(widgets, label: str):
 @pytest.fixture
 def world(tmp_path):
     w = make_world(tmp_path)
-    w.other = store.create_client(w.db, actor=w.actor, gym_id=w.client.gym_id, name="Bea Other",
-                                  trainer_id=w.actor.user_id, consent_by="tara")
+    w.other = store.create_client(
+        w.db, actor=w.actor, gym_id=w.client.gym_id, name="Bea Other", trainer_id=w.actor.user_id, consent_by="tara"
+    )
     yield w
     w.db.close()
 
@@ -63,8 +64,9 @@ def test_a_session_typed_for_one_client_is_not_logged_for_the_next(world):
 
 
 def test_the_role_box_shows_the_chosen_persons_role_not_the_one_chosen_before(world):
-    admin = store.actor_for(store.create_user(world.db, actor=SYSTEM, username="ivan", display_name="Ivan Admin",
-                                              role=Role.ADMIN))
+    admin = store.actor_for(
+        store.create_user(world.db, actor=SYSTEM, username="ivan", display_name="Ivan Admin", role=Role.ADMIN)
+    )
     people = {u.username: u for u in store.list_users(world.db, actor=SYSTEM)}
     at = world.page("pages/admin.py")
     at.session_state["actor"] = admin
@@ -85,15 +87,17 @@ def test_a_client_chosen_in_the_picker_stays_chosen_when_their_status_changes_me
 
     from tests.conftest import report_payload
 
-    referral_id = store.save_report(world.db, actor=world.actor, client_id=world.other.id,
-                                    report=report_payload(pain_quality="sharp")).referral_id
+    referral_id = store.save_report(
+        world.db, actor=world.actor, client_id=world.other.id, report=report_payload(pain_quality="sharp")
+    ).referral_id
     at = world.page("pages/triage.py", with_client=False).run()
     chooser = at.selectbox(key="client_choice")
     chooser.set_value(world.other.id)
     shown = chooser.options[chooser.index]  # the text the browser keeps for the choice
     at.run()
-    clinic = store.actor_for(store.create_user(world.db, actor=SYSTEM, username="cleo", display_name="Cleo",
-                                               role=Role.CLINIC))
+    clinic = store.actor_for(
+        store.create_user(world.db, actor=SYSTEM, username="cleo", display_name="Cleo", role=Role.CLINIC)
+    )
     for status in ("seen", "cleared"):
         store.update_referral(world.db, actor=clinic, referral_id=referral_id, status=status, note="Fit")
     at.run()  # the picker is drawn again with Bea's new status

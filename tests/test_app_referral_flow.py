@@ -24,8 +24,9 @@ def world(tmp_path):
 
 def events(world, referral_id: int) -> list[tuple[str, str | None]]:
     """(status, note) of each change after the referral opened, from the database."""
-    return [(e.status.value, e.note) for e in store.referral_events(world.db, actor=world.clinic,
-                                                                    referral_id=referral_id)][1:]
+    return [
+        (e.status.value, e.note) for e in store.referral_events(world.db, actor=world.clinic, referral_id=referral_id)
+    ][1:]
 
 
 def open_form(at) -> tuple:
@@ -66,4 +67,3 @@ def test_two_changes_in_a_row_then_another_referral_each_land_where_typed(world)
     assert events(world, emma) == [("contacted", "Emma: ambulance called")]
     assert events(world, una) == [("contacted", "Una: phoned, GP tomorrow"), ("seen", "Una: seen by her GP")]
     assert events(world, sam) == [("seen", None)]
-

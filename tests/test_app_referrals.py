@@ -31,18 +31,38 @@ class World:
         self.path = tmp_path / "clinic.duckdb"
         self.db = store.open_database(self.path)
         gym = store.create_gym(self.db, actor=SYSTEM, name="Riverside Strength")
-        self.trainer = store.actor_for(store.create_user(
-            self.db, actor=SYSTEM, username="tara", display_name="Tara Trainer", role=Role.TRAINER, gym_id=gym.id,
-            contact="tara@example.test"))
-        self.clinic = store.actor_for(store.create_user(
-            self.db, actor=SYSTEM, username="cleo", display_name="Cleo Clinic", role=Role.CLINIC))
+        self.trainer = store.actor_for(
+            store.create_user(
+                self.db,
+                actor=SYSTEM,
+                username="tara",
+                display_name="Tara Trainer",
+                role=Role.TRAINER,
+                gym_id=gym.id,
+                contact="tara@example.test",
+            )
+        )
+        self.clinic = store.actor_for(
+            store.create_user(self.db, actor=SYSTEM, username="cleo", display_name="Cleo Clinic", role=Role.CLINIC)
+        )
         self.gym = gym
 
     def referral(self, name: str, level: str, age: timedelta):
-        client = store.create_client(self.db, actor=self.trainer, gym_id=self.gym.id, name=name,
-                                     trainer_id=self.trainer.user_id, consent_by="tara")
-        saved = store.save_report(self.db, actor=self.trainer, client_id=client.id,
-                                  report=report_payload(**ANSWERS[level]), now=store.utcnow() - age)
+        client = store.create_client(
+            self.db,
+            actor=self.trainer,
+            gym_id=self.gym.id,
+            name=name,
+            trainer_id=self.trainer.user_id,
+            consent_by="tara",
+        )
+        saved = store.save_report(
+            self.db,
+            actor=self.trainer,
+            client_id=client.id,
+            report=report_payload(**ANSWERS[level]),
+            now=store.utcnow() - age,
+        )
         assert saved.result.level == level
         return client, saved.referral_id
 
@@ -81,8 +101,9 @@ def open_ref(at: AppTest, referral_id: int) -> AppTest:
     return row(at, referral_id).click().run()
 
 
-def submit_status(at: AppTest, referral_id: int, status: ReferralStatus | None, note: str = "",
-                  restrictions: str = "") -> AppTest:
+def submit_status(
+    at: AppTest, referral_id: int, status: ReferralStatus | None, note: str = "", restrictions: str = ""
+) -> AppTest:
     if status is not None:
         at.radio(key=f"referral-{referral_id}-next").set_value(status)
     at.text_area(key=f"referral-{referral_id}-note").input(note)
@@ -113,8 +134,13 @@ def test_queue_is_the_clinics_work_order(world):
     store.update_referral(world.db, actor=world.clinic, referral_id=seen, status="seen")
     at = world.page()
     ok(at)
-    assert queue_names(world, at) == ["Emma Emergency", "Una Urgent", "Ron Refer-Old", "Rae Refer-New",
-                                      "Sam Seen-Long-Ago"]
+    assert queue_names(world, at) == [
+        "Emma Emergency",
+        "Una Urgent",
+        "Ron Refer-Old",
+        "Rae Refer-New",
+        "Sam Seen-Long-Ago",
+    ]
     headings = [m.value for m in at.markdown if m.value.startswith("**")]
     assert headings[:2] == ["**First contact to make** (4)", "**Waiting on a professional or a clearance** (1)"]
     assert not any(r.key.startswith("referral-") for r in at.radio)  # no referral open yet
@@ -129,13 +155,16 @@ def test_one_tap_on_a_row_opens_that_referral(world):
     assert any(h.value == "Una Urgent · C-00002" for h in at.subheader)
 
 
-@pytest.mark.parametrize("level, age, overdue", [
-    ("emergency", timedelta(minutes=90), True),
-    ("emergency", timedelta(minutes=30), False),
-    ("urgent", timedelta(hours=25), True),
-    ("refer", timedelta(days=8), True),
-    ("refer", timedelta(days=6), False),
-])
+@pytest.mark.parametrize(
+    "level, age, overdue",
+    [
+        ("emergency", timedelta(minutes=90), True),
+        ("emergency", timedelta(minutes=30), False),
+        ("urgent", timedelta(hours=25), True),
+        ("refer", timedelta(days=8), True),
+        ("refer", timedelta(days=6), False),
+    ],
+)
 def test_overdue_referrals_are_highlighted(world, level, age, overdue):
     _, referral_id = world.referral("Olive Overdue", level, age)
     at = world.page()
@@ -166,12 +195,16 @@ def test_the_next_status_starts_unselected_and_nothing_is_recorded_without_one(w
     at = submit_status(at, referral_id, None, "Just reading")
     ok(at)
     assert any("Choose where the referral moves to" in e.value for e in at.error)
-    assert [e.status for e in store.referral_events(world.db, actor=world.clinic, referral_id=referral_id)] \
-        == ["new", "seen"]
+    assert [e.status for e in store.referral_events(world.db, actor=world.clinic, referral_id=referral_id)] == [
+        "new",
+        "seen",
+    ]
 
 
-@pytest.mark.parametrize("status, restrictions", [(ReferralStatus.CLEARED, ""),
-                                                  (ReferralStatus.CLEARED_WITH_RESTRICTIONS, "Light work only")])
+@pytest.mark.parametrize(
+    "status, restrictions",
+    [(ReferralStatus.CLEARED, ""), (ReferralStatus.CLEARED_WITH_RESTRICTIONS, "Light work only")],
+)
 def test_a_clearance_needs_a_note(world, status, restrictions):
     client, referral_id = world.referral("Nora Nonote", "refer", timedelta(days=1))
     store.update_referral(world.db, actor=world.clinic, referral_id=referral_id, status="seen")
@@ -179,8 +212,7 @@ def test_a_clearance_needs_a_note(world, status, restrictions):
     ok(at)
     assert any("a clearance needs a note" in e.value for e in at.error)
     assert not any("to load again" in w.value for w in at.warning)  # not even asked to confirm
-    assert store.client_status(world.db, actor=world.trainer, client_id=client.id) \
-        == ClientStatus.PAUSED_REFERRAL_OPEN
+    assert store.client_status(world.db, actor=world.trainer, client_id=client.id) == ClientStatus.PAUSED_REFERRAL_OPEN
 
 
 def test_clearing_asks_for_a_confirmation_naming_the_client_then_records_who_when_why(world):
@@ -189,8 +221,9 @@ def test_clearing_asks_for_a_confirmation_naming_the_client_then_records_who_whe
     at = submit_status(open_ref(world.page(), referral_id), referral_id, ReferralStatus.CLEARED, "Fit to train")
     ok(at)
     assert any("Clear Maya Petrov to load again?" in w.value for w in at.warning)
-    assert store.client_status(world.db, actor=world.trainer, client_id=client.id) \
-        == ClientStatus.PAUSED_REFERRAL_OPEN  # asked, not done
+    assert (
+        store.client_status(world.db, actor=world.trainer, client_id=client.id) == ClientStatus.PAUSED_REFERRAL_OPEN
+    )  # asked, not done
     at = at.button(key=f"referral-{referral_id}-cancel").click().run()
     ok(at)
     assert not any("to load again" in w.value for w in at.warning)
@@ -201,9 +234,13 @@ def test_clearing_asks_for_a_confirmation_naming_the_client_then_records_who_whe
     assert store.client_status(world.db, actor=world.trainer, client_id=client.id) == ClientStatus.CLEARED
     last = store.referral_events(world.db, actor=world.clinic, referral_id=referral_id)[-1]
     assert (last.status, last.author, last.note) == ("cleared", "cleo", "Fit to train")
-    audit = world.db.cursor().execute(
-        "SELECT actor, entity_id, detail FROM audit_log WHERE action = 'referral.status' ORDER BY id DESC LIMIT 1"
-    ).fetchone()
+    audit = (
+        world.db.cursor()
+        .execute(
+            "SELECT actor, entity_id, detail FROM audit_log WHERE action = 'referral.status' ORDER BY id DESC LIMIT 1"
+        )
+        .fetchone()
+    )
     assert audit == ("cleo", str(referral_id), '{"from": "seen", "to": "cleared"}')
 
 
@@ -211,15 +248,27 @@ def test_clearance_changes_the_clients_status_and_plans_become_assignable(world)
     client, referral_id = world.referral("Clara Clear", "refer", timedelta(days=1))
     store.update_referral(world.db, actor=world.clinic, referral_id=referral_id, status="seen")
     with pytest.raises(Conflict):  # paused while the referral is open
-        store.assign_plan(world.db, actor=world.trainer, client_id=client.id, plan_id="core",
-                          start_date=store.utcnow().date(), review_date=store.utcnow().date() + timedelta(days=14))
+        store.assign_plan(
+            world.db,
+            actor=world.trainer,
+            client_id=client.id,
+            plan_id="core",
+            start_date=store.utcnow().date(),
+            review_date=store.utcnow().date() + timedelta(days=14),
+        )
     at = open_ref(world.page(), referral_id)
     at = confirm(submit_status(at, referral_id, ReferralStatus.CLEARED, "Fit to train"), referral_id)
     ok(at)
     assert any("Cleared" in s.value for s in at.success)
     assert store.client_status(world.db, actor=world.trainer, client_id=client.id) == ClientStatus.CLEARED
-    store.assign_plan(world.db, actor=world.trainer, client_id=client.id, plan_id="core",
-                      start_date=store.utcnow().date(), review_date=store.utcnow().date() + timedelta(days=14))
+    store.assign_plan(
+        world.db,
+        actor=world.trainer,
+        client_id=client.id,
+        plan_id="core",
+        start_date=store.utcnow().date(),
+        review_date=store.utcnow().date() + timedelta(days=14),
+    )
     assert any("Nothing is waiting" in i.value for i in at.info)  # cleared referrals leave the open queue
     assert any("This referral is closed" in i.value for i in at.info)  # ...and it stays open, closed
 
@@ -227,12 +276,12 @@ def test_clearance_changes_the_clients_status_and_plans_become_assignable(world)
 def test_not_cleared_keeps_the_client_paused(world):
     client, referral_id = world.referral("Nina Notyet", "refer", timedelta(days=1))
     store.update_referral(world.db, actor=world.clinic, referral_id=referral_id, status="seen")
-    at = submit_status(open_ref(world.page(), referral_id), referral_id, ReferralStatus.NOT_CLEARED,
-                       "Needs imaging first")
+    at = submit_status(
+        open_ref(world.page(), referral_id), referral_id, ReferralStatus.NOT_CLEARED, "Needs imaging first"
+    )
     ok(at)
     assert not any("to load again" in w.value for w in at.warning)  # only a clearance asks
-    assert store.client_status(world.db, actor=world.trainer, client_id=client.id) \
-        == ClientStatus.PAUSED_REFERRAL_OPEN
+    assert store.client_status(world.db, actor=world.trainer, client_id=client.id) == ClientStatus.PAUSED_REFERRAL_OPEN
 
 
 def test_clearance_with_restrictions_needs_the_restrictions(world):
@@ -242,13 +291,16 @@ def test_clearance_with_restrictions_needs_the_restrictions(world):
     at = submit_status(at, referral_id, ReferralStatus.CLEARED_WITH_RESTRICTIONS, "Assessed")
     ok(at)
     assert any("restrictions" in e.value for e in at.error)
-    at = submit_status(at, referral_id, ReferralStatus.CLEARED_WITH_RESTRICTIONS, "Assessed",
-                       "No heavy deadlifts for 4 weeks")
+    at = submit_status(
+        at, referral_id, ReferralStatus.CLEARED_WITH_RESTRICTIONS, "Assessed", "No heavy deadlifts for 4 weeks"
+    )
     assert any("Clear Rita Restrict to load again, with the restrictions below?" in w.value for w in at.warning)
     at = confirm(at, referral_id)
     ok(at)
-    assert store.get_referral(world.db, actor=world.clinic, referral_id=referral_id).restrictions \
+    assert (
+        store.get_referral(world.db, actor=world.clinic, referral_id=referral_id).restrictions
         == "No heavy deadlifts for 4 weeks"
+    )
 
 
 def test_the_handoff_is_shown_with_print_downloads(world):
@@ -259,15 +311,18 @@ def test_the_handoff_is_shown_with_print_downloads(world):
     assert "Referral handoff" in text and "Tara Trainer" in text and "Contact: tara@example.test" in text
     assert "R1 (refer)" in text
     labels = [el.proto.label for el in at.get("download_button")]
-    assert {"Print: download the handoff (PDF)", "Download the handoff (text)",
-            "Download the queue (CSV)", "Download the status history (CSV)"} <= set(labels)
+    assert {
+        "Print: download the handoff (PDF)",
+        "Download the handoff (text)",
+        "Download the queue (CSV)",
+        "Download the status history (CSV)",
+    } <= set(labels)
 
 
 def test_status_filter_shows_closed_referrals_on_request(world):
     _, referral_id = world.referral("Cleo Closed", "refer", timedelta(days=1))
     for status in ("seen", "cleared"):
-        store.update_referral(world.db, actor=world.clinic, referral_id=referral_id, status=status,
-                              note="Fit to train")
+        store.update_referral(world.db, actor=world.clinic, referral_id=referral_id, status=status, note="Fit to train")
     at = world.page()
     assert any("Nothing is waiting" in i.value for i in at.info)
     at.multiselect(key="ref_statuses").select(ReferralStatus.CLEARED).run()
@@ -280,8 +335,11 @@ def test_status_filter_shows_closed_referrals_on_request(world):
 def test_gym_filter_limits_the_queue(world):
     world.referral("Ann Riverside", "refer", timedelta(hours=1))
     other = store.create_gym(world.db, actor=SYSTEM, name="Harbour Fitness")
-    ben = store.actor_for(store.create_user(world.db, actor=SYSTEM, username="ben", display_name="Ben Trainer",
-                                            role=Role.TRAINER, gym_id=other.id))
+    ben = store.actor_for(
+        store.create_user(
+            world.db, actor=SYSTEM, username="ben", display_name="Ben Trainer", role=Role.TRAINER, gym_id=other.id
+        )
+    )
     client = store.create_client(world.db, actor=ben, gym_id=other.id, name="Hugo Harbour", consent_by="ben")
     store.save_report(world.db, actor=ben, client_id=client.id, report=report_payload(**ANSWERS["urgent"]))
     at = world.page()
@@ -297,17 +355,23 @@ def test_downloading_the_queue_or_a_handoff_is_audited_as_an_export(world):
     ok(at)
 
     def exports():
-        return world.db.cursor().execute(
-            "SELECT actor, entity, entity_id, detail FROM audit_log WHERE action = 'export.download' ORDER BY id"
-        ).fetchall()
+        return (
+            world.db.cursor()
+            .execute(
+                "SELECT actor, entity, entity_id, detail FROM audit_log WHERE action = 'export.download' ORDER BY id"
+            )
+            .fetchall()
+        )
 
     assert exports() == []  # shown is not taken
     for key in ("ref_queue_csv", f"referral-{referral_id}-handoff_pdf"):
         next(b for b in at.get("download_button") if b.key == key).click()
         at.run()
         ok(at)
-    assert exports() == [("cleo", "referrals", None, '{"what": "referral queue CSV"}'),
-                         ("cleo", "referrals", str(referral_id), '{"what": "handoff PDF"}')]
+    assert exports() == [
+        ("cleo", "referrals", None, '{"what": "referral queue CSV"}'),
+        ("cleo", "referrals", str(referral_id), '{"what": "handoff PDF"}'),
+    ]
 
 
 def test_an_unconfirmed_clearance_is_dropped_when_another_referral_is_opened(world):
@@ -319,5 +383,4 @@ def test_an_unconfirmed_clearance_is_dropped_when_another_referral_is_opened(wor
     at = open_ref(open_ref(at, other), maya)
     ok(at)
     assert not any("to load again" in w.value for w in at.warning)
-    assert store.client_status(world.db, actor=world.trainer, client_id=client.id) \
-        == ClientStatus.PAUSED_REFERRAL_OPEN
+    assert store.client_status(world.db, actor=world.trainer, client_id=client.id) == ClientStatus.PAUSED_REFERRAL_OPEN

@@ -32,9 +32,16 @@ def app_db(tmp_path, monkeypatch) -> Path:
     with store.open_database(path) as db:
         gym = store.add_gym(db, actor=SYSTEM, name="Riverside")
         for role in ROLE_PAGES:
-            store.add_user(db, actor=SYSTEM, username=f"{role}1", display_name=f"A {role}", role=role,
-                           gym_id=gym.id if role == "trainer" else None, password=PASSWORD,
-                           contact=f"{role}@example.org")
+            store.add_user(
+                db,
+                actor=SYSTEM,
+                username=f"{role}1",
+                display_name=f"A {role}",
+                role=role,
+                gym_id=gym.id if role == "trainer" else None,
+                password=PASSWORD,
+                contact=f"{role}@example.org",
+            )
     monkeypatch.setenv("BACKCARE_DB", str(path))
     return path
 
@@ -45,8 +52,10 @@ def app() -> AppTest:
 
 def page_files(at: AppTest) -> set[str]:
     """The pages st.navigation registered in the last run (AppTest keeps them for switch_page)."""
-    return {Path(info["script_path"]).name if info.get("script_path") else info["page_name"]
-            for info in at._registered_pages.values()}  # noqa: SLF001  (no public accessor yet)
+    return {
+        Path(info["script_path"]).name if info.get("script_path") else info["page_name"]
+        for info in at._registered_pages.values()
+    }  # noqa: SLF001  (no public accessor yet)
 
 
 def rerun(at: AppTest) -> AppTest:
@@ -136,8 +145,13 @@ def test_sign_out_returns_to_the_sign_in(app_db):
     assert "actor" not in at.session_state
 
 
-OIDC = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
-        "client_id": "backcare", "client_secret": "s", "server_metadata_url": "https://id.example/.well-known"}
+OIDC = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "x" * 32,
+    "client_id": "backcare",
+    "client_secret": "s",
+    "server_metadata_url": "https://id.example/.well-known",
+}
 
 
 def test_with_single_sign_on_the_form_is_replaced_and_the_email_maps_to_the_users_role(app_db):
@@ -196,11 +210,15 @@ def test_a_failed_sign_in_does_not_keep_the_typed_password(app_db):
     assert page_files(sign_in(at, "trainer1")) == existing(ROLE_PAGES["trainer"])  # the form still works
 
 
-@pytest.mark.parametrize("change", [
-    lambda db: store.disable_user(db, actor=SYSTEM, username="trainer1"),
-    lambda db: store.set_role(db, actor=SYSTEM, username="trainer1", role="clinic", gym_id=None),
-    lambda db: store.reset_password(db, actor=SYSTEM, username="trainer1", password="another passw0rd"),
-], ids=["disabled", "role", "password"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda db: store.disable_user(db, actor=SYSTEM, username="trainer1"),
+        lambda db: store.set_role(db, actor=SYSTEM, username="trainer1", role="clinic", gym_id=None),
+        lambda db: store.reset_password(db, actor=SYSTEM, username="trainer1", password="another passw0rd"),
+    ],
+    ids=["disabled", "role", "password"],
+)
 def test_an_account_change_ends_its_open_session(app_db, change):
     at = sign_in(app().run(), "trainer1")
     assert page_files(at) == existing(ROLE_PAGES["trainer"])

@@ -9,7 +9,6 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from backcare import store
-from backcare.auth import SYSTEM
 from backcare.errors import Conflict
 from tests.app_helpers import button, make_world, no_exception, texts
 from tests.conftest import report_payload
@@ -32,38 +31,72 @@ def test_the_client_picker_starts_with_nobody_chosen_and_use_is_off_until_a_tap(
 
 def test_the_trainers_clients_are_listed_most_recent_first(tmp_path):
     world = make_world(tmp_path, client_name="Zoe Early")
-    later = store.create_client(world.db, actor=world.actor, gym_id=world.client.gym_id, name="Adam Later",
-                                trainer_id=world.actor.user_id, consent_by=world.actor.username,
-                                now=datetime.now() + timedelta(minutes=1)) \
-        if "now" in store.create_client.__code__.co_varnames else \
-        store.create_client(world.db, actor=world.actor, gym_id=world.client.gym_id, name="Adam Later",
-                            trainer_id=world.actor.user_id, consent_by=world.actor.username)
+    later = (
+        store.create_client(
+            world.db,
+            actor=world.actor,
+            gym_id=world.client.gym_id,
+            name="Adam Later",
+            trainer_id=world.actor.user_id,
+            consent_by=world.actor.username,
+            now=datetime.now() + timedelta(minutes=1),
+        )
+        if "now" in store.create_client.__code__.co_varnames
+        else store.create_client(
+            world.db,
+            actor=world.actor,
+            gym_id=world.client.gym_id,
+            name="Adam Later",
+            trainer_id=world.actor.user_id,
+            consent_by=world.actor.username,
+        )
+    )
     # the earlier client then reports today: the latest activity comes first, not the alphabet
-    store.save_report(world.db, actor=world.actor, client_id=world.client.id, report=report_payload(),
-                      now=datetime.now() + timedelta(minutes=5))
-    ids = [c.id for c in store.list_clients(world.db, actor=world.actor, trainer_id=world.actor.user_id,
-                                            recent_first=True)]
+    store.save_report(
+        world.db,
+        actor=world.actor,
+        client_id=world.client.id,
+        report=report_payload(),
+        now=datetime.now() + timedelta(minutes=5),
+    )
+    ids = [
+        c.id for c in store.list_clients(world.db, actor=world.actor, trainer_id=world.actor.user_id, recent_first=True)
+    ]
     assert ids == [world.client.id, later.id]
 
 
 def test_the_store_refuses_a_second_active_copy_of_a_plan(tmp_path):
     world = make_world(tmp_path)
-    kwargs = dict(actor=world.actor, client_id=world.client.id, plan_id="core", start_date=date.today(),
-                  review_date=date.today() + timedelta(days=14))
+    kwargs = dict(
+        actor=world.actor,
+        client_id=world.client.id,
+        plan_id="core",
+        start_date=date.today(),
+        review_date=date.today() + timedelta(days=14),
+    )
     first = store.assign_plan(world.db, **kwargs)
     with pytest.raises(Conflict, match="already active"):
         store.assign_plan(world.db, **kwargs)
     store.set_assignment_status(world.db, actor=world.actor, assignment_id=first.id, status="completed")
     store.assign_plan(world.db, **kwargs)  # once ended, the plan can be assigned again
-    active = [a for a in store.list_assignments(world.db, actor=world.actor, client_id=world.client.id)
-              if a.status.value == "active"]
+    active = [
+        a
+        for a in store.list_assignments(world.db, actor=world.actor, client_id=world.client.id)
+        if a.status.value == "active"
+    ]
     assert [a.plan_id.value for a in active] == ["core"]
 
 
 def test_the_plans_page_offers_no_second_assign_of_an_active_plan(tmp_path):
     world = make_world(tmp_path)
-    store.assign_plan(world.db, actor=world.actor, client_id=world.client.id, plan_id="core",
-                      start_date=date.today(), review_date=date.today() + timedelta(days=14))
+    store.assign_plan(
+        world.db,
+        actor=world.actor,
+        client_id=world.client.id,
+        plan_id="core",
+        start_date=date.today(),
+        review_date=date.today() + timedelta(days=14),
+    )
     at = world.page("pages/plans.py").run()
     at.selectbox(key="library_plan").set_value("core").run()
     no_exception(at)
@@ -73,8 +106,14 @@ def test_the_plans_page_offers_no_second_assign_of_an_active_plan(tmp_path):
 
 def test_stop_plan_asks_first_and_keep_leaves_it_active(tmp_path):
     world = make_world(tmp_path)
-    assignment = store.assign_plan(world.db, actor=world.actor, client_id=world.client.id, plan_id="core",
-                                   start_date=date.today(), review_date=date.today() + timedelta(days=14))
+    assignment = store.assign_plan(
+        world.db,
+        actor=world.actor,
+        client_id=world.client.id,
+        plan_id="core",
+        start_date=date.today(),
+        review_date=date.today() + timedelta(days=14),
+    )
     at = world.page("pages/plans.py").run()
     button(at, "Stop plan").click().run()
     no_exception(at)
@@ -128,19 +167,25 @@ def test_the_load_sentence_says_what_the_week_means_in_plain_words():
     from backcare import views
     from backcare.ui.charts import load_sentence
 
-    spike = views.LoadSummary(this_week=2400, last_week=1200, change=1200, sessions=4, ratio=1.62,
-                              band="", spike=True)
-    assert load_sentence(spike).startswith("This week: 2,400 load units over 4 sessions, 100% more than the week "
-                                           "before. The spike indicator is 1.62, at or above 1.5")
-    usual = views.LoadSummary(this_week=900, last_week=1000, change=-100, sessions=3, ratio=1.0, band="",
-                              spike=False)
+    spike = views.LoadSummary(this_week=2400, last_week=1200, change=1200, sessions=4, ratio=1.62, band="", spike=True)
+    assert load_sentence(spike).startswith(
+        "This week: 2,400 load units over 4 sessions, 100% more than the week "
+        "before. The spike indicator is 1.62, at or above 1.5"
+    )
+    usual = views.LoadSummary(this_week=900, last_week=1000, change=-100, sessions=3, ratio=1.0, band="", spike=False)
     assert "10% less than the week before" in load_sentence(usual) and "within the usual range" in load_sentence(usual)
 
 
 def test_a_search_naming_one_client_chooses_them_and_one_naming_several_chooses_nobody(tmp_path):
     world = make_world(tmp_path)
-    store.create_client(world.db, actor=world.actor, gym_id=world.client.gym_id, name="Ada Byron",
-                        trainer_id=world.actor.user_id, consent_by=world.actor.username)
+    store.create_client(
+        world.db,
+        actor=world.actor,
+        gym_id=world.client.gym_id,
+        name="Ada Byron",
+        trainer_id=world.actor.user_id,
+        consent_by=world.actor.username,
+    )
     at = world.page("pages/triage.py", with_client=False).run()
     at.text_input(key="client_query").set_value("Ada").run()
     assert at.selectbox(key="client_choice").value is None  # two Adas: the trainer taps one

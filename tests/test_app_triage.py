@@ -67,17 +67,24 @@ def test_normal_report_is_saved_with_its_plans_assigned_and_a_blank_form_follows
     (report,) = store.list_reports(world.db, actor=world.actor, client_id=world.client.id)
     assert report.level == Level.NORMAL
     assert report.answers["hours_since_workout"] == 20 and report.context.warmup_minutes == 2
-    assert [a.plan_id.value for a in store.list_assignments(world.db, actor=world.actor,
-                                                            client_id=world.client.id)] == ["warm_up"]
+    assert [
+        a.plan_id.value for a in store.list_assignments(world.db, actor=world.actor, client_id=world.client.id)
+    ] == ["warm_up"]
     assert any("Report saved: Normal soreness" in s.value for s in at.success)
     assert "1 · Emergency signs" in texts(at)  # the next report starts blank, on step 1
     assert "triage_kept_0" not in at.session_state and "triage_kept_1" in at.session_state
     assert all(c.value is None for c in at.segmented_control if c.key.startswith("q_"))
 
 
-@pytest.mark.parametrize("field, value", [
-    ("saddle_numbness", intake.YES), ("chest_pain", intake.YES), ("leg_symptoms", "both_legs"),
-], ids=["saddle-numbness", "chest-pain", "both-legs"])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("saddle_numbness", intake.YES),
+        ("chest_pain", intake.YES),
+        ("leg_symptoms", "both_legs"),
+    ],
+    ids=["saddle-numbness", "chest-pain", "both-legs"],
+)
 def test_emergency_answer_shows_the_emergency_banner_first_and_no_plans(tmp_path, field, value):
     world = make_world(tmp_path)
     at = world.page("pages/triage.py").run()
@@ -101,7 +108,8 @@ def test_emergency_banner_shows_at_once_and_stays_on_top_of_every_later_step(tmp
     assert not watching(at)  # the red banner took the neutral strip's place
     assert [t.value for t in at.toast] == [
         "**:red[EMERGENCY: stop the session]**  \nStop the session now. The client needs emergency care: call 999 "
-        f"now. {rules.DO_NOT_MOVE}"]  # floats over the page, wherever the trainer has scrolled
+        f"now. {rules.DO_NOT_MOVE}"
+    ]  # floats over the page, wherever the trainer has scrolled
     button(at, "Save now").click().run()
     assert banner_levels(at) == ["emergency"] and len(at.toast) == 0  # raised once, not on every tap
     at.segmented_control(key="q_chest_pain_0").set_value(intake.NO).run()
@@ -122,8 +130,18 @@ def test_urgent_banner_also_shows_at_once(tmp_path):
     assert banner_levels(at) == ["urgent"]
 
 
-@pytest.mark.parametrize("skipped", ["saddle_numbness", "chest_pain", "leg_symptoms", "history_of_cancer",
-                                     "pain_score", "hours_since_workout", "numbness"])
+@pytest.mark.parametrize(
+    "skipped",
+    [
+        "saddle_numbness",
+        "chest_pain",
+        "leg_symptoms",
+        "history_of_cancer",
+        "pain_score",
+        "hours_since_workout",
+        "numbness",
+    ],
+)
 def test_an_unanswered_question_stops_the_form_at_its_step_and_nothing_can_be_saved(tmp_path, skipped):
     world = make_world(tmp_path)
     at = answer_triage(world.page("pages/triage.py").run(), skip=(skipped,), warmup=2)
@@ -144,8 +162,9 @@ def test_an_unanswered_question_stops_the_form_at_its_step_and_nothing_can_be_sa
 
 def test_answers_are_kept_when_the_trainer_goes_back_and_forth(tmp_path):
     world = make_world(tmp_path)
-    at = answer_triage(world.page("pages/triage.py").run(), yes=("night_or_rest_pain",), pain_score=6,
-                       stop_at="context")
+    at = answer_triage(
+        world.page("pages/triage.py").run(), yes=("night_or_rest_pain",), pain_score=6, stop_at="context"
+    )
     set_widget(at, "q_sleep_0", 5.5)
     at = tap_next(at)
     assert "5 · Result" in texts(at)
@@ -167,8 +186,14 @@ def test_answers_are_kept_when_the_trainer_goes_back_and_forth(tmp_path):
 
 def test_another_client_gets_a_blank_form_not_the_answers_given_for_the_first(tmp_path):
     world = make_world(tmp_path)
-    other = store.create_client(world.db, actor=world.actor, gym_id=world.client.gym_id, name="Grace Hopper",
-                                trainer_id=world.actor.user_id, consent_by=world.actor.username)
+    other = store.create_client(
+        world.db,
+        actor=world.actor,
+        gym_id=world.client.gym_id,
+        name="Grace Hopper",
+        trainer_id=world.actor.user_id,
+        consent_by=world.actor.username,
+    )
     at = answer_triage(world.page("pages/triage.py").run(), yes=("history_of_cancer",), stop_at="pain")
     button(at, "Change client").click().run()
     at.selectbox(key="client_choice").set_value(other.id)
@@ -193,8 +218,15 @@ def test_a_client_paused_by_a_referral_is_offered_no_plans(tmp_path):
 
 def test_tapped_context_observations_and_counts_become_cause_evidence(tmp_path):
     world = make_world(tmp_path)
-    at = answer_triage(world.page("pages/triage.py").run(), hours=20, pain_score=2, exercises=["deadlift"],
-                       flags=["load_increased", "posture_concern"], core=1, rest=0)
+    at = answer_triage(
+        world.page("pages/triage.py").run(),
+        hours=20,
+        pain_score=2,
+        exercises=["deadlift"],
+        flags=["load_increased", "posture_concern"],
+        core=1,
+        rest=0,
+    )
     no_exception(at)
     assert banner_levels(at) == ["normal"]
     # form (deadlift + more load), load (more load with no rest day), core (1 a week), posture (noted)
@@ -205,9 +237,19 @@ def test_tapped_context_observations_and_counts_become_cause_evidence(tmp_path):
 def test_context_is_prefilled_from_the_latest_logged_session_and_the_history_line_names_it(tmp_path):
     world = make_world(tmp_path)
     yesterday = date.today() - timedelta(days=1)
-    store.log_session(world.db, actor=world.actor, client_id=world.client.id,
-                      session={"date": yesterday, "minutes": 50, "rpe": 8, "exercises": ["deadlift", "row"],
-                               "warmup_minutes": 3, "cooldown_done": False})
+    store.log_session(
+        world.db,
+        actor=world.actor,
+        client_id=world.client.id,
+        session={
+            "date": yesterday,
+            "minutes": 50,
+            "rpe": 8,
+            "exercises": ["deadlift", "row"],
+            "warmup_minutes": 3,
+            "cooldown_done": False,
+        },
+    )
     at = world.page("pages/triage.py").run()
     no_exception(at)
     assert f"Last logged session {yesterday:%d %b} (yesterday), 50 min, RPE 8: deadlift, row" in texts(at)
@@ -233,8 +275,9 @@ def test_chosen_client_folds_the_search_away_until_change_client_is_pressed(tmp_
 
 def test_before_typing_the_trainer_sees_their_own_clients_and_picks_one_in_two_taps(tmp_path):
     world = make_world(tmp_path)
-    store.create_client(world.db, actor=SYSTEM, gym_id=world.client.gym_id, name="Not Mine",
-                        consent_by="system")  # same gym, no trainer: not in "Your clients"
+    store.create_client(
+        world.db, actor=SYSTEM, gym_id=world.client.gym_id, name="Not Mine", consent_by="system"
+    )  # same gym, no trainer: not in "Your clients"
     at = world.page("pages/triage.py", with_client=False).run()
     no_exception(at)
     chooser = at.selectbox(key="client_choice")
@@ -298,7 +341,7 @@ def test_plan_choices_and_dates_are_kept_when_the_trainer_goes_back(tmp_path):
 def test_step_buttons_have_a_key_of_their_own_on_each_step_so_a_double_tap_cannot_skip_one(tmp_path):
     world = make_world(tmp_path)
     keys = []
-    for step in intake.STEPS[:intake.RESULT_STEP]:
+    for step in intake.STEPS[: intake.RESULT_STEP]:
         at = answer_triage(world.page("pages/triage.py").run(), stop_at=step.name)
         assert f"· {step.title}" in texts(at)
         keys.append((button(at, "Next:").key, button(at, "Back").key))
@@ -307,8 +350,12 @@ def test_step_buttons_have_a_key_of_their_own_on_each_step_so_a_double_tap_canno
 
 def test_a_prefilled_context_value_the_trainer_clears_is_saved_as_not_known(tmp_path):
     world = make_world(tmp_path)
-    store.log_session(world.db, actor=world.actor, client_id=world.client.id,
-                      session={"date": date.today(), "minutes": 50, "rpe": 8, "warmup_minutes": 150})
+    store.log_session(
+        world.db,
+        actor=world.actor,
+        client_id=world.client.id,
+        session={"date": date.today(), "minutes": 50, "rpe": 8, "warmup_minutes": 150},
+    )
     at = answer_triage(world.page("pages/triage.py").run(), stop_at="context")
     assert at.number_input(key="q_warmup_0").value == 150  # a long warm-up is shown, not dropped
     set_widget(at, "q_warmup_0", None)
@@ -335,8 +382,13 @@ def test_a_save_that_already_reached_the_database_is_not_stored_again(tmp_path):
     at = answer_triage(world.page("pages/triage.py").run(), yes=("history_of_cancer",))
     token = at.session_state["triage_token_0"]
     # The first tap's save committed, then the next tap cut the page short before it could say so.
-    store.save_report(world.db, actor=world.actor, client_id=world.client.id, submission=token,
-                      report=report_payload(history_of_cancer=True))
+    store.save_report(
+        world.db,
+        actor=world.actor,
+        client_id=world.client.id,
+        submission=token,
+        report=report_payload(history_of_cancer=True),
+    )
     button(at, "Save report").click().run()
     no_exception(at)
     assert any("saved already" in s.value for s in at.success)
@@ -348,9 +400,11 @@ def test_a_save_that_already_reached_the_database_is_not_stored_again(tmp_path):
 def test_a_logged_session_with_more_exercises_than_a_report_takes_is_named_not_a_crash(tmp_path):
     world = make_world(tmp_path)
     with world.db.write(SYSTEM, "test.seed") as cur:  # as an import made before the importer checked this
-        cur.execute("INSERT INTO sessions (client_id, date, minutes, rpe, exercises, source, created_at, "
-                    "created_by) VALUES (?, current_date, 60, 7, ?, 'import', now(), 'system')",
-                    [world.client.id, ";".join(f"move {i}" for i in range(60))])
+        cur.execute(
+            "INSERT INTO sessions (client_id, date, minutes, rpe, exercises, source, created_at, "
+            "created_by) VALUES (?, current_date, 60, 7, ?, 'import', now(), 'system')",
+            [world.client.id, ";".join(f"move {i}" for i in range(60))],
+        )
     at = answer_triage(world.page("pages/triage.py").run(), stop_at="context")
     no_exception(at)
     assert any("exercises" in e.value and "50" in e.value for e in at.error)
@@ -362,8 +416,14 @@ def test_a_logged_session_with_more_exercises_than_a_report_takes_is_named_not_a
 
 def test_switching_client_warns_only_when_the_unfinished_form_had_answers(tmp_path):
     world = make_world(tmp_path)
-    other = store.create_client(world.db, actor=world.actor, gym_id=world.client.gym_id, name="Grace Hopper",
-                                trainer_id=world.actor.user_id, consent_by=world.actor.username)
+    other = store.create_client(
+        world.db,
+        actor=world.actor,
+        gym_id=world.client.gym_id,
+        name="Grace Hopper",
+        trainer_id=world.actor.user_id,
+        consent_by=world.actor.username,
+    )
 
     def switch(at, client_id):
         button(at, "Change client").click().run()
@@ -419,8 +479,9 @@ def test_the_new_questions_appear_on_their_steps_and_the_pregnancy_follow_up_onl
 
 def test_the_age_comes_from_the_clients_year_of_birth(tmp_path):
     world = make_world(tmp_path)
-    store.set_year_of_birth(world.db, actor=world.actor, client_id=world.client.id,
-                            year_of_birth=date.today().year - 72)
+    store.set_year_of_birth(
+        world.db, actor=world.actor, client_id=world.client.id, year_of_birth=date.today().year - 72
+    )
     at = answer_triage(world.page("pages/triage.py").run(), pain_score=5)
     no_exception(at)
     assert banner_levels(at) == ["refer"]
@@ -434,8 +495,9 @@ def test_an_unknown_year_of_birth_is_asked_on_the_pain_step_stored_once_and_then
     assert year.label == "Year of birth (optional)" and year.value is None  # "not known" is allowed
     year.set_value(date.today().year - 70).run()
     no_exception(at)
-    assert store.get_client(world.db, actor=world.actor, client_id=world.client.id).year_of_birth == \
-        date.today().year - 70
+    assert (
+        store.get_client(world.db, actor=world.actor, client_id=world.client.id).year_of_birth == date.today().year - 70
+    )
     assert not [n for n in at.number_input if n.key == "q_yob_0"]  # on record now: not asked again
     assert "Age 70 (born" in texts(at)
     at = world.page("pages/triage.py").run()
@@ -472,9 +534,10 @@ def test_the_exercise_picker_offers_catalogue_names_first_and_takes_free_text(tm
     world = make_world(tmp_path)
     at = answer_triage(world.page("pages/triage.py").run(), stop_at="context")
     picker = at.multiselect(key="q_exercises_0")
-    assert picker.options[:len(catalogue_names())] == catalogue_names()
-    at = answer_triage(world.page("pages/triage.py").run(), exercises=["Dead lift", "my own drill"],
-                       flags=["load_increased"])
+    assert picker.options[: len(catalogue_names())] == catalogue_names()
+    at = answer_triage(
+        world.page("pages/triage.py").run(), exercises=["Dead lift", "my own drill"], flags=["load_increased"]
+    )
     no_exception(at)
     assert "Exercise form" in texts(at)  # "Dead lift" is the catalogue's deadlift
     assert "Dead lift" in texts(at) and "my own drill" in texts(at)

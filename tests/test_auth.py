@@ -19,14 +19,17 @@ def test_hash_is_argon2id_salted_and_verifies_only_the_same_password():
     assert not auth.needs_rehash(first)
 
 
-@pytest.mark.parametrize("password, problem", [
-    ("", "a password is needed"),
-    (None, "a password is needed"),
-    ("short", "at least 10"),
-    (" padded password ", "space"),
-    ("x" * 1025, "at most"),
-    ("ten chars!", None),
-])
+@pytest.mark.parametrize(
+    "password, problem",
+    [
+        ("", "a password is needed"),
+        (None, "a password is needed"),
+        ("short", "at least 10"),
+        (" padded password ", "space"),
+        ("x" * 1025, "at most"),
+        ("ten chars!", None),
+    ],
+)
 def test_password_problem_names_what_to_fix(password, problem):
     found = auth.password_problem(password)
     assert found is None if problem is None else problem in found
@@ -39,9 +42,9 @@ def test_allowed_follows_the_matrix_and_the_gym(role, action):
     expected = action in PERMISSIONS[role]
 
     assert allowed(same, action, 1) is expected
-    assert allowed(chain, action, 1) is expected       # chain-wide: any gym
-    assert allowed(other, action, 1) is False           # another gym: never
-    assert allowed(other, action, None) is expected     # no record gym: the role decides
+    assert allowed(chain, action, 1) is expected  # chain-wide: any gym
+    assert allowed(other, action, 1) is False  # another gym: never
+    assert allowed(other, action, None) is expected  # no record gym: the role decides
 
 
 def test_authorize_raises_a_sentence_naming_who_and_what_but_not_the_gym():

@@ -23,24 +23,56 @@ def bench_out(tmp_path_factory) -> Path:
 def run(module: str, args: list[str], out: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "BACKCARE_BENCH_OUT": str(out), "PYTHONPATH": str(ROOT)}
     env.pop("BACKCARE_DB", None)
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
 
 
-@pytest.mark.parametrize(("module", "args", "named"), [
-    ("bench.bench_triage", ["--reports", "200", "--no-cli", "--repeat", "1", "--target-per-second", "1e12"],
-     "MISSED: evaluate() on validated reports"),
-    ("bench.bench_store", [*TINY, "--import-rows", "2000", "--naive-rows", "20", "--samples", "8", "--rounds", "1",
-                           "--trend-runs", "1", "--target-history-ms", "0.001"],
-     "MISSED: store.client_history median"),
-    ("bench.bench_trends", [*TINY, "--runs", "1", "--target-seconds", "0.000001"],
-     "MISSED: trends page rerun median"),
-    ("bench.bench_pages", [*TINY, "--runs", "1", "--target-ratio", "0.001"],
-     "MISSED: history: page / (empty page + bare queries)"),
-    ("bench.bench_load", ["--quick", *TINY, "--users", "1", "--duration", "2", "--burst", "1",
-                          "--target-p95-ms", "0.001"],
-     "MISSED: p95 at 1 trainers"),
-], ids=["triage", "store", "trends", "pages", "load"])
+@pytest.mark.parametrize(
+    ("module", "args", "named"),
+    [
+        (
+            "bench.bench_triage",
+            ["--reports", "200", "--no-cli", "--repeat", "1", "--target-per-second", "1e12"],
+            "MISSED: evaluate() on validated reports",
+        ),
+        (
+            "bench.bench_store",
+            [
+                *TINY,
+                "--import-rows",
+                "2000",
+                "--naive-rows",
+                "20",
+                "--samples",
+                "8",
+                "--rounds",
+                "1",
+                "--trend-runs",
+                "1",
+                "--target-history-ms",
+                "0.001",
+            ],
+            "MISSED: store.client_history median",
+        ),
+        (
+            "bench.bench_trends",
+            [*TINY, "--runs", "1", "--target-seconds", "0.000001"],
+            "MISSED: trends page rerun median",
+        ),
+        (
+            "bench.bench_pages",
+            [*TINY, "--runs", "1", "--target-ratio", "0.001"],
+            "MISSED: history: page / (empty page + bare queries)",
+        ),
+        (
+            "bench.bench_load",
+            ["--quick", *TINY, "--users", "1", "--duration", "2", "--burst", "1", "--target-p95-ms", "0.001"],
+            "MISSED: p95 at 1 trainers",
+        ),
+    ],
+    ids=["triage", "store", "trends", "pages", "load"],
+)
 def test_a_benchmark_with_an_impossible_target_exits_non_zero_naming_it(bench_out, module, args, named):
     done = run(module, args, bench_out)
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]

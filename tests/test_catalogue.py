@@ -11,12 +11,41 @@ from backcare.errors import InvalidInput
 from backcare.models import CauseId
 from tests.reports import triage
 
-COUNT_FOR_FORM = ["Dead lift", "back_squat", "RDL", "kettlebell swing", "thruster", "DEADLIFT", "dead-lift",
-                  "Back Squat", "romanian deadlift", "Single-leg RDL", "paused back squat", "sumo deadlift",
-                  "Overhead Press", "OHP", "push press", "power clean", "good morning", "bulgarian split squat",
-                  "goblet squat", "trap-bar deadlift", "Kettlebell_Swing"]
-DO_NOT_COUNT = ["hurdle hops", "plank", "bicep curl", "air squat", "bench press", "running", "leg press",
-                "hip thrust", "barbell row", "something new"]
+COUNT_FOR_FORM = [
+    "Dead lift",
+    "back_squat",
+    "RDL",
+    "kettlebell swing",
+    "thruster",
+    "DEADLIFT",
+    "dead-lift",
+    "Back Squat",
+    "romanian deadlift",
+    "Single-leg RDL",
+    "paused back squat",
+    "sumo deadlift",
+    "Overhead Press",
+    "OHP",
+    "push press",
+    "power clean",
+    "good morning",
+    "bulgarian split squat",
+    "goblet squat",
+    "trap-bar deadlift",
+    "Kettlebell_Swing",
+]
+DO_NOT_COUNT = [
+    "hurdle hops",
+    "plank",
+    "bicep curl",
+    "air squat",
+    "bench press",
+    "running",
+    "leg press",
+    "hip thrust",
+    "barbell row",
+    "something new",
+]
 
 
 @pytest.mark.parametrize("name", COUNT_FOR_FORM)
@@ -65,20 +94,45 @@ def _broken(old: str, new: str) -> str:
     return text.replace(old, new, 1)
 
 
-@pytest.mark.parametrize("old, new, where, reason", [
-    ('pattern = "hinge"\nloads_spine = true\ncues', 'pattern = "twist"\nloads_spine = true\ncues',
-     "exercises.toml: exercise 'deadlift' (entry 1), pattern", "Input should be"),
-    ('id = "sumo_deadlift"\nname = "Sumo deadlift"\nspellings = ["sumo dead lift", "sumo dl"]\npattern = "hinge"\n'
-     'loads_spine = true', 'id = "sumo_deadlift"\nname = "Sumo deadlift"\nspellings = ["sumo dead lift", "sumo dl"]\n'
-     'pattern = "hinge"', "exercises.toml: exercise 'sumo_deadlift' (entry 2), loads_spine", "Field required"),
-    ('spellings = ["sumo dead lift", "sumo dl"]', 'spellings = ["sumo dead lift", "sumo dl"]\ncolour = "red"',
-     "exercises.toml: exercise 'sumo_deadlift' (entry 2), colour", "Extra inputs are not permitted"),
-    ('spellings = ["sumo dead lift", "sumo dl"]', 'spellings = ["sumo dead lift", "Dead-Lift"]',
-     "exercises.toml: exercise 'sumo_deadlift' (entry 2), spellings", "already a spelling of 'deadlift'"),
-    ('id = "sumo_deadlift"', 'id = "deadlift"', "exercises.toml: exercise 'deadlift' (entry 2), id",
-     "used by an earlier entry"),
-    ('id = "sumo_deadlift"', 'id = sumo', "exercises.toml", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "old, new, where, reason",
+    [
+        (
+            'pattern = "hinge"\nloads_spine = true\ncues',
+            'pattern = "twist"\nloads_spine = true\ncues',
+            "exercises.toml: exercise 'deadlift' (entry 1), pattern",
+            "Input should be",
+        ),
+        (
+            'id = "sumo_deadlift"\nname = "Sumo deadlift"\n'
+            'spellings = ["sumo dead lift", "sumo dl"]\npattern = "hinge"\n'
+            "loads_spine = true",
+            'id = "sumo_deadlift"\nname = "Sumo deadlift"\nspellings = ["sumo dead lift", "sumo dl"]\n'
+            'pattern = "hinge"',
+            "exercises.toml: exercise 'sumo_deadlift' (entry 2), loads_spine",
+            "Field required",
+        ),
+        (
+            'spellings = ["sumo dead lift", "sumo dl"]',
+            'spellings = ["sumo dead lift", "sumo dl"]\ncolour = "red"',
+            "exercises.toml: exercise 'sumo_deadlift' (entry 2), colour",
+            "Extra inputs are not permitted",
+        ),
+        (
+            'spellings = ["sumo dead lift", "sumo dl"]',
+            'spellings = ["sumo dead lift", "Dead-Lift"]',
+            "exercises.toml: exercise 'sumo_deadlift' (entry 2), spellings",
+            "already a spelling of 'deadlift'",
+        ),
+        (
+            'id = "sumo_deadlift"',
+            'id = "deadlift"',
+            "exercises.toml: exercise 'deadlift' (entry 2), id",
+            "used by an earlier entry",
+        ),
+        ('id = "sumo_deadlift"', "id = sumo", "exercises.toml", "not valid TOML"),
+    ],
+)
 def test_a_broken_file_gives_one_error_naming_the_file_the_entry_and_the_field(old, new, where, reason):
     with pytest.raises(InvalidInput) as raised:
         parse_catalogue(_broken(old, new))

@@ -17,8 +17,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "backcare", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "backcare", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture
@@ -26,22 +27,29 @@ def db_path(tmp_path):
     path = tmp_path / "cli.duckdb"
     with open_database(path) as db, db.write(SYSTEM, "test.seed") as cur:
         cur.execute("INSERT INTO gyms (name) VALUES ('North')")
-        cur.execute("INSERT INTO clients (external_id, gym_id, name, created_by) VALUES "
-                    "('C-0001', 1, 'Ann', 't'), ('C-0002', 1, 'Bo', 't')")
+        cur.execute(
+            "INSERT INTO clients (external_id, gym_id, name, created_by) VALUES "
+            "('C-0001', 1, 'Ann', 't'), ('C-0002', 1, 'Bo', 't')"
+        )
     return path
 
 
 @pytest.fixture
 def mixed_csv(tmp_path):
     path = tmp_path / "sessions.csv"
-    path.write_text("\n".join([
-        ",".join(COLUMNS),
-        "C-0001,2024-03-01,60,7,deadlift;squat,5,yes",
-        "C-0001,2024-02-30,60,7,squat,5,no",
-        "C-9999,2024-03-02,45,6,squat,,",
-        "C-0002,2024-03-02,-5,6,squat,,",
-        "C-0002,2024-03-03,45,hard,squat,,",
-    ]) + "\n")
+    path.write_text(
+        "\n".join(
+            [
+                ",".join(COLUMNS),
+                "C-0001,2024-03-01,60,7,deadlift;squat,5,yes",
+                "C-0001,2024-02-30,60,7,squat,5,no",
+                "C-9999,2024-03-02,45,6,squat,,",
+                "C-0002,2024-03-02,-5,6,squat,,",
+                "C-0002,2024-03-03,45,hard,squat,,",
+            ]
+        )
+        + "\n"
+    )
     return path
 
 
@@ -111,8 +119,9 @@ HOLDER = textwrap.dedent("""
 @pytest.fixture
 def locked(db_path):
     """A second process holding the database file open, as the running app would."""
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(db_path)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         yield db_path
@@ -121,11 +130,14 @@ def locked(db_path):
         holder.wait(timeout=30)
 
 
-@pytest.mark.parametrize("command", [
-    ["import", "sessions", "{csv}"],
-    ["export", "{out}"],
-    ["demo", "--clients", "5"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["import", "sessions", "{csv}"],
+        ["export", "{out}"],
+        ["demo", "--clients", "5"],
+    ],
+)
 def test_a_locked_database_gives_one_sentence_and_a_non_zero_exit(locked, mixed_csv, tmp_path, command):
     args = [a.format(csv=mixed_csv, out=tmp_path / "out") for a in command]
     done = run(*args, "--db", str(locked))

@@ -30,6 +30,7 @@ def assert_no_traceback(run) -> None:
 
 # --- JSON through the real command -----------------------------------------------------------
 
+
 def test_batch_with_an_invalid_line_triages_the_others_names_the_field_and_exits_1():
     good, severe = report_input(client_id="C-1"), report_input(client_id="C-3", pain_score=8)
     run = run_cli("triage", stdin=jsonl(good, report_input(client_id="C-2", pain_score=11), severe))
@@ -61,10 +62,14 @@ def test_one_pretty_printed_object_is_one_report(tmp_path):
     assert [json.loads(line) for line in run.stdout.decode().splitlines()] == [expected_json(data)]
 
 
-@pytest.mark.parametrize("make_path", [
-    lambda tmp: tmp / "missing.jsonl",
-    lambda tmp: tmp,  # a directory
-], ids=["missing file", "directory"])
+@pytest.mark.parametrize(
+    "make_path",
+    [
+        lambda tmp: tmp / "missing.jsonl",
+        lambda tmp: tmp,  # a directory
+    ],
+    ids=["missing file", "directory"],
+)
 def test_unreadable_file_gives_one_sentence_and_exit_2(tmp_path, make_path):
     run = run_cli("triage", str(make_path(tmp_path)))
     assert run.returncode == 2
@@ -82,6 +87,7 @@ def test_output_is_utf8_even_when_the_terminal_is_not():
 
 # --- JSON in process -------------------------------------------------------------------------
 
+
 def outcomes(text: str) -> list[tuple[int, str | None, str | None]]:
     lines = io.BytesIO(text.encode()).readlines()
     return [(o.line, o.result.level.value if o.result else None, o.error) for o in triage_json(lines)]
@@ -89,22 +95,38 @@ def outcomes(text: str) -> list[tuple[int, str | None, str | None]]:
 
 def test_blank_lines_are_skipped_but_counted():
     assert outcomes("\n" + jsonl(report_input()) + "   \n" + jsonl(report_input(pain_score=5))) == [
-        (2, "normal", None), (4, "monitor", None)]
+        (2, "normal", None),
+        (4, "monitor", None),
+    ]
 
 
-@pytest.mark.parametrize("bad_line, field", [
-    ('{"pain_score": ', "input"),
-    ("not json at all", "input"),
-    ("[1, 2]", "input"),
-    (json.dumps(report_input(colour="red")), "colour"),
-    (json.dumps(report_input(context={"sleep_hours": 30})), "context.sleep_hours"),
-    (json.dumps(report_input(trend="better")), "trend"),
-    (json.dumps(report_input(age=-3)), "age"),
-    (json.dumps(report_input(history={"previous_pain_score": 2})), "history.previous_pain_score"),
-    (json.dumps(report_input(history={"episode_pain_scores": [2, 12]})), "history.episode_pain_scores.1"),
-    (json.dumps(report_input(pregnant=False, pregnancy_warning_signs=True)), "pregnancy_warning_signs"),
-], ids=["truncated", "not json", "not an object", "unknown field", "context range", "bad choice", "bad age",
-        "unknown history field", "history score range", "follow-up not asked"])
+@pytest.mark.parametrize(
+    "bad_line, field",
+    [
+        ('{"pain_score": ', "input"),
+        ("not json at all", "input"),
+        ("[1, 2]", "input"),
+        (json.dumps(report_input(colour="red")), "colour"),
+        (json.dumps(report_input(context={"sleep_hours": 30})), "context.sleep_hours"),
+        (json.dumps(report_input(trend="better")), "trend"),
+        (json.dumps(report_input(age=-3)), "age"),
+        (json.dumps(report_input(history={"previous_pain_score": 2})), "history.previous_pain_score"),
+        (json.dumps(report_input(history={"episode_pain_scores": [2, 12]})), "history.episode_pain_scores.1"),
+        (json.dumps(report_input(pregnant=False, pregnancy_warning_signs=True)), "pregnancy_warning_signs"),
+    ],
+    ids=[
+        "truncated",
+        "not json",
+        "not an object",
+        "unknown field",
+        "context range",
+        "bad choice",
+        "bad age",
+        "unknown history field",
+        "history score range",
+        "follow-up not asked",
+    ],
+)
 def test_a_bad_line_gives_an_error_naming_the_field_and_the_next_line_is_still_triaged(bad_line, field):
     result = outcomes(jsonl(bad_line, report_input()))
     assert result[0][:2] == (1, None) and result[0][2].startswith(f"{field}: ")
@@ -145,8 +167,9 @@ def test_a_red_flag_left_out_or_null_is_not_asked_and_never_reads_as_normal(how)
 
 def test_a_report_giving_only_a_pain_score_lists_every_other_question_as_not_asked():
     result = one_result({"pain_score": 2})
-    assert result["not_asked"] == [q.field for q in questions.QUESTIONS
-                                   if q.field != "pain_score" and q.asked_when is None]
+    assert result["not_asked"] == [
+        q.field for q in questions.QUESTIONS if q.field != "pain_score" and q.asked_when is None
+    ]
     assert result["level"] == "refer"
 
 
@@ -158,16 +181,16 @@ def test_the_pregnancy_follow_up_is_not_asked_only_when_pregnant():
 
 
 def test_the_history_object_exercises_the_creep_and_the_recurrence_without_a_database():
-    creep = one_result(report_input(pain_score=4, hours_since_workout=30,
-                                    history={"episode_pain_scores": [2, 3]}))
+    creep = one_result(report_input(pain_score=4, hours_since_workout=30, history={"episode_pain_scores": [2, 3]}))
     assert "R5" in [f["rule_id"] for f in creep["findings"]] and creep["level"] == "refer"
     recurring = one_result(report_input(history={"prior_reports_28d": 2, "acute_chronic_ratio": 1.6}))
     assert [f["rule_id"] for f in recurring["findings"]] == ["M4"]
     assert [c["cause"] for c in recurring["causes"]] == ["load"]
 
 
-@pytest.mark.parametrize("age, level", [(17, "refer"), (18, "monitor"), (64, "monitor"), (65, "refer"),
-                                        (None, "monitor")])
+@pytest.mark.parametrize(
+    "age, level", [(17, "refer"), (18, "monitor"), (64, "monitor"), (65, "refer"), (None, "monitor")]
+)
 def test_age_is_optional_and_fires_the_age_rules(age, level):
     data = report_input(pain_score=4) if age is None else report_input(pain_score=4, age=age)
     assert one_result(data)["level"] == level
@@ -183,36 +206,57 @@ def test_not_asked_answers_are_not_errors_exit_0_through_the_command():
 # --- CSV -------------------------------------------------------------------------------------
 
 ANSWERED = [f for f in questions.FIELDS if f in NORMAL_REPORT]  # every question that applies
-CSV_HEADER = ",".join(["client_id", *ANSWERED, "context.exercises", "context.load_increased",
-                       "context.cooldown_done", "context.warmup_minutes"])
+CSV_HEADER = ",".join(
+    [
+        "client_id",
+        *ANSWERED,
+        "context.exercises",
+        "context.load_increased",
+        "context.cooldown_done",
+        "context.warmup_minutes",
+    ]
+)
 
 
 def csv_line(client_id: str = "", context: str = ",,,", **answers) -> str:
     """One CSV row: every question answered as in the normal baseline unless given ("" leaves it empty)."""
     values = {f: NORMAL_REPORT[f] for f in ANSWERED}
     values.update(answers)
-    cells = ["" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
-             for v in (values[f] for f in ANSWERED)]
+    cells = [
+        "" if v is None else str(v).lower() if isinstance(v, bool) else str(v) for v in (values[f] for f in ANSWERED)
+    ]
     return ",".join([client_id, *cells]) + "," + context
 
 
 def test_csv_batch_in_and_out_through_the_command(tmp_path):
     path = tmp_path / "referrals.csv"
-    path.write_text("\n".join([
-        CSV_HEADER,
-        csv_line("C-1", "Deadlift; plank,1,no,3", hours_since_workout=30, pain_score=5),
-        csv_line("C-2", hours_since_workout=30, pain_score="x", numbness="maybe"),
-        csv_line("C-3", pain_quality="stiffness", trend="same", eases_with_movement="TRUE", numbness=0),
-    ]) + "\n")
+    path.write_text(
+        "\n".join(
+            [
+                CSV_HEADER,
+                csv_line("C-1", "Deadlift; plank,1,no,3", hours_since_workout=30, pain_score=5),
+                csv_line("C-2", hours_since_workout=30, pain_score="x", numbness="maybe"),
+                csv_line("C-3", pain_quality="stiffness", trend="same", eases_with_movement="TRUE", numbness=0),
+            ]
+        )
+        + "\n"
+    )
     run = run_cli("triage", "--format", "csv", str(path))
     assert run.returncode == 1
     assert_no_traceback(run)
     rows = list(csv.DictReader(io.StringIO(run.stdout.decode())))
-    assert [(r["line"], r["client_id"], r["level"]) for r in rows] == [("2", "C-1", "monitor"), ("3", "C-2", ""),
-                                                                       ("4", "C-3", "normal")]
+    assert [(r["line"], r["client_id"], r["level"]) for r in rows] == [
+        ("2", "C-1", "monitor"),
+        ("3", "C-2", ""),
+        ("4", "C-3", "normal"),
+    ]
     first = rows[0]
     assert (first["rule_ids"], first["rules_version"], first["error"], first["not_asked"]) == (
-        "M1", RULES_VERSION, "", "")
+        "M1",
+        RULES_VERSION,
+        "",
+        "",
+    )
     assert first["causes"] == first["plans"] == "form;warm_up;recovery"
     assert rows[1]["error"] == "pain_score: Input should be a valid integer; numbness: Input should be a valid boolean"
 
@@ -222,11 +266,28 @@ def csv_outcomes(text: str):
 
 
 def test_csv_row_gives_the_same_result_as_the_same_json_object():
-    row = csv_line("C-9", "squat,true,,", hours_since_workout=50, pain_score=3, pain_quality="tightness",
-                   trend="worse", eases_with_movement="no", leg_symptoms="one_leg", numbness="yes")
-    data = report_input(client_id="C-9", hours_since_workout=50, pain_score=3, pain_quality="tightness",
-                        trend="worse", eases_with_movement=False, leg_symptoms="one_leg", numbness=True,
-                        context={"exercises": ["squat"], "load_increased": True})
+    row = csv_line(
+        "C-9",
+        "squat,true,,",
+        hours_since_workout=50,
+        pain_score=3,
+        pain_quality="tightness",
+        trend="worse",
+        eases_with_movement="no",
+        leg_symptoms="one_leg",
+        numbness="yes",
+    )
+    data = report_input(
+        client_id="C-9",
+        hours_since_workout=50,
+        pain_score=3,
+        pain_quality="tightness",
+        trend="worse",
+        eases_with_movement=False,
+        leg_symptoms="one_leg",
+        numbness=True,
+        context={"exercises": ["squat"], "load_increased": True},
+    )
     [outcome] = csv_outcomes(CSV_HEADER + "\n" + row + "\n")
     assert outcome.result == evaluate(TriageReport.model_validate(data))
 
@@ -254,11 +315,15 @@ def test_a_csv_with_only_some_question_columns_lists_the_others_as_not_asked():
     assert outcome.result.level.value == "refer" and "saddle_numbness" in outcome.result.not_asked
 
 
-@pytest.mark.parametrize("rows, line, error_start", [
-    (["C-1,20,2,dull_ache,easing,yes,none"], 2, "input: the row has 7 cells"),
-    ([csv_line("C-1", pain_score=11)], 2, "pain_score: "),
-    (["", csv_line("C-1", ",,,700")], 3, "context.warmup_minutes: "),
-], ids=["short row", "bad cell", "blank row skipped, line still counted"])
+@pytest.mark.parametrize(
+    "rows, line, error_start",
+    [
+        (["C-1,20,2,dull_ache,easing,yes,none"], 2, "input: the row has 7 cells"),
+        ([csv_line("C-1", pain_score=11)], 2, "pain_score: "),
+        (["", csv_line("C-1", ",,,700")], 3, "context.warmup_minutes: "),
+    ],
+    ids=["short row", "bad cell", "blank row skipped, line still counted"],
+)
 def test_csv_errors_name_the_field_and_count_the_header_as_line_1(rows, line, error_start):
     [outcome] = csv_outcomes("\n".join([CSV_HEADER, *rows]) + "\n")
     assert outcome.line == line and outcome.error.startswith(error_start)

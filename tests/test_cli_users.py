@@ -19,8 +19,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "backcare", "users", *args], cwd=REPO, input=stdin,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "backcare", "users", *args],
+        cwd=REPO,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -32,8 +38,7 @@ def db_path(tmp_path) -> Path:
 
 
 def test_first_admin_from_stdin_can_sign_in_and_the_password_is_never_printed(db_path):
-    done = run("add", "Boss", "--role", "admin", "--password-stdin", "--db", str(db_path),
-               stdin="first admin secret\n")
+    done = run("add", "Boss", "--role", "admin", "--password-stdin", "--db", str(db_path), stdin="first admin secret\n")
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "Added admin boss (every gym), with a password."
@@ -44,8 +49,23 @@ def test_first_admin_from_stdin_can_sign_in_and_the_password_is_never_printed(db
 
 def test_add_disable_reset_and_list_in_a_script(db_path):
     steps = [
-        (("add", "tara", "--role", "trainer", "--gym", "north side", "--name", "Tara T", "--contact",
-          "tara@example.org", "--no-password"), None, "Added trainer tara at North Side, for single sign-on only."),
+        (
+            (
+                "add",
+                "tara",
+                "--role",
+                "trainer",
+                "--gym",
+                "north side",
+                "--name",
+                "Tara T",
+                "--contact",
+                "tara@example.org",
+                "--no-password",
+            ),
+            None,
+            "Added trainer tara at North Side, for single sign-on only.",
+        ),
         (("reset-password", "tara", "--password-stdin"), "a new password here\n", "tara: password changed"),
         (("disable", "tara"), None, "tara: disabled"),
         (("list",), None, "tara                 trainer  North Side             disabled  password"),
@@ -55,13 +75,20 @@ def test_add_disable_reset_and_list_in_a_script(db_path):
         assert done.returncode == 0 and expected in done.stdout, (args, done.stdout, done.stderr)
 
 
-@pytest.mark.parametrize("args, stdin, message", [
-    (("add", "x", "--role", "trainer", "--password-stdin"), "long enough pw\n", "a trainer belongs to one gym"),
-    (("add", "x", "--role", "clinic", "--gym", "Nowhere", "--no-password"), None, "There is no gym called Nowhere."),
-    (("add", "x", "--role", "admin", "--password-stdin"), "short\n", "password: use at least 10 characters"),
-    (("add", "x", "--role", "admin"), "", "pass the password with --password-stdin"),
-    (("disable", "ghost"), None, "There is no user called ghost."),
-])
+@pytest.mark.parametrize(
+    "args, stdin, message",
+    [
+        (("add", "x", "--role", "trainer", "--password-stdin"), "long enough pw\n", "a trainer belongs to one gym"),
+        (
+            ("add", "x", "--role", "clinic", "--gym", "Nowhere", "--no-password"),
+            None,
+            "There is no gym called Nowhere.",
+        ),
+        (("add", "x", "--role", "admin", "--password-stdin"), "short\n", "password: use at least 10 characters"),
+        (("add", "x", "--role", "admin"), "", "pass the password with --password-stdin"),
+        (("disable", "ghost"), None, "There is no user called ghost."),
+    ],
+)
 def test_refusals_are_one_sentence_and_exit_non_zero(db_path, args, stdin, message):
     done = run(*args, "--db", str(db_path), stdin=stdin)
 
@@ -73,9 +100,15 @@ def test_refusals_are_one_sentence_and_exit_non_zero(db_path, args, stdin, messa
 
 def test_a_file_locked_by_the_running_app_is_named_in_one_sentence(db_path):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); "
-                               "time.sleep(60)", str(db_path)],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); time.sleep(60)",
+            str(db_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "ok"
         done = run("list", "--db", str(db_path))

@@ -18,8 +18,7 @@ def test_eight_threads_save_1600_reports_without_error(db, client, trainer_actor
     payloads = [report_payload(pain_score=n % 4) for n in range(SAVES_PER_THREAD)]
 
     def worker(_: int) -> list[int]:
-        return [store.save_report(db, actor=trainer_actor, client_id=client.id, report=p).report_id
-                for p in payloads]
+        return [store.save_report(db, actor=trainer_actor, client_id=client.id, report=p).report_id for p in payloads]
 
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
         ids = [i for batch in pool.map(worker, range(THREADS)) for i in batch]
@@ -27,7 +26,9 @@ def test_eight_threads_save_1600_reports_without_error(db, client, trainer_actor
     cur = db.cursor()
     assert len(ids) == len(set(ids)) == THREADS * SAVES_PER_THREAD
     assert cur.execute("SELECT count(*) FROM reports").fetchone() == (1600,)
-    assert cur.execute("SELECT count(*) FROM audit_log WHERE action = 'report.save' AND outcome = 'ok'"
-                       ).fetchone() == (1600,)
-    assert cur.execute("SELECT count(DISTINCT entity_id) FROM audit_log WHERE action = 'report.save'"
-                       ).fetchone() == (1600,)
+    assert cur.execute("SELECT count(*) FROM audit_log WHERE action = 'report.save' AND outcome = 'ok'").fetchone() == (
+        1600,
+    )
+    assert cur.execute("SELECT count(DISTINCT entity_id) FROM audit_log WHERE action = 'report.save'").fetchone() == (
+        1600,
+    )

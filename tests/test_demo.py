@@ -16,8 +16,17 @@ from backcare.store.db import open_database
 
 NOW = datetime(2026, 3, 2, 12, 0)
 SMALL = {"clients": 25, "weeks": 10}
-COMPARED = ("gyms", "clients", "sessions", "reports", "report_findings", "report_causes", "assignments",
-            "referrals", "referral_events")
+COMPARED = (
+    "gyms",
+    "clients",
+    "sessions",
+    "reports",
+    "report_findings",
+    "report_causes",
+    "assignments",
+    "referrals",
+    "referral_events",
+)
 
 
 @pytest.fixture
@@ -55,13 +64,18 @@ def test_another_seed_gives_another_history(demo_db, tmp_path):
         assert rows(other, "SELECT * FROM sessions ORDER BY ALL") != rows(db, "SELECT * FROM sessions ORDER BY ALL")
 
 
-@pytest.mark.parametrize(("sql", "expected"), [
-    ("SELECT DISTINCT level FROM reports", {level.value for level in Level}),
-    ("SELECT DISTINCT status FROM assignments", {"active", "completed", "stopped"}),
-    ("SELECT DISTINCT status FROM referrals",
-     {"new", "contacted", "seen", "cleared", "cleared_with_restrictions", "not_cleared"}),
-    ("SELECT DISTINCT role FROM users", {"trainer", "clinic", "manager", "admin"}),
-])
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT DISTINCT level FROM reports", {level.value for level in Level}),
+        ("SELECT DISTINCT status FROM assignments", {"active", "completed", "stopped"}),
+        (
+            "SELECT DISTINCT status FROM referrals",
+            {"new", "contacted", "seen", "cleared", "cleared_with_restrictions", "not_cleared"},
+        ),
+        ("SELECT DISTINCT role FROM users", {"trainer", "clinic", "manager", "admin"}),
+    ],
+)
 def test_every_level_and_status_is_present_even_in_a_small_demo(demo_db, sql, expected):
     db, _ = demo_db
     assert values(db, sql) == expected
@@ -71,8 +85,9 @@ def test_the_demo_has_three_gyms_consenting_clients_and_some_load_spikes(demo_db
     db, summary = demo_db
     assert summary.counts["gyms"] >= 3 and summary.counts["clients"] == SMALL["clients"]
     assert rows(db, "SELECT count(*) FROM clients WHERE consent_at IS NULL OR trainer_id IS NULL") == [(0,)]
-    spikes = rows(db, "SELECT count(*) FROM reports WHERE json_extract(history_json, '$.acute_chronic_ratio')"
-                      "::DOUBLE >= 1.5")
+    spikes = rows(
+        db, "SELECT count(*) FROM reports WHERE json_extract(history_json, '$.acute_chronic_ratio')::DOUBLE >= 1.5"
+    )
     assert spikes[0][0] > 0
 
 
@@ -85,7 +100,8 @@ def test_every_stored_level_is_what_the_rule_module_says_for_the_stored_answers(
     answers = set(TriageReport.model_fields) - {"client_id", "context"}
     for row in stored:
         report = TriageReport.model_validate(
-            {**{k: row[k] for k in answers}, "context": json.loads(row["context_json"])})
+            {**{k: row[k] for k in answers}, "context": json.loads(row["context_json"])}
+        )
         result = evaluate(report, TriageHistory.model_validate_json(row["history_json"]))
         assert result.level.value == row["level"]
         assert json.loads(row["result_json"])["level"] == row["level"]
@@ -94,51 +110,71 @@ def test_every_stored_level_is_what_the_rule_module_says_for_the_stored_answers(
 def test_demo_reports_ask_every_question_and_take_the_age_from_the_year_of_birth(demo_db):
     db, _ = demo_db
     assert rows(db, "SELECT count(*) FROM reports WHERE result_json->>'$.not_asked' <> '[]'") == [(0,)]
-    assert rows(db, "SELECT count(*) FROM reports r JOIN clients c ON c.id = r.client_id "
-                    "WHERE r.age IS DISTINCT FROM (year(r.created_at) - c.year_of_birth)") == [(0,)]
+    assert rows(
+        db,
+        "SELECT count(*) FROM reports r JOIN clients c ON c.id = r.client_id "
+        "WHERE r.age IS DISTINCT FROM (year(r.created_at) - c.year_of_birth)",
+    ) == [(0,)]
     assert rows(db, "SELECT count(*) > 0 FROM clients WHERE year_of_birth IS NULL") == [(True,)]
 
 
 def test_findings_and_causes_rows_match_each_reports_result(demo_db):
     db, _ = demo_db
-    mismatched = rows(db, """
+    mismatched = rows(
+        db,
+        """
         SELECT r.id FROM reports r
         WHERE (SELECT list(rule_id ORDER BY rule_id) FROM report_findings f WHERE f.report_id = r.id)
               IS DISTINCT FROM (SELECT list(x->>'rule_id' ORDER BY x->>'rule_id')
                                 FROM unnest(CAST(r.result_json->'findings' AS JSON[])) AS t(x))
            OR (SELECT count(*) FROM report_causes c WHERE c.report_id = r.id)
               <> json_array_length(r.result_json->'causes')
-    """)
+    """,
+    )
     assert mismatched == []
 
 
 def test_each_referral_follows_a_report_that_needs_a_professional_and_its_events_end_in_its_status(demo_db):
     db, _ = demo_db
-    assert rows(db, "SELECT count(*) FROM referrals f JOIN reports r ON r.id = f.report_id "
-                    "WHERE r.level NOT IN ('refer', 'urgent', 'emergency') OR f.level <> r.level") == [(0,)]
-    assert rows(db, "SELECT count(*) FROM reports WHERE level IN ('refer', 'urgent', 'emergency')") == \
-        rows(db, "SELECT count(*) FROM referrals")
-    bad = rows(db, """
+    assert rows(
+        db,
+        "SELECT count(*) FROM referrals f JOIN reports r ON r.id = f.report_id "
+        "WHERE r.level NOT IN ('refer', 'urgent', 'emergency') OR f.level <> r.level",
+    ) == [(0,)]
+    assert rows(db, "SELECT count(*) FROM reports WHERE level IN ('refer', 'urgent', 'emergency')") == rows(
+        db, "SELECT count(*) FROM referrals"
+    )
+    bad = rows(
+        db,
+        """
         SELECT f.id FROM referrals f JOIN referral_events e ON e.referral_id = f.id
         GROUP BY f.id, f.status, f.opened_at
         HAVING arg_max(e.status, e.event_at) <> f.status OR arg_min(e.status, e.event_at) <> 'new'
             OR min(e.event_at) <> f.opened_at OR max(e.event_at) > TIMESTAMP '2026-03-02 12:00:00'
-    """)
+    """,
+    )
     assert bad == []
 
 
 def test_only_a_clearance_closes_a_referral(demo_db):
     db, _ = demo_db
-    assert rows(db, "SELECT count(*) FROM referrals WHERE (closed_at IS NOT NULL) <> "
-                    "(status IN ('cleared', 'cleared_with_restrictions'))") == [(0,)]
-    assert rows(db, "SELECT count(*) FROM referrals WHERE (restrictions IS NOT NULL) <> "
-                    "(status = 'cleared_with_restrictions')") == [(0,)]
+    assert rows(
+        db,
+        "SELECT count(*) FROM referrals WHERE (closed_at IS NOT NULL) <> "
+        "(status IN ('cleared', 'cleared_with_restrictions'))",
+    ) == [(0,)]
+    assert rows(
+        db, "SELECT count(*) FROM referrals WHERE (restrictions IS NOT NULL) <> (status = 'cleared_with_restrictions')"
+    ) == [(0,)]
 
 
 def test_plans_are_only_assigned_below_refer(demo_db):
     db, _ = demo_db
-    assert rows(db, "SELECT count(*) FROM assignments a JOIN reports r ON r.id = a.report_id "
-                    "WHERE r.level NOT IN ('normal', 'monitor')") == [(0,)]
+    assert rows(
+        db,
+        "SELECT count(*) FROM assignments a JOIN reports r ON r.id = a.report_id "
+        "WHERE r.level NOT IN ('normal', 'monitor')",
+    ) == [(0,)]
 
 
 def test_one_demo_account_per_role_signs_in_with_the_demo_password(demo_db):
@@ -196,8 +232,10 @@ def test_each_demo_report_saw_the_history_the_store_would_have_given_it(demo_db)
         for report_id, client_id, created_at, history_json in stored:
             seen = TriageHistory.model_validate_json(history_json)
             store_view = triage_history_in(cur, client_id, created_at - timedelta(microseconds=1))
-            if (seen.episode_pain_scores, seen.prior_reports_28d) != \
-                    (store_view.episode_pain_scores, store_view.prior_reports_28d):
+            if (seen.episode_pain_scores, seen.prior_reports_28d) != (
+                store_view.episode_pain_scores,
+                store_view.prior_reports_28d,
+            ):
                 mismatches.append((report_id, seen, store_view))
         plans_while_paused = cur.execute("""
             SELECT a.id FROM assignments AS a JOIN referrals AS f ON f.client_id = a.client_id

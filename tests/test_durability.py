@@ -42,8 +42,13 @@ def test_reports_printed_after_commit_survive_sigkill(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     printed: set[int] = set()
     for round_ in range(ROUNDS):
-        child = subprocess.Popen([sys.executable, "-c", CHILD, str(path), str(client.id)], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True, env=env)
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(path), str(client.id)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         try:
             seen = 0
             deadline = time.monotonic() + 60
@@ -66,7 +71,9 @@ def test_reports_printed_after_commit_survive_sigkill(tmp_path):
             cur = db.cursor()
             stored = {i for (i,) in cur.execute("SELECT id FROM reports").fetchall()}
             assert printed <= stored, f"round {round_}: lost {sorted(printed - stored)[:10]}"
-            saves = {int(i) for (i,) in cur.execute(
-                "SELECT entity_id FROM audit_log WHERE action = 'report.save'").fetchall()}
+            saves = {
+                int(i)
+                for (i,) in cur.execute("SELECT entity_id FROM audit_log WHERE action = 'report.save'").fetchall()
+            }
             assert saves == stored  # every stored report has its audit row, and nothing more
             assert db.applied_migrations()

@@ -28,8 +28,12 @@ OF_CLIENT = {
 
 def rows_of(db, client_id: int) -> dict[str, int]:
     with db.read() as cur:
-        return {t: cur.execute(f"SELECT count(*) FROM {t} WHERE {OF_CLIENT.get(t, 'client_id = ?')}",
-                               [client_id]).fetchone()[0] for t in CLIENT_TABLES}
+        return {
+            t: cur.execute(
+                f"SELECT count(*) FROM {t} WHERE {OF_CLIENT.get(t, 'client_id = ?')}", [client_id]
+            ).fetchone()[0]
+            for t in CLIENT_TABLES
+        }
 
 
 def test_before_erasure_the_file_does_hold_the_names(db, two_clients):
@@ -79,8 +83,7 @@ def test_the_audit_log_keeps_only_that_an_erasure_happened_when_and_by_whom(db, 
     assert [r for r in rows if r[3] == "clients" and r[4] == str(kept.id)]  # the other client's trail stays
 
 
-def test_the_store_keeps_working_on_the_rebuilt_file_and_ids_are_not_reused(db, gym, two_clients, admin,
-                                                                             trainer_actor):
+def test_the_store_keeps_working_on_the_rebuilt_file_and_ids_are_not_reused(db, gym, two_clients, admin, trainer_actor):
     erased, kept = two_clients
     store.erase_client(db, actor=admin, client_id=erased.id)
 
@@ -89,12 +92,15 @@ def test_the_store_keeps_working_on_the_rebuilt_file_and_ids_are_not_reused(db, 
     assert len(store.list_reports(db, actor=trainer_actor, client_id=kept.id)) == 2
 
 
-@pytest.mark.parametrize("actor", [
-    Actor("tara", Role.TRAINER, gym_id=1),
-    Actor("cleo", Role.CLINIC),
-    Actor("max", Role.MANAGER),
-    Actor("other.admin", Role.ADMIN, gym_id=99),  # an admin of another gym
-])
+@pytest.mark.parametrize(
+    "actor",
+    [
+        Actor("tara", Role.TRAINER, gym_id=1),
+        Actor("cleo", Role.CLINIC),
+        Actor("max", Role.MANAGER),
+        Actor("other.admin", Role.ADMIN, gym_id=99),  # an admin of another gym
+    ],
+)
 def test_only_an_admin_of_the_clients_gym_may_erase_and_a_refusal_is_audited(db, two_clients, actor):
     erased, _ = two_clients
     with pytest.raises(PermissionDenied):
@@ -118,8 +124,9 @@ def test_find_clients_to_erase_shows_counts_and_does_not_audit_the_query(db, two
     assert "quux" not in detail.lower()
 
 
-def test_rebuild_is_refused_while_another_connection_holds_the_file_and_nothing_is_lost(db, two_clients, admin,
-                                                                                       monkeypatch):
+def test_rebuild_is_refused_while_another_connection_holds_the_file_and_nothing_is_lost(
+    db, two_clients, admin, monkeypatch
+):
     monkeypatch.setattr(erasure, "SWAP_WAIT_ATTEMPTS", 2)
     erased, kept = two_clients
     other = store.open_database(db.path)  # a second handle in this process (as a test or a script might hold)

@@ -37,8 +37,9 @@ def assert_name_gone_after_rebuild(db) -> None:
     store.compact_database(db)
     path = db.path
     db.close()
-    raw = path.read_bytes() + (path.with_name(path.name + ".wal").read_bytes()
-                               if path.with_name(path.name + ".wal").exists() else b"")
+    raw = path.read_bytes() + (
+        path.with_name(path.name + ".wal").read_bytes() if path.with_name(path.name + ".wal").exists() else b""
+    )
     assert ERASED.encode() not in raw and KEPT.encode() in raw
 
 
@@ -103,6 +104,7 @@ def test_checkpoint_refused_a_few_times_is_retried(db, two_clients, admin, monke
                 refusals["left"] -= 1
                 raise duckdb.TransactionException("Cannot CHECKPOINT: other transactions are active")
             return real.execute(sql, *args)
+
         return _Proxy(real, execute=execute)
 
     monkeypatch.setattr(db, "cursor", cursor)
@@ -112,8 +114,9 @@ def test_checkpoint_refused_a_few_times_is_retried(db, two_clients, admin, monke
     assert_name_gone_after_rebuild(db)
 
 
-def test_checkpoint_refused_every_time_leaves_the_deletion_saved_and_a_rebuild_to_do(db, gym, two_clients, admin,
-                                                                                    trainer_actor, monkeypatch):
+def test_checkpoint_refused_every_time_leaves_the_deletion_saved_and_a_rebuild_to_do(
+    db, gym, two_clients, admin, trainer_actor, monkeypatch
+):
     erased, _ = two_clients
     monkeypatch.setattr(erasure, "CHECKPOINT_PAUSE", 0)
     real_cursor = db.cursor
@@ -125,6 +128,7 @@ def test_checkpoint_refused_every_time_leaves_the_deletion_saved_and_a_rebuild_t
             if sql.strip().upper() == "CHECKPOINT":
                 raise duckdb.TransactionException("Cannot CHECKPOINT: other transactions are active")
             return real.execute(sql, *args)
+
         return _Proxy(real, execute=execute)
 
     monkeypatch.setattr(db, "cursor", cursor)
@@ -140,8 +144,9 @@ def test_checkpoint_refused_every_time_leaves_the_deletion_saved_and_a_rebuild_t
 
 
 @pytest.mark.parametrize("really_closes", [False, True], ids=["close-refused", "close-half-done"])
-def test_close_failing_during_the_swap_keeps_a_working_store_and_no_copy(db, gym, two_clients, admin,
-                                                                        trainer_actor, really_closes):
+def test_close_failing_during_the_swap_keeps_a_working_store_and_no_copy(
+    db, gym, two_clients, admin, trainer_actor, really_closes
+):
     erased, _ = two_clients
     real = db.connection
 

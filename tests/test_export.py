@@ -16,19 +16,27 @@ def database(tmp_path):
     db = open_database(tmp_path / "export.duckdb")
     with db.write(SYSTEM, "test.seed") as cur:
         cur.execute("INSERT INTO gyms (name) VALUES ('North')")
-        cur.execute("INSERT INTO users (username, display_name, role, password_hash) "
-                    "VALUES ('ada', 'Ada', 'admin', '$argon2id$secret')")
+        cur.execute(
+            "INSERT INTO users (username, display_name, role, password_hash) "
+            "VALUES ('ada', 'Ada', 'admin', '$argon2id$secret')"
+        )
         cur.execute("INSERT INTO clients (external_id, gym_id, name, created_by) VALUES ('C-0001', 1, 'Ann', 't')")
-        cur.execute("INSERT INTO sessions (client_id, date, minutes, rpe, created_by) "
-                    "SELECT 1, DATE '2024-01-01' + i::INTEGER, 45, 6, 't' FROM range(25) t(i)")
+        cur.execute(
+            "INSERT INTO sessions (client_id, date, minutes, rpe, created_by) "
+            "SELECT 1, DATE '2024-01-01' + i::INTEGER, 45, 6, 't' FROM range(25) t(i)"
+        )
     yield db
     db.close()
 
 
 def table_names(db) -> set[str]:
     with db.read() as cur:
-        return {n for (n,) in cur.execute("SELECT table_name FROM information_schema.tables "
-                                          "WHERE table_type = 'BASE TABLE'").fetchall()}
+        return {
+            n
+            for (n,) in cur.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
+            ).fetchall()
+        }
 
 
 def test_every_table_is_written_as_parquet_and_csv_with_all_its_rows(database, tmp_path):
@@ -62,8 +70,12 @@ def test_an_export_is_audited_once_with_its_row_counts(database, tmp_path):
 
 def test_progress_names_each_table(database, tmp_path):
     seen = []
-    export_database(database, actor=SYSTEM, directory=tmp_path,
-                    progress=lambda table, done, total: seen.append((table, done, total)))
+    export_database(
+        database,
+        actor=SYSTEM,
+        directory=tmp_path,
+        progress=lambda table, done, total: seen.append((table, done, total)),
+    )
 
     total = len(table_names(database))
     assert [t for t, _, _ in seen[:-1]] == sorted(table_names(database))

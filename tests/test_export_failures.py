@@ -84,5 +84,6 @@ def test_a_successful_export_leaves_no_staging_directory_and_one_ok_row(database
     exported = export_database(database, actor=SYSTEM, directory=out)
 
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        name for t in exported for name in (f"{t.table}.parquet", f"{t.table}.csv"))
+        name for t in exported for name in (f"{t.table}.parquet", f"{t.table}.csv")
+    )
     assert [outcome for outcome, _ in export_audit(database)] == ["ok"]

@@ -27,8 +27,15 @@ def library():
 
 
 def _render(library, **overrides) -> bytes:
-    arguments = dict(client_name="Priya Natarajan", plans=list(library.in_order()), safety_net=library.safety_net,
-                     trainer="Sam Okafor", start_date=START, review_date=REVIEW, notes=None)
+    arguments = dict(
+        client_name="Priya Natarajan",
+        plans=list(library.in_order()),
+        safety_net=library.safety_net,
+        trainer="Sam Okafor",
+        start_date=START,
+        review_date=REVIEW,
+        notes=None,
+    )
     arguments.update(overrides)
     return render_handout(**arguments)
 
@@ -58,8 +65,13 @@ def test_handout_is_a_complete_a4_pdf_of_a_few_pages(full_handout):
 @needs_pdftotext
 def test_handout_names_client_trainer_dates_and_every_plan_title(library, full_handout, tmp_path):
     text = _text(full_handout, tmp_path)
-    for expected in ("Priya Natarajan", "Sam Okafor", "3 March 2025", "17 March 2025",
-                     "Walk for 20 minutes on rest days."):
+    for expected in (
+        "Priya Natarajan",
+        "Sam Okafor",
+        "3 March 2025",
+        "17 March 2025",
+        "Walk for 20 minutes on rest days.",
+    ):
         assert expected in text
     for plan in library.in_order():
         assert plan.title in text
@@ -88,8 +100,10 @@ def test_every_page_carries_the_scope_statement(full_handout, tmp_path):
 
 @needs_pdftotext
 def test_customised_plan_prints_the_clients_copy(library, tmp_path):
-    mine = customise(library.plan("core"), {"doses": {"Dead bug": "2 x 5 each side"}, "drop": ["Bird-dog"],
-                                            "note": "Keep the range small for now."})
+    mine = customise(
+        library.plan("core"),
+        {"doses": {"Dead bug": "2 x 5 each side"}, "drop": ["Bird-dog"], "note": "Keep the range small for now."},
+    )
     text = _text(_render(library, plans=[mine]), tmp_path)
     assert "2 x 5 each side" in text and "Keep the range small for now." in text
     assert "Bird-dog" not in text
@@ -106,8 +120,12 @@ def test_handout_without_plans_still_carries_the_safety_net(library, tmp_path):
 @needs_pdftotext
 def test_core_font_fallback_prints_typographic_characters_safely(library, tmp_path, monkeypatch):
     monkeypatch.setattr(handout, "DEJAVU_DIR", tmp_path / "no-fonts-here")
-    pdf = _render(library, client_name="Zo\u00eb O\u2019Neill", plans=[library.plan("load")],
-                  notes="3\u00d710 \u2013 \u201ceasy\u201d pace\u2026")
+    pdf = _render(
+        library,
+        client_name="Zo\u00eb O\u2019Neill",
+        plans=[library.plan("load")],
+        notes="3\u00d710 \u2013 \u201ceasy\u201d pace\u2026",
+    )
     text = _text(pdf, tmp_path)
     assert "Zo\u00eb O'Neill" in text
     assert '3x10 - "easy" pace...' in text
@@ -120,42 +138,57 @@ def test_plain_helvetica_handout_holds_client_plan_titles_and_emergency_signs(li
     monkeypatch.setattr(handout, "COMPRESS", False)
     pdf = _render(library).decode("latin-1")
     net = library.safety_net
-    for expected in ["Priya Natarajan", "Chest pain", net.emergency.heading, net.urgent.heading, net.refer.heading,
-                     *(plan.title for plan in library.in_order())]:
+    for expected in [
+        "Priya Natarajan",
+        "Chest pain",
+        net.emergency.heading,
+        net.urgent.heading,
+        net.refer.heading,
+        *(plan.title for plan in library.in_order()),
+    ]:
         assert f"({expected})" in pdf
     assert pdf.index(net.emergency.heading) < pdf.index(net.urgent.heading) < pdf.index(net.refer.heading)
 
 
-@pytest.mark.parametrize("raw, safe", [
-    ("O\u2019Neill", "O'Neill"),
-    ("\u201cbrace\u201d", '"brace"'),
-    ("3\u00d710", "3x10"),
-    ("20\u201330 s \u2014 slowly", "20-30 s - slowly"),
-    ("\u2265 7\u2026", ">= 7..."),
-    ("caf\u00e9", "caf\u00e9"),
-    ("\u4f60\u597d", "??"),
-])
+@pytest.mark.parametrize(
+    "raw, safe",
+    [
+        ("O\u2019Neill", "O'Neill"),
+        ("\u201cbrace\u201d", '"brace"'),
+        ("3\u00d710", "3x10"),
+        ("20\u201330 s \u2014 slowly", "20-30 s - slowly"),
+        ("\u2265 7\u2026", ">= 7..."),
+        ("caf\u00e9", "caf\u00e9"),
+        ("\u4f60\u597d", "??"),
+    ],
+)
 def test_latin1_safe_replaces_what_helvetica_cannot_print(raw, safe):
     assert latin1_safe(raw) == safe
     safe.encode("latin-1")
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"client_name": "  "}, "client_name"),
-    ({"trainer": ""}, "trainer"),
-    ({"review_date": date(2025, 3, 2)}, "review_date"),
-])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"client_name": "  "}, "client_name"),
+        ({"trainer": ""}, "trainer"),
+        ({"review_date": date(2025, 3, 2)}, "review_date"),
+    ],
+)
 def test_invalid_handout_inputs_name_the_field(library, overrides, field):
     with pytest.raises(InvalidInput) as caught:
         _render(library, plans=[library.plan("core")], **overrides)
     assert caught.value.field == field
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("Priya Natarajan", "backcare-plan-priya-natarajan-2025-03-03.pdf"),
-    ("Zo\u00eb O'Neill", "backcare-plan-zoe-oneill-2025-03-03.pdf"),
-    ("../../etc/passwd", "backcare-plan-etc-passwd-2025-03-03.pdf"),
-    ("\u4f60\u597d", "backcare-plan-client-2025-03-03.pdf"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("Priya Natarajan", "backcare-plan-priya-natarajan-2025-03-03.pdf"),
+        ("Zo\u00eb O'Neill", "backcare-plan-zoe-oneill-2025-03-03.pdf"),
+        ("../../etc/passwd", "backcare-plan-etc-passwd-2025-03-03.pdf"),
+        ("\u4f60\u597d", "backcare-plan-client-2025-03-03.pdf"),
+    ],
+)
 def test_handout_filename_is_a_safe_ascii_slug(name, expected):
     assert handout_filename(name, START) == expected

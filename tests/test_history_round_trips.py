@@ -40,6 +40,7 @@ class CountingDatabase:
                 yield cur
             finally:
                 cur.close()
+
         return reading()
 
 
@@ -58,15 +59,19 @@ class _CountingCursor:
 
 def audit_rows(db) -> list[tuple]:
     with db.read() as cur:
-        return cur.execute("SELECT action, outcome FROM audit_log WHERE action LIKE 'client.%' "
-                           "ORDER BY id").fetchall()
+        return cur.execute("SELECT action, outcome FROM audit_log WHERE action LIKE 'client.%' ORDER BY id").fetchall()
 
 
 @pytest.fixture
 def busy_client(db, trainer_actor, client):
     store.log_session(db, actor=trainer_actor, client_id=client.id, session={"date": ON, "minutes": 30, "rpe": 4})
-    store.save_report(db, actor=trainer_actor, client_id=client.id,
-                      report=TriageReport.model_validate(report_payload(pain_score=2)), now=datetime(2025, 3, 9, 9))
+    store.save_report(
+        db,
+        actor=trainer_actor,
+        client_id=client.id,
+        report=TriageReport.model_validate(report_payload(pain_score=2)),
+        now=datetime(2025, 3, 9, 9),
+    )
     return client
 
 
@@ -80,7 +85,7 @@ def test_the_history_is_one_query_per_panel_on_one_cursor(db, trainer_actor, bus
 def test_reading_the_history_audits_one_history_view_and_nothing_else(db, trainer_actor, busy_client):
     before = audit_rows(db)
     store.client_history(db, actor=trainer_actor, client_id=busy_client.id, on=ON)
-    assert audit_rows(db)[len(before):] == [("client.history", "ok")]
+    assert audit_rows(db)[len(before) :] == [("client.history", "ok")]
 
 
 def test_a_refused_history_is_audited_as_a_refused_view_of_the_record(db, busy_client):
@@ -89,7 +94,7 @@ def test_a_refused_history_is_audited_as_a_refused_view_of_the_record(db, busy_c
     before = audit_rows(db)
     with pytest.raises(PermissionDenied):
         store.client_history(db, actor=stranger, client_id=busy_client.id, on=ON)
-    assert audit_rows(db)[len(before):] == [("client.view", "denied")]
+    assert audit_rows(db)[len(before) :] == [("client.view", "denied")]
 
 
 def test_the_history_of_no_such_client_is_not_found(db, trainer_actor):

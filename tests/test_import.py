@@ -19,8 +19,10 @@ def database(tmp_path):
     db = open_database(tmp_path / "import.duckdb")
     with db.write(SYSTEM, "test.seed") as cur:
         cur.execute("INSERT INTO gyms (id, name) VALUES (1, 'North'), (2, 'South')")
-        cur.execute("INSERT INTO clients (external_id, gym_id, name, created_by) VALUES "
-                    "('C-0001', 1, 'Ann', 'test'), ('C-0002', 1, 'Bo', 'test'), ('C-0003', 2, 'Cy', 'test')")
+        cur.execute(
+            "INSERT INTO clients (external_id, gym_id, name, created_by) VALUES "
+            "('C-0001', 1, 'Ann', 'test'), ('C-0002', 1, 'Bo', 'test'), ('C-0003', 2, 'Cy', 'test')"
+        )
     yield db
     db.close()
 
@@ -37,15 +39,19 @@ def count_sessions(db) -> int:
 
 
 MIXED = (
-    "C-0001,2024-03-01,60,7,deadlift;squat,5,yes",   # line 2: good
-    "C-0001,2024-02-30,60,7,squat,5,no",             # line 3: impossible date
-    "C-9999,2024-03-02,45,6,squat,,",                 # line 4: unknown client
-    "C-0002,2024-03-02,-5,6,squat,,",                 # line 5: negative minutes
-    "C-0002,2024-03-03,45,hard,squat,,",              # line 6: RPE not a number
-    "C-0002,2024-03-04,30,4,plank,10,false",          # line 7: good
+    "C-0001,2024-03-01,60,7,deadlift;squat,5,yes",  # line 2: good
+    "C-0001,2024-02-30,60,7,squat,5,no",  # line 3: impossible date
+    "C-9999,2024-03-02,45,6,squat,,",  # line 4: unknown client
+    "C-0002,2024-03-02,-5,6,squat,,",  # line 5: negative minutes
+    "C-0002,2024-03-03,45,hard,squat,,",  # line 6: RPE not a number
+    "C-0002,2024-03-04,30,4,plank,10,false",  # line 7: good
 )
-MIXED_BAD = {3: "date 2024-02-30", 4: "C-9999 is not a known client", 5: "minutes -5 is negative",
-             6: "rpe hard is not a number"}
+MIXED_BAD = {
+    3: "date 2024-02-30",
+    4: "C-9999 is not a known client",
+    5: "minutes -5 is negative",
+    6: "rpe hard is not a number",
+}
 
 
 def test_a_file_with_bad_rows_stores_nothing_and_names_each_bad_line(database, tmp_path):
@@ -67,8 +73,9 @@ def test_skip_bad_stores_the_good_rows_and_still_names_the_bad_ones(database, tm
 
 
 def test_importing_the_same_file_twice_adds_nothing_the_second_time(database, tmp_path):
-    path = write_csv(tmp_path, "C-0001,2024-03-01,60,7,squat,5,yes", "C-0002,2024-03-01,40,5,,,",
-                     "C-0002,2024-03-02,40,5,plank,,")
+    path = write_csv(
+        tmp_path, "C-0001,2024-03-01,60,7,squat,5,yes", "C-0002,2024-03-01,40,5,,,", "C-0002,2024-03-02,40,5,plank,,"
+    )
     first = import_sessions_csv(database, actor=SYSTEM, path=path)
     second = import_sessions_csv(database, actor=SYSTEM, path=path)
 
@@ -84,23 +91,28 @@ def test_a_row_repeated_within_one_file_is_stored_once(database, tmp_path):
     assert (result.inserted, result.duplicates) == (1, 1)
 
 
-@pytest.mark.parametrize(("row", "reason"), [
-    ("C-0001,2024-13-01,60,7,squat,5,yes", "date 2024-13-01 is not a real date"),
-    ("C-0001,01/03/2024,60,7,squat,5,yes", "date 01/03/2024 is not a real date"),
-    ("C-0001,,60,7,squat,5,yes", "date is empty"),
-    (",2024-03-01,60,7,squat,5,yes", "client_id is empty"),
-    ("C-0001,2024-03-01,601,7,squat,5,yes", "minutes 601 is more than 600"),
-    ("C-0001,2024-03-01,sixty,7,squat,5,yes", "minutes sixty is not a number"),
-    ("C-0001,2024-03-01,60,11,squat,5,yes", "rpe 11 is outside 0-10"),
-    ("C-0001,2024-03-01,60,-1,squat,5,yes", "rpe -1 is outside 0-10"),
-    ("C-0001,2024-03-01,60,,squat,5,yes", "rpe is empty"),
-    ("C-0001,2024-03-01,60,7,squat,-2,yes", "warmup_minutes -2 is outside 0-600"),
-    ("C-0001,2024-03-01,60,7,squat,5,maybe", "cooldown_done maybe is not true/false"),
-    ("C-0001,2024-03-01,60,7,squat,5,yes,extra", "more values than the header has columns"),
-    ("C-0001,2024-03-01,60,7," + ";".join(f"move {i}" for i in range(51)) + ",5,yes",
-     "exercises names 51 exercises (at most 50)"),
-    ("C-0001,2024-03-01,60,7,squat;" + "x" * 81 + ",5,yes", "exercises has a name longer than 80 characters"),
-])
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ("C-0001,2024-13-01,60,7,squat,5,yes", "date 2024-13-01 is not a real date"),
+        ("C-0001,01/03/2024,60,7,squat,5,yes", "date 01/03/2024 is not a real date"),
+        ("C-0001,,60,7,squat,5,yes", "date is empty"),
+        (",2024-03-01,60,7,squat,5,yes", "client_id is empty"),
+        ("C-0001,2024-03-01,601,7,squat,5,yes", "minutes 601 is more than 600"),
+        ("C-0001,2024-03-01,sixty,7,squat,5,yes", "minutes sixty is not a number"),
+        ("C-0001,2024-03-01,60,11,squat,5,yes", "rpe 11 is outside 0-10"),
+        ("C-0001,2024-03-01,60,-1,squat,5,yes", "rpe -1 is outside 0-10"),
+        ("C-0001,2024-03-01,60,,squat,5,yes", "rpe is empty"),
+        ("C-0001,2024-03-01,60,7,squat,-2,yes", "warmup_minutes -2 is outside 0-600"),
+        ("C-0001,2024-03-01,60,7,squat,5,maybe", "cooldown_done maybe is not true/false"),
+        ("C-0001,2024-03-01,60,7,squat,5,yes,extra", "more values than the header has columns"),
+        (
+            "C-0001,2024-03-01,60,7," + ";".join(f"move {i}" for i in range(51)) + ",5,yes",
+            "exercises names 51 exercises (at most 50)",
+        ),
+        ("C-0001,2024-03-01,60,7,squat;" + "x" * 81 + ",5,yes", "exercises has a name longer than 80 characters"),
+    ],
+)
 def test_each_kind_of_bad_value_is_reported_with_its_reason(database, tmp_path, row, reason):
     result = import_sessions_csv(database, actor=SYSTEM, path=write_csv(tmp_path, row))
 
@@ -126,10 +138,13 @@ def test_a_missing_column_is_named(database, tmp_path, missing):
     assert f"no column {missing}" in str(raised.value)
 
 
-@pytest.mark.parametrize(("content", "reason"), [
-    ("", "no header row"),
-    (None, "does not exist"),
-])
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("", "no header row"),
+        (None, "does not exist"),
+    ],
+)
 def test_an_empty_or_missing_file_is_refused_in_one_sentence(database, tmp_path, content, reason):
     path = tmp_path / "x.csv"
     if content is not None:
@@ -147,19 +162,23 @@ def test_line_numbers_count_blank_lines_in_the_file(database, tmp_path):
     assert [bad.line for bad in result.bad_rows] == [5]
 
 
-@pytest.mark.parametrize(("exercises", "cooldown", "warmup", "stored"), [
-    ("Deadlift; Back Squat ;", "yes", "5", ("deadlift;back squat", True, 5.0)),
-    ("", "NO", "", ("", False, None)),
-    ("plank", "", "0", ("plank", None, 0.0)),
-    ("plank", "1", "2.5", ("plank", True, 2.5)),
-])
+@pytest.mark.parametrize(
+    ("exercises", "cooldown", "warmup", "stored"),
+    [
+        ("Deadlift; Back Squat ;", "yes", "5", ("deadlift;back squat", True, 5.0)),
+        ("", "NO", "", ("", False, None)),
+        ("plank", "", "0", ("plank", None, 0.0)),
+        ("plank", "1", "2.5", ("plank", True, 2.5)),
+    ],
+)
 def test_values_are_stored_normalised(database, tmp_path, exercises, cooldown, warmup, stored):
     path = write_csv(tmp_path, f"C-0001,2024-03-01,60,7,{exercises},{warmup},{cooldown}")
     import_sessions_csv(database, actor=SYSTEM, path=path)
 
     with database.read() as cur:
-        row = cur.execute("SELECT exercises, cooldown_done, warmup_minutes, source, date::VARCHAR, minutes, rpe "
-                          "FROM sessions").fetchall()
+        row = cur.execute(
+            "SELECT exercises, cooldown_done, warmup_minutes, source, date::VARCHAR, minutes, rpe FROM sessions"
+        ).fetchall()
     assert row == [(*stored, "import", "2024-03-01", 60.0, 7.0)]
 
 
@@ -167,13 +186,20 @@ def test_an_import_writes_one_audit_row_without_health_data(database, tmp_path):
     import_sessions_csv(database, actor=SYSTEM, path=write_csv(tmp_path, *MIXED), skip_bad=True)
 
     with database.read() as cur:
-        rows = cur.execute("SELECT actor, action, outcome, detail FROM audit_log "
-                           "WHERE action = 'session.import'").fetchall()
+        rows = cur.execute(
+            "SELECT actor, action, outcome, detail FROM audit_log WHERE action = 'session.import'"
+        ).fetchall()
     assert len(rows) == 1
     actor, _, outcome, detail = rows[0]
     assert (actor, outcome) == ("system", "ok")
-    assert json.loads(detail) == {"file": "sessions.csv", "skip_bad": True, "rows": 6, "bad": 4,
-                                  "inserted": 2, "stored": True}
+    assert json.loads(detail) == {
+        "file": "sessions.csv",
+        "skip_bad": True,
+        "rows": 6,
+        "bad": 4,
+        "inserted": 2,
+        "stored": True,
+    }
 
 
 def test_a_trainer_imports_only_clients_of_their_own_gym(database, tmp_path):
@@ -194,8 +220,13 @@ def test_roles_without_write_access_may_not_import(database, tmp_path, role):
 
 def test_progress_reports_reading_validating_and_inserting_with_counts(database, tmp_path):
     seen = []
-    import_sessions_csv(database, actor=SYSTEM, path=write_csv(tmp_path, *MIXED), skip_bad=True,
-                        progress=lambda stage, done, total: seen.append((stage, done, total)))
+    import_sessions_csv(
+        database,
+        actor=SYSTEM,
+        path=write_csv(tmp_path, *MIXED),
+        skip_bad=True,
+        progress=lambda stage, done, total: seen.append((stage, done, total)),
+    )
 
     assert [s for s, _, _ in seen] == ["reading", "reading", "validating", "validating", "inserting", "inserting"]
     assert seen[-1] == ("inserting", 2, 2)

@@ -19,8 +19,14 @@ YES_NO = [q for q in FORM_QUESTIONS if q.kind is Kind.YES_NO and q.asked_when is
 def all_no(**overrides):
     """Every question that applies answered "no" (easing: "yes"), mild pain the day after training."""
     answers = {q.field: NO for q in YES_NO}
-    answers.update(leg_symptoms="none", pain_score=2, pain_quality="dull_ache", trend="easing",
-                   hours_since_workout=20, eases_with_movement=YES)
+    answers.update(
+        leg_symptoms="none",
+        pain_score=2,
+        pain_quality="dull_ache",
+        trend="easing",
+        hours_since_workout=20,
+        eases_with_movement=YES,
+    )
     answers.update(overrides)
     return answers
 
@@ -74,9 +80,11 @@ def test_the_risk_answer_to_any_emergency_question_alone_gives_an_emergency(ques
     assert evaluate(intake.build_report({question.field: answer})).level is Level.EMERGENCY
 
 
-@pytest.mark.parametrize("question", [q for q in on_step("urgent") if q.field not in ("pregnant",
-                                                                                      "pregnancy_warning_signs")],
-                         ids=lambda q: q.field)
+@pytest.mark.parametrize(
+    "question",
+    [q for q in on_step("urgent") if q.field not in ("pregnant", "pregnancy_warning_signs")],
+    ids=lambda q: q.field,
+)
 def test_yes_to_any_urgent_question_gives_urgent(question):
     assert evaluate(intake.build_report(all_no(**{question.field: YES}))).level is Level.URGENT
 
@@ -127,13 +135,16 @@ def test_an_answer_that_is_not_offered_is_refused_naming_the_field():
     assert raised.value.field == "chest_pain"
 
 
-@pytest.mark.parametrize("answers, needed", [
-    ({"numbness": YES, "leg_symptoms": "none"}, True),
-    ({"weakness": YES, "leg_symptoms": "none"}, True),
-    ({"tingling": YES, "leg_symptoms": "one_leg"}, False),
-    ({"tingling": YES}, False),  # the legs question not answered yet: it is asked in its place
-    ({"numbness": NO, "tingling": NO, "weakness": NO, "leg_symptoms": "none"}, False),
-])
+@pytest.mark.parametrize(
+    "answers, needed",
+    [
+        ({"numbness": YES, "leg_symptoms": "none"}, True),
+        ({"weakness": YES, "leg_symptoms": "none"}, True),
+        ({"tingling": YES, "leg_symptoms": "one_leg"}, False),
+        ({"tingling": YES}, False),  # the legs question not answered yet: it is asked in its place
+        ({"numbness": NO, "tingling": NO, "weakness": NO, "leg_symptoms": "none"}, False),
+    ],
+)
 def test_where_is_asked_when_a_nerve_sign_is_yes_and_the_legs_answer_is_none(answers, needed):
     assert intake.needs_where(answers) is needed
 
@@ -144,13 +155,26 @@ def test_the_form_reaches_the_result_only_when_every_question_is_answered():
     assert intake.furthest_step(all_no(fever_or_unwell=None)) == 1
     assert intake.furthest_step(all_no(tingling=None, chest_pain=None)) == 0  # the earliest gap wins
     assert [q.field for q in intake.step_unanswered(2, all_no(hours_since_workout=None, tingling=None))] == [
-        "hours_since_workout", "tingling"]
+        "hours_since_workout",
+        "tingling",
+    ]
 
 
 def test_answer_summary_names_every_risk_answer_and_what_is_not_asked():
-    lines = intake.answer_summary(all_no(chest_pain=YES, history_of_cancer=YES, numbness=YES,
-                                         leg_symptoms="one_leg", pain_score=7, pain_quality="sharp", trend="worse",
-                                         hours_since_workout=52.5, eases_with_movement=NO, tingling=None))
+    lines = intake.answer_summary(
+        all_no(
+            chest_pain=YES,
+            history_of_cancer=YES,
+            numbness=YES,
+            leg_symptoms="one_leg",
+            pain_score=7,
+            pain_quality="sharp",
+            trend="worse",
+            hours_since_workout=52.5,
+            eases_with_movement=NO,
+            tingling=None,
+        )
+    )
     assert lines == [
         "Emergency signs: symptoms down the legs: one leg; YES to chest pain",
         "Urgent signs: YES to a history of cancer",
@@ -167,11 +191,18 @@ def session(day, exercises="deadlift;plank", warmup=3.0, cooldown=False):
 
 def test_prefill_takes_the_latest_session_and_counts_rest_days():
     today = date(2026, 11, 20)
-    sessions = [session(date(2026, 11, 19), "squat;row", 8.0, True), session(date(2026, 11, 17)),
-                session(date(2026, 11, 10))]
+    sessions = [
+        session(date(2026, 11, 19), "squat;row", 8.0, True),
+        session(date(2026, 11, 17)),
+        session(date(2026, 11, 10)),
+    ]
     prefill = intake.prefill_context(sessions, today)
-    assert prefill == {"exercises": ["squat", "row"], "warmup_minutes": 8.0, "cooldown_done": True,
-                       "rest_days_last_7": 5}
+    assert prefill == {
+        "exercises": ["squat", "row"],
+        "warmup_minutes": 8.0,
+        "cooldown_done": True,
+        "rest_days_last_7": 5,
+    }
 
 
 def test_prefill_leaves_rest_days_out_when_history_is_shorter_than_a_week():

@@ -23,14 +23,40 @@ from backcare.models import TriageResult
 from tests.conftest import report_payload
 
 FIXTURE = Path(__file__).parent / "fixtures" / "release-2ec2bb5.duckdb.gz"
-OLD_ANSWERS = ("hours_since_workout", "pain_score", "pain_quality", "trend", "eases_with_movement", "leg_symptoms",
-               "numbness", "tingling", "weakness", "weakness_worsening", "limits_daily_activities", "saddle_numbness",
-               "bladder_or_bowel_change", "sexual_dysfunction", "major_trauma", "chest_pain", "fever_or_unwell",
-               "unexplained_weight_loss", "history_of_cancer", "night_or_rest_pain", "worse_on_cough_or_sneeze",
-               "osteoporosis_or_steroids", "persistent_fatigue")
+OLD_ANSWERS = (
+    "hours_since_workout",
+    "pain_score",
+    "pain_quality",
+    "trend",
+    "eases_with_movement",
+    "leg_symptoms",
+    "numbness",
+    "tingling",
+    "weakness",
+    "weakness_worsening",
+    "limits_daily_activities",
+    "saddle_numbness",
+    "bladder_or_bowel_change",
+    "sexual_dysfunction",
+    "major_trauma",
+    "chest_pain",
+    "fever_or_unwell",
+    "unexplained_weight_loss",
+    "history_of_cancer",
+    "night_or_rest_pain",
+    "worse_on_cough_or_sneeze",
+    "osteoporosis_or_steroids",
+    "persistent_fatigue",
+)
 NEW_QUESTIONS = tuple(f for f in questions.FIELDS if f not in OLD_ANSWERS)
-UNCHANGED_TABLES = ("report_findings", "report_causes", "referrals", "referral_events", "sessions",
-                    "report_submissions")
+UNCHANGED_TABLES = (
+    "report_findings",
+    "report_causes",
+    "referrals",
+    "referral_events",
+    "sessions",
+    "report_submissions",
+)
 
 
 @pytest.fixture
@@ -106,7 +132,8 @@ def test_a_new_report_after_the_migration_reads_the_old_episode(release_path):
         actor = store.actor_for(store.get_user_by_username(db, username="tara"))
         (ada,) = [c for c in store.list_clients(db, actor=actor) if c.name == "Ada Lovelace"]
         now = datetime(2025, 3, 11, 9, 0)
-        saved = store.save_report(db, actor=actor, client_id=ada.id, now=now,
-                                  report=report_payload(pain_score=4, hours_since_workout=30))
+        saved = store.save_report(
+            db, actor=actor, client_id=ada.id, now=now, report=report_payload(pain_score=4, hours_since_workout=30)
+        )
         assert saved.history.episode_pain_scores == (2, 2, 4, 2)  # the old reports of the last 7 days, oldest first
         assert "R5" in [f.rule_id for f in saved.result.findings]

@@ -28,10 +28,14 @@ def test_the_baseline_report_validates():
     assert TriageReport.model_validate(NORMAL_REPORT).pain_score == 2
 
 
-@pytest.mark.parametrize("data, field", [
-    (report_input(painscore=3), "painscore"),
-    (report_input(context={"warmup_mins": 3}), "context.warmup_mins"),
-], ids=["top-level", "context"])
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        (report_input(painscore=3), "painscore"),
+        (report_input(context={"warmup_mins": 3}), "context.warmup_mins"),
+    ],
+    ids=["top-level", "context"],
+)
 def test_unknown_field_is_refused_naming_the_field(data, field):
     assert refusal(data) == f"{field}: Extra inputs are not permitted"
 
@@ -48,8 +52,9 @@ def test_pregnancy_warning_signs_are_only_asked_when_pregnant():
     assert TriageReport.model_validate(report_input(pregnant=True, pregnancy_warning_signs=True)).pregnant is True
     for pregnant in (False, None):
         message = refusal(report_input(pregnant=pregnant, pregnancy_warning_signs=False))
-        assert message == "pregnancy_warning_signs: only asked when pregnant is true" or \
-            message.endswith("pregnancy_warning_signs: only asked when pregnant is true"), message
+        assert message == "pregnancy_warning_signs: only asked when pregnant is true" or message.endswith(
+            "pregnancy_warning_signs: only asked when pregnant is true"
+        ), message
 
 
 def test_the_report_fields_follow_the_question_registry():
@@ -64,33 +69,36 @@ def test_age_is_a_whole_number_of_years(age, ok):
         assert refusal_from_json(report_input(age=age)).startswith("age: ")
 
 
-@pytest.mark.parametrize("field, value", [
-    ("pain_score", -1),
-    ("pain_score", 11),
-    ("pain_score", 4.5),
-    ("pain_score", "4"),
-    ("hours_since_workout", -0.5),
-    ("hours_since_workout", 24 * 365 + 1),
-    ("pain_quality", "burning"),
-    ("trend", "better"),
-    ("leg_symptoms", "left_leg"),
-    ("numbness", "yes"),
-    ("saddle_numbness", 1),
-    ("eases_with_movement", "no"),
-    ("pregnant", 0),
-    ("client_id", ""),
-    ("client_id", "C" * 65),
-    ("context.warmup_minutes", -1),
-    ("context.warmup_minutes", 601),
-    ("context.core_sessions_per_week", 22),
-    ("context.core_sessions_per_week", 1.5),
-    ("context.rest_days_last_7", 8),
-    ("context.sleep_hours", 25),
-    ("context.sitting_hours_per_day", -1),
-    ("context.cooldown_done", "no"),
-    ("context.exercises", ["deadlift"] * 51),
-    ("context.exercises", "deadlift"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("pain_score", -1),
+        ("pain_score", 11),
+        ("pain_score", 4.5),
+        ("pain_score", "4"),
+        ("hours_since_workout", -0.5),
+        ("hours_since_workout", 24 * 365 + 1),
+        ("pain_quality", "burning"),
+        ("trend", "better"),
+        ("leg_symptoms", "left_leg"),
+        ("numbness", "yes"),
+        ("saddle_numbness", 1),
+        ("eases_with_movement", "no"),
+        ("pregnant", 0),
+        ("client_id", ""),
+        ("client_id", "C" * 65),
+        ("context.warmup_minutes", -1),
+        ("context.warmup_minutes", 601),
+        ("context.core_sessions_per_week", 22),
+        ("context.core_sessions_per_week", 1.5),
+        ("context.rest_days_last_7", 8),
+        ("context.sleep_hours", 25),
+        ("context.sitting_hours_per_day", -1),
+        ("context.cooldown_done", "no"),
+        ("context.exercises", ["deadlift"] * 51),
+        ("context.exercises", "deadlift"),
+    ],
+)
 def test_each_range_and_choice_is_refused_with_a_message_naming_the_field(field, value):
     if field.startswith("context."):
         data = report_input(context={field.removeprefix("context."): value})
@@ -143,17 +151,27 @@ def test_history_refuses_a_negative_report_count():
     assert describe_validation_error(caught.value).startswith("prior_reports_28d: ")
 
 
-@pytest.mark.parametrize("levels, highest", [
-    ([], Level.NORMAL),
-    ([Level.MONITOR, Level.NORMAL], Level.MONITOR),
-    ([Level.REFER, Level.EMERGENCY, Level.URGENT], Level.EMERGENCY),
-])
+@pytest.mark.parametrize(
+    "levels, highest",
+    [
+        ([], Level.NORMAL),
+        ([Level.MONITOR, Level.NORMAL], Level.MONITOR),
+        ([Level.REFER, Level.EMERGENCY, Level.URGENT], Level.EMERGENCY),
+    ],
+)
 def test_highest_level_is_the_most_serious(levels, highest):
     assert Level.highest(levels) is highest
 
 
-@pytest.mark.parametrize("level, needs", [
-    (Level.NORMAL, False), (Level.MONITOR, False), (Level.REFER, True), (Level.URGENT, True), (Level.EMERGENCY, True),
-])
+@pytest.mark.parametrize(
+    "level, needs",
+    [
+        (Level.NORMAL, False),
+        (Level.MONITOR, False),
+        (Level.REFER, True),
+        (Level.URGENT, True),
+        (Level.EMERGENCY, True),
+    ],
+)
 def test_refer_and_above_need_a_professional(level, needs):
     assert level.needs_professional is needs

@@ -39,7 +39,8 @@ def test_levels_differ_by_shape_not_hue_alone():
 
 def _hue(colour: str) -> float:
     import colorsys
-    r, g, b = (int(colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4))
+
+    r, g, b = (int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4))
     return colorsys.rgb_to_hsv(r, g, b)[0] * 360
 
 

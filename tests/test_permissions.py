@@ -47,20 +47,29 @@ class World:
         return self.counter
 
     def new_client(self) -> int:
-        return store.create_client(self.db, actor=SYSTEM, gym_id=self.gym_a, name=f"Extra {self.fresh()}",
-                                   consent_by="system").id
+        return store.create_client(
+            self.db, actor=SYSTEM, gym_id=self.gym_a, name=f"Extra {self.fresh()}", consent_by="system"
+        ).id
 
     def new_assignment(self) -> int:
-        return store.assign_plan(self.db, actor=SYSTEM, client_id=self.new_client(), plan_id="core",
-                                 start_date=DAY, review_date=DAY + timedelta(days=14)).id
+        return store.assign_plan(
+            self.db,
+            actor=SYSTEM,
+            client_id=self.new_client(),
+            plan_id="core",
+            start_date=DAY,
+            review_date=DAY + timedelta(days=14),
+        ).id
 
     def new_referral(self) -> int:
-        return store.save_report(self.db, actor=SYSTEM, client_id=self.client_a.id,
-                                 report=report_payload(pain_score=8)).referral_id
+        return store.save_report(
+            self.db, actor=SYSTEM, client_id=self.client_a.id, report=report_payload(pain_score=8)
+        ).referral_id
 
     def new_emergency_report(self) -> int:
-        return store.save_report(self.db, actor=SYSTEM, client_id=self.client_a.id,
-                                 report={"chest_pain": True}).report_id
+        return store.save_report(
+            self.db, actor=SYSTEM, client_id=self.client_a.id, report={"chest_pain": True}
+        ).report_id
 
     def new_staff(self) -> str:
         name = f"staff{self.fresh()}"
@@ -69,8 +78,10 @@ class World:
 
     def sessions_csv(self) -> Path:
         path = self.tmp / f"sessions{self.fresh()}.csv"
-        path.write_text("client_id,date,minutes,rpe,exercises,warmup_minutes,cooldown_done\n"
-                        f"{self.client_a.external_id},2025-03-01,{40 + self.counter},6,squat,5,yes\n")
+        path.write_text(
+            "client_id,date,minutes,rpe,exercises,warmup_minutes,cooldown_done\n"
+            f"{self.client_a.external_id},2025-03-01,{40 + self.counter},6,squat,5,yes\n"
+        )
         return path
 
 
@@ -79,8 +90,9 @@ def world(db, tmp_path) -> World:
     gym_a = store.create_gym(db, actor=SYSTEM, name="Gym A").id
     gym_b = store.create_gym(db, actor=SYSTEM, name="Gym B").id
     client_a = store.create_client(db, actor=SYSTEM, gym_id=gym_a, name=SECRET_NAME, consent_by="system")
-    store.log_session(db, actor=SYSTEM, client_id=client_a.id,
-                      session={"date": DAY - timedelta(days=1), "minutes": 50, "rpe": 6})
+    store.log_session(
+        db, actor=SYSTEM, client_id=client_a.id, session={"date": DAY - timedelta(days=1), "minutes": 50, "rpe": 6}
+    )
     saved = store.save_report(db, actor=SYSTEM, client_id=client_a.id, report=report_payload(pain_score=8))
     store.create_client(db, actor=SYSTEM, gym_id=gym_b, name="Bernard Gymnasium-B", consent_by="system")
     return World(db, tmp_path, gym_a, gym_b, client_a, saved.report_id, saved.referral_id)
@@ -117,9 +129,11 @@ def _trend(fn: Callable) -> Callable[[World, Actor], Any]:
 
 MATRIX: dict[str, Row] = {
     # clients
-    "create_client": Row((A.CLIENT_WRITE,), "record",
-                         lambda w, a: store.create_client(w.db, actor=a, gym_id=w.gym_a, name="New Person",
-                                                          consent_by="x")),
+    "create_client": Row(
+        (A.CLIENT_WRITE,),
+        "record",
+        lambda w, a: store.create_client(w.db, actor=a, gym_id=w.gym_a, name="New Person", consent_by="x"),
+    ),
     "record_consent": Row((A.CLIENT_WRITE,), "record", _client(store.record_consent)),
     "set_client_contact": Row((A.CLIENT_WRITE,), "record", _client(store.set_client_contact, phone="0123 456789")),
     "set_year_of_birth": Row((A.CLIENT_WRITE,), "record", _client(store.set_year_of_birth, year_of_birth=1980)),
@@ -128,35 +142,49 @@ MATRIX: dict[str, Row] = {
     "delete_draft": Row((A.CLIENT_WRITE,), "record", _client(store.delete_draft)),
     "get_client": Row((A.CLIENT_READ,), "record", _client(store.get_client)),
     "client_status": Row((A.CLIENT_READ, A.REFERRAL_READ), "record", _client(store.client_status)),
-    "search_clients": Row((A.CLIENT_READ,), "scope",
-                          lambda w, a: store.search_clients(w.db, actor=a, query="Gymnasium")),
-    "list_clients": Row((A.CLIENT_READ,), "scope",
-                        lambda w, a: store.list_clients(w.db, actor=a, gym_id=w.gym_a)),
+    "search_clients": Row(
+        (A.CLIENT_READ,), "scope", lambda w, a: store.search_clients(w.db, actor=a, query="Gymnasium")
+    ),
+    "list_clients": Row((A.CLIENT_READ,), "scope", lambda w, a: store.list_clients(w.db, actor=a, gym_id=w.gym_a)),
     # sessions and load
-    "log_session": Row((A.CLIENT_WRITE,), "record",
-                       _client(store.log_session, session={"date": DAY, "minutes": 30, "rpe": 5})),
+    "log_session": Row(
+        (A.CLIENT_WRITE,), "record", _client(store.log_session, session={"date": DAY, "minutes": 30, "rpe": 5})
+    ),
     "list_sessions": Row((A.CLIENT_READ,), "record", _client(store.list_sessions)),
     "daily_load": Row((A.CLIENT_READ,), "record", _client(store.daily_load, start=DAY - timedelta(days=7), end=DAY)),
     "weekly_load": Row((A.CLIENT_READ,), "record", _client(store.weekly_load, on=DAY)),
     "load_ratio": Row((A.CLIENT_READ,), "record", _client(store.load_ratio, on=DAY)),
-    "import_sessions_csv": Row((A.CLIENT_WRITE,), "scope",
-                               lambda w, a: import_sessions_csv(w.db, actor=a, path=w.sessions_csv(), skip_bad=True)),
+    "import_sessions_csv": Row(
+        (A.CLIENT_WRITE,),
+        "scope",
+        lambda w, a: import_sessions_csv(w.db, actor=a, path=w.sessions_csv(), skip_bad=True),
+    ),
     # reports
     "save_report": Row((A.CLIENT_WRITE,), "record", _client(store.save_report, report=report_payload())),
     "triage_history": Row((A.CLIENT_READ,), "record", _client(store.triage_history)),
     "list_reports": Row((A.CLIENT_READ,), "record", _client(store.list_reports)),
     "get_report": Row((A.CLIENT_READ,), "record", lambda w, a: store.get_report(w.db, actor=a, report_id=w.report_a)),
     "previous_report_of_episode": Row((A.CLIENT_READ,), "record", _client(store.previous_report_of_episode)),
-    "complete_report": Row((A.CLIENT_WRITE,), "record",
-                           lambda w, a: store.complete_report(w.db, actor=a, report_id=w.new_emergency_report(),
-                                                              answers={"pain_score": 3})),
+    "complete_report": Row(
+        (A.CLIENT_WRITE,),
+        "record",
+        lambda w, a: store.complete_report(
+            w.db, actor=a, report_id=w.new_emergency_report(), answers={"pain_score": 3}
+        ),
+    ),
     # plans
-    "assign_plan": Row((A.CLIENT_WRITE,), "record",
-                       lambda w, a: store.assign_plan(w.db, actor=a, client_id=w.new_client(), plan_id="core",
-                                                      start_date=DAY, review_date=DAY + timedelta(days=7))),
-    "set_assignment_status": Row((A.CLIENT_WRITE,), "record",
-                                 lambda w, a: store.set_assignment_status(
-                                     w.db, actor=a, assignment_id=w.new_assignment(), status="completed")),
+    "assign_plan": Row(
+        (A.CLIENT_WRITE,),
+        "record",
+        lambda w, a: store.assign_plan(
+            w.db, actor=a, client_id=w.new_client(), plan_id="core", start_date=DAY, review_date=DAY + timedelta(days=7)
+        ),
+    ),
+    "set_assignment_status": Row(
+        (A.CLIENT_WRITE,),
+        "record",
+        lambda w, a: store.set_assignment_status(w.db, actor=a, assignment_id=w.new_assignment(), status="completed"),
+    ),
     "list_assignments": Row((A.CLIENT_READ,), "record", _client(store.list_assignments)),
     # history page
     "pain_by_day": Row((A.CLIENT_READ,), "record", _client(store.pain_by_day, on=DAY)),
@@ -164,61 +192,105 @@ MATRIX: dict[str, Row] = {
     "client_referrals": Row((A.CLIENT_READ, A.REFERRAL_READ), "record", _client(store.client_referrals)),
     "client_history": Row((A.CLIENT_READ,), "record", _client(store.client_history, on=DAY)),
     # referrals
-    "list_referral_queue": Row((A.REFERRAL_READ,), "scope",
-                               lambda w, a: store.list_referral_queue(w.db, actor=a)),
-    "get_referral": Row((A.REFERRAL_READ,), "record",
-                        lambda w, a: store.get_referral(w.db, actor=a, referral_id=w.referral_a)),
-    "referral_events": Row((A.REFERRAL_READ,), "record",
-                           lambda w, a: store.referral_events(w.db, actor=a, referral_id=w.referral_a)),
-    "handoff_summary": Row((A.HANDOFF_READ,), "record",
-                           lambda w, a: store.handoff_summary(w.db, actor=a, referral_id=w.referral_a)),
-    "update_referral": Row((A.REFERRAL_UPDATE,), "record",
-                           lambda w, a: store.update_referral(w.db, actor=a, referral_id=w.new_referral(),
-                                                              status="contacted")),
+    "list_referral_queue": Row((A.REFERRAL_READ,), "scope", lambda w, a: store.list_referral_queue(w.db, actor=a)),
+    "get_referral": Row(
+        (A.REFERRAL_READ,), "record", lambda w, a: store.get_referral(w.db, actor=a, referral_id=w.referral_a)
+    ),
+    "referral_events": Row(
+        (A.REFERRAL_READ,), "record", lambda w, a: store.referral_events(w.db, actor=a, referral_id=w.referral_a)
+    ),
+    "handoff_summary": Row(
+        (A.HANDOFF_READ,), "record", lambda w, a: store.handoff_summary(w.db, actor=a, referral_id=w.referral_a)
+    ),
+    "update_referral": Row(
+        (A.REFERRAL_UPDATE,),
+        "record",
+        lambda w, a: store.update_referral(w.db, actor=a, referral_id=w.new_referral(), status="contacted"),
+    ),
     # trends (aggregates of gym A)
-    **{name: Row((A.TRENDS_READ,), "record", _trend(getattr(store, name))) for name in (
-        "trends", "trends_summary", "weekly_levels", "weekly_red_flags", "causes_ranked", "causes_by_month",
-        "reports_by_gym", "reports_by_trainer", "first_contact_times", "first_contact_weekly", "plan_adherence",
-        "plan_outcome")},
+    **{
+        name: Row((A.TRENDS_READ,), "record", _trend(getattr(store, name)))
+        for name in (
+            "trends",
+            "trends_summary",
+            "weekly_levels",
+            "weekly_red_flags",
+            "causes_ranked",
+            "causes_by_month",
+            "reports_by_gym",
+            "reports_by_trainer",
+            "first_contact_times",
+            "first_contact_weekly",
+            "plan_adherence",
+            "plan_outcome",
+        )
+    },
     # erasure, export, audit
-    "erase_client": Row((A.CLIENT_ERASE,), "record",
-                        lambda w, a: store.erase_client(w.db, actor=a, client_id=w.new_client(), compact=False)),
-    "find_clients_to_erase": Row((A.CLIENT_ERASE,), "scope",
-                                 lambda w, a: store.find_clients_to_erase(w.db, actor=a, query="Gymnasium")),
+    "erase_client": Row(
+        (A.CLIENT_ERASE,),
+        "record",
+        lambda w, a: store.erase_client(w.db, actor=a, client_id=w.new_client(), compact=False),
+    ),
+    "find_clients_to_erase": Row(
+        (A.CLIENT_ERASE,), "scope", lambda w, a: store.find_clients_to_erase(w.db, actor=a, query="Gymnasium")
+    ),
     "pending_rebuilds": Row((A.CLIENT_ERASE,), "scope", lambda w, a: store.pending_rebuilds(w.db, actor=a)),
-    "export_database": Row((A.EXPORT,), "scope",
-                           lambda w, a: export_database(w.db, actor=a, directory=w.tmp / f"export{w.fresh()}")),
-    "record_download": Row((A.CLIENT_READ,), "record",
-                           lambda w, a: store.record_download(w.db, actor=a, what="plan handout PDF",
-                                                              entity="clients", entity_id=w.client_a.id)),
+    "export_database": Row(
+        (A.EXPORT,), "scope", lambda w, a: export_database(w.db, actor=a, directory=w.tmp / f"export{w.fresh()}")
+    ),
+    "record_download": Row(
+        (A.CLIENT_READ,),
+        "record",
+        lambda w, a: store.record_download(
+            w.db, actor=a, what="plan handout PDF", entity="clients", entity_id=w.client_a.id
+        ),
+    ),
     "list_audit": Row((A.AUDIT_READ,), "scope", lambda w, a: store.list_audit(w.db, actor=a)),
     "audit_choices": Row((A.AUDIT_READ,), "scope", lambda w, a: store.audit_choices(w.db, actor=a)),
     "export_audit_csv": Row((A.AUDIT_READ,), "scope", lambda w, a: store.export_audit_csv(w.db, actor=a)),
     # people and gyms (no client data; an admin of gym B manages gym B's people only)
     "list_users": Row((A.PEOPLE_MANAGE,), "scope", lambda w, a: store.list_users(w.db, actor=a)),
     "list_gym_summaries": Row((A.PEOPLE_MANAGE,), "scope", lambda w, a: store.list_gym_summaries(w.db, actor=a)),
-    "add_user": Row((A.PEOPLE_MANAGE,), "record",
-                    lambda w, a: store.add_user(w.db, actor=a, username=f"u{w.fresh()}", display_name="U",
-                                                role="trainer", gym_id=w.gym_a)),
-    "create_user": Row((A.PEOPLE_MANAGE,), "record",
-                       lambda w, a: store.create_user(w.db, actor=a, username=f"u{w.fresh()}", display_name="U",
-                                                      role="trainer", gym_id=w.gym_a)),
-    **{name: Row((A.PEOPLE_MANAGE,), "record",
-                 (lambda fn: lambda w, a: fn(w.db, actor=a, username=w.new_staff()))(getattr(store, name)))
-       for name in ("disable_user", "enable_user", "unlock_user")},
-    "reset_password": Row((A.PEOPLE_MANAGE,), "record",
-                          lambda w, a: store.reset_password(w.db, actor=a, username=w.new_staff(),
-                                                            password="a long new password")),
-    "set_role": Row((A.PEOPLE_MANAGE,), "record",
-                    lambda w, a: store.set_role(w.db, actor=a, username=w.new_staff(), role="clinic", gym_id=w.gym_a)),
+    "add_user": Row(
+        (A.PEOPLE_MANAGE,),
+        "record",
+        lambda w, a: store.add_user(
+            w.db, actor=a, username=f"u{w.fresh()}", display_name="U", role="trainer", gym_id=w.gym_a
+        ),
+    ),
+    "create_user": Row(
+        (A.PEOPLE_MANAGE,),
+        "record",
+        lambda w, a: store.create_user(
+            w.db, actor=a, username=f"u{w.fresh()}", display_name="U", role="trainer", gym_id=w.gym_a
+        ),
+    ),
+    **{
+        name: Row(
+            (A.PEOPLE_MANAGE,),
+            "record",
+            (lambda fn: lambda w, a: fn(w.db, actor=a, username=w.new_staff()))(getattr(store, name)),
+        )
+        for name in ("disable_user", "enable_user", "unlock_user")
+    },
+    "reset_password": Row(
+        (A.PEOPLE_MANAGE,),
+        "record",
+        lambda w, a: store.reset_password(w.db, actor=a, username=w.new_staff(), password="a long new password"),
+    ),
+    "set_role": Row(
+        (A.PEOPLE_MANAGE,),
+        "record",
+        lambda w, a: store.set_role(w.db, actor=a, username=w.new_staff(), role="clinic", gym_id=w.gym_a),
+    ),
 }
 # Chain-wide gym creation: refused to a gym-scoped admin even for "their" gym.
 # Gyms are chain-wide records: a gym-scoped admin adds none, through either function.
 EXPECT_REFUSED = {("add_gym", "admin_b"), ("create_gym", "admin_b")}
-MATRIX["add_gym"] = Row((A.PEOPLE_MANAGE,), "scope",
-                        lambda w, a: store.add_gym(w.db, actor=a, name=f"Gym {w.fresh()}"))
-MATRIX["create_gym"] = Row((A.PEOPLE_MANAGE,), "scope",
-                           lambda w, a: store.create_gym(w.db, actor=a, name=f"Gym {w.fresh()}"))
+MATRIX["add_gym"] = Row((A.PEOPLE_MANAGE,), "scope", lambda w, a: store.add_gym(w.db, actor=a, name=f"Gym {w.fresh()}"))
+MATRIX["create_gym"] = Row(
+    (A.PEOPLE_MANAGE,), "scope", lambda w, a: store.create_gym(w.db, actor=a, name=f"Gym {w.fresh()}")
+)
 
 NOT_IN_MATRIX = {
     "list_gyms": "gym names are not client data: every signed-in role may list them",
@@ -261,8 +333,11 @@ def test_each_role_is_allowed_or_refused_as_the_permissions_say(world, name):
 
 
 def test_every_store_function_with_an_actor_is_in_the_matrix():
-    functions = {name for name in dir(store) if inspect.isfunction(getattr(store, name))
-                 and "actor" in inspect.signature(getattr(store, name)).parameters}
+    functions = {
+        name
+        for name in dir(store)
+        if inspect.isfunction(getattr(store, name)) and "actor" in inspect.signature(getattr(store, name)).parameters
+    }
     assert functions - set(MATRIX) - set(NOT_IN_MATRIX) == set()
 
 

@@ -89,7 +89,7 @@ def _without_block(text: str, header: str) -> str:
     """The text with the TOML block starting at `header` removed (up to the next blank line)."""
     start = text.index(header)
     end = text.index("\n\n", start)
-    return text[:start] + text[end + 2:]
+    return text[:start] + text[end + 2 :]
 
 
 def _core_dead_bug_without_dose(text: str) -> str:
@@ -112,19 +112,38 @@ MALFORMED = [
     # (what is wrong, change to the shipped text, expected field, expected reason)
     ("missing dose", _core_dead_bug_without_dose, "plan 'core', exercises[2].dose", "field required"),
     ("unknown plan id", lambda t: t + '\n[plans.yoga]\ntitle = "Yoga"\n', "plan 'yoga'", "unknown plan id"),
-    ("renamed plan", lambda t: t.replace("[plans.posture]", "[plans.posture_x]", 1),
-     "plan 'posture_x'", "unknown plan id"),
+    (
+        "renamed plan",
+        lambda t: t.replace("[plans.posture]", "[plans.posture_x]", 1),
+        "plan 'posture_x'",
+        "unknown plan id",
+    ),
     ("too few exercises", _core_with_two_exercises, "plan 'core', exercises", "needs 3 to 6 exercises, found 2"),
     ("too many exercises", _seven_exercises_for_load, "plan 'load', exercises", "at most 6"),
-    ("empty goal", lambda t: t.replace('goal = "Train the trunk', 'goal = "  "\nx_goal = "', 1),
-     "plan 'core', goal", "at least 1 character"),
-    ("unknown field", lambda t: t.replace('review_after_days = 14\n', 'review_after_days = 14\ncolour = "red"\n', 1),
-     "plan 'form', colour", "unknown field"),
-    ("times per week as text", lambda t: t.replace("times_per_week = 3", 'times_per_week = "3"', 1),
-     "plan 'form', exercises[1].times_per_week", "valid integer"),
-    ("empty safety-net signs", lambda t: re.sub(r"(\[safety_net\.urgent\].*?)signs = \[.*?\n\]", r"\1signs = []",
-                                                t, count=1, flags=re.S),
-     "safety_net, urgent.signs", "at least 1 item"),
+    (
+        "empty goal",
+        lambda t: t.replace('goal = "Train the trunk', 'goal = "  "\nx_goal = "', 1),
+        "plan 'core', goal",
+        "at least 1 character",
+    ),
+    (
+        "unknown field",
+        lambda t: t.replace("review_after_days = 14\n", 'review_after_days = 14\ncolour = "red"\n', 1),
+        "plan 'form', colour",
+        "unknown field",
+    ),
+    (
+        "times per week as text",
+        lambda t: t.replace("times_per_week = 3", 'times_per_week = "3"', 1),
+        "plan 'form', exercises[1].times_per_week",
+        "valid integer",
+    ),
+    (
+        "empty safety-net signs",
+        lambda t: re.sub(r"(\[safety_net\.urgent\].*?)signs = \[.*?\n\]", r"\1signs = []", t, count=1, flags=re.S),
+        "safety_net, urgent.signs",
+        "at least 1 item",
+    ),
 ]
 
 
@@ -149,7 +168,7 @@ def test_missing_plan_is_named():
 
 def test_toml_syntax_error_names_the_line():
     lines = SHIPPED.splitlines()
-    broken_at = lines.index('[plans.core]') + 2  # 1-based line number of the line after the header
+    broken_at = lines.index("[plans.core]") + 2  # 1-based line number of the line after the header
     lines[broken_at - 1] = 'goal = "an unterminated string'
     with pytest.raises(InvalidInput) as caught:
         parse_library("\n".join(lines))
@@ -170,8 +189,15 @@ def test_a_file_that_is_not_a_library_names_the_missing_section(tmp_path):
 def test_customise_overrides_dose_drops_and_notes_without_touching_the_library(library):
     original = library.plan("core")
     before = original.model_dump()
-    mine = customise(original, {"doses": {"dead bug": "2 x 5 each side"}, "times_per_week": {"Front plank": 2},
-                                "drop": ["Side plank from the knees"], "note": "Keep the range small."})
+    mine = customise(
+        original,
+        {
+            "doses": {"dead bug": "2 x 5 each side"},
+            "times_per_week": {"Front plank": 2},
+            "drop": ["Side plank from the knees"],
+            "note": "Keep the range small.",
+        },
+    )
     assert [e.name for e in mine.exercises] == ["Front plank", "Dead bug", "Bird-dog", "Glute bridge"]
     assert mine.exercise("Dead bug").dose == "2 x 5 each side"
     assert mine.exercise("Front plank").times_per_week == 2
@@ -198,8 +224,11 @@ BAD_CHANGES = [
     ({"doses": {"Dead bug": " "}}, "changes.doses['Dead bug']", "at least 1 character"),
     ({"times_per_week": {"Dead bug": 9}}, "changes.times_per_week['Dead bug']", "less than or equal to 7"),
     ({"drop": ["Dead bug"], "doses": {"Dead bug": "1 x 5"}}, "changes.doses['Dead bug']", "also dropped"),
-    ({"drop": ["Front plank", "Dead bug", "Bird-dog", "Glute bridge", "Side plank from the knees"]},
-     "changes.drop", "at least one exercise must remain"),
+    (
+        {"drop": ["Front plank", "Dead bug", "Bird-dog", "Glute bridge", "Side plank from the knees"]},
+        "changes.drop",
+        "at least one exercise must remain",
+    ),
     ({"note": ""}, "changes.note", "at least 1 character"),
     ({"sets": 3}, "changes.sets", "unknown field"),
 ]

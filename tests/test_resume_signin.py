@@ -17,8 +17,9 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def signed_in(db, gym):
-    store.add_user(db, actor=SYSTEM, username="tom", display_name="Tom Trainer", role="trainer", gym_id=gym.id,
-                   password=PASSWORD)
+    store.add_user(
+        db, actor=SYSTEM, username="tom", display_name="Tom Trainer", role="trainer", gym_id=gym.id, password=PASSWORD
+    )
     actor = store.authenticate(db, username="tom", password=PASSWORD, now=NOW)
     return actor, store.resume_cookie(actor, db)
 
@@ -54,8 +55,10 @@ def test_a_disabled_account_does_not_resume(db, signed_in):
     assert store.resume_signin(db, cookie=cookie, now=NOW + timedelta(minutes=1)) is None
 
 
-@pytest.mark.parametrize("forge", [lambda c: c.split(".")[0], lambda c: c.split(".")[0] + ".0" * 16,
-                                   lambda c: "x" + c, lambda c: "", lambda c: None])
+@pytest.mark.parametrize(
+    "forge",
+    [lambda c: c.split(".")[0], lambda c: c.split(".")[0] + ".0" * 16, lambda c: "x" + c, lambda c: "", lambda c: None],
+)
 def test_a_forged_or_cut_cookie_resumes_nothing(db, signed_in, forge):
     _, cookie = signed_in
     assert store.resume_signin(db, cookie=forge(cookie), now=NOW + timedelta(minutes=1)) is None

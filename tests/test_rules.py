@@ -94,8 +94,12 @@ NEAREST_NEGATIVE = [
     ("R4", "weakness worsening only (E5)", {"weakness_worsening": True}, None),
     ("R5", "worse under 24 h", {"trend": "worse", "hours_since_workout": 23.9}, None),
     ("R5", "history: up only 1 point", {"pain_score": 2, "hours_since_workout": 30}, H(episode_pain_scores=(1,))),
-    ("R5", "history: up 2 points under 24 h", {"pain_score": 3, "hours_since_workout": 23},
-     H(episode_pain_scores=(1,))),
+    (
+        "R5",
+        "history: up 2 points under 24 h",
+        {"pain_score": 3, "hours_since_workout": 23},
+        H(episode_pain_scores=(1,)),
+    ),
     ("R6", "pain 0 after 72 h", {"pain_score": 0, "hours_since_workout": 72.5}, None),
     ("R6", "pain 1 at exactly 72 h", {"pain_score": 1, "hours_since_workout": 72}, None),
     ("R7", "daily activities fine", {"limits_daily_activities": False}, None),
@@ -126,8 +130,9 @@ def case_id(case) -> str:
     return f"{case[0]}-{case[1]}"
 
 
-@pytest.mark.parametrize("rule_id, _name, answers, history, fired", [(*c, None)[:5] for c in POSITIVE],
-                         ids=map(case_id, POSITIVE))
+@pytest.mark.parametrize(
+    "rule_id, _name, answers, history, fired", [(*c, None)[:5] for c in POSITIVE], ids=map(case_id, POSITIVE)
+)
 def test_rule_fires_on_its_own_positive_case(rule_id, _name, answers, history, fired):
     result = triage(history, **answers)
     assert rule_ids(result) == (fired or [rule_id])
@@ -188,12 +193,16 @@ def test_without_history_a_rise_in_pain_cannot_be_seen():
 
 # --- result shape ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("answers, history, level", [
-    ({"pain_score": 5, "pain_quality": "sharp", "chest_pain": True}, None, Level.EMERGENCY),
-    ({"pain_score": 5, "fever_or_unwell": True}, None, Level.URGENT),
-    ({"pain_score": 5, "leg_symptoms": "one_leg"}, H(prior_reports_28d=3), Level.REFER),
-    ({"hours_since_workout": 60, "persistent_fatigue": True}, None, Level.MONITOR),
-])
+
+@pytest.mark.parametrize(
+    "answers, history, level",
+    [
+        ({"pain_score": 5, "pain_quality": "sharp", "chest_pain": True}, None, Level.EMERGENCY),
+        ({"pain_score": 5, "fever_or_unwell": True}, None, Level.URGENT),
+        ({"pain_score": 5, "leg_symptoms": "one_leg"}, H(prior_reports_28d=3), Level.REFER),
+        ({"hours_since_workout": 60, "persistent_fatigue": True}, None, Level.MONITOR),
+    ],
+)
 def test_level_is_the_highest_finding_level(answers, history, level):
     result = triage(history, **answers)
     assert len(result.findings) >= 2
@@ -204,13 +213,22 @@ def test_findings_carry_their_rule_id_level_summary_and_source():
     finding = triage(pain_score=7).findings[0]
     rule = rules.RULES_BY_ID["R8"]
     assert (finding.rule_id, finding.level, finding.summary, finding.source) == (
-        rule.id, rule.level, rule.summary, rule.source)
+        rule.id,
+        rule.level,
+        rule.summary,
+        rule.source,
+    )
 
 
 @pytest.mark.parametrize("level", list(Level))
 def test_advice_is_the_action_of_the_level(level):
-    answers = {Level.NORMAL: {}, Level.MONITOR: {"pain_score": 5}, Level.REFER: {"pain_score": 8},
-               Level.URGENT: {"history_of_cancer": True}, Level.EMERGENCY: {"saddle_numbness": True}}[level]
+    answers = {
+        Level.NORMAL: {},
+        Level.MONITOR: {"pain_score": 5},
+        Level.REFER: {"pain_score": 8},
+        Level.URGENT: {"history_of_cancer": True},
+        Level.EMERGENCY: {"saddle_numbness": True},
+    }[level]
     result = triage(**answers)
     assert result.level is level
     assert result.advice.startswith(rules.ACTIONS[level].format(number=rules.DEFAULT_EMERGENCY_NUMBER))
@@ -230,12 +248,24 @@ CAUSE_CASES = [
     ("form", "overhead press that is new", {"exercises": ["overhead press"], "new_exercise": True}, {}, None, True),
     ("form", "curl with more load", {"exercises": ["bicep curl"], "load_increased": True}, {}, None, False),
     ("form", "deadlift with nothing changed", {"exercises": ["deadlift"]}, {}, None, False),
-    ("form", "single-leg RDL with more load", {"exercises": ["Single-leg RDL"], "load_increased": True}, {}, None,
-     True),
+    (
+        "form",
+        "single-leg RDL with more load",
+        {"exercises": ["Single-leg RDL"], "load_increased": True},
+        {},
+        None,
+        True,
+    ),
     ("form", "hurdle hops are not an RDL", {"exercises": ["hurdle hops"], "load_increased": True}, {}, None, False),
     ("form", "a plank is not a loaded lift", {"exercises": ["plank"], "load_increased": True}, {}, None, False),
-    ("form", "a bodyweight squat does not load the spine", {"exercises": ["air squat"], "load_increased": True}, {},
-     None, False),
+    (
+        "form",
+        "a bodyweight squat does not load the spine",
+        {"exercises": ["air squat"], "load_increased": True},
+        {},
+        None,
+        False,
+    ),
     ("core", "1 core session a week", {"core_sessions_per_week": 1}, {}, None, True),
     ("core", "2 core sessions a week", {"core_sessions_per_week": 2}, {}, None, False),
     ("core", "core sessions unknown", {}, {}, None, False),
@@ -262,8 +292,9 @@ CAUSE_CASES = [
 ]
 
 
-@pytest.mark.parametrize("cause, _name, context, answers, history, detected", CAUSE_CASES,
-                         ids=map(case_id, CAUSE_CASES))
+@pytest.mark.parametrize(
+    "cause, _name, context, answers, history, detected", CAUSE_CASES, ids=map(case_id, CAUSE_CASES)
+)
 def test_cause_detector_on_positive_and_negative_cases(cause, _name, context, answers, history, detected):
     result = triage(history, context=context, **answers)
     found = {c.cause: c.evidence for c in result.causes}
@@ -281,21 +312,35 @@ def test_no_context_gives_no_context_evidence():
 
 
 def test_causes_are_ranked_by_evidence_count_ties_in_triage_order():
-    context = {"warmup_minutes": 2, "cooldown_done": False, "sleep_hours": 5, "core_sessions_per_week": 0,
-               "sitting_hours_per_day": 9, "posture_concern": True}
+    context = {
+        "warmup_minutes": 2,
+        "cooldown_done": False,
+        "sleep_hours": 5,
+        "core_sessions_per_week": 0,
+        "sitting_hours_per_day": 9,
+        "posture_concern": True,
+    }
     result = triage(context=context)
     assert [(c.cause.value, len(c.evidence)) for c in result.causes] == [
-        ("recovery", 2), ("posture", 2), ("core", 1), ("posterior_chain", 1), ("warm_up", 1)]
+        ("recovery", 2),
+        ("posture", 2),
+        ("core", 1),
+        ("posterior_chain", 1),
+        ("warm_up", 1),
+    ]
     assert result.plans == tuple(c.cause for c in result.causes)
 
 
-@pytest.mark.parametrize("answers, plans_expected", [
-    ({}, True),
-    ({"pain_score": 5}, True),
-    ({"pain_score": 8}, False),
-    ({"fever_or_unwell": True}, False),
-    ({"chest_pain": True}, False),
-])
+@pytest.mark.parametrize(
+    "answers, plans_expected",
+    [
+        ({}, True),
+        ({"pain_score": 5}, True),
+        ({"pain_score": 8}, False),
+        ({"fever_or_unwell": True}, False),
+        ({"chest_pain": True}, False),
+    ],
+)
 def test_plans_follow_causes_below_refer_and_are_empty_at_refer_and_above(answers, plans_expected):
     result = triage(context={"warmup_minutes": 0, "cooldown_done": False}, **answers)
     assert result.causes, "the causes are listed at every level"
@@ -306,23 +351,58 @@ def test_plans_follow_causes_below_refer_and_are_empty_at_refer_and_above(answer
 
 # TRIAGE.md's rules table: id -> (level, sources).
 TRIAGE_TABLE = {
-    "E1": ("emergency", {"NHS-999", "CES-CARD"}), "E2": ("emergency", {"NHS-999", "CES-CARD"}),
-    "E3": ("emergency", {"CES-CARD"}), "E4": ("emergency", {"NHS-999"}), "E5": ("emergency", {"CKS"}),
-    "E6": ("emergency", {"NHS-999"}), "E7": ("emergency", {"NHS-999"}), "E8": ("emergency", {"NHS-AAA"}),
+    "E1": ("emergency", {"NHS-999", "CES-CARD"}),
+    "E2": ("emergency", {"NHS-999", "CES-CARD"}),
+    "E3": ("emergency", {"CES-CARD"}),
+    "E4": ("emergency", {"NHS-999"}),
+    "E5": ("emergency", {"CKS"}),
+    "E6": ("emergency", {"NHS-999"}),
+    "E7": ("emergency", {"NHS-999"}),
+    "E8": ("emergency", {"NHS-AAA"}),
     "E9": ("emergency", {"NICE-MSCC", "CKS"}),
-    "U1": ("urgent", {"NHS-URGENT", "CKS"}), "U2": ("urgent", {"NHS-URGENT", "CKS"}), "U3": ("urgent", {"CKS"}),
-    "U4": ("urgent", {"NHS-URGENT"}), "U5": ("urgent", {"NHS-URGENT"}), "U6": ("urgent", {"CKS"}),
-    "U7": ("urgent", {"NHS-URGENT", "CKS"}), "U8": ("urgent", {"NHS-URGENT"}), "U9": ("urgent", {"NHS-PREGNANCY"}),
-    "R1": ("refer", {"ARTICLE"}), "R2": ("refer", {"ARTICLE"}), "R3": ("refer", {"ARTICLE"}),
-    "R4": ("refer", {"ARTICLE"}), "R5": ("refer", {"ARTICLE", "NPRS"}), "R6": ("refer", {"ARTICLE"}),
-    "R7": ("refer", {"ARTICLE", "NHS-ROUTINE"}), "R8": ("refer", {"NPRS", "NHS-ROUTINE"}),
-    "R9": ("refer", {"NHS-PREGNANCY"}), "R10": ("refer", {"NICE-NG59", "CKS"}), "R11": ("refer", {"CKS"}),
+    "U1": ("urgent", {"NHS-URGENT", "CKS"}),
+    "U2": ("urgent", {"NHS-URGENT", "CKS"}),
+    "U3": ("urgent", {"CKS"}),
+    "U4": ("urgent", {"NHS-URGENT"}),
+    "U5": ("urgent", {"NHS-URGENT"}),
+    "U6": ("urgent", {"CKS"}),
+    "U7": ("urgent", {"NHS-URGENT", "CKS"}),
+    "U8": ("urgent", {"NHS-URGENT"}),
+    "U9": ("urgent", {"NHS-PREGNANCY"}),
+    "R1": ("refer", {"ARTICLE"}),
+    "R2": ("refer", {"ARTICLE"}),
+    "R3": ("refer", {"ARTICLE"}),
+    "R4": ("refer", {"ARTICLE"}),
+    "R5": ("refer", {"ARTICLE", "NPRS"}),
+    "R6": ("refer", {"ARTICLE"}),
+    "R7": ("refer", {"ARTICLE", "NHS-ROUTINE"}),
+    "R8": ("refer", {"NPRS", "NHS-ROUTINE"}),
+    "R9": ("refer", {"NHS-PREGNANCY"}),
+    "R10": ("refer", {"NICE-NG59", "CKS"}),
+    "R11": ("refer", {"CKS"}),
     "X1": ("refer", {"NICE-NG59"}),
-    "M1": ("monitor", {"NPRS"}), "M2": ("monitor", {"ARTICLE"}), "M3": ("monitor", {"ARTICLE"}),
-    "M4": ("monitor", {"ARTICLE"}), "M5": ("monitor", {"ARTICLE"}), "X2": ("monitor", {"ARTICLE"}),
+    "M1": ("monitor", {"NPRS"}),
+    "M2": ("monitor", {"ARTICLE"}),
+    "M3": ("monitor", {"ARTICLE"}),
+    "M4": ("monitor", {"ARTICLE"}),
+    "M5": ("monitor", {"ARTICLE"}),
+    "X2": ("monitor", {"ARTICLE"}),
 }
-TRIAGE_SOURCES = {"ARTICLE", "NHS-999", "NHS-URGENT", "NHS-ROUTINE", "NHS-AAA", "NHS-PREGNANCY", "NICE-MSCC",
-                  "CES-CARD", "CKS", "NICE-NG59", "NPRS", "FOSTER", "GABBETT"}
+TRIAGE_SOURCES = {
+    "ARTICLE",
+    "NHS-999",
+    "NHS-URGENT",
+    "NHS-ROUTINE",
+    "NHS-AAA",
+    "NHS-PREGNANCY",
+    "NICE-MSCC",
+    "CES-CARD",
+    "CKS",
+    "NICE-NG59",
+    "NPRS",
+    "FOSTER",
+    "GABBETT",
+}
 # TRIAGE.md's emergency actions table: the rules that share each action.
 EMERGENCY_ACTION_GROUPS = ({"E1", "E2", "E3", "E4", "E5", "E9"}, {"E6"}, {"E7", "E8"})
 
@@ -366,13 +446,16 @@ def _changed(rule_id: str, **change) -> tuple[rules.Rule, ...]:
     return tuple(dataclasses.replace(r, **change) if r.id == rule_id else r for r in rules.RULES)
 
 
-@pytest.mark.parametrize("name, registry", [
-    ("summary", lambda: _changed("M1", summary="Moderate pain")),
-    ("level", lambda: _changed("M5", level=Level.REFER)),
-    ("source", lambda: _changed("R8", source="NPRS")),
-    ("condition", lambda: _changed("R8", condition=lambda r, h: r.pain_score >= 8)),
-    ("a rule removed", lambda: rules.RULES[:-1]),
-])
+@pytest.mark.parametrize(
+    "name, registry",
+    [
+        ("summary", lambda: _changed("M1", summary="Moderate pain")),
+        ("level", lambda: _changed("M5", level=Level.REFER)),
+        ("source", lambda: _changed("R8", source="NPRS")),
+        ("condition", lambda: _changed("R8", condition=lambda r, h: r.pain_score >= 8)),
+        ("a rule removed", lambda: rules.RULES[:-1]),
+    ],
+)
 def test_rules_version_changes_when_a_rule_changes(monkeypatch, name, registry):
     monkeypatch.setattr(rules, "RULES", registry())
     assert rules._registry_fingerprint() != rules.RULES_VERSION
@@ -383,18 +466,22 @@ def _catalogue_with_lunges_as_squats():
 
     changed = DEFAULT_PATH.read_text(encoding="utf-8").replace(
         'name = "Lunge"\nspellings = ["lunges", "walking lunge", "reverse lunge", "forward lunge"]\npattern = "lunge"\n'
-        'loads_spine = false',
+        "loads_spine = false",
         'name = "Lunge"\nspellings = ["lunges", "walking lunge", "reverse lunge", "forward lunge"]\npattern = "squat"\n'
-        'loads_spine = true')
+        "loads_spine = true",
+    )
     assert changed != DEFAULT_PATH.read_text(encoding="utf-8")
     return parse_catalogue(changed)
 
 
-@pytest.mark.parametrize("name, value", [
-    ("LOAD_RATIO_SPIKE", lambda: 1.3),
-    ("FORM_PATTERNS", lambda: frozenset({"hinge"})),
-    ("CATALOGUE", _catalogue_with_lunges_as_squats),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("LOAD_RATIO_SPIKE", lambda: 1.3),
+        ("FORM_PATTERNS", lambda: frozenset({"hinge"})),
+        ("CATALOGUE", _catalogue_with_lunges_as_squats),
+    ],
+)
 def test_rules_version_changes_when_a_cause_threshold_or_the_catalogue_changes(monkeypatch, name, value):
     monkeypatch.setattr(rules, name, value())
     assert rules._registry_fingerprint() != rules.RULES_VERSION
@@ -408,12 +495,15 @@ def test_every_emergency_rule_has_the_action_of_triage_md_table():
     assert all(rules.EMERGENCY_ACTIONS.values())
 
 
-@pytest.mark.parametrize("answers, number, expected", [
-    ({"saddle_numbness": True}, "999", [rules.NERVE_EMERGENCY]),
-    ({"major_trauma": True}, "112", [rules.DO_NOT_MOVE]),
-    ({"chest_pain": True, "collapse_or_tearing_pain": True}, "911", [rules.STAY_WITH_THEM]),
-    ({"chest_pain": True, "saddle_numbness": True}, "999", [rules.NERVE_EMERGENCY, rules.STAY_WITH_THEM]),
-])
+@pytest.mark.parametrize(
+    "answers, number, expected",
+    [
+        ({"saddle_numbness": True}, "999", [rules.NERVE_EMERGENCY]),
+        ({"major_trauma": True}, "112", [rules.DO_NOT_MOVE]),
+        ({"chest_pain": True, "collapse_or_tearing_pain": True}, "911", [rules.STAY_WITH_THEM]),
+        ({"chest_pain": True, "saddle_numbness": True}, "999", [rules.NERVE_EMERGENCY, rules.STAY_WITH_THEM]),
+    ],
+)
 def test_an_emergency_result_carries_its_rules_own_actions_and_the_number_is_a_setting(answers, number, expected):
     result = triage(**answers)
     assert list(rules.emergency_actions(result)) == expected
@@ -452,12 +542,17 @@ def test_findings_for_lists_the_rules_that_fire():
     assert [r.id for r in rules.findings_for(make_report(pain_score=8, numbness=True))] == ["R3", "R8"]
 
 
-@pytest.mark.parametrize("answers, history", [
-    ({}, None),
-    ({"pain_score": 5, "context": {"exercises": ["deadlift"], "load_increased": True, "sleep_hours": 6}},
-     H(acute_chronic_ratio=1.8)),
-    ({"chest_pain": True, "pain_quality": "sharp", "context": {"warmup_minutes": 0}}, None),
-])
+@pytest.mark.parametrize(
+    "answers, history",
+    [
+        ({}, None),
+        (
+            {"pain_score": 5, "context": {"exercises": ["deadlift"], "load_increased": True, "sleep_hours": 6}},
+            H(acute_chronic_ratio=1.8),
+        ),
+        ({"chest_pain": True, "pain_quality": "sharp", "context": {"warmup_minutes": 0}}, None),
+    ],
+)
 def test_results_equal_their_validated_copy(answers, history):
     from backcare.models import TriageResult
 

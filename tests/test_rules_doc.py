@@ -11,7 +11,8 @@ from tests.reports import run_cli
 
 def test_committed_rules_doc_is_up_to_date():
     assert default_rules_doc_path().read_text(encoding="utf-8") == render_rules_markdown(), (
-        "docs/RULES.md is stale: run `python -m backcare rules-doc`")
+        "docs/RULES.md is stale: run `python -m backcare rules-doc`"
+    )
 
 
 def test_doc_shows_every_rule_with_its_level_words_condition_and_expanded_sources():

@@ -64,9 +64,15 @@ def answers_of(question: questions.Question):
 
 full_contexts = st.builds(
     SessionContext,
-    exercises=st.lists(st.sampled_from(["deadlift", "back squat", "plank", "bench press", "ohp", "running",
-                                        "Dead lift", "kettlebell swing"]), max_size=3).map(tuple),
-    form_breakdown_seen=st.booleans(), load_increased=st.booleans(), volume_increased=st.booleans(),
+    exercises=st.lists(
+        st.sampled_from(
+            ["deadlift", "back squat", "plank", "bench press", "ohp", "running", "Dead lift", "kettlebell swing"]
+        ),
+        max_size=3,
+    ).map(tuple),
+    form_breakdown_seen=st.booleans(),
+    load_increased=st.booleans(),
+    volume_increased=st.booleans(),
     new_exercise=st.booleans(),
     warmup_minutes=st.none() | st.sampled_from([0, 3, 5, 10]),
     cooldown_done=st.none() | st.booleans(),
@@ -74,16 +80,26 @@ full_contexts = st.builds(
     rest_days_last_7=st.none() | st.integers(0, 7),
     sleep_hours=st.none() | st.sampled_from([5, 6.5, 7, 8]),
     sitting_hours_per_day=st.none() | st.sampled_from([2, 5.9, 6, 10]),
-    posture_concern=st.booleans(), glute_or_hamstring_weakness=st.booleans(),
+    posture_concern=st.booleans(),
+    glute_or_hamstring_weakness=st.booleans(),
 )
 # The context never changes the level (only the causes), so the level properties draw from a few fixed
 # ones: generating a whole context per example would triple their run time for nothing.
 FEW_CONTEXTS = (
     None,
     SessionContext(),
-    SessionContext(exercises=("deadlift",), load_increased=True, rest_days_last_7=0, warmup_minutes=2,
-                   cooldown_done=False, sleep_hours=6, core_sessions_per_week=1, sitting_hours_per_day=8,
-                   posture_concern=True, glute_or_hamstring_weakness=True),
+    SessionContext(
+        exercises=("deadlift",),
+        load_increased=True,
+        rest_days_last_7=0,
+        warmup_minutes=2,
+        cooldown_done=False,
+        sleep_hours=6,
+        core_sessions_per_week=1,
+        sitting_hours_per_day=8,
+        posture_concern=True,
+        glute_or_hamstring_weakness=True,
+    ),
 )
 
 histories = st.builds(
@@ -140,13 +156,19 @@ def test_a_move_toward_the_risk_answer_of_any_question_never_lowers_the_level(re
     before = evaluate(report, history).level
     worse = worsen(report, question, data)
     after = evaluate(worse, history).level
-    assert after.rank >= before.rank, f"{question.field}: {getattr(report, question.field)!r} -> " \
-                                      f"{getattr(worse, question.field)!r} lowered {before} to {after}"
+    assert after.rank >= before.rank, (
+        f"{question.field}: {getattr(report, question.field)!r} -> "
+        f"{getattr(worse, question.field)!r} lowered {before} to {after}"
+    )
 
 
 @settings(max_examples=1000, deadline=None)
-@given(report=reports(), history=histories, steps=st.lists(st.sampled_from(QUESTIONS), min_size=2, max_size=6),
-       data=st.data())
+@given(
+    report=reports(),
+    history=histories,
+    steps=st.lists(st.sampled_from(QUESTIONS), min_size=2, max_size=6),
+    data=st.data(),
+)
 def test_a_run_of_moves_toward_risk_never_lowers_the_level(report, history, steps, data):
     level = evaluate(report, history).level
     for question in steps:
@@ -194,7 +216,8 @@ def test_result_is_consistent_with_its_findings_causes_and_not_asked(report, his
     values = report.__dict__
     assert result.not_asked == tuple(q.field for q in QUESTIONS if values[q.field] is None and q.applies(values))
     assert ("X1" in [f.rule_id for f in result.findings]) == any(
-        questions.BY_FIELD[f].family is Family.X1 for f in result.not_asked)
+        questions.BY_FIELD[f].family is Family.X1 for f in result.not_asked
+    )
 
 
 # --- exhaustive neighbours on a grid ---------------------------------------------------------
@@ -221,9 +244,18 @@ def test_level_never_drops_between_neighbouring_answers_on_a_grid():
     def level(history_index, age, pain, hours_index, trend, eases, quality, legs) -> int:
         key = (history_index, age, pain, hours_index, trend, eases, quality, legs)
         if key not in levels:
-            report = TriageReport(**{**BASELINE, "pain_score": pain, "hours_since_workout": GRID_HOURS[hours_index],
-                                     "trend": trend, "eases_with_movement": eases, "pain_quality": quality,
-                                     "leg_symptoms": legs}, age=age)
+            report = TriageReport(
+                **{
+                    **BASELINE,
+                    "pain_score": pain,
+                    "hours_since_workout": GRID_HOURS[hours_index],
+                    "trend": trend,
+                    "eases_with_movement": eases,
+                    "pain_quality": quality,
+                    "leg_symptoms": legs,
+                },
+                age=age,
+            )
             levels[key] = evaluate(report, GRID_HISTORIES[history_index]).level.rank
         return levels[key]
 
@@ -240,12 +272,28 @@ def test_level_never_drops_between_neighbouring_answers_on_a_grid():
                                     neighbours = {
                                         "pain + 1": (h, age, pain + 1, i, trend, eases, quality, legs),
                                         "later": (h, age, pain, i + 1, trend, eases, quality, legs),
-                                        "worse trend": (h, age, pain, i, _later(TREND_ORDER, trend, 1), eases,
-                                                        quality, legs),
+                                        "worse trend": (
+                                            h,
+                                            age,
+                                            pain,
+                                            i,
+                                            _later(TREND_ORDER, trend, 1),
+                                            eases,
+                                            quality,
+                                            legs,
+                                        ),
                                         "does not ease": (h, age, pain, i, trend, False, quality, legs),
                                         "sharp": (h, age, pain, i, trend, eases, PainQuality.SHARP, legs),
-                                        "more leg symptoms": (h, age, pain, i, trend, eases, quality,
-                                                              _later(LEG_ORDER, legs, 1)),
+                                        "more leg symptoms": (
+                                            h,
+                                            age,
+                                            pain,
+                                            i,
+                                            trend,
+                                            eases,
+                                            quality,
+                                            _later(LEG_ORDER, legs, 1),
+                                        ),
                                     }
                                     for name, there in neighbours.items():
                                         if there[2] > 10 or there[3] >= len(GRID_HOURS):

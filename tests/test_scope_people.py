@@ -20,10 +20,23 @@ def chain(db):
     """Gyms A and B; a chain-wide admin, clinic and manager; gym B's admin and trainer; gym A's trainer."""
     a = store.add_gym(db, actor=SYSTEM, name="A")
     b = store.add_gym(db, actor=SYSTEM, name="B")
-    for username, role, gym in [("adm", "admin", None), ("clinic", "clinic", None), ("mgr", "manager", None),
-                                ("admb", "admin", b.id), ("tb", "trainer", b.id), ("ta", "trainer", a.id)]:
-        store.add_user(db, actor=SYSTEM, username=username, display_name=username, role=role,
-                       gym_id=None if gym is None else gym, password=PASSWORD)
+    for username, role, gym in [
+        ("adm", "admin", None),
+        ("clinic", "clinic", None),
+        ("mgr", "manager", None),
+        ("admb", "admin", b.id),
+        ("tb", "trainer", b.id),
+        ("ta", "trainer", a.id),
+    ]:
+        store.add_user(
+            db,
+            actor=SYSTEM,
+            username=username,
+            display_name=username,
+            role=role,
+            gym_id=None if gym is None else gym,
+            password=PASSWORD,
+        )
     admb = store.authenticate(db, username="admb", password=PASSWORD)
     return db, a, b, admb
 
@@ -34,19 +47,24 @@ def users(db) -> dict[str, store.UserSummary]:
 
 def denied(db, actor) -> list[dict]:
     with db.read() as cur:
-        rows = cur.execute("SELECT action, entity, detail FROM audit_log WHERE actor = ? AND outcome = 'denied' "
-                           "ORDER BY id", [actor.username]).fetchall()
+        rows = cur.execute(
+            "SELECT action, entity, detail FROM audit_log WHERE actor = ? AND outcome = 'denied' ORDER BY id",
+            [actor.username],
+        ).fetchall()
     return [{"action": a, "entity": e, "detail": json.loads(d)} for a, e, d in rows]
 
 
 @pytest.mark.parametrize("target", ["adm", "clinic", "mgr", "ta"])  # chain-wide accounts, and another gym's
-@pytest.mark.parametrize("change, kwargs, attempt", [
-    (store.reset_password, {"password": "attacker chosen pw"}, "user.password_reset"),
-    (store.disable_user, {}, "user.disable"),
-    (store.enable_user, {}, "user.enable"),
-    (store.unlock_user, {}, "user.unlock"),
-    (store.set_role, {"role": "admin", "gym_id": None}, "user.role"),
-])
+@pytest.mark.parametrize(
+    "change, kwargs, attempt",
+    [
+        (store.reset_password, {"password": "attacker chosen pw"}, "user.password_reset"),
+        (store.disable_user, {}, "user.disable"),
+        (store.enable_user, {}, "user.enable"),
+        (store.unlock_user, {}, "user.unlock"),
+        (store.set_role, {"role": "admin", "gym_id": None}, "user.role"),
+    ],
+)
 def test_a_gym_admin_cannot_manage_chain_wide_or_other_gyms_accounts(chain, target, change, kwargs, attempt):
     db, _, b, admb = chain
     if change is store.set_role:
@@ -78,8 +96,15 @@ def test_a_gym_admin_cannot_create_chain_wide_or_other_gyms_people(chain, gym):
     db, a, _, admb = chain
     gym_id = None if gym == "chain" else a.id
     with pytest.raises(PermissionDenied):
-        store.add_user(db, actor=admb, username="evil", display_name="E", role="admin", gym_id=gym_id,
-                       password="attacker chosen pw")
+        store.add_user(
+            db,
+            actor=admb,
+            username="evil",
+            display_name="E",
+            role="admin",
+            gym_id=gym_id,
+            password="attacker chosen pw",
+        )
     assert "evil" not in users(db)
     assert denied(db, admb)[-1]["action"] == "user.create"
 
@@ -154,8 +179,7 @@ def test_refresh_actor_is_the_same_actor_until_the_account_changes(chain):
 def test_refresh_actor_follows_a_move_to_another_gym(chain):
     db, a, _, _ = chain
     ta = store.authenticate(db, username="ta", password=PASSWORD)
-    store.set_role(db, actor=SYSTEM, username="ta", role="trainer", gym_id=store.add_gym(db, actor=SYSTEM,
-                                                                                           name="C").id)
+    store.set_role(db, actor=SYSTEM, username="ta", role="trainer", gym_id=store.add_gym(db, actor=SYSTEM, name="C").id)
     assert store.refresh_actor(db, actor=ta).gym_id != a.id
 
 
@@ -168,15 +192,20 @@ def test_store_level_create_user_and_create_gym_refuse_a_gym_admin_outside_their
     north = store.create_gym(db, actor=SYSTEM, name="North")
     south = store.create_gym(db, actor=SYSTEM, name="South")
     gym_admin = Actor(username="nadia", role=Role.ADMIN, gym_id=north.id)
-    for call in (lambda: store.create_user(db, actor=gym_admin, username="chain", display_name="C",
-                                           role=Role.CLINIC, gym_id=None),
-                 lambda: store.create_user(db, actor=gym_admin, username="south", display_name="S",
-                                           role=Role.TRAINER, gym_id=south.id),
-                 lambda: store.create_gym(db, actor=gym_admin, name="West")):
+    for call in (
+        lambda: store.create_user(
+            db, actor=gym_admin, username="chain", display_name="C", role=Role.CLINIC, gym_id=None
+        ),
+        lambda: store.create_user(
+            db, actor=gym_admin, username="south", display_name="S", role=Role.TRAINER, gym_id=south.id
+        ),
+        lambda: store.create_gym(db, actor=gym_admin, name="West"),
+    ):
         with pytest.raises(PermissionDenied):
             call()
-    mine = store.create_user(db, actor=gym_admin, username="north.t", display_name="N", role=Role.TRAINER,
-                             gym_id=north.id)
+    mine = store.create_user(
+        db, actor=gym_admin, username="north.t", display_name="N", role=Role.TRAINER, gym_id=north.id
+    )
     assert mine.gym_id == north.id
     denied = db.cursor().execute("SELECT count(*) FROM audit_log WHERE outcome = 'denied'").fetchone()[0]
     assert denied == 3

@@ -62,10 +62,13 @@ def test_write_rolls_back_work_and_audit_on_any_exception(db, failure):
     assert audit_rows(db) == []
 
 
-@pytest.mark.parametrize("sql, error", [
-    ("INSERT INTO gyms (name) VALUES ('Same'), ('Same')", Conflict),
-    ("SELECT * FROM no_such_table", StoreError),
-])
+@pytest.mark.parametrize(
+    "sql, error",
+    [
+        ("INSERT INTO gyms (name) VALUES ('Same'), ('Same')", Conflict),
+        ("SELECT * FROM no_such_table", StoreError),
+    ],
+)
 def test_driver_errors_become_domain_errors(db, sql, error):
     with pytest.raises(error) as raised:
         with db.write(SYSTEM, "gym.create", "gyms") as cur:
@@ -132,23 +135,54 @@ def test_a_file_from_before_a_migration_is_brought_up_to_date_with_its_data(tmp_
     with duckdb.connect(str(path)) as connection:  # its rows as that app wrote them (today's code writes more)
         apply_migrations(connection)
         connection.execute("INSERT INTO gyms (name) VALUES ('Old Gym')")
-        connection.execute("INSERT INTO clients (external_id, gym_id, name, consent_at, consent_by, created_by) "
-                           "VALUES ('C-00001', 1, 'Ann', now(), 'system', 'system')")
-        old_answers = {k: v for k, v in report_payload().items() if k in (
-            "hours_since_workout", "pain_score", "pain_quality", "trend", "eases_with_movement", "leg_symptoms",
-            "numbness", "tingling", "weakness", "weakness_worsening", "limits_daily_activities", "saddle_numbness",
-            "bladder_or_bowel_change", "sexual_dysfunction", "major_trauma", "chest_pain", "fever_or_unwell",
-            "unexplained_weight_loss", "history_of_cancer", "night_or_rest_pain", "worse_on_cough_or_sneeze",
-            "osteoporosis_or_steroids", "persistent_fatigue")}
-        result = '{"client_id": "C-00001", "level": "normal", "rules_version": "old", "findings": [], ' \
-                 '"causes": [], "plans": [], "advice": "Keep training."}'
+        connection.execute(
+            "INSERT INTO clients (external_id, gym_id, name, consent_at, consent_by, created_by) "
+            "VALUES ('C-00001', 1, 'Ann', now(), 'system', 'system')"
+        )
+        old_answers = {
+            k: v
+            for k, v in report_payload().items()
+            if k
+            in (
+                "hours_since_workout",
+                "pain_score",
+                "pain_quality",
+                "trend",
+                "eases_with_movement",
+                "leg_symptoms",
+                "numbness",
+                "tingling",
+                "weakness",
+                "weakness_worsening",
+                "limits_daily_activities",
+                "saddle_numbness",
+                "bladder_or_bowel_change",
+                "sexual_dysfunction",
+                "major_trauma",
+                "chest_pain",
+                "fever_or_unwell",
+                "unexplained_weight_loss",
+                "history_of_cancer",
+                "night_or_rest_pain",
+                "worse_on_cough_or_sneeze",
+                "osteoporosis_or_steroids",
+                "persistent_fatigue",
+            )
+        }
+        result = (
+            '{"client_id": "C-00001", "level": "normal", "rules_version": "old", "findings": [], '
+            '"causes": [], "plans": [], "advice": "Keep training."}'
+        )
         connection.execute(
             f"INSERT INTO reports (client_id, gym_id, author, created_at, {', '.join(old_answers)}, history_json, "
             f"level, rules_version, result_json) VALUES (1, 1, 'system', now(), {', '.join('?' * len(old_answers))}, "
-            "'{\"previous_pain_score\": null, \"prior_reports_28d\": 0, \"acute_chronic_ratio\": null}', "
-            "'normal', 'old', ?)", [*old_answers.values(), result])
-        assert [n for (n,) in connection.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()] == \
-            [name for name, _ in MIGRATIONS[:2]]
+            '\'{"previous_pain_score": null, "prior_reports_28d": 0, "acute_chronic_ratio": null}\', '
+            "'normal', 'old', ?)",
+            [*old_answers.values(), result],
+        )
+        assert [n for (n,) in connection.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()] == [
+            name for name, _ in MIGRATIONS[:2]
+        ]
     monkeypatch.setattr("backcare.store.db.MIGRATIONS", MIGRATIONS)
     with store.open_database(path) as new:
         assert new.applied_migrations() == [name for name, _ in MIGRATIONS]

@@ -16,13 +16,15 @@ ON = date(2025, 3, 10)
 
 
 def log(db, actor, client, day: date, minutes: float, rpe: float):
-    return store.log_session(db, actor=actor, client_id=client.id,
-                             session={"date": day, "minutes": minutes, "rpe": rpe})
+    return store.log_session(
+        db, actor=actor, client_id=client.id, session={"date": day, "minutes": minutes, "rpe": rpe}
+    )
 
 
 def save(db, actor, client, at: datetime, **answers):
-    return store.save_report(db, actor=actor, client_id=client.id,
-                             report=TriageReport.model_validate(report_payload(**answers)), now=at)
+    return store.save_report(
+        db, actor=actor, client_id=client.id, report=TriageReport.model_validate(report_payload(**answers)), now=at
+    )
 
 
 def test_pain_by_day_is_one_row_per_day_with_the_worst_and_latest_score(db, trainer_actor, client):
@@ -81,8 +83,9 @@ def test_client_referrals_newest_first_and_open_only(db, trainer_actor, client):
 def _clinic(db, client) -> Actor:
     from backcare.auth import SYSTEM
 
-    user = store.create_user(db, actor=SYSTEM, username="cleo", display_name="Cleo Clinic", role=Role.CLINIC,
-                             gym_id=client.gym_id)
+    user = store.create_user(
+        db, actor=SYSTEM, username="cleo", display_name="Cleo Clinic", role=Role.CLINIC, gym_id=client.gym_id
+    )
     return store.actor_for(user)
 
 
@@ -101,8 +104,9 @@ def test_client_history_bundles_the_page_and_audits_only_when_asked(db, trainer_
 
     def history_views() -> int:
         with db.read() as cur:
-            return cur.execute("SELECT count(*) FROM audit_log WHERE action = 'client.history' "
-                               "AND outcome = 'ok'").fetchone()[0]
+            return cur.execute(
+                "SELECT count(*) FROM audit_log WHERE action = 'client.history' AND outcome = 'ok'"
+            ).fetchone()[0]
 
     bundle = store.client_history(db, actor=trainer_actor, client_id=client.id, audit=False, on=ON)
     assert history_views() == 0

@@ -26,11 +26,18 @@ def save(db, actor, client, at=NOW, **answers):
 
 
 def test_log_session_stores_it_and_lists_newest_first(db, client, trainer_actor):
-    store.log_session(db, actor=trainer_actor, client_id=client.id,
-                      session=SessionIn(date=date(2025, 3, 1), minutes=45, rpe=6, exercises=("Deadlift", "plank")))
-    store.log_session(db, actor=trainer_actor, client_id=client.id,
-                      session={"date": "2025-03-03", "minutes": 30, "rpe": 4, "warmup_minutes": 8,
-                               "cooldown_done": True})
+    store.log_session(
+        db,
+        actor=trainer_actor,
+        client_id=client.id,
+        session=SessionIn(date=date(2025, 3, 1), minutes=45, rpe=6, exercises=("Deadlift", "plank")),
+    )
+    store.log_session(
+        db,
+        actor=trainer_actor,
+        client_id=client.id,
+        session={"date": "2025-03-03", "minutes": 30, "rpe": 4, "warmup_minutes": 8, "cooldown_done": True},
+    )
     sessions = store.list_sessions(db, actor=trainer_actor, client_id=client.id)
     assert [s.date for s in sessions] == [date(2025, 3, 3), date(2025, 3, 1)]
     assert sessions[1].exercises == ("deadlift", "plank") and sessions[1].load == 270
@@ -38,16 +45,20 @@ def test_log_session_stores_it_and_lists_newest_first(db, client, trainer_actor)
     assert count(db, "SELECT count(*) FROM audit_log WHERE action = 'session.log' AND outcome = 'ok'") == 2
 
 
-@pytest.mark.parametrize("bad, field", [
-    ({"minutes": 601}, "minutes"),
-    ({"minutes": -1}, "minutes"),
-    ({"rpe": 11}, "rpe"),
-    ({"date": "2025-02-30"}, "date"),
-])
+@pytest.mark.parametrize(
+    "bad, field",
+    [
+        ({"minutes": 601}, "minutes"),
+        ({"minutes": -1}, "minutes"),
+        ({"rpe": 11}, "rpe"),
+        ({"date": "2025-02-30"}, "date"),
+    ],
+)
 def test_log_session_rejects_impossible_values(db, client, trainer_actor, bad, field):
     with pytest.raises(InvalidInput) as error:
-        store.log_session(db, actor=trainer_actor, client_id=client.id,
-                          session={"date": "2025-03-01", "minutes": 30, "rpe": 5, **bad})
+        store.log_session(
+            db, actor=trainer_actor, client_id=client.id, session={"date": "2025-03-01", "minutes": 30, "rpe": 5, **bad}
+        )
     assert error.value.field == field
 
 
@@ -61,12 +72,23 @@ def test_save_report_stores_every_answer_and_the_result(db, client, trainer_acto
     assert row.context.warmup_minutes == 2 and row.level == Level.MONITOR == saved.result.level
     assert row.result == saved.result and row.created_at == NOW and row.author == "tara"
     assert row.result.client_id == client.external_id
-    assert count(db, "SELECT count(*) FROM report_findings WHERE report_id = ? AND rule_id = 'M1'",
-                 [saved.report_id]) == 1
-    assert count(db, "SELECT count(*) FROM report_causes WHERE report_id = ? AND cause = 'warm_up' AND rank = 1",
-                 [saved.report_id]) == 1
-    assert count(db, "SELECT count(*) FROM audit_log WHERE action = 'report.save' AND entity_id = ?",
-                 [str(saved.report_id)]) == 1
+    assert (
+        count(db, "SELECT count(*) FROM report_findings WHERE report_id = ? AND rule_id = 'M1'", [saved.report_id]) == 1
+    )
+    assert (
+        count(
+            db,
+            "SELECT count(*) FROM report_causes WHERE report_id = ? AND cause = 'warm_up' AND rank = 1",
+            [saved.report_id],
+        )
+        == 1
+    )
+    assert (
+        count(
+            db, "SELECT count(*) FROM audit_log WHERE action = 'report.save' AND entity_id = ?", [str(saved.report_id)]
+        )
+        == 1
+    )
 
 
 def test_save_report_refuses_without_consent(db, gym, trainer_actor):
@@ -83,15 +105,23 @@ def test_save_report_rejects_an_invalid_report_naming_the_field(db, client, trai
     assert error.value.field == "pain_score"
 
 
-@pytest.mark.parametrize("answers, level", [
-    ({"pain_quality": "sharp"}, Level.REFER),
-    ({"fever_or_unwell": True}, Level.URGENT),
-    ({"saddle_numbness": True}, Level.EMERGENCY),
-])
+@pytest.mark.parametrize(
+    "answers, level",
+    [
+        ({"pain_quality": "sharp"}, Level.REFER),
+        ({"fever_or_unwell": True}, Level.URGENT),
+        ({"saddle_numbness": True}, Level.EMERGENCY),
+    ],
+)
 def test_refer_and_above_open_a_referral_and_assign_no_plan(db, client, trainer_actor, answers, level):
-    saved = store.save_report(db, actor=trainer_actor, client_id=client.id,
-                              report=report_payload(**answers, context={"warmup_minutes": 1}),
-                              assign_plans=[CauseId.WARM_UP], now=NOW)
+    saved = store.save_report(
+        db,
+        actor=trainer_actor,
+        client_id=client.id,
+        report=report_payload(**answers, context={"warmup_minutes": 1}),
+        assign_plans=[CauseId.WARM_UP],
+        now=NOW,
+    )
     assert saved.result.level == level and saved.referral_id is not None
     assert saved.assignment_ids == () and saved.skipped_plans == (CauseId.WARM_UP,)
     referral = store.get_referral(db, actor=trainer_actor, referral_id=saved.referral_id, now=NOW)
@@ -100,10 +130,16 @@ def test_refer_and_above_open_a_referral_and_assign_no_plan(db, client, trainer_
 
 
 def test_normal_report_assigns_only_plans_the_result_allows(db, client, trainer_actor):
-    saved = store.save_report(db, actor=trainer_actor, client_id=client.id,
-                              report=report_payload(context={"warmup_minutes": 2}),
-                              assign_plans=["warm_up", "core"], start_date=date(2025, 3, 10), review_days=10,
-                              now=NOW)
+    saved = store.save_report(
+        db,
+        actor=trainer_actor,
+        client_id=client.id,
+        report=report_payload(context={"warmup_minutes": 2}),
+        assign_plans=["warm_up", "core"],
+        start_date=date(2025, 3, 10),
+        review_days=10,
+        now=NOW,
+    )
     assert saved.result.level == Level.NORMAL and saved.referral_id is None
     assert saved.skipped_plans == (CauseId.CORE,)
     (plan,) = store.list_assignments(db, actor=trainer_actor, client_id=client.id)
@@ -113,8 +149,14 @@ def test_normal_report_assigns_only_plans_the_result_allows(db, client, trainer_
 
 def test_plans_stay_paused_while_an_earlier_referral_is_open(db, client, trainer_actor):
     save(db, trainer_actor, client, at=NOW - timedelta(days=1), pain_quality="sharp")
-    saved = store.save_report(db, actor=trainer_actor, client_id=client.id,
-                              report=report_payload(context={"warmup_minutes": 2}), assign_plans=["warm_up"], now=NOW)
+    saved = store.save_report(
+        db,
+        actor=trainer_actor,
+        client_id=client.id,
+        report=report_payload(context={"warmup_minutes": 2}),
+        assign_plans=["warm_up"],
+        now=NOW,
+    )
     assert saved.assignment_ids == () and saved.skipped_plans == (CauseId.WARM_UP,)
 
 
@@ -157,8 +199,12 @@ def test_third_back_pain_report_in_28_days_is_recurring(db, client, trainer_acto
 def test_a_load_spike_in_the_session_history_is_evidence_of_the_load_cause(db, client, trainer_actor):
     day = NOW.date()
     for offset, rpe in ((27, 3), (20, 3), (13, 3), (2, 9), (1, 9)):  # quiet weeks, then a hard fortnight's end
-        store.log_session(db, actor=trainer_actor, client_id=client.id,
-                          session={"date": day - timedelta(days=offset), "minutes": 60, "rpe": rpe})
+        store.log_session(
+            db,
+            actor=trainer_actor,
+            client_id=client.id,
+            session={"date": day - timedelta(days=offset), "minutes": 60, "rpe": rpe},
+        )
     saved = save(db, trainer_actor, client)
     # 7-day load 1080; 28-day load 1620 -> 405 a week; 1080 / 405
     assert saved.history.acute_chronic_ratio == pytest.approx(1080 / 405, rel=1e-3)
@@ -171,8 +217,10 @@ def test_a_load_spike_in_the_session_history_is_evidence_of_the_load_cause(db, c
 def test_list_reports_is_the_audited_history_newest_first(db, client, trainer_actor):
     first = save(db, trainer_actor, client, at=NOW - timedelta(hours=5))
     second = save(db, trainer_actor, client)
-    assert [r.id for r in store.list_reports(db, actor=trainer_actor, client_id=client.id)] == \
-        [second.report_id, first.report_id]
+    assert [r.id for r in store.list_reports(db, actor=trainer_actor, client_id=client.id)] == [
+        second.report_id,
+        first.report_id,
+    ]
     assert count(db, "SELECT count(*) FROM audit_log WHERE action = 'client.history' AND outcome = 'ok'") == 1
 
 
@@ -182,21 +230,26 @@ def test_previous_report_of_episode_is_the_latest_within_seven_days(db, client, 
     save(db, trainer_actor, client, at=NOW + timedelta(hours=1))  # after: not previous
     found = store.previous_report_of_episode(db, actor=trainer_actor, client_id=client.id, before=NOW)
     assert found.id == wanted.report_id
-    assert store.previous_report_of_episode(db, actor=trainer_actor, client_id=client.id,
-                                            before=NOW - timedelta(days=9)) is None  # strictly before
+    assert (
+        store.previous_report_of_episode(db, actor=trainer_actor, client_id=client.id, before=NOW - timedelta(days=9))
+        is None
+    )  # strictly before
 
 
 # --- client status ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("answers, hours_later, status", [
-    ({}, 1, ClientStatus.CLEARED),
-    ({"pain_score": 5}, 71, ClientStatus.MODIFIED),        # monitor within 72 h
-    ({"pain_score": 5}, 73, ClientStatus.CLEARED),         # ... and after
-    ({"pain_quality": "sharp"}, 1, ClientStatus.PAUSED_REFERRAL_OPEN),
-    ({"fever_or_unwell": True}, 1, ClientStatus.URGENT_REFERRAL_OPEN),
-    ({"chest_pain": True}, 1, ClientStatus.EMERGENCY_REFERRAL_OPEN),
-])
+@pytest.mark.parametrize(
+    "answers, hours_later, status",
+    [
+        ({}, 1, ClientStatus.CLEARED),
+        ({"pain_score": 5}, 71, ClientStatus.MODIFIED),  # monitor within 72 h
+        ({"pain_score": 5}, 73, ClientStatus.CLEARED),  # ... and after
+        ({"pain_quality": "sharp"}, 1, ClientStatus.PAUSED_REFERRAL_OPEN),
+        ({"fever_or_unwell": True}, 1, ClientStatus.URGENT_REFERRAL_OPEN),
+        ({"chest_pain": True}, 1, ClientStatus.EMERGENCY_REFERRAL_OPEN),
+    ],
+)
 def test_client_status_follows_reports(db, client, trainer_actor, answers, hours_later, status):
     save(db, trainer_actor, client, **answers)
     later = NOW + timedelta(hours=hours_later)
@@ -206,8 +259,14 @@ def test_client_status_follows_reports(db, client, trainer_actor, answers, hours
 
 
 def test_an_active_plan_makes_the_client_modified(db, client, trainer_actor):
-    store.assign_plan(db, actor=trainer_actor, client_id=client.id, plan_id="core", start_date=date(2025, 3, 1),
-                      review_date=date(2025, 3, 15))
+    store.assign_plan(
+        db,
+        actor=trainer_actor,
+        client_id=client.id,
+        plan_id="core",
+        start_date=date(2025, 3, 1),
+        review_date=date(2025, 3, 15),
+    )
     assert store.client_status(db, actor=trainer_actor, client_id=client.id) == ClientStatus.MODIFIED
 
 
@@ -217,18 +276,32 @@ def test_an_active_plan_makes_the_client_modified(db, client, trainer_actor):
 def test_a_form_saved_twice_is_stored_once_and_the_second_save_names_the_first(db, client, trainer_actor):
     from backcare.errors import AlreadySaved
 
-    first = store.save_report(db, actor=trainer_actor, client_id=client.id, now=NOW, submission="form-1",
-                              report=report_payload(pain_score=8, hours_since_workout=30), assign_plans=["core"])
+    first = store.save_report(
+        db,
+        actor=trainer_actor,
+        client_id=client.id,
+        now=NOW,
+        submission="form-1",
+        report=report_payload(pain_score=8, hours_since_workout=30),
+        assign_plans=["core"],
+    )
     with pytest.raises(AlreadySaved) as again:
-        store.save_report(db, actor=trainer_actor, client_id=client.id, now=NOW, submission="form-1",
-                          report=report_payload(pain_score=8, hours_since_workout=30))
+        store.save_report(
+            db,
+            actor=trainer_actor,
+            client_id=client.id,
+            now=NOW,
+            submission="form-1",
+            report=report_payload(pain_score=8, hours_since_workout=30),
+        )
     assert again.value.report_id == first.report_id and "not stored twice" in str(again.value)
     assert [r.id for r in store.list_reports(db, actor=trainer_actor, client_id=client.id)] == [first.report_id]
     assert len(store.list_referral_queue(db, actor=SYSTEM)) == 1
     with db.read() as cur:
         assert cur.execute("SELECT count(*) FROM audit_log WHERE action = 'report.save'").fetchone() == (1,)
-    other = store.save_report(db, actor=trainer_actor, client_id=client.id, now=NOW, submission="form-2",
-                              report=report_payload())
+    other = store.save_report(
+        db, actor=trainer_actor, client_id=client.id, now=NOW, submission="form-2", report=report_payload()
+    )
     assert other.report_id != first.report_id
 
 
@@ -243,11 +316,11 @@ def test_a_submission_token_must_be_a_short_string(db, client, trainer_actor, to
 
 
 def test_a_report_with_unanswered_questions_is_stored_as_not_asked_and_read_back_so(db, client, trainer_actor):
-    saved = store.save_report(db, actor=trainer_actor, client_id=client.id, now=NOW,
-                              report={"saddle_numbness": True})
+    saved = store.save_report(db, actor=trainer_actor, client_id=client.id, now=NOW, report={"saddle_numbness": True})
     with db.read() as cur:
-        chest, pain, saddle = cur.execute("SELECT chest_pain, pain_score, saddle_numbness FROM reports WHERE id = ?",
-                                          [saved.report_id]).fetchone()
+        chest, pain, saddle = cur.execute(
+            "SELECT chest_pain, pain_score, saddle_numbness FROM reports WHERE id = ?", [saved.report_id]
+        ).fetchone()
     assert (chest, pain, saddle) == (None, None, True)  # NULL, not false
     row = store.get_report(db, actor=trainer_actor, report_id=saved.report_id)
     assert row.answers["chest_pain"] is None and row.pain_score is None
@@ -255,52 +328,67 @@ def test_a_report_with_unanswered_questions_is_stored_as_not_asked_and_read_back
     assert row.level == Level.EMERGENCY and row.answered_after_stop == ()
 
 
-def test_an_emergency_save_opens_the_emergency_referral_and_pauses_the_client_in_one_transaction(db, client,
-                                                                                               trainer_actor):
-    saved = store.save_report(db, actor=trainer_actor, client_id=client.id, now=NOW,
-                              report={"collapse_or_tearing_pain": True})
+def test_an_emergency_save_opens_the_emergency_referral_and_pauses_the_client_in_one_transaction(
+    db, client, trainer_actor
+):
+    saved = store.save_report(
+        db, actor=trainer_actor, client_id=client.id, now=NOW, report={"collapse_or_tearing_pain": True}
+    )
     referral = store.get_referral(db, actor=trainer_actor, referral_id=saved.referral_id, now=NOW)
     assert (referral.level, referral.status) == (Level.EMERGENCY, "new")
-    assert store.client_status(db, actor=trainer_actor, client_id=client.id, now=NOW) == \
-        ClientStatus.EMERGENCY_REFERRAL_OPEN
+    assert (
+        store.client_status(db, actor=trainer_actor, client_id=client.id, now=NOW)
+        == ClientStatus.EMERGENCY_REFERRAL_OPEN
+    )
     with db.read() as cur:  # one transaction: one audit row names the report and its referral
         (detail,) = cur.execute("SELECT detail FROM audit_log WHERE action = 'report.save'").fetchone()
     assert f'"referral_id": {saved.referral_id}' in detail
 
 
 def test_the_remaining_answers_can_be_added_after_the_stop_and_the_record_keeps_which(db, client, trainer_actor):
-    saved = store.save_report(db, actor=trainer_actor, client_id=client.id, now=NOW,
-                              report={"saddle_numbness": True, "chest_pain": False})
+    saved = store.save_report(
+        db, actor=trainer_actor, client_id=client.id, now=NOW, report={"saddle_numbness": True, "chest_pain": False}
+    )
     later = NOW + timedelta(minutes=30)
-    row = store.complete_report(db, actor=trainer_actor, report_id=saved.report_id, now=later,
-                                answers={"pain_score": 8, "leg_symptoms": "one_leg", "pregnant": False},
-                                context={"warmup_minutes": 2})
+    row = store.complete_report(
+        db,
+        actor=trainer_actor,
+        report_id=saved.report_id,
+        now=later,
+        answers={"pain_score": 8, "leg_symptoms": "one_leg", "pregnant": False},
+        context={"warmup_minutes": 2},
+    )
     assert row.answers["pain_score"] == 8 and row.answers["chest_pain"] is False
     assert row.answered_after_stop == ("leg_symptoms", "pregnant", "pain_score")  # registry order
     assert row.level == Level.EMERGENCY and row.context.warmup_minutes == 2
     assert {"E1", "R2", "R8", "X1"} <= {f.rule_id for f in row.result.findings}
     assert "pain_score" not in row.result.not_asked
-    assert count(db, "SELECT count(*) FROM report_findings WHERE report_id = ? AND rule_id = 'R8'",
-                 [saved.report_id]) == 1
+    assert (
+        count(db, "SELECT count(*) FROM report_findings WHERE report_id = ? AND rule_id = 'R8'", [saved.report_id]) == 1
+    )
     row = store.complete_report(db, actor=trainer_actor, report_id=saved.report_id, answers={"tingling": True})
     assert row.answered_after_stop == ("leg_symptoms", "pregnant", "pain_score", "tingling")
     assert count(db, "SELECT count(*) FROM audit_log WHERE action = 'report.complete' AND outcome = 'ok'") == 2
     assert count(db, "SELECT count(*) FROM referrals") == 1  # the one emergency referral, unchanged
 
 
-@pytest.mark.parametrize("answers, error", [
-    ({"chest_pain": True}, "already answered"),        # answered before the stop: never overwritten
-    ({"saddle_numbness": False}, "already answered"),
-    ({"colour": "red"}, "not a triage question"),
-    ({"pain_score": 11}, "pain_score"),
-    ({"pregnancy_warning_signs": True}, "only asked when pregnant"),
-    ({}, "at least one answer"),
-])
+@pytest.mark.parametrize(
+    "answers, error",
+    [
+        ({"chest_pain": True}, "already answered"),  # answered before the stop: never overwritten
+        ({"saddle_numbness": False}, "already answered"),
+        ({"colour": "red"}, "not a triage question"),
+        ({"pain_score": 11}, "pain_score"),
+        ({"pregnancy_warning_signs": True}, "only asked when pregnant"),
+        ({}, "at least one answer"),
+    ],
+)
 def test_only_answers_recorded_as_not_asked_can_be_added(db, client, trainer_actor, answers, error):
     from backcare.errors import BackCareError
 
-    saved = store.save_report(db, actor=trainer_actor, client_id=client.id, now=NOW,
-                              report={"saddle_numbness": True, "chest_pain": False})
+    saved = store.save_report(
+        db, actor=trainer_actor, client_id=client.id, now=NOW, report={"saddle_numbness": True, "chest_pain": False}
+    )
     with pytest.raises(BackCareError, match=error):
         store.complete_report(db, actor=trainer_actor, report_id=saved.report_id, answers=answers)
     row = store.get_report(db, actor=trainer_actor, report_id=saved.report_id)
@@ -321,8 +409,9 @@ def test_completing_a_report_of_another_gym_is_refused_and_audited(db, client, t
 
     saved = store.save_report(db, actor=trainer_actor, client_id=client.id, now=NOW, report={"chest_pain": True})
     other_gym = store.create_gym(db, actor=SYSTEM, name="Other Gym")
-    stranger = store.actor_for(store.create_user(db, actor=SYSTEM, username="sam", display_name="Sam",
-                                                 role=Role.TRAINER, gym_id=other_gym.id))
+    stranger = store.actor_for(
+        store.create_user(db, actor=SYSTEM, username="sam", display_name="Sam", role=Role.TRAINER, gym_id=other_gym.id)
+    )
     with pytest.raises(PermissionDenied):
         store.complete_report(db, actor=stranger, report_id=saved.report_id, answers={"pain_score": 3})
     assert count(db, "SELECT count(*) FROM audit_log WHERE action = 'report.complete' AND outcome = 'denied'") == 1
@@ -337,8 +426,9 @@ def test_the_age_the_rules_see_comes_from_the_clients_year_of_birth(db, client, 
 
 
 def test_a_report_whose_pain_was_not_asked_still_counts_as_a_back_pain_report_for_m4(db, client, trainer_actor):
-    store.save_report(db, actor=trainer_actor, client_id=client.id, now=NOW - timedelta(days=20),
-                      report={"chest_pain": True})
+    store.save_report(
+        db, actor=trainer_actor, client_id=client.id, now=NOW - timedelta(days=20), report={"chest_pain": True}
+    )
     save(db, trainer_actor, client, at=NOW - timedelta(days=10), pain_score=2)
     saved = save(db, trainer_actor, client, pain_score=2)
     assert saved.history.prior_reports_28d == 2 and saved.history.episode_pain_scores == ()

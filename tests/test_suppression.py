@@ -8,10 +8,6 @@ from collections import Counter
 import duckdb
 import pytest
 
-from backcare import store
-from backcare.auth import SYSTEM, Role
-from backcare.store import analytics
-from tests.conftest import LATER, MANAGER, RANGE, W1, W2, report_payload
 from backcare.store import privacy
 from backcare.store.privacy import CELL_KEY_TABLE, KEY_SPACE, perturb_count, perturb_hours, perturb_points, share
 from tests.test_app_trends import in_range, ok, page
@@ -87,8 +83,11 @@ def test_a_trends_csv_download_writes_an_export_audit_row(db, history):
     ok(at)
 
     def exports():
-        return db.cursor().execute("SELECT actor, entity, detail FROM audit_log WHERE action = 'export.download'"
-                                   ).fetchall()
+        return (
+            db.cursor()
+            .execute("SELECT actor, entity, detail FROM audit_log WHERE action = 'export.download'")
+            .fetchall()
+        )
 
     assert exports() == []
     next(b for b in at.get("download_button") if b.key == "csv_by_gym").click()

@@ -16,12 +16,15 @@ ANSWERS = {"chest_pain": "No", "pain_score": 4, "hours_since_training": 20.0}
 
 @pytest.fixture
 def setting(db, gym):
-    tara = store.actor_for(store.create_user(db, actor=SYSTEM, username="tara", display_name="Tara",
-                                             role=Role.TRAINER, gym_id=gym.id))
-    theo = store.actor_for(store.create_user(db, actor=SYSTEM, username="theo", display_name="Theo",
-                                             role=Role.TRAINER, gym_id=gym.id))
-    client = store.create_client(db, actor=tara, gym_id=gym.id, name="Ada Draft", trainer_id=tara.user_id,
-                                 consent_by="tara")
+    tara = store.actor_for(
+        store.create_user(db, actor=SYSTEM, username="tara", display_name="Tara", role=Role.TRAINER, gym_id=gym.id)
+    )
+    theo = store.actor_for(
+        store.create_user(db, actor=SYSTEM, username="theo", display_name="Theo", role=Role.TRAINER, gym_id=gym.id)
+    )
+    client = store.create_client(
+        db, actor=tara, gym_id=gym.id, name="Ada Draft", trainer_id=tara.user_id, consent_by="tara"
+    )
     return tara, theo, client
 
 

@@ -84,8 +84,7 @@ def test_history_seeds_the_context_but_never_overrides_what_the_trainer_set():
     state: dict = {}
     form = TriageForm(state, client_id=7)
     form.kept["q_warmup_0"] = 12.0  # the trainer's answer
-    form.seed_context({"exercises": ["squat"], "warmup_minutes": 2.0, "cooldown_done": False,
-                       "rest_days_last_7": 1})
+    form.seed_context({"exercises": ["squat"], "warmup_minutes": 2.0, "cooldown_done": False, "rest_days_last_7": 1})
     ctx = form.context()
     assert ctx["exercises"] == ["squat"] and ctx["warmup_minutes"] == 12.0
     assert ctx["cooldown_done"] is False and ctx["rest_days_last_7"] == 1
@@ -119,12 +118,20 @@ def test_an_alert_is_raised_when_the_result_rises_to_urgent_or_emergency_and_aga
             return True
         return False
 
-    levels = (Level.NORMAL, Level.REFER, Level.URGENT, Level.URGENT, Level.EMERGENCY, Level.URGENT,
-              Level.EMERGENCY, Level.MONITOR, Level.URGENT)
+    levels = (
+        Level.NORMAL,
+        Level.REFER,
+        Level.URGENT,
+        Level.URGENT,
+        Level.EMERGENCY,
+        Level.URGENT,
+        Level.EMERGENCY,
+        Level.MONITOR,
+        Level.URGENT,
+    )
     assert [raised(level) for level in levels] == [False, False, True, False, True, False, False, False, True]
     fresh = TriageForm(state, client_id=8)
     assert fresh.needs_alert(Level.URGENT) and fresh.needs_alert(Level.URGENT)  # until alerted() records it
-
 
 
 def test_a_tap_on_a_step_only_partly_drawn_before_the_next_tap_is_kept():
@@ -161,10 +168,22 @@ def test_plans_the_trainer_took_off_stay_off_across_steps_and_new_ones_come_in_c
 def test_a_context_error_holds_the_form_at_the_context_step():
     state: dict = {"triage_step_0": intake.RESULT_STEP}
     form = TriageForm(state, client_id=7)
-    form.kept.update({f"q_{q.field}_0": intake.NO for step in intake.STEPS for q in step.questions
-                      if q.kind is Kind.YES_NO and q.asked_when is None})
-    form.kept.update(q_leg_symptoms_0="none", q_pain_score_0=2, q_pain_quality_0="dull_ache", q_hours_0=20.0,
-                     q_trend_0="easing", q_eases_with_movement_0=intake.YES)
+    form.kept.update(
+        {
+            f"q_{q.field}_0": intake.NO
+            for step in intake.STEPS
+            for q in step.questions
+            if q.kind is Kind.YES_NO and q.asked_when is None
+        }
+    )
+    form.kept.update(
+        q_leg_symptoms_0="none",
+        q_pain_score_0=2,
+        q_pain_quality_0="dull_ache",
+        q_hours_0=20.0,
+        q_trend_0="easing",
+        q_eases_with_movement_0=intake.YES,
+    )
     assert form.open_step() == intake.RESULT_STEP
     assert form.open_step(reach=intake.CONTEXT_STEP) == intake.CONTEXT_STEP
 
@@ -172,12 +191,27 @@ def test_a_context_error_holds_the_form_at_the_context_step():
 def answered_to_the_pain_step(state: dict, **pain) -> TriageForm:
     """A form with steps 1 and 2 answered "no" (legs: none) and the pain step as given."""
     form = TriageForm(state, client_id=7)
-    form.kept.update({f"q_{q.field}_0": intake.NO for step in intake.STEPS[:2] for q in step.questions
-                      if q.kind is Kind.YES_NO and q.asked_when is None})
-    form.kept.update(q_leg_symptoms_0="none", q_pain_score_0=2, q_pain_quality_0="dull_ache", q_hours_0=20.0,
-                     q_trend_0="easing", q_eases_with_movement_0=intake.YES, q_numbness_0=intake.NO,
-                     q_tingling_0=intake.NO, q_weakness_0=intake.NO, q_limits_daily_activities_0=intake.NO,
-                     q_persistent_fatigue_0=intake.NO)
+    form.kept.update(
+        {
+            f"q_{q.field}_0": intake.NO
+            for step in intake.STEPS[:2]
+            for q in step.questions
+            if q.kind is Kind.YES_NO and q.asked_when is None
+        }
+    )
+    form.kept.update(
+        q_leg_symptoms_0="none",
+        q_pain_score_0=2,
+        q_pain_quality_0="dull_ache",
+        q_hours_0=20.0,
+        q_trend_0="easing",
+        q_eases_with_movement_0=intake.YES,
+        q_numbness_0=intake.NO,
+        q_tingling_0=intake.NO,
+        q_weakness_0=intake.NO,
+        q_limits_daily_activities_0=intake.NO,
+        q_persistent_fatigue_0=intake.NO,
+    )
     form.kept.update(pain)
     return form
 

@@ -16,33 +16,65 @@ LIBRARY = load_library()
 
 
 def session(day: date, logged: datetime, minutes=40.0, rpe=5.0, **extra) -> SessionRow:
-    return SessionRow(id=1, client_id=1, date=day, minutes=minutes, rpe=rpe, exercises=extra.pop("exercises", ()),
-                      warmup_minutes=extra.pop("warmup_minutes", None), cooldown_done=extra.pop("cooldown_done", None),
-                      source="app", created_at=logged, created_by="tara")
+    return SessionRow(
+        id=1,
+        client_id=1,
+        date=day,
+        minutes=minutes,
+        rpe=rpe,
+        exercises=extra.pop("exercises", ()),
+        warmup_minutes=extra.pop("warmup_minutes", None),
+        cooldown_done=extra.pop("cooldown_done", None),
+        source="app",
+        created_at=logged,
+        created_by="tara",
+    )
 
 
 def week(end: date, load: float, ratio: float | None, sessions: int = 2) -> LoadWeek:
-    return LoadWeek(week_start=date.fromordinal(end.toordinal() - 6), week_end=end, sessions=sessions, load=load,
-                    chronic_weekly_load=0.0, ratio=ratio, spike=ratio is not None and ratio >= 1.5)
+    return LoadWeek(
+        week_start=date.fromordinal(end.toordinal() - 6),
+        week_end=end,
+        sessions=sessions,
+        load=load,
+        chronic_weekly_load=0.0,
+        ratio=ratio,
+        spike=ratio is not None and ratio >= 1.5,
+    )
 
 
-def assignment(plan_id: str, status: str = "active", start=date(2025, 3, 1), review=date(2025, 3, 15),
-               customisation=None) -> AssignmentRow:
-    return AssignmentRow(id=1, client_id=1, report_id=None, plan_id=plan_id, status=status, start_date=start,
-                         review_date=review, customisation=customisation, created_at=datetime(2025, 3, 1),
-                         created_by="tara", ended_at=None, end_note=None)
+def assignment(
+    plan_id: str, status: str = "active", start=date(2025, 3, 1), review=date(2025, 3, 15), customisation=None
+) -> AssignmentRow:
+    return AssignmentRow(
+        id=1,
+        client_id=1,
+        report_id=None,
+        plan_id=plan_id,
+        status=status,
+        start_date=start,
+        review_date=review,
+        customisation=customisation,
+        created_at=datetime(2025, 3, 1),
+        created_by="tara",
+        ended_at=None,
+        end_note=None,
+    )
 
 
-@pytest.mark.parametrize("ratio, band", [
-    (None, "not enough history yet"),
-    (0.5, "below the usual range"),
-    (0.8, "within the usual range"),
-    (1.3, "within the usual range"),
-    (1.31, "above the usual range"),
-    (1.49, "above the usual range"),
-    (1.5, "a load spike: well above the usual week"),
-    (3.0, "a load spike: well above the usual week"),
-])
+@pytest.mark.parametrize(
+    "ratio, band",
+    [
+        (None, "not enough history yet"),
+        (0.5, "below the usual range"),
+        (0.8, "within the usual range"),
+        (1.3, "within the usual range"),
+        (1.31, "above the usual range"),
+        (1.49, "above the usual range"),
+        (1.5, "a load spike: well above the usual week"),
+        (3.0, "a load spike: well above the usual week"),
+    ],
+)
 def test_ratio_band_in_plain_words(ratio, band):
     assert views.ratio_band(ratio) == band
 
@@ -73,8 +105,17 @@ def test_session_logged_later_counts_on_its_training_day():
 
 
 def test_session_item_names_load_and_context():
-    item = views.session_item(session(date(2025, 3, 1), datetime(2025, 3, 1, 9), minutes=45, rpe=6,
-                                      exercises=("squat", "plank"), warmup_minutes=5, cooldown_done=False))
+    item = views.session_item(
+        session(
+            date(2025, 3, 1),
+            datetime(2025, 3, 1, 9),
+            minutes=45,
+            rpe=6,
+            exercises=("squat", "plank"),
+            warmup_minutes=5,
+            cooldown_done=False,
+        )
+    )
     assert item.title == "Training: 45 min at RPE 6 (load 270 AU)"
     assert item.detail == "squat, plank · warm-up 5 min · no cool-down"
 
@@ -89,42 +130,54 @@ def test_load_summary_reads_the_latest_week_and_the_change():
 def test_load_chart_rows_are_one_per_week():
     rows = views.load_chart_rows([week(date(2025, 3, 2), 200.04, None), week(date(2025, 3, 9), 500, 1.6)])
     assert rows == [
-        {"week": "2025-03-02", "week_start": "2025-02-24", "load": 200.0, "sessions": 2, "ratio": None,
-         "spike": False},
-        {"week": "2025-03-09", "week_start": "2025-03-03", "load": 500.0, "sessions": 2, "ratio": 1.6,
-         "spike": True},
+        {"week": "2025-03-02", "week_start": "2025-02-24", "load": 200.0, "sessions": 2, "ratio": None, "spike": False},
+        {"week": "2025-03-09", "week_start": "2025-03-03", "load": 500.0, "sessions": 2, "ratio": 1.6, "spike": True},
     ]
 
 
-@pytest.mark.parametrize("fields, named", [
-    ({"day": None}, "Date"),
-    ({"minutes": None}, "Minutes"),
-    ({"rpe": None}, "RPE (0-10)"),
-    ({"rpe": 11}, "RPE (0-10)"),
-    ({"minutes": -5}, "Minutes"),
-    ({"warmup_minutes": 700}, "Warm-up minutes"),
-])
+@pytest.mark.parametrize(
+    "fields, named",
+    [
+        ({"day": None}, "Date"),
+        ({"minutes": None}, "Minutes"),
+        ({"rpe": None}, "RPE (0-10)"),
+        ({"rpe": 11}, "RPE (0-10)"),
+        ({"minutes": -5}, "Minutes"),
+        ({"warmup_minutes": 700}, "Warm-up minutes"),
+    ],
+)
 def test_session_form_errors_name_the_field(fields, named):
-    values = {"day": date(2025, 3, 1), "minutes": 45, "rpe": 6, "exercises": "squat", "warmup_minutes": None,
-              "cooldown": None, **fields}
+    values = {
+        "day": date(2025, 3, 1),
+        "minutes": 45,
+        "rpe": 6,
+        "exercises": "squat",
+        "warmup_minutes": None,
+        "cooldown": None,
+        **fields,
+    }
     with pytest.raises(InvalidInput) as caught:
         views.session_from_form(**values)
     assert caught.value.field == named
 
 
-@pytest.mark.parametrize("text, names", [
-    ("", ()),
-    (None, ()),
-    ("Squat, plank", ("squat", "plank")),
-    ("squat; deadlift\nplank, squat", ("squat", "deadlift", "plank")),
-])
+@pytest.mark.parametrize(
+    "text, names",
+    [
+        ("", ()),
+        (None, ()),
+        ("Squat, plank", ("squat", "plank")),
+        ("squat; deadlift\nplank, squat", ("squat", "deadlift", "plank")),
+    ],
+)
 def test_exercises_typed_as_a_list(text, names):
     assert views.parse_exercises(text) == names
 
 
 def test_session_from_form_keeps_cooldown_and_warmup():
-    session_in = views.session_from_form(day=date(2025, 3, 1), minutes=45, rpe=6, exercises="Squat",
-                                         warmup_minutes=5, cooldown="No")
+    session_in = views.session_from_form(
+        day=date(2025, 3, 1), minutes=45, rpe=6, exercises="Squat", warmup_minutes=5, cooldown="No"
+    )
     assert (session_in.cooldown_done, session_in.warmup_minutes, session_in.exercises) == (False, 5, ("squat",))
 
 
@@ -132,15 +185,18 @@ CORE = LIBRARY.plan("core")
 FIRST, SECOND = CORE.exercises[0].name, CORE.exercises[1].name
 
 
-@pytest.mark.parametrize("form, changes", [
-    ({}, None),
-    ({"doses": {FIRST: CORE.exercises[0].dose}}, None),           # unchanged dose is not a change
-    ({"doses": {FIRST: "  "}}, None),
-    ({"note": "  "}, None),
-    ({"doses": {FIRST: "2 x 10 seconds"}}, {"doses": {FIRST: "2 x 10 seconds"}}),
-    ({"drop": [SECOND], "doses": {SECOND: "1 x 5"}}, {"drop": [SECOND]}),  # a dropped exercise's dose is ignored
-    ({"note": " Easy week "}, {"note": "Easy week"}),
-])
+@pytest.mark.parametrize(
+    "form, changes",
+    [
+        ({}, None),
+        ({"doses": {FIRST: CORE.exercises[0].dose}}, None),  # unchanged dose is not a change
+        ({"doses": {FIRST: "  "}}, None),
+        ({"note": "  "}, None),
+        ({"doses": {FIRST: "2 x 10 seconds"}}, {"doses": {FIRST: "2 x 10 seconds"}}),
+        ({"drop": [SECOND], "doses": {SECOND: "1 x 5"}}, {"drop": [SECOND]}),  # a dropped exercise's dose is ignored
+        ({"note": " Easy week "}, {"note": "Easy week"}),
+    ],
+)
 def test_customisation_from_form_keeps_only_real_changes(form, changes):
     assert views.customisation_from_form(CORE, **form) == changes
 
@@ -161,9 +217,11 @@ def test_client_plan_applies_changes_and_leaves_the_library_alone():
 
 
 def test_handout_input_takes_active_plans_from_the_earliest_start_to_the_earliest_review():
-    rows = [assignment("core", start=date(2025, 3, 3), review=date(2025, 3, 24)),
-            assignment("warm_up", start=date(2025, 3, 1), review=date(2025, 3, 15)),
-            assignment("posture", status="stopped")]
+    rows = [
+        assignment("core", start=date(2025, 3, 3), review=date(2025, 3, 24)),
+        assignment("warm_up", start=date(2025, 3, 1), review=date(2025, 3, 15)),
+        assignment("posture", status="stopped"),
+    ]
     sheet = views.handout_input(rows, LIBRARY, date(2025, 4, 1))
     assert [p.id.value for p in sheet.plans] == ["core", "warm_up"]
     assert (sheet.start_date, sheet.review_date) == (date(2025, 3, 1), date(2025, 3, 15))
@@ -182,20 +240,23 @@ def test_triage_history_line_names_the_latest_session_and_what_the_history_adds(
     from backcare.models import TriageHistory
 
     today = date(2026, 11, 25)
-    sessions = [session(date(2026, 11, 20), datetime(2026, 11, 20, 18), exercises=("squat",)),
-                session(date(2026, 11, 24), datetime(2026, 11, 24, 18), minutes=62, rpe=8,
-                        exercises=("deadlift", "row"))]
-    line = views.triage_history_line(sessions, TriageHistory(episode_pain_scores=(2, 4), prior_reports_28d=2,
-                                                             acute_chronic_ratio=1.8), today)
-    assert line == ("Last logged session 24 Nov (yesterday), 62 min, RPE 8: deadlift, row · pain at the last "
-                    "report of this episode 4/10 (lowest 2/10) · 2 earlier report(s) in 28 days · load spike: "
-                    "acute:chronic 1.80.")
+    sessions = [
+        session(date(2026, 11, 20), datetime(2026, 11, 20, 18), exercises=("squat",)),
+        session(date(2026, 11, 24), datetime(2026, 11, 24, 18), minutes=62, rpe=8, exercises=("deadlift", "row")),
+    ]
+    line = views.triage_history_line(
+        sessions, TriageHistory(episode_pain_scores=(2, 4), prior_reports_28d=2, acute_chronic_ratio=1.8), today
+    )
+    assert line == (
+        "Last logged session 24 Nov (yesterday), 62 min, RPE 8: deadlift, row · pain at the last "
+        "report of this episode 4/10 (lowest 2/10) · 2 earlier report(s) in 28 days · load spike: "
+        "acute:chronic 1.80."
+    )
     quiet = views.triage_history_line([], TriageHistory(acute_chronic_ratio=1.1), today)
     assert quiet == "No sessions logged yet."
 
 
-def test_a_report_saved_at_an_emergency_stop_shows_in_the_timeline_with_what_was_not_asked(db, client,
-                                                                                          trainer_actor):
+def test_a_report_saved_at_an_emergency_stop_shows_in_the_timeline_with_what_was_not_asked(db, client, trainer_actor):
     from backcare import store
 
     saved = store.save_report(db, actor=trainer_actor, client_id=client.id, report={"saddle_numbness": True})

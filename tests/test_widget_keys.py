@@ -31,26 +31,45 @@ ROOT = Path(__file__).resolve().parents[1]
 # Widgets that do not edit a chosen record, by key pattern. Every entry says why.
 NOT_RECORD_EDITING: dict[str, str] = {
     # choosing, finding and adding a client (a new record); the chosen client is held by id (context.CLIENT_KEY)
-    "client_query": "search box", "client_choice": "chooser: 'Use this client' holds the choice by id",
-    "use_client": "chooser", "change_client": "navigation", "history_change_client": "navigation",
-    "new_client_*": "creates a new client", "add_client": "creates a new client",
+    "client_query": "search box",
+    "client_choice": "chooser: 'Use this client' holds the choice by id",
+    "use_client": "chooser",
+    "change_client": "navigation",
+    "history_change_client": "navigation",
+    "new_client_*": "creates a new client",
+    "add_client": "creates a new client",
     # the triage form creates a new report; TriageForm keys it by a form id it renews for every client
     "q_*": "new report, keyed by its form id (renewed per client: tests/test_triage_form.py)",
     "triage_nav_*": "step bar of the new report",
     # the referral queue: filters, the list (each row opens its referral by id), the whole-queue CSV
-    "ref_gym": "filter", "ref_statuses": "filter", "ref_show_all": "filter", "ref_queue_csv": "whole-queue CSV",
+    "ref_gym": "filter",
+    "ref_statuses": "filter",
+    "ref_show_all": "filter",
+    "ref_queue_csv": "whole-queue CSV",
     # plans: browsing the library is not editing a record
     "library_plan": "chooser of a library plan (the library is not edited)",
     # admin: choosers, new people and gyms, the database rebuild
-    "change_user": "chooser: holds the person by id", "new_username": "new person", "new_display_name": "new person",
-    "new_role": "new person", "new_gym": "new person", "new_contact": "new person", "new_password": "new person",
-    "new_gym_name": "new gym", "compact_button": "rebuilds the file, no record", "erase_query": "search box",
+    "change_user": "chooser: holds the person by id",
+    "new_username": "new person",
+    "new_display_name": "new person",
+    "new_role": "new person",
+    "new_gym": "new person",
+    "new_contact": "new person",
+    "new_password": "new person",
+    "new_gym_name": "new gym",
+    "compact_button": "rebuilds the file, no record",
+    "erase_query": "search box",
     "erase_target": "chooser: holds the client by id",
-    "FormSubmitter:add_user-*": "new person", "FormSubmitter:add_gym-*": "new gym",
+    "FormSubmitter:add_user-*": "new person",
+    "FormSubmitter:add_gym-*": "new gym",
     # audit and trends: filters and whole-view downloads
-    "audit_*": "filter or whole-view CSV", "tr_*": "filter", "csv_*": "aggregate CSV",
+    "audit_*": "filter or whole-view CSV",
+    "tr_*": "filter",
+    "csv_*": "aggregate CSV",
     # sign-in and the account box
-    "signin_*": "sign-in", "signout": "sign-out", "oidc_*": "sign-in",
+    "signin_*": "sign-in",
+    "signout": "sign-out",
+    "oidc_*": "sign-in",
 }
 
 
@@ -81,8 +100,10 @@ def breaches(run: Run) -> list[str]:
         if free(key) or (key and any(token in key for token in tokens)):
             continue
         label = getattr(widget, "label", "") or getattr(widget.proto, "label", "")
-        found.append(f"{run.page}: {widget.type} {label!r} has key {key!r}, not derived from the id of "
-                     f"the chosen {' or '.join(sorted(run.chosen))}")
+        found.append(
+            f"{run.page}: {widget.type} {label!r} has key {key!r}, not derived from the id of "
+            f"the chosen {' or '.join(sorted(run.chosen))}"
+        )
     return found
 
 
@@ -104,26 +125,43 @@ def world(tmp_path):
     path = tmp_path / "keys.duckdb"
     db = store.open_database(path)
     gym = store.create_gym(db, actor=SYSTEM, name="Riverside")
-    trainer = store.actor_for(store.create_user(db, actor=SYSTEM, username="tara", display_name="Tara Trainer",
-                                                role=Role.TRAINER, gym_id=gym.id))
-    clinic = store.actor_for(store.create_user(db, actor=SYSTEM, username="cleo", display_name="Cleo Clinic",
-                                               role=Role.CLINIC))
-    admin = store.actor_for(store.create_user(db, actor=SYSTEM, username="ivan", display_name="Ivan Admin",
-                                              role=Role.ADMIN))
+    trainer = store.actor_for(
+        store.create_user(
+            db, actor=SYSTEM, username="tara", display_name="Tara Trainer", role=Role.TRAINER, gym_id=gym.id
+        )
+    )
+    clinic = store.actor_for(
+        store.create_user(db, actor=SYSTEM, username="cleo", display_name="Cleo Clinic", role=Role.CLINIC)
+    )
+    admin = store.actor_for(
+        store.create_user(db, actor=SYSTEM, username="ivan", display_name="Ivan Admin", role=Role.ADMIN)
+    )
     # ids that differ between kinds, so a key can only match its own record
     for name in ("Filler One", "Filler Two", "Filler Three"):
         store.create_client(db, actor=trainer, gym_id=gym.id, name=name, consent_by="tara")
-    well = store.create_client(db, actor=trainer, gym_id=gym.id, name="Wes Well", consent_by="tara",
-                               phone="+44 7700 900111")
+    well = store.create_client(
+        db, actor=trainer, gym_id=gym.id, name="Wes Well", consent_by="tara", phone="+44 7700 900111"
+    )
     today = store.utcnow().date()
-    assignment = store.assign_plan(db, actor=trainer, client_id=well.id, plan_id="core", start_date=today,
-                                   review_date=today + timedelta(days=14))
+    assignment = store.assign_plan(
+        db, actor=trainer, client_id=well.id, plan_id="core", start_date=today, review_date=today + timedelta(days=14)
+    )
     sore = store.create_client(db, actor=trainer, gym_id=gym.id, name="Maya Petrov", consent_by="tara")
-    referral_id = store.save_report(db, actor=trainer, client_id=sore.id,
-                                    report=report_payload(pain_quality="sharp")).referral_id
+    referral_id = store.save_report(
+        db, actor=trainer, client_id=sore.id, report=report_payload(pain_quality="sharp")
+    ).referral_id
     store.update_referral(db, actor=clinic, referral_id=referral_id, status="seen")
-    yield dict(path=path, db=db, trainer=trainer, clinic=clinic, admin=admin, well=well, sore=sore,
-               assignment=assignment, referral_id=referral_id)
+    yield dict(
+        path=path,
+        db=db,
+        trainer=trainer,
+        clinic=clinic,
+        admin=admin,
+        well=well,
+        sore=sore,
+        assignment=assignment,
+        referral_id=referral_id,
+    )
     db.close()
 
 
@@ -169,8 +207,14 @@ def audit_run(w) -> Run:
     return Run("pages/audit.py", _app(w["path"], "pages/audit.py", w["admin"]), {})
 
 
-RUNS: dict[str, Callable] = {"referrals": referral_run, "plans": plans_run, "history": history_run,
-                             "triage": triage_run, "admin": admin_run, "audit": audit_run}
+RUNS: dict[str, Callable] = {
+    "referrals": referral_run,
+    "plans": plans_run,
+    "history": history_run,
+    "triage": triage_run,
+    "admin": admin_run,
+    "audit": audit_run,
+}
 
 
 @pytest.mark.parametrize("name", list(RUNS))

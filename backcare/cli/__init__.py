@@ -13,7 +13,10 @@ from backcare.errors import BackCareError
 
 # Each module defines register(subparsers); a command sets `func(args) -> int` on its parser.
 COMMAND_MODULES = (
-    "backcare.cli.triage", "backcare.cli.data", "backcare.cli.users", "backcare.cli.maintenance",
+    "backcare.cli.triage",
+    "backcare.cli.data",
+    "backcare.cli.users",
+    "backcare.cli.maintenance",
     "backcare.cli.setup",
 )
 

@@ -19,10 +19,12 @@ def register(subparsers) -> None:
     importing = subparsers.add_parser("import", help="import data from a file")
     kinds = importing.add_subparsers(dest="kind", required=True)
     sessions = kinds.add_parser(
-        "sessions", help="import training sessions from a CSV file",
+        "sessions",
+        help="import training sessions from a CSV file",
         description="Columns: client_id,date,minutes,rpe,exercises,warmup_minutes,cooldown_done "
-                    "(client_id is the client's reference such as C-0042, date is YYYY-MM-DD, exercises are "
-                    "separated by ';'). A file with a bad row stores nothing unless --skip-bad is given.")
+        "(client_id is the client's reference such as C-0042, date is YYYY-MM-DD, exercises are "
+        "separated by ';'). A file with a bad row stores nothing unless --skip-bad is given.",
+    )
     sessions.add_argument("file", help="CSV file with a header row")
     sessions.add_argument("--skip-bad", action="store_true", help="store the good rows, report the bad ones")
     sessions.add_argument("--db", help=DB_HELP)
@@ -37,9 +39,12 @@ def register(subparsers) -> None:
     demo.add_argument("--clients", type=int, default=None, help="number of clients (default 60)")
     demo.add_argument("--weeks", type=int, default=None, help="weeks of history (default 26)")
     demo.add_argument("--seed", type=int, default=None, help="random seed: the same seed gives the same data")
-    demo.add_argument("--if-missing", action="store_true",
-                      help="demo mode's start (scripts/app.sh): build only when the file does not exist; use an "
-                           "existing demo file as it is; refuse a file that is not a demo")
+    demo.add_argument(
+        "--if-missing",
+        action="store_true",
+        help="demo mode's start (scripts/app.sh): build only when the file does not exist; use an "
+        "existing demo file as it is; refuse a file that is not a demo",
+    )
     demo.add_argument("--db", help=DB_HELP)
     demo.set_defaults(func=run_demo)
 
@@ -78,8 +83,9 @@ def run_import_sessions(args: argparse.Namespace) -> int:
 
     db = _open(args.db)
     try:
-        result = import_sessions_csv(db, actor=SYSTEM, path=args.file, skip_bad=args.skip_bad,
-                                     progress=StderrProgress())
+        result = import_sessions_csv(
+            db, actor=SYSTEM, path=args.file, skip_bad=args.skip_bad, progress=StderrProgress()
+        )
     finally:
         db.close()
     for bad in result.bad_rows:
@@ -87,11 +93,16 @@ def run_import_sessions(args: argparse.Namespace) -> int:
     if result.bad_count > len(result.bad_rows):
         print(f"... and {result.bad_count - len(result.bad_rows):,} more bad rows", file=sys.stderr)
     if not result.stored:
-        print(f"Nothing imported: {result.bad_count:,} of {result.rows:,} rows are bad. Fix them, or run "
-              "again with --skip-bad to store the good rows only.", file=sys.stderr)
+        print(
+            f"Nothing imported: {result.bad_count:,} of {result.rows:,} rows are bad. Fix them, or run "
+            "again with --skip-bad to store the good rows only.",
+            file=sys.stderr,
+        )
         return 1
-    print(f"Imported {result.inserted:,} sessions from {args.file} ({result.duplicates:,} already stored, "
-          f"{result.bad_count:,} bad rows skipped).")
+    print(
+        f"Imported {result.inserted:,} sessions from {args.file} ({result.duplicates:,} already stored, "
+        f"{result.bad_count:,} bad rows skipped)."
+    )
     return 0
 
 
@@ -101,9 +112,12 @@ def run_export(args: argparse.Namespace) -> int:
     progress = StderrProgress()
     db = _open(args.db)
     try:
-        tables = export_database(db, actor=SYSTEM, directory=args.directory,
-                                 progress=lambda table, done, total: progress(
-                                     f"exporting {table}" if table else "export", done, total))
+        tables = export_database(
+            db,
+            actor=SYSTEM,
+            directory=args.directory,
+            progress=lambda table, done, total: progress(f"exporting {table}" if table else "export", done, total),
+        )
     finally:
         db.close()
     for table in tables:
@@ -117,9 +131,11 @@ def run_demo(args: argparse.Namespace) -> int:
     from backcare.store.db import resolve_path
 
     path = resolve_path(args.db)
-    options: dict[str, Any] = {"clients": demo.DEFAULT_CLIENTS if args.clients is None else args.clients,
-               "weeks": demo.DEFAULT_WEEKS if args.weeks is None else args.weeks,
-               "seed": demo.DEFAULT_SEED if args.seed is None else args.seed}
+    options: dict[str, Any] = {
+        "clients": demo.DEFAULT_CLIENTS if args.clients is None else args.clients,
+        "weeks": demo.DEFAULT_WEEKS if args.weeks is None else args.weeks,
+        "seed": demo.DEFAULT_SEED if args.seed is None else args.seed,
+    }
     if args.if_missing or not path.exists():
         # a new file is built beside its path and moved into place when complete: a kill leaves none
         accounts = demo.ensure_demo_database(path, progress=StderrProgress(), **options)

@@ -13,9 +13,11 @@ DB_HELP = "database file (default: BACKCARE_DB or data/backcare.duckdb)"
 
 def register(subparsers) -> None:
     compact = subparsers.add_parser(
-        "compact", help="rebuild the database file so deleted (erased) data is gone from its bytes",
+        "compact",
+        help="rebuild the database file so deleted (erased) data is gone from its bytes",
         description="Copies the live data into a new file and swaps it in. Stop the app first: the file "
-                    "cannot be rebuilt while another process has it open.")
+        "cannot be rebuilt while another process has it open.",
+    )
     compact.add_argument("--db", help=DB_HELP)
     compact.set_defaults(func=run_compact)
 

@@ -17,10 +17,12 @@ DB_HELP = "the new database file (default: BACKCARE_DB or data/backcare.duckdb);
 
 def register(subparsers) -> None:
     init = subparsers.add_parser(
-        "init", help="create a real database with its first administrator",
+        "init",
+        help="create a real database with its first administrator",
         description="Creates a new database file holding one chain-wide administrator and nothing else (no "
-                    "gyms, clients or demo data). Then start the app without demo mode, sign in and add the "
-                    "gyms and people on the People and gyms page.")
+        "gyms, clients or demo data). Then start the app without demo mode, sign in and add the "
+        "gyms and people on the People and gyms page.",
+    )
     init.add_argument("--admin", required=True, metavar="NAME", help="the administrator's username")
     init.add_argument("--name", metavar="DISPLAY_NAME", help="name shown in the app (default: the username)")
     init.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
@@ -40,11 +42,19 @@ def run_init(args: argparse.Namespace) -> int:
     if problem:
         raise InvalidInput("username", problem)
     if path.exists():
-        raise Conflict(f"The database file {path} already exists: `init` only makes a new one (add people to "
-                       "it with `python -m backcare users add`).")
+        raise Conflict(
+            f"The database file {path} already exists: `init` only makes a new one (add people to "
+            "it with `python -m backcare users add`)."
+        )
     password = read_password(args.password_stdin)
-    user = create_database_file(path, lambda db: add_user(
-        db, actor=SYSTEM, username=args.admin, display_name=args.name or args.admin, role="admin", password=password))
-    print(f"Created {path} with one administrator, {user.username}. Start the app without demo mode "
-          f"(BACKCARE_DEMO=0 bash scripts/app.sh) and sign in to add gyms and people.")
+    user = create_database_file(
+        path,
+        lambda db: add_user(
+            db, actor=SYSTEM, username=args.admin, display_name=args.name or args.admin, role="admin", password=password
+        ),
+    )
+    print(
+        f"Created {path} with one administrator, {user.username}. Start the app without demo mode "
+        f"(BACKCARE_DEMO=0 bash scripts/app.sh) and sign in to add gyms and people."
+    )
     return 0

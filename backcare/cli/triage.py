@@ -17,10 +17,11 @@ import re
 import sys
 import types
 import typing
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO
 
 from pydantic import BaseModel, ValidationError
 
@@ -31,8 +32,18 @@ UTF8_BOM = b"\xef\xbb\xbf"
 CONTEXT_PREFIX = "context."
 HISTORY_PREFIX = "history."
 LIST_SEPARATOR = ";"
-CSV_COLUMNS = ("line", "client_id", "level", "rules_version", "not_asked", "rule_ids", "causes", "plans", "advice",
-               "error")
+CSV_COLUMNS = (
+    "line",
+    "client_id",
+    "level",
+    "rules_version",
+    "not_asked",
+    "rule_ids",
+    "causes",
+    "plans",
+    "advice",
+    "error",
+)
 
 EXIT_OK, EXIT_LINE_ERRORS, EXIT_UNREADABLE = 0, 1, 2
 
@@ -56,22 +67,26 @@ class Outcome:
 
 def register(subparsers) -> None:
     triage = subparsers.add_parser(
-        "triage", help="triage back-pain reports from a JSON or CSV file (or standard input)",
+        "triage",
+        help="triage back-pain reports from a JSON or CSV file (or standard input)",
         description="Reads one JSON object or JSON Lines (one report per line) and writes one JSON result per "
-                    "line. A question left out or null is not asked (never 'no') and is listed in not_asked. "
-                    "With --format csv, reads a CSV file whose header uses the same field names (context "
-                    "fields as context.NAME, history fields as history.NAME, lists separated by ';', booleans as "
-                    "true/false/yes/no/1/0; an empty cell is not asked) and writes one CSV row per report. A "
-                    "report that does not validate gives an error naming the field; the others are still "
-                    "triaged and the exit status is 1.")
+        "line. A question left out or null is not asked (never 'no') and is listed in not_asked. "
+        "With --format csv, reads a CSV file whose header uses the same field names (context "
+        "fields as context.NAME, history fields as history.NAME, lists separated by ';', booleans as "
+        "true/false/yes/no/1/0; an empty cell is not asked) and writes one CSV row per report. A "
+        "report that does not validate gives an error naming the field; the others are still "
+        "triaged and the exit status is 1.",
+    )
     triage.add_argument("file", nargs="?", default="-", metavar="FILE", help="input file (default: standard input)")
     triage.add_argument("--format", choices=("json", "csv"), default="json", help="input and output format")
     triage.set_defaults(func=run_triage)
 
     doc = subparsers.add_parser(
-        "rules-doc", help="regenerate docs/RULES.md from the rule registry",
+        "rules-doc",
+        help="regenerate docs/RULES.md from the rule registry",
         description="Writes the rule registry as Markdown. With --check, writes nothing and exits 1 when the "
-                    "file differs from the registry.")
+        "file differs from the registry.",
+    )
     doc.add_argument("--check", action="store_true", help="only check that the file is up to date")
     doc.add_argument("--output", metavar="PATH", default=None, help="file to write or check (default: docs/RULES.md)")
     doc.set_defaults(func=run_rules_doc)
@@ -186,10 +201,12 @@ def csv_column_kinds() -> dict[str, str]:
     """Every CSV column the header may use, with the kind of value it holds."""
     kinds = {name: _field_kind(field.annotation) for name, field in TriageInput.model_fields.items()}
     del kinds["context"], kinds["history"]
-    kinds.update({CONTEXT_PREFIX + name: _field_kind(field.annotation)
-                  for name, field in SessionContext.model_fields.items()})
-    kinds.update({HISTORY_PREFIX + name: _field_kind(field.annotation)
-                  for name, field in TriageHistory.model_fields.items()})
+    kinds.update(
+        {CONTEXT_PREFIX + name: _field_kind(field.annotation) for name, field in SessionContext.model_fields.items()}
+    )
+    kinds.update(
+        {HISTORY_PREFIX + name: _field_kind(field.annotation) for name, field in TriageHistory.model_fields.items()}
+    )
     return kinds
 
 
@@ -219,7 +236,8 @@ def _check_header(header: list[str]) -> list[str]:
     if unknown:
         raise UnreadableInput(
             f"the CSV header has unknown column(s) {', '.join(repr(n) for n in unknown)}; use the field names of "
-            f"the JSON contract, context fields as {CONTEXT_PREFIX}NAME, history fields as {HISTORY_PREFIX}NAME")
+            f"the JSON contract, context fields as {CONTEXT_PREFIX}NAME, history fields as {HISTORY_PREFIX}NAME"
+        )
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise UnreadableInput(f"the CSV header names column(s) {', '.join(repr(n) for n in repeated)} more than once")
@@ -237,7 +255,7 @@ def csv_row_to_input(names: list[str], row: list[str]) -> dict:
     or history value unknown."""
     report: dict = {}
     nested: dict[str, dict] = {CONTEXT_PREFIX: {}, HISTORY_PREFIX: {}}
-    for name, cell in zip(names, row):
+    for name, cell in zip(names, row, strict=False):
         cell = cell.strip()
         if not cell:
             continue
@@ -297,8 +315,11 @@ def triage_csv_rows(names: list[str], rows: Iterable[list[str] | BadCsvLine]) ->
             continue
         client_id = _cell(row, client_column)
         if len(row) != len(names):
-            yield Outcome(number, error=f"input: the row has {len(row)} cells but the header has {len(names)}",
-                          client_id=client_id)
+            yield Outcome(
+                number,
+                error=f"input: the row has {len(row)} cells but the header has {len(names)}",
+                client_id=client_id,
+            )
             continue
         try:
             report = TriageInput.model_validate(csv_row_to_input(names, row))
@@ -319,14 +340,20 @@ def write_csv(outcomes: Iterable[Outcome], out: IO[str]) -> int:
             failed += 1
             writer.writerow((outcome.line, outcome.client_id or "", "", "", "", "", "", "", "", outcome.error))
             continue
-        writer.writerow((
-            outcome.line, result.client_id or "", result.level.value, result.rules_version,
-            LIST_SEPARATOR.join(result.not_asked),
-            LIST_SEPARATOR.join(f.rule_id for f in result.findings),
-            LIST_SEPARATOR.join(c.cause.value for c in result.causes),
-            LIST_SEPARATOR.join(p.value for p in result.plans),
-            result.advice, "",
-        ))
+        writer.writerow(
+            (
+                outcome.line,
+                result.client_id or "",
+                result.level.value,
+                result.rules_version,
+                LIST_SEPARATOR.join(result.not_asked),
+                LIST_SEPARATOR.join(f.rule_id for f in result.findings),
+                LIST_SEPARATOR.join(c.cause.value for c in result.causes),
+                LIST_SEPARATOR.join(p.value for p in result.plans),
+                result.advice,
+                "",
+            )
+        )
     return failed
 
 
@@ -363,8 +390,10 @@ def run_triage(args) -> int:
         print(f"error: {name}: {error}.", file=sys.stderr)
         return EXIT_UNREADABLE
     except UnicodeDecodeError:
-        print(f"error: {name} is not UTF-8 text: save it as UTF-8 (in a spreadsheet, \"CSV UTF-8\") and try again.",
-              file=sys.stderr)
+        print(
+            f'error: {name} is not UTF-8 text: save it as UTF-8 (in a spreadsheet, "CSV UTF-8") and try again.',
+            file=sys.stderr,
+        )
         return EXIT_UNREADABLE
     except csv.Error as error:
         print(f"error: {name} is not a readable CSV file ({error}).", file=sys.stderr)
@@ -410,8 +439,7 @@ def run_rules_doc(args) -> int:
         except OSError:
             current = None
         if current != text:
-            print(f"{path} is out of date with the rule registry: run `python -m backcare rules-doc`.",
-                  file=sys.stderr)
+            print(f"{path} is out of date with the rule registry: run `python -m backcare rules-doc`.", file=sys.stderr)
             return 1
         print(f"{path} is up to date.")
         return 0

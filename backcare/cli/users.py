@@ -23,9 +23,12 @@ def register(subparsers) -> None:
     users = subparsers.add_parser("users", help="manage accounts: add, disable, enable, reset-password, list")
     commands = users.add_subparsers(dest="users_command", required=True)
 
-    add = commands.add_parser("add", help="create an account",
-                              description="Create an account. A trainer belongs to one gym (--gym); other roles "
-                                          "without --gym work across every gym.")
+    add = commands.add_parser(
+        "add",
+        help="create an account",
+        description="Create an account. A trainer belongs to one gym (--gym); other roles "
+        "without --gym work across every gym.",
+    )
     add.add_argument("username")
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--gym", metavar="NAME", help="the gym's name")
@@ -33,14 +36,17 @@ def register(subparsers) -> None:
     add.add_argument("--contact", help="phone or e-mail (shown to the clinic in handoffs; also matches single sign-on)")
     secret = add.add_mutually_exclusive_group()
     secret.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    secret.add_argument("--no-password", action="store_true",
-                        help="no password: the person signs in through single sign-on only")
+    secret.add_argument(
+        "--no-password", action="store_true", help="no password: the person signs in through single sign-on only"
+    )
     add.add_argument("--db", help=DB_HELP)
     add.set_defaults(func=run_add)
 
-    for name, func, text in (("disable", run_disable, "stop an account from signing in (its history stays)"),
-                             ("enable", run_enable, "let a disabled account sign in again"),
-                             ("unlock", run_unlock, "lift a lock after too many wrong passwords")):
+    for name, func, text in (
+        ("disable", run_disable, "stop an account from signing in (its history stays)"),
+        ("enable", run_enable, "let a disabled account sign in again"),
+        ("unlock", run_unlock, "lift a lock after too many wrong passwords"),
+    ):
         command = commands.add_parser(name, help=text)
         command.add_argument("username")
         command.add_argument("--db", help=DB_HELP)
@@ -75,8 +81,7 @@ def read_password(from_stdin: bool, *, stdin=None, prompt=getpass.getpass) -> st
         password = stdin.readline().rstrip("\r\n")
     else:
         if not stdin.isatty():
-            raise InvalidInput("password", "standard input is not a terminal: pass the password with "
-                                           "--password-stdin")
+            raise InvalidInput("password", "standard input is not a terminal: pass the password with --password-stdin")
         password = prompt("New password: ")
         if prompt("Same password again: ") != password:
             raise InvalidInput("password", "the two passwords differ")
@@ -92,8 +97,16 @@ def run_add(args: argparse.Namespace) -> int:
     password = None if args.no_password else read_password(args.password_stdin)
     with _open(args.db) as db:
         gym_id = accounts.gym_id_by_name(db, name=args.gym) if args.gym else None
-        user = accounts.add_user(db, actor=SYSTEM, username=args.username, display_name=args.name or args.username,
-                                 role=args.role, gym_id=gym_id, contact=args.contact, password=password)
+        user = accounts.add_user(
+            db,
+            actor=SYSTEM,
+            username=args.username,
+            display_name=args.name or args.username,
+            role=args.role,
+            gym_id=gym_id,
+            contact=args.contact,
+            password=password,
+        )
     where = f" at {user.gym_name}" if user.gym_name else " (every gym)"
     how = "with a password" if user.has_password else "for single sign-on only"
     print(f"Added {user.role} {user.username}{where}, {how}.")
@@ -150,12 +163,16 @@ def run_list(args: argparse.Namespace) -> int:
     with _open(args.db) as db:
         users = list_users(db, actor=SYSTEM)
     if not users:
-        print("No accounts yet: add the first administrator with "
-              "`python -m backcare users add NAME --role admin --password-stdin`.")
+        print(
+            "No accounts yet: add the first administrator with "
+            "`python -m backcare users add NAME --role admin --password-stdin`."
+        )
         return 0
     print(f"{'username':<20} {'role':<8} {'gym':<22} {'state':<9} sign-in")
     for user in users:
         state = "disabled" if user.disabled else ("locked" if user.is_locked() else "active")
-        print(f"{user.username:<20} {user.role:<8} {(user.gym_name or 'every gym'):<22} {state:<9} "
-              f"{'password' if user.has_password else 'single sign-on'}")
+        print(
+            f"{user.username:<20} {user.role:<8} {(user.gym_name or 'every gym'):<22} {state:<9} "
+            f"{'password' if user.has_password else 'single sign-on'}"
+        )
     return 0

@@ -37,9 +37,18 @@ def the_row_as_dict(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return dict(zip(names, the_row(cur), strict=True))
 
 
-def guard(db: Database, actor: Actor, action: Action, gym_id: int | None, *, attempt: str,
-          entity: str | None = None, entity_id: Any = None, also: tuple[Action, ...] = (),
-          chain_wide_record: bool = False) -> None:
+def guard(
+    db: Database,
+    actor: Actor,
+    action: Action,
+    gym_id: int | None,
+    *,
+    attempt: str,
+    entity: str | None = None,
+    entity_id: Any = None,
+    also: tuple[Action, ...] = (),
+    chain_wide_record: bool = False,
+) -> None:
     """authorize() for the record's gym; a refusal is written to the audit log (outcome 'denied')
     before PermissionDenied goes up. `also`: other actions that grant the same read.
     `chain_wide_record`: a None gym_id is a record of the whole chain (a chain-wide account, a new gym),
@@ -48,8 +57,7 @@ def guard(db: Database, actor: Actor, action: Action, gym_id: int | None, *, att
         return
     ok = allowed_in_gym(actor, action, gym_id) if chain_wide_record else allowed(actor, action, gym_id)
     if not ok:
-        db.audit(actor, attempt, entity, entity_id, outcome="denied",
-                 detail={"needs": action.value, "gym_id": gym_id})
+        db.audit(actor, attempt, entity, entity_id, outcome="denied", detail={"needs": action.value, "gym_id": gym_id})
         if gym_id is not None and entity in RECORD_ENTITIES:
             raise Unavailable()  # reads exactly like a missing record: ids cannot be probed or mapped to gyms
         where = " for the whole chain" if chain_wide_record and gym_id is None else ""

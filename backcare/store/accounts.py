@@ -44,9 +44,11 @@ ANONYMOUS = "anonymous"  # the audit role of a sign-in attempt under a name that
 
 UNKNOWN_USERNAME = "(unknown)"  # the audit's name for an attempt under a name that has no account
 
-SIGNIN_REFUSED = ("The username or password is not right, or the account cannot sign in now (after "
-                  f"{MAX_FAILED_ATTEMPTS} wrong passwords it waits {int(LOCK_DURATION.total_seconds() // 60)} "
-                  "minutes). Check both and try again, or ask an administrator.")
+SIGNIN_REFUSED = (
+    "The username or password is not right, or the account cannot sign in now (after "
+    f"{MAX_FAILED_ATTEMPTS} wrong passwords it waits {int(LOCK_DURATION.total_seconds() // 60)} "
+    "minutes). Check both and try again, or ask an administrator."
+)
 
 
 class SignInRefused(BackCareError):
@@ -116,15 +118,33 @@ def _normal_username(username: str | None) -> str:
     return (username or "").strip().lower()[:USERNAME_AUDIT_LENGTH]
 
 
-def _write_attempt(db: Database, *, username: str, role: str, action: str, outcome: str, detail: dict,
-                   now: datetime, work: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> None:
+def _write_attempt(
+    db: Database,
+    *,
+    username: str,
+    role: str,
+    action: str,
+    outcome: str,
+    detail: dict,
+    now: datetime,
+    work: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+) -> None:
     """The counter update (if any) and the attempt's audit row, in one transaction. Database.transaction
     always records outcome 'ok'; a refused sign-in is recorded as 'failed'."""
     if db.read_only:
         return
     attempt_actor = Actor(username=username or "(empty)", role=role)  # type: ignore[arg-type]
-    db.audit(attempt_actor, action, "users", username, outcome=outcome, detail=detail, now=now, work=work,
-             doing="recording the sign-in")
+    db.audit(
+        attempt_actor,
+        action,
+        "users",
+        username,
+        outcome=outcome,
+        detail=detail,
+        now=now,
+        work=work,
+        doing="recording the sign-in",
+    )
 
 
 def _user_row(db: Database, username: str) -> UserRow | None:
@@ -137,15 +157,19 @@ def _reserve_attempt(db: Database, user_id: int, now: datetime) -> bool:
     """Count this attempt before its password is checked, in one statement: False (check nothing) while the
     account is locked. The attempt that reaches MAX_FAILED_ATTEMPTS sets the lock as it starts, so no later
     attempt of a parallel burst gets a check; a right password then lifts it (see the success below)."""
+
     def reserve(cur) -> bool:
-        return cur.execute(
-            "UPDATE users SET "
-            "failed_attempts = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_attempts + 1 END, "
-            "locked_until = CASE WHEN (CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_attempts + 1 END) "
-            ">= $max THEN $until END "
-            "WHERE id = $id AND (locked_until IS NULL OR locked_until <= $now) RETURNING id",
-            {"now": now, "max": MAX_FAILED_ATTEMPTS, "until": now + LOCK_DURATION, "id": user_id},
-        ).fetchone() is not None
+        return (
+            cur.execute(
+                "UPDATE users SET "
+                "failed_attempts = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_attempts + 1 END, "
+                "locked_until = CASE WHEN (CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_attempts + 1 END) "
+                ">= $max THEN $until END "
+                "WHERE id = $id AND (locked_until IS NULL OR locked_until <= $now) RETURNING id",
+                {"now": now, "max": MAX_FAILED_ATTEMPTS, "until": now + LOCK_DURATION, "id": user_id},
+            ).fetchone()
+            is not None
+        )
 
     if db.read_only:
         return True
@@ -164,8 +188,15 @@ def authenticate(db: Database, *, username: str, password: str, now: datetime | 
     user = _user_row(db, name) if name else None
 
     def fail(reason: str, *, role: str, who: str) -> NoReturn:
-        _write_attempt(db, username=who, role=role, action="signin.failure", outcome="failed",
-                       detail={"username": who, "reason": reason, "method": "password"}, now=now)
+        _write_attempt(
+            db,
+            username=who,
+            role=role,
+            action="signin.failure",
+            outcome="failed",
+            detail={"username": who, "reason": reason, "method": "password"},
+            now=now,
+        )
         raise SignInRefused(SIGNIN_REFUSED)
 
     if user is None:
@@ -191,10 +222,19 @@ def authenticate(db: Database, *, username: str, password: str, now: datetime | 
             cur.execute("UPDATE users SET password_hash = ? WHERE id = ?", [rehash, user.id])
         started["id"] = start_session(cur, user_id=user.id, now=now)
 
-    _write_attempt(db, username=name, role=user.role, action="signin.success", outcome="ok",
-                   detail={"username": name, "method": "password"}, now=now, work=reset)
-    return replace(actor_for(user), session_token=session_token(rehash or user.password_hash),
-                   session_id=started.get("id"))
+    _write_attempt(
+        db,
+        username=name,
+        role=user.role,
+        action="signin.success",
+        outcome="ok",
+        detail={"username": name, "method": "password"},
+        now=now,
+        work=reset,
+    )
+    return replace(
+        actor_for(user), session_token=session_token(rehash or user.password_hash), session_id=started.get("id")
+    )
 
 
 def actor_for_email(db: Database, *, email: str | None, now: datetime | None = None) -> Actor:
@@ -205,28 +245,64 @@ def actor_for_email(db: Database, *, email: str | None, now: datetime | None = N
     address = _normal_username(email)
     detail = {"username": address, "method": "oidc"}
     with db.read("looking up the user") as cur:
-        rows = rows_as_dicts(cur.execute(
-            "SELECT * FROM users WHERE username = $email OR lower(trim(contact)) = $email "
-            "ORDER BY username = $email DESC, id", {"email": address}))
+        rows = rows_as_dicts(
+            cur.execute(
+                "SELECT * FROM users WHERE username = $email OR lower(trim(contact)) = $email "
+                "ORDER BY username = $email DESC, id",
+                {"email": address},
+            )
+        )
     if not address or not rows:
-        _write_attempt(db, username=address, role=ANONYMOUS, action="signin.failure", outcome="failed",
-                       detail={**detail, "reason": "unknown_user"}, now=now)
-        raise SignInRefused(f"No BackCare account is linked to {address or 'this sign-in'}: ask an administrator "
-                            "to add you with this e-mail address.")
+        _write_attempt(
+            db,
+            username=address,
+            role=ANONYMOUS,
+            action="signin.failure",
+            outcome="failed",
+            detail={**detail, "reason": "unknown_user"},
+            now=now,
+        )
+        raise SignInRefused(
+            f"No BackCare account is linked to {address or 'this sign-in'}: ask an administrator "
+            "to add you with this e-mail address."
+        )
     if len(rows) > 1 and rows[0]["username"] != address:
-        _write_attempt(db, username=address, role=ANONYMOUS, action="signin.failure", outcome="failed",
-                       detail={**detail, "reason": "ambiguous"}, now=now)
-        raise SignInRefused(f"More than one BackCare account uses {address} as contact: ask an administrator "
-                            "to make it the username of the right one.")
+        _write_attempt(
+            db,
+            username=address,
+            role=ANONYMOUS,
+            action="signin.failure",
+            outcome="failed",
+            detail={**detail, "reason": "ambiguous"},
+            now=now,
+        )
+        raise SignInRefused(
+            f"More than one BackCare account uses {address} as contact: ask an administrator "
+            "to make it the username of the right one."
+        )
     user = UserRow(**rows[0])
     if user.disabled:
-        _write_attempt(db, username=user.username, role=user.role, action="signin.failure", outcome="failed",
-                       detail={**detail, "reason": "disabled"}, now=now)
+        _write_attempt(
+            db,
+            username=user.username,
+            role=user.role,
+            action="signin.failure",
+            outcome="failed",
+            detail={**detail, "reason": "disabled"},
+            now=now,
+        )
         raise AccountDisabled()
     started: dict = {}
-    _write_attempt(db, username=user.username, role=user.role, action="signin.success", outcome="ok",
-                   detail=detail, now=now,
-                   work=lambda cur: started.update(id=start_session(cur, user_id=user.id, now=now)))
+    _write_attempt(
+        db,
+        username=user.username,
+        role=user.role,
+        action="signin.success",
+        outcome="ok",
+        detail=detail,
+        now=now,
+        work=lambda cur: started.update(id=start_session(cur, user_id=user.id, now=now)),
+    )
     return replace(actor_for(user), session_token=session_token(user.password_hash), session_id=started.get("id"))
 
 
@@ -248,7 +324,9 @@ def refresh_actor(db: Database, *, actor: Actor) -> Actor | None:
     with db.read("checking the account") as cur:
         row = cur.execute(
             "SELECT id, username, role, gym_id, disabled, password_hash FROM users WHERE "
-            + ("id = ?" if by_id else "username = ?"), [actor.user_id if by_id else actor.username]).fetchone()
+            + ("id = ?" if by_id else "username = ?"),
+            [actor.user_id if by_id else actor.username],
+        ).fetchone()
     if row is None or row[4]:
         return None
     user_id, username, role, gym_id, _, password_hash = row
@@ -257,8 +335,14 @@ def refresh_actor(db: Database, *, actor: Actor) -> Actor | None:
     except ValueError:
         return None
     token = None if actor.session_token is None else session_token(password_hash)
-    return Actor(username=username, role=role, gym_id=gym_id, user_id=user_id if by_id else None,
-                 session_token=token, session_id=actor.session_id)
+    return Actor(
+        username=username,
+        role=role,
+        gym_id=gym_id,
+        user_id=user_id if by_id else None,
+        session_token=token,
+        session_id=actor.session_id,
+    )
 
 
 # --- people ----------------------------------------------------------------------------------
@@ -266,7 +350,8 @@ def refresh_actor(db: Database, *, actor: Actor) -> Actor | None:
 _SUMMARY_SELECT = (
     "SELECT u.id, u.username, u.display_name, u.role, u.gym_id, g.name AS gym_name, u.contact, u.disabled, "
     "u.locked_until, u.failed_attempts, u.password_hash IS NOT NULL AS has_password, u.created_at "
-    "FROM users AS u LEFT JOIN gyms AS g ON g.id = u.gym_id")
+    "FROM users AS u LEFT JOIN gyms AS g ON g.id = u.gym_id"
+)
 
 
 def _role(role: Role | str) -> Role:
@@ -287,16 +372,32 @@ def _summary(db: Database, username: str) -> UserSummary:
     return UserSummary(**row)
 
 
-def _guard_people_of(db: Database, actor: Actor, gym_id: int | None, *, attempt: str, entity: str = "users",
-                     entity_id=None, why: str = "you manage the people of your own gym only") -> None:
+def _guard_people_of(
+    db: Database,
+    actor: Actor,
+    gym_id: int | None,
+    *,
+    attempt: str,
+    entity: str = "users",
+    entity_id=None,
+    why: str = "you manage the people of your own gym only",
+) -> None:
     """PEOPLE_MANAGE for the people (or gym) of `gym_id`, where None means chain-wide: a gym-scoped admin
     manages their own gym's people only, never chain-wide ones nor another gym's. Refusals are audited."""
     guard(db, actor, Action.PEOPLE_MANAGE, None, attempt=attempt, entity=entity, entity_id=entity_id)
     if not allowed_in_gym(actor, Action.PEOPLE_MANAGE, gym_id):
-        db.audit(actor, attempt, entity, entity_id, outcome="denied",
-                 detail={"needs": Action.PEOPLE_MANAGE.value, "gym_id": gym_id})
-        raise PermissionDenied(f"{actor.username} ({actor.role}) may not {Action.PEOPLE_MANAGE.value} "
-                               f"{'chain-wide' if gym_id is None else 'there'}: {why}.")  # never the gym
+        db.audit(
+            actor,
+            attempt,
+            entity,
+            entity_id,
+            outcome="denied",
+            detail={"needs": Action.PEOPLE_MANAGE.value, "gym_id": gym_id},
+        )
+        raise PermissionDenied(
+            f"{actor.username} ({actor.role}) may not {Action.PEOPLE_MANAGE.value} "
+            f"{'chain-wide' if gym_id is None else 'there'}: {why}."
+        )  # never the gym
 
 
 def _managed_user(db: Database, actor: Actor, username: str, attempt: str) -> UserSummary:
@@ -314,14 +415,24 @@ def _check_gym_for(role: Role, gym_id: int | None) -> None:
 
 
 def _other_active_admins(cur, user_id: int) -> int:
-    (n,) = cur.execute("SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled AND id <> ?",
-                       [user_id]).fetchone()
+    (n,) = cur.execute(
+        "SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled AND id <> ?", [user_id]
+    ).fetchone()
     return int(n)
 
 
-def add_user(db: Database, *, actor: Actor, username: str, display_name: str, role: Role | str,
-             gym_id: int | None = None, contact: str | None = None, password: str | None = None,
-             now: datetime | None = None) -> UserSummary:
+def add_user(
+    db: Database,
+    *,
+    actor: Actor,
+    username: str,
+    display_name: str,
+    role: Role | str,
+    gym_id: int | None = None,
+    contact: str | None = None,
+    password: str | None = None,
+    now: datetime | None = None,
+) -> UserSummary:
     """A new account. Without a password the person can only sign in through single sign-on."""
     _guard_people_of(db, actor, gym_id, attempt="user.create")
     value = _role(role)
@@ -331,15 +442,34 @@ def add_user(db: Database, *, actor: Actor, username: str, display_name: str, ro
         if problem:
             raise InvalidInput("password", problem)
     contact = (contact or "").strip() or None
-    created = create_user(db, actor=actor, username=username, display_name=display_name, role=value,
-                          gym_id=gym_id, contact=contact, password=password, now=now)
+    created = create_user(
+        db,
+        actor=actor,
+        username=username,
+        display_name=display_name,
+        role=value,
+        gym_id=gym_id,
+        contact=contact,
+        password=password,
+        now=now,
+    )
     return _summary(db, created.username)
 
 
-def _update_user(db: Database, actor: Actor, user: UserSummary, action: str, detail: dict, sql: str,
-                 params: list, now: datetime | None, check: Callable | None = None) -> UserSummary:
-    with db.transaction(actor, action, "users", user.id, {"username": user.username, **detail},
-                        now=now or utcnow()) as txn:
+def _update_user(
+    db: Database,
+    actor: Actor,
+    user: UserSummary,
+    action: str,
+    detail: dict,
+    sql: str,
+    params: list,
+    now: datetime | None,
+    check: Callable | None = None,
+) -> UserSummary:
+    with db.transaction(
+        actor, action, "users", user.id, {"username": user.username, **detail}, now=now or utcnow()
+    ) as txn:
         if check is not None:
             check(txn.cursor)
         txn.cursor.execute(sql, [*params, user.id])
@@ -350,6 +480,7 @@ def _keep_an_admin(user: UserSummary, doing: str) -> Callable:
     def check(cur) -> None:
         if user.role == Role.ADMIN.value and not user.disabled and _other_active_admins(cur, user.id) == 0:
             raise Conflict(f"{user.username} is the only active administrator: add another one before {doing}.")
+
     return check
 
 
@@ -358,38 +489,71 @@ def disable_user(db: Database, *, actor: Actor, username: str, now: datetime | N
     user = _managed_user(db, actor, username, "user.disable")
     if user.username == actor.username:
         raise Conflict("You cannot disable your own account: ask another administrator.")
-    return _update_user(db, actor, user, "user.disable", {}, "UPDATE users SET disabled = true WHERE id = ?",
-                        [], now, _keep_an_admin(user, "disabling this one"))
+    return _update_user(
+        db,
+        actor,
+        user,
+        "user.disable",
+        {},
+        "UPDATE users SET disabled = true WHERE id = ?",
+        [],
+        now,
+        _keep_an_admin(user, "disabling this one"),
+    )
 
 
 def enable_user(db: Database, *, actor: Actor, username: str, now: datetime | None = None) -> UserSummary:
     user = _managed_user(db, actor, username, "user.enable")
-    return _update_user(db, actor, user, "user.enable", {},
-                        "UPDATE users SET disabled = false, failed_attempts = 0, locked_until = NULL WHERE id = ?",
-                        [], now)
+    return _update_user(
+        db,
+        actor,
+        user,
+        "user.enable",
+        {},
+        "UPDATE users SET disabled = false, failed_attempts = 0, locked_until = NULL WHERE id = ?",
+        [],
+        now,
+    )
 
 
 def unlock_user(db: Database, *, actor: Actor, username: str, now: datetime | None = None) -> UserSummary:
     user = _managed_user(db, actor, username, "user.unlock")
-    return _update_user(db, actor, user, "user.unlock", {},
-                        "UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = ?", [], now)
+    return _update_user(
+        db,
+        actor,
+        user,
+        "user.unlock",
+        {},
+        "UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = ?",
+        [],
+        now,
+    )
 
 
-def reset_password(db: Database, *, actor: Actor, username: str, password: str,
-                   now: datetime | None = None) -> UserSummary:
+def reset_password(
+    db: Database, *, actor: Actor, username: str, password: str, now: datetime | None = None
+) -> UserSummary:
     """A new password set by an administrator; the lock and the failure count are cleared. The audit row
     never holds the password."""
     user = _managed_user(db, actor, username, "user.password_reset")
     problem = password_problem(password)
     if problem:
         raise InvalidInput("password", problem)
-    return _update_user(db, actor, user, "user.password_reset", {},
-                        "UPDATE users SET password_hash = ?, failed_attempts = 0, locked_until = NULL WHERE id = ?",
-                        [hash_password(password)], now)
+    return _update_user(
+        db,
+        actor,
+        user,
+        "user.password_reset",
+        {},
+        "UPDATE users SET password_hash = ?, failed_attempts = 0, locked_until = NULL WHERE id = ?",
+        [hash_password(password)],
+        now,
+    )
 
 
-def set_role(db: Database, *, actor: Actor, username: str, role: Role | str, gym_id: int | None,
-             now: datetime | None = None) -> UserSummary:
+def set_role(
+    db: Database, *, actor: Actor, username: str, role: Role | str, gym_id: int | None, now: datetime | None = None
+) -> UserSummary:
     """Change what a person may do and where. Their open sessions end (refresh_actor)."""
     user = _managed_user(db, actor, username, "user.role")
     _guard_people_of(db, actor, gym_id, attempt="user.role", entity_id=user.id)  # nor move them elsewhere
@@ -399,18 +563,30 @@ def set_role(db: Database, *, actor: Actor, username: str, role: Role | str, gym
         if gym_id is not None and not cur.execute("SELECT 1 FROM gyms WHERE id = ?", [gym_id]).fetchone():
             raise InvalidInput("gym", f"there is no gym with id {gym_id}")
     check = _keep_an_admin(user, "changing this one's role") if value != Role.ADMIN else None
-    return _update_user(db, actor, user, "user.role",
-                        {"from": user.role, "to": value.value, "gym_id": gym_id},
-                        "UPDATE users SET role = ?, gym_id = ? WHERE id = ?", [value.value, gym_id], now, check)
+    return _update_user(
+        db,
+        actor,
+        user,
+        "user.role",
+        {"from": user.role, "to": value.value, "gym_id": gym_id},
+        "UPDATE users SET role = ?, gym_id = ? WHERE id = ?",
+        [value.value, gym_id],
+        now,
+        check,
+    )
 
 
 def list_users(db: Database, *, actor: Actor, include_disabled: bool = True) -> list[UserSummary]:
     """Everyone the actor manages (their gym's people, or everyone for a chain-wide admin)."""
     guard(db, actor, Action.PEOPLE_MANAGE, None, attempt="user.list", entity="users")
     with db.read("listing users") as cur:
-        rows = rows_as_dicts(cur.execute(
-            _SUMMARY_SELECT + " WHERE ($gym_id IS NULL OR u.gym_id = $gym_id) AND ($all OR NOT u.disabled) "
-            "ORDER BY u.disabled, u.role, u.username", {"gym_id": actor.gym_id, "all": include_disabled}))
+        rows = rows_as_dicts(
+            cur.execute(
+                _SUMMARY_SELECT + " WHERE ($gym_id IS NULL OR u.gym_id = $gym_id) AND ($all OR NOT u.disabled) "
+                "ORDER BY u.disabled, u.role, u.username",
+                {"gym_id": actor.gym_id, "all": include_disabled},
+            )
+        )
     return [UserSummary(**r) for r in rows]
 
 
@@ -418,8 +594,9 @@ def list_users(db: Database, *, actor: Actor, include_disabled: bool = True) -> 
 
 
 def add_gym(db: Database, *, actor: Actor, name: str, now: datetime | None = None) -> GymRow:
-    _guard_people_of(db, actor, None, attempt="gym.create", entity="gyms",
-                     why="only a chain-wide administrator adds gyms")
+    _guard_people_of(
+        db, actor, None, attempt="gym.create", entity="gyms", why="only a chain-wide administrator adds gyms"
+    )
     return create_gym(db, actor=actor, name=name, now=now)
 
 
@@ -427,11 +604,15 @@ def list_gym_summaries(db: Database, *, actor: Actor) -> list[GymSummary]:
     """Gyms with how many people and clients each has (counts only, no client data)."""
     guard(db, actor, Action.PEOPLE_MANAGE, None, attempt="gym.list", entity="gyms")
     with db.read("listing gyms") as cur:
-        rows = rows_as_dicts(cur.execute(
-            "SELECT g.id, g.name, g.created_at, "
-            "(SELECT count(*) FROM users AS u WHERE u.gym_id = g.id) AS users, "
-            "(SELECT count(*) FROM clients AS c WHERE c.gym_id = g.id) AS clients "
-            "FROM gyms AS g WHERE $gym_id IS NULL OR g.id = $gym_id ORDER BY g.name", {"gym_id": actor.gym_id}))
+        rows = rows_as_dicts(
+            cur.execute(
+                "SELECT g.id, g.name, g.created_at, "
+                "(SELECT count(*) FROM users AS u WHERE u.gym_id = g.id) AS users, "
+                "(SELECT count(*) FROM clients AS c WHERE c.gym_id = g.id) AS clients "
+                "FROM gyms AS g WHERE $gym_id IS NULL OR g.id = $gym_id ORDER BY g.name",
+                {"gym_id": actor.gym_id},
+            )
+        )
     return [GymSummary(**r) for r in rows]
 
 
@@ -462,8 +643,9 @@ def resume_cookie(actor: Actor, db: Database) -> str | None:
     return None if row is None else f"{actor.session_id}.{resume_binding(actor.session_id, row[0])}"
 
 
-def resume_signin(db: Database, *, cookie: str | None, now: datetime | None = None,
-                  idle: timedelta | None = None) -> Actor | None:
+def resume_signin(
+    db: Database, *, cookie: str | None, now: datetime | None = None, idle: timedelta | None = None
+) -> Actor | None:
     """The actor of an open session named by a resume cookie, or None (unknown, ended, idle, disabled
     account, or a password changed since). Not a sign-in: nothing is written; the run that follows checks and
     touches the session row as every run does."""

@@ -32,16 +32,15 @@ from backcare.store.referrals import CONTACT_WITHIN
 
 MIN_GROUP_CLIENTS = privacy.MIN_CLIENTS
 SUPPRESSED_TEXT = f"fewer than {MIN_GROUP_CLIENTS}"
-OUTCOME_WINDOW = timedelta(days=28)   # pain change "in the 4 weeks after" the plan (or the report)
-MEANINGFUL_CHANGE = 2                 # NPRS: a 2-point change is meaningful
+OUTCOME_WINDOW = timedelta(days=28)  # pain change "in the 4 weeks after" the plan (or the report)
+MEANINGFUL_CHANGE = 2  # NPRS: a 2-point change is meaningful
 RED_FLAG_LEVELS: tuple[Level, ...] = tuple(level for level in Level if level.needs_professional)
 ALL_PLANS = "all plans"
 WITH_PLAN = "with a plan"
 WITHOUT_PLAN = "without a plan"
 
 _RED = "(" + ", ".join(f"'{lv.value}'" for lv in RED_FLAG_LEVELS) + ")"
-_REPORTS_IN_RANGE = ("r.created_at >= $start AND r.created_at < $end "
-                     "AND ($gym_id IS NULL OR r.gym_id = $gym_id)")
+_REPORTS_IN_RANGE = "r.created_at >= $start AND r.created_at < $end AND ($gym_id IS NULL OR r.gym_id = $gym_id)"
 _LEVELS = [lv.value for lv in Level]
 _CONTACT_LEVELS = [lv.value for lv in reversed(RED_FLAG_LEVELS)]  # emergency first
 _CAUSES = [c.value for c in CauseId]
@@ -72,8 +71,11 @@ class TrendTable:
         for column in self.guarded:
             if column in shown.columns:
                 values = shown[column]
-                shown[column] = (values.astype("string").fillna(SUPPRESSED_TEXT) if text
-                                 else values.astype(object).where(values.notna(), SUPPRESSED_TEXT))
+                shown[column] = (
+                    values.astype("string").fillna(SUPPRESSED_TEXT)
+                    if text
+                    else values.astype(object).where(values.notna(), SUPPRESSED_TEXT)
+                )
         return shown
 
     def csv(self) -> bytes:
@@ -108,9 +110,19 @@ class Trends:
     plan_outcome: TrendTable
 
     def tables(self) -> tuple[TrendTable, ...]:
-        return (self.summary, self.weekly_levels, self.weekly_red_flags, self.causes, self.causes_monthly,
-                self.by_gym, self.by_trainer, self.first_contact, self.first_contact_weekly,
-                self.plan_adherence, self.plan_outcome)
+        return (
+            self.summary,
+            self.weekly_levels,
+            self.weekly_red_flags,
+            self.causes,
+            self.causes_monthly,
+            self.by_gym,
+            self.by_trainer,
+            self.first_contact,
+            self.first_contact_weekly,
+            self.plan_adherence,
+            self.plan_outcome,
+        )
 
 
 # --- counting and publishing -----------------------------------------------------------------
@@ -120,10 +132,12 @@ def _counted(name: str, key: str = "rk", where: str | None = None, *, clients: b
     """SQL select items for one count: `name` (the true count), `name__key` (its cell's key sum) and
     `name__clients` (the distinct clients it describes). `clients`: count distinct clients (key: ck)."""
     only = f" FILTER (WHERE {where})" if where else ""
-    count, keys = ((f"count(DISTINCT client_id){only}", f"sum(DISTINCT ck){only}") if clients
-                   else (f"count(*){only}", f"sum({key}){only}"))
-    return (f"{count} AS {name}, {key_sum_sql(keys)} AS {name}__key, "
-            f"count(DISTINCT client_id){only} AS {name}__clients")
+    count, keys = (
+        (f"count(DISTINCT client_id){only}", f"sum(DISTINCT ck){only}")
+        if clients
+        else (f"count(*){only}", f"sum({key}){only}")
+    )
+    return f"{count} AS {name}, {key_sum_sql(keys)} AS {name}__key, count(DISTINCT client_id){only} AS {name}__clients"
 
 
 @dataclass(frozen=True)
@@ -131,10 +145,10 @@ class _Spec:
     """How the helper columns of a frame become published figures."""
 
     counts: tuple[str, ...]
-    shares: tuple[tuple[str, str, str], ...] = ()       # (column, numerator count, denominator count)
-    hours: tuple[tuple[str, str], ...] = ()             # (column, basis count)
-    points: tuple[tuple[str, str], ...] = ()            # (column, basis count)
-    at_most: tuple[tuple[str, str], ...] = ()           # (column, count it cannot exceed, e.g. clients <= reports)
+    shares: tuple[tuple[str, str, str], ...] = ()  # (column, numerator count, denominator count)
+    hours: tuple[tuple[str, str], ...] = ()  # (column, basis count)
+    points: tuple[tuple[str, str], ...] = ()  # (column, basis count)
+    at_most: tuple[tuple[str, str], ...] = ()  # (column, count it cannot exceed, e.g. clients <= reports)
 
 
 def _zero_filled(frame: pd.DataFrame, spec: _Spec) -> None:
@@ -148,19 +162,35 @@ def _publish(frame: pd.DataFrame, spec: _Spec) -> pd.DataFrame:
     _zero_filled(frame, spec)
     out = frame.copy()
     for column, basis in spec.hours:
-        out[column] = pd.array([privacy.perturb_hours(v, k, c) for v, k, c in zip(
-            frame[column], frame[f"{basis}__key"], frame[f"{basis}__clients"])], dtype="Float64")
+        out[column] = pd.array(
+            [
+                privacy.perturb_hours(v, k, c)
+                for v, k, c in zip(frame[column], frame[f"{basis}__key"], frame[f"{basis}__clients"], strict=True)
+            ],
+            dtype="Float64",
+        )
     for column, basis in spec.points:
-        out[column] = pd.array([privacy.perturb_points(v, k, c) for v, k, c in zip(
-            frame[column], frame[f"{basis}__key"], frame[f"{basis}__clients"])], dtype="Float64")
+        out[column] = pd.array(
+            [
+                privacy.perturb_points(v, k, c)
+                for v, k, c in zip(frame[column], frame[f"{basis}__key"], frame[f"{basis}__clients"], strict=True)
+            ],
+            dtype="Float64",
+        )
     for name in spec.counts:
-        out[name] = pd.array([privacy.perturb_count(n, k, c) for n, k, c in zip(
-            frame[name], frame[f"{name}__key"], frame[f"{name}__clients"])], dtype="Int64")
+        out[name] = pd.array(
+            [
+                privacy.perturb_count(n, k, c)
+                for n, k, c in zip(frame[name], frame[f"{name}__key"], frame[f"{name}__clients"], strict=True)
+            ],
+            dtype="Int64",
+        )
     for column, limit in spec.at_most:  # post-processing of published values only
         out[column] = out[[column, limit]].min(axis=1, skipna=False).astype("Int64")
     for column, numerator, denominator in spec.shares:
-        out[column] = pd.array([privacy.share(n, d) for n, d in zip(out[numerator], out[denominator])],
-                               dtype="Float64")
+        out[column] = pd.array(
+            [privacy.share(n, d) for n, d in zip(out[numerator], out[denominator], strict=True)], dtype="Float64"
+        )
     helpers = [c for c in out.columns if "__" in c]
     return out.drop(columns=helpers)
 
@@ -191,8 +221,12 @@ def _params(db: Database, actor: Actor, start: date, end: date, gym_id: int | No
     guard(db, actor, Action.TRENDS_READ, gym_id, attempt=f"trends.{what}", entity="trends")
     with db.read("reading the privacy key") as cur:
         keys = privacy.key_params(cur)
-    return {"start": datetime.combine(start, time()), "end": datetime.combine(end + timedelta(days=1), time()),
-            "gym_id": gym_id, **keys}
+    return {
+        "start": datetime.combine(start, time()),
+        "end": datetime.combine(end + timedelta(days=1), time()),
+        "gym_id": gym_id,
+        **keys,
+    }
 
 
 def _query(db: Database, sql: str, params: dict, doing: str) -> pd.DataFrame:
@@ -230,11 +264,14 @@ _REPORTS_ROWS = f"""
                r.level IN {_RED} AS red
         FROM reports AS r WHERE {_REPORTS_IN_RANGE}"""
 _REPORTS_BASE = f"base AS ({with_record_keys(_REPORTS_ROWS, [('report', 'id', 'rk'), ('client', 'client_id', 'ck')])})"
-_REPORT_COUNTS = f"{_counted('reports')}, {_counted('clients', clients=True)}, " \
-                 f"{_counted('red_flag_reports', where='red')}"
-_REPORT_SPEC = _Spec(counts=("reports", "clients", "red_flag_reports"),
-                     shares=(("red_flag_pct", "red_flag_reports", "reports"),),
-                     at_most=(("clients", "reports"),))
+_REPORT_COUNTS = (
+    f"{_counted('reports')}, {_counted('clients', clients=True)}, {_counted('red_flag_reports', where='red')}"
+)
+_REPORT_SPEC = _Spec(
+    counts=("reports", "clients", "red_flag_reports"),
+    shares=(("red_flag_pct", "red_flag_reports", "reports"),),
+    at_most=(("clients", "reports"),),
+)
 _REPORT_GUARDED = ("reports", "clients", "red_flag_reports", "red_flag_pct")
 
 
@@ -255,37 +292,48 @@ def trends_summary(db: Database, *, actor: Actor, start: date, end: date, gym_id
 def weekly_levels(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
     """Reports a week by triage level (weeks start on Monday): every week of the range, every level."""
     p = _params(db, actor, start, end, gym_id, "weekly_levels")
-    frame = _query(db, f"""
+    frame = _query(
+        db,
+        f"""
         WITH {_REPORTS_BASE}
         SELECT CAST(date_trunc('week', created_at) AS DATE) AS week, level,
-               {_counted('reports')}, {_counted('clients', clients=True)}
+               {_counted("reports")}, {_counted("clients", clients=True)}
         FROM base GROUP BY 1, 2
-    """, p, "counting reports a week")
+    """,
+        p,
+        "counting reports a week",
+    )
     frame = _full(_as_timestamps(frame, "week"), {"week": _weeks(p), "level": _LEVELS})
     frame = _publish(frame, _Spec(counts=("reports", "clients"), at_most=(("clients", "reports"),)))
     return TrendTable("reports_per_week_by_level", "Reports a week by level", frame, ("reports", "clients"))
 
 
-def weekly_red_flags(db: Database, *, actor: Actor, start: date, end: date,
-                     gym_id: int | None = None) -> TrendTable:
+def weekly_red_flags(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
     """Per week: reports, and the share at refer or above (a professional needed)."""
     p = _params(db, actor, start, end, gym_id, "weekly_red_flags")
-    frame = _query(db, f"""
+    frame = _query(
+        db,
+        f"""
         WITH {_REPORTS_BASE}
         SELECT CAST(date_trunc('week', created_at) AS DATE) AS week, {_REPORT_COUNTS}
         FROM base GROUP BY 1
-    """, p, "counting red flags a week")
+    """,
+        p,
+        "counting red flags a week",
+    )
     frame = _publish(_full(_as_timestamps(frame, "week"), {"week": _weeks(p)}), _REPORT_SPEC)
-    return TrendTable("red_flag_share_per_week", "Share of red flags (refer and above) a week", frame,
-                      _REPORT_GUARDED)
+    return TrendTable("red_flag_share_per_week", "Share of red flags (refer and above) a week", frame, _REPORT_GUARDED)
 
 
 def _ranked(frame: pd.DataFrame, within: list[str]) -> pd.DataFrame:
     """Rank 1 = most reports among the shown causes (of each `within` group); shown causes first by their
     published count, then the hidden ones by name: their order never says which is bigger."""
     frame = frame.assign(_hidden=frame["reports"].isna(), _neg=-frame["reports"].astype("Float64"))
-    frame["rank"] = frame.groupby(within)["reports"].rank(method="min", ascending=False).astype("Int64") \
-        if within else frame["reports"].rank(method="min", ascending=False).astype("Int64")
+    frame["rank"] = (
+        frame.groupby(within)["reports"].rank(method="min", ascending=False).astype("Int64")
+        if within
+        else frame["reports"].rank(method="min", ascending=False).astype("Int64")
+    )
     ordered = frame.sort_values([*within, "_hidden", "_neg", "cause"], na_position="last", kind="stable")
     return ordered.drop(columns=["_hidden", "_neg"]).reset_index(drop=True)
 
@@ -294,48 +342,70 @@ def causes_ranked(db: Database, *, actor: Actor, start: date, end: date, gym_id:
     """Contributing causes over the whole range, most reports first; share of all reports in the range
     (the summary's published total)."""
     p = _params(db, actor, start, end, gym_id, "causes")
-    frame = _query(db, f"""
+    frame = _query(
+        db,
+        f"""
         WITH {_REPORTS_BASE}
-        SELECT rc.cause, {_counted('reports')}, {_counted('clients', clients=True)}
+        SELECT rc.cause, {_counted("reports")}, {_counted("clients", clients=True)}
         FROM report_causes AS rc JOIN base ON base.id = rc.report_id GROUP BY rc.cause
-    """, p, "ranking causes")
-    frame = _publish(_full(frame, {"cause": _CAUSES}),
-                     _Spec(counts=("reports", "clients"), at_most=(("clients", "reports"),)))
+    """,
+        p,
+        "ranking causes",
+    )
+    frame = _publish(
+        _full(frame, {"cause": _CAUSES}), _Spec(counts=("reports", "clients"), at_most=(("clients", "reports"),))
+    )
     total = _summary_frame(db, p)["reports"].iloc[0]
     frame["pct_of_reports"] = pd.array([privacy.share(n, total) for n in frame["reports"]], dtype="Float64")
     frame["cause"] = frame["cause"].map(_label)
     frame = _ranked(frame, [])
-    return TrendTable("causes_ranked", "Contributing causes, ranked",
-                      frame[["rank", "cause", "reports", "clients", "pct_of_reports"]],
-                      ("rank", "reports", "clients", "pct_of_reports"))
+    return TrendTable(
+        "causes_ranked",
+        "Contributing causes, ranked",
+        frame[["rank", "cause", "reports", "clients", "pct_of_reports"]],
+        ("rank", "reports", "clients", "pct_of_reports"),
+    )
 
 
 def causes_by_month(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
     """Causes ranked within each calendar month of the range: every month, every cause."""
     p = _params(db, actor, start, end, gym_id, "causes_monthly")
-    frame = _query(db, f"""
+    frame = _query(
+        db,
+        f"""
         WITH {_REPORTS_BASE}
         SELECT CAST(date_trunc('month', base.created_at) AS DATE) AS month, rc.cause,
-               {_counted('reports')}, {_counted('clients', clients=True)}
+               {_counted("reports")}, {_counted("clients", clients=True)}
         FROM report_causes AS rc JOIN base ON base.id = rc.report_id GROUP BY 1, 2
-    """, p, "ranking causes by month")
+    """,
+        p,
+        "ranking causes by month",
+    )
     frame = _full(_as_timestamps(frame, "month"), {"month": _months(p), "cause": _CAUSES})
     frame = _publish(frame, _Spec(counts=("reports", "clients"), at_most=(("clients", "reports"),)))
     frame["cause"] = frame["cause"].map(_label)
     frame = _ranked(frame, ["month"])
-    return TrendTable("causes_by_month", "Causes ranked by month", frame[["month", "rank", "cause", "reports",
-                                                                         "clients"]],
-                      ("rank", "reports", "clients"))
+    return TrendTable(
+        "causes_by_month",
+        "Causes ranked by month",
+        frame[["month", "rank", "cause", "reports", "clients"]],
+        ("rank", "reports", "clients"),
+    )
 
 
 def reports_by_gym(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
     """Every gym in scope, with or without reports."""
     p = _params(db, actor, start, end, gym_id, "by_gym")
     with db.read("listing gyms") as cur:
-        gyms = cur.execute("SELECT id, name FROM gyms WHERE $gym_id IS NULL OR id = $gym_id ORDER BY name",
-                           {"gym_id": p["gym_id"]}).fetchall()
-    frame = _query(db, f"WITH {_REPORTS_BASE} SELECT gym_id, {_REPORT_COUNTS} FROM base GROUP BY gym_id",
-                   p, "counting reports by gym")
+        gyms = cur.execute(
+            "SELECT id, name FROM gyms WHERE $gym_id IS NULL OR id = $gym_id ORDER BY name", {"gym_id": p["gym_id"]}
+        ).fetchall()
+    frame = _query(
+        db,
+        f"WITH {_REPORTS_BASE} SELECT gym_id, {_REPORT_COUNTS} FROM base GROUP BY gym_id",
+        p,
+        "counting reports by gym",
+    )
     frame = _publish(_full(frame, {"gym_id": [g for g, _ in gyms]}), _REPORT_SPEC)
     frame.insert(0, "gym", frame.pop("gym_id").map(dict(gyms)))
     return TrendTable("reports_by_gym", "By gym", frame, _REPORT_GUARDED)
@@ -344,13 +414,13 @@ def reports_by_gym(db: Database, *, actor: Actor, start: date, end: date, gym_id
 _TRAINER = "coalesce(u.display_name, base.author)"
 
 
-def reports_by_trainer(db: Database, *, actor: Actor, start: date, end: date,
-                       gym_id: int | None = None) -> TrendTable:
+def reports_by_trainer(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
     """By the trainer who made the report (staff names are not client data). Every trainer of the gyms in
     scope is listed, and everyone who ever made a report there, whether or not they did in the range."""
     p = _params(db, actor, start, end, gym_id, "by_trainer")
     with db.read("listing trainers") as cur:
-        people = cur.execute("""
+        people = cur.execute(
+            """
             SELECT DISTINCT g.name AS gym, coalesce(u.display_name, r.author) AS trainer
             FROM reports AS r JOIN gyms AS g ON g.id = r.gym_id LEFT JOIN users AS u ON u.id = r.author_id
             WHERE $gym_id IS NULL OR r.gym_id = $gym_id
@@ -358,22 +428,31 @@ def reports_by_trainer(db: Database, *, actor: Actor, start: date, end: date,
             SELECT g.name, u.display_name FROM users AS u JOIN gyms AS g ON g.id = u.gym_id
             WHERE u.role = 'trainer' AND ($gym_id IS NULL OR u.gym_id = $gym_id)
             ORDER BY 1, 2
-        """, {"gym_id": p["gym_id"]}).fetchall()
-    frame = _query(db, f"""
+        """,
+            {"gym_id": p["gym_id"]},
+        ).fetchall()
+    frame = _query(
+        db,
+        f"""
         WITH {_REPORTS_BASE}
         SELECT g.name AS gym, {_TRAINER} AS trainer, {_REPORT_COUNTS}
         FROM base JOIN gyms AS g ON g.id = base.gym_id LEFT JOIN users AS u ON u.id = base.author_id
         GROUP BY 1, 2
-    """, p, "counting reports by trainer")
+    """,
+        p,
+        "counting reports by trainer",
+    )
     grid = pd.MultiIndex.from_tuples(people, names=["gym", "trainer"])
     frame = frame.set_index(["gym", "trainer"]).reindex(grid).reset_index()
     return TrendTable("reports_by_trainer", "By trainer", _publish(frame, _REPORT_SPEC), _REPORT_GUARDED)
 
 
-_TARGET_SECONDS = ("CASE f.level " + " ".join(
-    f"WHEN '{lv.value}' THEN {int(span.total_seconds())}" for lv, span in CONTACT_WITHIN.items()) + " END")
-_REFERRALS_IN_RANGE = ("f.opened_at >= $start AND f.opened_at < $end "
-                       "AND ($gym_id IS NULL OR f.gym_id = $gym_id)")
+_TARGET_SECONDS = (
+    "CASE f.level "
+    + " ".join(f"WHEN '{lv.value}' THEN {int(span.total_seconds())}" for lv, span in CONTACT_WITHIN.items())
+    + " END"
+)
+_REFERRALS_IN_RANGE = "f.opened_at >= $start AND f.opened_at < $end AND ($gym_id IS NULL OR f.gym_id = $gym_id)"
 _TIMED_ROWS = f"""
         SELECT f.id, f.client_id, f.level, f.opened_at,
                date_diff('second', f.opened_at, f.first_contact_at) / 3600.0 AS hours,
@@ -382,59 +461,82 @@ _TIMED_ROWS = f"""
                    OR date_diff('second', f.opened_at, $now) > {_TARGET_SECONDS} AS due
         FROM referrals AS f WHERE {_REFERRALS_IN_RANGE}"""
 _CONTACT_CTE = f"timed AS ({with_record_keys(_TIMED_ROWS, [('referral', 'id', 'fk'), ('client', 'client_id', 'ck')])})"
-_CONTACT_GUARDED = ("referrals", "clients", "contacted", "median_hours", "p90_hours", "on_time_pct",
-                    "waiting_overdue")
+_CONTACT_GUARDED = ("referrals", "clients", "contacted", "median_hours", "p90_hours", "on_time_pct", "waiting_overdue")
 
 
-def first_contact_times(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None,
-                        now: datetime | None = None) -> TrendTable:
+def first_contact_times(
+    db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None, now: datetime | None = None
+) -> TrendTable:
     """Hours from the report (the referral opens with it) to the clinic's first contact, by level.
     `on_time_pct`: of the referrals already due (contacted, or past the level's target), the share
     contacted within the target (1 h, 24 h, 7 days); `waiting_overdue`: past it and not contacted."""
     p = _params(db, actor, start, end, gym_id, "first_contact") | {"now": now or utcnow()}
-    frame = _query(db, f"""
+    frame = _query(
+        db,
+        f"""
         WITH {_CONTACT_CTE}
-        SELECT level, {_counted('referrals', 'fk')}, {_counted('clients', clients=True)},
-               {_counted('contacted', 'fk', 'hours IS NOT NULL')},
+        SELECT level, {_counted("referrals", "fk")}, {_counted("clients", clients=True)},
+               {_counted("contacted", "fk", "hours IS NOT NULL")},
                median(hours) AS median_hours, quantile_cont(hours, 0.9) AS p90_hours,
-               {_counted('on_time', 'fk', 'due AND on_time')}, {_counted('due', 'fk', 'due')},
-               {_counted('waiting_overdue', 'fk', 'due AND hours IS NULL')}
+               {_counted("on_time", "fk", "due AND on_time")}, {_counted("due", "fk", "due")},
+               {_counted("waiting_overdue", "fk", "due AND hours IS NULL")}
         FROM timed GROUP BY level
-    """, p, "timing first contacts")
-    frame = _publish(_full(frame, {"level": _CONTACT_LEVELS}), _Spec(
-        counts=("referrals", "clients", "contacted", "on_time", "due", "waiting_overdue"),
-        shares=(("on_time_pct", "on_time", "due"),),
-        hours=(("median_hours", "contacted"), ("p90_hours", "contacted")),
-        at_most=(("clients", "referrals"), ("contacted", "referrals"))))
-    return TrendTable("time_to_first_contact", "Time from report to first clinic contact",
-                      frame[["level", *_CONTACT_GUARDED]], _CONTACT_GUARDED)
+    """,
+        p,
+        "timing first contacts",
+    )
+    frame = _publish(
+        _full(frame, {"level": _CONTACT_LEVELS}),
+        _Spec(
+            counts=("referrals", "clients", "contacted", "on_time", "due", "waiting_overdue"),
+            shares=(("on_time_pct", "on_time", "due"),),
+            hours=(("median_hours", "contacted"), ("p90_hours", "contacted")),
+            at_most=(("clients", "referrals"), ("contacted", "referrals")),
+        ),
+    )
+    return TrendTable(
+        "time_to_first_contact",
+        "Time from report to first clinic contact",
+        frame[["level", *_CONTACT_GUARDED]],
+        _CONTACT_GUARDED,
+    )
 
 
-def first_contact_weekly(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None,
-                         now: datetime | None = None) -> TrendTable:
+def first_contact_weekly(
+    db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None, now: datetime | None = None
+) -> TrendTable:
     """Median hours to first contact, per week the referral opened and level."""
     p = _params(db, actor, start, end, gym_id, "first_contact") | {"now": now or utcnow()}
-    frame = _query(db, f"""
+    frame = _query(
+        db,
+        f"""
         WITH {_CONTACT_CTE}
         SELECT CAST(date_trunc('week', opened_at) AS DATE) AS week, level,
-               {_counted('contacted', 'fk', 'hours IS NOT NULL')}, median(hours) AS median_hours
+               {_counted("contacted", "fk", "hours IS NOT NULL")}, median(hours) AS median_hours
         FROM timed GROUP BY 1, 2
-    """, p, "timing first contacts a week")
+    """,
+        p,
+        "timing first contacts a week",
+    )
     frame = _full(_as_timestamps(frame, "week"), {"week": _weeks(p), "level": _CONTACT_LEVELS})
     frame = _publish(frame, _Spec(counts=("contacted",), hours=(("median_hours", "contacted"),)))
-    return TrendTable("time_to_first_contact_per_week", "Median hours to first contact a week", frame,
-                      ("contacted", "median_hours"))
+    return TrendTable(
+        "time_to_first_contact_per_week", "Median hours to first contact a week", frame, ("contacted", "median_hours")
+    )
 
 
-_ASSIGNMENTS_IN_RANGE = ("a.created_at >= $start AND a.created_at < $end "
-                         "AND ($gym_id IS NULL OR c.gym_id = $gym_id)")
-_ASSIGNED = with_record_keys(f"""
+_ASSIGNMENTS_IN_RANGE = "a.created_at >= $start AND a.created_at < $end AND ($gym_id IS NULL OR c.gym_id = $gym_id)"
+_ASSIGNED = with_record_keys(
+    f"""
             SELECT a.id, a.plan_id, a.status, a.client_id
             FROM assignments AS a JOIN clients AS c ON c.id = a.client_id
-            WHERE {_ASSIGNMENTS_IN_RANGE}""", [("assignment", "id", "ak"), ("client", "client_id", "ck")])
+            WHERE {_ASSIGNMENTS_IN_RANGE}""",
+    [("assignment", "id", "ak"), ("client", "client_id", "ck")],
+)
 _PAIRS_KEYED = with_record_keys(
     "SELECT grp, plan_id, client_id, change, baseline_id * 1000003 + epoch_ms(t0) AS pair_id FROM grouped",
-    [("pair", "pair_id", "pk"), ("client", "client_id", "ck")])
+    [("pair", "pair_id", "pk"), ("client", "client_id", "ck")],
+)
 _ADHERENCE_GUARDED = ("assigned", "clients", "completed", "stopped", "active", "completed_pct")
 
 
@@ -442,22 +544,35 @@ def plan_adherence(db: Database, *, actor: Actor, start: date, end: date, gym_id
     """Plans assigned in the range, per plan (every plan of the library) and for all plans: the share
     completed. 'all plans' is a cell of its own, not the sum of the plans' rows."""
     p = _params(db, actor, start, end, gym_id, "plan_adherence")
-    frame = _query(db, f"""
+    frame = _query(
+        db,
+        f"""
         WITH assigned AS ({_ASSIGNED})
         SELECT coalesce(plan_id, '{ALL_PLANS}') AS plan,
-               {_counted('assigned', 'ak')}, {_counted('clients', clients=True)},
-               {_counted('completed', 'ak', "status = 'completed'")},
-               {_counted('stopped', 'ak', "status = 'stopped'")},
-               {_counted('active', 'ak', "status = 'active'")}
+               {_counted("assigned", "ak")}, {_counted("clients", clients=True)},
+               {_counted("completed", "ak", "status = 'completed'")},
+               {_counted("stopped", "ak", "status = 'stopped'")},
+               {_counted("active", "ak", "status = 'active'")}
         FROM assigned GROUP BY ROLLUP (plan_id)
-    """, p, "measuring plan adherence")
-    frame = _publish(_full(frame, {"plan": sorted(_CAUSES) + [ALL_PLANS]}), _Spec(
-        counts=("assigned", "clients", "completed", "stopped", "active"),
-        shares=(("completed_pct", "completed", "assigned"),),
-        at_most=(("clients", "assigned"),)))
+    """,
+        p,
+        "measuring plan adherence",
+    )
+    frame = _publish(
+        _full(frame, {"plan": sorted(_CAUSES) + [ALL_PLANS]}),
+        _Spec(
+            counts=("assigned", "clients", "completed", "stopped", "active"),
+            shares=(("completed_pct", "completed", "assigned"),),
+            at_most=(("clients", "assigned"),),
+        ),
+    )
     frame["plan"] = frame["plan"].map(lambda c: c if c == ALL_PLANS else _label(c))
-    return TrendTable("plan_adherence", "Plan adherence (share of assigned plans completed)",
-                      frame[["plan", *_ADHERENCE_GUARDED]], _ADHERENCE_GUARDED)
+    return TrendTable(
+        "plan_adherence",
+        "Plan adherence (share of assigned plans completed)",
+        frame[["plan", *_ADHERENCE_GUARDED]],
+        _ADHERENCE_GUARDED,
+    )
 
 
 _OUTCOME_GUARDED = ("pairs", "clients", "mean_change", "median_change", "improved_pct", "worse_pct")
@@ -473,7 +588,9 @@ def plan_outcome(db: Database, *, actor: Actor, start: date, end: date, gym_id: 
     record key comes from its baseline report and start time."""
     p = _params(db, actor, start, end, gym_id, "plan_outcome")
     window = f"INTERVAL {int(OUTCOME_WINDOW.total_seconds())} SECOND"
-    frame = _query(db, f"""
+    frame = _query(
+        db,
+        f"""
         WITH plan_starts AS (
             SELECT a.client_id, a.plan_id, a.created_at AS t0, b.id AS baseline_id, b.pain_score AS baseline
             FROM assignments AS a JOIN clients AS c ON c.id = a.client_id
@@ -509,33 +626,47 @@ def plan_outcome(db: Database, *, actor: Actor, start: date, end: date, gym_id: 
         ),
         keyed AS ({_PAIRS_KEYED})
         SELECT grp AS "group", coalesce(plan_id, '{ALL_PLANS}') AS plan,
-               {_counted('pairs', 'pk')}, {_counted('clients', clients=True)},
+               {_counted("pairs", "pk")}, {_counted("clients", clients=True)},
                avg(change) AS mean_change, median(change) AS median_change,
-               {_counted('improved', 'pk', f'change <= -{MEANINGFUL_CHANGE}')},
-               {_counted('worse', 'pk', f'change >= {MEANINGFUL_CHANGE}')}
+               {_counted("improved", "pk", f"change <= -{MEANINGFUL_CHANGE}")},
+               {_counted("worse", "pk", f"change >= {MEANINGFUL_CHANGE}")}
         FROM keyed GROUP BY grp, plan_id
-    """, p, "measuring plan outcomes")
+    """,
+        p,
+        "measuring plan outcomes",
+    )
     frame.loc[frame["group"] == WITHOUT_PLAN, "plan"] = "—"
     rows = [(WITH_PLAN, ALL_PLANS)] + [(WITH_PLAN, c) for c in sorted(_CAUSES)] + [(WITHOUT_PLAN, "—")]
     grid = pd.MultiIndex.from_tuples(rows, names=["group", "plan"])
     frame = frame.set_index(["group", "plan"]).reindex(grid).reset_index()
-    frame = _publish(frame, _Spec(
-        counts=("pairs", "clients", "improved", "worse"),
-        shares=(("improved_pct", "improved", "pairs"), ("worse_pct", "worse", "pairs")),
-        points=(("mean_change", "pairs"), ("median_change", "pairs")),
-        at_most=(("clients", "pairs"),)))
+    frame = _publish(
+        frame,
+        _Spec(
+            counts=("pairs", "clients", "improved", "worse"),
+            shares=(("improved_pct", "improved", "pairs"), ("worse_pct", "worse", "pairs")),
+            points=(("mean_change", "pairs"), ("median_change", "pairs")),
+            at_most=(("clients", "pairs"),),
+        ),
+    )
     frame["plan"] = frame["plan"].map(lambda c: c if c in (ALL_PLANS, "—") else _label(c))
-    return TrendTable("plan_outcome", "Pain change in the 4 weeks after (with and without a plan)",
-                      frame[["group", "plan", *_OUTCOME_GUARDED]], _OUTCOME_GUARDED)
+    return TrendTable(
+        "plan_outcome",
+        "Pain change in the 4 weeks after (with and without a plan)",
+        frame[["group", "plan", *_OUTCOME_GUARDED]],
+        _OUTCOME_GUARDED,
+    )
 
 
-def trends(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None,
-           now: datetime | None = None) -> Trends:
+def trends(
+    db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None, now: datetime | None = None
+) -> Trends:
     """Every aggregate of the trends page for one range and gym."""
     now = now or utcnow()
     args: dict[str, Any] = {"actor": actor, "start": start, "end": end, "gym_id": gym_id}
     return Trends(
-        start=start, end=end, gym_id=scope_gym(actor, gym_id),
+        start=start,
+        end=end,
+        gym_id=scope_gym(actor, gym_id),
         summary=trends_summary(db, **args),
         weekly_levels=weekly_levels(db, **args),
         weekly_red_flags=weekly_red_flags(db, **args),
@@ -551,7 +682,20 @@ def trends(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | 
 
 
 __all__ = [
-    "MIN_GROUP_CLIENTS", "SUPPRESSED_TEXT", "TrendTable", "Trends", "trends", "trends_summary", "weekly_levels",
-    "weekly_red_flags", "causes_ranked", "causes_by_month", "reports_by_gym", "reports_by_trainer",
-    "first_contact_times", "first_contact_weekly", "plan_adherence", "plan_outcome",
+    "MIN_GROUP_CLIENTS",
+    "SUPPRESSED_TEXT",
+    "TrendTable",
+    "Trends",
+    "trends",
+    "trends_summary",
+    "weekly_levels",
+    "weekly_red_flags",
+    "causes_ranked",
+    "causes_by_month",
+    "reports_by_gym",
+    "reports_by_trainer",
+    "first_contact_times",
+    "first_contact_weekly",
+    "plan_adherence",
+    "plan_outcome",
 ]

@@ -15,8 +15,10 @@ from backcare.store.db import Database, to_json, utcnow
 from backcare.store.records import PAUSED_STATUSES, AssignmentRow, AssignmentStatus
 from backcare.store.status import client_status_in
 
-ASSIGNMENT_COLUMNS = ("id, client_id, report_id, plan_id, status, start_date, review_date, customisation_json, "
-                      "created_at, created_by, ended_at, end_note")
+ASSIGNMENT_COLUMNS = (
+    "id, client_id, report_id, plan_id, status, start_date, review_date, customisation_json, "
+    "created_at, created_by, ended_at, end_note"
+)
 NEXT_STATUSES: dict[AssignmentStatus, frozenset[AssignmentStatus]] = {
     AssignmentStatus.ACTIVE: frozenset({AssignmentStatus.COMPLETED, AssignmentStatus.STOPPED}),
     AssignmentStatus.COMPLETED: frozenset(),
@@ -59,74 +61,129 @@ def is_paused(cur, client_id: int, now: datetime | None = None) -> bool:
     return client_status_in(cur, client_id, now) in PAUSED_STATUSES
 
 
-def insert_assignment(cur, *, actor: Actor, client_id: int, plan_id: CauseId, start_date: date,
-                      review_date: date, customisation: dict | None, report_id: int | None,
-                      now: datetime) -> int:
+def insert_assignment(
+    cur,
+    *,
+    actor: Actor,
+    client_id: int,
+    plan_id: CauseId,
+    start_date: date,
+    review_date: date,
+    customisation: dict | None,
+    report_id: int | None,
+    now: datetime,
+) -> int:
     """Inside an open transaction; the caller has checked permission, dates and the pause."""
     (assignment_id,) = cur.execute(
         "INSERT INTO assignments (client_id, report_id, plan_id, status, start_date, review_date, "
         "customisation_json, created_at, created_by) VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?) RETURNING id",
-        [client_id, report_id, plan_id.value, start_date, review_date, to_json(customisation), now,
-         actor.username]).fetchone()
+        [client_id, report_id, plan_id.value, start_date, review_date, to_json(customisation), now, actor.username],
+    ).fetchone()
     return int(assignment_id)
 
 
 def active_plan_ids(cur, client_id: int) -> set[CauseId]:
     """The plans this client has active now: a plan is active at most once (issue 14: a second active copy
     printed twice on the handout)."""
-    rows = cur.execute("SELECT DISTINCT plan_id FROM assignments WHERE client_id = ? AND status = 'active'",
-                       [client_id]).fetchall()
+    rows = cur.execute(
+        "SELECT DISTINCT plan_id FROM assignments WHERE client_id = ? AND status = 'active'", [client_id]
+    ).fetchall()
     return {CauseId(plan_id) for (plan_id,) in rows}
 
 
-def assign_plan(db: Database, *, actor: Actor, client_id: int, plan_id: CauseId | str, start_date: date,
-                review_date: date, customisation: dict | None = None, report_id: int | None = None,
-                now: datetime | None = None) -> AssignmentRow:
+def assign_plan(
+    db: Database,
+    *,
+    actor: Actor,
+    client_id: int,
+    plan_id: CauseId | str,
+    start_date: date,
+    review_date: date,
+    customisation: dict | None = None,
+    report_id: int | None = None,
+    now: datetime | None = None,
+) -> AssignmentRow:
     gym_id = client_gym(db, client_id)
     guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="assignment.create", entity="assignments")
     plan_id_of(plan_id)  # names the choices when the plan is unknown
-    wanted = validated_assignment(plan_id=plan_id, start_date=start_date, review_date=review_date,
-                                  customisation=customisation, report_id=report_id)
+    wanted = validated_assignment(
+        plan_id=plan_id,
+        start_date=start_date,
+        review_date=review_date,
+        customisation=customisation,
+        report_id=report_id,
+    )
     plan, start_date, review_date = wanted.plan_id, wanted.start_date, wanted.review_date
     now = now or utcnow()
-    with db.transaction(actor, "assignment.create", "assignments", None,
-                        {"client_id": client_id, "plan_id": plan.value}, now=now) as txn:
+    with db.transaction(
+        actor, "assignment.create", "assignments", None, {"client_id": client_id, "plan_id": plan.value}, now=now
+    ) as txn:
         if report_id is not None:
             owner = txn.cursor.execute("SELECT client_id FROM reports WHERE id = ?", [report_id]).fetchone()
             if owner is None or owner[0] != client_id:
                 raise InvalidInput("report_id", "is not one of this client's reports")
         if is_paused(txn.cursor, client_id, now):
-            raise Conflict("This client has a referral that is not cleared yet: loading plans stay paused "
-                           "until a clinician records clearance.")
+            raise Conflict(
+                "This client has a referral that is not cleared yet: loading plans stay paused "
+                "until a clinician records clearance."
+            )
         if plan in active_plan_ids(txn.cursor, client_id):
-            raise Conflict("This plan is already active for this client: complete or stop it before assigning "
-                           "it again.")
-        assignment_id = insert_assignment(txn.cursor, actor=actor, client_id=client_id, plan_id=plan,
-                                          start_date=start_date, review_date=review_date,
-                                          customisation=customisation, report_id=report_id, now=now)
+            raise Conflict(
+                "This plan is already active for this client: complete or stop it before assigning it again."
+            )
+        assignment_id = insert_assignment(
+            txn.cursor,
+            actor=actor,
+            client_id=client_id,
+            plan_id=plan,
+            start_date=start_date,
+            review_date=review_date,
+            customisation=customisation,
+            report_id=report_id,
+            now=now,
+        )
         txn.entity_id = assignment_id
-        row = the_row_as_dict(txn.cursor.execute(f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?",
-                                                 [assignment_id]))
+        row = the_row_as_dict(
+            txn.cursor.execute(f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?", [assignment_id])
+        )
     return assignment_row(row)
 
 
 def _get_assignment(db: Database, assignment_id: int) -> dict:
     with db.read("reading the plan assignment") as cur:
-        row = one_as_dict(cur.execute(
-            f"SELECT a.{ASSIGNMENT_COLUMNS.replace(', ', ', a.')}, c.gym_id FROM assignments AS a "
-            "JOIN clients AS c ON c.id = a.client_id WHERE a.id = ?", [assignment_id]))
+        row = one_as_dict(
+            cur.execute(
+                f"SELECT a.{ASSIGNMENT_COLUMNS.replace(', ', ', a.')}, c.gym_id FROM assignments AS a "
+                "JOIN clients AS c ON c.id = a.client_id WHERE a.id = ?",
+                [assignment_id],
+            )
+        )
     if row is None:
         raise Unavailable()  # reads like a refusal: ids cannot be probed
     return row
 
 
-def set_assignment_status(db: Database, *, actor: Actor, assignment_id: int, status: AssignmentStatus | str,
-                          note: str | None = None, now: datetime | None = None) -> AssignmentRow:
+def set_assignment_status(
+    db: Database,
+    *,
+    actor: Actor,
+    assignment_id: int,
+    status: AssignmentStatus | str,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> AssignmentRow:
     """active -> completed or stopped; an ended assignment stays ended."""
     row = _get_assignment(db, assignment_id)
     gym_id = row.pop("gym_id")
-    guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="assignment.status", entity="assignments",
-          entity_id=assignment_id)
+    guard(
+        db,
+        actor,
+        Action.CLIENT_WRITE,
+        gym_id,
+        attempt="assignment.status",
+        entity="assignments",
+        entity_id=assignment_id,
+    )
     try:
         target = AssignmentStatus(status)
     except ValueError:
@@ -138,13 +195,18 @@ def set_assignment_status(db: Database, *, actor: Actor, assignment_id: int, sta
         (current,) = the_row(txn.cursor.execute("SELECT status FROM assignments WHERE id = ?", [assignment_id]))
         current = AssignmentStatus(current)
         if target not in NEXT_STATUSES[current]:
-            raise Conflict(f"A plan that is {current.value} cannot become {target.value}: only an active plan "
-                           "can be completed or stopped.")
+            raise Conflict(
+                f"A plan that is {current.value} cannot become {target.value}: only an active plan "
+                "can be completed or stopped."
+            )
         detail["from"] = current.value
-        txn.cursor.execute("UPDATE assignments SET status = ?, ended_at = ?, end_note = ? WHERE id = ?",
-                           [target.value, now, note, assignment_id])
-        updated = the_row_as_dict(txn.cursor.execute(f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?",
-                                                     [assignment_id]))
+        txn.cursor.execute(
+            "UPDATE assignments SET status = ?, ended_at = ?, end_note = ? WHERE id = ?",
+            [target.value, now, note, assignment_id],
+        )
+        updated = the_row_as_dict(
+            txn.cursor.execute(f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?", [assignment_id])
+        )
     return assignment_row(updated)
 
 
@@ -158,7 +220,11 @@ def list_assignments(db: Database, *, actor: Actor, client_id: int, active_only:
 
 def assignments_in(cur, client_id: int, active_only: bool = False) -> list[AssignmentRow]:
     """A client's plans, newest first, inside an open cursor (callers have checked permission)."""
-    rows = rows_as_dicts(cur.execute(
-        f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE client_id = ? AND (NOT ? OR status = 'active') "
-        "ORDER BY created_at DESC, id DESC", [client_id, active_only]))
+    rows = rows_as_dicts(
+        cur.execute(
+            f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE client_id = ? AND (NOT ? OR status = 'active') "
+            "ORDER BY created_at DESC, id DESC",
+            [client_id, active_only],
+        )
+    )
     return [assignment_row(r) for r in rows]

@@ -56,9 +56,11 @@ def _where(f: AuditFilter, actor: Actor) -> tuple[str, dict]:
         "end": None if f.end is None else datetime.combine(f.end + timedelta(days=1), datetime.min.time()),
         "gym": actor.gym_id,
     }
-    where = ("($actor IS NULL OR lower(actor) = $actor) AND ($action IS NULL OR action = $action) "
-             "AND ($outcome IS NULL OR outcome = $outcome) AND ($start IS NULL OR event_at >= $start) "
-             "AND ($end IS NULL OR event_at < $end) AND " + _SCOPE)
+    where = (
+        "($actor IS NULL OR lower(actor) = $actor) AND ($action IS NULL OR action = $action) "
+        "AND ($outcome IS NULL OR outcome = $outcome) AND ($start IS NULL OR event_at >= $start) "
+        "AND ($end IS NULL OR event_at < $end) AND " + _SCOPE
+    )
     return where, params
 
 
@@ -66,17 +68,22 @@ def _where(f: AuditFilter, actor: Actor) -> tuple[str, dict]:
 _SCOPE = "($gym IS NULL OR actor IN (SELECT username FROM users WHERE gym_id = $gym))"
 
 
-def list_audit(db: Database, *, actor: Actor, filters: AuditFilter | None = None,
-               limit: int = 500) -> tuple[list[AuditRow], int]:
+def list_audit(
+    db: Database, *, actor: Actor, filters: AuditFilter | None = None, limit: int = 500
+) -> tuple[list[AuditRow], int]:
     """The newest matching rows (at most `limit`) and how many match in all."""
     guard(db, actor, Action.AUDIT_READ, None, attempt="audit.view", entity="audit_log")
     where, params = _where(filters or AuditFilter(), actor)
     limit = max(1, min(int(limit), MAX_ROWS))
     with db.read("reading the audit log") as cur:
         (total,) = the_row(cur.execute(f"SELECT count(*) FROM audit_log WHERE {where}", params))
-        rows = rows_as_dicts(cur.execute(
-            f"SELECT {', '.join(CSV_COLUMNS)} FROM audit_log WHERE {where} ORDER BY event_at DESC, id DESC "
-            f"LIMIT {limit}", params))
+        rows = rows_as_dicts(
+            cur.execute(
+                f"SELECT {', '.join(CSV_COLUMNS)} FROM audit_log WHERE {where} ORDER BY event_at DESC, id DESC "
+                f"LIMIT {limit}",
+                params,
+            )
+        )
     return [AuditRow(**r) for r in rows], int(total)
 
 
@@ -85,10 +92,18 @@ def audit_choices(db: Database, *, actor: Actor) -> tuple[list[str], list[str]]:
     guard(db, actor, Action.AUDIT_READ, None, attempt="audit.view", entity="audit_log")
     with db.read("reading the audit log") as cur:
         scope = {"gym": actor.gym_id}
-        actors = [a for (a,) in cur.execute(
-            f"SELECT DISTINCT actor FROM audit_log WHERE {_SCOPE} ORDER BY actor", scope).fetchall()]
-        actions = [a for (a,) in cur.execute(
-            f"SELECT DISTINCT action FROM audit_log WHERE {_SCOPE} ORDER BY action", scope).fetchall()]
+        actors = [
+            a
+            for (a,) in cur.execute(
+                f"SELECT DISTINCT actor FROM audit_log WHERE {_SCOPE} ORDER BY actor", scope
+            ).fetchall()
+        ]
+        actions = [
+            a
+            for (a,) in cur.execute(
+                f"SELECT DISTINCT action FROM audit_log WHERE {_SCOPE} ORDER BY action", scope
+            ).fetchall()
+        ]
     return actors, actions
 
 
@@ -98,30 +113,36 @@ def export_audit_csv(db: Database, *, actor: Actor, filters: AuditFilter | None 
     filters = filters or AuditFilter()
     where, params = _where(filters, actor)
     with db.read("exporting the audit log") as cur:
-        rows = cur.execute(f"SELECT {', '.join(CSV_COLUMNS)} FROM audit_log WHERE {where} ORDER BY event_at, id",
-                           params).fetchall()
+        rows = cur.execute(
+            f"SELECT {', '.join(CSV_COLUMNS)} FROM audit_log WHERE {where} ORDER BY event_at, id", params
+        ).fetchall()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         writer.writerow(["" if v is None else (v.isoformat(sep=" ") if isinstance(v, datetime) else v) for v in row])
-    db.audit(actor, "audit.export", "audit_log", None, outcome="ok",
-             detail={"rows": len(rows), "filters": filters.model_dump(exclude_none=True)})
+    db.audit(
+        actor,
+        "audit.export",
+        "audit_log",
+        None,
+        outcome="ok",
+        detail={"rows": len(rows), "filters": filters.model_dump(exclude_none=True)},
+    )
     return out.getvalue().encode("utf-8")
 
 
 # What a download may be of, and the right it needs (for one record, in that record's gym).
 DOWNLOAD_RIGHTS: dict[str, Action] = {
-    "clients": Action.CLIENT_READ,       # a client's plan handout
-    "referrals": Action.REFERRAL_READ,   # the queue, a referral's history, its handoff
+    "clients": Action.CLIENT_READ,  # a client's plan handout
+    "referrals": Action.REFERRAL_READ,  # the queue, a referral's history, its handoff
     "trends": Action.TRENDS_READ,
     "audit_log": Action.AUDIT_READ,
 }
 MAX_WHAT = 200
 
 
-def record_download(db: Database, *, actor: Actor, what: str, entity: str | None = None,
-                    entity_id=None) -> None:
+def record_download(db: Database, *, actor: Actor, what: str, entity: str | None = None, entity_id=None) -> None:
     """A file the user took away from a screen (a referral queue, a handoff, a handout): an 'export' audit
     row naming what it was, never its contents. Only someone who may read that kind of record (and that
     record, when one is named) writes it, so the audit log cannot be filled with made-up downloads."""
@@ -135,6 +156,5 @@ def record_download(db: Database, *, actor: Actor, what: str, entity: str | None
         if entity not in ("clients", "referrals") or isinstance(entity_id, bool) or not isinstance(entity_id, int):
             raise InvalidInput("entity_id", "a client's or a referral's id")
         gym_id = client_gym(db, entity_id) if entity == "clients" else referral_gym(db, entity_id)
-    guard(db, actor, DOWNLOAD_RIGHTS[entity], gym_id, attempt="export.download", entity=entity,
-          entity_id=entity_id)
+    guard(db, actor, DOWNLOAD_RIGHTS[entity], gym_id, attempt="export.download", entity=entity, entity_id=entity_id)
     db.audit(actor, "export.download", entity, entity_id, outcome="ok", detail={"what": what})

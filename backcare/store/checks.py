@@ -125,6 +125,9 @@ def checked(function):
 def check_store_functions(namespace: dict) -> None:
     """Wrap, in place, every function of `namespace` that takes an `actor` (the store's public ones)."""
     for name, value in list(namespace.items()):
-        if inspect.isfunction(value) and "actor" in inspect.signature(value).parameters \
-                and not hasattr(value, "__wrapped__"):
+        if (
+            inspect.isfunction(value)
+            and "actor" in inspect.signature(value).parameters
+            and not hasattr(value, "__wrapped__")
+        ):
             namespace[name] = checked(value)

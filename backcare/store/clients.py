@@ -14,8 +14,10 @@ from backcare.store.db import Database, utcnow
 from backcare.store.records import ClientRow
 from backcare.store.status import ONE_CLIENT_STATUS, status_ctes, status_params
 
-CLIENT_COLUMNS = ("c.id, c.external_id, c.gym_id, c.trainer_id, c.name, c.consent_at, c.consent_by, "
-                  "c.created_at, c.created_by, flags.status, c.phone, c.email, c.year_of_birth")
+CLIENT_COLUMNS = (
+    "c.id, c.external_id, c.gym_id, c.trainer_id, c.name, c.consent_at, c.consent_by, "
+    "c.created_at, c.created_by, flags.status, c.phone, c.email, c.year_of_birth"
+)
 EARLIEST_YEAR_OF_BIRTH = 1900
 _FROM_CLIENTS = "FROM clients AS c JOIN client_flags AS flags ON flags.client_id = c.id"
 
@@ -27,14 +29,18 @@ def external_id_for(number: int) -> str:
 def _select_clients(where: str, order: str = "c.name, c.id", limit: str = "") -> str:
     # The clients first, then the status of those clients only (not of the whole chain).
     matched = f"SELECT c.id FROM clients AS c WHERE {where} ORDER BY {order} {limit}"
-    return (f"WITH matched AS MATERIALIZED ({matched}), {status_ctes('SELECT id FROM matched')} "
-            f"SELECT {CLIENT_COLUMNS} {_FROM_CLIENTS} WHERE c.id IN (SELECT id FROM matched) ORDER BY {order}")
+    return (
+        f"WITH matched AS MATERIALIZED ({matched}), {status_ctes('SELECT id FROM matched')} "
+        f"SELECT {CLIENT_COLUMNS} {_FROM_CLIENTS} WHERE c.id IN (SELECT id FROM matched) ORDER BY {order}"
+    )
 
 
 def _fetch_client(cur, client_id: int, now: datetime | None) -> ClientRow:
     # One client: its status from that client's rows only, not the whole-chain CTE lists use.
-    sql = (f"SELECT {CLIENT_COLUMNS.replace('flags.status', f'({ONE_CLIENT_STATUS}) AS status')} "
-           "FROM clients AS c WHERE c.id = $client_id")
+    sql = (
+        f"SELECT {CLIENT_COLUMNS.replace('flags.status', f'({ONE_CLIENT_STATUS}) AS status')} "
+        "FROM clients AS c WHERE c.id = $client_id"
+    )
     row = one_as_dict(cur.execute(sql, {**status_params(now), "client_id": client_id}))
     if row is None:
         raise Unavailable()  # reads like a refusal: ids cannot be probed
@@ -45,14 +51,28 @@ def _invalid(error: ValidationError, default_field: str) -> InvalidInput:
     """The first problem, naming its field once: `phone: a phone number has 6 to 15 digits, ...`."""
     first = error.errors()[0]
     field = ".".join(str(p) for p in first["loc"])
-    return InvalidInput(field or default_field, first["msg"].removeprefix("Value error, ") if field
-                        else describe_validation_error(error).replace("Value error, ", ""))
+    return InvalidInput(
+        field or default_field,
+        first["msg"].removeprefix("Value error, ")
+        if field
+        else describe_validation_error(error).replace("Value error, ", ""),
+    )
 
 
-def create_client(db: Database, *, actor: Actor, gym_id: int | None, name: str, external_id: str | None = None,
-                  trainer_id: int | None = None, consent_by: str | None = None, phone: str | None = None,
-                  email: str | None = None, year_of_birth: int | None = None,
-                  now: datetime | None = None) -> ClientRow:
+def create_client(
+    db: Database,
+    *,
+    actor: Actor,
+    gym_id: int | None,
+    name: str,
+    external_id: str | None = None,
+    trainer_id: int | None = None,
+    consent_by: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    year_of_birth: int | None = None,
+    now: datetime | None = None,
+) -> ClientRow:
     """A new client; `phone` and `email` (optional) are kept only with the client's consent (`consent_by`).
     The pages pass the actor's gym: None (a chain-wide account) is refused as invalid input."""
     guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="client.create", entity="clients")
@@ -61,8 +81,15 @@ def create_client(db: Database, *, actor: Actor, gym_id: int | None, name: str, 
     if year_of_birth is not None:
         _check_year_of_birth(year_of_birth, now or utcnow())
     try:
-        new = ClientIn(gym_id=gym_id, name=name, external_id=external_id, trainer_id=trainer_id,
-                       consent_by=consent_by, phone=phone, email=email)
+        new = ClientIn(
+            gym_id=gym_id,
+            name=name,
+            external_id=external_id,
+            trainer_id=trainer_id,
+            consent_by=consent_by,
+            phone=phone,
+            email=email,
+        )
     except ValidationError as error:
         raise _invalid(error, "client") from None
     now = now or utcnow()
@@ -75,8 +102,7 @@ def create_client(db: Database, *, actor: Actor, gym_id: int | None, name: str, 
                 raise InvalidInput("trainer_id", f"there is no user with id {new.trainer_id}")
             if trainer != ("trainer", new.gym_id):
                 raise InvalidInput("trainer_id", "must be a trainer of the client's gym")
-        if new.external_id and cur.execute(
-                "SELECT 1 FROM clients WHERE external_id = ?", [new.external_id]).fetchone():
+        if new.external_id and cur.execute("SELECT 1 FROM clients WHERE external_id = ?", [new.external_id]).fetchone():
             raise Conflict(f"A client with the reference {new.external_id} already exists.")
     detail: dict[str, object] = {"gym_id": new.gym_id}
     with db.transaction(actor, "client.create", "clients", None, detail, now=now) as txn:
@@ -85,9 +111,21 @@ def create_client(db: Database, *, actor: Actor, gym_id: int | None, name: str, 
         cur.execute(
             "INSERT INTO clients (id, external_id, gym_id, trainer_id, name, consent_at, consent_by, created_at, "
             "created_by, phone, email, year_of_birth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [client_id, new.external_id or external_id_for(client_id), new.gym_id, new.trainer_id, new.name,
-             now if new.consent_by else None, new.consent_by, now, actor.username, new.phone, new.email,
-             year_of_birth])
+            [
+                client_id,
+                new.external_id or external_id_for(client_id),
+                new.gym_id,
+                new.trainer_id,
+                new.name,
+                now if new.consent_by else None,
+                new.consent_by,
+                now,
+                actor.username,
+                new.phone,
+                new.email,
+                year_of_birth,
+            ],
+        )
         txn.entity_id = client_id
         if new.consent_by:
             detail["consent"] = True
@@ -95,8 +133,9 @@ def create_client(db: Database, *, actor: Actor, gym_id: int | None, name: str, 
     return created
 
 
-def record_consent(db: Database, *, actor: Actor, client_id: int, consent_by: str | None = None,
-                   now: datetime | None = None) -> ClientRow:
+def record_consent(
+    db: Database, *, actor: Actor, client_id: int, consent_by: str | None = None, now: datetime | None = None
+) -> ClientRow:
     """Record the client's consent to store their health data (who recorded it, when)."""
     gym_id = client_gym(db, client_id)
     guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="client.consent", entity="clients", entity_id=client_id)
@@ -107,8 +146,15 @@ def record_consent(db: Database, *, actor: Actor, client_id: int, consent_by: st
         return _fetch_client(txn.cursor, client_id, now)
 
 
-def set_client_contact(db: Database, *, actor: Actor, client_id: int, phone: str | None = None,
-                       email: str | None = None, now: datetime | None = None) -> ClientRow:
+def set_client_contact(
+    db: Database,
+    *,
+    actor: Actor,
+    client_id: int,
+    phone: str | None = None,
+    email: str | None = None,
+    now: datetime | None = None,
+) -> ClientRow:
     """Replace how the clinic reaches the client (a blank clears it). Kept only under the client's consent; the
     audit row says which parts are set, never the number or address."""
     gym_id = client_gym(db, client_id)
@@ -123,36 +169,43 @@ def set_client_contact(db: Database, *, actor: Actor, client_id: int, phone: str
         cur = txn.cursor
         (consent_at,) = the_row(cur.execute("SELECT consent_at FROM clients WHERE id = ?", [client_id]))
         if consent_at is None and (contact.phone or contact.email):
-            raise InvalidInput("consent", "a phone number or e-mail can only be kept with the client's consent; "
-                                          "record their consent first")
+            raise InvalidInput(
+                "consent",
+                "a phone number or e-mail can only be kept with the client's consent; record their consent first",
+            )
         cur.execute("UPDATE clients SET phone = ?, email = ? WHERE id = ?", [contact.phone, contact.email, client_id])
         return _fetch_client(cur, client_id, now)
 
 
 def _check_year_of_birth(year_of_birth, now: datetime) -> None:
-    if isinstance(year_of_birth, bool) or not isinstance(year_of_birth, int) \
-            or not EARLIEST_YEAR_OF_BIRTH <= year_of_birth <= now.year:
+    if (
+        isinstance(year_of_birth, bool)
+        or not isinstance(year_of_birth, int)
+        or not EARLIEST_YEAR_OF_BIRTH <= year_of_birth <= now.year
+    ):
         raise InvalidInput("year_of_birth", f"must be a year from {EARLIEST_YEAR_OF_BIRTH} to {now.year}")
 
 
-def set_year_of_birth(db: Database, *, actor: Actor, client_id: int, year_of_birth: int | None,
-                      now: datetime | None = None) -> ClientRow:
+def set_year_of_birth(
+    db: Database, *, actor: Actor, client_id: int, year_of_birth: int | None, now: datetime | None = None
+) -> ClientRow:
     """Record or correct the client's year of birth (None: not known); triage takes the age from it. The
     audit row says that it changed, never the year (health-related data stays out of the log)."""
     gym_id = client_gym(db, client_id)
-    guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="client.year_of_birth", entity="clients",
-          entity_id=client_id)
+    guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="client.year_of_birth", entity="clients", entity_id=client_id)
     now = now or utcnow()
     if year_of_birth is not None:
         _check_year_of_birth(year_of_birth, now)
-    with db.transaction(actor, "client.year_of_birth", "clients", client_id, {"known": year_of_birth is not None},
-                        now=now) as txn:
+    with db.transaction(
+        actor, "client.year_of_birth", "clients", client_id, {"known": year_of_birth is not None}, now=now
+    ) as txn:
         txn.cursor.execute("UPDATE clients SET year_of_birth = ? WHERE id = ?", [year_of_birth, client_id])
         return _fetch_client(txn.cursor, client_id, now)
 
 
-def get_client(db: Database, *, actor: Actor, client_id: int, audit: bool = True,
-               now: datetime | None = None) -> ClientRow:
+def get_client(
+    db: Database, *, actor: Actor, client_id: int, audit: bool = True, now: datetime | None = None
+) -> ClientRow:
     """A client's record; writes a 'client.view' audit row unless `audit` is False (a repeat display
     of the same record on the same screen)."""
     gym_id = client_gym(db, client_id)
@@ -164,8 +217,9 @@ def get_client(db: Database, *, actor: Actor, client_id: int, audit: bool = True
     return client
 
 
-def search_clients(db: Database, *, actor: Actor, query: str, limit: int = 25,
-                   now: datetime | None = None) -> list[ClientRow]:
+def search_clients(
+    db: Database, *, actor: Actor, query: str, limit: int = 25, now: datetime | None = None
+) -> list[ClientRow]:
     """Clients whose name or reference contains `query` (case-insensitive): the actor's gym only,
     unless the actor is chain-wide. Exact reference matches first, then by name."""
     gym_id = scope_gym(actor, None)
@@ -178,28 +232,41 @@ def search_clients(db: Database, *, actor: Actor, query: str, limit: int = 25,
     sql = _select_clients(
         "(lower(c.name) LIKE $pattern ESCAPE '\\' OR lower(c.external_id) LIKE $pattern ESCAPE '\\')"
         " AND ($gym_id IS NULL OR c.gym_id = $gym_id)",
-        order="lower(c.external_id) = lower($query) DESC, c.name, c.id", limit=f"LIMIT {limit}")
+        order="lower(c.external_id) = lower($query) DESC, c.name, c.id",
+        limit=f"LIMIT {limit}",
+    )
     with db.read("searching clients") as cur:
-        rows = rows_as_dicts(cur.execute(sql, {**status_params(now), "pattern": pattern, "query": query,
-                                               "gym_id": gym_id}))
+        rows = rows_as_dicts(
+            cur.execute(sql, {**status_params(now), "pattern": pattern, "query": query, "gym_id": gym_id})
+        )
     return [ClientRow(**r) for r in rows]
 
 
 # The client's last activity: a report, a logged session, or being added.
-_LAST_SEEN = ("greatest(c.created_at, coalesce((SELECT max(r.created_at) FROM reports AS r WHERE r.client_id = c.id),"
-              " c.created_at), coalesce((SELECT max(s.created_at) FROM sessions AS s WHERE s.client_id = c.id),"
-              " c.created_at)) DESC, ")
+_LAST_SEEN = (
+    "greatest(c.created_at, coalesce((SELECT max(r.created_at) FROM reports AS r WHERE r.client_id = c.id),"
+    " c.created_at), coalesce((SELECT max(s.created_at) FROM sessions AS s WHERE s.client_id = c.id),"
+    " c.created_at)) DESC, "
+)
 
 
-def list_clients(db: Database, *, actor: Actor, trainer_id: int | None = None, gym_id: int | None = None,
-                 recent_first: bool = False, now: datetime | None = None) -> list[ClientRow]:
+def list_clients(
+    db: Database,
+    *,
+    actor: Actor,
+    trainer_id: int | None = None,
+    gym_id: int | None = None,
+    recent_first: bool = False,
+    now: datetime | None = None,
+) -> list[ClientRow]:
     """The clients of the actor's gym (or of `gym_id` for a chain-wide actor), optionally of one trainer;
     by name, or with `recent_first` the ones with the latest report or session first (the picker)."""
     gym_id = scope_gym(actor, gym_id)
     guard(db, actor, Action.CLIENT_READ, gym_id, attempt="client.list", entity="clients")
-    sql = _select_clients("($gym_id IS NULL OR c.gym_id = $gym_id)"
-                          " AND ($trainer_id IS NULL OR c.trainer_id = $trainer_id)",
-                          order=(_LAST_SEEN if recent_first else "") + "c.name, c.id")
+    sql = _select_clients(
+        "($gym_id IS NULL OR c.gym_id = $gym_id) AND ($trainer_id IS NULL OR c.trainer_id = $trainer_id)",
+        order=(_LAST_SEEN if recent_first else "") + "c.name, c.id",
+    )
     with db.read("listing clients") as cur:
         rows = rows_as_dicts(cur.execute(sql, {**status_params(now), "gym_id": gym_id, "trainer_id": trainer_id}))
     return [ClientRow(**r) for r in rows]

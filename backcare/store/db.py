@@ -69,13 +69,18 @@ def translate(error: duckdb.Error, doing: str = "the database operation") -> Bac
     """A duckdb error as a domain error; the driver's message goes to the log only."""
     log.warning("duckdb error during %s: %s", doing, error)
     if isinstance(error, duckdb.ConstraintException):
-        return Conflict(f"{doing[:1].upper()}{doing[1:]} was refused: a record with the same identity already "
-                        "exists or a required value is missing.")
+        return Conflict(
+            f"{doing[:1].upper()}{doing[1:]} was refused: a record with the same identity already "
+            "exists or a required value is missing."
+        )
     if isinstance(error, duckdb.TransactionException):
-        return Conflict(f"{doing[:1].upper()}{doing[1:]} clashed with another change made at the same time: "
-                        "please try again.")
-    return StoreError(f"{doing[:1].upper()}{doing[1:]} failed in the database; nothing was changed. "
-                      "If this keeps happening, tell your administrator.")
+        return Conflict(
+            f"{doing[:1].upper()}{doing[1:]} clashed with another change made at the same time: please try again."
+        )
+    return StoreError(
+        f"{doing[:1].upper()}{doing[1:]} failed in the database; nothing was changed. "
+        "If this keeps happening, tell your administrator."
+    )
 
 
 def _json_default(value: Any) -> Any:
@@ -164,21 +169,29 @@ class Database:
     # --- writing -------------------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self, actor: Actor, action: str, entity: str | None = None, entity_id: Any = None,
-                    detail: dict | None = None, *, now: datetime | None = None) -> Iterator[Transaction]:
+    def transaction(
+        self,
+        actor: Actor,
+        action: str,
+        entity: str | None = None,
+        entity_id: Any = None,
+        detail: dict | None = None,
+        *,
+        now: datetime | None = None,
+    ) -> Iterator[Transaction]:
         """BEGIN ... COMMIT with the audit row (outcome 'ok') inserted just before COMMIT, so the
         detail and entity_id may be completed by the work. Any exception rolls everything back."""
         if self.read_only:
             raise StoreError(f"The database {self.path} is open read-only: nothing can be changed.")
         with self._write_lock:
             cur = self.cursor()
-            txn = Transaction(cur, actor, str(getattr(action, "value", action)), entity, entity_id, detail,
-                              now or utcnow())
+            txn = Transaction(
+                cur, actor, str(getattr(action, "value", action)), entity, entity_id, detail, now or utcnow()
+            )
             try:
                 cur.execute("BEGIN TRANSACTION")
                 yield txn
-                self._insert_audit(cur, txn.actor, txn.action, txn.entity, txn.entity_id, "ok", txn.detail,
-                                   txn.now)
+                self._insert_audit(cur, txn.actor, txn.action, txn.entity, txn.entity_id, "ok", txn.detail, txn.now)
                 cur.execute("COMMIT")
             except BaseException as error:
                 try:
@@ -192,16 +205,33 @@ class Database:
                 cur.close()
 
     @contextmanager
-    def write(self, actor: Actor, action: str, entity: str | None = None, entity_id: Any = None,
-              detail: dict | None = None, *, now: datetime | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    def write(
+        self,
+        actor: Actor,
+        action: str,
+        entity: str | None = None,
+        entity_id: Any = None,
+        detail: dict | None = None,
+        *,
+        now: datetime | None = None,
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
         """The transaction's cursor; see transaction()."""
         with self.transaction(actor, action, entity, entity_id, detail, now=now) as txn:
             yield txn.cursor
 
-    def audit(self, actor: Actor, action: str, entity: str | None = None, entity_id: Any = None, *,
-              outcome: str = "denied", detail: dict | None = None, now: datetime | None = None,
-              work: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
-              doing: str = "recording the audit entry") -> None:
+    def audit(
+        self,
+        actor: Actor,
+        action: str,
+        entity: str | None = None,
+        entity_id: Any = None,
+        *,
+        outcome: str = "denied",
+        detail: dict | None = None,
+        now: datetime | None = None,
+        work: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+        doing: str = "recording the audit entry",
+    ) -> None:
         """Record a refused or failed attempt (or a view) in its own transaction; `work`, when given, runs
         in the same transaction first (e.g. a sign-in's failure counter)."""
         if self.read_only:
@@ -213,8 +243,16 @@ class Database:
                 cur.execute("BEGIN TRANSACTION")
                 if work is not None:
                     work(cur)
-                self._insert_audit(cur, actor, str(getattr(action, "value", action)), entity, entity_id,
-                                   outcome, detail, now or utcnow())
+                self._insert_audit(
+                    cur,
+                    actor,
+                    str(getattr(action, "value", action)),
+                    entity,
+                    entity_id,
+                    outcome,
+                    detail,
+                    now or utcnow(),
+                )
                 cur.execute("COMMIT")
             except duckdb.Error as error:
                 try:
@@ -225,8 +263,9 @@ class Database:
             finally:
                 cur.close()
 
-    def bookkeeping(self, work: Callable[[duckdb.DuckDBPyConnection], Any],
-                    doing: str = "updating the database") -> Any:
+    def bookkeeping(
+        self, work: Callable[[duckdb.DuckDBPyConnection], Any], doing: str = "updating the database"
+    ) -> Any:
         """One transaction without an audit row, for counters that belong to an action audited on its own
         (a sign-in's attempt count, a signed-in session's last activity); returns what `work` returns."""
         if self.read_only:
@@ -250,21 +289,30 @@ class Database:
                 cur.close()
 
     @staticmethod
-    def _insert_audit(cur, actor: Actor, action: str, entity, entity_id, outcome: str, detail,
-                      now: datetime) -> None:
+    def _insert_audit(cur, actor: Actor, action: str, entity, entity_id, outcome: str, detail, now: datetime) -> None:
         cur.execute(
             "INSERT INTO audit_log (event_at, actor, role, action, entity, entity_id, outcome, detail) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [now, actor.username, str(actor.role), action, entity,
-             None if entity_id is None else str(entity_id), outcome, to_json(detail)],
+            [
+                now,
+                actor.username,
+                str(actor.role),
+                action,
+                entity,
+                None if entity_id is None else str(entity_id),
+                outcome,
+                to_json(detail),
+            ],
         )
 
     # --- lifecycle -----------------------------------------------------------------------------
 
     def applied_migrations(self) -> list[str]:
         with self.read("reading the schema version") as cur:
-            return [name for (name,) in cur.execute(
-                "SELECT name FROM schema_migrations ORDER BY applied_at, name").fetchall()]
+            return [
+                name
+                for (name,) in cur.execute("SELECT name FROM schema_migrations ORDER BY applied_at, name").fetchall()
+            ]
 
     def close(self) -> None:
         if not self._closed:
@@ -307,8 +355,7 @@ def apply_migrations(connection: duckdb.DuckDBPyConnection, *, now: datetime | N
             cur.execute("BEGIN TRANSACTION")
             try:
                 cur.execute(sql)
-                cur.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
-                            [name, now or utcnow()])
+                cur.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", [name, now or utcnow()])
                 cur.execute("COMMIT")
             except duckdb.Error:
                 cur.execute("ROLLBACK")
@@ -343,8 +390,10 @@ def open_database(path: str | Path | None = None, *, read_only: bool = False) ->
         if read_only:
             missing = pending_migrations(connection)
             if missing:
-                raise StoreError(f"The database file {target} is older than this version of BackCare "
-                                 f"(missing {', '.join(missing)}): open it once for writing to update it.")
+                raise StoreError(
+                    f"The database file {target} is older than this version of BackCare "
+                    f"(missing {', '.join(missing)}): open it once for writing to update it."
+                )
         else:
             apply_migrations(connection)
         if not read_only:

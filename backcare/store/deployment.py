@@ -49,10 +49,11 @@ class DemoInfo:
 
 def mark_demo(cur, *, accounts: list[ListedAccount], password: str, now: datetime) -> None:
     """Inside the demo's own transaction: the file says it is a demo, and which accounts it opens."""
-    value = {"accounts": [{"username": a.username, "role": a.role, "gym": a.gym} for a in accounts],
-             "password": password}
-    cur.execute("INSERT INTO app_settings (key, value, set_at) VALUES (?, ?, ?)",
-                [DEMO_KEY, json.dumps(value), now])
+    value = {
+        "accounts": [{"username": a.username, "role": a.role, "gym": a.gym} for a in accounts],
+        "password": password,
+    }
+    cur.execute("INSERT INTO app_settings (key, value, set_at) VALUES (?, ?, ?)", [DEMO_KEY, json.dumps(value), now])
 
 
 def demo_info(db: Database) -> DemoInfo | None:
@@ -63,8 +64,12 @@ def demo_info(db: Database) -> DemoInfo | None:
             return None
         active = {name for (name,) in cur.execute("SELECT username FROM users WHERE NOT disabled").fetchall()}
     value = json.loads(row[0])
-    return DemoInfo(tuple(ListedAccount(a["username"], a["role"], a.get("gym")) for a in value["accounts"]
-                          if a["username"] in active), value["password"])
+    return DemoInfo(
+        tuple(
+            ListedAccount(a["username"], a["role"], a.get("gym")) for a in value["accounts"] if a["username"] in active
+        ),
+        value["password"],
+    )
 
 
 def is_demo(db: Database) -> bool:
@@ -81,8 +86,10 @@ def has_accounts(db: Database) -> bool:
 def refuse_unless_demo(db: Database) -> None:
     """Demo mode on an existing file: only a file that is a demo already."""
     if not is_demo(db):
-        raise Conflict(f"The database {db.path} is not a demo database, so demo mode will not use it: start "
-                       "without demo mode (BACKCARE_DEMO=0), or point BACKCARE_DB at a new file for a demo.")
+        raise Conflict(
+            f"The database {db.path} is not a demo database, so demo mode will not use it: start "
+            "without demo mode (BACKCARE_DEMO=0), or point BACKCARE_DB at a new file for a demo."
+        )
 
 
 def open_existing(path: str | Path | None = None, *, read_only: bool = False) -> Database:
@@ -130,8 +137,9 @@ def _move_into_place(building: Path, target: Path) -> None:
     try:
         os.link(building, target)  # never replaces a file that appeared meanwhile
     except FileExistsError:
-        raise Conflict(f"The database file {target} was created by someone else meanwhile: nothing was "
-                       "changed.") from None
+        raise Conflict(
+            f"The database file {target} was created by someone else meanwhile: nothing was changed."
+        ) from None
     except OSError:  # a file system without hard links
         if target.exists():
             raise Conflict(f"The database file {target} already exists: nothing was changed.") from None
@@ -142,7 +150,7 @@ def remove_abandoned_builds(target: Path) -> list[Path]:
     """Delete temporary files of builds of `target` whose process is gone (killed mid-build)."""
     removed = []
     for candidate in target.parent.glob(f".{target.stem}{_BUILDING}*.duckdb*"):
-        pid = candidate.name[len(f".{target.stem}{_BUILDING}"):].split("-", 1)[0]
+        pid = candidate.name[len(f".{target.stem}{_BUILDING}") :].split("-", 1)[0]
         if pid.isdigit() and not _process_alive(int(pid)):
             candidate.unlink(missing_ok=True)
             removed.append(candidate)
@@ -161,6 +169,17 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-__all__ = ["DEMO_ENV", "DemoInfo", "ListedAccount", "create_database_file", "demo_info", "demo_mode_requested",
-           "has_accounts", "is_demo", "mark_demo", "open_existing", "refuse_unless_demo",
-           "remove_abandoned_builds"]
+__all__ = [
+    "DEMO_ENV",
+    "DemoInfo",
+    "ListedAccount",
+    "create_database_file",
+    "demo_info",
+    "demo_mode_requested",
+    "has_accounts",
+    "is_demo",
+    "mark_demo",
+    "open_existing",
+    "refuse_unless_demo",
+    "remove_abandoned_builds",
+]

@@ -26,8 +26,15 @@ def _user_id(actor: Actor) -> int | None:
 
 def save_draft(db: Database, *, actor: Actor, client_id: int, answers: dict, now: datetime | None = None) -> None:
     """Keep (or replace) this person's draft for this client."""
-    guard(db, actor, Action.CLIENT_WRITE, client_gym(db, client_id), attempt="triage.draft",
-          entity="clients", entity_id=client_id)
+    guard(
+        db,
+        actor,
+        Action.CLIENT_WRITE,
+        client_gym(db, client_id),
+        attempt="triage.draft",
+        entity="clients",
+        entity_id=client_id,
+    )
     user_id = _user_id(actor)
     if user_id is None:
         return
@@ -35,24 +42,38 @@ def save_draft(db: Database, *, actor: Actor, client_id: int, answers: dict, now
     if len(text) > MAX_DRAFT_BYTES:
         raise InvalidInput("draft", "is too long to keep")
     now = now or utcnow()
-    db.bookkeeping(lambda cur: cur.execute(
-        "INSERT INTO triage_drafts (user_id, client_id, answers_json, saved_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (user_id, client_id) DO UPDATE SET answers_json = excluded.answers_json, "
-        "saved_at = excluded.saved_at", [user_id, client_id, text, now]), "keeping the draft")
+    db.bookkeeping(
+        lambda cur: cur.execute(
+            "INSERT INTO triage_drafts (user_id, client_id, answers_json, saved_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (user_id, client_id) DO UPDATE SET answers_json = excluded.answers_json, "
+            "saved_at = excluded.saved_at",
+            [user_id, client_id, text, now],
+        ),
+        "keeping the draft",
+    )
 
 
-def load_draft(db: Database, *, actor: Actor, client_id: int, now: datetime | None = None,
-               max_age: timedelta = DRAFT_MAX_AGE) -> dict | None:
+def load_draft(
+    db: Database, *, actor: Actor, client_id: int, now: datetime | None = None, max_age: timedelta = DRAFT_MAX_AGE
+) -> dict | None:
     """This person's draft for this client, or None (none kept, or older than `max_age`)."""
-    guard(db, actor, Action.CLIENT_READ, client_gym(db, client_id), attempt="triage.draft",
-          entity="clients", entity_id=client_id)
+    guard(
+        db,
+        actor,
+        Action.CLIENT_READ,
+        client_gym(db, client_id),
+        attempt="triage.draft",
+        entity="clients",
+        entity_id=client_id,
+    )
     user_id = _user_id(actor)
     if user_id is None:
         return None
     now = now or utcnow()
     with db.read("reading the draft") as cur:
-        row = cur.execute("SELECT answers_json, saved_at FROM triage_drafts WHERE user_id = ? AND client_id = ?",
-                          [user_id, client_id]).fetchone()
+        row = cur.execute(
+            "SELECT answers_json, saved_at FROM triage_drafts WHERE user_id = ? AND client_id = ?", [user_id, client_id]
+        ).fetchone()
     if row is None or now - row[1] > max_age:
         return None
     return json.loads(row[0])
@@ -60,10 +81,19 @@ def load_draft(db: Database, *, actor: Actor, client_id: int, now: datetime | No
 
 def delete_draft(db: Database, *, actor: Actor, client_id: int) -> None:
     """The report was saved or abandoned: the draft goes."""
-    guard(db, actor, Action.CLIENT_WRITE, client_gym(db, client_id), attempt="triage.draft",
-          entity="clients", entity_id=client_id)
+    guard(
+        db,
+        actor,
+        Action.CLIENT_WRITE,
+        client_gym(db, client_id),
+        attempt="triage.draft",
+        entity="clients",
+        entity_id=client_id,
+    )
     user_id = _user_id(actor)
     if user_id is None:
         return
-    db.bookkeeping(lambda cur: cur.execute("DELETE FROM triage_drafts WHERE user_id = ? AND client_id = ?",
-                                           [user_id, client_id]), "removing the draft")
+    db.bookkeeping(
+        lambda cur: cur.execute("DELETE FROM triage_drafts WHERE user_id = ? AND client_id = ?", [user_id, client_id]),
+        "removing the draft",
+    )

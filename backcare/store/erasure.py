@@ -46,10 +46,10 @@ import os
 import re
 import time
 import uuid
-from typing import Any
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from pydantic import BaseModel, ConfigDict
@@ -57,7 +57,7 @@ from pydantic import BaseModel, ConfigDict
 from backcare.auth import Action, Actor
 from backcare.errors import BackCareError, InvalidInput, StoreError
 from backcare.store._base import client_gym, guard, rows_as_dicts, scope_gym, the_row
-from backcare.store.db import Database, translate, utcnow
+from backcare.store.db import Database, utcnow
 from backcare.store.privacy import has_table
 
 log = logging.getLogger(__name__)
@@ -68,8 +68,9 @@ CHECKPOINT_PAUSE = 0.05  # seconds, growing with each attempt (about 1.8 s in al
 RECONNECT_ATTEMPTS = 20  # x 0.1 s
 CLOSE_ATTEMPTS = 10  # close() is refused while another thread's query runs; retried every CLOSE_PAUSE s
 CLOSE_PAUSE = 0.02
-COMPACT_HINT = ("Run the rebuild again with 'Rebuild the database file' on the Admin page or "
-                "`python -m backcare compact`.")
+COMPACT_HINT = (
+    "Run the rebuild again with 'Rebuild the database file' on the Admin page or `python -m backcare compact`."
+)
 _COPY_NAME = re.compile(r"\.compact-[0-9a-f]{12}(\.wal)?")  # after the database file's own name
 
 
@@ -80,18 +81,23 @@ def _step(name: str) -> None:
 class CompactionPending(StoreError):
     """The database file could not be rebuilt now; nothing was lost and the rebuild can be run again."""
 
-    def __init__(self, reason: str, message: str | None = None, receipt: "ErasureReceipt | None" = None):
+    def __init__(self, reason: str, message: str | None = None, receipt: ErasureReceipt | None = None):
         self.reason = reason
         self.receipt = receipt
         super().__init__(message or f"The database file was not rebuilt: {reason}. Nothing was lost. {COMPACT_HINT}")
 
+
 # Child tables first; each query deletes the rows of one client ($id).
 _DELETES: tuple[tuple[str, str], ...] = (
-    ("report_findings", "DELETE FROM report_findings WHERE report_id IN "
-                        "(SELECT id FROM reports WHERE client_id = $id)"),
+    (
+        "report_findings",
+        "DELETE FROM report_findings WHERE report_id IN (SELECT id FROM reports WHERE client_id = $id)",
+    ),
     ("report_causes", "DELETE FROM report_causes WHERE report_id IN (SELECT id FROM reports WHERE client_id = $id)"),
-    ("referral_events", "DELETE FROM referral_events WHERE referral_id IN "
-                        "(SELECT id FROM referrals WHERE client_id = $id)"),
+    (
+        "referral_events",
+        "DELETE FROM referral_events WHERE referral_id IN (SELECT id FROM referrals WHERE client_id = $id)",
+    ),
     ("referrals", "DELETE FROM referrals WHERE client_id = $id"),
     ("assignments", "DELETE FROM assignments WHERE client_id = $id"),
     ("report_submissions", "DELETE FROM report_submissions WHERE client_id = $id"),
@@ -174,16 +180,21 @@ def find_clients_to_erase(db: Database, *, actor: Actor, query: str, limit: int 
         return []
     pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     with db.read("searching clients") as cur:
-        rows = rows_as_dicts(cur.execute(
-            _CANDIDATE_SELECT + " WHERE (lower(c.name) LIKE $p ESCAPE '\\' OR lower(c.external_id) LIKE $p ESCAPE '\\')"
-            " AND ($gym_id IS NULL OR c.gym_id = $gym_id) ORDER BY c.name, c.id LIMIT $limit",
-            {"p": pattern, "gym_id": gym_id, "limit": max(1, min(int(limit), 200))}))
+        rows = rows_as_dicts(
+            cur.execute(
+                _CANDIDATE_SELECT
+                + " WHERE (lower(c.name) LIKE $p ESCAPE '\\' OR lower(c.external_id) LIKE $p ESCAPE '\\')"
+                " AND ($gym_id IS NULL OR c.gym_id = $gym_id) ORDER BY c.name, c.id LIMIT $limit",
+                {"p": pattern, "gym_id": gym_id, "limit": max(1, min(int(limit), 200))},
+            )
+        )
     db.audit(actor, "client.erase_search", "clients", None, outcome="ok", detail={"results": len(rows)})
     return [ErasureCandidate(**r) for r in rows]
 
 
-def erase_client(db: Database, *, actor: Actor, client_id: int, compact: bool = True,
-                 now: datetime | None = None) -> ErasureReceipt:
+def erase_client(
+    db: Database, *, actor: Actor, client_id: int, compact: bool = True, now: datetime | None = None
+) -> ErasureReceipt:
     """Delete the client and everything about them in one transaction (with its audit row), scrub the
     audit rows that point at them, then rebuild the file so their data is gone from its bytes. When the
     rebuild cannot be done now, the deletion stays committed and CompactionPending (with .receipt) says so:
@@ -198,8 +209,12 @@ def erase_client(db: Database, *, actor: Actor, client_id: int, compact: bool = 
         external_id, name = the_row(cur.execute("SELECT external_id, name FROM clients WHERE id = ?", [client_id]))
         # a very short name would match unrelated text: then the pointers alone find the rows
         name_to_match = name.strip() if len(name.strip()) >= 4 else f"\x00{uuid.uuid4().hex}"
-        (scrubbed,) = the_row(cur.execute(_SCRUB_AUDIT, {"id": client_id, "id_text": str(client_id),
-                                                         "name": name_to_match, "external_id": external_id}))
+        (scrubbed,) = the_row(
+            cur.execute(
+                _SCRUB_AUDIT,
+                {"id": client_id, "id_text": str(client_id), "name": name_to_match, "external_id": external_id},
+            )
+        )
         for table, sql in _DELETES:
             (count,) = the_row(cur.execute(sql, {"id": client_id}))
             deleted[table] = int(count)
@@ -208,18 +223,26 @@ def erase_client(db: Database, *, actor: Actor, client_id: int, compact: bool = 
         # the debt of a rebuild commits with the deletion (gone from the file only when it is rebuilt)
         cur.execute("INSERT INTO pending_erasures (erased_at, erased_by) VALUES (?, ?)", [now, actor.username])
     _step("deleted")
-    receipt = ErasureReceipt(external_id=external_id, erased_at=now, erased_by=actor.username,
-                             rows_deleted=deleted, audit_rows_scrubbed=int(scrubbed), compacted=False)
+    receipt = ErasureReceipt(
+        external_id=external_id,
+        erased_at=now,
+        erased_by=actor.username,
+        rows_deleted=deleted,
+        audit_rows_scrubbed=int(scrubbed),
+        compacted=False,
+    )
     if not compact:
         return receipt
     try:
         before, after = compact_database(db)
     except CompactionPending as pending:
         raise CompactionPending(
-            pending.reason, receipt=receipt,
+            pending.reason,
+            receipt=receipt,
             message=f"Client {external_id} was erased: their records are deleted and the erasure itself is saved. "
-                    f"The database file could not be rebuilt yet ({pending.reason}), so it may still hold "
-                    f"fragments of their data. {COMPACT_HINT}") from None
+            f"The database file could not be rebuilt yet ({pending.reason}), so it may still hold "
+            f"fragments of their data. {COMPACT_HINT}",
+        ) from None
     return receipt.model_copy(update={"compacted": True, "file_bytes_before": before, "file_bytes_after": after})
 
 
@@ -302,8 +325,10 @@ def _remove(path: Path) -> None:
 
 
 def _token_of(connection: duckdb.DuckDBPyConnection) -> str | None:
-    row = connection.execute("SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
-                             "AND schema_name = 'main' AND table_name = 'schema_migrations'").fetchone()
+    row = connection.execute(
+        "SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND table_name = 'schema_migrations'"
+    ).fetchone()
     return None if row is None else row[0]
 
 
@@ -315,8 +340,9 @@ def _connect_alone(path: Path, marker: str, attempts: int | None = None) -> tupl
     attempts = attempts or SWAP_WAIT_ATTEMPTS
     for attempt in range(attempts):
         connection = duckdb.connect(str(path))
-        (shared,) = the_row(connection.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?",
-                                               [marker]))
+        (shared,) = the_row(
+            connection.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [marker])
+        )
         if not shared:
             return connection, True
         if attempt == attempts - 1:
@@ -330,8 +356,9 @@ def _reconnect(path: Path, token: str) -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect(str(path))
     if _token_of(connection) != token:
         connection.close()
-        raise StoreError(f"The database file {path} was rebuilt but this process still sees the old copy: restart "
-                         "the BackCare app.")
+        raise StoreError(
+            f"The database file {path} was rebuilt but this process still sees the old copy: restart the BackCare app."
+        )
     connection.execute("COMMENT ON TABLE schema_migrations IS NULL")
     return connection
 
@@ -358,8 +385,9 @@ def _ensure_connection(db: Database) -> None:
         except duckdb.Error as error:
             if attempt == RECONNECT_ATTEMPTS - 1:
                 log.error("reconnecting to %s after a rebuild: %s", db.path, error)
-                raise StoreError(f"The database file {db.path} could not be reopened after a rebuild: restart the "
-                                 "BackCare app.") from None
+                raise StoreError(
+                    f"The database file {db.path} could not be reopened after a rebuild: restart the BackCare app."
+                ) from None
             time.sleep(0.1)
         else:
             db.replace_connection(connection)
@@ -442,9 +470,13 @@ def leftover_copies(path: Path) -> list[Path]:
     if not path.parent.is_dir():
         return []
     prefix = path.name
-    return sorted(p for p in path.parent.iterdir()
-                  if p.name.startswith(prefix) and _COPY_NAME.fullmatch(p.name[len(prefix):])
-                  and p.with_name(p.name.removesuffix(".wal")) not in _IN_PROGRESS)
+    return sorted(
+        p
+        for p in path.parent.iterdir()
+        if p.name.startswith(prefix)
+        and _COPY_NAME.fullmatch(p.name[len(prefix) :])
+        and p.with_name(p.name.removesuffix(".wal")) not in _IN_PROGRESS
+    )
 
 
 def pending_count(db: Database) -> int:
@@ -473,6 +505,5 @@ def pending_rebuilds(db: Database, *, actor: Actor) -> list[PendingRebuild]:
     """Erasures whose rebuild of the file is still owed, oldest first (what the Admin page warns about)."""
     guard(db, actor, Action.CLIENT_ERASE, None, attempt="client.erase_pending", entity="clients")
     with db.read("reading the rebuilds still owed") as cur:
-        rows = rows_as_dicts(cur.execute(
-            "SELECT erased_at, erased_by FROM pending_erasures ORDER BY erased_at, id"))
+        rows = rows_as_dicts(cur.execute("SELECT erased_at, erased_by FROM pending_erasures ORDER BY erased_at, id"))
     return [PendingRebuild(**r) for r in rows]

@@ -51,9 +51,15 @@ def _select_for_export(cur, table: str) -> str:
     left_out = LEFT_OUT_COLUMNS.get(table, frozenset())
     if not left_out:
         return f"SELECT * FROM {_quote(table)}"
-    names = [name for (name,) in cur.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ? "
-        "ORDER BY ordinal_position", [table]).fetchall() if name not in left_out]
+    names = [
+        name
+        for (name,) in cur.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ? "
+            "ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+        if name not in left_out
+    ]
     return f"SELECT {', '.join(_quote(n) for n in names)} FROM {_quote(table)}"
 
 
@@ -67,15 +73,20 @@ def _target_problem(path: Path) -> str | None:
     return None
 
 
-def _export_in_one_transaction(db, actor: Actor, staging: Path, directory: Path, detail: dict,
-                               progress: ExportProgress | None, moved: list[Path]) -> list[ExportedTable]:
+def _export_in_one_transaction(
+    db, actor: Actor, staging: Path, directory: Path, detail: dict, progress: ExportProgress | None, moved: list[Path]
+) -> list[ExportedTable]:
     """COPY every table into `staging`, then move the files into `directory`, all before the transaction
     (one snapshot, with the audit row 'ok') commits. Each file moved into place is listed in `moved`."""
     exported: list[ExportedTable] = []
     with db.write(actor, Action.EXPORT.value, "database", None, detail) as cur:
         tables = list_tables(cur)
-        problems = [p for t in tables for p in (_target_problem(directory / f"{t}.parquet"),
-                                                _target_problem(directory / f"{t}.csv")) if p]
+        problems = [
+            p
+            for t in tables
+            for p in (_target_problem(directory / f"{t}.parquet"), _target_problem(directory / f"{t}.csv"))
+            if p
+        ]
         if problems:
             raise StoreError(f"Nothing was exported: {problems[0]}.")
         for done, table in enumerate(tables):
@@ -86,8 +97,9 @@ def _export_in_one_transaction(db, actor: Actor, staging: Path, directory: Path,
                 cur.execute(f"COPY ({query}) TO {_sql_string(str(staging / f'{table}.parquet'))} (FORMAT parquet)")
                 cur.execute(f"COPY ({query}) TO {_sql_string(str(staging / f'{table}.csv'))} (FORMAT csv, HEADER)")
             except duckdb.IOException as error:
-                raise StoreError(f"Nothing was exported: could not write {table} into {directory}: "
-                                 f"{str(error).splitlines()[0]}") from None
+                raise StoreError(
+                    f"Nothing was exported: could not write {table} into {directory}: {str(error).splitlines()[0]}"
+                ) from None
             (rows,) = the_row(cur.execute(f"SELECT count(*) FROM {_quote(table)}"))
             exported.append(ExportedTable(table, int(rows), directory / f"{table}.parquet", directory / f"{table}.csv"))
         for done_table in exported:
@@ -95,8 +107,9 @@ def _export_in_one_transaction(db, actor: Actor, staging: Path, directory: Path,
                 try:
                     os.replace(staging / target.name, target)
                 except OSError as error:
-                    raise StoreError(f"Nothing was exported: {target.name} could not be moved into {directory} "
-                                     f"({error.strerror}).") from None
+                    raise StoreError(
+                        f"Nothing was exported: {target.name} could not be moved into {directory} ({error.strerror})."
+                    ) from None
                 moved.append(target)
         detail["tables"] = {t.table: t.rows for t in exported}
         if progress:
@@ -104,8 +117,9 @@ def _export_in_one_transaction(db, actor: Actor, staging: Path, directory: Path,
     return exported
 
 
-def export_database(db, *, actor: Actor, directory: str | Path,
-                    progress: ExportProgress | None = None) -> list[ExportedTable]:
+def export_database(
+    db, *, actor: Actor, directory: str | Path, progress: ExportProgress | None = None
+) -> list[ExportedTable]:
     """Write DIR/<table>.parquet and DIR/<table>.csv for every table, from one consistent snapshot.
 
     The files are written into a temporary directory inside DIR and moved into place only when every
@@ -145,7 +159,14 @@ def export_database(db, *, actor: Actor, directory: str | Path,
 def _audit_failure(db, actor: Actor, directory: Path, error: BaseException) -> None:
     reason = type(error).__name__ if not isinstance(error, BackCareError) else str(error)[:300]
     try:
-        db.audit(actor, Action.EXPORT.value, "database", None, outcome="failed",
-                 detail={"directory": str(directory), "error": reason}, doing="recording the failed export")
+        db.audit(
+            actor,
+            Action.EXPORT.value,
+            "database",
+            None,
+            outcome="failed",
+            detail={"directory": str(directory), "error": reason},
+            doing="recording the failed export",
+        )
     except BackCareError as audit_error:
         log.error("could not audit the failed export into %s: %s", directory, audit_error)

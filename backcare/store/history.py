@@ -53,8 +53,9 @@ class LoadWeek(BaseModel):
 
 
 def _check_read(db: Database, actor: Actor, client_id: int, attempt: str) -> None:
-    guard(db, actor, Action.CLIENT_READ, client_gym(db, client_id), attempt=attempt, entity="clients",
-          entity_id=client_id)
+    guard(
+        db, actor, Action.CLIENT_READ, client_gym(db, client_id), attempt=attempt, entity="clients", entity_id=client_id
+    )
 
 
 def _check_pain_days(days: int) -> None:
@@ -67,8 +68,9 @@ def _check_weeks(weeks: int) -> None:
         raise InvalidInput("weeks", "must be between 1 and 156")
 
 
-def pain_by_day(db: Database, *, actor: Actor, client_id: int, days: int = 180,
-                on: date | None = None) -> list[PainDay]:
+def pain_by_day(
+    db: Database, *, actor: Actor, client_id: int, days: int = 180, on: date | None = None
+) -> list[PainDay]:
     """One row per day with at least one report in the `days` days ending on `on`, oldest first."""
     _check_pain_days(days)
     _check_read(db, actor, client_id, "client.pain")
@@ -77,8 +79,9 @@ def pain_by_day(db: Database, *, actor: Actor, client_id: int, days: int = 180,
 
 
 def _pain_in(cur, client_id: int, days: int, on: date) -> list[PainDay]:
-    rows = rows_as_dicts(cur.execute(
-        """
+    rows = rows_as_dicts(
+        cur.execute(
+            """
         SELECT CAST(created_at AS DATE) AS day, count(*) AS reports, max(pain_score) AS worst_pain,
                arg_max(pain_score, created_at) FILTER (WHERE pain_score IS NOT NULL) AS last_pain,
                arg_max(level, CASE level WHEN 'emergency' THEN 4 WHEN 'urgent' THEN 3 WHEN 'refer' THEN 2
@@ -87,12 +90,16 @@ def _pain_in(cur, client_id: int, days: int, on: date) -> list[PainDay]:
         WHERE client_id = ? AND created_at >= ? AND created_at < ?
         GROUP BY CAST(created_at AS DATE)
         ORDER BY day
-        """, [client_id, on - timedelta(days=days - 1), on + timedelta(days=1)]))
+        """,
+            [client_id, on - timedelta(days=days - 1), on + timedelta(days=1)],
+        )
+    )
     return [PainDay(**r) for r in rows]
 
 
-def weekly_load_band(db: Database, *, actor: Actor, client_id: int, weeks: int = 12,
-                     on: date | None = None) -> list[LoadWeek]:
+def weekly_load_band(
+    db: Database, *, actor: Actor, client_id: int, weeks: int = 12, on: date | None = None
+) -> list[LoadWeek]:
     """The last `weeks` 7-day weeks ending on `on` (today by default), oldest first, each with its
     acute:chronic ratio and whether that ratio is a spike (>= the triage threshold)."""
     _check_weeks(weeks)
@@ -102,27 +109,40 @@ def weekly_load_band(db: Database, *, actor: Actor, client_id: int, weeks: int =
 
 
 def _band_in(cur, client_id: int, weeks: int, on: date) -> list[LoadWeek]:
-    rows = rows_as_dicts(cur.execute(load.one_client_band_sql(),
-                                     {"client_id": client_id, "last_day": on, "weeks": weeks}))
+    rows = rows_as_dicts(
+        cur.execute(load.one_client_band_sql(), {"client_id": client_id, "last_day": on, "weeks": weeks})
+    )
     return [LoadWeek(**r, spike=load.is_spike(r["ratio"])) for r in rows]
 
 
-def client_referrals(db: Database, *, actor: Actor, client_id: int, open_only: bool = False,
-                     limit: int = 10) -> list[ReferralRow]:
+def client_referrals(
+    db: Database, *, actor: Actor, client_id: int, open_only: bool = False, limit: int = 10
+) -> list[ReferralRow]:
     """A client's referrals, newest first (the open ones only with `open_only`)."""
     gym_id = client_gym(db, client_id)
-    guard(db, actor, Action.CLIENT_READ, gym_id, attempt="client.referrals", entity="clients",
-          entity_id=client_id, also=(Action.REFERRAL_READ,))
+    guard(
+        db,
+        actor,
+        Action.CLIENT_READ,
+        gym_id,
+        attempt="client.referrals",
+        entity="clients",
+        entity_id=client_id,
+        also=(Action.REFERRAL_READ,),
+    )
     with db.read("reading the client's referrals") as cur:
         return _referrals_in(cur, client_id, open_only, limit)
 
 
 def _referrals_in(cur, client_id: int, open_only: bool = False, limit: int = 10) -> list[ReferralRow]:
-    rows = rows_as_dicts(cur.execute(
-        _REFERRAL_SELECT + " WHERE r.client_id = $client_id AND (NOT $open_only OR r.status NOT IN "
-        "('cleared', 'cleared_with_restrictions')) ORDER BY r.opened_at DESC, r.id DESC "
-        f"LIMIT {max(1, int(limit))}",
-        {"now": utcnow(), "client_id": client_id, "open_only": open_only}))
+    rows = rows_as_dicts(
+        cur.execute(
+            _REFERRAL_SELECT + " WHERE r.client_id = $client_id AND (NOT $open_only OR r.status NOT IN "
+            "('cleared', 'cleared_with_restrictions')) ORDER BY r.opened_at DESC, r.id DESC "
+            f"LIMIT {max(1, int(limit))}",
+            {"now": utcnow(), "client_id": client_id, "open_only": open_only},
+        )
+    )
     return [_referral(r) for r in rows]
 
 
@@ -141,8 +161,17 @@ class ClientHistory(BaseModel):
     referrals: tuple[ReferralRow, ...]
 
 
-def client_history(db: Database, *, actor: Actor, client_id: int, recent: int = 20, weeks: int = 12,
-                   pain_days: int = 180, audit: bool = True, on: date | None = None) -> ClientHistory:
+def client_history(
+    db: Database,
+    *,
+    actor: Actor,
+    client_id: int,
+    recent: int = 20,
+    weeks: int = 12,
+    pain_days: int = 180,
+    audit: bool = True,
+    on: date | None = None,
+) -> ClientHistory:
     """The client's record, status, recent sessions and reports, the pain and load series, plans and
     referrals. `audit`: record the 'client.history' view (the page does so once per client and sign-in).
 
@@ -154,8 +183,9 @@ def client_history(db: Database, *, actor: Actor, client_id: int, recent: int = 
     on = on or utcnow().date()
     with db.read("reading the client's history") as cur:
         client = _fetch_client(cur, client_id, None)  # NotFound before any permission question
-        guard(db, actor, Action.CLIENT_READ, client.gym_id, attempt="client.view", entity="clients",
-              entity_id=client_id)
+        guard(
+            db, actor, Action.CLIENT_READ, client.gym_id, attempt="client.view", entity="clients", entity_id=client_id
+        )
         history = ClientHistory(
             client=client,
             status=client.status,

@@ -16,12 +16,18 @@ from pathlib import Path
 import duckdb
 
 from backcare.auth import Action, Actor
-from backcare.store._base import guard
 from backcare.errors import InvalidInput
 from backcare.models import EARLIEST_DATE, MAX_EXERCISE_NAME, MAX_EXERCISES
+from backcare.store._base import guard
 
 COLUMNS: tuple[str, ...] = (
-    "client_id", "date", "minutes", "rpe", "exercises", "warmup_minutes", "cooldown_done",
+    "client_id",
+    "date",
+    "minutes",
+    "rpe",
+    "exercises",
+    "warmup_minutes",
+    "cooldown_done",
 )
 MAX_MINUTES = 600
 TRUE_WORDS = ("true", "yes", "1", "y", "t")
@@ -46,12 +52,12 @@ class BadRow:
 
 @dataclass(frozen=True, slots=True)
 class ImportResult:
-    rows: int                      # data rows in the file
-    inserted: int                  # sessions stored by this import
-    duplicates: int                # good rows already stored (or repeated in the file)
-    bad_count: int                 # rows that failed validation
-    bad_rows: tuple[BadRow, ...]   # the first SHOWN_BAD_ROWS of them, in file order
-    stored: bool                   # False when bad rows stopped the whole file
+    rows: int  # data rows in the file
+    inserted: int  # sessions stored by this import
+    duplicates: int  # good rows already stored (or repeated in the file)
+    bad_count: int  # rows that failed validation
+    bad_rows: tuple[BadRow, ...]  # the first SHOWN_BAD_ROWS of them, in file order
+    stored: bool  # False when bad rows stopped the whole file
 
     @property
     def ok(self) -> bool:
@@ -62,8 +68,9 @@ def _quiet(stage: str, done: int, total: int | None) -> None:
     pass
 
 
-def import_sessions_csv(db, *, actor: Actor, path: str | Path, skip_bad: bool = False,
-                        progress: Progress | None = None) -> ImportResult:
+def import_sessions_csv(
+    db, *, actor: Actor, path: str | Path, skip_bad: bool = False, progress: Progress | None = None
+) -> ImportResult:
     """Validate every row of a sessions CSV and store the good ones.
 
     Without `skip_bad`, one bad row stores nothing. Rows already stored (same client, date, minutes,
@@ -102,8 +109,8 @@ class _Shape:
     """What one pass over the raw bytes says about the file, before DuckDB reads it."""
 
     newlines: int
-    quoted: bool   # holds a quote character: a quoted value may span lines
-    longest: int   # bytes in its longest line
+    quoted: bool  # holds a quote character: a quoted value may span lines
+    longest: int  # bytes in its longest line
 
 
 def _scan(path: Path) -> _Shape:
@@ -119,7 +126,7 @@ def _scan(path: Path) -> _Shape:
             first, last = chunk.index(b"\n"), chunk.rindex(b"\n")
             longest = max(longest, current + first)
             if last > first:
-                longest = max(longest, max(map(len, chunk[first + 1:last].split(b"\n"))))
+                longest = max(longest, max(map(len, chunk[first + 1 : last].split(b"\n"))))
             current = len(chunk) - last - 1
             newlines += count
     return _Shape(newlines, quoted, max(longest, current))
@@ -141,8 +148,11 @@ def _read_into_stage(cur, path: Path, stage: str, shape: _Shape) -> int:
     row; quoted values spanning lines need DuckDB's single-threaded reader."""
     if shape.longest > MAX_LINE_BYTES:
         line = _first_line_longer_than(path, MAX_LINE_BYTES)
-        raise InvalidInput("file", f"line {line} of {path.name} is longer than {MAX_LINE_BYTES // 2**20} MB: "
-                                   "it is not a sessions row; remove it and import again")
+        raise InvalidInput(
+            "file",
+            f"line {line} of {path.name} is longer than {MAX_LINE_BYTES // 2**20} MB: "
+            "it is not a sessions row; remove it and import again",
+        )
     options = ""
     if shape.longest >= DUCKDB_LINE_SIZE:
         options += f", max_line_size = {shape.longest + 1024}"
@@ -150,7 +160,8 @@ def _read_into_stage(cur, path: Path, stage: str, shape: _Shape) -> int:
         options += ", parallel = false"
     try:
         cur.execute(
-            f"CREATE TEMP TABLE {stage} AS SELECT row_number() OVER () - 1 AS _row, * FROM read_csv(?, header = true, all_varchar = true, "
+            f"CREATE TEMP TABLE {stage} AS SELECT row_number() OVER () - 1 AS _row, * FROM "
+            "read_csv(?, header = true, all_varchar = true, "
             f"delim = ',', quote = '\"', null_padding = true, auto_detect = true{options})",
             [str(path)],
         )
@@ -162,8 +173,9 @@ def _read_into_stage(cur, path: Path, stage: str, shape: _Shape) -> int:
         raise InvalidInput("file", f"{path.name} has no header row with the columns {','.join(COLUMNS)}")
     if missing:
         names = ("column " if len(missing) == 1 else "columns ") + ", ".join(missing)
-        raise InvalidInput(missing[0], f"the file {path.name} has no {names} "
-                                       f"(expected the columns {','.join(COLUMNS)})")
+        raise InvalidInput(
+            missing[0], f"the file {path.name} has no {names} (expected the columns {','.join(COLUMNS)})"
+        )
     (rows,) = cur.execute(f"SELECT count(*) FROM {stage}").fetchall()[0]
     return rows
 
@@ -184,8 +196,11 @@ def _map_lines(cur, path: Path, stage: str, rows: int, shape: _Shape) -> bool:
                 lines.append(number)
             if text.count(b'"') % 2:
                 open_quote = not open_quote
-    cur.execute(f"CREATE TEMP TABLE {stage}_lines AS SELECT unnest(?::BIGINT[]) AS line, "
-                "generate_subscripts(?::BIGINT[], 1) - 1 AS pos", [lines, lines])
+    cur.execute(
+        f"CREATE TEMP TABLE {stage}_lines AS SELECT unnest(?::BIGINT[]) AS line, "
+        "generate_subscripts(?::BIGINT[], 1) - 1 AS pos",
+        [lines, lines],
+    )
     return True
 
 
@@ -196,8 +211,9 @@ def _checks_sql(stage: str, actor: Actor, extra_columns: list[str]) -> str:
     false_words = ", ".join(f"'{w}'" for w in FALSE_WORDS)
     bool_words = f"{true_words}, {false_words}"
     too_many = " OR ".join(f"s.{_quote(c)} IS NOT NULL" for c in extra_columns) or "false"
-    too_long = " OR ".join(f"coalesce(length(s.{_quote(c)}), 0) > {MAX_VALUE_CHARS}"
-                           for c in (*COLUMNS, *extra_columns))
+    too_long = " OR ".join(
+        f"coalesce(length(s.{_quote(c)}), 0) > {MAX_VALUE_CHARS}" for c in (*COLUMNS, *extra_columns)
+    )
     every_value = "concat(" + ", ".join(f"s.{_quote(c)}" for c in (*COLUMNS, *extra_columns)) + ")"
     return f"""
     WITH exercise_lists AS (  -- a file repeats a handful of exercise lists: normalise each once
@@ -272,16 +288,17 @@ def _validate(cur, stage: str, actor: Actor, path: Path, shape: _Shape) -> tuple
     mapped = _map_lines(cur, path, stage, rows, shape)
     # values beyond the header's columns: the reader names them column7, column8, ...
     extra_columns = [
-        name for (name,) in cur.execute(f"SELECT name FROM pragma_table_info('{stage}')").fetchall()
+        name
+        for (name,) in cur.execute(f"SELECT name FROM pragma_table_info('{stage}')").fetchall()
         if name not in COLUMNS and name.startswith("column")
     ]
     cur.execute(f"CREATE TEMP TABLE {stage}_checked AS {_checks_sql(stage, actor, extra_columns)}")
-    source, line = (f"{stage}_checked JOIN {stage}_lines USING (pos)", "line") if mapped \
-        else (f"{stage}_checked", "pos + 2")
+    source, line = (
+        (f"{stage}_checked JOIN {stage}_lines USING (pos)", "line") if mapped else (f"{stage}_checked", "pos + 2")
+    )
     (bad_count,) = cur.execute(f"SELECT count(*) FROM {stage}_checked WHERE problem <> ''").fetchall()[0]
     shown = cur.execute(
-        f"SELECT {line} AS line, problem FROM {source} WHERE problem <> '' "
-        f"ORDER BY pos LIMIT {SHOWN_BAD_ROWS}"
+        f"SELECT {line} AS line, problem FROM {source} WHERE problem <> '' ORDER BY pos LIMIT {SHOWN_BAD_ROWS}"
     ).fetchall()
     return bad_count, tuple(BadRow(int(line), problem) for line, problem in shown)
 
@@ -291,10 +308,12 @@ def _insert_new(cur, stage: str, actor: Actor) -> int:
 
     Only stored sessions within the file's date range can be duplicates: the anti-join reads those."""
     (first_day, last_day) = cur.execute(
-        f"SELECT min(day), max(day) FROM {stage}_checked WHERE problem = ''").fetchall()[0]
+        f"SELECT min(day), max(day) FROM {stage}_checked WHERE problem = ''"
+    ).fetchall()[0]
     if first_day is None:
         return 0
-    (inserted,) = cur.execute(f"""
+    (inserted,) = cur.execute(
+        f"""
         INSERT INTO sessions (client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done,
                               source, created_by)
         WITH fresh AS (  -- a hash aggregate, not a window: no sort of the whole file
@@ -317,7 +336,9 @@ def _insert_new(cur, stage: str, actor: Actor) -> int:
          AND old.warmup_minutes IS NOT DISTINCT FROM n.warmup_value
          AND old.cooldown_done IS NOT DISTINCT FROM n.cooldown_value
         ORDER BY n.pos
-    """, [first_day, last_day, actor.username]).fetchall()[0]
+    """,
+        [first_day, last_day, actor.username],
+    ).fetchall()[0]
     return int(inserted)
 
 

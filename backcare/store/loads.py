@@ -27,13 +27,15 @@ def daily_load(db: Database, *, actor: Actor, client_id: int, start: date, end: 
         raise InvalidInput("start", "ask for at most three years at a time")
     _check(db, actor, client_id)
     with db.read("computing the training load") as cur:
-        rows = rows_as_dicts(cur.execute(load.one_client_daily_sql(),
-                                         {"client_id": client_id, "first_day": start, "last_day": end}))
+        rows = rows_as_dicts(
+            cur.execute(load.one_client_daily_sql(), {"client_id": client_id, "first_day": start, "last_day": end})
+        )
     return [DailyLoad(**{k: v for k, v in r.items() if k not in ("client_id", "weekly_sessions")}) for r in rows]
 
 
-def weekly_load(db: Database, *, actor: Actor, client_id: int, weeks: int = 8,
-                on: date | None = None) -> list[WeeklyLoad]:
+def weekly_load(
+    db: Database, *, actor: Actor, client_id: int, weeks: int = 8, on: date | None = None
+) -> list[WeeklyLoad]:
     """The last `weeks` 7-day weeks ending on `on` (today by default), oldest first."""
     if not 1 <= weeks <= 156:
         raise InvalidInput("weeks", "must be between 1 and 156")
@@ -41,8 +43,11 @@ def weekly_load(db: Database, *, actor: Actor, client_id: int, weeks: int = 8,
     on = on or utcnow().date()
     first_week_end = on - timedelta(days=load.ACUTE_DAYS * (weeks - 1))
     with db.read("computing the weekly load") as cur:
-        rows = rows_as_dicts(cur.execute(load.one_client_weekly_sql(),
-                                         {"client_id": client_id, "first_day": first_week_end, "last_day": on}))
+        rows = rows_as_dicts(
+            cur.execute(
+                load.one_client_weekly_sql(), {"client_id": client_id, "first_day": first_week_end, "last_day": on}
+            )
+        )
     return [WeeklyLoad(**r) for r in rows]
 
 
@@ -51,8 +56,14 @@ def load_ratio(db: Database, *, actor: Actor, client_id: int, on: date | None = 
     _check(db, actor, client_id)
     on = on or utcnow().date()
     with db.read("computing the load ratio") as cur:
-        (row,) = rows_as_dicts(cur.execute(load.one_client_daily_sql(),
-                                           {"client_id": client_id, "first_day": on, "last_day": on}))
+        (row,) = rows_as_dicts(
+            cur.execute(load.one_client_daily_sql(), {"client_id": client_id, "first_day": on, "last_day": on})
+        )
     ratio = row["acute_chronic_ratio"]
-    return LoadRatio(day=on, acute_load=row["weekly_load"], chronic_weekly_load=row["chronic_weekly_load"],
-                     ratio=ratio, spike=load.is_spike(ratio))
+    return LoadRatio(
+        day=on,
+        acute_load=row["weekly_load"],
+        chronic_weekly_load=row["chronic_weekly_load"],
+        ratio=ratio,
+        spike=load.is_spike(ratio),
+    )

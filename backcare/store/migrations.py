@@ -8,7 +8,9 @@ a foreign key refuses; the store keeps references whole instead).
 from __future__ import annotations
 
 MIGRATIONS: tuple[tuple[str, str], ...] = (
-    ("0001_core_tables", """
+    (
+        "0001_core_tables",
+        """
 CREATE SEQUENCE gyms_id_seq START 1;
 CREATE TABLE gyms (
     id          INTEGER PRIMARY KEY DEFAULT nextval('gyms_id_seq'),
@@ -166,27 +168,36 @@ CREATE INDEX sessions_client_date ON sessions (client_id, date);
 CREATE INDEX reports_client_time ON reports (client_id, created_at);
 CREATE INDEX referrals_status ON referrals (status);
 CREATE INDEX clients_gym ON clients (gym_id);
-"""),
+""",
+    ),
     # DuckDB never used the two-column index for `client_id = ?` (zone maps answer a client's history in a
     # few ms at chain scale), while rebuilding it cost about 0.5 s per million imported rows.
-    ("0002_drop_unused_sessions_index", """
+    (
+        "0002_drop_unused_sessions_index",
+        """
 DROP INDEX sessions_client_date;
-"""),
+""",
+    ),
     # One row per saved triage form, so a form saved twice (a double tap on Save, or a rerun that cut the
     # page short after its save) is stored once.
-    ("0003_report_submissions", """
+    (
+        "0003_report_submissions",
+        """
 CREATE TABLE report_submissions (
     token      VARCHAR PRIMARY KEY,
     report_id  BIGINT NOT NULL,
     client_id  INTEGER NOT NULL,
     saved_at   TIMESTAMP NOT NULL
 );
-"""),
+""",
+    ),
     # Triage v2 (TRIAGE.md revised): every answer may be NULL, which means *not asked* (rows already stored
     # keep their answers as given); the new questions; the age the rules saw; which answers were given
     # after an emergency stop; the client's year of birth. DuckDB refuses ALTER on a table with an index,
     # so each index is dropped and made again around the change.
-    ("0004_triage_v2", """
+    (
+        "0004_triage_v2",
+        """
 DROP INDEX reports_client_time;
 ALTER TABLE reports ALTER COLUMN hours_since_workout DROP NOT NULL;
 ALTER TABLE reports ALTER COLUMN pain_score DROP NOT NULL;
@@ -222,15 +233,21 @@ CREATE INDEX reports_client_time ON reports (client_id, created_at);
 DROP INDEX clients_gym;
 ALTER TABLE clients ADD COLUMN year_of_birth INTEGER;  -- NULL: not known yet (asked once, editable)
 CREATE INDEX clients_gym ON clients (gym_id);
-"""),
+""",
+    ),
     # How the clinic reaches a client (issue 11): optional, kept under the client's consent, erased with the row.
-    ("0005_client_contact", """
+    (
+        "0005_client_contact",
+        """
 ALTER TABLE clients ADD COLUMN phone VARCHAR;
 ALTER TABLE clients ADD COLUMN email VARCHAR;
-"""),
+""",
+    ),
     # A marker of what the file is (a demo database says so on every page), and server-side sign-in sessions:
     # every rerun checks its session row, so signing out ends every tab and idle expiry runs on this clock.
-    ("0006_auth_hardening", """
+    (
+        "0006_auth_hardening",
+        """
 CREATE TABLE app_settings (
     key     VARCHAR PRIMARY KEY,
     value   VARCHAR NOT NULL,
@@ -244,12 +261,15 @@ CREATE TABLE signin_sessions (
     ended_at      TIMESTAMP,
     end_reason    VARCHAR                       -- signout | idle
 );
-"""),
+""",
+    ),
     # An erasure owes a rebuild of the file until the rebuilt copy is swapped in: the row commits with the
     # deletion and is absent from the rebuilt copy, so a process killed in between leaves the debt on record.
     # The same migration holds the deployment's secret for the managers' figures (docs/PRIVACY.md): one row,
     # written by the store when the file is first opened for writing.
-    ("0007_pending_erasures", """
+    (
+        "0007_pending_erasures",
+        """
 CREATE SEQUENCE pending_erasures_id_seq START 1;
 CREATE TABLE pending_erasures (
     id          BIGINT PRIMARY KEY DEFAULT nextval('pending_erasures_id_seq'),
@@ -260,10 +280,13 @@ CREATE TABLE privacy_key (
     id      INTEGER PRIMARY KEY,        -- always 1
     secret  UBIGINT NOT NULL            -- 64 random bits: record keys of the cell-key method
 );
-"""),
+""",
+    ),
     # A half-filled triage form kept on the server per trainer and client (issue 14): a reload keeps the answers.
     # Erased with the client; removed when the report is saved or abandoned.
-    ("0008_triage_drafts", """
+    (
+        "0008_triage_drafts",
+        """
 CREATE TABLE triage_drafts (
     user_id       INTEGER NOT NULL,
     client_id     INTEGER NOT NULL,
@@ -271,5 +294,6 @@ CREATE TABLE triage_drafts (
     saved_at      TIMESTAMP NOT NULL,
     PRIMARY KEY (user_id, client_id)
 );
-"""),
+""",
+    ),
 )

@@ -15,10 +15,23 @@ STAFF_ROLES = (Role.TRAINER, Role.CLINIC, Role.MANAGER, Role.ADMIN)
 # Names the audit log uses for actors that are not people (the command line, a sign-in under an unknown
 # or empty name), and the usual names of built-in operating-system accounts: an account called one of these
 # could pass for them in the audit log.
-RESERVED_USERNAMES = frozenset({
-    "", "system", "anonymous", "(empty)", "(unknown)", "unknown", "root", "superuser", "nobody", "daemon",
-    "backcare", "cli", "service",
-})
+RESERVED_USERNAMES = frozenset(
+    {
+        "",
+        "system",
+        "anonymous",
+        "(empty)",
+        "(unknown)",
+        "unknown",
+        "root",
+        "superuser",
+        "nobody",
+        "daemon",
+        "backcare",
+        "cli",
+        "service",
+    }
+)
 
 
 def username_problem(username: str | None) -> str | None:
@@ -51,8 +64,11 @@ def create_gym(db: Database, *, actor: Actor, name: str, now: datetime | None = 
         if cur.execute("SELECT 1 FROM gyms WHERE lower(name) = lower(?)", [name]).fetchone():
             raise Conflict(f"A gym called {name} already exists.")
     with db.transaction(actor, "gym.create", "gyms", None, {"name": name}, now=now) as txn:
-        row = the_row_as_dict(txn.cursor.execute(
-            "INSERT INTO gyms (name, created_at) VALUES (?, ?) RETURNING id, name, created_at", [name, now]))
+        row = the_row_as_dict(
+            txn.cursor.execute(
+                "INSERT INTO gyms (name, created_at) VALUES (?, ?) RETURNING id, name, created_at", [name, now]
+            )
+        )
         txn.entity_id = row["id"]
     return GymRow(**row)
 
@@ -63,9 +79,18 @@ def list_gyms(db: Database, *, actor: Actor) -> list[GymRow]:
         return [GymRow(**r) for r in rows_as_dicts(cur.execute("SELECT id, name, created_at FROM gyms ORDER BY name"))]
 
 
-def create_user(db: Database, *, actor: Actor, username: str, display_name: str, role: Role | str,
-                gym_id: int | None = None, contact: str | None = None, password: str | None = None,
-                now: datetime | None = None) -> UserRow:
+def create_user(
+    db: Database,
+    *,
+    actor: Actor,
+    username: str,
+    display_name: str,
+    role: Role | str,
+    gym_id: int | None = None,
+    contact: str | None = None,
+    password: str | None = None,
+    now: datetime | None = None,
+) -> UserRow:
     guard(db, actor, Action.PEOPLE_MANAGE, gym_id, attempt="user.create", entity="users", chain_wide_record=True)
     problem = username_problem(username)
     if problem:
@@ -92,12 +117,16 @@ def create_user(db: Database, *, actor: Actor, username: str, display_name: str,
         if gym_id is not None and not cur.execute("SELECT 1 FROM gyms WHERE id = ?", [gym_id]).fetchone():
             raise InvalidInput("gym_id", f"there is no gym with id {gym_id}")
     password_hash = hash_password(password) if password else None
-    with db.transaction(actor, "user.create", "users", None, {"username": username, "role": role.value},
-                        now=now) as txn:
-        row = the_row_as_dict(txn.cursor.execute(
-            "INSERT INTO users (username, display_name, role, gym_id, contact, password_hash, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
-            [username, display_name, role.value, gym_id, contact, password_hash, now]))
+    with db.transaction(
+        actor, "user.create", "users", None, {"username": username, "role": role.value}, now=now
+    ) as txn:
+        row = the_row_as_dict(
+            txn.cursor.execute(
+                "INSERT INTO users (username, display_name, role, gym_id, contact, password_hash, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                [username, display_name, role.value, gym_id, contact, password_hash, now],
+            )
+        )
         txn.entity_id = row["id"]
     return UserRow(**row)
 
@@ -111,4 +140,3 @@ def get_user_by_username(db: Database, *, username: str) -> UserRow | None:
 
 def actor_for(user: UserRow) -> Actor:
     return Actor(username=user.username, role=Role(user.role), gym_id=user.gym_id, user_id=user.id)
-

@@ -32,8 +32,13 @@ _MASK = KEY_SPACE - 1
 _GOLDEN = 2654435761  # Knuth's multiplicative constant: a second, independent-looking draw from a cell key
 
 # One salt per kind of record, so a report and a client with the same id have unrelated keys.
-_KIND_SALT = {"report": 0x9E3779B9, "client": 0x85EBCA6B, "referral": 0xC2B2AE35, "assignment": 0x27D4EB2F,
-              "pair": 0x165667B1}
+_KIND_SALT = {
+    "report": 0x9E3779B9,
+    "client": 0x85EBCA6B,
+    "referral": 0xC2B2AE35,
+    "assignment": 0x27D4EB2F,
+    "pair": 0x165667B1,
+}
 
 
 @dataclass(frozen=True)
@@ -129,9 +134,13 @@ def _missing(value) -> bool:
 def _fmix32_steps(column: str) -> list[str]:
     """murmur3's 32-bit finaliser, one step per item, each rewriting `column` in place."""
     m = f"{_MASK}::UBIGINT"
-    return [f"xor({column}, {column} >> 16)", f"(({column} * 2246822507::UBIGINT) & {m})",
-            f"xor({column}, {column} >> 13)", f"(({column} * 3266489909::UBIGINT) & {m})",
-            f"xor({column}, {column} >> 16)"]
+    return [
+        f"xor({column}, {column} >> 16)",
+        f"(({column} * 2246822507::UBIGINT) & {m})",
+        f"xor({column}, {column} >> 13)",
+        f"(({column} * 3266489909::UBIGINT) & {m})",
+        f"xor({column}, {column} >> 16)",
+    ]
 
 
 def with_record_keys(source_sql: str, keys: list[tuple[str, str, str]]) -> str:
@@ -144,8 +153,10 @@ def with_record_keys(source_sql: str, keys: list[tuple[str, str, str]]) -> str:
     sql = source_sql
     for kind, id_column, name in keys:
         as_int = f"CAST({id_column} AS UBIGINT)"
-        sql = (f"SELECT *, xor(xor({as_int} & {m}, {as_int} >> 32), "
-               f"xor({_KIND_SALT[kind]}::UBIGINT, CAST($pk1 AS UBIGINT))) AS {name} FROM ({sql})")
+        sql = (
+            f"SELECT *, xor(xor({as_int} & {m}, {as_int} >> 32), "
+            f"xor({_KIND_SALT[kind]}::UBIGINT, CAST($pk1 AS UBIGINT))) AS {name} FROM ({sql})"
+        )
         for round_ in range(2):
             if round_:
                 sql = f"SELECT * REPLACE (xor({name}, CAST($pk2 AS UBIGINT)) AS {name}) FROM ({sql})"
@@ -167,8 +178,10 @@ def ensure_privacy_key(connection: duckdb.DuckDBPyConnection) -> None:
         if not has_table(cur, "privacy_key"):  # a schema from before migration 0007 (tests open such files)
             return
         cur.execute("BEGIN TRANSACTION")
-        cur.execute("INSERT INTO privacy_key (id, secret) SELECT 1, ? WHERE NOT EXISTS (SELECT 1 FROM privacy_key)",
-                    [secrets.randbits(64)])
+        cur.execute(
+            "INSERT INTO privacy_key (id, secret) SELECT 1, ? WHERE NOT EXISTS (SELECT 1 FROM privacy_key)",
+            [secrets.randbits(64)],
+        )
         cur.execute("COMMIT")
     except duckdb.Error:
         try:
@@ -181,15 +194,22 @@ def ensure_privacy_key(connection: duckdb.DuckDBPyConnection) -> None:
 
 
 def has_table(cur, name: str) -> bool:
-    return bool(cur.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-                            "AND schema_name = 'main' AND table_name = ?", [name]).fetchone()[0])
+    return bool(
+        cur.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND table_name = ?",
+            [name],
+        ).fetchone()[0]
+    )
 
 
 def key_params(cur) -> dict[str, int]:
     """The query parameters $pk1, $pk2: the two 32-bit halves of the deployment's secret."""
     row = cur.execute("SELECT secret FROM privacy_key WHERE id = 1").fetchone()
     if row is None:
-        raise StoreError("This database has no privacy key yet: open it once for writing (start the app or run "
-                         "any command) and try again.")
+        raise StoreError(
+            "This database has no privacy key yet: open it once for writing (start the app or run "
+            "any command) and try again."
+        )
     secret = int(row[0])
     return {"pk1": secret & _MASK, "pk2": secret >> KEY_BITS}

@@ -24,8 +24,9 @@ class ClientStatus(StrEnum):
 
 
 # An open referral, whatever its level, pauses loading plans until a clinician records clearance.
-PAUSED_STATUSES = frozenset({ClientStatus.PAUSED_REFERRAL_OPEN, ClientStatus.URGENT_REFERRAL_OPEN,
-                             ClientStatus.EMERGENCY_REFERRAL_OPEN})
+PAUSED_STATUSES = frozenset(
+    {ClientStatus.PAUSED_REFERRAL_OPEN, ClientStatus.URGENT_REFERRAL_OPEN, ClientStatus.EMERGENCY_REFERRAL_OPEN}
+)
 
 
 class ReferralStatus(StrEnum):

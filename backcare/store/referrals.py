@@ -75,8 +75,9 @@ def needs_confirmation(status: ReferralStatus | str) -> bool:
     return ReferralStatus(status) in CLEARED_STATUSES
 
 
-def check_referral_change(status: ReferralStatus | str, note: str | None = None,
-                          restrictions: str | None = None) -> tuple[ReferralStatus, str | None, str | None]:
+def check_referral_change(
+    status: ReferralStatus | str, note: str | None = None, restrictions: str | None = None
+) -> tuple[ReferralStatus, str | None, str | None]:
     """The status, note and restrictions of a change as they will be stored; InvalidInput when one is missing
     or does not belong (a clearance says why; restrictions go only with a clearance with restrictions)."""
     try:
@@ -98,9 +99,14 @@ def _fetch_referral(cur, referral_id: int, now: datetime) -> dict:
     return the_row_as_dict(cur.execute(_REFERRAL_SELECT + " WHERE r.id = $id", {"now": now, "id": referral_id}))
 
 
-def list_referral_queue(db: Database, *, actor: Actor, gym_id: int | None = None,
-                        statuses: tuple[ReferralStatus | str, ...] | list | None = None,
-                        now: datetime | None = None) -> list[ReferralRow]:
+def list_referral_queue(
+    db: Database,
+    *,
+    actor: Actor,
+    gym_id: int | None = None,
+    statuses: tuple[ReferralStatus | str, ...] | list | None = None,
+    now: datetime | None = None,
+) -> list[ReferralRow]:
     """Referrals not cleared (or those in `statuses`) in the clinic's work order: first contact still to make,
     then waiting on a professional or a clearance, then closed; within each, emergency, urgent, refer and the
     longest waiting first. `overdue`: not contacted within the level's time (1 h, 24 h, 7 days)."""
@@ -112,10 +118,14 @@ def list_referral_queue(db: Database, *, actor: Actor, gym_id: int | None = None
         raise InvalidInput("statuses", f"must be among {', '.join(s.value for s in ReferralStatus)}") from None
     now = now or utcnow()
     with db.read("reading the referral queue") as cur:
-        rows = rows_as_dicts(cur.execute(
-            _REFERRAL_SELECT + " WHERE list_contains($statuses, r.status) AND ($gym_id IS NULL OR r.gym_id = $gym_id)"
-            + _WORK_ORDER,
-            {"now": now, "statuses": wanted, "gym_id": gym_id}))
+        rows = rows_as_dicts(
+            cur.execute(
+                _REFERRAL_SELECT
+                + " WHERE list_contains($statuses, r.status) AND ($gym_id IS NULL OR r.gym_id = $gym_id)"
+                + _WORK_ORDER,
+                {"now": now, "statuses": wanted, "gym_id": gym_id},
+            )
+        )
     return [_referral(r) for r in rows]
 
 
@@ -129,8 +139,7 @@ def _referral_gym(db: Database, referral_id: int) -> int:
 
 def get_referral(db: Database, *, actor: Actor, referral_id: int, now: datetime | None = None) -> ReferralRow:
     gym_id = _referral_gym(db, referral_id)
-    guard(db, actor, Action.REFERRAL_READ, gym_id, attempt="referral.view", entity="referrals",
-          entity_id=referral_id)
+    guard(db, actor, Action.REFERRAL_READ, gym_id, attempt="referral.view", entity="referrals", entity_id=referral_id)
     with db.read("reading the referral") as cur:
         return _referral(_fetch_referral(cur, referral_id, now or utcnow()))
 
@@ -140,34 +149,45 @@ def referral_events(db: Database, *, actor: Actor, referral_id: int) -> list[Ref
     client's health: only those who may read the handoff get them (a trainer sees each status, who set it and
     when, and the restrictions on the referral itself, with `note` None)."""
     gym_id = _referral_gym(db, referral_id)
-    guard(db, actor, Action.REFERRAL_READ, gym_id, attempt="referral.view", entity="referrals",
-          entity_id=referral_id)
+    guard(db, actor, Action.REFERRAL_READ, gym_id, attempt="referral.view", entity="referrals", entity_id=referral_id)
     with db.read("reading the referral history") as cur:
-        rows = rows_as_dicts(cur.execute(
-            "SELECT id, referral_id, event_at, status, author, CASE WHEN $notes THEN note END AS note "
-            "FROM referral_events WHERE referral_id = $id ORDER BY event_at, id",
-            {"id": referral_id, "notes": allowed(actor, Action.HANDOFF_READ, gym_id)}))
+        rows = rows_as_dicts(
+            cur.execute(
+                "SELECT id, referral_id, event_at, status, author, CASE WHEN $notes THEN note END AS note "
+                "FROM referral_events WHERE referral_id = $id ORDER BY event_at, id",
+                {"id": referral_id, "notes": allowed(actor, Action.HANDOFF_READ, gym_id)},
+            )
+        )
     return [ReferralEventRow(**r) for r in rows]
 
 
-def update_referral(db: Database, *, actor: Actor, referral_id: int, status: ReferralStatus | str,
-                    note: str | None = None, restrictions: str | None = None,
-                    expected_status: ReferralStatus | str | None = None,
-                    now: datetime | None = None) -> ReferralRow:
+def update_referral(
+    db: Database,
+    *,
+    actor: Actor,
+    referral_id: int,
+    status: ReferralStatus | str,
+    note: str | None = None,
+    restrictions: str | None = None,
+    expected_status: ReferralStatus | str | None = None,
+    now: datetime | None = None,
+) -> ReferralRow:
     """Move a referral on: new -> contacted -> seen -> cleared | cleared_with_restrictions | not_cleared
     (new -> seen allowed; not_cleared -> cleared later). A clearance needs a note. `expected_status`: the
     status the person saw when they typed the change; Conflict if the referral has moved on since (a second
     tap, or another clinician). The event and the audit row commit together."""
     gym_id = _referral_gym(db, referral_id)
-    guard(db, actor, Action.REFERRAL_UPDATE, gym_id, attempt="referral.status", entity="referrals",
-          entity_id=referral_id)
+    guard(
+        db, actor, Action.REFERRAL_UPDATE, gym_id, attempt="referral.status", entity="referrals", entity_id=referral_id
+    )
     target, note, restrictions = check_referral_change(status, note, restrictions)
     if expected_status is not None:
         try:
             expected_status = ReferralStatus(expected_status)
         except ValueError:
-            raise InvalidInput("expected_status",
-                               f"must be one of {', '.join(s.value for s in ReferralStatus)}") from None
+            raise InvalidInput(
+                "expected_status", f"must be one of {', '.join(s.value for s in ReferralStatus)}"
+            ) from None
     now = now or utcnow()
     detail = {"to": target.value}
     with db.transaction(actor, "referral.status", "referrals", referral_id, detail, now=now) as txn:
@@ -175,22 +195,35 @@ def update_referral(db: Database, *, actor: Actor, referral_id: int, status: Ref
         (current,) = the_row(cur.execute("SELECT status FROM referrals WHERE id = ?", [referral_id]))
         current = ReferralStatus(current)
         if expected_status is not None and current != expected_status:
-            raise Conflict(f"This referral was changed meanwhile: it is now {current.value}, not "
-                           f"{expected_status.value}. Nothing was recorded; check it and try again.")
+            raise Conflict(
+                f"This referral was changed meanwhile: it is now {current.value}, not "
+                f"{expected_status.value}. Nothing was recorded; check it and try again."
+            )
         if target not in NEXT_STATUSES[current]:
             next_ones = ", ".join(sorted(s.value for s in NEXT_STATUSES[current])) or "nothing (it is closed)"
-            raise Conflict(f"A referral that is {current.value} cannot move to {target.value}; "
-                           f"it can move to {next_ones}.")
+            raise Conflict(
+                f"A referral that is {current.value} cannot move to {target.value}; it can move to {next_ones}."
+            )
         detail["from"] = current.value
         cur.execute(
             "UPDATE referrals SET status = ?, "
             "first_contact_at = CASE WHEN first_contact_at IS NULL THEN ? ELSE first_contact_at END, "
             "closed_at = CASE WHEN ? THEN ? ELSE closed_at END, "
             "restrictions = CASE WHEN ? THEN ? ELSE restrictions END WHERE id = ?",
-            [target.value, now, target in CLEARED_STATUSES, now, target == S.CLEARED_WITH_RESTRICTIONS,
-             restrictions, referral_id])
-        cur.execute("INSERT INTO referral_events (referral_id, event_at, status, author, note) VALUES (?, ?, ?, ?, ?)",
-                    [referral_id, now, target.value, actor.username, note])
+            [
+                target.value,
+                now,
+                target in CLEARED_STATUSES,
+                now,
+                target == S.CLEARED_WITH_RESTRICTIONS,
+                restrictions,
+                referral_id,
+            ],
+        )
+        cur.execute(
+            "INSERT INTO referral_events (referral_id, event_at, status, author, note) VALUES (?, ?, ?, ?, ?)",
+            [referral_id, now, target.value, actor.username, note],
+        )
         row = _fetch_referral(cur, referral_id, now)
     return _referral(row)
 
@@ -198,42 +231,64 @@ def update_referral(db: Database, *, actor: Actor, referral_id: int, status: Ref
 def handoff_summary(db: Database, *, actor: Actor, referral_id: int, now: datetime | None = None) -> HandoffSummary:
     """Everything the clinic needs to pick the referral up; the view is audited."""
     gym_id = _referral_gym(db, referral_id)
-    guard(db, actor, Action.HANDOFF_READ, gym_id, attempt="handoff.view", entity="referrals",
-          entity_id=referral_id)
+    guard(db, actor, Action.HANDOFF_READ, gym_id, attempt="handoff.view", entity="referrals", entity_id=referral_id)
     with db.read("reading the handoff") as cur:
-        ref = the_row_as_dict(cur.execute(
-            "SELECT r.report_id, r.level, r.status, r.opened_at, c.name AS client_name, "
-            "c.external_id AS client_external_id, g.name AS gym_name, c.phone, c.email "
-            "FROM referrals AS r JOIN clients AS c ON c.id = r.client_id JOIN gyms AS g ON g.id = r.gym_id "
-            "WHERE r.id = ?", [referral_id]))
-        report = report_row(the_row_as_dict(cur.execute(
-            f"SELECT {REPORT_COLUMNS} FROM reports WHERE id = ?", [ref["report_id"]])))
+        ref = the_row_as_dict(
+            cur.execute(
+                "SELECT r.report_id, r.level, r.status, r.opened_at, c.name AS client_name, "
+                "c.external_id AS client_external_id, g.name AS gym_name, c.phone, c.email "
+                "FROM referrals AS r JOIN clients AS c ON c.id = r.client_id JOIN gyms AS g ON g.id = r.gym_id "
+                "WHERE r.id = ?",
+                [referral_id],
+            )
+        )
+        report = report_row(
+            the_row_as_dict(cur.execute(f"SELECT {REPORT_COLUMNS} FROM reports WHERE id = ?", [ref["report_id"]]))
+        )
         # The trainer who wrote the report, by their account id when the report has one.
         by_id = report.author_id is not None
-        author = one_as_dict(cur.execute(
-            f"SELECT display_name, contact FROM users WHERE {'id' if by_id else 'username'} = ?",
-            [report.author_id if by_id else report.author]))
-        session = one_as_dict(cur.execute(
-            "SELECT date, minutes, rpe, rpe * minutes AS load, exercises, warmup_minutes, cooldown_done "
-            f"FROM sessions WHERE client_id = ? AND date <= ? AND {READABLE_DATE} ORDER BY date DESC, id DESC LIMIT 1",
-            [report.client_id, report.created_at.date()]))
+        author = one_as_dict(
+            cur.execute(
+                f"SELECT display_name, contact FROM users WHERE {'id' if by_id else 'username'} = ?",
+                [report.author_id if by_id else report.author],
+            )
+        )
+        session = one_as_dict(
+            cur.execute(
+                "SELECT date, minutes, rpe, rpe * minutes AS load, exercises, warmup_minutes, cooldown_done "
+                f"FROM sessions WHERE client_id = ? AND date <= ? AND {READABLE_DATE} "
+                "ORDER BY date DESC, id DESC LIMIT 1",
+                [report.client_id, report.created_at.date()],
+            )
+        )
     db.audit(actor, "handoff.view", "referrals", referral_id, outcome="ok", now=now)
     if session is not None:
         session["exercises"] = tuple(e for e in (session["exercises"] or "").split(";") if e)
     return HandoffSummary(
-        referral_id=referral_id, report_id=report.id, status=ref["status"], client_name=ref["client_name"],
-        client_external_id=ref["client_external_id"], gym_name=ref["gym_name"], level=ref["level"],
+        referral_id=referral_id,
+        report_id=report.id,
+        status=ref["status"],
+        client_name=ref["client_name"],
+        client_external_id=ref["client_external_id"],
+        gym_name=ref["gym_name"],
+        level=ref["level"],
         opened_at=ref["opened_at"],
         answers={**report.answers, "context": None if report.context is None else report.context.model_dump()},
-        findings=tuple(HandoffFinding(rule_id=f.rule_id, level=f.level, summary=f.summary, source=f.source)
-                       for f in report.result.findings),
+        findings=tuple(
+            HandoffFinding(rule_id=f.rule_id, level=f.level, summary=f.summary, source=f.source)
+            for f in report.result.findings
+        ),
         causes=tuple((c.cause, tuple(c.evidence)) for c in report.result.causes),
-        hours_since_workout=report.answers["hours_since_workout"], pain_score=report.answers["pain_score"],
-        pain_trend=report.answers["trend"], previous_pain_score=report.history.previous_pain_score,
-        episode_pain_scores=report.history.episode_pain_scores, age=report.age,
+        hours_since_workout=report.answers["hours_since_workout"],
+        pain_score=report.answers["pain_score"],
+        pain_trend=report.answers["trend"],
+        previous_pain_score=report.history.previous_pain_score,
+        episode_pain_scores=report.history.episode_pain_scores,
+        age=report.age,
         answered_after_stop=report.answered_after_stop,
         session_before=None if session is None else HandoffSession(**session),
         trainer_name=author["display_name"] if author else report.author,
         trainer_contact=author["contact"] if author else None,
-        client_phone=ref["phone"], client_email=ref["email"],
+        client_phone=ref["phone"],
+        client_email=ref["email"],
     )

@@ -9,12 +9,13 @@ from pydantic import ValidationError
 from backcare.auth import Action, Actor
 from backcare.errors import InvalidInput
 from backcare.models import EARLIEST_DATE, SessionIn, describe_validation_error
-from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts, the_row_as_dict
+from backcare.store._base import client_gym, guard, rows_as_dicts, the_row_as_dict
 from backcare.store.db import Database, utcnow
 from backcare.store.records import SessionRow
 
-SESSION_COLUMNS = ("id, client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done, source, "
-                   "created_at, created_by")
+SESSION_COLUMNS = (
+    "id, client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done, source, created_at, created_by"
+)
 # Sessions stored before dates were checked may hold a year-0 date, which Python cannot represent: reads
 # leave such rows out instead of failing the client's pages.
 READABLE_DATE = f"date BETWEEN DATE '{EARLIEST_DATE.isoformat()}' AND DATE '9999-12-31'"
@@ -25,8 +26,9 @@ def session_row(row: dict) -> SessionRow:
     return SessionRow(**row, exercises=exercises)
 
 
-def log_session(db: Database, *, actor: Actor, client_id: int, session: SessionIn | dict,
-                now: datetime | None = None) -> SessionRow:
+def log_session(
+    db: Database, *, actor: Actor, client_id: int, session: SessionIn | dict, now: datetime | None = None
+) -> SessionRow:
     gym_id = client_gym(db, client_id)
     guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="session.log", entity="sessions")
     if not isinstance(session, SessionIn):
@@ -34,15 +36,29 @@ def log_session(db: Database, *, actor: Actor, client_id: int, session: SessionI
             session = SessionIn.model_validate(session)
         except ValidationError as error:
             first = error.errors()[0]
-            raise InvalidInput(".".join(str(p) for p in first["loc"]) or "session",
-                               describe_validation_error(error)) from None
+            raise InvalidInput(
+                ".".join(str(p) for p in first["loc"]) or "session", describe_validation_error(error)
+            ) from None
     now = now or utcnow()
     with db.transaction(actor, "session.log", "sessions", None, {"client_id": client_id}, now=now) as txn:
-        row = the_row_as_dict(txn.cursor.execute(
-            f"INSERT INTO sessions (client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done, "
-            f"source, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, 'app', ?, ?) RETURNING {SESSION_COLUMNS}",
-            [client_id, session.date, session.minutes, session.rpe, ";".join(session.exercises),
-             session.warmup_minutes, session.cooldown_done, now, actor.username]))
+        row = the_row_as_dict(
+            txn.cursor.execute(
+                f"INSERT INTO sessions (client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done, "
+                "source, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, 'app', ?, ?) "
+                f"RETURNING {SESSION_COLUMNS}",
+                [
+                    client_id,
+                    session.date,
+                    session.minutes,
+                    session.rpe,
+                    ";".join(session.exercises),
+                    session.warmup_minutes,
+                    session.cooldown_done,
+                    now,
+                    actor.username,
+                ],
+            )
+        )
         txn.entity_id = row["id"]
     return session_row(row)
 
@@ -58,8 +74,11 @@ def list_sessions(db: Database, *, actor: Actor, client_id: int, limit: int | No
 def sessions_in(cur, client_id: int, limit: int | None = None) -> list[SessionRow]:
     """A client's sessions, newest first, inside an open cursor (callers have checked permission)."""
     limit_sql = "" if limit is None else f"LIMIT {max(0, int(limit))}"
-    rows = rows_as_dicts(cur.execute(
-        f"SELECT {SESSION_COLUMNS} FROM sessions WHERE client_id = ? AND {READABLE_DATE} "
-        f"ORDER BY date DESC, id DESC {limit_sql}",
-        [client_id]))
+    rows = rows_as_dicts(
+        cur.execute(
+            f"SELECT {SESSION_COLUMNS} FROM sessions WHERE client_id = ? AND {READABLE_DATE} "
+            f"ORDER BY date DESC, id DESC {limit_sql}",
+            [client_id],
+        )
+    )
     return [session_row(r) for r in rows]

@@ -33,13 +33,16 @@ def start_session(cur, *, user_id: int, now: datetime) -> str:
     """Inside the sign-in's own transaction: a new session row; returns the id for the session state."""
     session_id = secrets.token_urlsafe(32)
     cur.execute("DELETE FROM signin_sessions WHERE coalesce(ended_at, last_seen_at) < ?", [now - KEEP_ENDED])
-    cur.execute("INSERT INTO signin_sessions (id, user_id, started_at, last_seen_at) VALUES (?, ?, ?, ?)",
-                [_key(session_id), user_id, now, now])
+    cur.execute(
+        "INSERT INTO signin_sessions (id, user_id, started_at, last_seen_at) VALUES (?, ?, ?, ?)",
+        [_key(session_id), user_id, now, now],
+    )
     return session_id
 
 
-def session_state(db: Database, *, actor: Actor, now: datetime | None = None, idle: timedelta = IDLE_LIMIT,
-                  touch: bool = True) -> str:
+def session_state(
+    db: Database, *, actor: Actor, now: datetime | None = None, idle: timedelta = IDLE_LIMIT, touch: bool = True
+) -> str:
     """ACTIVE, ENDED (signed out, here or in another tab) or IDLE (just expired; the row is ended now).
     `touch`: this run is a person's action, so it counts as activity (a timer's check does not).
     An actor made by code (no session_id) has no session row and is always ACTIVE."""
@@ -48,21 +51,32 @@ def session_state(db: Database, *, actor: Actor, now: datetime | None = None, id
     now = now or utcnow()
     key = _key(actor.session_id)
     with db.read("checking the sign-in session") as cur:
-        row = cur.execute("SELECT user_id, last_seen_at, ended_at FROM signin_sessions WHERE id = ?",
-                          [key]).fetchone()
+        row = cur.execute("SELECT user_id, last_seen_at, ended_at FROM signin_sessions WHERE id = ?", [key]).fetchone()
     if row is None or row[2] is not None or row[0] != actor.user_id:
         return ENDED
     last_seen = row[1]
     if now - last_seen > idle:
-        with db.transaction(actor, "signin.expired", "users", actor.user_id,
-                            {"idle_minutes": round(idle.total_seconds() / 60, 1)}, now=now) as txn:
-            txn.cursor.execute("UPDATE signin_sessions SET ended_at = ?, end_reason = 'idle' WHERE id = ? "
-                               "AND ended_at IS NULL", [now, key])
+        with db.transaction(
+            actor,
+            "signin.expired",
+            "users",
+            actor.user_id,
+            {"idle_minutes": round(idle.total_seconds() / 60, 1)},
+            now=now,
+        ) as txn:
+            txn.cursor.execute(
+                "UPDATE signin_sessions SET ended_at = ?, end_reason = 'idle' WHERE id = ? AND ended_at IS NULL",
+                [now, key],
+            )
         return IDLE
     if touch and now - last_seen >= min(TOUCH_EVERY, idle / 4):
-        db.bookkeeping(lambda cur: cur.execute(
-            "UPDATE signin_sessions SET last_seen_at = ? WHERE id = ? AND ended_at IS NULL AND last_seen_at < ?",
-            [now, key, now]), "recording activity")
+        db.bookkeeping(
+            lambda cur: cur.execute(
+                "UPDATE signin_sessions SET last_seen_at = ? WHERE id = ? AND ended_at IS NULL AND last_seen_at < ?",
+                [now, key, now],
+            ),
+            "recording activity",
+        )
     return ACTIVE
 
 
@@ -73,22 +87,29 @@ def end_sessions(db: Database, *, actor: Actor, now: datetime | None = None) -> 
     now = now or utcnow()
     detail: dict[str, int] = {}
     with db.transaction(actor, "signin.signout", "users", actor.user_id, detail, now=now) as txn:
-        (ended,) = the_row(txn.cursor.execute(
-            "SELECT count(*) FROM signin_sessions WHERE user_id = ? AND ended_at IS NULL", [actor.user_id]))
-        txn.cursor.execute("UPDATE signin_sessions SET ended_at = ?, end_reason = 'signout' "
-                           "WHERE user_id = ? AND ended_at IS NULL", [now, actor.user_id])
+        (ended,) = the_row(
+            txn.cursor.execute(
+                "SELECT count(*) FROM signin_sessions WHERE user_id = ? AND ended_at IS NULL", [actor.user_id]
+            )
+        )
+        txn.cursor.execute(
+            "UPDATE signin_sessions SET ended_at = ?, end_reason = 'signout' WHERE user_id = ? AND ended_at IS NULL",
+            [now, actor.user_id],
+        )
         detail["sessions"] = int(ended)
     return int(ended)
 
 
-def session_user(db: Database, *, session_id: str, now: datetime | None = None,
-                 idle: timedelta = IDLE_LIMIT) -> int | None:
+def session_user(
+    db: Database, *, session_id: str, now: datetime | None = None, idle: timedelta = IDLE_LIMIT
+) -> int | None:
     """The user id of an open, not idle, session (a reload resumes it); None otherwise. Reading only: the
     resumed run then checks and touches the row as every run does."""
     now = now or utcnow()
     with db.read("resuming the sign-in session") as cur:
-        row = cur.execute("SELECT user_id, last_seen_at, ended_at FROM signin_sessions WHERE id = ?",
-                          [_key(session_id)]).fetchone()
+        row = cur.execute(
+            "SELECT user_id, last_seen_at, ended_at FROM signin_sessions WHERE id = ?", [_key(session_id)]
+        ).fetchone()
     if row is None or row[2] is not None or now - row[1] > idle:
         return None
     return int(row[0])

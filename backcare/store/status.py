@@ -85,7 +85,15 @@ def client_status_in(cur, client_id: int, now: datetime | None = None) -> Client
 
 def client_status(db: Database, *, actor: Actor, client_id: int, now: datetime | None = None) -> ClientStatus:
     gym_id = client_gym(db, client_id)
-    guard(db, actor, Action.CLIENT_READ, gym_id, attempt="client.status", entity="clients", entity_id=client_id,
-          also=(Action.REFERRAL_READ,))
+    guard(
+        db,
+        actor,
+        Action.CLIENT_READ,
+        gym_id,
+        attempt="client.status",
+        entity="clients",
+        entity_id=client_id,
+        also=(Action.REFERRAL_READ,),
+    )
     with db.read("reading the client's status") as cur:
         return client_status_in(cur, client_id, now)

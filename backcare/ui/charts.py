@@ -36,70 +36,124 @@ def _span() -> alt.Chart:
     """An invisible layer over the named dataset "span" (first and last day of all panels): every panel's
     time scale covers the same days, so the three stacked charts read as one time axis."""
     return alt.Chart(alt.NamedData("span")).mark_point(opacity=0).encode(x=X)
+
+
 # Values on tap: a tap (or click) on a mark picks its day in every panel; the picked values are written
 # beside the marks, because a hover tooltip does not appear under a finger on every tablet.
 PICK = alt.selection_point(name="picked", fields=["day"], on="click", nearest=True, empty=False, clear="dblclick")
 
 
-def _load_panel() -> alt.LayerChart:
+def _load_panel() -> alt.LayerChart | alt.FacetChart:
     weeks = alt.Chart(alt.NamedData("weeks"))
-    bars = weeks.mark_bar(size=18).encode(
-        x=X, y=alt.Y("load:Q", title="Load per week", axis=alt.Axis(format=",.0f", minExtent=Y_EXTENT)),
-        color=alt.condition(alt.datum.spike, alt.value(palette.SPIKE), alt.value(palette.LOAD_BAR)),
-        tooltip=[alt.Tooltip("week_start:T", title="From", format=DAY_FORMAT),
-                 alt.Tooltip("day:T", title="To", format=DAY_FORMAT),
-                 alt.Tooltip("load:Q", title="Load (RPE × minutes)", format=",.0f"),
-                 alt.Tooltip("sessions:Q", title="Sessions")],
-    ).add_params(PICK)
-    value = weeks.mark_text(dy=-8, fontSize=14, fontWeight="bold", color=palette.LINE).encode(
-        x=X, y="load:Q", text=alt.Text("load:Q", format=",.0f")).transform_filter(PICK)
+    bars = (
+        weeks.mark_bar(size=18)
+        .encode(
+            x=X,
+            y=alt.Y("load:Q", title="Load per week", axis=alt.Axis(format=",.0f", minExtent=Y_EXTENT)),
+            color=alt.condition(alt.datum.spike, alt.value(palette.SPIKE), alt.value(palette.LOAD_BAR)),
+            tooltip=[
+                alt.Tooltip("week_start:T", title="From", format=DAY_FORMAT),
+                alt.Tooltip("day:T", title="To", format=DAY_FORMAT),
+                alt.Tooltip("load:Q", title="Load (RPE × minutes)", format=",.0f"),
+                alt.Tooltip("sessions:Q", title="Sessions"),
+            ],
+        )
+        .add_params(PICK)
+    )
+    value = (
+        weeks.mark_text(dy=-8, fontSize=14, fontWeight="bold", color=palette.LINE)
+        .encode(x=X, y="load:Q", text=alt.Text("load:Q", format=",.0f"))
+        .transform_filter(PICK)
+    )
     return alt.layer(_span(), bars, value).properties(height=HEIGHT, title="Training load per week (orange: a spike)")
 
 
-def _ratio_panel() -> alt.LayerChart:
-    band = alt.Chart(pd.DataFrame({"low": [BAND_LOW], "high": [BAND_HIGH]})).mark_rect(
-        color=palette.BAND_FILL, opacity=0.15).encode(y=alt.Y("low:Q"), y2="high:Q")
-    spike_rule = alt.Chart(pd.DataFrame({"spike": [LOAD_RATIO_SPIKE]})).mark_rule(
-        color=palette.SPIKE, strokeDash=[6, 4], size=2).encode(y="spike:Q")
-    spike_label = alt.Chart(pd.DataFrame({"spike": [LOAD_RATIO_SPIKE], "text": ["1.5: spike"]})).mark_text(
-        align="left", dx=4, dy=-7, fontSize=12, color=palette.SPIKE).encode(
-        y="spike:Q", text="text:N", x=alt.value(0))
-    weeks = alt.Chart(alt.NamedData("weeks")).transform_filter("isValid(datum.ratio)")
-    line = weeks.mark_line(point=alt.OverlayMarkDef(size=70, filled=True), color=palette.LINE).encode(
-        x=X, y=alt.Y("ratio:Q", title="Spike indicator", scale=alt.Scale(domainMin=0),
-                     axis=alt.Axis(minExtent=Y_EXTENT)),
-        tooltip=[alt.Tooltip("day:T", title="Week ending", format=DAY_FORMAT),
-                 alt.Tooltip("ratio:Q", title="Ratio", format=".2f")],
-    ).add_params(PICK)
-    spikes = weeks.transform_filter(alt.datum.spike).mark_point(
-        shape="triangle-up", size=160, filled=True, color=palette.SPIKE).encode(x=X, y="ratio:Q")
-    value = weeks.mark_text(dy=-12, fontSize=14, fontWeight="bold", color=palette.LINE).encode(
-        x=X, y="ratio:Q", text=alt.Text("ratio:Q", format=".2f")).transform_filter(PICK)
-    return alt.layer(_span(), band, spike_rule, spike_label, line, spikes, value).properties(
-        height=HEIGHT, title="Load-spike indicator (shaded: the usual range)")
-
-
-def _pain_panel() -> alt.LayerChart:
-    base = alt.Chart(alt.NamedData("pain")).encode(
-        x=X, y=alt.Y("pain:Q", title="Worst pain (0-10)", scale=alt.Scale(domain=[0, 10]),
-                     axis=alt.Axis(minExtent=Y_EXTENT)),
-        tooltip=[alt.Tooltip("day:T", title="Day", format=DAY_FORMAT), alt.Tooltip("pain:Q", title="Worst pain"),
-                 alt.Tooltip("level:N", title="Result"), alt.Tooltip("reports:Q", title="Reports")],
+def _ratio_panel() -> alt.LayerChart | alt.FacetChart:
+    band = (
+        alt.Chart(pd.DataFrame({"low": [BAND_LOW], "high": [BAND_HIGH]}))
+        .mark_rect(color=palette.BAND_FILL, opacity=0.15)
+        .encode(y=alt.Y("low:Q"), y2="high:Q")
     )
-    dots = base.mark_point(size=110, filled=True, opacity=1).encode(
-        color=alt.Color("level:N", title="Result", legend=alt.Legend(orient="bottom", labelFontSize=13),
-                        scale=alt.Scale(domain=LEVEL_DOMAIN, range=LEVEL_COLOURS)),
-        shape=alt.Shape("level:N", title="Result", scale=alt.Scale(domain=LEVEL_DOMAIN, range=LEVEL_SHAPES)),
-    ).add_params(PICK)
-    value = base.mark_text(dy=-14, fontSize=14, fontWeight="bold", color=palette.LINE).encode(
-        text="pain:Q").transform_filter(PICK)
+    spike_rule = (
+        alt.Chart(pd.DataFrame({"spike": [LOAD_RATIO_SPIKE]}))
+        .mark_rule(color=palette.SPIKE, strokeDash=[6, 4], size=2)
+        .encode(y="spike:Q")
+    )
+    spike_label = (
+        alt.Chart(pd.DataFrame({"spike": [LOAD_RATIO_SPIKE], "text": ["1.5: spike"]}))
+        .mark_text(align="left", dx=4, dy=-7, fontSize=12, color=palette.SPIKE)
+        .encode(y="spike:Q", text="text:N", x=alt.value(0))
+    )
+    weeks = alt.Chart(alt.NamedData("weeks")).transform_filter("isValid(datum.ratio)")
+    line = (
+        weeks.mark_line(point=alt.OverlayMarkDef(size=70, filled=True), color=palette.LINE)
+        .encode(
+            x=X,
+            y=alt.Y(
+                "ratio:Q", title="Spike indicator", scale=alt.Scale(domainMin=0), axis=alt.Axis(minExtent=Y_EXTENT)
+            ),
+            tooltip=[
+                alt.Tooltip("day:T", title="Week ending", format=DAY_FORMAT),
+                alt.Tooltip("ratio:Q", title="Ratio", format=".2f"),
+            ],
+        )
+        .add_params(PICK)
+    )
+    spikes = (
+        weeks.transform_filter(alt.datum.spike)
+        .mark_point(shape="triangle-up", size=160, filled=True, color=palette.SPIKE)
+        .encode(x=X, y="ratio:Q")
+    )
+    value = (
+        weeks.mark_text(dy=-12, fontSize=14, fontWeight="bold", color=palette.LINE)
+        .encode(x=X, y="ratio:Q", text=alt.Text("ratio:Q", format=".2f"))
+        .transform_filter(PICK)
+    )
+    return alt.layer(_span(), band, spike_rule, spike_label, line, spikes, value).properties(
+        height=HEIGHT, title="Load-spike indicator (shaded: the usual range)"
+    )
+
+
+def _pain_panel() -> alt.LayerChart | alt.FacetChart:
+    base = alt.Chart(alt.NamedData("pain")).encode(
+        x=X,
+        y=alt.Y(
+            "pain:Q", title="Worst pain (0-10)", scale=alt.Scale(domain=[0, 10]), axis=alt.Axis(minExtent=Y_EXTENT)
+        ),
+        tooltip=[
+            alt.Tooltip("day:T", title="Day", format=DAY_FORMAT),
+            alt.Tooltip("pain:Q", title="Worst pain"),
+            alt.Tooltip("level:N", title="Result"),
+            alt.Tooltip("reports:Q", title="Reports"),
+        ],
+    )
+    dots = (
+        base.mark_point(size=110, filled=True, opacity=1)
+        .encode(
+            color=alt.Color(
+                "level:N",
+                title="Result",
+                legend=alt.Legend(orient="bottom", labelFontSize=13),
+                scale=alt.Scale(domain=LEVEL_DOMAIN, range=LEVEL_COLOURS),
+            ),
+            shape=alt.Shape("level:N", title="Result", scale=alt.Scale(domain=LEVEL_DOMAIN, range=LEVEL_SHAPES)),
+        )
+        .add_params(PICK)
+    )
+    value = (
+        base.mark_text(dy=-14, fontSize=14, fontWeight="bold", color=palette.LINE)
+        .encode(text="pain:Q")
+        .transform_filter(PICK)
+    )
     return alt.layer(_span(), base.mark_line(color="#6b7280"), dots, value).properties(
-        height=HEIGHT, title="Worst pain reported")
+        height=HEIGHT, title="Worst pain reported"
+    )
 
 
-def _panel_spec(panel: alt.LayerChart) -> dict[str, Any]:
-    return _constant_datasets_as_arrow(panel.configure_axis(labelFontSize=13, titleFontSize=13).configure_title(
-        fontSize=15, anchor="start").to_dict())
+def _panel_spec(panel: alt.LayerChart | alt.FacetChart) -> dict[str, Any]:
+    return _constant_datasets_as_arrow(
+        panel.configure_axis(labelFontSize=13, titleFontSize=13).configure_title(fontSize=15, anchor="start").to_dict()
+    )
 
 
 @functools.cache
@@ -122,11 +176,15 @@ def load_sentence(summary) -> str:
     if summary.ratio is None:
         return sentence + " The spike indicator needs about 4 weeks of logged sessions."
     if summary.ratio >= LOAD_RATIO_SPIKE:
-        return (sentence + f" The spike indicator is {summary.ratio:.2f}, at or above {LOAD_RATIO_SPIKE}: this "
-                "week is much harder than the usual week of the last month. Keep the next sessions lighter and "
-                "ask about pain.")
+        return (
+            sentence + f" The spike indicator is {summary.ratio:.2f}, at or above {LOAD_RATIO_SPIKE}: this "
+            "week is much harder than the usual week of the last month. Keep the next sessions lighter and "
+            "ask about pain."
+        )
     if summary.ratio > BAND_HIGH:
-        return sentence + f" The spike indicator is {summary.ratio:.2f}: a little above the usual range; build up slowly."
+        return (
+            sentence + f" The spike indicator is {summary.ratio:.2f}: a little above the usual range; build up slowly."
+        )
     if summary.ratio >= BAND_LOW:
         return sentence + f" The spike indicator is {summary.ratio:.2f}: within the usual range."
     return sentence + f" The spike indicator is {summary.ratio:.2f}: lighter than the usual week."
@@ -159,16 +217,27 @@ def history_charts(load_rows: list[dict[str, Any]], pain_rows: list[dict[str, An
         return
     with_ratio = any(row["ratio"] is not None for row in load_rows)
     weeks = [{**row, "day": row["week"]} for row in load_rows]
-    days = [row["week_start"] for row in load_rows] + [row["week"] for row in load_rows] + \
-        [row["day"] for row in pain_rows]
+    days = (
+        [row["week_start"] for row in load_rows]
+        + [row["week"] for row in load_rows]
+        + [row["day"] for row in pain_rows]
+    )
     span = [{"day": min(days)}, {"day": max(days)}]
     load_spec, ratio_spec, pain_spec = history_specs()
-    for spec, name, rows, shown in ((load_spec, "weeks", weeks, has_load), (ratio_spec, "weeks", weeks, with_ratio),
-                                    (pain_spec, "pain", pain_rows, bool(pain_rows))):
+    for spec, name, rows, shown in (
+        (load_spec, "weeks", weeks, has_load),
+        (ratio_spec, "weeks", weeks, with_ratio),
+        (pain_spec, "pain", pain_rows, bool(pain_rows)),
+    ):
         if shown:
             # the height given is the whole chart's (title, axes and legend included)
-            st.vega_lite_chart(spec=_with_rows(_with_rows(spec, name, rows), "span", span), width="stretch",
-                               height=HEIGHT + (150 if name == "pain" else 90))
-    st.caption("Tap a bar or a point to see its value; double-tap to clear."
-               + ("" if with_ratio else " The spike indicator needs about 4 weeks of logged sessions.")
-               + ("" if pain_rows else " No reports yet: pain is charted from the first report."))
+            st.vega_lite_chart(
+                spec=_with_rows(_with_rows(spec, name, rows), "span", span),
+                width="stretch",
+                height=HEIGHT + (150 if name == "pain" else 90),
+            )
+    st.caption(
+        "Tap a bar or a point to see its value; double-tap to clear."
+        + ("" if with_ratio else " The spike indicator needs about 4 weeks of logged sessions.")
+        + ("" if pain_rows else " No reports yet: pain is charted from the first report.")
+    )

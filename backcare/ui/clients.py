@@ -18,8 +18,11 @@ STATUS_LABELS = {
     "emergency_referral_open": ":red[:material/emergency: Emergency referral open]",
 }
 PLAIN_STATUS = {
-    "cleared": "Cleared", "modified": "Modified training", "paused_referral_open": "Paused: referral open",
-    "urgent_referral_open": "Urgent referral open", "emergency_referral_open": "Emergency referral open",
+    "cleared": "Cleared",
+    "modified": "Modified training",
+    "paused_referral_open": "Paused: referral open",
+    "urgent_referral_open": "Urgent referral open",
+    "emergency_referral_open": "Emergency referral open",
 }
 
 
@@ -37,8 +40,10 @@ def plain_status(status) -> str:
 
 CHANGING_KEY = "changing_client"
 # One consent covers the health data and the contact details (issue 11).
-CONSENT_TEXT = ("The client agrees that we store their health data for their training, and the phone or e-mail "
-                "given so the clinic can reach them")
+CONSENT_TEXT = (
+    "The client agrees that we store their health data for their training, and the phone or e-mail "
+    "given so the clinic can reach them"
+)
 
 
 def client_picker(db, actor: Actor):
@@ -59,11 +64,15 @@ def client_picker(db, actor: Actor):
     query = st.text_input("Find a client", placeholder="Name or reference, e.g. C-0042", key="client_query")
     try:
         if query.strip():
-            matches, list_label = store.search_clients(db, actor=actor, query=query.strip(), limit=25), \
-                "Matching clients"
+            matches, list_label = (
+                store.search_clients(db, actor=actor, query=query.strip(), limit=25),
+                "Matching clients",
+            )
         else:  # before any typing: the trainer's own clients, two taps away
-            matches, list_label = (store.list_clients(db, actor=actor, trainer_id=actor.user_id, recent_first=True),
-                                   "Your clients")
+            matches, list_label = (
+                store.list_clients(db, actor=actor, trainer_id=actor.user_id, recent_first=True),
+                "Your clients",
+            )
     except BackCareError as error:
         context.show_error(error)
         matches, list_label = [], ""
@@ -78,9 +87,14 @@ def client_picker(db, actor: Actor):
         index = ids.index(current_id) if current_id in ids else None
         if query.strip() and len(ids) == 1 and st.session_state.get("client_choice") not in ids:
             st.session_state["client_choice"] = ids[0]  # before the widget is drawn, so it shows the choice
-        chosen = st.selectbox(list_label, ids, format_func=lambda i: f"{by_id[i].name} · {by_id[i].external_id}",
-                              index=index, key="client_choice",
-                              placeholder="Tap to choose (most recent first)")
+        chosen = st.selectbox(
+            list_label,
+            ids,
+            format_func=lambda i: f"{by_id[i].name} · {by_id[i].external_id}",
+            index=index,
+            key="client_choice",
+            placeholder="Tap to choose (most recent first)",
+        )
         if chosen in by_id:
             st.caption(f"Status: {plain_status(by_id[chosen].status)}")
         if st.button("Use this client", type="primary", key="use_client", disabled=chosen not in by_id):
@@ -106,9 +120,16 @@ def client_picker(db, actor: Actor):
                 st.error("Consent: a report can only be stored with the client's consent.")
             else:
                 try:
-                    client = store.create_client(db, actor=actor, gym_id=actor.gym_id, name=name.strip(),
-                                                 trainer_id=actor.user_id, consent_by=actor.username,
-                                                 phone=phone, email=email)
+                    client = store.create_client(
+                        db,
+                        actor=actor,
+                        gym_id=actor.gym_id,
+                        name=name.strip(),
+                        trainer_id=actor.user_id,
+                        consent_by=actor.username,
+                        phone=phone,
+                        email=email,
+                    )
                 except BackCareError as error:
                     context.show_error(error)
                 else:
@@ -171,12 +192,16 @@ def contact_panel(db, actor: Actor, client) -> None:
             return
         with st.form(record_key("client", client.id, "contact_form"), border=False):
             phone_col, email_col = st.columns(2)
-            phone = phone_col.text_input("Phone (optional)", client.phone or "",
-                                         key=record_key("client", client.id, "phone"))
-            email = email_col.text_input("E-mail (optional)", client.email or "",
-                                         key=record_key("client", client.id, "email"))
-            st.caption("Kept under the client's consent; the clinic sees it in the handoff of a referral. "
-                       "Leave a box empty to remove it.")
+            phone = phone_col.text_input(
+                "Phone (optional)", client.phone or "", key=record_key("client", client.id, "phone")
+            )
+            email = email_col.text_input(
+                "E-mail (optional)", client.email or "", key=record_key("client", client.id, "email")
+            )
+            st.caption(
+                "Kept under the client's consent; the clinic sees it in the handoff of a referral. "
+                "Leave a box empty to remove it."
+            )
             submitted = st.form_submit_button("Save contact", width="stretch")
         if submitted:
             try:
@@ -184,6 +209,5 @@ def contact_panel(db, actor: Actor, client) -> None:
             except BackCareError as error:
                 context.show_error(error)
             else:
-                st.session_state[record_key("client", client.id, "contact_saved")] = (
-                    f"Contact saved for {client.name}.")
+                st.session_state[record_key("client", client.id, "contact_saved")] = f"Contact saved for {client.name}."
                 st.rerun()

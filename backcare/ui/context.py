@@ -77,8 +77,9 @@ def show_error(error: BackCareError) -> None:
     st.error(str(error))
 
 
-def audited_download(db, actor: Actor, label: str, data, *, what: str, entity: str | None = None,
-                     entity_id=None, **kwargs) -> None:
+def audited_download(
+    db, actor: Actor, label: str, data, *, what: str, entity: str | None = None, entity_id=None, **kwargs
+) -> None:
     """st.download_button whose click writes an export audit row (what was taken, by whom, when)."""
     from backcare import store
 

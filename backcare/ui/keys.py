@@ -18,8 +18,7 @@ def record_key(kind: str, record_id: int | str, field: str) -> str:
     return f"{kind}-{record_id}-{field}"
 
 
-def empty_fields(state: MutableMapping[Any, Any], kind: str, record_id: int | str,
-                 fields: dict[str, Any]) -> None:
+def empty_fields(state: MutableMapping[Any, Any], kind: str, record_id: int | str, fields: dict[str, Any]) -> None:
     """Put the record's form back to empty after a save (call it from a widget callback, before the form is
     drawn again): each field in `fields` gets its empty value."""
     for field, empty in fields.items():

@@ -15,24 +15,30 @@ WHITE = "#ffffff"
 PRIMARY = "#2f5b85"
 
 LEVEL_COLOURS: dict[str, str] = {
-    Level.NORMAL.value: "#0b6e99",     # blue
-    Level.MONITOR.value: "#7a6200",    # dark yellow
-    Level.REFER.value: "#b34700",      # orange
-    Level.URGENT.value: "#c0132d",     # red
+    Level.NORMAL.value: "#0b6e99",  # blue
+    Level.MONITOR.value: "#7a6200",  # dark yellow
+    Level.REFER.value: "#b34700",  # orange
+    Level.URGENT.value: "#c0132d",  # red
     Level.EMERGENCY.value: "#5c0a1e",  # near-black red
 }
 LEVEL_SHAPES: dict[str, str] = {
-    Level.NORMAL.value: "circle", Level.MONITOR.value: "square", Level.REFER.value: "diamond",
-    Level.URGENT.value: "triangle-up", Level.EMERGENCY.value: "cross",
+    Level.NORMAL.value: "circle",
+    Level.MONITOR.value: "square",
+    Level.REFER.value: "diamond",
+    Level.URGENT.value: "triangle-up",
+    Level.EMERGENCY.value: "cross",
 }
 LEVEL_WORDS: dict[str, str] = {
-    Level.NORMAL.value: "Normal soreness", Level.MONITOR.value: "Monitor", Level.REFER.value: "Refer",
-    Level.URGENT.value: "Urgent", Level.EMERGENCY.value: "Emergency",
+    Level.NORMAL.value: "Normal soreness",
+    Level.MONITOR.value: "Monitor",
+    Level.REFER.value: "Refer",
+    Level.URGENT.value: "Urgent",
+    Level.EMERGENCY.value: "Emergency",
 }
 # Chart accents that carry no level meaning.
-LOAD_BAR = "#4a6278"      # a week's load: neutral slate
-SPIKE = "#b34700"         # a load spike: the orange of "refer", never red
-BAND_FILL = "#0b6e99"     # the usual acute:chronic range, light tint of the "normal" blue
+LOAD_BAR = "#4a6278"  # a week's load: neutral slate
+SPIKE = "#b34700"  # a load spike: the orange of "refer", never red
+BAND_FILL = "#0b6e99"  # the usual acute:chronic range, light tint of the "normal" blue
 LINE = "#374151"
 
 
@@ -43,7 +49,7 @@ def _channel(value: int) -> float:
 
 def relative_luminance(colour: str) -> float:
     """WCAG 2.x relative luminance of a #rrggbb colour."""
-    r, g, b = (int(colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+    r, g, b = (int(colour.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
     return 0.2126 * _channel(r) + 0.7152 * _channel(g) + 0.0722 * _channel(b)
 
 

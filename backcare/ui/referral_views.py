@@ -33,17 +33,21 @@ from backcare.ui.keys import empty_fields, record_key
 
 LEVEL_BADGES: dict[Level, str] = {
     # Words, not emoji: tables show plain text, and not every tablet font has the emoji.
-    Level.EMERGENCY: "EMERGENCY", Level.URGENT: "Urgent", Level.REFER: "Refer",
+    Level.EMERGENCY: "EMERGENCY",
+    Level.URGENT: "Urgent",
+    Level.REFER: "Refer",
 }
 # Red for emergency, urgent and a missed first contact only (DESIGN.md: red means urgent).
 _LEVEL_MARKS: dict[Level, str] = {
-    Level.EMERGENCY: ":red[**EMERGENCY**]", Level.URGENT: ":red[**Urgent**]", Level.REFER: ":orange[**Refer**]",
+    Level.EMERGENCY: ":red[**EMERGENCY**]",
+    Level.URGENT: ":red[**Urgent**]",
+    Level.REFER: ":orange[**Refer**]",
 }
 STATUS_LABELS = handoff.STATUS_LABELS
 OVERDUE_TEXT = "OVERDUE"
-OPEN_KEY = "ref_open"        # the open referral, by id
-_SCROLL_KEY = "ref_scroll"   # set by a tap on a row: bring the opened referral into view once
-ROWS_SHOWN = 40              # rows listed before "Show all"; most pressing first
+OPEN_KEY = "ref_open"  # the open referral, by id
+_SCROLL_KEY = "ref_scroll"  # set by a tap on a row: bring the opened referral into view once
+ROWS_SHOWN = 40  # rows listed before "Show all"; most pressing first
 FORM_FIELDS = {"next": None, "note": "", "restrictions": ""}  # each field of the status form, empty
 # Rows read left to right like a list; the status choices are touch targets of at least 44 px like the buttons.
 _CSS = """<style>
@@ -71,9 +75,11 @@ def key(referral_id: int, field: str) -> str:
 
 def contact_targets() -> str:
     """'emergency 1 h · urgent 24 h · refer 7 days', from the store's targets."""
+
     def span(delta) -> str:
         hours = int(delta.total_seconds() // 3600)
         return f"{hours} h" if hours < 48 else f"{hours // 24} days"
+
     return " · ".join(f"{level.value} {span(delta)}" for level, delta in CONTACT_WITHIN.items())
 
 
@@ -94,19 +100,35 @@ def group_of(referral: ReferralRow) -> str:
 def queue_frame(queue: Sequence[ReferralRow], gym_names: dict[int, str]) -> pd.DataFrame:
     """The queue as a table, in its order (for the CSV download)."""
     titles = dict(GROUPS)
-    return pd.DataFrame([{
-        "Referral": r.id,
-        "Group": titles[group_of(r)],
-        "Level": LEVEL_BADGES.get(r.level, r.level.value),
-        "Status": STATUS_LABELS.get(r.status.value, r.status.value),
-        "Client": r.client_name,
-        "Reference": r.client_external_id,
-        "Gym": gym_names.get(r.gym_id, str(r.gym_id)),
-        "Opened (UTC)": r.opened_at.strftime("%Y-%m-%d %H:%M"),
-        "Waiting": waiting(r.age_hours),
-        "Overdue": OVERDUE_TEXT if r.overdue else "",
-    } for r in queue], columns=["Referral", "Group", "Level", "Status", "Client", "Reference", "Gym",
-                                "Opened (UTC)", "Waiting", "Overdue"])
+    return pd.DataFrame(
+        [
+            {
+                "Referral": r.id,
+                "Group": titles[group_of(r)],
+                "Level": LEVEL_BADGES.get(r.level, r.level.value),
+                "Status": STATUS_LABELS.get(r.status.value, r.status.value),
+                "Client": r.client_name,
+                "Reference": r.client_external_id,
+                "Gym": gym_names.get(r.gym_id, str(r.gym_id)),
+                "Opened (UTC)": r.opened_at.strftime("%Y-%m-%d %H:%M"),
+                "Waiting": waiting(r.age_hours),
+                "Overdue": OVERDUE_TEXT if r.overdue else "",
+            }
+            for r in queue
+        ],
+        columns=[
+            "Referral",
+            "Group",
+            "Level",
+            "Status",
+            "Client",
+            "Reference",
+            "Gym",
+            "Opened (UTC)",
+            "Waiting",
+            "Overdue",
+        ],
+    )
 
 
 def filters(gyms, actor: Actor) -> tuple[int | None, list[ReferralStatus]]:
@@ -119,11 +141,17 @@ def filters(gyms, actor: Actor) -> tuple[int | None, list[ReferralStatus]]:
             gym_id = actor.gym_id
         else:
             options = [None, *names]
-            gym_id = st.selectbox("Gym", options, format_func=lambda g: "All gyms" if g is None else names[g],
-                                  key="ref_gym")
+            gym_id = st.selectbox(
+                "Gym", options, format_func=lambda g: "All gyms" if g is None else names[g], key="ref_gym"
+            )
     with right:
-        statuses = st.multiselect("Status", list(ReferralStatus), default=list(OPEN_STATUSES),
-                                  format_func=lambda s: STATUS_LABELS[s.value], key="ref_statuses")
+        statuses = st.multiselect(
+            "Status",
+            list(ReferralStatus),
+            default=list(OPEN_STATUSES),
+            format_func=lambda s: STATUS_LABELS[s.value],
+            key="ref_statuses",
+        )
     return gym_id, statuses
 
 
@@ -148,20 +176,25 @@ def _md(text: str) -> str:
 
 def row_label(r: ReferralRow, gym_name: str) -> str:
     flag = f":red[**{OVERDUE_TEXT}**] · " if r.overdue else ""
-    return (f"{flag}{_LEVEL_MARKS.get(r.level, r.level.value)} · **{_md(r.client_name)}** · "
-            f"{_md(r.client_external_id)} · {STATUS_LABELS.get(r.status.value, r.status.value)} · "
-            f"{_md(gym_name)} · waiting {waiting(r.age_hours)}")
+    return (
+        f"{flag}{_LEVEL_MARKS.get(r.level, r.level.value)} · **{_md(r.client_name)}** · "
+        f"{_md(r.client_external_id)} · {STATUS_LABELS.get(r.status.value, r.status.value)} · "
+        f"{_md(gym_name)} · waiting {waiting(r.age_hours)}"
+    )
 
 
 def queue_list(db, actor: Actor, queue: Sequence[ReferralRow], gym_names: dict[int, str]) -> None:
     """The queue as a list of rows, each one tap to open, grouped in the clinic's work order."""
     overdue = sum(r.overdue for r in queue)
     if overdue:
-        st.error(f"{OVERDUE_TEXT}: {overdue} referral{'s' if overdue != 1 else ''} not contacted in time "
-                 f"({contact_targets()}). Contact {'them' if overdue != 1 else 'it'} first.")
+        st.error(
+            f"{OVERDUE_TEXT}: {overdue} referral{'s' if overdue != 1 else ''} not contacted in time "
+            f"({contact_targets()}). Contact {'them' if overdue != 1 else 'it'} first."
+        )
     shown = list(queue)
-    if len(queue) > ROWS_SHOWN and not st.toggle(f"Show all {len(queue)} referrals (the first {ROWS_SHOWN} "
-                                                 "are listed)", key="ref_show_all"):
+    if len(queue) > ROWS_SHOWN and not st.toggle(
+        f"Show all {len(queue)} referrals (the first {ROWS_SHOWN} are listed)", key="ref_show_all"
+    ):
         shown = shown[:ROWS_SHOWN]
     open_id = open_referral_id()
     with st.container(key="ref_queue_rows"):
@@ -171,13 +204,26 @@ def queue_list(db, actor: Actor, queue: Sequence[ReferralRow], gym_names: dict[i
                 continue
             st.markdown(f"**{title}** ({sum(group_of(r) == group for r in queue)})")
             for r in rows:
-                st.button(row_label(r, gym_names.get(r.gym_id, str(r.gym_id))), key=key(r.id, "open"),
-                          on_click=open_referral, args=(r.id,), width="stretch",
-                          icon=":material/folder_open:" if r.id == open_id else ":material/chevron_right:")
+                st.button(
+                    row_label(r, gym_names.get(r.gym_id, str(r.gym_id))),
+                    key=key(r.id, "open"),
+                    on_click=open_referral,
+                    args=(r.id,),
+                    width="stretch",
+                    icon=":material/folder_open:" if r.id == open_id else ":material/chevron_right:",
+                )
     frame = queue_frame(queue, gym_names)
-    context.audited_download(db, actor, "Download the queue (CSV)", frame.to_csv(index=False).encode("utf-8"),
-                             what="referral queue CSV", entity="referrals", file_name="referral-queue.csv",
-                             mime="text/csv", key="ref_queue_csv")
+    context.audited_download(
+        db,
+        actor,
+        "Download the queue (CSV)",
+        frame.to_csv(index=False).encode("utf-8"),
+        what="referral queue CSV",
+        entity="referrals",
+        file_name="referral-queue.csv",
+        mime="text/csv",
+        key="ref_queue_csv",
+    )
 
 
 # --- the open referral ------------------------------------------------------------------------------------
@@ -195,12 +241,20 @@ def referral_panel(db, actor: Actor, referral_id: int, gym_names: dict[int, str]
     with st.container(border=True, key=key(rid, "panel")):
         head, close = st.columns([4, 1], vertical_alignment="center")
         head.subheader(f"{referral.client_name} · {referral.client_external_id}")
-        close.button("Close", key=key(rid, "close"), on_click=open_referral, args=(None,), width="stretch",
-                     icon=":material/close:")
-        st.markdown(f"{_LEVEL_MARKS.get(referral.level, referral.level.value)} · "
-                    f"**{STATUS_LABELS.get(referral.status.value, referral.status.value)}** · "
-                    f"{_md(gym_names.get(referral.gym_id, str(referral.gym_id)))} · opened "
-                    f"{referral.opened_at:%Y-%m-%d %H:%M} UTC · waiting {waiting(referral.age_hours)}")
+        close.button(
+            "Close",
+            key=key(rid, "close"),
+            on_click=open_referral,
+            args=(None,),
+            width="stretch",
+            icon=":material/close:",
+        )
+        st.markdown(
+            f"{_LEVEL_MARKS.get(referral.level, referral.level.value)} · "
+            f"**{STATUS_LABELS.get(referral.status.value, referral.status.value)}** · "
+            f"{_md(gym_names.get(referral.gym_id, str(referral.gym_id)))} · opened "
+            f"{referral.opened_at:%Y-%m-%d %H:%M} UTC · waiting {waiting(referral.age_hours)}"
+        )
         if referral.overdue:
             st.error(f"{OVERDUE_TEXT}: first contact was due and has not been recorded. Contact the client now.")
         saved = st.session_state.pop(key(rid, "saved"), None)
@@ -217,20 +271,25 @@ def referral_panel(db, actor: Actor, referral_id: int, gym_names: dict[int, str]
 def _scroll_into_view(container_key: str) -> None:
     # A tap on a row far down the list opens the referral below it: bring it into view (once per tap).
     selector = html.escape(f".st-key-{container_key}", quote=True)
-    st.html(f"""<script>
+    st.html(
+        f"""<script>
       setTimeout(() => {{
         const panel = window.parent.document.querySelector("{selector}") || document.querySelector("{selector}");
         if (panel) panel.scrollIntoView({{behavior: "instant", block: "start"}});
       }}, 150);
-    </script>""", unsafe_allow_javascript=True)
+    </script>""",
+        unsafe_allow_javascript=True,
+    )
 
 
 def _handoff(db, actor: Actor, referral: ReferralRow):
     """The summary, read once per referral and status in this session (each read is an audited view)."""
     cache = f"handoff_{referral.id}_{referral.status.value}"
     if cache not in st.session_state:
-        st.session_state[cache] = (store.handoff_summary(db, actor=actor, referral_id=referral.id),
-                                   store.referral_events(db, actor=actor, referral_id=referral.id))
+        st.session_state[cache] = (
+            store.handoff_summary(db, actor=actor, referral_id=referral.id),
+            store.referral_events(db, actor=actor, referral_id=referral.id),
+        )
     return st.session_state[cache]
 
 
@@ -244,27 +303,61 @@ def handoff_panel(db, actor: Actor, referral: ReferralRow) -> None:
     text = handoff.handoff_markdown(summary, events)
     left, right = st.columns(2)
     with left:
-        context.audited_download(db, actor, "Print: download the handoff (PDF)",
-                                 lambda: handoff.handoff_pdf(summary, events), what="handoff PDF",
-                                 entity="referrals", entity_id=rid,
-                                 file_name=handoff.handoff_filename(summary, "pdf"), mime="application/pdf",
-                                 key=key(rid, "handoff_pdf"), type="primary", width="stretch")
+        context.audited_download(
+            db,
+            actor,
+            "Print: download the handoff (PDF)",
+            lambda: handoff.handoff_pdf(summary, events),
+            what="handoff PDF",
+            entity="referrals",
+            entity_id=rid,
+            file_name=handoff.handoff_filename(summary, "pdf"),
+            mime="application/pdf",
+            key=key(rid, "handoff_pdf"),
+            type="primary",
+            width="stretch",
+        )
     with right:
-        context.audited_download(db, actor, "Download the handoff (text)", text.encode("utf-8"),
-                                 what="handoff text", entity="referrals", entity_id=rid,
-                                 file_name=handoff.handoff_filename(summary, "md"), mime="text/markdown",
-                                 key=key(rid, "handoff_txt"), width="stretch")
+        context.audited_download(
+            db,
+            actor,
+            "Download the handoff (text)",
+            text.encode("utf-8"),
+            what="handoff text",
+            entity="referrals",
+            entity_id=rid,
+            file_name=handoff.handoff_filename(summary, "md"),
+            mime="text/markdown",
+            key=key(rid, "handoff_txt"),
+            width="stretch",
+        )
     with st.container(border=True):
         st.markdown(text)
-    history = pd.DataFrame([{"When (UTC)": e.event_at.strftime("%Y-%m-%d %H:%M"),
-                             "Status": STATUS_LABELS.get(e.status.value, e.status.value),
-                             "By": e.author, "Note": e.note or ""} for e in events])
+    history = pd.DataFrame(
+        [
+            {
+                "When (UTC)": e.event_at.strftime("%Y-%m-%d %H:%M"),
+                "Status": STATUS_LABELS.get(e.status.value, e.status.value),
+                "By": e.author,
+                "Note": e.note or "",
+            }
+            for e in events
+        ]
+    )
     st.markdown("**Status history**")
     st.dataframe(history, hide_index=True, width="stretch")
-    context.audited_download(db, actor, "Download the status history (CSV)",
-                             history.to_csv(index=False).encode("utf-8"), what="referral status history CSV",
-                             entity="referrals", entity_id=rid, file_name=f"referral-{rid}-history.csv",
-                             mime="text/csv", key=key(rid, "history_csv"))
+    context.audited_download(
+        db,
+        actor,
+        "Download the status history (CSV)",
+        history.to_csv(index=False).encode("utf-8"),
+        what="referral status history CSV",
+        entity="referrals",
+        entity_id=rid,
+        file_name=f"referral-{rid}-history.csv",
+        mime="text/csv",
+        key=key(rid, "history_csv"),
+    )
 
 
 def clear_question(referral: ReferralRow, status: ReferralStatus) -> str:
@@ -283,13 +376,20 @@ def status_form(db, actor: Actor, referral: ReferralRow) -> None:
     rid = referral.id
     error = st.session_state.pop(key(rid, "error"), None)
     with st.form(key(rid, "form"), border=False):
-        st.radio("Move to", choices, index=None, format_func=lambda s: STATUS_LABELS[s.value], horizontal=True,
-                 key=key(rid, "next"))
+        st.radio(
+            "Move to",
+            choices,
+            index=None,
+            format_func=lambda s: STATUS_LABELS[s.value],
+            horizontal=True,
+            key=key(rid, "next"),
+        )
         st.text_area("Note (what was done or agreed; a clearance needs one)", key=key(rid, "note"))
         if ReferralStatus.CLEARED_WITH_RESTRICTIONS in choices:
             st.text_input("Restrictions (only for 'cleared with restrictions')", key=key(rid, "restrictions"))
-        st.form_submit_button("Record the change", type="primary", width="stretch", on_click=_submitted,
-                              args=(db, actor, referral))
+        st.form_submit_button(
+            "Record the change", type="primary", width="stretch", on_click=_submitted, args=(db, actor, referral)
+        )
     if error:
         st.error(error)
     pending = st.session_state.get(key(rid, "pending"))
@@ -299,8 +399,11 @@ def status_form(db, actor: Actor, referral: ReferralRow) -> None:
 
 def _typed(rid: int) -> dict:
     state = st.session_state
-    return {"status": state.get(key(rid, "next")), "note": state.get(key(rid, "note")) or "",
-            "restrictions": state.get(key(rid, "restrictions")) or ""}
+    return {
+        "status": state.get(key(rid, "next")),
+        "note": state.get(key(rid, "note")) or "",
+        "restrictions": state.get(key(rid, "restrictions")) or "",
+    }
 
 
 def _submitted(db, actor: Actor, referral: ReferralRow) -> None:
@@ -325,17 +428,29 @@ def _submitted(db, actor: Actor, referral: ReferralRow) -> None:
 def _confirmation(db, actor: Actor, referral: ReferralRow, pending: dict) -> None:
     rid = referral.id
     with st.container(border=True, key=key(rid, "confirmation")):
-        details = [f"**{clear_question(referral, pending['status'])}**",
-                   "The trainer can assign loading plans again as soon as you confirm.",
-                   f"Note: {_md(pending['note'].strip())}"]
+        details = [
+            f"**{clear_question(referral, pending['status'])}**",
+            "The trainer can assign loading plans again as soon as you confirm.",
+            f"Note: {_md(pending['note'].strip())}",
+        ]
         if pending["status"] == ReferralStatus.CLEARED_WITH_RESTRICTIONS:
             details.append(f"Restrictions: {_md(pending['restrictions'].strip())}")
         st.warning("  \n".join(details))
         yes, no = st.columns(2)
-        yes.button(f"Yes, clear {referral.client_name}", key=key(rid, "confirm"), type="primary", width="stretch",
-                   on_click=_confirmed, args=(db, actor, referral))
-        no.button("No, not yet", key=key(rid, "cancel"), width="stretch",
-                  on_click=lambda: st.session_state.pop(key(rid, "pending"), None))
+        yes.button(
+            f"Yes, clear {referral.client_name}",
+            key=key(rid, "confirm"),
+            type="primary",
+            width="stretch",
+            on_click=_confirmed,
+            args=(db, actor, referral),
+        )
+        no.button(
+            "No, not yet",
+            key=key(rid, "cancel"),
+            width="stretch",
+            on_click=lambda: st.session_state.pop(key(rid, "pending"), None),
+        )
 
 
 def _confirmed(db, actor: Actor, referral: ReferralRow) -> None:
@@ -349,14 +464,20 @@ def _record(db, actor: Actor, referral: ReferralRow, change: dict) -> None:
     target = ReferralStatus(change["status"])
     try:
         updated = store.update_referral(
-            db, actor=actor, referral_id=rid, status=target, note=change["note"],
+            db,
+            actor=actor,
+            referral_id=rid,
+            status=target,
+            note=change["note"],
             restrictions=change["restrictions"] if target == ReferralStatus.CLEARED_WITH_RESTRICTIONS else None,
-            expected_status=referral.status)
+            expected_status=referral.status,
+        )
         client_now = store.client_status(db, actor=actor, client_id=updated.client_id)
     except BackCareError as error:
         st.session_state[key(rid, "error")] = str(error)
         return
     st.session_state[key(rid, "saved")] = (
         f"Recorded for {referral.client_name}: {STATUS_LABELS[updated.status.value]}. "
-        f"The trainer now sees the client as {plain_status(client_now)}.")
+        f"The trainer now sees the client as {plain_status(client_now)}."
+    )
     empty_fields(st.session_state, "referral", rid, FORM_FIELDS)

@@ -49,7 +49,8 @@ def level_banner(result: TriageResult, number: EmergencyNumber = DEFAULT_NUMBER)
 # The answer that stops the form may have been tapped far down a scrolled page; the questions then vanish
 # and the page would stay scrolled past the stop. Scrolled back to the top once, when the stop appears.
 _TO_TOP = """<script>
-const main = window.parent.document.querySelector('[data-testid="stMain"]') || document.querySelector('[data-testid="stMain"]');
+const main = window.parent.document.querySelector('[data-testid="stMain"]')
+    || document.querySelector('[data-testid="stMain"]');
 if (main) main.scrollTo({top: 0}); window.scrollTo({top: 0});
 </script>"""
 
@@ -59,15 +60,15 @@ def emergency_stop(result: TriageResult, number: EmergencyNumber = DEFAULT_NUMBE
     do while help comes (each emergency rule's own action) and, in small, which answers made it so.
     `to_top`: scroll the page back to the top (the run on which the stop appears)."""
     actions = "".join(f"<li>{html.escape(action)}</li>" for action in emergency_actions(result))
-    signs = "; ".join(f"{html.escape(f.summary)} ({f.rule_id})" for f in result.findings
-                      if f.level is Level.EMERGENCY)
+    signs = "; ".join(f"{html.escape(f.summary)} ({f.rule_id})" for f in result.findings if f.level is Level.EMERGENCY)
     st.html(
         f'{_STOP_CSS}<div class="bc-banner bc-emergency" role="alert" data-testid="bc-banner" '
         f'data-level="emergency" data-stop="true"><h2>{html.escape(LEVEL_TITLES[Level.EMERGENCY])}</h2>'
         f'<a class="bc-call" data-testid="bc-call" href="{html.escape(number.tel)}">'
         f"Call {html.escape(number.shown)} now</a>"
         f'<ul class="bc-actions">{actions}</ul><div class="bc-why">Because: {signs}</div></div>'
-        + (_TO_TOP if to_top else ""), unsafe_allow_javascript=to_top
+        + (_TO_TOP if to_top else ""),
+        unsafe_allow_javascript=to_top,
     )
 
 
@@ -80,8 +81,10 @@ def alert_toast(result: TriageResult, number: EmergencyNumber = DEFAULT_NUMBER) 
 def watch_strip() -> None:
     """Where an emergency or urgent banner would stand, about its size: when one appears, nothing on the
     screen moves under the trainer's finger."""
-    st.html('<div class="bc-banner bc-watch" data-testid="bc-watch"><h2>No emergency or urgent sign so far</h2>'
-            "If an answer needs emergency or urgent care, this turns red at once.</div>")
+    st.html(
+        '<div class="bc-banner bc-watch" data-testid="bc-watch"><h2>No emergency or urgent sign so far</h2>'
+        "If an answer needs emergency or urgent care, this turns red at once.</div>"
+    )
 
 
 def findings(result: TriageResult) -> None:
@@ -91,8 +94,10 @@ def findings(result: TriageResult) -> None:
     lines = ["**Why**", ""]
     for finding in result.findings:
         rule = RULES_BY_ID[finding.rule_id]
-        lines.append(f"- **{finding.rule_id}** · {finding.summary} — *{finding.level.value}*  \n"
-                     f"  {rule.detail} _Source: {finding.source}_")
+        lines.append(
+            f"- **{finding.rule_id}** · {finding.summary} — *{finding.level.value}*  \n"
+            f"  {rule.detail} _Source: {finding.source}_"
+        )
     st.markdown("\n".join(lines))  # one element: each costs the same to send, whatever its length
 
 

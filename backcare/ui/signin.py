@@ -28,7 +28,7 @@ _REFUSED = "signin_refused"
 ACCOUNT_CHANGED = "Your account changed or was disabled: please sign in again."
 SIGNED_OUT = "You are signed out."
 SIGNED_OUT_ELSEWHERE = "You were signed out (in this or another tab): please sign in again."
-DEMO_BANNER = ("Demo database: synthetic clients and public demo accounts. Never enter real people here.")
+DEMO_BANNER = "Demo database: synthetic clients and public demo accounts. Never enter real people here."
 IDLE_ENV = "BACKCARE_IDLE_MINUTES"
 
 
@@ -94,9 +94,11 @@ def open_database_or_stop():
 def demo_banner(db) -> None:
     """On every page of a demo database, above the page."""
     if deployment.is_demo(db):
-        st.html('<div data-testid="bc-demo" style="border-radius:8px;padding:.45rem .8rem;margin:0 0 .6rem 0;'
-                'background:#eef2ff;color:#312e81;border:1px solid #c7d2fe;font-size:.95rem">'
-                f'<strong>Demo</strong> · {DEMO_BANNER}</div>')
+        st.html(
+            '<div data-testid="bc-demo" style="border-radius:8px;padding:.45rem .8rem;margin:0 0 .6rem 0;'
+            'background:#eef2ff;color:#312e81;border:1px solid #c7d2fe;font-size:.95rem">'
+            f"<strong>Demo</strong> · {DEMO_BANNER}</div>"
+        )
 
 
 # --- single sign-on --------------------------------------------------------------------------
@@ -155,10 +157,11 @@ COOKIE_MAX_AGE = 12 * 3600  # the browser's bound; the server's idle limit ends 
 
 
 def _cookie_script(value: str | None) -> str:
-    assignment = (f"{RESUME_COOKIE}={value}; max-age={COOKIE_MAX_AGE}" if value
-                  else f"{RESUME_COOKIE}=; max-age=0")
-    return ("<script>document.cookie = '" + assignment + "; path=/; SameSite=Strict'"
-            " + (location.protocol === 'https:' ? '; Secure' : '');</script>")
+    assignment = f"{RESUME_COOKIE}={value}; max-age={COOKIE_MAX_AGE}" if value else f"{RESUME_COOKIE}=; max-age=0"
+    return (
+        "<script>document.cookie = '" + assignment + "; path=/; SameSite=Strict'"
+        " + (location.protocol === 'https:' ? '; Secure' : '');</script>"
+    )
 
 
 def write_resume_cookie() -> None:
@@ -262,8 +265,10 @@ def signin_page() -> None:
         st.info(notice)
     db = context.get_db()
     if not deployment.has_accounts(db):
-        st.warning(f"This database ({db.path}) has no accounts yet: add the first administrator with "
-                   "`python -m backcare users add NAME --role admin --password-stdin`, then reload this page.")
+        st.warning(
+            f"This database ({db.path}) has no accounts yet: add the first administrator with "
+            "`python -m backcare users add NAME --role admin --password-stdin`, then reload this page."
+        )
     provider = oidc_provider()
     if provider is not None:
         _oidc_signin(db, provider)

@@ -22,7 +22,8 @@ _CSS = """
 div[data-testid="stButtonGroup"] button {
   min-height: 48px; font-size: 1.05rem; }
 div[data-testid="stButtonGroup"] button { min-width: 48px; }
-div[data-baseweb="select"] > div, .react-aria-ComboBox [role="group"], .stTextInput input, .stNumberInput input, .stDateInput input,
+div[data-baseweb="select"] > div, .react-aria-ComboBox [role="group"], .stTextInput input,
+.stNumberInput input, .stDateInput input,
 div[data-baseweb="input"], div[data-baseweb="base-input"] {
   min-height: 46px; font-size: 1.05rem; }
 [data-testid="stTextInputRootElement"], [data-testid="stDateInputField"], [data-testid="stNumberInputContainer"] {

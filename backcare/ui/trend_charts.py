@@ -35,54 +35,92 @@ def _with_data(template: alt.Chart, data, height: int | None = None) -> alt.Char
 
 # --- templates, built once per process -------------------------------------------------------
 
-_WEEKLY_LEVELS = alt.Chart().mark_bar().encode(
-    x=alt.X("week:T", title="Week starting", timeUnit="yearmonthdate"),
-    y=alt.Y("reports:Q", title="Reports", stack=True),
-    color=alt.Color("level:N", scale=_LEVEL_SCALE, title="Level", sort=list(LEVEL_COLOURS)),
-    order=alt.Order("level_rank:Q"),
-    tooltip=["week:T", "level:N", "reports:Q"],
-).transform_calculate(
-    level_rank=" + ".join(f"(datum.level == '{lv}' ? {i} : 0)" for i, lv in enumerate(LEVEL_COLOURS)),
-).properties(height=HEIGHT)
-
-_RED_FLAGS = alt.Chart().mark_line(point=True, color=LEVEL_COLOURS["refer"]).encode(
-    x=alt.X("week:T", title="Week starting"),
-    y=alt.Y("red_flag_pct:Q", title="Red flags (% of reports)", scale=alt.Scale(domainMin=0)),
-    tooltip=["week:T", alt.Tooltip("red_flag_pct:Q", title="% red flags")],
-).properties(height=HEIGHT)
-
-_CAUSES = alt.Chart().mark_bar(color="#145a64").encode(
-    x=alt.X("reports:Q", title="Reports with this cause"),
-    y=alt.Y("cause:N", sort="-x", title=None),
-    tooltip=["cause:N", "reports:Q", alt.Tooltip("pct_of_reports:Q", title="% of reports")],
-).properties(height=HEIGHT)
-
-_CAUSES_OVER_TIME = alt.Chart().mark_line(point=True).encode(
-    x=alt.X("month:T", title="Month", timeUnit="yearmonth"),
-    y=alt.Y("rank:Q", title="Rank (1 = most reports)", scale=alt.Scale(reverse=True, domainMin=1),
-            axis=alt.Axis(tickMinStep=1)),
-    color=alt.Color("cause:N", title="Cause"),
-    tooltip=["month:T", "cause:N", "rank:Q"],
-).properties(height=HEIGHT)
-
-_BY_GYM = alt.Chart().mark_bar(color=LEVEL_COLOURS["refer"]).encode(
-    x=alt.X("red_flag_pct:Q", title="Red flags (% of reports)"),
-    y=alt.Y("gym:N", sort="-x", title=None),
-    tooltip=["gym:N", alt.Tooltip("red_flag_pct:Q", title="% red flags")],
+_WEEKLY_LEVELS = (
+    alt.Chart()
+    .mark_bar()
+    .encode(
+        x=alt.X("week:T", title="Week starting", timeUnit="yearmonthdate"),
+        y=alt.Y("reports:Q", title="Reports", stack=True),
+        color=alt.Color("level:N", scale=_LEVEL_SCALE, title="Level", sort=list(LEVEL_COLOURS)),
+        order=alt.Order("level_rank:Q"),
+        tooltip=["week:T", "level:N", "reports:Q"],
+    )
+    .transform_calculate(
+        level_rank=" + ".join(f"(datum.level == '{lv}' ? {i} : 0)" for i, lv in enumerate(LEVEL_COLOURS)),
+    )
+    .properties(height=HEIGHT)
 )
 
-_FIRST_CONTACT = alt.Chart().mark_line(point=True).encode(
-    x=alt.X("week:T", title="Week the referral opened"),
-    y=alt.Y("median_hours:Q", title="Median hours to first contact"),
-    color=alt.Color("level:N", scale=_LEVEL_SCALE, title="Level"),
-    tooltip=["week:T", "level:N", alt.Tooltip("median_hours:Q", title="median hours")],
-).properties(height=HEIGHT)
+_RED_FLAGS = (
+    alt.Chart()
+    .mark_line(point=True, color=LEVEL_COLOURS["refer"])
+    .encode(
+        x=alt.X("week:T", title="Week starting"),
+        y=alt.Y("red_flag_pct:Q", title="Red flags (% of reports)", scale=alt.Scale(domainMin=0)),
+        tooltip=["week:T", alt.Tooltip("red_flag_pct:Q", title="% red flags")],
+    )
+    .properties(height=HEIGHT)
+)
 
-_OUTCOME = alt.Chart().mark_bar().encode(
-    x=alt.X("mean_change:Q", title="Mean pain change after 4 weeks (points, negative = less pain)"),
-    y=alt.Y("label:N", title=None, sort=None),
-    color=alt.Color("group:N", title=None, scale=alt.Scale(range=["#145a64", "#9aa0a6"])),
-    tooltip=["label:N", alt.Tooltip("mean_change:Q", title="mean change")],
+_CAUSES = (
+    alt.Chart()
+    .mark_bar(color="#145a64")
+    .encode(
+        x=alt.X("reports:Q", title="Reports with this cause"),
+        y=alt.Y("cause:N", sort="-x", title=None),
+        tooltip=["cause:N", "reports:Q", alt.Tooltip("pct_of_reports:Q", title="% of reports")],
+    )
+    .properties(height=HEIGHT)
+)
+
+_CAUSES_OVER_TIME = (
+    alt.Chart()
+    .mark_line(point=True)
+    .encode(
+        x=alt.X("month:T", title="Month", timeUnit="yearmonth"),
+        y=alt.Y(
+            "rank:Q",
+            title="Rank (1 = most reports)",
+            scale=alt.Scale(reverse=True, domainMin=1),
+            axis=alt.Axis(tickMinStep=1),
+        ),
+        color=alt.Color("cause:N", title="Cause"),
+        tooltip=["month:T", "cause:N", "rank:Q"],
+    )
+    .properties(height=HEIGHT)
+)
+
+_BY_GYM = (
+    alt.Chart()
+    .mark_bar(color=LEVEL_COLOURS["refer"])
+    .encode(
+        x=alt.X("red_flag_pct:Q", title="Red flags (% of reports)"),
+        y=alt.Y("gym:N", sort="-x", title=None),
+        tooltip=["gym:N", alt.Tooltip("red_flag_pct:Q", title="% red flags")],
+    )
+)
+
+_FIRST_CONTACT = (
+    alt.Chart()
+    .mark_line(point=True)
+    .encode(
+        x=alt.X("week:T", title="Week the referral opened"),
+        y=alt.Y("median_hours:Q", title="Median hours to first contact"),
+        color=alt.Color("level:N", scale=_LEVEL_SCALE, title="Level"),
+        tooltip=["week:T", "level:N", alt.Tooltip("median_hours:Q", title="median hours")],
+    )
+    .properties(height=HEIGHT)
+)
+
+_OUTCOME = (
+    alt.Chart()
+    .mark_bar()
+    .encode(
+        x=alt.X("mean_change:Q", title="Mean pain change after 4 weeks (points, negative = less pain)"),
+        y=alt.Y("label:N", title=None, sort=None),
+        color=alt.Color("group:N", title=None, scale=alt.Scale(range=["#145a64", "#9aa0a6"])),
+        tooltip=["label:N", alt.Tooltip("mean_change:Q", title="mean change")],
+    )
 )
 
 
@@ -123,7 +161,7 @@ def outcome_chart(table: TrendTable) -> alt.Chart | None:
     frame = table.chartable("mean_change")
     if frame.empty:
         return None
-    labels = [g if p == "—" else f"{g}: {p}" for g, p in zip(frame["group"], frame["plan"])]
+    labels = [g if p == "—" else f"{g}: {p}" for g, p in zip(frame["group"], frame["plan"], strict=True)]
     frame = frame.assign(label=labels)[["label", "group", "mean_change"]]
     return _with_data(_OUTCOME, frame, height=max(120, 24 * len(frame)))
 
@@ -140,16 +178,31 @@ def show_table(db, actor, table: TrendTable, key: str) -> None:
     click writes an export.download audit row like every other download."""
     st.dataframe(table.display(text=True), hide_index=True, width="stretch")
     # the CSV is made only when the button is pressed (the same suppressed frame as the table)
-    context.audited_download(db, actor, f"Download “{table.title}” (CSV)", table.csv, what=f"trends.{table.name}",
-                             entity="trends", file_name=f"{table.name}.csv", mime="text/csv", key=f"csv_{key}")
+    context.audited_download(
+        db,
+        actor,
+        f"Download “{table.title}” (CSV)",
+        table.csv,
+        what=f"trends.{table.name}",
+        entity="trends",
+        file_name=f"{table.name}.csv",
+        mime="text/csv",
+        key=f"csv_{key}",
+    )
     if table.suppressed_cells:
-        st.caption(f"Cells showing “{SUPPRESSED_TEXT}” describe fewer than {MIN_GROUP_CLIENTS} clients (or none) "
-                   "and are hidden to protect them.")
+        st.caption(
+            f"Cells showing “{SUPPRESSED_TEXT}” describe fewer than {MIN_GROUP_CLIENTS} clients (or none) "
+            "and are hidden to protect them."
+        )
 
 
 CHARTS = {
-    "weekly_levels": weekly_levels_chart, "weekly_red_flags": red_flag_chart, "causes": causes_chart,
-    "causes_monthly": causes_over_time_chart, "by_gym": by_gym_chart, "first_contact_weekly": first_contact_chart,
+    "weekly_levels": weekly_levels_chart,
+    "weekly_red_flags": red_flag_chart,
+    "causes": causes_chart,
+    "causes_monthly": causes_over_time_chart,
+    "by_gym": by_gym_chart,
+    "first_contact_weekly": first_contact_chart,
     "plan_outcome": outcome_chart,
 }
 

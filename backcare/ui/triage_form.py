@@ -37,7 +37,6 @@ WHERE_STEP = next(i for i, s in enumerate(intake.STEPS) if any(q.field in questi
 AGE_STEP = WHERE_STEP
 
 
-
 def _yes_no(value: Any) -> str | None:
     """A prefilled yes/no as the form's answer; anything but True or False is not known."""
     return intake.YES if value is True else intake.NO if value is False else None
@@ -50,13 +49,17 @@ class TriageForm:
         if state.setdefault("triage_form_client", client_id) != client_id:
             # Another client: a blank form, so no answer given for one client is ever saved for another.
             old = state.get(f"triage_kept_{form_id}") or {}
-            started = any(old.get(f"q_{STEMS.get(q.field, q.field)}_{form_id}") is not None
-                          for s in intake.STEPS for q in s.questions)  # a question answered, not just drawn
+            started = any(
+                old.get(f"q_{STEMS.get(q.field, q.field)}_{form_id}") is not None
+                for s in intake.STEPS
+                for q in s.questions
+            )  # a question answered, not just drawn
             form_id = self._forget(form_id)
             state["triage_form_client"] = client_id
             if started:
-                state[f"triage_flash_{form_id}"] = ("The unfinished report for the previous client was not saved: "
-                                                    "this is a new report for this client.")
+                state[f"triage_flash_{form_id}"] = (
+                    "The unfinished report for the previous client was not saved: this is a new report for this client."
+                )
         self.id: int = form_id
         self.kept: dict[str, Any] = state.setdefault(f"triage_kept_{form_id}", {})
         self.step_key, self.nav_key = f"triage_step_{form_id}", f"triage_nav_{form_id}"
@@ -98,9 +101,12 @@ class TriageForm:
 
     def seed_context(self, prefill: dict[str, Any]) -> None:
         """Context answers the history holds count until the trainer changes them on the context step."""
-        seeds = {"exercises": prefill.get("exercises"), "warmup": prefill.get("warmup_minutes"),
-                 "rest": prefill.get("rest_days_last_7"),
-                 "cooldown": _yes_no(prefill.get("cooldown_done"))}
+        seeds = {
+            "exercises": prefill.get("exercises"),
+            "warmup": prefill.get("warmup_minutes"),
+            "rest": prefill.get("rest_days_last_7"),
+            "cooldown": _yes_no(prefill.get("cooldown_done")),
+        }
         for stem, seed in seeds.items():
             if seed is not None:
                 self.default(stem, seed)
@@ -109,9 +115,15 @@ class TriageForm:
         """The training context as the report takes it (None where not known)."""
         read = lambda stem: self.kept.get(self.key(stem))  # noqa: E731
         cooldown = read("cooldown")
-        ctx = {"exercises": read("exercises") or [], "warmup_minutes": read("warmup"), "sleep_hours": read("sleep"),
-               "core_sessions_per_week": read("core"), "sitting_hours_per_day": read("sitting"),
-               "rest_days_last_7": read("rest"), "cooldown_done": None if cooldown is None else cooldown == intake.YES}
+        ctx = {
+            "exercises": read("exercises") or [],
+            "warmup_minutes": read("warmup"),
+            "sleep_hours": read("sleep"),
+            "core_sessions_per_week": read("core"),
+            "sitting_hours_per_day": read("sitting"),
+            "rest_days_last_7": read("rest"),
+            "cooldown_done": None if cooldown is None else cooldown == intake.YES,
+        }
         applies = read("flags") or []
         ctx.update({field: field in applies for field in intake.CONTEXT_FLAGS})
         return ctx
@@ -157,8 +169,11 @@ class TriageForm:
         """The "where?" follow-up applies and has no answer yet."""
         read = self._current if in_callback else self.kept.get
         answers = self.answers(in_callback=in_callback) if answers is None else answers
-        return (intake.needs_where(answers) and read(self.key("where")) is None
-                and "leg_symptoms" not in self.answered_at_save)
+        return (
+            intake.needs_where(answers)
+            and read(self.key("where")) is None
+            and "leg_symptoms" not in self.answered_at_save
+        )
 
     def shows_where(self, answers: dict[str, Any] | None = None) -> bool:
         """Whether the page asks "where?": while it applies, and, once answered, for as long as a nerve sign
@@ -220,8 +235,9 @@ class TriageForm:
             left = [q.text for q in intake.step_unanswered(reach, answers)]
             if reach == WHERE_STEP and self.where_missing(in_callback=True):
                 left.append(WHERE_TEXT)
-            self.state[self.flash_key] = (f"Answer every question of step {reach + 1} first. Still to answer: "
-                                          + "; ".join(left))
+            self.state[self.flash_key] = (
+                f"Answer every question of step {reach + 1} first. Still to answer: " + "; ".join(left)
+            )
             target = reach
         self.state[self.step_key] = target
 
@@ -300,8 +316,18 @@ class TriageForm:
         state["triage_form_client"] = client_id
 
     def _forget(self, form_id: int) -> int:
-        for part in ("kept", "step", "opened", "drawn", "alerted", "flash", "token", "report", "answered",
-                     "correcting"):
+        for part in (
+            "kept",
+            "step",
+            "opened",
+            "drawn",
+            "alerted",
+            "flash",
+            "token",
+            "report",
+            "answered",
+            "correcting",
+        ):
             self.state.pop(f"triage_{part}_{form_id}", None)
         self.state["triage_form_id"] = form_id + 1
         return form_id + 1

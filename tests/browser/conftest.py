@@ -62,10 +62,27 @@ def app_url(tmp_path_factory, seed_database, app_env):
     env = {**os.environ, "BACKCARE_DB": str(db_path), "PYTHONUNBUFFERED": "1", **app_env}
     log = open(folder / "streamlit.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -95,8 +112,15 @@ def browser():
         playwright = sync_playwright().start()
         launched = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         _SHARED.update(playwright=playwright, browser=launched, users=0)
     _SHARED["users"] += 1
@@ -163,7 +187,8 @@ def assert_no_sideways_scroll(page) -> None:
                 }
             }
             return over;
-        }""")
+        }"""
+    )
     assert widths == [], f"sideways scrolling: {widths}"
 
 
@@ -171,12 +196,16 @@ def sign_in(page, url: str, username: str, password: str) -> None:
     """Sign in through the form. A tab of a browser that is signed in already resumes that sign-in from its
     cookie (issue 14): the same account is kept, another one is signed out first."""
     page.goto(url)
-    page.wait_for_selector('input[aria-label="Username"], [data-testid="stSidebarUserContent"] strong, '
-                           '[data-testid="stSidebar"] strong', state="attached")
+    page.wait_for_selector(
+        'input[aria-label="Username"], [data-testid="stSidebarUserContent"] strong, [data-testid="stSidebar"] strong',
+        state="attached",
+    )
     wait_idle(page)
     if not page.get_by_label("Username").count():
-        if page.get_by_text(f"Signed in as {username} ").count() or \
-                page.locator("[data-testid=stSidebar] strong", has_text=username).count():
+        if (
+            page.get_by_text(f"Signed in as {username} ").count()
+            or page.locator("[data-testid=stSidebar] strong", has_text=username).count()
+        ):
             return
         tap_sign_out(page)
         wait_idle(page)
@@ -218,7 +247,8 @@ def answer(page, question: str, choice: str) -> None:
     """Tap one option of a yes/no (segmented) question, found by its label."""
     group = page.get_by_role("radiogroup", name=question)
     group.get_by_role("button", name=choice, exact=True).or_(
-        group.get_by_role("radio", name=choice, exact=True)).first.click()
+        group.get_by_role("radio", name=choice, exact=True)
+    ).first.click()
     wait_idle(page)
 
 
@@ -228,16 +258,20 @@ def next_step(page) -> None:
     wait_idle(page)
 
 
-def answer_form(page, *, pain: str, hours: str, quality: str, trend: str, eases: str = "Yes",
-                snap_steps: bool = False) -> None:
+def answer_form(
+    page, *, pain: str, hours: str, quality: str, trend: str, eases: str = "Yes", snap_steps: bool = False
+) -> None:
     """Tap through the triage steps: every yes/no question "No", the pain answers given, Next after each
     step; ends on the training-context step (prefilled, optional), Next there opens the result."""
     from backcare import questions
     from backcare.questions import Kind
 
     def asked_no(step: str) -> list:  # the step's yes/no questions (a follow-up is not shown after "No")
-        return [q for q in questions.on_step(step) if q.kind is Kind.YES_NO and q.asked_when is None
-                and q.field != "eases_with_movement"]
+        return [
+            q
+            for q in questions.on_step(step)
+            if q.kind is Kind.YES_NO and q.asked_when is None and q.field != "eases_with_movement"
+        ]
 
     q = questions.BY_FIELD
     legs = q["leg_symptoms"]

@@ -26,10 +26,19 @@ def seed_database():
     def seed(path):
         db = store.open_database(path)
         gym = store.create_gym(db, actor=SYSTEM, name="North Gym")
-        tess = store.create_user(db, actor=SYSTEM, username=TRAINER, display_name="Tess Trainer", role="trainer",
-                                 gym_id=gym.id, contact="tess@north.example", password=PASSWORD)
+        tess = store.create_user(
+            db,
+            actor=SYSTEM,
+            username=TRAINER,
+            display_name="Tess Trainer",
+            role="trainer",
+            gym_id=gym.id,
+            contact="tess@north.example",
+            password=PASSWORD,
+        )
         store.create_client(db, actor=SYSTEM, gym_id=gym.id, name=CLIENT, trainer_id=tess.id, consent_by=TRAINER)
         db.close()
+
     return seed
 
 
@@ -44,8 +53,10 @@ def fully_on_screen(page, locator) -> dict:
     box = locator.bounding_box()
     viewport = page.viewport_size
     assert box is not None
-    assert page.evaluate("() => window.scrollY") == 0 and page.evaluate(
-        "() => document.querySelector('[data-testid=\"stMain\"]')?.scrollTop || 0") == 0
+    assert (
+        page.evaluate("() => window.scrollY") == 0
+        and page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollTop || 0") == 0
+    )
     assert 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"], (box, viewport)
     assert 0 <= box["x"] and box["x"] + box["width"] <= viewport["width"], (box, viewport)
     return box

@@ -41,10 +41,28 @@ def running_app(db_path: Path):
     env = {**os.environ, "BACKCARE_DB": str(db_path), "PYTHONUNBUFFERED": "1", "BACKCARE_DEMO": "1"}
     with open(db_path.parent / "streamlit.log", "w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "app.py"),
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_healthy(url, process)
@@ -72,9 +90,13 @@ def pick_referrals(db_path: Path) -> tuple[store.ReferralRow, store.ReferralRow]
 def events_by_note(db_path: Path, notes: list[str]) -> dict[str, tuple[int, str, str]]:
     db = store.open_database(db_path)
     try:
-        rows = db.cursor().execute(
-            "SELECT note, referral_id, status, author FROM referral_events WHERE list_contains(?, note)",
-            [notes]).fetchall()
+        rows = (
+            db.cursor()
+            .execute(
+                "SELECT note, referral_id, status, author FROM referral_events WHERE list_contains(?, note)", [notes]
+            )
+            .fetchall()
+        )
     finally:
         db.close()
     return {note: (referral_id, status, author) for note, referral_id, status, author in rows}
@@ -102,8 +124,11 @@ def test_two_changes_in_a_row_then_a_second_referral_land_where_typed(browser, t
     db_path = tmp_path / "demo.duckdb"
     ensure_demo_database(db_path)  # what the app builds on its first start
     first, second = pick_referrals(db_path)
-    notes = [f"{tablet[0]}: phoned {first.client_name}", f"{tablet[0]}: {first.client_name} seen by the physio",
-             f"{tablet[0]}: {second.client_name} seen by the GP"]
+    notes = [
+        f"{tablet[0]}: phoned {first.client_name}",
+        f"{tablet[0]}: {first.client_name} seen by the physio",
+        f"{tablet[0]}: {second.client_name} seen by the GP",
+    ]
     with running_app(db_path) as url:
         sign_in(page, url, "demo.clinic", DEMO_PASSWORD)
         expect(page.get_by_role("heading", name="Referral queue")).to_be_visible()
@@ -111,14 +136,20 @@ def test_two_changes_in_a_row_then_a_second_referral_land_where_typed(browser, t
         snap(page, "queue")
 
         heights = page.locator(".st-key-ref_queue_rows button").evaluate_all(
-            "rows => rows.map(r => r.getBoundingClientRect().height)")
+            "rows => rows.map(r => r.getBoundingClientRect().height)"
+        )
         assert heights and min(heights) >= 44, heights  # each row is a tablet-sized target
         open_row(page, first)
         expect(panel(page, first)).to_be_in_viewport()  # the opened referral is brought into view
-        expect(panel(page, first).get_by_role("heading", name=f"{first.client_name} · {first.client_external_id}")) \
-            .to_be_visible()
-        choices = panel(page, first).get_by_role("radiogroup", name="Move to").locator("label").evaluate_all(
-            "labels => labels.map(l => l.getBoundingClientRect().height)")
+        expect(
+            panel(page, first).get_by_role("heading", name=f"{first.client_name} · {first.client_external_id}")
+        ).to_be_visible()
+        choices = (
+            panel(page, first)
+            .get_by_role("radiogroup", name="Move to")
+            .locator("label")
+            .evaluate_all("labels => labels.map(l => l.getBoundingClientRect().height)")
+        )
         assert choices and min(choices) >= 44, choices
         record(page, first, "Contacted", notes[0])
         expect(panel(page, first).get_by_label(NOTE_LABEL)).to_have_value("")  # same referral, empty form

@@ -32,13 +32,30 @@ def seed_database():
     def seed(path):
         db = store.open_database(path)
         gym = store.create_gym(db, actor=SYSTEM, name="North Gym")
-        store.create_user(db, actor=SYSTEM, username="tina", display_name="Tina Trainer", role="trainer",
-                          gym_id=gym.id, contact="tina@north.example", password=USERS["tina"])
-        store.create_user(db, actor=SYSTEM, username="cleo", display_name="Cleo Clinic", role="clinic",
-                          gym_id=None, contact="cleo@clinic.example", password=USERS["cleo"])
+        store.create_user(
+            db,
+            actor=SYSTEM,
+            username="tina",
+            display_name="Tina Trainer",
+            role="trainer",
+            gym_id=gym.id,
+            contact="tina@north.example",
+            password=USERS["tina"],
+        )
+        store.create_user(
+            db,
+            actor=SYSTEM,
+            username="cleo",
+            display_name="Cleo Clinic",
+            role="clinic",
+            gym_id=None,
+            contact="cleo@clinic.example",
+            password=USERS["cleo"],
+        )
         for name in CLIENTS.values():
             store.create_client(db, actor=SYSTEM, gym_id=gym.id, name=name, consent_by="tina")
         db.close()
+
     return seed
 
 
@@ -82,7 +99,8 @@ def test_refer_report_is_cleared_by_the_clinic_and_the_trainer_sees_it(browser, 
         for status in ("Seen by a professional", "Cleared"):
             clinic.get_by_role("radiogroup", name="Move to").get_by_text(status, exact=True).click()
             clinic.get_by_label("Note (what was done or agreed; a clearance needs one)").fill(
-                f"{status}: checked by physio")
+                f"{status}: checked by physio"
+            )
             clinic.get_by_role("button", name="Record the change").click()
             wait_idle(clinic)
             if status == "Cleared":  # a clearance is confirmed, naming the client

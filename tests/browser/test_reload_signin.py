@@ -18,9 +18,18 @@ def seed_database():
     def seed(path):
         db = store.open_database(path)
         gym = store.create_gym(db, actor=SYSTEM, name="North Gym")
-        store.create_user(db, actor=SYSTEM, username="tina", display_name="Tina", role="trainer", gym_id=gym.id,
-                          contact="tina@x.example", password="tina-pass-1")
+        store.create_user(
+            db,
+            actor=SYSTEM,
+            username="tina",
+            display_name="Tina",
+            role="trainer",
+            gym_id=gym.id,
+            contact="tina@x.example",
+            password="tina-pass-1",
+        )
         db.close()
+
     return seed
 
 

@@ -25,10 +25,18 @@ def seed_database():
         db = store.open_database(path)
         gym = store.create_gym(db, actor=SYSTEM, name="North Gym")
         for role, (username, password, _, _) in ACCOUNTS.items():
-            store.create_user(db, actor=SYSTEM, username=username, display_name=username.title(), role=role,
-                              gym_id=gym.id if role == "trainer" else None, contact=f"{username}@x.example",
-                              password=password)
+            store.create_user(
+                db,
+                actor=SYSTEM,
+                username=username,
+                display_name=username.title(),
+                role=role,
+                gym_id=gym.id if role == "trainer" else None,
+                contact=f"{username}@x.example",
+                password=password,
+            )
         db.close()
+
     return seed
 
 
@@ -57,7 +65,8 @@ def test_each_role_reaches_only_its_pages(page, app_url, role):
     page.goto(f"{app_url}/{other}")
     wait_idle(page)
     expect(page.get_by_role("heading", name=heading)).to_be_visible()
-    other_heading = {"referrals": "Referral queue", "triage": "Triage a back-pain report",
-                     "history": "Client history"}[other]
+    other_heading = {"referrals": "Referral queue", "triage": "Triage a back-pain report", "history": "Client history"}[
+        other
+    ]
     assert page.get_by_role("heading", name=other_heading).count() == 0
     snap(page, f"{role}-other-page-refused")

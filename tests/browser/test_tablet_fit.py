@@ -20,8 +20,7 @@ pytestmark = pytest.mark.browser
 MIN_TARGET = 44
 
 # Elements allowed under 44x44, matched against the element's description. Keep this list short.
-ALLOWED_SMALL: dict[str, str] = {
-}
+ALLOWED_SMALL: dict[str, str] = {}
 
 TAPPABLE_JS = """(minTarget) => {
     const sel = 'button, a[href], input:not([type=hidden]), select, textarea, summary, [role=button], '
@@ -83,7 +82,8 @@ CLIPPED_JS = """() => {
             range.selectNodeContents(node);
             for (const r of range.getClientRects()) {
                 if (r.width === 0 || r.height === 0) continue;
-                if (r.right > box.right + 1 || r.left < box.left - 1 || r.bottom > box.bottom + 1 || r.top < box.top - 1)
+                if (r.right > box.right + 1 || r.left < box.left - 1
+                    || r.bottom > box.bottom + 1 || r.top < box.top - 1)
                     return node.textContent.trim();
             }
         }
@@ -173,6 +173,8 @@ def test_every_target_is_a_finger_wide_and_nothing_is_clipped(page, app_url, rol
             open_page(page, title)
             results.append(check_page(page, title.lower().replace(" ", "-")))
     failures = [r for r in results if r["small"] or r["clipped"]]
-    report = "\n".join(f"{r['page']}: {len(r['small'])} of {r['targets']} targets small: {r['small']}; "
-                       f"clipped: {r['clipped']}" for r in failures)
+    report = "\n".join(
+        f"{r['page']}: {len(r['small'])} of {r['targets']} targets small: {r['small']}; clipped: {r['clipped']}"
+        for r in failures
+    )
     assert not failures, report

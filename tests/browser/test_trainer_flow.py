@@ -31,12 +31,27 @@ def seed_database():
     def seed(path):
         db = store.open_database(path)
         gym = store.create_gym(db, actor=SYSTEM, name="North Gym")
-        tina = store.create_user(db, actor=SYSTEM, username=TRAINER, display_name="Tina Trainer", role="trainer",
-                                 gym_id=gym.id, contact="tina@north.example", password=PASSWORD)
+        tina = store.create_user(
+            db,
+            actor=SYSTEM,
+            username=TRAINER,
+            display_name="Tina Trainer",
+            role="trainer",
+            gym_id=gym.id,
+            contact="tina@north.example",
+            password=PASSWORD,
+        )
         for orientation in ("Landscape", "Portrait"):
-            store.create_client(db, actor=SYSTEM, gym_id=gym.id, name=f"Emery Stone {orientation}",
-                                trainer_id=tina.id, consent_by=TRAINER)
+            store.create_client(
+                db,
+                actor=SYSTEM,
+                gym_id=gym.id,
+                name=f"Emery Stone {orientation}",
+                trainer_id=tina.id,
+                consent_by=TRAINER,
+            )
         db.close()
+
     return seed
 
 
@@ -127,13 +142,15 @@ def test_an_emergency_answer_stops_the_form_at_once_and_a_mis_tap_can_be_correct
     answer(page, "Any chest pain?", "No")
     expect(page.locator('[data-testid="bc-banner"]')).to_have_count(0)
     expect(strip).to_be_visible()
-    for question in ("Numbness or pins and needles between the legs or around the bottom?",
-                     "Any new trouble passing or holding urine, leaking, or bowel control?",
-                     "Any new loss of feeling in the genitals or of sexual function?",
-                     "Leg weakness that is getting worse (for example the foot dragging)?",
-                     "Did the pain start with a serious fall, accident or blow?",
-                     "Have they fainted or collapsed, or is there a sudden, severe tearing pain in the back and belly?",
-                     "Pain, numbness, tingling or weakness going down the legs?"):
+    for question in (
+        "Numbness or pins and needles between the legs or around the bottom?",
+        "Any new trouble passing or holding urine, leaking, or bowel control?",
+        "Any new loss of feeling in the genitals or of sexual function?",
+        "Leg weakness that is getting worse (for example the foot dragging)?",
+        "Did the pain start with a serious fall, accident or blow?",
+        "Have they fainted or collapsed, or is there a sudden, severe tearing pain in the back and belly?",
+        "Pain, numbness, tingling or weakness going down the legs?",
+    ):
         answer(page, question, "No")
     next_step(page)
     expect(page.get_by_role("heading", name="2 · Urgent signs")).to_be_visible()

@@ -10,8 +10,8 @@ from backcare.auth import SYSTEM, Actor, Role
 from tests.conftest import report_payload
 
 MANAGER = Actor(username="mia", role=Role.MANAGER)
-TUE = datetime(2025, 3, 4, 10, 0)   # the small gym's day
-WED = datetime(2025, 3, 5, 10, 0)   # the big gym's day
+TUE = datetime(2025, 3, 4, 10, 0)  # the small gym's day
+WED = datetime(2025, 3, 5, 10, 0)  # the big gym's day
 SECRETS = [0x5EC0_0000_0000_0001 * (i + 1) % (1 << 64) for i in range(24)]
 RARE = {"context": {"warmup_minutes": 2}}  # a report whose cause is "Skipped warm-up"
 RARE_LABEL = "Skipped warm-up"
@@ -19,15 +19,29 @@ RARE_LABEL = "Skipped warm-up"
 
 def gym_with_trainers(db, name: str, *trainers: str):
     gym = store.create_gym(db, actor=SYSTEM, name=name)
-    actors = [store.actor_for(store.create_user(db, actor=SYSTEM, username=t.lower().replace(" ", "."),
-                                                display_name=t, role=Role.TRAINER, gym_id=gym.id))
-              for t in trainers]
+    actors = [
+        store.actor_for(
+            store.create_user(
+                db, actor=SYSTEM, username=t.lower().replace(" ", "."), display_name=t, role=Role.TRAINER, gym_id=gym.id
+            )
+        )
+        for t in trainers
+    ]
     return gym, actors
 
 
 def clients(db, trainer, n: int, prefix: str):
-    return [store.create_client(db, actor=trainer, gym_id=trainer.gym_id, name=f"{prefix} {i}",
-                                trainer_id=trainer.user_id, consent_by=trainer.username) for i in range(n)]
+    return [
+        store.create_client(
+            db,
+            actor=trainer,
+            gym_id=trainer.gym_id,
+            name=f"{prefix} {i}",
+            trainer_id=trainer.user_id,
+            consent_by=trainer.username,
+        )
+        for i in range(n)
+    ]
 
 
 def report_each(db, trainer, people, at: datetime, **answers) -> None:

@@ -20,8 +20,9 @@ RESERVED = ["system", "SYSTEM", " System ", "anonymous", "Anonymous", "", "   ",
 
 @pytest.mark.parametrize("name", RESERVED)
 def test_reserved_account_names_are_refused_by_the_store(db, gym, name):
-    admin_b = store.actor_for(store.create_user(db, actor=SYSTEM, username="gym.admin", display_name="G",
-                                                role="admin", gym_id=gym.id))
+    admin_b = store.actor_for(
+        store.create_user(db, actor=SYSTEM, username="gym.admin", display_name="G", role="admin", gym_id=gym.id)
+    )
     for create in (store.add_user, store.create_user):
         with pytest.raises(InvalidInput) as refused:
             create(db, actor=admin_b, username=name, display_name="Someone", role="trainer", gym_id=gym.id)
@@ -36,8 +37,14 @@ def test_the_reserved_list_holds_the_names_the_audit_log_uses_for_non_people():
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "backcare", *args], cwd=ROOT, capture_output=True, text=True,
-                          input="a long enough password\n", timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "backcare", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        input="a long enough password\n",
+        timeout=120,
+    )
 
 
 @pytest.mark.parametrize("name", ["system", "Anonymous"])

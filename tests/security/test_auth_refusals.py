@@ -21,18 +21,32 @@ def world(db):
     gym_a = store.create_gym(db, actor=SYSTEM, name="Alpha Lifting").id
     gym_b = store.create_gym(db, actor=SYSTEM, name="Bravo Barbell").id
     client = store.create_client(db, actor=SYSTEM, gym_id=gym_a, name="Hidden Person", consent_by="system")
-    assignment = store.assign_plan(db, actor=SYSTEM, client_id=client.id, plan_id="core", start_date=NOW.date(),
-                                   review_date=NOW.date() + timedelta(days=14))
+    assignment = store.assign_plan(
+        db,
+        actor=SYSTEM,
+        client_id=client.id,
+        plan_id="core",
+        start_date=NOW.date(),
+        review_date=NOW.date() + timedelta(days=14),
+    )
     saved = store.save_report(db, actor=SYSTEM, client_id=client.id, report=report_payload(pain_score=8))
-    return {"db": db, "gym_a": gym_a, "gym_b": gym_b, "client": client.id, "report": saved.report_id,
-            "referral": saved.referral_id, "assignment": assignment.id}
+    return {
+        "db": db,
+        "gym_a": gym_a,
+        "gym_b": gym_b,
+        "client": client.id,
+        "report": saved.report_id,
+        "referral": saved.referral_id,
+        "assignment": assignment.id,
+    }
 
 
 PROBES = {
     "get_client": lambda db, a, i: store.get_client(db, actor=a, client_id=i),
     "list_sessions": lambda db, a, i: store.list_sessions(db, actor=a, client_id=i),
-    "log_session": lambda db, a, i: store.log_session(db, actor=a, client_id=i,
-                                                      session={"date": NOW.date(), "minutes": 30, "rpe": 5}),
+    "log_session": lambda db, a, i: store.log_session(
+        db, actor=a, client_id=i, session={"date": NOW.date(), "minutes": 30, "rpe": 5}
+    ),
     "save_report": lambda db, a, i: store.save_report(db, actor=a, client_id=i, report=report_payload()),
     "client_history": lambda db, a, i: store.client_history(db, actor=a, client_id=i, on=NOW.date()),
     "client_status": lambda db, a, i: store.client_status(db, actor=a, client_id=i),
@@ -41,8 +55,10 @@ RECORD_PROBES = {
     "get_report": ("report", lambda db, a, i: store.get_report(db, actor=a, report_id=i)),
     "get_referral": ("referral", lambda db, a, i: store.get_referral(db, actor=a, referral_id=i)),
     "handoff_summary": ("referral", lambda db, a, i: store.handoff_summary(db, actor=a, referral_id=i)),
-    "set_assignment_status": ("assignment", lambda db, a, i: store.set_assignment_status(
-        db, actor=a, assignment_id=i, status="completed")),
+    "set_assignment_status": (
+        "assignment",
+        lambda db, a, i: store.set_assignment_status(db, actor=a, assignment_id=i, status="completed"),
+    ),
 }
 OUTSIDERS = {
     "trainer_b": lambda w: Actor("trainer.b", Role.TRAINER, gym_id=w["gym_b"], user_id=901),
@@ -91,8 +107,11 @@ def test_role_and_people_refusals_name_no_gym(world):
     admin_b = Actor("admin.b", Role.ADMIN, gym_id=world["gym_b"])
     store.add_user(db, actor=SYSTEM, username="staff.a", display_name="S", role="trainer", gym_id=world["gym_a"])
     texts = [
-        outcome(lambda: store.trends(db, actor=trainer_b, start=NOW.date() - timedelta(days=30), end=NOW.date(),
-                                     gym_id=world["gym_a"]))[1],
+        outcome(
+            lambda: store.trends(
+                db, actor=trainer_b, start=NOW.date() - timedelta(days=30), end=NOW.date(), gym_id=world["gym_a"]
+            )
+        )[1],
         outcome(lambda: store.disable_user(db, actor=admin_b, username="staff.a"))[1],
     ]
 
@@ -109,29 +128,35 @@ def test_missing_records_still_read_as_missing_to_those_with_access(world):
 
 def downloads(db) -> list[tuple]:
     with db.read() as cur:
-        return cur.execute("SELECT actor, outcome FROM audit_log WHERE action = 'export.download' "
-                           "ORDER BY id").fetchall()
+        return cur.execute(
+            "SELECT actor, outcome FROM audit_log WHERE action = 'export.download' ORDER BY id"
+        ).fetchall()
 
 
-@pytest.mark.parametrize("actor_name, entity, entity_key", [
-    ("trainer_b", "clients", "client"),       # another gym's client's handout
-    ("clinic_b", "referrals", "referral"),    # another gym's handoff
-    ("manager", "clients", "client"),         # a role that never reads a client
-    ("trainer_b", "audit_log", None),         # a role without the audit
-    ("trainer_b", "anything else", None),     # an unknown kind of file
-])
+@pytest.mark.parametrize(
+    "actor_name, entity, entity_key",
+    [
+        ("trainer_b", "clients", "client"),  # another gym's client's handout
+        ("clinic_b", "referrals", "referral"),  # another gym's handoff
+        ("manager", "clients", "client"),  # a role that never reads a client
+        ("trainer_b", "audit_log", None),  # a role without the audit
+        ("trainer_b", "anything else", None),  # an unknown kind of file
+    ],
+)
 def test_record_download_refuses_what_the_actor_may_not_read(world, actor_name, entity, entity_key):
     actor = OUTSIDERS[actor_name](world)
     with pytest.raises(BackCareError):
-        store.record_download(world["db"], actor=actor, what="handout", entity=entity,
-                              entity_id=world[entity_key] if entity_key else None)
+        store.record_download(
+            world["db"], actor=actor, what="handout", entity=entity, entity_id=world[entity_key] if entity_key else None
+        )
     assert [o for _, o in downloads(world["db"])] in ([], ["denied"])
 
 
 def test_record_download_records_what_the_actor_may_read(world):
     trainer_a = Actor("trainer.a", Role.TRAINER, gym_id=world["gym_a"], user_id=900)
-    store.record_download(world["db"], actor=trainer_a, what="plan handout PDF", entity="clients",
-                          entity_id=world["client"])
+    store.record_download(
+        world["db"], actor=trainer_a, what="plan handout PDF", entity="clients", entity_id=world["client"]
+    )
     store.record_download(world["db"], actor=Actor("m", Role.MANAGER), what="trends.causes", entity="trends")
 
     assert downloads(world["db"]) == [("trainer.a", "ok"), ("m", "ok")]
@@ -140,5 +165,6 @@ def test_record_download_records_what_the_actor_may_read(world):
 def test_record_download_keeps_the_description_short(world):
     trainer_a = Actor("trainer.a", Role.TRAINER, gym_id=world["gym_a"], user_id=900)
     with pytest.raises(BackCareError):
-        store.record_download(world["db"], actor=trainer_a, what="x" * 10_000, entity="clients",
-                              entity_id=world["client"])
+        store.record_download(
+            world["db"], actor=trainer_a, what="x" * 10_000, entity="clients", entity_id=world["client"]
+        )

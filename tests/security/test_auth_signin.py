@@ -24,10 +24,12 @@ WRONG = "wrong password!"
 @pytest.fixture
 def people(db, gym):
     store.add_user(db, actor=SYSTEM, username="ann", display_name="Ann Admin", role="admin", password=PASSWORD)
-    store.add_user(db, actor=SYSTEM, username="tom", display_name="Tom Trainer", role="trainer", gym_id=gym.id,
-                   password=PASSWORD)
-    store.add_user(db, actor=SYSTEM, username="dee", display_name="Dee Disabled", role="trainer", gym_id=gym.id,
-                   password=PASSWORD)
+    store.add_user(
+        db, actor=SYSTEM, username="tom", display_name="Tom Trainer", role="trainer", gym_id=gym.id, password=PASSWORD
+    )
+    store.add_user(
+        db, actor=SYSTEM, username="dee", display_name="Dee Disabled", role="trainer", gym_id=gym.id, password=PASSWORD
+    )
     store.disable_user(db, actor=SYSTEM, username="dee")
     return db
 
@@ -74,9 +76,17 @@ def test_a_disabled_account_with_the_right_password_does_not_confirm_the_passwor
     assert seen(right) == seen(wrong) == (store.SignInRefused, SIGNIN_REFUSED)
 
 
-@pytest.mark.parametrize("username, password", [
-    ("tom", WRONG), ("ghost", PASSWORD), ("dee", PASSWORD), ("dee", WRONG), ("", PASSWORD), ("tom", ""),
-])
+@pytest.mark.parametrize(
+    "username, password",
+    [
+        ("tom", WRONG),
+        ("ghost", PASSWORD),
+        ("dee", PASSWORD),
+        ("dee", WRONG),
+        ("", PASSWORD),
+        ("tom", ""),
+    ],
+)
 def test_every_refusal_is_the_same_type_and_sentence(people, username, password):
     assert seen(refusal(people, username, password)) == (store.SignInRefused, SIGNIN_REFUSED)
 
@@ -177,8 +187,11 @@ def test_no_more_than_a_few_passwords_are_hashed_at_once(monkeypatch, work):
             return True
 
     monkeypatch.setattr(auth, "_HASHER", SlowHasher())
-    call = (lambda: auth.hash_password("some password")) if work == "hash" else \
-        (lambda: auth.verify_password("$argon2id$fake", "some password"))
+    call = (
+        (lambda: auth.hash_password("some password"))
+        if work == "hash"
+        else (lambda: auth.verify_password("$argon2id$fake", "some password"))
+    )
     threads = [threading.Thread(target=call) for _ in range(12)]
     for t in threads:
         t.start()

@@ -15,12 +15,21 @@ def test_a_trainer_sees_status_and_restrictions_but_not_the_clinics_notes(db, cl
     clinic = Actor(username="cleo", role=Role.CLINIC)
     saved = store.save_report(db, actor=trainer_actor, client_id=client.id, report=report_payload(pain_score=8))
     store.update_referral(db, actor=clinic, referral_id=saved.referral_id, status="seen", note=NOTE)
-    store.update_referral(db, actor=clinic, referral_id=saved.referral_id, status="cleared_with_restrictions",
-                          restrictions="No loaded spinal flexion for 4 weeks", note="Cleared by Dr Park.")
+    store.update_referral(
+        db,
+        actor=clinic,
+        referral_id=saved.referral_id,
+        status="cleared_with_restrictions",
+        restrictions="No loaded spinal flexion for 4 weeks",
+        note="Cleared by Dr Park.",
+    )
 
     seen_by_trainer = store.referral_events(db, actor=trainer_actor, referral_id=saved.referral_id)
     assert [(e.status, e.author) for e in seen_by_trainer] == [
-        ("new", "tara"), ("seen", "cleo"), ("cleared_with_restrictions", "cleo")]
+        ("new", "tara"),
+        ("seen", "cleo"),
+        ("cleared_with_restrictions", "cleo"),
+    ]
     assert {e.note for e in seen_by_trainer} == {None}
     assert NOTE not in repr(store.client_history(db, actor=trainer_actor, client_id=client.id))
     (referral,) = store.client_referrals(db, actor=trainer_actor, client_id=client.id)

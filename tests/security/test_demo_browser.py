@@ -25,6 +25,7 @@ def seed_database():
         with store.open_database(path) as db:
             build_demo(db, clients=6, weeks=2)
             ACCOUNTS[:] = deployment.demo_info(db).accounts
+
     return seed
 
 

@@ -32,25 +32,39 @@ def app() -> AppTest:
 
 
 def page_names(at: AppTest) -> set[str]:
-    return {Path(info["script_path"]).name if info.get("script_path") else info["page_name"]
-            for info in at._registered_pages.values()}
+    return {
+        Path(info["script_path"]).name if info.get("script_path") else info["page_name"]
+        for info in at._registered_pages.values()
+    }
 
 
 def all_text(at: AppTest) -> str:
-    parts = [str(el.value) for group in (at.title, at.markdown, at.caption, at.info, at.success, at.warning,
-                                         at.error, at.html) for el in group]
+    parts = [
+        str(el.value)
+        for group in (at.title, at.markdown, at.caption, at.info, at.success, at.warning, at.error, at.html)
+        for el in group
+    ]
     return "\n".join(parts)
 
 
 def cli(*args: str, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "backcare", *args], cwd=ROOT, capture_output=True, text=True,
-                          input=stdin, timeout=300, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "backcare", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def counts(path: Path) -> dict[str, int]:
     with store.open_database(path) as db, db.read() as cur:
-        return {t: cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                for t in ("users", "gyms", "clients", "sessions", "reports", "referrals", "assignments")}
+        return {
+            t: cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("users", "gyms", "clients", "sessions", "reports", "referrals", "assignments")
+        }
 
 
 @pytest.fixture
@@ -73,8 +87,9 @@ def real_path(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "real.duckdb"
     with store.open_database(path) as db:
         gym = store.add_gym(db, actor=SYSTEM, name="Real Gym")
-        store.add_user(db, actor=SYSTEM, username="owner", display_name="Owner", role="admin",
-                       password="a real long password")
+        store.add_user(
+            db, actor=SYSTEM, username="owner", display_name="Owner", role="admin", password="a real long password"
+        )
         store.create_client(db, actor=SYSTEM, gym_id=gym.id, name="Real Person", consent_by="owner")
     monkeypatch.setenv("BACKCARE_DB", str(path))
     return path
@@ -98,8 +113,7 @@ def test_without_demo_mode_a_new_path_shows_one_sentence_and_creates_nothing(tmp
     assert not path.exists() and not path.parent.exists()
 
 
-@pytest.mark.parametrize("command", [["users", "list"], ["export", "{out}"], ["users", "add-gym", "X"],
-                                     ["compact"]])
+@pytest.mark.parametrize("command", [["users", "list"], ["export", "{out}"], ["users", "add-gym", "X"], ["compact"]])
 def test_the_command_line_refuses_a_missing_path_and_names_both_ways(tmp_path, command, no_demo):
     path = tmp_path / "missing.duckdb"
     done = cli(*[a.format(out=tmp_path / "out") for a in command], "--db", str(path))
@@ -119,8 +133,15 @@ def test_init_makes_a_database_with_one_admin_and_nothing_else(tmp_path):
 
     assert done.returncode == 0, done.stderr
     assert "the first admin secret" not in done.stdout + done.stderr
-    assert counts(path) == {"users": 1, "gyms": 0, "clients": 0, "sessions": 0, "reports": 0, "referrals": 0,
-                            "assignments": 0}
+    assert counts(path) == {
+        "users": 1,
+        "gyms": 0,
+        "clients": 0,
+        "sessions": 0,
+        "reports": 0,
+        "referrals": 0,
+        "assignments": 0,
+    }
     with store.open_database(path) as db:
         (user,) = store.list_users(db, actor=SYSTEM)
         assert (user.username, user.role, user.gym_id, user.has_password) == ("owner", "admin", None, True)
@@ -230,9 +251,25 @@ def test_a_real_database_shows_no_demo_banner_and_no_demo_accounts(real_path, no
 
 def test_a_killed_first_start_leaves_no_file_and_the_next_start_finishes(tmp_path):
     path = tmp_path / "first.duckdb"
-    building = subprocess.Popen([sys.executable, "-m", "backcare", "demo", "--if-missing", "--clients", "40000",
-                                 "--weeks", "26", "--db", str(path)], cwd=ROOT, stderr=subprocess.PIPE,
-                                stdout=subprocess.DEVNULL, text=True)
+    building = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "backcare",
+            "demo",
+            "--if-missing",
+            "--clients",
+            "40000",
+            "--weeks",
+            "26",
+            "--db",
+            str(path),
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         for line in building.stderr:  # wait for the build to be under way
             if line.startswith("sessions") or line.startswith("reports"):
@@ -269,8 +306,9 @@ HOLDER = textwrap.dedent("""
 
 
 def test_while_the_file_is_locked_a_visitor_sees_one_sentence_and_no_page_list(real_path, no_demo):
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(real_path)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(real_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         at = app().run()

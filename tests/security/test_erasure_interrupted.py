@@ -49,8 +49,9 @@ def file_with_two_clients(tmp_path):
     path = tmp_path / "erase.duckdb"
     with store.open_database(path) as db:
         gym = store.create_gym(db, actor=SYSTEM, name="Riverside")
-        trainer = store.actor_for(store.create_user(db, actor=SYSTEM, username="tara", display_name="Tara",
-                                                    role=Role.TRAINER, gym_id=gym.id))
+        trainer = store.actor_for(
+            store.create_user(db, actor=SYSTEM, username="tara", display_name="Tara", role=Role.TRAINER, gym_id=gym.id)
+        )
         erased = store.create_client(db, actor=trainer, gym_id=gym.id, name=ERASED, consent_by="tara")
         kept = store.create_client(db, actor=trainer, gym_id=gym.id, name=KEPT, consent_by="tara")
         for client in (erased, kept):
@@ -60,8 +61,13 @@ def file_with_two_clients(tmp_path):
 
 def kill_during_erasure(path: Path, client_id: int, point: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.run([sys.executable, "-c", CHILD, str(path), str(client_id), point], capture_output=True,
-                           text=True, env=env, timeout=120)
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path), str(client_id), point],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert child.returncode == -signal.SIGKILL, (child.stdout, child.stderr[-2000:])
 
 
@@ -101,6 +107,7 @@ def test_an_erasure_killed_before_its_deletion_committed_is_rolled_back(file_wit
 
 def refuse_rebuild_at_start(monkeypatch) -> None:
     """The rebuild done at start fails (a full disk, say); store.compact_database itself stays usable."""
+
     def refused(db):
         raise erasure.CompactionPending("the disk was full")
 
@@ -108,7 +115,8 @@ def refuse_rebuild_at_start(monkeypatch) -> None:
 
 
 def test_a_rebuild_that_cannot_be_done_at_restart_stays_recorded_and_compact_finishes_it(
-        file_with_two_clients, monkeypatch, capsys):
+    file_with_two_clients, monkeypatch, capsys
+):
     path, client_id = file_with_two_clients
     kill_during_erasure(path, client_id, "copying")
     refuse_rebuild_at_start(monkeypatch)
@@ -129,8 +137,7 @@ def test_a_rebuild_that_cannot_be_done_at_restart_stays_recorded_and_compact_fin
     assert ERASED.encode() not in raw_bytes(path)
 
 
-def test_the_admin_page_shows_a_rebuild_still_owed_and_its_button_finishes_it(file_with_two_clients,
-                                                                              monkeypatch):
+def test_the_admin_page_shows_a_rebuild_still_owed_and_its_button_finishes_it(file_with_two_clients, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     path, client_id = file_with_two_clients

@@ -15,8 +15,19 @@ import pytest
 
 from backcare.store import analytics
 from backcare.store.analytics import SUPPRESSED_TEXT
-from tests.security.privacy_world import (MANAGER, RARE, RARE_LABEL, SECRETS, TUE, WED, clients, day,
-                                          gym_with_trainers, report_each, set_secret)
+from tests.security.privacy_world import (
+    MANAGER,
+    RARE,
+    RARE_LABEL,
+    SECRETS,
+    TUE,
+    WED,
+    clients,
+    day,
+    gym_with_trainers,
+    report_each,
+    set_secret,
+)
 
 HIDDEN = 3
 
@@ -25,8 +36,15 @@ HIDDEN = 3
 def world(db):
     big, (ben,) = gym_with_trainers(db, "Big Gym", "Ben Big")
     small, (sam,) = gym_with_trainers(db, "Small Gym", "Sam Small")
-    return {"db": db, "big": big, "small": small, "ben": ben, "sam": sam,
-            "big_clients": clients(db, ben, 5, "Big"), "small_clients": clients(db, sam, HIDDEN, "Small")}
+    return {
+        "db": db,
+        "big": big,
+        "small": small,
+        "ben": ben,
+        "sam": sam,
+        "big_clients": clients(db, ben, 5, "Big"),
+        "small_clients": clients(db, sam, HIDDEN, "Small"),
+    }
 
 
 def estimates(db, *attacks) -> list[list[int]]:
@@ -34,7 +52,7 @@ def estimates(db, *attacks) -> list[list[int]]:
     found: list[list[int]] = [[] for _ in attacks]
     for secret in SECRETS:
         set_secret(db, secret)
-        for values, attack in zip(found, attacks):
+        for values, attack in zip(found, attacks, strict=True):
             values.append(attack())
     return found
 
@@ -60,12 +78,14 @@ def test_two_date_ranges_do_not_give_the_hidden_count(world):
     narrow = {"start": day(WED), "end": wide["end"]}
 
     def attack() -> int:
-        return (cause_reports(analytics.causes_ranked(db, actor=MANAGER, **wide))
-                - cause_reports(analytics.causes_ranked(db, actor=MANAGER, **narrow)))
+        return cause_reports(analytics.causes_ranked(db, actor=MANAGER, **wide)) - cause_reports(
+            analytics.causes_ranked(db, actor=MANAGER, **narrow)
+        )
 
     def summary_attack() -> int:
-        return (int(analytics.trends_summary(db, actor=MANAGER, **wide).display()["reports"].iloc[0])
-                - int(analytics.trends_summary(db, actor=MANAGER, **narrow).display()["reports"].iloc[0]))
+        return int(analytics.trends_summary(db, actor=MANAGER, **wide).display()["reports"].iloc[0]) - int(
+            analytics.trends_summary(db, actor=MANAGER, **narrow).display()["reports"].iloc[0]
+        )
 
     for found in estimates(db, attack, summary_attack):
         assert_nothing_exact(found)
@@ -91,8 +111,7 @@ def test_all_gyms_minus_the_big_gym_does_not_give_the_hidden_count_even_through_
         summary = csv_rows(analytics.trends_summary(db, actor=MANAGER, **week))
         (total,) = summary.values()
         big = csv_rows(analytics.reports_by_gym(db, actor=MANAGER, **week))["Big Gym"]
-        assert csv_rows(analytics.reports_by_gym(db, actor=MANAGER, **week))["Small Gym"]["reports"] \
-            == SUPPRESSED_TEXT
+        assert csv_rows(analytics.reports_by_gym(db, actor=MANAGER, **week))["Small Gym"]["reports"] == SUPPRESSED_TEXT
         return int(total["reports"]) - int(big["reports"])
 
     for found in estimates(db, through_csv, summary_minus_gym_row):
@@ -132,8 +151,11 @@ def test_the_same_records_always_show_the_same_figure(world):
         big_alone = analytics.trends_summary(db, actor=MANAGER, **week, gym_id=world["big"].id).display().iloc[0]
         big_row = analytics.reports_by_gym(db, actor=MANAGER, **week).display().set_index("gym").loc["Big Gym"]
         assert big_alone["reports"] == big_row["reports"]
-        assert (analytics.trends_summary(db, actor=MANAGER, **week).display().equals(
-                analytics.trends_summary(db, actor=MANAGER, **wider).display()))
+        assert (
+            analytics.trends_summary(db, actor=MANAGER, **week)
+            .display()
+            .equals(analytics.trends_summary(db, actor=MANAGER, **wider).display())
+        )
         first = analytics.causes_ranked(db, actor=MANAGER, **week).display()
         assert first.equals(analytics.causes_ranked(db, actor=MANAGER, **week).display())
 

@@ -12,8 +12,18 @@ import pytest
 
 from backcare.store import analytics
 from backcare.store.analytics import SUPPRESSED_TEXT
-from tests.security.privacy_world import (MANAGER, RARE, SECRETS, TUE, WED, clients, day, gym_with_trainers,
-                                          report_each, set_secret)
+from tests.security.privacy_world import (
+    MANAGER,
+    RARE,
+    SECRETS,
+    TUE,
+    WED,
+    clients,
+    day,
+    gym_with_trainers,
+    report_each,
+    set_secret,
+)
 
 WEEK = {"start": day(TUE) - timedelta(days=1), "end": day(WED) + timedelta(days=4)}
 
@@ -43,10 +53,11 @@ def test_a_gym_with_three_reports_looks_like_a_gym_with_none(world):
         assert by_gym.loc["Quiet Gym"].tolist() == by_gym.loc["Small Gym"].tolist() == [SUPPRESSED_TEXT] * 4
         quiet = analytics.trends(db, actor=MANAGER, **WEEK, gym_id=world["quiet"].id, now=WED + timedelta(days=5))
         small = analytics.trends(db, actor=MANAGER, **WEEK, gym_id=world["small"].id, now=WED + timedelta(days=5))
-        for empty, three in zip(quiet.tables(), small.tables()):
+        for empty, three in zip(quiet.tables(), small.tables(), strict=True):
             assert anonymous(empty.display()) == anonymous(three.display()), empty.name
-            assert empty.csv().replace(b"Quiet Gym", b"").replace(b"Quinn", b"") == \
-                three.csv().replace(b"Small Gym", b"").replace(b"Sam", b""), empty.name
+            assert empty.csv().replace(b"Quiet Gym", b"").replace(b"Quinn", b"") == three.csv().replace(
+                b"Small Gym", b""
+            ).replace(b"Sam", b""), empty.name
 
 
 def test_no_table_says_which_trainers_clients_the_small_group_was(world):

@@ -27,9 +27,17 @@ def seed_database():
     def seed(path):
         with store.open_database(path) as db:
             gym = store.create_gym(db, actor=SYSTEM, name="North Gym")
-            tina = store.create_user(db, actor=SYSTEM, username=TRAINER, display_name="Tina Trainer",
-                                     role="trainer", gym_id=gym.id, password=PASSWORD)
+            tina = store.create_user(
+                db,
+                actor=SYSTEM,
+                username=TRAINER,
+                display_name="Tina Trainer",
+                role="trainer",
+                gym_id=gym.id,
+                password=PASSWORD,
+            )
             store.create_client(db, actor=SYSTEM, gym_id=gym.id, name=CLIENT, trainer_id=tina.id, consent_by=TRAINER)
+
     return seed
 
 

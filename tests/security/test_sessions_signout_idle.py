@@ -27,8 +27,9 @@ def world(tmp_path, monkeypatch):
     path = tmp_path / "sessions.duckdb"
     with store.open_database(path) as db:
         gym = store.add_gym(db, actor=SYSTEM, name="Riverside")
-        store.add_user(db, actor=SYSTEM, username="tina", display_name="Tina", role="trainer", gym_id=gym.id,
-                       password=PASSWORD)
+        store.add_user(
+            db, actor=SYSTEM, username="tina", display_name="Tina", role="trainer", gym_id=gym.id, password=PASSWORD
+        )
         store.add_user(db, actor=SYSTEM, username="carl", display_name="Carl", role="clinic", password=PASSWORD)
         client = store.create_client(db, actor=SYSTEM, gym_id=gym.id, name=CLIENT, consent_by="tina")
     monkeypatch.setenv("BACKCARE_DB", str(path))
@@ -83,8 +84,9 @@ def test_a_session_of_one_account_is_not_a_session_of_another(world):
 def test_timer_checks_do_not_keep_an_idle_session_alive(world):
     with open_db(world) as db:
         actor = store.authenticate(db, username="tina", password=PASSWORD, now=T0)
-        ticks = [store.session_state(db, actor=actor, now=T0 + timedelta(minutes=m), touch=False)
-                 for m in (5, 15, 25, 29)]
+        ticks = [
+            store.session_state(db, actor=actor, now=T0 + timedelta(minutes=m), touch=False) for m in (5, 15, 25, 29)
+        ]
         expired = store.session_state(db, actor=actor, now=T0 + IDLE_LIMIT + timedelta(seconds=1), touch=False)
         after = store.session_state(db, actor=actor, now=T0 + IDLE_LIMIT + timedelta(seconds=2), touch=True)
         with db.read() as cur:
@@ -120,8 +122,21 @@ def sign_in(username: str) -> AppTest:
 
 
 def shown(at: AppTest) -> str:
-    return "\n".join(str(el.value) for group in (at.title, at.markdown, at.caption, at.info, at.success,
-                                                at.warning, at.error, at.html, at.dataframe) for el in group)
+    return "\n".join(
+        str(el.value)
+        for group in (
+            at.title,
+            at.markdown,
+            at.caption,
+            at.info,
+            at.success,
+            at.warning,
+            at.error,
+            at.html,
+            at.dataframe,
+        )
+        for el in group
+    )
 
 
 def signed_out(at: AppTest) -> bool:

@@ -36,25 +36,61 @@ DAY = date(2025, 3, 10)
 # A value of the right kind for each argument name of the store's functions (right kind, not necessarily a
 # value the function accepts: a refusal of it is a BackCareError too, which is all this test asks).
 RIGHT_KIND = {
-    "client_id": lambda w: w.client_a.id, "referral_id": lambda w: w.referral_a, "report_id": lambda w: w.report_a,
-    "assignment_id": lambda w: w.new_assignment(), "gym_id": lambda w: w.gym_a, "trainer_id": lambda w: None,
-    "start": lambda w: DAY - timedelta(days=30), "end": lambda w: DAY, "on": lambda w: DAY,
-    "before": lambda w: None, "now": lambda w: None, "start_date": lambda w: DAY,
-    "review_date": lambda w: DAY + timedelta(days=14), "days": lambda w: 30, "weeks": lambda w: 4,
-    "pain_days": lambda w: 30, "recent": lambda w: 5, "limit": lambda w: 5, "review_days": lambda w: 14,
-    "query": lambda w: "Gym", "name": lambda w: f"Name {w.fresh()}", "username": lambda w: f"user{w.fresh()}",
-    "display_name": lambda w: "Some One", "contact": lambda w: None, "role": lambda w: "trainer",
-    "password": lambda w: "a long password here", "status": lambda w: "contacted", "note": lambda w: None,
-    "restrictions": lambda w: None, "statuses": lambda w: None, "plan_id": lambda w: "core",
-    "report": lambda w: report_payload(), "session": lambda w: {"date": DAY, "minutes": 30, "rpe": 5},
-    "assign_plans": lambda w: (), "customisation": lambda w: None, "submission": lambda w: None,
-    "consent_by": lambda w: "someone", "external_id": lambda w: None, "filters": lambda w: None,
-    "audit": lambda w: False, "active_only": lambda w: False, "open_only": lambda w: False,
-    "include_disabled": lambda w: False, "compact": lambda w: False,
-    "answers": lambda w: {"chest_pain": False}, "context": lambda w: None, "year_of_birth": lambda w: 1980,
-    "phone": lambda w: None, "email": lambda w: None, "expected_status": lambda w: None,
-    "recent_first": lambda w: False, "max_age": lambda w: timedelta(hours=12),
-    "what": lambda w: "Handoff PDF", "entity": lambda w: "referrals", "entity_id": lambda w: w.referral_a,
+    "client_id": lambda w: w.client_a.id,
+    "referral_id": lambda w: w.referral_a,
+    "report_id": lambda w: w.report_a,
+    "assignment_id": lambda w: w.new_assignment(),
+    "gym_id": lambda w: w.gym_a,
+    "trainer_id": lambda w: None,
+    "start": lambda w: DAY - timedelta(days=30),
+    "end": lambda w: DAY,
+    "on": lambda w: DAY,
+    "before": lambda w: None,
+    "now": lambda w: None,
+    "start_date": lambda w: DAY,
+    "review_date": lambda w: DAY + timedelta(days=14),
+    "days": lambda w: 30,
+    "weeks": lambda w: 4,
+    "pain_days": lambda w: 30,
+    "recent": lambda w: 5,
+    "limit": lambda w: 5,
+    "review_days": lambda w: 14,
+    "query": lambda w: "Gym",
+    "name": lambda w: f"Name {w.fresh()}",
+    "username": lambda w: f"user{w.fresh()}",
+    "display_name": lambda w: "Some One",
+    "contact": lambda w: None,
+    "role": lambda w: "trainer",
+    "password": lambda w: "a long password here",
+    "status": lambda w: "contacted",
+    "note": lambda w: None,
+    "restrictions": lambda w: None,
+    "statuses": lambda w: None,
+    "plan_id": lambda w: "core",
+    "report": lambda w: report_payload(),
+    "session": lambda w: {"date": DAY, "minutes": 30, "rpe": 5},
+    "assign_plans": lambda w: (),
+    "customisation": lambda w: None,
+    "submission": lambda w: None,
+    "consent_by": lambda w: "someone",
+    "external_id": lambda w: None,
+    "filters": lambda w: None,
+    "audit": lambda w: False,
+    "active_only": lambda w: False,
+    "open_only": lambda w: False,
+    "include_disabled": lambda w: False,
+    "compact": lambda w: False,
+    "answers": lambda w: {"chest_pain": False},
+    "context": lambda w: None,
+    "year_of_birth": lambda w: 1980,
+    "phone": lambda w: None,
+    "email": lambda w: None,
+    "expected_status": lambda w: None,
+    "recent_first": lambda w: False,
+    "max_age": lambda w: timedelta(hours=12),
+    "what": lambda w: "Handoff PDF",
+    "entity": lambda w: "referrals",
+    "entity_id": lambda w: w.referral_a,
 }
 STORE_FUNCTIONS = sorted(name for name in MATRIX if hasattr(store, name))
 
@@ -106,9 +142,16 @@ def test_a_client_name_with_hidden_characters_or_too_long_is_refused(db, gym, tr
     assert count(db, "clients") == 0
 
 
-@pytest.mark.parametrize("field, bad", [("display_name", MEGABYTE), ("display_name", f"Tara{NUL}"),
-                                        ("display_name", f"Tara {RLO}nimda"), ("contact", f"tara@x.test{RLO}"),
-                                        ("contact", MEGABYTE)])
+@pytest.mark.parametrize(
+    "field, bad",
+    [
+        ("display_name", MEGABYTE),
+        ("display_name", f"Tara{NUL}"),
+        ("display_name", f"Tara {RLO}nimda"),
+        ("contact", f"tara@x.test{RLO}"),
+        ("contact", MEGABYTE),
+    ],
+)
 def test_an_account_with_a_1_mb_or_hidden_character_name_is_refused(db, gym, field, bad):
     values = {"username": "new.person", "display_name": "New Person", "contact": None, field: bad}
     for add in (store.create_user, store.add_user):
@@ -125,10 +168,19 @@ def test_a_gym_name_with_hidden_characters_or_too_long_is_refused(db, bad):
     assert raised.value.field == "name"
 
 
-@pytest.mark.parametrize("field, bad", [("note", "x" * 2001), ("note", f"called{NUL}"), ("note", f"ok {RLO}"),
-                                        ("restrictions", MEGABYTE), ("restrictions", f"no lifting{LRI}")])
-def test_a_clinic_note_or_restriction_with_hidden_characters_or_too_long_is_refused(db, client, trainer_actor,
-                                                                                     field, bad):
+@pytest.mark.parametrize(
+    "field, bad",
+    [
+        ("note", "x" * 2001),
+        ("note", f"called{NUL}"),
+        ("note", f"ok {RLO}"),
+        ("restrictions", MEGABYTE),
+        ("restrictions", f"no lifting{LRI}"),
+    ],
+)
+def test_a_clinic_note_or_restriction_with_hidden_characters_or_too_long_is_refused(
+    db, client, trainer_actor, field, bad
+):
     saved = store.save_report(db, actor=trainer_actor, client_id=client.id, report=report_payload(pain_score=8))
     store.update_referral(db, actor=SYSTEM, referral_id=saved.referral_id, status="seen")
     values = {"status": "cleared_with_restrictions", "restrictions": "no deadlifts", field: bad}
@@ -140,43 +192,68 @@ def test_a_clinic_note_or_restriction_with_hidden_characters_or_too_long_is_refu
 
 def test_a_note_keeps_its_lines_and_tabs(db, client, trainer_actor):
     saved = store.save_report(db, actor=trainer_actor, client_id=client.id, report=report_payload(pain_score=8))
-    store.update_referral(db, actor=SYSTEM, referral_id=saved.referral_id, status="contacted",
-                          note="Rang at 10:00.\n\tBooked for Monday.")
-    (event,) = [e for e in store.referral_events(db, actor=SYSTEM, referral_id=saved.referral_id)
-                if e.status == "contacted"]
+    store.update_referral(
+        db, actor=SYSTEM, referral_id=saved.referral_id, status="contacted", note="Rang at 10:00.\n\tBooked for Monday."
+    )
+    (event,) = [
+        e for e in store.referral_events(db, actor=SYSTEM, referral_id=saved.referral_id) if e.status == "contacted"
+    ]
     assert event.note == "Rang at 10:00.\n\tBooked for Monday."
 
 
 TODAY = date.today()
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"note": "x" * (10 * 1024 * 1024)}, "customisation"),
-    ({"doses": {f"exercise {i}": "3 x 10" for i in range(200_000)}}, "customisation"),
-    ({"note": f"go easy{RLO}"}, "customisation"),
-    ({"doses": {f"Dead bug{NUL}": "3 x 10"}}, "customisation"),
-    ({"sets": 2}, "changes.sets"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"note": "x" * (10 * 1024 * 1024)}, "customisation"),
+        ({"doses": {f"exercise {i}": "3 x 10" for i in range(200_000)}}, "customisation"),
+        ({"note": f"go easy{RLO}"}, "customisation"),
+        ({"doses": {f"Dead bug{NUL}": "3 x 10"}}, "customisation"),
+        ({"sets": 2}, "changes.sets"),
+    ],
+)
 def test_a_huge_or_hidden_character_plan_customisation_is_refused(db, client, trainer_actor, changes, field):
     with pytest.raises(InvalidInput) as raised:
-        store.assign_plan(db, actor=trainer_actor, client_id=client.id, plan_id="core", start_date=TODAY,
-                          review_date=TODAY + timedelta(days=14), customisation=changes)
+        store.assign_plan(
+            db,
+            actor=trainer_actor,
+            client_id=client.id,
+            plan_id="core",
+            start_date=TODAY,
+            review_date=TODAY + timedelta(days=14),
+            customisation=changes,
+        )
     assert raised.value.field == field
     with pytest.raises(InvalidInput):
-        store.save_report(db, actor=trainer_actor, client_id=client.id, report=report_payload(context={
-            "warmup_minutes": 2}), assign_plans=["warm_up"], customisation={"warm_up": changes})
+        store.save_report(
+            db,
+            actor=trainer_actor,
+            client_id=client.id,
+            report=report_payload(context={"warmup_minutes": 2}),
+            assign_plans=["warm_up"],
+            customisation={"warm_up": changes},
+        )
     assert count(db, "assignments") == 0 and count(db, "reports") == 0
 
 
 @pytest.mark.parametrize("exercise", [f"squat{NUL}", f"squat{RLO}"])
 def test_an_exercise_name_with_hidden_characters_is_refused(db, client, trainer_actor, exercise, tmp_path):
     with pytest.raises(InvalidInput) as raised:
-        store.log_session(db, actor=trainer_actor, client_id=client.id,
-                          session={"date": TODAY, "minutes": 30, "rpe": 5, "exercises": [exercise]})
+        store.log_session(
+            db,
+            actor=trainer_actor,
+            client_id=client.id,
+            session={"date": TODAY, "minutes": 30, "rpe": 5, "exercises": [exercise]},
+        )
     assert raised.value.field.startswith("exercises")
     path = tmp_path / "s.csv"
-    path.write_text("client_id,date,minutes,rpe,exercises,warmup_minutes,cooldown_done\n"
-                    f"{client.external_id},2025-01-05,30,5,{exercise},5,true\n", encoding="utf-8")
+    path.write_text(
+        "client_id,date,minutes,rpe,exercises,warmup_minutes,cooldown_done\n"
+        f"{client.external_id},2025-01-05,30,5,{exercise},5,true\n",
+        encoding="utf-8",
+    )
     result = import_sessions_csv(db, actor=SYSTEM, path=path)
     assert [b.line for b in result.bad_rows] == [2] and "invisible character" in result.bad_rows[0].reason
     assert count(db, "sessions") == 0
