@@ -718,7 +718,8 @@ def markdown(results: list[LevelResult], meta: dict) -> str:
     base = results[0].summary() if results and results[0].users == 1 else None
     lines = [
         f"Run {meta['when']} on {meta['machine']}; `{meta['command']}`.",
-        f"History: {meta['history']}. Server: one `streamlit run app.py` process per level, "
+        f"History: {meta['history']}. Server: one `streamlit run app.py` process per level (through "
+        "bench/serve.py, which adds two signal handlers), "
         f"post-run collection {meta['gc_label']}; {meta['flags_label']}; "
         f"think time {meta['think_label']}; {meta['duration']:.0f} s "
         f"measured per level after a warm-up trainer and a staggered sign-in; then a burst of {meta['burst']} "
