@@ -73,7 +73,12 @@ def test_saddle_numbness_stops_the_form_and_one_tap_saves_the_emergency(page, ap
     taps = 0
     sign_in(page, app_url, TRAINER, PASSWORD)
     expect(page.get_by_role("heading", name="Triage a back-pain report")).to_be_visible()
-    expect(page.get_by_label("Your clients")).to_have_value(re.compile(CLIENT))  # their own clients, first
+    # Their own clients, first; nobody is preselected (issue 14): the trainer taps the name.
+    picker = page.get_by_label("Your clients")
+    picker.tap()
+    page.get_by_role("option", name=re.compile(CLIENT)).tap()
+    wait_idle(page)
+    expect(picker).to_have_value(re.compile(CLIENT))
 
     page.get_by_role("button", name="Use this client").tap()  # choosing the client
     taps += 1
