@@ -20,7 +20,7 @@ from backcare import store
 from backcare.auth import SYSTEM, Actor, Role
 from backcare.cli import maintenance
 from backcare.store import erasure
-from tests.test_erasure import ERASED, KEPT, fill
+from tests.conftest import ERASED, KEPT, fill
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = Actor(username="ivan", role=Role.ADMIN)
