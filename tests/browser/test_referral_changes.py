@@ -8,7 +8,6 @@ Each test runs its own app on its own fresh demo file (the app holds the file wh
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -103,7 +102,11 @@ def events_by_note(db_path: Path, notes: list[str]) -> dict[str, tuple[int, str,
 
 
 def open_row(page, referral: store.ReferralRow) -> None:
-    page.get_by_role("button", name=re.compile(re.escape(referral.client_external_id) + r"\b")).click()
+    """Tap the queue row drawn for this referral (a client can have more than one referral in the queue, so
+    the client's reference alone names more than one row)."""
+    row = page.locator(f".st-key-ref_queue_rows .st-key-referral-{referral.id}-open").get_by_role("button")
+    expect(row).to_contain_text(referral.client_external_id)
+    row.click()
     wait_idle(page)
 
 
