@@ -49,7 +49,10 @@ def nav_titles(page) -> list[str]:
 def test_each_role_reaches_only_its_pages(page, app_url, role):
     username, password, titles, heading = ACCOUNTS[role]
     page.goto(app_url)
-    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    # The module's first test meets the app's first run (imports, the database opened), which on a busy
+    # two-core machine (browser tests in parallel) can outlast the default 20 s: wait for the form itself.
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=60_000)
+    wait_idle(page)
     assert nav_titles(page) == []  # signed out: the sign-in form only
     sign_in(page, app_url, username, password)
     expect(page.get_by_text(f"Signed in as {username}")).to_be_attached()
