@@ -24,18 +24,15 @@ def _user_id(actor: Actor) -> int | None:
     return actor.user_id
 
 
+def _draft_owner(db: Database, actor: Actor, client_id: int, action: Action) -> int | None:
+    """The permission check every draft call makes, then whose draft it is (None: no account, no draft)."""
+    guard(db, actor, action, client_gym(db, client_id), attempt="triage.draft", entity="clients", entity_id=client_id)
+    return _user_id(actor)
+
+
 def save_draft(db: Database, *, actor: Actor, client_id: int, answers: dict, now: datetime | None = None) -> None:
     """Keep (or replace) this person's draft for this client."""
-    guard(
-        db,
-        actor,
-        Action.CLIENT_WRITE,
-        client_gym(db, client_id),
-        attempt="triage.draft",
-        entity="clients",
-        entity_id=client_id,
-    )
-    user_id = _user_id(actor)
+    user_id = _draft_owner(db, actor, client_id, Action.CLIENT_WRITE)
     if user_id is None:
         return
     text = json.dumps(answers, default=str, sort_keys=True)
@@ -57,16 +54,7 @@ def load_draft(
     db: Database, *, actor: Actor, client_id: int, now: datetime | None = None, max_age: timedelta = DRAFT_MAX_AGE
 ) -> dict | None:
     """This person's draft for this client, or None (none kept, or older than `max_age`)."""
-    guard(
-        db,
-        actor,
-        Action.CLIENT_READ,
-        client_gym(db, client_id),
-        attempt="triage.draft",
-        entity="clients",
-        entity_id=client_id,
-    )
-    user_id = _user_id(actor)
+    user_id = _draft_owner(db, actor, client_id, Action.CLIENT_READ)
     if user_id is None:
         return None
     now = now or utcnow()
@@ -81,16 +69,7 @@ def load_draft(
 
 def delete_draft(db: Database, *, actor: Actor, client_id: int) -> None:
     """The report was saved or abandoned: the draft goes."""
-    guard(
-        db,
-        actor,
-        Action.CLIENT_WRITE,
-        client_gym(db, client_id),
-        attempt="triage.draft",
-        entity="clients",
-        entity_id=client_id,
-    )
-    user_id = _user_id(actor)
+    user_id = _draft_owner(db, actor, client_id, Action.CLIENT_WRITE)
     if user_id is None:
         return
     db.bookkeeping(
