@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from backcare import questions
-from backcare.errors import InvalidInput
+from backcare.errors import InvalidInput, invalid_input
 from backcare.models import SessionIn
 from backcare.plans import Plan, PlanLibrary, customise
 from backcare.rules import LOAD_RATIO_SPIKE
@@ -337,10 +337,7 @@ def session_from_form(
     try:
         return SessionIn.model_validate(payload)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "session"
-        reason = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-        raise InvalidInput(SESSION_LABELS.get(field, field), reason[:1].lower() + reason[1:]) from None
+        raise invalid_input(error, "session", SESSION_LABELS) from None
 
 
 def customisation_from_form(
