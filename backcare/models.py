@@ -53,6 +53,11 @@ class Level(StrEnum):
         return best
 
     @property
+    def label(self) -> str:
+        """The level in a word or two, as tables, charts and badges show it (one place for these words)."""
+        return _LEVEL_LABELS[self]
+
+    @property
     def needs_professional(self) -> bool:
         """refer and above: loading plans pause until a clinician records clearance."""
         return _LEVEL_RANK[self] >= _LEVEL_RANK[Level.REFER]
@@ -60,6 +65,13 @@ class Level(StrEnum):
 
 LEVELS: tuple[Level, ...] = tuple(Level)
 _LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
+_LEVEL_LABELS = {
+    Level.NORMAL: "Normal soreness",
+    Level.MONITOR: "Monitor",
+    Level.REFER: "Refer",
+    Level.URGENT: "Urgent",
+    Level.EMERGENCY: "Emergency",
+}
 
 
 class CauseId(StrEnum):

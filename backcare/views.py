@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from backcare import questions
 from backcare.errors import InvalidInput, invalid_input
-from backcare.models import SessionIn
+from backcare.models import Level, SessionIn
 from backcare.plans import Plan, PlanLibrary, customise
 from backcare.rules import LOAD_RATIO_SPIKE
 from backcare.store.records import (
@@ -38,13 +38,7 @@ RATIO_CAPTION = (
     "It is a load-spike indicator, not an injury prediction."
 )
 
-LEVEL_NAMES = {
-    "normal": "Normal soreness",
-    "monitor": "Monitor",
-    "refer": "Refer",
-    "urgent": "Urgent",
-    "emergency": "Emergency",
-}
+LEVEL_NAMES = {level.value: level.label for level in Level}
 # Material icons ship with Streamlit: they render on tablets without an emoji font.
 LEVEL_ICONS = {
     "normal": ":green[:material/check_circle:]",
