@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from backcare import load, questions
+from backcare import questions
 from backcare.auth import Action, Actor
 from backcare.errors import AlreadySaved, Conflict, InvalidInput, Unavailable, invalid_input
 from backcare.models import (
@@ -21,6 +21,7 @@ from backcare.models import (
     TriageResult,
 )
 from backcare.rules import evaluate
+from backcare.store import load
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts, the_row_as_dict
 from backcare.store.assignments import active_plan_ids, insert_assignment, is_paused, validated_assignment
 from backcare.store.db import Database, utcnow

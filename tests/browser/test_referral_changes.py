@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from backcare import store
 from backcare.auth import SYSTEM
-from backcare.demo import DEMO_PASSWORD, ensure_demo_database
+from backcare.store.demo import DEMO_PASSWORD, ensure_demo_database
 from tests.browser.conftest import (
     ROOT,
     _free_port,

@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from backcare import store
-from backcare.demo import DEMO_PASSWORD, build_demo
 from backcare.store import deployment
+from backcare.store.demo import DEMO_PASSWORD, build_demo
 from tests.browser.conftest import app_url, browser, open_page, sign_in, tap_sign_out, wait_idle  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser

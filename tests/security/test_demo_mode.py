@@ -18,8 +18,8 @@ from streamlit.testing.v1 import AppTest
 
 from backcare import store
 from backcare.auth import SYSTEM
-from backcare.demo import DEMO_PASSWORD, build_demo
 from backcare.store import deployment
+from backcare.store.demo import DEMO_PASSWORD, build_demo
 from tests.fast_hashing import fast_hashing  # noqa: F401  (autouse)
 
 ROOT = Path(__file__).resolve().parents[2]
