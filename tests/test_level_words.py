@@ -1,8 +1,7 @@
 """A level's words live in one place (Level.label); tables, charts and badges take them from there."""
 
-from backcare import views
 from backcare.models import Level
-from backcare.ui import palette, referral_views
+from backcare.ui import palette, referral_views, views
 
 
 def test_every_level_has_its_words_once():
