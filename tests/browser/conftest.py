@@ -144,6 +144,15 @@ def page(browser, tablet, request):
     context.close()
 
 
+@pytest.fixture
+def tab(browser):
+    """A landscape tablet browser context of its own, for a test that opens several tabs of one sign-in."""
+    context = browser.new_context(viewport=TABLETS["landscape"], has_touch=True)
+    context.set_default_timeout(20_000)
+    yield context
+    context.close()
+
+
 def snap(page, label: str) -> Path:
     """Screenshot of the current step, kept with the test output."""
     page.step += 1
@@ -157,12 +166,22 @@ _SETTLED = """() => !document.querySelector('[data-testid="stSkeleton"]')
     && !document.querySelector('[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]')"""
 
 
+_IDLE = (
+    "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') === 'notRunning'"
+    " && (" + _SETTLED + ")()"
+)
+_TWO_FRAMES = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+
 def wait_idle(page) -> None:
-    """Wait until Streamlit has finished the current run: no skeletons and no stale elements, twice
-    in a row (a rerun can start right after the first check)."""
+    """Wait until Streamlit has finished the current run, by the app's own signal: the script state Streamlit
+    puts on its root element (`data-test-script-state`: rerunRequested, running, then notRunning) and no
+    skeleton or stale element left. A tap sets "rerunRequested" on the next rendered frame, so the check
+    starts two frames after the action; it is made twice, so a rerun that the run itself asks for (st.rerun)
+    is waited for too. No fixed sleep: each wait ends as soon as the page says it is done."""
     for _ in range(2):
-        page.wait_for_timeout(400)
-        page.wait_for_function(_SETTLED, timeout=30_000)
+        page.evaluate(_TWO_FRAMES)
+        page.wait_for_function(_IDLE, timeout=30_000)
 
 
 def assert_no_sideways_scroll(page) -> None:

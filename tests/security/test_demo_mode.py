@@ -199,7 +199,7 @@ def test_the_start_script_builds_the_demo_before_serving_and_says_so(tmp_path):
 
 def test_every_page_of_a_demo_database_says_it_is_a_demo(demo_path):
     """The banner comes from app.py, before navigation runs the page: the sign-in and each role's page.
-    (AppTest runs a page picked with switch_page without app.py; tests/security/test_demo_browser.py
+    (AppTest runs a page picked with switch_page without app.py; tests/browser/test_security_demo_banner.py
     opens every page in Chromium.)"""
     at = app().run()
     assert not at.exception
