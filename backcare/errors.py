@@ -5,6 +5,11 @@ Each carries a message written for the person at the screen or terminal.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
+from pydantic import ValidationError
+
 
 class BackCareError(Exception):
     """Base of every error the app shows as a sentence instead of a traceback."""
@@ -72,3 +77,41 @@ class DatabaseMissing(BackCareError):
 
 class StoreError(BackCareError):
     """Any other database failure, worded for the user; the driver's message stays in the log."""
+
+
+# --- validation errors, worded once ------------------------------------------------------------
+# Every place that turns a pydantic ValidationError into words uses these two: the first problem as an
+# InvalidInput naming its field (forms, store), or every problem on one line (the CLI and batch files).
+
+_NAMED_CHECK = re.compile(r"Value error, ([a-z_][a-z0-9_.]*): (.*)", re.DOTALL)
+
+
+def validation_problems(error: ValidationError) -> list[tuple[str, str]]:
+    """Each problem as (field, reason). The field is the dotted location (`episode_pain_scores.1`); a
+    cross-field check has no location and names its field at the start of its message
+    ("Value error, pregnancy_warning_signs: ..."), which is taken as the field. Reasons lose pydantic's
+    "Value error, " prefix."""
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item.get("loc", ()))
+        reason = str(item.get("msg", "invalid value"))
+        named = _NAMED_CHECK.fullmatch(reason) if not where else None
+        if named:
+            where, reason = named.group(1), named.group(2)
+        problems.append((where, reason.removeprefix("Value error, ")))
+    return problems
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """Every problem on one line, each naming its field: `pain_score: Input should be less than or equal to 10`."""
+    return "; ".join(f"{where or 'input'}: {reason}" for where, reason in validation_problems(error))
+
+
+def invalid_input(error: ValidationError, default_field: str, labels: Mapping[str, str] | None = None) -> InvalidInput:
+    """The first problem as an InvalidInput naming its field (through `labels` where a form words its fields,
+    else `default_field` when pydantic names none)."""
+    where, reason = validation_problems(error)[0]
+    if labels is not None:
+        where = labels.get(where, where)
+        reason = reason[:1].lower() + reason[1:]
+    return InvalidInput(where or default_field, reason)

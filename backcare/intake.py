@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from backcare import questions
-from backcare.errors import InvalidInput
+from backcare.errors import InvalidInput, invalid_input
 from backcare.models import TriageReport
 from backcare.questions import Kind, Question
 
@@ -208,8 +208,7 @@ def build_report(
     try:
         return TriageReport.model_validate(payload)
     except ValidationError as error:
-        first = error.errors()[0]
-        raise InvalidInput(".".join(str(p) for p in first["loc"]), first["msg"]) from None
+        raise invalid_input(error, "report") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,11 @@ class Level(StrEnum):
         return best
 
     @property
+    def label(self) -> str:
+        """The level in a word or two, as tables, charts and badges show it (one place for these words)."""
+        return _LEVEL_LABELS[self]
+
+    @property
     def needs_professional(self) -> bool:
         """refer and above: loading plans pause until a clinician records clearance."""
         return _LEVEL_RANK[self] >= _LEVEL_RANK[Level.REFER]
@@ -60,6 +65,13 @@ class Level(StrEnum):
 
 LEVELS: tuple[Level, ...] = tuple(Level)
 _LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
+_LEVEL_LABELS = {
+    Level.NORMAL: "Normal soreness",
+    Level.MONITOR: "Monitor",
+    Level.REFER: "Refer",
+    Level.URGENT: "Urgent",
+    Level.EMERGENCY: "Emergency",
+}
 
 
 class CauseId(StrEnum):
@@ -286,26 +298,12 @@ class TriageResult(BaseModel):
 # --- errors ----------------------------------------------------------------------------------
 
 
-def describe_validation_error(error: ValidationError) -> str:
-    """One line naming the field and the reason: `pain_score: Input should be less than or equal to 10`."""
-    parts = []
-    for item in error.errors():
-        where = ".".join(str(p) for p in item.get("loc", ()))
-        message = item.get("msg", "invalid value")
-        named = _NAMED_CHECK.match(message) if not where else None
-        if named:  # a cross-field check names its field first: "Value error, pregnancy_warning_signs: ..."
-            where, message = named.group(1), named.group(2)
-        parts.append(f"{where or 'input'}: {message}")
-    return "; ".join(parts)
-
-
-_NAMED_CHECK = re.compile(r"Value error, ([a-z_][a-z0-9_.]*): (.*)", re.DOTALL)
-
-
+# One wording for validation errors, in backcare.errors (kept importable from here).
 # --- what forms and files send to the store --------------------------------------------------
-
 from datetime import date as _date  # noqa: E402  (kept beside its only users)
 from datetime import timedelta as _timedelta  # noqa: E402
+
+from backcare.errors import describe_validation_error, invalid_input  # noqa: E402,F401
 
 # No date a form or file gives (a session, a plan, a range) is older than this: a year-0 date is a typo
 # that used to break every page showing the client.
@@ -468,16 +466,12 @@ def _strings_in(value):
 def checked_text(field: str, value, kind) -> str | None:
     """`value` validated as one of the text types above (PersonName, GymName, Note...), for store functions
     that take text outside a model; InvalidInput names `field`. None stays None."""
-    from backcare.errors import InvalidInput  # noqa: PLC0415  (models stays free of the store's imports)
-
     if value is None:
         return None
     try:
         return _text_adapter(kind).validate_python(value)
     except ValidationError as error:
-        raise InvalidInput(
-            field, str(error.errors()[0].get("msg", "invalid value")).removeprefix("Value error, ")
-        ) from None
+        raise invalid_input(error, field) from None
 
 
 _ADAPTERS: dict = {}

@@ -898,7 +898,7 @@ def _history_line(db_path: Path) -> str:
         clients, sessions, reports = connection.execute(
             "SELECT (SELECT count(*) FROM clients), (SELECT count(*) FROM sessions), (SELECT count(*) FROM reports)"
         ).fetchone()
-    return f"{clients:,} clients, {sessions:,} sessions, {reports:,} reports (backcare.demo via bench/chain.py)"
+    return f"{clients:,} clients, {sessions:,} sessions, {reports:,} reports (backcare.store.demo via bench/chain.py)"
 
 
 if __name__ == "__main__":

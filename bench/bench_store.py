@@ -204,7 +204,7 @@ def markdown(r: dict, command: str, verdicts: list[str]) -> str:
             f"Run {r['when']} on {r['machine']}; load average {r['load_average_start']:.1f} at the start and "
             f"{r['load_average_end']:.1f} at the end (a shared machine: other work ran alongside). `{command}`.",
             f"History: {counts['clients']:,} clients, {counts['sessions']:,} sessions, {counts['reports']:,} reports "
-            "(backcare.demo via bench/chain.py, a copy per run). Each figure and its baseline were measured "
+            "(backcare.store.demo via bench/chain.py, a copy per run). Each figure and its baseline were measured "
             "interleaved in the same run.",
             "",
             "| measure (the product's code) | result | baseline (same run) | ratio to baseline |",

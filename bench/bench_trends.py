@@ -4,7 +4,7 @@
                                            [--target-chart-kb 100]
 
 The history (20,000 clients, about 3 million sessions and 300,000 reports) comes from bench/chain.py
-(backcare.demo, 46 weeks, seed 5; cached in bench/out/). In one process and one run it times:
+(backcare.store.demo, 46 weeks, seed 5; cached in bench/out/). In one process and one run it times:
 - bare: store.trends(...) for the page's range (every aggregate the page shows, SQL only);
 - page: a rerun of pages/trends.py through Streamlit's AppTest (queries, tables, charts, CSVs);
 - the full collection Streamlit's server runs after each script run while runner.postScriptGC is on, which
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Run {time.strftime('%Y-%m-%d %H:%M %Z')} on {machine()}; load average {load_start:.1f} at the start "
         f"and {os.getloadavg()[0]:.1f} at the end (a shared machine).",
         f"`{command.strip()}`: history of {clients:,} clients, "
-        f"{sessions:,} sessions, {reports:,} reports (backcare.demo, seed {SEED}, via bench/chain.py, cached in "
+        f"{sessions:,} sessions, {reports:,} reports (backcare.store.demo, seed {SEED}, via bench/chain.py, cached in "
         f"`bench/out/{path.name}`); range {start} to {end} ({RANGE_WEEKS} weeks), all gyms, manager role.",
         "",
         "| measure | median of runs | target | |",

@@ -1,5 +1,5 @@
-"""The chain-scale history every benchmark measures: built with backcare.demo (which triages through the
-rule module and computes load through backcare.load, as the store does) and cached in bench/out/.
+"""The chain-scale history every benchmark measures: built with backcare.store.demo (which triages through the
+rule module and computes load through backcare.store.load, as the store does) and cached in bench/out/.
 
 The cache file's name carries a digest of the code that writes the data (demo, load definitions, rules,
 migrations), so a change there builds a new file instead of measuring a stale one.
@@ -20,8 +20,8 @@ from bench.common import OUT, ROOT
 
 CHAIN_CLIENTS, CHAIN_WEEKS, CHAIN_SEED = 20_000, 44, 1  # about 2.9 M sessions and 0.3 M reports
 SOURCES = (
-    "backcare/demo.py",
-    "backcare/load.py",
+    "backcare/store/demo.py",
+    "backcare/store/load.py",
     "backcare/rules.py",
     "backcare/models.py",
     "backcare/store/migrations.py",
@@ -47,7 +47,7 @@ def chain_database(
     if path.exists():
         return path
     from backcare import store
-    from backcare.demo import build_demo
+    from backcare.store.demo import build_demo
 
     OUT.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial.duckdb")

@@ -7,11 +7,11 @@ from datetime import date
 
 import streamlit as st
 
-from backcare import store, views
+from backcare import store
 from backcare.errors import BackCareError
 from backcare.plans import load_library
 from backcare.rules import LOAD_RATIO_SPIKE
-from backcare.ui import charts, context, style
+from backcare.ui import charts, context, style, views
 from backcare.ui import clients as client_ui
 from backcare.ui.keys import record_key
 

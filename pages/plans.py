@@ -7,13 +7,13 @@ from datetime import date
 
 import streamlit as st
 
-from backcare import handout, store, views
+from backcare import handout, store
 from backcare.errors import BackCareError
 from backcare.models import CauseId
 from backcare.plans import load_library, review_date_for
 from backcare.rules import CAUSE_LABELS
 from backcare.ui import clients as client_ui
-from backcare.ui import context, plan_views, style
+from backcare.ui import context, plan_views, style, views
 from backcare.ui.keys import record_key
 
 style.apply_tablet_style()

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from backcare import intake, settings, store, views
+from backcare import intake, settings, store
 from backcare.catalogue import catalogue_names
 from backcare.errors import AlreadySaved, BackCareError, InvalidInput
 from backcare.models import CauseId, Level, TriageHistory
@@ -24,7 +24,7 @@ from backcare.questions import Kind
 from backcare.rules import CAUSE_LABELS, evaluate
 from backcare.store.clients import EARLIEST_YEAR_OF_BIRTH
 from backcare.ui import clients as client_ui
-from backcare.ui import context, style
+from backcare.ui import context, style, views
 from backcare.ui import result as result_ui
 from backcare.ui.triage_form import AGE_STEP, SCREENING, WHERE_CHOICES, WHERE_STEP, WHERE_TEXT, TriageForm
 

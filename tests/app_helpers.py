@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from backcare import store
 from backcare.auth import SYSTEM, Actor, Role
+from tests.fresh_db import fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 30
@@ -39,7 +40,7 @@ class AppWorld:
 
 def make_world(tmp_path: Path, *, client_name: str | None = "Ada Lovelace") -> AppWorld:
     path = tmp_path / "app.duckdb"
-    db = store.open_database(path)
+    db = fresh_database(path)
     gym = store.create_gym(db, actor=SYSTEM, name="Riverside Strength")
     user = store.create_user(
         db,

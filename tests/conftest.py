@@ -12,6 +12,7 @@ import pytest
 
 from backcare import store
 from backcare.auth import SYSTEM, Actor, Role
+from tests.fresh_db import fresh_database
 from tests.reports import NORMAL_REPORT
 
 # A fixed clock for tests that need one (naive UTC).
@@ -34,7 +35,7 @@ def no_demo_mode(monkeypatch):
 
 @pytest.fixture
 def db(tmp_path):
-    database = store.open_database(tmp_path / "t.duckdb")
+    database = fresh_database(tmp_path / "t.duckdb")
     yield database
     database.close()
 
@@ -212,3 +213,23 @@ def exact(monkeypatch):
     from backcare.store import privacy
 
     monkeypatch.setattr(privacy, "TABLE", privacy.EXACT)
+
+
+@pytest.fixture
+def database(tmp_path):
+    """A small history written row by row (one gym, an admin with a hash, one client, 25 sessions): the
+    export tests' database."""
+    db = fresh_database(tmp_path / "export.duckdb")
+    with db.write(SYSTEM, "test.seed") as cur:
+        cur.execute("INSERT INTO gyms (name) VALUES ('North')")
+        cur.execute(
+            "INSERT INTO users (username, display_name, role, password_hash) "
+            "VALUES ('ada', 'Ada', 'admin', '$argon2id$secret')"
+        )
+        cur.execute("INSERT INTO clients (external_id, gym_id, name, created_by) VALUES ('C-0001', 1, 'Ann', 't')")
+        cur.execute(
+            "INSERT INTO sessions (client_id, date, minutes, rpe, created_by) "
+            "SELECT 1, DATE '2024-01-01' + i::INTEGER, 45, 6, 't' FROM range(25) t(i)"
+        )
+    yield db
+    db.close()

@@ -7,9 +7,10 @@ from datetime import date
 
 import pytest
 
-from backcare import store, views
+from backcare import store
 from backcare.models import TriageReport
 from backcare.plans import load_library
+from backcare.ui import views
 from tests.app_helpers import button, make_world, no_exception, texts
 from tests.conftest import report_payload
 

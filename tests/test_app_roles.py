@@ -181,7 +181,7 @@ def test_with_single_sign_on_an_unknown_email_is_refused(app_db):
 
 
 def test_the_sign_in_page_of_a_demo_database_lists_the_demo_accounts_and_they_sign_in(tmp_path, monkeypatch):
-    from backcare import demo
+    from backcare.store import demo
 
     path = tmp_path / "demo.duckdb"
     with store.open_database(path) as db:

@@ -164,7 +164,7 @@ def test_a_session_is_logged_near_the_top_with_two_taps_and_a_second_tap_keeps_t
 
 
 def test_the_load_sentence_says_what_the_week_means_in_plain_words():
-    from backcare import views
+    from backcare.ui import views
     from backcare.ui.charts import load_sentence
 
     spike = views.LoadSummary(this_week=2400, last_week=1200, change=1200, sessions=4, ratio=1.62, band="", spike=True)

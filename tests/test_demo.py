@@ -8,11 +8,11 @@ from datetime import datetime
 import pytest
 
 from backcare.auth import Role, verify_password
-from backcare.demo import DEMO_PASSWORD, build_demo, ensure_demo_database
 from backcare.errors import Conflict
 from backcare.models import Level, TriageHistory, TriageReport
 from backcare.rules import evaluate
 from backcare.store.db import open_database
+from backcare.store.demo import DEMO_PASSWORD, build_demo, ensure_demo_database
 
 NOW = datetime(2026, 3, 2, 12, 0)
 SMALL = {"clients": 25, "weeks": 10}

@@ -1,4 +1,4 @@
-"""The demo's load figures come from the store's definitions (backcare.load), not from a ratio of its own:
+"""The demo's load figures come from the store's definitions (backcare.store.load), not from a ratio of its own:
 every chain-scale benchmark runs on the demo history, so a demo that computed load its own way would make
 them measure data the product never writes."""
 
@@ -8,9 +8,9 @@ from datetime import datetime
 
 import pytest
 
-from backcare.demo import build_demo
 from backcare.models import TriageHistory
 from backcare.store.db import open_database
+from backcare.store.demo import build_demo
 from backcare.store.reports import triage_history_in
 
 NOW = datetime(2026, 3, 2, 12, 0)

@@ -7,26 +7,7 @@ import pytest
 
 from backcare.auth import SYSTEM, Actor, Role
 from backcare.errors import PermissionDenied
-from backcare.store.db import open_database
 from backcare.store.export import export_database
-
-
-@pytest.fixture
-def database(tmp_path):
-    db = open_database(tmp_path / "export.duckdb")
-    with db.write(SYSTEM, "test.seed") as cur:
-        cur.execute("INSERT INTO gyms (name) VALUES ('North')")
-        cur.execute(
-            "INSERT INTO users (username, display_name, role, password_hash) "
-            "VALUES ('ada', 'Ada', 'admin', '$argon2id$secret')"
-        )
-        cur.execute("INSERT INTO clients (external_id, gym_id, name, created_by) VALUES ('C-0001', 1, 'Ann', 't')")
-        cur.execute(
-            "INSERT INTO sessions (client_id, date, minutes, rpe, created_by) "
-            "SELECT 1, DATE '2024-01-01' + i::INTEGER, 45, 6, 't' FROM range(25) t(i)"
-        )
-    yield db
-    db.close()
 
 
 def table_names(db) -> set[str]:

@@ -10,7 +10,6 @@ from backcare.auth import SYSTEM
 from backcare.errors import StoreError
 from backcare.store import export
 from backcare.store.export import export_database
-from tests.test_export import database  # noqa: F401  (fixture)
 
 
 def export_audit(db) -> list[tuple[str, dict]]:
@@ -23,7 +22,7 @@ def assert_nothing_left(out) -> None:
     assert sorted(p.name for p in out.iterdir() if p.name != "sessions.parquet") == []
 
 
-def test_a_target_that_is_a_directory_writes_nothing_and_is_audited(database, tmp_path):  # noqa: F811
+def test_a_target_that_is_a_directory_writes_nothing_and_is_audited(database, tmp_path):
     out = tmp_path / "out"
     (out / "sessions.parquet").mkdir(parents=True)
 
@@ -35,7 +34,7 @@ def test_a_target_that_is_a_directory_writes_nothing_and_is_audited(database, tm
     assert outcome == "failed" and detail["directory"] == str(out) and "sessions.parquet" in detail["error"]
 
 
-def test_a_write_failing_after_earlier_tables_removes_them(database, tmp_path, monkeypatch):  # noqa: F811
+def test_a_write_failing_after_earlier_tables_removes_them(database, tmp_path, monkeypatch):
     out = tmp_path / "out"
     out.mkdir()
     staging = out / ".staging"
@@ -53,7 +52,7 @@ def test_a_write_failing_after_earlier_tables_removes_them(database, tmp_path, m
     assert [outcome for outcome, _ in export_audit(database)] == ["failed"]
 
 
-def test_a_failure_while_moving_into_place_removes_what_was_moved(database, tmp_path, monkeypatch):  # noqa: F811
+def test_a_failure_while_moving_into_place_removes_what_was_moved(database, tmp_path, monkeypatch):
     out = tmp_path / "out"
     (out / "sessions.parquet").mkdir(parents=True)
     monkeypatch.setattr(export, "_target_problem", lambda path: None)  # let it reach the move
@@ -65,7 +64,7 @@ def test_a_failure_while_moving_into_place_removes_what_was_moved(database, tmp_
     assert [outcome for outcome, _ in export_audit(database)] == ["failed"]
 
 
-def test_an_interrupted_export_leaves_nothing_and_is_audited(database, tmp_path):  # noqa: F811
+def test_an_interrupted_export_leaves_nothing_and_is_audited(database, tmp_path):
     out = tmp_path / "out"
 
     def progress(table, done, total):
@@ -79,7 +78,7 @@ def test_an_interrupted_export_leaves_nothing_and_is_audited(database, tmp_path)
     assert outcome == "failed" and detail["error"] == "KeyboardInterrupt"
 
 
-def test_a_successful_export_leaves_no_staging_directory_and_one_ok_row(database, tmp_path):  # noqa: F811
+def test_a_successful_export_leaves_no_staging_directory_and_one_ok_row(database, tmp_path):
     out = tmp_path / "out"
     exported = export_database(database, actor=SYSTEM, directory=out)
 

@@ -7,8 +7,9 @@ from datetime import date, datetime, time
 
 import pytest
 
-from backcare import load, store
+from backcare import store
 from backcare.errors import InvalidInput
+from backcare.store import load
 
 # Sessions (minutes x RPE = load):
 #   Mar 3: 60 x 5 = 300    Mar 10: 60 x 5 = 300    Mar 17: 60 x 5 = 300

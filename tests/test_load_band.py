@@ -8,7 +8,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from backcare import load, store
+from backcare import store
+from backcare.store import load
 
 ON = date(2025, 6, 30)
 

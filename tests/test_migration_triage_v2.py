@@ -17,9 +17,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from backcare import handoff, questions, store, views
+from backcare import handoff, questions, store
 from backcare.auth import SYSTEM
 from backcare.models import TriageResult
+from backcare.ui import views
 from tests.conftest import report_payload
 
 FIXTURE = Path(__file__).parent / "fixtures" / "release-2ec2bb5.duckdb.gz"

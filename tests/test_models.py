@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from pydantic import ValidationError
@@ -52,9 +53,7 @@ def test_pregnancy_warning_signs_are_only_asked_when_pregnant():
     assert TriageReport.model_validate(report_input(pregnant=True, pregnancy_warning_signs=True)).pregnant is True
     for pregnant in (False, None):
         message = refusal(report_input(pregnant=pregnant, pregnancy_warning_signs=False))
-        assert message == "pregnancy_warning_signs: only asked when pregnant is true" or message.endswith(
-            "pregnancy_warning_signs: only asked when pregnant is true"
-        ), message
+        assert message == "pregnancy_warning_signs: only asked when pregnant is true"
 
 
 def test_the_report_fields_follow_the_question_registry():
@@ -105,7 +104,7 @@ def test_each_range_and_choice_is_refused_with_a_message_naming_the_field(field,
     else:
         data = report_input(**{field: value})
     message = refusal_from_json(data)
-    assert message.startswith(f"{field}: ") or message.startswith(f"{field}."), message
+    assert re.match(rf"{re.escape(field)}(\.\d+)?: \S", message), message  # the field, or one item of it
 
 
 @pytest.mark.parametrize("value", [0, 10])

@@ -6,11 +6,11 @@ from datetime import date, datetime
 
 import pytest
 
-from backcare import views
 from backcare.errors import InvalidInput
 from backcare.plans import load_library
 from backcare.store.history import LoadWeek
 from backcare.store.records import AssignmentRow, ClientStatus, SessionRow
+from backcare.ui import views
 
 LIBRARY = load_library()
 

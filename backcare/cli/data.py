@@ -127,7 +127,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from backcare import demo
+    from backcare.store import demo
     from backcare.store.db import resolve_path
 
     path = resolve_path(args.db)

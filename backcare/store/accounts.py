@@ -252,46 +252,42 @@ def actor_for_email(db: Database, *, email: str | None, now: datetime | None = N
                 {"email": address},
             )
         )
-    if not address or not rows:
+
+    def refuse(username: str, role: str, reason: str, error: Exception) -> NoReturn:
         _write_attempt(
             db,
-            username=address,
-            role=ANONYMOUS,
+            username=username,
+            role=role,
             action="signin.failure",
             outcome="failed",
-            detail={**detail, "reason": "unknown_user"},
+            detail={**detail, "reason": reason},
             now=now,
         )
-        raise SignInRefused(
-            f"No BackCare account is linked to {address or 'this sign-in'}: ask an administrator "
-            "to add you with this e-mail address."
+        raise error
+
+    if not address or not rows:
+        refuse(
+            address,
+            ANONYMOUS,
+            "unknown_user",
+            SignInRefused(
+                f"No BackCare account is linked to {address or 'this sign-in'}: ask an administrator "
+                "to add you with this e-mail address."
+            ),
         )
     if len(rows) > 1 and rows[0]["username"] != address:
-        _write_attempt(
-            db,
-            username=address,
-            role=ANONYMOUS,
-            action="signin.failure",
-            outcome="failed",
-            detail={**detail, "reason": "ambiguous"},
-            now=now,
-        )
-        raise SignInRefused(
-            f"More than one BackCare account uses {address} as contact: ask an administrator "
-            "to make it the username of the right one."
+        refuse(
+            address,
+            ANONYMOUS,
+            "ambiguous",
+            SignInRefused(
+                f"More than one BackCare account uses {address} as contact: ask an administrator "
+                "to make it the username of the right one."
+            ),
         )
     user = UserRow(**rows[0])
     if user.disabled:
-        _write_attempt(
-            db,
-            username=user.username,
-            role=user.role,
-            action="signin.failure",
-            outcome="failed",
-            detail={**detail, "reason": "disabled"},
-            now=now,
-        )
-        raise AccountDisabled()
+        refuse(user.username, user.role, "disabled", AccountDisabled())
     started: dict = {}
     _write_attempt(
         db,

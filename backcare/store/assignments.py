@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pydantic import ValidationError
 
 from backcare.auth import Action, Actor
-from backcare.errors import Conflict, InvalidInput, Unavailable
+from backcare.errors import Conflict, InvalidInput, Unavailable, invalid_input
 from backcare.models import AssignmentIn, CauseId, Note, checked_text
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts, the_row, the_row_as_dict
 from backcare.store.db import Database, to_json, utcnow
@@ -44,12 +44,7 @@ def validated_assignment(**values) -> AssignmentIn:
     try:
         checked = AssignmentIn(**values)
     except ValidationError as error:
-        first = error.errors()[0]
-        message = first["msg"].removeprefix("Value error, ")
-        field = ".".join(str(p) for p in first["loc"])
-        if not field:  # a cross-field check names its field at the start of its message
-            field, _, message = message.partition(": ")
-        raise InvalidInput(field, message) from None
+        raise invalid_input(error, "assignment") from None
     if checked.customisation is not None:  # what the page's form checks, for any caller: names the change
         from backcare.plans import customise, load_library  # noqa: PLC0415  (the library loads on first use)
 

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from backcare.auth import Action, Actor
 from backcare.errors import Conflict, InvalidInput, Unavailable
-from backcare.models import ClientContactIn, ClientIn, PersonName, checked_text, describe_validation_error
+from backcare.models import ClientContactIn, ClientIn, PersonName, checked_text, invalid_input
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts, scope_gym, the_row
 from backcare.store.db import Database, utcnow
 from backcare.store.records import ClientRow
@@ -47,18 +47,6 @@ def _fetch_client(cur, client_id: int, now: datetime | None) -> ClientRow:
     return ClientRow(**row)
 
 
-def _invalid(error: ValidationError, default_field: str) -> InvalidInput:
-    """The first problem, naming its field once: `phone: a phone number has 6 to 15 digits, ...`."""
-    first = error.errors()[0]
-    field = ".".join(str(p) for p in first["loc"])
-    return InvalidInput(
-        field or default_field,
-        first["msg"].removeprefix("Value error, ")
-        if field
-        else describe_validation_error(error).replace("Value error, ", ""),
-    )
-
-
 def create_client(
     db: Database,
     *,
@@ -91,7 +79,7 @@ def create_client(
             email=email,
         )
     except ValidationError as error:
-        raise _invalid(error, "client") from None
+        raise invalid_input(error, "client") from None
     now = now or utcnow()
     with db.read() as cur:
         if not cur.execute("SELECT 1 FROM gyms WHERE id = ?", [new.gym_id]).fetchone():
@@ -162,7 +150,7 @@ def set_client_contact(
     try:
         contact = ClientContactIn(phone=phone, email=email)
     except ValidationError as error:
-        raise _invalid(error, "contact") from None
+        raise invalid_input(error, "contact") from None
     now = now or utcnow()
     detail = {"phone": contact.phone is not None, "email": contact.email is not None}
     with db.transaction(actor, "client.contact", "clients", client_id, detail, now=now) as txn:

@@ -9,9 +9,9 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from backcare import load
 from backcare.auth import Action, Actor
 from backcare.errors import InvalidInput
+from backcare.store import load
 from backcare.store._base import client_gym, guard, rows_as_dicts
 from backcare.store.assignments import assignments_in
 from backcare.store.clients import _fetch_client

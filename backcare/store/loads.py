@@ -1,12 +1,12 @@
-"""Training-load reads for one client; the definitions and the SQL are in backcare.load."""
+"""Training-load reads for one client; the definitions and the SQL are in backcare.store.load."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from backcare import load
 from backcare.auth import Action, Actor
 from backcare.errors import InvalidInput
+from backcare.store import load
 from backcare.store._base import client_gym, guard, rows_as_dicts
 from backcare.store.db import Database, utcnow
 from backcare.store.records import DailyLoad, LoadRatio, WeeklyLoad

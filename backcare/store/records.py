@@ -268,7 +268,7 @@ class HandoffSummary(BaseModel):
 
 
 class DailyLoad(BaseModel):
-    """One client's training load on one day; see backcare.load for the definitions."""
+    """One client's training load on one day; see backcare.store.load for the definitions."""
 
     model_config = _ROW
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from backcare import load, questions
+from backcare import questions
 from backcare.auth import Action, Actor
-from backcare.errors import AlreadySaved, Conflict, InvalidInput, Unavailable
+from backcare.errors import AlreadySaved, Conflict, InvalidInput, Unavailable, invalid_input
 from backcare.models import (
     CauseId,
     Level,
@@ -19,9 +19,9 @@ from backcare.models import (
     TriageHistory,
     TriageReport,
     TriageResult,
-    describe_validation_error,
 )
 from backcare.rules import evaluate
+from backcare.store import load
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts, the_row_as_dict
 from backcare.store.assignments import active_plan_ids, insert_assignment, is_paused, validated_assignment
 from backcare.store.db import Database, utcnow
@@ -130,9 +130,7 @@ def _validated(report: TriageReport | dict) -> TriageReport:
     try:
         return TriageReport.model_validate(report)
     except ValidationError as error:
-        described = describe_validation_error(error)
-        field = described.split(":", 1)[0]
-        raise InvalidInput("report" if field == "input" else field, described) from None
+        raise invalid_input(error, "report") from None
 
 
 def save_report(

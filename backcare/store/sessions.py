@@ -7,8 +7,7 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from backcare.auth import Action, Actor
-from backcare.errors import InvalidInput
-from backcare.models import EARLIEST_DATE, SessionIn, describe_validation_error
+from backcare.models import EARLIEST_DATE, SessionIn, invalid_input
 from backcare.store._base import client_gym, guard, rows_as_dicts, the_row_as_dict
 from backcare.store.db import Database, utcnow
 from backcare.store.records import SessionRow
@@ -35,10 +34,7 @@ def log_session(
         try:
             session = SessionIn.model_validate(session)
         except ValidationError as error:
-            first = error.errors()[0]
-            raise InvalidInput(
-                ".".join(str(p) for p in first["loc"]) or "session", describe_validation_error(error)
-            ) from None
+            raise invalid_input(error, "session") from None
     now = now or utcnow()
     with db.transaction(actor, "session.log", "sessions", None, {"client_id": client_id}, now=now) as txn:
         row = the_row_as_dict(

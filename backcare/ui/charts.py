@@ -19,7 +19,7 @@ import streamlit as st
 
 from backcare.rules import LOAD_RATIO_SPIKE
 from backcare.ui import palette
-from backcare.views import BAND_HIGH, BAND_LOW
+from backcare.ui.views import BAND_HIGH, BAND_LOW
 
 HEIGHT = 160
 LEVEL_DOMAIN = list(palette.LEVEL_WORDS.values())

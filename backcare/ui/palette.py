@@ -28,13 +28,7 @@ LEVEL_SHAPES: dict[str, str] = {
     Level.URGENT.value: "triangle-up",
     Level.EMERGENCY.value: "cross",
 }
-LEVEL_WORDS: dict[str, str] = {
-    Level.NORMAL.value: "Normal soreness",
-    Level.MONITOR.value: "Monitor",
-    Level.REFER.value: "Refer",
-    Level.URGENT.value: "Urgent",
-    Level.EMERGENCY.value: "Emergency",
-}
+LEVEL_WORDS: dict[str, str] = {level.value: level.label for level in Level}
 # Chart accents that carry no level meaning.
 LOAD_BAR = "#4a6278"  # a week's load: neutral slate
 SPIKE = "#b34700"  # a load spike: the orange of "refer", never red

@@ -33,15 +33,15 @@ from backcare.ui.keys import empty_fields, record_key
 
 LEVEL_BADGES: dict[Level, str] = {
     # Words, not emoji: tables show plain text, and not every tablet font has the emoji.
-    Level.EMERGENCY: "EMERGENCY",
-    Level.URGENT: "Urgent",
-    Level.REFER: "Refer",
+    Level.EMERGENCY: Level.EMERGENCY.label.upper(),
+    Level.URGENT: Level.URGENT.label,
+    Level.REFER: Level.REFER.label,
 }
 # Red for emergency, urgent and a missed first contact only (DESIGN.md: red means urgent).
 _LEVEL_MARKS: dict[Level, str] = {
-    Level.EMERGENCY: ":red[**EMERGENCY**]",
-    Level.URGENT: ":red[**Urgent**]",
-    Level.REFER: ":orange[**Refer**]",
+    Level.EMERGENCY: f":red[**{LEVEL_BADGES[Level.EMERGENCY]}**]",
+    Level.URGENT: f":red[**{LEVEL_BADGES[Level.URGENT]}**]",
+    Level.REFER: f":orange[**{LEVEL_BADGES[Level.REFER]}**]",
 }
 STATUS_LABELS = handoff.STATUS_LABELS
 OVERDUE_TEXT = "OVERDUE"

@@ -76,7 +76,7 @@ def open_database_or_stop():
     try:
         if deployment.demo_mode_requested():
             if not path.exists():
-                from backcare.demo import ensure_demo_database
+                from backcare.store.demo import ensure_demo_database
 
                 with _DEMO_BUILD, st.spinner("Demo mode: building the demo database (synthetic data)…"):
                     if not path.exists():

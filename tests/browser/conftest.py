@@ -14,6 +14,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -52,49 +54,37 @@ def app_env() -> dict[str, str]:
     return {"BACKCARE_DEMO": "0"}
 
 
+@contextmanager
+def running_app(db_path: Path, **app_env: str) -> Iterator[str]:
+    """`streamlit run app.py` on `db_path` and a free port, as the README starts it; yields its URL once the
+    server answers its health check, and stops it afterwards. Its output goes to streamlit.log beside the file."""
+    port = _free_port()
+    env = {**os.environ, "BACKCARE_DB": str(db_path), "PYTHONUNBUFFERED": "1", **app_env}
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true"]
+    command += ["--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    command += ["--server.fileWatcherType", "none"]
+    with open(db_path.parent / "streamlit.log", "w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(url, process)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory, seed_database, app_env):
     """Start the app on a fresh database the module seeds; stop it afterwards."""
     folder = tmp_path_factory.mktemp("browser-db")
     db_path = folder / "backcare.duckdb"
     seed_database(db_path)
-    port = _free_port()
-    env = {**os.environ, "BACKCARE_DB": str(db_path), "PYTHONUNBUFFERED": "1", **app_env}
-    log = open(folder / "streamlit.log", "w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process)
+    with running_app(db_path, **app_env) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 _SHARED: dict = {}  # one Playwright and one Chromium per process, however many modules import `browser`
@@ -154,6 +144,15 @@ def page(browser, tablet, request):
     context.close()
 
 
+@pytest.fixture
+def tab(browser):
+    """A landscape tablet browser context of its own, for a test that opens several tabs of one sign-in."""
+    context = browser.new_context(viewport=TABLETS["landscape"], has_touch=True)
+    context.set_default_timeout(20_000)
+    yield context
+    context.close()
+
+
 def snap(page, label: str) -> Path:
     """Screenshot of the current step, kept with the test output."""
     page.step += 1
@@ -167,12 +166,22 @@ _SETTLED = """() => !document.querySelector('[data-testid="stSkeleton"]')
     && !document.querySelector('[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]')"""
 
 
+_IDLE = (
+    "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') === 'notRunning'"
+    " && (" + _SETTLED + ")()"
+)
+_TWO_FRAMES = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+
 def wait_idle(page) -> None:
-    """Wait until Streamlit has finished the current run: no skeletons and no stale elements, twice
-    in a row (a rerun can start right after the first check)."""
+    """Wait until Streamlit has finished the current run, by the app's own signal: the script state Streamlit
+    puts on its root element (`data-test-script-state`: rerunRequested, running, then notRunning) and no
+    skeleton or stale element left. A tap sets "rerunRequested" on the next rendered frame, so the check
+    starts two frames after the action; it is made twice, so a rerun that the run itself asks for (st.rerun)
+    is waited for too. No fixed sleep: each wait ends as soon as the page says it is done."""
     for _ in range(2):
-        page.wait_for_timeout(400)
-        page.wait_for_function(_SETTLED, timeout=30_000)
+        page.evaluate(_TWO_FRAMES)
+        page.wait_for_function(_IDLE, timeout=30_000)
 
 
 def assert_no_sideways_scroll(page) -> None:

@@ -7,10 +7,6 @@ Each test runs its own app on its own fresh demo file (the app holds the file wh
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,12 +14,10 @@ from playwright.sync_api import expect
 
 from backcare import store
 from backcare.auth import SYSTEM
-from backcare.demo import DEMO_PASSWORD, ensure_demo_database
+from backcare.store.demo import DEMO_PASSWORD, ensure_demo_database
 from tests.browser.conftest import (
-    ROOT,
-    _free_port,
-    _wait_healthy,
     assert_no_sideways_scroll,
+    running_app,
     sign_in,
     snap,
     wait_idle,
@@ -32,46 +26,6 @@ from tests.browser.conftest import (
 pytestmark = pytest.mark.browser
 
 NOTE_LABEL = "Note (what was done or agreed; a clearance needs one)"
-
-
-@contextmanager
-def running_app(db_path: Path):
-    port = _free_port()
-    env = {**os.environ, "BACKCARE_DB": str(db_path), "PYTHONUNBUFFERED": "1", "BACKCARE_DEMO": "1"}
-    with open(db_path.parent / "streamlit.log", "w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(ROOT / "app.py"),
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(url, process)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 def pick_referrals(db_path: Path) -> tuple[store.ReferralRow, store.ReferralRow]:
@@ -132,7 +86,7 @@ def test_two_changes_in_a_row_then_a_second_referral_land_where_typed(browser, t
         f"{tablet[0]}: {first.client_name} seen by the physio",
         f"{tablet[0]}: {second.client_name} seen by the GP",
     ]
-    with running_app(db_path) as url:
+    with running_app(db_path, BACKCARE_DEMO="1") as url:
         sign_in(page, url, "demo.clinic", DEMO_PASSWORD)
         expect(page.get_by_role("heading", name="Referral queue")).to_be_visible()
         assert_no_sideways_scroll(page)

@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from backcare.demo import DEMO_PASSWORD, ensure_demo_database
+from backcare.store.demo import DEMO_PASSWORD, ensure_demo_database
 from tests.browser.conftest import assert_no_sideways_scroll, open_page, sign_in, snap, wait_idle
 
 pytestmark = pytest.mark.browser

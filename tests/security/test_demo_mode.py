@@ -18,8 +18,8 @@ from streamlit.testing.v1 import AppTest
 
 from backcare import store
 from backcare.auth import SYSTEM
-from backcare.demo import DEMO_PASSWORD, build_demo
 from backcare.store import deployment
+from backcare.store.demo import DEMO_PASSWORD, build_demo
 from tests.fast_hashing import fast_hashing  # noqa: F401  (autouse)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -199,7 +199,7 @@ def test_the_start_script_builds_the_demo_before_serving_and_says_so(tmp_path):
 
 def test_every_page_of_a_demo_database_says_it_is_a_demo(demo_path):
     """The banner comes from app.py, before navigation runs the page: the sign-in and each role's page.
-    (AppTest runs a page picked with switch_page without app.py; tests/security/test_demo_browser.py
+    (AppTest runs a page picked with switch_page without app.py; tests/browser/test_security_demo_banner.py
     opens every page in Chromium.)"""
     at = app().run()
     assert not at.exception

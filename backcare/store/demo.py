@@ -18,11 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backcare import load, questions
+from backcare import questions
 from backcare.auth import SYSTEM, Action, Actor, Role, hash_password
 from backcare.errors import Conflict, InvalidInput
 from backcare.models import Level, TriageHistory, TriageReport
 from backcare.rules import evaluate
+from backcare.store import load
 from backcare.store._base import guard
 from backcare.store.db import utcnow
 from backcare.store.deployment import ListedAccount, create_database_file, mark_demo, refuse_unless_demo
@@ -633,7 +634,7 @@ class _Generator:
         self.report_total += len(rows)
 
     def _load_ratios(self, wanted: list[tuple[int, date]]) -> dict[tuple[int, date], float]:
-        """The acute:chronic ratio on each (client, day) by the store's own definition (backcare.load), rounded
+        """The acute:chronic ratio on each (client, day) by the store's own definition (backcare.store.load), rounded
         as save_report's history rounds it, so the demo stores what the product would have stored."""
         if not wanted:
             return {}

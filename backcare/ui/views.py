@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from backcare import questions
-from backcare.errors import InvalidInput
-from backcare.models import SessionIn
+from backcare.errors import InvalidInput, invalid_input
+from backcare.models import Level, SessionIn
 from backcare.plans import Plan, PlanLibrary, customise
 from backcare.rules import LOAD_RATIO_SPIKE
 from backcare.store.records import (
@@ -38,13 +38,7 @@ RATIO_CAPTION = (
     "It is a load-spike indicator, not an injury prediction."
 )
 
-LEVEL_NAMES = {
-    "normal": "Normal soreness",
-    "monitor": "Monitor",
-    "refer": "Refer",
-    "urgent": "Urgent",
-    "emergency": "Emergency",
-}
+LEVEL_NAMES = {level.value: level.label for level in Level}
 # Material icons ship with Streamlit: they render on tablets without an emoji font.
 LEVEL_ICONS = {
     "normal": ":green[:material/check_circle:]",
@@ -337,10 +331,7 @@ def session_from_form(
     try:
         return SessionIn.model_validate(payload)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "session"
-        reason = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-        raise InvalidInput(SESSION_LABELS.get(field, field), reason[:1].lower() + reason[1:]) from None
+        raise invalid_input(error, "session", SESSION_LABELS) from None
 
 
 def customisation_from_form(

@@ -6,9 +6,9 @@ import pytest
 from playwright.sync_api import expect
 
 from backcare import store
-from backcare.demo import DEMO_PASSWORD, build_demo
 from backcare.store import deployment
-from tests.browser.conftest import app_url, browser, open_page, sign_in, tap_sign_out, wait_idle  # noqa: F401  (fixtures)
+from backcare.store.demo import DEMO_PASSWORD, build_demo
+from tests.browser.conftest import open_page, sign_in, tap_sign_out, wait_idle
 
 pytestmark = pytest.mark.browser
 ACCOUNTS: list[deployment.ListedAccount] = []
@@ -29,7 +29,7 @@ def seed_database():
     return seed
 
 
-def test_every_page_of_every_demo_account_shows_the_demo_banner(browser, app_url):  # noqa: F811
+def test_every_page_of_every_demo_account_shows_the_demo_banner(browser, app_url):
     context = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
     context.set_default_timeout(20_000)
     try:

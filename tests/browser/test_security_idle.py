@@ -1,5 +1,5 @@
 """In Chromium: a client's record on screen disappears when the session idles out, with nobody tapping
-(the page's own timer asks the server). Shared by test_sessions_browser_signout.py."""
+(the page's own timer asks the server). Its world is shared with test_security_signout.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from backcare import store
 from backcare.auth import SYSTEM
-from tests.browser.conftest import app_url, browser, sign_in, wait_idle  # noqa: F401  (fixtures)
+from tests.browser.conftest import sign_in, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -22,31 +22,25 @@ def app_env():
     return {"BACKCARE_DEMO": "0", "BACKCARE_IDLE_MINUTES": str(IDLE_SECONDS / 60)}
 
 
+def seed_one_trainer_and_client(path):
+    """One gym, the trainer with a password, and one client (for the session tests in two modules)."""
+    with store.open_database(path) as db:
+        gym = store.create_gym(db, actor=SYSTEM, name="North Gym")
+        tina = store.create_user(
+            db,
+            actor=SYSTEM,
+            username=TRAINER,
+            display_name="Tina Trainer",
+            role="trainer",
+            gym_id=gym.id,
+            password=PASSWORD,
+        )
+        store.create_client(db, actor=SYSTEM, gym_id=gym.id, name=CLIENT, trainer_id=tina.id, consent_by=TRAINER)
+
+
 @pytest.fixture(scope="module")
 def seed_database():
-    def seed(path):
-        with store.open_database(path) as db:
-            gym = store.create_gym(db, actor=SYSTEM, name="North Gym")
-            tina = store.create_user(
-                db,
-                actor=SYSTEM,
-                username=TRAINER,
-                display_name="Tina Trainer",
-                role="trainer",
-                gym_id=gym.id,
-                password=PASSWORD,
-            )
-            store.create_client(db, actor=SYSTEM, gym_id=gym.id, name=CLIENT, trainer_id=tina.id, consent_by=TRAINER)
-
-    return seed
-
-
-@pytest.fixture
-def tab(browser):  # noqa: F811
-    context = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
-    context.set_default_timeout(20_000)
-    yield context
-    context.close()
+    return seed_one_trainer_and_client
 
 
 def open_client(page) -> None:
@@ -58,7 +52,7 @@ def open_client(page) -> None:
     expect(page.get_by_text(CLIENT).first).to_be_visible()
 
 
-def test_an_idle_session_ends_and_the_client_leaves_the_screen_without_a_tap(tab, app_url):  # noqa: F811
+def test_an_idle_session_ends_and_the_client_leaves_the_screen_without_a_tap(tab, app_url):
     page = tab.new_page()
     sign_in(page, app_url, TRAINER, PASSWORD)
     open_client(page)
