@@ -77,10 +77,13 @@ def rolled(db) -> tuple[list, list]:
         )
 
 
-def build_history(db, rng: random.Random, *, clients: int, steps: int, check=None) -> dict:
+def build_history(
+    db, rng: random.Random, *, clients: int, steps: int, check=None, pace=(1, 3, 9, 20, 30), erase: float = 0.04
+) -> dict:
     """A random sequence of writes through the store: reports of every level (several a day for some
     clients), answers added after an emergency stop, referral contacts, plans assigned and ended, and
-    erasures. `check()` runs after each write."""
+    erasures. `check()` runs after each write; `pace`: hours between writes to draw from; `erase`: the
+    share of writes that erase a client."""
     gyms = [store.create_gym(db, actor=SYSTEM, name=f"Gym {c}") for c in "AB"]
     trainers = [
         store.actor_for(
@@ -115,7 +118,7 @@ def build_history(db, rng: random.Random, *, clients: int, steps: int, check=Non
     plans: list[tuple[int, Actor, int]] = []  # (assignment, trainer, client)
     done = Counter()
     for _ in range(steps):
-        now += timedelta(hours=rng.choice([1, 3, 9, 20, 30]))
+        now += timedelta(hours=rng.choice(pace))
         roll = rng.random()
         if roll < 0.10 and stopped:
             report_id, trainer, _ = stopped.pop(rng.randrange(len(stopped)))
@@ -128,7 +131,7 @@ def build_history(db, rng: random.Random, *, clients: int, steps: int, check=Non
                 context=rng.choice(CONTEXTS[1:]),
             )
             done["complete"] += 1
-        elif roll < 0.24 and referrals:
+        elif 0.10 <= roll < 0.24 and referrals:
             store.update_referral(
                 db,
                 actor=clinic,
@@ -137,12 +140,12 @@ def build_history(db, rng: random.Random, *, clients: int, steps: int, check=Non
                 now=now,
             )
             done["contact"] += 1
-        elif roll < 0.32 and plans:
+        elif 0.24 <= roll < 0.32 and plans:
             assignment_id, trainer, _ = plans.pop(rng.randrange(len(plans)))
             status = rng.choice(["completed", "stopped"])
             store.set_assignment_status(db, actor=trainer, assignment_id=assignment_id, status=status, now=now)
             done["plan status"] += 1
-        elif roll < 0.36 and len(people) > 3:
+        elif 0.32 <= roll < 0.32 + erase and len(people) > 3:
             client, _ = people.pop(rng.randrange(len(people)))
             store.erase_client(db, actor=SYSTEM, client_id=client.id, compact=False, now=now)
             stopped = [s for s in stopped if s[2] != client.id]
