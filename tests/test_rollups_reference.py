@@ -258,4 +258,3 @@ def test_a_range_of_a_single_day_at_either_end_of_a_week_matches(db, history, da
         old = reference(db, actor=MANAGER, start=day, end=day + timedelta(days=1))
         got = getattr(store.trends(db, actor=MANAGER, start=day, end=day + timedelta(days=1)), name)
         pd.testing.assert_frame_equal(got.frame, old.frame)
-
