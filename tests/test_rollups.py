@@ -48,10 +48,17 @@ def recount(db) -> tuple[list, list]:
     )
     with db.read() as cur:
         pk = privacy.key_params(cur)
+        bits = ", ".join(f"('{cause}', {bit})" for cause, bit in rollups.CAUSE_BITS.items())
         by_report = cur.execute(
-            f"""SELECT day, gym_id, author_id, author, level, client_id, count(*),
-                       CAST(sum(rk) % {_KEY_SPACE} AS BIGINT), CAST(any_value(ck) AS BIGINT)
-                FROM ({reports}) GROUP BY ALL ORDER BY ALL""",
+            f"""WITH masks AS (
+                    SELECT rc.report_id, sum(DISTINCT b.bit) AS mask
+                    FROM report_causes AS rc JOIN (VALUES {bits}) AS b(cause, bit) ON b.cause = rc.cause
+                    GROUP BY rc.report_id)
+                SELECT day, gym_id, author_id, author, level, client_id, count(*),
+                       CAST(sum(rk) % {_KEY_SPACE} AS BIGINT), CAST(any_value(ck) AS BIGINT),
+                       CAST(coalesce(bit_or(m.mask), 0) AS INTEGER)
+                FROM ({reports}) AS r LEFT JOIN masks AS m ON m.report_id = r.id
+                GROUP BY day, gym_id, author_id, author, level, client_id ORDER BY ALL""",
             pk,
         ).fetchall()
         by_cause = cur.execute(
@@ -67,7 +74,7 @@ def rolled(db) -> tuple[list, list]:
     with db.read() as cur:
         return (
             cur.execute(
-                "SELECT day, gym_id, author_id, author, level, client_id, reports, report_keys, client_key "
+                "SELECT day, gym_id, author_id, author, level, client_id, reports, report_keys, client_key, causes "
                 "FROM trend_report_days ORDER BY ALL"
             ).fetchall(),
             cur.execute(
@@ -301,3 +308,10 @@ def test_a_new_database_starts_with_built_empty_rollups(db):
         (built_at,) = cur.execute("SELECT built_at FROM trend_rollup_state").fetchone()
         assert cur.execute("SELECT count(*) FROM trend_report_days").fetchone() == (0,)
     assert built_at is not None
+
+
+def test_every_cause_has_its_bit():
+    from backcare.models import CauseId
+
+    assert set(rollups.CAUSE_BITS) == {c.value for c in CauseId}
+    assert sorted(rollups.CAUSE_BITS.values()) == [1 << i for i in range(len(CauseId))]

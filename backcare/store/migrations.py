@@ -313,7 +313,8 @@ CREATE TABLE trend_report_days (
     client_id    INTEGER NOT NULL,
     reports      INTEGER NOT NULL,
     report_keys  BIGINT NOT NULL,       -- sum of the reports' record keys, modulo 2^32
-    client_key   BIGINT NOT NULL        -- the client's record key
+    client_key   BIGINT NOT NULL,       -- the client's record key
+    causes       INTEGER NOT NULL       -- bitmask of the reports' causes (store.rollups.CAUSE_BITS)
 );
 CREATE TABLE trend_cause_days (
     day          DATE NOT NULL,

@@ -8,7 +8,10 @@ queries need, already counted and keyed, one row per day and group:
 - trend_report_days: per day, gym, author (account id, 0 for none, and the name typed on the report),
   level and CLIENT: `reports` (how many), `report_keys` (their record keys summed modulo 2^32) and
   `client_key` (the client's record key).
-- trend_cause_days: the same per day, gym, cause and client (one count per report_causes row).
+  `causes`: a bitmask (CAUSE_BITS) of the causes of those reports, so the distinct clients per cause come
+  from the same rows as every other distinct count (one pass, no join).
+- trend_cause_days: the same per day, gym, cause and client (one count per report_causes row): the counts
+  and key sums per cause (they add up without the clients; the page sums them, DISTINCT-free).
 
 Why a client in every row. The published figures need, per group (a week and level, a cause, a gym, a
 trainer, the whole range), the number of DISTINCT clients and the sum of their distinct keys
@@ -52,7 +55,24 @@ _MASK = np.uint64(KEY_SPACE - 1)
 
 REPORT_DAYS = "trend_report_days"
 CAUSE_DAYS = "trend_cause_days"
-_REPORT_COLUMNS = ("day", "gym_id", "author_id", "author", "level", "client_id", "reports", "report_keys", "client_key")
+_REPORT_COLUMNS = (
+    "day",
+    "gym_id",
+    "author_id",
+    "author",
+    "level",
+    "client_id",
+    "reports",
+    "report_keys",
+    "client_key",
+    "causes",
+)
+# One bit per contributing cause in trend_report_days.causes (the causes of the row's reports). Append only:
+# stored rows keep their bits. A cause not listed here (none today) gets no bit, as the trends list none.
+CAUSE_BITS: dict[str, int] = {
+    cause: 1 << i
+    for i, cause in enumerate(("form", "core", "posterior_chain", "warm_up", "load", "recovery", "posture"))
+}
 _CAUSE_COLUMNS = ("day", "gym_id", "cause", "client_id", "reports", "report_keys", "client_key")
 
 
@@ -99,20 +119,34 @@ def _frame(cur, sql: str, params: list) -> pd.DataFrame:
     return pd.DataFrame(cur.fetchall(), columns=names)
 
 
-def _rolled(rows: pd.DataFrame, group: list[str], columns: tuple[str, ...], pk1: int, pk2: int) -> pd.DataFrame:
-    """Rows of base records (id, client_id, group columns) -> one row per group and client, counted and keyed."""
+def _rolled(
+    rows: pd.DataFrame,
+    group: list[str],
+    columns: tuple[str, ...],
+    pk1: int,
+    pk2: int,
+    causes: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Rows of base records (id, client_id, group columns) -> one row per group and client, counted and keyed.
+    `causes` (id, cause rows of the same reports): the `causes` bitmask of each row's reports."""
     if rows.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
     rows = rows.assign(
         rk=record_keys("report", rows["id"].to_numpy(), pk1, pk2),
         client_key=record_keys("client", rows["client_id"].to_numpy(), pk1, pk2),
     )
-    out = (
-        rows.groupby([*group, "client_id", "client_key"], sort=False)
-        .agg(reports=("id", "size"), report_keys=("rk", "sum"))
-        .reset_index()
-    )
+    aggregates: dict = {"reports": ("id", "size"), "report_keys": ("rk", "sum")}
+    if causes is not None:
+        bits = causes.assign(bit=causes["cause"].map(CAUSE_BITS).fillna(0).astype("int64"))
+        mask = bits.drop_duplicates(["id", "bit"]).groupby("id")["bit"].sum()
+        rows = rows.assign(mask=rows["id"].map(mask).fillna(0).astype("int64"))
+        for bit in CAUSE_BITS.values():  # OR over the group's reports: each bit's max, vectorised
+            rows[f"_bit{bit}"] = rows["mask"] & bit
+            aggregates[f"_bit{bit}"] = (f"_bit{bit}", "max")
+    out = rows.groupby([*group, "client_id", "client_key"], sort=False).agg(**aggregates).reset_index()
     out["report_keys"] = out["report_keys"] % KEY_SPACE
+    if causes is not None:
+        out["causes"] = sum(out[f"_bit{bit}"] for bit in CAUSE_BITS.values())
     return out[list(columns)]
 
 
@@ -141,7 +175,7 @@ def _recount_client(cur, client_id: int, days: list[date] | None) -> None:
         return
     pk1, pk2 = _keys(cur)
     group = ["day", "gym_id", "author_id", "author", "level"]
-    _insert_rows(cur, REPORT_DAYS, _rolled(reports, group, _REPORT_COLUMNS, pk1, pk2), _REPORT_COLUMNS)
+    _insert_rows(cur, REPORT_DAYS, _rolled(reports, group, _REPORT_COLUMNS, pk1, pk2, causes), _REPORT_COLUMNS)
     _insert_rows(cur, CAUSE_DAYS, _rolled(causes, ["day", "gym_id", "cause"], _CAUSE_COLUMNS, pk1, pk2), _CAUSE_COLUMNS)
 
 
@@ -166,8 +200,9 @@ def rebuild(cur, *, now: datetime | None = None) -> None:
         cur.execute(f"DELETE FROM {table}")
     pk1, pk2 = _keys(cur)
     group = ["day", "gym_id", "author_id", "author", "level"]
-    reports = _rolled(cur.execute(_REPORT_ROWS).df(), group, _REPORT_COLUMNS, pk1, pk2)
-    causes = _rolled(cur.execute(_CAUSE_ROWS).df(), ["day", "gym_id", "cause"], _CAUSE_COLUMNS, pk1, pk2)
+    cause_rows = cur.execute(_CAUSE_ROWS).df()
+    reports = _rolled(cur.execute(_REPORT_ROWS).df(), group, _REPORT_COLUMNS, pk1, pk2, cause_rows)
+    causes = _rolled(cause_rows, ["day", "gym_id", "cause"], _CAUSE_COLUMNS, pk1, pk2)
     for table, frame, columns in ((REPORT_DAYS, reports, _REPORT_COLUMNS), (CAUSE_DAYS, causes, _CAUSE_COLUMNS)):
         if frame.empty:
             continue
