@@ -34,6 +34,9 @@ referral figures are medians and 90th percentiles of hours, and "due" depends on
 neither of which adds up; they read the referrals table (one row per referral, a small share of the
 reports), and the plan figures are another issue's.
 
+The key sums are made with the deployment's secret (privacy_key), which is never changed; whatever changed
+it would have to call rebuild() in the same transaction (the privacy tests that try many secrets do).
+
 Record keys are computed here in Python (record_keys: the same keyed hash as privacy.with_record_keys), so
 the SQL of this module stays standard (it runs on PostgreSQL too); the bulk insert of `rebuild` is the one
 DuckDB-specific step (a pandas frame scanned in place).
