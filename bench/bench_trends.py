@@ -91,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target-seconds", type=float, default=TARGET_SECONDS, help="page rerun, median")
     parser.add_argument("--target-ratio", type=float, default=TARGET_RATIO, help="page / bare, medians")
     parser.add_argument("--target-chart-kb", type=float, default=TARGET_BYTES / 1000, help="each chart's JSON")
+    parser.add_argument(
+        "--per-report",
+        action="store_true",
+        help="also time the per-report queries the rollups replaced (kept in tests/test_rollups_reference.py), "
+        "each interleaved with its rollup figure",
+    )
     args = parser.parse_args(argv)
 
     from bench.chain import chain_database
@@ -148,9 +154,23 @@ def main(argv: list[str] | None = None) -> int:
 
     # each figure on its own (after the interleaved runs: the page's figures above are the targets)
     figure_s = {}
+    per_report_s: dict[str, float] = {}
+    reference = {}
+    if args.per_report:
+        from tests import test_rollups_reference
+
+        reference = {fn.__name__: fn for fn in test_rollups_reference.REFERENCE.values()}
     for name, _ in FIGURES:
         fn = getattr(analytics, name)
-        figure_s[name] = timed(lambda fn=fn: fn(db, actor=manager, start=start, end=end), args.runs)[0]
+        if name not in reference:
+            figure_s[name] = timed(lambda fn=fn: fn(db, actor=manager, start=start, end=end), args.runs)[0]
+            continue
+        old = reference[name]
+        new_times, old_times = [], []
+        for _ in range(args.runs):  # interleaved: both see the same load
+            new_times += timed(lambda fn=fn: fn(db, actor=manager, start=start, end=end), 1)[1]
+            old_times += timed(lambda old=old: old(db, actor=manager, start=start, end=end), 1)[1]
+        figure_s[name], per_report_s[name] = statistics.median(new_times), statistics.median(old_times)
     cur = db.cursor()
     rollup_rows, cause_rows, range_reports, days, gyms = cur.execute(
         "SELECT (SELECT count(*) FROM trend_report_days WHERE day BETWEEN $s AND $e), "
@@ -196,10 +216,24 @@ def main(argv: list[str] | None = None) -> int:
         + f" The range holds {range_reports:,} reports; the report rollups {rollup_rows:,} rows (a row per day, "
         f"gym, trainer, level and client: {days} days x {gyms} gyms), the cause rollups {cause_rows:,}.",
         "",
-        "| figure (each on its own, median of runs) | reads | time |",
-        "|---|---|---|",
-        *[f"| {name} | {reads} | {figure_s[name] * 1000:.0f} ms |" for name, reads in FIGURES],
-        f"| sum of the rollup figures | | {sum(figure_s[n] for n, r in FIGURES if 'rollups' in r) * 1000:.0f} ms |",
+        "Each figure below is timed on its own (its own check and privacy-key read: store.trends() does those once "
+        "for the page)"
+        + (
+            "; with --per-report, each rollup figure alternates with the per-report query it replaced (kept verbatim "
+            "in tests/test_rollups_reference.py), so both see the same load."
+            if per_report_s
+            else "."
+        ),
+        "",
+        "| figure (each on its own, median of runs) | reads | time | per-report query it replaced |",
+        "|---|---|---|---|",
+        *[
+            f"| {name} | {reads} | {figure_s[name] * 1000:.0f} ms | "
+            + (f"{per_report_s[name] * 1000:.0f} ms |" if name in per_report_s else "|")
+            for name, reads in FIGURES
+        ],
+        f"| sum of the rollup figures | | {sum(figure_s[n] for n, r in FIGURES if 'rollups' in r) * 1000:.0f} ms | "
+        + (f"{sum(per_report_s.values()) * 1000:.0f} ms |" if per_report_s else "|"),
         "",
         "| chart | Vega-Lite JSON | target | |",
         "|---|---|---|---|",
