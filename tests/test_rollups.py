@@ -315,3 +315,12 @@ def test_every_cause_has_its_bit():
 
     assert set(rollups.CAUSE_BITS) == {c.value for c in CauseId}
     assert sorted(rollups.CAUSE_BITS.values()) == [1 << i for i in range(len(CauseId))]
+
+
+def test_the_demo_build_fills_the_rollups_in_its_transaction(db):
+    from backcare.demo import build_demo
+
+    build_demo(db, clients=40, weeks=4, seed=3, now=datetime(2025, 3, 10, 12, 0))
+    by_report, by_cause = rolled(db)
+    assert len(by_report) > 20 and by_cause
+    assert (by_report, by_cause) == recount(db)
