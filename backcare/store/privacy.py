@@ -43,6 +43,11 @@ _KIND_SALT = {
 }
 
 
+def kind_salt(kind: str) -> int:
+    """The salt of a kind of record ('report', 'client', ...): for code that computes record keys outside SQL."""
+    return _KIND_SALT[kind]
+
+
 @dataclass(frozen=True)
 class PerturbationTable:
     """(count, cell key) -> adjustment. `rows[n]` lists (adjustment, probability) for a count n; the last

@@ -94,7 +94,7 @@ def record_keys(kind: str, ids: Iterable[int] | np.ndarray, pk1: int, pk2: int) 
     """The record keys of non-negative integer ids, exactly as privacy.with_record_keys computes them in SQL:
     fmix32(fmix32(id folded to 32 bits ^ kind salt ^ pk1) ^ pk2)."""
     x = np.asarray(ids, dtype=np.int64).astype(np.uint64)
-    h = (x & _MASK) ^ (x >> np.uint64(32)) ^ (np.uint64(privacy._KIND_SALT[kind]) ^ np.uint64(pk1))
+    h = (x & _MASK) ^ (x >> np.uint64(32)) ^ (np.uint64(privacy.kind_salt(kind)) ^ np.uint64(pk1))
     h = _fmix32(h)
     h = _fmix32(h ^ np.uint64(pk2))
     return h.astype(np.int64)
