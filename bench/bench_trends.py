@@ -9,8 +9,11 @@ The history (20,000 clients, about 3 million sessions and 300,000 reports) comes
 - page: a rerun of pages/trends.py through Streamlit's AppTest (queries, tables, charts, CSVs);
 - the full collection Streamlit's server runs after each script run while runner.postScriptGC is on, which
   AppTest leaves out (reported beside the page, and added to it where the config leaves it on);
-and measures each chart's Vega-Lite JSON (chart.to_json()). Targets: page/bare <= 1.5, page <= 1 s,
-each chart <= 100 kB; exits 1 naming each missed target. --record writes the section of docs/PERFORMANCE.md.
+and measures each chart's Vega-Lite JSON (chart.to_json()), then times each figure on its own (which
+part of the page reads the daily rollups of issue 13, which the referrals and plan tables) and says how many
+rollup rows and reports the range holds. Opening a file built before migration 0011 counts its rows into
+the rollups first: that time is reported too. Targets: page/bare <= 1.5, page <= 1 s, each chart <= 100 kB;
+exits 1 naming each missed target. --record writes the section of docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
@@ -33,7 +36,20 @@ from backcare.auth import Actor, Role  # noqa: E402
 
 CLIENTS, WEEKS, SEED = 20_000, 46, 5  # about 3.0 M sessions and 0.3 M reports
 RANGE_WEEKS = 12  # the page's default range
-SECTION = "## Referral queue and trends (issue 5)"
+SECTION = "## Trends from daily rollups (issue 13)"  # the issue-5 section above it stays as history
+FIGURES = (  # (function of store.analytics, what it reads)
+    ("trends_summary", "report rollups"),
+    ("weekly_levels", "report rollups"),
+    ("weekly_red_flags", "report rollups"),
+    ("causes_ranked", "cause rollups + report rollups"),
+    ("causes_by_month", "cause rollups + report rollups"),
+    ("reports_by_gym", "report rollups"),
+    ("reports_by_trainer", "report rollups"),
+    ("first_contact_times", "referrals"),
+    ("first_contact_weekly", "referrals"),
+    ("plan_adherence", "assignments (not rolled up)"),
+    ("plan_outcome", "assignments and reports (not rolled up)"),
+)
 TARGET_RATIO, TARGET_SECONDS, TARGET_BYTES = 1.5, 1.0, 100_000
 
 
@@ -75,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target-seconds", type=float, default=TARGET_SECONDS, help="page rerun, median")
     parser.add_argument("--target-ratio", type=float, default=TARGET_RATIO, help="page / bare, medians")
     parser.add_argument("--target-chart-kb", type=float, default=TARGET_BYTES / 1000, help="each chart's JSON")
+    parser.add_argument(
+        "--per-report",
+        action="store_true",
+        help="also time the per-report queries the rollups replaced (kept in tests/test_rollups_reference.py), "
+        "each interleaved with its rollup figure",
+    )
     args = parser.parse_args(argv)
 
     from bench.chain import chain_database
@@ -82,11 +104,19 @@ def main(argv: list[str] | None = None) -> int:
 
     path = chain_database(args.clients, args.weeks, SEED)
     os.environ["BACKCARE_DB"] = str(path)
+    import duckdb
     from streamlit.testing.v1 import AppTest
 
+    from backcare.store import analytics
+    from backcare.store.db import pending_migrations
     from backcare.ui import trend_charts
 
-    db = store.open_database(path)
+    connection = duckdb.connect(str(path), read_only=True)
+    owed = pending_migrations(connection)
+    connection.close()
+    opened = time.perf_counter()
+    db = store.open_database(path)  # applies what is owed; 0011 counts the existing rows into the rollups
+    open_s = time.perf_counter() - opened
     cur = db.cursor()
     counts = cur.execute(
         "SELECT (SELECT count(*) FROM clients), (SELECT count(*) FROM sessions), "
@@ -121,6 +151,36 @@ def main(argv: list[str] | None = None) -> int:
     ratio = page_s / bare_s
 
     charts = trend_charts.all_charts(bare())
+
+    # each figure on its own (after the interleaved runs: the page's figures above are the targets)
+    figure_s = {}
+    per_report_s: dict[str, float] = {}
+    reference = {}
+    if args.per_report:
+        from tests import test_rollups_reference
+
+        reference = {fn.__name__: fn for fn in test_rollups_reference.REFERENCE.values()}
+    for name, _ in FIGURES:
+        fn = getattr(analytics, name)
+        if name not in reference:
+            figure_s[name] = timed(lambda fn=fn: fn(db, actor=manager, start=start, end=end), args.runs)[0]
+            continue
+        old = reference[name]
+        new_times, old_times = [], []
+        for _ in range(args.runs):  # interleaved: both see the same load
+            new_times += timed(lambda fn=fn: fn(db, actor=manager, start=start, end=end), 1)[1]
+            old_times += timed(lambda old=old: old(db, actor=manager, start=start, end=end), 1)[1]
+        figure_s[name], per_report_s[name] = statistics.median(new_times), statistics.median(old_times)
+    cur = db.cursor()
+    rollup_rows, cause_rows, range_reports, days, gyms = cur.execute(
+        "SELECT (SELECT count(*) FROM trend_report_days WHERE day BETWEEN $s AND $e), "
+        "(SELECT count(*) FROM trend_cause_days WHERE day BETWEEN $s AND $e), "
+        "(SELECT count(*) FROM reports WHERE CAST(created_at AS DATE) BETWEEN $s AND $e), "
+        "(SELECT count(DISTINCT day) FROM trend_report_days WHERE day BETWEEN $s AND $e), "
+        "(SELECT count(*) FROM gyms)",
+        {"s": start, "e": end},
+    ).fetchone()
+    cur.close()
     sizes = {name: (len(chart.to_json().encode()) if chart is not None else 0) for name, chart in charts.items()}
     db.close()
 
@@ -145,6 +205,35 @@ def main(argv: list[str] | None = None) -> int:
         f"| post-run collection (`gc.collect(2)`, {len(gc.get_objects()):,} tracked objects) | "
         f"{collect_s * 1000:.0f} ms | | {'run by the server' if collection_on else 'not run: off in config'} |",
         f"| rerun as the server runs it (page + collection where on) | {server_s * 1000:.0f} ms | | |",
+        "",
+        f"Opening the file took {open_s:.1f} s"
+        + (
+            f", applying {', '.join(owed)} (the file was built before them: the rollups were counted from its "
+            "existing rows then)."
+            if owed
+            else " (nothing to migrate)."
+        )
+        + f" The range holds {range_reports:,} reports; the report rollups {rollup_rows:,} rows (a row per day, "
+        f"gym, trainer, level and client: {days} days x {gyms} gyms), the cause rollups {cause_rows:,}.",
+        "",
+        "Each figure below is timed on its own (its own check and privacy-key read: store.trends() does those once "
+        "for the page)"
+        + (
+            "; with --per-report, each rollup figure alternates with the per-report query it replaced (kept verbatim "
+            "in tests/test_rollups_reference.py), so both see the same load."
+            if per_report_s
+            else "."
+        ),
+        "",
+        "| figure (each on its own, median of runs) | reads | time | per-report query it replaced |",
+        "|---|---|---|---|",
+        *[
+            f"| {name} | {reads} | {figure_s[name] * 1000:.0f} ms | "
+            + (f"{per_report_s[name] * 1000:.0f} ms |" if name in per_report_s else "|")
+            for name, reads in FIGURES
+        ],
+        f"| sum of the rollup figures | | {sum(figure_s[n] for n, r in FIGURES if 'rollups' in r) * 1000:.0f} ms | "
+        + (f"{sum(per_report_s.values()) * 1000:.0f} ms |" if per_report_s else "|"),
         "",
         "| chart | Vega-Lite JSON | target | |",
         "|---|---|---|---|",

@@ -8,12 +8,19 @@ medians and means get a jitter from the same cell key. Every table lists the sam
 (every week and level of the range, every cause, gym, trainer, plan), so an empty group and a small one
 look alike, and rows hidden as "fewer than 5" are ordered by name, never by their size. A TrendTable's
 frame holds only published values: charts and CSV downloads cannot reach a true count.
+The report figures (summary, weeks, causes, gyms, trainers) read the daily rollups of
+backcare.store.rollups (rows per day, group and client, counted and keyed when the reports were written),
+not the reports: the same counts, key sums and distinct clients, so the same published figures, at a
+cost that grows with days x groups x active clients rather than with reports and their key hashing.
+trends() checks the range and the permission and reads the privacy key once, and runs each query once.
 DuckDB-specific features (median, quantile_cont, ASOF JOIN, arg_max, lateral aliases) are allowed in this
 module only.
 """
 
 from __future__ import annotations
 
+import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -29,6 +36,7 @@ from backcare.store._base import guard, scope_gym
 from backcare.store.db import Database, utcnow
 from backcare.store.privacy import key_sum_sql, with_record_keys
 from backcare.store.referrals import CONTACT_WITHIN
+from backcare.store.rollups import CAUSE_BITS, CAUSE_DAYS, REPORT_DAYS
 
 MIN_GROUP_CLIENTS = privacy.MIN_CLIENTS
 SUPPRESSED_TEXT = f"fewer than {MIN_GROUP_CLIENTS}"
@@ -140,6 +148,18 @@ def _counted(name: str, key: str = "rk", where: str | None = None, *, clients: b
     return f"{count} AS {name}, {key_sum_sql(keys)} AS {name}__key, count(DISTINCT client_id){only} AS {name}__clients"
 
 
+def _rolled(name: str, where: str | None = None, *, clients: bool = False) -> str:
+    """_counted() over rollup rows (backcare.store.rollups): `reports` and `report_keys` add up, distinct
+    clients and their distinct keys come from the rows' client_id and client_key, exactly as from reports."""
+    only = f" FILTER (WHERE {where})" if where else ""
+    count, keys = (
+        (f"count(DISTINCT client_id){only}", f"sum(DISTINCT client_key){only}")
+        if clients
+        else (f"CAST(coalesce(sum(reports){only}, 0) AS BIGINT)", f"sum(report_keys){only}")
+    )
+    return f"{count} AS {name}, {key_sum_sql(keys)} AS {name}__key, count(DISTINCT client_id){only} AS {name}__clients"
+
+
 @dataclass(frozen=True)
 class _Spec:
     """How the helper columns of a frame become published figures."""
@@ -208,9 +228,17 @@ def _full(frame: pd.DataFrame, index: dict[str, list]) -> pd.DataFrame:
 # --- plumbing --------------------------------------------------------------------------------
 
 
+# Inside trends(): the checked parameters of its range, so the figures it gathers do not check and read
+# the privacy key again (each query of the page runs once).
+_CHECKED: ContextVar[dict | None] = ContextVar("trends_checked_params", default=None)
+
+
 def _params(db: Database, actor: Actor, start: date, end: date, gym_id: int | None, what: str) -> dict:
-    """Check the range and the permission; the query parameters ($start, $end exclusive, $gym_id, and the
-    privacy key's $pk1, $pk2)."""
+    """Check the range and the permission; the query parameters ($start, $end exclusive, $gym_id, the
+    privacy key's $pk1, $pk2, and $first, $last: the range's first and last day for the rollups)."""
+    checked = _CHECKED.get()
+    if checked is not None and checked["args"] == (db, actor, start, end, gym_id):
+        return dict(checked["params"])
     if not isinstance(start, date) or not isinstance(end, date):
         raise InvalidInput("start" if not isinstance(start, date) else "end", "must be a date")
     if start < EARLIEST_DATE:
@@ -224,14 +252,21 @@ def _params(db: Database, actor: Actor, start: date, end: date, gym_id: int | No
     return {
         "start": datetime.combine(start, time()),
         "end": datetime.combine(end + timedelta(days=1), time()),
+        "first": start,
+        "last": end,
         "gym_id": gym_id,
         **keys,
     }
 
 
+_PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
 def _query(db: Database, sql: str, params: dict, doing: str) -> pd.DataFrame:
+    """Run one query with the parameters it names (DuckDB refuses unused ones)."""
+    used = set(_PARAMETER.findall(sql))
     with db.read(doing) as cur:
-        return cur.execute(sql, params).df()
+        return cur.execute(sql, {k: v for k, v in params.items() if k in used}).df()
 
 
 def _weeks(p: dict) -> list[pd.Timestamp]:
@@ -258,14 +293,9 @@ def _label(cause: str) -> str:
     return CAUSE_LABELS.get(CauseId(cause), cause)
 
 
-# Reports in the range with their record keys (rk: the report's, ck: its client's) and the red-flag mark.
-_REPORTS_ROWS = f"""
-        SELECT r.id, r.client_id, r.gym_id, r.author_id, r.author, r.level, r.created_at,
-               r.level IN {_RED} AS red
-        FROM reports AS r WHERE {_REPORTS_IN_RANGE}"""
-_REPORTS_BASE = f"base AS ({with_record_keys(_REPORTS_ROWS, [('report', 'id', 'rk'), ('client', 'client_id', 'ck')])})"
+_ROLLED_IN_RANGE = "day >= $first AND day <= $last AND ($gym_id IS NULL OR gym_id = $gym_id)"
 _REPORT_COUNTS = (
-    f"{_counted('reports')}, {_counted('clients', clients=True)}, {_counted('red_flag_reports', where='red')}"
+    f"{_rolled('reports')}, {_rolled('clients', clients=True)}, {_rolled('red_flag_reports', where=f'level IN {_RED}')}"
 )
 _REPORT_SPEC = _Spec(
     counts=("reports", "clients", "red_flag_reports"),
@@ -279,7 +309,7 @@ _REPORT_GUARDED = ("reports", "clients", "red_flag_reports", "red_flag_pct")
 
 
 def _summary_frame(db: Database, p: dict) -> pd.DataFrame:
-    frame = _query(db, f"WITH {_REPORTS_BASE} SELECT {_REPORT_COUNTS} FROM base", p, "summarising reports")
+    frame = _query(db, f"SELECT {_REPORT_COUNTS} FROM {REPORT_DAYS} WHERE {_ROLLED_IN_RANGE}", p, "summarising reports")
     return _publish(frame, _REPORT_SPEC)
 
 
@@ -295,10 +325,9 @@ def weekly_levels(db: Database, *, actor: Actor, start: date, end: date, gym_id:
     frame = _query(
         db,
         f"""
-        WITH {_REPORTS_BASE}
-        SELECT CAST(date_trunc('week', created_at) AS DATE) AS week, level,
-               {_counted("reports")}, {_counted("clients", clients=True)}
-        FROM base GROUP BY 1, 2
+        SELECT CAST(date_trunc('week', day) AS DATE) AS week, level,
+               {_rolled("reports")}, {_rolled("clients", clients=True)}
+        FROM {REPORT_DAYS} WHERE {_ROLLED_IN_RANGE} GROUP BY 1, 2
     """,
         p,
         "counting reports a week",
@@ -314,9 +343,8 @@ def weekly_red_flags(db: Database, *, actor: Actor, start: date, end: date, gym_
     frame = _query(
         db,
         f"""
-        WITH {_REPORTS_BASE}
-        SELECT CAST(date_trunc('week', created_at) AS DATE) AS week, {_REPORT_COUNTS}
-        FROM base GROUP BY 1
+        SELECT CAST(date_trunc('week', day) AS DATE) AS week, {_REPORT_COUNTS}
+        FROM {REPORT_DAYS} WHERE {_ROLLED_IN_RANGE} GROUP BY 1
     """,
         p,
         "counting red flags a week",
@@ -338,24 +366,50 @@ def _ranked(frame: pd.DataFrame, within: list[str]) -> pd.DataFrame:
     return ordered.drop(columns=["_hidden", "_neg"]).reset_index(drop=True)
 
 
+_CAUSE_BIT_ROWS = ", ".join(f"('{cause}', {bit})" for cause, bit in CAUSE_BITS.items())
+
+
+def _cause_counts_sql(period: str | None) -> str:
+    """Per cause (and `period`, 'month'): reports and their key sum from trend_cause_days (they add up);
+    the distinct clients and their distinct keys from the causes bitmask of trend_report_days rows, each
+    client once per period with the OR of their causes (no per-cause pass over the clients). The same
+    figures, column for column, as _rolled("reports") and _rolled("clients", clients=True) of the causes."""
+    period_item = f"CAST(date_trunc('{period}', day) AS DATE) AS {period}, " if period else ""
+    period_col = f"{period}, " if period else ""
+    return f"""
+        WITH counts AS (
+            SELECT {period_item}cause, CAST(coalesce(sum(reports), 0) AS BIGINT) AS reports,
+                   {key_sum_sql("sum(report_keys)")} AS reports__key
+            FROM {CAUSE_DAYS} WHERE {_ROLLED_IN_RANGE} GROUP BY {period_col}cause
+        ),
+        members AS (
+            SELECT {period_item}client_id, client_key, bit_or(causes) AS causes
+            FROM {REPORT_DAYS} WHERE {_ROLLED_IN_RANGE} GROUP BY {period_col}client_id, client_key
+        ),
+        clients AS (
+            SELECT {period_col}b.cause, count(*) AS clients, {key_sum_sql("sum(DISTINCT client_key)")} AS clients__key
+            FROM members JOIN (VALUES {_CAUSE_BIT_ROWS}) AS b (cause, bit) ON (members.causes & b.bit) <> 0
+            GROUP BY {period_col}b.cause
+        )
+        SELECT {period_col}cause, reports, reports__key, clients AS reports__clients,
+               clients, clients__key, clients AS clients__clients
+        FROM counts FULL JOIN clients USING ({period_col}cause)
+    """
+
+
 def causes_ranked(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
     """Contributing causes over the whole range, most reports first; share of all reports in the range
     (the summary's published total)."""
     p = _params(db, actor, start, end, gym_id, "causes")
-    frame = _query(
-        db,
-        f"""
-        WITH {_REPORTS_BASE}
-        SELECT rc.cause, {_counted("reports")}, {_counted("clients", clients=True)}
-        FROM report_causes AS rc JOIN base ON base.id = rc.report_id GROUP BY rc.cause
-    """,
-        p,
-        "ranking causes",
-    )
+    return _causes_table(db, p, _summary_frame(db, p)["reports"].iloc[0])
+
+
+def _causes_table(db: Database, p: dict, total: Any) -> TrendTable:
+    """causes_ranked() for checked parameters; `total`: the summary's published count of reports."""
+    frame = _query(db, _cause_counts_sql(None), p, "ranking causes")
     frame = _publish(
         _full(frame, {"cause": _CAUSES}), _Spec(counts=("reports", "clients"), at_most=(("clients", "reports"),))
     )
-    total = _summary_frame(db, p)["reports"].iloc[0]
     frame["pct_of_reports"] = pd.array([privacy.share(n, total) for n in frame["reports"]], dtype="Float64")
     frame["cause"] = frame["cause"].map(_label)
     frame = _ranked(frame, [])
@@ -370,17 +424,7 @@ def causes_ranked(db: Database, *, actor: Actor, start: date, end: date, gym_id:
 def causes_by_month(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
     """Causes ranked within each calendar month of the range: every month, every cause."""
     p = _params(db, actor, start, end, gym_id, "causes_monthly")
-    frame = _query(
-        db,
-        f"""
-        WITH {_REPORTS_BASE}
-        SELECT CAST(date_trunc('month', base.created_at) AS DATE) AS month, rc.cause,
-               {_counted("reports")}, {_counted("clients", clients=True)}
-        FROM report_causes AS rc JOIN base ON base.id = rc.report_id GROUP BY 1, 2
-    """,
-        p,
-        "ranking causes by month",
-    )
+    frame = _query(db, _cause_counts_sql("month"), p, "ranking causes by month")
     frame = _full(_as_timestamps(frame, "month"), {"month": _months(p), "cause": _CAUSES})
     frame = _publish(frame, _Spec(counts=("reports", "clients"), at_most=(("clients", "reports"),)))
     frame["cause"] = frame["cause"].map(_label)
@@ -402,7 +446,7 @@ def reports_by_gym(db: Database, *, actor: Actor, start: date, end: date, gym_id
         ).fetchall()
     frame = _query(
         db,
-        f"WITH {_REPORTS_BASE} SELECT gym_id, {_REPORT_COUNTS} FROM base GROUP BY gym_id",
+        f"SELECT gym_id, {_REPORT_COUNTS} FROM {REPORT_DAYS} WHERE {_ROLLED_IN_RANGE} GROUP BY gym_id",
         p,
         "counting reports by gym",
     )
@@ -411,7 +455,7 @@ def reports_by_gym(db: Database, *, actor: Actor, start: date, end: date, gym_id
     return TrendTable("reports_by_gym", "By gym", frame, _REPORT_GUARDED)
 
 
-_TRAINER = "coalesce(u.display_name, base.author)"
+_TRAINER = "coalesce(u.display_name, rolled.author)"
 
 
 def reports_by_trainer(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
@@ -420,10 +464,11 @@ def reports_by_trainer(db: Database, *, actor: Actor, start: date, end: date, gy
     p = _params(db, actor, start, end, gym_id, "by_trainer")
     with db.read("listing trainers") as cur:
         people = cur.execute(
-            """
+            f"""
             SELECT DISTINCT g.name AS gym, coalesce(u.display_name, r.author) AS trainer
-            FROM reports AS r JOIN gyms AS g ON g.id = r.gym_id LEFT JOIN users AS u ON u.id = r.author_id
-            WHERE $gym_id IS NULL OR r.gym_id = $gym_id
+            FROM (SELECT DISTINCT gym_id, author_id, author FROM {REPORT_DAYS}
+                  WHERE $gym_id IS NULL OR gym_id = $gym_id) AS r
+            JOIN gyms AS g ON g.id = r.gym_id LEFT JOIN users AS u ON u.id = r.author_id
             UNION
             SELECT g.name, u.display_name FROM users AS u JOIN gyms AS g ON g.id = u.gym_id
             WHERE u.role = 'trainer' AND ($gym_id IS NULL OR u.gym_id = $gym_id)
@@ -434,9 +479,12 @@ def reports_by_trainer(db: Database, *, actor: Actor, start: date, end: date, gy
     frame = _query(
         db,
         f"""
-        WITH {_REPORTS_BASE}
+        WITH rolled AS (
+            SELECT gym_id, author_id, author, level, client_id, reports, report_keys, client_key
+            FROM {REPORT_DAYS} WHERE {_ROLLED_IN_RANGE}
+        )
         SELECT g.name AS gym, {_TRAINER} AS trainer, {_REPORT_COUNTS}
-        FROM base JOIN gyms AS g ON g.id = base.gym_id LEFT JOIN users AS u ON u.id = base.author_id
+        FROM rolled JOIN gyms AS g ON g.id = rolled.gym_id LEFT JOIN users AS u ON u.id = rolled.author_id
         GROUP BY 1, 2
     """,
         p,
@@ -663,22 +711,28 @@ def trends(
     """Every aggregate of the trends page for one range and gym."""
     now = now or utcnow()
     args: dict[str, Any] = {"actor": actor, "start": start, "end": end, "gym_id": gym_id}
-    return Trends(
-        start=start,
-        end=end,
-        gym_id=scope_gym(actor, gym_id),
-        summary=trends_summary(db, **args),
-        weekly_levels=weekly_levels(db, **args),
-        weekly_red_flags=weekly_red_flags(db, **args),
-        causes=causes_ranked(db, **args),
-        causes_monthly=causes_by_month(db, **args),
-        by_gym=reports_by_gym(db, **args),
-        by_trainer=reports_by_trainer(db, **args),
-        first_contact=first_contact_times(db, **args, now=now),
-        first_contact_weekly=first_contact_weekly(db, **args, now=now),
-        plan_adherence=plan_adherence(db, **args),
-        plan_outcome=plan_outcome(db, **args),
-    )
+    p = _params(db, actor, start, end, gym_id, "summary")  # checked once: each figure below reuses it
+    checked = _CHECKED.set({"args": (db, actor, start, end, gym_id), "params": p})
+    try:
+        summary = TrendTable("summary", "Summary", _summary_frame(db, p), _REPORT_GUARDED)
+        return Trends(
+            start=start,
+            end=end,
+            gym_id=scope_gym(actor, gym_id),
+            summary=summary,
+            weekly_levels=weekly_levels(db, **args),
+            weekly_red_flags=weekly_red_flags(db, **args),
+            causes=_causes_table(db, p, summary.frame["reports"].iloc[0]),
+            causes_monthly=causes_by_month(db, **args),
+            by_gym=reports_by_gym(db, **args),
+            by_trainer=reports_by_trainer(db, **args),
+            first_contact=first_contact_times(db, **args, now=now),
+            first_contact_weekly=first_contact_weekly(db, **args, now=now),
+            plan_adherence=plan_adherence(db, **args),
+            plan_outcome=plan_outcome(db, **args),
+        )
+    finally:
+        _CHECKED.reset(checked)
 
 
 __all__ = [

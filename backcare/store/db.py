@@ -400,6 +400,9 @@ def open_database(path: str | Path | None = None, *, read_only: bool = False) ->
             from backcare.store.privacy import ensure_privacy_key
 
             ensure_privacy_key(connection)
+            from backcare.store.rollups import ensure_built
+
+            ensure_built(connection)  # migration 0011: the trends' rollups counted from the existing rows, once
     except BaseException:
         connection.close()
         raise

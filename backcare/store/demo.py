@@ -23,7 +23,7 @@ from backcare.auth import SYSTEM, Action, Actor, Role, hash_password
 from backcare.errors import Conflict, InvalidInput
 from backcare.models import Level, TriageHistory, TriageReport
 from backcare.rules import evaluate
-from backcare.store import load
+from backcare.store import load, rollups
 from backcare.store._base import guard
 from backcare.store.db import utcnow
 from backcare.store.deployment import ListedAccount, create_database_file, mark_demo, refuse_unless_demo
@@ -264,6 +264,7 @@ def build_demo(
         gen.reports()
         gen.referrals()
         gen.assignments()
+        rollups.rebuild(cur, now=now)  # the trends' daily rollups of everything written above
         counts = gen.counts()
         detail["counts"] = counts
     return DemoSummary(tuple(accounts), counts)

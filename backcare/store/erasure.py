@@ -56,6 +56,7 @@ from pydantic import BaseModel, ConfigDict
 
 from backcare.auth import Action, Actor
 from backcare.errors import BackCareError, InvalidInput, StoreError
+from backcare.store import rollups
 from backcare.store._base import client_gym, guard, rows_as_dicts, scope_gym, the_row
 from backcare.store.db import Database, utcnow
 from backcare.store.privacy import has_table
@@ -218,6 +219,7 @@ def erase_client(
         for table, sql in _DELETES:
             (count,) = the_row(cur.execute(sql, {"id": client_id}))
             deleted[table] = int(count)
+        rollups.forget_client(cur, client_id)  # the trends' daily rollups
         detail["audit_rows_scrubbed"] = int(scrubbed)
         _step("deleting")
         # the debt of a rebuild commits with the deletion (gone from the file only when it is rebuilt)

@@ -296,4 +296,42 @@ CREATE TABLE triage_drafts (
 );
 """,
     ),
+    # Daily rollups of the reports for the managers' trends (issue 13): backcare/store/rollups.py explains the
+    # design (a row per day, group and client, so distinct-client figures stay exact for any range). The
+    # existing rows are counted into them on the next open for writing (store.rollups.ensure_built).
+    # (0009 and 0010 are other branches' migrations.)
+    (
+        "0011_trend_rollups",
+        """
+-- Rows per day, group and client, counted and keyed: backcare/store/rollups.py says why a client per row.
+CREATE TABLE trend_report_days (
+    day          DATE NOT NULL,         -- the report's created_at date (UTC)
+    gym_id       INTEGER NOT NULL,
+    author_id    INTEGER NOT NULL,      -- 0: the report has no account id
+    author       VARCHAR NOT NULL,
+    level        VARCHAR NOT NULL,
+    client_id    INTEGER NOT NULL,
+    reports      INTEGER NOT NULL,
+    report_keys  BIGINT NOT NULL,       -- sum of the reports' record keys, modulo 2^32
+    client_key   BIGINT NOT NULL,       -- the client's record key
+    causes       INTEGER NOT NULL       -- bitmask of the reports' causes (store.rollups.CAUSE_BITS)
+);
+CREATE TABLE trend_cause_days (
+    day          DATE NOT NULL,
+    gym_id       INTEGER NOT NULL,
+    cause        VARCHAR NOT NULL,
+    client_id    INTEGER NOT NULL,
+    reports      INTEGER NOT NULL,      -- report_causes rows
+    report_keys  BIGINT NOT NULL,
+    client_key   BIGINT NOT NULL
+);
+-- built_at NULL: the rollups are still to be filled from the existing rows (done on the next open for
+-- writing, once the privacy key exists: store.rollups.ensure_built).
+CREATE TABLE trend_rollup_state (
+    id        INTEGER PRIMARY KEY,      -- always 1
+    built_at  TIMESTAMP
+);
+INSERT INTO trend_rollup_state (id, built_at) VALUES (1, NULL);
+""",
+    ),
 )

@@ -21,7 +21,7 @@ from backcare.models import (
     TriageResult,
 )
 from backcare.rules import evaluate
-from backcare.store import load
+from backcare.store import load, rollups
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts, the_row_as_dict
 from backcare.store.assignments import active_plan_ids, insert_assignment, is_paused, validated_assignment
 from backcare.store.db import Database, utcnow
@@ -204,6 +204,7 @@ def save_report(
         history = triage_history_in(cur, client_id, now)
         result = evaluate(report, history)
         report_id = _insert_report(cur, actor, client_id, gym_id, report, history, result, now)
+        rollups.refresh_report(cur, report_id)  # the trends' daily rollups, in this transaction
         if submission is not None:
             cur.execute(
                 "INSERT INTO report_submissions (token, report_id, client_id, saved_at) VALUES (?, ?, ?, ?)",
@@ -404,6 +405,7 @@ def complete_report(
         cur.execute("DELETE FROM report_findings WHERE report_id = ?", [report_id])
         cur.execute("DELETE FROM report_causes WHERE report_id = ?", [report_id])
         _insert_findings_and_causes(cur, report_id, result)
+        rollups.refresh_report(cur, report_id)  # its level and causes may have changed
         row = the_row_as_dict(cur.execute(f"SELECT {REPORT_COLUMNS} FROM reports WHERE id = ?", [report_id]))
     return report_row(row)
 

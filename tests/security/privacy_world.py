@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from backcare import store
 from backcare.auth import SYSTEM, Actor, Role
+from backcare.store import rollups
 from tests.conftest import report_payload
 
 MANAGER = Actor(username="mia", role=Role.MANAGER)
@@ -50,9 +51,12 @@ def report_each(db, trainer, people, at: datetime, **answers) -> None:
 
 
 def set_secret(db, secret: int) -> None:
-    """A deployment with another secret (every figure redrawn): what a test needs to try many deployments."""
+    """A deployment with another secret (every figure redrawn): what a test needs to try many deployments.
+    The trends' rollups hold key sums made with the secret: recounted with the new one (as a new deployment
+    would have them)."""
     with db.write(SYSTEM, "test.privacy_key") as cur:
         cur.execute("UPDATE privacy_key SET secret = ? WHERE id = 1", [secret])
+        rollups.rebuild(cur)
 
 
 def day(at: datetime) -> date:
