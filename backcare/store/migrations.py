@@ -296,4 +296,12 @@ CREATE TABLE triage_drafts (
 );
 """,
     ),
+    # Staged plans (issue 15): the stage an assignment is at (1 unloaded, 2 light load, 3 back to full training).
+    # Existing assignments start at stage 1. The assignments table has no index, so ALTER is allowed here.
+    (
+        "0009_plan_stages",
+        """
+ALTER TABLE assignments ADD COLUMN stage INTEGER NOT NULL DEFAULT 1;
+""",
+    ),
 )
