@@ -345,16 +345,12 @@ def combined_exercises(plans: Sequence[Plan]) -> list[CombinedExercise]:
 
 def preselected_plans(causes: Sequence[Any], offered: Sequence[CauseId | str], limit: int = 2) -> list[CauseId]:
     """The plans the chooser ticks at first: the (at most) two offered causes with the most evidence (ties in
-    the order the result ranks them); the rest stay one tap away."""
+    the order the result lists them); the rest stay one tap away."""
     offered_ids = [CauseId(p) for p in offered]
-    ranked = sorted(
-        (c for c in causes if CauseId(c.cause) in offered_ids),
-        key=lambda c: (-int(c.evidence_count), int(getattr(c, "rank", 0))),
-    )
-    chosen = [CauseId(c.cause) for c in ranked][:limit]
-    if not chosen:
-        chosen = offered_ids[:limit]
-    return chosen
+    found = [c for c in causes if CauseId(c.cause) in offered_ids]
+    ranked = sorted(enumerate(found), key=lambda pair: (-len(pair[1].evidence), pair[0]))
+    chosen = [CauseId(c.cause) for _, c in ranked][:limit]
+    return chosen or offered_ids[:limit]
 
 
 def review_date_for(plan: Plan, start_date: date) -> date:

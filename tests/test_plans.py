@@ -10,7 +10,7 @@ import pytest
 
 from backcare.catalogue import Catalogue, load_catalogue
 from backcare.errors import InvalidInput, NotFound
-from backcare.models import CauseId, Level
+from backcare.models import CauseFinding, CauseId, Level
 from backcare.plans import (
     DEFAULT_PATH,
     Customisation,
@@ -384,13 +384,12 @@ def test_the_same_stage_keeps_the_first_plans_copy_with_the_clients_change(libra
     assert [c.exercise.dose for c in combined if c.exercise.name == "Glute bridge"] == ["1 x 8"]
 
 
-class _Cause:
-    def __init__(self, cause, evidence_count, rank):
-        self.cause, self.evidence_count, self.rank = cause, evidence_count, rank
+def _cause(cause: str, evidence: int) -> CauseFinding:
+    return CauseFinding(CauseId(cause), tuple(f"sign {n}" for n in range(evidence)))
 
 
 def test_the_two_causes_with_the_most_evidence_are_preselected():
-    causes = [_Cause("form", 1, 3), _Cause("core", 3, 1), _Cause("load", 2, 2), _Cause("posture", 2, 4)]
+    causes = [_cause("form", 1), _cause("core", 3), _cause("load", 2), _cause("posture", 2)]
     offered = ["core", "load", "form", "posture"]
     assert preselected_plans(causes, offered) == [CauseId.CORE, CauseId.LOAD]
     assert preselected_plans(causes, ["form"]) == [CauseId.FORM]

@@ -111,15 +111,20 @@ def latest_level_in(cur, client_id: int) -> Level | None:
     return None if row is None else Level(row[0])
 
 
+def stages_now(level: Level | None) -> tuple[int, ...]:
+    """The stages a plan may be at, by the latest report's level. At refer and above the open referral pauses
+    every plan (checked apart); once a clinician has cleared it, plans restart at stage 1 until a new report."""
+    return offered_stages(level) or (1,)
+
+
 def check_stage_offered(cur, client_id: int, stage: int) -> None:
     """TRIAGE.md: at `monitor` only stage 1 is offered (no loaded lifts while pain is 4-6)."""
     if stage == 1:
         return
-    level = latest_level_in(cur, client_id)
-    if stage not in offered_stages(level):
+    if stage not in stages_now(latest_level_in(cur, client_id)):
         raise Conflict(
-            f"Stage {stage} is not offered now: the client's latest report asks to monitor the pain, so only "
-            "stage 1 (unloaded) may be given until a new report shows it has settled."
+            f"Stage {stage} is not offered now: the client's latest report asks to monitor the pain (or follows a "
+            "referral), so only stage 1 (unloaded) may be given until a new report shows the pain has settled."
         )
 
 
@@ -310,7 +315,7 @@ def offered_stages_for(db: Database, *, actor: Actor, client_id: int) -> tuple[i
     gym_id = client_gym(db, client_id)
     guard(db, actor, Action.CLIENT_READ, gym_id, attempt="assignment.stages", entity="clients", entity_id=client_id)
     with db.read("reading the stages offered") as cur:
-        return offered_stages(latest_level_in(cur, client_id))
+        return stages_now(latest_level_in(cur, client_id))
 
 
 def trainer_card(db: Database, actor: Actor) -> tuple[str, str | None]:
