@@ -258,7 +258,12 @@ def parse_catalogue(text: str, *, name: str = "exercises.toml") -> Catalogue:
                     f"{spelling!r} is already a spelling of '{seen[key][1]}'",
                 )
             seen[key] = (index, exercise.id)
-    fingerprint = hashlib.sha256("".join(e.model_dump_json() for e in parsed.exercises).encode()).hexdigest()[:12]
+    # The rules version includes this fingerprint: only what triage reads (names, spellings, pattern, spinal
+    # load), so that editing a cue, a dose or a picture does not make a new rules version.
+    triage_fields = {"id", "name", "spellings", "pattern", "loads_spine"}
+    fingerprint = hashlib.sha256(
+        "".join(e.model_dump_json(include=triage_fields) for e in parsed.exercises).encode()
+    ).hexdigest()[:12]
     return Catalogue(parsed.exercises, fingerprint)
 
 
