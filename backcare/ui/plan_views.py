@@ -41,7 +41,7 @@ def exercise_picture(exercise_id: str | None, *, width: int = 240) -> None:
     entry = next((e for e in catalogue.exercises if e.id == exercise_id), None)
     if entry is None or entry.pose is None:
         return
-    st.image(figures.svg(entry, width=width), caption="Start → end", width=width)
+    st.image(figures.svg(entry, width=width), width=width)
 
 
 def plan_body(plan: Plan, *, pictures: bool = True) -> None:
