@@ -233,6 +233,11 @@ class PlanLibrary(BaseModel):
                 raise ValueError(f"plan '{key}' carries id '{plan.id}'")
         return self
 
+    def use_catalogue(self, catalogue: Catalogue) -> None:
+        """The catalogue the plans were checked against: the one they resolve their exercises from."""
+        self._catalogue = catalogue
+        self._resolved.clear()
+
     @property
     def catalogue(self) -> Catalogue:
         if self._catalogue is None:
@@ -413,7 +418,7 @@ def parse_library(text: str, *, name: str = "plans.toml", catalogue: Catalogue |
         raise InvalidInput(f"{name}: {_describe_location(first['loc'])}", _reason(first)) from None
     catalogue = catalogue if catalogue is not None else load_catalogue()
     check_against_catalogue(library, catalogue, name=name)
-    library._catalogue = catalogue
+    library.use_catalogue(catalogue)
     return library
 
 
