@@ -7,12 +7,16 @@ from pathlib import Path
 
 import streamlit as st
 
-from backcare.auth import Role
-from backcare.ui import signin, style
+from backcare.ui import plan_views  # loads no data file: the check below names a broken one
 
 st.set_page_config(
     page_title="BackCare", page_icon=":material/medical_services:", layout="wide", initial_sidebar_state="collapsed"
 )
+plan_views.data_files_or_stop()  # issue 15: the app does not start on a broken catalogue or plan library
+
+from backcare.auth import Role  # noqa: E402  (after the data check: backcare.rules loads the catalogue)
+from backcare.ui import signin, style  # noqa: E402
+
 style.apply_tablet_style()
 
 db = signin.open_database_or_stop()

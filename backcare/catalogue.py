@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError, model_validator
 
 from backcare.errors import InvalidInput, NotFound
 
@@ -43,10 +43,117 @@ FORM_PATTERNS: frozenset[MovementPattern] = frozenset(
 )
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+Sentence = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+STAGES: tuple[int, ...] = (1, 2, 3)
+STAGE_NAMES: dict[int, str] = {1: "Stage 1: unloaded", 2: "Stage 2: light load", 3: "Stage 3: back to full training"}
+
+_Count = Annotated[int, Field(strict=True, ge=1, le=60)]
+_Angle = Annotated[float, Field(ge=-360, le=360)]
+
+
+class Dose(BaseModel):
+    """How much of an exercise at one stage: sets of reps, of a hold in seconds, or minutes of steady work;
+    the rest between sets and the effort (a plain word, with an RPE where it helps)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sets: Annotated[int, Field(strict=True, ge=1, le=10)] = 1
+    reps: _Count | None = None
+    seconds: Annotated[int, Field(strict=True, ge=5, le=300)] | None = None
+    minutes: _Count | None = None
+    each_side: StrictBool = False
+    rest_seconds: Annotated[int, Field(strict=True, ge=0, le=300)]
+    effort: Text
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> Dose:
+        given = [name for name in ("reps", "seconds", "minutes") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of reps, seconds or minutes")
+        return self
+
+    @property
+    def amount(self) -> str:
+        """'3 × 10', '2 × 20 s each side', '10 min'."""
+        if self.minutes is not None:
+            one = f"{self.minutes} min"
+        elif self.seconds is not None:
+            one = f"{self.seconds} s hold" if self.seconds < 60 else f"{self.seconds // 60} min {self.seconds % 60} s"
+            one = one.replace(" 0 s", "")
+        else:
+            one = f"{self.reps}"
+        text = one if self.sets == 1 and self.reps is None else f"{self.sets} × {one}"
+        return text + (" each side" if self.each_side else "")
+
+    @property
+    def rest(self) -> str:
+        if self.rest_seconds == 0:
+            return "no rest needed"
+        if self.rest_seconds >= 60 and self.rest_seconds % 60 == 0:
+            return f"rest {self.rest_seconds // 60} min"
+        return f"rest {self.rest_seconds} s"
+
+    def text(self) -> str:
+        """One line: amount, rest, effort."""
+        return f"{self.amount}, {self.rest}, {self.effort}"
+
+
+class StageDoses(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stage1: Dose | None = None
+    stage2: Dose | None = None
+    stage3: Dose | None = None
+
+    def at(self, stage: int) -> Dose | None:
+        return {1: self.stage1, 2: self.stage2, 3: self.stage3}.get(stage)
+
+
+class Prop(StrEnum):
+    NONE = "none"
+    WEIGHT = "weight"  # a dumbbell, kettlebell or bar in the hands
+    DOWEL = "dowel"  # a broomstick along the back
+    BOX = "box"  # a box the hips sit back onto (squat to a box)
+    BENCH = "bench"  # a bench under the shoulders (hip thrust)
+    STEP = "step"  # a knee-height box under the near foot (step-up)
+
+
+class Position(BaseModel):
+    """One position of the side-view line figure, facing right, as joint angles in degrees.
+
+    trunk: the trunk's lean from upright (0 standing, 90 on hands and knees or face down, -90 lying on
+    the back); hip and shoulder: flexion from the trunk's line (0 leg or arm along the body, 90 forward
+    at a right angle, 180 arm overhead); knee and elbow: bend (0 straight). The far-side limb (hip2,
+    knee2, shoulder2, elbow2) copies the near one unless given; neck tilts the head forward.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    trunk: _Angle
+    hip: _Angle = 0
+    knee: Annotated[float, Field(ge=0, le=160)] = 0
+    shoulder: _Angle = 0
+    elbow: Annotated[float, Field(ge=0, le=160)] = 0
+    hip2: _Angle | None = None
+    knee2: Annotated[float, Field(ge=0, le=160)] | None = None
+    shoulder2: _Angle | None = None
+    elbow2: Annotated[float, Field(ge=0, le=160)] | None = None
+    neck: Annotated[float, Field(ge=-60, le=60)] = 0
+    prop: Prop = Prop.NONE
+
+
+class Pose(BaseModel):
+    """The start and end positions an exercise's picture shows."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start: Position
+    end: Position
 
 
 class Exercise(BaseModel):
-    """One exercise. New optional fields (cues today; the plans work adds more) keep old files valid."""
+    """One exercise. The optional fields (cues, mistakes, doses, pose) keep the picker's plain entries short; an
+    exercise that a plan uses needs a dose for each stage it is used at and a pose (checked with the plans)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -55,7 +162,14 @@ class Exercise(BaseModel):
     spellings: tuple[Text, ...] = ()
     pattern: MovementPattern
     loads_spine: StrictBool
-    cues: tuple[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)], ...] = ()
+    cues: tuple[Sentence, ...] = Field(default=(), max_length=6)
+    mistakes: tuple[Sentence, ...] = Field(default=(), max_length=6)
+    doses: StageDoses = StageDoses()
+    pose: Pose | None = None
+
+    def dose(self, stage: int) -> Dose | None:
+        """The dose at `stage` (1-3), or None when the exercise is not used at that stage."""
+        return self.doses.at(stage)
 
     @property
     def counts_for_form(self) -> bool:
@@ -125,7 +239,8 @@ def parse_catalogue(text: str, *, name: str = "exercises.toml") -> Catalogue:
         parsed = CatalogueFile.model_validate(raw)
     except ValidationError as error:
         first = error.errors()[0]
-        raise InvalidInput(_where(name, raw, first["loc"]), str(first.get("msg", "invalid value"))) from None
+        reason = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        raise InvalidInput(_where(name, raw, first["loc"]), reason) from None
     seen: dict[str, tuple[int, str]] = {}
     for index, exercise in enumerate(parsed.exercises):
         if exercise.id in {e.id for e in parsed.exercises[:index]}:
@@ -143,7 +258,12 @@ def parse_catalogue(text: str, *, name: str = "exercises.toml") -> Catalogue:
                     f"{spelling!r} is already a spelling of '{seen[key][1]}'",
                 )
             seen[key] = (index, exercise.id)
-    fingerprint = hashlib.sha256("".join(e.model_dump_json() for e in parsed.exercises).encode()).hexdigest()[:12]
+    # The rules version includes this fingerprint: only what triage reads (names, spellings, pattern, spinal
+    # load), so that editing a cue, a dose or a picture does not make a new rules version.
+    triage_fields = {"id", "name", "spellings", "pattern", "loads_spine"}
+    fingerprint = hashlib.sha256(
+        "".join(e.model_dump_json(include=triage_fields) for e in parsed.exercises).encode()
+    ).hexdigest()[:12]
     return Catalogue(parsed.exercises, fingerprint)
 
 

@@ -1,8 +1,7 @@
 """The printable referral handoff: what the clinic needs to pick a referral up, as Markdown text and A4 PDF.
 
 Both renderings come from the same sections (handoff_sections), so the text and the PDF never
-disagree. The PDF uses DejaVu Sans when installed, else Helvetica with latin-1 safe text (the same
-choice and helpers as backcare.handout).
+disagree. The PDF is a backcare.pdf.BackCarePDF, the base the client handout shares (A4, margins, font choice).
 """
 
 from __future__ import annotations
@@ -12,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from backcare import handout, questions
+from backcare import questions
 from backcare.models import CauseId, Level
+from backcare.pdf import BackCarePDF
 from backcare.questions import Kind
 from backcare.rules import CAUSE_LABELS
 from backcare.store.records import HandoffSummary, ReferralEventRow
@@ -158,24 +157,10 @@ def handoff_filename(summary: HandoffSummary, extension: str) -> str:
     return f"backcare-handoff-{summary.referral_id}-{ref}.{extension.lstrip('.')}"
 
 
-class _HandoffPDF(FPDF):
+class _HandoffPDF(BackCarePDF):
     def __init__(self, title: str):
-        super().__init__(orientation="portrait", unit="mm", format="A4")
+        super().__init__(title="BackCare referral handoff", bottom=20)
         self.doc_title = title
-        self.set_margins(left=16, top=16, right=16)
-        self.set_auto_page_break(auto=True, margin=20)
-        self.family, self.unicode = "Helvetica", False
-        paths = {style: handout.DEJAVU_DIR / name for style, name in handout._DEJAVU_FILES.items()}
-        if all(path.is_file() for path in paths.values()):
-            for style, path in paths.items():
-                self.add_font("DejaVu", style, str(path))
-            self.family, self.unicode = "DejaVu", True
-        self.set_title("BackCare referral handoff")
-        self.set_creator("BackCare")
-        self.set_compression(handout.COMPRESS)
-
-    def t(self, text: str) -> str:
-        return text if self.unicode else handout.latin1_safe(text)
 
     def footer(self) -> None:
         self.set_y(-15)
@@ -183,11 +168,6 @@ class _HandoffPDF(FPDF):
         self.set_text_color(100, 104, 110)
         self.multi_cell(0, 3.6, self.t(SCOPE_NOTE), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.cell(0, 3.6, f"Page {self.page_no()} of {{nb}}", align="R")
-
-    def line_text(self, text: str, size: float = 10, style: str = "", indent: float = 0) -> None:
-        self.set_font(self.family, style, size)
-        self.set_x(self.l_margin + indent)
-        self.multi_cell(self.epw - indent, 5, self.t(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 _LEVEL_COLOURS = {Level.EMERGENCY: (127, 29, 29), Level.URGENT: (185, 28, 28), Level.REFER: (180, 83, 9)}
@@ -209,4 +189,4 @@ def handoff_pdf(summary: HandoffSummary, events: Sequence[ReferralEventRow] = ()
         for line in section.lines:
             pdf.line_text(f"- {line}", size=9.5, indent=3)
         pdf.ln(2)
-    return bytes(pdf.output())
+    return pdf.render()

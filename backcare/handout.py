@@ -1,8 +1,11 @@
 """Printable client handouts: the assigned plans and the safety net, as an A4 PDF (fpdf2).
 
-The handout goes home with the client, so it repeats when to stop and get help, most serious signs
-first. Text is set in DejaVu Sans when the font is installed (any character prints); otherwise in the
-built-in Helvetica, which only knows latin-1, so every text is made latin-1 safe first.
+The first page holds what a client alone at home needs first: who the plan is for, the trainer's name and
+how to reach them, the review date, each plan's stage, the pain rule, the plans' stop rules, and the
+exercises with their pictures (line figures drawn by backcare.figures, as vector lines). An exercise that two
+plans share prints once, at the higher stage's dose. Then each plan's goal and criteria for moving on, and
+at the end the safety net, most serious signs first. The page set-up is backcare.pdf.BackCarePDF, shared
+with the referral handoff.
 """
 
 from __future__ import annotations
@@ -11,51 +14,23 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import date
-from pathlib import Path
 
-from fpdf import FPDF, FontFace
-from fpdf.enums import MethodReturnValue, XPos, YPos
+from fpdf.enums import XPos, YPos
 
+from backcare import figures
+from backcare.catalogue import Catalogue, load_catalogue
 from backcare.errors import InvalidInput
-from backcare.plans import Plan, SafetyNet, SignGroup
+from backcare.pdf import ACCENT as _ACCENT
+from backcare.pdf import INK as _INK
+from backcare.pdf import MUTED as _MUTED
+from backcare.pdf import BackCarePDF, latin1_safe
+from backcare.plans import CombinedExercise, Plan, SafetyNet, SignGroup, combined_exercises
 
-DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
-COMPRESS = True  # tests turn it off to read the text of a Helvetica handout without a PDF tool
-_DEJAVU_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
+__all__ = ["SCOPE_STATEMENT", "handout_filename", "latin1_safe", "render_handout"]
 
 SCOPE_STATEMENT = (
     "This handout supports the advice of your trainer. It is not a diagnosis and does not replace "
     "a doctor or physiotherapist."
-)
-
-# Typographic characters people paste into names and notes, mapped to what Helvetica can print.
-_LATIN1_SAFE = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u201b": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u2010": "-",
-        "\u2011": "-",
-        "\u2012": "-",
-        "\u2013": "-",
-        "\u2014": "-",
-        "\u2212": "-",
-        "\u00d7": "x",
-        "\u2026": "...",
-        "\u2022": "-",
-        "\u00b7": "-",
-        "\u2265": ">=",
-        "\u2264": "<=",
-        "\u2192": "->",
-        "\u00a0": " ",
-        "\u2009": " ",
-        "\u202f": " ",
-        "\u200b": "",
-    }
 )
 
 # (border and heading colour, fill colour) per safety-net tier, most serious first.
@@ -64,14 +39,8 @@ _TIER_COLOURS = (
     ((158, 90, 0), (255, 244, 222)),  # urgent: amber
     ((20, 70, 130), (232, 240, 250)),  # see a professional: blue
 )
-_INK = (33, 37, 41)
-_MUTED = (100, 104, 110)
-_ACCENT = (20, 90, 100)
-
-
-def latin1_safe(text: str) -> str:
-    """`text` with typographic characters replaced and anything else outside latin-1 shown as '?'."""
-    return text.translate(_LATIN1_SAFE).encode("latin-1", "replace").decode("latin-1")
+FIGURE_WIDTH = 56.0  # mm: start and end side by side, each 28 mm square
+BODY = 9.5  # pt: the smallest text a client reads (60 dpi test render)
 
 
 def render_handout(
@@ -83,20 +52,33 @@ def render_handout(
     start_date: date,
     review_date: date,
     notes: str | None = None,
+    trainer_contact: str | None = None,
+    layout: list[tuple[int, float, float, float, float]] | None = None,
+    catalogue: Catalogue | None = None,
 ) -> bytes:
-    """An A4 PDF: header, each plan (goal, exercise table, cautions, review), then the safety net."""
+    """An A4 PDF. `trainer` is the trainer's display name; `layout`, when given, receives (page, x, y, width,
+    height) in mm of every picture drawn (tests check those spots are not blank)."""
     client_name = _required("client_name", client_name)
     trainer = _required("trainer", trainer)
     if review_date < start_date:
         raise InvalidInput("review_date", "must be on or after the start date")
     notes = notes.strip() if notes else None
+    contact = (trainer_contact or "").strip() or None
+    catalogue = catalogue or load_catalogue()
 
     pdf = _Handout(client_name=client_name)
     pdf.add_page()
-    pdf.title_block(client_name=client_name, trainer=trainer, start_date=start_date, review_date=review_date)
+    pdf.title_block(
+        client_name=client_name, trainer=trainer, contact=contact, start_date=start_date, review_date=review_date
+    )
+    if plans:
+        pdf.stages_line(plans)
+        pdf.pain_rule_box(next((p.pain_rule for p in plans if p.pain_rule), None))
+        pdf.stop_rules_box(plans)
     if notes:
         pdf.labelled_paragraph("Notes from your trainer", notes)
     if plans:
+        pdf.exercises(combined_exercises(plans), catalogue, layout)
         for plan in plans:
             pdf.plan_section(plan)
     else:
@@ -104,7 +86,7 @@ def render_handout(
             "No exercise plan for now. Follow the advice of your trainer or clinician, and the guidance below."
         )
     pdf.safety_net_section(safety_net)
-    return bytes(pdf.output())
+    return pdf.render()
 
 
 def handout_filename(client_name: str, start_date: date) -> str:
@@ -121,39 +103,10 @@ def _required(field: str, value: str) -> str:
     return value
 
 
-class _Handout(FPDF):
+class _Handout(BackCarePDF):
     def __init__(self, *, client_name: str):
-        super().__init__(orientation="portrait", unit="mm", format="A4")
+        super().__init__(title="BackCare handout", bottom=22, author="BackCare")
         self.client_name = client_name
-        self.set_margins(left=16, top=16, right=16)
-        self.set_auto_page_break(auto=True, margin=22)
-        self.family, self.unicode = self._choose_font()
-        self.set_title("BackCare handout")
-        self.set_author("BackCare")
-        self.set_creator("BackCare")
-        self.set_compression(COMPRESS)
-
-    # fonts and text --------------------------------------------------------------------------
-
-    def _choose_font(self) -> tuple[str, bool]:
-        paths = {style: DEJAVU_DIR / name for style, name in _DEJAVU_FILES.items()}
-        if all(path.is_file() for path in paths.values()):
-            for style, path in paths.items():
-                self.add_font("DejaVu", style, str(path))
-            return "DejaVu", True
-        return "Helvetica", False
-
-    def t(self, text: str) -> str:
-        """Text ready for the current font."""
-        return text if self.unicode else latin1_safe(text)
-
-    @property
-    def bullet(self) -> str:
-        return "\u2022" if self.unicode else "-"
-
-    def font(self, size: float, style: str = "", colour: tuple[int, int, int] = _INK) -> None:
-        self.set_font(self.family, style, size)
-        self.set_text_color(*colour)
 
     # page furniture --------------------------------------------------------------------------
 
@@ -175,7 +128,9 @@ class _Handout(FPDF):
 
     # blocks ----------------------------------------------------------------------------------
 
-    def title_block(self, *, client_name: str, trainer: str, start_date: date, review_date: date) -> None:
+    def title_block(
+        self, *, client_name: str, trainer: str, contact: str | None, start_date: date, review_date: date
+    ) -> None:
         self.font(20, "B", _ACCENT)
         self.cell(0, 10, self.t("Your back-care plan"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(1)
@@ -187,30 +142,127 @@ class _Handout(FPDF):
             self.font(10, "B", _MUTED)
             self.cell(20, 6, self.t(label_a))
             self.font(10.5, "", _INK)
-            self.cell(80, 6, self.t(_fit(value_a, 48)))
+            self.cell(92, 6, self.t(_fit(value_a, 48)))
             self.font(10, "B", _MUTED)
             self.cell(18, 6, self.t(label_b))
-            self.font(10.5, "", _INK)
+            self.font(10.5, "B" if label_b == "Review" else "", _INK)
             self.cell(0, 6, self.t(value_b), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.ln(2)
+        self.font(10, "B", _MUTED)
+        self.cell(20, 6, self.t("Contact"))
+        self.font(10.5, "", _INK)
+        self.cell(
+            0,
+            6,
+            self.t(_fit(contact, 80) if contact else "ask at the front desk for your trainer"),
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+        self.ln(1)
         self.set_draw_color(*_ACCENT)
         self.set_line_width(0.6)
         self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
         self.set_line_width(0.2)
-        self.ln(3)
-        self.font(10, "B", _TIER_COLOURS[0][0])
-        self.multi_cell(
-            0,
-            5,
-            self.t(
-                'If you notice any of the warning signs under "When to stop and get help" '
-                "at the end of this handout, stop these exercises and follow that advice."
-            ),
-            align="L",
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
-        )
-        self.ln(3)
+        self.ln(2)
+
+    def stages_line(self, plans: Sequence[Plan]) -> None:
+        """Each plan with its stage, so the client knows where they are."""
+        self.font(10, "B", _ACCENT)
+        self.cell(0, 5.5, self.t("Your plans and stages"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.bullets([f"{plan.title}: {plan.stage_name.lower()}" for plan in plans], size=BODY + 0.5)
+        self.ln(1)
+
+    def _box(self, heading: str, lines: Sequence[str], colours: tuple[tuple[int, int, int], tuple[int, int, int]]):
+        border, fill = colours
+        width = self.epw
+        self.font(BODY)
+        height = 5 + 6 + sum(self.text_height(width - 12, line, 4.6) for line in lines) + 2
+        if self.get_y() + height > self.page_break_trigger:
+            self.add_page()
+        x, y = self.l_margin, self.get_y()
+        self.set_fill_color(*fill)
+        self.set_draw_color(*border)
+        self.set_line_width(0.5)
+        self.rect(x, y, width, height, style="DF")
+        self.set_fill_color(*border)
+        self.rect(x, y, 2.2, height, style="F")
+        self.set_line_width(0.2)
+        self.set_xy(x + 5, y + 2.5)
+        self.font(11, "B", border)
+        self.cell(0, 6, self.t(heading), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.font(BODY)
+        for line in lines:
+            if len(lines) > 1:
+                self.set_x(x + 5)
+                self.cell(4, 4.6, self.bullet)
+            else:
+                self.set_x(x + 5)
+            self.multi_cell(width - 12, 4.6, self.t(line), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_y(y + height + 2.5)
+
+    def pain_rule_box(self, rule: str | None) -> None:
+        if rule:
+            self._box("The pain rule", [rule], (_ACCENT, (232, 244, 245)))
+
+    def stop_rules_box(self, plans: Sequence[Plan]) -> None:
+        rules = list(dict.fromkeys(rule for plan in plans for rule in plan.stop_rules))
+        rules.append('Any sign under "When to stop and get help" at the end of this handout: follow that advice.')
+        self._box("Stop and tell your trainer if", rules, _TIER_COLOURS[0])
+
+    def exercises(
+        self,
+        combined: Sequence[CombinedExercise],
+        catalogue: Catalogue,
+        layout: list[tuple[int, float, float, float, float]] | None,
+    ) -> None:
+        """Each exercise once: its picture (start and end) beside its dose, how often, cues and mistakes."""
+        self.font(14, "B", _ACCENT)
+        self.cell(0, 8, self.t("Your exercises"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        text_x = self.l_margin + FIGURE_WIDTH + 4
+        text_w = self.epw - FIGURE_WIDTH - 4
+        for item in combined:
+            exercise = item.exercise
+            entry = _catalogue_entry(catalogue, exercise.exercise_id)
+            lines = self._exercise_lines(item)
+            height = 2 + self._lines_height(lines, text_w)
+            if entry is not None:
+                height = max(height, FIGURE_WIDTH / 2 + 2)
+            if self.get_y() + height > self.page_break_trigger:
+                self.add_page()
+            top = self.get_y()
+            if entry is not None:
+                figures.draw_pdf(self, entry, self.l_margin, top, FIGURE_WIDTH)
+                if layout is not None:
+                    layout.append((self.page_no(), self.l_margin, top, FIGURE_WIDTH, FIGURE_WIDTH / 2))
+            self.set_y(top)
+            for size, style, text in lines:
+                self.font(size, style, _ACCENT if size > 10 else _INK)
+                self.set_x(text_x)
+                self.multi_cell(text_w, 4.6, self.t(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.set_y(top + height)
+            self.set_draw_color(220, 224, 228)
+            self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
+            self.ln(2)
+
+    def _lines_height(self, lines: Sequence[tuple[float, str, str]], width: float) -> float:
+        total = 0.0
+        for size, style, text in lines:
+            self.font(size, style)
+            total += self.text_height(width, text, 4.6)
+        return total
+
+    def _exercise_lines(self, item: CombinedExercise) -> list[tuple[float, str, str]]:
+        e = item.exercise
+        dose = ", ".join(part for part in (e.dose, e.rest, e.effort) if part)
+        lines: list[tuple[float, str, str]] = [
+            (11, "B", e.name),
+            (BODY, "B", f"{dose}; {e.times_per_week}× a week"),
+        ]
+        if len(item.plan_titles) > 1:
+            lines.append((BODY, "I", "In your plans: " + " and ".join(item.plan_titles)))
+        lines += [(BODY, "", f"{self.bullet} {cue}") for cue in e.cues[:3]]
+        if e.mistakes:
+            lines.append((BODY, "", "Avoid: " + " ".join(e.mistakes[:2])))
+        return lines
 
     def paragraph(self, text: str, size: float = 10) -> None:
         self.font(size)
@@ -230,19 +282,33 @@ class _Handout(FPDF):
             self.multi_cell(self.epw - indent - 4, 4.8, self.t(item), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def plan_section(self, plan: Plan) -> None:
-        # Keep a plan's heading with at least the start of its table.
-        if self.get_y() > self.page_break_trigger - 60:
+        """The plan's goal, stage and when to move on, habits, the client's changes, cautions and review."""
+        if self.get_y() > self.page_break_trigger - 45:
             self.add_page()
         self.ln(2)
         self.font(14, "B", _ACCENT)
         self.multi_cell(0, 7, self.t(plan.title), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.font(10, "B", _MUTED)
+        self.cell(0, 5.5, self.t(plan.stage_name), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.font(10, "B")
         self.cell(12, 5.5, self.t("Goal:"))
         self.font(10)
         self.multi_cell(0, 5.5, self.t(plan.goal), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.ln(2)
-        self.exercise_table(plan)
-        self.ln(2)
+        self.font(BODY, "", _INK)
+        self.multi_cell(
+            0,
+            5,
+            self.t("Exercises: " + ", ".join(e.name for e in plan.exercises) + "."),
+            align="L",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+        if plan.move_on:
+            self.labelled_paragraph("Move on to the next stage when", plan.move_on)
+        if plan.habits:
+            self.font(10, "B", _ACCENT)
+            self.cell(0, 5.5, self.t("Also"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.bullets(plan.habits)
         if plan.notes:
             self.font(10, "B", _ACCENT)
             self.cell(0, 5.5, self.t("Changes for you"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -250,36 +316,11 @@ class _Handout(FPDF):
         self.font(10, "B")
         self.cell(0, 5.5, self.t("Take care"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.bullets(plan.cautions)
-        self.font(9.5, "B")
+        self.font(BODY, "B")
         self.cell(16, 5.5, self.t("Review:"))
-        self.font(9.5)
+        self.font(BODY)
         self.multi_cell(0, 5.5, self.t(plan.review), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.ln(4)
-
-    def exercise_table(self, plan: Plan) -> None:
-        self.font(9)
-        self.set_draw_color(190, 196, 202)
-        headings = FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=_ACCENT)
-        with self.table(
-            col_widths=(44, 34, 17, 83),
-            width=self.epw,
-            text_align=("LEFT", "LEFT", "CENTER", "LEFT"),
-            line_height=4.6,
-            padding=(1.4, 1.6),
-            headings_style=headings,
-            v_align="TOP",
-            cell_fill_color=(244, 247, 248),
-            cell_fill_mode="ROWS",
-        ) as table:
-            head = table.row()
-            for title in ("Exercise", "Dose", "Weekly", "How to do it"):
-                head.cell(self.t(title))
-            for exercise in plan.exercises:
-                row = table.row()
-                row.cell(self.t(exercise.name), style=FontFace(emphasis="BOLD"))
-                row.cell(self.t(exercise.dose))
-                row.cell(f"{exercise.times_per_week}x")
-                row.cell(self.t("\n".join(f"{self.bullet} {cue}" for cue in exercise.cues)))
+        self.ln(3)
 
     def safety_net_section(self, net: SafetyNet) -> None:
         # The whole safety net stays on one page, so the client can keep that page to hand.
@@ -311,12 +352,7 @@ class _Handout(FPDF):
         return height + 5
 
     def _text_height(self, width: float, text: str) -> float:
-        """The height `text` would take in 5 mm lines, without drawing it. multi_cell() is annotated with
-        every shape its `output` can ask for; HEIGHT alone gives a number."""
-        height = self.multi_cell(width, 5, self.t(text), dry_run=True, output=MethodReturnValue.HEIGHT)
-        if not isinstance(height, (int, float)):
-            raise TypeError(f"multi_cell(output=HEIGHT) gave {type(height).__name__}, not a height")
-        return float(height)
+        return self.text_height(width, text, 5)
 
     def tier_box(
         self, tier: SignGroup, colours: tuple[tuple[int, int, int], tuple[int, int, int]], width: float
@@ -352,3 +388,11 @@ def _long_date(value: date) -> str:
 
 def _fit(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _catalogue_entry(catalogue: Catalogue, exercise_id: str | None):
+    """The catalogue exercise with a pose to draw, or None (a picture is drawn only when there is one)."""
+    if exercise_id is None:
+        return None
+    entry = next((e for e in catalogue.exercises if e.id == exercise_id), None)
+    return entry if entry is not None and entry.pose is not None else None

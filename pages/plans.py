@@ -8,6 +8,7 @@ from datetime import date
 import streamlit as st
 
 from backcare import handout, store
+from backcare.catalogue import STAGE_NAMES, STAGES
 from backcare.errors import BackCareError
 from backcare.models import CauseId
 from backcare.plans import load_library, review_date_for
@@ -35,10 +36,12 @@ client_ui.sidebar_current_client(db, actor)
 client_id = context.current_client_id()
 client = None
 assignments: list = []
+offered: tuple[int, ...] = STAGES
 if client_id is not None:
     try:
         client = client_ui.current_client(db, actor)
         assignments = store.list_assignments(db, actor=actor, client_id=client_id)
+        offered = store.offered_stages_for(db, actor=actor, client_id=client_id)
     except BackCareError as error:
         context.show_error(error)
         client = None
@@ -80,6 +83,33 @@ else:
                 plan_views.plan_body(views.client_plan(assignment, library))
             confirm_key = record_key("assignment", assignment.id, "confirm_stop")
             title = library.plan(assignment.plan_id).title
+            if not paused:
+                stage_choices = sorted(set(offered) | {assignment.stage})
+                picked = st.segmented_control(
+                    "Stage",
+                    stage_choices,
+                    default=assignment.stage,
+                    format_func=plan_views.stage_label,
+                    key=record_key("assignment", assignment.id, f"stage{assignment.stage}"),
+                )
+                if offered == (1,):
+                    st.caption("Only stage 1 is offered until a new report shows the pain has settled.")
+                if (
+                    picked is not None
+                    and picked != assignment.stage
+                    and st.button(
+                        f"Move {title} to {STAGE_NAMES[picked].lower()}",
+                        key=record_key("assignment", assignment.id, f"stage_to{picked}"),
+                        width="stretch",
+                    )
+                ):
+                    try:
+                        store.set_stage(db, actor, assignment.id, picked)
+                    except BackCareError as error:
+                        context.show_error(error)
+                    else:
+                        st.session_state["plans_note"] = f"{title}: now at {STAGE_NAMES[picked].lower()}."
+                        st.rerun()
 
             def set_status(target, assignment=assignment, title=title) -> None:
                 try:
@@ -125,14 +155,16 @@ else:
                 st.markdown(f"- {views.assignment_line(assignment, library)}")
 
     sheet = views.handout_input(assignments, library, date.today(), paused=paused)
-    cache_key = ("handout", client.id, paused, tuple((a.id, a.status.value) for a in assignments))
+    cache_key = ("handout", client.id, paused, tuple((a.id, a.status.value, a.stage) for a in assignments))
     if st.session_state.get("handout_key") != cache_key:
         try:
+            trainer_name, trainer_contact = store.trainer_card(db, actor)
             st.session_state["handout_pdf"] = handout.render_handout(
                 client_name=client.name,
                 plans=sheet.plans,
                 safety_net=library.safety_net,
-                trainer=actor.username,
+                trainer=trainer_name,
+                trainer_contact=trainer_contact,
                 start_date=sheet.start_date,
                 review_date=sheet.review_date,
             )
@@ -170,7 +202,11 @@ plan_id = st.selectbox(
     format_func=lambda c: f"{library.plan(c).title} ({CAUSE_LABELS[CauseId(c)]})",
     key="library_plan",
 )
-plan = library.plan(plan_id)
+stage = st.segmented_control(
+    "Stage", list(STAGES), default=1, format_func=plan_views.stage_label, key="library_stage", width="stretch"
+)
+stage = stage or 1
+plan = library.plan(plan_id, stage)
 with st.container(border=True):
     plan_views.plan_body(plan)
 
@@ -182,7 +218,8 @@ if client is not None:
     for_client = client.id  # the check above does not reach into form_key
 
     def form_key(field: str) -> str:
-        return record_key("client", for_client, f"assign{form_round}_{plan_id}_{field}")
+        at = "" if stage == 1 else f"s{stage}_"  # stage 1 keeps the keys the form had before stages
+        return record_key("client", for_client, f"assign{form_round}_{plan_id}_{at}{field}")
 
     start_col, review_col = st.columns(2)
     start = start_col.date_input("Start", date.today(), key=form_key("start"))
@@ -200,11 +237,18 @@ if client is not None:
             placeholder="e.g. Keep the deadlift light until the review",
         )
     already = plan.id.value in active_ids
+    not_offered = stage not in offered
     if already:
         st.caption(
             f"{plan.title} is already active for {client.name}: complete or stop it above before assigning it again."
         )
-    if st.button(f"Assign {plan.title}", type="primary", width="stretch", key=form_key("assign"), disabled=already):
+    elif not_offered:
+        st.caption(
+            f"{STAGE_NAMES[stage]} is not offered now: the latest report asks to monitor the pain "
+            "(or follows a referral), so only stage 1 may be given."
+        )
+    label = f"Assign {plan.title}" + (f" at stage {stage}" if stage != 1 else "")
+    if st.button(label, type="primary", width="stretch", key=form_key("assign"), disabled=already or not_offered):
         try:
             changes = views.customisation_from_form(plan, doses=doses, drop=drop, note=client_note)
             store.assign_plan(
@@ -215,6 +259,7 @@ if client is not None:
                 start_date=start,
                 review_date=review,
                 customisation=changes,
+                stage=stage,
             )
         except BackCareError as error:
             context.show_error(error)

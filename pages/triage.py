@@ -24,7 +24,7 @@ from backcare.questions import Kind
 from backcare.rules import CAUSE_LABELS, evaluate
 from backcare.store.clients import EARLIEST_YEAR_OF_BIRTH
 from backcare.ui import clients as client_ui
-from backcare.ui import context, style, views
+from backcare.ui import context, plan_views, style, views
 from backcare.ui import result as result_ui
 from backcare.ui.triage_form import AGE_STEP, SCREENING, WHERE_CHOICES, WHERE_STEP, WHERE_TEXT, TriageForm
 
@@ -409,20 +409,7 @@ else:
             "clearance is recorded. Saving still records the report for the clinic."
         )
     elif result.plans and can_save:
-        chosen_plans = form.plans(
-            st.pills,
-            "**Corrective plans to assign**",
-            list(result.plans),
-            format_func=lambda c: CAUSE_LABELS[CauseId(c)],
-            selection_mode="multi",
-        )
-        start_col, review_col = st.columns(2)
-        form.default("start", today)
-        form.default("review", today + timedelta(days=14))
-        with start_col:
-            start = form.widget(st.date_input, "Plan start", "start", value=None)
-        with review_col:
-            review = form.widget(st.date_input, "Review on", "review", value=None)
+        chosen_plans, start, review = plan_views.choose_plans(form, result, today)
     elif result.level.needs_professional and not completing:
         st.warning("No loading plans until a clinician records clearance. Saving opens a referral for the clinic.")
 

@@ -131,6 +131,43 @@ def _broken(old: str, new: str) -> str:
             "used by an earlier entry",
         ),
         ('id = "sumo_deadlift"', "id = sumo", "exercises.toml", "not valid TOML"),
+        # issue 15: doses per stage and the pose a picture is drawn from
+        (
+            "doses.stage1 = { sets = 2, reps = 10, rest_seconds = 45",
+            "doses.stage1 = { sets = 2, reps = 10, seconds = 30, rest_seconds = 45",
+            "exercises.toml: exercise 'glute_bridge' (entry 13), doses.stage1",
+            "give exactly one of reps, seconds or minutes",
+        ),
+        (
+            "doses.stage1 = { sets = 2, reps = 10, rest_seconds = 45",
+            "doses.stage1 = { sets = 2, reps = 10, rest_seconds = 900",
+            "exercises.toml: exercise 'glute_bridge' (entry 13), doses.stage1.rest_seconds",
+            "less than or equal to 300",
+        ),
+        (
+            "doses.stage1 = { sets = 2, reps = 10, rest_seconds = 45, effort = ",
+            "doses.stage4 = { sets = 2, reps = 10, rest_seconds = 45, effort = ",
+            "exercises.toml: exercise 'glute_bridge' (entry 13), doses.stage4",
+            "Extra inputs are not permitted",
+        ),
+        (
+            "pose.start = { trunk = -90, hip = 45, knee = 90, shoulder = 0 }",
+            "pose.start = { trunk = -90, hip = 45, knee = 200, shoulder = 0 }",
+            "exercises.toml: exercise 'glute_bridge' (entry 13), pose.start.knee",
+            "less than or equal to 160",
+        ),
+        (
+            "pose.start = { trunk = -90, hip = 45, knee = 90, shoulder = 0 }",
+            "pose.start = { hip = 45, knee = 90, shoulder = 0 }",
+            "exercises.toml: exercise 'glute_bridge' (entry 13), pose.start.trunk",
+            "Field required",
+        ),
+        (
+            "pose.start = { trunk = -90, hip = 45, knee = 90, shoulder = 0 }",
+            'pose.start = { trunk = -90, hip = 45, knee = 90, shoulder = 0, prop = "kettle" }',
+            "exercises.toml: exercise 'glute_bridge' (entry 13), pose.start.prop",
+            "Input should be",
+        ),
     ],
 )
 def test_a_broken_file_gives_one_error_naming_the_file_the_entry_and_the_field(old, new, where, reason):
@@ -142,3 +179,33 @@ def test_a_broken_file_gives_one_error_naming_the_file_the_entry_and_the_field(o
 def test_optional_cues_keep_the_schema_open_for_the_plans_work():
     deadlift = catalogue.load_catalogue().get("deadlift")
     assert deadlift.cues and catalogue.load_catalogue().get("sumo_deadlift").cues == ()
+
+
+def test_every_exercise_has_one_entry_with_cues_mistakes_doses_and_a_pose_when_a_plan_uses_it():
+    from backcare.plans import load_library  # noqa: PLC0415
+
+    cat = catalogue.load_catalogue()
+    ids = [e.id for e in cat.exercises]
+    assert len(ids) == len(set(ids))
+    library = load_library()
+    for stage in (1, 2, 3):
+        for plan in library.in_order(stage):
+            for exercise in plan.exercises:
+                entry = cat.get(exercise.exercise_id)
+                assert entry.cues and entry.mistakes and entry.pose is not None and entry.dose(stage) is not None
+
+
+@pytest.mark.parametrize(
+    "dose, text",
+    [
+        ({"sets": 3, "reps": 10, "rest_seconds": 60, "effort": "easy"}, "3 × 10, rest 1 min, easy"),
+        ({"sets": 2, "seconds": 30, "each_side": True, "rest_seconds": 15, "effort": "gentle"}, None),
+        ({"minutes": 10, "rest_seconds": 0, "effort": "easy"}, "10 min, no rest needed, easy"),
+    ],
+)
+def test_a_dose_reads_as_amount_rest_and_effort(dose, text):
+    parsed = catalogue.Dose(**dose)
+    if text is None:
+        assert parsed.text() == "2 × 30 s hold each side, rest 15 s, gentle"
+    else:
+        assert parsed.text() == text

@@ -161,11 +161,11 @@ def test_before_erasure_the_file_does_hold_the_contact(db, referral):
 
 
 def test_the_printed_handoff_carries_the_contact_too(db, referral, monkeypatch, tmp_path):
-    from backcare import handout
+    from backcare import pdf as pdf_base
 
     _, referral_id = referral
     summary = store.handoff_summary(db, actor=CLINIC, referral_id=referral_id, now=NOW)
-    monkeypatch.setattr(handout, "DEJAVU_DIR", tmp_path / "no-fonts")  # latin-1 text, uncompressed: searchable
-    monkeypatch.setattr(handout, "COMPRESS", False)
+    monkeypatch.setattr(pdf_base, "DEJAVU_DIR", tmp_path / "no-fonts")  # latin-1 text, uncompressed: searchable
+    monkeypatch.setattr(pdf_base, "COMPRESS", False)
     pdf = handoff.handoff_pdf(summary)
     assert PHONE.encode() in pdf and EMAIL.encode() in pdf and b"Tara Trainer" in pdf

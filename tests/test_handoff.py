@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from backcare import handoff, handout, store
+from backcare import handoff, store
+from backcare import pdf as pdf_base
 from backcare.auth import SYSTEM, Role
 from backcare.models import SessionIn
 from tests.conftest import NOW, report_payload
@@ -164,7 +165,7 @@ def test_handoff_pdf_prints_the_same_sections(referral, tmp_path: Path):
 
 def test_handoff_pdf_without_dejavu_prints_latin1_text(referral, monkeypatch, tmp_path):
     summary, events = referral
-    monkeypatch.setattr(handout, "DEJAVU_DIR", tmp_path / "no-fonts")
-    monkeypatch.setattr(handout, "COMPRESS", False)
+    monkeypatch.setattr(pdf_base, "DEJAVU_DIR", tmp_path / "no-fonts")
+    monkeypatch.setattr(pdf_base, "COMPRESS", False)
     pdf = handoff.handoff_pdf(summary, events)
     assert b"Pain now: 6/10" in pdf and b"tara@example.test" in pdf

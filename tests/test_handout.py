@@ -10,13 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from backcare import handout
+from backcare import pdf as pdf_base
 from backcare.errors import InvalidInput
 from backcare.handout import SCOPE_STATEMENT, handout_filename, latin1_safe, render_handout
 from backcare.plans import customise, load_library
 
 PDFTOTEXT = shutil.which("pdftotext") or ("/usr/bin/pdftotext" if Path("/usr/bin/pdftotext").exists() else None)
 needs_pdftotext = pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext (poppler-utils) is not installed")
+PDFTOPPM = shutil.which("pdftoppm")
+needs_pdftoppm = pytest.mark.skipif(PDFTOPPM is None, reason="pdftoppm (poppler-utils) is not installed")
 
 START, REVIEW = date(2025, 3, 3), date(2025, 3, 17)
 
@@ -40,11 +42,11 @@ def _render(library, **overrides) -> bytes:
     return render_handout(**arguments)
 
 
-def _text(pdf: bytes, tmp_path: Path) -> str:
-    """The PDF's text with whitespace collapsed, so wrapped lines read as one sentence."""
+def _text(pdf: bytes, tmp_path: Path, *pages: str) -> str:
+    """The PDF's text with whitespace collapsed, so wrapped lines read as one sentence (`pages`: e.g. "-l", "1")."""
     path = tmp_path / "handout.pdf"
     path.write_bytes(pdf)
-    out = subprocess.run([PDFTOTEXT, str(path), "-"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([PDFTOTEXT, *pages, str(path), "-"], capture_output=True, text=True, check=True).stdout
     return " ".join(out.split())
 
 
@@ -119,7 +121,7 @@ def test_handout_without_plans_still_carries_the_safety_net(library, tmp_path):
 
 @needs_pdftotext
 def test_core_font_fallback_prints_typographic_characters_safely(library, tmp_path, monkeypatch):
-    monkeypatch.setattr(handout, "DEJAVU_DIR", tmp_path / "no-fonts-here")
+    monkeypatch.setattr(pdf_base, "DEJAVU_DIR", tmp_path / "no-fonts-here")
     pdf = _render(
         library,
         client_name="Zo\u00eb O\u2019Neill",
@@ -134,8 +136,8 @@ def test_core_font_fallback_prints_typographic_characters_safely(library, tmp_pa
 
 def test_plain_helvetica_handout_holds_client_plan_titles_and_emergency_signs(library, monkeypatch, tmp_path):
     """Runs without pdftotext: uncompressed Helvetica content streams hold each printed line as a string."""
-    monkeypatch.setattr(handout, "DEJAVU_DIR", tmp_path / "no-fonts-here")
-    monkeypatch.setattr(handout, "COMPRESS", False)
+    monkeypatch.setattr(pdf_base, "DEJAVU_DIR", tmp_path / "no-fonts-here")
+    monkeypatch.setattr(pdf_base, "COMPRESS", False)
     pdf = _render(library).decode("latin-1")
     net = library.safety_net
     for expected in [
@@ -192,3 +194,98 @@ def test_invalid_handout_inputs_name_the_field(library, overrides, field):
 )
 def test_handout_filename_is_a_safe_ascii_slug(name, expected):
     assert handout_filename(name, START) == expected
+
+
+# --- issue 15: stages, pain rule, stop rules, pictures, trainer's name and contact on the first page ------
+
+
+def _two_plans(library):
+    return [library.plan("core", 2), library.plan("posterior_chain", 1)]
+
+
+@pytest.fixture(scope="module")
+def two_plan_handout(library):
+    layout: list = []
+    pdf = _render(library, plans=_two_plans(library), trainer_contact="sam@gym.example, 07700 900123", layout=layout)
+    return pdf, layout
+
+
+@needs_pdftotext
+def test_the_first_page_holds_name_trainer_contact_review_stages_pain_rule_and_stop_rules(
+    library, two_plan_handout, tmp_path
+):
+    pdf, layout = two_plan_handout
+    first = _text(pdf, tmp_path, "-f", "1", "-l", "1")
+    core, chain = _two_plans(library)
+    for expected in (
+        "Priya Natarajan",
+        "Sam Okafor",
+        "sam@gym.example, 07700 900123",
+        "17 March 2025",
+        "Core stability: stage 2: light load",
+        "Glutes and hamstrings: stage 1: unloaded",
+        "The pain rule",
+        library.pain_rule.text,
+        "Stop and tell your trainer if",
+        *core.stop_rules,
+        *chain.stop_rules,
+        "Your exercises",
+        core.exercises[0].name,
+    ):
+        assert expected in first, expected
+    assert any(page == 1 for page, *_ in layout)  # at least one picture on the first page
+
+
+@needs_pdftotext
+def test_an_exercise_in_two_plans_prints_once_at_the_higher_stages_dose(library, two_plan_handout, tmp_path):
+    pdf, _ = two_plan_handout
+    text = _text(pdf, tmp_path)
+    bridge_at_2 = library.plan("core", 2).exercise("Glute bridge")
+    assert text.count("Glute bridge 3 × 12") == 1 and bridge_at_2.dose == "3 × 12"
+    assert "2 × 10, rest 45 s" not in text  # the stage-1 dose of the bridge is not printed
+    assert "In your plans: Core stability and Glutes and hamstrings" in text
+
+
+def test_every_exercise_of_the_chosen_plans_gets_its_picture(library, two_plan_handout):
+    _, layout = two_plan_handout
+    exercises = {e.exercise_id for p in _two_plans(library) for e in p.exercises}
+    assert len(layout) == len(exercises)
+
+
+def test_the_handout_fits_a4(two_plan_handout):
+    pdf, layout = two_plan_handout
+    assert b"/MediaBox [0 0 595.28 841.89]" in pdf
+    assert all(16 <= x and x + w <= 210 - 16 + 0.01 and 0 < y and y + h <= 297 - 22 for _, x, y, w, h in layout)
+
+
+@needs_pdftoppm
+def test_at_60_dpi_the_first_pages_pictures_are_drawn_and_the_space_beside_them_is_not_blank(
+    two_plan_handout, tmp_path
+):
+    from PIL import Image
+
+    pdf, layout = two_plan_handout
+    path = tmp_path / "handout.pdf"
+    path.write_bytes(pdf)
+    subprocess.run([PDFTOPPM, "-r", "60", "-f", "1", "-l", "1", "-png", str(path), str(tmp_path / "p")], check=True)
+    page = Image.open(next(tmp_path.glob("p*.png"))).convert("L")
+    assert page.size == (497, 702)  # A4 at 60 dpi
+
+    def dark_share(box) -> float:
+        x, y, w, h = (round(v / 25.4 * 60) for v in box)
+        crop = page.crop((x, y, x + w, y + h))
+        histogram = crop.histogram()  # 256 grey levels
+        return sum(histogram[:160]) / (crop.width * crop.height)
+
+    first_page = [(x, y, w, h) for number, x, y, w, h in layout if number == 1]
+    assert first_page
+    for box in first_page:
+        assert dark_share(box) > 0.01  # the figure's lines are there
+    left, top, width, height = first_page[0]
+    assert dark_share((left + width + 4, top, 100, 12)) > 0.01  # its name and dose beside it
+    assert dark_share((left, 297 - 30, 60, 6)) < 0.01  # a blank strip above the footer: the check can fail
+
+
+def test_render_handout_draws_pictures_as_vectors_not_images(two_plan_handout):
+    pdf, _ = two_plan_handout
+    assert b"/Subtype /Image" not in pdf

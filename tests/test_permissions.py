@@ -186,6 +186,8 @@ MATRIX: dict[str, Row] = {
         lambda w, a: store.set_assignment_status(w.db, actor=a, assignment_id=w.new_assignment(), status="completed"),
     ),
     "list_assignments": Row((A.CLIENT_READ,), "record", _client(store.list_assignments)),
+    "set_stage": Row((A.CLIENT_WRITE,), "record", lambda w, a: store.set_stage(w.db, a, w.new_assignment(), 2)),
+    "offered_stages_for": Row((A.CLIENT_READ,), "record", _client(store.offered_stages_for)),
     # history page
     "pain_by_day": Row((A.CLIENT_READ,), "record", _client(store.pain_by_day, on=DAY)),
     "weekly_load_band": Row((A.CLIENT_READ,), "record", _client(store.weekly_load_band, on=DAY)),
@@ -298,6 +300,7 @@ NOT_IN_MATRIX = {
     "session_state": "checks the actor's own sign-in session (signed out elsewhere, idle too long)",
     "refresh_actor": "re-reads the signed-in person's own account (role, gym, disabled) to end a stale session",
     "resume_cookie": "the resume cookie of the actor's own sign-in session; reads no other account",
+    "trainer_card": "the signed-in person's own name and contact for their handout; reads no other account",
 }
 
 

@@ -48,6 +48,7 @@ NOT_RECORD_EDITING: dict[str, str] = {
     "ref_queue_csv": "whole-queue CSV",
     # plans: browsing the library is not editing a record
     "library_plan": "chooser of a library plan (the library is not edited)",
+    "library_stage": "chooser of the stage shown from the library (the library is not edited)",
     # admin: choosers, new people and gyms, the database rebuild
     "change_user": "chooser: holds the person by id",
     "new_username": "new person",

@@ -27,7 +27,14 @@ from backcare.store.accounts import (
     unlock_user,
 )
 from backcare.store.analytics import *  # noqa: F401,F403  (trends aggregates: analytics.__all__)
-from backcare.store.assignments import assign_plan, list_assignments, set_assignment_status
+from backcare.store.assignments import (
+    assign_plan,
+    list_assignments,
+    offered_stages_for,
+    set_assignment_status,
+    set_stage,
+    trainer_card,
+)
 from backcare.store.audit_view import (
     AuditFilter,
     AuditRow,
@@ -144,6 +151,9 @@ __all__ = [
     "assign_plan",
     "set_assignment_status",
     "list_assignments",
+    "offered_stages_for",
+    "set_stage",
+    "trainer_card",
     "list_referral_queue",
     "update_referral",
     "get_referral",

@@ -8,8 +8,10 @@ from datetime import date, datetime
 from pydantic import ValidationError
 
 from backcare.auth import Action, Actor
+from backcare.catalogue import STAGES
 from backcare.errors import Conflict, InvalidInput, Unavailable, invalid_input
-from backcare.models import AssignmentIn, CauseId, Note, checked_text
+from backcare.models import AssignmentIn, CauseId, Level, Note, checked_text
+from backcare.plans import offered_stages
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts, the_row, the_row_as_dict
 from backcare.store.db import Database, to_json, utcnow
 from backcare.store.records import PAUSED_STATUSES, AssignmentRow, AssignmentStatus
@@ -17,7 +19,7 @@ from backcare.store.status import client_status_in
 
 ASSIGNMENT_COLUMNS = (
     "id, client_id, report_id, plan_id, status, start_date, review_date, customisation_json, "
-    "created_at, created_by, ended_at, end_note"
+    "created_at, created_by, ended_at, end_note, stage"
 )
 NEXT_STATUSES: dict[AssignmentStatus, frozenset[AssignmentStatus]] = {
     AssignmentStatus.ACTIVE: frozenset({AssignmentStatus.COMPLETED, AssignmentStatus.STOPPED}),
@@ -67,14 +69,58 @@ def insert_assignment(
     customisation: dict | None,
     report_id: int | None,
     now: datetime,
+    stage: int = 1,
 ) -> int:
-    """Inside an open transaction; the caller has checked permission, dates and the pause."""
+    """Inside an open transaction; the caller has checked permission, dates, the pause and the stage."""
     (assignment_id,) = cur.execute(
         "INSERT INTO assignments (client_id, report_id, plan_id, status, start_date, review_date, "
-        "customisation_json, created_at, created_by) VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?) RETURNING id",
-        [client_id, report_id, plan_id.value, start_date, review_date, to_json(customisation), now, actor.username],
+        "customisation_json, created_at, created_by, stage) VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?, ?) "
+        "RETURNING id",
+        [
+            client_id,
+            report_id,
+            plan_id.value,
+            start_date,
+            review_date,
+            to_json(customisation),
+            now,
+            actor.username,
+            stage,
+        ],
     ).fetchone()
     return int(assignment_id)
+
+
+def checked_stage(stage: object) -> int:
+    """A stage number 1-3, or InvalidInput naming the field."""
+    if isinstance(stage, bool) or not isinstance(stage, int) or stage not in STAGES:
+        raise InvalidInput("stage", "must be 1 (unloaded), 2 (light load) or 3 (back to full training)")
+    return stage
+
+
+def latest_level_in(cur, client_id: int) -> Level | None:
+    """The level of the client's latest report, or None before the first report."""
+    row = cur.execute(
+        "SELECT level FROM reports WHERE client_id = ? ORDER BY created_at DESC, id DESC LIMIT 1", [client_id]
+    ).fetchone()
+    return None if row is None else Level(row[0])
+
+
+def stages_now(level: Level | None) -> tuple[int, ...]:
+    """The stages a plan may be at, by the latest report's level. At refer and above the open referral pauses
+    every plan (checked apart); once a clinician has cleared it, plans restart at stage 1 until a new report."""
+    return offered_stages(level) or (1,)
+
+
+def check_stage_offered(cur, client_id: int, stage: int) -> None:
+    """TRIAGE.md: at `monitor` only stage 1 is offered (no loaded lifts while pain is 4-6)."""
+    if stage == 1:
+        return
+    if stage not in stages_now(latest_level_in(cur, client_id)):
+        raise Conflict(
+            f"Stage {stage} is not offered now: the client's latest report asks to monitor the pain (or follows a "
+            "referral), so only stage 1 (unloaded) may be given until a new report shows the pain has settled."
+        )
 
 
 def active_plan_ids(cur, client_id: int) -> set[CauseId]:
@@ -97,10 +143,12 @@ def assign_plan(
     customisation: dict | None = None,
     report_id: int | None = None,
     now: datetime | None = None,
+    stage: int = 1,
 ) -> AssignmentRow:
     gym_id = client_gym(db, client_id)
     guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="assignment.create", entity="assignments")
     plan_id_of(plan_id)  # names the choices when the plan is unknown
+    stage = checked_stage(stage)
     wanted = validated_assignment(
         plan_id=plan_id,
         start_date=start_date,
@@ -111,7 +159,12 @@ def assign_plan(
     plan, start_date, review_date = wanted.plan_id, wanted.start_date, wanted.review_date
     now = now or utcnow()
     with db.transaction(
-        actor, "assignment.create", "assignments", None, {"client_id": client_id, "plan_id": plan.value}, now=now
+        actor,
+        "assignment.create",
+        "assignments",
+        None,
+        {"client_id": client_id, "plan_id": plan.value, "stage": stage},
+        now=now,
     ) as txn:
         if report_id is not None:
             owner = txn.cursor.execute("SELECT client_id FROM reports WHERE id = ?", [report_id]).fetchone()
@@ -126,6 +179,7 @@ def assign_plan(
             raise Conflict(
                 "This plan is already active for this client: complete or stop it before assigning it again."
             )
+        check_stage_offered(txn.cursor, client_id, stage)
         assignment_id = insert_assignment(
             txn.cursor,
             actor=actor,
@@ -136,6 +190,7 @@ def assign_plan(
             customisation=customisation,
             report_id=report_id,
             now=now,
+            stage=stage,
         )
         txn.entity_id = assignment_id
         row = the_row_as_dict(
@@ -203,6 +258,69 @@ def set_assignment_status(
             txn.cursor.execute(f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?", [assignment_id])
         )
     return assignment_row(updated)
+
+
+def set_stage(
+    db: Database, actor: Actor, assignment_id: int, stage: int, *, now: datetime | None = None
+) -> AssignmentRow:
+    """Move an active assignment to another stage (1-3), with its audit row (`assignment.stage`, from and to).
+
+    Checked in the store: the trainer's gym (a refusal writes a `denied` row and reads like a missing record),
+    the stage number, that the plan is still active, that no open referral pauses the client, and that the
+    client's latest report offers the stage (at `monitor`, stage 1 only). Setting the stage it already has
+    changes nothing and writes no row."""
+    row = _get_assignment(db, assignment_id)
+    gym_id = row.pop("gym_id")
+    guard(
+        db,
+        actor,
+        Action.CLIENT_WRITE,
+        gym_id,
+        attempt="assignment.stage",
+        entity="assignments",
+        entity_id=assignment_id,
+    )
+    stage = checked_stage(stage)
+    if row["stage"] == stage and row["status"] == AssignmentStatus.ACTIVE.value:
+        return assignment_row(row)
+    now = now or utcnow()
+    detail: dict = {"to": stage}
+    with db.transaction(actor, "assignment.stage", "assignments", assignment_id, detail, now=now) as txn:
+        status, current, client_id = the_row(
+            txn.cursor.execute("SELECT status, stage, client_id FROM assignments WHERE id = ?", [assignment_id])
+        )
+        if status != AssignmentStatus.ACTIVE.value:
+            raise Conflict(f"This plan is {status}: only an active plan can change stage.")
+        if is_paused(txn.cursor, client_id, now):
+            raise Conflict(
+                "This client has a referral that is not cleared yet: loading plans stay paused until a "
+                "clinician records clearance."
+            )
+        check_stage_offered(txn.cursor, client_id, stage)
+        detail["from"] = int(current)
+        txn.cursor.execute("UPDATE assignments SET stage = ? WHERE id = ?", [stage, assignment_id])
+        updated = the_row_as_dict(
+            txn.cursor.execute(f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?", [assignment_id])
+        )
+    return assignment_row(updated)
+
+
+def offered_stages_for(db: Database, *, actor: Actor, client_id: int) -> tuple[int, ...]:
+    """The stages this client's plans may be given at now, by the latest report (TRIAGE.md)."""
+    gym_id = client_gym(db, client_id)
+    guard(db, actor, Action.CLIENT_READ, gym_id, attempt="assignment.stages", entity="clients", entity_id=client_id)
+    with db.read("reading the stages offered") as cur:
+        return stages_now(latest_level_in(cur, client_id))
+
+
+def trainer_card(db: Database, actor: Actor) -> tuple[str, str | None]:
+    """(display name, contact) of the signed-in person for the handout; the username when no account row
+    exists (actors made by code)."""
+    with db.read("reading your name for the handout") as cur:
+        row = cur.execute("SELECT display_name, contact FROM users WHERE username = ?", [actor.username]).fetchone()
+    if row is None:
+        return actor.username, None
+    return str(row[0]), (str(row[1]) if row[1] else None)
 
 
 def list_assignments(db: Database, *, actor: Actor, client_id: int, active_only: bool = False) -> list[AssignmentRow]:

@@ -296,10 +296,17 @@ CREATE TABLE triage_drafts (
 );
 """,
     ),
+    # Staged plans (issue 15): the stage an assignment is at (1 unloaded, 2 light load, 3 back to full training).
+    # Existing assignments start at stage 1. The assignments table has no index, so ALTER is allowed here.
+    (
+        "0009_plan_stages",
+        """
+ALTER TABLE assignments ADD COLUMN stage INTEGER NOT NULL DEFAULT 1;
+""",
+    ),
     # Daily rollups of the reports for the managers' trends (issue 13): backcare/store/rollups.py explains the
     # design (a row per day, group and client, so distinct-client figures stay exact for any range). The
     # existing rows are counted into them on the next open for writing (store.rollups.ensure_built).
-    # (0009 and 0010 are other branches' migrations.)
     (
         "0011_trend_rollups",
         """

@@ -184,6 +184,7 @@ class AssignmentRow(BaseModel):
     created_by: str
     ended_at: datetime | None
     end_note: str | None
+    stage: int = 1  # 1 unloaded, 2 light load, 3 back to full training (migration 0009)
 
 
 class ReferralRow(BaseModel):

@@ -239,15 +239,16 @@ def split_assignments(assignments: Iterable[AssignmentRow]) -> tuple[list[Assign
 
 def assignment_line(a: AssignmentRow, library: PlanLibrary) -> str:
     title = library.plan(a.plan_id).title
-    when = f"{a.start_date:%d %b %Y} → review {a.review_date:%d %b %Y}"
+    when = f"stage {a.stage} · {a.start_date:%d %b %Y} → review {a.review_date:%d %b %Y}"
     changed = " · changed for this client" if a.customisation else ""
     ended = f" · {a.status.value} {a.ended_at:%d %b %Y}" if a.ended_at else ""
     return f"**{title}** · {when}{changed}{ended}"
 
 
 def client_plan(a: AssignmentRow, library: PlanLibrary) -> Plan:
-    """The client's copy of an assigned plan: the library plan with the stored changes applied."""
-    return customise(library.plan(a.plan_id), a.customisation or None)
+    """The client's copy of an assigned plan: the library plan at the assignment's stage with the stored changes
+    applied (a change naming an exercise the stage no longer has is left out)."""
+    return library.client_copy(a.plan_id, a.stage, a.customisation or None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,7 @@ RIGHT_KIND = {
     "recent": lambda w: 5,
     "limit": lambda w: 5,
     "review_days": lambda w: 14,
+    "stage": lambda w: 1,
     "query": lambda w: "Gym",
     "name": lambda w: f"Name {w.fresh()}",
     "username": lambda w: f"user{w.fresh()}",
