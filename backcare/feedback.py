@@ -199,3 +199,73 @@ def meets_r5(entries: Sequence[Entry], *, pre_plan: int | None = None, pre_plan_
     if pre_plan is not None and pre_plan_day is not None and pre_plan_day >= since:
         scores.append(pre_plan)
     return bool(scores) and newest.pain_morning_after - min(scores) >= R5_RISE
+
+
+# --- the session form's taps, and plain words for the history page -------------------------------------------
+
+FORM_LABELS = {
+    "done": "Done since last time",
+    "pain_during": "Pain during the exercises",
+    "pain_morning_after": "Pain the next morning",
+}
+
+
+@dataclass(frozen=True)
+class PlanTaps:
+    """What the session form holds for one active plan (None: not tapped)."""
+
+    assignment_id: int
+    plan_title: str
+    done: Done | str | None
+    pain_during: int | None
+    pain_morning_after: int | None
+
+
+def feedback_from_form(taps: Sequence[PlanTaps], day: date) -> list[dict]:
+    """The entries to store: a plan with nothing tapped gives none (the client may not have had it yet); a plan
+    with some but not all three tapped is an error naming the field and the plan, so nothing half-given is
+    stored."""
+    from backcare.errors import InvalidInput  # noqa: PLC0415  (the domain stays free of the store's imports)
+
+    entries = []
+    for plan in taps:
+        values = {"done": plan.done, "pain_during": plan.pain_during, "pain_morning_after": plan.pain_morning_after}
+        if all(v is None for v in values.values()):
+            continue
+        for field, value in values.items():
+            if value is None:
+                raise InvalidInput(
+                    FORM_LABELS[field], f"tap a value for {plan.plan_title}, or leave all three of that plan empty"
+                )
+        entries.append({"assignment_id": plan.assignment_id, "entry_date": day, **values})
+    return entries
+
+
+def adherence_words(entries: Sequence[Entry], last: int = 8) -> str:
+    """`Done at 5 of the last 6 entries (all 4, some 1, none 1).`"""
+    recent = _newest_first(entries)[:last]
+    if not recent:
+        return "No feedback yet: record it with the next session."
+    counts = {d: sum(e.done == d for e in recent) for d in Done}
+    done = counts[Done.ALL] + counts[Done.SOME]
+    which = "entry" if len(recent) == 1 else f"{len(recent)} entries"
+    return (
+        f"Done at {done} of the last {which} "
+        f"(all {counts[Done.ALL]}, some {counts[Done.SOME]}, none {counts[Done.NONE]})."
+    )
+
+
+def pain_words(entries: Sequence[Entry], pre_plan: int | None) -> str:
+    """The pain over the plan in one sentence: the first and the latest entry, and the level before the plan."""
+    if not entries:
+        return ""
+    ordered = _newest_first(entries)[::-1]
+    first, latest = ordered[0], ordered[-1]
+    before = "" if pre_plan is None else f"Before the plan: {pre_plan}/10. "
+    if len(ordered) == 1:
+        return f"{before}Pain during {latest.pain_during}/10, the next morning {latest.pain_morning_after}/10."
+    return (
+        f"{before}Pain during {first.pain_during} → {latest.pain_during}/10, "
+        f"the next morning {first.pain_morning_after} → {latest.pain_morning_after}/10 "
+        f"(first entry → latest)."
+    )
