@@ -186,6 +186,14 @@ MATRIX: dict[str, Row] = {
         lambda w, a: store.set_assignment_status(w.db, actor=a, assignment_id=w.new_assignment(), status="completed"),
     ),
     "list_assignments": Row((A.CLIENT_READ,), "record", _client(store.list_assignments)),
+    # feedback on plans (issue 15)
+    "record_feedback": Row(
+        (A.CLIENT_WRITE,),
+        "record",
+        _client(store.record_feedback, entries=[], session={"date": DAY, "minutes": 30, "rpe": 5}),
+    ),
+    "list_feedback": Row((A.CLIENT_READ,), "record", _client(store.list_feedback)),
+    "client_plan_feedback": Row((A.CLIENT_READ,), "record", _client(store.client_plan_feedback)),
     # history page
     "pain_by_day": Row((A.CLIENT_READ,), "record", _client(store.pain_by_day, on=DAY)),
     "weekly_load_band": Row((A.CLIENT_READ,), "record", _client(store.weekly_load_band, on=DAY)),
@@ -298,6 +306,7 @@ NOT_IN_MATRIX = {
     "session_state": "checks the actor's own sign-in session (signed out elsewhere, idle too long)",
     "refresh_actor": "re-reads the signed-in person's own account (role, gym, disabled) to end a stale session",
     "resume_cookie": "the resume cookie of the actor's own sign-in session; reads no other account",
+    "apply_stage": "hands the stage to set_stage of the staged plans (issue 15), which checks and audits it",
 }
 
 

@@ -202,6 +202,21 @@ def record_feedback(
     return RecordedFeedback(session=saved_session, entries=tuple(rows))
 
 
+# --- the pain before a plan ----------------------------------------------------------------------------------
+
+
+def pre_plan_report_sql(assignment: str, column: str) -> str:
+    """SQL for a column of the report before a plan (`assignment`: the assignments alias): its own report, else
+    the client's last report at or before it; one with a pain score. The history page and the managers' outcome
+    read the same pre-plan level."""
+    return (
+        f"(SELECT {column} FROM reports AS r WHERE r.client_id = {assignment}.client_id "
+        f"AND (r.id = {assignment}.report_id OR ({assignment}.report_id IS NULL "
+        f"AND r.created_at <= {assignment}.created_at)) "
+        "AND r.pain_score IS NOT NULL ORDER BY r.created_at DESC, r.id DESC LIMIT 1)"
+    )
+
+
 # --- reading ---------------------------------------------------------------------------------------------------
 
 
@@ -236,14 +251,8 @@ def client_plan_feedback(db: Database, *, actor: Actor, client_id: int, active_o
     with db.read("reading plan feedback") as cur:
         plans = rows_as_dicts(
             cur.execute(
-                f"SELECT {ASSIGNMENT_COLUMNS}, "
-                # the pain before the plan: its own report, else the client's last report at or before it
-                "  (SELECT r.pain_score FROM reports AS r WHERE r.client_id = a.client_id "
-                "     AND (r.id = a.report_id OR (a.report_id IS NULL AND r.created_at <= a.created_at)) "
-                "     AND r.pain_score IS NOT NULL ORDER BY r.created_at DESC, r.id DESC LIMIT 1) AS pre_plan_pain, "
-                "  (SELECT CAST(r.created_at AS DATE) FROM reports AS r WHERE r.client_id = a.client_id "
-                "     AND (r.id = a.report_id OR (a.report_id IS NULL AND r.created_at <= a.created_at)) "
-                "     AND r.pain_score IS NOT NULL ORDER BY r.created_at DESC, r.id DESC LIMIT 1) AS pre_plan_day "
+                f"SELECT {ASSIGNMENT_COLUMNS}, {pre_plan_report_sql('a', 'r.pain_score')} AS pre_plan_pain, "
+                f"{pre_plan_report_sql('a', 'CAST(r.created_at AS DATE)')} AS pre_plan_day "
                 "FROM assignments AS a WHERE a.client_id = ? AND (NOT ? OR a.status = 'active') "
                 "ORDER BY a.created_at DESC, a.id DESC",
                 [client_id, active_only],
