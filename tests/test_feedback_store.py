@@ -169,3 +169,28 @@ def test_a_stage_cannot_be_applied_outside_1_to_3(db, trainer_actor, plan):
     with pytest.raises(InvalidInput) as raised:
         store.apply_stage(db, actor=trainer_actor, assignment_id=plan, stage=4)
     assert raised.value.field == "stage"
+
+
+def test_the_demo_records_a_little_feedback_the_same_way_each_time(tmp_path):
+    from datetime import datetime
+
+    from backcare.demo import FEEDBACK_PER_PLAN, build_demo
+
+    def feedback_of(name: str) -> list[tuple]:
+        database = store.open_database(tmp_path / name)
+        try:
+            summary = build_demo(database, seed=3, now=datetime(2025, 3, 10, 12), clients=20, weeks=8)
+            with database.read() as cur:
+                rows = cur.execute(
+                    "SELECT assignment_id, session_id, entry_date, done, pain_during, pain_morning_after "
+                    "FROM plan_feedback ORDER BY id"
+                ).fetchall()
+                (most,) = cur.execute(
+                    "SELECT max(n) FROM (SELECT count(*) AS n FROM plan_feedback GROUP BY assignment_id)"
+                ).fetchone()
+            assert summary.counts["plan_feedback"] == len(rows) > 0 and most <= FEEDBACK_PER_PLAN
+            return rows
+        finally:
+            database.close()
+
+    assert feedback_of("one.duckdb") == feedback_of("two.duckdb")
