@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import pandas as pd
 import streamlit as st
 
 from backcare import feedback, store
@@ -54,16 +53,13 @@ def plan_taps(active: Sequence[AssignmentRow], library: PlanLibrary) -> list[Pla
     return taps
 
 
-def _entries_table(plan: PlanFeedback) -> pd.DataFrame:
+def _entries_table(plan: PlanFeedback) -> str:
+    """The latest entries, newest first, as a markdown table (cheaper on a rerun than a data grid)."""
     latest = list(plan.entries)[-ENTRIES_SHOWN:][::-1]
-    return pd.DataFrame(
-        {
-            "Date": [f"{e.entry_date:%d %b %Y}" for e in latest],
-            "Done": [DONE_WORDS[e.done] for e in latest],
-            "Pain during": [e.pain_during for e in latest],
-            "Next morning": [e.pain_morning_after for e in latest],
-        }
-    )
+    rows = [
+        f"| {e.entry_date:%d %b %Y} | {DONE_WORDS[e.done]} | {e.pain_during} | {e.pain_morning_after} |" for e in latest
+    ]
+    return "\n".join(["| Date | Done | Pain during | Next morning |", "|---|---|---|---|", *rows])
 
 
 def _suggestion_box(suggestion: Suggestion) -> None:
@@ -104,8 +100,8 @@ def plan_feedback_panel(db, actor: Actor, plans: Sequence[PlanFeedback], library
         if suggestion is not None:
             _suggestion_box(suggestion)
             _apply_button(db, actor, plan, suggestion)
-        with st.expander(f"Feedback entries ({len(plan.entries)})"):
-            st.dataframe(_entries_table(plan), hide_index=True, width="stretch")
+        with st.expander(f"Latest feedback entries ({min(len(plan.entries), ENTRIES_SHOWN)} of {len(plan.entries)})"):
+            st.markdown(_entries_table(plan))
 
 
 def rising_pain(plans: Sequence[PlanFeedback]) -> list[PlanFeedback]:
