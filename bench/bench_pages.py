@@ -307,8 +307,8 @@ def markdown(result: dict, target: float, command: str) -> str:
         "",
         "Bare queries are the store calls the page makes on a rerun, called directly on the same handle: "
         "triage = current client (once a run), 40 latest sessions, triage history (previous pain, "
-        "recurrence, load ratio); history = current client (once a run), `store.client_history` and the "
-        "plan library.",
+        "recurrence, load ratio); history = current client (once a run), `store.client_history`, "
+        "`store.client_plan_feedback` and the plan library.",
         "",
         "Page and empty-page reruns share one compiled-script cache, as the server does "
         "(`ServerLikeBytecode` in the benchmark): AppTest on its own recompiles the script on every run, "
