@@ -201,6 +201,21 @@ def meets_r5(entries: Sequence[Entry], *, pre_plan: int | None = None, pre_plan_
     return bool(scores) and newest.pain_morning_after - min(scores) >= R5_RISE
 
 
+def needs_triage(
+    entries: Sequence[Entry],
+    *,
+    pre_plan: int | None = None,
+    pre_plan_day: date | None = None,
+    last_report_day: date | None = None,
+) -> bool:
+    """meets_r5(), unless the client was triaged again on or after the day of the latest entry (the prompt has
+    been answered)."""
+    if not meets_r5(entries, pre_plan=pre_plan, pre_plan_day=pre_plan_day):
+        return False
+    latest = _newest_first(entries)[0].entry_date
+    return last_report_day is None or last_report_day < latest
+
+
 # --- the session form's taps, and plain words for the history page -------------------------------------------
 
 FORM_LABELS = {

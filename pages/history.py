@@ -61,7 +61,8 @@ try:
 except BackCareError as error:
     context.show_error(error)
     plan_feedback = []
-feedback_views.triage_prompt(client, plan_feedback, library)
+last_report_day = max((r.created_at.date() for r in history.reports), default=None)
+feedback_views.triage_prompt(client, plan_feedback, library, last_report_day)
 
 st.subheader("Log a session")
 MINUTES = [15, 30, 45, 60, 75, 90, 120]

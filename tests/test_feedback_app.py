@@ -23,6 +23,7 @@ def world(tmp_path):
         world.db,
         actor=world.actor,
         client_id=world.client.id,
+        now=store.utcnow() - timedelta(days=7),  # triaged a week ago; the feedback since
         report=report_payload(pain_score=2, context={"warmup_minutes": 2}),
         assign_plans=["warm_up"],
     )
@@ -149,4 +150,13 @@ def test_no_triage_prompt_while_the_pain_eases(world):
     record(world, TODAY - timedelta(days=4), morning=3)
     record(world, TODAY - timedelta(days=2), morning=1)
     at = world.page("pages/history.py").run()
+    assert "again." not in texts(at)
+
+
+def test_a_report_saved_since_the_rise_answers_the_prompt(world):
+    record(world, TODAY - timedelta(days=4), morning=1)
+    record(world, TODAY - timedelta(days=2), morning=3)
+    store.save_report(world.db, actor=world.actor, client_id=world.client.id, report=report_payload(pain_score=3))
+    at = world.page("pages/history.py").run()
+    no_exception(at)
     assert "again." not in texts(at)

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from backcare.feedback import Done, Step, meets_r5, suggest_next_step, usual_pain
+from backcare.feedback import Done, Step, meets_r5, needs_triage, suggest_next_step, usual_pain
 
 D0 = date(2025, 3, 3)
 
@@ -113,3 +113,11 @@ def test_r5_counts_the_pre_plan_score_of_the_same_week():
     history = [E(1, 4, entry_date=D0 + timedelta(days=2))]
     assert meets_r5(history, pre_plan=2, pre_plan_day=D0) is True
     assert meets_r5(history, pre_plan=2, pre_plan_day=D0 - timedelta(days=10)) is False
+
+
+def test_a_triage_on_or_after_the_latest_entry_answers_the_prompt():
+    history = entries(E(1, 1), E(1, 3))  # a rise of 2 within the week
+    latest = history[-1].entry_date
+    assert needs_triage(history) is True
+    assert needs_triage(history, last_report_day=latest - timedelta(days=1)) is True
+    assert needs_triage(history, last_report_day=latest) is False

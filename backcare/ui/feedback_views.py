@@ -6,6 +6,7 @@ The numbers and words come from backcare.feedback (pure); this module only draws
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 import streamlit as st
 
@@ -104,14 +105,24 @@ def plan_feedback_panel(db, actor: Actor, plans: Sequence[PlanFeedback], library
             st.markdown(_entries_table(plan))
 
 
-def rising_pain(plans: Sequence[PlanFeedback]) -> list[PlanFeedback]:
-    """The plans whose latest morning-after score is the rise triage rule R5 describes."""
-    return [p for p in plans if feedback.meets_r5(p.entries, pre_plan=p.pre_plan_pain, pre_plan_day=p.pre_plan_day)]
+def rising_pain(plans: Sequence[PlanFeedback], last_report_day: date | None = None) -> list[PlanFeedback]:
+    """The plans whose latest next-morning score is the rise triage rule R5 describes, unless the client has been
+    triaged since."""
+    return [
+        p
+        for p in plans
+        if feedback.needs_triage(
+            p.entries, pre_plan=p.pre_plan_pain, pre_plan_day=p.pre_plan_day, last_report_day=last_report_day
+        )
+    ]
 
 
-def triage_prompt(client: ClientRow, plans: Sequence[PlanFeedback], library: PlanLibrary) -> None:
-    """When the pain the next morning has risen 2 points or more within a week: triage again, one tap away."""
-    rising = rising_pain(plans)
+def triage_prompt(
+    client: ClientRow, plans: Sequence[PlanFeedback], library: PlanLibrary, last_report_day: date | None = None
+) -> None:
+    """When the pain the next morning has risen 2 points or more within a week (and no report since): triage
+    again, one tap away."""
+    rising = rising_pain(plans, last_report_day)
     if not rising:
         return
     titles = ", ".join(library.plan(p.assignment.plan_id).title for p in rising)

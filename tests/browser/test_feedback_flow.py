@@ -66,6 +66,37 @@ def seed_database():
                     }
                 ],
             )
+            creeping = store.create_client(
+                db,
+                actor=trainer,
+                gym_id=gym.id,
+                name=f"Rowan Hale {orientation}",
+                trainer_id=tina.id,
+                consent_by=TRAINER,
+            )
+            plan = store.save_report(
+                db,
+                actor=trainer,
+                client_id=creeping.id,
+                now=now - timedelta(days=10),
+                report=report_payload(pain_score=1, context={"warmup_minutes": 2}),
+                assign_plans=["warm_up"],
+            ).assignment_ids[0]
+            for back, morning in ((4, 1), (2, 3)):  # the next-morning pain creeps up 2 points in a week (R5)
+                store.record_feedback(
+                    db,
+                    actor=trainer,
+                    client_id=creeping.id,
+                    entries=[
+                        {
+                            "assignment_id": plan,
+                            "entry_date": (now - timedelta(days=back)).date(),
+                            "done": "all",
+                            "pain_during": 2,
+                            "pain_morning_after": morning,
+                        }
+                    ],
+                )
         db.close()
 
     return seed
@@ -106,3 +137,22 @@ def test_feedback_at_the_next_session_shows_the_suggestion(page, app_url, tablet
     expect(page.get_by_text("Done at 2 of the last 2 entries")).to_be_visible()
     assert_no_sideways_scroll(page)
     snap(page, "suggestion")
+
+
+def test_a_creeping_pain_opens_the_triage_form_for_that_client(page, app_url, tablet):
+    name = f"Rowan Hale {tablet[0].title()}"
+    sign_in(page, app_url, TRAINER, PASSWORD)
+    open_page(page, "Client history")
+    page.get_by_label("Find a client").fill(name)
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Use this client").click()
+    wait_idle(page)
+    expect(page.get_by_text(f"Triage {name} again.")).to_be_visible()
+    snap(page, "prompt")
+    page.get_by_role("button", name=f"Open triage for {name}").click()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Triage a back-pain report")).to_be_visible()
+    expect(page.get_by_text(f"Report for {name}")).to_be_visible()
+    assert_no_sideways_scroll(page)
+    snap(page, "triage-opened")
