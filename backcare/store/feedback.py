@@ -123,6 +123,15 @@ def _validated(entries: Sequence[FeedbackIn | dict]) -> list[FeedbackIn]:
     return checked
 
 
+def _dated(entry, day: date):
+    """The entry dated by its session's day; anything that is not an entry is left for validation to name."""
+    if isinstance(entry, FeedbackIn):
+        return entry.model_copy(update={"entry_date": day})
+    if isinstance(entry, dict):
+        return {**entry, "entry_date": day}
+    return entry
+
+
 def record_feedback(
     db: Database,
     *,
@@ -141,10 +150,7 @@ def record_feedback(
         raise InvalidInput("entries", "must be a list of plan entries")
     checked_session = None if session is None else validated_session(session)
     if checked_session is not None:  # the session's day dates its feedback
-        entries = [
-            (e.model_dump() if isinstance(e, FeedbackIn) else dict(e)) | {"entry_date": checked_session.date}
-            for e in entries
-        ]
+        entries = [_dated(e, checked_session.date) for e in entries]
     checked = _validated(entries)
     if not checked and checked_session is None:
         raise InvalidInput("entries", "give at least one plan's feedback")
