@@ -22,7 +22,7 @@ from typing import Annotated, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from backcare.models import EARLIEST_DATE, PainScore
+from backcare.models import EARLIEST_DATE, Level, PainScore
 
 PAIN_DURING_LIMIT = 3  # pain during an exercise may reach 3/10 (the plans' pain rule)
 USUAL_FLOOR = 3  # the morning after, a score up to 3 counts as usual whatever the pre-plan level (see usual_pain)
@@ -120,9 +120,18 @@ def _newest_first(entries: Sequence[Entry]) -> list[Entry]:
     return sorted(entries, key=lambda e: e.entry_date)[::-1]
 
 
-def suggest_next_step(entries: Sequence[Entry], *, pre_plan: int | None, stage: int | None) -> Suggestion | None:
+def highest_stage(latest_level: str | None) -> int:
+    """The highest stage a client may be moved to, from the level of their latest triage: at `monitor` only
+    stage 1 is offered (TRIAGE.md) until a new triage says otherwise."""
+    return FIRST_STAGE if latest_level is not None and str(latest_level) == Level.MONITOR.value else LAST_STAGE
+
+
+def suggest_next_step(
+    entries: Sequence[Entry], *, pre_plan: int | None, stage: int | None, top: int = LAST_STAGE
+) -> Suggestion | None:
     """The pain rule's suggestion from a plan's entries (oldest first); None with no entry yet. `stage` is the
-    plan's current stage (1-3; None when not known)."""
+    plan's current stage (1-3; None when not known); `top` the highest stage the client may have now
+    (highest_stage())."""
     if not entries:
         return None
     latest = _newest_first(entries)
@@ -165,6 +174,15 @@ def suggest_next_step(entries: Sequence[Entry], *, pre_plan: int | None, stage: 
             Step.STAY,
             "Stay at this stage",
             "The pain rule was kept, but the plan was not done at one of the last two entries.",
+            stage,
+            None,
+        )
+    if top < LAST_STAGE and (stage is None or stage >= top):
+        return Suggestion(
+            Step.STAY,
+            f"Stay at stage {top}",
+            "The pain rule was kept and the plan was done, but the latest triage said monitor (train with changes), "
+            f"where only stage {top} is offered: move on once a new triage no longer says monitor.",
             stage,
             None,
         )

@@ -222,7 +222,8 @@ else:
     st.caption("No active plan. Assign one on the Plans page.")
 if plan_feedback:
     st.markdown("**How the plans are going**")
-    feedback_views.plan_feedback_panel(db, actor, plan_feedback, library)
+    latest_level = max(history.reports, key=lambda r: (r.created_at, r.id)).level if history.reports else None
+    feedback_views.plan_feedback_panel(db, actor, plan_feedback, library, latest_level)
 if past:
     with st.expander(f"Past plans ({len(past)})"):
         st.markdown("\n".join(f"- {views.assignment_line(assignment, library)}" for assignment in past))

@@ -160,3 +160,15 @@ def test_a_report_saved_since_the_rise_answers_the_prompt(world):
     at = world.page("pages/history.py").run()
     no_exception(at)
     assert "again." not in texts(at)
+
+
+def test_after_a_monitor_triage_the_suggestion_stays_at_stage_1(world):
+    record(world, TODAY - timedelta(days=4))
+    record(world, TODAY - timedelta(days=2))
+    saved = store.save_report(
+        world.db, actor=world.actor, client_id=world.client.id, report=report_payload(pain_score=5)
+    )
+    assert saved.result.level == "monitor"
+    at = world.page("pages/history.py").run()
+    no_exception(at)
+    assert "Suggested: Stay at stage 1" in texts(at) and "the latest triage said monitor" in texts(at)

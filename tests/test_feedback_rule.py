@@ -8,7 +8,15 @@ from datetime import date, timedelta
 
 import pytest
 
-from backcare.feedback import Done, Step, meets_r5, needs_triage, suggest_next_step, usual_pain
+from backcare.feedback import (
+    Done,
+    Step,
+    highest_stage,
+    meets_r5,
+    needs_triage,
+    suggest_next_step,
+    usual_pain,
+)
 
 D0 = date(2025, 3, 3)
 
@@ -121,3 +129,17 @@ def test_a_triage_on_or_after_the_latest_entry_answers_the_prompt():
     assert needs_triage(history) is True
     assert needs_triage(history, last_report_day=latest - timedelta(days=1)) is True
     assert needs_triage(history, last_report_day=latest) is False
+
+
+@pytest.mark.parametrize("stage", [1, None])
+def test_at_monitor_only_stage_1_is_offered_so_the_rule_kept_means_stay(stage):
+    top = highest_stage("monitor")
+    suggestion = suggest_next_step(entries(E(1, 1), E(1, 1)), pre_plan=2, stage=stage, top=top)
+    assert suggestion is not None
+    assert (suggestion.step, suggestion.to_stage, suggestion.headline) == (Step.STAY, None, "Stay at stage 1")
+    assert "monitor" in suggestion.reason
+
+
+@pytest.mark.parametrize("level", ["normal", None])
+def test_after_a_normal_triage_or_none_stage_3_may_be_reached(level):
+    assert highest_stage(level) == 3

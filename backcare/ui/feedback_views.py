@@ -88,8 +88,12 @@ def _apply_button(db, actor: Actor, plan: PlanFeedback, suggestion: Suggestion) 
             st.rerun()
 
 
-def plan_feedback_panel(db, actor: Actor, plans: Sequence[PlanFeedback], library: PlanLibrary) -> None:
-    """Each active plan: adherence and pain over time in words and a short table, and the suggested next step."""
+def plan_feedback_panel(
+    db, actor: Actor, plans: Sequence[PlanFeedback], library: PlanLibrary, latest_level: str | None
+) -> None:
+    """Each active plan: adherence and pain over time in words and a short table, and the suggested next step
+    (`latest_level`: of the client's latest triage, which caps the stage at monitor)."""
+    top = feedback.highest_stage(latest_level)
     for plan in plans:
         title = library.plan(plan.assignment.plan_id).title
         stage = "" if plan.stage is None else f" · stage {plan.stage}"
@@ -97,7 +101,7 @@ def plan_feedback_panel(db, actor: Actor, plans: Sequence[PlanFeedback], library
         if not plan.entries:
             continue
         st.markdown(feedback.pain_words(plan.entries, plan.pre_plan_pain))
-        suggestion = feedback.suggest_next_step(plan.entries, pre_plan=plan.pre_plan_pain, stage=plan.stage)
+        suggestion = feedback.suggest_next_step(plan.entries, pre_plan=plan.pre_plan_pain, stage=plan.stage, top=top)
         if suggestion is not None:
             _suggestion_box(suggestion)
             _apply_button(db, actor, plan, suggestion)
