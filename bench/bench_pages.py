@@ -21,13 +21,15 @@ import gc
 import os
 import statistics
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 from backcare import intake, store
 from backcare.plans import load_library
-from bench.chain import CHAIN_CLIENTS, CHAIN_SEED, CHAIN_WEEKS, chain_database
+from bench.chain import CHAIN_CLIENTS, CHAIN_SEED, CHAIN_WEEKS, chain_database, working_copy
 from bench.common import ROOT, Target, load_average, machine, now_utc, report_targets, write_section
 
 SECTION = "Trainer pages at chain scale (issue 4)"
@@ -129,17 +131,82 @@ def history_queries(db, actor, client_id: int) -> None:
     """What the history page asks the store on a rerun (the history view is audited once, not per rerun)."""
     store.get_client(db, actor=actor, client_id=client_id, audit=False)  # current client, once per run
     store.client_history(db, actor=actor, client_id=client_id, audit=False)
+    store.client_plan_feedback(db, actor=actor, client_id=client_id)  # the active plans' feedback (issue 15)
     load_library()
 
 
-def measure(clients: int, weeks: int, runs: int) -> dict:
+FEEDBACK_PLANS = ("core", "posture")
+FEEDBACK_EVERY_DAYS = 2
+
+
+def year_of_feedback(db, actor, client_id: int, days: int) -> int:
+    """Give the client two active plans with feedback every other day for `days` days (issue 15: the history page
+    must meet its target with a year of feedback); returns the entries written. Written to a working copy."""
+    from datetime import timedelta
+
+    from backcare.errors import Conflict
+
+    today = store.utcnow().date()
+    running = {
+        a.plan_id.value: a.id for a in store.list_assignments(db, actor=actor, client_id=client_id, active_only=True)
+    }
+    for plan_id in FEEDBACK_PLANS:
+        if plan_id not in running:
+            try:
+                running[plan_id] = store.assign_plan(
+                    db,
+                    actor=actor,
+                    client_id=client_id,
+                    plan_id=plan_id,
+                    start_date=today - timedelta(days=days),
+                    review_date=today + timedelta(days=14),
+                ).id
+            except Conflict as paused:
+                raise SystemExit(f"the benchmark's client {client_id} cannot take a plan: {paused}") from None
+    written = 0
+    for back in range(days, 0, -FEEDBACK_EVERY_DAYS):
+        day = today - timedelta(days=back)
+        entries = [
+            {
+                "assignment_id": running[plan_id],
+                "entry_date": day,
+                "done": ("all", "some", "none")[(back + i) % 3],
+                "pain_during": (back + i) % 4,
+                "pain_morning_after": (back // 7 + i) % 4,
+            }
+            for i, plan_id in enumerate(FEEDBACK_PLANS)
+        ]
+        written += len(store.record_feedback(db, actor=actor, client_id=client_id, entries=entries).entries)
+    return written
+
+
+def not_paused(db, actor, client_id: int) -> int:
+    """The busiest client, or, when a referral pauses their plans (the history page then shows no feedback), the
+    busiest of the gym's clients whose plans may run."""
+    from backcare import views
+
+    if not views.is_paused(store.client_status(db, actor=actor, client_id=client_id)):
+        return client_id
+    for client in store.list_clients(db, actor=actor, gym_id=actor.gym_id):
+        if not views.is_paused(store.client_status(db, actor=actor, client_id=client.id)):
+            return client.id
+    raise SystemExit("every client of the trainer's gym is paused: no plan can run")
+
+
+def measure(clients: int, weeks: int, runs: int, feedback_days: int = 365) -> dict:
     path = chain_database(clients, weeks, CHAIN_SEED)
+    if feedback_days:  # the feedback is written to a copy: the cached history stays as built
+        path = working_copy(path, Path(tempfile.mkdtemp(prefix="bench-pages-")))
     os.environ["BACKCARE_DB"] = str(path)
     from backcare.ui import context
 
     db = context._open_database(str(path))  # the very handle the pages use (st.cache_resource)
     actor = store.actor_for(store.get_user_by_username(db, username="demo.trainer"))
     client_id = busiest_client(db, actor)
+    feedback_entries = 0
+    if feedback_days:
+        client_id = not_paused(db, actor, client_id)
+        feedback_entries = year_of_feedback(db, actor, client_id, feedback_days)
     with db.read() as cur:
         sessions, reports = cur.execute(
             "SELECT (SELECT count(*) FROM sessions WHERE client_id = $c), "
@@ -184,6 +251,7 @@ def measure(clients: int, weeks: int, runs: int) -> dict:
         "reports": totals[2],
         "client_sessions": sessions,
         "client_reports": reports,
+        "client_feedback": feedback_entries,
         "runs": runs,
         "pages": results,
         "weeks": weeks,
@@ -205,7 +273,8 @@ def markdown(result: dict, target: float, command: str) -> str:
         f"{result['load_end']:.1f} at the end (a shared machine). `{command}`.",
         f"Demo history: {result['clients']:,} clients, {result['sessions']:,} sessions, {result['reports']:,} reports; "
         f"the page shows the trainer's busiest client ({result['client_sessions']} sessions, "
-        f"{result['client_reports']} reports). Median of {result['runs']} reruns each (AppTest, after one warm-up), "
+        f"{result['client_reports']} reports, {result['client_feedback']} plan feedback entries on two active plans). "
+        f"Median of {result['runs']} reruns each (AppTest, after one warm-up), "
         "in one process and one run, the measures interleaved.",
         "",
         "| page | page rerun (AppTest) | empty page rerun | bare store queries | page ÷ (empty + queries) | target "
@@ -238,8 +307,8 @@ def markdown(result: dict, target: float, command: str) -> str:
         "",
         "Bare queries are the store calls the page makes on a rerun, called directly on the same handle: "
         "triage = current client (once a run), 40 latest sessions, triage history (previous pain, "
-        "recurrence, load ratio); history = current client (once a run), `store.client_history` and the "
-        "plan library.",
+        "recurrence, load ratio); history = current client (once a run), `store.client_history`, "
+        "`store.client_plan_feedback` and the plan library.",
         "",
         "Page and empty-page reruns share one compiled-script cache, as the server does "
         "(`ServerLikeBytecode` in the benchmark): AppTest on its own recompiles the script on every run, "
@@ -258,11 +327,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weeks", type=int, default=CHAIN_WEEKS)
     parser.add_argument("--runs", type=int, default=61)
     parser.add_argument(
+        "--feedback-days",
+        type=int,
+        default=365,
+        help="plan feedback for the measured client over this many days (two plans, every other day); 0: none",
+    )
+    parser.add_argument(
         "--target-ratio", type=float, default=1.5, help="page / (empty page + bare queries), for every page and step"
     )
     parser.add_argument("--write-doc", action="store_true", help=f"update '{SECTION}' in docs/PERFORMANCE.md")
     args = parser.parse_args(argv)
-    result = measure(args.clients, args.weeks, args.runs)
+    result = measure(args.clients, args.weeks, args.runs, args.feedback_days)
     command = ".venv/bin/python -m bench.bench_pages " + " ".join(argv if argv is not None else sys.argv[1:])
     text = markdown(result, args.target_ratio, command.strip())
     print(text)

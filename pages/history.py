@@ -1,5 +1,6 @@
-"""Client history: status and next step, open referral, training load and pain over time, plans, a timeline
-of sessions and reports, and logging a training session."""
+"""Client history: status and next step, open referral, training load and pain over time, plans with their
+feedback and the suggested next step, a timeline of sessions and reports, and logging a training session (with
+feedback on each active plan)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from datetime import date
 
 import streamlit as st
 
-from backcare import store
+from backcare import feedback, store
 from backcare.errors import BackCareError
 from backcare.plans import load_library
 from backcare.rules import LOAD_RATIO_SPIKE
-from backcare.ui import charts, context, style, views
+from backcare.ui import charts, context, feedback_views, style, views
 from backcare.ui import clients as client_ui
 from backcare.ui.keys import record_key
 
@@ -51,6 +52,18 @@ show_next = st.warning if views.is_paused(history.status) else st.info
 show_next("Next: " + views.next_step(history.status))
 client_ui.contact_panel(db, actor, client)
 
+# Feedback on the active plans (issue 15): read once per rerun, only when a plan is running (not on hold).
+library = load_library()
+active, past = views.split_assignments(history.assignments)
+plans_running = active and not views.is_paused(history.status)
+try:
+    plan_feedback = store.client_plan_feedback(db, actor=actor, client_id=client.id) if plans_running else []
+except BackCareError as error:
+    context.show_error(error)
+    plan_feedback = []
+last_report_day = max((r.created_at.date() for r in history.reports), default=None)
+feedback_views.triage_prompt(client, plan_feedback, library, last_report_day)
+
 st.subheader("Log a session")
 MINUTES = [15, 30, 45, 60, 75, 90, 120]
 RPE_WORDS = {0: "rest", 1: "very easy", 3: "moderate", 5: "hard", 7: "very hard", 9: "near max", 10: "max"}
@@ -73,6 +86,7 @@ with st.form(session_key("form"), clear_on_submit=True):
         key=session_key("rpe_pick"),
         format_func=lambda r: f"{r} {RPE_WORDS[r]}" if r in RPE_WORDS else str(r),
     )
+    taps = feedback_views.plan_taps([p.assignment for p in plan_feedback], library)
     with st.expander("Another day, other minutes, exercises, warm-up"):
         day_col, minutes_col = st.columns(2)
         day = day_col.date_input(
@@ -113,12 +127,19 @@ if submitted:
             warmup_minutes=warmup,
             cooldown=None if cooldown == "Not known" else cooldown,
         )
-        saved = store.log_session(db, actor=actor, client_id=client.id, session=session)
+        entries = feedback.feedback_from_form(taps, session.date)
+        if entries:  # the session and its feedback in one transaction
+            recorded = store.record_feedback(db, actor=actor, client_id=client.id, entries=entries, session=session)
+            saved = recorded.session
+        else:
+            saved = store.log_session(db, actor=actor, client_id=client.id, session=session)
     except BackCareError as error:
         context.show_error(error)
     else:
+        assert saved is not None
+        plans_note = "" if not entries else f" Feedback saved for {len(entries)} plan{'s' if len(entries) > 1 else ''}."
         st.session_state["history_logged"] = (
-            f"Session logged: {saved.minutes:.0f} min at RPE {saved.rpe:.0f} (load {saved.load:,.0f})."
+            f"Session logged: {saved.minutes:.0f} min at RPE {saved.rpe:.0f} (load {saved.load:,.0f}).{plans_note}"
         )
         st.rerun()
 
@@ -184,8 +205,6 @@ with st.expander("What the spike indicator means"):
 charts.history_charts(views.load_chart_rows(history.load), views.pain_chart_rows(history.pain))
 
 st.subheader("Plans")
-library = load_library()
-active, past = views.split_assignments(history.assignments)
 if active and views.is_paused(history.status):
     st.markdown(
         "On hold until clearance (a referral is open):\n\n"
@@ -201,6 +220,10 @@ elif active:
     )
 else:
     st.caption("No active plan. Assign one on the Plans page.")
+if plan_feedback:
+    st.markdown("**How the plans are going**")
+    latest_level = max(history.reports, key=lambda r: (r.created_at, r.id)).level if history.reports else None
+    feedback_views.plan_feedback_panel(db, actor, plan_feedback, library, latest_level)
 if past:
     with st.expander(f"Past plans ({len(past)})"):
         st.markdown("\n".join(f"- {views.assignment_line(assignment, library)}" for assignment in past))

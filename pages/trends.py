@@ -94,12 +94,17 @@ charts.show_chart(charts.first_contact_chart(trends.first_contact_weekly))
 charts.show_table(db, actor, trends.first_contact_weekly, "first_contact_weekly")
 
 st.subheader("Do the plans help?")
-st.caption("Adherence: the share of plans assigned in the range that were completed.")
+st.caption(
+    "Adherence: the share of plans assigned in the range that were completed, and of the trainers' feedback "
+    "entries dated in the range, the share where the client did the plan (all or some of it) and did all of it."
+)
 charts.show_table(db, actor, trends.plan_adherence, "plan_adherence")
 st.caption(
-    "Outcome: pain-score change from the report before a plan to the last report in the 4 weeks after, "
-    "next to normal or monitor reports that had no plan. Negative means less pain; a change of "
-    "2 points or more counts as meaningful."
+    "Pain change after a plan: for each plan with feedback in the range, the pain the next morning at its latest "
+    "feedback minus the pain score of the report before the plan (0-10 scale). Below 0 means less pain; a change "
+    "of 2 points or more counts as meaningful. Each bar says how many clients it describes; plans with fewer than "
+    f"{MIN_GROUP_CLIENTS} clients are not shown. It shows how pain changed while clients followed a "
+    "plan, not that the plan caused it."
 )
 charts.show_chart(charts.outcome_chart(trends.plan_outcome))
 charts.show_table(db, actor, trends.plan_outcome, "plan_outcome")

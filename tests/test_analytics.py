@@ -201,20 +201,12 @@ def test_plan_adherence_shows_what_five_clients_share_and_lists_every_plan(db, h
     assert table["Weak core"]["assigned"] == SUPPRESSED_TEXT
 
 
-def test_plan_outcome_with_and_without_a_plan(db, history):
+def test_plan_outcome_without_feedback_lists_every_plan_as_fewer_than_5(db, history):
+    """The outcome reads the trainers' feedback (issue 15; counted by hand in tests/test_feedback_trends.py):
+    this history has none, so every plan's row is there and shows nothing."""
     table = analytics.plan_outcome(db, actor=MANAGER, **RANGE).display()
-    got = {
-        (r.group, r.plan): (r.pairs, r.clients, r.mean_change, r.median_change, r.improved_pct, r.worse_pct)
-        for r in table.itertuples()
-    }
-    # pain changes 3->1, 3->3, 3->4, 3->3, 3->5 with the plan; b1 2->1 without one (a single client);
-    # one improved and one worse: fewer than 5 each
-    with_plan = (5, 5, 0.2, 0.0, SUPPRESSED_TEXT, SUPPRESSED_TEXT)
-    assert got[("with a plan", "all plans")] == with_plan
-    assert got[("with a plan", "Skipped warm-up")] == with_plan
-    assert got[("without a plan", "—")] == (SUPPRESSED_TEXT,) * 6
-    assert got[("with a plan", "Weak core")] == (SUPPRESSED_TEXT,) * 6
-    assert len(got) == 9
+    assert table["plan"].tolist()[0] == "all plans" and len(table) == 8
+    assert set(table.drop(columns="plan").to_numpy().ravel()) == {SUPPRESSED_TEXT}
 
 
 def test_date_range_limits_every_aggregate(db, history):

@@ -188,6 +188,14 @@ MATRIX: dict[str, Row] = {
     "list_assignments": Row((A.CLIENT_READ,), "record", _client(store.list_assignments)),
     "set_stage": Row((A.CLIENT_WRITE,), "record", lambda w, a: store.set_stage(w.db, a, w.new_assignment(), 2)),
     "offered_stages_for": Row((A.CLIENT_READ,), "record", _client(store.offered_stages_for)),
+    # feedback on plans (issue 15)
+    "record_feedback": Row(
+        (A.CLIENT_WRITE,),
+        "record",
+        _client(store.record_feedback, entries=[], session={"date": DAY, "minutes": 30, "rpe": 5}),
+    ),
+    "list_feedback": Row((A.CLIENT_READ,), "record", _client(store.list_feedback)),
+    "client_plan_feedback": Row((A.CLIENT_READ,), "record", _client(store.client_plan_feedback)),
     # history page
     "pain_by_day": Row((A.CLIENT_READ,), "record", _client(store.pain_by_day, on=DAY)),
     "weekly_load_band": Row((A.CLIENT_READ,), "record", _client(store.weekly_load_band, on=DAY)),
@@ -301,6 +309,7 @@ NOT_IN_MATRIX = {
     "refresh_actor": "re-reads the signed-in person's own account (role, gym, disabled) to end a stale session",
     "resume_cookie": "the resume cookie of the actor's own sign-in session; reads no other account",
     "trainer_card": "the signed-in person's own name and contact for their handout; reads no other account",
+    "apply_stage": "hands the stage to set_stage of the staged plans (issue 15), which checks and audits it",
 }
 
 

@@ -71,6 +71,15 @@ from backcare.store.erasure import (
     find_clients_to_erase,
     pending_rebuilds,
 )
+from backcare.store.feedback import (
+    FeedbackRow,
+    PlanFeedback,
+    RecordedFeedback,
+    apply_stage,
+    client_plan_feedback,
+    list_feedback,
+    record_feedback,
+)
 from backcare.store.history import (
     ClientHistory,
     LoadWeek,
@@ -226,6 +235,16 @@ __all__ += [
     "save_draft",
     "load_draft",
     "delete_draft",
+]
+# Feedback on plans (issue 15).
+__all__ += [
+    "FeedbackRow",
+    "PlanFeedback",
+    "RecordedFeedback",
+    "apply_stage",
+    "client_plan_feedback",
+    "list_feedback",
+    "record_feedback",
 ]
 
 # Last: every public function with an `actor` checks its arguments' kinds (InvalidInput, never a TypeError).

@@ -581,18 +581,38 @@ _ASSIGNED = with_record_keys(
             WHERE {_ASSIGNMENTS_IN_RANGE}""",
     [("assignment", "id", "ak"), ("client", "client_id", "ck")],
 )
-_PAIRS_KEYED = with_record_keys(
-    "SELECT grp, plan_id, client_id, change, baseline_id * 1000003 + epoch_ms(t0) AS pair_id FROM grouped",
-    [("pair", "pair_id", "pk"), ("client", "client_id", "ck")],
+# Feedback entries dated in the range (issue 15), with the plan they are about.
+_FEEDBACK_IN_RANGE = "f.entry_date >= $start AND f.entry_date < $end AND ($gym_id IS NULL OR c.gym_id = $gym_id)"
+_FEEDBACK = with_record_keys(
+    f"""
+            SELECT f.id, f.client_id, a.plan_id, f.done
+            FROM plan_feedback AS f JOIN assignments AS a ON a.id = f.assignment_id
+            JOIN clients AS c ON c.id = f.client_id
+            WHERE {_FEEDBACK_IN_RANGE}""",
+    [("feedback", "id", "fk"), ("client", "client_id", "ck")],
 )
-_ADHERENCE_GUARDED = ("assigned", "clients", "completed", "stopped", "active", "completed_pct")
+_ADHERENCE_GUARDED = (
+    "assigned",
+    "clients",
+    "completed",
+    "stopped",
+    "active",
+    "completed_pct",
+    "feedback_entries",
+    "feedback_clients",
+    "done_pct",
+    "all_done_pct",
+)
 
 
 def plan_adherence(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
-    """Plans assigned in the range, per plan (every plan of the library) and for all plans: the share
-    completed. 'all plans' is a cell of its own, not the sum of the plans' rows."""
+    """Per plan (every plan of the library) and for all plans: the plans assigned in the range and the share
+    completed; and, from the trainers' feedback dated in the range (on plans assigned at any time), the share of
+    entries where the client did the plan (all or some) and did all of it. Each count is a cell of its own with
+    its own clients; 'all plans' is never the sum of the plans' rows."""
     p = _params(db, actor, start, end, gym_id, "plan_adherence")
-    frame = _query(
+    plans = sorted(_CAUSES) + [ALL_PLANS]
+    assigned = _query(
         db,
         f"""
         WITH assigned AS ({_ASSIGNED})
@@ -606,101 +626,103 @@ def plan_adherence(db: Database, *, actor: Actor, start: date, end: date, gym_id
         p,
         "measuring plan adherence",
     )
-    frame = _publish(
-        _full(frame, {"plan": sorted(_CAUSES) + [ALL_PLANS]}),
+    assigned = _publish(
+        _full(assigned, {"plan": plans}),
         _Spec(
             counts=("assigned", "clients", "completed", "stopped", "active"),
             shares=(("completed_pct", "completed", "assigned"),),
             at_most=(("clients", "assigned"),),
         ),
     )
+    entries = _query(
+        db,
+        f"""
+        WITH entries AS ({_FEEDBACK})
+        SELECT coalesce(plan_id, '{ALL_PLANS}') AS plan,
+               {_counted("feedback_entries", "fk")}, {_counted("feedback_clients", clients=True)},
+               {_counted("done", "fk", "done IN ('all', 'some')")},
+               {_counted("all_done", "fk", "done = 'all'")}
+        FROM entries GROUP BY ROLLUP (plan_id)
+    """,
+        p,
+        "measuring plan feedback",
+    )
+    entries = _publish(
+        _full(entries, {"plan": plans}),
+        _Spec(
+            counts=("feedback_entries", "feedback_clients", "done", "all_done"),
+            shares=(("done_pct", "done", "feedback_entries"), ("all_done_pct", "all_done", "feedback_entries")),
+            at_most=(("feedback_clients", "feedback_entries"),),
+        ),
+    )
+    frame = assigned.merge(entries, on="plan", how="left", validate="one_to_one")
     frame["plan"] = frame["plan"].map(lambda c: c if c == ALL_PLANS else _label(c))
     return TrendTable(
         "plan_adherence",
-        "Plan adherence (share of assigned plans completed)",
+        "Plan adherence (plans completed; feedback entries where the plan was done)",
         frame[["plan", *_ADHERENCE_GUARDED]],
         _ADHERENCE_GUARDED,
     )
 
 
-_OUTCOME_GUARDED = ("pairs", "clients", "mean_change", "median_change", "improved_pct", "worse_pct")
+_OUTCOME_GUARDED = ("plans", "clients", "mean_change", "median_change", "improved_pct", "worse_pct")
 
 
 def plan_outcome(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
-    """Pain-score change over the 4 weeks after a plan was assigned, next to reports without a plan.
+    """Pain change after a plan, per plan (every plan of the library) and for all plans, from the trainers'
+    feedback (issue 15).
 
-    With a plan: baseline = the client's last report at or before the assignment; follow-up = their
-    last report in the 28 days after it. Without: a normal or monitor report (a plan could have been
-    given) with no plan of the client running in its 28 days; follow-up likewise. Pairs without a
-    follow-up report are left out. Change = follow-up minus baseline (negative: less pain). A pair's
-    record key comes from its baseline report and start time."""
+    Each plan assignment with feedback dated in the range is one before/after pair: before = the pain score of
+    the triage report the plan came from (or the client's last report before it: the same pre-plan level the
+    history page's pain rule reads); after = the next-morning pain of its latest feedback entry in the range.
+    Plans with no pre-plan report are left out. Change = after minus before (negative: less pain); improved and
+    worse are changes of 2 points or more (NPRS). A pair's record key is its assignment's. This replaces the
+    earlier comparison of triage reports with and without a plan, which mixed clients the plan never reached."""
+    from backcare.store.feedback import pre_plan_report_sql  # noqa: PLC0415  (the pre-plan level, one definition)
+
     p = _params(db, actor, start, end, gym_id, "plan_outcome")
-    window = f"INTERVAL {int(OUTCOME_WINDOW.total_seconds())} SECOND"
+    in_range = "f.entry_date >= $start AND f.entry_date < $end"
+    pairs = with_record_keys(
+        f"""
+            SELECT id, plan_id, client_id, after - before AS change FROM (
+                SELECT a.id, a.plan_id, a.client_id, {pre_plan_report_sql("a", "r.pain_score")} AS before,
+                       (SELECT f.pain_morning_after FROM plan_feedback AS f
+                        WHERE f.assignment_id = a.id AND {in_range}
+                        ORDER BY f.entry_date DESC, f.id DESC LIMIT 1) AS after
+                FROM assignments AS a JOIN clients AS c ON c.id = a.client_id
+                WHERE ($gym_id IS NULL OR c.gym_id = $gym_id)
+                  AND EXISTS (SELECT 1 FROM plan_feedback AS f WHERE f.assignment_id = a.id AND {in_range})
+            ) AS paired WHERE before IS NOT NULL""",
+        [("pair", "id", "pk"), ("client", "client_id", "ck")],
+    )
     frame = _query(
         db,
         f"""
-        WITH plan_starts AS (
-            SELECT a.client_id, a.plan_id, a.created_at AS t0, b.id AS baseline_id, b.pain_score AS baseline
-            FROM assignments AS a JOIN clients AS c ON c.id = a.client_id
-            ASOF JOIN reports AS b ON b.client_id = a.client_id AND b.created_at <= a.created_at
-            WHERE {_ASSIGNMENTS_IN_RANGE}
-        ),
-        bare_reports AS (
-            SELECT r.client_id, NULL AS plan_id, r.created_at AS t0, r.id AS baseline_id, r.pain_score AS baseline
-            FROM reports AS r
-            WHERE {_REPORTS_IN_RANGE} AND r.level IN ('{Level.NORMAL.value}', '{Level.MONITOR.value}')
-              AND NOT EXISTS (
-                  SELECT 1 FROM assignments AS a
-                  WHERE a.client_id = r.client_id AND a.created_at <= r.created_at + {window}
-                    AND (a.ended_at IS NULL OR a.ended_at >= r.created_at))
-        ),
-        starts AS (
-            SELECT *, true AS with_plan FROM plan_starts UNION ALL SELECT *, false FROM bare_reports
-        ),
-        pairs AS (
-            SELECT s.with_plan, s.plan_id, s.client_id, s.baseline_id, s.t0,
-                   arg_max(f.pain_score, f.created_at) - any_value(s.baseline) AS change
-            FROM starts AS s JOIN reports AS f
-              ON f.client_id = s.client_id AND f.created_at > s.t0 AND f.created_at <= s.t0 + {window}
-            GROUP BY s.with_plan, s.plan_id, s.client_id, s.baseline_id, s.t0
-        ),
-        grouped AS (
-            -- a report that started several plans at once counts once in the 'with a plan' row
-            SELECT CASE WHEN with_plan THEN '{WITH_PLAN}' ELSE '{WITHOUT_PLAN}' END AS grp, NULL AS plan_id,
-                   client_id, baseline_id, t0, change
-            FROM (SELECT DISTINCT with_plan, client_id, baseline_id, t0, change FROM pairs)
-            UNION ALL
-            SELECT '{WITH_PLAN}', plan_id, client_id, baseline_id, t0, change FROM pairs WHERE with_plan
-        ),
-        keyed AS ({_PAIRS_KEYED})
-        SELECT grp AS "group", coalesce(plan_id, '{ALL_PLANS}') AS plan,
-               {_counted("pairs", "pk")}, {_counted("clients", clients=True)},
+        WITH keyed AS ({pairs})
+        SELECT coalesce(plan_id, '{ALL_PLANS}') AS plan,
+               {_counted("plans", "pk")}, {_counted("clients", clients=True)},
                avg(change) AS mean_change, median(change) AS median_change,
                {_counted("improved", "pk", f"change <= -{MEANINGFUL_CHANGE}")},
                {_counted("worse", "pk", f"change >= {MEANINGFUL_CHANGE}")}
-        FROM keyed GROUP BY grp, plan_id
+        FROM keyed GROUP BY ROLLUP (plan_id)
     """,
         p,
         "measuring plan outcomes",
     )
-    frame.loc[frame["group"] == WITHOUT_PLAN, "plan"] = "—"
-    rows = [(WITH_PLAN, ALL_PLANS)] + [(WITH_PLAN, c) for c in sorted(_CAUSES)] + [(WITHOUT_PLAN, "—")]
-    grid = pd.MultiIndex.from_tuples(rows, names=["group", "plan"])
-    frame = frame.set_index(["group", "plan"]).reindex(grid).reset_index()
     frame = _publish(
-        frame,
+        _full(frame, {"plan": [ALL_PLANS] + sorted(_CAUSES)}),
         _Spec(
-            counts=("pairs", "clients", "improved", "worse"),
-            shares=(("improved_pct", "improved", "pairs"), ("worse_pct", "worse", "pairs")),
-            points=(("mean_change", "pairs"), ("median_change", "pairs")),
-            at_most=(("clients", "pairs"),),
+            counts=("plans", "clients", "improved", "worse"),
+            shares=(("improved_pct", "improved", "plans"), ("worse_pct", "worse", "plans")),
+            points=(("mean_change", "plans"), ("median_change", "plans")),
+            at_most=(("clients", "plans"),),
         ),
     )
-    frame["plan"] = frame["plan"].map(lambda c: c if c in (ALL_PLANS, "—") else _label(c))
+    frame["plan"] = frame["plan"].map(lambda c: c if c == ALL_PLANS else _label(c))
     return TrendTable(
         "plan_outcome",
-        "Pain change in the 4 weeks after (with and without a plan)",
-        frame[["group", "plan", *_OUTCOME_GUARDED]],
+        "Pain change after a plan (report before it → latest next-morning pain in the feedback)",
+        frame[["plan", *_OUTCOME_GUARDED]],
         _OUTCOME_GUARDED,
     )
 

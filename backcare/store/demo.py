@@ -33,6 +33,7 @@ from backcare.store.reports import kept_episode_scores
 DEMO_PASSWORD = "backcare-demo"  # printed by the command and shown by the app on first start
 DEFAULT_CLIENTS = 60
 DEFAULT_WEEKS = 26
+FEEDBACK_PER_PLAN = 6  # feedback entries per plan at most (small: the charts need only a few)
 DEFAULT_SEED = 7
 CHUNK_CLIENTS = 2500
 
@@ -264,6 +265,7 @@ def build_demo(
         gen.reports()
         gen.referrals()
         gen.assignments()
+        gen.feedback()
         rollups.rebuild(cur, now=now)  # the trends' daily rollups of everything written above
         counts = gen.counts()
         detail["counts"] = counts
@@ -782,6 +784,45 @@ class _Generator:
         )
         self.progress("plans", 1, 1)
 
+    # feedback on plans (issue 15) ------------------------------------------------------------
+
+    def feedback(self) -> None:
+        """Feedback at up to FEEDBACK_PER_PLAN of the client's sessions while each plan ran: done all / some / none,
+        and the next-morning pain drifting from the pre-plan report's score, down for most plans (more when done)
+        and up for about one in seven; pain during a little below it. Deterministic: hashes of the seed."""
+        self.progress("feedback", 0, 1)
+        u = lambda k, of="s.id": f"((hash({self.seed}, {of}, {k}) % 1000003) / 1000003.0)"  # noqa: E731
+        self.cur.execute(
+            f"""
+            INSERT INTO plan_feedback (client_id, assignment_id, session_id, entry_date, done, pain_during,
+                                       pain_morning_after, stage, recorded_at, recorded_by)
+            WITH entries AS (
+                SELECT a.client_id, a.id AS assignment_id, s.id AS session_id, s.date AS entry_date,
+                       row_number() OVER (PARTITION BY a.id ORDER BY s.date, s.id) AS n,
+                       coalesce(r.pain_score, 3) AS before,
+                       CASE WHEN {u(30, "a.id")} < 0.15 THEN 0.4 ELSE -0.5 END AS drift,
+                       CASE WHEN {u(31)} < 0.6 THEN 'all' WHEN {u(31)} < 0.85 THEN 'some' ELSE 'none' END AS done,
+                       {u(32)} AS noise, {u(33)} AS ease,
+                       a.created_by
+                FROM assignments AS a
+                JOIN sessions AS s ON s.client_id = a.client_id AND s.date > a.start_date
+                     AND s.date <= coalesce(CAST(a.ended_at AS DATE), ?::DATE)
+                LEFT JOIN reports AS r ON r.id = a.report_id
+            ),
+            scored AS (
+                SELECT *, greatest(0, least(10, round(before + n * drift * (CASE done WHEN 'none' THEN 0.3 ELSE 1 END)
+                                                      + (noise - 0.5) * 1.6)))::INTEGER AS morning
+                FROM entries WHERE n <= {FEEDBACK_PER_PLAN}
+            )
+            SELECT client_id, assignment_id, session_id, entry_date, done,
+                   greatest(0, least(10, morning - round(ease * 2)))::INTEGER, morning, NULL,
+                   entry_date + INTERVAL 19 HOUR, created_by
+            FROM scored ORDER BY entry_date, session_id, assignment_id
+        """,
+            [self.now.date()],
+        )
+        self.progress("feedback", 1, 1)
+
     # helpers ----------------------------------------------------------------------------------
 
     def _cover(self, table: str, key: str, order: str, statuses: tuple[str, ...]) -> None:
@@ -818,6 +859,7 @@ class _Generator:
             "report_findings",
             "report_causes",
             "assignments",
+            "plan_feedback",
             "referrals",
             "referral_events",
         )

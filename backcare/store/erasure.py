@@ -100,6 +100,7 @@ _DELETES: tuple[tuple[str, str], ...] = (
         "DELETE FROM referral_events WHERE referral_id IN (SELECT id FROM referrals WHERE client_id = $id)",
     ),
     ("referrals", "DELETE FROM referrals WHERE client_id = $id"),
+    ("plan_feedback", "DELETE FROM plan_feedback WHERE client_id = $id"),
     ("assignments", "DELETE FROM assignments WHERE client_id = $id"),
     ("report_submissions", "DELETE FROM report_submissions WHERE client_id = $id"),
     ("triage_drafts", "DELETE FROM triage_drafts WHERE client_id = $id"),

@@ -304,6 +304,28 @@ CREATE TABLE triage_drafts (
 ALTER TABLE assignments ADD COLUMN stage INTEGER NOT NULL DEFAULT 1;
 """,
     ),
+    # Feedback on a plan (issue 15): per session (or dated entry) and active plan assignment, whether the client
+    # did it since last time and the pain during and the morning after. Erased with the client; exported.
+    (
+        "0010_plan_feedback",
+        """
+CREATE SEQUENCE plan_feedback_id_seq START 1;
+CREATE TABLE plan_feedback (
+    id                  BIGINT PRIMARY KEY DEFAULT nextval('plan_feedback_id_seq'),
+    client_id           INTEGER NOT NULL,
+    assignment_id       BIGINT NOT NULL,
+    session_id          BIGINT,                -- NULL: a dated entry without a logged session
+    entry_date          DATE NOT NULL,
+    done                VARCHAR NOT NULL,      -- all | some | none (since the last entry)
+    pain_during         INTEGER NOT NULL,      -- NPRS 0-10
+    pain_morning_after  INTEGER NOT NULL,      -- NPRS 0-10
+    stage               INTEGER,               -- the plan's stage when recorded; NULL: not known
+    recorded_at         TIMESTAMP NOT NULL,
+    recorded_by         VARCHAR NOT NULL
+);
+CREATE INDEX plan_feedback_client ON plan_feedback (client_id);
+""",
+    ),
     # Daily rollups of the reports for the managers' trends (issue 13): backcare/store/rollups.py explains the
     # design (a row per day, group and client, so distinct-client figures stay exact for any range). The
     # existing rows are counted into them on the next open for writing (store.rollups.ensure_built).

@@ -40,6 +40,7 @@ _KIND_SALT = {
     "referral": 0xC2B2AE35,
     "assignment": 0x27D4EB2F,
     "pair": 0x165667B1,
+    "feedback": 0xD3A2646C,  # an entry of plan feedback (issue 15)
 }
 
 

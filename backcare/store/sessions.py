@@ -30,33 +30,45 @@ def log_session(
 ) -> SessionRow:
     gym_id = client_gym(db, client_id)
     guard(db, actor, Action.CLIENT_WRITE, gym_id, attempt="session.log", entity="sessions")
-    if not isinstance(session, SessionIn):
-        try:
-            session = SessionIn.model_validate(session)
-        except ValidationError as error:
-            raise invalid_input(error, "session") from None
+    session = validated_session(session)
     now = now or utcnow()
     with db.transaction(actor, "session.log", "sessions", None, {"client_id": client_id}, now=now) as txn:
-        row = the_row_as_dict(
-            txn.cursor.execute(
-                f"INSERT INTO sessions (client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done, "
-                "source, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, 'app', ?, ?) "
-                f"RETURNING {SESSION_COLUMNS}",
-                [
-                    client_id,
-                    session.date,
-                    session.minutes,
-                    session.rpe,
-                    ";".join(session.exercises),
-                    session.warmup_minutes,
-                    session.cooldown_done,
-                    now,
-                    actor.username,
-                ],
-            )
-        )
+        row = insert_session(txn.cursor, actor=actor, client_id=client_id, session=session, now=now)
         txn.entity_id = row["id"]
     return session_row(row)
+
+
+def validated_session(session: SessionIn | dict) -> SessionIn:
+    """The session checked by its model; InvalidInput names the first field at fault."""
+    if isinstance(session, SessionIn):
+        return session
+    try:
+        return SessionIn.model_validate(session)
+    except ValidationError as error:
+        raise invalid_input(error, "session") from None
+
+
+def insert_session(cur, *, actor: Actor, client_id: int, session: SessionIn, now: datetime) -> dict:
+    """Inside an open transaction (the caller has checked permission): the new row, as a dict. A session logged
+    with plan feedback (store.feedback) is written by the same transaction as its feedback."""
+    return the_row_as_dict(
+        cur.execute(
+            f"INSERT INTO sessions (client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done, "
+            "source, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, 'app', ?, ?) "
+            f"RETURNING {SESSION_COLUMNS}",
+            [
+                client_id,
+                session.date,
+                session.minutes,
+                session.rpe,
+                ";".join(session.exercises),
+                session.warmup_minutes,
+                session.cooldown_done,
+                now,
+                actor.username,
+            ],
+        )
+    )
 
 
 def list_sessions(db: Database, *, actor: Actor, client_id: int, limit: int | None = None) -> list[SessionRow]:

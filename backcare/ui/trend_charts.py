@@ -7,11 +7,13 @@ it draws, so its Vega-Lite payload stays small.
 
 from __future__ import annotations
 
+from typing import cast
+
 import altair as alt
 import streamlit as st
 
 from backcare.models import Level
-from backcare.store.analytics import MIN_GROUP_CLIENTS, SUPPRESSED_TEXT, TrendTable
+from backcare.store.analytics import ALL_PLANS, MIN_GROUP_CLIENTS, SUPPRESSED_TEXT, TrendTable
 from backcare.ui import context, palette
 
 LEVEL_COLOURS: dict[str, str] = {level.value: palette.LEVEL_COLOURS[level.value] for level in Level}  # issue 14
@@ -112,15 +114,31 @@ _FIRST_CONTACT = (
     .properties(height=HEIGHT)
 )
 
-_OUTCOME = (
+_OUTCOME_BARS = (
     alt.Chart()
-    .mark_bar()
+    .mark_bar(size=18)
     .encode(
-        x=alt.X("mean_change:Q", title="Mean pain change after 4 weeks (points, negative = less pain)"),
+        x=alt.X(
+            "mean_change:Q",
+            title="Mean change in pain, points on the 0-10 scale (below 0: less pain than before the plan)",
+            scale=alt.Scale(domain=[-10, 10]),  # the whole scale: a small change never looks like a big one
+        ),
         y=alt.Y("label:N", title=None, sort=None),
-        color=alt.Color("group:N", title=None, scale=alt.Scale(range=["#145a64", "#9aa0a6"])),
-        tooltip=["label:N", alt.Tooltip("mean_change:Q", title="mean change")],
+        color=alt.condition(alt.datum.total, alt.value(palette.LINE), alt.value(palette.LOAD_BAR)),
+        tooltip=[
+            alt.Tooltip("label:N", title="Plan"),
+            alt.Tooltip("mean_change:Q", title="Mean change (points)"),
+            alt.Tooltip("median_change:Q", title="Median change (points)"),
+            alt.Tooltip("plans:Q", title="Plans with feedback"),
+            alt.Tooltip("clients:Q", title="Clients"),
+        ],
     )
+)
+_OUTCOME_ZERO = alt.Chart().mark_rule(color=palette.LINE, strokeDash=[4, 3]).encode(x=alt.datum(0))
+_OUTCOME = alt.layer(_OUTCOME_BARS, _OUTCOME_ZERO)
+_OUTCOME.title = (
+    "Pain change after a plan: the next-morning pain in the latest feedback minus the pain at the report "
+    "before the plan"
 )
 
 
@@ -157,16 +175,23 @@ def first_contact_chart(table: TrendTable) -> alt.Chart | None:
     return None if data is None else _with_data(_FIRST_CONTACT, data)
 
 
-def outcome_chart(table: TrendTable) -> alt.Chart | None:
-    frame = table.chartable("mean_change")
+def outcome_chart(table: TrendTable) -> alt.LayerChart | None:
+    """Mean pain change per plan, each bar labelled with how many clients it describes (groups of fewer than 5
+    clients are left out); 'all plans' first, darker, as a cell of its own."""
+    frame = table.chartable("mean_change", "clients")
     if frame.empty:
         return None
-    labels = [g if p == "—" else f"{g}: {p}" for g, p in zip(frame["group"], frame["plan"], strict=True)]
-    frame = frame.assign(label=labels)[["label", "group", "mean_change"]]
-    return _with_data(_OUTCOME, frame, height=max(120, 24 * len(frame)))
+    labels = [f"{plan} ({clients} clients)" for plan, clients in zip(frame["plan"], frame["clients"], strict=True)]
+    frame = frame.assign(label=labels, total=frame["plan"] == ALL_PLANS)[
+        ["label", "total", "mean_change", "median_change", "plans", "clients"]
+    ]
+    chart = cast(alt.LayerChart, _OUTCOME.copy(deep=False))  # a layer's copy is a layer
+    chart.data = frame
+    chart.height = max(120, 28 * len(frame))
+    return chart
 
 
-def show_chart(chart: alt.Chart | None) -> None:
+def show_chart(chart: alt.Chart | alt.LayerChart | None) -> None:
     if chart is None:
         st.caption(f"Nothing to chart: no group here has {MIN_GROUP_CLIENTS} clients or more.")
     else:
@@ -207,6 +232,6 @@ CHARTS = {
 }
 
 
-def all_charts(trends) -> dict[str, alt.Chart | None]:
+def all_charts(trends) -> dict[str, alt.Chart | alt.LayerChart | None]:
     """Every chart of the page, by the name of its aggregate (the benchmark measures them)."""
     return {name: build(getattr(trends, name)) for name, build in CHARTS.items()}

@@ -70,6 +70,7 @@ RIGHT_KIND = {
     "plan_id": lambda w: "core",
     "report": lambda w: report_payload(),
     "session": lambda w: {"date": DAY, "minutes": 30, "rpe": 5},
+    "entries": lambda w: [],  # plan feedback (issue 15)
     "assign_plans": lambda w: (),
     "customisation": lambda w: None,
     "submission": lambda w: None,

@@ -1,0 +1,158 @@
+"""A trainer on a tablet records feedback on a client's plan at the next session and sees the suggested next step
+(issue 15). Both tablet orientations, screenshots of every step."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from backcare import store
+from backcare.auth import SYSTEM
+from tests.browser.conftest import assert_no_sideways_scroll, open_page, sign_in, snap, wait_idle
+from tests.conftest import report_payload
+
+pytestmark = pytest.mark.browser
+
+TRAINER, PASSWORD = "tina", "tina-pass-1"
+
+
+@pytest.fixture(scope="module")
+def seed_database():
+    def seed(path):
+        db = store.open_database(path)
+        gym = store.create_gym(db, actor=SYSTEM, name="North Gym")
+        tina = store.create_user(
+            db,
+            actor=SYSTEM,
+            username=TRAINER,
+            display_name="Tina Trainer",
+            role="trainer",
+            gym_id=gym.id,
+            contact="tina@north.example",
+            password=PASSWORD,
+        )
+        trainer = store.actor_for(tina)
+        now = store.utcnow()
+        for orientation in ("Landscape", "Portrait"):
+            client = store.create_client(
+                db,
+                actor=trainer,
+                gym_id=gym.id,
+                name=f"Iris Vale {orientation}",
+                trainer_id=tina.id,
+                consent_by=TRAINER,
+            )
+            saved = store.save_report(
+                db,
+                actor=trainer,
+                client_id=client.id,
+                now=now - timedelta(days=6),
+                report=report_payload(pain_score=2, context={"warmup_minutes": 2}),
+                assign_plans=["warm_up"],
+            )
+            store.record_feedback(  # the last session's feedback: kept to the pain rule
+                db,
+                actor=trainer,
+                client_id=client.id,
+                entries=[
+                    {
+                        "assignment_id": saved.assignment_ids[0],
+                        "entry_date": (now - timedelta(days=3)).date(),
+                        "done": "all",
+                        "pain_during": 1,
+                        "pain_morning_after": 1,
+                    }
+                ],
+            )
+            creeping = store.create_client(
+                db,
+                actor=trainer,
+                gym_id=gym.id,
+                name=f"Rowan Hale {orientation}",
+                trainer_id=tina.id,
+                consent_by=TRAINER,
+            )
+            plan = store.save_report(
+                db,
+                actor=trainer,
+                client_id=creeping.id,
+                now=now - timedelta(days=10),
+                report=report_payload(pain_score=1, context={"warmup_minutes": 2}),
+                assign_plans=["warm_up"],
+            ).assignment_ids[0]
+            for back, morning in ((4, 1), (2, 3)):  # the next-morning pain creeps up 2 points in a week (R5)
+                store.record_feedback(
+                    db,
+                    actor=trainer,
+                    client_id=creeping.id,
+                    entries=[
+                        {
+                            "assignment_id": plan,
+                            "entry_date": (now - timedelta(days=back)).date(),
+                            "done": "all",
+                            "pain_during": 2,
+                            "pain_morning_after": morning,
+                        }
+                    ],
+                )
+        db.close()
+
+    return seed
+
+
+def tap(page, label: str, choice: str) -> None:
+    """Tap one option of a row of taps (st.pills), found by the row's label."""
+    row = page.locator('[data-testid="stElementContainer"]', has=page.get_by_text(label, exact=True)).last
+    row.get_by_role("button", name=choice, exact=True).or_(row.get_by_role("checkbox", name=choice, exact=True)).or_(
+        row.get_by_role("radio", name=choice, exact=True)
+    ).first.click()
+
+
+def test_feedback_at_the_next_session_shows_the_suggestion(page, app_url, tablet):
+    name = f"Iris Vale {tablet[0].title()}"
+    sign_in(page, app_url, TRAINER, PASSWORD)
+    open_page(page, "Client history")
+    page.get_by_label("Find a client").fill(name)
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Use this client").click()
+    wait_idle(page)
+    expect(page.get_by_text("Suggested: Stay at this stage")).to_be_visible()  # one entry so far
+    snap(page, "history-before")
+
+    tap(page, "Minutes", "45 min")
+    tap(page, "How hard (RPE 0-10)", "5 hard")
+    tap(page, "Done since last time", "All")
+    tap(page, "Pain during the exercises", "2")
+    tap(page, "Pain the next morning", "1")
+    assert_no_sideways_scroll(page)
+    snap(page, "feedback-tapped")
+    page.get_by_role("button", name="Log session").click()
+    wait_idle(page)
+
+    expect(page.get_by_text("Feedback saved for 1 plan.")).to_be_visible()
+    expect(page.get_by_text("Suggested: Progress to the next stage")).to_be_visible()
+    expect(page.get_by_text("Done at 2 of the last 2 entries")).to_be_visible()
+    assert_no_sideways_scroll(page)
+    snap(page, "suggestion")
+
+
+def test_a_creeping_pain_opens_the_triage_form_for_that_client(page, app_url, tablet):
+    name = f"Rowan Hale {tablet[0].title()}"
+    sign_in(page, app_url, TRAINER, PASSWORD)
+    open_page(page, "Client history")
+    page.get_by_label("Find a client").fill(name)
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Use this client").click()
+    wait_idle(page)
+    expect(page.get_by_text(f"Triage {name} again.")).to_be_visible()
+    snap(page, "prompt")
+    page.get_by_role("button", name=f"Open triage for {name}").click()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Triage a back-pain report")).to_be_visible()
+    expect(page.get_by_text(f"Report for {name}")).to_be_visible()
+    assert_no_sideways_scroll(page)
+    snap(page, "triage-opened")
