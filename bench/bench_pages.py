@@ -183,7 +183,7 @@ def year_of_feedback(db, actor, client_id: int, days: int) -> int:
 def not_paused(db, actor, client_id: int) -> int:
     """The busiest client, or, when a referral pauses their plans (the history page then shows no feedback), the
     busiest of the gym's clients whose plans may run."""
-    from backcare import views
+    from backcare.ui import views
 
     if not views.is_paused(store.client_status(db, actor=actor, client_id=client_id)):
         return client_id

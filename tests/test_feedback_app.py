@@ -74,20 +74,20 @@ def test_feedback_is_recorded_with_the_session_and_the_suggestion_shown(world):
     page = texts(at)
     assert "Feedback saved for 1 plan." in page
     assert "Done at 2 of the last 2 entries (all 1, some 1, none 0)." in page
-    assert "Suggested: Progress to the next stage" in page
+    assert "Suggested: Progress to stage 2" in page  # the plan is at stage 1 (migration 0009 stores it)
     (session,) = store.list_sessions(world.db, actor=world.actor, client_id=world.client.id)
     latest = store.list_feedback(world.db, actor=world.actor, client_id=world.client.id)[-1]
     assert (latest.session_id, latest.done, latest.pain_during, latest.pain_morning_after) == (session.id, "some", 2, 1)
 
 
-def test_pain_above_the_rule_suggests_a_step_back(world):
+def test_pain_above_the_rule_at_stage_1_suggests_easing_the_dose(world):
     record(world, TODAY - timedelta(days=3))
     at = world.page("pages/history.py").run()
     session_taps(at, world)
     feedback_taps(at, world, done="all", pain_during=5, pain_morning_after=2)
     button(at, "Log session").click().run()
     no_exception(at)
-    assert "Suggested: Step back a stage" in texts(at)
+    assert "Suggested: Stay at stage 1 and ease the dose" in texts(at)  # no stage below the first
     assert "pain during was 5/10 (the limit is 3)" in texts(at)
     assert [w.value for w in at.warning if "Suggested" in w.value]  # a step back is a warning, not red
 

@@ -174,7 +174,7 @@ def test_a_stage_cannot_be_applied_outside_1_to_3(db, trainer_actor, plan):
 def test_the_demo_records_a_little_feedback_the_same_way_each_time(tmp_path):
     from datetime import datetime
 
-    from backcare.demo import FEEDBACK_PER_PLAN, build_demo
+    from backcare.store.demo import FEEDBACK_PER_PLAN, build_demo
 
     def feedback_of(name: str) -> list[tuple]:
         database = store.open_database(tmp_path / name)

@@ -32,9 +32,10 @@ def _assign(db, actor, client, plan="core", **kwargs):
     )
 
 
-def test_the_migration_is_named_and_appended_last():
-    assert MIGRATIONS[-1][0] == "0009_plan_stages"
-    assert "ALTER TABLE assignments ADD COLUMN stage INTEGER NOT NULL DEFAULT 1" in MIGRATIONS[-1][1]
+def test_the_migration_is_named_and_follows_the_drafts():
+    names = [name for name, _ in MIGRATIONS]
+    assert names[names.index("0008_triage_drafts") + 1] == "0009_plan_stages"
+    assert "ALTER TABLE assignments ADD COLUMN stage INTEGER NOT NULL DEFAULT 1" in dict(MIGRATIONS)["0009_plan_stages"]
 
 
 def test_an_assignment_starts_at_stage_1_unless_a_stage_is_given(db, trainer_actor, client):
