@@ -24,7 +24,7 @@ from backcare.questions import Kind
 from backcare.rules import CAUSE_LABELS, evaluate
 from backcare.store.clients import EARLIEST_YEAR_OF_BIRTH
 from backcare.ui import clients as client_ui
-from backcare.ui import context, style
+from backcare.ui import context, style, words
 from backcare.ui import result as result_ui
 from backcare.ui.triage_form import AGE_STEP, SCREENING, WHERE_CHOICES, WHERE_STEP, WHERE_TEXT, TriageForm
 
@@ -63,6 +63,39 @@ def stop_screening() -> None:
     TriageForm(st.session_state, SCREENING).finish()  # the answers are forgotten: nothing was stored
 
 
+def carry_on(client_id: int) -> None:
+    context.set_current_client(client_id)
+    st.session_state[client_ui.CHANGING_KEY] = False
+
+
+def carry_on_offers() -> None:
+    """The trainer's unfinished reports kept on the server (a reload, a dropped connection, another client
+    opened meanwhile): one tap carries on with one. Each client is read through the store's own check."""
+    try:
+        kept = store.recent_drafts(db, actor=actor)
+    except BackCareError:
+        return
+    offers = []
+    for client_id, saved_at in kept:
+        try:
+            offers.append((store.get_client(db, actor=actor, client_id=client_id, audit=False), saved_at))
+        except BackCareError:
+            continue
+    if not offers:
+        return
+    st.markdown("**Unfinished reports**")
+    for kept_client, saved_at in offers:
+        st.button(
+            f"Carry on with the report for {kept_client.name} · {kept_client.external_id} "
+            f"(last answer {words.moment(saved_at)} UTC)",
+            key=f"carry_on_{kept_client.id}",
+            on_click=carry_on,
+            args=(kept_client.id,),
+            icon=":material/restore:",
+            width="stretch",
+        )
+
+
 screening = bool(st.session_state.get(SCREENING_KEY))
 if screening:
     client = None
@@ -86,10 +119,57 @@ else:
             "Next: find the client, or add them, to start a report; or screen a person who is not a client "
             "without saving anything."
         )
+        carry_on_offers()
         st.stop()
 
 form = TriageForm(st.session_state, SCREENING if client is None else client.id)
 can_save = client is not None and client.has_consent
+# The half-filled form is kept on the server for this trainer and client (a tablet reloads background tabs):
+# only for a client who agreed to us storing their health data, never for a screening.
+keeps_draft = can_save and form.saved_report is None
+if keeps_draft and client is not None and form.needs_draft_check():
+    try:
+        kept_draft = store.load_draft(db, actor=actor, client_id=client.id)
+    except BackCareError:
+        kept_draft = None
+    if kept_draft:
+        form.restore(kept_draft)
+
+
+def keep_draft() -> None:
+    """Send the answers to the server when they changed since the last time (one small write per answer)."""
+    if not keeps_draft or client is None or form.saved_report is not None:
+        return
+    draft = form.draft()
+    if not form.draft_changed(draft):
+        return
+    try:
+        if draft:
+            store.save_draft(db, actor=actor, client_id=client.id, answers=draft)
+        else:  # every answer taken back
+            store.delete_draft(db, actor=actor, client_id=client.id)
+    except BackCareError as error:
+        st.caption(f":material/cloud_off: The answers are not kept on the server for now ({error}).")
+    else:
+        form.draft_sent(draft)
+
+
+def drop_draft(*, discarded: bool = False) -> None:
+    """The report was saved (or the trainer discarded it): the draft goes."""
+    if client is None or not can_save:
+        return
+    try:
+        store.delete_draft(db, actor=actor, client_id=client.id, discarded=discarded)
+    except BackCareError as error:
+        st.session_state["triage_saved"] = f"The unfinished answers could not be removed from the server: {error}"
+
+
+def discard_report() -> None:
+    """Callback of *Yes, discard*: the answers go, here and on the server; a blank form follows."""
+    drop_draft(discarded=True)
+    form.finish()
+    st.session_state.pop("triage_discarding", None)
+    st.session_state.setdefault("triage_saved", "The unfinished report was discarded: nothing was saved.")
 
 
 def ask(question: intake.Question) -> None:
@@ -224,6 +304,7 @@ else:
 prefill = intake.prefill_context(logged, today)
 form.seed_context(prefill)
 answers = form.answers()
+keep_draft()
 age = client.age(today) if client is not None and client.year_of_birth is not None else form.age(today)
 client_ref = None if client is None else client.external_id
 context_error = None
@@ -258,6 +339,7 @@ def save_now() -> None:
         context.show_error(error)
         return
     form.mark_saved(report_id, [f for f, v in intake.typed_answers(answers).items() if v is not None])
+    drop_draft()
     st.session_state["triage_saved"] = (
         f"Emergency report saved for {client.name}: an emergency referral is open and the client is paused. "
         "Questions not answered are recorded as not asked; add them below when there is time."
@@ -302,6 +384,32 @@ if client is not None:
             "and nothing is stored."
         )
         st.button("They agree now: record their consent", key="record_consent", on_click=record_consent)
+    if form.started and form.saved_report is None:
+        if form.restored:
+            st.info(
+                ":material/restore: Carried on from the unfinished report you started for this client: the "
+                "answers were kept on the server. Discard it to start afresh."
+            )
+        if st.session_state.get("triage_discarding") == form.id:
+            st.warning(f"Discard the answers given so far for {client.name}? Nothing of them is kept.")
+            yes_col, no_col = st.columns(2)
+            yes_col.button(
+                "Yes, discard", key=form.key("discard_yes"), on_click=discard_report, type="primary", width="stretch"
+            )
+            no_col.button(
+                "Keep the answers",
+                key=form.key("discard_no"),
+                on_click=lambda: st.session_state.pop("triage_discarding", None),
+                width="stretch",
+            )
+        else:
+            st.button(
+                "Discard this report",
+                key=form.key("discard"),
+                on_click=lambda: st.session_state.update(triage_discarding=form.id),
+                icon=":material/delete:",
+                help="Removes the answers given so far, here and on the server. Nothing is saved.",
+            )
 
 flash = form.pop_flash()
 if stopped:  # the questions stop here
@@ -472,6 +580,7 @@ else:
                 )
         if note is not None:  # stored: the next report starts blank
             st.session_state["triage_saved"] = note + " Next: see it in the client's history."
+            drop_draft()
             form.finish()
             st.rerun()
 

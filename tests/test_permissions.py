@@ -298,6 +298,7 @@ NOT_IN_MATRIX = {
     "session_state": "checks the actor's own sign-in session (signed out elsewhere, idle too long)",
     "refresh_actor": "re-reads the signed-in person's own account (role, gym, disabled) to end a stale session",
     "resume_cookie": "the resume cookie of the actor's own sign-in session; reads no other account",
+    "recent_drafts": "the actor's own triage drafts (client ids); the page reads each client through get_client",
 }
 
 

@@ -54,7 +54,7 @@ from backcare.store.db import (
     resolve_path,
     utcnow,
 )
-from backcare.store.drafts import delete_draft, load_draft, save_draft
+from backcare.store.drafts import delete_draft, load_draft, recent_drafts, save_draft
 from backcare.store.erasure import (
     ErasureCandidate,
     ErasureReceipt,
@@ -216,6 +216,7 @@ __all__ += [
     "save_draft",
     "load_draft",
     "delete_draft",
+    "recent_drafts",
 ]
 
 # Last: every public function with an `actor` checks its arguments' kinds (InvalidInput, never a TypeError).
