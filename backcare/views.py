@@ -126,9 +126,11 @@ def session_item(session: SessionRow) -> TimelineItem:
 def report_item(report: ReportRow) -> TimelineItem:
     """A report in the timeline: its level, why, and what was not asked (or answered after an emergency stop)."""
     level = report.level.value
-    rules = ", ".join(f.rule_id for f in report.result.findings) or "no warning signs"
-    causes = ", ".join(c.cause for c in report.result.causes)
-    detail = f"Why: {rules}" + (f" · causes: {causes}" if causes else "")
+    from backcare.rules import CAUSE_LABELS  # the cause names in words (issue 14): no internal codes on screen
+
+    why = "; ".join(f.summary for f in report.result.findings) or "no warning signs"
+    causes = ", ".join(CAUSE_LABELS.get(c.cause, str(c.cause)).lower() for c in report.result.causes)
+    detail = f"Why: {why}" + (f" · likely causes: {causes}" if causes else "")
     not_asked = report.not_asked
     if not_asked:
         detail += f" · {questions.NOT_ASKED} ({len(not_asked)}): {questions.labels(not_asked)}"

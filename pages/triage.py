@@ -415,7 +415,7 @@ flash = form.pop_flash()
 if stopped:  # the questions stop here
     if client is None:
         add_screened_person()
-    st.caption(f"{len(result.not_asked)} question(s) not asked yet. After saving you can add them.")
+    st.caption(f"{words.count(len(result.not_asked), 'question')} not asked yet. After saving you can add them.")
     st.button(
         "An answer was tapped by mistake: change it",
         key=form.key("correct"),
@@ -534,7 +534,7 @@ else:
     elif result.level.needs_professional and not completing:
         st.warning("No loading plans until a clinician records clearance. Saving opens a referral for the clinic.")
 
-    label = "Save report" + (f" and assign {len(chosen_plans)} plan(s)" if chosen_plans else "")
+    label = "Save report" + (f" and assign {words.count(len(chosen_plans), 'plan')}" if chosen_plans else "")
     if not can_save:
         st.info(
             "Nothing is stored for this screening."
@@ -571,7 +571,7 @@ else:
             if saved_report.referral_id:
                 note += " A referral is open for the clinic."
             if saved_report.assignment_ids:
-                note += f" {len(saved_report.assignment_ids)} plan(s) assigned."
+                note += f" {words.count(len(saved_report.assignment_ids), 'plan')} assigned."
             if saved_report.skipped_plans:
                 note += (
                     " Not assigned while the client is paused by a referral: "
@@ -606,7 +606,7 @@ if saved_id is not None:
             context.show_error(error)
         else:
             form.mark_saved(saved_id, [*added, *(["context"] if with_context else [])])
-            st.session_state["triage_saved"] = f"{len(added)} answer(s) added to the emergency report" + (
+            st.session_state["triage_saved"] = f"{words.count(len(added), 'answer')} added to the emergency report" + (
                 " with the training context." if with_context else "."
             )
             st.rerun()
