@@ -16,10 +16,11 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from backcare import intake, settings, store, views
+from backcare import handout, intake, settings, store, views
 from backcare.catalogue import catalogue_names
 from backcare.errors import AlreadySaved, BackCareError, InvalidInput
 from backcare.models import CauseId, Level, TriageHistory
+from backcare.plans import load_library
 from backcare.questions import Kind
 from backcare.rules import CAUSE_LABELS, evaluate
 from backcare.store.clients import EARLIEST_YEAR_OF_BIRTH
@@ -50,6 +51,7 @@ top_alert = st.container()  # an emergency or urgent result is shown here, above
 saved = st.session_state.pop("triage_saved", None)
 if saved:
     st.success(saved)
+confirmation = st.container()  # the handout of the plans just assigned, offered right under the save's note
 today = date.today()
 
 
@@ -134,6 +136,57 @@ if keeps_draft and client is not None and form.needs_draft_check():
         kept_draft = None
     if kept_draft:
         form.restore(kept_draft)
+
+
+HANDOUT_KEY = "triage_handout"
+
+
+def offer_handout() -> None:
+    """After a save that assigned plans: the client's printable handout (every active plan, with this client's
+    changes, and the safety net), one tap away on the confirmation. Offered until the next report is started
+    or another client is chosen."""
+    offered = st.session_state.get(HANDOUT_KEY)
+    if not offered:
+        return
+    if client is None or offered.get("client_id") != client.id or form.started:
+        st.session_state.pop(HANDOUT_KEY, None)
+        return
+    if offered.get("pdf") is None:
+        try:
+            library = load_library()
+            assignments = store.list_assignments(db, actor=actor, client_id=client.id)
+            sheet = views.handout_input(assignments, library, today, paused=views.is_paused(client.status))
+            offered["pdf"] = handout.render_handout(
+                client_name=client.name,
+                plans=sheet.plans,
+                safety_net=library.safety_net,
+                trainer=actor.username,
+                start_date=sheet.start_date,
+                review_date=sheet.review_date,
+            )
+            offered["file_name"] = handout.handout_filename(client.name, sheet.start_date)
+        except BackCareError as error:
+            with confirmation:
+                st.warning(f"The handout could not be made here ({error}); it is on the Plans page.")
+            st.session_state.pop(HANDOUT_KEY, None)
+            return
+    with confirmation:
+        context.audited_download(
+            db,
+            actor,
+            f"Download the handout for {client.name} (PDF)",
+            offered["pdf"],
+            what="plan handout PDF",
+            entity="clients",
+            entity_id=client.id,
+            file_name=offered["file_name"],
+            mime="application/pdf",
+            type="primary",
+            width="stretch",
+            icon=":material/print:",
+            key=f"triage_handout_{client.id}",
+            help="The plans just assigned and any other active plan, with when to stop and get help.",
+        )
 
 
 def keep_draft() -> None:
@@ -305,6 +358,7 @@ prefill = intake.prefill_context(logged, today)
 form.seed_context(prefill)
 answers = form.answers()
 keep_draft()
+offer_handout()
 age = client.age(today) if client is not None and client.year_of_birth is not None else form.age(today)
 client_ref = None if client is None else client.external_id
 context_error = None
@@ -548,6 +602,7 @@ else:
         and st.button(label, type="primary", width="stretch", key=form.key("save"))
     ):
         note: str | None
+        assigned = False
         try:
             if chosen_plans and (start is None or review is None):
                 raise InvalidInput("Plan start" if start is None else "Review on", "choose a date")
@@ -572,6 +627,7 @@ else:
                 note += " A referral is open for the clinic."
             if saved_report.assignment_ids:
                 note += f" {words.count(len(saved_report.assignment_ids), 'plan')} assigned."
+                assigned = True
             if saved_report.skipped_plans:
                 note += (
                     " Not assigned while the client is paused by a referral: "
@@ -581,6 +637,8 @@ else:
         if note is not None:  # stored: the next report starts blank
             st.session_state["triage_saved"] = note + " Next: see it in the client's history."
             drop_draft()
+            if assigned:  # the confirmation offers the handout at once
+                st.session_state[HANDOUT_KEY] = {"client_id": client.id, "pdf": None}
             form.finish()
             st.rerun()
 
