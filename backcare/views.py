@@ -382,7 +382,8 @@ def triage_history_line(sessions: Sequence[SessionRow], history, today: date) ->
         when = {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
         exercises = ", ".join(latest.exercises) or "no exercises logged"
         parts.append(
-            f"Last logged session {latest.date:%d %b} ({when}), {latest.minutes:g} min, RPE {latest.rpe:g}: {exercises}"
+            f"Last logged session {latest.date:%d %b %Y} ({when}), {latest.minutes:g} min, "
+            f"RPE {latest.rpe:g}: {exercises}"
         )
     else:
         parts.append("No sessions logged yet")
@@ -393,7 +394,8 @@ def triage_history_line(sessions: Sequence[SessionRow], history, today: date) ->
             + (f" (lowest {min(scores)}/10)" if min(scores) != scores[-1] else "")
         )
     if history.prior_reports_28d:
-        parts.append(f"{history.prior_reports_28d} earlier report(s) in 28 days")
+        n = history.prior_reports_28d
+        parts.append(f"{n} earlier report{'' if n == 1 else 's'} in 28 days")
     ratio = history.acute_chronic_ratio
     if ratio is not None and ratio >= LOAD_RATIO_SPIKE:
         parts.append(f"load spike: acute:chronic {ratio:.2f}")

@@ -252,7 +252,7 @@ def test_context_is_prefilled_from_the_latest_logged_session_and_the_history_lin
     )
     at = world.page("pages/triage.py").run()
     no_exception(at)
-    assert f"Last logged session {yesterday:%d %b} (yesterday), 50 min, RPE 8: deadlift, row" in texts(at)
+    assert f"Last logged session {yesterday:%d %b %Y} (yesterday), 50 min, RPE 8: deadlift, row" in texts(at)
     at = answer_triage(at, stop_at="context")
     assert at.multiselect(key="q_exercises_0").value == ["deadlift", "row"]
     assert at.number_input(key="q_warmup_0").value == 3

@@ -5,6 +5,8 @@ agreed to us storing their data. The browser test (tests/browser/test_reload_sig
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from backcare import intake, store
 from backcare.auth import SYSTEM
 from tests.app_helpers import answer_triage, button, make_world, no_exception, set_widget, texts
@@ -124,3 +126,27 @@ def test_a_draft_from_another_trainer_is_not_offered(tmp_path):
     at.run()
     no_exception(at)
     assert at.segmented_control(key=f"q_{FIRST}_0").value is None
+
+
+def test_a_context_prefilled_from_logged_sessions_is_no_draft_until_an_answer_is_given(tmp_path):
+    world = make_world(tmp_path)
+    store.log_session(
+        world.db,
+        actor=world.actor,
+        client_id=world.client.id,
+        session={
+            "date": date.today() - timedelta(days=1),
+            "minutes": 50,
+            "rpe": 6,
+            "exercises": ["deadlift"],
+            "warmup_minutes": 3,
+            "cooldown_done": False,
+        },
+    )
+    at = world.page("pages/triage.py").run()
+    no_exception(at)
+    assert kept_rows(world) == [] and audit_actions(world, "triage.draft_started") == 0
+    assert not [b for b in at.button if b.label == "Discard this report"]
+    set_widget(at, f"q_{FIRST}_0", intake.NO)
+    at.run()
+    assert len(kept_rows(world)) == 1

@@ -42,7 +42,8 @@ AGE_STEP = WHERE_STEP
 DRAFT_QUESTIONS: dict[str, questions.Question] = {
     STEMS.get(q.field, q.field): q for s in intake.STEPS for q in s.questions
 }
-DRAFT_STEMS: tuple[str, ...] = (*DRAFT_QUESTIONS, "where", "yob", *CONTEXT_STEMS)
+ANSWER_STEMS: tuple[str, ...] = (*DRAFT_QUESTIONS, "where", "yob")  # given by the trainer, never prefilled
+DRAFT_STEMS: tuple[str, ...] = (*ANSWER_STEMS, *CONTEXT_STEMS)
 
 
 def _yes_no(value: Any) -> str | None:
@@ -180,7 +181,7 @@ class TriageForm:
         Plan choices and dates are not kept: they are chosen again on the result."""
         kept = {stem: self.kept.get(self.key(stem)) for stem in DRAFT_STEMS}
         answers = {stem: value for stem, value in kept.items() if value not in (None, [], "")}
-        if not answers:
+        if not any(stem in answers for stem in ANSWER_STEMS):  # a context prefilled from the history is no answer
             return {}
         return {"answers": answers, "step": int(self.state.get(self.step_key, 0))}
 
