@@ -56,5 +56,34 @@ def test_lines_are_named_where_they_end_not_in_a_legend(db, history):
     if chart is None:
         pytest.skip("no month with 5 clients in the hand-counted history")
     data = chart.data
-    assert data.groupby("cause")["end_label"].sum().eq(1).all()  # one label per line, at its last point
+    ends = data[data["end_label"]]
+    named = [name for text in ends["end_text"] for name in text.split(" · ")]
+    assert sorted(named) == sorted(data["cause"].unique())  # every line named once, where it ends
     assert chart.to_dict()["layer"][0]["encoding"]["color"]["legend"] is None
+
+
+def test_the_cause_line_colours_read_as_text_on_white_and_none_is_red():
+    from backcare.ui import palette
+
+    for colour in trend_charts.CAUSE_LINE_COLOURS:
+        assert palette.contrast_ratio(colour) >= 4.5, colour
+    assert palette.LEVEL_COLOURS["urgent"] not in trend_charts.CAUSE_LINE_COLOURS
+
+
+def test_lines_keep_a_time_axis_so_a_missing_week_is_a_gap_in_time(specs):
+    assert specs["weekly_red_flags"]["layer"][0]["encoding"]["x"]["type"] == "temporal"
+
+
+def test_two_lines_ending_on_the_same_point_share_one_label():
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2026-10-01", "2026-11-01", "2026-10-01", "2026-11-01"]),
+            "cause": ["Posture", "Posture", "Weak core", "Weak core"],
+            "rank": [1, 1, 2, 1],
+        }
+    )
+    table = type("T", (), {"chartable": lambda self, *c: frame})()
+    data = trend_charts.causes_over_time_chart(table).data
+    assert data.loc[data["end_label"], "end_text"].tolist() == ["Posture · Weak core"]

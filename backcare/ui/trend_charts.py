@@ -61,6 +61,21 @@ def _band_x(
     )
 
 
+def _time_x(field: str, title: str, fmt: str = "%d %b") -> alt.X:
+    """Lines on a true time axis: a week without a figure leaves a gap in time, not a closer point."""
+    return alt.X(
+        f"{field}:T",
+        title=title,
+        axis=alt.Axis(format=fmt, labelAngle=0, labelFontSize=_FONT, titleFontSize=_FONT, tickCount=6),
+    )
+
+
+# Lines of the causes: dark enough to read as text on white (4.5:1), no red (red means urgent), no legend.
+CAUSE_LINE_COLOURS = ["#0b6e99", "#7a6200", "#b34700", "#5c3d99", "#1f6f43", "#374151", "#8a2c5e"]
+_END_LABEL_ROOM = {"left": 5, "top": 5, "bottom": 5, "right": 230}  # the names where the lines end
+_VALUE_ROOM = {"left": 5, "top": 5, "bottom": 5, "right": 40}  # the values at the bar ends
+
+
 def _readable(chart):
     return chart.configure_axis(labelFontSize=_FONT, titleFontSize=_FONT).configure_legend(
         labelFontSize=_FONT, titleFontSize=_FONT
@@ -98,7 +113,7 @@ _WEEKLY_LEVELS = _readable(
 )
 
 _red_base = alt.Chart().encode(
-    x=_band_x("week", "Week starting"),
+    x=_time_x("week", "Week starting"),
     y=alt.Y("red_flag_pct:Q", title="Red flags (% of reports)", scale=alt.Scale(domainMin=0)),
     tooltip=[
         alt.Tooltip("week:T", title="Week starting", format=DAY),
@@ -107,10 +122,12 @@ _red_base = alt.Chart().encode(
 )
 _RED_FLAGS = _readable(
     alt.layer(
-        _red_base.mark_line(point=alt.OverlayMarkDef(size=80), color=LEVEL_COLOURS["refer"]),
-        _red_base.mark_text(dy=-12, fontSize=_FONT, color=LEVEL_COLOURS["refer"]).encode(
-            text=alt.Text("red_flag_pct:Q", format=".0f")
+        _red_base.mark_line(
+            point=alt.OverlayMarkDef(size=80, color=LEVEL_COLOURS["refer"]), color=LEVEL_COLOURS["refer"]
         ),
+        _red_base.mark_text(dy=-12, fontSize=_FONT, color=LEVEL_COLOURS["refer"])
+        .encode(text="pct_label:N")
+        .transform_calculate(pct_label="format(datum.red_flag_pct, '.0f') + '%'"),
     ).properties(height=HEIGHT)
 )
 
@@ -127,18 +144,18 @@ _CAUSES = _readable(
     alt.layer(
         _causes_base.mark_bar(color=palette.LOAD_BAR),
         _causes_base.mark_text(align="left", dx=4, fontSize=_FONT, color=palette.LINE).encode(text="reports:Q"),
-    ).properties(height=HEIGHT)
+    ).properties(height=HEIGHT, padding=_VALUE_ROOM)
 )
 
 _over_time_base = alt.Chart().encode(
-    x=_band_x("month", "Month", unit="yearmonth", fmt="%b %Y"),
+    x=_time_x("month", "Month", fmt="%b %Y"),
     y=alt.Y(
         "rank:Q",
         title="Rank (1 = most reports)",
         scale=alt.Scale(reverse=True, domainMin=1),
         axis=alt.Axis(tickMinStep=1),
     ),
-    color=alt.Color("cause:N", title="Cause", legend=None),
+    color=alt.Color("cause:N", title="Cause", legend=None, scale=alt.Scale(range=CAUSE_LINE_COLOURS)),
     tooltip=[
         alt.Tooltip("month:T", title="Month", format="%b %Y"),
         alt.Tooltip("cause:N", title="Cause"),
@@ -150,9 +167,9 @@ _CAUSES_OVER_TIME = _readable(
         _over_time_base.mark_line(point=alt.OverlayMarkDef(size=80)),
         # each line named where it ends (direct labels instead of a legend)
         _over_time_base.mark_text(align="left", dx=8, fontSize=_FONT)
-        .encode(text="cause:N")
+        .encode(text="end_text:N")
         .transform_filter("datum.end_label"),
-    ).properties(height=HEIGHT)
+    ).properties(height=HEIGHT, padding=_END_LABEL_ROOM)
 )
 
 _gym_base = alt.Chart().encode(
@@ -166,14 +183,14 @@ _BY_GYM = _readable(
         _gym_base.mark_text(align="left", dx=4, fontSize=_FONT, color=palette.LINE).encode(
             text=alt.Text("red_flag_pct:Q", format=".0f")
         ),
-    )
+    ).properties(padding=_VALUE_ROOM)
 )
 
 _contact_base = (
     alt.Chart()
     .transform_calculate(level_name=_LEVEL_NAME_EXPR)
     .encode(
-        x=_band_x("week", "Week the referral opened"),
+        x=_time_x("week", "Week the referral opened"),
         y=alt.Y("median_hours:Q", title="Median hours to first contact"),
         color=alt.Color("level_name:N", scale=_LEVEL_NAME_SCALE, title=None, legend=None),
         tooltip=[
@@ -189,9 +206,9 @@ _FIRST_CONTACT = _readable(
             shape=alt.Shape("level_name:N", scale=_LEVEL_SHAPE_SCALE, legend=None)
         ),
         _contact_base.mark_text(align="left", dx=8, fontSize=_FONT)
-        .encode(text="level_name:N")
+        .encode(text="end_text:N")
         .transform_filter("datum.end_label"),
-    ).properties(height=HEIGHT)
+    ).properties(height=HEIGHT, padding=_END_LABEL_ROOM)
 )
 
 _OUTCOME = (
@@ -224,25 +241,35 @@ def causes_chart(table: TrendTable) -> alt.Chart | None:
     return None if data is None else _with_data(_CAUSES, data)
 
 
-def _end_labels(data, time: str, group: str):
-    """A column marking each group's last point, where the line's direct label goes."""
+def _end_labels(data, time: str, group: str, value: str):
+    """Where each line's direct label goes: `end_label` marks each group's last point, and `end_text` names
+    every line ending on that very point (two lines ending together share one label, never overprint)."""
     last = data.groupby(group)[time].transform("max")
-    return data.assign(end_label=data[time] == last)
+    data = data.assign(end_label=data[time] == last, end_text="")
+    ends = data[data["end_label"]]
+    for _, same in ends.groupby([time, value]):
+        data.loc[same.index[0], "end_text"] = " · ".join(str(name) for name in same[group])
+        data.loc[same.index[1:], "end_label"] = False
+    return data
 
 
 def causes_over_time_chart(table: TrendTable) -> alt.Chart | None:
     data = _data(table, "month", "cause", "rank")
-    return None if data is None else _with_data(_CAUSES_OVER_TIME, _end_labels(data, "month", "cause"))
+    return None if data is None else _with_data(_CAUSES_OVER_TIME, _end_labels(data, "month", "cause", "rank"))
 
 
 def by_gym_chart(table: TrendTable) -> alt.Chart | None:
     data = _data(table, "gym", "red_flag_pct")
-    return None if data is None else _with_data(_BY_GYM, data, height=max(120, 22 * len(data)))
+    # the chart's box holds its axis too: 60 px for it, and a finger's height for each gym's bar and name
+    return None if data is None else _with_data(_BY_GYM, data, height=60 + 44 * len(data))
 
 
 def first_contact_chart(table: TrendTable) -> alt.Chart | None:
     data = _data(table, "week", "level", "median_hours")
-    return None if data is None else _with_data(_FIRST_CONTACT, _end_labels(data, "week", "level"))
+    if data is None:
+        return None
+    data = data.assign(level_name=data["level"].map(palette.LEVEL_WORDS))
+    return _with_data(_FIRST_CONTACT, _end_labels(data, "week", "level_name", "median_hours"))
 
 
 def outcome_chart(table: TrendTable) -> alt.Chart | None:
