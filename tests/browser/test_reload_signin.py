@@ -46,9 +46,15 @@ def seed_database():
             password="tina-pass-1",
         )
         tina = store.actor_for(user)
-        store.create_client(
-            db, actor=tina, gym_id=gym.id, name="Ada Reload", trainer_id=tina.user_id, consent_by="tina"
-        )
+        for orientation in ("Landscape", "Portrait"):  # a client per viewport: each leaves a draft behind
+            store.create_client(
+                db,
+                actor=tina,
+                gym_id=gym.id,
+                name=f"Ada Reload {orientation}",
+                trainer_id=tina.user_id,
+                consent_by="tina",
+            )
         db.close()
 
     return seed
@@ -83,12 +89,13 @@ def chosen(page, question: str) -> list[str]:
 
 
 def test_a_reload_mid_form_keeps_the_sign_in_and_the_answers_and_30_idle_minutes_end_the_session(
-    page, app_url, clock_file
+    page, app_url, clock_file, tablet
 ):
+    name = f"Ada Reload {tablet[0].title()}"
     clock_file.write_text("0")
     sign_in(page, app_url, "tina", "tina-pass-1")
     page.get_by_test_id("stSelectbox").filter(has_text="clients").first.click()
-    page.get_by_role("option", name="Ada Reload").click()
+    page.get_by_role("option", name=re.compile(name)).click()
     wait_idle(page)
     page.get_by_role("button", name="Use this client").click()
     wait_idle(page)
@@ -108,11 +115,12 @@ def test_a_reload_mid_form_keeps_the_sign_in_and_the_answers_and_30_idle_minutes
     wait_idle(page)
     expect(page.get_by_text("Signed in as")).to_be_attached()  # no sign-in form: the cookie resumed it
     expect(page.get_by_role("button", name="Sign in")).to_have_count(0)
-    page.get_by_role("button", name=re.compile("Carry on with the report for Ada Reload")).click()
+    page.get_by_role("button", name=re.compile(f"Carry on with the report for {name}")).click()
     wait_idle(page)
     expect(page.get_by_role("heading", name=re.compile("^2 · "))).to_be_visible()  # the open step
     assert chosen(page, urgent[0].text) == ["No"]
     expect(page.get_by_text("Carried on from the unfinished report")).to_be_visible()
+    assert "?" not in page.url and "#" not in page.url  # the draft is found on the server, nothing in the URL
     page.get_by_role("button", name="Back").click()
     wait_idle(page)
     assert chosen(page, legs.text) == [legs.choice_label("none")]  # the earlier step's answers too
