@@ -30,6 +30,7 @@ from backcare.ui import result as result_ui
 from backcare.ui.triage_form import AGE_STEP, SCREENING, WHERE_CHOICES, WHERE_STEP, WHERE_TEXT, TriageForm
 
 SCREENING_KEY = "triage_screening"
+PEOPLE_NUMBER = "%g"  # a typed number as people write it: 20, 7.5 (Streamlit's default shows 20.00)
 
 style.apply_tablet_style()
 db = context.get_db()
@@ -238,6 +239,7 @@ def ask(question: intake.Question) -> None:
             value=None,
             step=1.0,
             placeholder="e.g. 30",
+            format=PEOPLE_NUMBER,
             help=help_text,
         )
     elif question.kind is Kind.CHOICE:
@@ -533,9 +535,27 @@ elif step == intake.CONTEXT_STEP:
     )
     left, right = st.columns(2)
     with left:
-        form.widget(st.number_input, "Warm-up minutes", "warmup", 0.0, 600.0, None, step=1.0, placeholder="not known")
         form.widget(
-            st.number_input, "Sleep, hours a night", "sleep", 0.0, 24.0, None, step=0.5, placeholder="not known"
+            st.number_input,
+            "Warm-up minutes",
+            "warmup",
+            0.0,
+            600.0,
+            None,
+            step=1.0,
+            placeholder="not known",
+            format=PEOPLE_NUMBER,
+        )
+        form.widget(
+            st.number_input,
+            "Sleep, hours a night",
+            "sleep",
+            0.0,
+            24.0,
+            None,
+            step=0.5,
+            placeholder="not known",
+            format=PEOPLE_NUMBER,
         )
         # Small whole numbers as taps, not a keyboard: None until the trainer picks one.
         form.widget(
@@ -547,7 +567,15 @@ elif step == intake.CONTEXT_STEP:
         )
     with right:
         form.widget(
-            st.number_input, "Sitting, hours a day", "sitting", 0.0, 24.0, None, step=0.5, placeholder="not known"
+            st.number_input,
+            "Sitting, hours a day",
+            "sitting",
+            0.0,
+            24.0,
+            None,
+            step=0.5,
+            placeholder="not known",
+            format=PEOPLE_NUMBER,
         )
         form.widget(st.segmented_control, "Rest days in the last 7", "rest", list(range(8)))
         form.widget(st.segmented_control, "Cool-down done?", "cooldown", [intake.YES, intake.NO])

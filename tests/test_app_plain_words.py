@@ -64,3 +64,13 @@ def test_numbers_counts_and_dates_for_people():
     assert words.count(0, "question") == "0 questions"
     assert words.day(date(2026, 12, 7)) == "07 Dec 2026"
     assert words.moment(datetime(2026, 12, 7, 14, 5)) == "07 Dec 2026, 14:05"
+
+
+def test_typed_numbers_show_as_people_write_them_not_with_two_decimals(tmp_path):
+    world = make_world(tmp_path)
+    at = answer_triage(world.page("pages/triage.py").run(), stop_at="pain")
+    assert at.number_input(key="q_hours_0").proto.format == "%g"
+    store.delete_draft(world.db, actor=world.actor, client_id=world.client.id)  # a second walk from step 1
+    at = answer_triage(world.page("pages/triage.py").run(), stop_at="context")
+    for stem in ("warmup", "sleep", "sitting"):
+        assert at.number_input(key=f"q_{stem}_0").proto.format == "%g", stem

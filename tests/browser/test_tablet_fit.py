@@ -198,6 +198,8 @@ def choose_client_free_to_train(page) -> None:
 def walk_to_result(page) -> None:
     """Every yes/no "No", a mild pain, Next through the steps (the training context as prefilled)."""
     answer_form(page, pain="2", hours="20", quality="Dull ache", trend="Easing")
+    warmup = page.get_by_label("Warm-up minutes").input_value()  # prefilled from the demo's sessions
+    assert warmup and not warmup.endswith(".00"), warmup  # numbers as people write them, not "6.00"
     next_step(page)  # the context step, as prefilled
     expect(page.get_by_role("heading", name=re.compile("Result"))).to_be_visible()
 
