@@ -183,7 +183,7 @@ def context_summary(context: Mapping[str, Any]) -> str:
         "sleep_hours": "sleep {:g} h",
         "sitting_hours_per_day": "sitting {:g} h a day",
         "core_sessions_per_week": "core {}x a week",
-        "rest_days_last_7": "{} rest day(s) in 7",
+        "rest_days_last_7": "rest days in the last 7: {}",
     }
     parts = [", ".join(value("exercises") or []) or "no exercises named"]
     parts += [text.format(value(field)) for field, text in shown.items() if value(field) is not None]

@@ -12,7 +12,7 @@ from backcare import feedback, store
 from backcare.errors import BackCareError
 from backcare.plans import load_library
 from backcare.rules import LOAD_RATIO_SPIKE
-from backcare.ui import charts, context, feedback_views, style, views
+from backcare.ui import charts, context, feedback_views, style, views, words
 from backcare.ui import clients as client_ui
 from backcare.ui.keys import record_key
 
@@ -233,4 +233,4 @@ items = views.merge_timeline(history.sessions, history.reports, limit=20)
 if not items:
     st.caption("Nothing yet: log a session or triage a report.")
 else:
-    st.markdown("\n\n".join(f"**{item.day:%a %d %b %Y}** · {item.title}  \n{item.detail}" for item in items))
+    st.markdown("\n\n".join(f"**{words.day(item.day)}** · {item.title}  \n{item.detail}" for item in items))

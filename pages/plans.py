@@ -158,15 +158,8 @@ else:
     cache_key = ("handout", client.id, paused, tuple((a.id, a.status.value, a.stage) for a in assignments))
     if st.session_state.get("handout_key") != cache_key:
         try:
-            trainer_name, trainer_contact = store.trainer_card(db, actor)
-            st.session_state["handout_pdf"] = handout.render_handout(
-                client_name=client.name,
-                plans=sheet.plans,
-                safety_net=library.safety_net,
-                trainer=trainer_name,
-                trainer_contact=trainer_contact,
-                start_date=sheet.start_date,
-                review_date=sheet.review_date,
+            st.session_state["handout_pdf"], _ = plan_views.client_handout(
+                db, actor, client, assignments, library, date.today(), paused=paused
             )
         except BackCareError as error:
             context.show_error(error)

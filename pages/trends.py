@@ -23,7 +23,7 @@ st.caption(
     f"Counts over all clients, never one client. Any group of fewer than {MIN_GROUP_CLIENTS} clients, "
     f"none included, shows “{SUPPRESSED_TEXT}” and is left out of the charts. To protect clients, every "
     "figure is adjusted by a small fixed amount (a count by at most 2), so tables need not add up "
-    "exactly and comparing two views tells nothing exact. Times are UTC."
+    "exactly and comparing two views tells nothing exact. Times are UTC. Tap a bar or a point for its figures."
 )
 
 today = store.utcnow().date()

@@ -20,15 +20,17 @@ from backcare import intake, settings, store
 from backcare.catalogue import catalogue_names
 from backcare.errors import AlreadySaved, BackCareError, InvalidInput
 from backcare.models import CauseId, Level, TriageHistory
+from backcare.plans import load_library
 from backcare.questions import Kind
 from backcare.rules import CAUSE_LABELS, evaluate
 from backcare.store.clients import EARLIEST_YEAR_OF_BIRTH
 from backcare.ui import clients as client_ui
-from backcare.ui import context, plan_views, style, views
+from backcare.ui import context, plan_views, style, views, words
 from backcare.ui import result as result_ui
 from backcare.ui.triage_form import AGE_STEP, SCREENING, WHERE_CHOICES, WHERE_STEP, WHERE_TEXT, TriageForm
 
 SCREENING_KEY = "triage_screening"
+PEOPLE_NUMBER = "%g"  # a typed number as people write it: 20, 7.5 (Streamlit's default shows 20.00)
 
 style.apply_tablet_style()
 db = context.get_db()
@@ -50,6 +52,7 @@ top_alert = st.container()  # an emergency or urgent result is shown here, above
 saved = st.session_state.pop("triage_saved", None)
 if saved:
     st.success(saved)
+confirmation = st.container()  # the handout of the plans just assigned, offered right under the save's note
 today = date.today()
 
 
@@ -61,6 +64,39 @@ def start_screening() -> None:
 def stop_screening() -> None:
     st.session_state.pop(SCREENING_KEY, None)
     TriageForm(st.session_state, SCREENING).finish()  # the answers are forgotten: nothing was stored
+
+
+def carry_on(client_id: int) -> None:
+    context.set_current_client(client_id)
+    st.session_state[client_ui.CHANGING_KEY] = False
+
+
+def carry_on_offers() -> None:
+    """The trainer's unfinished reports kept on the server (a reload, a dropped connection, another client
+    opened meanwhile): one tap carries on with one. Each client is read through the store's own check."""
+    try:
+        kept = store.recent_drafts(db, actor=actor)
+    except BackCareError:
+        return
+    offers = []
+    for client_id, saved_at in kept:
+        try:
+            offers.append((store.get_client(db, actor=actor, client_id=client_id, audit=False), saved_at))
+        except BackCareError:
+            continue
+    if not offers:
+        return
+    st.markdown("**Unfinished reports**")
+    for kept_client, saved_at in offers:
+        st.button(
+            f"Carry on with the report for {kept_client.name} · {kept_client.external_id} "
+            f"(last answer {words.moment(saved_at)} UTC)",
+            key=f"carry_on_{kept_client.id}",
+            on_click=carry_on,
+            args=(kept_client.id,),
+            icon=":material/restore:",
+            width="stretch",
+        )
 
 
 screening = bool(st.session_state.get(SCREENING_KEY))
@@ -86,10 +122,101 @@ else:
             "Next: find the client, or add them, to start a report; or screen a person who is not a client "
             "without saving anything."
         )
+        carry_on_offers()
         st.stop()
 
 form = TriageForm(st.session_state, SCREENING if client is None else client.id)
 can_save = client is not None and client.has_consent
+# The half-filled form is kept on the server for this trainer and client (a tablet reloads background tabs):
+# only for a client who agreed to us storing their health data, never for a screening.
+keeps_draft = can_save and form.saved_report is None
+if keeps_draft and client is not None and form.needs_draft_check():
+    try:
+        kept_draft = store.load_draft(db, actor=actor, client_id=client.id)
+    except BackCareError:
+        kept_draft = None
+    if kept_draft:
+        form.restore(kept_draft)
+
+
+HANDOUT_KEY = "triage_handout"
+
+
+def offer_handout() -> None:
+    """After a save that assigned plans: the client's printable handout (every active plan, with this client's
+    changes, and the safety net), one tap away on the confirmation. Offered until the next report is started
+    or another client is chosen."""
+    offered = st.session_state.get(HANDOUT_KEY)
+    if not offered:
+        return
+    if client is None or offered.get("client_id") != client.id or form.started:
+        st.session_state.pop(HANDOUT_KEY, None)
+        return
+    if offered.get("pdf") is None:
+        try:
+            library = load_library()
+            assignments = store.list_assignments(db, actor=actor, client_id=client.id)
+            offered["pdf"], offered["file_name"] = plan_views.client_handout(
+                db, actor, client, assignments, library, today, paused=views.is_paused(client.status)
+            )
+        except BackCareError as error:
+            with confirmation:
+                st.warning(f"The handout could not be made here ({error}); it is on the Plans page.")
+            st.session_state.pop(HANDOUT_KEY, None)
+            return
+    with confirmation:
+        context.audited_download(
+            db,
+            actor,
+            f"Download the handout for {client.name} (PDF)",
+            offered["pdf"],
+            what="plan handout PDF",
+            entity="clients",
+            entity_id=client.id,
+            file_name=offered["file_name"],
+            mime="application/pdf",
+            type="primary",
+            width="stretch",
+            icon=":material/print:",
+            key=f"triage_handout_{client.id}",
+            help="The plans just assigned and any other active plan, with when to stop and get help.",
+        )
+
+
+def keep_draft() -> None:
+    """Send the answers to the server when they changed since the last time (one small write per answer)."""
+    if not keeps_draft or client is None or form.saved_report is not None:
+        return
+    draft = form.draft()
+    if not form.draft_changed(draft):
+        return
+    try:
+        if draft:
+            store.save_draft(db, actor=actor, client_id=client.id, answers=draft)
+        else:  # every answer taken back
+            store.delete_draft(db, actor=actor, client_id=client.id)
+    except BackCareError as error:
+        st.caption(f":material/cloud_off: The answers are not kept on the server for now ({error}).")
+    else:
+        form.draft_sent(draft)
+
+
+def drop_draft(*, discarded: bool = False) -> None:
+    """The report was saved (or the trainer discarded it): the draft goes."""
+    if client is None or not can_save:
+        return
+    try:
+        store.delete_draft(db, actor=actor, client_id=client.id, discarded=discarded)
+    except BackCareError as error:
+        st.session_state["triage_saved"] = f"The unfinished answers could not be removed from the server: {error}"
+
+
+def discard_report() -> None:
+    """Callback of *Yes, discard*: the answers go, here and on the server; a blank form follows."""
+    drop_draft(discarded=True)
+    form.finish()
+    st.session_state.pop("triage_discarding", None)
+    st.session_state.setdefault("triage_saved", "The unfinished report was discarded: nothing was saved.")
 
 
 def ask(question: intake.Question) -> None:
@@ -105,6 +232,7 @@ def ask(question: intake.Question) -> None:
             value=None,
             step=1.0,
             placeholder="e.g. 30",
+            format=PEOPLE_NUMBER,
             help=help_text,
         )
     elif question.kind is Kind.CHOICE:
@@ -224,6 +352,8 @@ else:
 prefill = intake.prefill_context(logged, today)
 form.seed_context(prefill)
 answers = form.answers()
+keep_draft()
+offer_handout()
 age = client.age(today) if client is not None and client.year_of_birth is not None else form.age(today)
 client_ref = None if client is None else client.external_id
 context_error = None
@@ -258,6 +388,7 @@ def save_now() -> None:
         context.show_error(error)
         return
     form.mark_saved(report_id, [f for f, v in intake.typed_answers(answers).items() if v is not None])
+    drop_draft()
     st.session_state["triage_saved"] = (
         f"Emergency report saved for {client.name}: an emergency referral is open and the client is paused. "
         "Questions not answered are recorded as not asked; add them below when there is time."
@@ -302,12 +433,38 @@ if client is not None:
             "and nothing is stored."
         )
         st.button("They agree now: record their consent", key="record_consent", on_click=record_consent)
+    if form.started and form.saved_report is None:
+        if form.restored:
+            st.info(
+                ":material/restore: Carried on from the unfinished report you started for this client: the "
+                "answers were kept on the server. Discard it to start afresh."
+            )
+        if st.session_state.get("triage_discarding") == form.id:
+            st.warning(f"Discard the answers given so far for {client.name}? Nothing of them is kept.")
+            yes_col, no_col = st.columns(2)
+            yes_col.button(
+                "Yes, discard", key=form.key("discard_yes"), on_click=discard_report, type="primary", width="stretch"
+            )
+            no_col.button(
+                "Keep the answers",
+                key=form.key("discard_no"),
+                on_click=lambda: st.session_state.pop("triage_discarding", None),
+                width="stretch",
+            )
+        else:
+            st.button(
+                "Discard this report",
+                key=form.key("discard"),
+                on_click=lambda: st.session_state.update(triage_discarding=form.id),
+                icon=":material/delete:",
+                help="Removes the answers given so far, here and on the server. Nothing is saved.",
+            )
 
 flash = form.pop_flash()
 if stopped:  # the questions stop here
     if client is None:
         add_screened_person()
-    st.caption(f"{len(result.not_asked)} question(s) not asked yet. After saving you can add them.")
+    st.caption(f"{words.count(len(result.not_asked), 'question')} not asked yet. After saving you can add them.")
     st.button(
         "An answer was tapped by mistake: change it",
         key=form.key("correct"),
@@ -371,9 +528,27 @@ elif step == intake.CONTEXT_STEP:
     )
     left, right = st.columns(2)
     with left:
-        form.widget(st.number_input, "Warm-up minutes", "warmup", 0.0, 600.0, None, step=1.0, placeholder="not known")
         form.widget(
-            st.number_input, "Sleep, hours a night", "sleep", 0.0, 24.0, None, step=0.5, placeholder="not known"
+            st.number_input,
+            "Warm-up minutes",
+            "warmup",
+            0.0,
+            600.0,
+            None,
+            step=1.0,
+            placeholder="not known",
+            format=PEOPLE_NUMBER,
+        )
+        form.widget(
+            st.number_input,
+            "Sleep, hours a night",
+            "sleep",
+            0.0,
+            24.0,
+            None,
+            step=0.5,
+            placeholder="not known",
+            format=PEOPLE_NUMBER,
         )
         # Small whole numbers as taps, not a keyboard: None until the trainer picks one.
         form.widget(
@@ -385,7 +560,15 @@ elif step == intake.CONTEXT_STEP:
         )
     with right:
         form.widget(
-            st.number_input, "Sitting, hours a day", "sitting", 0.0, 24.0, None, step=0.5, placeholder="not known"
+            st.number_input,
+            "Sitting, hours a day",
+            "sitting",
+            0.0,
+            24.0,
+            None,
+            step=0.5,
+            placeholder="not known",
+            format=PEOPLE_NUMBER,
         )
         form.widget(st.segmented_control, "Rest days in the last 7", "rest", list(range(8)))
         form.widget(st.segmented_control, "Cool-down done?", "cooldown", [intake.YES, intake.NO])
@@ -413,7 +596,7 @@ else:
     elif result.level.needs_professional and not completing:
         st.warning("No loading plans until a clinician records clearance. Saving opens a referral for the clinic.")
 
-    label = "Save report" + (f" and assign {len(chosen_plans)} plan(s)" if chosen_plans else "")
+    label = "Save report" + (f" and assign {words.count(len(chosen_plans), 'plan')}" if chosen_plans else "")
     if not can_save:
         st.info(
             "Nothing is stored for this screening."
@@ -427,6 +610,7 @@ else:
         and st.button(label, type="primary", width="stretch", key=form.key("save"))
     ):
         note: str | None
+        assigned = False
         try:
             if chosen_plans and (start is None or review is None):
                 raise InvalidInput("Plan start" if start is None else "Review on", "choose a date")
@@ -450,7 +634,8 @@ else:
             if saved_report.referral_id:
                 note += " A referral is open for the clinic."
             if saved_report.assignment_ids:
-                note += f" {len(saved_report.assignment_ids)} plan(s) assigned."
+                note += f" {words.count(len(saved_report.assignment_ids), 'plan')} assigned."
+                assigned = True
             if saved_report.skipped_plans:
                 note += (
                     " Not assigned while the client is paused by a referral: "
@@ -459,6 +644,9 @@ else:
                 )
         if note is not None:  # stored: the next report starts blank
             st.session_state["triage_saved"] = note + " Next: see it in the client's history."
+            drop_draft()
+            if assigned:  # the confirmation offers the handout at once
+                st.session_state[HANDOUT_KEY] = {"client_id": client.id, "pdf": None}
             form.finish()
             st.rerun()
 
@@ -484,7 +672,7 @@ if saved_id is not None:
             context.show_error(error)
         else:
             form.mark_saved(saved_id, [*added, *(["context"] if with_context else [])])
-            st.session_state["triage_saved"] = f"{len(added)} answer(s) added to the emergency report" + (
+            st.session_state["triage_saved"] = f"{words.count(len(added), 'answer')} added to the emergency report" + (
                 " with the training context." if with_context else "."
             )
             st.rerun()

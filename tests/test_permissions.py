@@ -310,6 +310,7 @@ NOT_IN_MATRIX = {
     "resume_cookie": "the resume cookie of the actor's own sign-in session; reads no other account",
     "trainer_card": "the signed-in person's own name and contact for their handout; reads no other account",
     "apply_stage": "hands the stage to set_stage of the staged plans (issue 15), which checks and audits it",
+    "recent_drafts": "the actor's own triage drafts (client ids); the page reads each client through get_client",
 }
 
 

@@ -248,8 +248,8 @@ def test_triage_history_line_names_the_latest_session_and_what_the_history_adds(
         sessions, TriageHistory(episode_pain_scores=(2, 4), prior_reports_28d=2, acute_chronic_ratio=1.8), today
     )
     assert line == (
-        "Last logged session 24 Nov (yesterday), 62 min, RPE 8: deadlift, row · pain at the last "
-        "report of this episode 4/10 (lowest 2/10) · 2 earlier report(s) in 28 days · load spike: "
+        "Last logged session 24 Nov 2026 (yesterday), 62 min, RPE 8: deadlift, row · pain at the last "
+        "report of this episode 4/10 (lowest 2/10) · 2 earlier reports in 28 days · load spike: "
         "acute:chronic 1.80."
     )
     quiet = views.triage_history_line([], TriageHistory(acute_chronic_ratio=1.1), today)

@@ -61,7 +61,7 @@ from backcare.store.db import (
     resolve_path,
     utcnow,
 )
-from backcare.store.drafts import delete_draft, load_draft, save_draft
+from backcare.store.drafts import delete_draft, load_draft, recent_drafts, save_draft
 from backcare.store.erasure import (
     ErasureCandidate,
     ErasureReceipt,
@@ -235,6 +235,7 @@ __all__ += [
     "save_draft",
     "load_draft",
     "delete_draft",
+    "recent_drafts",
 ]
 # Feedback on plans (issue 15).
 __all__ += [

@@ -2,7 +2,10 @@
 dropped connection on a tablet no longer loses the answers. Removed when the report is saved or abandoned,
 and erased with the client. The triage screen decides when to save; this module only keeps the answers.
 
-Not audited per write: a draft is saved on every answer, and the report it becomes is audited when saved.
+Audited where it starts and where it is abandoned, not per answer: the first save of a draft for a client
+writes a `triage.draft_started` row and a discard a `triage.draft_discarded` row, so the log shows who held
+which client's half-filled answers and when; the changes in between (one per answer) are bookkeeping, and the
+report a draft becomes is audited when saved. Only the person who typed a draft reads it back.
 """
 
 from __future__ import annotations
@@ -30,8 +33,16 @@ def _draft_owner(db: Database, actor: Actor, client_id: int, action: Action) -> 
     return _user_id(actor)
 
 
+_UPSERT = (
+    "INSERT INTO triage_drafts (user_id, client_id, answers_json, saved_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (user_id, client_id) DO UPDATE SET answers_json = excluded.answers_json, saved_at = excluded.saved_at"
+)
+
+
 def save_draft(db: Database, *, actor: Actor, client_id: int, answers: dict, now: datetime | None = None) -> None:
-    """Keep (or replace) this person's draft for this client."""
+    """Keep (or replace) this person's draft for this client. The first save (no draft kept, or only one too
+    old to offer) is audited; a replacement is not. Drafts of this person past the age limit go at the same
+    time: a form left behind is not kept longer than it can be carried on with."""
     user_id = _draft_owner(db, actor, client_id, Action.CLIENT_WRITE)
     if user_id is None:
         return
@@ -39,15 +50,18 @@ def save_draft(db: Database, *, actor: Actor, client_id: int, answers: dict, now
     if len(text) > MAX_DRAFT_BYTES:
         raise InvalidInput("draft", "is too long to keep")
     now = now or utcnow()
-    db.bookkeeping(
-        lambda cur: cur.execute(
-            "INSERT INTO triage_drafts (user_id, client_id, answers_json, saved_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (user_id, client_id) DO UPDATE SET answers_json = excluded.answers_json, "
-            "saved_at = excluded.saved_at",
-            [user_id, client_id, text, now],
-        ),
-        "keeping the draft",
-    )
+    with db.read("reading the draft") as cur:
+        kept = cur.execute(
+            "SELECT saved_at FROM triage_drafts WHERE user_id = ? AND client_id = ?", [user_id, client_id]
+        ).fetchone()
+    if kept is not None and now - kept[0] <= DRAFT_MAX_AGE:
+        db.bookkeeping(lambda cur: cur.execute(_UPSERT, [user_id, client_id, text, now]), "keeping the draft")
+        return
+    with db.transaction(actor, "triage.draft_started", "clients", client_id, now=now) as txn:
+        txn.cursor.execute(
+            "DELETE FROM triage_drafts WHERE user_id = ? AND saved_at < ?", [user_id, now - DRAFT_MAX_AGE]
+        )
+        txn.cursor.execute(_UPSERT, [user_id, client_id, text, now])
 
 
 def load_draft(
@@ -67,12 +81,35 @@ def load_draft(
     return json.loads(row[0])
 
 
-def delete_draft(db: Database, *, actor: Actor, client_id: int) -> None:
-    """The report was saved or abandoned: the draft goes."""
+def delete_draft(
+    db: Database, *, actor: Actor, client_id: int, discarded: bool = False, now: datetime | None = None
+) -> None:
+    """The report was saved (its save is audited) or abandoned (`discarded`: audited here): the draft goes."""
     user_id = _draft_owner(db, actor, client_id, Action.CLIENT_WRITE)
     if user_id is None:
         return
-    db.bookkeeping(
-        lambda cur: cur.execute("DELETE FROM triage_drafts WHERE user_id = ? AND client_id = ?", [user_id, client_id]),
-        "removing the draft",
-    )
+    sql, args = "DELETE FROM triage_drafts WHERE user_id = ? AND client_id = ?", [user_id, client_id]
+    if not discarded:
+        db.bookkeeping(lambda cur: cur.execute(sql, args), "removing the draft")
+        return
+    with db.transaction(actor, "triage.draft_discarded", "clients", client_id, now=now) as txn:
+        txn.cursor.execute(sql, args)
+
+
+def recent_drafts(
+    db: Database, *, actor: Actor, now: datetime | None = None, max_age: timedelta = DRAFT_MAX_AGE, limit: int = 3
+) -> list[tuple[int, datetime]]:
+    """This person's drafts still to carry on with, newest first: (client id, saved at). Only the person's
+    own drafts, each written with the client's access checked; the page reads each client through the
+    store's own check before naming them."""
+    user_id = _user_id(actor)
+    if user_id is None:
+        return []
+    now = now or utcnow()
+    with db.read("reading the drafts") as cur:
+        rows = cur.execute(
+            "SELECT client_id, saved_at FROM triage_drafts WHERE user_id = ? AND saved_at >= ? "
+            "ORDER BY saved_at DESC LIMIT ?",
+            [user_id, now - max_age, limit],
+        ).fetchall()
+    return [(int(client_id), saved_at) for client_id, saved_at in rows]

@@ -129,3 +129,23 @@ def choose_plans(form: Any, result: TriageResult, today: date) -> tuple[list[Cau
 def stages_for(level: Level | None) -> tuple[int, ...]:
     """The stages a trainer may pick for a client whose latest report is at `level`."""
     return offered_stages(level)
+
+
+def client_handout(db, actor, client, assignments, library, today: date, *, paused: bool) -> tuple[bytes, str]:
+    """The client's printable handout of their active plans, naming the signed-in trainer with their contact,
+    and its file name: one place for the Plans page and the triage confirmation."""
+    from backcare import handout, store  # noqa: PLC0415  (fpdf2 loads only when a handout is made)
+    from backcare.ui import views  # noqa: PLC0415
+
+    sheet = views.handout_input(assignments, library, today, paused=paused)
+    trainer_name, trainer_contact = store.trainer_card(db, actor)
+    pdf = handout.render_handout(
+        client_name=client.name,
+        plans=sheet.plans,
+        safety_net=library.safety_net,
+        trainer=trainer_name,
+        trainer_contact=trainer_contact,
+        start_date=sheet.start_date,
+        review_date=sheet.review_date,
+    )
+    return pdf, handout.handout_filename(client.name, sheet.start_date)

@@ -27,7 +27,7 @@ from backcare.store.referrals import (
     check_referral_change,
     needs_confirmation,
 )
-from backcare.ui import context
+from backcare.ui import context, words
 from backcare.ui.clients import plain_status
 from backcare.ui.keys import empty_fields, record_key
 
@@ -253,7 +253,7 @@ def referral_panel(db, actor: Actor, referral_id: int, gym_names: dict[int, str]
             f"{_LEVEL_MARKS.get(referral.level, referral.level.value)} · "
             f"**{STATUS_LABELS.get(referral.status.value, referral.status.value)}** · "
             f"{_md(gym_names.get(referral.gym_id, str(referral.gym_id)))} · opened "
-            f"{referral.opened_at:%Y-%m-%d %H:%M} UTC · waiting {waiting(referral.age_hours)}"
+            f"{words.moment(referral.opened_at)} UTC · waiting {waiting(referral.age_hours)}"
         )
         if referral.overdue:
             st.error(f"{OVERDUE_TEXT}: first contact was due and has not been recorded. Contact the client now.")

@@ -60,7 +60,7 @@ def emergency_stop(result: TriageResult, number: EmergencyNumber = DEFAULT_NUMBE
     do while help comes (each emergency rule's own action) and, in small, which answers made it so.
     `to_top`: scroll the page back to the top (the run on which the stop appears)."""
     actions = "".join(f"<li>{html.escape(action)}</li>" for action in emergency_actions(result))
-    signs = "; ".join(f"{html.escape(f.summary)} ({f.rule_id})" for f in result.findings if f.level is Level.EMERGENCY)
+    signs = "; ".join(html.escape(f.summary) for f in result.findings if f.level is Level.EMERGENCY)
     st.html(
         f'{_STOP_CSS}<div class="bc-banner bc-emergency" role="alert" data-testid="bc-banner" '
         f'data-level="emergency" data-stop="true"><h2>{html.escape(LEVEL_TITLES[Level.EMERGENCY])}</h2>'
@@ -87,18 +87,34 @@ def watch_strip() -> None:
     )
 
 
+LEVEL_WORDS: dict[Level, str] = {
+    Level.NORMAL: "normal soreness",
+    Level.MONITOR: "monitor",
+    Level.REFER: "refer",
+    Level.URGENT: "urgent",
+    Level.EMERGENCY: "emergency",
+}
+
+
 def findings(result: TriageResult) -> None:
+    """Why, in plain words: each finding's sentence and what it means. The rule ids, the sources and the
+    rules version are for a clinician or an audit: behind the *Details* toggle (details())."""
     if not result.findings:
         st.markdown("**Why:** no warning signs in the answers: this looks like ordinary post-workout soreness.")
         return
     lines = ["**Why**", ""]
     for finding in result.findings:
         rule = RULES_BY_ID[finding.rule_id]
-        lines.append(
-            f"- **{finding.rule_id}** · {finding.summary} — *{finding.level.value}*  \n"
-            f"  {rule.detail} _Source: {finding.source}_"
-        )
+        lines.append(f"- **{finding.summary}** ({LEVEL_WORDS[finding.level]})  \n  {rule.detail}")
     st.markdown("\n".join(lines))  # one element: each costs the same to send, whatever its length
+
+
+def details(result: TriageResult) -> None:
+    """The rule behind each finding, its source and the rules version, folded away."""
+    with st.expander("Details (rules and sources, for the clinic)", expanded=False):
+        lines = [f"- Rule {f.rule_id}: {f.summary}. Source: {f.source}" for f in result.findings]
+        lines.append(f"- Rules version {result.rules_version}")
+        st.markdown("\n".join(lines))
 
 
 def causes(result: TriageResult) -> None:
@@ -119,4 +135,4 @@ def show_result(result: TriageResult, number: EmergencyNumber = DEFAULT_NUMBER, 
         level_banner(result, number)
     findings(result)
     causes(result)
-    st.caption(f"Rules version {result.rules_version}")
+    details(result)

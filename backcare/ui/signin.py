@@ -32,9 +32,26 @@ DEMO_BANNER = "Demo database: synthetic clients and public demo accounts. Never 
 IDLE_ENV = "BACKCARE_IDLE_MINUTES"
 
 
+# A test-only clock hook: with BACKCARE_TESTING=1 (set by the browser tests only, never by scripts/app.sh or
+# a deployment), the file named by BACKCARE_TEST_CLOCK_FILE holds seconds to add to the sessions' clock, so a
+# browser test moves a running server 30 minutes on without waiting. Without the flag both are ignored.
+TESTING_ENV, CLOCK_FILE_ENV = "BACKCARE_TESTING", "BACKCARE_TEST_CLOCK_FILE"
+
+
+def _test_clock_offset() -> timedelta:
+    if os.environ.get(TESTING_ENV) != "1" or not os.environ.get(CLOCK_FILE_ENV):
+        return timedelta(0)
+    try:
+        with open(os.environ[CLOCK_FILE_ENV], encoding="utf-8") as file:
+            return timedelta(seconds=float(file.read().strip() or 0))
+    except (OSError, ValueError):
+        return timedelta(0)
+
+
 def server_now() -> datetime:
-    """The server's clock for sessions (naive UTC); tests replace it to move time on."""
-    return store.utcnow()
+    """The server's clock for sessions (naive UTC); tests replace it, or move it on through the test-only
+    clock file (above), to make time pass."""
+    return store.utcnow() + _test_clock_offset()
 
 
 def idle_limit() -> timedelta:

@@ -7,7 +7,7 @@ it draws, so its Vega-Lite payload stays small.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Literal, cast
 
 import altair as alt
 import streamlit as st
@@ -26,7 +26,7 @@ def _data(table: TrendTable, *columns: str, needed: tuple[str, ...] = ()):
     return None if frame.empty else frame
 
 
-def _with_data(template: alt.Chart, data, height: int | None = None) -> alt.Chart:
+def _with_data(template, data, height: int | None = None):
     """The template (built once: Altair's encode() is slow) with this rerun's aggregated frame."""
     chart = template.copy(deep=False)
     chart.data = data
@@ -36,82 +36,179 @@ def _with_data(template: alt.Chart, data, height: int | None = None) -> alt.Char
 
 
 # --- templates, built once per process -------------------------------------------------------
+# Issue 14, read at a glance on a tablet: weeks and months are bands the bars fill (not 1-px bars on a time
+# axis), every bar or line carries its value or its name where it ends (direct labels, no legend hunt), every
+# mark shows its figures on tap (tooltip), dates in the house format, labels 13 px.
 
-_WEEKLY_LEVELS = (
-    alt.Chart()
-    .mark_bar()
-    .encode(
-        x=alt.X("week:T", title="Week starting", timeUnit="yearmonthdate"),
-        y=alt.Y("reports:Q", title="Reports", stack=True),
-        color=alt.Color("level:N", scale=_LEVEL_SCALE, title="Level", sort=list(LEVEL_COLOURS)),
-        order=alt.Order("level_rank:Q"),
-        tooltip=["week:T", "level:N", "reports:Q"],
+_FONT = 13
+DAY = "%d %b %Y"
+_LEVEL_NAME_EXPR = "{" + ", ".join(f"'{lv}': '{palette.LEVEL_WORDS[lv]}'" for lv in LEVEL_COLOURS) + "}[datum.level]"
+_LEVEL_NAMES = [palette.LEVEL_WORDS[lv] for lv in LEVEL_COLOURS]
+_LEVEL_NAME_SCALE = alt.Scale(domain=_LEVEL_NAMES, range=list(LEVEL_COLOURS.values()))
+_LEVEL_SHAPE_SCALE = alt.Scale(domain=_LEVEL_NAMES, range=[palette.LEVEL_SHAPES[lv] for lv in LEVEL_COLOURS])
+
+
+def _band_x(
+    field: str, title: str, unit: Literal["yearmonthdate", "yearmonth"] = "yearmonthdate", fmt: str = "%d %b"
+) -> alt.X:
+    """Weeks (or months) as bands: a bar fills its band, whatever the range."""
+    return alt.X(
+        f"{field}:O",
+        timeUnit=unit,
+        title=title,
+        axis=alt.Axis(format=fmt, labelAngle=0, labelFontSize=_FONT, titleFontSize=_FONT, labelOverlap=True),
+        scale=alt.Scale(paddingInner=0.15),
     )
-    .transform_calculate(
-        level_rank=" + ".join(f"(datum.level == '{lv}' ? {i} : 0)" for i, lv in enumerate(LEVEL_COLOURS)),
+
+
+def _time_x(field: str, title: str, fmt: str = "%d %b") -> alt.X:
+    """Lines on a true time axis: a week without a figure leaves a gap in time, not a closer point."""
+    return alt.X(
+        f"{field}:T",
+        title=title,
+        axis=alt.Axis(format=fmt, labelAngle=0, labelFontSize=_FONT, titleFontSize=_FONT, tickCount=6),
     )
-    .properties(height=HEIGHT)
+
+
+# Lines of the causes: dark enough to read as text on white (4.5:1), no red (red means urgent), no legend.
+CAUSE_LINE_COLOURS = ["#0b6e99", "#7a6200", "#b34700", "#5c3d99", "#1f6f43", "#374151", "#8a2c5e"]
+_END_LABEL_ROOM = {"left": 5, "top": 5, "bottom": 5, "right": 230}  # the names where the lines end
+_VALUE_ROOM = {"left": 5, "top": 5, "bottom": 5, "right": 40}  # the values at the bar ends
+
+
+def _readable(chart):
+    return chart.configure_axis(labelFontSize=_FONT, titleFontSize=_FONT).configure_legend(
+        labelFontSize=_FONT, titleFontSize=_FONT
+    )
+
+
+_weekly_base = alt.Chart().transform_calculate(
+    level_name=_LEVEL_NAME_EXPR,
+    level_rank=" + ".join(f"(datum.level == '{lv}' ? {i} : 0)" for i, lv in enumerate(LEVEL_COLOURS)),
 )
-
-_RED_FLAGS = (
-    alt.Chart()
-    .mark_line(point=True, color=LEVEL_COLOURS["refer"])
-    .encode(
-        x=alt.X("week:T", title="Week starting"),
-        y=alt.Y("red_flag_pct:Q", title="Red flags (% of reports)", scale=alt.Scale(domainMin=0)),
-        tooltip=["week:T", alt.Tooltip("red_flag_pct:Q", title="% red flags")],
-    )
-    .properties(height=HEIGHT)
-)
-
-_CAUSES = (
-    alt.Chart()
-    .mark_bar(color="#145a64")
-    .encode(
-        x=alt.X("reports:Q", title="Reports with this cause"),
-        y=alt.Y("cause:N", sort="-x", title=None),
-        tooltip=["cause:N", "reports:Q", alt.Tooltip("pct_of_reports:Q", title="% of reports")],
-    )
-    .properties(height=HEIGHT)
-)
-
-_CAUSES_OVER_TIME = (
-    alt.Chart()
-    .mark_line(point=True)
-    .encode(
-        x=alt.X("month:T", title="Month", timeUnit="yearmonth"),
-        y=alt.Y(
-            "rank:Q",
-            title="Rank (1 = most reports)",
-            scale=alt.Scale(reverse=True, domainMin=1),
-            axis=alt.Axis(tickMinStep=1),
+_WEEKLY_LEVELS = _readable(
+    alt.layer(
+        _weekly_base.mark_bar().encode(
+            x=_band_x("week", "Week starting"),
+            y=alt.Y("reports:Q", title="Reports", stack=True),
+            color=alt.Color(
+                "level_name:N",
+                scale=_LEVEL_NAME_SCALE,
+                title=None,
+                sort=_LEVEL_NAMES,
+                legend=alt.Legend(orient="top", direction="horizontal"),
+            ),
+            order=alt.Order("level_rank:Q"),
+            tooltip=[
+                alt.Tooltip("week:T", title="Week starting", format=DAY),
+                alt.Tooltip("level_name:N", title="Level"),
+                alt.Tooltip("reports:Q", title="Reports"),
+            ],
         ),
-        color=alt.Color("cause:N", title="Cause"),
-        tooltip=["month:T", "cause:N", "rank:Q"],
-    )
-    .properties(height=HEIGHT)
+        # the week's total on top of its bar
+        _weekly_base.mark_text(dy=-8, fontSize=_FONT, fontWeight="bold", color=palette.LINE).encode(
+            x=_band_x("week", "Week starting"), y=alt.Y("sum(reports):Q"), text=alt.Text("sum(reports):Q")
+        ),
+    ).properties(height=HEIGHT)
 )
 
-_BY_GYM = (
-    alt.Chart()
-    .mark_bar(color=LEVEL_COLOURS["refer"])
-    .encode(
-        x=alt.X("red_flag_pct:Q", title="Red flags (% of reports)"),
-        y=alt.Y("gym:N", sort="-x", title=None),
-        tooltip=["gym:N", alt.Tooltip("red_flag_pct:Q", title="% red flags")],
-    )
+_red_base = alt.Chart().encode(
+    x=_time_x("week", "Week starting"),
+    y=alt.Y("red_flag_pct:Q", title="Red flags (% of reports)", scale=alt.Scale(domainMin=0)),
+    tooltip=[
+        alt.Tooltip("week:T", title="Week starting", format=DAY),
+        alt.Tooltip("red_flag_pct:Q", title="Red flags (% of reports)", format=".0f"),
+    ],
+)
+_RED_FLAGS = _readable(
+    alt.layer(
+        _red_base.mark_line(
+            point=alt.OverlayMarkDef(size=80, color=LEVEL_COLOURS["refer"]), color=LEVEL_COLOURS["refer"]
+        ),
+        _red_base.mark_text(dy=-12, fontSize=_FONT, color=LEVEL_COLOURS["refer"])
+        .encode(text="pct_label:N")
+        .transform_calculate(pct_label="format(datum.red_flag_pct, '.0f') + '%'"),
+    ).properties(height=HEIGHT)
 )
 
-_FIRST_CONTACT = (
+_causes_base = alt.Chart().encode(
+    y=alt.Y("cause:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320)),
+    x=alt.X("reports:Q", title="Reports with this cause"),
+    tooltip=[
+        alt.Tooltip("cause:N", title="Cause"),
+        alt.Tooltip("reports:Q", title="Reports"),
+        alt.Tooltip("pct_of_reports:Q", title="% of reports", format=".0f"),
+    ],
+)
+_CAUSES = _readable(
+    alt.layer(
+        _causes_base.mark_bar(color=palette.LOAD_BAR),
+        _causes_base.mark_text(align="left", dx=4, fontSize=_FONT, color=palette.LINE).encode(text="reports:Q"),
+    ).properties(height=HEIGHT, padding=_VALUE_ROOM)
+)
+
+_over_time_base = alt.Chart().encode(
+    x=_time_x("month", "Month", fmt="%b %Y"),
+    y=alt.Y(
+        "rank:Q",
+        title="Rank (1 = most reports)",
+        scale=alt.Scale(reverse=True, domainMin=1),
+        axis=alt.Axis(tickMinStep=1),
+    ),
+    color=alt.Color("cause:N", title="Cause", legend=None, scale=alt.Scale(range=CAUSE_LINE_COLOURS)),
+    tooltip=[
+        alt.Tooltip("month:T", title="Month", format="%b %Y"),
+        alt.Tooltip("cause:N", title="Cause"),
+        alt.Tooltip("rank:Q", title="Rank"),
+    ],
+)
+_CAUSES_OVER_TIME = _readable(
+    alt.layer(
+        _over_time_base.mark_line(point=alt.OverlayMarkDef(size=80)),
+        # each line named where it ends (direct labels instead of a legend)
+        _over_time_base.mark_text(align="left", dx=8, fontSize=_FONT)
+        .encode(text="end_text:N")
+        .transform_filter("datum.end_label"),
+    ).properties(height=HEIGHT, padding=_END_LABEL_ROOM)
+)
+
+_gym_base = alt.Chart().encode(
+    x=alt.X("red_flag_pct:Q", title="Red flags (% of reports)"),
+    y=alt.Y("gym:N", sort="-x", title=None, axis=alt.Axis(labelLimit=240)),
+    tooltip=[alt.Tooltip("gym:N", title="Gym"), alt.Tooltip("red_flag_pct:Q", title="% red flags", format=".0f")],
+)
+_BY_GYM = _readable(
+    alt.layer(
+        _gym_base.mark_bar(color=LEVEL_COLOURS["refer"]),
+        _gym_base.mark_text(align="left", dx=4, fontSize=_FONT, color=palette.LINE).encode(
+            text=alt.Text("red_flag_pct:Q", format=".0f")
+        ),
+    ).properties(padding=_VALUE_ROOM)
+)
+
+_contact_base = (
     alt.Chart()
-    .mark_line(point=True)
+    .transform_calculate(level_name=_LEVEL_NAME_EXPR)
     .encode(
-        x=alt.X("week:T", title="Week the referral opened"),
+        x=_time_x("week", "Week the referral opened"),
         y=alt.Y("median_hours:Q", title="Median hours to first contact"),
-        color=alt.Color("level:N", scale=_LEVEL_SCALE, title="Level"),
-        tooltip=["week:T", "level:N", alt.Tooltip("median_hours:Q", title="median hours")],
+        color=alt.Color("level_name:N", scale=_LEVEL_NAME_SCALE, title=None, legend=None),
+        tooltip=[
+            alt.Tooltip("week:T", title="Week the referral opened", format=DAY),
+            alt.Tooltip("level_name:N", title="Level"),
+            alt.Tooltip("median_hours:Q", title="Median hours", format=".1f"),
+        ],
     )
-    .properties(height=HEIGHT)
+)
+_FIRST_CONTACT = _readable(
+    alt.layer(
+        _contact_base.mark_line(point=alt.OverlayMarkDef(size=80)).encode(
+            shape=alt.Shape("level_name:N", scale=_LEVEL_SHAPE_SCALE, legend=None)
+        ),
+        _contact_base.mark_text(align="left", dx=8, fontSize=_FONT)
+        .encode(text="end_text:N")
+        .transform_filter("datum.end_label"),
+    ).properties(height=HEIGHT, padding=_END_LABEL_ROOM)
 )
 
 _OUTCOME_BARS = (
@@ -160,19 +257,35 @@ def causes_chart(table: TrendTable) -> alt.Chart | None:
     return None if data is None else _with_data(_CAUSES, data)
 
 
+def _end_labels(data, time: str, group: str, value: str):
+    """Where each line's direct label goes: `end_label` marks each group's last point, and `end_text` names
+    every line ending on that very point (two lines ending together share one label, never overprint)."""
+    last = data.groupby(group)[time].transform("max")
+    data = data.assign(end_label=data[time] == last, end_text="")
+    ends = data[data["end_label"]]
+    for _, same in ends.groupby([time, value]):
+        data.loc[same.index[0], "end_text"] = " · ".join(str(name) for name in same[group])
+        data.loc[same.index[1:], "end_label"] = False
+    return data
+
+
 def causes_over_time_chart(table: TrendTable) -> alt.Chart | None:
     data = _data(table, "month", "cause", "rank")
-    return None if data is None else _with_data(_CAUSES_OVER_TIME, data)
+    return None if data is None else _with_data(_CAUSES_OVER_TIME, _end_labels(data, "month", "cause", "rank"))
 
 
 def by_gym_chart(table: TrendTable) -> alt.Chart | None:
     data = _data(table, "gym", "red_flag_pct")
-    return None if data is None else _with_data(_BY_GYM, data, height=max(120, 22 * len(data)))
+    # the chart's box holds its axis too: 60 px for it, and a finger's height for each gym's bar and name
+    return None if data is None else _with_data(_BY_GYM, data, height=60 + 44 * len(data))
 
 
 def first_contact_chart(table: TrendTable) -> alt.Chart | None:
     data = _data(table, "week", "level", "median_hours")
-    return None if data is None else _with_data(_FIRST_CONTACT, data)
+    if data is None:
+        return None
+    data = data.assign(level_name=data["level"].map(palette.LEVEL_WORDS))
+    return _with_data(_FIRST_CONTACT, _end_labels(data, "week", "level_name", "median_hours"))
 
 
 def outcome_chart(table: TrendTable) -> alt.LayerChart | None:

@@ -37,6 +37,15 @@ WHERE_STEP = next(i for i, s in enumerate(intake.STEPS) if any(q.field in questi
 AGE_STEP = WHERE_STEP
 
 
+# What a draft keeps, by widget key stem: every question, the "where?" follow-up, the year of birth given on the
+# form and the training context.
+DRAFT_QUESTIONS: dict[str, questions.Question] = {
+    STEMS.get(q.field, q.field): q for s in intake.STEPS for q in s.questions
+}
+ANSWER_STEMS: tuple[str, ...] = (*DRAFT_QUESTIONS, "where", "yob")  # given by the trainer, never prefilled
+DRAFT_STEMS: tuple[str, ...] = (*ANSWER_STEMS, *CONTEXT_STEMS)
+
+
 def _yes_no(value: Any) -> str | None:
     """A prefilled yes/no as the form's answer; anything but True or False is not known."""
     return intake.YES if value is True else intake.NO if value is False else None
@@ -58,7 +67,9 @@ class TriageForm:
             state["triage_form_client"] = client_id
             if started:
                 state[f"triage_flash_{form_id}"] = (
-                    "The unfinished report for the previous client was not saved: this is a new report for this client."
+                    "The unfinished report for the previous client was not saved (a client who agreed to us "
+                    "storing their data keeps it as a draft: open them again to carry on). "
+                    "This is a new report for this client."
                 )
         self.id: int = form_id
         self.kept: dict[str, Any] = state.setdefault(f"triage_kept_{form_id}", {})
@@ -162,6 +173,71 @@ class TriageForm:
         declined = set(self.kept.get(self.key("declined_plans"), ()))
         self.kept[self.key("declined_plans")] = sorted((declined - set(offered)) | (set(offered) - set(chosen)))
         self.kept[self.key("offered_plans")] = list(offered)
+
+    # --- the draft kept on the server (a reload or a dropped connection keeps the answers) ----------
+
+    def draft(self) -> dict[str, Any]:
+        """The answers given so far and the open step, as the server keeps them (empty: nothing answered).
+        Plan choices and dates are not kept: they are chosen again on the result."""
+        kept = {stem: self.kept.get(self.key(stem)) for stem in DRAFT_STEMS}
+        answers = {stem: value for stem, value in kept.items() if value not in (None, [], "")}
+        if not any(stem in answers for stem in ANSWER_STEMS):  # a context prefilled from the history is no answer
+            return {}
+        return {"answers": answers, "step": int(self.state.get(self.step_key, 0))}
+
+    def draft_changed(self, draft: dict[str, Any]) -> bool:
+        """Whether this draft differs from the one last sent to the server (a write only when it does)."""
+        return draft != self.state.get(f"triage_draft_sent_{self.id}", {})
+
+    def draft_sent(self, draft: dict[str, Any]) -> None:
+        self.state[f"triage_draft_sent_{self.id}"] = draft
+
+    @property
+    def started(self) -> bool:
+        """Any question answered (or context given) on this form."""
+        return bool(self.draft())
+
+    def needs_draft_check(self) -> bool:
+        """Once per form, and only on a blank one: is there a draft to carry on with?"""
+        checked_key = f"triage_draft_checked_{self.id}"
+        if self.state.get(checked_key):
+            return False
+        self.state[checked_key] = True
+        return not self.started
+
+    def restore(self, draft: dict[str, Any]) -> bool:
+        """Fill a blank form from a kept draft: only answers this form still asks with values it still offers
+        (the questions may have changed since). Returns whether anything was restored."""
+        answers = draft.get("answers") if isinstance(draft, dict) else None
+        if not isinstance(answers, dict):
+            return False
+        restored: dict[str, Any] = {}
+        for stem, value in answers.items():
+            if stem not in DRAFT_STEMS or value is None:
+                continue
+            question = DRAFT_QUESTIONS.get(stem)
+            if question is not None and question.kind is not questions.Kind.HOURS:
+                if value not in intake.choices(question):
+                    continue
+            elif stem == "where" and value not in WHERE_CHOICES:
+                continue
+            restored[stem] = value
+        if not restored:
+            return False
+        for stem, value in restored.items():
+            self.kept[self.key(stem)] = value
+            self.state.pop(self.key(stem), None)  # the widget shows the restored answer when drawn
+        step = draft.get("step")
+        if isinstance(step, int) and 0 <= step < len(intake.STEPS):
+            self.state[self.step_key] = step
+        self.state[f"triage_restored_{self.id}"] = True
+        self.draft_sent(self.draft())  # the server holds this already
+        return True
+
+    @property
+    def restored(self) -> bool:
+        """This form was filled from a draft kept on the server."""
+        return bool(self.state.get(f"triage_restored_{self.id}"))
 
     # --- the "where?" follow-up and the year of birth -----------------------------------------------
 
@@ -318,6 +394,9 @@ class TriageForm:
     def _forget(self, form_id: int) -> int:
         for part in (
             "kept",
+            "draft_sent",
+            "draft_checked",
+            "restored",
             "step",
             "opened",
             "drawn",

@@ -120,9 +120,11 @@ def session_item(session: SessionRow) -> TimelineItem:
 def report_item(report: ReportRow) -> TimelineItem:
     """A report in the timeline: its level, why, and what was not asked (or answered after an emergency stop)."""
     level = report.level.value
-    rules = ", ".join(f.rule_id for f in report.result.findings) or "no warning signs"
-    causes = ", ".join(c.cause for c in report.result.causes)
-    detail = f"Why: {rules}" + (f" · causes: {causes}" if causes else "")
+    from backcare.rules import CAUSE_LABELS  # the cause names in words (issue 14): no internal codes on screen
+
+    why = "; ".join(f.summary for f in report.result.findings) or "no warning signs"
+    causes = ", ".join(CAUSE_LABELS.get(c.cause, str(c.cause)).lower() for c in report.result.causes)
+    detail = f"Why: {why}" + (f" · likely causes: {causes}" if causes else "")
     not_asked = report.not_asked
     if not_asked:
         detail += f" · {questions.NOT_ASKED} ({len(not_asked)}): {questions.labels(not_asked)}"
@@ -372,7 +374,8 @@ def triage_history_line(sessions: Sequence[SessionRow], history, today: date) ->
         when = {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
         exercises = ", ".join(latest.exercises) or "no exercises logged"
         parts.append(
-            f"Last logged session {latest.date:%d %b} ({when}), {latest.minutes:g} min, RPE {latest.rpe:g}: {exercises}"
+            f"Last logged session {latest.date:%d %b %Y} ({when}), {latest.minutes:g} min, "
+            f"RPE {latest.rpe:g}: {exercises}"
         )
     else:
         parts.append("No sessions logged yet")
@@ -383,7 +386,8 @@ def triage_history_line(sessions: Sequence[SessionRow], history, today: date) ->
             + (f" (lowest {min(scores)}/10)" if min(scores) != scores[-1] else "")
         )
     if history.prior_reports_28d:
-        parts.append(f"{history.prior_reports_28d} earlier report(s) in 28 days")
+        n = history.prior_reports_28d
+        parts.append(f"{n} earlier report{'' if n == 1 else 's'} in 28 days")
     ratio = history.acute_chronic_ratio
     if ratio is not None and ratio >= LOAD_RATIO_SPIKE:
         parts.append(f"load spike: acute:chronic {ratio:.2f}")

@@ -1,16 +1,33 @@
 """Issue 14: a reload (tablets reload background tabs) keeps the trainer signed in, with nothing secret in the
-URL; after Sign out a reload shows the sign-in again."""
+URL; after Sign out a reload shows the sign-in again. A reload in the middle of a triage form keeps the answers
+(a draft on the server, carried on with one tap), and 30 idle minutes on the server's clock (moved on through
+the test-only clock file, not waited for) end the session."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import expect
 
-from backcare import store
+from backcare import questions, store
 from backcare.auth import SYSTEM
-from tests.browser.conftest import sign_in, snap, tap_sign_out, wait_idle
+from tests.browser.conftest import answer, next_step, sign_in, snap, tap_sign_out, wait_idle
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def clock_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("clock") / "offset-seconds"
+    path.write_text("0")
+    return path
+
+
+@pytest.fixture(scope="module")
+def app_env(clock_file):
+    """The test-only clock hook: honoured because BACKCARE_TESTING is set (backcare/ui/signin.py)."""
+    return {"BACKCARE_DEMO": "0", "BACKCARE_TESTING": "1", "BACKCARE_TEST_CLOCK_FILE": str(clock_file)}
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +35,7 @@ def seed_database():
     def seed(path):
         db = store.open_database(path)
         gym = store.create_gym(db, actor=SYSTEM, name="North Gym")
-        store.create_user(
+        user = store.create_user(
             db,
             actor=SYSTEM,
             username="tina",
@@ -28,6 +45,16 @@ def seed_database():
             contact="tina@x.example",
             password="tina-pass-1",
         )
+        tina = store.actor_for(user)
+        for orientation in ("Landscape", "Portrait"):  # a client per viewport: each leaves a draft behind
+            store.create_client(
+                db,
+                actor=tina,
+                gym_id=gym.id,
+                name=f"Ada Reload {orientation}",
+                trainer_id=tina.user_id,
+                consent_by="tina",
+            )
         db.close()
 
     return seed
@@ -53,3 +80,60 @@ def test_a_reload_keeps_the_sign_in_and_sign_out_ends_it(page, app_url):
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     assert not [c for c in page.context.cookies() if c["name"] == "backcare_session" and c["value"]]
     snap(page, "after-sign-out-and-reload")
+
+
+def chosen(page, question: str) -> list[str]:
+    """The selected option(s) of a segmented question, as the page shows them."""
+    group = page.get_by_role("radiogroup", name=question)
+    return group.locator('[aria-checked="true"], [aria-pressed="true"]').all_inner_texts()
+
+
+def test_a_reload_mid_form_keeps_the_sign_in_and_the_answers_and_30_idle_minutes_end_the_session(
+    page, app_url, clock_file, tablet
+):
+    name = f"Ada Reload {tablet[0].title()}"
+    clock_file.write_text("0")
+    sign_in(page, app_url, "tina", "tina-pass-1")
+    page.get_by_test_id("stSelectbox").filter(has_text="clients").first.click()
+    page.get_by_role("option", name=re.compile(name)).click()
+    wait_idle(page)
+    page.get_by_role("button", name="Use this client").click()
+    wait_idle(page)
+    first = questions.on_step("emergency")
+    legs = questions.BY_FIELD["leg_symptoms"]
+    answer(page, legs.text, legs.choice_label("none"))
+    for question in first:
+        if question.kind is questions.Kind.YES_NO and question.asked_when is None:
+            answer(page, question.text, "No")
+    next_step(page)
+    urgent = [q for q in questions.on_step("urgent") if q.kind is questions.Kind.YES_NO and q.asked_when is None]
+    answer(page, urgent[0].text, "No")
+    expect(page.get_by_role("heading", name=re.compile("^2 · "))).to_be_visible()
+    snap(page, "mid-form-before-reload")
+
+    page.reload()
+    wait_idle(page)
+    expect(page.get_by_text("Signed in as")).to_be_attached()  # no sign-in form: the cookie resumed it
+    expect(page.get_by_role("button", name="Sign in")).to_have_count(0)
+    page.get_by_role("button", name=re.compile(f"Carry on with the report for {name}")).click()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name=re.compile("^2 · "))).to_be_visible()  # the open step
+    assert chosen(page, urgent[0].text) == ["No"]
+    expect(page.get_by_text("Carried on from the unfinished report")).to_be_visible()
+    assert "?" not in page.url and "#" not in page.url  # the draft is found on the server, nothing in the URL
+    page.get_by_role("button", name="Back").click()
+    wait_idle(page)
+    assert chosen(page, legs.text) == [legs.choice_label("none")]  # the earlier step's answers too
+    snap(page, "mid-form-after-reload")
+
+    clock_file.write_text(str(31 * 60))  # 31 minutes pass on the server's clock without a tap
+    try:
+        # the page's own timer check signs out (every 15 s at a 30-minute limit): wait for its notice
+        expect(page.get_by_text("You were signed out after 30 minutes without activity.")).to_be_visible(timeout=40_000)
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+        snap(page, "idle-signed-out")
+        page.reload()  # and the cookie resumes nothing now
+        wait_idle(page)
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    finally:
+        clock_file.write_text("0")

@@ -87,7 +87,7 @@ def test_trainer_triages_a_new_client_assigns_a_plan_and_finds_the_report(page, 
     page.get_by_role("button", name=re.compile(r"^Save report and assign 1 plan")).click()
     wait_idle(page)
     expect(page.get_by_text("Report saved")).to_be_visible()
-    expect(page.get_by_text("1 plan(s) assigned")).to_be_visible()
+    expect(page.get_by_text("1 plan assigned")).to_be_visible()
     snap(page, "saved")
 
     open_page(page, "Plans")

@@ -78,6 +78,7 @@ RIGHT_KIND = {
     "external_id": lambda w: None,
     "filters": lambda w: None,
     "audit": lambda w: False,
+    "discarded": lambda w: False,
     "active_only": lambda w: False,
     "open_only": lambda w: False,
     "include_disabled": lambda w: False,
