@@ -12,7 +12,7 @@ from backcare import settings, store
 from backcare.auth import PASSWORD_MIN_LENGTH
 from backcare.errors import BackCareError
 from backcare.store.erasure import CompactionPending
-from backcare.ui import context, style
+from backcare.ui import context, style, words
 from backcare.ui.keys import record_key
 
 style.apply_tablet_style()
@@ -208,7 +208,7 @@ with erase_tab:
         st.warning(pending)
     elif owed:
         st.warning(
-            f"A rebuild of the database file is still owed for {len(owed)} erasure(s), the first on "
+            f"A rebuild of the database file is still owed for {words.count(len(owed), 'erasure')}, the first on "
             f"{owed[0].erased_at:%d %b %Y at %H:%M} UTC by {owed[0].erased_by}: until it runs, the file may "
             "still hold fragments of the erased data. Rebuild it now (it takes a moment; the app stays up)."
         )

@@ -107,8 +107,8 @@ def test_triage_preselects_at_most_two_plans_and_saves_them_at_stage_1(tmp_path)
     no_exception(at)
     pills = at.pills(key="q_plans_0")
     assert len(pills.options) == 4 and len(pills.value) == 2
-    assert "exercise(s) in all, each listed once" in texts(at)
-    button(at, "Save report and assign 2 plan(s)").click().run()
+    assert "exercises in all, each listed once" in texts(at)
+    button(at, "Save report and assign 2 plans").click().run()
     no_exception(at)
     stored = store.list_assignments(world.db, actor=world.actor, client_id=world.client.id)
     assert len(stored) == 2 and {a.stage for a in stored} == {1}

@@ -15,6 +15,7 @@ from backcare.catalogue import STAGE_NAMES, load_catalogue
 from backcare.errors import BackCareError
 from backcare.models import CauseId, Level, TriageResult
 from backcare.plans import Plan, SafetyNet, check_data_files, combined_exercises, offered_stages, preselected_plans
+from backcare.ui import words
 
 REVIEW_AFTER = timedelta(days=14)
 
@@ -113,7 +114,7 @@ def choose_plans(form: Any, result: TriageResult, today: date) -> tuple[list[Cau
         count = len(combined_exercises(plans))
         monitor = " At this level only stage 1 is offered." if result.level is Level.MONITOR else ""
         st.caption(
-            f"{count} exercise(s) in all, each listed once. Plans start at {STAGE_NAMES[1].lower()}; "
+            f"{words.count(count, 'exercise')} in all, each listed once. Plans start at {STAGE_NAMES[1].lower()}; "
             f"move a plan on from the Plans page when its criteria are met.{monitor}"
         )
     start_col, review_col = st.columns(2)
