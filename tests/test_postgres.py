@@ -1,0 +1,240 @@
+"""BackCare on PostgreSQL: the engine choice, the copy from a DuckDB file, and two app processes on one
+database. The store's own tests run on both engines (tests/conftest.py, STORE_TEST_MODULES); these are
+about what only a server database has."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from backcare import store
+from backcare.auth import SYSTEM, Role
+from backcare.cli import main as cli
+from backcare.errors import Conflict, StoreError
+from backcare.store.engine import POSTGRES, pg_sql
+from tests.conftest import ERASED, KEPT, NOW, fill, report_payload
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def empty_pg_url(pg_server):
+    """A new PostgreSQL database with nothing in it (not even the schema)."""
+    name = f"e_{uuid.uuid4().hex[:16]}"
+    pg_server.admin(f"CREATE DATABASE {name}")
+    yield pg_server.url(name)
+    pg_server.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_the_store_sql_markers_become_psycopg_markers_outside_literals():
+    sql = "SELECT '?', '$x', a % 7, \"$y\" FROM t WHERE a = ? AND b = $name -- ?\n AND c LIKE '%' || ?"
+    assert pg_sql(sql) == (
+        "SELECT '?', '$x', a %% 7, \"$y\" FROM t WHERE a = %s AND b = %(name)s -- ?\n AND c LIKE '%' || %s"
+    )
+
+
+def test_database_url_selects_postgresql_and_the_file_default_is_unchanged(monkeypatch, pg_url, tmp_path):
+    monkeypatch.setenv("BACKCARE_DATABASE_URL", pg_url)
+    with store.open_database() as db:
+        assert db.engine is POSTGRES and db.is_postgres
+        gym = store.create_gym(db, actor=SYSTEM, name="Server Gym")
+    with psycopg.connect(pg_url) as check:
+        assert check.execute("SELECT name FROM gyms WHERE id = %s", [gym.id]).fetchone() == ("Server Gym",)
+    with store.open_database(tmp_path / "file.duckdb") as file_db:  # a path given: always the file
+        assert not file_db.is_postgres and store.list_gyms(file_db, actor=SYSTEM) == []
+    monkeypatch.delenv("BACKCARE_DATABASE_URL")
+    monkeypatch.setenv("BACKCARE_DB", str(tmp_path / "default.duckdb"))
+    with store.open_database() as default_db:
+        assert not default_db.is_postgres and default_db.path == tmp_path / "default.duckdb"
+
+
+def test_the_migrations_run_on_postgresql_with_the_portable_variant_of_0007(empty_pg_url):
+    with store.open_database(empty_pg_url) as db:
+        applied = db.applied_migrations()
+        with db.read() as cur:
+            (secret,) = cur.execute("SELECT secret FROM privacy_key").fetchone()
+    assert applied[0] == "0000_postgres_compat"
+    assert [n for n, _ in store.db.MIGRATIONS] == applied[1:]
+    assert isinstance(secret, int) and 0 <= secret < 2**64  # the 64-bit secret, whole
+
+
+def test_a_server_that_cannot_be_reached_is_one_sentence(pg_server):
+    url = f"postgresql://postgres@127.0.0.1:{pg_server.port}/no_such_database"
+    with pytest.raises(StoreError, match="could not be reached"):
+        store.open_database(url)
+
+
+# --- migrate-to-postgres ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def chain_file(tmp_path) -> Path:
+    """A DuckDB file with every kind of row, and an erased client whose id the copy must not hand out again."""
+    path = tmp_path / "chain.duckdb"
+    with store.open_database(path) as db:
+        gym = store.create_gym(db, actor=SYSTEM, name="Riverside Strength")
+        user = store.create_user(
+            db, actor=SYSTEM, username="tara", display_name="Tara Trainer", role=Role.TRAINER, gym_id=gym.id
+        )
+        tara = store.actor_for(user)
+        kept = store.create_client(db, actor=tara, gym_id=gym.id, name=KEPT, consent_by="tara")
+        fill(db, tara, kept.id)
+        erased = store.create_client(db, actor=tara, gym_id=gym.id, name=ERASED, consent_by="tara")
+        store.erase_client(db, actor=SYSTEM, client_id=erased.id)
+    return path
+
+
+def _counts(db) -> dict[str, int]:
+    with db.read() as cur:
+        tables = [
+            t
+            for (t,) in cur.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+                "AND table_name <> 'schema_migrations'"
+            ).fetchall()
+        ]
+        return {t: int(cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables}
+
+
+def test_migrate_to_postgres_copies_every_row_and_counts_both_sides(chain_file, empty_pg_url, capsys):
+    with store.open_database(chain_file, read_only=True) as source:
+        expected = _counts(source)
+        with source.read() as cur:
+            (secret,) = cur.execute("SELECT secret FROM privacy_key").fetchone()
+            (last_client,) = cur.execute("SELECT max(id) FROM clients").fetchone()
+    assert cli(["migrate-to-postgres", "--from", str(chain_file), "--to", empty_pg_url]) == 0
+    printed = capsys.readouterr().out
+    for table, rows in expected.items():
+        assert f"{table} " in printed and f"{rows:,}" in printed
+    assert "every count matches" in printed
+    with store.open_database(empty_pg_url) as target:
+        copied = _counts(target)
+        with target.read() as cur:
+            assert cur.execute("SELECT secret FROM privacy_key").fetchone() == (secret,)
+            (migrated,) = cur.execute("SELECT count(*) FROM audit_log WHERE action = 'database.migrate'").fetchone()
+        gym = store.list_gyms(target, actor=SYSTEM)[0]
+        new = store.create_client(target, actor=SYSTEM, gym_id=gym.id, name="After The Move", consent_by="x")
+        kept = store.search_clients(target, actor=SYSTEM, query=KEPT)[0]
+        assert len(store.list_reports(target, actor=SYSTEM, client_id=kept.id)) == 2
+    assert copied == expected | {"audit_log": expected["audit_log"] + 1}  # + the migration's own audit row
+    assert migrated == 1
+    assert new.id > last_client + 1  # past the erased client's id too: the file's sequence had handed it out
+
+
+def test_migrate_to_postgres_refuses_a_target_that_holds_data(chain_file, pg_url, capsys):
+    with store.open_database(pg_url) as target:
+        store.create_gym(target, actor=SYSTEM, name="Already Here")
+        before = _counts(target)
+    assert cli(["migrate-to-postgres", "--from", str(chain_file), "--to", pg_url]) == 2
+    assert "already holds data (in audit_log, gyms)" in capsys.readouterr().err
+    with store.open_database(pg_url) as target:
+        assert _counts(target) == before
+
+
+# --- two app processes on one database ----------------------------------------------------------------
+
+
+def test_two_processes_save_at_once_every_report_once_audit_complete_no_lost_referral_update(db, engine):
+    if engine != "postgresql":
+        pytest.skip("two processes on one database: what PostgreSQL is for (DuckDB refuses a second process)")
+    gym = store.create_gym(db, actor=SYSTEM, name="Busy Gym")
+    trainers = []
+    for name in ("tara", "theo"):
+        user = store.create_user(
+            db, actor=SYSTEM, username=name, display_name=name.title(), role=Role.TRAINER, gym_id=gym.id
+        )
+        trainers.append(store.actor_for(user))
+    client = store.create_client(db, actor=trainers[0], gym_id=gym.id, name="Shared Client", consent_by="tara")
+    referral_id = store.save_report(
+        db, actor=trainers[0], client_id=client.id, report=report_payload(pain_score=8, hours_since_workout=30), now=NOW
+    ).referral_id
+    n = 30
+    start_at = time.time() + 3  # both interpreters imported and connected by then
+    env = {k: v for k, v in os.environ.items() if k not in ("BACKCARE_DB", "BACKCARE_DATABASE_URL")}
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.pg_worker",
+                str(db.path),
+                t.username,
+                str(client.id),
+                str(referral_id),
+                str(start_at),
+                str(n),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for t in trainers
+    ]
+    results = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=240)
+        assert worker.returncode == 0, err
+        results.append(json.loads(out.strip().splitlines()[-1]))
+
+    forms = {f"{t.username}-{i}" for t in trainers for i in range(0, n, 2)} | {f"shared-{i}" for i in range(1, n, 2)}
+    saved = [token for r in results for token, _ in r["saved"]]
+    with db.read() as cur:
+        stored = dict(cur.execute("SELECT token, report_id FROM report_submissions").fetchall())
+        (reports,) = cur.execute("SELECT count(*) FROM reports WHERE client_id = ?", [client.id]).fetchone()
+        audit_ids = {
+            int(e)
+            for (e,) in cur.execute(
+                "SELECT entity_id FROM audit_log WHERE action = 'report.save' AND outcome = 'ok'"
+            ).fetchall()
+        }
+        (report_ids,) = cur.execute("SELECT array_agg(id) FROM reports").fetchone()
+        events = cur.execute(
+            "SELECT status, note FROM referral_events WHERE referral_id = ? ORDER BY id", [referral_id]
+        ).fetchall()
+        (status,) = cur.execute("SELECT status FROM referrals WHERE id = ?", [referral_id]).fetchone()
+        (status_audits,) = cur.execute(
+            "SELECT count(*) FROM audit_log WHERE action = 'referral.status' AND outcome = 'ok'"
+        ).fetchone()
+
+    # every form stored exactly once: each shared form saved by one process, found saved by the other
+    assert sorted(saved) == sorted(forms) and set(stored) == forms
+    assert reports == len(forms) + 1  # + the report that opened the referral
+    for token in (f"shared-{i}" for i in range(1, n, 2)):
+        assert sum(token in r["already"] for r in results) == 1
+    # audit rows complete: one report.save row per stored report, none for a report that is not there
+    assert audit_ids == set(report_ids)
+    # the referral changed from both at once: one change recorded, the other refused, nothing lost
+    assert sorted(r["referral"][0] == "changed" for r in results) == [False, True]
+    assert status == "contacted" and status_audits == 1
+    assert [e[0] for e in events] == ["new", "contacted"]
+    with pytest.raises(Conflict):
+        store.update_referral(db, actor=SYSTEM, referral_id=referral_id, status="contacted", expected_status="new")
+
+
+def test_a_row_changed_by_another_handle_inside_a_transaction_is_a_clash_not_a_lost_update(db, client, trainer_actor):
+    """The engines' write isolation, made deterministic: handle A reads a referral's status in its transaction,
+    handle B (another process, on PostgreSQL) changes it and commits, then A writes: A is refused."""
+    referral_id = store.save_report(
+        db, actor=trainer_actor, client_id=client.id, report=report_payload(pain_score=8, hours_since_workout=30)
+    ).referral_id
+    other = store.open_database(db.path)
+    try:
+        with pytest.raises(Conflict, match="clashed with another change"):
+            with db.transaction(SYSTEM, "referral.status", "referrals", referral_id) as txn:
+                (seen,) = txn.cursor.execute("SELECT status FROM referrals WHERE id = ?", [referral_id]).fetchone()
+                assert seen == "new"
+                store.update_referral(other, actor=SYSTEM, referral_id=referral_id, status="seen")
+                txn.cursor.execute("UPDATE referrals SET status = 'contacted' WHERE id = ?", [referral_id])
+    finally:
+        other.close()
+    assert store.get_referral(db, actor=SYSTEM, referral_id=referral_id).status == "seen"
