@@ -238,3 +238,31 @@ def test_a_row_changed_by_another_handle_inside_a_transaction_is_a_clash_not_a_l
     finally:
         other.close()
     assert store.get_referral(db, actor=SYSTEM, referral_id=referral_id).status == "seen"
+
+
+def test_the_pages_run_on_postgresql_a_report_saved_on_triage_shows_in_the_history(monkeypatch, pg_url, tmp_path):
+    """The same app on the server database (BACKCARE_DATABASE_URL): one page flow end to end through AppTest."""
+    from tests.app_helpers import AppWorld, answer_triage, button, no_exception, texts
+
+    monkeypatch.setenv("BACKCARE_DATABASE_URL", pg_url)
+    db = store.open_database()
+    try:
+        gym = store.create_gym(db, actor=SYSTEM, name="Riverside Strength")
+        user = store.create_user(
+            db, actor=SYSTEM, username="tara", display_name="Tara Trainer", role=Role.TRAINER, gym_id=gym.id
+        )
+        actor = store.actor_for(user)
+        client = store.create_client(
+            db, actor=actor, gym_id=gym.id, name="Ada Lovelace", trainer_id=actor.user_id, consent_by="tara"
+        )
+        world = AppWorld(path=tmp_path / "not-used.duckdb", db=db, actor=actor, client=client)
+        triage = answer_triage(world.page("pages/triage.py").run(), warmup=2, pain_score=3)
+        button(triage, "Save report").click().run()
+        no_exception(triage)
+        at = world.page("pages/history.py").run()
+        no_exception(at)
+        assert "Report: pain 3/10 · Normal soreness" in texts(at)
+        assert not (tmp_path / "not-used.duckdb").exists()  # the file was never the system of record
+        assert len(store.list_reports(db, actor=SYSTEM, client_id=client.id)) == 1
+    finally:
+        db.close()

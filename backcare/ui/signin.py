@@ -74,6 +74,8 @@ def open_database_or_stop():
     without demo mode a missing file is an error and nothing is created. Any failure: one sentence."""
     path = context.database_path()
     try:
+        if context.database_target() != str(path):  # a PostgreSQL server (BACKCARE_DATABASE_URL): no file to check
+            return context.open_db()
         if deployment.demo_mode_requested():
             if not path.exists():
                 from backcare.demo import ensure_demo_database
