@@ -20,6 +20,7 @@ from backcare.auth import SYSTEM, Role
 from backcare.cli import main as cli
 from backcare.errors import Conflict, StoreError
 from backcare.store.engine import POSTGRES, pg_sql
+from backcare.store.importer import import_sessions_csv
 from tests.conftest import ERASED, KEPT, NOW, fill, report_payload
 
 REPO = Path(__file__).resolve().parents[1]
@@ -266,3 +267,15 @@ def test_the_pages_run_on_postgresql_a_report_saved_on_triage_shows_in_the_histo
         assert len(store.list_reports(db, actor=SYSTEM, client_id=client.id)) == 1
     finally:
         db.close()
+
+
+def test_csv_import_on_postgresql_says_in_one_sentence_it_is_not_available_and_stores_nothing(
+    db, engine, trainer_actor, client, tmp_path
+):
+    if engine != "postgresql":
+        pytest.skip("the DuckDB import is tested in tests/test_import.py")
+    csv = tmp_path / "sessions.csv"
+    csv.write_text(f"client_id,date,minutes,rpe,exercises\n{client.external_id},2025-03-08,60,7,deadlift\n")
+    with pytest.raises(StoreError, match="not available on a PostgreSQL database yet"):
+        import_sessions_csv(db, actor=trainer_actor, path=csv)
+    assert store.list_sessions(db, actor=SYSTEM, client_id=client.id) == []

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from backcare.auth import Action, Actor
-from backcare.errors import InvalidInput
+from backcare.errors import InvalidInput, StoreError
 from backcare.models import EARLIEST_DATE, MAX_EXERCISE_NAME, MAX_EXERCISES
 from backcare.store._base import guard
 
@@ -77,6 +77,11 @@ def import_sessions_csv(
     RPE, exercises, warm-up and cool-down) are not stored again, so importing a file twice is harmless.
     """
     guard(db, actor, Action.CLIENT_WRITE, None, attempt="session.import", entity="sessions")
+    if db.is_postgres:  # the checks below are DuckDB SQL (read_csv, list lambdas): not ported yet
+        raise StoreError(
+            "Importing sessions from a CSV file is not available on a PostgreSQL database yet: import into "
+            "the DuckDB file before moving it (migrate-to-postgres), or log the sessions in the app."
+        )
     progress = progress or _quiet
     path = Path(path)
     if not path.is_file():
