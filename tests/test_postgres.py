@@ -279,3 +279,17 @@ def test_csv_import_on_postgresql_says_in_one_sentence_it_is_not_available_and_s
     with pytest.raises(StoreError, match="not available on a PostgreSQL database yet"):
         import_sessions_csv(db, actor=trainer_actor, path=csv)
     assert store.list_sessions(db, actor=SYSTEM, client_id=client.id) == []
+
+
+def test_a_default_current_timestamp_is_utc_like_the_stores_clock(pg_url, pg_server):
+    pg_server.admin("ALTER SYSTEM SET timezone = 'America/New_York'")  # a server set to a local zone
+    pg_server.admin("SELECT pg_reload_conf()")
+    try:
+        with store.open_database(pg_url) as db:
+            store.create_gym(db, actor=SYSTEM, name="Clock Gym")
+            with db.read() as cur:
+                (created,) = cur.execute("SELECT created_at FROM gyms WHERE name = 'Clock Gym'").fetchone()
+        assert abs((created - store.db.utcnow()).total_seconds()) < 60
+    finally:
+        pg_server.admin("ALTER SYSTEM RESET timezone")
+        pg_server.admin("SELECT pg_reload_conf()")

@@ -2,9 +2,22 @@
 
 The store's functions and SQL are ONE set. DuckDB (an embedded file, the default) and PostgreSQL
 (`BACKCARE_DATABASE_URL=postgresql://...`, for several app processes on one chain) differ only in what an
-`Engine` below does: how a connection is made, the SQL's parameter markers, how a write transaction begins,
-which driver errors mean what, bulk loading (COPY), sequences, and the PostgreSQL-only variants of shipped
-migrations (`Engine.migrations`).
+`Engine` below does, plus the few named pieces beside it:
+- connection: DuckDB's one connection per process; on PostgreSQL `PgPool`, a connection per open cursor
+  (a DuckDB cursor has its own transaction, a psycopg cursor shares its connection's), autocommit, UTC;
+- parameter markers: `pg_sql` (below); values are bound client-side (psycopg's ClientCursor), so a None
+  parameter in `$x IS NULL` types itself as on DuckDB;
+- the write transaction: `Engine.begin_write` (PostgreSQL: REPEATABLE READ, see the last point);
+- driver errors: `DRIVER_ERRORS`, `is_constraint_error`, `is_clash` (db.translate words them); a server
+  that cannot be reached is a StoreError naming the URL without its password (DuckDB's busy file is
+  DatabaseLocked: one process per file);
+- migrations: `Engine.extra_migrations` (PostgreSQL: 0000_postgres_compat, the DOUBLE domain) and
+  `Engine.migration_sql` (PostgreSQL's variant of 0007: the 64-bit secret as NUMERIC(20, 0), not UBIGINT);
+  concurrent starts: `Engine.lock_migrations` (an advisory lock);
+- a row count answer: DuckDB answers INSERT/UPDATE/DELETE with one row holding the count, PgCursor too;
+- bulk load and sequences: backcare/store/transfer.py (DuckDB writes CSV, PostgreSQL COPYs it; setval);
+- the file's own maintenance stays DuckDB's: the erasure's file rebuild is VACUUM FULL on PostgreSQL
+  (erasure._vacuum_full), CHECKPOINT/ATTACH/export/read_csv are not run there.
 
 How to write SQL that runs on both (the lead ports new SQL by this list; the store tests run on both):
 - Parameters: `?` (positional, a list) or `$name` (named, a dict), as the store has always written them.
@@ -20,12 +33,18 @@ How to write SQL that runs on both (the lead ports new SQL by this list; the sto
   Portable spellings of the DuckDB habits: a list parameter `x = ANY(?)` (not list_contains); seconds
   between two timestamps `EXTRACT(EPOCH FROM b - a)` (not date_diff); an interval of n seconds
   `INTERVAL '1 second' * n` (not `INTERVAL n SECOND`); the x of the latest y
-  `(array_agg(x ORDER BY y DESC))[1]` (not arg_max); `lower(a) LIKE '%' || lower(b) || '%'` (not contains).
+  `(array_agg(x ORDER BY y DESC))[1]` (not arg_max); `strpos(lower(a), lower(b)) > 0` (not contains); a
+  regular expression `a ~ 'pattern'` (not regexp_matches); `generate_series(0, n - 1) AS t(k)` (not range);
+  integer division `CAST(floor(a / 7.0) AS INTEGER)` (not //); and every subquery in FROM gets an alias.
 - Values come back alike: numeric results (sum of BIGINT, avg) load as int when whole, else float.
 - One statement per execute() when there are parameters (migrations may hold several).
 - Transactions: only through Database.transaction()/audit()/bookkeeping(). On PostgreSQL a write runs at
   REPEATABLE READ, so a row changed by another process since this transaction began raises a clash
   (Conflict, "please try again") exactly as DuckDB's optimistic concurrency does: no lost update.
+- A new migration is one SQL text for both engines. Only when that is impossible: the same name in
+  `_PG_VARIANTS` with PostgreSQL's text (never a change to what an already shipped migration does on DuckDB).
+- Tests: a store test that takes the `db` fixture in a module listed in tests/conftest.py STORE_TEST_MODULES
+  runs on both engines (a throwaway PostgreSQL server, tests/pg_server.py).
 """
 
 from __future__ import annotations
@@ -218,6 +237,9 @@ class PgPool:
             self.url, autocommit=True, application_name="backcare", cursor_factory=psycopg.ClientCursor
         )
         connection.adapters.register_loader("numeric", _NumericLoader)
+        # the store's clock is naive UTC: a column's DEFAULT current_timestamp must be UTC too, whatever the
+        # server's own time zone
+        connection.execute("SET TIME ZONE 'UTC'")
         return connection
 
     def cursor(self) -> PgCursor:
