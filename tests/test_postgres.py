@@ -293,3 +293,15 @@ def test_a_default_current_timestamp_is_utc_like_the_stores_clock(pg_url, pg_ser
     finally:
         pg_server.admin("ALTER SYSTEM RESET timezone")
         pg_server.admin("SELECT pg_reload_conf()")
+
+
+def test_a_server_restart_costs_one_failed_call_in_plain_words_then_the_store_reconnects(pg_url, pg_server):
+    with store.open_database(pg_url) as db:
+        for _ in range(3):  # several idle connections in the process's pool
+            store.list_gyms(db, actor=SYSTEM)
+        name = pg_url.rsplit("/", 1)[1]
+        pg_server.admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+        with pytest.raises(StoreError, match="the database server did not answer; nothing was changed"):
+            store.create_gym(db, actor=SYSTEM, name="During The Restart")
+        gym = store.create_gym(db, actor=SYSTEM, name="After The Restart")
+        assert [g.name for g in store.list_gyms(db, actor=SYSTEM)] == [gym.name]

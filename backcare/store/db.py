@@ -45,6 +45,7 @@ from backcare.store.engine import (
     is_clash,
     is_constraint_error,
     is_postgres_url,
+    is_unreachable,
 )
 from backcare.store.migrations import MIGRATIONS
 
@@ -107,6 +108,11 @@ def translate(error: BaseException, doing: str = "the database operation") -> Ba
     if is_clash(error):
         return Conflict(
             f"{doing[:1].upper()}{doing[1:]} clashed with another change made at the same time: please try again."
+        )
+    if is_unreachable(error):
+        return StoreError(
+            f"{doing[:1].upper()}{doing[1:]} failed: the database server did not answer; nothing was changed. "
+            "Try again in a moment; if this keeps happening, tell your administrator."
         )
     return StoreError(
         f"{doing[:1].upper()}{doing[1:]} failed in the database; nothing was changed. "

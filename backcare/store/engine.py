@@ -98,6 +98,11 @@ def is_clash(error: BaseException) -> bool:
     )
 
 
+def is_unreachable(error: BaseException) -> bool:
+    """The server went away (restarted, network cut): not the request's fault, worth a retry later."""
+    return isinstance(error, psycopg.OperationalError) and not is_clash(error)
+
+
 # --- parameter markers ------------------------------------------------------------------------------
 
 _TOKENS = re.compile(
@@ -152,12 +157,17 @@ class PgCursor:
         self._cursor = connection.cursor()
 
     def execute(self, sql: str, parameters: Any = None) -> PgCursor:
-        if parameters is None:
-            self._cursor.execute(sql)  # no markers: sent as written (may hold several)
-        else:
-            if isinstance(parameters, tuple):
-                parameters = list(parameters)
-            self._cursor.execute(pg_sql(sql), parameters)
+        try:
+            if parameters is None:
+                self._cursor.execute(sql)  # no markers: sent as written (may hold several)
+            else:
+                if isinstance(parameters, tuple):
+                    parameters = list(parameters)
+                self._cursor.execute(pg_sql(sql), parameters)
+        except psycopg.OperationalError:
+            if self._connection is not None and self._connection.broken:
+                self._pool.drop_idle()  # the server restarted or the network cut: the others are dead too
+            raise
         return self
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> PgCursor:
@@ -240,6 +250,8 @@ class PgPool:
         # the store's clock is naive UTC: a column's DEFAULT current_timestamp must be UTC too, whatever the
         # server's own time zone
         connection.execute("SET TIME ZONE 'UTC'")
+        # a write that waits this long for another process's row lock gives up as a clash ("please try again")
+        connection.execute("SET lock_timeout = '10s'")
         return connection
 
     def cursor(self) -> PgCursor:
@@ -250,7 +262,7 @@ class PgPool:
                 connection = self._idle.get_nowait()
             except queue.Empty:
                 return PgCursor(self, self._connect())
-            if not connection.closed and connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            if _usable(connection) and connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
                 return PgCursor(self, connection)
             connection.close()  # broken or left inside a transaction: never handed out again
 
@@ -260,7 +272,7 @@ class PgPool:
     def give_back(self, connection: psycopg.Connection) -> None:
         with self._lock:
             keep = not self._closed and self._idle.qsize() < self._keep
-        if keep and not connection.closed:
+        if keep and _usable(connection):
             if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 try:
                     connection.execute("ROLLBACK")
@@ -271,14 +283,21 @@ class PgPool:
         else:
             connection.close()
 
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
+    def drop_idle(self) -> None:
         while True:
             try:
                 self._idle.get_nowait().close()
             except queue.Empty:
                 return
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+        self.drop_idle()
+
+
+def _usable(connection: psycopg.Connection) -> bool:
+    return not connection.closed and not connection.broken
 
 
 # --- the engines --------------------------------------------------------------------------------
