@@ -42,7 +42,7 @@ def run_compact(args: argparse.Namespace) -> int:
         before, after = compact_database(db)
     finally:
         db.close()
-    print(f"Rebuilt {db.path}: {before:,} bytes before, {after:,} after.")
+    print(f"Rebuilt {db.where}: {before:,} bytes before, {after:,} after.")
     return 0
 
 

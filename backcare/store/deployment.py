@@ -87,7 +87,7 @@ def refuse_unless_demo(db: Database) -> None:
     """Demo mode on an existing file: only a file that is a demo already."""
     if not is_demo(db):
         raise Conflict(
-            f"The database {db.path} is not a demo database, so demo mode will not use it: start "
+            f"The database {db.where} is not a demo database, so demo mode will not use it: start "
             "without demo mode (BACKCARE_DEMO=0), or point BACKCARE_DB at a new file for a demo."
         )
 

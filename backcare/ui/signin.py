@@ -268,7 +268,7 @@ def signin_page() -> None:
     db = context.get_db()
     if not deployment.has_accounts(db):
         st.warning(
-            f"This database ({db.path}) has no accounts yet: add the first administrator with "
+            f"This database ({db.where}) has no accounts yet: add the first administrator with "
             "`python -m backcare users add NAME --role admin --password-stdin`, then reload this page."
         )
     provider = oidc_provider()
