@@ -305,3 +305,11 @@ def test_a_server_restart_costs_one_failed_call_in_plain_words_then_the_store_re
             store.create_gym(db, actor=SYSTEM, name="During The Restart")
         gym = store.create_gym(db, actor=SYSTEM, name="After The Restart")
         assert [g.name for g in store.list_gyms(db, actor=SYSTEM)] == [gym.name]
+
+
+def test_a_url_is_never_shown_with_its_password(pg_server):
+    url = f"postgresql://postgres:s3cret-pw@127.0.0.1:{pg_server.port}/no_such_database"
+    assert store.db.redacted(url) == f"postgresql://postgres:***@127.0.0.1:{pg_server.port}/no_such_database"
+    with pytest.raises(StoreError) as refused:
+        store.open_database(url)
+    assert "s3cret-pw" not in str(refused.value) and "postgres:***@" in str(refused.value)
