@@ -55,6 +55,7 @@ STORE_TEST_MODULES = frozenset(
         "test_resume_signin",
         "test_history_round_trips",
         "test_erasure",
+        "test_views",
         "test_postgres",
     }
 )
@@ -76,6 +77,9 @@ DUCKDB_ONLY = {
     "test_import_names_a_future_date_as_a_bad_row": "CSV import parses with DuckDB (read_csv) only",
     "test_a_trainer_of_gym_b_reaches_no_client_of_gym_a_through_any_function": "calls the CSV import (DuckDB only)",
     "test_before_erasure_the_file_does_hold_the_names": "reads the DuckDB file's bytes",
+    "test_before_erasure_the_file_does_hold_the_contact": "reads the DuckDB file's bytes",
+    "test_erasing_the_client_erases_the_contact_from_the_file": "reads the DuckDB file's bytes",
+    "test_the_export_includes_the_contact": "export writes Parquet through DuckDB (pg_dump on PostgreSQL)",
     "test_after_erasure_the_raw_bytes_of_the_file_no_longer_hold_the_name": "reads the DuckDB file's bytes",
     "test_rebuild_is_refused_while_another_connection_holds_the_file_and_nothing_is_lost": "the file rebuild",
     "test_the_store_keeps_working_on_the_rebuilt_file_and_ids_are_not_reused": "the file rebuild",
