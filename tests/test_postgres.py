@@ -105,7 +105,10 @@ def _counts(db) -> dict[str, int]:
         return {t: int(cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables}
 
 
-def test_migrate_to_postgres_copies_every_row_and_counts_both_sides(chain_file, empty_pg_url, capsys):
+def test_migrate_to_postgres_copies_every_row_and_counts_both_sides(chain_file, empty_pg_url, capsys, monkeypatch):
+    from backcare.store import transfer
+
+    monkeypatch.setattr(transfer, "SLICE_ROWS", 2)  # every table of more than two rows goes in several slices
     with store.open_database(chain_file, read_only=True) as source:
         expected = _counts(source)
         with source.read() as cur:

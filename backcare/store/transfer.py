@@ -10,8 +10,11 @@ travels with the data, so the managers' figures stay as they were.
 
 from __future__ import annotations
 
+import queue
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +30,7 @@ NOT_COPIED = frozenset({"schema_migrations"})
 # Present in a target just created (the secret open_database gives every new database): replaced by the file's.
 REPLACED = frozenset({"privacy_key"})
 _CHUNK = 1 << 20
+SLICE_ROWS = 250_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,17 +125,26 @@ def _copy(source_db: Database, target: Database, started: float) -> Transfer:
             tempfile.TemporaryDirectory(prefix="backcare-migrate-") as staging,
         ):
             cur = txn.cursor
+            plan = []
             for table in tables:
                 columns = [c for c in _columns(source, table) if c in set(_columns(cur, table))]
-                column_list = ", ".join(f'"{c}"' for c in columns)
-                csv = Path(staging) / f"{table}.csv"
-                source.execute(f"COPY (SELECT {column_list} FROM \"{table}\") TO '{csv}' (FORMAT csv, HEADER false)")
-                if table in REPLACED:
-                    cur.execute(f'DELETE FROM "{table}"')
-                with cur.copy(f'COPY "{table}" ({column_list}) FROM STDIN (FORMAT csv)') as copy, csv.open("rb") as f:
-                    while chunk := f.read(_CHUNK):
-                        copy.write(chunk)
-                csv.unlink()
+                plan.append((table, ", ".join(f'"{c}"' for c in columns)))
+            # DuckDB writes the next slice while PostgreSQL reads this one: the two engines work side by side
+            slices = _Exporter(source_db, plan, Path(staging))
+            try:
+                for table, column_list, csv in slices:
+                    if csv is None:  # the table's last slice is done
+                        continue
+                    if table in REPLACED:
+                        cur.execute(f'DELETE FROM "{table}"')
+                    with cur.copy(f'COPY "{table}" ({column_list}) FROM STDIN (FORMAT csv)') as copy:
+                        with csv.open("rb") as f:
+                            while chunk := f.read(_CHUNK):
+                                copy.write(chunk)
+                    csv.unlink()
+            finally:
+                slices.stop()
+            for table, _ in plan:
                 counted = TableCount(table, _count(source, table), _count(cur, table))
                 counts.append(counted)
                 detail["tables"][table] = counted.target_rows
@@ -147,6 +160,62 @@ def _copy(source_db: Database, target: Database, started: float) -> Transfer:
     finally:
         source.close()
     return Transfer(tuple(counts), time.perf_counter() - started)
+
+
+class _Exporter:
+    """A thread of DuckDB writing each table as CSV slices of SLICE_ROWS rows (by rowid) into `staging`, a
+    slice or two ahead of the COPY that reads them; yields (table, columns, file) in order."""
+
+    def __init__(self, source_db: Database, plan: list[tuple[str, str]], staging: Path):
+        self._queue: queue.Queue[tuple[str, str, Path | None] | BaseException] = queue.Queue(maxsize=2)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(source_db, plan, staging), daemon=True)
+        self._thread.start()
+
+    def _put(self, item: tuple[str, str, Path | None] | BaseException) -> bool:
+        while not self._stopped.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, source_db: Database, plan: list[tuple[str, str]], staging: Path) -> None:
+        try:
+            cur = source_db.cursor()
+            try:
+                for table, column_list in plan:
+                    (last,) = cur.execute(f'SELECT coalesce(max(rowid), -1) FROM "{table}"').fetchone()
+                    for n, start in enumerate(range(0, int(last) + 1, SLICE_ROWS)):
+                        csv = staging / f"{table}.{n}.csv"
+                        cur.execute(
+                            f'COPY (SELECT {column_list} FROM "{table}" WHERE rowid >= {start} '
+                            f"AND rowid < {start + SLICE_ROWS}) TO '{csv}' (FORMAT csv, HEADER false)"
+                        )
+                        if not self._put((table, column_list, csv)):
+                            return
+                    if not self._put((table, column_list, None)):
+                        return
+            finally:
+                cur.close()
+        except BaseException as error:  # handed to the reading side, which raises it there
+            self._put(error)
+            return
+        self._put(StopIteration())
+
+    def __iter__(self) -> Iterator[tuple[str, str, Path | None]]:
+        while True:
+            item = self._queue.get()
+            if isinstance(item, StopIteration):
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
 
 
 def _set_sequences(cur, used_in_file: dict[str, int]) -> None:
