@@ -316,3 +316,27 @@ def test_a_url_is_never_shown_with_its_password(pg_server):
     with pytest.raises(StoreError) as refused:
         store.open_database(url)
     assert "s3cret-pw" not in str(refused.value) and "postgres:***@" in str(refused.value)
+
+
+def test_two_processes_starting_on_a_new_database_at_once_migrate_it_once(empty_pg_url):
+    """Two app processes started together on an empty database: one migrates (an advisory lock), the other
+    finds the work done; one privacy key."""
+    code = (
+        "import sys, time; from backcare import store; time.sleep(max(0.0, float(sys.argv[2]) - time.time())); "
+        "store.open_database(sys.argv[1]).close()"
+    )
+    start_at = str(time.time() + 2)
+    env = {k: v for k, v in os.environ.items() if k not in ("BACKCARE_DB", "BACKCARE_DATABASE_URL")}
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, empty_pg_url, start_at], cwd=REPO, env=env, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    for process in starts:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    with store.open_database(empty_pg_url) as db, db.read() as cur:
+        names = [n for (n,) in cur.execute("SELECT name FROM schema_migrations").fetchall()]
+        (keys,) = cur.execute("SELECT count(*) FROM privacy_key").fetchone()
+    assert sorted(names) == sorted(n for n, _ in store.db.migrations_for(POSTGRES)) and keys == 1
