@@ -74,8 +74,6 @@ def pytest_configure(config):
 # Store tests about what only DuckDB has, by test name: their PostgreSQL half is skipped with the reason.
 DUCKDB_ONLY = {
     "test_a_second_process_gets_database_locked_in_one_sentence": "one process per file is DuckDB's rule",
-    "test_import_names_a_future_date_as_a_bad_row": "CSV import parses with DuckDB (read_csv) only",
-    "test_a_trainer_of_gym_b_reaches_no_client_of_gym_a_through_any_function": "calls the CSV import (DuckDB only)",
     "test_before_erasure_the_file_does_hold_the_names": "reads the DuckDB file's bytes",
     "test_before_erasure_the_file_does_hold_the_contact": "reads the DuckDB file's bytes",
     "test_erasing_the_client_erases_the_contact_from_the_file": "reads the DuckDB file's bytes",
@@ -87,9 +85,9 @@ DUCKDB_ONLY = {
 
 
 # Cases of parametrised store tests that call what runs on DuckDB only so far: the managers' figures
-# (backcare/store/analytics.py, written for DuckDB and being rebuilt as rollups) and the CSV import (read_csv).
+# (backcare/store/analytics.py, written for DuckDB and being rebuilt as rollups) and the Parquet export.
 DUCKDB_ONLY_CASES = (
-    "import_sessions_csv",
+    "export_database",
     "daily_load",
     "load_ratio",
     "weekly_load",
@@ -110,7 +108,7 @@ def _duckdb_only_case(node) -> str | None:
     callspec = getattr(node, "callspec", None)
     ids = callspec.id.split("-") if callspec else []
     if any(part.startswith(DUCKDB_ONLY_CASES) for part in ids):
-        return "the managers' figures and the CSV import run on DuckDB only so far"
+        return "the managers' figures and the Parquet export run on DuckDB only so far"
     return None
 
 

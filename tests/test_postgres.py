@@ -272,16 +272,40 @@ def test_the_pages_run_on_postgresql_a_report_saved_on_triage_shows_in_the_histo
         db.close()
 
 
-def test_csv_import_on_postgresql_says_in_one_sentence_it_is_not_available_and_stores_nothing(
+def test_csv_import_on_postgresql_checks_like_duckdb_stores_good_rows_once_and_names_bad_ones(
     db, engine, trainer_actor, client, tmp_path
 ):
     if engine != "postgresql":
         pytest.skip("the DuckDB import is tested in tests/test_import.py")
     csv = tmp_path / "sessions.csv"
-    csv.write_text(f"client_id,date,minutes,rpe,exercises\n{client.external_id},2025-03-08,60,7,deadlift\n")
-    with pytest.raises(StoreError, match="not available on a PostgreSQL database yet"):
-        import_sessions_csv(db, actor=trainer_actor, path=csv)
+    csv.write_text(
+        "client_id,date,minutes,rpe,exercises,warmup_minutes,cooldown_done\n"
+        f"{client.external_id},2025-03-08,60,7,Deadlift; squat,5,yes\n"
+        f"{client.external_id},2025-03-09,45,6,,,\n"
+        "C-9999,2025-03-09,45,6,row,,\n"
+        f"{client.external_id},2025-02-30,45,6,row,,\n"
+    )
+    refused = import_sessions_csv(db, actor=trainer_actor, path=csv)
+    assert not refused.stored and refused.bad_count == 2
+    assert [(b.line, b.reason) for b in refused.bad_rows] == [
+        (4, "client_id C-9999 is not a known client"),
+        (5, "date 2025-02-30 is not a real date in the form YYYY-MM-DD"),
+    ]
     assert store.list_sessions(db, actor=SYSTEM, client_id=client.id) == []
+
+    first = import_sessions_csv(db, actor=trainer_actor, path=csv, skip_bad=True)
+    again = import_sessions_csv(db, actor=trainer_actor, path=csv, skip_bad=True)
+    assert (first.inserted, first.duplicates, again.inserted, again.duplicates) == (2, 0, 0, 2)
+    sessions = store.list_sessions(db, actor=SYSTEM, client_id=client.id)
+    assert sorted(
+        (s.date.isoformat(), s.minutes, s.exercises, s.warmup_minutes, s.cooldown_done) for s in sessions
+    ) == [
+        ("2025-03-08", 60.0, ("deadlift", "squat"), 5.0, True),
+        ("2025-03-09", 45.0, (), None, None),
+    ]
+    with db.read() as cur:
+        (audited,) = cur.execute("SELECT count(*) FROM audit_log WHERE action = 'session.import'").fetchone()
+    assert audited == 3
 
 
 def test_a_default_current_timestamp_is_utc_like_the_stores_clock(pg_url, pg_server):
