@@ -6,10 +6,12 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-# System packages the tests use: Chromium for the browser tests, poppler-utils (pdftotext) to read handouts.
+# System packages the tests use: Chromium for the browser tests, poppler-utils (pdftotext) to read handouts,
+# PostgreSQL's server binaries for the store tests on PostgreSQL (tests/pg_server.py starts a throwaway server).
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "Installing ${missing[*]} for the tests (apt-get)..."

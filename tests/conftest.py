@@ -5,6 +5,7 @@ Fixture names are stable: other test files use them.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -33,9 +34,137 @@ def no_demo_mode(monkeypatch):
     monkeypatch.delenv("BACKCARE_DEMO", raising=False)
 
 
+# --- The engines. A test module named here runs each test that takes `db` on both engines: DuckDB (a file
+# under tmp_path) and PostgreSQL (a fresh database on the session's throwaway server, tests/pg_server.py).
+# Page and AppTest tests stay on DuckDB (the store is what differs, and the suite's time is short).
+STORE_TEST_MODULES = frozenset(
+    {
+        "test_store_clients",
+        "test_store_db",
+        "test_store_history",
+        "test_store_inputs",
+        "test_store_referrals",
+        "test_store_reports",
+        "test_accounts",
+        "test_permissions",
+        "test_scope_people",
+        "test_client_contact",
+        "test_handoff",
+        "test_triage_drafts",
+        "test_load",
+        "test_load_band",
+        "test_resume_signin",
+        "test_history_round_trips",
+        "test_erasure",
+        "test_views",
+        "test_postgres",
+    }
+)
+ENGINES = ("duckdb", "postgresql")
+
+
+def pytest_generate_tests(metafunc):
+    if "db" in metafunc.fixturenames and metafunc.module.__name__.rpartition(".")[2] in STORE_TEST_MODULES:
+        metafunc.parametrize("engine", ENGINES, indirect=True)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "duckdb_only(reason): the test is about the DuckDB file itself")
+
+
+# Store tests about what only DuckDB has, by test name: their PostgreSQL half is skipped with the reason.
+DUCKDB_ONLY = {
+    "test_a_second_process_gets_database_locked_in_one_sentence": "one process per file is DuckDB's rule",
+    "test_before_erasure_the_file_does_hold_the_names": "reads the DuckDB file's bytes",
+    "test_before_erasure_the_file_does_hold_the_contact": "reads the DuckDB file's bytes",
+    "test_erasing_the_client_erases_the_contact_from_the_file": "reads the DuckDB file's bytes",
+    "test_the_export_includes_the_contact": "export writes Parquet through DuckDB (pg_dump on PostgreSQL)",
+    "test_after_erasure_the_raw_bytes_of_the_file_no_longer_hold_the_name": "reads the DuckDB file's bytes",
+    "test_rebuild_is_refused_while_another_connection_holds_the_file_and_nothing_is_lost": "the file rebuild",
+    "test_the_store_keeps_working_on_the_rebuilt_file_and_ids_are_not_reused": "the file rebuild",
+}
+
+
+# Cases of parametrised store tests that call what runs on DuckDB only so far: the managers' figures
+# (backcare/store/analytics.py, written for DuckDB and being rebuilt as rollups) and the Parquet export.
+DUCKDB_ONLY_CASES = (
+    "export_database",
+    "daily_load",
+    "load_ratio",
+    "weekly_load",
+    "weekly_levels",
+    "weekly_red_flags",
+    "trends",
+    "reports_by_gym",
+    "reports_by_trainer",
+    "causes_ranked",
+    "causes_by_month",
+    "first_contact",
+    "plan_outcome",
+    "plan_adherence",
+)
+
+
+def _duckdb_only_case(node) -> str | None:
+    callspec = getattr(node, "callspec", None)
+    ids = callspec.id.split("-") if callspec else []
+    if any(part.startswith(DUCKDB_ONLY_CASES) for part in ids):
+        return "the managers' figures and the Parquet export run on DuckDB only so far"
+    return None
+
+
 @pytest.fixture
-def db(tmp_path):
-    database = fresh_database(tmp_path / "t.duckdb")
+def engine(request) -> str:
+    """The engine a `db` test runs on: "duckdb" unless the module is a store module (see STORE_TEST_MODULES)."""
+    name = getattr(request, "param", "duckdb")
+    if name == "postgresql":
+        marker = request.node.get_closest_marker("duckdb_only")
+        reason = (
+            DUCKDB_ONLY.get(request.node.originalname)
+            or _duckdb_only_case(request.node)
+            or (marker and (marker.args or ["DuckDB only"])[0])
+        )
+        if reason:
+            pytest.skip(reason)
+    return name
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One PostgreSQL server for the session, started the first time a test asks for one."""
+    from tests import pg_server as pg
+
+    reason = pg.available()
+    if reason:
+        pytest.skip(reason)
+    server = pg.PgServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server) -> str:
+    """A migrated database to copy: CREATE DATABASE ... TEMPLATE is much faster than migrating each time."""
+    pg_server.admin("CREATE DATABASE backcare_template")
+    store.open_database(pg_server.url("backcare_template")).close()
+    return "backcare_template"
+
+
+@pytest.fixture
+def pg_url(pg_server, pg_template):
+    """The URL of a fresh, migrated PostgreSQL database of this test's own; dropped after."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    pg_server.admin(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
+    yield pg_server.url(name)
+    pg_server.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def db(request, engine, tmp_path):
+    if engine == "postgresql":
+        database = store.open_database(request.getfixturevalue("pg_url"))
+    else:
+        database = fresh_database(tmp_path / "t.duckdb")
     yield database
     database.close()
 

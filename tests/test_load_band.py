@@ -25,7 +25,7 @@ def daily_on_week_ends(db, client_id: int, weeks: int) -> list[tuple]:
     with db.read() as cur:
         rows = cur.execute(
             f"SELECT day, weekly_sessions, weekly_load, chronic_weekly_load, acute_chronic_ratio "
-            f"FROM ({load.one_client_daily_sql()}) ORDER BY day",
+            f"FROM ({load.one_client_daily_sql()}) AS daily ORDER BY day",
             {"client_id": client_id, "first_day": ON - timedelta(days=7 * (weeks - 1)), "last_day": ON},
         ).fetchall()
     return [

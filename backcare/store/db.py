@@ -1,8 +1,12 @@
 """The database handle: one DuckDB connection per process, a cursor per operation, named migrations,
 and the write transaction that carries its own audit row.
 
-Nothing above this module sees a duckdb exception: driver errors become the domain errors of
+Nothing above this module sees a driver exception: driver errors become the domain errors of
 backcare.errors, worded for the user, with the driver's text in the log.
+
+Two engines (backcare.store.engine): the embedded DuckDB file (the default), or a PostgreSQL server when
+BACKCARE_DATABASE_URL=postgresql://... is set (or open_database() is given such a URL). The same code runs
+on both; what differs lives in engine.py.
 
 Audit rows written by the repository functions (audit_log.action; outcome ok | denied):
   gym.create, user.create, client.create, client.consent, client.contact, client.view, client.history, client.search,
@@ -17,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +35,18 @@ import duckdb
 
 from backcare.auth import Actor
 from backcare.errors import BackCareError, Conflict, DatabaseLocked, StoreError
+from backcare.store.engine import (
+    DRIVER_ERRORS,
+    DUCKDB,
+    POSTGRES,
+    Engine,
+    PgPool,
+    database_url,
+    is_clash,
+    is_constraint_error,
+    is_postgres_url,
+    is_unreachable,
+)
 from backcare.store.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -60,22 +77,42 @@ def resolve_path(path: str | Path | None = None) -> Path:
     return Path(path) if path is not None else default_db_path()
 
 
+def resolve_target(target: str | Path | None = None) -> str | Path:
+    """What open_database() opens: a postgresql:// URL as given, else a file; when nothing is given,
+    BACKCARE_DATABASE_URL when set, else the file of resolve_path()."""
+    if is_postgres_url(target):
+        return str(target)
+    if target is None and database_url():
+        return str(database_url())
+    return resolve_path(target)
+
+
+def redacted(url: str) -> str:
+    """A database URL fit for a message or a log: the password replaced."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def translate(error: duckdb.Error, doing: str = "the database operation") -> BackCareError:
-    """A duckdb error as a domain error; the driver's message goes to the log only."""
-    log.warning("duckdb error during %s: %s", doing, error)
-    if isinstance(error, duckdb.ConstraintException):
+def translate(error: BaseException, doing: str = "the database operation") -> BackCareError:
+    """A driver error as a domain error; the driver's message goes to the log only."""
+    log.warning("database error during %s: %s", doing, error)
+    if is_constraint_error(error):
         return Conflict(
             f"{doing[:1].upper()}{doing[1:]} was refused: a record with the same identity already "
             "exists or a required value is missing."
         )
-    if isinstance(error, duckdb.TransactionException):
+    if is_clash(error):
         return Conflict(
             f"{doing[:1].upper()}{doing[1:]} clashed with another change made at the same time: please try again."
+        )
+    if is_unreachable(error):
+        return StoreError(
+            f"{doing[:1].upper()}{doing[1:]} failed: the database server did not answer; nothing was changed. "
+            "Try again in a moment; if this keeps happening, tell your administrator."
         )
     return StoreError(
         f"{doing[:1].upper()}{doing[1:]} failed in the database; nothing was changed. "
@@ -104,7 +141,7 @@ class Transaction:
     """One open write: its cursor, and the audit row it will commit with (entity_id and detail may be
     filled in while the work runs, e.g. with the id of a row just created)."""
 
-    cursor: duckdb.DuckDBPyConnection
+    cursor: Any  # a duckdb cursor, or engine.PgCursor
     actor: Actor
     action: str
     entity: str | None = None
@@ -114,27 +151,45 @@ class Transaction:
 
 
 class Database:
-    """One DuckDB connection per process. Every operation takes its own cursor (threads are safe);
-    writes are serialised inside the process so concurrent transactions never conflict."""
+    """One DuckDB connection per process (on PostgreSQL, a pool of connections playing its part). Every
+    operation takes its own cursor (threads are safe); writes are serialised inside the process so its own
+    transactions never conflict (on PostgreSQL, another process's may: that is a Conflict to retry)."""
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool = False):
+    def __init__(self, connection: Any, path: Path | str, *, read_only: bool = False, engine: Engine = DUCKDB):
         self._connection = connection
-        self.path = path
+        self.path = path  # the file, or the PostgreSQL URL (see `where` for messages)
         self.read_only = read_only
+        self.engine = engine
         self._write_lock = threading.RLock()
         self._closed = False
 
     def __repr__(self) -> str:
-        return f"Database({str(self.path)!r}, read_only={self.read_only})"
+        return f"Database({self.where!r}, read_only={self.read_only})"
+
+    @property
+    def where(self) -> str:
+        """The file, or the URL without its password."""
+        return redacted(self.path) if isinstance(self.path, str) else str(self.path)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine is POSTGRES
+
+    @property
+    def file(self) -> Path:
+        """The DuckDB file (the erasure's rebuild and the file's own checks need it); PostgreSQL has none."""
+        if isinstance(self.path, str):
+            raise StoreError(f"The database {self.where} is a server database, not a file.")
+        return self.path
 
     # --- the file rebuild (store.erasure) needs these -------------------------------------------
 
     @property
-    def connection(self) -> duckdb.DuckDBPyConnection:
+    def connection(self) -> Any:
         """The process's one connection (cursors come from it)."""
         return self._connection
 
-    def replace_connection(self, connection: duckdb.DuckDBPyConnection) -> None:
+    def replace_connection(self, connection: Any) -> None:
         """Put a new connection in place of the current one (after the file was swapped); the Database
         keeps its identity, so pages holding it through st.cache_resource carry on."""
         self._connection = connection
@@ -147,21 +202,21 @@ class Database:
 
     # --- reading -------------------------------------------------------------------------------
 
-    def cursor(self) -> duckdb.DuckDBPyConnection:
+    def cursor(self) -> Any:
         if self._closed:
-            raise StoreError(f"The database {self.path} has been closed.")
+            raise StoreError(f"The database {self.where} has been closed.")
         try:
             return self.connection.cursor()
-        except duckdb.Error as error:
+        except DRIVER_ERRORS as error:
             raise translate(error, "opening a database cursor") from None
 
     @contextmanager
-    def read(self, doing: str = "reading the database") -> Iterator[duckdb.DuckDBPyConnection]:
+    def read(self, doing: str = "reading the database") -> Iterator[Any]:
         """A cursor for reads; driver errors become StoreError."""
         cur = self.cursor()
         try:
             yield cur
-        except duckdb.Error as error:
+        except DRIVER_ERRORS as error:
             raise translate(error, doing) from None
         finally:
             cur.close()
@@ -182,23 +237,23 @@ class Database:
         """BEGIN ... COMMIT with the audit row (outcome 'ok') inserted just before COMMIT, so the
         detail and entity_id may be completed by the work. Any exception rolls everything back."""
         if self.read_only:
-            raise StoreError(f"The database {self.path} is open read-only: nothing can be changed.")
+            raise StoreError(f"The database {self.where} is open read-only: nothing can be changed.")
         with self._write_lock:
             cur = self.cursor()
             txn = Transaction(
                 cur, actor, str(getattr(action, "value", action)), entity, entity_id, detail, now or utcnow()
             )
             try:
-                cur.execute("BEGIN TRANSACTION")
+                cur.execute(self.engine.begin_write)
                 yield txn
                 self._insert_audit(cur, txn.actor, txn.action, txn.entity, txn.entity_id, "ok", txn.detail, txn.now)
                 cur.execute("COMMIT")
             except BaseException as error:
                 try:
                     cur.execute("ROLLBACK")
-                except duckdb.Error:
+                except DRIVER_ERRORS:
                     pass  # the transaction was already aborted by the failure
-                if isinstance(error, duckdb.Error):
+                if isinstance(error, DRIVER_ERRORS):
                     raise translate(error, f"saving ({txn.action})") from None
                 raise
             finally:
@@ -214,7 +269,7 @@ class Database:
         detail: dict | None = None,
         *,
         now: datetime | None = None,
-    ) -> Iterator[duckdb.DuckDBPyConnection]:
+    ) -> Iterator[Any]:
         """The transaction's cursor; see transaction()."""
         with self.transaction(actor, action, entity, entity_id, detail, now=now) as txn:
             yield txn.cursor
@@ -229,7 +284,7 @@ class Database:
         outcome: str = "denied",
         detail: dict | None = None,
         now: datetime | None = None,
-        work: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+        work: Callable[[Any], None] | None = None,
         doing: str = "recording the audit entry",
     ) -> None:
         """Record a refused or failed attempt (or a view) in its own transaction; `work`, when given, runs
@@ -240,7 +295,7 @@ class Database:
         with self._write_lock:
             cur = self.cursor()
             try:
-                cur.execute("BEGIN TRANSACTION")
+                cur.execute(self.engine.begin_write)
                 if work is not None:
                     work(cur)
                 self._insert_audit(
@@ -254,18 +309,16 @@ class Database:
                     now or utcnow(),
                 )
                 cur.execute("COMMIT")
-            except duckdb.Error as error:
+            except DRIVER_ERRORS as error:
                 try:
                     cur.execute("ROLLBACK")
-                except duckdb.Error:
+                except DRIVER_ERRORS:
                     pass
                 raise translate(error, doing) from None
             finally:
                 cur.close()
 
-    def bookkeeping(
-        self, work: Callable[[duckdb.DuckDBPyConnection], Any], doing: str = "updating the database"
-    ) -> Any:
+    def bookkeeping(self, work: Callable[[Any], Any], doing: str = "updating the database") -> Any:
         """One transaction without an audit row, for counters that belong to an action audited on its own
         (a sign-in's attempt count, a signed-in session's last activity); returns what `work` returns."""
         if self.read_only:
@@ -273,16 +326,16 @@ class Database:
         with self._write_lock:
             cur = self.cursor()
             try:
-                cur.execute("BEGIN TRANSACTION")
+                cur.execute(self.engine.begin_write)
                 result = work(cur)
                 cur.execute("COMMIT")
                 return result
             except BaseException as error:
                 try:
                     cur.execute("ROLLBACK")
-                except duckdb.Error:
+                except DRIVER_ERRORS:
                     pass
-                if isinstance(error, duckdb.Error):
+                if isinstance(error, DRIVER_ERRORS):
                     raise translate(error, doing) from None
                 raise
             finally:
@@ -319,8 +372,8 @@ class Database:
             self._closed = True
             try:
                 self.connection.close()
-            except duckdb.Error as error:
-                log.warning("closing %s: %s", self.path, error)
+            except DRIVER_ERRORS as error:
+                log.warning("closing %s: %s", self.where, error)
 
     def __enter__(self) -> Database:
         return self
@@ -342,60 +395,89 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise StoreError(f"The database file {path} could not be opened ({_first_line(error)}).") from None
 
 
-def apply_migrations(connection: duckdb.DuckDBPyConnection, *, now: datetime | None = None) -> list[str]:
-    """Apply each pending migration in its own transaction with its schema_migrations row; return names."""
+def migrations_for(engine: Engine) -> tuple[tuple[str, str], ...]:
+    """The migrations this engine runs, in order: PostgreSQL's compatibility step first, then every shipped
+    one (with PostgreSQL's variant where the DuckDB SQL cannot run there; see engine.py)."""
+    return engine.extra_migrations() + tuple((name, engine.migration_sql(name, sql)) for name, sql in MIGRATIONS)
+
+
+def apply_migrations(connection: Any, *, now: datetime | None = None, engine: Engine = DUCKDB) -> list[str]:
+    """Apply each pending migration in its own transaction with its schema_migrations row; return names.
+    On PostgreSQL one process migrates at a time (an advisory lock), the others find the work done."""
     cur = connection.cursor()
     applied_now: list[str] = []
     try:
-        cur.execute(_SCHEMA_MIGRATIONS)
-        done = {name for (name,) in cur.execute("SELECT name FROM schema_migrations").fetchall()}
-        for name, sql in MIGRATIONS:
-            if name in done:
-                continue
-            cur.execute("BEGIN TRANSACTION")
-            try:
-                cur.execute(sql)
-                cur.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", [name, now or utcnow()])
-                cur.execute("COMMIT")
-            except duckdb.Error:
-                cur.execute("ROLLBACK")
-                raise
-            applied_now.append(name)
-    except duckdb.Error as error:
+        engine.lock_migrations(cur)
+        try:
+            cur.execute(_SCHEMA_MIGRATIONS)
+            done = {name for (name,) in cur.execute("SELECT name FROM schema_migrations").fetchall()}
+            for name, sql in migrations_for(engine):
+                if name in done:
+                    continue
+                cur.execute("BEGIN TRANSACTION")
+                try:
+                    cur.execute(sql)
+                    cur.execute(
+                        "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", [name, now or utcnow()]
+                    )
+                    cur.execute("COMMIT")
+                except DRIVER_ERRORS:
+                    cur.execute("ROLLBACK")
+                    raise
+                applied_now.append(name)
+        finally:
+            engine.unlock_migrations(cur)
+    except DRIVER_ERRORS as error:
         raise translate(error, "updating the database schema") from None
     finally:
         cur.close()
     return applied_now
 
 
-def pending_migrations(connection: duckdb.DuckDBPyConnection) -> list[str]:
+def pending_migrations(connection: Any, engine: Engine = DUCKDB) -> list[str]:
     cur = connection.cursor()
     try:
-        (exists,) = cur.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-        ).fetchone() or (0,)
+        exists = engine.has_table(cur, "schema_migrations")
         done = set() if not exists else {n for (n,) in cur.execute("SELECT name FROM schema_migrations").fetchall()}
     finally:
         cur.close()
-    return [name for name, _ in MIGRATIONS if name not in done]
+    return [name for name, _ in migrations_for(engine) if name not in done]
+
+
+def _connect_postgres(url: str) -> PgPool:
+    try:
+        return PgPool(url)
+    except DRIVER_ERRORS as error:
+        log.warning("opening %s: %s", redacted(url), error)
+        raise StoreError(
+            f"The database server at {redacted(url)} could not be reached ({_first_line(error)})."
+        ) from None
 
 
 def open_database(path: str | Path | None = None, *, read_only: bool = False) -> Database:
-    """Open (creating it if needed) and migrate the file; DatabaseLocked when another process has it."""
-    target = resolve_path(path)
-    if not read_only:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    connection = _connect(target, read_only)
+    """Open (creating it if needed) and migrate the database: the file, or the PostgreSQL database of a
+    postgresql:// URL (given, or BACKCARE_DATABASE_URL when no path is given). DatabaseLocked when another
+    process has the file."""
+    target = resolve_target(path)
+    engine: Engine = POSTGRES if isinstance(target, str) else DUCKDB
+    if isinstance(target, str):
+        connection: Any = _connect_postgres(target)
+        where = redacted(target)
+    else:
+        if not read_only:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        connection = _connect(target, read_only)
+        where = f"file {target}"
     try:
         if read_only:
-            missing = pending_migrations(connection)
+            missing = pending_migrations(connection, engine)
             if missing:
                 raise StoreError(
-                    f"The database file {target} is older than this version of BackCare "
+                    f"The database {where} is older than this version of BackCare "
                     f"(missing {', '.join(missing)}): open it once for writing to update it."
                 )
         else:
-            apply_migrations(connection)
+            apply_migrations(connection, engine=engine)
         if not read_only:
             from backcare.store.privacy import ensure_privacy_key
 
@@ -406,9 +488,10 @@ def open_database(path: str | Path | None = None, *, read_only: bool = False) ->
     except BaseException:
         connection.close()
         raise
-    db = Database(connection, target, read_only=read_only)
-    if not read_only:
+    db = Database(connection, target, read_only=read_only, engine=engine)
+    if not read_only and engine is DUCKDB:
         # a rebuild owed by an erasure that a killed process left unfinished is done now, before anyone reads
+        # (PostgreSQL has no file to rebuild: its own VACUUM reclaims the erased rows' space)
         from backcare.store.erasure import finish_interrupted_erasures
 
         try:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from backcare.errors import Conflict, DatabaseMissing
-from backcare.store.db import Database, open_database, resolve_path
+from backcare.store.db import Database, open_database, resolve_path, resolve_target
 
 DEMO_ENV = "BACKCARE_DEMO"
 DEMO_KEY = "demo"
@@ -87,7 +87,7 @@ def refuse_unless_demo(db: Database) -> None:
     """Demo mode on an existing file: only a file that is a demo already."""
     if not is_demo(db):
         raise Conflict(
-            f"The database {db.path} is not a demo database, so demo mode will not use it: start "
+            f"The database {db.where} is not a demo database, so demo mode will not use it: start "
             "without demo mode (BACKCARE_DEMO=0), or point BACKCARE_DB at a new file for a demo."
         )
 
@@ -95,7 +95,9 @@ def refuse_unless_demo(db: Database) -> None:
 def open_existing(path: str | Path | None = None, *, read_only: bool = False) -> Database:
     """open_database() for a file that must exist already: DatabaseMissing names the path and the two
     ways to make one, instead of creating an empty file at a mistyped path."""
-    target = resolve_path(path)
+    target = resolve_target(path)
+    if isinstance(target, str):  # a PostgreSQL URL: the server says whether the database is there
+        return open_database(target, read_only=read_only)
     if not target.exists():
         raise DatabaseMissing(str(target))
     return open_database(target, read_only=read_only)

@@ -59,6 +59,7 @@ from backcare.errors import BackCareError, InvalidInput, StoreError
 from backcare.store import rollups
 from backcare.store._base import client_gym, guard, rows_as_dicts, scope_gym, the_row
 from backcare.store.db import Database, utcnow
+from backcare.store.engine import DRIVER_ERRORS
 from backcare.store.privacy import has_table
 
 log = logging.getLogger(__name__)
@@ -118,9 +119,9 @@ WHERE (entity = 'clients' AND entity_id = $id_text)
    OR (entity = 'sessions' AND entity_id IN (SELECT CAST(id AS VARCHAR) FROM sessions WHERE client_id = $id))
    OR (entity = 'referrals' AND entity_id IN (SELECT CAST(id AS VARCHAR) FROM referrals WHERE client_id = $id))
    OR (entity = 'assignments' AND entity_id IN (SELECT CAST(id AS VARCHAR) FROM assignments WHERE client_id = $id))
-   OR regexp_matches(coalesce(detail, ''), '"client_id": ?"?' || $id_text || '"?[,}]')
-   OR contains(lower(coalesce(detail, '')), lower($name))
-   OR contains(lower(coalesce(detail, '')), lower($external_id))
+   OR coalesce(detail, '') ~ ('"client_id": ?"?' || $id_text || '"?[,}]')
+   OR strpos(lower(coalesce(detail, '')), lower($name)) > 0
+   OR strpos(lower(coalesce(detail, '')), lower($external_id)) > 0
 """
 
 
@@ -288,7 +289,7 @@ _IN_PROGRESS: set[Path] = set()  # copies this process is making: not leftovers,
 
 
 def _copy_live_data(db: Database) -> _Copy:
-    copy = _Copy(db.path.with_name(f"{db.path.name}.compact-{uuid.uuid4().hex[:12]}"), uuid.uuid4().hex)
+    copy = _Copy(db.file.with_name(f"{db.file.name}.compact-{uuid.uuid4().hex[:12]}"), uuid.uuid4().hex)
     _IN_PROGRESS.add(copy.path)
     cur = _cursor_or_pending(db)
     try:
@@ -374,7 +375,7 @@ def _detach_quietly(connection: duckdb.DuckDBPyConnection, marker: str) -> None:
 
 
 def _ensure_connection(db: Database) -> None:
-    """Leave `db` with a working connection to whichever file is current at db.path: the one it holds when
+    """Leave `db` with a working connection to whichever file is current at db.file: the one it holds when
     that still answers, else a new one (retried briefly: a reader finishing elsewhere may hold it)."""
     try:
         db.connection.execute("SELECT 1").fetchall()
@@ -383,13 +384,13 @@ def _ensure_connection(db: Database) -> None:
         pass
     for attempt in range(RECONNECT_ATTEMPTS):
         try:
-            connection = duckdb.connect(str(db.path))
+            connection = duckdb.connect(str(db.file))
             connection.execute("SELECT 1").fetchall()
         except duckdb.Error as error:
             if attempt == RECONNECT_ATTEMPTS - 1:
-                log.error("reconnecting to %s after a rebuild: %s", db.path, error)
+                log.error("reconnecting to %s after a rebuild: %s", db.file, error)
                 raise StoreError(
-                    f"The database file {db.path} could not be reopened after a rebuild: restart the BackCare app."
+                    f"The database file {db.file} could not be reopened after a rebuild: restart the BackCare app."
                 ) from None
             time.sleep(0.1)
         else:
@@ -416,11 +417,11 @@ def _swap(db: Database, copy: _Copy) -> None:
                 raise CompactionPending("other sessions were reading the database") from None
             time.sleep(CLOSE_PAUSE)
     try:
-        probe, alone = _connect_alone(db.path, marker)
+        probe, alone = _connect_alone(db.file, marker)
     except duckdb.Error as error:
-        log.warning("reopening %s for the swap: %s", db.path, error)
+        log.warning("reopening %s for the swap: %s", db.file, error)
         raise CompactionPending("the database file could not be reopened") from None
-    if not alone or Path(f"{db.path}.wal").exists():
+    if not alone or Path(f"{db.file}.wal").exists():
         _detach_quietly(probe, marker)
         db.replace_connection(probe)  # the original file, unchanged: the erasure is saved, the rebuild is not
         raise CompactionPending("the file is also open elsewhere in this process; restart the app first")
@@ -433,12 +434,12 @@ def _swap(db: Database, copy: _Copy) -> None:
         raise CompactionPending("other sessions were reading the database") from None
     _step("closed")
     try:
-        os.replace(copy.path, db.path)
+        os.replace(copy.path, db.file)
     except OSError as error:
         log.warning("swapping in the rebuilt file: %s", error)
         raise CompactionPending(f"the rebuilt file could not replace the old one ({error.strerror})") from None
     _step("swapped")
-    db.replace_connection(_reconnect(db.path, copy.token))
+    db.replace_connection(_reconnect(db.file, copy.token))
 
 
 def compact_database(db: Database) -> tuple[int, int]:
@@ -446,9 +447,11 @@ def compact_database(db: Database) -> tuple[int, int]:
     size in bytes before and after. CompactionPending when it could not be done now: the original file and
     its data are kept, the temporary copy is removed, and `db` keeps a working connection."""
     if db.read_only:
-        raise StoreError(f"The database {db.path} is open read-only: it cannot be rebuilt.")
-    if not db.path.exists():
-        raise InvalidInput("path", f"{db.path} is not a database file on disk")
+        raise StoreError(f"The database {db.where} is open read-only: it cannot be rebuilt.")
+    if db.is_postgres:
+        return _vacuum_full(db)
+    if not db.file.exists():
+        raise InvalidInput("path", f"{db.file} is not a database file on disk")
     with db.exclusive():  # no write of this process may land in the old file meanwhile
         copy: _Copy | None = None
         try:
@@ -457,15 +460,33 @@ def compact_database(db: Database) -> tuple[int, int]:
                 _checkpoint(cur)
             finally:
                 cur.close()
-            before = db.path.stat().st_size
+            before = db.file.stat().st_size
             copy = _copy_live_data(db)
             _swap(db, copy)
-            return before, db.path.stat().st_size
+            return before, db.file.stat().st_size
         finally:
             if copy is not None:
                 _remove(copy.path)  # gone already after a successful swap
                 _IN_PROGRESS.discard(copy.path)
             _ensure_connection(db)
+
+
+def _vacuum_full(db: Database) -> tuple[int, int]:
+    """PostgreSQL's rebuild: VACUUM FULL writes each client table anew, without the deleted rows' bytes, then
+    the debt is cleared. Returns the database's size in bytes before and after."""
+    cur = _cursor_or_pending(db)
+    try:
+        (before,) = the_row(cur.execute("SELECT pg_database_size(current_database())"))
+        for table in (*(t for t, _ in _DELETES), "audit_log"):
+            cur.execute(f"VACUUM FULL {table}")  # outside a transaction, as VACUUM must be
+        cur.execute("DELETE FROM pending_erasures")
+        (after,) = the_row(cur.execute("SELECT pg_database_size(current_database())"))
+    except DRIVER_ERRORS as error:
+        log.warning("VACUUM FULL after an erasure: %s", error)
+        raise CompactionPending("the database server refused to rewrite the tables now") from None
+    finally:
+        cur.close()
+    return int(before), int(after)
 
 
 def leftover_copies(path: Path) -> list[Path]:
@@ -493,7 +514,7 @@ def finish_interrupted_erasures(db: Database) -> None:
     """At start (open_database, for writing): remove half-made copies of the file (whoever made them is gone:
     this process holds the file), then pay any rebuild an erasure still owes. When the rebuild cannot be
     done now the debt stays recorded: pending_rebuilds() shows it to admins."""
-    for leftover in leftover_copies(db.path):
+    for leftover in leftover_copies(db.file):
         log.warning("removing %s, left by an interrupted rebuild", leftover)
         leftover.unlink(missing_ok=True)
     if db.read_only or not pending_count(db):

@@ -127,6 +127,11 @@ def export_database(
     partial export with client data is left behind) and the failed attempt is audited (outcome 'failed')
     in its own transaction."""
     guard(db, actor, Action.EXPORT, None, attempt="export", entity="database")
+    if db.is_postgres:  # DuckDB writes the Parquet and CSV files; the server has pg_dump for this
+        raise StoreError(
+            "Export to Parquet and CSV works on the DuckDB file only: on a PostgreSQL database take a copy with "
+            "pg_dump (README, Deployment)."
+        )
     directory = Path(directory)
     try:
         directory.mkdir(parents=True, exist_ok=True)

@@ -83,9 +83,11 @@ def _pain_in(cur, client_id: int, days: int, on: date) -> list[PainDay]:
         cur.execute(
             """
         SELECT CAST(created_at AS DATE) AS day, count(*) AS reports, max(pain_score) AS worst_pain,
-               arg_max(pain_score, created_at) FILTER (WHERE pain_score IS NOT NULL) AS last_pain,
-               arg_max(level, CASE level WHEN 'emergency' THEN 4 WHEN 'urgent' THEN 3 WHEN 'refer' THEN 2
-                                         WHEN 'monitor' THEN 1 ELSE 0 END) AS worst_level
+               (array_agg(pain_score ORDER BY created_at DESC, id DESC)
+                   FILTER (WHERE pain_score IS NOT NULL))[1] AS last_pain,
+               (array_agg(level ORDER BY CASE level WHEN 'emergency' THEN 4 WHEN 'urgent' THEN 3
+                                                    WHEN 'refer' THEN 2 WHEN 'monitor' THEN 1 ELSE 0 END DESC))[1]
+                   AS worst_level
         FROM reports
         WHERE client_id = ? AND created_at >= ? AND created_at < ?
         GROUP BY CAST(created_at AS DATE)

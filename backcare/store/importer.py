@@ -8,6 +8,7 @@ separated by `;`). A bad row is reported with its line number in the file, the h
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,6 +82,8 @@ def import_sessions_csv(
     path = Path(path)
     if not path.is_file():
         raise InvalidInput("file", f"{path} does not exist or is not a file")
+    if db.is_postgres:
+        return _import_on_postgres(db, actor, path, skip_bad, progress)
     stage = f"import_stage_{uuid.uuid4().hex[:12]}"
     detail = {"file": path.name, "skip_bad": skip_bad}
     with db.write(actor, "session.import", "sessions", None, detail) as cur:
@@ -102,6 +105,75 @@ def import_sessions_csv(
             return ImportResult(rows, inserted, rows - bad_count - inserted, bad_count, bad_rows, stored=True)
         finally:
             _drop_stage(cur, stage)
+
+
+def _import_on_postgres(db, actor: Actor, path: Path, skip_bad: bool, progress: Progress) -> ImportResult:
+    """The same import on a PostgreSQL database: the file is read and checked by DuckDB in memory (the same
+    staging and checks, against a copy of the clients table), then the good rows, first occurrence only, go
+    to the server by COPY and one INSERT ... SELECT stores those not stored yet, in the server transaction
+    that carries the audit row."""
+    stage = f"import_stage_{uuid.uuid4().hex[:12]}"
+    detail = {"file": path.name, "skip_bad": skip_bad}
+    with db.write(actor, "session.import", "sessions", None, detail) as cur:
+        memory = duckdb.connect()
+        try:
+            mem = memory.cursor()
+            mem.register("server_clients", cur.execute("SELECT id, external_id, gym_id FROM clients").df())
+            mem.execute(
+                "CREATE TABLE clients AS SELECT CAST(id AS INTEGER) AS id, CAST(external_id AS VARCHAR) AS "
+                "external_id, CAST(gym_id AS INTEGER) AS gym_id FROM server_clients"
+            )
+            progress("reading", 0, None)
+            shape = _scan(path)
+            rows = _read_into_stage(mem, path, stage, shape)
+            progress("reading", rows, rows)
+            progress("validating", 0, rows)
+            bad_count, bad_rows = _validate(mem, stage, actor, path, shape)
+            progress("validating", rows, rows)
+            if bad_count and not skip_bad:
+                detail.update(rows=rows, bad=bad_count, inserted=0, stored=False)
+                return ImportResult(rows, 0, 0, bad_count, bad_rows, stored=False)
+            progress("inserting", 0, rows - bad_count)
+            with tempfile.TemporaryDirectory(prefix="backcare-import-") as staging:
+                good = Path(staging) / "good.csv"
+                mem.execute(
+                    f"COPY (SELECT {_FRESH_COLUMNS}, min(pos) AS pos FROM {stage}_checked WHERE problem = '' "
+                    f"GROUP BY {_FRESH_COLUMNS}) TO '{good}' (FORMAT csv, HEADER false)"
+                )
+                cur.execute(
+                    f"CREATE TEMP TABLE {stage} (client_pk INTEGER, day DATE, minutes_value DOUBLE PRECISION, "
+                    "rpe_value DOUBLE PRECISION, exercises_value VARCHAR, warmup_value DOUBLE PRECISION, "
+                    "cooldown_value BOOLEAN, pos BIGINT) ON COMMIT DROP"
+                )
+                with cur.copy(f"COPY {stage} FROM STDIN (FORMAT csv)") as copy, good.open("rb") as f:
+                    while chunk := f.read(1 << 20):
+                        copy.write(chunk)
+            (inserted,) = cur.execute(
+                f"""
+                INSERT INTO sessions (client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done,
+                                      source, created_by)
+                SELECT n.client_pk, n.day, n.minutes_value, n.rpe_value, n.exercises_value, n.warmup_value,
+                       n.cooldown_value, 'import', ?
+                FROM {stage} AS n
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM sessions AS old
+                    WHERE old.client_id = n.client_pk AND old.date = n.day
+                      AND old.minutes = n.minutes_value AND old.rpe = n.rpe_value
+                      AND old.exercises = n.exercises_value
+                      AND old.warmup_minutes IS NOT DISTINCT FROM n.warmup_value
+                      AND old.cooldown_done IS NOT DISTINCT FROM n.cooldown_value)
+                ORDER BY n.pos
+                """,
+                [actor.username],
+            ).fetchone()
+            progress("inserting", int(inserted), rows - bad_count)
+            detail.update(rows=rows, bad=bad_count, inserted=int(inserted), stored=True)
+            return ImportResult(rows, int(inserted), rows - bad_count - int(inserted), bad_count, bad_rows, stored=True)
+        finally:
+            memory.close()
+
+
+_FRESH_COLUMNS = "client_pk, day, minutes_value, rpe_value, exercises_value, warmup_value, cooldown_value"
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,8 +47,8 @@ def daily_metrics_sql(scope_sql: str, session_filter_sql: str) -> str:
     return f"""
 WITH scope AS ({scope_sql}),
 days AS (
-    SELECT CAST(unnest(generate_series(CAST($first_day AS DATE) - {lead_in}, CAST($last_day AS DATE),
-                                       INTERVAL 1 DAY)) AS DATE) AS day
+    SELECT CAST(CAST($first_day AS DATE) - {lead_in} + CAST(k AS INTEGER) AS DATE) AS day
+    FROM generate_series(0, CAST($last_day AS DATE) - CAST($first_day AS DATE) + {lead_in}) AS t(k)
 ),
 grid AS (SELECT scope.client_id, days.day FROM scope CROSS JOIN days),
 logged AS (
@@ -110,8 +110,8 @@ def one_client_weekly_sql() -> str:
     return f"""
 SELECT day - {ACUTE_DAYS - 1} AS week_start, day AS week_end, weekly_sessions AS sessions,
        weekly_load AS load, monotony, strain
-FROM ({one_client_daily_sql()})
-WHERE date_diff('day', day, CAST($last_day AS DATE)) % {ACUTE_DAYS} = 0
+FROM ({one_client_daily_sql()}) AS daily_rows
+WHERE (CAST($last_day AS DATE) - day) % {ACUTE_DAYS} = 0
 ORDER BY day
 """
 
@@ -127,13 +127,13 @@ def one_client_band_sql() -> str:
     return f"""
 WITH mine AS (SELECT date, {SESSION_LOAD_SQL} AS load FROM sessions WHERE client_id = $client_id),
 by_week AS (
-    SELECT CAST(({last} - date) // {ACUTE_DAYS} AS INTEGER) AS back, count(*) AS sessions, sum(load) AS load
+    SELECT CAST(floor(({last} - date) / {ACUTE_DAYS}.0) AS INTEGER) AS back, count(*) AS sessions, sum(load) AS load
     FROM mine
     WHERE date BETWEEN {last} - ({ACUTE_DAYS} * ($weeks + {CHRONIC_WEEKS - 1}) - 1) AND {last}
     GROUP BY 1
 ),
 weeks AS (
-    SELECT CAST(k AS INTEGER) AS back FROM range($weeks + {CHRONIC_WEEKS - 1}) AS t(k)
+    SELECT CAST(k AS INTEGER) AS back FROM generate_series(0, $weeks + {CHRONIC_WEEKS - 2}) AS t(k)
 ),
 windowed AS (
     SELECT weeks.back, coalesce(by_week.sessions, 0) AS sessions, coalesce(by_week.load, 0.0) AS load,
@@ -170,7 +170,7 @@ FROM (
     FROM sessions
     WHERE client_id = $client_id
       AND date BETWEEN CAST($day AS DATE) - {CHRONIC_DAYS - 1} AND CAST($day AS DATE)
-)
+) AS totals
 """
 
 

@@ -22,10 +22,10 @@ from __future__ import annotations
 import math
 import secrets
 from dataclasses import dataclass
-
-import duckdb
+from typing import Any
 
 from backcare.errors import StoreError
+from backcare.store.engine import DRIVER_ERRORS
 
 MIN_CLIENTS = 5
 KEY_BITS = 32
@@ -178,7 +178,7 @@ def key_sum_sql(expr: str) -> str:
     return f"CAST(coalesce({expr}, 0) % {KEY_SPACE} AS BIGINT)"
 
 
-def ensure_privacy_key(connection: duckdb.DuckDBPyConnection) -> None:
+def ensure_privacy_key(connection: Any) -> None:
     """Give the deployment its secret the first time the file is opened for writing; never changed after
     (a new secret would redraw every adjustment, and two draws of one figure can be averaged)."""
     cur = connection.cursor()
@@ -187,14 +187,15 @@ def ensure_privacy_key(connection: duckdb.DuckDBPyConnection) -> None:
             return
         cur.execute("BEGIN TRANSACTION")
         cur.execute(
-            "INSERT INTO privacy_key (id, secret) SELECT 1, ? WHERE NOT EXISTS (SELECT 1 FROM privacy_key)",
+            "INSERT INTO privacy_key (id, secret) SELECT 1, ? WHERE NOT EXISTS (SELECT 1 FROM privacy_key) "
+            "ON CONFLICT (id) DO NOTHING",  # two processes opening a new PostgreSQL database at once
             [secrets.randbits(64)],
         )
         cur.execute("COMMIT")
-    except duckdb.Error:
+    except DRIVER_ERRORS:
         try:
             cur.execute("ROLLBACK")
-        except duckdb.Error:
+        except DRIVER_ERRORS:
             pass
         raise
     finally:
@@ -202,13 +203,12 @@ def ensure_privacy_key(connection: duckdb.DuckDBPyConnection) -> None:
 
 
 def has_table(cur, name: str) -> bool:
-    return bool(
-        cur.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-            "AND schema_name = 'main' AND table_name = ?",
-            [name],
-        ).fetchone()[0]
-    )
+    row = cur.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = current_database() "
+        "AND table_schema = current_schema() AND table_name = ?",
+        [name],
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def key_params(cur) -> dict[str, int]:

@@ -39,15 +39,16 @@ CONTACT_WITHIN: dict[Level, timedelta] = {
     Level.REFER: timedelta(days=7),
 }
 
+_SECONDS = {level: int(within.total_seconds()) for level, within in CONTACT_WITHIN.items()}
 _REFERRAL_SELECT = f"""
 SELECT r.id, r.report_id, r.client_id, r.gym_id, r.level, r.status, r.opened_at, r.first_contact_at,
        r.closed_at, r.restrictions, c.name AS client_name, c.external_id AS client_external_id,
        r.first_contact_at IS NULL AND r.status = 'new' AND CASE r.level
            WHEN 'emergency' THEN $now - r.opened_at
-                > INTERVAL {int(CONTACT_WITHIN[Level.EMERGENCY].total_seconds())} SECOND
-           WHEN 'urgent' THEN $now - r.opened_at > INTERVAL {int(CONTACT_WITHIN[Level.URGENT].total_seconds())} SECOND
-           ELSE $now - r.opened_at > INTERVAL {int(CONTACT_WITHIN[Level.REFER].total_seconds())} SECOND END AS overdue,
-       date_diff('second', r.opened_at, $now) / 3600.0 AS age_hours,
+                > INTERVAL '1 second' * {_SECONDS[Level.EMERGENCY]}
+           WHEN 'urgent' THEN $now - r.opened_at > INTERVAL '1 second' * {_SECONDS[Level.URGENT]}
+           ELSE $now - r.opened_at > INTERVAL '1 second' * {_SECONDS[Level.REFER]} END AS overdue,
+       EXTRACT(EPOCH FROM $now - r.opened_at) / 3600.0 AS age_hours,
        CASE r.level WHEN 'emergency' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END AS level_order,
        CASE WHEN r.status = 'new' THEN 0 WHEN r.status IN ('cleared', 'cleared_with_restrictions') THEN 2
             ELSE 1 END AS stage_order
@@ -121,7 +122,7 @@ def list_referral_queue(
         rows = rows_as_dicts(
             cur.execute(
                 _REFERRAL_SELECT
-                + " WHERE list_contains($statuses, r.status) AND ($gym_id IS NULL OR r.gym_id = $gym_id)"
+                + " WHERE r.status = ANY($statuses) AND ($gym_id IS NULL OR r.gym_id = $gym_id)"
                 + _WORK_ORDER,
                 {"now": now, "statuses": wanted, "gym_id": gym_id},
             )

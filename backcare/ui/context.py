@@ -28,22 +28,28 @@ def _open_database(path: str):
     return store.open_database(path)
 
 
+def database_target() -> str:
+    """What the process opens: BACKCARE_DATABASE_URL (a PostgreSQL server) when set, else the file."""
+    from backcare.store.engine import database_url
+
+    return database_url() or str(database_path())
+
+
 def open_db():
-    """The process's Database for BACKCARE_DB (or the default file); raises the domain error. Creates the
-    file if missing: callers check first (signin.open_database_or_stop)."""
+    """The process's Database for BACKCARE_DATABASE_URL or BACKCARE_DB (or the default file); raises the domain
+    error. Creates the file if missing: callers check first (signin.open_database_or_stop)."""
     st.session_state["_run_token"] = st.session_state.get("_run_token", 0) + 1
-    return _open_database(str(database_path()))
+    return _open_database(database_target())
 
 
 def get_db():
     """The process's Database for BACKCARE_DB (or the default file); stops the page with one sentence
     when the file cannot be opened."""
-    path = database_path()
     # Each page calls this first on every run: a new token lets per-run reads (the current client) be reused
     # within the run but never across runs, when the data may have changed.
     st.session_state["_run_token"] = st.session_state.get("_run_token", 0) + 1
     try:
-        return _open_database(str(path))
+        return _open_database(database_target())
     except DatabaseLocked as locked:
         st.error(str(locked))
         st.stop()

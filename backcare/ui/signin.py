@@ -91,6 +91,8 @@ def open_database_or_stop():
     without demo mode a missing file is an error and nothing is created. Any failure: one sentence."""
     path = context.database_path()
     try:
+        if context.database_target() != str(path):  # a PostgreSQL server (BACKCARE_DATABASE_URL): no file to check
+            return context.open_db()
         if deployment.demo_mode_requested():
             if not path.exists():
                 from backcare.store.demo import ensure_demo_database
@@ -283,7 +285,7 @@ def signin_page() -> None:
     db = context.get_db()
     if not deployment.has_accounts(db):
         st.warning(
-            f"This database ({db.path}) has no accounts yet: add the first administrator with "
+            f"This database ({db.where}) has no accounts yet: add the first administrator with "
             "`python -m backcare users add NAME --role admin --password-stdin`, then reload this page."
         )
     provider = oidc_provider()

@@ -1,0 +1,244 @@
+"""Moving a chain from its DuckDB file to a PostgreSQL server (`python -m backcare migrate-to-postgres`).
+
+The target is migrated to the same schema first, then every table of the file is copied in one PostgreSQL
+transaction: DuckDB writes each table as CSV (in C, to a temporary file) and PostgreSQL reads it with COPY,
+so rows never pass through Python one by one. Before COMMIT every table's rows are counted on both sides;
+any difference rolls everything back. Sequences are set past the copied ids (and past ids the file's
+sequences had already handed out, so an erased client's id is never reused). The deployment's privacy key
+travels with the data, so the managers' figures stay as they were.
+"""
+
+from __future__ import annotations
+
+import queue
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from backcare.auth import SYSTEM
+from backcare.errors import Conflict, StoreError
+from backcare.store.db import Database, open_database, redacted
+from backcare.store.engine import DRIVER_ERRORS, is_postgres_url
+
+# Written by each side's own migrations, never copied.
+NOT_COPIED = frozenset({"schema_migrations"})
+# Present in a target just created (the secret open_database gives every new database): replaced by the file's.
+REPLACED = frozenset({"privacy_key"})
+_CHUNK = 1 << 20
+SLICE_ROWS = 250_000
+
+
+@dataclass(frozen=True, slots=True)
+class TableCount:
+    table: str
+    source_rows: int
+    target_rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    tables: tuple[TableCount, ...]
+    seconds: float
+
+    @property
+    def rows(self) -> int:
+        return sum(t.source_rows for t in self.tables)
+
+
+def _tables(cur) -> list[str]:
+    return [
+        name
+        for (name,) in cur.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+            "AND table_type = 'BASE TABLE' ORDER BY table_name"
+        ).fetchall()
+    ]
+
+
+def _columns(cur, table: str) -> list[str]:
+    return [
+        name
+        for (name,) in cur.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = ? ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+    ]
+
+
+def _count(cur, table: str) -> int:
+    return int(cur.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+
+
+def _source_sequences(source: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """The last id each of the file's sequences handed out (absent: never used)."""
+    rows = source.execute("SELECT sequence_name, last_value FROM duckdb_sequences()").fetchall()
+    return {name: int(value) for name, value in rows if value is not None}
+
+
+def migrate_to_postgres(source_path: str | Path, target_url: str) -> Transfer:
+    """Copy the DuckDB file at `source_path` into the PostgreSQL database at `target_url` (see the module
+    docstring). Conflict when the target already holds data; nothing is changed then."""
+    source_path = Path(source_path)
+    if not is_postgres_url(target_url):
+        raise StoreError(f"The target must be a postgresql:// URL, not {target_url!r}.")
+    if not source_path.exists():
+        raise StoreError(f"The database file {source_path} does not exist.")
+    started = time.perf_counter()
+    # the file must be at the current schema: opening it for writing once (any command) brings it there
+    source_db = open_database(source_path, read_only=True)
+    try:
+        target = open_database(target_url)
+        try:
+            return _copy(source_db, target, started)
+        finally:
+            target.close()
+    finally:
+        source_db.close()
+
+
+def _copy(source_db: Database, target: Database, started: float) -> Transfer:
+    source = source_db.cursor()
+    try:
+        tables = [t for t in _tables(source) if t not in NOT_COPIED]
+        with target.read("checking the target database") as cur:
+            target_tables = set(_tables(cur))
+            missing = [t for t in tables if t not in target_tables]
+            if missing:
+                raise StoreError(f"The target database lacks the tables {', '.join(missing)}.")
+            holding = [t for t in tables if t not in REPLACED and _count(cur, t)]
+        if holding:
+            raise Conflict(
+                f"The target database {target.where} already holds data (in {', '.join(holding)}): "
+                "migrate-to-postgres copies into an empty database only. Nothing was changed."
+            )
+        sequences = _source_sequences(source)
+        counts: list[TableCount] = []
+        detail: dict = {"tables": {}}
+        with (
+            target.transaction(SYSTEM, "database.migrate", "database", None, detail) as txn,
+            tempfile.TemporaryDirectory(prefix="backcare-migrate-") as staging,
+        ):
+            cur = txn.cursor
+            plan = []
+            for table in tables:
+                columns = [c for c in _columns(source, table) if c in set(_columns(cur, table))]
+                plan.append((table, ", ".join(f'"{c}"' for c in columns)))
+            # DuckDB writes the next slice while PostgreSQL reads this one: the two engines work side by side
+            slices = _Exporter(source_db, plan, Path(staging))
+            try:
+                for table, column_list, csv in slices:
+                    if csv is None:  # the table's last slice is done
+                        continue
+                    if table in REPLACED:
+                        cur.execute(f'DELETE FROM "{table}"')
+                    with cur.copy(f'COPY "{table}" ({column_list}) FROM STDIN (FORMAT csv)') as copy:
+                        with csv.open("rb") as f:
+                            while chunk := f.read(_CHUNK):
+                                copy.write(chunk)
+                    csv.unlink()
+            finally:
+                slices.stop()
+            for table, _ in plan:
+                counted = TableCount(table, _count(source, table), _count(cur, table))
+                counts.append(counted)
+                detail["tables"][table] = counted.target_rows
+            wrong = [c for c in counts if c.source_rows != c.target_rows]
+            if wrong:
+                raise StoreError(
+                    "The copy was rolled back: the row counts differ for "
+                    + ", ".join(f"{c.table} ({c.source_rows} in the file, {c.target_rows} copied)" for c in wrong)
+                )
+            _set_sequences(cur, sequences)
+    except DRIVER_ERRORS as error:
+        raise StoreError(f"The copy into {target.where} failed and was rolled back ({error}).") from None
+    finally:
+        source.close()
+    return Transfer(tuple(counts), time.perf_counter() - started)
+
+
+class _Exporter:
+    """A thread of DuckDB writing each table as CSV slices of SLICE_ROWS rows (by rowid) into `staging`, a
+    slice or two ahead of the COPY that reads them; yields (table, columns, file) in order."""
+
+    def __init__(self, source_db: Database, plan: list[tuple[str, str]], staging: Path):
+        self._queue: queue.Queue[tuple[str, str, Path | None] | BaseException] = queue.Queue(maxsize=2)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(source_db, plan, staging), daemon=True)
+        self._thread.start()
+
+    def _put(self, item: tuple[str, str, Path | None] | BaseException) -> bool:
+        while not self._stopped.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, source_db: Database, plan: list[tuple[str, str]], staging: Path) -> None:
+        try:
+            cur = source_db.cursor()
+            try:
+                for table, column_list in plan:
+                    (last,) = cur.execute(f'SELECT coalesce(max(rowid), -1) FROM "{table}"').fetchone()
+                    for n, start in enumerate(range(0, int(last) + 1, SLICE_ROWS)):
+                        csv = staging / f"{table}.{n}.csv"
+                        cur.execute(
+                            f'COPY (SELECT {column_list} FROM "{table}" WHERE rowid >= {start} '
+                            f"AND rowid < {start + SLICE_ROWS}) TO '{csv}' (FORMAT csv, HEADER false)"
+                        )
+                        if not self._put((table, column_list, csv)):
+                            return
+                    if not self._put((table, column_list, None)):
+                        return
+            finally:
+                cur.close()
+        except BaseException as error:  # handed to the reading side, which raises it there
+            self._put(error)
+            return
+        self._put(StopIteration())
+
+    def __iter__(self) -> Iterator[tuple[str, str, Path | None]]:
+        while True:
+            item = self._queue.get()
+            if isinstance(item, StopIteration):
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+
+def _set_sequences(cur, used_in_file: dict[str, int]) -> None:
+    """Every `<table>_id_seq` of the target past the largest id copied and past what the file's sequence
+    had handed out."""
+    for (sequence,) in cur.execute(
+        "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = current_schema()"
+    ).fetchall():
+        table = sequence.removesuffix("_id_seq")
+        (largest,) = cur.execute(f'SELECT coalesce(max(id), 0) FROM "{table}"').fetchone()
+        last = max(int(largest), used_in_file.get(sequence, 0))
+        if last > 0:
+            cur.execute("SELECT setval(?, ?)", [sequence, last])
+
+
+def describe(transfer: Transfer, source: str | Path, target_url: str) -> str:
+    """The command's report: every table's rows on both sides."""
+    width = max([len("table"), *(len(t.table) for t in transfer.tables)])
+    lines = [
+        f"Copied {source} into {redacted(target_url)}:",
+        f"{'table':<{width}}  {'in the file':>12}  {'in PostgreSQL':>13}",
+    ]
+    lines += [f"{t.table:<{width}}  {t.source_rows:>12,}  {t.target_rows:>13,}" for t in transfer.tables]
+    rate = transfer.rows / transfer.seconds if transfer.seconds else 0.0
+    lines.append(f"{transfer.rows:,} rows in {transfer.seconds:.1f} s ({rate:,.0f} rows/s); every count matches.")
+    return "\n".join(lines)
