@@ -32,6 +32,12 @@ class Conflict(BackCareError):
     """The change is not allowed in the record's current state (e.g. a status transition)."""
 
 
+class Clash(Conflict):
+    """Another process committed a change to the same rows while this transaction ran (PostgreSQL's
+    REPEATABLE READ, DuckDB's optimistic concurrency): nothing was stored, and running the whole transaction
+    again is safe."""
+
+
 class AlreadySaved(Conflict):
     """The same triage form was saved before (a second tap on Save): nothing was stored twice."""
 

@@ -58,6 +58,8 @@ STORE_TEST_MODULES = frozenset(
         "test_erasure",
         "test_views",
         "test_postgres",
+        "test_feedback_store",
+        "test_plan_stages",
     }
 )
 ENGINES = ("duckdb", "postgresql")
@@ -79,6 +81,7 @@ DUCKDB_ONLY = {
     "test_before_erasure_the_file_does_hold_the_contact": "reads the DuckDB file's bytes",
     "test_erasing_the_client_erases_the_contact_from_the_file": "reads the DuckDB file's bytes",
     "test_the_export_includes_the_contact": "export writes Parquet through DuckDB (pg_dump on PostgreSQL)",
+    "test_feedback_is_in_the_export": "export writes Parquet through DuckDB (pg_dump on PostgreSQL)",
     "test_after_erasure_the_raw_bytes_of_the_file_no_longer_hold_the_name": "reads the DuckDB file's bytes",
     "test_rebuild_is_refused_while_another_connection_holds_the_file_and_nothing_is_lost": "the file rebuild",
     "test_the_store_keeps_working_on_the_rebuilt_file_and_ids_are_not_reused": "the file rebuild",

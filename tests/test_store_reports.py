@@ -441,3 +441,27 @@ def test_a_very_long_episode_keeps_its_lowest_and_latest_scores():
     kept = kept_episode_scores(scores)
     assert len(kept) == EPISODE_SCORES_KEPT and (min(kept), kept[-1]) == (1, 6)
     assert kept_episode_scores((2, 3)) == (2, 3)
+
+
+def test_a_save_that_clashes_with_another_process_runs_again_and_stores_once(db, trainer_actor, client, monkeypatch):
+    """Two processes saving reports of one client at once clash on the trends' rollup rows (PostgreSQL): the
+    store runs the save again instead of asking the trainer to tap Save a second time."""
+    from backcare.errors import Clash
+    from backcare.store import rollups
+
+    real = rollups.refresh_report
+    calls = []
+
+    def clash_once(cur, report_id):
+        calls.append(report_id)
+        if len(calls) == 1:
+            raise Clash("Saving clashed with another change made at the same time: please try again.")
+        return real(cur, report_id)
+
+    monkeypatch.setattr(rollups, "refresh_report", clash_once)
+    saved = store.save_report(db, actor=trainer_actor, client_id=client.id, report=report_payload(), submission="f-1")
+    assert len(calls) == 2
+    with db.read() as cur:
+        assert cur.execute("SELECT count(*) FROM reports").fetchone() == (1,)
+        assert cur.execute("SELECT report_id FROM report_submissions").fetchall() == [(saved.report_id,)]
+        assert cur.execute("SELECT count(*) FROM audit_log WHERE action = 'report.save'").fetchone() == (1,)

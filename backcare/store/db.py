@@ -34,7 +34,7 @@ from typing import Any
 import duckdb
 
 from backcare.auth import Actor
-from backcare.errors import BackCareError, Conflict, DatabaseLocked, StoreError
+from backcare.errors import BackCareError, Clash, Conflict, DatabaseLocked, StoreError
 from backcare.store.engine import (
     DRIVER_ERRORS,
     DUCKDB,
@@ -106,7 +106,7 @@ def translate(error: BaseException, doing: str = "the database operation") -> Ba
             "exists or a required value is missing."
         )
     if is_clash(error):
-        return Conflict(
+        return Clash(
             f"{doing[:1].upper()}{doing[1:]} clashed with another change made at the same time: please try again."
         )
     if is_unreachable(error):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -11,7 +13,7 @@ from pydantic import ValidationError
 
 from backcare import questions
 from backcare.auth import Action, Actor
-from backcare.errors import AlreadySaved, Conflict, InvalidInput, Unavailable, invalid_input
+from backcare.errors import AlreadySaved, Clash, Conflict, InvalidInput, Unavailable, invalid_input
 from backcare.models import (
     CauseId,
     Level,
@@ -24,7 +26,7 @@ from backcare.rules import evaluate
 from backcare.store import load, rollups
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts, the_row_as_dict
 from backcare.store.assignments import active_plan_ids, insert_assignment, is_paused, validated_assignment
-from backcare.store.db import Database, utcnow
+from backcare.store.db import Database, Transaction, utcnow
 from backcare.store.records import ReportRow, SavedReport, age_from_year_of_birth
 
 EPISODE = timedelta(days=7)  # reports this close belong to one episode (R5)
@@ -133,6 +135,10 @@ def _validated(report: TriageReport | dict) -> TriageReport:
         raise invalid_input(error, "report") from None
 
 
+# A save that clashed with another process's save of the same client is run again this many times at most.
+SAVE_ATTEMPTS = 8
+
+
 def save_report(
     db: Database,
     *,
@@ -188,7 +194,10 @@ def save_report(
         raise InvalidInput("submission", "must be a token of 1 to 64 characters")
 
     detail: dict[str, object] = {"client_id": client_id}
-    with db.transaction(actor, "report.save", "reports", None, detail, now=now) as txn:
+
+    def write(
+        txn: Transaction, report: TriageReport
+    ) -> tuple[int, TriageResult, TriageHistory, int | None, tuple, tuple]:
         cur = txn.cursor
         if submission is not None:
             prior = cur.execute("SELECT report_id FROM report_submissions WHERE token = ?", [submission]).fetchone()
@@ -235,6 +244,19 @@ def save_report(
         )
         txn.entity_id = report_id
         detail.update(referral_id=referral_id, assignment_ids=list(assignment_ids))
+        return report_id, result, history, referral_id, assignment_ids, allowed_plans
+
+    # Two processes saving reports of one client at once can clash on the trends' rollup rows (PostgreSQL):
+    # nothing was stored, so the save simply runs again; the form token still stops a double save.
+    for attempt in range(1, SAVE_ATTEMPTS + 1):
+        try:
+            with db.transaction(actor, "report.save", "reports", None, detail, now=now) as txn:
+                report_id, result, history, referral_id, assignment_ids, allowed_plans = write(txn, report)
+            break
+        except Clash:
+            if attempt == SAVE_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0.005, 0.02) * attempt)
     return SavedReport(
         report_id=report_id,
         result=result,

@@ -27,8 +27,9 @@ from backcare.store.engine import DRIVER_ERRORS, is_postgres_url
 
 # Written by each side's own migrations, never copied.
 NOT_COPIED = frozenset({"schema_migrations"})
-# Present in a target just created (the secret open_database gives every new database): replaced by the file's.
-REPLACED = frozenset({"privacy_key"})
+# Present in a target just created (the secret open_database gives every new database, the trends' rollup
+# state row that migration 0011 writes): replaced by the file's, so the copied rollups keep their keys.
+REPLACED = frozenset({"privacy_key", "trend_rollup_state"})
 _CHUNK = 1 << 20
 SLICE_ROWS = 250_000
 
