@@ -209,7 +209,7 @@ with erase_tab:
     elif owed:
         st.warning(
             f"A rebuild of the database file is still owed for {words.count(len(owed), 'erasure')}, the first on "
-            f"{owed[0].erased_at:%d %b %Y at %H:%M} UTC by {owed[0].erased_by}: until it runs, the file may "
+            f"{words.moment(owed[0].erased_at)} UTC by {owed[0].erased_by}: until it runs, the file may "
             "still hold fragments of the erased data. Rebuild it now (it takes a moment; the app stays up)."
         )
     if pending or owed:

@@ -14,7 +14,7 @@ from backcare.models import CauseId
 from backcare.plans import load_library, review_date_for
 from backcare.rules import CAUSE_LABELS
 from backcare.ui import clients as client_ui
-from backcare.ui import context, plan_views, style, views
+from backcare.ui import context, plan_views, style, views, words
 from backcare.ui.keys import record_key
 
 style.apply_tablet_style()
@@ -68,7 +68,7 @@ else:
     if latest and not latest[0].result.causes and not latest[0].level.needs_professional:
         # No cause detected means no plan was suggested; the trainer may still judge that one helps.
         st.info(
-            f"The last report ({latest[0].created_at:%d %b %Y}) found no likely cause, so no plan was "
+            f"The last report ({words.day(latest[0].created_at)}) found no likely cause, so no plan was "
             "suggested. If you judge that one helps, choose it by hand in the plan library below and "
             "assign it.",
             icon=":material/touch_app:",

@@ -18,7 +18,7 @@ import pyarrow as pa
 import streamlit as st
 
 from backcare.rules import LOAD_RATIO_SPIKE
-from backcare.ui import palette
+from backcare.ui import palette, words
 from backcare.ui.views import BAND_HIGH, BAND_LOW
 
 HEIGHT = 160
@@ -27,7 +27,7 @@ LEVEL_COLOURS = [palette.LEVEL_COLOURS[level] for level in palette.LEVEL_WORDS]
 LEVEL_SHAPES = [palette.LEVEL_SHAPES[level] for level in palette.LEVEL_WORDS]
 # One time axis for the three panels (load, ratio, pain): the same field name and scale in each, so a week
 # lines up with that week's pain. Dates in the one format of the app (e.g. 02 Dec 2026).
-DAY_FORMAT = "%d %b %Y"
+DAY_FORMAT = words.DAY_FORMAT
 X = alt.X("day:T", title=None, axis=alt.Axis(format="%d %b", labelAngle=0, tickCount=6, labelFontSize=13))
 Y_EXTENT = 56  # the same room for every panel's y labels, so the plotting areas line up
 

@@ -16,7 +16,7 @@ from backcare.errors import BackCareError
 from backcare.feedback import DONE_WORDS, FORM_LABELS, Done, PlanTaps, Step, Suggestion
 from backcare.plans import PlanLibrary
 from backcare.store import AssignmentRow, ClientRow, PlanFeedback
-from backcare.ui import context
+from backcare.ui import context, words
 from backcare.ui.keys import record_key
 
 PAIN_CHOICES = list(range(11))
@@ -58,7 +58,8 @@ def _entries_table(plan: PlanFeedback) -> str:
     """The latest entries, newest first, as a markdown table (cheaper on a rerun than a data grid)."""
     latest = list(plan.entries)[-ENTRIES_SHOWN:][::-1]
     rows = [
-        f"| {e.entry_date:%d %b %Y} | {DONE_WORDS[e.done]} | {e.pain_during} | {e.pain_morning_after} |" for e in latest
+        f"| {words.day(e.entry_date)} | {DONE_WORDS[e.done]} | {e.pain_during} | {e.pain_morning_after} |"
+        for e in latest
     ]
     return "\n".join(["| Date | Done | Pain during | Next morning |", "|---|---|---|---|", *rows])
 

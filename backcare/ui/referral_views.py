@@ -110,7 +110,7 @@ def queue_frame(queue: Sequence[ReferralRow], gym_names: dict[int, str]) -> pd.D
                 "Client": r.client_name,
                 "Reference": r.client_external_id,
                 "Gym": gym_names.get(r.gym_id, str(r.gym_id)),
-                "Opened (UTC)": r.opened_at.strftime("%Y-%m-%d %H:%M"),
+                "Opened (UTC)": words.moment(r.opened_at),
                 "Waiting": waiting(r.age_hours),
                 "Overdue": OVERDUE_TEXT if r.overdue else "",
             }
@@ -336,7 +336,7 @@ def handoff_panel(db, actor: Actor, referral: ReferralRow) -> None:
     history = pd.DataFrame(
         [
             {
-                "When (UTC)": e.event_at.strftime("%Y-%m-%d %H:%M"),
+                "When (UTC)": words.moment(e.event_at),
                 "Status": STATUS_LABELS.get(e.status.value, e.status.value),
                 "By": e.author,
                 "Note": e.note or "",

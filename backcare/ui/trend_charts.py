@@ -14,7 +14,7 @@ import streamlit as st
 
 from backcare.models import Level
 from backcare.store.analytics import ALL_PLANS, MIN_GROUP_CLIENTS, SUPPRESSED_TEXT, TrendTable
-from backcare.ui import context, palette
+from backcare.ui import context, palette, words
 
 LEVEL_COLOURS: dict[str, str] = {level.value: palette.LEVEL_COLOURS[level.value] for level in Level}  # issue 14
 _LEVEL_SCALE = alt.Scale(domain=list(LEVEL_COLOURS), range=list(LEVEL_COLOURS.values()))
@@ -41,7 +41,7 @@ def _with_data(template, data, height: int | None = None):
 # mark shows its figures on tap (tooltip), dates in the house format, labels 13 px.
 
 _FONT = 13
-DAY = "%d %b %Y"
+DAY = words.DAY_FORMAT
 _LEVEL_NAME_EXPR = "{" + ", ".join(f"'{lv}': '{palette.LEVEL_WORDS[lv]}'" for lv in LEVEL_COLOURS) + "}[datum.level]"
 _LEVEL_NAMES = [palette.LEVEL_WORDS[lv] for lv in LEVEL_COLOURS]
 _LEVEL_NAME_SCALE = alt.Scale(domain=_LEVEL_NAMES, range=list(LEVEL_COLOURS.values()))

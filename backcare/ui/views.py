@@ -29,6 +29,7 @@ from backcare.store.records import (
     ReportRow,
     SessionRow,
 )
+from backcare.ui import words
 
 # The acute:chronic "usual" band shaded on the chart (GABBETT); LOAD_RATIO_SPIKE marks a spike.
 BAND_LOW = 0.8
@@ -241,9 +242,9 @@ def split_assignments(assignments: Iterable[AssignmentRow]) -> tuple[list[Assign
 
 def assignment_line(a: AssignmentRow, library: PlanLibrary) -> str:
     title = library.plan(a.plan_id).title
-    when = f"stage {a.stage} · {a.start_date:%d %b %Y} → review {a.review_date:%d %b %Y}"
+    when = f"stage {a.stage} · {words.day(a.start_date)} → review {words.day(a.review_date)}"
     changed = " · changed for this client" if a.customisation else ""
-    ended = f" · {a.status.value} {a.ended_at:%d %b %Y}" if a.ended_at else ""
+    ended = f" · {a.status.value} {words.day(a.ended_at)}" if a.ended_at else ""
     return f"**{title}** · {when}{changed}{ended}"
 
 
@@ -374,7 +375,7 @@ def triage_history_line(sessions: Sequence[SessionRow], history, today: date) ->
         when = {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
         exercises = ", ".join(latest.exercises) or "no exercises logged"
         parts.append(
-            f"Last logged session {latest.date:%d %b %Y} ({when}), {latest.minutes:g} min, "
+            f"Last logged session {words.day(latest.date)} ({when}), {latest.minutes:g} min, "
             f"RPE {latest.rpe:g}: {exercises}"
         )
     else:
