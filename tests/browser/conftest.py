@@ -304,3 +304,11 @@ def answer_form(
     answer(page, q["trend"].text, trend)
     answer(page, q["eases_with_movement"].text, eases)
     step_done(asked_no("pain"), "step-3-pain")
+
+
+def tap(page, label: str, choice: str) -> None:
+    """Tap one option of a row of taps (st.pills), found by the row's label."""
+    row = page.locator('[data-testid="stElementContainer"]', has=page.get_by_text(label, exact=True)).last
+    row.get_by_role("button", name=choice, exact=True).or_(row.get_by_role("checkbox", name=choice, exact=True)).or_(
+        row.get_by_role("radio", name=choice, exact=True)
+    ).first.click()

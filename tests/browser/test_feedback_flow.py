@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from backcare import store
 from backcare.auth import SYSTEM
-from tests.browser.conftest import assert_no_sideways_scroll, open_page, sign_in, snap, wait_idle
+from tests.browser.conftest import assert_no_sideways_scroll, open_page, sign_in, snap, tap, wait_idle
 from tests.conftest import report_payload
 
 pytestmark = pytest.mark.browser
@@ -102,14 +102,6 @@ def seed_database():
     return seed
 
 
-def tap(page, label: str, choice: str) -> None:
-    """Tap one option of a row of taps (st.pills), found by the row's label."""
-    row = page.locator('[data-testid="stElementContainer"]', has=page.get_by_text(label, exact=True)).last
-    row.get_by_role("button", name=choice, exact=True).or_(row.get_by_role("checkbox", name=choice, exact=True)).or_(
-        row.get_by_role("radio", name=choice, exact=True)
-    ).first.click()
-
-
 def test_feedback_at_the_next_session_shows_the_suggestion(page, app_url, tablet):
     name = f"Iris Vale {tablet[0].title()}"
     sign_in(page, app_url, TRAINER, PASSWORD)
@@ -133,7 +125,7 @@ def test_feedback_at_the_next_session_shows_the_suggestion(page, app_url, tablet
     wait_idle(page)
 
     expect(page.get_by_text("Feedback saved for 1 plan.")).to_be_visible()
-    expect(page.get_by_text("Suggested: Progress to the next stage")).to_be_visible()
+    expect(page.get_by_text("Suggested: Progress to stage 2")).to_be_visible()  # the plan is at stage 1
     expect(page.get_by_text("Done at 2 of the last 2 entries")).to_be_visible()
     assert_no_sideways_scroll(page)
     snap(page, "suggestion")
