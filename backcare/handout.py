@@ -171,11 +171,9 @@ class _Handout(BackCarePDF):
         self.bullets([f"{plan.title}: {plan.stage_name.lower()}" for plan in plans], size=BODY + 0.5)
         self.ln(1)
 
-    def _box(self, heading: str, lines: Sequence[str], colours: tuple[tuple[int, int, int], tuple[int, int, int]]):
-        border, fill = colours
-        width = self.epw
-        self.font(BODY)
-        height = 5 + 6 + sum(self.text_height(width - 12, line, 4.6) for line in lines) + 2
+    def _panel(self, width: float, height: float, border: tuple[int, int, int], fill: tuple[int, int, int]):
+        """A filled, bordered box with a thick bar on its left, on a new page if it would not fit whole on this
+        one (a box is never split over a page); returns its top left corner."""
         if self.get_y() + height > self.page_break_trigger:
             self.add_page()
         x, y = self.l_margin, self.get_y()
@@ -186,6 +184,14 @@ class _Handout(BackCarePDF):
         self.set_fill_color(*border)
         self.rect(x, y, 2.2, height, style="F")
         self.set_line_width(0.2)
+        return x, y
+
+    def _box(self, heading: str, lines: Sequence[str], colours: tuple[tuple[int, int, int], tuple[int, int, int]]):
+        border, fill = colours
+        width = self.epw
+        self.font(BODY)
+        height = 5 + 6 + sum(self.text_height(width - 12, line, 4.6) for line in lines) + 2
+        x, y = self._panel(width, height, border, fill)
         self.set_xy(x + 5, y + 2.5)
         self.font(11, "B", border)
         self.cell(0, 6, self.t(heading), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -360,16 +366,7 @@ class _Handout(BackCarePDF):
         """A filled, bordered box: heading, action, then the signs as bullets. Never split over a page."""
         border, fill = colours
         height = self._tier_height(tier, width)
-        if self.get_y() + height > self.page_break_trigger:
-            self.add_page()
-        x, y = self.l_margin, self.get_y()
-        self.set_fill_color(*fill)
-        self.set_draw_color(*border)
-        self.set_line_width(0.5)
-        self.rect(x, y, width, height, style="DF")
-        self.set_fill_color(*border)
-        self.rect(x, y, 2.2, height, style="F")
-        self.set_line_width(0.2)
+        x, y = self._panel(width, height, border, fill)
         self.set_y(y + 3)
         for size, style, text, indent in self._tier_lines(tier):
             colour = border if style == "B" and size > 11 else _INK
