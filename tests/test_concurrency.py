@@ -10,11 +10,11 @@ from backcare import store
 from tests.conftest import report_payload
 
 THREADS = 8
-SAVES_PER_THREAD = 60
+SAVES_PER_THREAD = 40
 
 
 @pytest.mark.slow
-def test_eight_threads_save_480_reports_without_error(db, client, trainer_actor):
+def test_eight_threads_save_320_reports_without_error(db, client, trainer_actor):
     payloads = [report_payload(pain_score=n % 4) for n in range(SAVES_PER_THREAD)]
 
     def worker(_: int) -> list[int]:
