@@ -324,6 +324,15 @@ def test_every_cause_has_its_bit():
     assert sorted(rollups.CAUSE_BITS.values()) == [1 << i for i in range(len(CauseId))]
 
 
+def test_a_rebuild_counts_the_same_rows_as_the_writes_did(db, history):
+    """rebuild() loads its frames in bulk (DuckDB scans them, PostgreSQL takes them by COPY): the same rows."""
+    before = rolled(db)
+    with db.write(SYSTEM, "test.rollups_rebuild") as cur:
+        rollups.rebuild(cur)
+    assert rolled(db) == before == recount(db) and len(before[0]) > 5 and before[1]
+
+
+@pytest.mark.duckdb_only("the demo build loads its frames through DuckDB (backcare/store/demo.py)")
 def test_the_demo_build_fills_the_rollups_in_its_transaction(db):
     from backcare.store.demo import build_demo
 
