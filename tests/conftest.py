@@ -104,7 +104,7 @@ def _duckdb_only_case(node) -> str | None:
     callspec = getattr(node, "callspec", None)
     ids = callspec.id.split("-") if callspec else []
     if any(part.startswith(DUCKDB_ONLY_CASES) for part in ids):
-        return "the managers' figures and the Parquet export run on DuckDB only so far"
+        return "the clients' load figures and the Parquet export run on DuckDB only so far"
     return None
 
 

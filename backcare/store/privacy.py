@@ -3,7 +3,8 @@ method); docs/PRIVACY.md is the full description, with the parameters below and 
 
 1. Every record (a report, a client, a referral, a plan assignment, a before/after pair) has a fixed
    32-bit record key: a keyed hash of its id with this deployment's secret (table privacy_key). The hash
-   is computed in SQL (murmur3's finaliser, twice, keyed: with_record_keys), so nothing is stored per row,
+   is computed in SQL (murmur3's finaliser, twice, keyed: with_record_keys; BIGINT arithmetic that gives the
+   same keys on DuckDB and PostgreSQL), so nothing is stored per row,
    except in the trends' daily rollups (backcare.store.rollups: key sums per day, group and client, the
    same hash computed in Python when a report is written).
 2. A figure's cell key is the sum of the keys of the records it counts, modulo 2^32: the same records
