@@ -61,7 +61,8 @@ def _keys(secret: int, ids: list[int]) -> list[int]:
     connection = duckdb.connect()
     sql = privacy.with_record_keys("SELECT unnest(?::BIGINT[]) AS id", [("report", "id", "rk")])
     params = {"pk1": secret & (KEY_SPACE - 1), "pk2": secret >> 32}
-    rows = connection.execute(sql.replace("?", "$ids"), {**params, "ids": ids}).fetchall()
+    keyed = f"SELECT id, rk FROM ({sql.replace('?', '$ids')}) AS keyed"  # the key's steps are columns too
+    rows = connection.execute(keyed, {**params, "ids": ids}).fetchall()
     return [key for _, key in sorted(rows)]
 
 

@@ -13,8 +13,10 @@ backcare.store.rollups (rows per day, group and client, counted and keyed when t
 not the reports: the same counts, key sums and distinct clients, so the same published figures, at a
 cost that grows with days x groups x active clients rather than with reports and their key hashing.
 trends() checks the range and the permission and reads the privacy key once, and runs each query once.
-DuckDB-specific features (median, quantile_cont, ASOF JOIN, arg_max, lateral aliases) are allowed in this
-module only.
+Every query runs on DuckDB and PostgreSQL alike (backcare/store/engine.py) and gives the same figures there:
+record keys in BIGINT arithmetic (privacy.with_record_keys), medians and quantiles as percentile_cont
+(_median, _quantile), weeks and months by _truncated, seconds between two timestamps by _seconds (whole
+seconds, as DuckDB's date_diff counted them), and lists of names sorted here, not by the server's collation.
 """
 
 from __future__ import annotations
@@ -259,6 +261,33 @@ def _params(db: Database, actor: Actor, start: date, end: date, gym_id: int | No
     }
 
 
+def _truncated(part: str, expr: str) -> str:
+    """The date of the week (Monday) or month that `expr` (a DATE or TIMESTAMP) falls in, on both engines
+    (PostgreSQL's date_trunc of a bare DATE goes through a time zone)."""
+    return f"CAST(date_trunc('{part}', CAST({expr} AS TIMESTAMP)) AS DATE)"
+
+
+def _seconds(start: str, end: str) -> str:
+    """Whole seconds from `start` to `end` (two TIMESTAMPs), each first cut to its second: what DuckDB's
+    date_diff('second', ...) counted, so the published hours stay as they were."""
+    return f"EXTRACT(EPOCH FROM date_trunc('second', {end}) - date_trunc('second', {start}))"
+
+
+def _quantile(expr: str, fraction: float) -> str:
+    """The continuous quantile (linear interpolation; DuckDB's quantile_cont), standard SQL on both engines."""
+    return f"percentile_cont({fraction}) WITHIN GROUP (ORDER BY {expr})"
+
+
+def _median(expr: str) -> str:
+    return _quantile(expr, 0.5)
+
+
+def _sorted_rows(rows: list) -> list[tuple]:
+    """Rows of names in code-point order (DuckDB's ORDER BY; a PostgreSQL server's collation may differ),
+    NULLs last."""
+    return sorted((tuple(row) for row in rows), key=lambda row: [(v is None, "" if v is None else v) for v in row])
+
+
 _PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
@@ -325,7 +354,7 @@ def weekly_levels(db: Database, *, actor: Actor, start: date, end: date, gym_id:
     frame = _query(
         db,
         f"""
-        SELECT CAST(date_trunc('week', day) AS DATE) AS week, level,
+        SELECT {_truncated("week", "day")} AS week, level,
                {_rolled("reports")}, {_rolled("clients", clients=True)}
         FROM {REPORT_DAYS} WHERE {_ROLLED_IN_RANGE} GROUP BY 1, 2
     """,
@@ -343,7 +372,7 @@ def weekly_red_flags(db: Database, *, actor: Actor, start: date, end: date, gym_
     frame = _query(
         db,
         f"""
-        SELECT CAST(date_trunc('week', day) AS DATE) AS week, {_REPORT_COUNTS}
+        SELECT {_truncated("week", "day")} AS week, {_REPORT_COUNTS}
         FROM {REPORT_DAYS} WHERE {_ROLLED_IN_RANGE} GROUP BY 1
     """,
         p,
@@ -374,7 +403,7 @@ def _cause_counts_sql(period: str | None) -> str:
     the distinct clients and their distinct keys from the causes bitmask of trend_report_days rows, each
     client once per period with the OR of their causes (no per-cause pass over the clients). The same
     figures, column for column, as _rolled("reports") and _rolled("clients", clients=True) of the causes."""
-    period_item = f"CAST(date_trunc('{period}', day) AS DATE) AS {period}, " if period else ""
+    period_item = f"{_truncated(period, 'day')} AS {period}, " if period else ""
     period_col = f"{period}, " if period else ""
     return f"""
         WITH counts AS (
@@ -442,8 +471,9 @@ def reports_by_gym(db: Database, *, actor: Actor, start: date, end: date, gym_id
     p = _params(db, actor, start, end, gym_id, "by_gym")
     with db.read("listing gyms") as cur:
         gyms = cur.execute(
-            "SELECT id, name FROM gyms WHERE $gym_id IS NULL OR id = $gym_id ORDER BY name", {"gym_id": p["gym_id"]}
+            "SELECT id, name FROM gyms WHERE $gym_id IS NULL OR id = $gym_id", {"gym_id": p["gym_id"]}
         ).fetchall()
+    gyms = sorted(gyms, key=lambda g: (g[1], g[0]))
     frame = _query(
         db,
         f"SELECT gym_id, {_REPORT_COUNTS} FROM {REPORT_DAYS} WHERE {_ROLLED_IN_RANGE} GROUP BY gym_id",
@@ -472,10 +502,10 @@ def reports_by_trainer(db: Database, *, actor: Actor, start: date, end: date, gy
             UNION
             SELECT g.name, u.display_name FROM users AS u JOIN gyms AS g ON g.id = u.gym_id
             WHERE u.role = 'trainer' AND ($gym_id IS NULL OR u.gym_id = $gym_id)
-            ORDER BY 1, 2
         """,
             {"gym_id": p["gym_id"]},
         ).fetchall()
+    people = _sorted_rows(people)
     frame = _query(
         db,
         f"""
@@ -503,10 +533,10 @@ _TARGET_SECONDS = (
 _REFERRALS_IN_RANGE = "f.opened_at >= $start AND f.opened_at < $end AND ($gym_id IS NULL OR f.gym_id = $gym_id)"
 _TIMED_ROWS = f"""
         SELECT f.id, f.client_id, f.level, f.opened_at,
-               date_diff('second', f.opened_at, f.first_contact_at) / 3600.0 AS hours,
-               date_diff('second', f.opened_at, f.first_contact_at) <= {_TARGET_SECONDS} AS on_time,
+               CAST({_seconds("f.opened_at", "f.first_contact_at")} AS DOUBLE PRECISION) / 3600.0 AS hours,
+               {_seconds("f.opened_at", "f.first_contact_at")} <= {_TARGET_SECONDS} AS on_time,
                f.first_contact_at IS NOT NULL
-                   OR date_diff('second', f.opened_at, $now) > {_TARGET_SECONDS} AS due
+                   OR {_seconds("f.opened_at", "CAST($now AS TIMESTAMP)")} > {_TARGET_SECONDS} AS due
         FROM referrals AS f WHERE {_REFERRALS_IN_RANGE}"""
 _CONTACT_CTE = f"timed AS ({with_record_keys(_TIMED_ROWS, [('referral', 'id', 'fk'), ('client', 'client_id', 'ck')])})"
 _CONTACT_GUARDED = ("referrals", "clients", "contacted", "median_hours", "p90_hours", "on_time_pct", "waiting_overdue")
@@ -525,7 +555,7 @@ def first_contact_times(
         WITH {_CONTACT_CTE}
         SELECT level, {_counted("referrals", "fk")}, {_counted("clients", clients=True)},
                {_counted("contacted", "fk", "hours IS NOT NULL")},
-               median(hours) AS median_hours, quantile_cont(hours, 0.9) AS p90_hours,
+               {_median("hours")} AS median_hours, {_quantile("hours", 0.9)} AS p90_hours,
                {_counted("on_time", "fk", "due AND on_time")}, {_counted("due", "fk", "due")},
                {_counted("waiting_overdue", "fk", "due AND hours IS NULL")}
         FROM timed GROUP BY level
@@ -559,8 +589,8 @@ def first_contact_weekly(
         db,
         f"""
         WITH {_CONTACT_CTE}
-        SELECT CAST(date_trunc('week', opened_at) AS DATE) AS week, level,
-               {_counted("contacted", "fk", "hours IS NOT NULL")}, median(hours) AS median_hours
+        SELECT {_truncated("week", "opened_at")} AS week, level,
+               {_counted("contacted", "fk", "hours IS NOT NULL")}, {_median("hours")} AS median_hours
         FROM timed GROUP BY 1, 2
     """,
         p,
@@ -701,7 +731,7 @@ def plan_outcome(db: Database, *, actor: Actor, start: date, end: date, gym_id: 
         WITH keyed AS ({pairs})
         SELECT coalesce(plan_id, '{ALL_PLANS}') AS plan,
                {_counted("plans", "pk")}, {_counted("clients", clients=True)},
-               avg(change) AS mean_change, median(change) AS median_change,
+               avg(change) AS mean_change, {_median("change")} AS median_change,
                {_counted("improved", "pk", f"change <= -{MEANINGFUL_CHANGE}")},
                {_counted("worse", "pk", f"change >= {MEANINGFUL_CHANGE}")}
         FROM keyed GROUP BY ROLLUP (plan_id)

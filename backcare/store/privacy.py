@@ -3,7 +3,8 @@ method); docs/PRIVACY.md is the full description, with the parameters below and 
 
 1. Every record (a report, a client, a referral, a plan assignment, a before/after pair) has a fixed
    32-bit record key: a keyed hash of its id with this deployment's secret (table privacy_key). The hash
-   is computed in SQL (murmur3's finaliser, twice, keyed: with_record_keys), so nothing is stored per row,
+   is computed in SQL (murmur3's finaliser, twice, keyed: with_record_keys; BIGINT arithmetic that gives the
+   same keys on DuckDB and PostgreSQL), so nothing is stored per row,
    except in the trends' daily rollups (backcare.store.rollups: key sums per day, group and client, the
    same hash computed in Python when a report is written).
 2. A figure's cell key is the sum of the keys of the records it counts, modulo 2^32: the same records
@@ -139,37 +140,52 @@ def _missing(value) -> bool:
 # --- SQL ------------------------------------------------------------------------------------
 
 
+def _xor(a: str, b: str) -> str:
+    """a XOR b of two non-negative BIGINTs in standard SQL ((a | b) - (a & b)): DuckDB spells XOR `xor()`,
+    PostgreSQL `#`, and neither knows the other's."""
+    return f"((({a}) | ({b})) - (({a}) & ({b})))"
+
+
+def _times_mod32(column: str, constant: int) -> str:
+    """(column * constant) mod 2^32 for column, constant < 2^32, in signed 64-bit arithmetic: the product
+    itself would overflow a BIGINT, so the column is split in 16-bit halves (each partial product < 2^48)."""
+    low = f"(({column} & 65535) * {constant})"
+    high = f"(((({column} >> 16) * {constant}) & 65535) << 16)"
+    return f"(({low} + {high}) & {_MASK})"
+
+
 def _fmix32_steps(column: str) -> list[str]:
-    """murmur3's 32-bit finaliser, one step per item, each rewriting `column` in place."""
-    m = f"{_MASK}::UBIGINT"
+    """murmur3's 32-bit finaliser, one step per item, each an expression of `column` (a BIGINT < 2^32)."""
     return [
-        f"xor({column}, {column} >> 16)",
-        f"(({column} * 2246822507::UBIGINT) & {m})",
-        f"xor({column}, {column} >> 13)",
-        f"(({column} * 3266489909::UBIGINT) & {m})",
-        f"xor({column}, {column} >> 16)",
+        _xor(column, f"({column} >> 16)"),
+        _times_mod32(column, 2246822507),
+        _xor(column, f"({column} >> 13)"),
+        _times_mod32(column, 3266489909),
+        _xor(column, f"({column} >> 16)"),
     ]
 
 
 def with_record_keys(source_sql: str, keys: list[tuple[str, str, str]]) -> str:
-    """SQL: every column of `source_sql` plus one record-key column per (kind, id column, new column name).
+    """SQL: every column of `source_sql` plus one record-key column per (kind, id column, new column name)
+    (and the key's intermediate steps, as columns `<name>_h0`, `<name>_h1`, ...).
 
     The key of a non-negative integer id is fmix32(fmix32(id folded to 32 bits ^ kind salt ^ $pk1) ^ $pk2):
-    keyed with both halves of the deployment's secret ($pk1, $pk2: key_params). Each step is its own
-    nested SELECT: written as one expression the finaliser would repeat its input 2^10 times."""
-    m = f"{_MASK}::UBIGINT"
-    sql = source_sql
+    keyed with both halves of the deployment's secret ($pk1, $pk2: key_params). The same arithmetic on both
+    engines, in BIGINT (every intermediate value < 2^49), so DuckDB and PostgreSQL give the same keys, and
+    rollups.record_keys gives them in Python. Each step is its own nested SELECT, fenced by OFFSET 0 so that
+    no planner folds the steps back into one expression (which would repeat its input 4^11 times)."""
+    sql = f"SELECT * FROM ({source_sql}) AS keyed_source"
     for kind, id_column, name in keys:
-        as_int = f"CAST({id_column} AS UBIGINT)"
-        sql = (
-            f"SELECT *, xor(xor({as_int} & {m}, {as_int} >> 32), "
-            f"xor({_KIND_SALT[kind]}::UBIGINT, CAST($pk1 AS UBIGINT))) AS {name} FROM ({sql})"
-        )
-        for round_ in range(2):
-            if round_:
-                sql = f"SELECT * REPLACE (xor({name}, CAST($pk2 AS UBIGINT)) AS {name}) FROM ({sql})"
-            for step in _fmix32_steps(name):
-                sql = f"SELECT * REPLACE ({step} AS {name}) FROM ({sql})"
+        as_int = f"CAST({id_column} AS BIGINT)"
+        salted = _xor(str(_KIND_SALT[kind]), "CAST($pk1 AS BIGINT)")
+        steps = [_xor(_xor(f"({as_int} & {_MASK})", f"({as_int} >> 32)"), salted)]
+        steps += _fmix32_steps("{h}")
+        steps += [_xor("{h}", "CAST($pk2 AS BIGINT)")]
+        steps += _fmix32_steps("{h}")
+        for i, step in enumerate(steps):
+            column = name if i == len(steps) - 1 else f"{name}_h{i}"
+            expr = step.replace("{h}", f"{name}_h{i - 1}") if i else step
+            sql = f"SELECT *, {expr} AS {column} FROM ({sql} OFFSET 0) AS {name}_s{i}"
     return sql
 
 

@@ -37,9 +37,10 @@ reports), and the plan figures are another issue's.
 The key sums are made with the deployment's secret (privacy_key), which is never changed; whatever changed
 it would have to call rebuild() in the same transaction (the privacy tests that try many secrets do).
 
-Record keys are computed here in Python (record_keys: the same keyed hash as privacy.with_record_keys), so
-the SQL of this module stays standard (it runs on PostgreSQL too); the bulk insert of `rebuild` is the one
-DuckDB-specific step (a pandas frame scanned in place).
+Record keys are computed here in Python (record_keys: the same keyed hash as privacy.with_record_keys, which
+gives the same keys on DuckDB and PostgreSQL), so the SQL of this module stays standard; the bulk insert of
+`rebuild` is the one step that differs by engine (_bulk_insert: DuckDB scans the pandas frame in place,
+PostgreSQL takes it by COPY).
 """
 
 from __future__ import annotations
@@ -165,6 +166,25 @@ def _insert_rows(cur, table: str, frame: pd.DataFrame, columns: tuple[str, ...])
     )
 
 
+def _bulk_insert(cur, table: str, frame: pd.DataFrame, columns: tuple[str, ...]) -> None:
+    """All rows of `frame` into `table`: DuckDB scans the frame in place; PostgreSQL (engine.PgCursor, which
+    has no register) takes them by COPY."""
+    if not hasattr(cur, "register"):
+        with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in frame[list(columns)].itertuples(index=False, name=None):
+                day, *rest = row
+                copy.write_row(
+                    [pd.Timestamp(day).date(), *(v.item() if isinstance(v, np.generic) else v for v in rest)]
+                )
+        return
+    cur.register("rollup_frame", frame)
+    try:
+        select = ", ".join("CAST(day AS DATE)" if c == "day" else c for c in columns)
+        cur.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} FROM rollup_frame")
+    finally:
+        cur.unregister("rollup_frame")
+
+
 def _recount_client(cur, client_id: int, days: list[date] | None) -> None:
     """Delete the client's rollup rows (of `days`, or all) and insert their recount from the base tables."""
     on_days = "" if days is None else f" AND CAST(r.created_at AS DATE) IN ({', '.join('?' * len(days))})"
@@ -207,14 +227,8 @@ def rebuild(cur, *, now: datetime | None = None) -> None:
     reports = _rolled(cur.execute(_REPORT_ROWS).df(), group, _REPORT_COLUMNS, pk1, pk2, cause_rows)
     causes = _rolled(cause_rows, ["day", "gym_id", "cause"], _CAUSE_COLUMNS, pk1, pk2)
     for table, frame, columns in ((REPORT_DAYS, reports, _REPORT_COLUMNS), (CAUSE_DAYS, causes, _CAUSE_COLUMNS)):
-        if frame.empty:
-            continue
-        cur.register("rollup_frame", frame)  # DuckDB scans the frame in place (PostgreSQL: COPY)
-        try:
-            select = ", ".join("CAST(day AS DATE)" if c == "day" else c for c in columns)
-            cur.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} FROM rollup_frame")
-        finally:
-            cur.unregister("rollup_frame")
+        if not frame.empty:
+            _bulk_insert(cur, table, frame, columns)
     cur.execute("UPDATE trend_rollup_state SET built_at = ? WHERE id = 1", [now or utcnow()])
 
 
