@@ -312,3 +312,23 @@ def tap(page, label: str, choice: str) -> None:
     row.get_by_role("button", name=choice, exact=True).or_(row.get_by_role("checkbox", name=choice, exact=True)).or_(
         row.get_by_role("radio", name=choice, exact=True)
     ).first.click()
+
+
+def add_gym_and_trainer(db, *, gym: str, username: str, display_name: str, password: str, contact: str):
+    """A module's seed, its first lines: a gym and a trainer of it who signs in with a password. Returns
+    (gym, trainer's user row)."""
+    from backcare import store
+    from backcare.auth import SYSTEM
+
+    created = store.create_gym(db, actor=SYSTEM, name=gym)
+    user = store.create_user(
+        db,
+        actor=SYSTEM,
+        username=username,
+        display_name=display_name,
+        role="trainer",
+        gym_id=created.id,
+        contact=contact,
+        password=password,
+    )
+    return created, user

@@ -9,8 +9,15 @@ import pytest
 from playwright.sync_api import expect
 
 from backcare import store
-from backcare.auth import SYSTEM
-from tests.browser.conftest import assert_no_sideways_scroll, open_page, sign_in, snap, tap, wait_idle
+from tests.browser.conftest import (
+    add_gym_and_trainer,
+    assert_no_sideways_scroll,
+    open_page,
+    sign_in,
+    snap,
+    tap,
+    wait_idle,
+)
 from tests.conftest import report_payload
 
 pytestmark = pytest.mark.browser
@@ -18,20 +25,24 @@ pytestmark = pytest.mark.browser
 TRAINER, PASSWORD = "tina", "tina-pass-1"
 
 
+def feedback(db, trainer, client_id: int, assignment_id: int, when, pain_during: int, morning_after: int) -> None:
+    """One feedback entry on a plan, done in full, as the trainer would record it with a session."""
+    entry = {"assignment_id": assignment_id, "entry_date": when.date(), "done": "all"}
+    entry |= {"pain_during": pain_during, "pain_morning_after": morning_after}
+    store.record_feedback(db, actor=trainer, client_id=client_id, entries=[entry])
+
+
 @pytest.fixture(scope="module")
 def seed_database():
     def seed(path):
         db = store.open_database(path)
-        gym = store.create_gym(db, actor=SYSTEM, name="North Gym")
-        tina = store.create_user(
+        gym, tina = add_gym_and_trainer(
             db,
-            actor=SYSTEM,
+            gym="North Gym",
             username=TRAINER,
             display_name="Tina Trainer",
-            role="trainer",
-            gym_id=gym.id,
-            contact="tina@north.example",
             password=PASSWORD,
+            contact="tina@north.example",
         )
         trainer = store.actor_for(tina)
         now = store.utcnow()
@@ -52,20 +63,7 @@ def seed_database():
                 report=report_payload(pain_score=2, context={"warmup_minutes": 2}),
                 assign_plans=["warm_up"],
             )
-            store.record_feedback(  # the last session's feedback: kept to the pain rule
-                db,
-                actor=trainer,
-                client_id=client.id,
-                entries=[
-                    {
-                        "assignment_id": saved.assignment_ids[0],
-                        "entry_date": (now - timedelta(days=3)).date(),
-                        "done": "all",
-                        "pain_during": 1,
-                        "pain_morning_after": 1,
-                    }
-                ],
-            )
+            feedback(db, trainer, client.id, saved.assignment_ids[0], now - timedelta(days=3), 1, 1)  # rule kept
             creeping = store.create_client(
                 db,
                 actor=trainer,
@@ -83,20 +81,7 @@ def seed_database():
                 assign_plans=["warm_up"],
             ).assignment_ids[0]
             for back, morning in ((4, 1), (2, 3)):  # the next-morning pain creeps up 2 points in a week (R5)
-                store.record_feedback(
-                    db,
-                    actor=trainer,
-                    client_id=creeping.id,
-                    entries=[
-                        {
-                            "assignment_id": plan,
-                            "entry_date": (now - timedelta(days=back)).date(),
-                            "done": "all",
-                            "pain_during": 2,
-                            "pain_morning_after": morning,
-                        }
-                    ],
-                )
+                feedback(db, trainer, creeping.id, plan, now - timedelta(days=back), 2, morning)
         db.close()
 
     return seed

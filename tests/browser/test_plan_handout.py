@@ -16,6 +16,7 @@ from backcare import store
 from backcare.auth import SYSTEM
 from backcare.plans import load_library
 from tests.browser.conftest import (
+    add_gym_and_trainer,
     answer,
     answer_form,
     assert_no_sideways_scroll,
@@ -37,16 +38,13 @@ PDFTOTEXT = shutil.which("pdftotext")
 def seed_database():
     def seed(path):
         db = store.open_database(path)
-        gym = store.create_gym(db, actor=SYSTEM, name="East Gym")
-        trainer = store.create_user(
+        gym, trainer = add_gym_and_trainer(
             db,
-            actor=SYSTEM,
+            gym="East Gym",
             username=TRAINER,
             display_name="Tomas Reyes",
-            role="trainer",
-            gym_id=gym.id,
-            contact="tomas@east.example",
             password=PASSWORD,
+            contact="tomas@east.example",
         )
         for orientation in ("Landscape", "Portrait"):
             store.create_client(

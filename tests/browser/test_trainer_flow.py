@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from backcare import store
 from backcare.auth import SYSTEM
 from tests.browser.conftest import (
+    add_gym_and_trainer,
     answer,
     answer_form,
     assert_no_sideways_scroll,
@@ -30,16 +31,13 @@ TRAINER, PASSWORD = "tina", "tina-pass-1"
 def seed_database():
     def seed(path):
         db = store.open_database(path)
-        gym = store.create_gym(db, actor=SYSTEM, name="North Gym")
-        tina = store.create_user(
+        gym, tina = add_gym_and_trainer(
             db,
-            actor=SYSTEM,
+            gym="North Gym",
             username=TRAINER,
             display_name="Tina Trainer",
-            role="trainer",
-            gym_id=gym.id,
-            contact="tina@north.example",
             password=PASSWORD,
+            contact="tina@north.example",
         )
         for orientation in ("Landscape", "Portrait"):
             store.create_client(
