@@ -124,9 +124,25 @@ def browser():
             _SHARED.clear()
 
 
-@pytest.fixture(params=list(TABLETS), ids=list(TABLETS))
-def tablet(request):
-    return request.param, TABLETS[request.param]
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "orientations(*names): the tablet orientations a browser test runs at (both unless it says)",
+    )
+
+
+def pytest_generate_tests(metafunc):
+    """A test that takes `tablet` (or `page`) runs at each orientation its `orientations` mark names, both by
+    default. Every page's layout is measured at both by tests/browser/test_tablet_fit.py; a flow whose steps
+    do not depend on the layout names one orientation, so the suite walks each flow once (issue 16)."""
+    if "tablet" not in metafunc.fixturenames:
+        return
+    mark = metafunc.definition.get_closest_marker("orientations")
+    names = list(mark.args) if mark else list(TABLETS)
+    unknown = [name for name in names if name not in TABLETS]
+    if unknown:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: no tablet orientation named {unknown}")
+    metafunc.parametrize("tablet", [(name, TABLETS[name]) for name in names], ids=names)
 
 
 @pytest.fixture

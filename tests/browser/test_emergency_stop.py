@@ -12,9 +12,10 @@ from playwright.sync_api import expect
 
 from backcare import rules, store
 from backcare.auth import SYSTEM
-from tests.browser.conftest import TABLETS, answer, assert_no_sideways_scroll, open_page, sign_in, snap, wait_idle
+from tests.browser.conftest import answer, assert_no_sideways_scroll, open_page, sign_in, snap, wait_idle
 
-pytestmark = pytest.mark.browser
+# The acceptance (issue 10) names the portrait tablet.
+pytestmark = [pytest.mark.browser, pytest.mark.orientations("portrait")]
 
 TRAINER, PASSWORD = "tess", "tess-pass-1"
 CLIENT = "Saddle Stopper"
@@ -40,12 +41,6 @@ def seed_database():
         db.close()
 
     return seed
-
-
-@pytest.fixture
-def tablet():
-    """The acceptance names the portrait tablet only."""
-    return "portrait", TABLETS["portrait"]
 
 
 def fully_on_screen(page, locator) -> dict:

@@ -28,7 +28,8 @@ from tests.browser.conftest import (
     wait_idle,
 )
 
-pytestmark = pytest.mark.browser
+# One orientation: the steps do not depend on the layout, which test_tablet_fit.py measures at both.
+pytestmark = [pytest.mark.browser, pytest.mark.orientations("portrait")]
 
 TRAINER, PASSWORD = "tomas", "tomas-pass-1"
 PDFTOTEXT = shutil.which("pdftotext")

@@ -14,7 +14,8 @@ from backcare import questions, store
 from backcare.auth import SYSTEM
 from tests.browser.conftest import answer, next_step, sign_in, snap, tap_sign_out, wait_idle
 
-pytestmark = pytest.mark.browser
+# One orientation: the steps do not depend on the layout, which test_tablet_fit.py measures at both.
+pytestmark = [pytest.mark.browser, pytest.mark.orientations("landscape")]
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ from backcare import store
 from backcare.auth import SYSTEM
 from tests.browser.conftest import assert_no_sideways_scroll, sign_in, snap, wait_idle
 
-pytestmark = pytest.mark.browser
+# One orientation: the steps do not depend on the layout, which test_tablet_fit.py measures at both.
+pytestmark = [pytest.mark.browser, pytest.mark.orientations("portrait")]
 
 ACCOUNTS = {
     "trainer": ("tina", "tina-pass-1", ["Triage", "Client history", "Plans"], "Triage a back-pain report"),

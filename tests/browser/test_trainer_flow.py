@@ -1,5 +1,5 @@
 """A trainer on a tablet: a new client from the first tap to a saved report with a plan, the handout,
-and the report in the client's history. Both tablet orientations, screenshots of every step."""
+and the report in the client's history. The main flow at both tablet orientations, screenshots of every step."""
 
 from __future__ import annotations
 
@@ -107,6 +107,7 @@ def test_trainer_triages_a_new_client_assigns_a_plan_and_finds_the_report(page, 
     snap(page, "history")
 
 
+@pytest.mark.orientations("landscape")  # test_emergency_stop.py walks the stop on the portrait tablet
 def test_an_emergency_answer_stops_the_form_at_once_and_a_mis_tap_can_be_corrected(page, app_url, tablet):
     name = f"Emery Stone {tablet[0].title()}"
     sign_in(page, app_url, TRAINER, PASSWORD)
