@@ -156,6 +156,16 @@ def pg_url(pg_server, pg_template):
     pg_server.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+@pytest.fixture(scope="session")
+def pg_reused(pg_server, pg_template):
+    """The `db` of the store's tests on PostgreSQL: one database per test process, reset to its migrated state
+    before each test (tests/pg_server.py, ReusedDatabase). A test that needs a database nobody else has used
+    asks for `pg_url`."""
+    from tests import pg_server as pg
+
+    return pg.ReusedDatabase(pg_server, pg_template)
+
+
 @pytest.fixture
 def db(request, engine, tmp_path):
     # A test of the hand-counted history (the `history` below, not a module's own) gets a copy of it.
@@ -171,7 +181,7 @@ def db(request, engine, tmp_path):
             shutil.copyfile(snapshot.source, tmp_path / "t.duckdb")
             database = store.open_database(tmp_path / "t.duckdb")
     elif engine == "postgresql":
-        database = store.open_database(request.getfixturevalue("pg_url"))
+        database = store.open_database(request.getfixturevalue("pg_reused").reset())
     else:
         database = fresh_database(tmp_path / "t.duckdb")
     yield database
