@@ -262,10 +262,17 @@ def open_page(page, title: str) -> None:
 
 def tap_sign_out(page) -> None:
     """Tap *Sign out*, in the sidebar, which starts folded now the pages are in the top bar (issue 14)."""
-    expand = page.get_by_test_id("stExpandSidebarButton")
-    if expand.count() and expand.is_visible():
-        expand.click()
-    page.get_by_role("button", name="Sign out").click()
+    from playwright.sync_api import expect
+
+    button = page.get_by_role("button", name="Sign out")
+    wait_idle(page)
+    button.wait_for(state="attached")
+    if not button.evaluate(
+        "el => { const r = el.getBoundingClientRect(); return r.right > 0 && r.left < innerWidth; }"
+    ):
+        page.get_by_test_id("stExpandSidebarButton").click()  # the sidebar is folded away: open it first
+    expect(button).to_be_in_viewport()  # the sidebar has slid in
+    button.click()
 
 
 def answer(page, question: str, choice: str) -> None:
