@@ -364,13 +364,3 @@ def test_two_processes_starting_on_a_new_database_at_once_migrate_it_once(empty_
         names = [n for (n,) in cur.execute("SELECT name FROM schema_migrations").fetchall()]
         (keys,) = cur.execute("SELECT count(*) FROM privacy_key").fetchone()
     assert sorted(names) == sorted(n for n, _ in store.db.migrations_for(POSTGRES)) and keys == 1
-
-
-def test_export_on_postgresql_points_to_pg_dump_and_writes_nothing(db, engine, tmp_path):
-    if engine != "postgresql":
-        pytest.skip("the DuckDB export is tested in tests/test_export.py")
-    from backcare.store.export import export_database
-
-    with pytest.raises(StoreError, match="pg_dump"):
-        export_database(db, actor=SYSTEM, directory=tmp_path / "out")
-    assert not (tmp_path / "out").exists()

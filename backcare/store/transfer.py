@@ -14,9 +14,10 @@ import queue
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -24,6 +25,9 @@ from backcare.auth import SYSTEM
 from backcare.errors import Conflict, StoreError
 from backcare.store.db import Database, open_database, redacted
 from backcare.store.engine import DRIVER_ERRORS, is_postgres_url
+
+if TYPE_CHECKING:
+    from backcare.store.demo import DemoAccount
 
 # Written by each side's own migrations, never copied.
 NOT_COPIED = frozenset({"schema_migrations"})
@@ -243,3 +247,44 @@ def describe(transfer: Transfer, source: str | Path, target_url: str) -> str:
     rate = transfer.rows / transfer.seconds if transfer.seconds else 0.0
     lines.append(f"{transfer.rows:,} rows in {transfer.seconds:.1f} s ({rate:,.0f} rows/s); every count matches.")
     return "\n".join(lines)
+
+
+def ensure_demo_on_postgres(
+    url: str, *, if_missing: bool, progress: Callable[[str, int, int | None], None] | None = None, **options: Any
+) -> list[DemoAccount] | None:
+    """`python -m backcare demo` on a PostgreSQL database, guarded exactly as on a file: the demo goes only
+    into a NEW database (on a server: one holding no gyms, users or clients, as `createdb` leaves it). With
+    `if_missing` (demo mode's start) a database that is a demo already is used as it is (None) and any other
+    that holds people is refused; without it, any database that holds people is refused. The demo is built
+    into a temporary DuckDB file (the generator loads its frames through DuckDB) and copied in by
+    migrate-to-postgres: one PostgreSQL transaction, so the demo mark and the demo data arrive together or not
+    at all, and a real deployment is never given demo data."""
+    from backcare.store import deployment
+    from backcare.store.demo import build_demo
+
+    with open_database(url) as db:
+        where = db.where
+        demo_already = deployment.is_demo(db)
+        taken = demo_already or deployment.holds_people(db)
+    if if_missing and demo_already:
+        return None
+    if if_missing and taken:
+        raise Conflict(
+            f"The database {where} is not a demo database, so demo mode will not use it: start without demo "
+            "mode (BACKCARE_DEMO=0), or point BACKCARE_DATABASE_URL at a new, empty database for a demo."
+        )
+    if taken:
+        raise Conflict(
+            f"The database {where} already holds gyms, users or clients: the demo needs a new, empty database "
+            "(createdb one and give its URL)."
+        )
+    with tempfile.TemporaryDirectory(prefix="backcare-demo-") as building:
+        path = Path(building) / "demo.duckdb"
+        summary = deployment.create_database_file(
+            path,
+            lambda db: build_demo(db, progress=progress, **options),  # type: ignore[arg-type]
+        )
+        if progress:
+            progress(f"copying the demo into {where}", 0, None)
+        migrate_to_postgres(path, url)  # Conflict when someone filled the database meanwhile: nothing copied
+    return list(summary.accounts)
