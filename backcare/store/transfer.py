@@ -282,7 +282,7 @@ def ensure_demo_on_postgres(
         path = Path(building) / "demo.duckdb"
         summary = deployment.create_database_file(
             path,
-            lambda db: build_demo(db, progress=progress, **options),  # type: ignore[arg-type]
+            lambda db: build_demo(db, progress=progress, **options),
         )
         if progress:
             progress(f"copying the demo into {where}", 0, None)
