@@ -29,13 +29,11 @@ docs/PERFORMANCE.md.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import json
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -43,6 +41,7 @@ from backcare import store
 from backcare.auth import SYSTEM, Actor, Role
 from backcare.store.db import redacted
 from backcare.store.importer import import_sessions_csv
+from bench import postgres
 from bench.chain import CHAIN_CLIENTS, CHAIN_SEED, CHAIN_WEEKS, chain_database, working_copy
 from bench.common import OUT, Target, load_average, machine, median, now_utc, percentile, report_targets, write_section
 from bench.datagen import write_sessions_csv
@@ -105,15 +104,6 @@ def stats(values: list[float]) -> dict:
     return {"median": median(values), "p95": percentile(values, 0.95), "n": len(values)}
 
 
-def _on_postgres(path: Path, url: str, results: dict) -> store.Database:
-    """The file's history copied into the empty database at `url` by migrate-to-postgres (COPY), timed."""
-    from backcare.store.transfer import migrate_to_postgres
-
-    moved = migrate_to_postgres(path, url)
-    results["transfer"] = {"rows": moved.rows, "seconds": moved.seconds, "rows_per_s": moved.rows / moved.seconds}
-    return store.open_database(url)
-
-
 def measure(args) -> dict:
     results: dict = {"when": now_utc(), "machine": machine(), "load_average_start": load_average(), "args": vars(args)}
     source = chain_database(args.clients, args.weeks, CHAIN_SEED)
@@ -126,7 +116,8 @@ def measure(args) -> dict:
                 sample = cur.execute(
                     f"SELECT id, gym_id FROM clients USING SAMPLE {args.samples} ROWS (reservoir, 7) ORDER BY id"
                 ).fetchall()
-            db = _on_postgres(path, args.database_url, results)
+            results["transfer"] = postgres.load_chain(path, args.database_url)
+            db = store.open_database(args.database_url)
         else:
             db = store.open_database(path)
         try:
@@ -295,36 +286,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--target-history-ms", type=float, default=20.0)
     parser.add_argument("--target-weekly-ms", type=float, default=300.0)
-    server = parser.add_mutually_exclusive_group()
-    server.add_argument("--database-url", help="an EMPTY PostgreSQL database to run on (filled by the benchmark)")
-    server.add_argument(
-        "--throwaway-postgres",
-        action="store_true",
-        help="start a PostgreSQL server of its own for the run (tests/pg_server.py; fsync off)",
-    )
+    postgres.add_options(parser)
     parser.add_argument("--write-doc", action="store_true", help="update this engine's section of docs/PERFORMANCE.md")
     args = parser.parse_args(argv)
-    if args.throwaway_postgres:
-        with throwaway_postgres() as url:
-            args.database_url = url
-            return run(args, argv)
-    return run(args, argv)
-
-
-@contextlib.contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    """An empty database on a PostgreSQL server started for this run (the tests' server: tests/pg_server.py)."""
-    from tests.pg_server import PgServer, available
-
-    reason = available()
-    if reason:
-        raise SystemExit(f"no PostgreSQL server can be started here: {reason}")
-    pg = PgServer().start()
-    try:
-        pg.admin("CREATE DATABASE bench_store")
-        yield pg.url("bench_store")
-    finally:
-        pg.stop()
+    with postgres.database(args, "bench_store") as url:
+        args.database_url = url
+        return run(args, argv)
 
 
 def run(args, argv: list[str] | None) -> int:
@@ -332,7 +299,7 @@ def run(args, argv: list[str] | None) -> int:
     import_target = args.target_import_rows_per_s or (300_000 if on_postgres else 500_000)
     r = measure(args)
     if on_postgres:
-        r["server"] = "a throwaway server, fsync off" if args.throwaway_postgres else redacted(args.database_url)
+        r["server"] = postgres.describe(args, args.database_url)
     checks = [
         (
             Target(

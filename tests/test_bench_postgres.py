@@ -42,3 +42,14 @@ def test_bench_store_on_postgresql_loads_by_copy_and_names_a_missed_history_targ
         and "met: import of 2,000 rows (import_sessions_csv)" in done.stdout
     )
     assert "Engine: PostgreSQL" in done.stdout and (bench_out / "store-postgres.json").exists()
+
+
+def test_bench_pages_on_postgresql_runs_the_pages_on_the_server_and_names_a_missed_ratio(bench_out, empty_database):
+    done = run(
+        "bench.bench_pages",
+        [*TINY, "--runs", "1", "--feedback-days", "6", "--database-url", empty_database, "--target-ratio", "0.001"],
+        bench_out,
+    )
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "MISSED: history: page / (empty page + bare queries)" in done.stdout
+    assert "MISSED: triage, step 5 (result)" in done.stdout and "Engine: PostgreSQL" in done.stdout
