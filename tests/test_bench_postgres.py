@@ -53,3 +53,26 @@ def test_bench_pages_on_postgresql_runs_the_pages_on_the_server_and_names_a_miss
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
     assert "MISSED: history: page / (empty page + bare queries)" in done.stdout
     assert "MISSED: triage, step 5 (result)" in done.stdout and "Engine: PostgreSQL" in done.stdout
+
+
+def test_bench_load_quick_runs_one_and_two_processes_sticky_and_names_a_missed_scale_target(bench_out, empty_database):
+    done = run(
+        "bench.bench_load",
+        [
+            "--quick",
+            *TINY,
+            *("--users", "2", "--duration", "2", "--burst", "1"),
+            *("--database-url", empty_database, "--processes", "2", "--target-scale", "1000"),
+        ],
+        bench_out,
+    )
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "MISSED: 2 processes' throughput over one process's at p95 <= 1,000 ms" in done.stdout
+    assert "| 2 | " in done.stdout and "(trainers per process: 2, 1)" in done.stdout  # 2 trainers + the burst's one
+    assert '"processes": 1' in done.stderr and '"processes": 2' in done.stderr
+    assert "errors)" not in done.stdout.split("### 1 process")[0]  # every tap answered on both set-ups
+
+
+def test_bench_load_refuses_several_processes_on_the_file(bench_out):
+    done = run("bench.bench_load", ["--quick", *TINY, "--processes", "2"], bench_out)
+    assert done.returncode == 2 and "one process per DuckDB file" in done.stderr
