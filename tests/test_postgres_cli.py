@@ -176,3 +176,17 @@ def test_export_on_postgresql_is_audited_once_with_its_row_counts(new_pg_url, mo
     with store.open_database(new_pg_url) as db, db.read() as cur:
         rows = cur.execute("SELECT outcome, detail FROM audit_log WHERE action = 'export'").fetchall()
     assert len(rows) == 1 and rows[0][0] == "ok" and '"users": 1' in rows[0][1]
+
+
+def test_demo_mode_in_the_app_refuses_a_real_database_on_the_server(new_pg_url, monkeypatch, capsys):
+    """`streamlit run` with BACKCARE_DEMO=1 straight on a real deployment (scripts/app.sh runs `demo --if-missing`
+    first, which refuses it): the page says so in one sentence and nothing is added."""
+    from streamlit.testing.v1 import AppTest
+
+    assert _init(monkeypatch) == 0
+    monkeypatch.setenv("BACKCARE_DEMO", "1")
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    (error,) = [e.value for e in at.error]
+    assert "is not a demo database, so demo mode will not use it" in error and not at.text_input
+    assert _people(new_pg_url) == {"gyms": 0, "users": 1, "clients": 0}
