@@ -1135,6 +1135,8 @@ def main_postgres(args, argv: list[str] | None) -> int:
             "flags_label": "every other option as the config sets it",
             "think_label": think,
             "duration": args.duration,
+            # helper s13d's --max-duration (the window runs on until every kind of tap is sampled), once merged
+            "max_duration": max(args.duration, getattr(args, "max_duration", args.duration)),
             "burst": args.burst,
             "verdicts": verdicts,
             "command": redacted_command(argv),
