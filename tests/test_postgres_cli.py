@@ -190,3 +190,16 @@ def test_demo_mode_in_the_app_refuses_a_real_database_on_the_server(new_pg_url, 
     (error,) = [e.value for e in at.error]
     assert "is not a demo database, so demo mode will not use it" in error and not at.text_input
     assert _people(new_pg_url) == {"gyms": 0, "users": 1, "clients": 0}
+
+
+def test_migrate_to_postgres_builds_every_index_again_after_the_copy(chain_file, new_pg_url, pg_url, capsys):
+    """The copy drops the secondary indexes for speed and builds them again in its transaction: the copied
+    database has every index a freshly migrated one has, the client indexes of PostgreSQL included."""
+    import psycopg
+
+    def indexes(url: str) -> set[str]:
+        with psycopg.connect(url) as check:
+            return {n for (n,) in check.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")}
+
+    assert cli(["migrate-to-postgres", "--from", str(chain_file), "--to", new_pg_url]) == 0
+    assert indexes(new_pg_url) == indexes(pg_url) and "sessions_client_date" in indexes(new_pg_url)

@@ -2,10 +2,12 @@
 
 The target is migrated to the same schema first, then every table of the file is copied in one PostgreSQL
 transaction: DuckDB writes each table as CSV (in C, to a temporary file) and PostgreSQL reads it with COPY,
-so rows never pass through Python one by one. Before COMMIT every table's rows are counted on both sides;
-any difference rolls everything back. Sequences are set past the copied ids (and past ids the file's
-sequences had already handed out, so an erased client's id is never reused). The deployment's privacy key
-travels with the data, so the managers' figures stay as they were.
+so rows never pass through Python one by one. The target's secondary indexes (those backing no constraint)
+are dropped for the copy and built again after it, in the same transaction: one sort per index instead of
+an index entry per row. Before COMMIT every table's rows are counted on both sides; any difference rolls
+everything back. Sequences are set past the copied ids (and past ids the file's sequences had already
+handed out, so an erased client's id is never reused). The deployment's privacy key travels with the data,
+so the managers' figures stay as they were.
 """
 
 from __future__ import annotations
@@ -134,6 +136,7 @@ def _copy(source_db: Database, target: Database, started: float) -> Transfer:
             for table in tables:
                 columns = [c for c in _columns(source, table) if c in set(_columns(cur, table))]
                 plan.append((table, ", ".join(f'"{c}"' for c in columns)))
+            rebuilt = _drop_secondary_indexes(cur)
             # DuckDB writes the next slice while PostgreSQL reads this one: the two engines work side by side
             slices = _Exporter(source_db, plan, Path(staging))
             try:
@@ -149,6 +152,8 @@ def _copy(source_db: Database, target: Database, started: float) -> Transfer:
                     csv.unlink()
             finally:
                 slices.stop()
+            for definition in rebuilt:
+                cur.execute(definition)
             for table, _ in plan:
                 counted = TableCount(table, _count(source, table), _count(cur, table))
                 counts.append(counted)
@@ -165,6 +170,18 @@ def _copy(source_db: Database, target: Database, started: float) -> Transfer:
     finally:
         source.close()
     return Transfer(tuple(counts), time.perf_counter() - started)
+
+
+def _drop_secondary_indexes(cur) -> list[str]:
+    """Drop the target's indexes that back no constraint (primary keys and UNIQUE constraints stay, they check
+    the rows as they come); returns their definitions, to be run again once the rows are in."""
+    rows = cur.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+        "AND indexname NOT IN (SELECT conname FROM pg_constraint) ORDER BY indexname"
+    ).fetchall()
+    for name, _ in rows:
+        cur.execute(f'DROP INDEX "{name}"')
+    return [definition for _, definition in rows]
 
 
 class _Exporter:
