@@ -165,6 +165,9 @@ def _copy(source_db: Database, target: Database, started: float) -> Transfer:
                     + ", ".join(f"{c.table} ({c.source_rows} in the file, {c.target_rows} copied)" for c in wrong)
                 )
             _set_sequences(cur, sequences)
+            # the planner's statistics of the copied tables now, not when autovacuum gets round to them (a
+            # client's history must be read by index from the first request on; pg_restore's advice too)
+            cur.execute("ANALYZE")
     except DRIVER_ERRORS as error:
         raise StoreError(f"The copy into {target.where} failed and was rolled back ({error}).") from None
     finally:
