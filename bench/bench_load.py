@@ -108,6 +108,16 @@ class Server:
     def pid(self) -> int:
         return self.process.pid
 
+    @property
+    def ports(self) -> list[int]:
+        return [self.port]
+
+    def port_for(self, username: str) -> int:
+        return self.port
+
+    def freeze(self) -> None:
+        os.kill(self.pid, signal.SIGUSR1)  # bench.serve: gc.freeze() now that the app is warm
+
     def cpu_seconds(self) -> float:
         fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime, every thread
@@ -130,7 +140,8 @@ class Server:
                 self.process.wait()
 
 
-def start_server(db_path: Path, gc_mode: str, logs: Path, flags: list[str] = ()) -> Server:
+def start_server(db_path: Path | str, gc_mode: str, logs: Path, flags: list[str] = ()) -> Server:
+    """One `streamlit run app.py` on the file at `db_path`, or on the PostgreSQL database when it is a URL."""
     port = free_port()
     # bench.serve is `streamlit run` plus two signal handlers: gc.freeze() and the collector's statistics.
     command = [
@@ -152,7 +163,7 @@ def start_server(db_path: Path, gc_mode: str, logs: Path, flags: list[str] = ())
         name, _, value = flag.partition("=")
         command += [f"--{name}", value]
     log, stats = logs / f"server-{port}.log", logs / f"gc-{port}.json"
-    env = {**os.environ, "BACKCARE_DB": str(db_path), "PYTHONPATH": str(ROOT), "BACKCARE_GC_STATS": str(stats)}
+    env = {**os.environ, **database_env(db_path), "PYTHONPATH": str(ROOT), "BACKCARE_GC_STATS": str(stats)}
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     server = Server(process, port, log, stats)
     deadline = time.monotonic() + 60
@@ -167,6 +178,84 @@ def start_server(db_path: Path, gc_mode: str, logs: Path, flags: list[str] = ())
             time.sleep(0.3)
     server.stop()
     raise SystemExit(f"the server did not answer within 60 s; see {log}")
+
+
+def database_env(database: Path | str) -> dict[str, str]:
+    """What a server process is told: BACKCARE_DATABASE_URL for a PostgreSQL database, else BACKCARE_DB."""
+    if isinstance(database, str) and database.startswith(("postgresql://", "postgres://")):
+        return {"BACKCARE_DATABASE_URL": database}
+    return {"BACKCARE_DB": str(database)}
+
+
+class ServerGroup:
+    """Several server processes on one PostgreSQL database, read as one deployment (issue 17): each trainer
+    is sent to one process, round robin in the order they first connect, and stays there (what a balancer's
+    sticky sessions do); CPU and collections are summed over the processes, memory is the largest process's."""
+
+    def __init__(self, servers: list[Server]):
+        self.servers = servers
+        self._assigned: dict[str, int] = {}
+
+    @property
+    def ports(self) -> list[int]:
+        return [server.port for server in self.servers]
+
+    @property
+    def port(self) -> int:
+        return self.servers[0].port
+
+    def port_for(self, username: str) -> int:
+        if username not in self._assigned:
+            self._assigned[username] = self.servers[len(self._assigned) % len(self.servers)].port
+        return self._assigned[username]
+
+    def trainers_per_process(self) -> list[int]:
+        """Trainers (the measured ones and the burst's) each process was given."""
+        return [sum(1 for port in self._assigned.values() if port == server.port) for server in self.servers]
+
+    def freeze(self) -> None:
+        for server in self.servers:
+            server.freeze()
+
+    def cpu_seconds(self) -> float:
+        return sum(server.cpu_seconds() for server in self.servers)
+
+    def memory_mb(self) -> tuple[float, float]:
+        each = [server.memory_mb() for server in self.servers]
+        return max(rss for rss, _ in each), max(peak for _, peak in each)
+
+    def gc_stats(self) -> dict:
+        each = [server.gc_stats() for server in self.servers]
+        total = {
+            key: [sum(values) for values in zip(*(e[key] for e in each), strict=True)]
+            for key in ("collections", "seconds")
+        }
+        return {
+            **total,
+            "tracked_objects": sum(e["tracked_objects"] for e in each),
+            "frozen": sum(e["frozen"] for e in each),
+        }
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
+def start_servers(database: Path | str, args, logs: Path) -> Server | ServerGroup:
+    """One process (the file, or PostgreSQL with --processes 1), or --processes of them on one PostgreSQL
+    database, started one after the other (the first migrates the database; the others find it done)."""
+    count = getattr(args, "processes", 1)
+    if count == 1:
+        return start_server(database, args.gc, logs, args.server_flag)
+    servers: list[Server] = []
+    try:
+        for _ in range(count):
+            servers.append(start_server(database, args.gc, logs, args.server_flag))
+    except BaseException:
+        for server in servers:
+            server.stop()
+        raise
+    return ServerGroup(servers)
 
 
 def machine_busy_seconds() -> float:
@@ -547,6 +636,8 @@ class LevelResult:
     full_collection_s: float = 0.0  # of the oldest generation (what runner.postScriptGC runs)
     tracked_objects: int = 0
     burst_cpu_s_per_sign_in: float = 0.0
+    processes: int = 1  # server processes on one PostgreSQL database (1: the file, or one on PostgreSQL)
+    trainers_per_process: list[int] = field(default_factory=list)  # with several processes: who went where
 
     def latencies(self, kinds: set[str] | None = None) -> list[float]:
         return [s["ms"] for s in self.samples if s["ok"] and (kinds is None or s["kind"] in kinds)]
@@ -571,11 +662,14 @@ class LevelResult:
 
 
 async def run_level(
-    *, users: int, accounts: Accounts, db_path: Path, args, logs: Path, rng: random.Random
+    *, users: int, accounts: Accounts, db_path: Path | str, args, logs: Path, rng: random.Random
 ) -> LevelResult:
-    server = start_server(db_path, args.gc, logs, args.server_flag)
+    server = start_servers(db_path, args, logs)
     try:
-        return await _drive_level(server, users=users, accounts=accounts, args=args, rng=rng)
+        result = await _drive_level(server, users=users, accounts=accounts, args=args, rng=rng)
+        if isinstance(server, ServerGroup):
+            result.trainers_per_process = server.trainers_per_process()
+        return result
     finally:
         server.stop()
 
@@ -583,9 +677,9 @@ async def run_level(
 async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, rng: random.Random) -> LevelResult:
     think = (0.0, 0.0) if args.think == "0" else tuple(float(v) for v in args.think.split(","))
 
-    def trainer(username: str, recorder: Recorder, pause=think) -> Trainer:
+    def trainer(username: str, recorder: Recorder, pause=think, port: int | None = None) -> Trainer:
         return Trainer(
-            port=server.port,
+            port=port or server.port_for(username),  # sticky: one process per trainer, as the balancer does
             username=username,
             clients=accounts.clients_of[username],
             think=pause,
@@ -595,14 +689,15 @@ async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, 
         )
 
     # Warm-up: one trainer imports and compiles everything a real server has long had in memory.
-    warm = trainer(accounts.usernames[0], Recorder(), pause=(0.0, 0.0))
-    await warm.open_and_sign_in()
-    await warm.choose_client()
-    for page, kind in (("history", "history"), ("plans", "plans"), ("", "triage-page")):
-        await warm.go(page, kind)
-    await warm.tab.close()
+    for port in server.ports:  # every process of the deployment
+        warm = trainer(accounts.usernames[0], Recorder(), pause=(0.0, 0.0), port=port)
+        await warm.open_and_sign_in()
+        await warm.choose_client()
+        for page, kind in (("history", "history"), ("plans", "plans"), ("", "triage-page")):
+            await warm.go(page, kind)
+        await warm.tab.close()
     if args.gc == "freeze":
-        os.kill(server.pid, signal.SIGUSR1)  # bench.serve: gc.freeze() now that the app is warm
+        server.freeze()
     rss_idle = server.memory_mb()[0]
 
     recorder, stop = Recorder(), asyncio.Event()
@@ -806,9 +901,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target-p95-ms", type=float, default=1000.0)
     parser.add_argument("--target-memory-mb", type=float, default=1000.0)
     parser.add_argument("--write-doc", action="store_true", help="record the run in docs/PERFORMANCE.md")
+    add_postgres_options(parser)
     if parser.parse_known_args(argv)[0].quick:  # quick values, unless given on the command line
         parser.set_defaults(**QUICK)
     args = parser.parse_args(argv)
+    if args.database_url or args.throwaway_postgres:
+        return main_postgres(args, argv)
+    if args.processes != 1:
+        parser.error("--processes needs --database-url or --throwaway-postgres: one process per DuckDB file")
     levels = sorted({int(v) for v in args.users.split(",")})
     rng = random.Random(args.seed)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -881,6 +981,182 @@ def main(argv: list[str] | None = None) -> int:
         flags = "".join(f", {flag}" for flag in args.server_flag)
         write_section(f"Load: simulated trainers on one server process (issue 13; gc {args.gc}{flags}, {think})", text)
     return report_targets(checks)
+
+
+# --- PostgreSQL: several processes on one database (issue 17) ---------------------------------------------
+
+SECTION_PG = "Load on PostgreSQL: {n} app processes against one (issue 17; gc {gc}, {think})"
+
+
+def add_postgres_options(parser: argparse.ArgumentParser) -> None:
+    from bench.postgres import add_options
+
+    add_options(parser)
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="app processes on the PostgreSQL database, trainers sticky to one; with 2 or more each level also "
+        "runs on one process, in the same run, for the comparison",
+    )
+    parser.add_argument(
+        "--target-scale",
+        type=float,
+        default=1.6,
+        help="the processes' throughput over one process's, each the most taps/s of a level within --target-p95-ms",
+    )
+
+
+def capacity(results: list[LevelResult], p95_limit: float) -> tuple[float, int | None]:
+    """The most taps/s of any level whose p95 stayed within the limit, and its trainers (0, None: no level did).
+    Throughput compared "at the same p95": what the deployment serves before its p95 passes the limit."""
+    within = [r for r in results if r.summary()["p95"] <= p95_limit and not r.errors]
+    if not within:
+        return 0.0, None
+    best = max(within, key=lambda r: r.summary()["per_s"])
+    return best.summary()["per_s"], best.users
+
+
+def scale_markdown(by_processes: dict[int, list[LevelResult]], p95_limit: float, ratio: float | None) -> str:
+    counts = sorted(by_processes)
+    fmt = lambda v: "–" if math.isnan(v) else f"{v:,.0f}"  # noqa: E731
+    lines = [
+        "| trainers | " + " | ".join(f"{n} process{'es' if n > 1 else ''}: taps/s, p95" for n in counts) + " |",
+        "|---|" + "---|" * len(counts),
+    ]
+    for index, first in enumerate(by_processes[counts[0]]):
+        cells = []
+        for n in counts:
+            s = by_processes[n][index].summary()
+            result = by_processes[n][index]
+            spread = f" (trainers per process: {', '.join(map(str, result.trainers_per_process))})" if n > 1 else ""
+            errors = f" ({s['errors']} errors)" if s["errors"] else ""
+            cells.append(f"{s['per_s']:.1f}, {fmt(s['p95'])} ms{spread}{errors}")
+        lines.append(f"| {first.users} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for n in counts:
+        per_s, users = capacity(by_processes[n], p95_limit)
+        where = f"at {users} trainers" if users else "no level stayed within it"
+        lines.append(
+            f"- {n} process{'es' if n > 1 else ''}: {per_s:.1f} taps/s within p95 ≤ {p95_limit:,.0f} ms ({where})."
+        )
+    if ratio is not None:
+        lines.append(f"- Throughput of {counts[-1]} processes ÷ one at the same p95 limit: {ratio:.2f}x.")
+    return "\n".join(lines)
+
+
+def main_postgres(args, argv: list[str] | None) -> int:
+    """Each level on one process and on --processes processes, one after the other, on one PostgreSQL database
+    holding the chain history (copied in by migrate-to-postgres); trainers sticky to a process."""
+    from bench import postgres
+
+    if args.processes < 1:
+        raise SystemExit("--processes must be at least 1")
+    levels = sorted({int(v) for v in args.users.split(",")})
+    rng = random.Random(args.seed)
+    OUT.mkdir(parents=True, exist_ok=True)
+    wanted = args.processes
+    counts = sorted({1, wanted})
+    by_processes: dict[int, list[LevelResult]] = {n: [] for n in counts}
+    source = chain_database(args.clients, args.weeks, CHAIN_SEED)
+    with postgres.database(args, "bench_load") as url, tempfile.TemporaryDirectory(prefix="backcare-load-") as tmp:
+        assert url is not None
+        tmp = Path(tmp)
+        db_path = working_copy(source, tmp)
+        accounts = seed_accounts(db_path, max(levels) + args.burst + 1, rng)  # in the file, copied with it
+        history = _history_line(db_path)
+        transfer = postgres.load_chain(db_path, url)
+        server_label = postgres.describe(args, url)
+        for users in levels:
+            level_seed = rng.random()  # the same trainers' choices for each number of processes
+            for n in counts:
+                args.processes = n
+                print(f"level {users}: {n} server process(es) on PostgreSQL and {users} trainer(s)...", file=sys.stderr)
+                result = asyncio.run(
+                    run_level(
+                        users=users, accounts=accounts, db_path=url, args=args, logs=tmp, rng=random.Random(level_seed)
+                    )
+                )
+                result.processes = n
+                by_processes[n].append(result)
+                print(json.dumps({"processes": n, **result.summary()}), file=sys.stderr)
+        args.processes = wanted
+        for log in sorted(tmp.glob("server-*.log")):
+            shutil.copyfile(log, OUT / f"load-pg-{log.name}")
+    caps = {n: capacity(by_processes[n], args.target_p95_ms)[0] for n in counts}
+    top = by_processes[wanted][-1]
+    checks: list[tuple[Target, float]] = []
+    ratio = None
+    if wanted > 1:
+        ratio = caps[wanted] / caps[1] if caps[1] else 0.0
+        checks.append(
+            (
+                Target(
+                    f"{wanted} processes' throughput over one process's at p95 <= {args.target_p95_ms:,.0f} ms",
+                    args.target_scale,
+                    "x",
+                    at_most=False,
+                ),
+                ratio,
+            )
+        )
+    else:
+        checks.append((Target(f"p95 at {top.users} trainers", args.target_p95_ms, "ms"), top.summary()["p95"]))
+    checks.append(
+        (
+            Target(
+                f"peak memory of a process with {top.users} trainers over {wanted} process(es) and a burst of "
+                f"{args.burst} sign-ins",
+                args.target_memory_mb,
+                "MB",
+            ),
+            top.peak_after_burst_mb,
+        )
+    )
+    verdicts = [target.verdict(value) for target, value in checks]
+    think = "none" if args.think == "0" else f"{args.think.replace(',', '-')} s"
+    parts = [
+        f"Run {now_utc()} on {machine()}; `{redacted_command(argv)}`.",
+        f"PostgreSQL: {server_label}; the history ({history}) copied in by migrate-to-postgres "
+        f"({transfer['rows']:,} rows, {transfer['rows_per_s']:,.0f} rows/s). Each level ran on one process and on "
+        f"{wanted}, one after the other, with the same trainers' choices; with several processes each trainer "
+        "stays on the process it first reached (round robin), as sticky sessions behind a balancer do; server "
+        f"CPU is the processes' sum, memory the largest process's. Think time {think}; {args.duration:.0f} s "
+        "measured per level.",
+        "",
+        scale_markdown(by_processes, args.target_p95_ms, ratio),
+    ]
+    for n in counts:
+        meta = {
+            "when": now_utc(),
+            "machine": machine(),
+            "history": history + f", on PostgreSQL, {n} process{'es' if n > 1 else ''}",
+            "gc_label": {"config": f"as .streamlit/config.toml sets it ({_configured_gc()})"}.get(args.gc, args.gc),
+            "flags_label": "every other option as the config sets it",
+            "think_label": think,
+            "duration": args.duration,
+            # helper s13d's --max-duration (the window runs on until every kind of tap is sampled), once merged
+            "max_duration": max(args.duration, getattr(args, "max_duration", args.duration)),
+            "burst": args.burst,
+            "verdicts": verdicts,
+            "command": redacted_command(argv),
+        }
+        parts += ["", f"### {n} process{'es' if n > 1 else ''}", "", markdown(by_processes[n], meta)]
+    parts += ["", "Verdicts of this run: " + "; ".join(verdicts) + "."]
+    text = "\n".join(parts)
+    print(text)
+    (OUT / "load-postgres.json").write_text(
+        json.dumps({str(n): [r.__dict__ for r in rs] for n, rs in by_processes.items()}, default=str)
+    )
+    if args.write_doc:
+        write_section(SECTION_PG.format(n=wanted, gc=args.gc, think=think), text)
+    return report_targets(checks)
+
+
+def redacted_command(argv: list[str] | None) -> str:
+    from backcare.store.db import redacted
+
+    return redacted(".venv/bin/python -m bench.bench_load " + " ".join(argv if argv is not None else sys.argv[1:]))
 
 
 def _configured_gc() -> str:

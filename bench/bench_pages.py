@@ -12,6 +12,11 @@ run while `runner.postScriptGC` is on (Streamlit's default). The benchmark times
 process, interleaved with the pages, and reports it beside them, with the page time plus the collection where
 the project's .streamlit/config.toml leaves it on: the figure a real rerun pays. bench_load measures the
 server itself.
+
+On PostgreSQL (issue 17): `--database-url postgresql://.../EMPTY_DATABASE` or `--throwaway-postgres`
+(bench/postgres.py). The chain file is copied in by migrate-to-postgres, BACKCARE_DATABASE_URL is set as a
+deployment sets it, and the same pages, bare queries and target (every page's ratio to its floor) run on the
+server; its own section of docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
@@ -29,10 +34,14 @@ from streamlit.testing.v1 import AppTest
 
 from backcare import intake, store
 from backcare.plans import load_library
+from backcare.store.db import redacted
 from bench.chain import CHAIN_CLIENTS, CHAIN_SEED, CHAIN_WEEKS, chain_database, working_copy
 from bench.common import ROOT, Target, load_average, machine, now_utc, report_targets, write_section
+from bench.postgres import add_options, describe, load_chain
+from bench.postgres import database as postgres_database
 
 SECTION = "Trainer pages at chain scale (issue 4)"
+SECTION_PG = "Trainer pages at chain scale on PostgreSQL (issue 17)"
 EMPTY_PAGE = "import streamlit as st\nst.title('Empty page')\n"
 
 
@@ -195,14 +204,22 @@ def not_paused(db, actor, client_id: int) -> int:
     raise SystemExit("every client of the trainer's gym is paused: no plan can run")
 
 
-def measure(clients: int, weeks: int, runs: int, feedback_days: int = 365) -> dict:
+def on_postgres(path: Path, url: str) -> str:
+    """The chain copied into the empty database at `url`; the pages then open it as a deployment does."""
+    load_chain(path, url)
+    os.environ["BACKCARE_DATABASE_URL"] = url
+    return url
+
+
+def measure(clients: int, weeks: int, runs: int, feedback_days: int = 365, database_url: str | None = None) -> dict:
     path = chain_database(clients, weeks, CHAIN_SEED)
     if feedback_days:  # the feedback is written to a copy: the cached history stays as built
         path = working_copy(path, Path(tempfile.mkdtemp(prefix="bench-pages-")))
     os.environ["BACKCARE_DB"] = str(path)
+    target = on_postgres(path, database_url) if database_url else str(path)
     from backcare.ui import context
 
-    db = context._open_database(str(path))  # the very handle the pages use (st.cache_resource)
+    db = context._open_database(target)  # the very handle the pages use (st.cache_resource)
     actor = store.actor_for(store.get_user_by_username(db, username="demo.trainer"))
     client_id = busiest_client(db, actor)
     feedback_entries = 0
@@ -337,14 +354,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--target-ratio", type=float, default=1.5, help="page / (empty page + bare queries), for every page and step"
     )
-    parser.add_argument("--write-doc", action="store_true", help=f"update '{SECTION}' in docs/PERFORMANCE.md")
+    add_options(parser)
+    parser.add_argument("--write-doc", action="store_true", help="update this engine's section of docs/PERFORMANCE.md")
     args = parser.parse_args(argv)
-    result = measure(args.clients, args.weeks, args.runs, args.feedback_days)
-    command = ".venv/bin/python -m bench.bench_pages " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = markdown(result, args.target_ratio, command.strip())
+    with postgres_database(args, "bench_pages") as url:
+        result = measure(args.clients, args.weeks, args.runs, args.feedback_days, url)
+        engine = (
+            f"\nEngine: PostgreSQL ({describe(args, url)}), the chain copied in by migrate-to-postgres.\n"
+            if url
+            else ""
+        )
+    command = redacted(".venv/bin/python -m bench.bench_pages " + " ".join(argv if argv is not None else sys.argv[1:]))
+    text = markdown(result, args.target_ratio, command.strip()) + engine
     print(text)
     if args.write_doc:
-        write_section(SECTION, text)
+        write_section(SECTION_PG if url else SECTION, text)
     return report_targets(
         [
             (Target(f"{name}: page / (empty page + bare queries)", args.target_ratio, ""), r["ratio"])

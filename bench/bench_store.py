@@ -15,6 +15,15 @@ On a copy of the chain-scale demo history (bench/chain.py: 20,000 clients, ~2.9 
 
 Targets (options set them, e.g. an impossible one to see the benchmark fail): import >= 500,000 rows/s,
 client_history median <= 20 ms, weekly_levels median <= 300 ms. Exits 1 naming each missed target.
+
+On PostgreSQL (issue 17): `--database-url postgresql://.../EMPTY_DATABASE` (an empty database made with
+createdb; the benchmark fills it) or `--throwaway-postgres` (initdb + a server of its own in a temporary
+directory, tests/pg_server.py: fsync off, so its import figures are an upper bound). The chain-scale file is
+loaded with migrate-to-postgres (COPY), timed as "transfer"; then the same reads, and the CSV import through
+`import_sessions_csv` into PostgreSQL. Targets there: client_history median <= 20 ms, transfer and CSV
+import each >= 300,000 rows/s (`--target-import-rows-per-s` sets both), weekly_levels as above;
+`store.load_ratio` is not timed (the load figures run on DuckDB only so far). Its own section of
+docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
@@ -30,12 +39,15 @@ from pathlib import Path
 
 from backcare import store
 from backcare.auth import SYSTEM, Actor, Role
+from backcare.store.db import redacted
 from backcare.store.importer import import_sessions_csv
+from bench import postgres
 from bench.chain import CHAIN_CLIENTS, CHAIN_SEED, CHAIN_WEEKS, chain_database, working_copy
 from bench.common import OUT, Target, load_average, machine, median, now_utc, percentile, report_targets, write_section
 from bench.datagen import write_sessions_csv
 
 SECTION = "Store at chain scale (issues 3, 13 and 16)"
+SECTION_PG = "Store at chain scale on PostgreSQL (issue 17)"
 BARE_HISTORY_SQL = (
     "SELECT id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done FROM sessions "
     "WHERE client_id = ? ORDER BY date",
@@ -43,7 +55,7 @@ BARE_HISTORY_SQL = (
 )
 BARE_WEEKLY_SQL = """
     SELECT date_trunc('week', created_at) AS week, level, count(*) AS reports
-    FROM reports WHERE created_at BETWEEN ? AND ? GROUP BY ALL ORDER BY week, level
+    FROM reports WHERE created_at BETWEEN ? AND ? GROUP BY 1, 2 ORDER BY week, level
 """
 
 
@@ -97,7 +109,17 @@ def measure(args) -> dict:
     source = chain_database(args.clients, args.weeks, CHAIN_SEED)
     with tempfile.TemporaryDirectory(prefix="backcare-bench-") as tmp:
         tmp = Path(tmp)
-        db = store.open_database(working_copy(source, tmp))
+        path = working_copy(source, tmp)
+        if args.database_url:
+            with store.open_database(path, read_only=True) as file_db, file_db.read() as cur:
+                # the same clients on both engines: sampled from the file (DuckDB's SAMPLE), ids are copied
+                sample = cur.execute(
+                    f"SELECT id, gym_id FROM clients USING SAMPLE {args.samples} ROWS (reservoir, 7) ORDER BY id"
+                ).fetchall()
+            results["transfer"] = postgres.load_chain(path, args.database_url)
+            db = store.open_database(args.database_url)
+        else:
+            db = store.open_database(path)
         try:
             with db.read() as cur:
                 results["history"] = dict(
@@ -111,11 +133,12 @@ def measure(args) -> dict:
                     )
                 )
                 first_day, last_day = cur.execute(
-                    "SELECT min(created_at)::DATE, max(created_at)::DATE FROM reports"
+                    "SELECT CAST(min(created_at) AS DATE), CAST(max(created_at) AS DATE) FROM reports"
                 ).fetchone()
-                sample = cur.execute(
-                    f"SELECT id, gym_id FROM clients USING SAMPLE {args.samples} ROWS (reservoir, 7) ORDER BY id"
-                ).fetchall()
+                if not args.database_url:
+                    sample = cur.execute(
+                        f"SELECT id, gym_id FROM clients USING SAMPLE {args.samples} ROWS (reservoir, 7) ORDER BY id"
+                    ).fetchall()
 
             # --- the history page's read, next to the two bare SELECTs ---------------------------------
             trainers = {
@@ -152,16 +175,20 @@ def measure(args) -> dict:
             results["weekly_levels_ms"] = stats(times["weekly"])
             results["bare_weekly_ms"] = stats(times["bare"])
 
-            ratio_times = interleaved_ms(
-                {"ratio": lambda key: store.load_ratio(db, actor=trainers[key[1]], client_id=key[0], on=on)}, sample
-            )
-            results["load_ratio_ms"] = stats(ratio_times["ratio"])
+            if not db.is_postgres:  # the load figures run on DuckDB only so far
+                ratio_times = interleaved_ms(
+                    {"ratio": lambda key: store.load_ratio(db, actor=trainers[key[1]], client_id=key[0], on=on)},
+                    sample,
+                )
+                results["load_ratio_ms"] = stats(ratio_times["ratio"])
 
             # --- import, last: it adds a million sessions --------------------------------------------
             # Imported rows fall in the years before the demo history, so none is a duplicate of it (the
             # importer refuses dates in the future).
             history_start = date.today() - timedelta(weeks=args.weeks, days=40)
-            with db.read() as cur:
+            # the CSV files are written by DuckDB (bench/datagen.py) from the file's clients (the same ids)
+            file_db = store.open_database(path, read_only=True) if db.is_postgres else db
+            with file_db.read() as cur:
                 big = write_sessions_csv(
                     tmp / "import.csv",
                     cursor=cur,
@@ -176,6 +203,8 @@ def measure(args) -> dict:
                     seed=12,
                     first_day=history_start - timedelta(days=730),
                 )
+            if file_db is not db:
+                file_db.close()
             with small.open(newline="") as handle:
                 naive_rows = list(csv.reader(handle))[1:]
             naive_s = naive_insert(db, naive_rows)
@@ -219,9 +248,25 @@ def markdown(r: dict, command: str, verdicts: list[str]) -> str:
             f"| `import_sessions_csv`, {imp['rows']:,} rows | {imp['rows_per_s']:,.0f} rows/s ({imp['seconds']:.2f} s) "
             f"| one INSERT per row, {imp['naive_rows']:,} rows: {imp['naive_rows_per_s']:,.0f} rows/s "
             f"| {imp['rows_per_s'] / imp['naive_rows_per_s']:.0f}x faster |",
-            f"| `store.load_ratio`, one client, median / p95 | {r['load_ratio_ms']['median']:.1f} / "
-            f"{r['load_ratio_ms']['p95']:.1f} ms | | |",
+            *(
+                [
+                    f"| `store.load_ratio`, one client, median / p95 | {r['load_ratio_ms']['median']:.1f} / "
+                    f"{r['load_ratio_ms']['p95']:.1f} ms | | |"
+                ]
+                if "load_ratio_ms" in r
+                else []
+            ),
+            *(
+                [
+                    f"| migrate-to-postgres (DuckDB writes CSV slices, PostgreSQL COPYs them, every table counted on "
+                    f"both sides), {r['transfer']['rows']:,} rows | {r['transfer']['rows_per_s']:,.0f} rows/s "
+                    f"({r['transfer']['seconds']:.1f} s) | | |"
+                ]
+                if "transfer" in r
+                else []
+            ),
             "",
+            *([f"Engine: PostgreSQL ({r['server']})."] if "server" in r else []),
             "Verdicts of this run: " + "; ".join(verdicts) + ".",
         ]
     )
@@ -236,15 +281,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=300, help="clients sampled for the per-client reads")
     parser.add_argument("--rounds", type=int, default=2, help="reads of each sampled client")
     parser.add_argument("--trend-runs", type=int, default=15)
-    parser.add_argument("--target-import-rows-per-s", type=float, default=500_000)
+    parser.add_argument(
+        "--target-import-rows-per-s", type=float, default=None, help="default 500,000 (300,000 on PostgreSQL)"
+    )
     parser.add_argument("--target-history-ms", type=float, default=20.0)
     parser.add_argument("--target-weekly-ms", type=float, default=300.0)
-    parser.add_argument("--write-doc", action="store_true", help=f"update '{SECTION}' in docs/PERFORMANCE.md")
+    postgres.add_options(parser)
+    parser.add_argument("--write-doc", action="store_true", help="update this engine's section of docs/PERFORMANCE.md")
     args = parser.parse_args(argv)
+    with postgres.database(args, "bench_store") as url:
+        args.database_url = url
+        return run(args, argv)
+
+
+def run(args, argv: list[str] | None) -> int:
+    on_postgres = bool(args.database_url)
+    import_target = args.target_import_rows_per_s or (300_000 if on_postgres else 500_000)
     r = measure(args)
+    if on_postgres:
+        r["server"] = postgres.describe(args, args.database_url)
     checks = [
         (
-            Target(f"import of {r['import']['rows']:,} rows", args.target_import_rows_per_s, "rows/s", at_most=False),
+            Target(
+                f"import of {r['import']['rows']:,} rows (import_sessions_csv)", import_target, "rows/s", at_most=False
+            ),
             r["import"]["rows_per_s"],
         ),
         (Target("store.client_history median", args.target_history_ms, "ms"), r["client_history_ms"]["median"]),
@@ -253,14 +313,26 @@ def main(argv: list[str] | None = None) -> int:
             r["weekly_levels_ms"]["median"],
         ),
     ]
+    if on_postgres:
+        checks.append(
+            (
+                Target(
+                    f"migrate-to-postgres of {r['transfer']['rows']:,} rows (COPY)",
+                    import_target,
+                    "rows/s",
+                    at_most=False,
+                ),
+                r["transfer"]["rows_per_s"],
+            )
+        )
     verdicts = [target.verdict(value) for target, value in checks]
-    command = ".venv/bin/python -m bench.bench_store " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = redacted(".venv/bin/python -m bench.bench_store " + " ".join(argv if argv is not None else sys.argv[1:]))
     text = markdown(r, command.strip(), verdicts)
     print(text)
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "store.json").write_text(json.dumps(r, indent=2, default=str))
+    (OUT / ("store-postgres.json" if on_postgres else "store.json")).write_text(json.dumps(r, indent=2, default=str))
     if args.write_doc:
-        write_section(SECTION, text)
+        write_section(SECTION_PG if on_postgres else SECTION, text)
     return report_targets(checks)
 
 

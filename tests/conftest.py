@@ -84,18 +84,15 @@ DUCKDB_ONLY = {
     "test_before_erasure_the_file_does_hold_the_names": "reads the DuckDB file's bytes",
     "test_before_erasure_the_file_does_hold_the_contact": "reads the DuckDB file's bytes",
     "test_erasing_the_client_erases_the_contact_from_the_file": "reads the DuckDB file's bytes",
-    "test_the_export_includes_the_contact": "export writes Parquet through DuckDB (pg_dump on PostgreSQL)",
-    "test_feedback_is_in_the_export": "export writes Parquet through DuckDB (pg_dump on PostgreSQL)",
     "test_after_erasure_the_raw_bytes_of_the_file_no_longer_hold_the_name": "reads the DuckDB file's bytes",
     "test_rebuild_is_refused_while_another_connection_holds_the_file_and_nothing_is_lost": "the file rebuild",
     "test_the_store_keeps_working_on_the_rebuilt_file_and_ids_are_not_reused": "the file rebuild",
 }
 
 
-# Cases of parametrised store tests that call what runs on DuckDB only so far: the clients' load figures
-# and the Parquet export. (The managers' Trends figures run on both: tests/test_trends_engines.py.)
+# Cases of parametrised store tests that call what runs on DuckDB only so far: the clients' load figures.
+# (The managers' Trends figures run on both: tests/test_trends_engines.py; so does the export.)
 DUCKDB_ONLY_CASES = (
-    "export_database",
     "daily_load",
     "load_ratio",
     "weekly_load",
@@ -106,7 +103,7 @@ def _duckdb_only_case(node) -> str | None:
     callspec = getattr(node, "callspec", None)
     ids = callspec.id.split("-") if callspec else []
     if any(part.startswith(DUCKDB_ONLY_CASES) for part in ids):
-        return "the clients' load figures and the Parquet export run on DuckDB only so far"
+        return "the clients' load figures run on DuckDB only so far"
     return None
 
 

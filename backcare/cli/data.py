@@ -12,7 +12,9 @@ from typing import Any
 
 from backcare.auth import SYSTEM
 
-DB_HELP = "database file (default: BACKCARE_DB or data/backcare.duckdb)"
+DB_HELP = (
+    "database file or postgresql:// URL (default: BACKCARE_DATABASE_URL, else BACKCARE_DB or data/backcare.duckdb)"
+)
 
 
 def register(subparsers) -> None:
@@ -35,7 +37,10 @@ def register(subparsers) -> None:
     export.add_argument("--db", help=DB_HELP)
     export.set_defaults(func=run_export)
 
-    demo = subparsers.add_parser("demo", help="fill a new database file with a synthetic demo history")
+    demo = subparsers.add_parser(
+        "demo",
+        help="fill a new database file (or a new, empty PostgreSQL database) with a synthetic demo history",
+    )
     demo.add_argument("--clients", type=int, default=None, help="number of clients (default 60)")
     demo.add_argument("--weeks", type=int, default=None, help="weeks of history (default 26)")
     demo.add_argument("--seed", type=int, default=None, help="random seed: the same seed gives the same data")
@@ -128,14 +133,28 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_demo(args: argparse.Namespace) -> int:
     from backcare.store import demo
-    from backcare.store.db import resolve_path
+    from backcare.store.db import redacted, resolve_path, resolve_target
 
-    path = resolve_path(args.db)
     options: dict[str, Any] = {
         "clients": demo.DEFAULT_CLIENTS if args.clients is None else args.clients,
         "weeks": demo.DEFAULT_WEEKS if args.weeks is None else args.weeks,
         "seed": demo.DEFAULT_SEED if args.seed is None else args.seed,
     }
+    target = resolve_target(args.db)
+    if isinstance(target, str):  # a PostgreSQL URL: built in a file, then copied in (store/transfer.py)
+        from backcare.store.transfer import ensure_demo_on_postgres
+
+        on_server = ensure_demo_on_postgres(target, if_missing=args.if_missing, progress=StderrProgress(), **options)
+        if on_server is None:
+            print(
+                f"{redacted(target)} is a demo database already: using it as it is (its accounts are on the "
+                "sign-in page)."
+            )
+            return 0
+        print(f"Demo database created at {redacted(target)}.")
+        _print_accounts(on_server)
+        return 0
+    path = resolve_path(args.db)
     if args.if_missing or not path.exists():
         # a new file is built beside its path and moved into place when complete: a kill leaves none
         accounts = demo.ensure_demo_database(path, progress=StderrProgress(), **options)
@@ -151,8 +170,12 @@ def run_demo(args: argparse.Namespace) -> int:
             db.close()
         accounts = list(summary.accounts)
         print("Demo history created: " + ", ".join(f"{n:,} {t}" for t, n in summary.counts.items()) + ".")
+    _print_accounts(accounts)
+    return 0
+
+
+def _print_accounts(accounts) -> None:
     print("Demo accounts (synthetic data only; the only accounts with this public password):")
     for account in accounts:
         where = f", {account.gym}" if account.gym else ""
         print(f"  {account.role.value:<8} {account.username:<14} password: {account.password}{where}")
-    return 0

@@ -2,7 +2,9 @@
 
 The way into a real deployment (demo data only ever comes with demo mode). The password comes from
 standard input (--password-stdin) or is typed twice at a terminal, never from the arguments. The file is
-built beside its path and moved into place when complete: an interrupted `init` leaves no file.
+built beside its path and moved into place when complete: an interrupted `init` leaves no file. On
+PostgreSQL (BACKCARE_DATABASE_URL or --db postgresql://...) the database is made on the server first
+(createdb); `init` brings it to the schema and adds the administrator, and refuses one that holds anyone.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ import argparse
 from backcare.auth import SYSTEM
 from backcare.errors import Conflict, InvalidInput
 
-DB_HELP = "the new database file (default: BACKCARE_DB or data/backcare.duckdb); it must not exist yet"
+DB_HELP = (
+    "the new database file (default: BACKCARE_DATABASE_URL, else BACKCARE_DB or data/backcare.duckdb); it must "
+    "not exist yet. A postgresql:// URL: an empty database on the server (made with createdb)"
+)
 
 
 def register(subparsers) -> None:
@@ -33,14 +38,17 @@ def register(subparsers) -> None:
 def run_init(args: argparse.Namespace) -> int:
     from backcare.cli.users import read_password
     from backcare.store.accounts import add_user
-    from backcare.store.db import resolve_path
+    from backcare.store.db import resolve_path, resolve_target
     from backcare.store.deployment import create_database_file
     from backcare.store.people import username_problem
 
-    path = resolve_path(args.db)
     problem = username_problem(args.admin)  # before the password is asked for
     if problem:
         raise InvalidInput("username", problem)
+    target = resolve_target(args.db)
+    if isinstance(target, str):
+        return _init_on_server(args, target)
+    path = resolve_path(args.db)
     if path.exists():
         raise Conflict(
             f"The database file {path} already exists: `init` only makes a new one (add people to "
@@ -56,5 +64,32 @@ def run_init(args: argparse.Namespace) -> int:
     print(
         f"Created {path} with one administrator, {user.username}. Start the app without demo mode "
         f"(BACKCARE_DEMO=0 bash scripts/app.sh) and sign in to add gyms and people."
+    )
+    return 0
+
+
+def _init_on_server(args: argparse.Namespace, url: str) -> int:
+    """`init` on a PostgreSQL database: only one that holds no gyms, users or clients (a real deployment or a
+    demo is never touched). The schema is made before the password is asked for, so a server that cannot be
+    reached is said first."""
+    from backcare.cli.users import read_password
+    from backcare.store.accounts import add_user
+    from backcare.store.db import open_database
+    from backcare.store.deployment import holds_people
+
+    with open_database(url) as db:
+        if holds_people(db):
+            raise Conflict(
+                f"The database {db.where} already holds gyms, users or clients: `init` only sets up an empty "
+                "one (add people to it with `python -m backcare users add`)."
+            )
+        password = read_password(args.password_stdin)
+        user = add_user(
+            db, actor=SYSTEM, username=args.admin, display_name=args.name or args.admin, role="admin", password=password
+        )
+        where = db.where
+    print(
+        f"Set up {where} with one administrator, {user.username}. Start the app without demo mode "
+        f"(BACKCARE_DEMO=0, BACKCARE_DATABASE_URL set) and sign in to add gyms and people."
     )
     return 0

@@ -397,8 +397,10 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
 
 def migrations_for(engine: Engine) -> tuple[tuple[str, str], ...]:
     """The migrations this engine runs, in order: PostgreSQL's compatibility step first, then every shipped
-    one (with PostgreSQL's variant where the DuckDB SQL cannot run there; see engine.py)."""
-    return engine.extra_migrations() + tuple((name, engine.migration_sql(name, sql)) for name, sql in MIGRATIONS)
+    one (with PostgreSQL's variant where the DuckDB SQL cannot run there), then PostgreSQL's own indexes
+    (see engine.py). Each runs once, by name, whatever its place in the list."""
+    shipped = tuple((name, engine.migration_sql(name, sql)) for name, sql in MIGRATIONS)
+    return engine.extra_migrations() + shipped + engine.late_migrations()
 
 
 def apply_migrations(connection: Any, *, now: datetime | None = None, engine: Engine = DUCKDB) -> list[str]:

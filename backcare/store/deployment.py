@@ -83,6 +83,16 @@ def has_accounts(db: Database) -> bool:
         return cur.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
 
 
+def holds_people(db: Database) -> bool:
+    """Whether the database holds any gym, user or client: what makes a server database no longer "new"
+    (a PostgreSQL database has no file whose absence says so)."""
+    with db.read("checking whether the database is new") as cur:
+        row = cur.execute(
+            "SELECT (SELECT count(*) FROM gyms) + (SELECT count(*) FROM users) + (SELECT count(*) FROM clients)"
+        ).fetchone()
+    return bool(row and row[0])
+
+
 def refuse_unless_demo(db: Database) -> None:
     """Demo mode on an existing file: only a file that is a demo already."""
     if not is_demo(db):
@@ -179,6 +189,7 @@ __all__ = [
     "demo_info",
     "demo_mode_requested",
     "has_accounts",
+    "holds_people",
     "is_demo",
     "mark_demo",
     "open_existing",

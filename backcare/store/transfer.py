@@ -2,10 +2,12 @@
 
 The target is migrated to the same schema first, then every table of the file is copied in one PostgreSQL
 transaction: DuckDB writes each table as CSV (in C, to a temporary file) and PostgreSQL reads it with COPY,
-so rows never pass through Python one by one. Before COMMIT every table's rows are counted on both sides;
-any difference rolls everything back. Sequences are set past the copied ids (and past ids the file's
-sequences had already handed out, so an erased client's id is never reused). The deployment's privacy key
-travels with the data, so the managers' figures stay as they were.
+so rows never pass through Python one by one. The target's secondary indexes (those backing no constraint)
+are dropped for the copy and built again after it, in the same transaction: one sort per index instead of
+an index entry per row. Before COMMIT every table's rows are counted on both sides; any difference rolls
+everything back. Sequences are set past the copied ids (and past ids the file's sequences had already
+handed out, so an erased client's id is never reused). The deployment's privacy key travels with the data,
+so the managers' figures stay as they were.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import queue
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -24,6 +27,9 @@ from backcare.auth import SYSTEM
 from backcare.errors import Conflict, StoreError
 from backcare.store.db import Database, open_database, redacted
 from backcare.store.engine import DRIVER_ERRORS, is_postgres_url
+
+if TYPE_CHECKING:
+    from backcare.store.demo import DemoAccount
 
 # Written by each side's own migrations, never copied.
 NOT_COPIED = frozenset({"schema_migrations"})
@@ -130,6 +136,7 @@ def _copy(source_db: Database, target: Database, started: float) -> Transfer:
             for table in tables:
                 columns = [c for c in _columns(source, table) if c in set(_columns(cur, table))]
                 plan.append((table, ", ".join(f'"{c}"' for c in columns)))
+            rebuilt = _drop_secondary_indexes(cur)
             # DuckDB writes the next slice while PostgreSQL reads this one: the two engines work side by side
             slices = _Exporter(source_db, plan, Path(staging))
             try:
@@ -145,6 +152,8 @@ def _copy(source_db: Database, target: Database, started: float) -> Transfer:
                     csv.unlink()
             finally:
                 slices.stop()
+            for definition in rebuilt:
+                cur.execute(definition)
             for table, _ in plan:
                 counted = TableCount(table, _count(source, table), _count(cur, table))
                 counts.append(counted)
@@ -156,11 +165,26 @@ def _copy(source_db: Database, target: Database, started: float) -> Transfer:
                     + ", ".join(f"{c.table} ({c.source_rows} in the file, {c.target_rows} copied)" for c in wrong)
                 )
             _set_sequences(cur, sequences)
+            # the planner's statistics of the copied tables now, not when autovacuum gets round to them (a
+            # client's history must be read by index from the first request on; pg_restore's advice too)
+            cur.execute("ANALYZE")
     except DRIVER_ERRORS as error:
         raise StoreError(f"The copy into {target.where} failed and was rolled back ({error}).") from None
     finally:
         source.close()
     return Transfer(tuple(counts), time.perf_counter() - started)
+
+
+def _drop_secondary_indexes(cur) -> list[str]:
+    """Drop the target's indexes that back no constraint (primary keys and UNIQUE constraints stay, they check
+    the rows as they come); returns their definitions, to be run again once the rows are in."""
+    rows = cur.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+        "AND indexname NOT IN (SELECT conname FROM pg_constraint) ORDER BY indexname"
+    ).fetchall()
+    for name, _ in rows:
+        cur.execute(f'DROP INDEX "{name}"')
+    return [definition for _, definition in rows]
 
 
 class _Exporter:
@@ -243,3 +267,44 @@ def describe(transfer: Transfer, source: str | Path, target_url: str) -> str:
     rate = transfer.rows / transfer.seconds if transfer.seconds else 0.0
     lines.append(f"{transfer.rows:,} rows in {transfer.seconds:.1f} s ({rate:,.0f} rows/s); every count matches.")
     return "\n".join(lines)
+
+
+def ensure_demo_on_postgres(
+    url: str, *, if_missing: bool, progress: Callable[[str, int, int | None], None] | None = None, **options: Any
+) -> list[DemoAccount] | None:
+    """`python -m backcare demo` on a PostgreSQL database, guarded exactly as on a file: the demo goes only
+    into a NEW database (on a server: one holding no gyms, users or clients, as `createdb` leaves it). With
+    `if_missing` (demo mode's start) a database that is a demo already is used as it is (None) and any other
+    that holds people is refused; without it, any database that holds people is refused. The demo is built
+    into a temporary DuckDB file (the generator loads its frames through DuckDB) and copied in by
+    migrate-to-postgres: one PostgreSQL transaction, so the demo mark and the demo data arrive together or not
+    at all, and a real deployment is never given demo data."""
+    from backcare.store import deployment
+    from backcare.store.demo import build_demo
+
+    with open_database(url) as db:
+        where = db.where
+        demo_already = deployment.is_demo(db)
+        taken = demo_already or deployment.holds_people(db)
+    if if_missing and demo_already:
+        return None
+    if if_missing and taken:
+        raise Conflict(
+            f"The database {where} is not a demo database, so demo mode will not use it: start without demo "
+            "mode (BACKCARE_DEMO=0), or point BACKCARE_DATABASE_URL at a new, empty database for a demo."
+        )
+    if taken:
+        raise Conflict(
+            f"The database {where} already holds gyms, users or clients: the demo needs a new, empty database "
+            "(createdb one and give its URL)."
+        )
+    with tempfile.TemporaryDirectory(prefix="backcare-demo-") as building:
+        path = Path(building) / "demo.duckdb"
+        summary = deployment.create_database_file(
+            path,
+            lambda db: build_demo(db, progress=progress, **options),
+        )
+        if progress:
+            progress(f"copying the demo into {where}", 0, None)
+        migrate_to_postgres(path, url)  # Conflict when someone filled the database meanwhile: nothing copied
+    return list(summary.accounts)

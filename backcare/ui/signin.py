@@ -92,7 +92,15 @@ def open_database_or_stop():
     path = context.database_path()
     try:
         if context.database_target() != str(path):  # a PostgreSQL server (BACKCARE_DATABASE_URL): no file to check
-            return context.open_db()
+            db = context.open_db()
+            if deployment.demo_mode_requested() and not deployment.is_demo(db):
+                # as with a file: an empty database gets the demo, any other database is refused
+                from backcare.store.transfer import ensure_demo_on_postgres
+
+                with _DEMO_BUILD, st.spinner("Demo mode: building the demo database (synthetic data)…"):
+                    if not deployment.is_demo(db):
+                        ensure_demo_on_postgres(context.database_target(), if_missing=True)
+            return db
         if deployment.demo_mode_requested():
             if not path.exists():
                 from backcare.store.demo import ensure_demo_database
