@@ -9,6 +9,7 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -149,6 +150,15 @@ def pg_url(pg_server, pg_template):
     """The URL of a fresh, migrated PostgreSQL database of this test's own; dropped after."""
     name = f"t_{uuid.uuid4().hex[:16]}"
     pg_server.admin(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
+    yield pg_server.url(name)
+    pg_server.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def empty_pg_url(pg_server):
+    """A new PostgreSQL database with nothing in it (not even the schema)."""
+    name = f"e_{uuid.uuid4().hex[:16]}"
+    pg_server.admin(f"CREATE DATABASE {name}")
     yield pg_server.url(name)
     pg_server.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
@@ -416,3 +426,25 @@ def database(tmp_path):
         )
     yield db
     db.close()
+
+
+@pytest.fixture
+def chain_file(tmp_path) -> Path:
+    """A DuckDB file to move to PostgreSQL, with every kind of row: sessions, reports, plans, a referral
+    updated after it was made (an updated row moves in PostgreSQL's heap), an erased client whose id the copy
+    must not hand out again, an empty string and NULLs."""
+    path = tmp_path / "chain.duckdb"
+    with store.open_database(path) as db:
+        gym = store.create_gym(db, actor=SYSTEM, name="Riverside Strength")
+        user = store.create_user(
+            db, actor=SYSTEM, username="tara", display_name="Tara Trainer", role=Role.TRAINER, gym_id=gym.id
+        )
+        tara = store.actor_for(user)
+        kept = store.create_client(db, actor=tara, gym_id=gym.id, name=KEPT, consent_by="tara")
+        fill(db, tara, kept.id)
+        other = store.create_client(db, actor=tara, gym_id=gym.id, name="Second Client", consent_by="tara")
+        fill(db, tara, other.id)
+        erased = store.create_client(db, actor=tara, gym_id=gym.id, name=ERASED, consent_by="tara")
+        store.erase_client(db, actor=SYSTEM, client_id=erased.id)
+        store.add_user(db, actor=SYSTEM, username="ada", display_name="Ada", role="admin", password="ada's password 1")
+    return path

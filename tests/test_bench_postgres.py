@@ -4,7 +4,6 @@ tests/test_bench_targets.py does for the file). The figures themselves are the b
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
@@ -17,21 +16,13 @@ def bench_out(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("bench-out-pg")
 
 
-@pytest.fixture
-def empty_database(pg_server):
-    name = f"b_{uuid.uuid4().hex[:16]}"
-    pg_server.admin(f"CREATE DATABASE {name}")
-    yield pg_server.url(name)
-    pg_server.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-def test_bench_store_on_postgresql_loads_by_copy_and_names_a_missed_history_target(bench_out, empty_database):
+def test_bench_store_on_postgresql_loads_by_copy_and_names_a_missed_history_target(bench_out, empty_pg_url):
     done = run(
         "bench.bench_store",
         [
             *TINY,
             *("--import-rows", "2000", "--naive-rows", "20", "--samples", "8", "--rounds", "1", "--trend-runs", "1"),
-            *("--database-url", empty_database, "--target-import-rows-per-s", "1", "--target-history-ms", "0.001"),
+            *("--database-url", empty_pg_url, "--target-import-rows-per-s", "1", "--target-history-ms", "0.001"),
         ],
         bench_out,
     )
@@ -44,10 +35,10 @@ def test_bench_store_on_postgresql_loads_by_copy_and_names_a_missed_history_targ
     assert "Engine: PostgreSQL" in done.stdout and (bench_out / "store-postgres.json").exists()
 
 
-def test_bench_pages_on_postgresql_runs_the_pages_on_the_server_and_names_a_missed_ratio(bench_out, empty_database):
+def test_bench_pages_on_postgresql_runs_the_pages_on_the_server_and_names_a_missed_ratio(bench_out, empty_pg_url):
     done = run(
         "bench.bench_pages",
-        [*TINY, "--runs", "1", "--feedback-days", "6", "--database-url", empty_database, "--target-ratio", "0.001"],
+        [*TINY, "--runs", "1", "--feedback-days", "6", "--database-url", empty_pg_url, "--target-ratio", "0.001"],
         bench_out,
     )
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
@@ -55,14 +46,14 @@ def test_bench_pages_on_postgresql_runs_the_pages_on_the_server_and_names_a_miss
     assert "MISSED: triage, step 5 (result)" in done.stdout and "Engine: PostgreSQL" in done.stdout
 
 
-def test_bench_load_quick_runs_one_and_two_processes_sticky_and_names_a_missed_scale_target(bench_out, empty_database):
+def test_bench_load_quick_runs_one_and_two_processes_sticky_and_names_a_missed_scale_target(bench_out, empty_pg_url):
     done = run(
         "bench.bench_load",
         [
             "--quick",
             *TINY,
             *("--users", "2", "--duration", "2", "--burst", "1"),
-            *("--database-url", empty_database, "--processes", "2", "--target-scale", "1000"),
+            *("--database-url", empty_pg_url, "--processes", "2", "--target-scale", "1000"),
         ],
         bench_out,
     )

@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import psycopg
@@ -21,18 +20,9 @@ from backcare.cli import main as cli
 from backcare.errors import Conflict, StoreError
 from backcare.store.engine import POSTGRES, pg_sql
 from backcare.store.importer import import_sessions_csv
-from tests.conftest import ERASED, KEPT, NOW, fill, report_payload
+from tests.conftest import KEPT, NOW, report_payload
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def empty_pg_url(pg_server):
-    """A new PostgreSQL database with nothing in it (not even the schema)."""
-    name = f"e_{uuid.uuid4().hex[:16]}"
-    pg_server.admin(f"CREATE DATABASE {name}")
-    yield pg_server.url(name)
-    pg_server.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def test_the_store_sql_markers_become_psycopg_markers_outside_literals():
@@ -89,23 +79,6 @@ def test_a_server_that_cannot_be_reached_is_one_sentence(pg_server):
 
 
 # --- migrate-to-postgres ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def chain_file(tmp_path) -> Path:
-    """A DuckDB file with every kind of row, and an erased client whose id the copy must not hand out again."""
-    path = tmp_path / "chain.duckdb"
-    with store.open_database(path) as db:
-        gym = store.create_gym(db, actor=SYSTEM, name="Riverside Strength")
-        user = store.create_user(
-            db, actor=SYSTEM, username="tara", display_name="Tara Trainer", role=Role.TRAINER, gym_id=gym.id
-        )
-        tara = store.actor_for(user)
-        kept = store.create_client(db, actor=tara, gym_id=gym.id, name=KEPT, consent_by="tara")
-        fill(db, tara, kept.id)
-        erased = store.create_client(db, actor=tara, gym_id=gym.id, name=ERASED, consent_by="tara")
-        store.erase_client(db, actor=SYSTEM, client_id=erased.id)
-    return path
 
 
 def _counts(db) -> dict[str, int]:

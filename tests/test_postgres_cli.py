@@ -6,32 +6,26 @@ tests/pg_server.py."""
 from __future__ import annotations
 
 import io
-import uuid
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from backcare import store
-from backcare.auth import SYSTEM, Role
+from backcare.auth import Role
 from backcare.cli import main as cli
 from backcare.store import deployment
-from tests.conftest import ERASED, KEPT, fill
 
 PASSWORD = "a long admin password\n"
 SMALL_DEMO = ["--clients", "4", "--weeks", "2", "--seed", "3"]
 
 
 @pytest.fixture
-def new_pg_url(pg_server, monkeypatch):
+def new_pg_url(empty_pg_url, monkeypatch):
     """A database just made with createdb (nothing in it, not even the schema), named by BACKCARE_DATABASE_URL."""
-    name = f"c_{uuid.uuid4().hex[:16]}"
-    pg_server.admin(f"CREATE DATABASE {name}")
-    url = pg_server.url(name)
-    monkeypatch.setenv("BACKCARE_DATABASE_URL", url)
+    monkeypatch.setenv("BACKCARE_DATABASE_URL", empty_pg_url)
     monkeypatch.delenv("BACKCARE_DB", raising=False)
-    yield url
-    pg_server.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    return empty_pg_url
 
 
 def _init(monkeypatch, *args: str) -> int:
@@ -110,27 +104,6 @@ def test_a_real_deployment_never_gets_demo_data(new_pg_url, monkeypatch, capsys,
 
 
 # --- export: the same files as the file's export --------------------------------------------------------
-
-
-@pytest.fixture
-def chain_file(tmp_path) -> Path:
-    """A DuckDB file with every kind of row: sessions, reports, plans, a referral updated after it was made
-    (an updated row moves in PostgreSQL's heap), an erased client, an empty string and NULLs."""
-    path = tmp_path / "chain.duckdb"
-    with store.open_database(path) as db:
-        gym = store.create_gym(db, actor=SYSTEM, name="Riverside Strength")
-        user = store.create_user(
-            db, actor=SYSTEM, username="tara", display_name="Tara Trainer", role=Role.TRAINER, gym_id=gym.id
-        )
-        tara = store.actor_for(user)
-        kept = store.create_client(db, actor=tara, gym_id=gym.id, name=KEPT, consent_by="tara")
-        fill(db, tara, kept.id)
-        other = store.create_client(db, actor=tara, gym_id=gym.id, name="Second Client", consent_by="tara")
-        fill(db, tara, other.id)
-        erased = store.create_client(db, actor=tara, gym_id=gym.id, name=ERASED, consent_by="tara")
-        store.erase_client(db, actor=SYSTEM, client_id=erased.id)
-        store.add_user(db, actor=SYSTEM, username="ada", display_name="Ada", role="admin", password="ada's password 1")
-    return path
 
 
 def _exported(directory: Path) -> dict[str, tuple[str, list[str], list[tuple[str, str]]]]:

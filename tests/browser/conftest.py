@@ -337,9 +337,18 @@ def tap(page, label: str, choice: str) -> None:
     ).first.click()
 
 
-def add_gym_and_trainer(db, *, gym: str, username: str, display_name: str, password: str, contact: str):
-    """A module's seed, its first lines: a gym and a trainer of it who signs in with a password. Returns
-    (gym, trainer's user row)."""
+def add_gym_and_trainer(
+    db,
+    *,
+    gym: str,
+    username: str,
+    display_name: str,
+    password: str,
+    contact: str,
+    clients: tuple[str, ...] = (),
+):
+    """A module's seed, its first lines: a gym, a trainer of it who signs in with a password, and the named
+    clients (each with the trainer's consent, assigned to the trainer). Returns (gym, trainer's user row)."""
     from backcare import store
     from backcare.auth import SYSTEM
 
@@ -354,4 +363,6 @@ def add_gym_and_trainer(db, *, gym: str, username: str, display_name: str, passw
         contact=contact,
         password=password,
     )
+    for name in clients:
+        store.create_client(db, actor=SYSTEM, gym_id=created.id, name=name, trainer_id=user.id, consent_by=username)
     return created, user

@@ -13,7 +13,6 @@ import pytest
 from playwright.sync_api import expect
 
 from backcare import store
-from backcare.auth import SYSTEM
 from backcare.plans import load_library
 from tests.browser.conftest import (
     add_gym_and_trainer,
@@ -39,23 +38,15 @@ PDFTOTEXT = shutil.which("pdftotext")
 def seed_database():
     def seed(path):
         db = store.open_database(path)
-        gym, trainer = add_gym_and_trainer(
+        add_gym_and_trainer(
             db,
             gym="East Gym",
             username=TRAINER,
             display_name="Tomas Reyes",
             password=PASSWORD,
             contact="tomas@east.example",
+            clients=("Iris Vale Landscape", "Iris Vale Portrait"),
         )
-        for orientation in ("Landscape", "Portrait"):
-            store.create_client(
-                db,
-                actor=SYSTEM,
-                gym_id=gym.id,
-                name=f"Iris Vale {orientation}",
-                trainer_id=trainer.id,
-                consent_by=TRAINER,
-            )
         db.close()
 
     return seed

@@ -12,6 +12,7 @@ from backcare import store
 from backcare.auth import SYSTEM
 from tests.browser.conftest import (
     TABLETS,
+    add_gym_and_trainer,
     answer_form,
     assert_no_sideways_scroll,
     next_step,
@@ -32,16 +33,14 @@ CLIENTS = {name: f"Rhea Stone {name.title()}" for name in TABLETS}
 def seed_database():
     def seed(path):
         db = store.open_database(path)
-        gym = store.create_gym(db, actor=SYSTEM, name="North Gym")
-        store.create_user(
+        add_gym_and_trainer(
             db,
-            actor=SYSTEM,
+            gym="North Gym",
             username="tina",
             display_name="Tina Trainer",
-            role="trainer",
-            gym_id=gym.id,
-            contact="tina@north.example",
             password=USERS["tina"],
+            contact="tina@north.example",
+            clients=tuple(CLIENTS.values()),
         )
         store.create_user(
             db,
@@ -53,8 +52,6 @@ def seed_database():
             contact="cleo@clinic.example",
             password=USERS["cleo"],
         )
-        for name in CLIENTS.values():
-            store.create_client(db, actor=SYSTEM, gym_id=gym.id, name=name, consent_by="tina")
         db.close()
 
     return seed

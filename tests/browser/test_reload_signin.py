@@ -11,8 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from backcare import questions, store
-from backcare.auth import SYSTEM
-from tests.browser.conftest import answer, next_step, sign_in, snap, tap_sign_out, wait_idle
+from tests.browser.conftest import add_gym_and_trainer, answer, next_step, sign_in, snap, tap_sign_out, wait_idle
 
 # One orientation: the steps do not depend on the layout, which test_tablet_fit.py measures at both.
 pytestmark = [pytest.mark.browser, pytest.mark.orientations("landscape")]
@@ -35,27 +34,15 @@ def app_env(clock_file):
 def seed_database():
     def seed(path):
         db = store.open_database(path)
-        gym = store.create_gym(db, actor=SYSTEM, name="North Gym")
-        user = store.create_user(
+        add_gym_and_trainer(  # a client per viewport: each leaves a draft behind
             db,
-            actor=SYSTEM,
+            gym="North Gym",
             username="tina",
             display_name="Tina",
-            role="trainer",
-            gym_id=gym.id,
-            contact="tina@x.example",
             password="tina-pass-1",
+            contact="tina@x.example",
+            clients=("Ada Reload Landscape", "Ada Reload Portrait"),
         )
-        tina = store.actor_for(user)
-        for orientation in ("Landscape", "Portrait"):  # a client per viewport: each leaves a draft behind
-            store.create_client(
-                db,
-                actor=tina,
-                gym_id=gym.id,
-                name=f"Ada Reload {orientation}",
-                trainer_id=tina.user_id,
-                consent_by="tina",
-            )
         db.close()
 
     return seed

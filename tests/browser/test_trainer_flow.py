@@ -9,7 +9,6 @@ import pytest
 from playwright.sync_api import expect
 
 from backcare import store
-from backcare.auth import SYSTEM
 from tests.browser.conftest import (
     add_gym_and_trainer,
     answer,
@@ -31,23 +30,15 @@ TRAINER, PASSWORD = "tina", "tina-pass-1"
 def seed_database():
     def seed(path):
         db = store.open_database(path)
-        gym, tina = add_gym_and_trainer(
+        add_gym_and_trainer(
             db,
             gym="North Gym",
             username=TRAINER,
             display_name="Tina Trainer",
             password=PASSWORD,
             contact="tina@north.example",
+            clients=("Emery Stone Landscape", "Emery Stone Portrait"),
         )
-        for orientation in ("Landscape", "Portrait"):
-            store.create_client(
-                db,
-                actor=SYSTEM,
-                gym_id=gym.id,
-                name=f"Emery Stone {orientation}",
-                trainer_id=tina.id,
-                consent_by=TRAINER,
-            )
         db.close()
 
     return seed
