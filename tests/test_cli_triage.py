@@ -360,3 +360,18 @@ def test_a_json_line_that_is_not_utf8_is_an_error_line_and_the_rest_is_triaged()
     lines = [b'{"client_id": "C-\xe9"}\n', json.dumps(report_input()).encode() + b"\n"]
     result = [(o.line, o.error is None) for o in triage_json(lines)]
     assert result == [(1, False), (2, True)]
+
+
+def test_the_triage_command_starts_without_the_store_or_pandas():
+    """`python -m backcare triage` on a trainer's laptop or in a script: the command line is built without
+    importing the store (DuckDB, psycopg, pandas: about half a second on this machine); the store commands
+    import it when they run."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from backcare.cli import build_parser; build_parser(); "
+        "print(sorted(m for m in ('backcare.store', 'pandas', 'duckdb', 'psycopg') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

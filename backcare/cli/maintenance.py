@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import argparse
 
-# an existing file only: a mistyped --db creates nothing
-from backcare.store.deployment import open_existing as open_database
-
 DB_HELP = "database file (default: BACKCARE_DB or data/backcare.duckdb)"
 
 
@@ -35,9 +32,10 @@ def register(subparsers) -> None:
 
 
 def run_compact(args: argparse.Namespace) -> int:
+    from backcare.store.deployment import open_existing  # an existing file only: a mistyped --db creates nothing
     from backcare.store.erasure import compact_database
 
-    db = open_database(args.db)
+    db = open_existing(args.db)
     try:
         before, after = compact_database(db)
     finally:
