@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from backcare.auth import Action, Actor
@@ -38,7 +39,7 @@ from backcare.store._base import guard, scope_gym
 from backcare.store.db import Database, utcnow
 from backcare.store.privacy import key_sum_sql, with_record_keys
 from backcare.store.referrals import CONTACT_WITHIN
-from backcare.store.rollups import CAUSE_BITS, CAUSE_DAYS, REPORT_DAYS
+from backcare.store.rollups import CAUSE_DAYS, LEVEL_DAYS, TRAINER_DAYS, lower_bound, record_keys
 
 MIN_GROUP_CLIENTS = privacy.MIN_CLIENTS
 SUPPRESSED_TEXT = f"fewer than {MIN_GROUP_CLIENTS}"
@@ -150,16 +151,18 @@ def _counted(name: str, key: str = "rk", where: str | None = None, *, clients: b
     return f"{count} AS {name}, {key_sum_sql(keys)} AS {name}__key, count(DISTINCT client_id){only} AS {name}__clients"
 
 
-def _rolled(name: str, where: str | None = None, *, clients: bool = False) -> str:
-    """_counted() over rollup rows (backcare.store.rollups): `reports` and `report_keys` add up, distinct
-    clients and their distinct keys come from the rows' client_id and client_key, exactly as from reports."""
+def _rolled(name: str, where: str | None = None) -> str:
+    """SQL select items for one count over rollup rows (backcare.store.rollups): `name` (the reports, they add
+    up), `name__key` (their key sum), and the two bounds of its distinct clients: `name__upper` (the daily
+    distinct clients summed) and `name__bits` (the OR of the clients' bits). _bounded() turns the bounds into
+    `name__clients`."""
     only = f" FILTER (WHERE {where})" if where else ""
-    count, keys = (
-        (f"count(DISTINCT client_id){only}", f"sum(DISTINCT client_key){only}")
-        if clients
-        else (f"CAST(coalesce(sum(reports){only}, 0) AS BIGINT)", f"sum(report_keys){only}")
+    return (
+        f"CAST(coalesce(sum(reports){only}, 0) AS BIGINT) AS {name}, "
+        f"{key_sum_sql(f'sum(report_keys){only}')} AS {name}__key, "
+        f"CAST(coalesce(sum(clients){only}, 0) AS BIGINT) AS {name}__upper, "
+        f"CAST(coalesce(bit_or(client_bits){only}, 0) AS BIGINT) AS {name}__bits"
     )
-    return f"{count} AS {name}, {key_sum_sql(keys)} AS {name}__key, count(DISTINCT client_id){only} AS {name}__clients"
 
 
 @dataclass(frozen=True)
@@ -323,29 +326,117 @@ def _label(cause: str) -> str:
 
 
 _ROLLED_IN_RANGE = "day >= $first AND day <= $last AND ($gym_id IS NULL OR gym_id = $gym_id)"
-_REPORT_COUNTS = (
-    f"{_rolled('reports')}, {_rolled('clients', clients=True)}, {_rolled('red_flag_reports', where=f'level IN {_RED}')}"
-)
-_REPORT_SPEC = _Spec(
+_RED_ROLLED = f"level IN {_RED}"
+_REPORT_COUNTS = f"{_rolled('reports')}, {_rolled('red_flag_reports', where=_RED_ROLLED)}"
+_TRAINER_COUNTS = f"{_rolled('reports')}, {_rolled('red_flag_reports', where='red')}"
+_COUNTS = {"reports": None, "red_flag_reports": f"r.level IN {_RED}"}  # each count's reports, for a recount
+_REPORT_SPEC = _Spec(counts=("reports", "red_flag_reports"), shares=(("red_flag_pct", "red_flag_reports", "reports"),))
+_REPORT_GUARDED = ("reports", "red_flag_reports", "red_flag_pct")
+_SUMMARY_SPEC = _Spec(
     counts=("reports", "clients", "red_flag_reports"),
     shares=(("red_flag_pct", "red_flag_reports", "reports"),),
     at_most=(("clients", "reports"),),
 )
-_REPORT_GUARDED = ("reports", "clients", "red_flag_reports", "red_flag_pct")
+_SUMMARY_GUARDED = ("reports", "clients", "red_flag_reports", "red_flag_pct")
+_REPORTS_FROM = "reports AS r"
+_CAUSES_FROM = "report_causes AS rc JOIN reports AS r ON r.id = rc.report_id"
+_TRAINERS_FROM = "reports AS r JOIN gyms AS g ON g.id = r.gym_id LEFT JOIN users AS u ON u.id = r.author_id"
+
+
+def _literal(value: Any) -> str:
+    """A group's value as an SQL literal (for the recount's filter): dates, integers, text."""
+    if isinstance(value, (pd.Timestamp, datetime, date)):
+        return f"DATE '{pd.Timestamp(value).date().isoformat()}'"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return str(int(value))
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _group_key(value: Any) -> Any:
+    if isinstance(value, (pd.Timestamp, datetime, date)):
+        return pd.Timestamp(value).date()
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _bounded(
+    db: Database, p: dict, frame: pd.DataFrame, counts: dict[str, str | None], *, source: str, group: dict[str, str]
+) -> pd.DataFrame:
+    """Each count's `__clients` from its bounds (_rolled): its lower bound where that is 5 or more (shown), its
+    upper bound (or report count) where that is under 5 (hidden), and else, for the few groups in between, the
+    exact distinct clients recounted from the base rows (`source`: the FROM clause; `group`: the frame's group
+    columns as SQL over it; `counts`: each count's filter). So `__clients` is 5 or more exactly when the
+    group's distinct clients are: the small-group rule sees what a per-report count would give it."""
+    borderline = pd.Series(False, index=frame.index)
+    for name in counts:
+        count = frame[name].fillna(0).astype("int64").to_numpy()
+        lower = lower_bound(frame[f"{name}__bits"].fillna(0).astype("int64").to_numpy())
+        upper = np.minimum(frame[f"{name}__upper"].fillna(0).astype("int64").to_numpy(), count)
+        decided = np.where(lower >= MIN_GROUP_CLIENTS, lower, np.where(upper < MIN_GROUP_CLIENTS, upper, -1))
+        frame[f"{name}__clients"] = decided
+        borderline |= decided < 0
+    frame = frame.drop(columns=[f"{n}__{part}" for n in counts for part in ("upper", "bits")])
+    if borderline.any():
+        exact = _recounted(db, p, frame.loc[borderline, list(group)], counts, source=source, group=group)
+        for name in counts:
+            column = f"{name}__clients"
+            missing = frame[column] < 0
+            keys = [
+                tuple(_group_key(v) for v in row) for row in frame.loc[missing, list(group)].itertuples(index=False)
+            ]
+            frame.loc[missing, column] = [exact.get(key, {}).get(name, 0) for key in keys]
+    return frame
+
+
+def _recounted(
+    db: Database, p: dict, cells: pd.DataFrame, counts: dict[str, str | None], *, source: str, group: dict[str, str]
+) -> dict[tuple, dict[str, int]]:
+    """The exact distinct clients of each count of the given groups, from the base rows of the range."""
+    items = [f"{expr} AS {name}" for name, expr in group.items()]
+    items += [
+        f"count(DISTINCT r.client_id){f' FILTER (WHERE {where})' if where else ''} AS {name}"
+        for name, where in counts.items()
+    ]
+    only = [f"{expr} IN ({', '.join(sorted({_literal(v) for v in cells[name]}))})" for name, expr in group.items()]
+    sql = f"SELECT {', '.join(items)} FROM {source} WHERE {' AND '.join([_REPORTS_IN_RANGE, *only])}" + (
+        f" GROUP BY {', '.join(str(i + 1) for i in range(len(group)))}" if group else ""
+    )
+    found = _query(db, sql, p, "recounting the clients of small groups")
+    names = list(group)
+    return {
+        tuple(_group_key(v) for v in row[: len(names)]): dict(zip(counts, map(int, row[len(names) :]), strict=True))
+        for row in found[names + list(counts)].itertuples(index=False)
+    }
+
+
+def _reach(db: Database, p: dict) -> tuple[int, int]:
+    """The distinct clients who reported in the range and the sum of their record keys: the summary's
+    "clients", the one distinct count the rollups cannot give (it reads the reports' client ids)."""
+    ids = _query(db, f"SELECT DISTINCT r.client_id FROM reports AS r WHERE {_REPORTS_IN_RANGE}", p, "counting clients")
+    keys = record_keys("client", ids["client_id"].to_numpy(), p["pk1"], p["pk2"])
+    return len(ids), int(keys.sum() % privacy.KEY_SPACE)
 
 
 # --- the aggregates --------------------------------------------------------------------------
 
 
 def _summary_frame(db: Database, p: dict) -> pd.DataFrame:
-    frame = _query(db, f"SELECT {_REPORT_COUNTS} FROM {REPORT_DAYS} WHERE {_ROLLED_IN_RANGE}", p, "summarising reports")
-    return _publish(frame, _REPORT_SPEC)
+    frame = _query(db, f"SELECT {_REPORT_COUNTS} FROM {LEVEL_DAYS} WHERE {_ROLLED_IN_RANGE}", p, "summarising reports")
+    frame = _bounded(db, p, frame, _COUNTS, source=_REPORTS_FROM, group={})
+    clients, key = _reach(db, p)
+    frame = frame.assign(clients=clients, clients__key=key, clients__clients=clients)
+    return _publish(frame, _SUMMARY_SPEC)[list(_SUMMARY_GUARDED)]
 
 
 def trends_summary(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
     """One row: reports, clients, red-flag reports and their share (a cell of its own, not a sum)."""
     frame = _summary_frame(db, _params(db, actor, start, end, gym_id, "summary"))
-    return TrendTable("summary", "Summary", frame, _REPORT_GUARDED)
+    return TrendTable("summary", "Summary", frame, _SUMMARY_GUARDED)
+
+
+_WEEK = _truncated("week", "r.created_at")
+_MONTH = _truncated("month", "r.created_at")
 
 
 def weekly_levels(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
@@ -354,16 +445,16 @@ def weekly_levels(db: Database, *, actor: Actor, start: date, end: date, gym_id:
     frame = _query(
         db,
         f"""
-        SELECT {_truncated("week", "day")} AS week, level,
-               {_rolled("reports")}, {_rolled("clients", clients=True)}
-        FROM {REPORT_DAYS} WHERE {_ROLLED_IN_RANGE} GROUP BY 1, 2
+        SELECT {_truncated("week", "day")} AS week, level, {_rolled("reports")}
+        FROM {LEVEL_DAYS} WHERE {_ROLLED_IN_RANGE} GROUP BY 1, 2
     """,
         p,
         "counting reports a week",
     )
+    frame = _bounded(db, p, frame, {"reports": None}, source=_REPORTS_FROM, group={"week": _WEEK, "level": "r.level"})
     frame = _full(_as_timestamps(frame, "week"), {"week": _weeks(p), "level": _LEVELS})
-    frame = _publish(frame, _Spec(counts=("reports", "clients"), at_most=(("clients", "reports"),)))
-    return TrendTable("reports_per_week_by_level", "Reports a week by level", frame, ("reports", "clients"))
+    frame = _publish(frame, _Spec(counts=("reports",)))
+    return TrendTable("reports_per_week_by_level", "Reports a week by level", frame, ("reports",))
 
 
 def weekly_red_flags(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
@@ -373,11 +464,12 @@ def weekly_red_flags(db: Database, *, actor: Actor, start: date, end: date, gym_
         db,
         f"""
         SELECT {_truncated("week", "day")} AS week, {_REPORT_COUNTS}
-        FROM {REPORT_DAYS} WHERE {_ROLLED_IN_RANGE} GROUP BY 1
+        FROM {LEVEL_DAYS} WHERE {_ROLLED_IN_RANGE} GROUP BY 1
     """,
         p,
         "counting red flags a week",
     )
+    frame = _bounded(db, p, frame, _COUNTS, source=_REPORTS_FROM, group={"week": _WEEK})
     frame = _publish(_full(_as_timestamps(frame, "week"), {"week": _weeks(p)}), _REPORT_SPEC)
     return TrendTable("red_flag_share_per_week", "Share of red flags (refer and above) a week", frame, _REPORT_GUARDED)
 
@@ -395,35 +487,19 @@ def _ranked(frame: pd.DataFrame, within: list[str]) -> pd.DataFrame:
     return ordered.drop(columns=["_hidden", "_neg"]).reset_index(drop=True)
 
 
-_CAUSE_BIT_ROWS = ", ".join(f"('{cause}', {bit})" for cause, bit in CAUSE_BITS.items())
-
-
-def _cause_counts_sql(period: str | None) -> str:
-    """Per cause (and `period`, 'month'): reports and their key sum from trend_cause_days (they add up);
-    the distinct clients and their distinct keys from the causes bitmask of trend_report_days rows, each
-    client once per period with the OR of their causes (no per-cause pass over the clients). The same
-    figures, column for column, as _rolled("reports") and _rolled("clients", clients=True) of the causes."""
+def _cause_frame(db: Database, p: dict, period: str | None) -> pd.DataFrame:
+    """Per cause (and `period`, 'month'): the reports that list it (report_causes rows) from trend_cause_days,
+    with their key sum and distinct clients (bounded, recounted where needed)."""
     period_item = f"{_truncated(period, 'day')} AS {period}, " if period else ""
-    period_col = f"{period}, " if period else ""
-    return f"""
-        WITH counts AS (
-            SELECT {period_item}cause, CAST(coalesce(sum(reports), 0) AS BIGINT) AS reports,
-                   {key_sum_sql("sum(report_keys)")} AS reports__key
-            FROM {CAUSE_DAYS} WHERE {_ROLLED_IN_RANGE} GROUP BY {period_col}cause
-        ),
-        members AS (
-            SELECT {period_item}client_id, client_key, bit_or(causes) AS causes
-            FROM {REPORT_DAYS} WHERE {_ROLLED_IN_RANGE} GROUP BY {period_col}client_id, client_key
-        ),
-        clients AS (
-            SELECT {period_col}b.cause, count(*) AS clients, {key_sum_sql("sum(DISTINCT client_key)")} AS clients__key
-            FROM members JOIN (VALUES {_CAUSE_BIT_ROWS}) AS b (cause, bit) ON (members.causes & b.bit) <> 0
-            GROUP BY {period_col}b.cause
-        )
-        SELECT {period_col}cause, reports, reports__key, clients AS reports__clients,
-               clients, clients__key, clients AS clients__clients
-        FROM counts FULL JOIN clients USING ({period_col}cause)
-    """
+    frame = _query(
+        db,
+        f"SELECT {period_item}cause, {_rolled('reports')} FROM {CAUSE_DAYS} WHERE {_ROLLED_IN_RANGE} "
+        f"GROUP BY {'1, 2' if period else '1'}",
+        p,
+        "ranking causes" + (f" by {period}" if period else ""),
+    )
+    group = ({period: _truncated(period, "r.created_at")} if period else {}) | {"cause": "rc.cause"}
+    return _bounded(db, p, frame, {"reports": None}, source=_CAUSES_FROM, group=group)
 
 
 def causes_ranked(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
@@ -435,34 +511,27 @@ def causes_ranked(db: Database, *, actor: Actor, start: date, end: date, gym_id:
 
 def _causes_table(db: Database, p: dict, total: Any) -> TrendTable:
     """causes_ranked() for checked parameters; `total`: the summary's published count of reports."""
-    frame = _query(db, _cause_counts_sql(None), p, "ranking causes")
-    frame = _publish(
-        _full(frame, {"cause": _CAUSES}), _Spec(counts=("reports", "clients"), at_most=(("clients", "reports"),))
-    )
+    frame = _publish(_full(_cause_frame(db, p, None), {"cause": _CAUSES}), _Spec(counts=("reports",)))
     frame["pct_of_reports"] = pd.array([privacy.share(n, total) for n in frame["reports"]], dtype="Float64")
     frame["cause"] = frame["cause"].map(_label)
     frame = _ranked(frame, [])
     return TrendTable(
         "causes_ranked",
         "Contributing causes, ranked",
-        frame[["rank", "cause", "reports", "clients", "pct_of_reports"]],
-        ("rank", "reports", "clients", "pct_of_reports"),
+        frame[["rank", "cause", "reports", "pct_of_reports"]],
+        ("rank", "reports", "pct_of_reports"),
     )
 
 
 def causes_by_month(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
     """Causes ranked within each calendar month of the range: every month, every cause."""
     p = _params(db, actor, start, end, gym_id, "causes_monthly")
-    frame = _query(db, _cause_counts_sql("month"), p, "ranking causes by month")
-    frame = _full(_as_timestamps(frame, "month"), {"month": _months(p), "cause": _CAUSES})
-    frame = _publish(frame, _Spec(counts=("reports", "clients"), at_most=(("clients", "reports"),)))
+    frame = _full(_as_timestamps(_cause_frame(db, p, "month"), "month"), {"month": _months(p), "cause": _CAUSES})
+    frame = _publish(frame, _Spec(counts=("reports",)))
     frame["cause"] = frame["cause"].map(_label)
     frame = _ranked(frame, ["month"])
     return TrendTable(
-        "causes_by_month",
-        "Causes ranked by month",
-        frame[["month", "rank", "cause", "reports", "clients"]],
-        ("rank", "reports", "clients"),
+        "causes_by_month", "Causes ranked by month", frame[["month", "rank", "cause", "reports"]], ("rank", "reports")
     )
 
 
@@ -476,10 +545,11 @@ def reports_by_gym(db: Database, *, actor: Actor, start: date, end: date, gym_id
     gyms = sorted(gyms, key=lambda g: (g[1], g[0]))
     frame = _query(
         db,
-        f"SELECT gym_id, {_REPORT_COUNTS} FROM {REPORT_DAYS} WHERE {_ROLLED_IN_RANGE} GROUP BY gym_id",
+        f"SELECT gym_id, {_REPORT_COUNTS} FROM {LEVEL_DAYS} WHERE {_ROLLED_IN_RANGE} GROUP BY gym_id",
         p,
         "counting reports by gym",
     )
+    frame = _bounded(db, p, frame, _COUNTS, source=_REPORTS_FROM, group={"gym_id": "r.gym_id"})
     frame = _publish(_full(frame, {"gym_id": [g for g, _ in gyms]}), _REPORT_SPEC)
     frame.insert(0, "gym", frame.pop("gym_id").map(dict(gyms)))
     return TrendTable("reports_by_gym", "By gym", frame, _REPORT_GUARDED)
@@ -496,7 +566,7 @@ def reports_by_trainer(db: Database, *, actor: Actor, start: date, end: date, gy
         people = cur.execute(
             f"""
             SELECT DISTINCT g.name AS gym, coalesce(u.display_name, r.author) AS trainer
-            FROM (SELECT DISTINCT gym_id, author_id, author FROM {REPORT_DAYS}
+            FROM (SELECT DISTINCT gym_id, author_id, author FROM {TRAINER_DAYS}
                   WHERE $gym_id IS NULL OR gym_id = $gym_id) AS r
             JOIN gyms AS g ON g.id = r.gym_id LEFT JOIN users AS u ON u.id = r.author_id
             UNION
@@ -510,15 +580,23 @@ def reports_by_trainer(db: Database, *, actor: Actor, start: date, end: date, gy
         db,
         f"""
         WITH rolled AS (
-            SELECT gym_id, author_id, author, level, client_id, reports, report_keys, client_key
-            FROM {REPORT_DAYS} WHERE {_ROLLED_IN_RANGE}
+            SELECT gym_id, author_id, author, red, reports, report_keys, clients, client_bits
+            FROM {TRAINER_DAYS} WHERE {_ROLLED_IN_RANGE}
         )
-        SELECT g.name AS gym, {_TRAINER} AS trainer, {_REPORT_COUNTS}
+        SELECT g.name AS gym, {_TRAINER} AS trainer, {_TRAINER_COUNTS}
         FROM rolled JOIN gyms AS g ON g.id = rolled.gym_id LEFT JOIN users AS u ON u.id = rolled.author_id
         GROUP BY 1, 2
     """,
         p,
         "counting reports by trainer",
+    )
+    frame = _bounded(
+        db,
+        p,
+        frame,
+        _COUNTS,
+        source=_TRAINERS_FROM,
+        group={"gym": "g.name", "trainer": "coalesce(u.display_name, r.author)"},
     )
     grid = pd.MultiIndex.from_tuples(people, names=["gym", "trainer"])
     frame = frame.set_index(["gym", "trainer"]).reindex(grid).reset_index()
@@ -766,7 +844,7 @@ def trends(
     p = _params(db, actor, start, end, gym_id, "summary")  # checked once: each figure below reuses it
     checked = _CHECKED.set({"args": (db, actor, start, end, gym_id), "params": p})
     try:
-        summary = TrendTable("summary", "Summary", _summary_frame(db, p), _REPORT_GUARDED)
+        summary = TrendTable("summary", "Summary", _summary_frame(db, p), _SUMMARY_GUARDED)
         return Trends(
             start=start,
             end=end,
