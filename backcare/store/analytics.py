@@ -382,6 +382,8 @@ def _bounded(
         for name in counts:
             column = f"{name}__clients"
             missing = frame[column] < 0
+            if not missing.any():
+                continue
             keys = [
                 tuple(_group_key(v) for v in row) for row in frame.loc[missing, list(group)].itertuples(index=False)
             ]
