@@ -824,16 +824,32 @@ def plan_outcome(db: Database, *, actor: Actor, start: date, end: date, gym_id: 
 
     p = _params(db, actor, start, end, gym_id, "plan_outcome")
     in_range = "f.entry_date >= $start AND f.entry_date < $end"
+    # The latest entry in the range of each assignment (latest day, then highest id: ORDER BY entry_date DESC,
+    # id DESC LIMIT 1) by two GROUP BYs, and the report before the plan by a join where the assignment names its
+    # report (pre_plan_report_sql's first case, spelled as a join) and by pre_plan_report_sql itself for the
+    # others: the per-assignment subqueries and window this replaces took 0.3-0.4 s at chain scale.
     pairs = with_record_keys(
         f"""
-            SELECT id, plan_id, client_id, after - before AS change FROM (
-                SELECT a.id, a.plan_id, a.client_id, {pre_plan_report_sql("a", "r.pain_score")} AS before,
-                       (SELECT f.pain_morning_after FROM plan_feedback AS f
-                        WHERE f.assignment_id = a.id AND {in_range}
-                        ORDER BY f.entry_date DESC, f.id DESC LIMIT 1) AS after
-                FROM assignments AS a JOIN clients AS c ON c.id = a.client_id
+            WITH last_day AS (
+                SELECT f.assignment_id, max(f.entry_date) AS day FROM plan_feedback AS f
+                WHERE {in_range} GROUP BY f.assignment_id
+            ), last_entry AS (
+                SELECT f.assignment_id, max(f.id) AS id FROM plan_feedback AS f
+                JOIN last_day AS l ON l.assignment_id = f.assignment_id AND f.entry_date = l.day
+                GROUP BY f.assignment_id
+            ), plans AS (
+                SELECT a.id, a.plan_id, a.client_id, a.report_id, a.created_at, f.pain_morning_after AS after
+                FROM last_entry AS e JOIN plan_feedback AS f ON f.id = e.id
+                JOIN assignments AS a ON a.id = e.assignment_id JOIN clients AS c ON c.id = a.client_id
                 WHERE ($gym_id IS NULL OR c.gym_id = $gym_id)
-                  AND EXISTS (SELECT 1 FROM plan_feedback AS f WHERE f.assignment_id = a.id AND {in_range})
+            )
+            SELECT id, plan_id, client_id, after - before AS change FROM (
+                SELECT a.id, a.plan_id, a.client_id, r.pain_score AS before, a.after
+                FROM plans AS a JOIN reports AS r
+                    ON r.id = a.report_id AND r.client_id = a.client_id AND r.pain_score IS NOT NULL
+                UNION ALL
+                SELECT a.id, a.plan_id, a.client_id, {pre_plan_report_sql("a", "r.pain_score")} AS before, a.after
+                FROM plans AS a WHERE a.report_id IS NULL
             ) AS paired WHERE before IS NOT NULL""",
         [("pair", "id", "pk"), ("client", "client_id", "ck")],
     )
