@@ -747,13 +747,8 @@ def _plan_counts(
     return pd.concat(out).rename_axis("plan").reset_index()
 
 
-def plan_adherence(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
-    """Per plan (every plan of the library) and for all plans: the plans assigned in the range and the share
-    completed; and, from the trainers' feedback dated in the range (on plans assigned at any time), the share of
-    entries where the client did the plan (all or some) and did all of it. Each count is a cell of its own with
-    its own clients; 'all plans' is never the sum of the plans' rows."""
-    p = _params(db, actor, start, end, gym_id, "plan_adherence")
-    plans = sorted(_CAUSES) + [ALL_PLANS]
+def _adherence_counts(db: Database, p: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The true counts behind plan_adherence (assignments; feedback entries), per plan and for all plans."""
     assigned = _plan_counts(
         db,
         p,
@@ -768,14 +763,6 @@ def plan_adherence(db: Database, *, actor: Actor, start: date, end: date, gym_id
         },
         "measuring plan adherence",
     )
-    assigned = _publish(
-        _full(assigned, {"plan": plans}),
-        _Spec(
-            counts=("assigned", "clients", "completed", "stopped", "active"),
-            shares=(("completed_pct", "completed", "assigned"),),
-            at_most=(("clients", "assigned"),),
-        ),
-    )
     entries = _plan_counts(
         db,
         p,
@@ -788,6 +775,25 @@ def plan_adherence(db: Database, *, actor: Actor, start: date, end: date, gym_id
             "all_done": (False, (2,)),
         },
         "measuring plan feedback",
+    )
+    return assigned, entries
+
+
+def plan_adherence(db: Database, *, actor: Actor, start: date, end: date, gym_id: int | None = None) -> TrendTable:
+    """Per plan (every plan of the library) and for all plans: the plans assigned in the range and the share
+    completed; and, from the trainers' feedback dated in the range (on plans assigned at any time), the share of
+    entries where the client did the plan (all or some) and did all of it. Each count is a cell of its own with
+    its own clients; 'all plans' is never the sum of the plans' rows."""
+    p = _params(db, actor, start, end, gym_id, "plan_adherence")
+    plans = sorted(_CAUSES) + [ALL_PLANS]
+    assigned, entries = _adherence_counts(db, p)
+    assigned = _publish(
+        _full(assigned, {"plan": plans}),
+        _Spec(
+            counts=("assigned", "clients", "completed", "stopped", "active"),
+            shares=(("completed_pct", "completed", "assigned"),),
+            at_most=(("clients", "assigned"),),
+        ),
     )
     entries = _publish(
         _full(entries, {"plan": plans}),
