@@ -9,9 +9,15 @@ medians and means get a jitter from the same cell key. Every table lists the sam
 look alike, and rows hidden as "fewer than 5" are ordered by name, never by their size. A TrendTable's
 frame holds only published values: charts and CSV downloads cannot reach a true count.
 The report figures (summary, weeks, causes, gyms, trainers) read the daily rollups of
-backcare.store.rollups (rows per day, group and client, counted and keyed when the reports were written),
-not the reports: the same counts, key sums and distinct clients, so the same published figures, at a
-cost that grows with days x groups x active clients rather than with reports and their key hashing.
+backcare.store.rollups (rows per day and group, no client: counted and keyed when the reports were written),
+not the reports: the same counts and key sums, so the same published counts, at a cost that grows with
+days x gyms (x levels, causes; x trainers for the table by trainer) rather than with reports. Distinct clients
+do not add up over days: the small-group rule reads two bounds from the rollups and recounts from the reports
+only the few groups the bounds leave open (_bounded), so it decides exactly as a per-report count would; the
+distinct clients of a week, cause, gym or trainer are no longer published, the summary's "clients who reported"
+is (_reach: the range's client ids, the one figure that reads them). The plan figures are counted in Python
+from integer rows (_plan_counts) and the outcome's pairs by GROUP BYs and joins (issue 13: both were most of
+the page's time at chain scale).
 trends() checks the range and the permission and reads the privacy key once, and runs each query once.
 Every query runs on DuckDB and PostgreSQL alike (backcare/store/engine.py) and gives the same figures there:
 record keys in BIGINT arithmetic (privacy.with_record_keys), medians and quantiles as percentile_cont
@@ -723,28 +729,34 @@ def _plan_counts(
     fraction of its time: hashing every row in SQL's nested steps and one distinct aggregate per count took
     0.4 s for a chain's 350k feedback entries of a quarter."""
     rows = _query(db, source, p, doing)
-    rows = rows.assign(
-        rk=record_keys(kind, rows["id"].to_numpy(dtype="int64"), p["pk1"], p["pk2"]),
-        ck=record_keys("client", rows["client_id"].to_numpy(dtype="int64"), p["pk1"], p["pk2"]),
-    )
-    names = dict(enumerate(sorted(_CAUSES)))
-    out = []
-    for labels in (rows["plan_no"].map(names), pd.Series(ALL_PLANS, index=rows.index, dtype=object)):
-        frame = rows.assign(plan=labels).dropna(subset=["plan"])  # a plan not in the library: in the total only
-        parts: dict[str, pd.Series] = {}
-        for name, (clients, states) in counts.items():
-            chosen = frame if states is None else frame[frame["state"].isin(states)]
-            by = chosen.groupby("plan")
-            distinct = by["client_id"].nunique()
-            if clients:  # distinct clients, keyed by the sum of their DISTINCT keys (as sum(DISTINCT ck))
-                parts[name] = distinct
-                parts[f"{name}__key"] = chosen.drop_duplicates(["plan", "ck"]).groupby("plan")["ck"].sum()
+    clients = rows["client_id"].to_numpy(dtype="int64")
+    order = np.argsort(clients, kind="stable")  # every column in client order: distinct clients are runs
+    clients, ids = clients[order], rows["id"].to_numpy(dtype="int64")[order]
+    plan, state = rows["plan_no"].to_numpy(dtype="int64")[order], rows["state"].to_numpy(dtype="int64")[order]
+    rk, ck = record_keys(kind, ids, p["pk1"], p["pk2"]), record_keys("client", clients, p["pk1"], p["pk2"])
+    by_key = np.argsort(ck, kind="stable")  # for sum(DISTINCT ck): keys of different clients may be equal
+    key_sorted = ck[by_key]
+    in_states = {states: np.isin(state, states) for _, states in counts.values() if states is not None}
+
+    def runs(values: np.ndarray) -> np.ndarray:
+        """The first value of each run of equal values (sorted input: its distinct values)."""
+        return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
+
+    cells = [(name, plan == i) for i, name in enumerate(sorted(_CAUSES))]
+    cells.append((ALL_PLANS, np.ones(len(plan), dtype=bool)))  # a plan not in the library counts here only
+    records = []
+    for label, in_cell in cells:
+        record: dict[str, Any] = {"plan": label}
+        for name, (distinct_clients, states) in counts.items():
+            chosen = in_cell if states is None else in_cell & in_states[states]
+            who = len(runs(clients[chosen]))
+            if distinct_clients:  # the clients, keyed by the sum of their DISTINCT keys (as sum(DISTINCT ck))
+                record[name], key = who, int(runs(key_sorted[chosen[by_key]]).sum())
             else:
-                parts[name], parts[f"{name}__key"] = by.size(), by["rk"].sum()
-            parts[f"{name}__key"] = parts[f"{name}__key"] % privacy.KEY_SPACE
-            parts[f"{name}__clients"] = distinct
-        out.append(pd.DataFrame(parts))  # a plan without rows, or no rows at all: absent, counted as 0
-    return pd.concat(out).rename_axis("plan").reset_index()
+                record[name], key = int(chosen.sum()), int(rk[chosen].sum())
+            record[f"{name}__key"], record[f"{name}__clients"] = key % privacy.KEY_SPACE, who
+        records.append(record)
+    return pd.DataFrame(records)
 
 
 def _adherence_counts(db: Database, p: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
