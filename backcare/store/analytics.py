@@ -743,8 +743,10 @@ def _plan_counts(
     cell = plan * 4 + state  # plan (n_plans: not in the library, counted in the total only) x state (0-3)
     size = (n_plans + 1) * 4
     reports = np.bincount(cell, minlength=size).reshape(n_plans + 1, 4)
-    # key sums per cell: exact in float64 while a cell's sum stays under 2^53 (2 million rows of 2^32 keys)
-    key_sums = np.bincount(cell, weights=rk, minlength=size).reshape(n_plans + 1, 4)
+    # key sums per cell, exact: each 16-bit half summed in float64 (exact below 2^53, i.e. 2^37 rows)
+    halves = [np.bincount(cell, weights=part, minlength=size) for part in (rk & 0xFFFF, rk >> 16)]
+    key_sums = np.rint(halves[0]).astype(np.int64) + (np.rint(halves[1]).astype(np.int64) << 16)
+    key_sums = key_sums.reshape(n_plans + 1, 4)
     # the distinct (client, plan, state) triples, sorted by client, then plan, then state: one sort
     triples = _runs(np.sort(client * size + cell))
     t_client, t_plan, t_state = triples // size, (triples % size) // 4, triples % 4
@@ -763,7 +765,7 @@ def _plan_counts(
             else:
                 plans = slice(None) if index is None else slice(index, index + 1)
                 count = int(reports[plans, wanted].sum())
-                key = int(round(float(key_sums[plans, wanted].sum())))
+                key = int(key_sums[plans, wanted].sum())
             record[name], record[f"{name}__key"], record[f"{name}__clients"] = count, key % privacy.KEY_SPACE, len(who)
         records.append(record)
     return pd.DataFrame(records)
