@@ -11,6 +11,7 @@ import random
 from collections import Counter
 from datetime import date, datetime, timedelta
 
+import pandas as pd
 import pytest
 
 from backcare import store
@@ -351,3 +352,38 @@ def test_the_demo_build_fills_the_rollups_in_its_transaction(db):
     rows = rolled(db)
     assert len(rows[rollups.LEVEL_DAYS]) > 20 and rows[rollups.CAUSE_DAYS]
     assert rows == recount(db)
+
+
+# --- (e) the small-group rule from the bounds: never a group under 5 clients -----------------------------------
+
+
+def _clients_reporting(db, gym, trainer, clients: int, days: int) -> None:
+    for i in range(clients):
+        client = store.create_client(db, actor=trainer, gym_id=gym.id, name=f"Client {i}", consent_by="x")
+        for day in range(days):
+            when = START + timedelta(days=day, hours=i)
+            store.save_report(db, actor=trainer, client_id=client.id, now=when, report=report_payload(pain_score=1))
+
+
+@pytest.mark.parametrize("bits", [rollups.CLIENT_BITS, 1])
+def test_four_clients_reporting_on_many_days_stay_hidden_whatever_the_bounds(
+    db, gym, trainer_actor, bits, exact, monkeypatch
+):
+    """12 reports and 12 client-days in one week and level, from 4 clients: the upper bound says 12, the bits at
+    most 4, so the group is recounted: 4 clients, hidden (every figure of it, whatever the report count)."""
+    monkeypatch.setattr(rollups, "CLIENT_BITS", bits)
+    _clients_reporting(db, gym, trainer_actor, clients=4, days=3)
+    week = store.trends(db, actor=MANAGER, start=START.date(), end=START.date() + timedelta(days=6))
+    normal = week.weekly_levels.frame.set_index("level").loc["normal"]
+    assert pd.isna(normal["reports"])
+    assert week.summary.frame[["reports", "clients"]].isna().all(axis=None)
+    assert week.by_trainer.frame["reports"].isna().all() and week.by_gym.frame["reports"].isna().all()
+
+
+def test_five_clients_whose_bits_collide_are_shown_after_the_recount(db, gym, trainer_actor, exact, monkeypatch):
+    """One bit for every client: the lower bound says 1, the upper bound 10; the recount finds 5 clients."""
+    monkeypatch.setattr(rollups, "CLIENT_BITS", 1)
+    _clients_reporting(db, gym, trainer_actor, clients=5, days=2)
+    week = store.trends(db, actor=MANAGER, start=START.date(), end=START.date() + timedelta(days=6))
+    assert week.weekly_levels.frame.set_index("level").loc["normal", "reports"] == 10
+    assert week.summary.frame.iloc[0][["reports", "clients"]].tolist() == [10, 5]
