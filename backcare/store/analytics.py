@@ -725,18 +725,27 @@ def _runs(values: np.ndarray) -> np.ndarray:
 
 
 def _plan_counts(
-    db: Database, p: dict, source: str, kind: str, counts: dict[str, tuple[bool, tuple[int, ...] | None]], doing: str
+    db: Database,
+    p: dict,
+    source: str,
+    kind: str,
+    counts: dict[str, tuple[bool, tuple[int, ...] | None]],
+    doing: str,
+    *,
+    values: str | None = None,
 ) -> pd.DataFrame:
     """_counted() per plan and for all plans (GROUP BY ROLLUP (plan_id)), computed here from integer rows
     (`source`: id, client_id, plan_no, state) with their record keys from rollups.record_keys (the keys of
     privacy.with_record_keys). `counts`: name -> (distinct clients?, the states it counts, None: all). The
     same figures as the SQL did (counts, key sums modulo 2^32, distinct clients and their DISTINCT keys), at a
     fraction of its time: hashing every row in SQL's nested steps and one distinct aggregate per count took
-    0.4 s for a chain's 350k feedback entries of a quarter."""
+    0.4 s for a chain's 350k feedback entries of a quarter. `values`: a column of the rows whose mean (SQL's avg)
+    and median (percentile_cont(0.5)) per plan come back as mean_<values> and median_<values> (NaN: no rows)."""
     with db.read(doing) as cur:  # DuckDB hands the columns over as arrays (fetchnumpy: no frame to build)
         result = cur.execute(source, {k: v for k, v in p.items() if k in set(_PARAMETER.findall(source))})
         fetched = result.fetchnumpy() if hasattr(cur, "register") else result.df()
     rows = {name: np.asarray(fetched[name], dtype="int64") for name in ("id", "client_id", "plan_no", "state")}
+    fetched_values = np.asarray(fetched[values], dtype="int64") if values is not None else np.empty(0, "int64")
     n_plans = len(_CAUSES)
     client, plan, state = rows["client_id"], np.where(rows["plan_no"] < 0, n_plans, rows["plan_no"]), rows["state"]
     rk = record_keys(kind, rows["id"], p["pk1"], p["pk2"])
@@ -767,6 +776,10 @@ def _plan_counts(
                 count = int(reports[plans, wanted].sum())
                 key = int(key_sums[plans, wanted].sum())
             record[name], record[f"{name}__key"], record[f"{name}__clients"] = count, key % privacy.KEY_SPACE, len(who)
+        if values is not None:
+            numbers = fetched_values if index is None else fetched_values[plan == index]
+            record[f"mean_{values}"] = float(np.mean(numbers)) if len(numbers) else np.nan
+            record[f"median_{values}"] = float(np.median(numbers)) if len(numbers) else np.nan
         records.append(record)
     return pd.DataFrame(records)
 
@@ -858,8 +871,7 @@ def plan_outcome(db: Database, *, actor: Actor, start: date, end: date, gym_id: 
     # id DESC LIMIT 1) by two GROUP BYs, and the report before the plan by a join where the assignment names its
     # report (pre_plan_report_sql's first case, spelled as a join) and by pre_plan_report_sql itself for the
     # others: the per-assignment subqueries and window this replaces took 0.3-0.4 s at chain scale.
-    pairs = with_record_keys(
-        f"""
+    pairs = f"""
             WITH last_day AS (
                 SELECT f.assignment_id, max(f.entry_date) AS day FROM plan_feedback AS f
                 WHERE {in_range} GROUP BY f.assignment_id
@@ -873,29 +885,25 @@ def plan_outcome(db: Database, *, actor: Actor, start: date, end: date, gym_id: 
                 JOIN assignments AS a ON a.id = e.assignment_id JOIN clients AS c ON c.id = a.client_id
                 WHERE ($gym_id IS NULL OR c.gym_id = $gym_id)
             )
-            SELECT id, plan_id, client_id, after - before AS change FROM (
+            SELECT id, client_id, {_PLAN_NO.format(col="plan_id")} AS plan_no,
+                   CASE WHEN after - before <= -{MEANINGFUL_CHANGE} THEN 1
+                        WHEN after - before >= {MEANINGFUL_CHANGE} THEN 2 ELSE 0 END AS state,
+                   after - before AS change FROM (
                 SELECT a.id, a.plan_id, a.client_id, r.pain_score AS before, a.after
                 FROM plans AS a JOIN reports AS r
                     ON r.id = a.report_id AND r.client_id = a.client_id AND r.pain_score IS NOT NULL
                 UNION ALL
                 SELECT a.id, a.plan_id, a.client_id, {pre_plan_report_sql("a", "r.pain_score")} AS before, a.after
                 FROM plans AS a WHERE a.report_id IS NULL
-            ) AS paired WHERE before IS NOT NULL""",
-        [("pair", "id", "pk"), ("client", "client_id", "ck")],
-    )
-    frame = _query(
+            ) AS paired WHERE before IS NOT NULL"""
+    frame = _plan_counts(
         db,
-        f"""
-        WITH keyed AS ({pairs})
-        SELECT coalesce(plan_id, '{ALL_PLANS}') AS plan,
-               {_counted("plans", "pk")}, {_counted("clients", clients=True)},
-               avg(change) AS mean_change, {_median("change")} AS median_change,
-               {_counted("improved", "pk", f"change <= -{MEANINGFUL_CHANGE}")},
-               {_counted("worse", "pk", f"change >= {MEANINGFUL_CHANGE}")}
-        FROM keyed GROUP BY ROLLUP (plan_id)
-    """,
         p,
+        pairs,
+        "pair",
+        {"plans": (False, None), "clients": (True, None), "improved": (False, (1,)), "worse": (False, (2,))},
         "measuring plan outcomes",
+        values="change",
     )
     frame = _publish(
         _full(frame, {"plan": [ALL_PLANS] + sorted(_CAUSES)}),
