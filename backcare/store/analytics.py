@@ -212,7 +212,12 @@ def _publish(frame: pd.DataFrame, spec: _Spec) -> pd.DataFrame:
         out[name] = pd.array(
             [
                 privacy.perturb_count(n, k, c)
-                for n, k, c in zip(frame[name], frame[f"{name}__key"], frame[f"{name}__clients"], strict=True)
+                for n, k, c in zip(  # plain ints (tolist): a pandas scalar per cell cost more than the rule
+                    frame[name].tolist(),
+                    frame[f"{name}__key"].tolist(),
+                    frame[f"{name}__clients"].tolist(),
+                    strict=True,
+                )
             ],
             dtype="Int64",
         )
@@ -220,7 +225,8 @@ def _publish(frame: pd.DataFrame, spec: _Spec) -> pd.DataFrame:
         out[column] = out[[column, limit]].min(axis=1, skipna=False).astype("Int64")
     for column, numerator, denominator in spec.shares:
         out[column] = pd.array(
-            [privacy.share(n, d) for n, d in zip(out[numerator], out[denominator], strict=True)], dtype="Float64"
+            [privacy.share(n, d) for n, d in zip(out[numerator].tolist(), out[denominator].tolist(), strict=True)],
+            dtype="Float64",
         )
     helpers = [c for c in out.columns if "__" in c]
     return out.drop(columns=helpers)
