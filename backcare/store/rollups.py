@@ -206,18 +206,37 @@ def _recount_day(cur, day: date, gym_id: int, authors: set[tuple[int, str]]) -> 
             f"DELETE FROM {TRAINER_DAYS} WHERE day = ? AND gym_id = ? AND author_id = ? AND author = ?",
             [day, gym_id, author_id, author],
         )
-    reports = _frame(cur, _REPORT_ROWS + _ON_DAY, bounds)
-    causes = _frame(cur, _CAUSE_ROWS + _ON_DAY, bounds)
-    if reports.empty:
+    # one day of one gym: a few hundred rows at chain scale, counted in plain Python (pandas' fixed cost per
+    # group-by was most of a save's time)
+    reports = cur.execute(_REPORT_ROWS + _ON_DAY, bounds).fetchall()  # id, client, gym, author_id, author, level, day
+    causes = cur.execute(_CAUSE_ROWS + _ON_DAY, bounds).fetchall()  # id, client, gym, cause, day
+    if not reports:
         return
     pk1, pk2 = _keys(cur)
-    counted = _counted(reports, causes, pk1, pk2)
-    trainers = counted[TRAINER_DAYS]
-    mine = pd.Series(
-        [(a, b) in authors for a, b in zip(trainers["author_id"], trainers["author"], strict=True)], dtype=bool
-    )
-    counted[TRAINER_DAYS] = trainers[mine.to_numpy()]
-    for table, frame in counted.items():
+    ids = [row[0] for row in reports] + [row[0] for row in causes]
+    clients = [row[1] for row in reports] + [row[1] for row in causes]
+    rk = record_keys("report", ids, pk1, pk2).tolist()
+    bits = client_bits(record_keys("client", clients, pk1, pk2)).tolist()
+    counted: dict[str, dict[tuple, list]] = {LEVEL_DAYS: {}, CAUSE_DAYS: {}, TRAINER_DAYS: {}}
+
+    def add(table: str, group: tuple, index: int, client: int) -> None:
+        totals = counted[table].setdefault(group, [0, 0, set(), 0])
+        totals[0] += 1
+        totals[1] += rk[index]
+        totals[2].add(client)
+        totals[3] |= bits[index]
+
+    for index, (_, client, gym, author_id, author, level, _day) in enumerate(reports):
+        add(LEVEL_DAYS, (day, gym, level), index, client)
+        if (author_id, author) in authors:
+            add(TRAINER_DAYS, (day, gym, author_id, author, level in RED_LEVELS), index, client)
+    for index, (_, client, gym, cause, _day) in enumerate(causes, start=len(reports)):
+        add(CAUSE_DAYS, (day, gym, cause), index, client)
+    for table, groups in counted.items():
+        frame = pd.DataFrame(
+            [(*group, n, keys % KEY_SPACE, len(who), mask) for group, (n, keys, who, mask) in groups.items()],
+            columns=list(_COLUMNS[table]),
+        )
         _insert_rows(cur, table, frame, _COLUMNS[table])
 
 
