@@ -18,17 +18,24 @@ from backcare.store import analytics, privacy
 from backcare.store.analytics import (
     _ASSIGNMENTS_IN_RANGE,
     _CAUSES,
+    _CONTACT_GUARDED,
+    _CONTACT_LEVELS,
     _FEEDBACK_IN_RANGE,
+    _TIMED_ROWS,
     ALL_PLANS,
     MEANINGFUL_CHANGE,
+    _as_timestamps,
     _counted,
     _full,
     _label,
     _median,
     _params,
     _publish,
+    _quantile,
     _query,
     _Spec,
+    _truncated,
+    _weeks,
 )
 from backcare.store.feedback import pre_plan_report_sql
 from backcare.store.privacy import with_record_keys
@@ -222,3 +229,74 @@ def test_plan_figures_equal_the_queries_they_replaced(db, seed):
                 pd.testing.assert_frame_equal(new[list(old.columns)], old, obj=f"{start}..{end} gym {gym_id}")
             shown += int(got.frame["plans"].notna().sum())
     assert shown > 0 and same_day >= 0
+
+
+# --- the referral figures: counted from arrays of the range's referrals, as the SQL did ------------------------
+
+_CONTACT_CTE = f"timed AS ({with_record_keys(_TIMED_ROWS, [('referral', 'id', 'fk'), ('client', 'client_id', 'ck')])})"
+
+
+def first_contact_times(db, *, actor, start, end, gym_id=None, now=None):
+    p = _params(db, actor, start, end, gym_id, "first_contact") | {"now": now}
+    frame = _query(
+        db,
+        f"""
+        WITH {_CONTACT_CTE}
+        SELECT level, {_counted("referrals", "fk")}, {_counted("clients", clients=True)},
+               {_counted("contacted", "fk", "hours IS NOT NULL")},
+               {_median("hours")} AS median_hours, {_quantile("hours", 0.9)} AS p90_hours,
+               {_counted("on_time", "fk", "due AND on_time")}, {_counted("due", "fk", "due")},
+               {_counted("waiting_overdue", "fk", "due AND hours IS NULL")}
+        FROM timed GROUP BY level
+    """,
+        p,
+        "timing first contacts",
+    )
+    frame = _publish(
+        _full(frame, {"level": _CONTACT_LEVELS}),
+        _Spec(
+            counts=("referrals", "clients", "contacted", "on_time", "due", "waiting_overdue"),
+            shares=(("on_time_pct", "on_time", "due"),),
+            hours=(("median_hours", "contacted"), ("p90_hours", "contacted")),
+            at_most=(("clients", "referrals"), ("contacted", "referrals")),
+        ),
+    )
+    return frame[["level", *_CONTACT_GUARDED]]
+
+
+def first_contact_weekly(db, *, actor, start, end, gym_id=None, now=None):
+    p = _params(db, actor, start, end, gym_id, "first_contact") | {"now": now}
+    frame = _query(
+        db,
+        f"""
+        WITH {_CONTACT_CTE}
+        SELECT {_truncated("week", "opened_at")} AS week, level,
+               {_counted("contacted", "fk", "hours IS NOT NULL")}, {_median("hours")} AS median_hours
+        FROM timed GROUP BY 1, 2
+    """,
+        p,
+        "timing first contacts a week",
+    )
+    frame = _full(_as_timestamps(frame, "week"), {"week": _weeks(p), "level": _CONTACT_LEVELS})
+    return _publish(frame, _Spec(counts=("contacted",), hours=(("median_hours", "contacted"),)))
+
+
+def test_referral_figures_equal_the_queries_they_replaced(db):
+    from tests.test_rollups import START as WRITES
+    from tests.test_rollups import build_history
+
+    assert privacy.TABLE is privacy.CELL_KEY_TABLE
+    history = build_history(db, random.Random(21), clients=30, steps=500, pace=(1, 2, 3), erase=0.004)
+    first, last = WRITES.date(), history["last"].date()
+    now = history["last"] + timedelta(days=1)
+    assert history["done"]["contact"] > 10
+    shown = 0
+    for start, end in [(first, last), (first + timedelta(days=3), last - timedelta(days=2)), (first, first)]:
+        for gym_id in (None, *(g.id for g in history["gyms"])):
+            args = {"actor": MANAGER, "start": start, "end": end, "gym_id": gym_id, "now": now}
+            got = analytics.first_contact_times(db, **args).frame
+            pd.testing.assert_frame_equal(got, first_contact_times(db, **args))
+            weekly = analytics.first_contact_weekly(db, **args).frame
+            pd.testing.assert_frame_equal(weekly, first_contact_weekly(db, **args))
+            shown += int(got["referrals"].notna().sum())
+    assert shown > 0
