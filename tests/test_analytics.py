@@ -46,9 +46,9 @@ def test_a_group_of_fewer_than_five_clients_is_suppressed(clients, suppressed):
 def test_suppressed_cells_read_fewer_than_5_in_the_table_and_the_csv(db, history):
     table = analytics.reports_by_gym(db, actor=MANAGER, **RANGE)
     gym_b = rows(table, "gym")["Gym B"]
-    assert [gym_b[c] for c in ("reports", "clients", "red_flag_reports", "red_flag_pct")] == [SUPPRESSED_TEXT] * 4
+    assert [gym_b[c] for c in ("reports", "red_flag_reports", "red_flag_pct")] == [SUPPRESSED_TEXT] * 3
     csv = table.csv().decode()
-    assert "Gym B,fewer than 5,fewer than 5,fewer than 5,fewer than 5" in csv
+    assert "Gym B,fewer than 5,fewer than 5,fewer than 5" in csv
     assert rows(table, "gym")["Gym A"]["reports"] == 11  # no secondary suppression: perturbation instead
     assert table.chartable("reports")["gym"].tolist() == ["Gym A"]
 
@@ -87,15 +87,15 @@ def test_summary_counts_reports_clients_and_red_flags(db, history):
 
 def test_weekly_levels_list_every_week_and_level_and_show_only_groups_of_five_or_more(db, history):
     table = analytics.weekly_levels(db, actor=MANAGER, **RANGE).display()
-    got = {(row.week, row.level): (row.reports, row.clients) for row in table.itertuples()}
-    few = (SUPPRESSED_TEXT, SUPPRESSED_TEXT)
+    got = {(row.week, row.level): row.reports for row in table.itertuples()}
+    few = SUPPRESSED_TEXT
     assert got == {
         **{
             (week, level): few
             for week in (W0, W1, W2)
             for level in ("normal", "monitor", "refer", "urgent", "emergency")
         },
-        (W1, "normal"): (6, 6),
+        (W1, "normal"): 6,
     }
     assert list(table["level"][table["week"] == W1]) == ["normal", "monitor", "refer", "urgent", "emergency"]
 
@@ -103,14 +103,14 @@ def test_weekly_levels_list_every_week_and_level_and_show_only_groups_of_five_or
 @pytest.mark.parametrize(
     "gym, expected",
     [
-        (None, {W0: (SUPPRESSED_TEXT,) * 4, W1: (8, 8, SUPPRESSED_TEXT, SUPPRESSED_TEXT), W2: (6, 6, 5, 83.3)}),
-        ("gym_a", {W0: (SUPPRESSED_TEXT,) * 4, W1: (6, 6, SUPPRESSED_TEXT, SUPPRESSED_TEXT), W2: (5, 5, 5, 100.0)}),
+        (None, {W0: (SUPPRESSED_TEXT,) * 3, W1: (8, SUPPRESSED_TEXT, SUPPRESSED_TEXT), W2: (6, 5, 83.3)}),
+        ("gym_a", {W0: (SUPPRESSED_TEXT,) * 3, W1: (6, SUPPRESSED_TEXT, SUPPRESSED_TEXT), W2: (5, 5, 100.0)}),
     ],
 )
 def test_weekly_red_flag_share(db, history, gym, expected):
     gym_id = history[gym].id if gym else None
     table = analytics.weekly_red_flags(db, actor=MANAGER, **RANGE, gym_id=gym_id).display()
-    got = {r.week: (r.reports, r.clients, r.red_flag_reports, r.red_flag_pct) for r in table.itertuples()}
+    got = {r.week: (r.reports, r.red_flag_reports, r.red_flag_pct) for r in table.itertuples()}
     assert got == expected
 
 
@@ -133,13 +133,12 @@ def test_causes_are_ranked_and_small_causes_suppressed_in_name_order(db, history
         "rank": 1,
         "cause": "Skipped warm-up",
         "reports": 6,
-        "clients": 6,
         "pct_of_reports": 42.9,
     }
     hidden = table.iloc[1:]
     # 'Skipped recovery' (2 reports) and the causes nobody had look alike, listed by name
     assert hidden["cause"].tolist() == HIDDEN_CAUSES
-    assert set(hidden[["rank", "reports", "clients", "pct_of_reports"]].stack()) == {SUPPRESSED_TEXT}
+    assert set(hidden[["rank", "reports", "pct_of_reports"]].stack()) == {SUPPRESSED_TEXT}
     monthly = analytics.causes_by_month(db, actor=MANAGER, **RANGE).display()
     assert [(r.month, r.rank, r.cause, r.reports) for r in monthly.itertuples()] == [
         (date(2025, 3, 1), 1, "Skipped warm-up", 6),
@@ -149,10 +148,9 @@ def test_causes_are_ranked_and_small_causes_suppressed_in_name_order(db, history
 
 def test_by_trainer(db, history):
     table = rows(analytics.reports_by_trainer(db, actor=MANAGER, **RANGE), "trainer")
-    assert {k: table["Tara Trainer"][k] for k in ("gym", "reports", "clients", "red_flag_reports", "red_flag_pct")} == {
+    assert {k: table["Tara Trainer"][k] for k in ("gym", "reports", "red_flag_reports", "red_flag_pct")} == {
         "gym": "Gym A",
         "reports": 11,
-        "clients": 6,
         "red_flag_reports": 6,
         "red_flag_pct": 54.5,
     }

@@ -11,6 +11,7 @@ import random
 from collections import Counter
 from datetime import date, datetime, timedelta
 
+import pandas as pd
 import pytest
 
 from backcare import store
@@ -34,12 +35,22 @@ KINDS = {
 CONTEXTS = (None, {"warmup_minutes": 2}, {"cooldown_done": False}, {"warmup_minutes": 15, "cooldown_done": True})
 
 
-_ALL_REPORT_COLUMNS = ", ".join(str(i) for i in range(1, 11))  # ORDER BY every column, portably
-_ALL_CAUSE_COLUMNS = ", ".join(str(i) for i in range(1, 8))
+_BIT = f"bit_or(CAST(1 AS BIGINT) << CAST(ck % {rollups.CLIENT_BITS} AS INTEGER))"
+_TOTALS = f"count(*), CAST(sum(rk) % {_KEY_SPACE} AS BIGINT), count(DISTINCT client_id), {_BIT}"
+_RED = "(" + ", ".join(f"'{level}'" for level in rollups.RED_LEVELS) + ")"
+_GROUPS = {  # each rollup table: its group columns (as SQL over the keyed reports or cause rows)
+    rollups.LEVEL_DAYS: ("day", "gym_id", "level"),
+    rollups.CAUSE_DAYS: ("day", "gym_id", "cause"),
+    rollups.TRAINER_DAYS: ("day", "gym_id", "author_id", "author", f"level IN {_RED}"),
+}
 
 
-def recount(db) -> tuple[list, list]:
-    """(report rows, cause rows) as the rollups should hold them, counted from reports and report_causes."""
+def _order(columns: int) -> str:
+    return ", ".join(str(i) for i in range(1, columns + 1))  # ORDER BY every column, portably
+
+
+def recount(db) -> dict[str, list]:
+    """Each rollup table's rows as they should be, counted from reports and report_causes."""
     keys = [("report", "id", "rk"), ("client", "client_id", "ck")]
     reports = with_record_keys(
         "SELECT id, client_id, gym_id, coalesce(author_id, 0) AS author_id, author, level, "
@@ -51,42 +62,33 @@ def recount(db) -> tuple[list, list]:
         "FROM report_causes AS rc JOIN reports AS r ON r.id = rc.report_id",
         keys,
     )
+    out = {}
     with db.read() as cur:
         pk = privacy.key_params(cur)
-        bits = ", ".join(f"('{cause}', {bit})" for cause, bit in rollups.CAUSE_BITS.items())
-        by_report = cur.execute(
-            f"""WITH masks AS (
-                    SELECT rc.report_id, sum(DISTINCT b.bit) AS mask
-                    FROM report_causes AS rc JOIN (VALUES {bits}) AS b(cause, bit) ON b.cause = rc.cause
-                    GROUP BY rc.report_id)
-                SELECT day, gym_id, author_id, author, level, client_id, count(*),
-                       CAST(sum(rk) % {_KEY_SPACE} AS BIGINT), CAST(min(ck) AS BIGINT),
-                       CAST(coalesce(bit_or(m.mask), 0) AS INTEGER)
-                FROM ({reports}) AS r LEFT JOIN masks AS m ON m.report_id = r.id
-                GROUP BY day, gym_id, author_id, author, level, client_id ORDER BY {_ALL_REPORT_COLUMNS}""",
-            pk,
-        ).fetchall()
-        by_cause = cur.execute(
-            f"""SELECT day, gym_id, cause, client_id, count(*), CAST(sum(rk) % {_KEY_SPACE} AS BIGINT),
-                       CAST(min(ck) AS BIGINT)
-                FROM ({causes}) AS c GROUP BY day, gym_id, cause, client_id ORDER BY {_ALL_CAUSE_COLUMNS}""",
-            pk,
-        ).fetchall()
-    return by_report, by_cause
+        for table, group in _GROUPS.items():
+            source = causes if table == rollups.CAUSE_DAYS else reports
+            out[table] = cur.execute(
+                f"SELECT {', '.join(group)}, {_TOTALS} FROM ({source}) AS k "
+                f"GROUP BY {_order(len(group))} ORDER BY {_order(len(group) + 4)}",
+                pk,
+            ).fetchall()
+    return {table: [tuple(row) for row in rows] for table, rows in out.items()}
 
 
-def rolled(db) -> tuple[list, list]:
+def rolled(db) -> dict[str, list]:
+    columns = {
+        rollups.LEVEL_DAYS: rollups.LEVEL_COLUMNS,
+        rollups.CAUSE_DAYS: rollups.CAUSE_COLUMNS,
+        rollups.TRAINER_DAYS: rollups.TRAINER_COLUMNS,
+    }
     with db.read() as cur:
-        return (
-            cur.execute(
-                "SELECT day, gym_id, author_id, author, level, client_id, reports, report_keys, client_key, causes "
-                f"FROM trend_report_days ORDER BY {_ALL_REPORT_COLUMNS}"
-            ).fetchall(),
-            cur.execute(
-                "SELECT day, gym_id, cause, client_id, reports, report_keys, client_key "
-                f"FROM trend_cause_days ORDER BY {_ALL_CAUSE_COLUMNS}"
-            ).fetchall(),
-        )
+        return {
+            table: [
+                tuple(row)
+                for row in cur.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY {_order(len(cols))}").fetchall()
+            ]
+            for table, cols in columns.items()
+        }
 
 
 def build_history(
@@ -203,16 +205,17 @@ def test_after_random_writes_the_rollups_equal_a_recount_from_the_base_tables(db
     history = build_history(db, random.Random(seed), clients=7, steps=45, check=check)
     assert not mismatches
     assert history["done"]["save"] >= 15 and {"erase", "contact"} <= set(history["done"])
-    by_report, by_cause = rolled(db)
-    assert by_cause and len({row[4] for row in by_report}) >= 3  # several levels and causes
+    rows = rolled(db)
+    assert rows[rollups.CAUSE_DAYS] and len({row[2] for row in rows[rollups.LEVEL_DAYS]}) >= 3  # levels, causes
 
 
-def test_several_reports_of_a_client_on_one_day_are_one_row_with_their_count(db, history):
+def test_a_day_of_a_trainer_is_one_row_per_red_flag_with_its_reports_and_clients(db, history):
+    """No row per client: Tara's five reports of 2025-03-04 (five clients, one report each) are one row."""
     with db.read() as cur:
         rows = cur.execute(
-            "SELECT reports FROM trend_report_days WHERE day = DATE '2025-03-04' AND author = 'tara'"
+            "SELECT red, reports, clients FROM trend_trainer_days WHERE day = DATE '2025-03-04' AND author = 'tara'"
         ).fetchall()
-    assert sorted(rows) == [(1,)] * 5  # five clients of Tara, one report each
+    assert sum(r[1] for r in rows) == 5 and sum(r[2] for r in rows) == 5 and len(rows) <= 2
     assert rolled(db) == recount(db)
 
 
@@ -267,10 +270,12 @@ def test_trends_runs_no_query_twice(db, history, monkeypatch):
     assert not repeated
     texts = Counter(sql for sql, _ in log)
     assert max(texts.values()) == 1, "the same query text run with other parameters"
-    assert sum("FROM reports" in sql and "report_causes" not in sql for sql in texts) == 1  # plan_outcome only
-    # the privacy key, 11 tables, the gyms and the trainers to list, and the feedback behind the plans' outcome
-    # (19 before the rollups, 8 of them twice)
-    assert len(log) <= 15
+    recounts = sum("count(DISTINCT r.client_id)" in sql for sql in texts)  # groups the bounds left open
+    # the reports read: plan_outcome, the summary's distinct clients, and the recount of undecided groups only
+    assert sum("FROM reports" in sql and "report_causes" not in sql for sql in texts) == 2 + recounts
+    # the privacy key, 11 tables, the gyms and the trainers to list, the feedback behind the plans' outcome,
+    # the summary's clients (19 before the rollups, 8 of them twice)
+    assert len(log) <= 16 + recounts
 
 
 # --- (d) the migration fills the rollups of a database that has rows ---------------------------
@@ -278,27 +283,27 @@ def test_trends_runs_no_query_twice(db, history, monkeypatch):
 
 def test_the_migration_upgrades_a_database_with_rows(tmp_path, monkeypatch):
     path = tmp_path / "old.duckdb"
-    before = tuple(m for m in db_module.MIGRATIONS if m[0] != "0011_trend_rollups")
+    before = tuple(m for m in db_module.MIGRATIONS if m[0] not in ("0011_trend_rollups", "0012_trend_rollups_by_day"))
     with monkeypatch.context() as old:  # the schema and store of before 0011: no rollups, no hooks
         old.setattr(db_module, "MIGRATIONS", before)
         old.setattr(rollups, "refresh_report", lambda cur, report_id: None)
-        old.setattr(rollups, "forget_client", lambda cur, client_id: None)
+        old.setattr(rollups, "forget_client", lambda cur, touched: None)
         database = store.open_database(path)
         history = build_history(database, random.Random(7), clients=6, steps=30)
         with database.read() as cur:
-            assert not privacy.has_table(cur, "trend_report_days")
+            assert not privacy.has_table(cur, "trend_level_days")
             (reports,) = cur.execute("SELECT count(*) FROM reports").fetchone()
         assert reports >= 15
         expected = recount(database)
         database.close()
 
-    database = store.open_database(path)  # applies 0011 and counts the existing rows into it
+    database = store.open_database(path)  # applies 0011 and 0012 and counts the existing rows into them
     try:
         with database.read() as cur:
             (built_at,) = cur.execute("SELECT built_at FROM trend_rollup_state").fetchone()
             applied = [n for (n,) in cur.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()]
-        assert built_at is not None and applied[-1] == "0011_trend_rollups"
-        assert rolled(database) == expected and len(expected[0]) > 10
+        assert built_at is not None and applied[-2:] == ["0011_trend_rollups", "0012_trend_rollups_by_day"]
+        assert rolled(database) == expected and len(expected[rollups.LEVEL_DAYS]) > 10
         summary = store.trends_summary(database, actor=MANAGER, start=START.date(), end=history["last"].date())
         assert summary.frame["reports"].iloc[0] is not None
         database.close()
@@ -313,15 +318,21 @@ def test_the_migration_upgrades_a_database_with_rows(tmp_path, monkeypatch):
 def test_a_new_database_starts_with_built_empty_rollups(db):
     with db.read() as cur:
         (built_at,) = cur.execute("SELECT built_at FROM trend_rollup_state").fetchone()
-        assert cur.execute("SELECT count(*) FROM trend_report_days").fetchone() == (0,)
+        assert all(cur.execute(f"SELECT count(*) FROM {t}").fetchone() == (0,) for t in rollups.TABLES)
     assert built_at is not None
 
 
-def test_every_cause_has_its_bit():
-    from backcare.models import CauseId
-
-    assert set(rollups.CAUSE_BITS) == {c.value for c in CauseId}
-    assert sorted(rollups.CAUSE_BITS.values()) == [1 << i for i in range(len(CauseId))]
+def test_the_bits_of_a_group_never_count_more_than_its_distinct_clients():
+    """The lower bound of the small-group rule: k bits set need k clients, whatever the keys."""
+    rng = random.Random(5)
+    for _ in range(2000):
+        clients = rng.sample(range(2**32), rng.randint(0, 12))
+        repeated = clients + [rng.choice(clients) for _ in range(rng.randint(0, 6))] if clients else []
+        mask = 0
+        for bit in rollups.client_bits(repeated):
+            mask |= int(bit)
+        assert 0 <= mask < 2**62
+        assert int(rollups.lower_bound([mask])[0]) <= len(set(clients))
 
 
 def test_a_rebuild_counts_the_same_rows_as_the_writes_did(db, history):
@@ -329,7 +340,8 @@ def test_a_rebuild_counts_the_same_rows_as_the_writes_did(db, history):
     before = rolled(db)
     with db.write(SYSTEM, "test.rollups_rebuild") as cur:
         rollups.rebuild(cur)
-    assert rolled(db) == before == recount(db) and len(before[0]) > 5 and before[1]
+    assert rolled(db) == before == recount(db)
+    assert len(before[rollups.LEVEL_DAYS]) > 5 and before[rollups.CAUSE_DAYS] and before[rollups.TRAINER_DAYS]
 
 
 @pytest.mark.duckdb_only("the demo build loads its frames through DuckDB (backcare/store/demo.py)")
@@ -337,6 +349,41 @@ def test_the_demo_build_fills_the_rollups_in_its_transaction(db):
     from backcare.store.demo import build_demo
 
     build_demo(db, clients=40, weeks=4, seed=3, now=datetime(2025, 3, 10, 12, 0))
-    by_report, by_cause = rolled(db)
-    assert len(by_report) > 20 and by_cause
-    assert (by_report, by_cause) == recount(db)
+    rows = rolled(db)
+    assert len(rows[rollups.LEVEL_DAYS]) > 20 and rows[rollups.CAUSE_DAYS]
+    assert rows == recount(db)
+
+
+# --- (e) the small-group rule from the bounds: never a group under 5 clients -----------------------------------
+
+
+def _clients_reporting(db, gym, trainer, clients: int, days: int) -> None:
+    for i in range(clients):
+        client = store.create_client(db, actor=trainer, gym_id=gym.id, name=f"Client {i}", consent_by="x")
+        for day in range(days):
+            when = START + timedelta(days=day, hours=i)
+            store.save_report(db, actor=trainer, client_id=client.id, now=when, report=report_payload(pain_score=1))
+
+
+@pytest.mark.parametrize("bits", [rollups.CLIENT_BITS, 1])
+def test_four_clients_reporting_on_many_days_stay_hidden_whatever_the_bounds(
+    db, gym, trainer_actor, bits, exact, monkeypatch
+):
+    """12 reports and 12 client-days in one week and level, from 4 clients: the upper bound says 12, the bits at
+    most 4, so the group is recounted: 4 clients, hidden (every figure of it, whatever the report count)."""
+    monkeypatch.setattr(rollups, "CLIENT_BITS", bits)
+    _clients_reporting(db, gym, trainer_actor, clients=4, days=3)
+    week = store.trends(db, actor=MANAGER, start=START.date(), end=START.date() + timedelta(days=6))
+    normal = week.weekly_levels.frame.set_index("level").loc["normal"]
+    assert pd.isna(normal["reports"])
+    assert week.summary.frame[["reports", "clients"]].isna().all(axis=None)
+    assert week.by_trainer.frame["reports"].isna().all() and week.by_gym.frame["reports"].isna().all()
+
+
+def test_five_clients_whose_bits_collide_are_shown_after_the_recount(db, gym, trainer_actor, exact, monkeypatch):
+    """One bit for every client: the lower bound says 1, the upper bound 10; the recount finds 5 clients."""
+    monkeypatch.setattr(rollups, "CLIENT_BITS", 1)
+    _clients_reporting(db, gym, trainer_actor, clients=5, days=2)
+    week = store.trends(db, actor=MANAGER, start=START.date(), end=START.date() + timedelta(days=6))
+    assert week.weekly_levels.frame.set_index("level").loc["normal", "reports"] == 10
+    assert week.summary.frame.iloc[0][["reports", "clients"]].tolist() == [10, 5]

@@ -218,10 +218,11 @@ def erase_client(
                 {"id": client_id, "id_text": str(client_id), "name": name_to_match, "external_id": external_id},
             )
         )
+        touched = rollups.client_days(cur, client_id)  # the trends' daily rollups that count the client
         for table, sql in _DELETES:
             (count,) = the_row(cur.execute(sql, {"id": client_id}))
             deleted[table] = int(count)
-        rollups.forget_client(cur, client_id)  # the trends' daily rollups
+        rollups.forget_client(cur, touched)  # ... recounted without them
         detail["audit_rows_scrubbed"] = int(scrubbed)
         _step("deleting")
         # the debt of a rebuild commits with the deletion (gone from the file only when it is rebuilt)

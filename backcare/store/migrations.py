@@ -363,4 +363,49 @@ CREATE TABLE trend_rollup_state (
 INSERT INTO trend_rollup_state (id, built_at) VALUES (1, NULL);
 """,
     ),
+    # The trends' rollups keyed by day and group WITHOUT the client (issue 13): a row per day, gym and level
+    # (trend_level_days), per day, gym and cause (trend_cause_days) and per day, gym, trainer and red flag
+    # (trend_trainer_days), each with its report count and key sum (they add up over days) and, for the
+    # small-group rule, the day's distinct clients (an upper bound over days) and a bitmask of the clients'
+    # bits (a lower bound: store.rollups says why). The per-client tables of 0011 go; the new ones are counted
+    # from the existing rows on the next open for writing (built_at NULL: store.rollups.ensure_built). The
+    # index serves each write's recount of its day and gym (a range of one day in one gym).
+    (
+        "0012_trend_rollups_by_day",
+        """
+DROP TABLE trend_report_days;
+DROP TABLE trend_cause_days;
+CREATE TABLE trend_level_days (
+    day          DATE NOT NULL,         -- the reports' created_at date (UTC)
+    gym_id       INTEGER NOT NULL,
+    level        VARCHAR NOT NULL,
+    reports      INTEGER NOT NULL,
+    report_keys  BIGINT NOT NULL,       -- sum of the reports' record keys, modulo 2^32
+    clients      INTEGER NOT NULL,      -- distinct clients of those reports (that day)
+    client_bits  BIGINT NOT NULL        -- OR of the clients' bits (store.rollups.client_bits)
+);
+CREATE TABLE trend_cause_days (
+    day          DATE NOT NULL,
+    gym_id       INTEGER NOT NULL,
+    cause        VARCHAR NOT NULL,
+    reports      INTEGER NOT NULL,      -- report_causes rows
+    report_keys  BIGINT NOT NULL,
+    clients      INTEGER NOT NULL,
+    client_bits  BIGINT NOT NULL
+);
+CREATE TABLE trend_trainer_days (
+    day          DATE NOT NULL,
+    gym_id       INTEGER NOT NULL,
+    author_id    INTEGER NOT NULL,      -- 0: the report has no account id
+    author       VARCHAR NOT NULL,
+    red          BOOLEAN NOT NULL,      -- the reports' level is refer or above
+    reports      INTEGER NOT NULL,
+    report_keys  BIGINT NOT NULL,
+    clients      INTEGER NOT NULL,
+    client_bits  BIGINT NOT NULL
+);
+CREATE INDEX reports_gym_time ON reports (gym_id, created_at);
+UPDATE trend_rollup_state SET built_at = NULL WHERE id = 1;
+""",
+    ),
 )

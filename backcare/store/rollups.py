@@ -1,38 +1,40 @@
-"""Daily rollups of the reports for the managers' trends (migration 0011_trend_rollups in
-backcare/store/migrations.py, issue 13).
+"""Daily rollups of the reports for the managers' trends (migrations 0011_trend_rollups and
+0012_trend_rollups_by_day in backcare/store/migrations.py, issue 13).
 
-The trends page used to count the reports of the range at every rerun: each query joined the reports
-(and their causes) of the range and hashed two record keys per report in SQL. The rollups hold what those
-queries need, already counted and keyed, one row per day and group:
+The trends page reads these rows, not the reports: one row per day and group, never per client, so a
+page's cost grows with days x gyms (x levels, causes; x trainers for the table by trainer), not with reports.
 
-- trend_report_days: per day, gym, author (account id, 0 for none, and the name typed on the report),
-  level and CLIENT: `reports` (how many), `report_keys` (their record keys summed modulo 2^32) and
-  `client_key` (the client's record key).
-  `causes`: a bitmask (CAUSE_BITS) of the causes of those reports, so the distinct clients per cause come
-  from the same rows as every other distinct count (one pass, no join).
-- trend_cause_days: the same per day, gym, cause and client (one count per report_causes row): the counts
-  and key sums per cause (they add up without the clients; the page sums them, DISTINCT-free).
+- trend_level_days: per day, gym and level;
+- trend_cause_days: per day, gym and contributing cause (one count per report_causes row);
+- trend_trainer_days: per day, gym, author (account id, 0 for none, and the name typed on the report) and
+  red flag (level refer or above).
 
-Why a client in every row. The published figures need, per group (a week and level, a cause, a gym, a
-trainer, the whole range), the number of DISTINCT clients and the sum of their distinct keys
-(backcare.store.privacy): it decides the small-group rule and is itself a published figure. Distinct
-counts do not add up across days (a client reporting on Monday and Thursday is one client of the week), and
-the page takes any date range, so a rollup per day without clients could not give them exactly, and a
-per-week or per-month membership table would miss the partial weeks and months at the range's edges. A
-(day, group, client) row is the finest grain that keeps every figure exact for any range: the counts
-and key sums add up over its rows, and `count(DISTINCT client_id)` / `sum(DISTINCT client_key)` over the
-rows of a group give exactly what the per-report queries gave. Its size grows with client-days, not
-reports (several reports of one client on one day are one row), and no read joins reports to their
-causes or hashes a key.
+Each row holds `reports` (how many) and `report_keys` (their record keys summed modulo 2^32): both add up
+over days and groups, so every published count and its cell key come out exactly as a per-report query
+would give them. Distinct clients do not add up over days (a client reporting on Monday and Thursday is one
+client of the week), so the rows carry two bounds for the small-group rule instead (backcare.store.privacy:
+no figure about fewer than 5 clients):
 
-Kept current in the same transaction as each write that changes them, by recounting the affected client's
-rows from the base tables (`refresh_report`, `forget_client`, `rebuild`): delete, then insert the recount.
-A recount rather than +1/-1 deltas: a report whose level or causes change (complete_report), a new report
-and an erasure are then one code path, and the rows equal a recount by construction (tests/test_rollups.py
-checks it after random sequences of writes). Referrals and plan assignments are not rolled up: the
-referral figures are medians and 90th percentiles of hours, and "due" depends on the time of the read,
-neither of which adds up; they read the referrals table (one row per referral, a small share of the
-reports), and the plan figures are another issue's.
+- `clients`: the distinct clients of the row's reports that day. Summed over a group's rows it is an UPPER
+  bound of the group's distinct clients (a client counted once per day and row it appears in);
+- `client_bits`: the OR of the row's clients' bits, a client's bit being 1 << (its record key mod 62). OR-ed
+  over a group's rows, the number of bits set is a LOWER bound of its distinct clients (each client sets
+  exactly one bit, so k set bits need at least k clients).
+
+A group whose lower bound reaches 5 is shown, one whose upper bound (or report count) stays under 5 is
+hidden, and only the groups in between are recounted exactly from the reports (backcare.store.analytics):
+few at chain scale (a group of 5 clients or more whose clients share bits), and small by definition (fewer
+than 5 clients, or a few more colliding in 62 bits). The rule never lets a group under 5 through: a shown
+group's lower bound, or its exact count, is 5 or more.
+
+Kept current in the same transaction as each write that changes them, by recounting the rows of the day
+and gym it touches from the base tables (`refresh_report`, `forget_client`, `rebuild`): delete, then insert
+the recount (the table by trainer: only the author's rows). A recount rather than +1/-1 deltas: distinct
+clients and bitmasks do not subtract, a report whose level or causes change (complete_report), a new report
+and an erasure are one code path, and the rows equal a recount by construction (tests/test_rollups.py checks
+it after random sequences of writes). Referrals and plan assignments are not rolled up: the referral figures
+are medians and 90th percentiles of hours, and "due" depends on the time of the read; they read the
+referrals table (one row per referral, a small share of the reports).
 
 The key sums are made with the deployment's secret (privacy_key), which is never changed; whatever changed
 it would have to call rebuild() in the same transaction (the privacy tests that try many secrets do).
@@ -46,38 +48,28 @@ PostgreSQL takes it by COPY).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
+from backcare.models import Level
 from backcare.store import privacy
 from backcare.store.db import utcnow
 
 KEY_SPACE = privacy.KEY_SPACE
 _MASK = np.uint64(KEY_SPACE - 1)
 
-REPORT_DAYS = "trend_report_days"
+LEVEL_DAYS = "trend_level_days"
 CAUSE_DAYS = "trend_cause_days"
-_REPORT_COLUMNS = (
-    "day",
-    "gym_id",
-    "author_id",
-    "author",
-    "level",
-    "client_id",
-    "reports",
-    "report_keys",
-    "client_key",
-    "causes",
-)
-# One bit per contributing cause in trend_report_days.causes (the causes of the row's reports). Append only:
-# stored rows keep their bits. A cause not listed here (none today) gets no bit, as the trends list none.
-CAUSE_BITS: dict[str, int] = {
-    cause: 1 << i
-    for i, cause in enumerate(("form", "core", "posterior_chain", "warm_up", "load", "recovery", "posture"))
-}
-_CAUSE_COLUMNS = ("day", "gym_id", "cause", "client_id", "reports", "report_keys", "client_key")
+TRAINER_DAYS = "trend_trainer_days"
+TABLES = (LEVEL_DAYS, CAUSE_DAYS, TRAINER_DAYS)
+CLIENT_BITS = 62  # bits 0..61 of a BIGINT: the sign bit stays clear on both engines
+RED_LEVELS: tuple[str, ...] = tuple(lv.value for lv in Level if lv.needs_professional)
+_TOTALS = ("reports", "report_keys", "clients", "client_bits")
+LEVEL_COLUMNS = ("day", "gym_id", "level", *_TOTALS)
+CAUSE_COLUMNS = ("day", "gym_id", "cause", *_TOTALS)
+TRAINER_COLUMNS = ("day", "gym_id", "author_id", "author", "red", *_TOTALS)
 
 
 # --- record keys ---------------------------------------------------------------------------------
@@ -106,6 +98,16 @@ def _keys(cur) -> tuple[int, int]:
     return params["pk1"], params["pk2"]
 
 
+def client_bits(client_keys: np.ndarray) -> np.ndarray:
+    """Each client's bit: 1 << (its record key mod CLIENT_BITS)."""
+    return np.left_shift(np.int64(1), np.asarray(client_keys, dtype=np.int64) % CLIENT_BITS)
+
+
+def lower_bound(bits: Iterable[int] | np.ndarray) -> np.ndarray:
+    """The number of bits set in each OR of client bits: at most the number of distinct clients behind it."""
+    return np.bitwise_count(np.asarray(list(bits) if not isinstance(bits, np.ndarray) else bits, dtype=np.int64))
+
+
 # --- counting ------------------------------------------------------------------------------------
 
 _REPORT_ROWS = """
@@ -115,6 +117,7 @@ _REPORT_ROWS = """
 _CAUSE_ROWS = """
     SELECT r.id, r.client_id, r.gym_id, rc.cause, CAST(r.created_at AS DATE) AS day
     FROM report_causes AS rc JOIN reports AS r ON r.id = rc.report_id"""
+_ON_DAY = " WHERE r.gym_id = ? AND r.created_at >= ? AND r.created_at < ?"
 
 
 def _frame(cur, sql: str, params: list) -> pd.DataFrame:
@@ -123,46 +126,48 @@ def _frame(cur, sql: str, params: list) -> pd.DataFrame:
     return pd.DataFrame(cur.fetchall(), columns=names)
 
 
-def _rolled(
-    rows: pd.DataFrame,
-    group: list[str],
-    columns: tuple[str, ...],
-    pk1: int,
-    pk2: int,
-    causes: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Rows of base records (id, client_id, group columns) -> one row per group and client, counted and keyed.
-    `causes` (id, cause rows of the same reports): the `causes` bitmask of each row's reports."""
+def _rolled(rows: pd.DataFrame, group: list[str], columns: tuple[str, ...], pk1: int, pk2: int) -> pd.DataFrame:
+    """Rows of base records (id, client_id, group columns) -> one row per group: reports, their key sum
+    modulo 2^32, the distinct clients and the OR of their bits."""
     if rows.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
     rows = rows.assign(
         rk=record_keys("report", rows["id"].to_numpy(), pk1, pk2),
-        client_key=record_keys("client", rows["client_id"].to_numpy(), pk1, pk2),
+        bit=client_bits(record_keys("client", rows["client_id"].to_numpy(), pk1, pk2)),
     )
-    aggregates: dict = {"reports": ("id", "size"), "report_keys": ("rk", "sum")}
-    if causes is not None:
-        bits = causes.assign(bit=causes["cause"].map(CAUSE_BITS).fillna(0).astype("int64"))
-        mask = bits.drop_duplicates(["id", "bit"]).groupby("id")["bit"].sum()
-        rows = rows.assign(mask=rows["id"].map(mask).fillna(0).astype("int64"))
-        for bit in CAUSE_BITS.values():  # OR over the group's reports: each bit's max, vectorised
-            rows[f"_bit{bit}"] = rows["mask"] & bit
-            aggregates[f"_bit{bit}"] = (f"_bit{bit}", "max")
-    out = rows.groupby([*group, "client_id", "client_key"], sort=False).agg(**aggregates).reset_index()
+    out = rows.groupby(group, sort=False).agg(
+        reports=("id", "size"), report_keys=("rk", "sum"), clients=("client_id", "nunique")
+    )
+    # OR of the clients' bits = the sum of the group's distinct bits
+    out["client_bits"] = rows.drop_duplicates([*group, "bit"]).groupby(group, sort=False)["bit"].sum()
+    out = out.reset_index()
     out["report_keys"] = out["report_keys"] % KEY_SPACE
-    if causes is not None:
-        out["causes"] = sum(out[f"_bit{bit}"] for bit in CAUSE_BITS.values())
     return out[list(columns)]
 
 
+def _counted(reports: pd.DataFrame, causes: pd.DataFrame, pk1: int, pk2: int) -> dict[str, pd.DataFrame]:
+    """The rows of each rollup table counted from base rows (reports, and their report_causes rows)."""
+    reports = reports.assign(red=reports["level"].isin(RED_LEVELS))
+    return {
+        LEVEL_DAYS: _rolled(reports, ["day", "gym_id", "level"], LEVEL_COLUMNS, pk1, pk2),
+        CAUSE_DAYS: _rolled(causes, ["day", "gym_id", "cause"], CAUSE_COLUMNS, pk1, pk2),
+        TRAINER_DAYS: _rolled(reports, ["day", "gym_id", "author_id", "author", "red"], TRAINER_COLUMNS, pk1, pk2),
+    }
+
+
+def _python(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _insert_rows(cur, table: str, frame: pd.DataFrame, columns: tuple[str, ...]) -> None:
+    """A few rows in one INSERT (a write's recount: a handful of rows)."""
     if frame.empty:
         return
-    cur.executemany(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-        [
-            [v.item() if isinstance(v, np.generic) else v for v in row]
-            for row in frame.itertuples(index=False, name=None)
-        ],
+    one = f"({', '.join('?' * len(columns))})"
+    rows = list(frame[list(columns)].itertuples(index=False, name=None))
+    cur.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * len(rows))}",
+        [_python(v) for row in rows for v in row],
     )
 
 
@@ -173,9 +178,7 @@ def _bulk_insert(cur, table: str, frame: pd.DataFrame, columns: tuple[str, ...])
         with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in frame[list(columns)].itertuples(index=False, name=None):
                 day, *rest = row
-                copy.write_row(
-                    [pd.Timestamp(day).date(), *(v.item() if isinstance(v, np.generic) else v for v in rest)]
-                )
+                copy.write_row([pd.Timestamp(day).date(), *(_python(v) for v in rest)])
         return
     cur.register("rollup_frame", frame)
     try:
@@ -185,55 +188,101 @@ def _bulk_insert(cur, table: str, frame: pd.DataFrame, columns: tuple[str, ...])
         cur.unregister("rollup_frame")
 
 
-def _recount_client(cur, client_id: int, days: list[date] | None) -> None:
-    """Delete the client's rollup rows (of `days`, or all) and insert their recount from the base tables."""
-    on_days = "" if days is None else f" AND CAST(r.created_at AS DATE) IN ({', '.join('?' * len(days))})"
-    day_filter = "" if days is None else f" AND day IN ({', '.join('?' * len(days))})"
-    params: list = [client_id, *(days or [])]
-    for table in (REPORT_DAYS, CAUSE_DAYS):
-        cur.execute(f"DELETE FROM {table} WHERE client_id = ?{day_filter}", params)
-    reports = _frame(cur, f"{_REPORT_ROWS} WHERE r.client_id = ?{on_days}", params)
-    causes = _frame(cur, f"{_CAUSE_ROWS} WHERE r.client_id = ?{on_days}", params)
-    if reports.empty and causes.empty:
+_COLUMNS = {LEVEL_DAYS: LEVEL_COLUMNS, CAUSE_DAYS: CAUSE_COLUMNS, TRAINER_DAYS: TRAINER_COLUMNS}
+
+
+def _recount_day(cur, day: date, gym_id: int, authors: set[tuple[int, str]]) -> None:
+    """Delete the rows of one day and gym (the trainer rows: only those of `authors`) and insert their
+    recount from the base tables."""
+    bounds = [
+        gym_id,
+        datetime.combine(day, datetime.min.time()),
+        datetime.combine(day + timedelta(days=1), datetime.min.time()),
+    ]
+    for table in (LEVEL_DAYS, CAUSE_DAYS):
+        cur.execute(f"DELETE FROM {table} WHERE day = ? AND gym_id = ?", [day, gym_id])
+    for author_id, author in sorted(authors):
+        cur.execute(
+            f"DELETE FROM {TRAINER_DAYS} WHERE day = ? AND gym_id = ? AND author_id = ? AND author = ?",
+            [day, gym_id, author_id, author],
+        )
+    # one day of one gym: a few hundred rows at chain scale, counted in plain Python (pandas' fixed cost per
+    # group-by was most of a save's time)
+    reports = cur.execute(_REPORT_ROWS + _ON_DAY, bounds).fetchall()  # id, client, gym, author_id, author, level, day
+    causes = cur.execute(_CAUSE_ROWS + _ON_DAY, bounds).fetchall()  # id, client, gym, cause, day
+    if not reports:
         return
     pk1, pk2 = _keys(cur)
-    group = ["day", "gym_id", "author_id", "author", "level"]
-    _insert_rows(cur, REPORT_DAYS, _rolled(reports, group, _REPORT_COLUMNS, pk1, pk2, causes), _REPORT_COLUMNS)
-    _insert_rows(cur, CAUSE_DAYS, _rolled(causes, ["day", "gym_id", "cause"], _CAUSE_COLUMNS, pk1, pk2), _CAUSE_COLUMNS)
+    ids = [row[0] for row in reports] + [row[0] for row in causes]
+    clients = [row[1] for row in reports] + [row[1] for row in causes]
+    rk = record_keys("report", ids, pk1, pk2).tolist()
+    bits = client_bits(record_keys("client", clients, pk1, pk2)).tolist()
+    counted: dict[str, dict[tuple, list]] = {LEVEL_DAYS: {}, CAUSE_DAYS: {}, TRAINER_DAYS: {}}
+
+    def add(table: str, group: tuple, index: int, client: int) -> None:
+        totals = counted[table].setdefault(group, [0, 0, set(), 0])
+        totals[0] += 1
+        totals[1] += rk[index]
+        totals[2].add(client)
+        totals[3] |= bits[index]
+
+    for index, (_, client, gym, author_id, author, level, _day) in enumerate(reports):
+        add(LEVEL_DAYS, (day, gym, level), index, client)
+        if (author_id, author) in authors:
+            add(TRAINER_DAYS, (day, gym, author_id, author, level in RED_LEVELS), index, client)
+    for index, (_, client, gym, cause, _day) in enumerate(causes, start=len(reports)):
+        add(CAUSE_DAYS, (day, gym, cause), index, client)
+    for table, groups in counted.items():
+        frame = pd.DataFrame(
+            [(*group, n, keys % KEY_SPACE, len(who), mask) for group, (n, keys, who, mask) in groups.items()],
+            columns=list(_COLUMNS[table]),
+        )
+        _insert_rows(cur, table, frame, _COLUMNS[table])
+
+
+def _recount(cur, touched: Iterable[tuple]) -> None:
+    """Recount each (day, gym_id, author_id, author) touched, one day and gym at a time."""
+    by_day: dict[tuple[date, int], set[tuple[int, str]]] = {}
+    for day, gym_id, author_id, author in touched:
+        by_day.setdefault((day, int(gym_id)), set()).add((int(author_id), author))
+    for (day, gym_id), authors in sorted(by_day.items()):
+        _recount_day(cur, day, gym_id, authors)
 
 
 # --- the hooks (one call per write, inside the write's transaction) ------------------------------
 
+_TOUCHED = "SELECT DISTINCT CAST(created_at AS DATE), gym_id, coalesce(author_id, 0), author FROM reports WHERE "
+
 
 def refresh_report(cur, report_id: int) -> None:
-    """After a report is saved or changed (level, causes): recount its client's day."""
-    row = cur.execute("SELECT client_id, CAST(created_at AS DATE) FROM reports WHERE id = ?", [report_id]).fetchone()
-    if row is not None:
-        _recount_client(cur, int(row[0]), [row[1]])
+    """After a report is saved or changed (level, causes): recount its day and gym (and its author's rows)."""
+    _recount(cur, cur.execute(_TOUCHED + "id = ?", [report_id]).fetchall())
 
 
-def forget_client(cur, client_id: int) -> None:
-    """After a client's reports are deleted (erasure): their rows go (a recount of nothing)."""
-    _recount_client(cur, client_id, None)
+def client_days(cur, client_id: int) -> list[tuple]:
+    """Before a client's reports are deleted (erasure): the days and groups their rows count them in."""
+    return [tuple(row) for row in cur.execute(_TOUCHED + "client_id = ?", [client_id]).fetchall()]
+
+
+def forget_client(cur, touched: list[tuple]) -> None:
+    """After a client's reports are deleted: recount the days and groups client_days() named."""
+    _recount(cur, touched)
 
 
 def rebuild(cur, *, now: datetime | None = None) -> None:
     """Every rollup row recounted from the base tables (the demo build, the migration's backfill)."""
-    for table in (REPORT_DAYS, CAUSE_DAYS):
+    for table in TABLES:
         cur.execute(f"DELETE FROM {table}")
     pk1, pk2 = _keys(cur)
-    group = ["day", "gym_id", "author_id", "author", "level"]
-    cause_rows = cur.execute(_CAUSE_ROWS).df()
-    reports = _rolled(cur.execute(_REPORT_ROWS).df(), group, _REPORT_COLUMNS, pk1, pk2, cause_rows)
-    causes = _rolled(cause_rows, ["day", "gym_id", "cause"], _CAUSE_COLUMNS, pk1, pk2)
-    for table, frame, columns in ((REPORT_DAYS, reports, _REPORT_COLUMNS), (CAUSE_DAYS, causes, _CAUSE_COLUMNS)):
+    counted = _counted(cur.execute(_REPORT_ROWS).df(), cur.execute(_CAUSE_ROWS).df(), pk1, pk2)
+    for table, frame in counted.items():
         if not frame.empty:
-            _bulk_insert(cur, table, frame, columns)
+            _bulk_insert(cur, table, frame, _COLUMNS[table])
     cur.execute("UPDATE trend_rollup_state SET built_at = ? WHERE id = 1", [now or utcnow()])
 
 
 def ensure_built(connection) -> bool:
-    """Fill the rollups of a file migrated to 0011 from its existing rows, once (in one transaction).
+    """Fill the rollups of a file migrated to 0011 or 0012 from its existing rows, once (in one transaction).
     Called on every open for writing, after the privacy key exists; True when it built them now."""
     cur = connection.cursor()
     try:
