@@ -8,9 +8,12 @@ websocket, speaking Streamlit's own protocol (BackMsg / ForwardMsg protobufs), a
 Each level starts a fresh server process on a copy of the chain-scale demo history (bench/chain.py), warms
 it with one trainer, then lets N trainers sign in (staggered) and work: find a client, read their history,
 answer the triage steps one tap at a time, save, log a session, look at the plans; 1-3 s of thinking between
-taps. Latency is the time from sending a tap to the server's "script finished" for the last rerun it causes
-(an st.rerun() included). After the measured window, a burst of sign-ins arrives at once while the N
-trainers keep working, and the process's peak memory (VmHWM) is read.
+taps. Each trainer starts at a random point of that cycle (weighted by taps), so trainers who sign in together
+do not tap in step, and the measured window runs on past --duration until every kind of tap (triage steps,
+save, history, plans, session log) has been answered in it, up to --max-duration; the report gives the
+window's length and the number of taps of each kind. Latency is the time from sending a tap to the server's
+"script finished" for the last rerun it causes (an st.rerun() included). After the measured window, a burst of
+sign-ins arrives at once while the N trainers keep working, and the process's peak memory (VmHWM) is read.
 
 A browser sends every widget's value on each rerun; this driver sends the widgets a tap changes (and a
 form's fields with its submit button), and the server keeps the others: the server's work per rerun is the
@@ -62,6 +65,7 @@ LEVELS = (1, 4, 8, 16, 32, 48)
 QUICK = {
     "users": "1,2",
     "duration": 6.0,
+    "max_duration": 40.0,
     "clients": 300,
     "weeks": 8,
     "burst": 2,
@@ -267,7 +271,7 @@ class Tab:
                 found.append(
                     (
                         element_kind,
-                        widget_id.rsplit("-", 1)[-1] if widget_id.startswith("$$ID-") else widget_id,
+                        user_key(widget_id),
                         element,
                     )
                 )
@@ -285,6 +289,12 @@ class Tab:
             if element.is_form_submitter and element.form_id == form:
                 return element
         return None
+
+
+def user_key(widget_id: str) -> str:
+    """The key a page gave a widget: Streamlit's id is `$$ID-<hash>-<key>`, and a key may hold dashes itself
+    (`client-12-session_minutes_pick`)."""
+    return widget_id.split("-", 2)[-1] if widget_id.startswith("$$ID-") else widget_id
 
 
 def tapped(element):
@@ -349,6 +359,7 @@ class Trainer:
         self.tab = Tab(port, timeout)
         self.username, self.clients, self.think = username, clients, think
         self.recorder, self.rng = recorder, rng
+        self.logs_next = rng.random() < 0.5  # whether the next cycle logs a session (every other one does)
 
     async def pause(self) -> None:
         low, high = self.think
@@ -366,10 +377,16 @@ class Trainer:
             raise
         self.recorder.add(kind, started, ms)
 
+    def fail(self, message: str) -> AppError:
+        """A tap the driver could not make (the page lacks what it looks for): counted among the errors, so a
+        flow the page no longer offers shows in the report instead of cutting cycles short unseen."""
+        self.recorder.add("driver", time.monotonic(), 0, False, message)
+        return AppError(message)
+
     def need(self, key_pattern: str, kind: str | None = None):
         element = self.tab.widget(key_pattern, kind)
         if element is None:
-            raise AppError(f"no widget {key_pattern!r} on the page")
+            raise self.fail(f"no widget {key_pattern!r} on the page")
         return element
 
     async def open_and_sign_in(self, *, ready: asyncio.Event | None = None) -> None:
@@ -401,7 +418,8 @@ class Trainer:
         """Answer every step one tap at a time, move on with Next, save on the result step."""
         answered: set[str] = set()
         for _ in range(80):  # a guard against a page that stops moving
-            save = self.tab.widget(r"q_save_\d+", "button")
+            # Save on the result step, or Save now at an emergency stop (a "where?" answered "both legs")
+            save = self.tab.widget(r"q_save_\d+", "button") or self.tab.widget(r"q_save_now_\d+", "button")
             if save is not None:
                 await self.tap("save", [tapped(save)])
                 return
@@ -424,9 +442,9 @@ class Trainer:
                 continue
             step_next = self.tab.widget(r"q_next_\d+_\d+", "button")
             if step_next is None:
-                raise AppError("no question, Next or Save on the triage page")
+                raise self.fail("no question, Next or Save on the triage page")
             await self.tap("next", [tapped(step_next)])
-        raise AppError("the triage form did not reach its result")
+        raise self.fail("the triage form did not reach its result")
 
     def answer(self, kind: str, key: str, element):
         if kind == "number_input":  # hours since the workout
@@ -445,44 +463,100 @@ class Trainer:
         return chosen(element, self.rng.choice(options))
 
     async def log_session(self) -> None:
+        """The history page's session form (keyed by the client: `client-<id>-session_...`): minutes and effort
+        tapped, the exercises typed, then Log session."""
+        minutes = self.need(r"client-\d+-session_minutes_pick", "button_group")
+        effort = self.need(r"client-\d+-session_rpe_pick", "button_group")
+        form = re.sub(r"_minutes_pick$", "_form", user_key(minutes.id))
+        submit = self.tab.submit_button(form)
+        if submit is None:
+            raise self.fail(f"no submit button of the form {form!r} on the page")
         states = [
-            numbered(self.need("session_minutes"), self.rng.choice((30, 45, 60, 75))),
-            numbered(self.need("session_rpe"), self.rng.randint(3, 8)),
-            typed(self.need("session_exercises"), "squat, deadlift, plank"),
-            tapped(self.tab.submit_button("log_session")),
+            chosen(minutes, self.rng.choice(("30 min", "45 min", "60 min", "75 min"))),
+            chosen(effort, self.rng.choice(("3 moderate", "4", "5 hard", "6", "7 very hard"))),
+            typed(self.need(r"client-\d+-session_exercises", "text_input"), "squat, deadlift, plank"),
+            tapped(submit),
         ]
         await self.tap("log-session", states)
 
-    async def cycle(self) -> None:
+    # One client's cycle, in stages; each stage goes to its own page, so a trainer may start at any of them.
+    # The weights are each stage's usual number of taps, so a random start falls on a random tap of the cycle.
+    STAGES: tuple[tuple[str, float], ...] = (
+        ("choose", 4.0),  # back to the triage page, find the client
+        ("history", 1.0),
+        ("triage", 27.0),  # the triage page, every step answered one tap at a time, saved
+        ("history-after", 1.5),  # the history again, a session logged every other cycle
+        ("plans", 1.0),
+    )
+
+    def random_stage(self) -> int:
+        """Where this trainer's first cycle starts: a random point of the cycle, weighted by taps."""
+        names = range(len(self.STAGES))
+        return self.rng.choices(names, weights=[weight for _, weight in self.STAGES])[0]
+
+    async def stage(self, name: str) -> None:
+        if name == "choose":
+            await self.go("", "triage-page")
+            await self.choose_client()
+        elif name == "history":
+            await self.go("history", "history")
+        elif name == "triage":
+            await self.go("", "triage-page")
+            await self.triage()
+        elif name == "history-after":
+            await self.go("history", "history")
+            if self.logs_next:  # every other cycle: half of them, and never three in a row without one
+                await self.log_session()
+            self.logs_next = not self.logs_next
+        elif name == "plans":
+            await self.go("plans", "plans")
+
+    async def cycle(self, start: int = 0) -> None:
         """One client: find them, read their history, triage and save, read the history again (and log a
-        session half the time), look at the plans, and come back to triage."""
-        await self.choose_client()
-        await self.go("history", "history")
-        await self.go("", "triage-page")
-        await self.triage()
-        await self.go("history", "history")
-        if self.rng.random() < 0.5:
-            await self.log_session()
-        await self.go("plans", "plans")
-        await self.go("", "triage-page")
+        session every other cycle), look at the plans; from stage `start` on (the first cycle of a trainer)."""
+        for name, _ in self.STAGES[start:]:
+            await self.stage(name)
 
     async def work(self, stop: asyncio.Event) -> None:
-        """Cycles until told to stop; after an error, back to the triage page and a new client."""
+        """Cycles until told to stop, the first from a random point of the cycle: trainers who all signed in
+        at once would otherwise tap in step, and a window shorter than one cycle (about 70 s at 1-3 s of
+        thinking) would see no save, log or plans tap at all. After an error, a new client."""
+        start = self.random_stage()
+        if start > 0:  # every later stage needs a client: found on the way in, before the window
+            try:
+                await self.choose_client()
+            except (AppError, KeyError):
+                start = 0
+            except asyncio.CancelledError:
+                return
         while not stop.is_set():
             try:
-                await self.cycle()
+                await self.cycle(start)
             except AppError:
                 if stop.is_set():
                     return
-                try:
-                    await self.go("", "triage-page")
-                except (AppError, KeyError):
-                    return
             except (asyncio.CancelledError, KeyError):
                 return
+            start = 0
 
 
 # --- one level -------------------------------------------------------------------------------------
+
+# The kinds of tap the mix must sample in every window (issue 13: triage steps, saves, history, plans; and the
+# session log the history page offers), by the group names of the report.
+SAMPLED_KINDS: dict[str, set[str]] = {
+    "triage taps": {"answer", "next"},
+    "save": {"save"},
+    "history": {"history"},
+    "plans": {"plans"},
+    "log a session": {"log-session"},
+}
+
+
+def missing_kinds(samples: list[Sample], since: float) -> list[str]:
+    """The kinds of SAMPLED_KINDS with no answered tap sent since `since` (the window's start)."""
+    seen = {s.kind for s in samples if s.started >= since and s.ok}
+    return [name for name, kinds in SAMPLED_KINDS.items() if not seen & kinds]
 
 
 @dataclass
@@ -547,6 +621,7 @@ class LevelResult:
     full_collection_s: float = 0.0  # of the oldest generation (what runner.postScriptGC runs)
     tracked_objects: int = 0
     burst_cpu_s_per_sign_in: float = 0.0
+    unsampled: list[str] = field(default_factory=list)  # kinds of SAMPLED_KINDS the window did not sample
 
     def latencies(self, kinds: set[str] | None = None) -> list[float]:
         return [s["ms"] for s in self.samples if s["ok"] and (kinds is None or s["kind"] in kinds)]
@@ -567,6 +642,9 @@ class LevelResult:
             "full_collection_ms_per_tap": 1000 * self.full_collection_s / taps,
             "full_collections_per_tap": self.full_collections / taps,
             "collection_share_of_server_cpu": self.collection_s / self.server_cpu_s if self.server_cpu_s else 0.0,
+            "window_s": self.window_s,
+            "n_by_kind": {name: len(self.latencies(kinds)) for name, kinds in KIND_GROUPS},
+            "unsampled": list(self.unsampled),
         }
 
 
@@ -632,13 +710,19 @@ async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, 
     window_start = time.monotonic()
     cpu0, driver0, busy0 = server.cpu_seconds(), driver_cpu_seconds(), machine_busy_seconds()
     rss: list[float] = []
-    while time.monotonic() - window_start < args.duration:
+    longest = max(args.duration, args.max_duration)
+    while (elapsed := time.monotonic() - window_start) < args.duration or (
+        elapsed < longest and missing_kinds(recorder.samples, window_start)
+    ):
         rss.append(server.memory_mb()[0])
         await asyncio.sleep(0.5)
     elapsed = time.monotonic() - window_start
     cpu1, driver1, busy1 = server.cpu_seconds(), driver_cpu_seconds(), machine_busy_seconds()
     gc1 = server.gc_stats()
-    in_window = [s for s in recorder.samples if window_start <= s.started < window_start + elapsed]
+    in_window_samples = [
+        s for s in recorder.samples if window_start <= s.started < window_start + elapsed and s.kind != "driver"
+    ]  # taps sent to the server (a tap the driver could not make is an error, not a tap)
+    in_window = in_window_samples
     peak_before = server.memory_mb()[1]
 
     # A burst of sign-ins at once, while the trainers keep working.
@@ -698,6 +782,7 @@ async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, 
         tracked_objects=gc1["tracked_objects"],
         # the burst's own CPU: what the server used meanwhile, less the trainers' rate measured in the window
         burst_cpu_s_per_sign_in=max(0.0, burst_cpu - burst_wall * (cpu1 - cpu0) / elapsed) / max(1, len(burst_people)),
+        unsampled=missing_kinds(in_window_samples, window_start),
     )
 
 
@@ -721,9 +806,10 @@ def markdown(results: list[LevelResult], meta: dict) -> str:
         f"History: {meta['history']}. Server: one `streamlit run app.py` process per level (through "
         "bench/serve.py, which adds two signal handlers), "
         f"post-run collection {meta['gc_label']}; {meta['flags_label']}; "
-        f"think time {meta['think_label']}; {meta['duration']:.0f} s "
-        f"measured per level after a warm-up trainer and a staggered sign-in; then a burst of {meta['burst']} "
-        "sign-ins at once while the trainers keep working.",
+        f"think time {meta['think_label']}; at least {meta['duration']:.0f} s "
+        f"measured per level (run on, up to {meta['max_duration']:.0f} s, until every kind of tap was sampled) after "
+        "a warm-up trainer and a staggered sign-in, each trainer starting at a random point of its cycle; then a "
+        f"burst of {meta['burst']} sign-ins at once while the trainers keep working.",
         "",
         "| trainers | taps/s | p50 | p95 | p99 | p95 ÷ 1 trainer's | server CPU (cores) | driver CPU (cores) "
         "| whole machine busy (cores) | load avg start → end | RSS idle / median / peak | peak with burst | "
@@ -761,13 +847,15 @@ def markdown(results: list[LevelResult], meta: dict) -> str:
         )
     lines += [
         "",
-        "p95 by kind of tap (ms):",
+        "p95 by kind of tap (ms), with the number of taps of each kind answered in the window:",
         "",
-        "| trainers | " + " | ".join(name for name, _ in KIND_GROUPS) + " |",
-        "|---|" + "---|" * len(KIND_GROUPS),
+        "| trainers | window | " + " | ".join(name for name, _ in KIND_GROUPS) + " |",
+        "|---|---|" + "---|" * len(KIND_GROUPS),
     ]
     for result in results:
-        cells = []
+        cells = [
+            f"{result.window_s:.0f} s" + (f" (not sampled: {', '.join(result.unsampled)})" if result.unsampled else "")
+        ]
         for _, kinds in KIND_GROUPS:
             ms = result.latencies(kinds)
             cells.append(f"{fmt(percentile(ms, 0.95))} (n={len(ms)})")
@@ -779,7 +867,16 @@ def markdown(results: list[LevelResult], meta: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", default=",".join(map(str, LEVELS)), help="levels, e.g. 1,4,8,16,32,48")
-    parser.add_argument("--duration", type=float, default=60.0, help="seconds measured per level")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=60.0,
+        help="seconds measured per level, at least; the window runs on until every kind of tap (triage steps, "
+        "save, history, plans, session log) has been sampled, up to --max-duration",
+    )
+    parser.add_argument(
+        "--max-duration", type=float, default=150.0, help="seconds a window may run on to sample every kind of tap"
+    )
     parser.add_argument("--think", default="1,3", help="seconds between taps, min,max ('0' for none)")
     parser.add_argument("--burst", type=int, default=20, help="sign-ins at once after each level's window")
     parser.add_argument(
@@ -869,6 +966,7 @@ def main(argv: list[str] | None = None) -> int:
         "flags_label": flags_label,
         "think_label": "none" if args.think == "0" else f"{args.think.replace(',', '-')} s",
         "duration": args.duration,
+        "max_duration": max(args.duration, args.max_duration),
         "burst": args.burst,
         "verdicts": verdicts,
         "command": ".venv/bin/python -m bench.bench_load " + " ".join(argv if argv is not None else sys.argv[1:]),
