@@ -8,10 +8,11 @@ websocket, speaking Streamlit's own protocol (BackMsg / ForwardMsg protobufs), a
 Each level starts a fresh server process on a copy of the chain-scale demo history (bench/chain.py), warms
 it with one trainer, then lets N trainers sign in (staggered) and work: find a client, read their history,
 answer the triage steps one tap at a time, save, log a session, look at the plans; 1-3 s of thinking between
-taps. Each trainer starts at a random point of that cycle (weighted by taps), so trainers who sign in together
-do not tap in step, and the measured window runs on past --duration until every kind of tap (triage steps,
-save, history, plans, session log) has been answered in it, up to --max-duration; the report gives the
-window's length and the number of taps of each kind. Latency is the time from sending a tap to the server's
+taps. Each trainer starts at a random tap of that cycle (reached without thinking, before the window, which
+waits for every trainer to get there), so trainers who sign in together do not tap in step, and the measured
+window runs on past --duration until every kind of tap (triage steps, save, history, plans, session log) has
+been answered in it, up to --max-duration; the report gives the window's length and the number of taps of
+each kind. Latency is the time from sending a tap to the server's
 "script finished" for the last rerun it causes (an st.rerun() included). After the measured window, a burst of
 sign-ins arrives at once while the N trainers keep working, and the process's peak memory (VmHWM) is read.
 
@@ -43,6 +44,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -355,11 +357,14 @@ class Trainer:
         recorder: Recorder,
         rng: random.Random,
         timeout: float,
+        on_placed: Callable[[], None] | None = None,
     ):
         self.tab = Tab(port, timeout)
         self.username, self.clients, self.think = username, clients, think
         self.recorder, self.rng = recorder, rng
         self.logs_next = rng.random() < 0.5  # whether the next cycle logs a session (every other one does)
+        self.fast_forward, self.pre_roll = False, 0  # see work(): the way to a random starting point
+        self.on_placed: Callable[[], None] | None = on_placed
 
     async def pause(self) -> None:
         low, high = self.think
@@ -367,7 +372,7 @@ class Trainer:
             await asyncio.sleep(self.rng.uniform(low, high))
 
     async def tap(self, kind: str, states=(), page: str | None = None, *, think: bool = True) -> None:
-        if think:
+        if think and not self.fast_forward:
             await self.pause()
         started = time.monotonic()
         try:
@@ -376,6 +381,10 @@ class Trainer:
             self.recorder.add(kind, started, (time.monotonic() - started) * 1000, False, str(error))
             raise
         self.recorder.add(kind, started, ms)
+        if self.pre_roll:
+            self.pre_roll -= 1
+            if not self.pre_roll:
+                self.placed()
 
     def fail(self, message: str) -> AppError:
         """A tap the driver could not make (the page lacks what it looks for): counted among the errors, so a
@@ -489,10 +498,22 @@ class Trainer:
         ("plans", 1.0),
     )
 
-    def random_stage(self) -> int:
-        """Where this trainer's first cycle starts: a random point of the cycle, weighted by taps."""
-        names = range(len(self.STAGES))
-        return self.rng.choices(names, weights=[weight for _, weight in self.STAGES])[0]
+    def random_start(self) -> tuple[int, int]:
+        """Where this trainer's first cycle starts, a random tap of the cycle: (stage, taps of the triage form
+        already made when the start falls inside it)."""
+        point = self.rng.uniform(0, sum(weight for _, weight in self.STAGES))
+        for index, (name, weight) in enumerate(self.STAGES):
+            if point < weight:
+                return index, int(point) if name == "triage" else 0
+            point -= weight
+        return 0, 0
+
+    def placed(self) -> None:
+        """The trainer has reached its starting point: from here on it thinks between taps."""
+        self.fast_forward, self.pre_roll = False, 0
+        if self.on_placed is not None:
+            self.on_placed()
+            self.on_placed = None
 
     async def stage(self, name: str) -> None:
         if name == "choose":
@@ -521,21 +542,31 @@ class Trainer:
         """Cycles until told to stop, the first from a random point of the cycle: trainers who all signed in
         at once would otherwise tap in step, and a window shorter than one cycle (about 70 s at 1-3 s of
         thinking) would see no save, log or plans tap at all. After an error, a new client."""
-        start = self.random_stage()
-        if start > 0:  # every later stage needs a client: found on the way in, before the window
+        start, skip = self.random_start()
+        # Getting there is a pre-roll without thinking, before the window (the level waits for every trainer):
+        # the client found, and inside the triage form the taps already made.
+        self.fast_forward = True
+        if start > 0:  # every later stage needs a client
             try:
                 await self.choose_client()
             except (AppError, KeyError):
                 start = 0
             except asyncio.CancelledError:
+                self.placed()
                 return
+        if skip:
+            self.pre_roll = 1 + skip  # the triage page, then `skip` taps of the form
+        else:
+            self.placed()
         while not stop.is_set():
             try:
                 await self.cycle(start)
             except AppError:
+                self.placed()
                 if stop.is_set():
                     return
             except (asyncio.CancelledError, KeyError):
+                self.placed()
                 return
             start = 0
 
@@ -661,7 +692,7 @@ async def run_level(
 async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, rng: random.Random) -> LevelResult:
     think = (0.0, 0.0) if args.think == "0" else tuple(float(v) for v in args.think.split(","))
 
-    def trainer(username: str, recorder: Recorder, pause=think) -> Trainer:
+    def trainer(username: str, recorder: Recorder, pause=think, on_placed=None) -> Trainer:
         return Trainer(
             port=server.port,
             username=username,
@@ -670,6 +701,7 @@ async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, 
             recorder=recorder,
             rng=random.Random(rng.random()),
             timeout=args.timeout,
+            on_placed=on_placed,
         )
 
     # Warm-up: one trainer imports and compiles everything a real server has long had in memory.
@@ -686,14 +718,16 @@ async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, 
     recorder, stop = Recorder(), asyncio.Event()
     names = accounts.usernames[1 : users + 1]
     signed_in: list[Trainer] = []
+    placed: list[str] = []  # trainers at their starting point (or given up on the way)
 
     async def one(name: str, delay: float) -> None:
         await asyncio.sleep(delay)
-        person = trainer(name, recorder)
+        person = trainer(name, recorder, on_placed=lambda: placed.append(name))
         try:
             await person.open_and_sign_in()
         except (AppError, OSError) as error:
             recorder.add("sign-in", time.monotonic(), 0, False, str(error))
+            placed.append(name)
             return
         signed_in.append(person)
         await person.work(stop)
@@ -702,7 +736,9 @@ async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, 
     load_start = load_average()
     tasks = [asyncio.create_task(one(name, rng.uniform(0, ramp))) for name in names]
     settle = time.monotonic() + ramp + args.settle
-    while time.monotonic() < settle or (len(signed_in) < users and time.monotonic() < settle + 60):
+    while time.monotonic() < settle or (
+        (len(signed_in) < users or len(placed) < users) and time.monotonic() < settle + 60
+    ):
         await asyncio.sleep(0.2)
 
     # The measured window: taps sent in it count; the server's CPU and memory are sampled through it.
