@@ -8,9 +8,13 @@ websocket, speaking Streamlit's own protocol (BackMsg / ForwardMsg protobufs), a
 Each level starts a fresh server process on a copy of the chain-scale demo history (bench/chain.py), warms
 it with one trainer, then lets N trainers sign in (staggered) and work: find a client, read their history,
 answer the triage steps one tap at a time, save, log a session, look at the plans; 1-3 s of thinking between
-taps. Latency is the time from sending a tap to the server's "script finished" for the last rerun it causes
-(an st.rerun() included). After the measured window, a burst of sign-ins arrives at once while the N
-trainers keep working, and the process's peak memory (VmHWM) is read.
+taps. Each trainer starts at a random tap of that cycle (reached without thinking, before the window, which
+waits for every trainer to get there), so trainers who sign in together do not tap in step, and the measured
+window runs on past --duration until every kind of tap (triage steps, save, history, plans, session log) has
+been answered in it, up to --max-duration; the report gives the window's length and the number of taps of
+each kind. Latency is the time from sending a tap to the server's
+"script finished" for the last rerun it causes (an st.rerun() included). After the measured window, a burst of
+sign-ins arrives at once while the N trainers keep working, and the process's peak memory (VmHWM) is read.
 
 A browser sends every widget's value on each rerun; this driver sends the widgets a tap changes (and a
 form's fields with its submit button), and the server keeps the others: the server's work per rerun is the
@@ -40,6 +44,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +67,7 @@ LEVELS = (1, 4, 8, 16, 32, 48)
 QUICK = {
     "users": "1,2",
     "duration": 6.0,
+    "max_duration": 40.0,
     "clients": 300,
     "weeks": 8,
     "burst": 2,
@@ -356,7 +362,7 @@ class Tab:
                 found.append(
                     (
                         element_kind,
-                        widget_id.rsplit("-", 1)[-1] if widget_id.startswith("$$ID-") else widget_id,
+                        user_key(widget_id),
                         element,
                     )
                 )
@@ -374,6 +380,12 @@ class Tab:
             if element.is_form_submitter and element.form_id == form:
                 return element
         return None
+
+
+def user_key(widget_id: str) -> str:
+    """The key a page gave a widget: Streamlit's id is `$$ID-<hash>-<key>`, and a key may hold dashes itself
+    (`client-12-session_minutes_pick`)."""
+    return widget_id.split("-", 2)[-1] if widget_id.startswith("$$ID-") else widget_id
 
 
 def tapped(element):
@@ -434,10 +446,14 @@ class Trainer:
         recorder: Recorder,
         rng: random.Random,
         timeout: float,
+        on_placed: Callable[[], None] | None = None,
     ):
         self.tab = Tab(port, timeout)
         self.username, self.clients, self.think = username, clients, think
         self.recorder, self.rng = recorder, rng
+        self.logs_next = rng.random() < 0.5  # whether the next cycle logs a session (every other one does)
+        self.fast_forward, self.pre_roll = False, 0  # see work(): the way to a random starting point
+        self.on_placed: Callable[[], None] | None = on_placed
 
     async def pause(self) -> None:
         low, high = self.think
@@ -445,7 +461,7 @@ class Trainer:
             await asyncio.sleep(self.rng.uniform(low, high))
 
     async def tap(self, kind: str, states=(), page: str | None = None, *, think: bool = True) -> None:
-        if think:
+        if think and not self.fast_forward:
             await self.pause()
         started = time.monotonic()
         try:
@@ -454,11 +470,21 @@ class Trainer:
             self.recorder.add(kind, started, (time.monotonic() - started) * 1000, False, str(error))
             raise
         self.recorder.add(kind, started, ms)
+        if self.pre_roll:
+            self.pre_roll -= 1
+            if not self.pre_roll:
+                self.placed()
+
+    def fail(self, message: str) -> AppError:
+        """A tap the driver could not make (the page lacks what it looks for): counted among the errors, so a
+        flow the page no longer offers shows in the report instead of cutting cycles short unseen."""
+        self.recorder.add("driver", time.monotonic(), 0, False, message)
+        return AppError(message)
 
     def need(self, key_pattern: str, kind: str | None = None):
         element = self.tab.widget(key_pattern, kind)
         if element is None:
-            raise AppError(f"no widget {key_pattern!r} on the page")
+            raise self.fail(f"no widget {key_pattern!r} on the page")
         return element
 
     async def open_and_sign_in(self, *, ready: asyncio.Event | None = None) -> None:
@@ -490,7 +516,8 @@ class Trainer:
         """Answer every step one tap at a time, move on with Next, save on the result step."""
         answered: set[str] = set()
         for _ in range(80):  # a guard against a page that stops moving
-            save = self.tab.widget(r"q_save_\d+", "button")
+            # Save on the result step, or Save now at an emergency stop (a "where?" answered "both legs")
+            save = self.tab.widget(r"q_save_\d+", "button") or self.tab.widget(r"q_save_now_\d+", "button")
             if save is not None:
                 await self.tap("save", [tapped(save)])
                 return
@@ -513,9 +540,9 @@ class Trainer:
                 continue
             step_next = self.tab.widget(r"q_next_\d+_\d+", "button")
             if step_next is None:
-                raise AppError("no question, Next or Save on the triage page")
+                raise self.fail("no question, Next or Save on the triage page")
             await self.tap("next", [tapped(step_next)])
-        raise AppError("the triage form did not reach its result")
+        raise self.fail("the triage form did not reach its result")
 
     def answer(self, kind: str, key: str, element):
         if kind == "number_input":  # hours since the workout
@@ -534,44 +561,122 @@ class Trainer:
         return chosen(element, self.rng.choice(options))
 
     async def log_session(self) -> None:
+        """The history page's session form (keyed by the client: `client-<id>-session_...`): minutes and effort
+        tapped, the exercises typed, then Log session."""
+        minutes = self.need(r"client-\d+-session_minutes_pick", "button_group")
+        effort = self.need(r"client-\d+-session_rpe_pick", "button_group")
+        form = re.sub(r"_minutes_pick$", "_form", user_key(minutes.id))
+        submit = self.tab.submit_button(form)
+        if submit is None:
+            raise self.fail(f"no submit button of the form {form!r} on the page")
         states = [
-            numbered(self.need("session_minutes"), self.rng.choice((30, 45, 60, 75))),
-            numbered(self.need("session_rpe"), self.rng.randint(3, 8)),
-            typed(self.need("session_exercises"), "squat, deadlift, plank"),
-            tapped(self.tab.submit_button("log_session")),
+            chosen(minutes, self.rng.choice(("30 min", "45 min", "60 min", "75 min"))),
+            chosen(effort, self.rng.choice(("3 moderate", "4", "5 hard", "6", "7 very hard"))),
+            typed(self.need(r"client-\d+-session_exercises", "text_input"), "squat, deadlift, plank"),
+            tapped(submit),
         ]
         await self.tap("log-session", states)
 
-    async def cycle(self) -> None:
+    # One client's cycle, in stages; each stage goes to its own page, so a trainer may start at any of them.
+    # The weights are each stage's usual number of taps, so a random start falls on a random tap of the cycle.
+    STAGES: tuple[tuple[str, float], ...] = (
+        ("choose", 4.0),  # back to the triage page, find the client
+        ("history", 1.0),
+        ("triage", 27.0),  # the triage page, every step answered one tap at a time, saved
+        ("history-after", 1.5),  # the history again, a session logged every other cycle
+        ("plans", 1.0),
+    )
+
+    def random_start(self) -> tuple[int, int]:
+        """Where this trainer's first cycle starts, a random tap of the cycle: (stage, taps of the triage form
+        already made when the start falls inside it)."""
+        point = self.rng.uniform(0, sum(weight for _, weight in self.STAGES))
+        for index, (name, weight) in enumerate(self.STAGES):
+            if point < weight:
+                return index, int(point) if name == "triage" else 0
+            point -= weight
+        return 0, 0
+
+    def placed(self) -> None:
+        """The trainer has reached its starting point: from here on it thinks between taps."""
+        self.fast_forward, self.pre_roll = False, 0
+        if self.on_placed is not None:
+            self.on_placed()
+            self.on_placed = None
+
+    async def stage(self, name: str) -> None:
+        if name == "choose":
+            await self.go("", "triage-page")
+            await self.choose_client()
+        elif name == "history":
+            await self.go("history", "history")
+        elif name == "triage":
+            await self.go("", "triage-page")
+            await self.triage()
+        elif name == "history-after":
+            await self.go("history", "history")
+            if self.logs_next:  # every other cycle: half of them, and never three in a row without one
+                await self.log_session()
+            self.logs_next = not self.logs_next
+        elif name == "plans":
+            await self.go("plans", "plans")
+
+    async def cycle(self, start: int = 0) -> None:
         """One client: find them, read their history, triage and save, read the history again (and log a
-        session half the time), look at the plans, and come back to triage."""
-        await self.choose_client()
-        await self.go("history", "history")
-        await self.go("", "triage-page")
-        await self.triage()
-        await self.go("history", "history")
-        if self.rng.random() < 0.5:
-            await self.log_session()
-        await self.go("plans", "plans")
-        await self.go("", "triage-page")
+        session every other cycle), look at the plans; from stage `start` on (the first cycle of a trainer)."""
+        for name, _ in self.STAGES[start:]:
+            await self.stage(name)
 
     async def work(self, stop: asyncio.Event) -> None:
-        """Cycles until told to stop; after an error, back to the triage page and a new client."""
+        """Cycles until told to stop, the first from a random point of the cycle: trainers who all signed in
+        at once would otherwise tap in step, and a window shorter than one cycle (about 70 s at 1-3 s of
+        thinking) would see no save, log or plans tap at all. After an error, a new client."""
+        start, skip = self.random_start()
+        # Getting there is a pre-roll without thinking, before the window (the level waits for every trainer):
+        # the client found, and inside the triage form the taps already made.
+        self.fast_forward = True
+        if start > 0:  # every later stage needs a client
+            try:
+                await self.choose_client()
+            except (AppError, KeyError):
+                start = 0
+            except asyncio.CancelledError:
+                self.placed()
+                return
+        if skip:
+            self.pre_roll = 1 + skip  # the triage page, then `skip` taps of the form
+        else:
+            self.placed()
         while not stop.is_set():
             try:
-                await self.cycle()
+                await self.cycle(start)
             except AppError:
+                self.placed()
                 if stop.is_set():
                     return
-                try:
-                    await self.go("", "triage-page")
-                except (AppError, KeyError):
-                    return
             except (asyncio.CancelledError, KeyError):
+                self.placed()
                 return
+            start = 0
 
 
 # --- one level -------------------------------------------------------------------------------------
+
+# The kinds of tap the mix must sample in every window (issue 13: triage steps, saves, history, plans; and the
+# session log the history page offers), by the group names of the report.
+SAMPLED_KINDS: dict[str, set[str]] = {
+    "triage taps": {"answer", "next"},
+    "save": {"save"},
+    "history": {"history"},
+    "plans": {"plans"},
+    "log a session": {"log-session"},
+}
+
+
+def missing_kinds(samples: list[Sample], since: float) -> list[str]:
+    """The kinds of SAMPLED_KINDS with no answered tap sent since `since` (the window's start)."""
+    seen = {s.kind for s in samples if s.started >= since and s.ok}
+    return [name for name, kinds in SAMPLED_KINDS.items() if not seen & kinds]
 
 
 @dataclass
@@ -638,6 +743,7 @@ class LevelResult:
     burst_cpu_s_per_sign_in: float = 0.0
     processes: int = 1  # server processes on one PostgreSQL database (1: the file, or one on PostgreSQL)
     trainers_per_process: list[int] = field(default_factory=list)  # with several processes: who went where
+    unsampled: list[str] = field(default_factory=list)  # kinds of SAMPLED_KINDS the window did not sample
 
     def latencies(self, kinds: set[str] | None = None) -> list[float]:
         return [s["ms"] for s in self.samples if s["ok"] and (kinds is None or s["kind"] in kinds)]
@@ -658,6 +764,9 @@ class LevelResult:
             "full_collection_ms_per_tap": 1000 * self.full_collection_s / taps,
             "full_collections_per_tap": self.full_collections / taps,
             "collection_share_of_server_cpu": self.collection_s / self.server_cpu_s if self.server_cpu_s else 0.0,
+            "window_s": self.window_s,
+            "n_by_kind": {name: len(self.latencies(kinds)) for name, kinds in KIND_GROUPS},
+            "unsampled": list(self.unsampled),
         }
 
 
@@ -677,7 +786,7 @@ async def run_level(
 async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, rng: random.Random) -> LevelResult:
     think = (0.0, 0.0) if args.think == "0" else tuple(float(v) for v in args.think.split(","))
 
-    def trainer(username: str, recorder: Recorder, pause=think, port: int | None = None) -> Trainer:
+    def trainer(username: str, recorder: Recorder, pause=think, port: int | None = None, on_placed=None) -> Trainer:
         return Trainer(
             port=port or server.port_for(username),  # sticky: one process per trainer, as the balancer does
             username=username,
@@ -686,6 +795,7 @@ async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, 
             recorder=recorder,
             rng=random.Random(rng.random()),
             timeout=args.timeout,
+            on_placed=on_placed,
         )
 
     # Warm-up: one trainer imports and compiles everything a real server has long had in memory.
@@ -703,14 +813,16 @@ async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, 
     recorder, stop = Recorder(), asyncio.Event()
     names = accounts.usernames[1 : users + 1]
     signed_in: list[Trainer] = []
+    placed: list[str] = []  # trainers at their starting point (or given up on the way)
 
     async def one(name: str, delay: float) -> None:
         await asyncio.sleep(delay)
-        person = trainer(name, recorder)
+        person = trainer(name, recorder, on_placed=lambda: placed.append(name))
         try:
             await person.open_and_sign_in()
         except (AppError, OSError) as error:
             recorder.add("sign-in", time.monotonic(), 0, False, str(error))
+            placed.append(name)
             return
         signed_in.append(person)
         await person.work(stop)
@@ -719,21 +831,35 @@ async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, 
     load_start = load_average()
     tasks = [asyncio.create_task(one(name, rng.uniform(0, ramp))) for name in names]
     settle = time.monotonic() + ramp + args.settle
-    while time.monotonic() < settle or (len(signed_in) < users and time.monotonic() < settle + 60):
+    # Every trainer signed in and at its starting point before the window opens: a pre-roll still running in
+    # the window would fill it with triage taps made without thinking (48 trainers make some 600 such taps, a
+    # minute of server CPU on a busy machine).
+    while time.monotonic() < settle or (
+        (len(signed_in) < users and time.monotonic() < settle + 60)
+        or (len(placed) < users and time.monotonic() < settle + args.timeout * 3)
+    ):
         await asyncio.sleep(0.2)
+    if len(placed) < users:
+        print(f"level {users}: {users - len(placed)} trainer(s) not at their starting point yet", file=sys.stderr)
 
     # The measured window: taps sent in it count; the server's CPU and memory are sampled through it.
     gc0 = server.gc_stats()
     window_start = time.monotonic()
     cpu0, driver0, busy0 = server.cpu_seconds(), driver_cpu_seconds(), machine_busy_seconds()
     rss: list[float] = []
-    while time.monotonic() - window_start < args.duration:
+    longest = max(args.duration, args.max_duration)
+    while (elapsed := time.monotonic() - window_start) < args.duration or (
+        elapsed < longest and missing_kinds(recorder.samples, window_start)
+    ):
         rss.append(server.memory_mb()[0])
         await asyncio.sleep(0.5)
     elapsed = time.monotonic() - window_start
     cpu1, driver1, busy1 = server.cpu_seconds(), driver_cpu_seconds(), machine_busy_seconds()
     gc1 = server.gc_stats()
-    in_window = [s for s in recorder.samples if window_start <= s.started < window_start + elapsed]
+    in_window_samples = [
+        s for s in recorder.samples if window_start <= s.started < window_start + elapsed and s.kind != "driver"
+    ]  # taps sent to the server (a tap the driver could not make is an error, not a tap)
+    in_window = in_window_samples
     peak_before = server.memory_mb()[1]
 
     # A burst of sign-ins at once, while the trainers keep working.
@@ -793,6 +919,7 @@ async def _drive_level(server: Server, *, users: int, accounts: Accounts, args, 
         tracked_objects=gc1["tracked_objects"],
         # the burst's own CPU: what the server used meanwhile, less the trainers' rate measured in the window
         burst_cpu_s_per_sign_in=max(0.0, burst_cpu - burst_wall * (cpu1 - cpu0) / elapsed) / max(1, len(burst_people)),
+        unsampled=missing_kinds(in_window_samples, window_start),
     )
 
 
@@ -816,9 +943,10 @@ def markdown(results: list[LevelResult], meta: dict) -> str:
         f"History: {meta['history']}. Server: one `streamlit run app.py` process per level (through "
         "bench/serve.py, which adds two signal handlers), "
         f"post-run collection {meta['gc_label']}; {meta['flags_label']}; "
-        f"think time {meta['think_label']}; {meta['duration']:.0f} s "
-        f"measured per level after a warm-up trainer and a staggered sign-in; then a burst of {meta['burst']} "
-        "sign-ins at once while the trainers keep working.",
+        f"think time {meta['think_label']}; at least {meta['duration']:.0f} s "
+        f"measured per level (run on, up to {meta['max_duration']:.0f} s, until every kind of tap was sampled) after "
+        "a warm-up trainer and a staggered sign-in, each trainer starting at a random point of its cycle; then a "
+        f"burst of {meta['burst']} sign-ins at once while the trainers keep working.",
         "",
         "| trainers | taps/s | p50 | p95 | p99 | p95 ÷ 1 trainer's | server CPU (cores) | driver CPU (cores) "
         "| whole machine busy (cores) | load avg start → end | RSS idle / median / peak | peak with burst | "
@@ -856,13 +984,15 @@ def markdown(results: list[LevelResult], meta: dict) -> str:
         )
     lines += [
         "",
-        "p95 by kind of tap (ms):",
+        "p95 by kind of tap (ms), with the number of taps of each kind answered in the window:",
         "",
-        "| trainers | " + " | ".join(name for name, _ in KIND_GROUPS) + " |",
-        "|---|" + "---|" * len(KIND_GROUPS),
+        "| trainers | window | " + " | ".join(name for name, _ in KIND_GROUPS) + " |",
+        "|---|---|" + "---|" * len(KIND_GROUPS),
     ]
     for result in results:
-        cells = []
+        cells = [
+            f"{result.window_s:.0f} s" + (f" (not sampled: {', '.join(result.unsampled)})" if result.unsampled else "")
+        ]
         for _, kinds in KIND_GROUPS:
             ms = result.latencies(kinds)
             cells.append(f"{fmt(percentile(ms, 0.95))} (n={len(ms)})")
@@ -874,7 +1004,16 @@ def markdown(results: list[LevelResult], meta: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", default=",".join(map(str, LEVELS)), help="levels, e.g. 1,4,8,16,32,48")
-    parser.add_argument("--duration", type=float, default=60.0, help="seconds measured per level")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=60.0,
+        help="seconds measured per level, at least; the window runs on until every kind of tap (triage steps, "
+        "save, history, plans, session log) has been sampled, up to --max-duration",
+    )
+    parser.add_argument(
+        "--max-duration", type=float, default=150.0, help="seconds a window may run on to sample every kind of tap"
+    )
     parser.add_argument("--think", default="1,3", help="seconds between taps, min,max ('0' for none)")
     parser.add_argument("--burst", type=int, default=20, help="sign-ins at once after each level's window")
     parser.add_argument(
@@ -969,6 +1108,7 @@ def main(argv: list[str] | None = None) -> int:
         "flags_label": flags_label,
         "think_label": "none" if args.think == "0" else f"{args.think.replace(',', '-')} s",
         "duration": args.duration,
+        "max_duration": max(args.duration, args.max_duration),
         "burst": args.burst,
         "verdicts": verdicts,
         "command": ".venv/bin/python -m bench.bench_load " + " ".join(argv if argv is not None else sys.argv[1:]),

@@ -22,8 +22,10 @@ server; its own section of docs/PERFORMANCE.md.
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -214,7 +216,9 @@ def on_postgres(path: Path, url: str) -> str:
 def measure(clients: int, weeks: int, runs: int, feedback_days: int = 365, database_url: str | None = None) -> dict:
     path = chain_database(clients, weeks, CHAIN_SEED)
     if feedback_days:  # the feedback is written to a copy: the cached history stays as built
-        path = working_copy(path, Path(tempfile.mkdtemp(prefix="bench-pages-")))
+        copies = Path(tempfile.mkdtemp(prefix="bench-pages-"))
+        atexit.register(shutil.rmtree, copies, ignore_errors=True)  # some 200 MB at chain scale, left behind before
+        path = working_copy(path, copies)
     os.environ["BACKCARE_DB"] = str(path)
     target = on_postgres(path, database_url) if database_url else str(path)
     from backcare.ui import context

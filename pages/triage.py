@@ -52,7 +52,10 @@ top_alert = st.container()  # an emergency or urgent result is shown here, above
 saved = st.session_state.pop("triage_saved", None)
 if saved:
     st.success(saved)
-confirmation = st.container()  # the handout of the plans just assigned, offered right under the save's note
+HANDOUT_KEY = "triage_handout"
+# The handout of the plans just assigned, offered right under the save's note: a place kept only while one is
+# offered (an empty container is one more element on every rerun, for nothing).
+confirmation = st.container() if st.session_state.get(HANDOUT_KEY) else None
 today = date.today()
 
 
@@ -139,15 +142,12 @@ if keeps_draft and client is not None and form.needs_draft_check():
         form.restore(kept_draft)
 
 
-HANDOUT_KEY = "triage_handout"
-
-
 def offer_handout() -> None:
     """After a save that assigned plans: the client's printable handout (every active plan, with this client's
     changes, and the safety net), one tap away on the confirmation. Offered until the next report is started
     or another client is chosen."""
     offered = st.session_state.get(HANDOUT_KEY)
-    if not offered:
+    if not offered or confirmation is None:
         return
     if client is None or offered.get("client_id") != client.id or form.started:
         st.session_state.pop(HANDOUT_KEY, None)

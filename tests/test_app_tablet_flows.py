@@ -192,3 +192,16 @@ def test_a_search_naming_one_client_chooses_them_and_one_naming_several_chooses_
     at.text_input(key="client_query").set_value("Lovelace").run()
     assert at.selectbox(key="client_choice").value == world.client.id
     assert not button(at, "Use this client").disabled
+
+
+def test_the_tablet_style_is_sent_minified_with_every_rule_it_had():
+    """Issue 13: the style every rerun sends is minified once (no comments, no indentation) and loses nothing."""
+    import re
+
+    from backcare.ui.style import _CSS, TABLET_STYLE
+
+    def rules(css: str) -> str:
+        return re.sub(r"\s+", "", re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL))
+
+    assert rules(TABLET_STYLE._repr_html_()) == rules(_CSS)
+    assert "/*" not in TABLET_STYLE.html and "\n" not in TABLET_STYLE.html and len(TABLET_STYLE.html) < len(_CSS)

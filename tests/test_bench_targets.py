@@ -3,6 +3,7 @@ target it missed (issue 16). The figures themselves are not checked here: that i
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -77,3 +78,15 @@ def test_a_benchmark_with_an_impossible_target_exits_non_zero_naming_it(bench_ou
     done = run(module, args, bench_out)
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
     assert named in done.stdout, done.stdout[-2000:]
+
+
+def test_the_load_mix_samples_every_kind_of_tap_in_its_window(bench_out):
+    """Issue 13: the simulated trainers' window holds triage steps, saves, history, plans and session logs (a
+    window shorter than one cycle, trainers tapping in step and a session form the driver no longer found gave
+    none of the last three), and the driver's failures count as errors."""
+    done = run("bench.bench_load", ["--quick", *TINY, "--users", "1", "--burst", "1"], bench_out)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    (level,) = json.loads((bench_out / "load.json").read_text())["levels"]
+    kinds = {sample["kind"] for sample in level["samples"] if sample["ok"]}
+    assert {"save", "history", "plans", "log-session"} <= kinds and kinds & {"answer", "next"}, kinds
+    assert level["errors"] == []

@@ -28,6 +28,19 @@ def _open_database(path: str):
     return store.open_database(path)
 
 
+_HANDLES: dict[str, object] = {}
+
+
+def _database(target: str):
+    """The process's Database for `target`: st.cache_resource opens it once; every later run takes it from
+    this dict (the same object), without the cache's key hashing and bookkeeping on each of the two calls a
+    server rerun makes (app.py, then the page)."""
+    handle = _HANDLES.get(target)
+    if handle is None:
+        handle = _HANDLES[target] = _open_database(target)
+    return handle
+
+
 def database_target() -> str:
     """What the process opens: BACKCARE_DATABASE_URL (a PostgreSQL server) when set, else the file."""
     from backcare.store.engine import database_url
@@ -39,7 +52,7 @@ def open_db():
     """The process's Database for BACKCARE_DATABASE_URL or BACKCARE_DB (or the default file); raises the domain
     error. Creates the file if missing: callers check first (signin.open_database_or_stop)."""
     st.session_state["_run_token"] = st.session_state.get("_run_token", 0) + 1
-    return _open_database(database_target())
+    return _database(database_target())
 
 
 def get_db():
@@ -49,7 +62,7 @@ def get_db():
     # within the run but never across runs, when the data may have changed.
     st.session_state["_run_token"] = st.session_state.get("_run_token", 0) + 1
     try:
-        return _open_database(database_target())
+        return _database(database_target())
     except DatabaseLocked as locked:
         st.error(str(locked))
         st.stop()

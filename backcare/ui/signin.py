@@ -118,9 +118,16 @@ def open_database_or_stop():
         _stop_with(str(error))
 
 
+_DEMO = "_demo_database"
+
+
 def demo_banner(db) -> None:
-    """On every page of a demo database, above the page."""
-    if deployment.is_demo(db):
+    """On every page of a demo database, above the page. Whether the file is a demo is read once per browser
+    session (it is set when the file is built), not on every tap."""
+    demo = st.session_state.get(_DEMO)
+    if demo is None or demo[0] != db.where:
+        demo = st.session_state[_DEMO] = (db.where, deployment.is_demo(db))
+    if demo[1]:
         st.html(
             '<div data-testid="bc-demo" style="border-radius:8px;padding:.45rem .8rem;margin:0 0 .6rem 0;'
             'background:#eef2ff;color:#312e81;border:1px solid #c7d2fe;font-size:.95rem">'

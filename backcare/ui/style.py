@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from backcare.ui.palette import LEVEL_COLOURS
@@ -75,8 +77,31 @@ for _level, _colour in LEVEL_COLOURS.items():
     _CSS = _CSS.replace(_level.upper() + ";", _colour + ";")
 
 
+def _minified(css: str) -> str:
+    """The style sheet as the browser needs it: no comments and no indentation."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
+    return re.sub(r"\s*\n\s*", " ", css).strip()
+
+
+class _StyleSheet:
+    """The tablet style, ready to send. `st.html` takes an object's `_repr_html_()` as it is: this skips the
+    work it does on a plain string on every call (dedenting some 4 kB and checking whether it names a file),
+    and the sheet is minified once, at import (a fifth fewer bytes on every run)."""
+
+    def __init__(self, css: str):
+        self.html = _minified(css)
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+TABLET_STYLE = _StyleSheet(_CSS)
+
+
 def apply_tablet_style() -> None:
-    st.html(_CSS)
+    """Sent on every run (Streamlit removes what a run does not draw again); it goes to the event container,
+    so it takes no room on the page."""
+    st.html(TABLET_STYLE)
 
 
 def scope_statement(number: str = "999") -> None:

@@ -46,6 +46,19 @@ ANSWER_STEMS: tuple[str, ...] = (*DRAFT_QUESTIONS, "where", "yob")  # given by t
 DRAFT_STEMS: tuple[str, ...] = (*ANSWER_STEMS, *CONTEXT_STEMS)
 
 
+def _step_stems() -> list[tuple[str, ...]]:
+    """The widget key stems each step draws (worked out once, not on every rerun)."""
+    stems = [[STEMS.get(q.field, q.field) for q in s.questions] for s in intake.STEPS]
+    stems[WHERE_STEP].append("where")
+    stems[AGE_STEP].append("yob")
+    stems[intake.CONTEXT_STEP] = list(CONTEXT_STEMS)
+    stems[intake.RESULT_STEP] = ["start", "review"]
+    return [tuple(step) for step in stems]
+
+
+STEP_STEMS: list[tuple[str, ...]] = _step_stems()
+
+
 def _yes_no(value: Any) -> str | None:
     """A prefilled yes/no as the form's answer; anything but True or False is not known."""
     return intake.YES if value is True else intake.NO if value is False else None
@@ -78,19 +91,18 @@ class TriageForm:
         self.flash_key = f"triage_flash_{form_id}"
         self.reach = 0  # the furthest step the form may show, as open_step() last found it
         # Saved with the report: the store keeps one report per token, whatever reaches Save twice.
-        self.token: str = state.setdefault(f"triage_token_{form_id}", uuid.uuid4().hex)
-        self.step_keys = [[self.key(STEMS.get(q.field, q.field)) for q in s.questions] for s in intake.STEPS]
-        self.step_keys[WHERE_STEP] += [self.key("where")]
-        self.step_keys[AGE_STEP] += [self.key("yob")]
-        self.step_keys[intake.CONTEXT_STEP] = [self.key(stem) for stem in CONTEXT_STEMS]
-        self.step_keys[intake.RESULT_STEP] = [self.key("start"), self.key("review")]
+        token = state.get(f"triage_token_{form_id}")
+        if token is None:  # drawn once per form, not on every rerun
+            token = state[f"triage_token_{form_id}"] = uuid.uuid4().hex
+        self.token: str = token
         # A value tapped in the same rerun as a step button is in the session state now, but its widget may
         # not be drawn on this run (the button moved to another step): keep it before Streamlit forgets it.
         # Such values can only belong to the step last drawn in full, or to the one last opened (a run
         # interrupted by the next tap draws it only in part).
         last_steps = {state.get(self.drawn_key, 0), state.get(self.opened_key, 0)}
         for step in last_steps:
-            for widget_key in self.step_keys[step]:
+            for stem in STEP_STEMS[step]:
+                widget_key = self.key(stem)
                 if widget_key in state:
                     self.kept[widget_key] = state[widget_key]
         if intake.RESULT_STEP in last_steps and self.key("plans") in state:  # plans taken off, likewise
