@@ -70,8 +70,12 @@ def panel(page, referral: store.ReferralRow):
 
 
 def record(page, referral: store.ReferralRow, status: str, note: str) -> None:
+    wait_idle(page)  # the panel's own run has finished: a tap during it can be drawn over
     box = panel(page, referral)
-    box.get_by_role("radiogroup", name="Move to").get_by_text(status, exact=True).click()
+    choices = box.get_by_role("radiogroup", name="Move to")
+    choices.get_by_text(status, exact=True).click()
+    # the choice must have taken before the note and the tap (a CI run tapped Record with nothing chosen)
+    expect(choices.get_by_role("radio", name=status, exact=True)).to_be_checked()
     box.get_by_label(NOTE_LABEL).fill(note)
     box.get_by_role("button", name="Record the change").click()
     wait_idle(page)
