@@ -47,42 +47,28 @@ def seed_database():
         )
         trainer = store.actor_for(tina)
         now = store.utcnow()
-        for orientation in ("Landscape", "Portrait"):
+
+        def with_warm_up_plan(name: str, days_ago: int, pain: int) -> tuple[int, int]:
+            """A client of Tina's with a report `days_ago` that assigned the warm-up plan: (client, plan)."""
             client = store.create_client(
-                db,
-                actor=trainer,
-                gym_id=gym.id,
-                name=f"Iris Vale {orientation}",
-                trainer_id=tina.id,
-                consent_by=TRAINER,
+                db, actor=trainer, gym_id=gym.id, name=name, trainer_id=tina.id, consent_by=TRAINER
             )
             saved = store.save_report(
                 db,
                 actor=trainer,
                 client_id=client.id,
-                now=now - timedelta(days=6),
-                report=report_payload(pain_score=2, context={"warmup_minutes": 2}),
+                now=now - timedelta(days=days_ago),
+                report=report_payload(pain_score=pain, context={"warmup_minutes": 2}),
                 assign_plans=["warm_up"],
             )
-            feedback(db, trainer, client.id, saved.assignment_ids[0], now - timedelta(days=3), 1, 1)  # rule kept
-            creeping = store.create_client(
-                db,
-                actor=trainer,
-                gym_id=gym.id,
-                name=f"Rowan Hale {orientation}",
-                trainer_id=tina.id,
-                consent_by=TRAINER,
-            )
-            plan = store.save_report(
-                db,
-                actor=trainer,
-                client_id=creeping.id,
-                now=now - timedelta(days=10),
-                report=report_payload(pain_score=1, context={"warmup_minutes": 2}),
-                assign_plans=["warm_up"],
-            ).assignment_ids[0]
+            return client.id, saved.assignment_ids[0]
+
+        for orientation in ("Landscape", "Portrait"):
+            client_id, plan = with_warm_up_plan(f"Iris Vale {orientation}", days_ago=6, pain=2)
+            feedback(db, trainer, client_id, plan, now - timedelta(days=3), 1, 1)  # the rule kept
+            client_id, plan = with_warm_up_plan(f"Rowan Hale {orientation}", days_ago=10, pain=1)
             for back, morning in ((4, 1), (2, 3)):  # the next-morning pain creeps up 2 points in a week (R5)
-                feedback(db, trainer, creeping.id, plan, now - timedelta(days=back), 2, morning)
+                feedback(db, trainer, client_id, plan, now - timedelta(days=back), 2, morning)
         db.close()
 
     return seed
