@@ -276,6 +276,9 @@ def _scroll_into_view(container_key: str) -> None:
       setTimeout(() => {{
         const panel = window.parent.document.querySelector("{selector}") || document.querySelector("{selector}");
         if (panel) panel.scrollIntoView({{behavior: "instant", block: "start"}});
+        // the page's own signal that the scroll is done (browser tests wait for it before the next tap)
+        const top = window.parent || window;
+        top.backcareScrolls = (top.backcareScrolls || 0) + 1;
       }}, 150);
     </script>""",
         unsafe_allow_javascript=True,

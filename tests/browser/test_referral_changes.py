@@ -61,8 +61,12 @@ def open_row(page, referral: store.ReferralRow) -> None:
     the client's reference alone names more than one row)."""
     row = page.locator(f".st-key-ref_queue_rows .st-key-referral-{referral.id}-open").get_by_role("button")
     expect(row).to_contain_text(referral.client_external_id)
+    scrolls = page.evaluate("() => window.backcareScrolls || 0")
     row.click()
     wait_idle(page)
+    # the app brings the opened panel into view a moment after its run; a tap made before that scroll can land
+    # on whatever the scroll moves under it (a CI run's tap on a status choice took no effect)
+    page.wait_for_function(f"() => (window.backcareScrolls || 0) > {scrolls}", timeout=10_000)
 
 
 def panel(page, referral: store.ReferralRow):
