@@ -52,7 +52,8 @@ def test_bench_load_quick_runs_one_and_two_processes_sticky_and_names_a_missed_s
         [
             "--quick",
             *TINY,
-            *("--users", "2", "--duration", "2", "--burst", "1"),
+            # a short window: this checks the two set-ups and the verdict, not the mix (test_bench_targets.py)
+            *("--users", "2", "--duration", "2", "--max-duration", "2", "--burst", "1"),
             *("--database-url", empty_pg_url, "--processes", "2", "--target-scale", "1000"),
         ],
         bench_out,

@@ -66,13 +66,8 @@ def run(module: str, args: list[str], out: Path) -> subprocess.CompletedProcess:
             [*TINY, "--runs", "1", "--target-ratio", "0.001"],
             "MISSED: history: page / (empty page + bare queries)",
         ),
-        (
-            "bench.bench_load",
-            ["--quick", *TINY, "--users", "1", "--duration", "2", "--burst", "1", "--target-p95-ms", "0.001"],
-            "MISSED: p95 at 1 trainers",
-        ),
     ],
-    ids=["triage", "store", "trends", "pages", "load"],
+    ids=["triage", "store", "trends", "pages"],
 )
 def test_a_benchmark_with_an_impossible_target_exits_non_zero_naming_it(bench_out, module, args, named):
     done = run(module, args, bench_out)
@@ -80,13 +75,28 @@ def test_a_benchmark_with_an_impossible_target_exits_non_zero_naming_it(bench_ou
     assert named in done.stdout, done.stdout[-2000:]
 
 
-def test_the_load_mix_samples_every_kind_of_tap_in_its_window(bench_out):
+@pytest.fixture(scope="module")
+def load_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """One run of the load benchmark (a real server and a simulated trainer, some 15-25 s) with a p95 target
+    it cannot meet; the two tests below read what it printed and wrote."""
+    out = tmp_path_factory.mktemp("bench-load")
+    args = ["--quick", *TINY, "--users", "1", "--burst", "1", "--target-p95-ms", "0.001"]
+    return run("bench.bench_load", args, out), out
+
+
+def test_the_load_benchmark_with_an_impossible_target_exits_non_zero_naming_it(load_run):
+    done, _ = load_run
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "MISSED: p95 at 1 trainers" in done.stdout, done.stdout[-2000:]
+
+
+def test_the_load_mix_samples_every_kind_of_tap_in_its_window(load_run):
     """Issue 13: the simulated trainers' window holds triage steps, saves, history, plans and session logs (a
     window shorter than one cycle, trainers tapping in step and a session form the driver no longer found gave
     none of the last three), and the driver's failures count as errors."""
-    done = run("bench.bench_load", ["--quick", *TINY, "--users", "1", "--burst", "1"], bench_out)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    (level,) = json.loads((bench_out / "load.json").read_text())["levels"]
+    done, out = load_run
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    (level,) = json.loads((out / "load.json").read_text())["levels"]
     kinds = {sample["kind"] for sample in level["samples"] if sample["ok"]}
     assert {"save", "history", "plans", "log-session"} <= kinds and kinds & {"answer", "next"}, kinds
     assert level["errors"] == []
