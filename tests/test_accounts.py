@@ -250,3 +250,23 @@ def test_gym_summaries_count_people_and_clients(people, gym, client):
 
     summaries = {g.name: (g.users, g.clients) for g in store.list_gym_summaries(people, actor=SYSTEM)}
     assert summaries == {gym.name: (2, 1), "Hillside": (0, 0)}  # tom and the conftest trainer, Ada
+
+
+def test_the_first_administrator_only_into_a_new_database_is_refused_once_anyone_is_there(db):
+    """`init` on a server database adds its administrator with only_into_new: the emptiness is checked in the
+    insert's own transaction (under a lock on PostgreSQL), so a database that holds anyone gets nobody more."""
+    first = store.add_user(
+        db, actor=SYSTEM, username="boss", display_name="Boss", role="admin", password=PASSWORD, only_into_new=True
+    )
+    assert first.role == Role.ADMIN
+    with pytest.raises(Conflict, match="already holds gyms, users or clients"):
+        store.add_user(
+            db,
+            actor=SYSTEM,
+            username="chief",
+            display_name="Chief",
+            role="admin",
+            password=PASSWORD,
+            only_into_new=True,
+        )
+    assert [u.username for u in store.list_users(db, actor=SYSTEM)] == ["boss"]

@@ -5,7 +5,9 @@ tests/pg_server.py."""
 
 from __future__ import annotations
 
+import argparse
 import io
+import threading
 from pathlib import Path
 
 import duckdb
@@ -14,6 +16,7 @@ import pytest
 from backcare import store
 from backcare.auth import Role
 from backcare.cli import main as cli
+from backcare.errors import BackCareError, Conflict
 from backcare.store import deployment
 
 PASSWORD = "a long admin password\n"
@@ -55,6 +58,38 @@ def test_init_refuses_a_database_that_holds_people_and_changes_nothing(new_pg_ur
     capsys.readouterr()
     assert _init(monkeypatch, "--db", new_pg_url) == 2  # the URL as --db: the same database
     assert "already holds gyms, users or clients" in capsys.readouterr().err
+    assert _people(new_pg_url) == {"gyms": 0, "users": 1, "clients": 0}
+
+
+def test_two_inits_at_once_make_one_administrator_and_refuse_the_other(new_pg_url, monkeypatch):
+    """Two `init` commands started together on one new database: both find it empty before either has asked for
+    its password, and only one may add its administrator (the check and the insert were two transactions)."""
+    from backcare.cli import setup
+
+    both_checked = threading.Barrier(2, timeout=30)
+
+    def password_after_both_checked(from_stdin: bool) -> str:
+        both_checked.wait()  # each command has found the database empty
+        return PASSWORD.strip()
+
+    monkeypatch.setattr("backcare.cli.users.read_password", password_after_both_checked)
+    outcomes: dict[str, object] = {}
+
+    def init(admin: str) -> None:
+        args = argparse.Namespace(admin=admin, name=None, password_stdin=True, db=new_pg_url)
+        try:
+            outcomes[admin] = setup.run_init(args)
+        except BackCareError as refused:
+            outcomes[admin] = refused
+
+    threads = [threading.Thread(target=init, args=(admin,)) for admin in ("boss", "chief")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(type(o).__name__ for o in outcomes.values()) == ["Conflict", "int"], outcomes
+    refused = next(o for o in outcomes.values() if isinstance(o, Conflict))
+    assert "already holds gyms, users or clients" in str(refused)
     assert _people(new_pg_url) == {"gyms": 0, "users": 1, "clients": 0}
 
 

@@ -71,21 +71,26 @@ def run_init(args: argparse.Namespace) -> int:
 def _init_on_server(args: argparse.Namespace, url: str) -> int:
     """`init` on a PostgreSQL database: only one that holds no gyms, users or clients (a real deployment or a
     demo is never touched). The schema is made before the password is asked for, so a server that cannot be
-    reached is said first."""
+    reached is said first. The administrator is added in one transaction with a second check under a lock, so
+    of two `init` commands run at once only one sets the database up."""
     from backcare.cli.users import read_password
     from backcare.store.accounts import add_user
     from backcare.store.db import open_database
     from backcare.store.deployment import holds_people
+    from backcare.store.people import NOT_NEW
 
     with open_database(url) as db:
-        if holds_people(db):
-            raise Conflict(
-                f"The database {db.where} already holds gyms, users or clients: `init` only sets up an empty "
-                "one (add people to it with `python -m backcare users add`)."
-            )
+        if holds_people(db):  # said before the password is asked for; checked again where the admin is added
+            raise Conflict(NOT_NEW.format(where=db.where))
         password = read_password(args.password_stdin)
         user = add_user(
-            db, actor=SYSTEM, username=args.admin, display_name=args.name or args.admin, role="admin", password=password
+            db,
+            actor=SYSTEM,
+            username=args.admin,
+            display_name=args.name or args.admin,
+            role="admin",
+            password=password,
+            only_into_new=True,  # another `init` may have added its administrator in between
         )
         where = db.where
     print(

@@ -428,8 +428,10 @@ def add_user(
     contact: str | None = None,
     password: str | None = None,
     now: datetime | None = None,
+    only_into_new: bool = False,
 ) -> UserSummary:
-    """A new account. Without a password the person can only sign in through single sign-on."""
+    """A new account. Without a password the person can only sign in through single sign-on.
+    `only_into_new`: see people.create_user (the first administrator of a server database)."""
     _guard_people_of(db, actor, gym_id, attempt="user.create")
     value = _role(role)
     _check_gym_for(value, gym_id)
@@ -448,6 +450,7 @@ def add_user(
         contact=contact,
         password=password,
         now=now,
+        only_into_new=only_into_new,
     )
     return _summary(db, created.username)
 

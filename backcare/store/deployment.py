@@ -20,6 +20,7 @@ from typing import TypeVar
 
 from backcare.errors import Conflict, DatabaseMissing
 from backcare.store.db import Database, open_database, resolve_path, resolve_target
+from backcare.store.people import HOLDS_PEOPLE
 
 DEMO_ENV = "BACKCARE_DEMO"
 DEMO_KEY = "demo"
@@ -87,9 +88,7 @@ def holds_people(db: Database) -> bool:
     """Whether the database holds any gym, user or client: what makes a server database no longer "new"
     (a PostgreSQL database has no file whose absence says so)."""
     with db.read("checking whether the database is new") as cur:
-        row = cur.execute(
-            "SELECT (SELECT count(*) FROM gyms) + (SELECT count(*) FROM users) + (SELECT count(*) FROM clients)"
-        ).fetchone()
+        row = cur.execute(HOLDS_PEOPLE).fetchone()
     return bool(row and row[0])
 
 

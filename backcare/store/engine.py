@@ -324,6 +324,8 @@ class Engine(Protocol):
 
     def has_table(self, cur: Any, name: str) -> bool: ...
 
+    def lock_people(self, cur: Any) -> None: ...
+
 
 class DuckEngine:
     """The embedded default: one file, one process."""
@@ -348,6 +350,9 @@ class DuckEngine:
 
     def has_table(self, cur: Any, name: str) -> bool:
         return _has_table(cur, name)
+
+    def lock_people(self, cur: Any) -> None:
+        pass  # one process has the file, and it writes one transaction at a time
 
 
 # PostgreSQL before the shipped migrations: the type name they use that PostgreSQL lacks.
@@ -411,6 +416,11 @@ class PostgresEngine:
 
     def has_table(self, cur: Any, name: str) -> bool:
         return _has_table(cur, name)
+
+    def lock_people(self, cur: Any) -> None:
+        # The first statement of the transaction, so its snapshot is taken after the lock: a second `init` waits
+        # here and then sees the first one's administrator (repeatable read would otherwise let both add one).
+        cur.execute("LOCK TABLE gyms, users, clients IN SHARE ROW EXCLUSIVE MODE")
 
 
 def _has_table(cur: Any, name: str) -> bool:

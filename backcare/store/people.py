@@ -12,6 +12,13 @@ from backcare.store.db import Database, utcnow
 from backcare.store.records import GymRow, UserRow
 
 STAFF_ROLES = (Role.TRAINER, Role.CLINIC, Role.MANAGER, Role.ADMIN)
+
+# Whether a database holds anyone: what makes a server database no longer "new" (no file whose absence says so).
+HOLDS_PEOPLE = "SELECT (SELECT count(*) FROM gyms) + (SELECT count(*) FROM users) + (SELECT count(*) FROM clients)"
+NOT_NEW = (
+    "The database {where} already holds gyms, users or clients: `init` only sets up an empty one (add people to "
+    "it with `python -m backcare users add`)."
+)
 # Names the audit log uses for actors that are not people (the command line, a sign-in under an unknown
 # or empty name), and the usual names of built-in operating-system accounts: an account called one of these
 # could pass for them in the audit log.
@@ -90,7 +97,10 @@ def create_user(
     contact: str | None = None,
     password: str | None = None,
     now: datetime | None = None,
+    only_into_new: bool = False,
 ) -> UserRow:
+    """`only_into_new`: the first account of a new deployment (`init` on a server database): refused with
+    Conflict when the database holds any gym, user or client, checked in the insert's own transaction."""
     guard(db, actor, Action.PEOPLE_MANAGE, gym_id, attempt="user.create", entity="users", chain_wide_record=True)
     problem = username_problem(username)
     if problem:
@@ -120,6 +130,10 @@ def create_user(
     with db.transaction(
         actor, "user.create", "users", None, {"username": username, "role": role.value}, now=now
     ) as txn:
+        if only_into_new:
+            db.engine.lock_people(txn.cursor)
+            if txn.cursor.execute(HOLDS_PEOPLE).fetchone()[0]:
+                raise Conflict(NOT_NEW.format(where=db.where))
         row = the_row_as_dict(
             txn.cursor.execute(
                 "INSERT INTO users (username, display_name, role, gym_id, contact, password_hash, created_at) "
