@@ -82,6 +82,7 @@ RIGHT_KIND = {
     "active_only": lambda w: False,
     "open_only": lambda w: False,
     "include_disabled": lambda w: False,
+    "only_into_new": lambda w: False,
     "compact": lambda w: False,
     "answers": lambda w: {"chest_pain": False},
     "context": lambda w: None,
