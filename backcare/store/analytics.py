@@ -42,9 +42,10 @@ from backcare.auth import Action, Actor
 from backcare.errors import InvalidInput
 from backcare.models import EARLIEST_DATE, CauseId, Level
 from backcare.rules import CAUSE_LABELS
-from backcare.store import privacy
+from backcare.store import plan_rollups, privacy
 from backcare.store._base import guard, scope_gym
 from backcare.store.db import Database, utcnow
+from backcare.store.plan_rollups import ASSIGNED_DAYS, FEEDBACK_DAYS
 from backcare.store.privacy import key_sum_sql, with_record_keys
 from backcare.store.referrals import CONTACT_WITHIN
 from backcare.store.rollups import CAUSE_DAYS, LEVEL_DAYS, TRAINER_DAYS, lower_bound, record_keys
@@ -868,13 +869,105 @@ def _plan_counts(
     return pd.DataFrame(records)
 
 
+_STATE_CODES = {  # the rollups' state column -> the codes of _STATUS_NO and _DONE_NO
+    ASSIGNED_DAYS: ("status", {"completed": 1, "stopped": 2, "active": 3}),
+    FEEDBACK_DAYS: ("done", {"some": 1, "all": 2}),
+}
+
+
+def _plan_triples(db: Database, p: dict, source: str) -> list[tuple]:
+    """The range's distinct (client, plan, state) codes of `source`: the exact recount of the groups the
+    rollups' bounds leave open."""
+    with db.read("recounting the clients of small groups") as cur:
+        return cur.execute(
+            f"SELECT DISTINCT client_id, plan_no, state FROM ({source}) AS coded",
+            {k: v for k, v in p.items() if k in set(_PARAMETER.findall(source))},
+        ).fetchall()
+
+
+def _rolled_plan_counts(
+    db: Database,
+    p: dict,
+    table: str,
+    source: str,
+    counts: dict[str, tuple[bool, tuple[int, ...] | None]],
+    doing: str,
+) -> pd.DataFrame:
+    """What _plan_counts gives, read from the plans' daily rollups (backcare.store.plan_rollups: rows per day,
+    gym, plan and state): counts and key sums add up over the rows; each count's `__clients` is decided by its
+    bounds as _bounded does (lower bound if 5 or more, upper bound if under 5, else recounted exactly from the
+    base rows). The distinct-client figures (`(True, None)`) and the distinct clients of the counts over every
+    state are exact, from the range's distinct (client, plan) pairs of `source` (the base rows as codes, as
+    _plan_counts reads them): the one part that reads the clients, as the summary's _reach does."""
+    state, codes = _STATE_CODES[table]
+    count, keys = plan_rollups.COLUMNS[table][4:6]
+    rows = _query(
+        db,
+        f"""SELECT plan_id, {state} AS state, CAST(sum({count}) AS BIGINT) AS n, {key_sum_sql(f"sum({keys})")} AS k,
+                   CAST(sum(clients) AS BIGINT) AS upper, CAST(bit_or(client_bits) AS BIGINT) AS bits
+            FROM {table} WHERE {_ROLLED_IN_RANGE} GROUP BY 1, 2""",
+        p,
+        doing,
+    )
+    order = sorted(_CAUSES)
+    n_plans = len(order)
+    plan = np.array([order.index(v) if v in order else n_plans for v in rows["plan_id"]], dtype="int64")
+    code = np.array([codes.get(v, 0) for v in rows["state"]], dtype="int64")
+    n, k = rows["n"].to_numpy(dtype="int64"), rows["k"].to_numpy(dtype="int64")
+    upper, bits = rows["upper"].to_numpy(dtype="int64"), rows["bits"].to_numpy(dtype="int64")
+    with db.read(doing) as cur:  # the range's distinct (client, plan) pairs: the exact distinct clients
+        pairs = cur.execute(
+            f"SELECT DISTINCT client_id, plan_no FROM ({source}) AS coded",
+            {k: v for k, v in p.items() if k in set(_PARAMETER.findall(source))},
+        ).fetchall()
+    pair_client = np.array([c for c, _ in pairs], dtype="int64")
+    pair_plan = np.array([n_plans if q < 0 else q for _, q in pairs], dtype="int64")
+    records: list[dict[str, Any]] = []
+    borderline: list[tuple[int, str, tuple[int, ...]]] = []
+    for index, label in [*enumerate(order), (None, ALL_PLANS)]:
+        record: dict[str, Any] = {"plan": label}
+        in_plan = np.ones(len(rows), bool) if index is None else plan == index
+        who = _runs(np.sort(pair_client if index is None else pair_client[pair_plan == index]))
+        for name, (distinct_clients, states) in counts.items():
+            if distinct_clients:  # keyed by the sum of their DISTINCT keys (as sum(DISTINCT ck))
+                key = int(_runs(np.sort(record_keys("client", who, p["pk1"], p["pk2"]))).sum())
+                record[name], record[f"{name}__key"], record[f"{name}__clients"] = (
+                    len(who),
+                    key % privacy.KEY_SPACE,
+                    len(who),
+                )
+                continue
+            chosen = in_plan if states is None else in_plan & np.isin(code, list(states))
+            total = int(n[chosen].sum())
+            record[name], record[f"{name}__key"] = total, int(k[chosen].sum()) % privacy.KEY_SPACE
+            if states is None:
+                record[f"{name}__clients"] = len(who)
+                continue
+            lower = int(lower_bound(np.array([np.bitwise_or.reduce(bits[chosen]) if chosen.any() else 0]))[0])
+            most = min(int(upper[chosen].sum()), total)
+            decided = lower if lower >= MIN_GROUP_CLIENTS else most if most < MIN_GROUP_CLIENTS else -1
+            record[f"{name}__clients"] = decided
+            if decided < 0:
+                borderline.append((len(records), name, states))
+        records.append(record)
+    if borderline:  # the few groups the bounds leave open: their distinct clients recounted from the base rows
+        triples = _plan_triples(db, p, source)
+        for at, name, states in borderline:
+            index = None if at == n_plans else at
+            records[at][f"{name}__clients"] = len(
+                {c for c, q, st in triples if st in states and (index is None or (n_plans if q < 0 else q) == index)}
+            )
+    return pd.DataFrame(records)
+
+
 def _adherence_counts(db: Database, p: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The true counts behind plan_adherence (assignments; feedback entries), per plan and for all plans."""
-    assigned = _plan_counts(
+    """The true counts behind plan_adherence (assignments; feedback entries), per plan and for all plans, from
+    the plans' daily rollups (the distinct clients as _rolled_plan_counts says)."""
+    assigned = _rolled_plan_counts(
         db,
         p,
+        ASSIGNED_DAYS,
         _ASSIGNED_CODES,
-        "assignment",
         {
             "assigned": (False, None),
             "clients": (True, None),
@@ -884,11 +977,11 @@ def _adherence_counts(db: Database, p: dict) -> tuple[pd.DataFrame, pd.DataFrame
         },
         "measuring plan adherence",
     )
-    entries = _plan_counts(
+    entries = _rolled_plan_counts(
         db,
         p,
+        FEEDBACK_DAYS,
         _FEEDBACK_CODES,
-        "feedback",
         {
             "feedback_entries": (False, None),
             "feedback_clients": (True, None),
