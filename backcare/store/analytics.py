@@ -15,11 +15,13 @@ days x gyms (x levels, causes; x trainers for the table by trainer) rather than 
 do not add up over days: the small-group rule reads two bounds from the rollups and recounts from the reports
 only the few groups the bounds leave open (_bounded), so it decides exactly as a per-report count would; the
 distinct clients of a week, cause, gym or trainer are no longer published, the summary's "clients who reported"
-is (_reach: the range's client ids, the one figure that reads them). The plan and referral figures are
-counted in numpy from integer rows (_plan_counts, _timed: record keys by rollups.record_keys, medians by
-percentile_cont's formula) and the outcome's pairs found by GROUP BYs and joins (issue 13: hashing every row
-in SQL and one distinct aggregate per count were most of the page's time at chain scale); they still read a
-row per plan, feedback entry or referral of the range.
+is (_reach: the range's client ids, the one figure that reads them). Plan adherence reads the
+plans' daily rollups (backcare.store.plan_rollups: rows per day, gym, plan and status or `done`) with the same
+bounds and recount (_rolled_plan_counts), and the range's distinct (client, plan) pairs for its distinct-client
+figures. The plan outcome and referral figures are counted in numpy from integer rows (_plan_counts, _timed:
+record keys by rollups.record_keys, medians by percentile_cont's formula) and the outcome's pairs found by
+GROUP BYs and joins (issue 13: hashing every row in SQL and one distinct aggregate per count were most of the
+page's time at chain scale); they still read a row per plan, feedback entry or referral of the range.
 trends() checks the range and the permission and reads the privacy key once, and runs each query once.
 Every query runs on DuckDB and PostgreSQL alike (backcare/store/engine.py) and gives the same figures there:
 record keys in BIGINT arithmetic (privacy.with_record_keys), medians and quantiles as percentile_cont

@@ -20,7 +20,8 @@ assignments.insert_assignment and set_assignment_status), feedback recorded (ref
 (client_days before the deletes, forget_client after) and rollups.rebuild (the demo build; a file migrated
 to 0013 is counted once on its next open for writing by ensure_built). A client's gym never changes, so an
 assignment or an entry stays in its day and gym. tests/test_plan_rollups.py checks the rows equal a recount
-after a sequence of writes, and that every published adherence figure equals the per-row count's.
+after each write of a random sequence (DuckDB and PostgreSQL); tests/test_trends_plan_reference.py that every
+published adherence figure equals the per-row queries'.
 
 The plan outcome (pain change per assignment, from its latest entry in the range) is not rolled up: the pair
 depends on the range's end; it reads a row per assignment with feedback in the range.
