@@ -36,7 +36,7 @@ import pandas as pd
 
 from backcare.store import privacy
 from backcare.store.db import utcnow
-from backcare.store.rollups import KEY_SPACE, _bulk_insert, _insert_rows, _keys, client_bits, record_keys
+from backcare.store.rollups import KEY_SPACE, _bulk_insert, _keys, client_bits, record_keys
 
 ASSIGNED_DAYS = "plan_assigned_days"
 FEEDBACK_DAYS = "plan_feedback_days"
@@ -62,12 +62,6 @@ _ON_DAY = {
 }
 
 
-def _frame(cur, sql: str, params: list) -> pd.DataFrame:
-    cur.execute(sql, params)
-    names = [d[0] for d in cur.description]
-    return pd.DataFrame(cur.fetchall(), columns=names)
-
-
 def _counted(table: str, rows: pd.DataFrame, pk1: int, pk2: int) -> pd.DataFrame:
     """Base rows (id, client_id, the group columns) -> the table's rows: the count, the records' key sum modulo
     2^32 (keys of the table's kind: assignment or feedback), the distinct clients and the OR of their bits (as
@@ -88,20 +82,37 @@ def _counted(table: str, rows: pd.DataFrame, pk1: int, pk2: int) -> pd.DataFrame
 
 
 def _recount_day(cur, table: str, day: date, gym_id: int) -> None:
-    """Delete the rows of one day and gym and insert their recount from the base tables."""
+    """Delete the rows of one day and gym and insert their recount from the base tables: a few hundred base
+    rows at chain scale, counted in plain Python (pandas' fixed cost per group-by would be most of a write's
+    time, as rollups._recount_day found)."""
     cur.execute(f"DELETE FROM {table} WHERE day = ? AND gym_id = ?", [day, gym_id])
     if table == ASSIGNED_DAYS:
         start = datetime.combine(day, datetime.min.time())
         params: list = [gym_id, start, start + timedelta(days=1)]
     else:
         params = [gym_id, day]
-    rows = _frame(cur, _ROWS[table] + _ON_DAY[table], params)
-    if rows.empty:
+    rows = cur.execute(_ROWS[table] + _ON_DAY[table], params).fetchall()  # id, client, day, gym, plan, state
+    if not rows:
         return
     pk1, pk2 = _keys(cur)
-    frame = _counted(table, rows, pk1, pk2)
-    frame["day"] = day  # one day: a plain date for the INSERT's parameters
-    _insert_rows(cur, table, frame, COLUMNS[table])
+    keys = record_keys(_KIND[table], [row[0] for row in rows], pk1, pk2).tolist()
+    bits = client_bits(record_keys("client", [row[1] for row in rows], pk1, pk2)).tolist()
+    groups: dict[tuple, list] = {}
+    for index, (_, client, _day, _gym, plan, state) in enumerate(rows):
+        totals = groups.setdefault((plan, state), [0, 0, set(), 0])
+        totals[0] += 1
+        totals[1] += keys[index]
+        totals[2].add(client)
+        totals[3] |= bits[index]
+    values = [
+        (day, gym_id, plan, state, n, total % KEY_SPACE, len(who), mask)
+        for (plan, state), (n, total, who, mask) in sorted(groups.items())
+    ]
+    one = f"({', '.join('?' * len(COLUMNS[table]))})"
+    cur.execute(
+        f"INSERT INTO {table} ({', '.join(COLUMNS[table])}) VALUES {', '.join([one] * len(values))}",
+        [v for row in values for v in row],
+    )
 
 
 def _recount(cur, touched: Iterable[tuple]) -> None:
