@@ -918,12 +918,14 @@ def _rolled_plan_counts(
     n, k = rows["n"].to_numpy(dtype="int64"), rows["k"].to_numpy(dtype="int64")
     upper, bits = rows["upper"].to_numpy(dtype="int64"), rows["bits"].to_numpy(dtype="int64")
     with db.read(doing) as cur:  # the range's distinct (client, plan) pairs: the exact distinct clients
-        pairs = cur.execute(
+        result = cur.execute(
             f"SELECT DISTINCT client_id, plan_no FROM ({source}) AS coded",
             {k: v for k, v in p.items() if k in set(_PARAMETER.findall(source))},
-        ).fetchall()
-    pair_client = np.array([c for c, _ in pairs], dtype="int64")
-    pair_plan = np.array([n_plans if q < 0 else q for _, q in pairs], dtype="int64")
+        )  # DuckDB hands the columns over as arrays (50k pairs as Python tuples cost 50 ms at 100k clients)
+        pairs = result.fetchnumpy() if hasattr(cur, "register") else result.df()
+    pair_client = np.asarray(pairs["client_id"], dtype="int64")
+    pair_plan = np.asarray(pairs["plan_no"], dtype="int64")
+    pair_plan = np.where(pair_plan < 0, n_plans, pair_plan)
     records: list[dict[str, Any]] = []
     borderline: list[tuple[int, str, tuple[int, ...]]] = []
     for index, label in [*enumerate(order), (None, ALL_PLANS)]:
