@@ -1,6 +1,8 @@
 """The plan figures of the managers' trends (plan_adherence, plan_outcome) after issue 13's speed-up equal the
-queries they replaced, kept here verbatim as the reference: adherence and feedback are now counted in Python from
-integer rows (keys by rollups.record_keys), the outcome's latest entry and pre-plan report by GROUP BYs and a join.
+queries they replaced, kept here verbatim as the reference: adherence and feedback are now read from the plans'
+daily rollups (backcare/store/plan_rollups.py, their distinct clients decided by bounds as the report rollups'
+are), the outcome counted in Python from integer rows (keys by rollups.record_keys), its latest entry and pre-plan
+report found by GROUP BYs and a join.
 Both run on the same random history (plans with and without their report, several entries on one day, entries
 outside the range, later reports) with the real cell-key perturbation on."""
 
