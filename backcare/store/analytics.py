@@ -1031,6 +1031,8 @@ def plan_adherence(db: Database, *, actor: Actor, start: date, end: date, gym_id
     )
 
 
+_ID_SPACE = 1 << 40  # feedback ids stay below it; days since 2000 x _ID_SPACE + id orders by day, then id
+_DAY_THEN_ID = f"CAST(f.entry_date - DATE '2000-01-01' AS BIGINT) * {_ID_SPACE} + f.id"
 _OUTCOME_GUARDED = ("plans", "clients", "mean_change", "median_change", "improved_pct", "worse_pct")
 
 
@@ -1049,17 +1051,14 @@ def plan_outcome(db: Database, *, actor: Actor, start: date, end: date, gym_id: 
     p = _params(db, actor, start, end, gym_id, "plan_outcome")
     in_range = "f.entry_date >= $start AND f.entry_date < $end"
     # The latest entry in the range of each assignment (latest day, then highest id: ORDER BY entry_date DESC,
-    # id DESC LIMIT 1) by two GROUP BYs, and the report before the plan by a join where the assignment names its
+    # id DESC LIMIT 1) by one GROUP BY of day and id in one number (two GROUP BYs and a join took twice as
+    # long at 100k clients), and the report before the plan by a join where the assignment names its
     # report (pre_plan_report_sql's first case, spelled as a join) and by pre_plan_report_sql itself for the
     # others: the per-assignment subqueries and window this replaces took 0.3-0.4 s at chain scale.
     pairs = f"""
-            WITH last_day AS (
-                SELECT f.assignment_id, max(f.entry_date) AS day FROM plan_feedback AS f
-                WHERE {in_range} GROUP BY f.assignment_id
-            ), last_entry AS (
-                SELECT f.assignment_id, max(f.id) AS id FROM plan_feedback AS f
-                JOIN last_day AS l ON l.assignment_id = f.assignment_id AND f.entry_date = l.day
-                GROUP BY f.assignment_id
+            WITH last_entry AS (
+                SELECT f.assignment_id, max({_DAY_THEN_ID}) % {_ID_SPACE} AS id
+                FROM plan_feedback AS f WHERE {in_range} GROUP BY f.assignment_id
             ), plans AS (
                 SELECT a.id, a.plan_id, a.client_id, a.report_id, a.created_at, f.pain_morning_after AS after
                 FROM last_entry AS e JOIN plan_feedback AS f ON f.id = e.id
