@@ -248,7 +248,8 @@ def test_plan_figures_equal_the_queries_they_replaced(db, seed, monkeypatch):
                 expected = analytics.plan_adherence(db, **args).frame
             pd.testing.assert_frame_equal(analytics.plan_adherence(db, **args).frame, expected)
             shown += int(got.frame["plans"].notna().sum())
-    assert shown > 0 and same_day > 0 and recounted, "the bounds left no group open: the recount went untried"
+    assert shown > 0 and same_day > 0, "no figure shown, or no two entries of a plan on one day (the tie by id)"
+    assert recounted, "the bounds left no group open: the recount of small groups went untried"
 
 
 # --- the referral figures: counted from arrays of the range's referrals, as the SQL did ------------------------
