@@ -274,8 +274,10 @@ def test_trends_runs_no_query_twice(db, history, monkeypatch):
     # the reports read: plan_outcome, the summary's distinct clients, and the recount of undecided groups only
     assert sum("FROM reports" in sql and "report_causes" not in sql for sql in texts) == 2 + recounts
     # the privacy key, 11 tables, the gyms and the trainers to list, the feedback behind the plans' outcome,
-    # the summary's clients (19 before the rollups, 8 of them twice)
-    assert len(log) <= 16 + recounts
+    # the summary's clients (19 before the rollups, 8 of them twice), and for plan adherence each plan rollup's
+    # distinct (client, plan) pairs beside its rows (two more since 0013), and its recount of open groups
+    plan_recounts = sum("SELECT DISTINCT client_id, plan_no, state" in sql for sql in texts)
+    assert len(log) <= 18 + recounts + plan_recounts
 
 
 # --- (d) the migration fills the rollups of a database that has rows ---------------------------
