@@ -85,7 +85,7 @@ charts.show_table(db, actor, trends.causes_monthly, "causes_monthly")
 st.subheader("By gym and by trainer")
 charts.show_chart(charts.by_gym_chart(trends.by_gym))
 charts.show_table(db, actor, trends.by_gym, "by_gym")
-charts.show_table(db, actor, trends.by_trainer, "by_trainer")
+charts.show_table(db, actor, trends.by_trainer, "by_trainer", first=(charts.TRAINERS_SHOWN, "reports", "trainers"))
 
 st.subheader("Time from report to first clinic contact")
 st.caption("Targets: emergency within 1 hour, urgent within 24 hours, refer within 7 days.")

@@ -65,6 +65,7 @@ STORE_TEST_MODULES = frozenset(
         "test_plan_stages",
         "test_analytics",
         "test_rollups",
+        "test_plan_rollups",
     }
 )
 ENGINES = ("duckdb", "postgresql")

@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -104,3 +105,31 @@ def test_charts_plot_only_unsuppressed_groups_and_stay_small(db, history):
             payload = chart.to_json()
             assert len(payload.encode()) < 100_000, name
             assert SUPPRESSED_TEXT not in payload and "Alpha" not in json.dumps(json.loads(payload)["datasets"])
+
+
+def test_the_by_trainer_table_shows_the_trainers_with_most_reports_and_says_so(db, history, monkeypatch):
+    """Issue 13: the page draws only the leading trainers (at chain scale 2,912 rows every rerun); the line above
+    the table says how many of how many, and the CSV download keeps every row."""
+    every = analytics.reports_by_trainer(db, actor=MANAGER, **RANGE).frame
+    assert len(every) == 2 and every["reports"].tolist()[0] == 11
+    monkeypatch.setattr(trend_charts, "TRAINERS_SHOWN", 1)
+    at = in_range(page(db))
+    ok(at)
+    shown = next(t for t in tables(at) if "trainer" in t.columns)
+    assert shown[["trainer", "reports"]].values.tolist() == [["Tara Trainer", "11"]]
+    line = "Showing the 1 trainers with the most reports, of 2. The download (CSV) below lists all 2."
+    assert line in [c.value for c in at.caption]
+    assert "Download “By trainer” (CSV)" in [el.proto.label for el in at.get("download_button")]
+
+
+def test_the_leading_rows_are_the_highest_published_and_hidden_ones_come_last_in_their_order():
+    frame = pd.DataFrame({"trainer": list("abcde"), "reports": pd.array([None, 7, 12, None, 9], dtype="Int64")})
+    table = analytics.TrendTable("t", "T", frame, ("reports",))
+    assert trend_charts.leading_rows(table, "reports", 4)["trainer"].tolist() == ["c", "e", "b", "a"]
+
+
+def test_a_short_by_trainer_table_is_shown_whole_without_the_line(db, history):
+    at = in_range(page(db))
+    shown = next(t for t in tables(at) if "trainer" in t.columns)
+    assert len(shown) == len(analytics.reports_by_trainer(db, actor=MANAGER, **RANGE).frame)
+    assert not any(c.value.startswith("Showing the") for c in at.caption)

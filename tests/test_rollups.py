@@ -17,7 +17,7 @@ import pytest
 from backcare import store
 from backcare.auth import SYSTEM, Actor, Role
 from backcare.store import db as db_module
-from backcare.store import privacy, rollups
+from backcare.store import plan_rollups, privacy, rollups
 from backcare.store.privacy import with_record_keys
 from tests.conftest import report_payload
 
@@ -274,8 +274,10 @@ def test_trends_runs_no_query_twice(db, history, monkeypatch):
     # the reports read: plan_outcome, the summary's distinct clients, and the recount of undecided groups only
     assert sum("FROM reports" in sql and "report_causes" not in sql for sql in texts) == 2 + recounts
     # the privacy key, 11 tables, the gyms and the trainers to list, the feedback behind the plans' outcome,
-    # the summary's clients (19 before the rollups, 8 of them twice)
-    assert len(log) <= 16 + recounts
+    # the summary's clients (19 before the rollups, 8 of them twice), and for plan adherence each plan rollup's
+    # distinct (client, plan) pairs beside its rows (two more since 0013), and its recount of open groups
+    plan_recounts = sum("SELECT DISTINCT client_id, plan_no, state" in sql for sql in texts)
+    assert len(log) <= 18 + recounts + plan_recounts
 
 
 # --- (d) the migration fills the rollups of a database that has rows ---------------------------
@@ -283,11 +285,15 @@ def test_trends_runs_no_query_twice(db, history, monkeypatch):
 
 def test_the_migration_upgrades_a_database_with_rows(tmp_path, monkeypatch):
     path = tmp_path / "old.duckdb"
-    before = tuple(m for m in db_module.MIGRATIONS if m[0] not in ("0011_trend_rollups", "0012_trend_rollups_by_day"))
+    later = ("0011_trend_rollups", "0012_trend_rollups_by_day", "0013_plan_rollups_by_day")
+    before = tuple(m for m in db_module.MIGRATIONS if m[0] not in later)
     with monkeypatch.context() as old:  # the schema and store of before 0011: no rollups, no hooks
         old.setattr(db_module, "MIGRATIONS", before)
         old.setattr(rollups, "refresh_report", lambda cur, report_id: None)
         old.setattr(rollups, "forget_client", lambda cur, touched: None)
+        for hook in ("refresh_assignment", "refresh_feedback", "forget_client"):  # the plans' rollups (0013)
+            old.setattr(plan_rollups, hook, lambda *args: None)
+        old.setattr(plan_rollups, "client_days", lambda cur, client_id: [])
         database = store.open_database(path)
         history = build_history(database, random.Random(7), clients=6, steps=30)
         with database.read() as cur:
@@ -302,7 +308,7 @@ def test_the_migration_upgrades_a_database_with_rows(tmp_path, monkeypatch):
         with database.read() as cur:
             (built_at,) = cur.execute("SELECT built_at FROM trend_rollup_state").fetchone()
             applied = [n for (n,) in cur.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()]
-        assert built_at is not None and applied[-2:] == ["0011_trend_rollups", "0012_trend_rollups_by_day"]
+        assert built_at is not None and applied[-3:] == list(later)
         assert rolled(database) == expected and len(expected[rollups.LEVEL_DAYS]) > 10
         summary = store.trends_summary(database, actor=MANAGER, start=START.date(), end=history["last"].date())
         assert summary.frame["reports"].iloc[0] is not None

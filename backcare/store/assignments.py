@@ -12,6 +12,7 @@ from backcare.catalogue import STAGES
 from backcare.errors import Conflict, InvalidInput, Unavailable, invalid_input
 from backcare.models import AssignmentIn, CauseId, Level, Note, checked_text
 from backcare.plans import offered_stages
+from backcare.store import plan_rollups
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts, the_row, the_row_as_dict
 from backcare.store.db import Database, to_json, utcnow
 from backcare.store.records import PAUSED_STATUSES, AssignmentRow, AssignmentStatus
@@ -88,6 +89,7 @@ def insert_assignment(
             stage,
         ],
     ).fetchone()
+    plan_rollups.refresh_assignment(cur, int(assignment_id))  # the trends' plan rollups, in this transaction
     return int(assignment_id)
 
 
@@ -254,6 +256,7 @@ def set_assignment_status(
             "UPDATE assignments SET status = ?, ended_at = ?, end_note = ? WHERE id = ?",
             [target.value, now, note, assignment_id],
         )
+        plan_rollups.refresh_assignment(txn.cursor, assignment_id)  # its status is counted in the plan rollups
         updated = the_row_as_dict(
             txn.cursor.execute(f"SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = ?", [assignment_id])
         )

@@ -56,7 +56,7 @@ from pydantic import BaseModel, ConfigDict
 
 from backcare.auth import Action, Actor
 from backcare.errors import BackCareError, InvalidInput, StoreError
-from backcare.store import rollups
+from backcare.store import plan_rollups, rollups
 from backcare.store._base import client_gym, guard, rows_as_dicts, scope_gym, the_row
 from backcare.store.db import Database, utcnow
 from backcare.store.engine import DRIVER_ERRORS
@@ -219,10 +219,12 @@ def erase_client(
             )
         )
         touched = rollups.client_days(cur, client_id)  # the trends' daily rollups that count the client
+        plans_touched = plan_rollups.client_days(cur, client_id)
         for table, sql in _DELETES:
             (count,) = the_row(cur.execute(sql, {"id": client_id}))
             deleted[table] = int(count)
         rollups.forget_client(cur, touched)  # ... recounted without them
+        plan_rollups.forget_client(cur, plans_touched)
         detail["audit_rows_scrubbed"] = int(scrubbed)
         _step("deleting")
         # the debt of a rebuild commits with the deletion (gone from the file only when it is rebuilt)

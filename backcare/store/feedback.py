@@ -17,6 +17,7 @@ from backcare.auth import Action, Actor
 from backcare.errors import Conflict, InvalidInput
 from backcare.feedback import FIRST_STAGE, LAST_STAGE, Done, FeedbackIn
 from backcare.models import SessionIn
+from backcare.store import plan_rollups
 from backcare.store._base import client_gym, guard, rows_as_dicts
 from backcare.store.assignments import assignments_in
 from backcare.store.db import Database, utcnow
@@ -202,6 +203,8 @@ def record_feedback(
                     )
                 )
             )
+        if rows:  # the trends' plan rollups of the entries' days, in this transaction
+            plan_rollups.refresh_feedback(cur, client_id, {r.entry_date for r in rows})
         txn.entity_id = rows[0].id if rows else None
         detail["assignment_ids"] = ids
     return RecordedFeedback(session=saved_session, entries=tuple(rows))

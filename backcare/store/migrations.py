@@ -408,4 +408,41 @@ CREATE INDEX reports_gym_time ON reports (gym_id, created_at);
 UPDATE trend_rollup_state SET built_at = NULL WHERE id = 1;
 """,
     ),
+    # Daily rollups of the plan assignments and their feedback for the managers' plan adherence (issue 13):
+    # backcare/store/plan_rollups.py explains them (the same design as 0012: a row per day and group, with
+    # its count, key sum and the two bounds of its distinct clients). The existing rows are counted into them
+    # on the next open for writing (built_at NULL: store.plan_rollups.ensure_built). The index serves each
+    # feedback write's recount of its day (assignments keep no index: 0009 says why).
+    (
+        "0013_plan_rollups_by_day",
+        """
+CREATE TABLE plan_assigned_days (
+    day              DATE NOT NULL,     -- the assignments' created_at date (UTC)
+    gym_id           INTEGER NOT NULL,  -- the client's gym
+    plan_id          VARCHAR NOT NULL,
+    status           VARCHAR NOT NULL,  -- the assignments' status now
+    assignments      INTEGER NOT NULL,
+    assignment_keys  BIGINT NOT NULL,   -- sum of the assignments' record keys, modulo 2^32
+    clients          INTEGER NOT NULL,  -- distinct clients of those assignments (that day)
+    client_bits      BIGINT NOT NULL    -- OR of the clients' bits (store.rollups.client_bits)
+);
+CREATE TABLE plan_feedback_days (
+    day              DATE NOT NULL,     -- the entries' entry_date
+    gym_id           INTEGER NOT NULL,
+    plan_id          VARCHAR NOT NULL,  -- the plan of the entries' assignment
+    done             VARCHAR NOT NULL,  -- all | some | none
+    entries          INTEGER NOT NULL,
+    entry_keys       BIGINT NOT NULL,
+    clients          INTEGER NOT NULL,
+    client_bits      BIGINT NOT NULL
+);
+-- built_at NULL: still to be filled from the existing rows (store.plan_rollups.ensure_built).
+CREATE TABLE plan_rollup_state (
+    id        INTEGER PRIMARY KEY,      -- always 1
+    built_at  TIMESTAMP
+);
+INSERT INTO plan_rollup_state (id, built_at) VALUES (1, NULL);
+CREATE INDEX plan_feedback_day ON plan_feedback (entry_date);
+""",
+    ),
 )

@@ -279,11 +279,23 @@ def rebuild(cur, *, now: datetime | None = None) -> None:
         if not frame.empty:
             _bulk_insert(cur, table, frame, _COLUMNS[table])
     cur.execute("UPDATE trend_rollup_state SET built_at = ? WHERE id = 1", [now or utcnow()])
+    if privacy.has_table(cur, "plan_rollup_state"):  # the plans' rollups too (a schema from 0013 on)
+        from backcare.store import plan_rollups  # noqa: PLC0415  (plan_rollups imports this module)
+
+        plan_rollups.rebuild(cur, now=now)
 
 
 def ensure_built(connection) -> bool:
-    """Fill the rollups of a file migrated to 0011 or 0012 from its existing rows, once (in one transaction).
-    Called on every open for writing, after the privacy key exists; True when it built them now."""
+    """Fill the rollups of a file migrated to 0011 or 0012 from its existing rows, once (in one transaction),
+    and the plans' rollups of a file migrated to 0013 (plan_rollups.ensure_built). Called on every open for
+    writing, after the privacy key exists; True when it built them now."""
+    from backcare.store import plan_rollups  # noqa: PLC0415  (plan_rollups imports this module)
+
+    built = _ensure_reports_built(connection)
+    return plan_rollups.ensure_built(connection) or built
+
+
+def _ensure_reports_built(connection) -> bool:
     cur = connection.cursor()
     try:
         if not privacy.has_table(cur, "trend_rollup_state") or not privacy.has_table(cur, "privacy_key"):

@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 # Written by each side's own migrations, never copied.
 NOT_COPIED = frozenset({"schema_migrations"})
 # Present in a target just created (the secret open_database gives every new database, the trends' rollup
-# state row that migration 0011 writes): replaced by the file's, so the copied rollups keep their keys.
-REPLACED = frozenset({"privacy_key", "trend_rollup_state"})
+# state rows that migrations 0011 and 0013 write): replaced by the file's, so the copied rollups keep their keys.
+REPLACED = frozenset({"privacy_key", "trend_rollup_state", "plan_rollup_state"})
 _CHUNK = 1 << 20
 SLICE_ROWS = 250_000
 

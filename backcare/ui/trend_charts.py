@@ -7,9 +7,11 @@ it draws, so its Vega-Lite payload stays small.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal, cast
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from backcare.models import Level
@@ -19,6 +21,7 @@ from backcare.ui import context, palette, words
 LEVEL_COLOURS: dict[str, str] = {level.value: palette.LEVEL_COLOURS[level.value] for level in Level}  # issue 14
 _LEVEL_SCALE = alt.Scale(domain=list(LEVEL_COLOURS), range=list(LEVEL_COLOURS.values()))
 HEIGHT = 260
+TRAINERS_SHOWN = 25  # the by-trainer table: the trainers with the most reports (the CSV download has them all)
 
 
 def _data(table: TrendTable, *columns: str, needed: tuple[str, ...] = ()):
@@ -311,10 +314,27 @@ def show_chart(chart: alt.Chart | alt.LayerChart | None) -> None:
         st.altair_chart(chart, width="stretch")
 
 
-def show_table(db, actor, table: TrendTable, key: str) -> None:
+def leading_rows(table: TrendTable, column: str, count: int) -> pd.DataFrame:
+    """The `count` rows with the highest published `column`, highest first (rows showing 'fewer than 5' after
+    every number, in the table's own order: never ordered by a hidden size; ties keep the table's order)."""
+    ordered = table.frame.sort_values(column, ascending=False, na_position="last", kind="stable")
+    return ordered.head(count).reset_index(drop=True)
+
+
+def show_table(db, actor, table: TrendTable, key: str, *, first: tuple[int, str, str] | None = None) -> None:
     """The table as the manager sees it ('fewer than 5' where suppressed) and its CSV download, whose
-    click writes an export.download audit row like every other download."""
-    st.dataframe(table.display(text=True), hide_index=True, width="stretch")
+    click writes an export.download audit row like every other download. `first`: (how many rows, the column
+    that ranks them, what a row is, e.g. "trainers"): a long table shows only its leading rows, with a line
+    saying so; the download keeps every row (a rerun drawing thousands of rows cost the page its time)."""
+    shown = table
+    if first is not None and len(table.frame) > first[0]:
+        count, column, noun = first
+        shown = replace(table, frame=leading_rows(table, column, count))
+        st.caption(
+            f"Showing the {count:,} {noun} with the most {column.replace('_', ' ')}, of {len(table.frame):,}. "
+            f"The download (CSV) below lists all {len(table.frame):,}."
+        )
+    st.dataframe(shown.display(text=True), hide_index=True, width="stretch")
     # the CSV is made only when the button is pressed (the same suppressed frame as the table)
     context.audited_download(
         db,
