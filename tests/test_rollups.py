@@ -224,10 +224,10 @@ def test_a_failed_write_leaves_the_rollups_as_they_were(db, history, monkeypatch
     tara = history["tara"]
     client = history["clients"][0]
 
-    def broken(cur, report_id):
+    def broken(cur, **report):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(rollups, "refresh_report", broken)
+    monkeypatch.setattr(rollups, "add_report", broken)
     with pytest.raises(RuntimeError):
         store.save_report(db, actor=tara, client_id=client.id, now=datetime(2025, 3, 11), report=report_payload())
     assert rolled(db) == before == recount(db)
@@ -283,10 +283,12 @@ def test_trends_runs_no_query_twice(db, history, monkeypatch):
 
 def test_the_migration_upgrades_a_database_with_rows(tmp_path, monkeypatch):
     path = tmp_path / "old.duckdb"
-    before = tuple(m for m in db_module.MIGRATIONS if m[0] not in ("0011_trend_rollups", "0012_trend_rollups_by_day"))
+    rollup_migrations = ("0011_trend_rollups", "0012_trend_rollups_by_day", "0014_rollup_lookup_index")
+    before = tuple(m for m in db_module.MIGRATIONS if m[0] not in rollup_migrations)
     with monkeypatch.context() as old:  # the schema and store of before 0011: no rollups, no hooks
         old.setattr(db_module, "MIGRATIONS", before)
         old.setattr(rollups, "refresh_report", lambda cur, report_id: None)
+        old.setattr(rollups, "add_report", lambda cur, **report: None)
         old.setattr(rollups, "forget_client", lambda cur, touched: None)
         database = store.open_database(path)
         history = build_history(database, random.Random(7), clients=6, steps=30)
@@ -297,12 +299,12 @@ def test_the_migration_upgrades_a_database_with_rows(tmp_path, monkeypatch):
         expected = recount(database)
         database.close()
 
-    database = store.open_database(path)  # applies 0011 and 0012 and counts the existing rows into them
+    database = store.open_database(path)  # applies 0011, 0012 and 0014 and counts the existing rows into them
     try:
         with database.read() as cur:
             (built_at,) = cur.execute("SELECT built_at FROM trend_rollup_state").fetchone()
             applied = [n for (n,) in cur.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()]
-        assert built_at is not None and applied[-2:] == ["0011_trend_rollups", "0012_trend_rollups_by_day"]
+        assert built_at is not None and set(rollup_migrations) <= set(applied)
         assert rolled(database) == expected and len(expected[rollups.LEVEL_DAYS]) > 10
         summary = store.trends_summary(database, actor=MANAGER, start=START.date(), end=history["last"].date())
         assert summary.frame["reports"].iloc[0] is not None

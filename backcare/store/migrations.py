@@ -408,4 +408,24 @@ CREATE INDEX reports_gym_time ON reports (gym_id, created_at);
 UPDATE trend_rollup_state SET built_at = NULL WHERE id = 1;
 """,
     ),
+    # The trends' rollups get a unique key each (their group columns): a new report is added to its rows by
+    # INSERT ... ON CONFLICT (key) DO UPDATE (store.rollups.add_report), which needs a unique index to find
+    # the row. The rows are emptied and counted again on the next open for writing (built_at NULL:
+    # store.rollups.ensure_built), so the keys are unique whatever a file holds (two PostgreSQL processes
+    # recounting a day that had no rows could each insert its rows before). The lookup of a client's other
+    # reports that day (rollups._SAME_DAY) is served by reports_client_time; their report_causes rows by
+    # zone maps on DuckDB (the rows lie in report id order), by an index on PostgreSQL (its variant of this
+    # migration in store/engine.py adds report_causes (report_id)).
+    (
+        "0014_rollup_lookup_index",
+        """
+DELETE FROM trend_level_days;
+DELETE FROM trend_cause_days;
+DELETE FROM trend_trainer_days;
+CREATE UNIQUE INDEX trend_level_days_key ON trend_level_days (day, gym_id, level);
+CREATE UNIQUE INDEX trend_cause_days_key ON trend_cause_days (day, gym_id, cause);
+CREATE UNIQUE INDEX trend_trainer_days_key ON trend_trainer_days (day, gym_id, author_id, author, red);
+UPDATE trend_rollup_state SET built_at = NULL WHERE id = 1;
+""",
+    ),
 )
