@@ -408,23 +408,55 @@ CREATE INDEX reports_gym_time ON reports (gym_id, created_at);
 UPDATE trend_rollup_state SET built_at = NULL WHERE id = 1;
 """,
     ),
-    # The trends' rollups get a unique key each (their group columns): a new report is added to its rows by
-    # INSERT ... ON CONFLICT (key) DO UPDATE (store.rollups.add_report), which needs a unique index to find
-    # the row. The rows are emptied and counted again on the next open for writing (built_at NULL:
-    # store.rollups.ensure_built), so the keys are unique whatever a file holds (two PostgreSQL processes
-    # recounting a day that had no rows could each insert its rows before). The lookup of a client's other
-    # reports that day (rollups._SAME_DAY) is served by reports_client_time; their report_causes rows by
-    # zone maps on DuckDB (the rows lie in report id order), by an index on PostgreSQL (its variant of this
-    # migration in store/engine.py adds report_causes (report_id)).
+    # The trends' rollups get a primary key each (their group columns): a new report is added to its rows by
+    # INSERT ... ON CONFLICT (key) DO UPDATE (store.rollups.add_report), which needs a unique key to find the
+    # row. The tables are made anew (as in 0012) and counted again from the reports on the next open for
+    # writing (built_at NULL: store.rollups.ensure_built): the keys hold whatever a file holds (two
+    # processes, or two threads of one, recounting a day that had no rows could each insert its rows), and
+    # on DuckDB filling empty keyed tables takes seconds where deleting a chain's rows from keyed ones (or
+    # keying rows deleted in the same transaction) took half a minute at 100k clients. The lookup of a
+    # client's other reports that day and their causes (rollups._SAME_DAY) needs no index on DuckDB (its
+    # zone maps find them: reports lie in time order, report_causes rows in report id order); PostgreSQL
+    # uses reports_client_time, and report_causes (report_id), which store/engine.py adds there to this
+    # migration.
     (
         "0014_rollup_lookup_index",
         """
-DELETE FROM trend_level_days;
-DELETE FROM trend_cause_days;
-DELETE FROM trend_trainer_days;
-CREATE UNIQUE INDEX trend_level_days_key ON trend_level_days (day, gym_id, level);
-CREATE UNIQUE INDEX trend_cause_days_key ON trend_cause_days (day, gym_id, cause);
-CREATE UNIQUE INDEX trend_trainer_days_key ON trend_trainer_days (day, gym_id, author_id, author, red);
+DROP TABLE trend_level_days;
+DROP TABLE trend_cause_days;
+DROP TABLE trend_trainer_days;
+CREATE TABLE trend_level_days (
+    day          DATE NOT NULL,         -- the reports' created_at date (UTC)
+    gym_id       INTEGER NOT NULL,
+    level        VARCHAR NOT NULL,
+    reports      INTEGER NOT NULL,
+    report_keys  BIGINT NOT NULL,       -- sum of the reports' record keys, modulo 2^32
+    clients      INTEGER NOT NULL,      -- distinct clients of those reports (that day)
+    client_bits  BIGINT NOT NULL,       -- OR of the clients' bits (store.rollups.client_bits)
+    PRIMARY KEY (day, gym_id, level)
+);
+CREATE TABLE trend_cause_days (
+    day          DATE NOT NULL,
+    gym_id       INTEGER NOT NULL,
+    cause        VARCHAR NOT NULL,
+    reports      INTEGER NOT NULL,      -- report_causes rows
+    report_keys  BIGINT NOT NULL,
+    clients      INTEGER NOT NULL,
+    client_bits  BIGINT NOT NULL,
+    PRIMARY KEY (day, gym_id, cause)
+);
+CREATE TABLE trend_trainer_days (
+    day          DATE NOT NULL,
+    gym_id       INTEGER NOT NULL,
+    author_id    INTEGER NOT NULL,      -- 0: the report has no account id
+    author       VARCHAR NOT NULL,
+    red          BOOLEAN NOT NULL,      -- the reports' level is refer or above
+    reports      INTEGER NOT NULL,
+    report_keys  BIGINT NOT NULL,
+    clients      INTEGER NOT NULL,
+    client_bits  BIGINT NOT NULL,
+    PRIMARY KEY (day, gym_id, author_id, author, red)
+);
 UPDATE trend_rollup_state SET built_at = NULL WHERE id = 1;
 """,
     ),

@@ -32,9 +32,10 @@ Kept current in the same transaction as each write that changes them, in two way
 - a NEW report (save_report, the dearest write of a busy gym) is ADDED to its rows (`add_report`): reports
   + 1, its key added to report_keys, its client's bit OR-ed into client_bits, and clients + 1 only when the
   client has no other report in that row's group that day (one query on the client's other reports of the
-  day, served by reports_client_time; their cause rows found by DuckDB's zone maps, by an index on
-  PostgreSQL: migration 0014_rollup_lookup_index). Each row is upserted (`INSERT ... ON CONFLICT DO UPDATE`
-  on the tables' unique keys, 0014): a few rows, whatever the size of the day, instead of recounting it;
+  day and their cause rows: DuckDB reads one row group of each by its zone maps, PostgreSQL uses
+  reports_client_time and report_causes (report_id), migration 0014_rollup_lookup_index). Each row is
+  upserted (`INSERT ... ON CONFLICT DO UPDATE` on the tables' primary keys, 0014): three statements,
+  whatever the size of the day, instead of recounting it (at 100k clients: 11-13 ms of a save, was 43 ms);
 - every other write that changes them RECOUNTS the rows of the day and gym it touches from the base tables
   (`refresh_report` after complete_report, `forget_client` after an erasure, `rebuild`): delete, then insert
   the recount (the table by trainer: only the author's rows). A recount rather than -1 deltas: distinct
@@ -262,8 +263,9 @@ def _recount(cur, touched: Iterable[tuple]) -> None:
 # --- a new report: added to its rows --------------------------------------------------------------
 
 # The client's OTHER reports of the same day and gym, with their causes (a report without causes: one row,
-# cause NULL). A client has a handful of reports a day: reports_client_time finds them; their report_causes
-# rows are found by DuckDB's zone maps (the rows lie in report id order) and by PostgreSQL's index (0014).
+# cause NULL). A client has a handful of reports a day. DuckDB finds them by its zone maps (reports lie in
+# time order, report_causes rows in report id order: EXPLAIN ANALYZE at 100k clients reads one row group
+# of each, under 2 ms); PostgreSQL by reports_client_time and report_causes_report (0014, engine.py).
 _SAME_DAY = """
     SELECT r.level, coalesce(r.author_id, 0), r.author, rc.cause
     FROM reports AS r LEFT JOIN report_causes AS rc ON rc.report_id = r.id
