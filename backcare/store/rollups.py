@@ -1,5 +1,5 @@
-"""Daily rollups of the reports for the managers' trends (migrations 0011_trend_rollups and
-0012_trend_rollups_by_day in backcare/store/migrations.py, issue 13).
+"""Daily rollups of the reports for the managers' trends (migrations 0011_trend_rollups,
+0012_trend_rollups_by_day and 0014_rollup_lookup_index in backcare/store/migrations.py, issue 13).
 
 The trends page reads these rows, not the reports: one row per day and group, never per client, so a
 page's cost grows with days x gyms (x levels, causes; x trainers for the table by trainer), not with reports.
