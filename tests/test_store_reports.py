@@ -449,16 +449,16 @@ def test_a_save_that_clashes_with_another_process_runs_again_and_stores_once(db,
     from backcare.errors import Clash
     from backcare.store import rollups
 
-    real = rollups.refresh_report
+    real = rollups.add_report
     calls = []
 
-    def clash_once(cur, report_id):
-        calls.append(report_id)
+    def clash_once(cur, **report):
+        calls.append(report["report_id"])
         if len(calls) == 1:
             raise Clash("Saving clashed with another change made at the same time: please try again.")
-        return real(cur, report_id)
+        return real(cur, **report)
 
-    monkeypatch.setattr(rollups, "refresh_report", clash_once)
+    monkeypatch.setattr(rollups, "add_report", clash_once)
     saved = store.save_report(db, actor=trainer_actor, client_id=client.id, report=report_payload(), submission="f-1")
     assert len(calls) == 2
     with db.read() as cur:

@@ -445,4 +445,56 @@ INSERT INTO plan_rollup_state (id, built_at) VALUES (1, NULL);
 CREATE INDEX plan_feedback_day ON plan_feedback (entry_date);
 """,
     ),
+    # The trends' rollups get a primary key each (their group columns): a new report is added to its rows by
+    # INSERT ... ON CONFLICT (key) DO UPDATE (store.rollups.add_report), which needs a unique key to find the
+    # row. The tables are made anew (as in 0012) and counted again from the reports on the next open for
+    # writing (built_at NULL: store.rollups.ensure_built): the keys hold whatever a file holds (two
+    # processes, or two threads of one, recounting a day that had no rows could each insert its rows), and
+    # on DuckDB filling empty keyed tables takes seconds where deleting a chain's rows from keyed ones (or
+    # keying rows deleted in the same transaction) took half a minute at 100k clients. The lookup of a
+    # client's other reports that day and their causes (rollups._SAME_DAY) needs no index on DuckDB (its
+    # zone maps find them: reports lie in time order, report_causes rows in report id order); PostgreSQL
+    # uses reports_client_time, and report_causes (report_id), which store/engine.py adds there to this
+    # migration.
+    (
+        "0014_rollup_lookup_index",
+        """
+DROP TABLE trend_level_days;
+DROP TABLE trend_cause_days;
+DROP TABLE trend_trainer_days;
+CREATE TABLE trend_level_days (
+    day          DATE NOT NULL,         -- the reports' created_at date (UTC)
+    gym_id       INTEGER NOT NULL,
+    level        VARCHAR NOT NULL,
+    reports      INTEGER NOT NULL,
+    report_keys  BIGINT NOT NULL,       -- sum of the reports' record keys, modulo 2^32
+    clients      INTEGER NOT NULL,      -- distinct clients of those reports (that day)
+    client_bits  BIGINT NOT NULL,       -- OR of the clients' bits (store.rollups.client_bits)
+    PRIMARY KEY (day, gym_id, level)
+);
+CREATE TABLE trend_cause_days (
+    day          DATE NOT NULL,
+    gym_id       INTEGER NOT NULL,
+    cause        VARCHAR NOT NULL,
+    reports      INTEGER NOT NULL,      -- report_causes rows
+    report_keys  BIGINT NOT NULL,
+    clients      INTEGER NOT NULL,
+    client_bits  BIGINT NOT NULL,
+    PRIMARY KEY (day, gym_id, cause)
+);
+CREATE TABLE trend_trainer_days (
+    day          DATE NOT NULL,
+    gym_id       INTEGER NOT NULL,
+    author_id    INTEGER NOT NULL,      -- 0: the report has no account id
+    author       VARCHAR NOT NULL,
+    red          BOOLEAN NOT NULL,      -- the reports' level is refer or above
+    reports      INTEGER NOT NULL,
+    report_keys  BIGINT NOT NULL,
+    clients      INTEGER NOT NULL,
+    client_bits  BIGINT NOT NULL,
+    PRIMARY KEY (day, gym_id, author_id, author, red)
+);
+UPDATE trend_rollup_state SET built_at = NULL WHERE id = 1;
+""",
+    ),
 )

@@ -213,7 +213,17 @@ def save_report(
         history = triage_history_in(cur, client_id, now)
         result = evaluate(report, history)
         report_id = _insert_report(cur, actor, client_id, gym_id, report, history, result, now)
-        rollups.refresh_report(cur, report_id)  # the trends' daily rollups, in this transaction
+        rollups.add_report(  # the trends' daily rollups, in this transaction: the new report added to its rows
+            cur,
+            report_id=report_id,
+            client_id=client_id,
+            gym_id=gym_id,
+            author_id=actor.user_id,
+            author=actor.username,
+            level=result.level.value,
+            causes=[c.cause.value for c in result.causes],
+            created_at=now,
+        )
         if submission is not None:
             cur.execute(
                 "INSERT INTO report_submissions (token, report_id, client_id, saved_at) VALUES (?, ?, ?, ?)",
