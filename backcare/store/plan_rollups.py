@@ -34,9 +34,8 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from backcare.store import privacy
 from backcare.store.db import utcnow
-from backcare.store.rollups import KEY_SPACE, _bulk_insert, _keys, client_bits, record_keys
+from backcare.store.rollups import KEY_SPACE, _bulk_insert, _keys, build_once, client_bits, record_keys
 
 ASSIGNED_DAYS = "plan_assigned_days"
 FEEDBACK_DAYS = "plan_feedback_days"
@@ -179,22 +178,4 @@ def rebuild(cur, *, now: datetime | None = None) -> None:
 def ensure_built(connection) -> bool:
     """Fill the rollups of a file migrated to 0013 from its existing rows, once (in one transaction); True when
     it built them now. Called by rollups.ensure_built on every open for writing, after the privacy key exists."""
-    cur = connection.cursor()
-    try:
-        if not privacy.has_table(cur, "plan_rollup_state") or not privacy.has_table(cur, "privacy_key"):
-            return False
-        row = cur.execute("SELECT built_at FROM plan_rollup_state WHERE id = 1").fetchone()
-        if row is None or row[0] is not None:
-            return False
-        if cur.execute("SELECT count(*) FROM privacy_key").fetchone()[0] == 0:
-            return False
-        cur.execute("BEGIN TRANSACTION")
-        try:
-            rebuild(cur)
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-        return True
-    finally:
-        cur.close()
+    return build_once(connection, "plan_rollup_state", rebuild)

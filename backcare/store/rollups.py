@@ -380,18 +380,24 @@ def ensure_built(connection) -> bool:
 
 
 def _ensure_reports_built(connection) -> bool:
+    return build_once(connection, "trend_rollup_state", rebuild)
+
+
+def build_once(connection, state_table: str, build) -> bool:
+    """`build(cur)` in one transaction when `state_table` says the rollups are still to be filled (built_at
+    NULL) and the privacy key exists; True when it built them now. The report and plan rollups' ensure_built."""
     cur = connection.cursor()
     try:
-        if not privacy.has_table(cur, "trend_rollup_state") or not privacy.has_table(cur, "privacy_key"):
+        if not privacy.has_table(cur, state_table) or not privacy.has_table(cur, "privacy_key"):
             return False
-        row = cur.execute("SELECT built_at FROM trend_rollup_state WHERE id = 1").fetchone()
+        row = cur.execute(f"SELECT built_at FROM {state_table} WHERE id = 1").fetchone()
         if row is None or row[0] is not None:
             return False
         if cur.execute("SELECT count(*) FROM privacy_key").fetchone()[0] == 0:
             return False
         cur.execute("BEGIN TRANSACTION")
         try:
-            rebuild(cur)
+            build(cur)
             cur.execute("COMMIT")
         except BaseException:
             cur.execute("ROLLBACK")
