@@ -70,12 +70,17 @@ RECORD_ENTITIES = frozenset({"clients", "sessions", "reports", "referrals", "ass
 
 def client_gym(db: Database, client_id: int) -> int:
     """The gym of a client, to check permissions against; Unavailable (a NotFound that reads like a
-    refusal) when there is no such client."""
+    refusal) when there is no such client. Served from the read cache between writes (db.cached_read)."""
+    gym_id = db.cached_read(("client_gym",), client_id, lambda: _read_client_gym(db, client_id))
+    if gym_id is None:
+        raise Unavailable()
+    return gym_id
+
+
+def _read_client_gym(db: Database, client_id: int) -> int | None:
     with db.read("looking up the client") as cur:
         row = cur.execute("SELECT gym_id FROM clients WHERE id = ?", [client_id]).fetchone()
-    if row is None:
-        raise Unavailable()
-    return int(row[0])
+    return None if row is None else int(row[0])
 
 
 def scope_gym(actor: Actor, gym_id: int | None) -> int | None:

@@ -96,6 +96,7 @@ def create_client(
     with db.transaction(actor, "client.create", "clients", None, detail, now=now) as txn:
         cur = txn.cursor
         (client_id,) = the_row(cur.execute("SELECT nextval('clients_id_seq')"))
+        txn.touches(client_id)  # a new client: no cached read of anyone else changes
         cur.execute(
             "INSERT INTO clients (id, external_id, gym_id, trainer_id, name, consent_at, consent_by, created_at, "
             "created_by, phone, email, year_of_birth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -130,6 +131,7 @@ def record_consent(
     now = now or utcnow()
     by = checked_text("consent_by", (consent_by or actor.username).strip(), PersonName)
     with db.transaction(actor, "client.consent", "clients", client_id, now=now) as txn:
+        txn.touches(client_id)
         txn.cursor.execute("UPDATE clients SET consent_at = ?, consent_by = ? WHERE id = ?", [now, by, client_id])
         return _fetch_client(txn.cursor, client_id, now)
 
@@ -154,6 +156,7 @@ def set_client_contact(
     now = now or utcnow()
     detail = {"phone": contact.phone is not None, "email": contact.email is not None}
     with db.transaction(actor, "client.contact", "clients", client_id, detail, now=now) as txn:
+        txn.touches(client_id)
         cur = txn.cursor
         (consent_at,) = the_row(cur.execute("SELECT consent_at FROM clients WHERE id = ?", [client_id]))
         if consent_at is None and (contact.phone or contact.email):
@@ -187,6 +190,7 @@ def set_year_of_birth(
     with db.transaction(
         actor, "client.year_of_birth", "clients", client_id, {"known": year_of_birth is not None}, now=now
     ) as txn:
+        txn.touches(client_id)
         txn.cursor.execute("UPDATE clients SET year_of_birth = ? WHERE id = ?", [year_of_birth, client_id])
         return _fetch_client(txn.cursor, client_id, now)
 
@@ -195,14 +199,19 @@ def get_client(
     db: Database, *, actor: Actor, client_id: int, audit: bool = True, now: datetime | None = None
 ) -> ClientRow:
     """A client's record; writes a 'client.view' audit row unless `audit` is False (a repeat display
-    of the same record on the same screen)."""
+    of the same record on the same screen). The permission check and the audit row run on every call; the
+    row itself may come from the read cache (db.cached_read: the same row until this client is written)."""
     gym_id = client_gym(db, client_id)
     guard(db, actor, Action.CLIENT_READ, gym_id, attempt="client.view", entity="clients", entity_id=client_id)
-    with db.read("reading the client") as cur:
-        client = _fetch_client(cur, client_id, now)
+    client = db.cached_read(("client", now), client_id, lambda: _read_client(db, client_id, now))
     if audit:
         db.audit(actor, "client.view", "clients", client_id, outcome="ok", now=now)
     return client
+
+
+def _read_client(db: Database, client_id: int, now: datetime | None) -> ClientRow:
+    with db.read("reading the client") as cur:
+        return _fetch_client(cur, client_id, now)
 
 
 def search_clients(

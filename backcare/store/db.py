@@ -23,13 +23,15 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -136,10 +138,101 @@ def to_json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, default=_json_default, sort_keys=True)
 
 
+T = TypeVar("T")
+
+# The read cache (issue 13): how long an entry may be served at most (the client's status and 28-day counts
+# depend on the clock), and how many entries one database file keeps.
+READ_CACHE_SECONDS = 60.0
+READ_CACHE_ENTRIES = 4096
+_MISSING = object()
+
+
+class ReadCache:
+    """Reads of one client kept between writes, for one DuckDB file in this process (DuckDB lets one process
+    hold the file, so this process sees every write). Each committed write bumps a generation: the
+    generation of each client it declares it touched, or the global one when it declares nothing (so a
+    write path nobody annotated invalidates everything: slower, never stale). An entry is served while the
+    global generation, its client's generation and the UTC day are what they were before its SQL ran, and
+    for READ_CACHE_SECONDS at most. Bounded (least recently used out). Shared by every Database handle of
+    the same file in the process (the pages' handle and a test's own), and off until enabled (the app
+    enables it where it opens the database: context.open_db); the generations are kept whether or not it
+    is on. Values put in must be immutable (frozen row models, tuples)."""
+
+    def __init__(self, *, entries: int = READ_CACHE_ENTRIES, seconds: float = READ_CACHE_SECONDS, clock=time.monotonic):
+        self.enabled = False
+        self.entries = entries
+        self.seconds = seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._global = 0
+        self._clients: dict[int, int] = {}
+        self._values: OrderedDict[tuple, tuple[int, int, date, float, Any]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def generation(self, client_id: int) -> tuple[int, int]:
+        """(global, client) generations: taken BEFORE the SQL of a read runs, so a write committed while it
+        runs leaves the entry already out of date."""
+        with self._lock:
+            return self._global, self._clients.get(client_id, 0)
+
+    def get(self, key: tuple, client_id: int) -> Any:
+        with self._lock:
+            entry = self._values.get(key)
+            if entry is None:
+                return _MISSING
+            global_gen, client_gen, day, stamp, value = entry
+            if (
+                global_gen != self._global
+                or client_gen != self._clients.get(client_id, 0)
+                or day != utcnow().date()
+                or self._clock() - stamp > self.seconds
+            ):
+                del self._values[key]
+                return _MISSING
+            self._values.move_to_end(key)
+            return value
+
+    def put(self, key: tuple, generation: tuple[int, int], value: Any) -> None:
+        with self._lock:
+            self._values[key] = (*generation, utcnow().date(), self._clock(), value)
+            self._values.move_to_end(key)
+            while len(self._values) > self.entries:
+                self._values.popitem(last=False)
+
+    def bump(self, client_ids: Iterable[int] | None = None) -> None:
+        """After a commit: the clients written (None: anything may have changed)."""
+        with self._lock:
+            if client_ids is None:
+                self._global += 1
+                self._values.clear()
+                self._clients.clear()  # the global generation already outdates every entry
+                return
+            for client_id in client_ids:
+                self._clients[client_id] = self._clients.get(client_id, 0) + 1
+
+
+_READ_CACHES: dict[str, ReadCache] = {}
+_READ_CACHES_LOCK = threading.Lock()
+
+
+def _read_cache_for(path: Path) -> ReadCache:
+    key = str(Path(path).resolve())
+    with _READ_CACHES_LOCK:
+        cache = _READ_CACHES.get(key)
+        if cache is None:
+            cache = _READ_CACHES[key] = ReadCache()
+        return cache
+
+
 @dataclass
 class Transaction:
     """One open write: its cursor, and the audit row it will commit with (entity_id and detail may be
-    filled in while the work runs, e.g. with the id of a row just created)."""
+    filled in while the work runs, e.g. with the id of a row just created). What it writes, for the read
+    cache: touches(client_id) for each client whose data it changes, or touches_no_client_data() for a
+    write that changes none (a draft, sign-in bookkeeping); one that declares neither outdates every
+    cached read when it commits."""
 
     cursor: Any  # a duckdb cursor, or engine.PgCursor
     actor: Actor
@@ -148,6 +241,16 @@ class Transaction:
     entity_id: Any = None
     detail: dict | None = None
     now: datetime = field(default_factory=utcnow)
+    touched: set[int] = field(default_factory=set)
+    client_data: bool = True
+
+    def touches(self, *client_ids: int) -> None:
+        """This write changes these clients' data (their record, reports, sessions, referrals, plans...)."""
+        self.touched.update(int(c) for c in client_ids)
+
+    def touches_no_client_data(self) -> None:
+        """This write changes nothing a client's cached reads show."""
+        self.client_data = False
 
 
 class Database:
@@ -162,6 +265,11 @@ class Database:
         self.engine = engine
         self._write_lock = threading.RLock()
         self._closed = False
+        # DuckDB: the file's read cache (shared by every handle of the file in this process); PostgreSQL: none,
+        # since other processes write too.
+        self.read_cache: ReadCache | None = (
+            None if engine is POSTGRES or isinstance(path, str) else _read_cache_for(Path(path))
+        )
 
     def __repr__(self) -> str:
         return f"Database({self.where!r}, read_only={self.read_only})"
@@ -193,6 +301,7 @@ class Database:
         """Put a new connection in place of the current one (after the file was swapped); the Database
         keeps its identity, so pages holding it through st.cache_resource carry on."""
         self._connection = connection
+        self._written(None)
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
@@ -200,9 +309,46 @@ class Database:
         with self._write_lock:
             yield
 
+    # --- the read cache (issue 13) ----------------------------------------------------------------
+
+    def enable_read_cache(self) -> bool:
+        """Serve reads of one client from the file's ReadCache between writes (see ReadCache); a no-op on
+        PostgreSQL and read-only. Returns whether the cache is on."""
+        if self.read_cache is None or self.read_only:
+            return False
+        self.read_cache.enabled = True
+        return True
+
+    def cached_read(self, key: tuple, client_id: int, read: Callable[[], T]) -> T:
+        """`read()` (the SQL of one client's read, without its permission check), or its value kept from an
+        earlier call when the cache is on and nothing this client's data depends on was written since.
+        `key` names the read and its arguments; the value must be immutable."""
+        cache = self.read_cache
+        if cache is None or not cache.enabled:
+            return read()
+        key = (*key, client_id)
+        value = cache.get(key, client_id)
+        if value is not _MISSING:
+            return value
+        generation = cache.generation(client_id)
+        value = read()
+        cache.put(key, generation, value)
+        return value
+
+    def _written(self, client_ids: Iterable[int] | None) -> None:
+        if self.read_cache is not None:
+            self.read_cache.bump(client_ids)
+
     # --- reading -------------------------------------------------------------------------------
 
     def cursor(self) -> Any:
+        """A raw cursor. Whatever it runs is unknown to the read cache, so taking one counts as a write to any
+        client (the store's own reads and writes go through read() and transaction())."""
+        cur = self._cursor()
+        self._written(None)
+        return cur
+
+    def _cursor(self) -> Any:
         if self._closed:
             raise StoreError(f"The database {self.where} has been closed.")
         try:
@@ -213,7 +359,7 @@ class Database:
     @contextmanager
     def read(self, doing: str = "reading the database") -> Iterator[Any]:
         """A cursor for reads; driver errors become StoreError."""
-        cur = self.cursor()
+        cur = self._cursor()
         try:
             yield cur
         except DRIVER_ERRORS as error:
@@ -239,7 +385,7 @@ class Database:
         if self.read_only:
             raise StoreError(f"The database {self.where} is open read-only: nothing can be changed.")
         with self._write_lock:
-            cur = self.cursor()
+            cur = self._cursor()
             txn = Transaction(
                 cur, actor, str(getattr(action, "value", action)), entity, entity_id, detail, now or utcnow()
             )
@@ -248,6 +394,11 @@ class Database:
                 yield txn
                 self._insert_audit(cur, txn.actor, txn.action, txn.entity, txn.entity_id, "ok", txn.detail, txn.now)
                 cur.execute("COMMIT")
+                # after the commit: a read that started before it and ran its SQL on the old rows is outdated
+                if txn.touched:
+                    self._written(txn.touched)
+                elif txn.client_data:
+                    self._written(None)
             except BaseException as error:
                 try:
                     cur.execute("ROLLBACK")
@@ -288,12 +439,13 @@ class Database:
         doing: str = "recording the audit entry",
     ) -> None:
         """Record a refused or failed attempt (or a view) in its own transaction; `work`, when given, runs
-        in the same transaction first (e.g. a sign-in's failure counter)."""
+        in the same transaction first (e.g. a sign-in's failure counter). An audit row (and such a counter) is no
+        client data: the read cache is left as it is."""
         if self.read_only:
             log.info("read-only database: audit %s %s %s not recorded", actor.username, action, outcome)
             return
         with self._write_lock:
-            cur = self.cursor()
+            cur = self._cursor()
             try:
                 cur.execute(self.engine.begin_write)
                 if work is not None:
@@ -320,11 +472,12 @@ class Database:
 
     def bookkeeping(self, work: Callable[[Any], Any], doing: str = "updating the database") -> Any:
         """One transaction without an audit row, for counters that belong to an action audited on its own
-        (a sign-in's attempt count, a signed-in session's last activity); returns what `work` returns."""
+        (a sign-in's attempt count, a signed-in session's last activity, a triage draft); returns what `work`
+        returns. Such counters are no client data: the read cache is left as it is."""
         if self.read_only:
             return None
         with self._write_lock:
-            cur = self.cursor()
+            cur = self._cursor()
             try:
                 cur.execute(self.engine.begin_write)
                 result = work(cur)

@@ -63,6 +63,7 @@ def save_draft(db: Database, *, actor: Actor, client_id: int, answers: dict, now
         db.bookkeeping(lambda cur: cur.execute(_REPLACE, [text, now, user_id, client_id]), "keeping the draft")
         return
     with db.transaction(actor, "triage.draft_started", "clients", client_id, now=now) as txn:
+        txn.touches_no_client_data()  # a draft is none of the client's cached reads
         txn.cursor.execute(
             "DELETE FROM triage_drafts WHERE user_id = ? AND saved_at < ?", [user_id, now - DRAFT_MAX_AGE]
         )
@@ -98,6 +99,7 @@ def delete_draft(
         db.bookkeeping(lambda cur: cur.execute(sql, args), "removing the draft")
         return
     with db.transaction(actor, "triage.draft_discarded", "clients", client_id, now=now) as txn:
+        txn.touches_no_client_data()  # a draft is none of the client's cached reads
         txn.cursor.execute(sql, args)
 
 

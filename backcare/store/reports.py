@@ -119,6 +119,11 @@ def triage_history(db: Database, *, actor: Actor, client_id: int, now: datetime 
     """The history save_report will use, for previewing a result before saving."""
     gym_id = client_gym(db, client_id)
     guard(db, actor, Action.CLIENT_READ, gym_id, attempt="client.history", entity="clients", entity_id=client_id)
+    # Without `now` (the app) the history of the last minute at most is served from the read cache.
+    return db.cached_read(("triage_history", now), client_id, lambda: _read_triage_history(db, client_id, now))
+
+
+def _read_triage_history(db: Database, client_id: int, now: datetime | None) -> TriageHistory:
     with db.read("reading the client's history") as cur:
         return triage_history_in(cur, client_id, now or utcnow())
 
@@ -261,6 +266,7 @@ def save_report(
     for attempt in range(1, SAVE_ATTEMPTS + 1):
         try:
             with db.transaction(actor, "report.save", "reports", None, detail, now=now) as txn:
+                txn.touches(client_id)  # its report, referral and plans: this client's cached reads only
                 report_id, result, history, referral_id, assignment_ids, allowed_plans = write(txn, report)
             break
         except Clash:
@@ -415,6 +421,7 @@ def complete_report(
     now = now or utcnow()
     typed = report.model_dump(mode="json", include=set(given))
     with db.transaction(actor, "report.complete", "reports", report_id, {"answered": list(given)}, now=now) as txn:
+        txn.touches(stored.client_id)
         cur = txn.cursor
         assignments = ", ".join(f"{field} = ?" for field in given)
         guard_nulls = " AND ".join(f"{field} IS NULL" for field in given) or "true"

@@ -33,6 +33,7 @@ def log_session(
     session = validated_session(session)
     now = now or utcnow()
     with db.transaction(actor, "session.log", "sessions", None, {"client_id": client_id}, now=now) as txn:
+        txn.touches(client_id)
         row = insert_session(txn.cursor, actor=actor, client_id=client_id, session=session, now=now)
         txn.entity_id = row["id"]
     return session_row(row)
@@ -72,11 +73,16 @@ def insert_session(cur, *, actor: Actor, client_id: int, session: SessionIn, now
 
 
 def list_sessions(db: Database, *, actor: Actor, client_id: int, limit: int | None = None) -> list[SessionRow]:
-    """A client's sessions, newest first."""
+    """A client's sessions, newest first (from the read cache between writes of this client)."""
     gym_id = client_gym(db, client_id)
     guard(db, actor, Action.CLIENT_READ, gym_id, attempt="session.list", entity="clients", entity_id=client_id)
+    # a tuple in the cache (immutable); a list of the same rows to the caller
+    return list(db.cached_read(("sessions", limit), client_id, lambda: _read_sessions(db, client_id, limit)))
+
+
+def _read_sessions(db: Database, client_id: int, limit: int | None) -> tuple[SessionRow, ...]:
     with db.read("listing sessions") as cur:
-        return sessions_in(cur, client_id, limit)
+        return tuple(sessions_in(cur, client_id, limit))
 
 
 def sessions_in(cur, client_id: int, limit: int | None = None) -> list[SessionRow]:

@@ -22,10 +22,14 @@ def database_path() -> Path:
 
 @st.cache_resource(show_spinner=False)
 def _open_database(path: str):
-    # One connection per process (DESIGN.md); every store call takes its own cursor.
+    # One connection per process (DESIGN.md); every store call takes its own cursor. On DuckDB this process holds
+    # the file and sees every write, so reads of one client are kept between writes (issue 13: store.db.ReadCache;
+    # a no-op on PostgreSQL, where other processes write too).
     from backcare import store
 
-    return store.open_database(path)
+    db = store.open_database(path)
+    db.enable_read_cache()
+    return db
 
 
 _HANDLES: dict[str, object] = {}
