@@ -58,10 +58,9 @@ def render_handout(
 ) -> bytes:
     """An A4 PDF. `trainer` is the trainer's display name; `layout`, when given, receives (page, x, y, width,
     height) in mm of every picture drawn (tests check those spots are not blank)."""
-    client_name = _required("client_name", client_name)
-    trainer = _required("trainer", trainer)
-    if review_date < start_date:
-        raise InvalidInput("review_date", "must be on or after the start date")
+    client_name, trainer = check_inputs(
+        client_name=client_name, trainer=trainer, start_date=start_date, review_date=review_date
+    )
     notes = notes.strip() if notes else None
     contact = (trainer_contact or "").strip() or None
     catalogue = catalogue or load_catalogue()
@@ -87,6 +86,17 @@ def render_handout(
         )
     pdf.safety_net_section(safety_net)
     return pdf.render()
+
+
+def check_inputs(*, client_name: str, trainer: str, start_date: date, review_date: date) -> tuple[str, str]:
+    """What render_handout() refuses, checked without making the PDF (a page that makes the PDF only when the
+    download is tapped checks these first, so a handout that cannot be made says so on the screen); returns
+    the client's and the trainer's names as printed."""
+    client_name = _required("client_name", client_name)
+    trainer = _required("trainer", trainer)
+    if review_date < start_date:
+        raise InvalidInput("review_date", "must be on or after the start date")
+    return client_name, trainer
 
 
 def handout_filename(client_name: str, start_date: date) -> str:

@@ -155,22 +155,25 @@ else:
                 st.markdown(f"- {views.assignment_line(assignment, library)}")
 
     sheet = views.handout_input(assignments, library, date.today(), paused=paused)
+    # The PDF is made when the button is tapped (plan_views.handout_maker); what it needs is read and checked
+    # here, once per change of the client's plans, so a handout that cannot be made says so now.
     cache_key = ("handout", client.id, paused, tuple((a.id, a.status.value, a.stage) for a in assignments))
     if st.session_state.get("handout_key") != cache_key:
         try:
-            st.session_state["handout_pdf"], _ = plan_views.client_handout(
+            st.session_state["handout_maker"], _ = plan_views.handout_maker(
                 db, actor, client, assignments, library, date.today(), paused=paused
             )
         except BackCareError as error:
             context.show_error(error)
-            st.session_state["handout_pdf"] = None
+            st.session_state["handout_maker"] = None
         st.session_state["handout_key"] = cache_key
-    if st.session_state.get("handout_pdf"):
+    plan_views.handout_problem(client.id)
+    if st.session_state.get("handout_maker"):
         context.audited_download(
             db,
             actor,
             "Download the printable handout (PDF)",
-            st.session_state["handout_pdf"],
+            st.session_state["handout_maker"],
             what="plan handout PDF",
             entity="clients",
             entity_id=client.id,

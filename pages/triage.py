@@ -152,11 +152,12 @@ def offer_handout() -> None:
     if client is None or offered.get("client_id") != client.id or form.started:
         st.session_state.pop(HANDOUT_KEY, None)
         return
-    if offered.get("pdf") is None:
+    if offered.get("make") is None:
+        # read and checked now; the PDF is made when the button is tapped (plan_views.handout_maker)
         try:
             library = load_library()
             assignments = store.list_assignments(db, actor=actor, client_id=client.id)
-            offered["pdf"], offered["file_name"] = plan_views.client_handout(
+            offered["make"], offered["file_name"] = plan_views.handout_maker(
                 db, actor, client, assignments, library, today, paused=views.is_paused(client.status)
             )
         except BackCareError as error:
@@ -165,11 +166,12 @@ def offer_handout() -> None:
             st.session_state.pop(HANDOUT_KEY, None)
             return
     with confirmation:
+        plan_views.handout_problem(client.id)
         context.audited_download(
             db,
             actor,
             f"Download the handout for {client.name} (PDF)",
-            offered["pdf"],
+            offered["make"],
             what="plan handout PDF",
             entity="clients",
             entity_id=client.id,
@@ -646,7 +648,7 @@ else:
             st.session_state["triage_saved"] = note + " Next: see it in the client's history."
             drop_draft()
             if assigned:  # the confirmation offers the handout at once
-                st.session_state[HANDOUT_KEY] = {"client_id": client.id, "pdf": None}
+                st.session_state[HANDOUT_KEY] = {"client_id": client.id, "make": None}
             form.finish()
             st.rerun()
 

@@ -115,8 +115,52 @@ def test_handout_download_is_a_pdf_with_the_clients_plan(tmp_path):
     no_exception(at)
     download = at.download_button(key=f"client-{world.client.id}-handout")
     assert download.label.startswith("Download the printable handout")
-    pdf = at.session_state["handout_pdf"]
+    pdf = at.session_state["handout_maker"]()  # what the button hands the browser when tapped
     assert pdf.startswith(b"%PDF")
+
+
+def test_the_handout_is_made_when_its_button_is_tapped_not_on_every_visit(tmp_path, monkeypatch):
+    """Issue 13: making the PDF on each visit of the page was an eighth of the server's CPU under load."""
+    from backcare import handout
+
+    made = []
+    real = handout.render_handout
+    monkeypatch.setattr(handout, "render_handout", lambda **kwargs: made.append(kwargs) or real(**kwargs))
+    world = make_world(tmp_path)
+    store.assign_plan(
+        world.db,
+        actor=world.actor,
+        client_id=world.client.id,
+        plan_id="core",
+        start_date=date(2025, 3, 1),
+        review_date=date(2025, 3, 15),
+    )
+    at = world.page("pages/plans.py").run()
+    no_exception(at)
+    assert at.download_button(key=f"client-{world.client.id}-handout") is not None
+    assert made == []
+    assert at.session_state["handout_maker"]().startswith(b"%PDF")
+    (call,) = made
+    assert call["client_name"] == "Ada Lovelace" and [p.id.value for p in call["plans"]] == ["core"]
+    assert call["trainer"] == "Tara Trainer"
+
+
+def test_a_handout_whose_pdf_fails_on_the_tap_says_so_in_one_sentence(tmp_path, monkeypatch):
+    from backcare import handout
+
+    def broken(**kwargs):
+        raise RuntimeError("no room on the page")
+
+    world = make_world(tmp_path)
+    at = world.page("pages/plans.py").run()
+    monkeypatch.setattr(handout, "render_handout", broken)
+    with pytest.raises(RuntimeError):  # Streamlit's download thread gets the error: the browser gets no file
+        at.session_state["handout_maker"]()
+    at.run()
+    no_exception(at)
+    assert "The handout could not be made (no room on the page); nothing was downloaded." in texts(at)
+    at.run()
+    assert "The handout could not be made" not in texts(at)  # said once
 
 
 def test_plans_of_a_client_paused_by_a_referral_are_on_hold_and_off_the_handout(tmp_path):

@@ -28,6 +28,8 @@ def test_a_save_with_plans_offers_the_handout_on_the_confirmation(tmp_path, monk
     no_exception(at)
     (offer,) = handout_buttons(at)
     assert offer.proto.label == "Download the handout for Ada Lovelace (PDF)"
+    assert made == []  # issue 13: made when the button is tapped, not when it is offered
+    assert at.session_state["triage_handout"]["make"]().startswith(b"%PDF")  # the button's callable
     (call,) = made
     assert call["client_name"] == "Ada Lovelace" and len(call["plans"]) == 1  # the plan just assigned
 

@@ -5,6 +5,8 @@ so that `data_files_or_stop()` can say which file is broken instead of a traceba
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,6 +18,8 @@ from backcare.errors import BackCareError
 from backcare.models import CauseId, Level, TriageResult
 from backcare.plans import Plan, SafetyNet, check_data_files, combined_exercises, offered_stages, preselected_plans
 from backcare.ui import words
+
+log = logging.getLogger(__name__)
 
 REVIEW_AFTER = timedelta(days=14)
 
@@ -132,21 +136,63 @@ def stages_for(level: Level | None) -> tuple[int, ...]:
     return offered_stages(level)
 
 
+# Where a handout whose PDF failed (on the download's own thread) leaves its one sentence for the page.
+HANDOUT_PROBLEMS = "handout_problems"
+
+
 def client_handout(db, actor, client, assignments, library, today: date, *, paused: bool) -> tuple[bytes, str]:
     """The client's printable handout of their active plans, naming the signed-in trainer with their contact,
-    and its file name: one place for the Plans page and the triage confirmation."""
+    and its file name (made now: see handout_maker for the download button)."""
+    make, file_name = handout_maker(db, actor, client, assignments, library, today, paused=paused, problems={})
+    return make(), file_name
+
+
+def handout_maker(
+    db, actor, client, assignments, library, today: date, *, paused: bool, problems: dict | None = None
+) -> tuple[Callable[[], bytes], str]:
+    """The client's handout as a callable for st.download_button (issue 13: the PDF is made when the button is
+    tapped, on Streamlit's own thread, not on every visit), and its file name: one place for the Plans page
+    and the triage confirmation. Everything that can refuse is read and checked now (BackCareError here,
+    for the page to say in one sentence); should the PDF itself still fail, the callable leaves one sentence
+    in `problems` (default: the session's, shown by handout_problem() on the next run) and raises, so the
+    browser gets no file."""
     from backcare import handout, store  # noqa: PLC0415  (fpdf2 loads only when a handout is made)
     from backcare.ui import views  # noqa: PLC0415
 
     sheet = views.handout_input(assignments, library, today, paused=paused)
     trainer_name, trainer_contact = store.trainer_card(db, actor)
-    pdf = handout.render_handout(
-        client_name=client.name,
-        plans=sheet.plans,
-        safety_net=library.safety_net,
-        trainer=trainer_name,
-        trainer_contact=trainer_contact,
-        start_date=sheet.start_date,
-        review_date=sheet.review_date,
+    handout.check_inputs(
+        client_name=client.name, trainer=trainer_name, start_date=sheet.start_date, review_date=sheet.review_date
     )
-    return pdf, handout.handout_filename(client.name, sheet.start_date)
+    inputs: dict[str, Any] = {
+        "client_name": client.name,
+        "plans": sheet.plans,
+        "safety_net": library.safety_net,
+        "trainer": trainer_name,
+        "trainer_contact": trainer_contact,
+        "start_date": sheet.start_date,
+        "review_date": sheet.review_date,
+    }
+    if problems is None:
+        problems = st.session_state.setdefault(HANDOUT_PROBLEMS, {})
+    client_id = client.id
+
+    def make() -> bytes:
+        try:
+            return handout.render_handout(**inputs)
+        except Exception as error:
+            log.exception("making the handout of client %s", client_id)
+            problems[client_id] = (
+                f"The handout could not be made ({error}); nothing was downloaded. Try again; if this keeps "
+                "happening, tell your administrator."
+            )
+            raise
+
+    return make, handout.handout_filename(client.name, sheet.start_date)
+
+
+def handout_problem(client_id: int) -> None:
+    """The sentence a handout of this client left when its PDF failed on the download's thread, once."""
+    message = st.session_state.get(HANDOUT_PROBLEMS, {}).pop(client_id, None)
+    if message:
+        st.warning(message)
