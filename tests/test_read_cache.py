@@ -354,3 +354,29 @@ def test_after_an_erasure_the_client_reads_as_gone(cached, client, trainer_actor
         store.get_client(cached, actor=trainer_actor, client_id=client.id, audit=False)
     with pytest.raises(Unavailable):
         store.list_sessions(cached, actor=trainer_actor, client_id=client.id)
+
+
+def test_a_file_put_again_at_the_same_path_is_not_served_from_the_old_files_entries(tmp_path):
+    """A restore (another file copied over this one between two opens) writes nothing through the store."""
+    import shutil
+
+    def make(path, name):
+        db = store.open_database(path)
+        gym = store.create_gym(db, actor=SYSTEM, name="North")
+        client = store.create_client(db, actor=SYSTEM, gym_id=gym.id, name=name, consent_by="admin")
+        db.close()
+        return client.id
+
+    path, other = tmp_path / "live.duckdb", tmp_path / "backup.duckdb"
+    client_id = make(path, "Ann")
+    assert make(other, "Bo") == client_id
+    db = store.open_database(path)
+    db.enable_read_cache()
+    assert store.get_client(db, actor=SYSTEM, client_id=client_id, audit=False).name == "Ann"
+    db.close()
+    shutil.copyfile(other, path)
+    db = store.open_database(path)
+    try:
+        assert store.get_client(db, actor=SYSTEM, client_id=client_id, audit=False).name == "Bo"
+    finally:
+        db.close()

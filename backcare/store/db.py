@@ -270,6 +270,7 @@ class Database:
         self.read_cache: ReadCache | None = (
             None if engine is POSTGRES or isinstance(path, str) else _read_cache_for(Path(path))
         )
+        self._written(None)  # a file opened anew (perhaps made again at the same path): nothing kept is trusted
 
     def __repr__(self) -> str:
         return f"Database({self.where!r}, read_only={self.read_only})"
@@ -523,6 +524,7 @@ class Database:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            self._written(None)
             try:
                 self.connection.close()
             except DRIVER_ERRORS as error:
