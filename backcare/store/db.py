@@ -155,7 +155,7 @@ class ReadCache:
     global generation, its client's generation and the UTC day are what they were before its SQL ran, and
     for READ_CACHE_SECONDS at most. Bounded (least recently used out). Shared by every Database handle of
     the same file in the process (the pages' handle and a test's own), and off until enabled (the app
-    enables it where it opens the database: context.open_db); the generations are kept whether or not it
+    enables it where it opens the database: ui.context); the generations are kept whether or not it
     is on. Values put in must be immutable (frozen row models, tuples)."""
 
     def __init__(self, *, entries: int = READ_CACHE_ENTRIES, seconds: float = READ_CACHE_SECONDS, clock=time.monotonic):
