@@ -82,6 +82,27 @@ FINISHED_EARLY_FOR_RERUN = 2
 # --- the server process --------------------------------------------------------------------------
 
 
+# The store's failure sentences (backcare/store/db.py translate(), the domain errors the pages show with st.error).
+FAILURE_WORDS = re.compile(r"please try again|failed|was refused|could not|is in use|not stored", re.IGNORECASE)
+
+
+def page_failure(elements) -> str | None:
+    """What went wrong in a script run, from its (kind, proto) elements: a traceback, or a failure the page
+    shows in words (a clash with another change, a save that failed), which is a tap that did not do its work
+    as much as a traceback is. Error boxes also carry the triage's emergency and urgent results, so only the
+    store's failure sentences count."""
+    from streamlit.proto.Alert_pb2 import Alert
+
+    elements = list(elements)
+    for kind, element in elements:
+        if kind == "exception":
+            return f"the page raised: {element.message[:200]}"
+    for kind, element in elements:
+        if kind == "alert" and element.format == Alert.ERROR and FAILURE_WORDS.search(element.body):
+            return f"the page showed an error: {element.body[:200]}"
+    return None
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -346,9 +367,9 @@ class Tab:
                 break
         elapsed = (time.perf_counter() - started) * 1000
         self.elements = elements
-        problems = [element.message for kind, element in elements.values() if kind == "exception"]
-        if problems:
-            raise AppError(f"the page raised: {problems[0][:200]}")
+        problem = page_failure(elements.values())
+        if problem:
+            raise AppError(problem)
         return elapsed
 
     def widgets(self, kind: str | None = None) -> list[tuple[str, str, object]]:
