@@ -411,8 +411,9 @@ class _CountingCursor:
 
 def test_trends_runs_no_query_twice(db, history, monkeypatch):
     log: list[tuple[str, str]] = []
-    real = db_module.Database.cursor
-    monkeypatch.setattr(db_module.Database, "cursor", lambda self: _CountingCursor(real(self), log))
+    # every cursor the store takes (its reads and writes go through the private one; the public one is for raw SQL)
+    real = db_module.Database._cursor
+    monkeypatch.setattr(db_module.Database, "_cursor", lambda self: _CountingCursor(real(self), log))
     store.trends(db, actor=MANAGER, start=date(2025, 3, 1), end=date(2025, 3, 10), now=datetime(2025, 3, 12))
     repeated = {sql[:80]: n for (sql, _), n in Counter(log).items() if n > 1}
     assert not repeated
