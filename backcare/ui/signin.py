@@ -266,6 +266,17 @@ def _watch_session() -> None:
         st.rerun(scope="app")
 
 
+def _watch_on_timer() -> None:
+    """The page's timer (a fragment with run_every). A fragment also runs inside every full run of the page,
+    right after current_or_expired_actor() has checked the session: only the timer's own runs check again
+    (one session check per tap, not two)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is not None and ctx.fragment_ids_this_run:
+        _watch_session()
+
+
 def watch_interval() -> float:
     """Seconds between timer checks: a quarter of the idle limit, between 1 and 15 s."""
     return min(15.0, max(1.0, idle_limit().total_seconds() / 4))
@@ -346,4 +357,4 @@ def sidebar_account(actor: Actor) -> None:
         if st.button("Sign out", key="signout", help="Signs this account out of every tab"):
             sign_out(reason=SIGNED_OUT, everywhere=True)
             st.rerun()
-        st.fragment(_watch_session, run_every=watch_interval())()
+        st.fragment(_watch_on_timer, run_every=watch_interval())()

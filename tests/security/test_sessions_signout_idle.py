@@ -210,3 +210,16 @@ def test_the_idle_limit_is_a_setting(monkeypatch):
     assert signin.idle_limit() == timedelta(seconds=12) and signin.watch_interval() == 3
     monkeypatch.delenv("BACKCARE_IDLE_MINUTES")
     assert signin.idle_limit() == signin_sessions.IDLE_LIMIT
+
+
+def test_a_tap_checks_the_session_once_and_the_timer_checks_it_on_its_own_runs(world, monkeypatch):
+    """The timer is a fragment, and a fragment also runs inside each full run: there it would check the session
+    a second time, right after the page did (issue 13: the sign-in checks were a sixth of the server's CPU per
+    tap). A tap checks once, as activity; the timer's own runs still check (see the two tests above)."""
+    tab = sign_in("tina")
+    checks: list[bool] = []
+    real = store.session_state
+    monkeypatch.setattr(store, "session_state", lambda db, **kw: checks.append(kw["touch"]) or real(db, **kw))
+    rerun(tab)
+    assert not tab.exception and not signed_out(tab)
+    assert checks == [True]
