@@ -131,6 +131,29 @@ def test_migrate_to_postgres_refuses_a_target_that_holds_data(chain_file, pg_url
         assert _counts(target) == before
 
 
+def test_migrate_to_postgres_never_truncates_a_row_written_after_its_first_check(chain_file, empty_pg_url, monkeypatch):
+    """The copy empties the target's tables in its transaction (so COPY may FREEZE): a gym written by someone
+    else after the first emptiness check is found again under the tables' lock, a Conflict, and kept."""
+    from backcare.store import transfer
+
+    columns = transfer._columns
+
+    def then_a_gym_arrives(cur, table):  # runs in the copy's transaction, after the first check
+        if getattr(cur, "_pool", None) is not None and not hasattr(then_a_gym_arrives, "done"):
+            then_a_gym_arrives.done = True  # type: ignore[attr-defined]
+            with psycopg.connect(empty_pg_url, autocommit=True) as other:
+                other.execute("INSERT INTO gyms (name) VALUES ('Came Meanwhile')")
+        return columns(cur, table)
+
+    with store.open_database(empty_pg_url):
+        pass  # migrated: the schema is there
+    monkeypatch.setattr(transfer, "_columns", then_a_gym_arrives)
+    with pytest.raises(Conflict, match=r"already holds data \(in gyms\)"):
+        transfer.migrate_to_postgres(chain_file, empty_pg_url)
+    with psycopg.connect(empty_pg_url) as check:
+        assert check.execute("SELECT name FROM gyms").fetchall() == [("Came Meanwhile",)]
+
+
 # --- two app processes on one database ----------------------------------------------------------------
 
 
