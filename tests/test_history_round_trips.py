@@ -161,3 +161,23 @@ def test_the_history_band_equals_the_band_sql(db, trainer_actor, client, seed, s
     assert [row[5] for row in got if row[5] is not None] == pytest.approx(
         [row[5] for row in expected if row[5] is not None], rel=1e-12
     )
+
+
+@pytest.mark.parametrize("recent", [1, 3, 4, 20])
+def test_the_latest_reports_are_those_of_list_reports_ties_on_the_time_included(db, trainer_actor, client, recent):
+    """client_history reads its reports bounded by the recent-th latest time, not by ORDER BY ... LIMIT: the
+    same rows in the same order, also when reports share a time at the bound."""
+    times = [datetime(2025, 3, 1, 9), datetime(2025, 3, 2, 9), datetime(2025, 3, 2, 9), datetime(2025, 3, 3, 9)]
+    for at, pain in zip(times, (1, 2, 3, 4), strict=True):
+        store.save_report(
+            db,
+            actor=trainer_actor,
+            client_id=client.id,
+            report=TriageReport.model_validate(report_payload(pain_score=pain)),
+            now=at,
+        )
+    history = store.client_history(db, actor=trainer_actor, client_id=client.id, recent=recent, audit=False, on=ON)
+    listed = store.list_reports(db, actor=trainer_actor, client_id=client.id, limit=recent, audit=False)
+    assert [r.id for r in history.reports] == [r.id for r in listed]
+    assert len(history.reports) == min(recent, 4)
+    assert history.reports == tuple(listed)

@@ -5,21 +5,22 @@ Charts never receive raw rows: the pain series is one row per day, the load seri
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
 from backcare.auth import Action, Actor
-from backcare.errors import InvalidInput
+from backcare.errors import InvalidInput, Unavailable
 from backcare.store import load
-from backcare.store._base import client_gym, guard, rows_as_dicts
+from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts
 from backcare.store.assignments import assignments_in
-from backcare.store.clients import _fetch_client
+from backcare.store.clients import CLIENT_COLUMNS
 from backcare.store.db import Database, utcnow
 from backcare.store.records import AssignmentRow, ClientRow, ClientStatus, ReferralRow, ReportRow, SessionRow
 from backcare.store.referrals import _REFERRAL_SELECT, _referral
-from backcare.store.reports import reports_in
+from backcare.store.reports import REPORT_COLUMNS, report_row
 from backcare.store.sessions import sessions_in
+from backcare.store.status import ONE_CLIENT_STATUS, status_params
 
 _ROW = ConfigDict(frozen=True, extra="forbid")
 
@@ -188,6 +189,37 @@ def _referrals_in(cur, client_id: int, open_only: bool = False, limit: int = 10)
     return [_referral(r) for r in rows]
 
 
+def _client_in(cur, client_id: int, recent: int) -> tuple[ClientRow, datetime | None]:
+    """clients._fetch_client's row and status, with the time of the client's `recent`-th latest report (None:
+    no reports) in the same statement, for _latest_reports_in. Unavailable when there is no such client."""
+    sql = (
+        f"SELECT {CLIENT_COLUMNS.replace('flags.status', f'({ONE_CLIENT_STATUS}) AS status')}, "
+        "(SELECT min(created_at) FROM (SELECT created_at FROM reports WHERE client_id = $client_id "
+        f"ORDER BY created_at DESC, id DESC LIMIT {max(1, int(recent))}) AS latest) AS reports_since "
+        "FROM clients AS c WHERE c.id = $client_id"
+    )
+    row = one_as_dict(cur.execute(sql, {**status_params(None), "client_id": client_id}))
+    if row is None:
+        raise Unavailable()  # reads like a refusal: ids cannot be probed
+    since = row.pop("reports_since")
+    return ClientRow(**row), since
+
+
+def _latest_reports_in(cur, client_id: int, recent: int, since: datetime | None) -> list[ReportRow]:
+    """reports_in(cur, client_id, recent), given `since`, the time of the `recent`-th latest report: the ~41
+    columns of the reports from then on, sorted here. One ORDER BY ... LIMIT over the wide rows made DuckDB
+    scan the table twice (a top-N on the key, then the wide columns again); the bounded filter reads them
+    once (about 0.8 ms of 7 at chain scale). Ties on the bounding time may bring a few more rows, which the
+    sort cuts off."""
+    if since is None or recent < 1:
+        return []
+    rows = rows_as_dicts(
+        cur.execute(f"SELECT {REPORT_COLUMNS} FROM reports WHERE client_id = ? AND created_at >= ?", [client_id, since])
+    )
+    rows.sort(key=lambda row: (row["created_at"], row["id"]), reverse=True)
+    return [report_row(row) for row in rows[:recent]]
+
+
 class ClientHistory(BaseModel):
     """Everything the history page shows for one client, read in one call."""
 
@@ -224,7 +256,7 @@ def client_history(
     _check_weeks(weeks)
     on = on or utcnow().date()
     with db.read("reading the client's history") as cur:
-        client = _fetch_client(cur, client_id, None)  # NotFound before any permission question
+        client, reports_since = _client_in(cur, client_id, recent)  # NotFound before any permission question
         guard(
             db, actor, Action.CLIENT_READ, client.gym_id, attempt="client.view", entity="clients", entity_id=client_id
         )
@@ -232,7 +264,7 @@ def client_history(
             client=client,
             status=client.status,
             sessions=tuple(sessions_in(cur, client_id, recent)),
-            reports=tuple(reports_in(cur, client_id, recent)),
+            reports=tuple(_latest_reports_in(cur, client_id, recent, reports_since)),
             pain=tuple(_pain_in(cur, client_id, pain_days, on)),
             load=tuple(_band_in(cur, client_id, weeks, on)),
             assignments=tuple(assignments_in(cur, client_id)),
