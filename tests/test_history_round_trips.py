@@ -181,3 +181,17 @@ def test_the_latest_reports_are_those_of_list_reports_ties_on_the_time_included(
     assert [r.id for r in history.reports] == [r.id for r in listed]
     assert len(history.reports) == min(recent, 4)
     assert history.reports == tuple(listed)
+
+
+@pytest.mark.parametrize("recent", [1, 2, 3, 20])
+def test_the_latest_sessions_are_those_of_list_sessions_same_days_included(db, trainer_actor, client, recent):
+    """client_history reads its sessions bounded by the recent-th latest date, not by ORDER BY ... LIMIT: the
+    same rows in the same order, also when sessions share the day at the bound."""
+    for day, minutes in ((date(2025, 3, 1), 10), (date(2025, 3, 2), 20), (date(2025, 3, 2), 30), (ON, 40)):
+        store.log_session(
+            db, actor=trainer_actor, client_id=client.id, session={"date": day, "minutes": minutes, "rpe": 4}
+        )
+    history = store.client_history(db, actor=trainer_actor, client_id=client.id, recent=recent, audit=False, on=ON)
+    listed = store.list_sessions(db, actor=trainer_actor, client_id=client.id, limit=recent)
+    assert len(history.sessions) == min(recent, 4)
+    assert history.sessions == tuple(listed)

@@ -19,7 +19,7 @@ from backcare.store.db import Database, utcnow
 from backcare.store.records import AssignmentRow, ClientRow, ClientStatus, ReferralRow, ReportRow, SessionRow
 from backcare.store.referrals import _REFERRAL_SELECT, _referral
 from backcare.store.reports import REPORT_COLUMNS, report_row
-from backcare.store.sessions import sessions_in
+from backcare.store.sessions import READABLE_DATE, SESSION_COLUMNS, session_row
 from backcare.store.status import ONE_CLIENT_STATUS, status_params
 
 _ROW = ConfigDict(frozen=True, extra="forbid")
@@ -178,31 +178,51 @@ def client_referrals(
 
 
 def _referrals_in(cur, client_id: int, open_only: bool = False, limit: int = 10) -> list[ReferralRow]:
+    # the open-only condition only when asked for: the history page's read (all of them) plans no dead branch
+    only_open = " AND r.status NOT IN ('cleared', 'cleared_with_restrictions')" if open_only else ""
     rows = rows_as_dicts(
         cur.execute(
-            _REFERRAL_SELECT + " WHERE r.client_id = $client_id AND (NOT $open_only OR r.status NOT IN "
-            "('cleared', 'cleared_with_restrictions')) ORDER BY r.opened_at DESC, r.id DESC "
+            _REFERRAL_SELECT + f" WHERE r.client_id = $client_id{only_open} ORDER BY r.opened_at DESC, r.id DESC "
             f"LIMIT {max(1, int(limit))}",
-            {"now": utcnow(), "client_id": client_id, "open_only": open_only},
+            {"now": utcnow(), "client_id": client_id},
         )
     )
     return [_referral(r) for r in rows]
 
 
-def _client_in(cur, client_id: int, recent: int) -> tuple[ClientRow, datetime | None]:
-    """clients._fetch_client's row and status, with the time of the client's `recent`-th latest report (None:
-    no reports) in the same statement, for _latest_reports_in. Unavailable when there is no such client."""
+def _client_in(cur, client_id: int, recent: int) -> tuple[ClientRow, date | None, datetime | None]:
+    """clients._fetch_client's row and status, with the date of the client's `recent`-th latest session and
+    the time of the `recent`-th latest report (None: none) in the same statement, for _latest_sessions_in and
+    _latest_reports_in. Unavailable when there is no such client."""
+    n = max(1, int(recent))
     sql = (
         f"SELECT {CLIENT_COLUMNS.replace('flags.status', f'({ONE_CLIENT_STATUS}) AS status')}, "
+        f"(SELECT min(date) FROM (SELECT date FROM sessions WHERE client_id = $client_id AND {READABLE_DATE} "
+        f"ORDER BY date DESC, id DESC LIMIT {n}) AS latest) AS sessions_since, "
         "(SELECT min(created_at) FROM (SELECT created_at FROM reports WHERE client_id = $client_id "
-        f"ORDER BY created_at DESC, id DESC LIMIT {max(1, int(recent))}) AS latest) AS reports_since "
+        f"ORDER BY created_at DESC, id DESC LIMIT {n}) AS latest) AS reports_since "
         "FROM clients AS c WHERE c.id = $client_id"
     )
     row = one_as_dict(cur.execute(sql, {**status_params(None), "client_id": client_id}))
     if row is None:
         raise Unavailable()  # reads like a refusal: ids cannot be probed
-    since = row.pop("reports_since")
-    return ClientRow(**row), since
+    sessions_since, reports_since = row.pop("sessions_since"), row.pop("reports_since")
+    return ClientRow(**row), sessions_since, reports_since
+
+
+def _latest_sessions_in(cur, client_id: int, recent: int, since: date | None) -> list[SessionRow]:
+    """sessions_in(cur, client_id, recent), given `since`, the date of the `recent`-th latest session: the
+    sessions from then on, sorted here (see _latest_reports_in)."""
+    if since is None or recent < 1:
+        return []
+    rows = rows_as_dicts(
+        cur.execute(
+            f"SELECT {SESSION_COLUMNS} FROM sessions WHERE client_id = ? AND date >= ? AND {READABLE_DATE}",
+            [client_id, since],
+        )
+    )
+    rows.sort(key=lambda row: (row["date"], row["id"]), reverse=True)
+    return [session_row(row) for row in rows[:recent]]
 
 
 def _latest_reports_in(cur, client_id: int, recent: int, since: datetime | None) -> list[ReportRow]:
@@ -256,14 +276,16 @@ def client_history(
     _check_weeks(weeks)
     on = on or utcnow().date()
     with db.read("reading the client's history") as cur:
-        client, reports_since = _client_in(cur, client_id, recent)  # NotFound before any permission question
+        client, sessions_since, reports_since = _client_in(
+            cur, client_id, recent
+        )  # NotFound before any permission question
         guard(
             db, actor, Action.CLIENT_READ, client.gym_id, attempt="client.view", entity="clients", entity_id=client_id
         )
         history = ClientHistory(
             client=client,
             status=client.status,
-            sessions=tuple(sessions_in(cur, client_id, recent)),
+            sessions=tuple(_latest_sessions_in(cur, client_id, recent, sessions_since)),
             reports=tuple(_latest_reports_in(cur, client_id, recent, reports_since)),
             pain=tuple(_pain_in(cur, client_id, pain_days, on)),
             load=tuple(_band_in(cur, client_id, weeks, on)),
