@@ -195,3 +195,45 @@ def test_the_latest_sessions_are_those_of_list_sessions_same_days_included(db, t
     listed = store.list_sessions(db, actor=trainer_actor, client_id=client.id, limit=recent)
     assert len(history.sessions) == min(recent, 4)
     assert history.sessions == tuple(listed)
+
+
+# The pain series as an SQL GROUP BY (what client_history ran before issue 13's round trips were cut): the
+# Python grouping of the window's reports must give the same days.
+_PAIN_SQL = """
+SELECT CAST(created_at AS DATE) AS day, count(*) AS reports, max(pain_score) AS worst_pain,
+       (array_agg(pain_score ORDER BY created_at DESC, id DESC) FILTER (WHERE pain_score IS NOT NULL))[1] AS last_pain,
+       (array_agg(level ORDER BY CASE level WHEN 'emergency' THEN 4 WHEN 'urgent' THEN 3
+                                            WHEN 'refer' THEN 2 WHEN 'monitor' THEN 1 ELSE 0 END DESC))[1]
+           AS worst_level
+FROM reports WHERE client_id = ? AND created_at >= ? AND created_at < ?
+GROUP BY CAST(created_at AS DATE) ORDER BY day
+"""
+
+
+def test_the_pain_days_equal_the_sql_group_by(db, trainer_actor, client):
+    from backcare.store.history import _pain_in
+
+    reports = [
+        (datetime(2025, 3, 1, 9), {"pain_score": 6}),
+        (datetime(2025, 3, 1, 18), {"pain_score": 2}),
+        (datetime(2025, 3, 1, 12), {"pain_score": None, "saddle_numbness": True}),  # an emergency stop
+        (datetime(2025, 3, 4, 9), {"pain_score": 8, "leg_symptoms": "one_leg", "numbness": True}),
+        (datetime(2025, 3, 4, 9), {"pain_score": 3}),  # the same time: the later id is the latest
+        (datetime(2025, 3, 9, 9), {"pain_score": None, "bladder_or_bowel_change": True}),
+        (datetime(2024, 1, 1, 9), {"pain_score": 9}),  # outside the window
+    ]
+    for at, answers in reports:
+        store.save_report(
+            db,
+            actor=trainer_actor,
+            client_id=client.id,
+            report=TriageReport.model_validate(report_payload(**answers)),
+            now=at,
+        )
+    with db.read() as cur:
+        expected = cur.execute(_PAIN_SQL, [client.id, ON - timedelta(days=29), ON + timedelta(days=1)]).fetchall()
+        got = _pain_in(cur, client.id, 30, ON)
+    assert [(d.day, d.reports, d.worst_pain, d.last_pain, d.worst_level) for d in got] == [
+        (day, int(n), worst, last, level) for day, n, worst, last, level in expected
+    ]
+    assert [d.last_pain for d in got] == [2, 3, None]

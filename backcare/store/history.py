@@ -79,25 +79,36 @@ def pain_by_day(
         return _pain_in(cur, client_id, days, on or utcnow().date())
 
 
+_SEVERITY = {"emergency": 4, "urgent": 3, "refer": 2, "monitor": 1}  # any other level: 0
+
+
 def _pain_in(cur, client_id: int, days: int, on: date) -> list[PainDay]:
-    rows = rows_as_dicts(
-        cur.execute(
-            """
-        SELECT CAST(created_at AS DATE) AS day, count(*) AS reports, max(pain_score) AS worst_pain,
-               (array_agg(pain_score ORDER BY created_at DESC, id DESC)
-                   FILTER (WHERE pain_score IS NOT NULL))[1] AS last_pain,
-               (array_agg(level ORDER BY CASE level WHEN 'emergency' THEN 4 WHEN 'urgent' THEN 3
-                                                    WHEN 'refer' THEN 2 WHEN 'monitor' THEN 1 ELSE 0 END DESC))[1]
-                   AS worst_level
-        FROM reports
-        WHERE client_id = ? AND created_at >= ? AND created_at < ?
-        GROUP BY CAST(created_at AS DATE)
-        ORDER BY day
-        """,
-            [client_id, on - timedelta(days=days - 1), on + timedelta(days=1)],
+    """Per day: the reports, the worst score, the latest score asked and the most serious level. The window's
+    reports are read as four narrow columns and grouped here: the GROUP BY with two ordered array_aggs cost
+    DuckDB twice the time of the plain read (mostly planning), for a few dozen rows at most."""
+    rows = cur.execute(
+        "SELECT created_at, id, pain_score, level FROM reports "
+        "WHERE client_id = ? AND created_at >= ? AND created_at < ?",
+        [client_id, on - timedelta(days=days - 1), on + timedelta(days=1)],
+    ).fetchall()
+    rows.sort(key=lambda row: (row[0], row[1]), reverse=True)  # latest first
+    by_day: dict[date, list[tuple]] = {}
+    for row in rows:
+        by_day.setdefault(row[0].date(), []).append(row)
+    pain = []
+    for day in sorted(by_day):
+        reports = by_day[day]
+        scores = [score for _, _, score, _ in reports if score is not None]
+        pain.append(
+            PainDay(
+                day=day,
+                reports=len(reports),
+                worst_pain=max(scores, default=None),
+                last_pain=scores[0] if scores else None,
+                worst_level=max((level for _, _, _, level in reports), key=lambda level: _SEVERITY.get(level, 0)),
+            )
         )
-    )
-    return [PainDay(**r) for r in rows]
+    return pain
 
 
 def weekly_load_band(
