@@ -123,18 +123,20 @@ def weekly_load_band(
 
 
 def _band_in(cur, client_id: int, weeks: int, on: date) -> list[LoadWeek]:
-    """load.one_client_band_sql's rows (tests/test_history_band.py holds them equal) from one plain GROUP BY
-    over the client's sessions: the weeks' sums and the first session's date come from SQL, the 4-week window
-    over those few sums is done here. Its CTEs, window and series cost DuckDB more to plan than to run
-    (about 3 ms of a history read at chain scale); the aggregate alone about 1 ms."""
+    """load.one_client_band_sql's rows (tests/test_history_round_trips.py holds them equal) from one plain
+    GROUP BY over the client's sessions: the days' sums and the first session's date come from SQL, the weeks
+    and their 4-week window over those few sums are done here. The band SQL's CTEs, window and series cost
+    DuckDB more to plan than to run (about 3 ms of a history read at chain scale); the aggregate about 1.5."""
     lo = on - timedelta(days=load.ACUTE_DAYS * (weeks + load.CHRONIC_WEEKS - 1) - 1)
     sums: dict[int, tuple[int, float]] = {}
     first: date | None = None
-    for back, sessions, week_load, earliest in cur.execute(
+    for day, sessions, day_load, earliest in cur.execute(
         _BAND_SUMS, {"client_id": client_id, "lo": lo, "on": on}
     ).fetchall():
-        if back is not None:
-            sums[int(back)] = (int(sessions), float(week_load))
+        if day is not None:
+            back = (on - day).days // load.ACUTE_DAYS
+            week_sessions, week_load = sums.get(back, (0, 0.0))
+            sums[back] = (week_sessions + int(sessions), week_load + float(day_load))
         first = earliest if first is None or earliest < first else first
     loads = [sums.get(back, (0, 0.0))[1] for back in range(weeks + load.CHRONIC_WEEKS - 1)]
     band = []
@@ -158,10 +160,10 @@ def _band_in(cur, client_id: int, weeks: int, on: date) -> list[LoadWeek]:
     return band
 
 
-# Per 7-day week back from $on (NULL: a session outside the band's weeks, kept for the first session's date).
+# Per day of the band's weeks (NULL: a session outside them, kept for the first session's date). Grouped by
+# the plain date, not by a computed week number: the expression cost DuckDB more to plan than the rows to read.
 _BAND_SUMS = f"""
-SELECT CASE WHEN date BETWEEN CAST($lo AS DATE) AND CAST($on AS DATE)
-            THEN CAST(floor((CAST($on AS DATE) - date) / {load.ACUTE_DAYS}.0) AS INTEGER) END AS back,
+SELECT CASE WHEN date BETWEEN CAST($lo AS DATE) AND CAST($on AS DATE) THEN date END AS day,
        count(*) AS sessions, sum({load.SESSION_LOAD_SQL}) AS load, min(date) AS first_day
 FROM sessions
 WHERE client_id = $client_id
