@@ -211,9 +211,9 @@ def _client_in(cur, client_id: int, recent: int) -> tuple[ClientRow, date | None
     sql = (
         f"SELECT {CLIENT_COLUMNS.replace('flags.status', f'({ONE_CLIENT_STATUS}) AS status')}, "
         f"(SELECT min(date) FROM (SELECT date FROM sessions WHERE client_id = $client_id AND {READABLE_DATE} "
-        f"ORDER BY date DESC, id DESC LIMIT {n}) AS latest) AS sessions_since, "
+        f"ORDER BY date DESC LIMIT {n}) AS latest) AS sessions_since, "
         "(SELECT min(created_at) FROM (SELECT created_at FROM reports WHERE client_id = $client_id "
-        f"ORDER BY created_at DESC, id DESC LIMIT {n}) AS latest) AS reports_since "
+        f"ORDER BY created_at DESC LIMIT {n}) AS latest) AS reports_since "
         "FROM clients AS c WHERE c.id = $client_id"
     )
     row = one_as_dict(cur.execute(sql, {**status_params(None), "client_id": client_id}))
