@@ -81,8 +81,9 @@ def busy_client(db, trainer_actor, client):
 def test_the_history_is_one_query_per_panel_on_one_cursor(db, trainer_actor, busy_client):
     counting = CountingDatabase(db)
     history = store.client_history(counting, actor=trainer_actor, client_id=busy_client.id, audit=False, on=ON)
-    assert len(history.sessions) == 1 and len(history.reports) == 1
-    assert (len(counting.statements), counting.cursors) == (PANELS, 1)
+    assert len(history.sessions) == 1 and len(history.reports) == 1 and history.referrals == ()
+    # at most one per panel: a panel the client's own statement shows empty (no referrals here) reads nothing
+    assert (len(counting.statements), counting.cursors) == (PANELS - 1, 1)
 
 
 def test_reading_the_history_audits_one_history_view_and_nothing_else(db, trainer_actor, busy_client):
@@ -237,3 +238,30 @@ def test_the_pain_days_equal_the_sql_group_by(db, trainer_actor, client):
         (day, int(n), worst, last, level) for day, n, worst, last, level in expected
     ]
     assert [d.last_pain for d in got] == [2, 3, None]
+
+
+def test_the_latest_referrals_are_those_of_client_referrals_names_included(db, trainer_actor, client, monkeypatch):
+    """client_history reads the referrals bounded by the opening time of the latest few (without the join to
+    clients, the name and number from the client's row): the rows of client_referrals, in its order."""
+    from backcare.store import history
+
+    monkeypatch.setattr(history, "_HISTORY_REFERRALS", 2)  # three referrals, two of them shown
+    for at, answers in (
+        (datetime(2025, 3, 1, 9), {"pain_quality": "sharp"}),
+        (datetime(2025, 3, 5, 9), {"chest_pain": True}),
+        (datetime(2025, 3, 8, 9), {"pain_quality": "sharp"}),
+    ):
+        store.save_report(
+            db,
+            actor=trainer_actor,
+            client_id=client.id,
+            report=TriageReport.model_validate(report_payload(**answers)),
+            now=at,
+        )
+    listed = store.client_referrals(db, actor=trainer_actor, client_id=client.id, limit=2)
+    history_referrals = store.client_history(db, actor=trainer_actor, client_id=client.id, audit=False, on=ON).referrals
+    assert len(store.client_referrals(db, actor=trainer_actor, client_id=client.id)) == 3
+    assert len(listed) == 2 and listed[0].client_name == client.name
+    assert [r.model_dump(exclude={"age_hours", "overdue"}) for r in history_referrals] == [
+        r.model_dump(exclude={"age_hours", "overdue"}) for r in listed
+    ]

@@ -203,24 +203,56 @@ def _referrals_in(cur, client_id: int, open_only: bool = False, limit: int = 10)
     return [_referral(r) for r in rows]
 
 
-def _client_in(cur, client_id: int, recent: int) -> tuple[ClientRow, date | None, datetime | None]:
+_HISTORY_REFERRALS = 10  # the history page's referrals: the latest ten
+# The referral columns without the join to clients: the history page has the client's row already. (Should the
+# shared SELECT change shape, the page reads it as it is, join included.)
+_JOINED_NAMES = "c.name AS client_name, c.external_id AS client_external_id,"
+_JOIN = "JOIN clients AS c ON c.id = r.client_id"
+_ONE_CLIENTS_REFERRALS = (
+    _REFERRAL_SELECT.replace(_JOINED_NAMES, "").replace(_JOIN, "")
+    if _JOINED_NAMES in _REFERRAL_SELECT and _JOIN in _REFERRAL_SELECT
+    else _REFERRAL_SELECT
+)
+
+
+def _latest_referrals_in(cur, client: ClientRow, since: datetime | None) -> list[ReferralRow]:
+    """_referrals_in(cur, client.id), given `since`, the opening time of the 10th latest referral: the
+    referrals from then on, sorted here (see _latest_reports_in), the client's name and number from its row."""
+    if since is None:
+        return []
+    rows = rows_as_dicts(
+        cur.execute(
+            _ONE_CLIENTS_REFERRALS + " WHERE r.client_id = $client_id AND r.opened_at >= $since",
+            {"now": utcnow(), "client_id": client.id, "since": since},
+        )
+    )
+    rows.sort(key=lambda row: (row["opened_at"], row["id"]), reverse=True)
+    for row in rows:
+        row.setdefault("client_name", client.name)
+        row.setdefault("client_external_id", client.external_id)
+    return [_referral(row) for row in rows[:_HISTORY_REFERRALS]]
+
+
+def _client_in(cur, client_id: int, recent: int) -> tuple[ClientRow, date | None, datetime | None, datetime | None]:
     """clients._fetch_client's row and status, with the date of the client's `recent`-th latest session and
-    the time of the `recent`-th latest report (None: none) in the same statement, for _latest_sessions_in and
-    _latest_reports_in. Unavailable when there is no such client."""
+    the time of the `recent`-th latest report and of the 10th latest referral (None: none) in the same
+    statement, for the _latest_*_in reads. Unavailable when there is no such client."""
     n = max(1, int(recent))
     sql = (
         f"SELECT {CLIENT_COLUMNS.replace('flags.status', f'({ONE_CLIENT_STATUS}) AS status')}, "
         f"(SELECT min(date) FROM (SELECT date FROM sessions WHERE client_id = $client_id AND {READABLE_DATE} "
         f"ORDER BY date DESC LIMIT {n}) AS latest) AS sessions_since, "
         "(SELECT min(created_at) FROM (SELECT created_at FROM reports WHERE client_id = $client_id "
-        f"ORDER BY created_at DESC LIMIT {n}) AS latest) AS reports_since "
+        f"ORDER BY created_at DESC LIMIT {n}) AS latest) AS reports_since, "
+        "(SELECT min(opened_at) FROM (SELECT opened_at FROM referrals WHERE client_id = $client_id "
+        f"ORDER BY opened_at DESC LIMIT {_HISTORY_REFERRALS}) AS latest) AS referrals_since "
         "FROM clients AS c WHERE c.id = $client_id"
     )
     row = one_as_dict(cur.execute(sql, {**status_params(None), "client_id": client_id}))
     if row is None:
         raise Unavailable()  # reads like a refusal: ids cannot be probed
-    sessions_since, reports_since = row.pop("sessions_since"), row.pop("reports_since")
-    return ClientRow(**row), sessions_since, reports_since
+    since = row.pop("sessions_since"), row.pop("reports_since"), row.pop("referrals_since")
+    return ClientRow(**row), *since
 
 
 def _latest_sessions_in(cur, client_id: int, recent: int, since: date | None) -> list[SessionRow]:
@@ -289,9 +321,8 @@ def client_history(
     _check_weeks(weeks)
     on = on or utcnow().date()
     with db.read("reading the client's history") as cur:
-        client, sessions_since, reports_since = _client_in(
-            cur, client_id, recent
-        )  # NotFound before any permission question
+        # NotFound before any permission question
+        client, sessions_since, reports_since, referrals_since = _client_in(cur, client_id, recent)
         guard(
             db, actor, Action.CLIENT_READ, client.gym_id, attempt="client.view", entity="clients", entity_id=client_id
         )
@@ -303,7 +334,7 @@ def client_history(
             pain=tuple(_pain_in(cur, client_id, pain_days, on)),
             load=tuple(_band_in(cur, client_id, weeks, on)),
             assignments=tuple(assignments_in(cur, client_id)),
-            referrals=tuple(_referrals_in(cur, client_id)),
+            referrals=tuple(_latest_referrals_in(cur, client, referrals_since)),
         )
     if audit:
         db.audit(actor, "client.history", "clients", client_id, outcome="ok")
