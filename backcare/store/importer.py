@@ -167,11 +167,7 @@ def _copy_new_to_postgres(cur, mem, stage: str, actor: Actor) -> int:
     random, 3.4 s in key order, on a loaded machine). COPY, not INSERT ... SELECT: the server stores the rows
     in batches. Imports take turns (an advisory lock held to COMMIT), so two imports of one file at once
     cannot both find a row new."""
-    mem.execute(
-        f"CREATE TEMP TABLE fresh AS SELECT {_FRESH_COLUMNS}, min(pos) AS pos FROM {stage}_checked "
-        f"WHERE problem = '' GROUP BY {_FRESH_COLUMNS}"
-    )
-    first_day, last_day = mem.execute("SELECT min(day), max(day) FROM fresh").fetchone()
+    first_day, last_day = mem.execute(f"SELECT min(day), max(day) FROM {stage}_checked WHERE problem = ''").fetchone()
     if first_day is None:
         return 0
     cur.execute(f"SELECT pg_advisory_xact_lock({_IMPORT_LOCK})").fetchall()
@@ -189,32 +185,34 @@ def _copy_new_to_postgres(cur, mem, stage: str, actor: Actor) -> int:
                 f.write(data)
         # PostgreSQL's CSV: NULL is an empty field, an empty string is "" (kept apart: allow_quoted_nulls)
         types = ", ".join(f"'{name}': '{kind}'" for name, kind in _STORED_COLUMNS.items())
-        mem.execute(
-            f"CREATE TEMP TABLE stored AS SELECT * FROM read_csv('{stored}', header = false, auto_detect = false, "
-            f"allow_quoted_nulls = false, columns = {{{types}}})"
-        )
         author = "'" + actor.username.replace("'", "''") + "'"
-        mem.execute(
+        # one statement from the checked rows to the file (DuckDB answers COPY with the rows it wrote)
+        ((count,),) = mem.execute(
             f"""
-            CREATE TEMP TABLE new_sessions AS
-            SELECT n.client_pk, n.day, n.minutes_value, n.rpe_value, n.exercises_value, n.warmup_value,
-                   n.cooldown_value, 'import' AS source, {author} AS created_by, n.pos
-            FROM fresh AS n
-            ANTI JOIN stored AS old
-              ON old.client_id = n.client_pk AND old.date = n.day
-             AND old.minutes = n.minutes_value AND old.rpe = n.rpe_value
-             AND old.exercises = n.exercises_value
-             AND old.warmup_minutes IS NOT DISTINCT FROM n.warmup_value
-             AND old.cooldown_done IS NOT DISTINCT FROM n.cooldown_value
+            COPY (
+                WITH fresh AS (
+                    SELECT {_FRESH_COLUMNS}, min(pos) AS pos FROM {stage}_checked WHERE problem = ''
+                    GROUP BY {_FRESH_COLUMNS}
+                ),
+                stored AS (
+                    SELECT * FROM read_csv('{stored}', header = false, auto_detect = false,
+                                           allow_quoted_nulls = false, columns = {{{types}}})
+                )
+                SELECT n.client_pk, n.day, n.minutes_value, n.rpe_value, n.exercises_value, n.warmup_value,
+                       n.cooldown_value, 'import', {author}
+                FROM fresh AS n
+                ANTI JOIN stored AS old
+                  ON old.client_id = n.client_pk AND old.date = n.day
+                 AND old.minutes = n.minutes_value AND old.rpe = n.rpe_value
+                 AND old.exercises = n.exercises_value
+                 AND old.warmup_minutes IS NOT DISTINCT FROM n.warmup_value
+                 AND old.cooldown_done IS NOT DISTINCT FROM n.cooldown_value
+                ORDER BY n.client_pk, n.day, n.pos
+            ) TO '{new}' (FORMAT csv, HEADER false)
             """
-        )
-        (count,) = mem.execute("SELECT count(*) FROM new_sessions").fetchone()
+        ).fetchall()
         if not count:
             return 0
-        mem.execute(
-            f"COPY (SELECT {_FRESH_COLUMNS}, source, created_by FROM new_sessions ORDER BY client_pk, day, pos) "
-            f"TO '{new}' (FORMAT csv, HEADER false)"
-        )
         with (
             cur.copy(
                 "COPY sessions (client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done, source, "
