@@ -314,9 +314,12 @@ def client_history(
     """The client's record, status, recent sessions and reports, the pain and load series, plans and
     referrals. `audit`: record the 'client.history' view (the page does so once per client and sign-in).
 
-    One permission check (a refusal is audited as 'client.view', as reading the record alone is) and one
-    query per panel on one cursor: the page reruns on every tap, and at chain scale the round trips, not
-    the rows, were most of its time."""
+    One permission check (a refusal is audited as 'client.view', as reading the record alone is) and at most
+    one query per panel on one cursor: the page reruns on every tap. At chain scale on DuckDB each statement's
+    planning and any second scan cost more than its rows (issue 13), so the client's statement also finds
+    where the latest sessions, reports and referrals begin, the wide reads are bounded by those times rather
+    than sorted and cut by the engine (a top-N over wide rows scans the table twice), a panel known empty is
+    not read, and the pain and load series are summed per day in SQL and grouped here."""
     _check_pain_days(pain_days)
     _check_weeks(weeks)
     on = on or utcnow().date()
