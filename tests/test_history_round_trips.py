@@ -3,7 +3,8 @@ the same permission check and audit rows as reading the record and the reports o
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import random
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -11,6 +12,8 @@ from backcare import store
 from backcare.auth import SYSTEM, Actor, Role
 from backcare.errors import NotFound, PermissionDenied
 from backcare.models import TriageReport
+from backcare.store import load
+from backcare.store.history import _band_in
 from tests.conftest import report_payload
 
 ON = date(2025, 3, 10)
@@ -78,8 +81,9 @@ def busy_client(db, trainer_actor, client):
 def test_the_history_is_one_query_per_panel_on_one_cursor(db, trainer_actor, busy_client):
     counting = CountingDatabase(db)
     history = store.client_history(counting, actor=trainer_actor, client_id=busy_client.id, audit=False, on=ON)
-    assert len(history.sessions) == 1 and len(history.reports) == 1
-    assert (len(counting.statements), counting.cursors) == (PANELS, 1)
+    assert len(history.sessions) == 1 and len(history.reports) == 1 and history.referrals == ()
+    # at most one per panel: a panel the client's own statement shows empty (no referrals here) reads nothing
+    assert (len(counting.statements), counting.cursors) == (PANELS - 1, 1)
 
 
 def test_reading_the_history_audits_one_history_view_and_nothing_else(db, trainer_actor, busy_client):
@@ -101,3 +105,163 @@ def test_the_history_of_no_such_client_reads_like_a_refusal(db, trainer_actor):
     # issue 12: a missing record and a refused one read the same, so ids cannot be probed
     with pytest.raises(NotFound, match="does not exist or is not open to you"):
         store.client_history(db, actor=trainer_actor, client_id=4242, on=ON)
+
+
+# --- the weekly band as client_history reads it: one GROUP BY, the 4-week window in Python ------------------
+# It gives exactly the rows of load.one_client_band_sql, which tests/test_load_band.py holds equal to the
+# daily definition.
+BAND_ON = date(2025, 6, 30)
+
+
+def sql_band(db, client_id: int, weeks: int) -> list[tuple]:
+    with db.read() as cur:
+        rows = cur.execute(
+            load.one_client_band_sql(), {"client_id": client_id, "last_day": BAND_ON, "weeks": weeks}
+        ).fetchall()
+    return [
+        (start, end, int(n), float(weekly), float(chronic), None if ratio is None else float(ratio))
+        for start, end, n, weekly, chronic, ratio in rows
+    ]
+
+
+def history_band(db, client_id: int, weeks: int) -> list[tuple]:
+    with db.read() as cur:
+        rows = _band_in(cur, client_id, weeks, BAND_ON)
+    return [(w.week_start, w.week_end, w.sessions, w.load, w.chronic_weekly_load, w.ratio) for w in rows]
+
+
+@pytest.mark.parametrize(
+    ("seed", "span_days", "sessions", "weeks", "after_on"),
+    [
+        (1, 200, 60, 12, 0),  # a long history: every ratio defined
+        (2, 40, 12, 12, 0),  # a history younger than most of the window: ratios start late
+        (3, 29, 3, 4, 0),  # the first session right at the 28-day edge
+        (4, 120, 0, 6, 0),  # no sessions at all: loads 0, no ratio
+        (5, 400, 200, 1, 0),  # one week
+        (6, 90, 40, 12, 5),  # sessions after the band's last day count for neither loads nor first session
+        (7, 10, 0, 3, 4),  # only sessions after the last day: no ratio
+    ],
+)
+def test_the_history_band_equals_the_band_sql(db, trainer_actor, client, seed, span_days, sessions, weeks, after_on):
+    rng = random.Random(seed)
+    days = [BAND_ON - timedelta(days=rng.randrange(span_days)) for _ in range(sessions)]
+    days += [BAND_ON + timedelta(days=rng.randint(1, 20)) for _ in range(after_on)]
+    for day in days:
+        store.log_session(
+            db,
+            actor=trainer_actor,
+            client_id=client.id,
+            session={"date": day, "minutes": rng.choice((20, 45, 60, 90)), "rpe": rng.randint(1, 10)},
+        )
+    expected = sql_band(db, client.id, weeks)
+    got = history_band(db, client.id, weeks)
+    assert len(got) == weeks
+    assert [row[:3] for row in got] == [row[:3] for row in expected]
+    assert [x for row in got for x in row[3:5]] == pytest.approx([x for row in expected for x in row[3:5]])
+    assert [row[5] is None for row in got] == [row[5] is None for row in expected]
+    assert [row[5] for row in got if row[5] is not None] == pytest.approx(
+        [row[5] for row in expected if row[5] is not None], rel=1e-12
+    )
+
+
+@pytest.mark.parametrize("recent", [1, 3, 4, 20])
+def test_the_latest_reports_are_those_of_list_reports_ties_on_the_time_included(db, trainer_actor, client, recent):
+    """client_history reads its reports bounded by the recent-th latest time, not by ORDER BY ... LIMIT: the
+    same rows in the same order, also when reports share a time at the bound."""
+    times = [datetime(2025, 3, 1, 9), datetime(2025, 3, 2, 9), datetime(2025, 3, 2, 9), datetime(2025, 3, 3, 9)]
+    for at, pain in zip(times, (1, 2, 3, 4), strict=True):
+        store.save_report(
+            db,
+            actor=trainer_actor,
+            client_id=client.id,
+            report=TriageReport.model_validate(report_payload(pain_score=pain)),
+            now=at,
+        )
+    history = store.client_history(db, actor=trainer_actor, client_id=client.id, recent=recent, audit=False, on=ON)
+    listed = store.list_reports(db, actor=trainer_actor, client_id=client.id, limit=recent, audit=False)
+    assert [r.id for r in history.reports] == [r.id for r in listed]
+    assert len(history.reports) == min(recent, 4)
+    assert history.reports == tuple(listed)
+
+
+@pytest.mark.parametrize("recent", [1, 2, 3, 20])
+def test_the_latest_sessions_are_those_of_list_sessions_same_days_included(db, trainer_actor, client, recent):
+    """client_history reads its sessions bounded by the recent-th latest date, not by ORDER BY ... LIMIT: the
+    same rows in the same order, also when sessions share the day at the bound."""
+    for day, minutes in ((date(2025, 3, 1), 10), (date(2025, 3, 2), 20), (date(2025, 3, 2), 30), (ON, 40)):
+        store.log_session(
+            db, actor=trainer_actor, client_id=client.id, session={"date": day, "minutes": minutes, "rpe": 4}
+        )
+    history = store.client_history(db, actor=trainer_actor, client_id=client.id, recent=recent, audit=False, on=ON)
+    listed = store.list_sessions(db, actor=trainer_actor, client_id=client.id, limit=recent)
+    assert len(history.sessions) == min(recent, 4)
+    assert history.sessions == tuple(listed)
+
+
+# The pain series as an SQL GROUP BY (what client_history ran before issue 13's round trips were cut): the
+# Python grouping of the window's reports must give the same days.
+_PAIN_SQL = """
+SELECT CAST(created_at AS DATE) AS day, count(*) AS reports, max(pain_score) AS worst_pain,
+       (array_agg(pain_score ORDER BY created_at DESC, id DESC) FILTER (WHERE pain_score IS NOT NULL))[1] AS last_pain,
+       (array_agg(level ORDER BY CASE level WHEN 'emergency' THEN 4 WHEN 'urgent' THEN 3
+                                            WHEN 'refer' THEN 2 WHEN 'monitor' THEN 1 ELSE 0 END DESC))[1]
+           AS worst_level
+FROM reports WHERE client_id = ? AND created_at >= ? AND created_at < ?
+GROUP BY CAST(created_at AS DATE) ORDER BY day
+"""
+
+
+def test_the_pain_days_equal_the_sql_group_by(db, trainer_actor, client):
+    from backcare.store.history import _pain_in
+
+    reports = [
+        (datetime(2025, 3, 1, 9), {"pain_score": 6}),
+        (datetime(2025, 3, 1, 18), {"pain_score": 2}),
+        (datetime(2025, 3, 1, 12), {"pain_score": None, "saddle_numbness": True}),  # an emergency stop
+        (datetime(2025, 3, 4, 9), {"pain_score": 8, "leg_symptoms": "one_leg", "numbness": True}),
+        (datetime(2025, 3, 4, 9), {"pain_score": 3}),  # the same time: the later id is the latest
+        (datetime(2025, 3, 9, 9), {"pain_score": None, "bladder_or_bowel_change": True}),
+        (datetime(2024, 1, 1, 9), {"pain_score": 9}),  # outside the window
+    ]
+    for at, answers in reports:
+        store.save_report(
+            db,
+            actor=trainer_actor,
+            client_id=client.id,
+            report=TriageReport.model_validate(report_payload(**answers)),
+            now=at,
+        )
+    with db.read() as cur:
+        expected = cur.execute(_PAIN_SQL, [client.id, ON - timedelta(days=29), ON + timedelta(days=1)]).fetchall()
+        got = _pain_in(cur, client.id, 30, ON)
+    assert [(d.day, d.reports, d.worst_pain, d.last_pain, d.worst_level) for d in got] == [
+        (day, int(n), worst, last, level) for day, n, worst, last, level in expected
+    ]
+    assert [d.last_pain for d in got] == [2, 3, None]
+
+
+def test_the_latest_referrals_are_those_of_client_referrals_names_included(db, trainer_actor, client, monkeypatch):
+    """client_history reads the referrals bounded by the opening time of the latest few (without the join to
+    clients, the name and number from the client's row): the rows of client_referrals, in its order."""
+    from backcare.store import history
+
+    monkeypatch.setattr(history, "_HISTORY_REFERRALS", 2)  # three referrals, two of them shown
+    for at, answers in (
+        (datetime(2025, 3, 1, 9), {"pain_quality": "sharp"}),
+        (datetime(2025, 3, 5, 9), {"chest_pain": True}),
+        (datetime(2025, 3, 8, 9), {"pain_quality": "sharp"}),
+    ):
+        store.save_report(
+            db,
+            actor=trainer_actor,
+            client_id=client.id,
+            report=TriageReport.model_validate(report_payload(**answers)),
+            now=at,
+        )
+    listed = store.client_referrals(db, actor=trainer_actor, client_id=client.id, limit=2)
+    history_referrals = store.client_history(db, actor=trainer_actor, client_id=client.id, audit=False, on=ON).referrals
+    assert len(store.client_referrals(db, actor=trainer_actor, client_id=client.id)) == 3
+    assert len(listed) == 2 and listed[0].client_name == client.name
+    assert [r.model_dump(exclude={"age_hours", "overdue"}) for r in history_referrals] == [
+        r.model_dump(exclude={"age_hours", "overdue"}) for r in listed
+    ]

@@ -15,11 +15,11 @@ import psycopg
 import pytest
 
 from backcare import store
-from backcare.auth import SYSTEM, Role
+from backcare.auth import SYSTEM, Actor, Role
 from backcare.cli import main as cli
 from backcare.errors import Conflict, StoreError
 from backcare.store.engine import POSTGRES, pg_sql
-from backcare.store.importer import import_sessions_csv
+from backcare.store.importer import COLUMNS, import_sessions_csv
 from tests.conftest import KEPT, NOW, report_payload
 
 REPO = Path(__file__).resolve().parents[1]
@@ -129,6 +129,29 @@ def test_migrate_to_postgres_refuses_a_target_that_holds_data(chain_file, pg_url
     assert "already holds data (in audit_log, gyms)" in capsys.readouterr().err
     with store.open_database(pg_url) as target:
         assert _counts(target) == before
+
+
+def test_migrate_to_postgres_never_truncates_a_row_written_after_its_first_check(chain_file, empty_pg_url, monkeypatch):
+    """The copy empties the target's tables in its transaction (so COPY may FREEZE): a gym written by someone
+    else after the first emptiness check is found again under the tables' lock, a Conflict, and kept."""
+    from backcare.store import transfer
+
+    columns = transfer._columns
+
+    def then_a_gym_arrives(cur, table):  # runs in the copy's transaction, after the first check
+        if getattr(cur, "_pool", None) is not None and not hasattr(then_a_gym_arrives, "done"):
+            then_a_gym_arrives.done = True  # type: ignore[attr-defined]
+            with psycopg.connect(empty_pg_url, autocommit=True) as other:
+                other.execute("INSERT INTO gyms (name) VALUES ('Came Meanwhile')")
+        return columns(cur, table)
+
+    with store.open_database(empty_pg_url):
+        pass  # migrated: the schema is there
+    monkeypatch.setattr(transfer, "_columns", then_a_gym_arrives)
+    with pytest.raises(Conflict, match=r"already holds data \(in gyms\)"):
+        transfer.migrate_to_postgres(chain_file, empty_pg_url)
+    with psycopg.connect(empty_pg_url) as check:
+        assert check.execute("SELECT name FROM gyms").fetchall() == [("Came Meanwhile",)]
 
 
 # --- two app processes on one database ----------------------------------------------------------------
@@ -352,3 +375,52 @@ def test_two_processes_starting_on_a_new_database_at_once_migrate_it_once(empty_
         names = [n for (n,) in cur.execute("SELECT name FROM schema_migrations").fetchall()]
         (keys,) = cur.execute("SELECT count(*) FROM privacy_key").fetchone()
     assert sorted(names) == sorted(n for n, _ in store.db.migrations_for(POSTGRES)) and keys == 1
+
+
+# --- CSV import on both engines: what the PostgreSQL path's COPY in (client, day) order keeps -------------------
+# Each client's sessions of one day get ids in the file's order, duplicates of stored rows are found also where
+# a value is NULL or an empty string, and the importing account's name is stored as given.
+
+
+def _import_file(tmp_path, rows: list[str], name: str = "sessions.csv"):
+    path = tmp_path / name
+    path.write_text("\n".join([",".join(COLUMNS), *rows]) + "\n")
+    return path
+
+
+def _stored_sessions(db) -> list[tuple]:
+    with db.read() as cur:
+        return cur.execute(
+            "SELECT client_id, CAST(date AS VARCHAR), minutes, exercises, created_by FROM sessions ORDER BY id"
+        ).fetchall()
+
+
+def test_each_clients_sessions_keep_the_files_order_and_duplicates_are_skipped(db, gym, trainer_actor, tmp_path):
+    ann = store.create_client(db, actor=trainer_actor, gym_id=gym.id, name="Ann Smith")
+    bo = store.create_client(db, actor=trainer_actor, gym_id=gym.id, name="Bo Jones")
+    rows = [
+        f"{bo.external_id},2025-03-02,30,5,row,,",
+        f"{ann.external_id},2025-03-02,50,5,b,,",
+        f"{ann.external_id},2025-03-01,40,5,,,",  # empty exercises, no warm-up, no cool-down answer
+        f"{ann.external_id},2025-03-02,20,5,a,,",
+        f"{bo.external_id},2025-03-01,10,5,,3,no",
+    ]
+    first = import_sessions_csv(db, actor=SYSTEM, path=_import_file(tmp_path, rows))
+    assert (first.inserted, first.duplicates) == (5, 0)
+    by_client = {}
+    for client_id, day, minutes, _, _ in _stored_sessions(db):
+        by_client.setdefault((client_id, day), []).append(minutes)
+    assert by_client[(ann.id, "2025-03-02")] == [50.0, 20.0]  # the file's order within the client and day
+
+    again = import_sessions_csv(
+        db, actor=SYSTEM, path=_import_file(tmp_path, [*rows, f"{ann.external_id},2025-03-01,40,5,,0,"])
+    )
+    assert (again.inserted, again.duplicates) == (1, 5)  # a warm-up of 0 is not "no warm-up"
+    assert len(_stored_sessions(db)) == 6
+
+
+def test_the_importing_accounts_name_is_stored_as_given(db, gym, trainer_actor, tmp_path):
+    owner = Actor(username="o'brien", role=Role.SYSTEM)
+    client = store.create_client(db, actor=trainer_actor, gym_id=gym.id, name="Cy Young")
+    import_sessions_csv(db, actor=owner, path=_import_file(tmp_path, [f"{client.external_id},2025-03-01,40,5,squat,,"]))
+    assert [(row[3], row[4]) for row in _stored_sessions(db)] == [("squat", "o'brien")]
