@@ -35,13 +35,15 @@ def _select_clients(where: str, order: str = "c.name, c.id", limit: str = "") ->
     )
 
 
+def one_client_select(more: str = "") -> str:
+    """The SELECT of one client's row ($client_id), its status from that client's rows only (not the
+    whole-chain CTE lists use); `more`: further columns of the same statement (the history page's bounds)."""
+    columns = CLIENT_COLUMNS.replace("flags.status", f"({ONE_CLIENT_STATUS}) AS status")
+    return f"SELECT {columns}{', ' + more if more else ''} FROM clients AS c WHERE c.id = $client_id"
+
+
 def _fetch_client(cur, client_id: int, now: datetime | None) -> ClientRow:
-    # One client: its status from that client's rows only, not the whole-chain CTE lists use.
-    sql = (
-        f"SELECT {CLIENT_COLUMNS.replace('flags.status', f'({ONE_CLIENT_STATUS}) AS status')} "
-        "FROM clients AS c WHERE c.id = $client_id"
-    )
-    row = one_as_dict(cur.execute(sql, {**status_params(now), "client_id": client_id}))
+    row = one_as_dict(cur.execute(one_client_select(), {**status_params(now), "client_id": client_id}))
     if row is None:
         raise Unavailable()  # reads like a refusal: ids cannot be probed
     return ClientRow(**row)

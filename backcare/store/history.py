@@ -14,13 +14,13 @@ from backcare.errors import InvalidInput, Unavailable
 from backcare.store import load
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts
 from backcare.store.assignments import assignments_in
-from backcare.store.clients import CLIENT_COLUMNS
+from backcare.store.clients import one_client_select
 from backcare.store.db import Database, utcnow
 from backcare.store.records import AssignmentRow, ClientRow, ClientStatus, ReferralRow, ReportRow, SessionRow
-from backcare.store.referrals import _REFERRAL_SELECT, _referral
+from backcare.store.referrals import referral_row, referral_select
 from backcare.store.reports import REPORT_COLUMNS, report_row
 from backcare.store.sessions import READABLE_DATE, SESSION_COLUMNS, session_row
-from backcare.store.status import ONE_CLIENT_STATUS, status_params
+from backcare.store.status import status_params
 
 _ROW = ConfigDict(frozen=True, extra="forbid")
 
@@ -195,24 +195,15 @@ def _referrals_in(cur, client_id: int, open_only: bool = False, limit: int = 10)
     only_open = " AND r.status NOT IN ('cleared', 'cleared_with_restrictions')" if open_only else ""
     rows = rows_as_dicts(
         cur.execute(
-            _REFERRAL_SELECT + f" WHERE r.client_id = $client_id{only_open} ORDER BY r.opened_at DESC, r.id DESC "
+            referral_select() + f" WHERE r.client_id = $client_id{only_open} ORDER BY r.opened_at DESC, r.id DESC "
             f"LIMIT {max(1, int(limit))}",
             {"now": utcnow(), "client_id": client_id},
         )
     )
-    return [_referral(r) for r in rows]
+    return [referral_row(r) for r in rows]
 
 
 _HISTORY_REFERRALS = 10  # the history page's referrals: the latest ten
-# The referral columns without the join to clients: the history page has the client's row already. (Should the
-# shared SELECT change shape, the page reads it as it is, join included.)
-_JOINED_NAMES = "c.name AS client_name, c.external_id AS client_external_id,"
-_JOIN = "JOIN clients AS c ON c.id = r.client_id"
-_ONE_CLIENTS_REFERRALS = (
-    _REFERRAL_SELECT.replace(_JOINED_NAMES, "").replace(_JOIN, "")
-    if _JOINED_NAMES in _REFERRAL_SELECT and _JOIN in _REFERRAL_SELECT
-    else _REFERRAL_SELECT
-)
 
 
 def _latest_referrals_in(cur, client: ClientRow, since: datetime | None) -> list[ReferralRow]:
@@ -222,7 +213,7 @@ def _latest_referrals_in(cur, client: ClientRow, since: datetime | None) -> list
         return []
     rows = rows_as_dicts(
         cur.execute(
-            _ONE_CLIENTS_REFERRALS + " WHERE r.client_id = $client_id AND r.opened_at >= $since",
+            referral_select(with_client=False) + " WHERE r.client_id = $client_id AND r.opened_at >= $since",
             {"now": utcnow(), "client_id": client.id, "since": since},
         )
     )
@@ -230,23 +221,21 @@ def _latest_referrals_in(cur, client: ClientRow, since: datetime | None) -> list
     for row in rows:
         row.setdefault("client_name", client.name)
         row.setdefault("client_external_id", client.external_id)
-    return [_referral(row) for row in rows[:_HISTORY_REFERRALS]]
+    return [referral_row(row) for row in rows[:_HISTORY_REFERRALS]]
 
 
 def _client_in(cur, client_id: int, recent: int) -> tuple[ClientRow, date | None, datetime | None, datetime | None]:
-    """clients._fetch_client's row and status, with the date of the client's `recent`-th latest session and
-    the time of the `recent`-th latest report and of the 10th latest referral (None: none) in the same
-    statement, for the _latest_*_in reads. Unavailable when there is no such client."""
+    """The client's row and status (clients.one_client_select), with the date of the client's `recent`-th
+    latest session and the time of the `recent`-th latest report and of the 10th latest referral (None: none)
+    in the same statement, for the _latest_*_in reads. Unavailable when there is no such client."""
     n = max(1, int(recent))
-    sql = (
-        f"SELECT {CLIENT_COLUMNS.replace('flags.status', f'({ONE_CLIENT_STATUS}) AS status')}, "
+    sql = one_client_select(
         f"(SELECT min(date) FROM (SELECT date FROM sessions WHERE client_id = $client_id AND {READABLE_DATE} "
         f"ORDER BY date DESC LIMIT {n}) AS latest) AS sessions_since, "
         "(SELECT min(created_at) FROM (SELECT created_at FROM reports WHERE client_id = $client_id "
         f"ORDER BY created_at DESC LIMIT {n}) AS latest) AS reports_since, "
         "(SELECT min(opened_at) FROM (SELECT opened_at FROM referrals WHERE client_id = $client_id "
-        f"ORDER BY opened_at DESC LIMIT {_HISTORY_REFERRALS}) AS latest) AS referrals_since "
-        "FROM clients AS c WHERE c.id = $client_id"
+        f"ORDER BY opened_at DESC LIMIT {_HISTORY_REFERRALS}) AS latest) AS referrals_since"
     )
     row = one_as_dict(cur.execute(sql, {**status_params(None), "client_id": client_id}))
     if row is None:

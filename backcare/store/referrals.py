@@ -40,9 +40,17 @@ CONTACT_WITHIN: dict[Level, timedelta] = {
 }
 
 _SECONDS = {level: int(within.total_seconds()) for level, within in CONTACT_WITHIN.items()}
-_REFERRAL_SELECT = f"""
+
+
+def referral_select(*, with_client: bool = True) -> str:
+    """The SELECT of referral rows (ReferralRow's columns, the overdue mark, the queue's order), to be followed
+    by a WHERE. `with_client`: the client's name and number joined from clients; a caller holding the client's
+    row already (the history page) leaves the join out and fills them in."""
+    names = "c.name AS client_name, c.external_id AS client_external_id," if with_client else ""
+    join = " JOIN clients AS c ON c.id = r.client_id" if with_client else ""
+    return f"""
 SELECT r.id, r.report_id, r.client_id, r.gym_id, r.level, r.status, r.opened_at, r.first_contact_at,
-       r.closed_at, r.restrictions, c.name AS client_name, c.external_id AS client_external_id,
+       r.closed_at, r.restrictions, {names}
        r.first_contact_at IS NULL AND r.status = 'new' AND CASE r.level
            WHEN 'emergency' THEN $now - r.opened_at
                 > INTERVAL '1 second' * {_SECONDS[Level.EMERGENCY]}
@@ -52,15 +60,18 @@ SELECT r.id, r.report_id, r.client_id, r.gym_id, r.level, r.status, r.opened_at,
        CASE r.level WHEN 'emergency' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END AS level_order,
        CASE WHEN r.status = 'new' THEN 0 WHEN r.status IN ('cleared', 'cleared_with_restrictions') THEN 2
             ELSE 1 END AS stage_order
-FROM referrals AS r JOIN clients AS c ON c.id = r.client_id
+FROM referrals AS r{join}
 """
+
+
+_REFERRAL_SELECT = referral_select()
 # The clinic's work order: first contact still to make (most serious, then longest waiting, first), then the
 # referrals waiting on a professional or a clearance (the same way), then closed ones when asked for. A new
 # emergency never sits below old ones that were seen long ago and only wait for a clearance.
 _WORK_ORDER = " ORDER BY stage_order, level_order, r.opened_at, r.id"
 
 
-def _referral(row: dict) -> ReferralRow:
+def referral_row(row: dict) -> ReferralRow:
     row.pop("level_order", None)
     row.pop("stage_order", None)
     return ReferralRow(**row)
@@ -127,7 +138,7 @@ def list_referral_queue(
                 {"now": now, "statuses": wanted, "gym_id": gym_id},
             )
         )
-    return [_referral(r) for r in rows]
+    return [referral_row(r) for r in rows]
 
 
 def _referral_gym(db: Database, referral_id: int) -> int:
@@ -142,7 +153,7 @@ def get_referral(db: Database, *, actor: Actor, referral_id: int, now: datetime 
     gym_id = _referral_gym(db, referral_id)
     guard(db, actor, Action.REFERRAL_READ, gym_id, attempt="referral.view", entity="referrals", entity_id=referral_id)
     with db.read("reading the referral") as cur:
-        return _referral(_fetch_referral(cur, referral_id, now or utcnow()))
+        return referral_row(_fetch_referral(cur, referral_id, now or utcnow()))
 
 
 def referral_events(db: Database, *, actor: Actor, referral_id: int) -> list[ReferralEventRow]:
@@ -226,7 +237,7 @@ def update_referral(
             [referral_id, now, target.value, actor.username, note],
         )
         row = _fetch_referral(cur, referral_id, now)
-    return _referral(row)
+    return referral_row(row)
 
 
 def handoff_summary(db: Database, *, actor: Actor, referral_id: int, now: datetime | None = None) -> HandoffSummary:
