@@ -17,7 +17,10 @@ from backcare.store.history import _band_in
 from tests.conftest import report_payload
 
 ON = date(2025, 3, 10)
-PANELS = 7  # client and status, sessions, reports, pain per day, weekly load, plans, referrals
+# The statements of a history read: the client with its status and the bounds of the other reads; the
+# sessions (the latest ones and the weekly load band from one read); the reports (the latest ones and the pain
+# per day from one read); plans; referrals.
+STATEMENTS = 5
 
 
 class CountingDatabase:
@@ -78,12 +81,12 @@ def busy_client(db, trainer_actor, client):
     return client
 
 
-def test_the_history_is_one_query_per_panel_on_one_cursor(db, trainer_actor, busy_client):
+def test_the_history_is_five_statements_at_most_on_one_cursor(db, trainer_actor, busy_client):
     counting = CountingDatabase(db)
     history = store.client_history(counting, actor=trainer_actor, client_id=busy_client.id, audit=False, on=ON)
     assert len(history.sessions) == 1 and len(history.reports) == 1 and history.referrals == ()
-    # at most one per panel: a panel the client's own statement shows empty (no referrals here) reads nothing
-    assert (len(counting.statements), counting.cursors) == (PANELS - 1, 1)
+    # a panel the client's own statement shows empty (no referrals here) reads nothing
+    assert (len(counting.statements), counting.cursors) == (STATEMENTS - 1, 1)
 
 
 def test_reading_the_history_audits_one_history_view_and_nothing_else(db, trainer_actor, busy_client):
@@ -124,9 +127,16 @@ def sql_band(db, client_id: int, weeks: int) -> list[tuple]:
     ]
 
 
-def history_band(db, client_id: int, weeks: int) -> list[tuple]:
-    with db.read() as cur:
-        rows = _band_in(cur, client_id, weeks, BAND_ON)
+def history_band(db, client_id: int, weeks: int, actor=None) -> list[tuple]:
+    """The band as _band_in reads it alone or, given `actor`, as client_history reads it (from the one read of
+    the sessions that also gives the latest ones)."""
+    if actor is None:
+        with db.read() as cur:
+            rows = _band_in(cur, client_id, weeks, BAND_ON)
+    else:
+        rows = list(
+            store.client_history(db, actor=actor, client_id=client_id, weeks=weeks, audit=False, on=BAND_ON).load
+        )
     return [(w.week_start, w.week_end, w.sessions, w.load, w.chronic_weekly_load, w.ratio) for w in rows]
 
 
@@ -154,14 +164,14 @@ def test_the_history_band_equals_the_band_sql(db, trainer_actor, client, seed, s
             session={"date": day, "minutes": rng.choice((20, 45, 60, 90)), "rpe": rng.randint(1, 10)},
         )
     expected = sql_band(db, client.id, weeks)
-    got = history_band(db, client.id, weeks)
-    assert len(got) == weeks
-    assert [row[:3] for row in got] == [row[:3] for row in expected]
-    assert [x for row in got for x in row[3:5]] == pytest.approx([x for row in expected for x in row[3:5]])
-    assert [row[5] is None for row in got] == [row[5] is None for row in expected]
-    assert [row[5] for row in got if row[5] is not None] == pytest.approx(
-        [row[5] for row in expected if row[5] is not None], rel=1e-12
-    )
+    for got in (history_band(db, client.id, weeks), history_band(db, client.id, weeks, trainer_actor)):
+        assert len(got) == weeks
+        assert [row[:3] for row in got] == [row[:3] for row in expected]
+        assert [x for row in got for x in row[3:5]] == pytest.approx([x for row in expected for x in row[3:5]])
+        assert [row[5] is None for row in got] == [row[5] is None for row in expected]
+        assert [row[5] for row in got if row[5] is not None] == pytest.approx(
+            [row[5] for row in expected if row[5] is not None], rel=1e-12
+        )
 
 
 @pytest.mark.parametrize("recent", [1, 3, 4, 20])
@@ -233,11 +243,20 @@ def test_the_pain_days_equal_the_sql_group_by(db, trainer_actor, client):
         )
     with db.read() as cur:
         expected = cur.execute(_PAIN_SQL, [client.id, ON - timedelta(days=29), ON + timedelta(days=1)]).fetchall()
-        got = _pain_in(cur, client.id, 30, ON)
-    assert [(d.day, d.reports, d.worst_pain, d.last_pain, d.worst_level) for d in got] == [
-        (day, int(n), worst, last, level) for day, n, worst, last, level in expected
+        alone = _pain_in(cur, client.id, 30, ON)
+    # and as client_history reads it, from the one read of the reports that also gives the latest ones (the
+    # latest one alone, or more than the window holds)
+    in_history = [
+        list(
+            store.client_history(db, actor=trainer_actor, client_id=client.id, recent=recent, pain_days=30, on=ON).pain
+        )
+        for recent in (1, 20)
     ]
-    assert [d.last_pain for d in got] == [2, 3, None]
+    for got in (alone, *in_history):
+        assert [(d.day, d.reports, d.worst_pain, d.last_pain, d.worst_level) for d in got] == [
+            (day, int(n), worst, last, level) for day, n, worst, last, level in expected
+        ]
+        assert [d.last_pain for d in got] == [2, 3, None]
 
 
 def test_the_latest_referrals_are_those_of_client_referrals_names_included(db, trainer_actor, client, monkeypatch):

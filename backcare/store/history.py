@@ -5,7 +5,8 @@ Charts never receive raw rows: the pain series is one row per day, the load seri
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -91,7 +92,12 @@ def _pain_in(cur, client_id: int, days: int, on: date) -> list[PainDay]:
         "WHERE client_id = ? AND created_at >= ? AND created_at < ?",
         [client_id, on - timedelta(days=days - 1), on + timedelta(days=1)],
     ).fetchall()
-    rows.sort(key=lambda row: (row[0], row[1]), reverse=True)  # latest first
+    return _pain_days(rows)
+
+
+def _pain_days(rows: list[tuple]) -> list[PainDay]:
+    """The pain series from (created_at, id, pain_score, level) rows of one window, any order."""
+    rows = sorted(rows, key=lambda row: (row[0], row[1]), reverse=True)  # latest first
     by_day: dict[date, list[tuple]] = {}
     for row in rows:
         by_day.setdefault(row[0].date(), []).append(row)
@@ -127,17 +133,31 @@ def _band_in(cur, client_id: int, weeks: int, on: date) -> list[LoadWeek]:
     GROUP BY over the client's sessions: the days' sums and the first session's date come from SQL, the weeks
     and their 4-week window over those few sums are done here. The band SQL's CTEs, window and series cost
     DuckDB more to plan than to run (about 3 ms of a history read at chain scale); the aggregate about 1.5."""
-    lo = on - timedelta(days=load.ACUTE_DAYS * (weeks + load.CHRONIC_WEEKS - 1) - 1)
-    sums: dict[int, tuple[int, float]] = {}
+    lo = _band_start(weeks, on)
+    days: dict[date, tuple[int, float]] = {}
     first: date | None = None
     for day, sessions, day_load, earliest in cur.execute(
         _BAND_SUMS, {"client_id": client_id, "lo": lo, "on": on}
     ).fetchall():
         if day is not None:
-            back = (on - day).days // load.ACUTE_DAYS
-            week_sessions, week_load = sums.get(back, (0, 0.0))
-            sums[back] = (week_sessions + int(sessions), week_load + float(day_load))
+            days[day] = (int(sessions), float(day_load))
         first = earliest if first is None or earliest < first else first
+    return _band_weeks(days, first, weeks, on)
+
+
+def _band_start(weeks: int, on: date) -> date:
+    """The first day the band's weeks and their chronic windows reach back to."""
+    return on - timedelta(days=load.ACUTE_DAYS * (weeks + load.CHRONIC_WEEKS - 1) - 1)
+
+
+def _band_weeks(days: dict[date, tuple[int, float]], first: date | None, weeks: int, on: date) -> list[LoadWeek]:
+    """The band from the sessions and load of each day between _band_start() and `on`, and the date of the
+    client's first session (None: none): the weeks and their 4-week window."""
+    sums: dict[int, tuple[int, float]] = {}
+    for day, (day_sessions, day_load) in days.items():
+        back = (on - day).days // load.ACUTE_DAYS
+        week_sessions, week_load = sums.get(back, (0, 0.0))
+        sums[back] = (week_sessions + day_sessions, week_load + day_load)
     loads = [sums.get(back, (0, 0.0))[1] for back in range(weeks + load.CHRONIC_WEEKS - 1)]
     band = []
     for back in range(weeks - 1, -1, -1):
@@ -208,7 +228,7 @@ _HISTORY_REFERRALS = 10  # the history page's referrals: the latest ten
 
 def _latest_referrals_in(cur, client: ClientRow, since: datetime | None) -> list[ReferralRow]:
     """_referrals_in(cur, client.id), given `since`, the opening time of the 10th latest referral: the
-    referrals from then on, sorted here (see _latest_reports_in), the client's name and number from its row."""
+    referrals from then on, sorted here (see _sessions_and_band_in), the client's name and number from its row."""
     if since is None:
         return []
     rows = rows_as_dicts(
@@ -224,10 +244,18 @@ def _latest_referrals_in(cur, client: ClientRow, since: datetime | None) -> list
     return [referral_row(row) for row in rows[:_HISTORY_REFERRALS]]
 
 
-def _client_in(cur, client_id: int, recent: int) -> tuple[ClientRow, date | None, datetime | None, datetime | None]:
-    """The client's row and status (clients.one_client_select), with the date of the client's `recent`-th
-    latest session and the time of the `recent`-th latest report and of the 10th latest referral (None: none)
-    in the same statement, for the _latest_*_in reads. Unavailable when there is no such client."""
+class _Bounds(NamedTuple):
+    """Where the history page's reads begin (None: the client has no such row)."""
+
+    sessions_since: date | None  # the date of the `recent`-th latest session
+    reports_since: datetime | None  # the time of the `recent`-th latest report
+    referrals_since: datetime | None  # the opening of the 10th latest referral
+    first_session: date | None  # the client's first session (the load band needs 4 weeks of history)
+
+
+def _client_in(cur, client_id: int, recent: int) -> tuple[ClientRow, _Bounds]:
+    """The client's row and status (clients.one_client_select) with the _Bounds of the page's other reads, in
+    one statement. Unavailable when there is no such client."""
     n = max(1, int(recent))
     sql = one_client_select(
         f"(SELECT min(date) FROM (SELECT date FROM sessions WHERE client_id = $client_id AND {READABLE_DATE} "
@@ -235,43 +263,72 @@ def _client_in(cur, client_id: int, recent: int) -> tuple[ClientRow, date | None
         "(SELECT min(created_at) FROM (SELECT created_at FROM reports WHERE client_id = $client_id "
         f"ORDER BY created_at DESC LIMIT {n}) AS latest) AS reports_since, "
         "(SELECT min(opened_at) FROM (SELECT opened_at FROM referrals WHERE client_id = $client_id "
-        f"ORDER BY opened_at DESC LIMIT {_HISTORY_REFERRALS}) AS latest) AS referrals_since"
+        f"ORDER BY opened_at DESC LIMIT {_HISTORY_REFERRALS}) AS latest) AS referrals_since, "
+        "(SELECT min(date) FROM sessions WHERE client_id = $client_id) AS first_session"
     )
     row = one_as_dict(cur.execute(sql, {**status_params(None), "client_id": client_id}))
     if row is None:
         raise Unavailable()  # reads like a refusal: ids cannot be probed
-    since = row.pop("sessions_since"), row.pop("reports_since"), row.pop("referrals_since")
-    return ClientRow(**row), *since
+    bounds = _Bounds(
+        row.pop("sessions_since"), row.pop("reports_since"), row.pop("referrals_since"), row.pop("first_session")
+    )
+    return ClientRow(**row), bounds
 
 
-def _latest_sessions_in(cur, client_id: int, recent: int, since: date | None) -> list[SessionRow]:
-    """sessions_in(cur, client_id, recent), given `since`, the date of the `recent`-th latest session: the
-    sessions from then on, sorted here (see _latest_reports_in)."""
-    if since is None or recent < 1:
-        return []
+def _sessions_and_band_in(
+    cur, client_id: int, recent: int, bounds: _Bounds, weeks: int, on: date
+) -> tuple[list[SessionRow], list[LoadWeek]]:
+    """sessions_in(cur, client_id, recent) and _band_in(cur, client_id, weeks, on) from one read of the
+    client's sessions from the earlier of the two's first day: the latest ones sorted here (a top-N over the
+    rows made DuckDB scan the table twice) and the band's days summed here. Each statement costs DuckDB more
+    to plan than its few rows to read (tests/test_history_round_trips.py holds both equal to their own reads)."""
+    band_lo = _band_start(weeks, on)
+    if bounds.first_session is None:  # no session at all
+        return [], _band_weeks({}, None, weeks, on)
+    since = bounds.sessions_since if recent >= 1 else None
+    lo = band_lo if since is None else min(since, band_lo)
     rows = rows_as_dicts(
         cur.execute(
             f"SELECT {SESSION_COLUMNS} FROM sessions WHERE client_id = ? AND date >= ? AND {READABLE_DATE}",
-            [client_id, since],
+            [client_id, lo],
         )
     )
-    rows.sort(key=lambda row: (row["date"], row["id"]), reverse=True)
-    return [session_row(row) for row in rows[:recent]]
+    days: dict[date, tuple[int, float]] = {}
+    for row in rows:
+        if band_lo <= row["date"] <= on:
+            sessions, day_load = days.get(row["date"], (0, 0.0))
+            days[row["date"]] = (sessions + 1, day_load + row["rpe"] * row["minutes"])  # load.SESSION_LOAD_SQL
+    band = _band_weeks(days, bounds.first_session, weeks, on)
+    if since is None:
+        return [], band
+    latest = sorted((row for row in rows if row["date"] >= since), key=lambda r: (r["date"], r["id"]), reverse=True)
+    return [session_row(row) for row in latest[:recent]], band
 
 
-def _latest_reports_in(cur, client_id: int, recent: int, since: datetime | None) -> list[ReportRow]:
-    """reports_in(cur, client_id, recent), given `since`, the time of the `recent`-th latest report: the ~41
-    columns of the reports from then on, sorted here. One ORDER BY ... LIMIT over the wide rows made DuckDB
-    scan the table twice (a top-N on the key, then the wide columns again); the bounded filter reads them
-    once (about 0.8 ms of 7 at chain scale). Ties on the bounding time may bring a few more rows, which the
-    sort cuts off."""
-    if since is None or recent < 1:
-        return []
+def _reports_and_pain_in(
+    cur, client_id: int, recent: int, bounds: _Bounds, pain_days: int, on: date
+) -> tuple[list[ReportRow], list[PainDay]]:
+    """reports_in(cur, client_id, recent) and _pain_in(cur, client_id, pain_days, on) from one read of the
+    client's reports from the earlier of the two's first time (see _sessions_and_band_in); ties on the
+    bounding time may bring a few more rows, which the sort cuts off."""
+    if bounds.reports_since is None:  # no report at all
+        return [], []
+    pain_lo = datetime.combine(on - timedelta(days=pain_days - 1), time.min)
+    pain_hi = datetime.combine(on + timedelta(days=1), time.min)
+    since = bounds.reports_since if recent >= 1 else None
+    lo = pain_lo if since is None else min(since, pain_lo)
     rows = rows_as_dicts(
-        cur.execute(f"SELECT {REPORT_COLUMNS} FROM reports WHERE client_id = ? AND created_at >= ?", [client_id, since])
+        cur.execute(f"SELECT {REPORT_COLUMNS} FROM reports WHERE client_id = ? AND created_at >= ?", [client_id, lo])
     )
-    rows.sort(key=lambda row: (row["created_at"], row["id"]), reverse=True)
-    return [report_row(row) for row in rows[:recent]]
+    pain = _pain_days(
+        [(r["created_at"], r["id"], r["pain_score"], r["level"]) for r in rows if pain_lo <= r["created_at"] < pain_hi]
+    )
+    if since is None:
+        return [], pain
+    latest = sorted(
+        (r for r in rows if r["created_at"] >= since), key=lambda r: (r["created_at"], r["id"]), reverse=True
+    )
+    return [report_row(row) for row in latest[:recent]], pain
 
 
 class ClientHistory(BaseModel):
@@ -308,25 +365,28 @@ def client_history(
     planning and any second scan cost more than its rows (issue 13), so the client's statement also finds
     where the latest sessions, reports and referrals begin, the wide reads are bounded by those times rather
     than sorted and cut by the engine (a top-N over wide rows scans the table twice), a panel known empty is
-    not read, and the pain and load series are summed per day in SQL and grouped here."""
+    not read, and one read of the sessions (of the reports) gives both the latest rows and the load band (the
+    pain series), summed and grouped here."""
     _check_pain_days(pain_days)
     _check_weeks(weeks)
     on = on or utcnow().date()
     with db.read("reading the client's history") as cur:
         # NotFound before any permission question
-        client, sessions_since, reports_since, referrals_since = _client_in(cur, client_id, recent)
+        client, bounds = _client_in(cur, client_id, recent)
         guard(
             db, actor, Action.CLIENT_READ, client.gym_id, attempt="client.view", entity="clients", entity_id=client_id
         )
+        sessions, band = _sessions_and_band_in(cur, client_id, recent, bounds, weeks, on)
+        reports, pain = _reports_and_pain_in(cur, client_id, recent, bounds, pain_days, on)
         history = ClientHistory(
             client=client,
             status=client.status,
-            sessions=tuple(_latest_sessions_in(cur, client_id, recent, sessions_since)),
-            reports=tuple(_latest_reports_in(cur, client_id, recent, reports_since)),
-            pain=tuple(_pain_in(cur, client_id, pain_days, on)),
-            load=tuple(_band_in(cur, client_id, weeks, on)),
+            sessions=tuple(sessions),
+            reports=tuple(reports),
+            pain=tuple(pain),
+            load=tuple(band),
             assignments=tuple(assignments_in(cur, client_id)),
-            referrals=tuple(_latest_referrals_in(cur, client, referrals_since)),
+            referrals=tuple(_latest_referrals_in(cur, client, bounds.referrals_since)),
         )
     if audit:
         db.audit(actor, "client.history", "clients", client_id, outcome="ok")
