@@ -180,13 +180,14 @@ def _band_weeks(days: dict[date, tuple[int, float]], first: date | None, weeks: 
     return band
 
 
-# Per day of the band's weeks (NULL: a session outside them, kept for the first session's date). Grouped by
-# the plain date, not by a computed week number: the expression cost DuckDB more to plan than the rows to read.
+# Per day of the band's weeks (NULL: a session outside them, kept for the first session's date; a session stored
+# with an impossible date, year 0, is left out as every read leaves it out). Grouped by the plain date, not by a
+# computed week number: the expression cost DuckDB more to plan than the rows to read.
 _BAND_SUMS = f"""
 SELECT CASE WHEN date BETWEEN CAST($lo AS DATE) AND CAST($on AS DATE) THEN date END AS day,
        count(*) AS sessions, sum({load.SESSION_LOAD_SQL}) AS load, min(date) AS first_day
 FROM sessions
-WHERE client_id = $client_id
+WHERE client_id = $client_id AND {READABLE_DATE}
 GROUP BY 1
 """
 
@@ -264,7 +265,7 @@ def _client_in(cur, client_id: int, recent: int) -> tuple[ClientRow, _Bounds]:
         f"ORDER BY created_at DESC LIMIT {n}) AS latest) AS reports_since, "
         "(SELECT min(opened_at) FROM (SELECT opened_at FROM referrals WHERE client_id = $client_id "
         f"ORDER BY opened_at DESC LIMIT {_HISTORY_REFERRALS}) AS latest) AS referrals_since, "
-        "(SELECT min(date) FROM sessions WHERE client_id = $client_id) AS first_session"
+        f"(SELECT min(date) FROM sessions WHERE client_id = $client_id AND {READABLE_DATE}) AS first_session"
     )
     row = one_as_dict(cur.execute(sql, {**status_params(None), "client_id": client_id}))
     if row is None:
