@@ -186,28 +186,14 @@ def _copy_new_to_postgres(cur, mem, stage: str, actor: Actor) -> int:
         # PostgreSQL's CSV: NULL is an empty field, an empty string is "" (kept apart: allow_quoted_nulls)
         types = ", ".join(f"'{name}': '{kind}'" for name, kind in _STORED_COLUMNS.items())
         author = "'" + actor.username.replace("'", "''") + "'"
+        stored_sql = (
+            f"SELECT * FROM read_csv('{stored}', header = false, auto_detect = false, allow_quoted_nulls = false, "
+            f"columns = {{{types}}})"
+        )
         # one statement from the checked rows to the file (DuckDB answers COPY with the rows it wrote)
         ((count,),) = mem.execute(
             f"""
-            COPY (
-                WITH fresh AS (
-                    SELECT {_FRESH_COLUMNS}, min(pos) AS pos FROM {stage}_checked WHERE problem = ''
-                    GROUP BY {_FRESH_COLUMNS}
-                ),
-                stored AS (
-                    SELECT * FROM read_csv('{stored}', header = false, auto_detect = false,
-                                           allow_quoted_nulls = false, columns = {{{types}}})
-                )
-                SELECT n.client_pk, n.day, n.minutes_value, n.rpe_value, n.exercises_value, n.warmup_value,
-                       n.cooldown_value, 'import', {author}
-                FROM fresh AS n
-                ANTI JOIN stored AS old
-                  ON old.client_id = n.client_pk AND old.date = n.day
-                 AND old.minutes = n.minutes_value AND old.rpe = n.rpe_value
-                 AND old.exercises = n.exercises_value
-                 AND old.warmup_minutes IS NOT DISTINCT FROM n.warmup_value
-                 AND old.cooldown_done IS NOT DISTINCT FROM n.cooldown_value
-                ORDER BY n.client_pk, n.day, n.pos
+            COPY ({_new_rows_sql(stage, stored_sql, author, "n.client_pk, n.day, n.pos")}
             ) TO '{new}' (FORMAT csv, HEADER false)
             """
         ).fetchall()
@@ -428,6 +414,36 @@ def _validate(cur, stage: str, actor: Actor, path: Path, shape: _Shape) -> tuple
     return bad_count, tuple(BadRow(int(line), problem) for line, problem in shown)
 
 
+_STORED_IN_RANGE = (
+    "SELECT client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done FROM sessions "
+    "WHERE date BETWEEN ? AND ?"
+)
+
+
+def _new_rows_sql(stage: str, stored: str, author: str, order: str) -> str:
+    """The SELECT of the checked rows not stored yet, as sessions rows (source 'import', created_by `author`,
+    an SQL value), first occurrence only: a row is stored already when a session of `stored` (a SELECT of the
+    sessions that could be duplicates, with the sessions table's column names) has the same client, day,
+    minutes, RPE and exercises, and the same warm-up and cool-down (NULL equal to NULL). Both engines' imports
+    decide with it. `order`: its ORDER BY."""
+    return f"""
+        WITH fresh AS (  -- a hash aggregate, not a window: no sort of the whole file
+            SELECT {_FRESH_COLUMNS}, min(pos) AS pos FROM {stage}_checked WHERE problem = ''
+            GROUP BY {_FRESH_COLUMNS}
+        ),
+        stored AS ({stored})
+        SELECT n.client_pk, n.day, n.minutes_value, n.rpe_value, n.exercises_value, n.warmup_value,
+               n.cooldown_value, 'import', {author}
+        FROM fresh AS n
+        ANTI JOIN stored AS old
+          ON old.client_id = n.client_pk AND old.date = n.day
+         AND old.minutes = n.minutes_value AND old.rpe = n.rpe_value
+         AND old.exercises = n.exercises_value
+         AND old.warmup_minutes IS NOT DISTINCT FROM n.warmup_value
+         AND old.cooldown_done IS NOT DISTINCT FROM n.cooldown_value
+        ORDER BY {order}"""
+
+
 def _insert_new(cur, stage: str, actor: Actor) -> int:
     """Good rows not stored yet, first occurrence only; NULL warm-up/cool-down compare as equal.
 
@@ -441,26 +457,7 @@ def _insert_new(cur, stage: str, actor: Actor) -> int:
         f"""
         INSERT INTO sessions (client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done,
                               source, created_by)
-        WITH fresh AS (  -- a hash aggregate, not a window: no sort of the whole file
-            SELECT client_pk, day, minutes_value, rpe_value, exercises_value, warmup_value, cooldown_value,
-                   min(pos) AS pos
-            FROM {stage}_checked WHERE problem = ''
-            GROUP BY client_pk, day, minutes_value, rpe_value, exercises_value, warmup_value, cooldown_value
-        ),
-        stored AS (
-            SELECT client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done FROM sessions
-            WHERE date BETWEEN ? AND ?
-        )
-        SELECT n.client_pk, n.day, n.minutes_value, n.rpe_value, n.exercises_value, n.warmup_value,
-               n.cooldown_value, 'import', ?
-        FROM fresh AS n
-        ANTI JOIN stored AS old
-          ON old.client_id = n.client_pk AND old.date = n.day
-         AND old.minutes = n.minutes_value AND old.rpe = n.rpe_value
-         AND old.exercises = n.exercises_value
-         AND old.warmup_minutes IS NOT DISTINCT FROM n.warmup_value
-         AND old.cooldown_done IS NOT DISTINCT FROM n.cooldown_value
-        ORDER BY n.pos
+        {_new_rows_sql(stage, _STORED_IN_RANGE, "?", "n.pos")}
     """,
         [first_day, last_day, actor.username],
     ).fetchall()[0]
