@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -161,3 +162,15 @@ def answer_triage(
         if any(q.field in skip for q in step.questions):
             return at  # Next refused: still on this step
     return at
+
+
+def assign_core(world: AppWorld):
+    """The core plan assigned to the world's client (from 1 to 15 March 2025), as the Plans page tests start."""
+    return store.assign_plan(
+        world.db,
+        actor=world.actor,
+        client_id=world.client.id,
+        plan_id="core",
+        start_date=date(2025, 3, 1),
+        review_date=date(2025, 3, 15),
+    )

@@ -4,26 +4,13 @@ refusing to start on a broken data file."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from backcare import catalogue, plans, store
 from backcare.plans import load_library
-from tests.app_helpers import ROOT, TIMEOUT, button, make_world, no_exception, texts
+from tests.app_helpers import ROOT, TIMEOUT, assign_core, button, make_world, no_exception, texts
 from tests.conftest import report_payload
-
-
-def _assign_core(world):
-    return store.assign_plan(
-        world.db,
-        actor=world.actor,
-        client_id=world.client.id,
-        plan_id="core",
-        start_date=date(2025, 3, 1),
-        review_date=date(2025, 3, 15),
-    )
 
 
 def _report(world, **answers):
@@ -33,7 +20,7 @@ def _report(world, **answers):
 def test_a_plan_moves_on_a_stage_from_the_plans_page(tmp_path):
     world = make_world(tmp_path)
     _report(world)  # normal: every stage offered
-    assignment = _assign_core(world)
+    assignment = assign_core(world)
     at = world.page("pages/plans.py").run()
     no_exception(at)
     control = at.segmented_control(key=f"assignment-{assignment.id}-stage1")
@@ -49,7 +36,7 @@ def test_a_plan_moves_on_a_stage_from_the_plans_page(tmp_path):
 def test_at_monitor_only_stage_1_is_offered_on_the_plans_page(tmp_path):
     world = make_world(tmp_path)
     _report(world, pain_score=5, hours_since_workout=30)
-    assignment = _assign_core(world)
+    assignment = assign_core(world)
     at = world.page("pages/plans.py").run()
     no_exception(at)
     assert at.segmented_control(key=f"assignment-{assignment.id}-stage1").options == ["Stage 1: unloaded"]
@@ -84,7 +71,7 @@ def test_the_handout_names_the_trainer_with_contact_not_the_username(tmp_path, m
 
     monkeypatch.setattr(handout, "render_handout", spy)
     world = make_world(tmp_path)
-    _assign_core(world)
+    assign_core(world)
     at = world.page("pages/plans.py").run()
     no_exception(at)
     at.session_state["handout_maker"]()  # the download button's tap makes the PDF (issue 13)

@@ -11,7 +11,7 @@ from backcare import store
 from backcare.models import TriageReport
 from backcare.plans import load_library
 from backcare.ui import views
-from tests.app_helpers import button, make_world, no_exception, texts
+from tests.app_helpers import assign_core, button, make_world, no_exception, texts
 from tests.conftest import report_payload
 
 
@@ -103,14 +103,7 @@ def test_active_plan_can_be_completed_or_stopped(tmp_path, label, status):
 
 def test_handout_download_is_a_pdf_with_the_clients_plan(tmp_path):
     world = make_world(tmp_path)
-    store.assign_plan(
-        world.db,
-        actor=world.actor,
-        client_id=world.client.id,
-        plan_id="core",
-        start_date=date(2025, 3, 1),
-        review_date=date(2025, 3, 15),
-    )
+    assign_core(world)
     at = world.page("pages/plans.py").run()
     no_exception(at)
     download = at.download_button(key=f"client-{world.client.id}-handout")
@@ -127,14 +120,7 @@ def test_the_handout_is_made_when_its_button_is_tapped_not_on_every_visit(tmp_pa
     real = handout.render_handout
     monkeypatch.setattr(handout, "render_handout", lambda **kwargs: made.append(kwargs) or real(**kwargs))
     world = make_world(tmp_path)
-    store.assign_plan(
-        world.db,
-        actor=world.actor,
-        client_id=world.client.id,
-        plan_id="core",
-        start_date=date(2025, 3, 1),
-        review_date=date(2025, 3, 15),
-    )
+    assign_core(world)
     at = world.page("pages/plans.py").run()
     no_exception(at)
     assert at.download_button(key=f"client-{world.client.id}-handout") is not None
