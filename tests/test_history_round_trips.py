@@ -10,10 +10,11 @@ import pytest
 
 from backcare import store
 from backcare.auth import SYSTEM, Actor, Role
-from backcare.errors import NotFound, PermissionDenied
+from backcare.errors import Conflict, NotFound, PermissionDenied
 from backcare.models import TriageReport
 from backcare.store import load
 from backcare.store.history import _band_in
+from backcare.store.records import ClientStatus
 from tests.conftest import report_payload
 
 ON = date(2025, 3, 10)
@@ -284,3 +285,130 @@ def test_the_latest_referrals_are_those_of_client_referrals_names_included(db, t
     assert [r.model_dump(exclude={"age_hours", "overdue"}) for r in history_referrals] == [
         r.model_dump(exclude={"age_hours", "overdue"}) for r in listed
     ]
+
+
+# --- the status, worked out from the panels' rows --------------------------------------------------------
+
+CLINIC = Actor(username="cleo", role=Role.CLINIC, gym_id=None)
+ANSWERS = {
+    "normal": {},
+    "monitor": {"pain_score": 5},
+    "refer": {"pain_quality": "sharp"},
+    "urgent": {"fever_or_unwell": True},
+    "emergency": {"chest_pain": True},
+}
+CLOSINGS = (["seen", "cleared"], ["seen", "cleared_with_restrictions"], ["seen", "not_cleared"], ["contacted"])
+
+
+def statuses(db, actor, client_id: int, at: datetime) -> tuple[str, str]:
+    """(the status client_history works out, the status of the SQL rules) at `at`."""
+    history = store.client_history(db, actor=actor, client_id=client_id, audit=False, on=at.date(), now=at)
+    assert history.client.status == history.status
+    return history.status, store.client_status(db, actor=actor, client_id=client_id, now=at)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_history_status_equals_the_sql_rules_after_every_change(db, trainer_actor, client, seed, monkeypatch):
+    """client_history works the status out from the referrals, reports and plans it reads for its panels
+    (status.status_of) instead of the status subquery: after every report, referral change and plan, at the
+    edges of the 72-hour monitor window, it equals client_status. Only the two latest referrals are shown here,
+    so an open referral older than those still has to count."""
+    from backcare.store import history
+
+    monkeypatch.setattr(history, "_HISTORY_REFERRALS", 2)
+    rng = random.Random(seed)
+    at, seen = datetime(2025, 3, 1, 9), set()
+    for _ in range(14):
+        at += timedelta(hours=rng.choice([1, 5, 30, 80]))
+        kind = rng.choice(["report", "report", "close", "plan"])
+        if kind == "report":
+            level = rng.choice(list(ANSWERS))
+            store.save_report(
+                db, actor=trainer_actor, client_id=client.id, report=report_payload(**ANSWERS[level]), now=at
+            )
+            seen.add(level)
+        elif kind == "close":
+            open_ = store.client_referrals(db, actor=trainer_actor, client_id=client.id, open_only=True, limit=50)
+            if not open_:
+                continue
+            referral = rng.choice(open_)
+            for step, status in enumerate(rng.choice(CLOSINGS), start=1):
+                store.update_referral(
+                    db,
+                    actor=CLINIC,
+                    referral_id=referral.id,
+                    status=status,
+                    note="checked",
+                    restrictions="No heavy lifts" if status == "cleared_with_restrictions" else None,
+                    now=at + timedelta(minutes=step),
+                )
+            seen.add(f"closed {status}")
+        else:
+            try:
+                store.assign_plan(
+                    db,
+                    actor=trainer_actor,
+                    client_id=client.id,
+                    plan_id=rng.choice(["core", "warm_up"]),
+                    start_date=at.date(),
+                    review_date=at.date() + timedelta(days=14),
+                    now=at,
+                )
+                seen.add("plan")
+            except Conflict:  # paused by an open referral, or that plan is active already
+                seen.add("plan refused")
+        for later in (timedelta(hours=1), timedelta(hours=71), timedelta(hours=73)):
+            got, expected = statuses(db, trainer_actor, client.id, at + later)
+            assert got == expected, (seed, kind, at + later)
+    assert len(seen) >= 6, seen  # the sequence went through several kinds of change
+
+
+@pytest.mark.parametrize(
+    "answers, hours_later",
+    [
+        ({}, 1),
+        ({"pain_score": 5}, 71),
+        ({"pain_score": 5}, 73),
+        ({"fever_or_unwell": True}, 1),
+        ({"chest_pain": True}, 1),
+    ],
+)
+def test_the_history_status_of_one_report_equals_the_sql_rules(db, trainer_actor, client, answers, hours_later):
+    at = datetime(2025, 3, 9, 9)
+    store.save_report(db, actor=trainer_actor, client_id=client.id, report=report_payload(**answers), now=at)
+    got, expected = statuses(db, trainer_actor, client.id, at + timedelta(hours=hours_later))
+    assert got == expected
+
+
+def test_an_open_referral_older_than_the_shown_ones_keeps_the_client_paused(db, trainer_actor, client, monkeypatch):
+    from backcare.store import history
+
+    monkeypatch.setattr(history, "_HISTORY_REFERRALS", 2)
+    at = datetime(2025, 3, 1, 9)
+    referral_ids = [
+        store.save_report(
+            db,
+            actor=trainer_actor,
+            client_id=client.id,
+            report=report_payload(pain_quality="sharp"),
+            now=at + timedelta(days=day),
+        ).referral_id
+        for day in range(4)
+    ]
+    for day, referral_id in enumerate(referral_ids[1:], start=1):  # the three newer ones are cleared
+        store.update_referral(
+            db, actor=CLINIC, referral_id=referral_id, status="seen", now=at + timedelta(days=day, hours=2)
+        )
+        store.update_referral(
+            db,
+            actor=CLINIC,
+            referral_id=referral_id,
+            status="cleared",
+            note="fine",
+            now=at + timedelta(days=day, hours=3),
+        )
+    later = at + timedelta(days=5)
+    shown = store.client_history(db, actor=trainer_actor, client_id=client.id, audit=False, on=later.date(), now=later)
+    assert [r.id for r in shown.referrals] == referral_ids[:0:-1][:2]
+    assert shown.status == ClientStatus.PAUSED_REFERRAL_OPEN
+    assert store.client_status(db, actor=trainer_actor, client_id=client.id, now=later) == shown.status

@@ -35,10 +35,15 @@ def _select_clients(where: str, order: str = "c.name, c.id", limit: str = "") ->
     )
 
 
-def one_client_select(more: str = "") -> str:
+def one_client_select(more: str = "", *, with_status: bool = True) -> str:
     """The SELECT of one client's row ($client_id), its status from that client's rows only (not the
-    whole-chain CTE lists use); `more`: further columns of the same statement (the history page's bounds)."""
-    columns = CLIENT_COLUMNS.replace("flags.status", f"({ONE_CLIENT_STATUS}) AS status")
+    whole-chain CTE lists use); `more`: further columns of the same statement (the history page's bounds).
+    `with_status=False`: no status column, for a caller that works it out from rows it reads anyway
+    (status.status_of)."""
+    if with_status:
+        columns = CLIENT_COLUMNS.replace("flags.status", f"({ONE_CLIENT_STATUS}) AS status")
+    else:
+        columns = CLIENT_COLUMNS.replace("flags.status, ", "")
     return f"SELECT {columns}{', ' + more if more else ''} FROM clients AS c WHERE c.id = $client_id"
 
 

@@ -17,11 +17,19 @@ from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts
 from backcare.store.assignments import assignments_in
 from backcare.store.clients import one_client_select
 from backcare.store.db import Database, utcnow
-from backcare.store.records import AssignmentRow, ClientRow, ClientStatus, ReferralRow, ReportRow, SessionRow
+from backcare.store.records import (
+    CLEARED_STATUSES,
+    AssignmentRow,
+    ClientRow,
+    ClientStatus,
+    ReferralRow,
+    ReportRow,
+    SessionRow,
+)
 from backcare.store.referrals import referral_row, referral_select
 from backcare.store.reports import REPORT_COLUMNS, report_row
 from backcare.store.sessions import READABLE_DATE, SESSION_COLUMNS, session_row
-from backcare.store.status import status_params
+from backcare.store.status import MONITOR_WINDOW, is_open_referral, status_of
 
 _ROW = ConfigDict(frozen=True, extra="forbid")
 
@@ -227,22 +235,30 @@ def _referrals_in(cur, client_id: int, open_only: bool = False, limit: int = 10)
 _HISTORY_REFERRALS = 10  # the history page's referrals: the latest ten
 
 
-def _latest_referrals_in(cur, client: ClientRow, since: datetime | None) -> list[ReferralRow]:
-    """_referrals_in(cur, client.id), given `since`, the opening time of the 10th latest referral: the
-    referrals from then on, sorted here (see _sessions_and_band_in), the client's name and number from its row."""
-    if since is None:
-        return []
+def _latest_referrals_in(
+    cur, client: dict, since: datetime | None, now: datetime
+) -> tuple[list[ReferralRow], list[str]]:
+    """_referrals_in(cur, client's id), given `since`, the opening time of the 10th latest referral, and the
+    levels of every referral of the client not cleared (for status.status_of): one read of the referrals from
+    then on or not cleared, sorted here (see _sessions_and_band_in), the client's name and number from its row."""
+    if since is None:  # no referral at all
+        return [], []
+    closed = ", ".join(f"'{status}'" for status in CLEARED_STATUSES)
     rows = rows_as_dicts(
         cur.execute(
-            referral_select(with_client=False) + " WHERE r.client_id = $client_id AND r.opened_at >= $since",
-            {"now": utcnow(), "client_id": client.id, "since": since},
+            referral_select(with_client=False)
+            + f" WHERE r.client_id = $client_id AND (r.opened_at >= $since OR r.status NOT IN ({closed}))",
+            {"now": now, "client_id": client["id"], "since": since},
         )
     )
-    rows.sort(key=lambda row: (row["opened_at"], row["id"]), reverse=True)
-    for row in rows:
-        row.setdefault("client_name", client.name)
-        row.setdefault("client_external_id", client.external_id)
-    return [referral_row(row) for row in rows[:_HISTORY_REFERRALS]]
+    open_levels = [row["level"] for row in rows if is_open_referral(row["status"])]
+    latest = sorted(
+        (row for row in rows if row["opened_at"] >= since), key=lambda row: (row["opened_at"], row["id"]), reverse=True
+    )[:_HISTORY_REFERRALS]
+    for row in latest:
+        row.setdefault("client_name", client["name"])
+        row.setdefault("client_external_id", client["external_id"])
+    return [referral_row(row) for row in latest], open_levels
 
 
 class _Bounds(NamedTuple):
@@ -254,9 +270,9 @@ class _Bounds(NamedTuple):
     first_session: date | None  # the client's first session (the load band needs 4 weeks of history)
 
 
-def _client_in(cur, client_id: int, recent: int) -> tuple[ClientRow, _Bounds]:
-    """The client's row and status (clients.one_client_select) with the _Bounds of the page's other reads, in
-    one statement. Unavailable when there is no such client."""
+def _client_in(cur, client_id: int, recent: int) -> tuple[dict, _Bounds]:
+    """The client's row without its status (clients.one_client_select) with the _Bounds of the page's other
+    reads, in one statement. Unavailable when there is no such client."""
     n = max(1, int(recent))
     sql = one_client_select(
         f"(SELECT min(date) FROM (SELECT date FROM sessions WHERE client_id = $client_id AND {READABLE_DATE} "
@@ -265,15 +281,16 @@ def _client_in(cur, client_id: int, recent: int) -> tuple[ClientRow, _Bounds]:
         f"ORDER BY created_at DESC LIMIT {n}) AS latest) AS reports_since, "
         "(SELECT min(opened_at) FROM (SELECT opened_at FROM referrals WHERE client_id = $client_id "
         f"ORDER BY opened_at DESC LIMIT {_HISTORY_REFERRALS}) AS latest) AS referrals_since, "
-        f"(SELECT min(date) FROM sessions WHERE client_id = $client_id AND {READABLE_DATE}) AS first_session"
+        f"(SELECT min(date) FROM sessions WHERE client_id = $client_id AND {READABLE_DATE}) AS first_session",
+        with_status=False,
     )
-    row = one_as_dict(cur.execute(sql, {**status_params(None), "client_id": client_id}))
+    row = one_as_dict(cur.execute(sql, {"client_id": client_id}))
     if row is None:
         raise Unavailable()  # reads like a refusal: ids cannot be probed
     bounds = _Bounds(
         row.pop("sessions_since"), row.pop("reports_since"), row.pop("referrals_since"), row.pop("first_session")
     )
-    return ClientRow(**row), bounds
+    return row, bounds
 
 
 def _sessions_and_band_in(
@@ -307,29 +324,31 @@ def _sessions_and_band_in(
 
 
 def _reports_and_pain_in(
-    cur, client_id: int, recent: int, bounds: _Bounds, pain_days: int, on: date
-) -> tuple[list[ReportRow], list[PainDay]]:
-    """reports_in(cur, client_id, recent) and _pain_in(cur, client_id, pain_days, on) from one read of the
-    client's reports from the earlier of the two's first time (see _sessions_and_band_in); ties on the
-    bounding time may bring a few more rows, which the sort cuts off."""
+    cur, client_id: int, recent: int, bounds: _Bounds, pain_days: int, on: date, monitor_since: datetime
+) -> tuple[list[ReportRow], list[PainDay], bool]:
+    """reports_in(cur, client_id, recent), _pain_in(cur, client_id, pain_days, on) and whether a `monitor`
+    report was made from `monitor_since` on (for status.status_of), from one read of the client's reports from
+    the earliest of the three's first time (see _sessions_and_band_in); ties on the bounding time may bring a
+    few more rows, which the sort cuts off."""
     if bounds.reports_since is None:  # no report at all
-        return [], []
+        return [], [], False
     pain_lo = datetime.combine(on - timedelta(days=pain_days - 1), time.min)
     pain_hi = datetime.combine(on + timedelta(days=1), time.min)
     since = bounds.reports_since if recent >= 1 else None
-    lo = pain_lo if since is None else min(since, pain_lo)
+    lo = min(pain_lo, monitor_since) if since is None else min(since, pain_lo, monitor_since)
     rows = rows_as_dicts(
         cur.execute(f"SELECT {REPORT_COLUMNS} FROM reports WHERE client_id = ? AND created_at >= ?", [client_id, lo])
     )
     pain = _pain_days(
         [(r["created_at"], r["id"], r["pain_score"], r["level"]) for r in rows if pain_lo <= r["created_at"] < pain_hi]
     )
+    recent_monitor = any(r["level"] == "monitor" and r["created_at"] >= monitor_since for r in rows)
     if since is None:
-        return [], pain
+        return [], pain, recent_monitor
     latest = sorted(
         (r for r in rows if r["created_at"] >= since), key=lambda r: (r["created_at"], r["id"]), reverse=True
     )
-    return [report_row(row) for row in latest[:recent]], pain
+    return [report_row(row) for row in latest[:recent]], pain, recent_monitor
 
 
 class ClientHistory(BaseModel):
@@ -357,9 +376,11 @@ def client_history(
     pain_days: int = 180,
     audit: bool = True,
     on: date | None = None,
+    now: datetime | None = None,
 ) -> ClientHistory:
     """The client's record, status, recent sessions and reports, the pain and load series, plans and
-    referrals. `audit`: record the 'client.history' view (the page does so once per client and sign-in).
+    referrals. `audit`: record the 'client.history' view (the page does so once per client and sign-in); `on`:
+    the last day of the series (today); `now`: the time the status and the referrals' waiting are judged at.
 
     One permission check (a refusal is audited as 'client.view', as reading the record alone is) and at most
     one query per panel on one cursor: the page reruns on every tap. At chain scale on DuckDB each statement's
@@ -370,24 +391,33 @@ def client_history(
     pain series), summed and grouped here."""
     _check_pain_days(pain_days)
     _check_weeks(weeks)
-    on = on or utcnow().date()
+    now = now or utcnow()
+    on = on or now.date()
     with db.read("reading the client's history") as cur:
         # NotFound before any permission question
-        client, bounds = _client_in(cur, client_id, recent)
+        row, bounds = _client_in(cur, client_id, recent)
         guard(
-            db, actor, Action.CLIENT_READ, client.gym_id, attempt="client.view", entity="clients", entity_id=client_id
+            db, actor, Action.CLIENT_READ, row["gym_id"], attempt="client.view", entity="clients", entity_id=client_id
         )
+        monitor_since = now - MONITOR_WINDOW
         sessions, band = _sessions_and_band_in(cur, client_id, recent, bounds, weeks, on)
-        reports, pain = _reports_and_pain_in(cur, client_id, recent, bounds, pain_days, on)
+        reports, pain, recent_monitor = _reports_and_pain_in(
+            cur, client_id, recent, bounds, pain_days, on, monitor_since
+        )
+        assignments = assignments_in(cur, client_id)
+        referrals, open_levels = _latest_referrals_in(cur, row, bounds.referrals_since, now)
+        # the status from the rows the panels read (status.status_of), not a subquery of the client statement
+        status = status_of(open_levels, recent_monitor, any(a.status == "active" for a in assignments))
+        client = ClientRow(**row, status=status)
         history = ClientHistory(
             client=client,
-            status=client.status,
+            status=status,
             sessions=tuple(sessions),
             reports=tuple(reports),
             pain=tuple(pain),
             load=tuple(band),
-            assignments=tuple(assignments_in(cur, client_id)),
-            referrals=tuple(_latest_referrals_in(cur, client, bounds.referrals_since)),
+            assignments=tuple(assignments),
+            referrals=tuple(referrals),
         )
     if audit:
         db.audit(actor, "client.history", "clients", client_id, outcome="ok")

@@ -10,12 +10,13 @@ one query:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from backcare.auth import Action, Actor
 from backcare.store._base import client_gym, guard
 from backcare.store.db import Database, utcnow
-from backcare.store.records import ClientStatus
+from backcare.store.records import CLEARED_STATUSES, ClientStatus
 
 MONITOR_WINDOW = timedelta(hours=72)
 
@@ -75,6 +76,29 @@ FROM (SELECT coalesce(bool_or(level = 'emergency'), false) AS emergency,
       WHERE client_id = $client_id AND level = 'monitor' AND created_at >= $monitor_since) AS monitor,
      (SELECT count(*) AS active FROM assignments WHERE client_id = $client_id AND status = 'active') AS plans
 """
+
+
+def status_of(open_referral_levels: Iterable[str], recent_monitor: bool, active_plan: bool) -> ClientStatus:
+    """The same rules as ONE_CLIENT_STATUS over rows a caller has read anyway: the levels of the client's
+    referrals not cleared (all of them), whether a `monitor` report falls in MONITOR_WINDOW, whether a plan is
+    active. The history page reads those rows for its panels, and the status subquery's three scans were the
+    largest part of its client statement on DuckDB (issue 13); tests/test_history_round_trips.py holds this
+    equal to the SQL for every status."""
+    levels = set(open_referral_levels)
+    if "emergency" in levels:
+        return ClientStatus.EMERGENCY_REFERRAL_OPEN
+    if "urgent" in levels:
+        return ClientStatus.URGENT_REFERRAL_OPEN
+    if levels:
+        return ClientStatus.PAUSED_REFERRAL_OPEN
+    if recent_monitor or active_plan:
+        return ClientStatus.MODIFIED
+    return ClientStatus.CLEARED
+
+
+def is_open_referral(status: str) -> bool:
+    """A referral that is not cleared (not_cleared included) keeps the client's loading plans paused."""
+    return status not in CLEARED_STATUSES
 
 
 def client_status_in(cur, client_id: int, now: datetime | None = None) -> ClientStatus:
