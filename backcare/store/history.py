@@ -23,11 +23,11 @@ from backcare.store.records import (
     ClientRow,
     ClientStatus,
     ReferralRow,
-    ReportRow,
+    ReportSummary,
     SessionRow,
 )
 from backcare.store.referrals import referral_row, referral_select
-from backcare.store.reports import REPORT_COLUMNS, report_row
+from backcare.store.reports import SUMMARY_COLUMNS, report_summary
 from backcare.store.sessions import READABLE_DATE, SESSION_COLUMNS, session_row
 from backcare.store.status import MONITOR_WINDOW, is_open_referral, status_of
 
@@ -325,11 +325,11 @@ def _sessions_and_band_in(
 
 def _reports_and_pain_in(
     cur, client_id: int, recent: int, bounds: _Bounds, pain_days: int, on: date, monitor_since: datetime
-) -> tuple[list[ReportRow], list[PainDay], bool]:
-    """reports_in(cur, client_id, recent), _pain_in(cur, client_id, pain_days, on) and whether a `monitor`
-    report was made from `monitor_since` on (for status.status_of), from one read of the client's reports from
-    the earliest of the three's first time (see _sessions_and_band_in); ties on the bounding time may bring a
-    few more rows, which the sort cuts off."""
+) -> tuple[list[ReportSummary], list[PainDay], bool]:
+    """reports_in(cur, client_id, recent) as ReportSummary rows, _pain_in(cur, client_id, pain_days, on) and
+    whether a `monitor` report was made from `monitor_since` on (for status.status_of), from one read of the
+    client's reports from the earliest of the three's first time (see _sessions_and_band_in); ties on the
+    bounding time may bring a few more rows, which the sort cuts off."""
     if bounds.reports_since is None:  # no report at all
         return [], [], False
     pain_lo = datetime.combine(on - timedelta(days=pain_days - 1), time.min)
@@ -337,7 +337,7 @@ def _reports_and_pain_in(
     since = bounds.reports_since if recent >= 1 else None
     lo = min(pain_lo, monitor_since) if since is None else min(since, pain_lo, monitor_since)
     rows = rows_as_dicts(
-        cur.execute(f"SELECT {REPORT_COLUMNS} FROM reports WHERE client_id = ? AND created_at >= ?", [client_id, lo])
+        cur.execute(f"SELECT {SUMMARY_COLUMNS} FROM reports WHERE client_id = ? AND created_at >= ?", [client_id, lo])
     )
     pain = _pain_days(
         [(r["created_at"], r["id"], r["pain_score"], r["level"]) for r in rows if pain_lo <= r["created_at"] < pain_hi]
@@ -348,7 +348,7 @@ def _reports_and_pain_in(
     latest = sorted(
         (r for r in rows if r["created_at"] >= since), key=lambda r: (r["created_at"], r["id"]), reverse=True
     )
-    return [report_row(row) for row in latest[:recent]], pain, recent_monitor
+    return [report_summary(row) for row in latest[:recent]], pain, recent_monitor
 
 
 class ClientHistory(BaseModel):
@@ -359,7 +359,7 @@ class ClientHistory(BaseModel):
     client: ClientRow
     status: ClientStatus
     sessions: tuple[SessionRow, ...]
-    reports: tuple[ReportRow, ...]
+    reports: tuple[ReportSummary, ...]  # without the context and history the rules saw
     pain: tuple[PainDay, ...]
     load: tuple[LoadWeek, ...]
     assignments: tuple[AssignmentRow, ...]

@@ -125,9 +125,11 @@ class SessionRow(BaseModel):
         return self.rpe * self.minutes
 
 
-class ReportRow(BaseModel):
-    """A stored report: every answer (as `answers`, the registry's fields; None is *not asked*), the age and
-    history the rules saw, what they said, and which answers were given after an emergency stop."""
+class ReportSummary(BaseModel):
+    """A stored report as a client's timeline shows it: every answer (as `answers`, the registry's fields; None
+    is *not asked*), the age, what the rules said, and which answers were given after an emergency stop. The
+    session context and history the rules saw are left out (ReportRow has them): the history page does not
+    show them, and their two JSON columns were a quarter of its report read on DuckDB (issue 13)."""
 
     model_config = _ROW
 
@@ -138,8 +140,6 @@ class ReportRow(BaseModel):
     author: str
     created_at: datetime
     answers: dict
-    context: SessionContext | None
-    history: TriageHistory
     level: Level
     rules_version: str
     result: TriageResult
@@ -156,6 +156,13 @@ class ReportRow(BaseModel):
     def not_asked(self) -> tuple[str, ...]:
         """The questions recorded as not asked, in registry order."""
         return questions.not_asked(self.answers)
+
+
+class ReportRow(ReportSummary):
+    """A stored report whole: the summary with the session context and the history the rules saw."""
+
+    context: SessionContext | None
+    history: TriageHistory
 
 
 class SavedReport(BaseModel):

@@ -27,7 +27,7 @@ from backcare.store import load, rollups
 from backcare.store._base import client_gym, guard, one_as_dict, rows_as_dicts, the_row_as_dict
 from backcare.store.assignments import active_plan_ids, insert_assignment, is_paused, validated_assignment
 from backcare.store.db import Database, Transaction, utcnow
-from backcare.store.records import ReportRow, SavedReport, age_from_year_of_birth
+from backcare.store.records import ReportRow, ReportSummary, SavedReport, age_from_year_of_birth
 
 EPISODE = timedelta(days=7)  # reports this close belong to one episode (R5)
 EPISODE_SCORES_KEPT = 100  # a history carries at most this many of the episode's scores
@@ -41,6 +41,8 @@ REPORT_COLUMNS = (
     + ", ".join(ANSWER_FIELDS)
     + ", age, context_json, history_json, level, rules_version, result_json, answered_after_stop"
 )
+# ReportSummary's columns: without the context and history the rules saw
+SUMMARY_COLUMNS = REPORT_COLUMNS.replace(", context_json, history_json", "")
 
 
 def history_from_json(text: str) -> TriageHistory:
@@ -53,20 +55,30 @@ def history_from_json(text: str) -> TriageHistory:
     return TriageHistory.model_validate(data)
 
 
-def report_row(row: dict) -> ReportRow:
-    answers = {f: row.pop(f) for f in ANSWER_FIELDS}
-    context = row.pop("context_json")
+def _summary_fields(row: dict) -> dict:
+    """ReportSummary's fields from a row of SUMMARY_COLUMNS (or REPORT_COLUMNS)."""
     after = row.get("answered_after_stop")
-    return ReportRow(
+    return {
         **{
             k: row[k]
             for k in ("id", "client_id", "gym_id", "author_id", "author", "created_at", "level", "rules_version", "age")
         },
-        answers=answers,
+        "answers": {f: row[f] for f in ANSWER_FIELDS},
+        "result": TriageResult.model_validate_json(row["result_json"]),
+        "answered_after_stop": () if after is None else tuple(json.loads(after)),
+    }
+
+
+def report_summary(row: dict) -> ReportSummary:
+    return ReportSummary(**_summary_fields(row))
+
+
+def report_row(row: dict) -> ReportRow:
+    context = row["context_json"]
+    return ReportRow(
+        **_summary_fields(row),
         context=None if context is None else SessionContext.model_validate_json(context),
         history=history_from_json(row["history_json"]),
-        result=TriageResult.model_validate_json(row["result_json"]),
-        answered_after_stop=() if after is None else tuple(json.loads(after)),
     )
 
 

@@ -27,6 +27,7 @@ from backcare.store.records import (
     ClientStatus,
     ReferralRow,
     ReportRow,
+    ReportSummary,
     SessionRow,
 )
 from backcare.ui import words
@@ -118,7 +119,7 @@ def session_item(session: SessionRow) -> TimelineItem:
     )
 
 
-def report_item(report: ReportRow) -> TimelineItem:
+def report_item(report: ReportSummary) -> TimelineItem:
     """A report in the timeline: its level, why, and what was not asked (or answered after an emergency stop)."""
     level = report.level.value
     from backcare.rules import CAUSE_LABELS  # the cause names in words (issue 14): no internal codes on screen
@@ -149,7 +150,9 @@ def report_answer_lines(report: ReportRow) -> list[str]:
     return lines
 
 
-def merge_timeline(sessions: Iterable[SessionRow], reports: Iterable[ReportRow], limit: int = 20) -> list[TimelineItem]:
+def merge_timeline(
+    sessions: Iterable[SessionRow], reports: Iterable[ReportSummary], limit: int = 20
+) -> list[TimelineItem]:
     """Sessions and reports in one list, newest first, at most `limit` items."""
     items = [session_item(s) for s in sessions] + [report_item(r) for r in reports]
     items.sort(key=lambda item: (item.at, item.kind == "report"), reverse=True)
