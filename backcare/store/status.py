@@ -1,5 +1,6 @@
-"""Client status, derived from the data by one SQL expression so lists compute it for many clients in
-one query:
+"""Client status, derived from the data: by SQL (STATUS_CTES) so lists compute it for many clients in one
+query, by ONE_CLIENT_STATUS for one client's record, and by status_of() over rows the history page reads
+anyway. Tests hold the three equal (tests/test_store_reports.py, tests/test_history_round_trips.py). The rules:
 
 - emergency_referral_open: a referral at level `emergency` that is not cleared;
 - urgent_referral_open: else a referral at level `urgent` that is not cleared (a doctor within 24 hours);
