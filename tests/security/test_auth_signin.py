@@ -13,6 +13,7 @@ import pytest
 
 from backcare import auth, store
 from backcare.auth import SYSTEM
+from backcare.store import accounts
 from backcare.store.accounts import LOCK_DURATION, MAX_FAILED_ATTEMPTS, SIGNIN_REFUSED
 from tests.conftest import NOW
 from tests.fast_hashing import fast_hashing  # noqa: F401  (autouse)
@@ -101,6 +102,21 @@ def test_a_burst_of_parallel_guesses_checks_at_most_five_passwords(people, monke
         (tom_hash,) = cur.execute("SELECT password_hash FROM users WHERE username = 'tom'").fetchone()
     checked: list[str] = []
     real_verify = auth._HASHER.verify
+    guesses = [f"guess number {i}" for i in range(8)] + [PASSWORD]
+    # The burst is at once: every attempt is counted before any password check ends. Left to the scheduler, a
+    # loaded machine could run the right password's whole sign-in (which lifts the count, as it should) before
+    # the other threads started, and the rest then met a fresh count: a later burst, not this one.
+    counted, counting, all_counted = [0], threading.Lock(), threading.Event()
+    real_reserve = accounts._reserve_attempt
+
+    def reserve(*args, **kwargs):
+        try:
+            return real_reserve(*args, **kwargs)
+        finally:
+            with counting:
+                counted[0] += 1
+                if counted[0] == len(guesses):
+                    all_counted.set()
 
     class CountingHasher:
         def __getattr__(self, name):
@@ -109,12 +125,12 @@ def test_a_burst_of_parallel_guesses_checks_at_most_five_passwords(people, monke
         def verify(self, stored, password):
             if stored == tom_hash:
                 checked.append(password)
-                time.sleep(0.05)  # a real argon2 check takes this long: long enough for the burst to overlap
+                assert all_counted.wait(30), "the burst's attempts were not all counted"
             return real_verify(stored, password)
 
     real = auth._HASHER
     monkeypatch.setattr(auth, "_HASHER", CountingHasher())
-    guesses = [f"guess number {i}" for i in range(8)] + [PASSWORD]
+    monkeypatch.setattr(accounts, "_reserve_attempt", reserve)
     start = threading.Barrier(len(guesses))
     results: list[object] = [None] * len(guesses)
 
