@@ -141,8 +141,9 @@ def triage_queries(db, actor, client_id: int) -> None:
 
 
 def history_queries(db, actor, client_id: int) -> None:
-    """What the history page asks the store on a rerun (the history view is audited once, not per rerun)."""
-    store.get_client(db, actor=actor, client_id=client_id, audit=False)  # current client, once per run
+    """What the history page asks the store on a rerun (the history view is audited once, not per rerun). The
+    client's record comes with client_history: the page reads it on its own (store.get_client) only the first
+    time it shows that client, for the audit row, never on a rerun (issue 17), so the floor leaves it out."""
     store.client_history(db, actor=actor, client_id=client_id, audit=False)
     store.client_plan_feedback(db, actor=actor, client_id=client_id)  # the active plans' feedback (issue 15)
     load_library()
@@ -330,8 +331,9 @@ def markdown(result: dict, target: float, command: str) -> str:
         "",
         "Bare queries are the store calls the page makes on a rerun, called directly on the same handle: "
         "triage = current client (once a run), 40 latest sessions, triage history (previous pain, "
-        "recurrence, load ratio); history = current client (once a run), `store.client_history`, "
-        "`store.client_plan_feedback` and the plan library.",
+        "recurrence, load ratio); history = `store.client_history` (the client's record comes with it: the page "
+        "reads the record on its own only on a client's first showing), `store.client_plan_feedback` and the "
+        "plan library.",
         "",
         "Page and empty-page reruns share one compiled-script cache, as the server does "
         "(`ServerLikeBytecode` in the benchmark): AppTest on its own recompiles the script on every run, "

@@ -27,9 +27,9 @@ if logged_note:
 
 if context.current_client_id() is None:
     client_ui.client_picker(db, actor)
-client_ui.sidebar_current_client(db, actor)
 client_id = context.current_client_id()
 if client_id is None:
+    client_ui.sidebar_current_client(db, actor)
     st.info("Next: find the client, or add them, to see their history.")
     st.stop()
 
@@ -38,10 +38,13 @@ audited: set = st.session_state.setdefault("history_audited", set())
 try:
     history = store.client_history(db, actor=actor, client_id=client_id, audit=client_id not in audited)
 except BackCareError as error:
+    client_ui.sidebar_current_client(db, actor)
     context.show_error(error)
     st.stop()
 audited.add(client_id)
 client = history.client
+# The sidebar shows the record client_history has just read: no second read of it on a rerun (issue 17).
+client_ui.sidebar_current_client(db, actor, client)
 
 name_col, change_col = st.columns([2, 1], vertical_alignment="center")
 name_col.markdown(f"### {client.name} · `{client.external_id}`  \n**Status:** {client_ui.status_label(history.status)}")

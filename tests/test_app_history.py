@@ -122,3 +122,61 @@ def test_a_report_saved_at_an_emergency_stop_shows_its_answers_as_not_asked_in_t
     no_exception(at)
     page = texts(at)
     assert "Report: pain not asked · Emergency" in page and "not asked (26)" in page
+
+
+def test_a_history_rerun_reads_the_client_once_and_its_first_showing_is_audited_once(tmp_path, monkeypatch):
+    """Issue 17: the sidebar shows the record client_history has just read; before, every rerun read the client a
+    second time (store.get_client, a round trip on PostgreSQL). The first showing still writes its 'client.view'
+    row, and only that one."""
+    world = make_world(tmp_path)
+    reads: list[int] = []
+    real_get = store.get_client
+    monkeypatch.setattr(store, "get_client", lambda db, **kw: reads.append(kw["client_id"]) or real_get(db, **kw))
+    at = world.page("pages/history.py").run()
+    no_exception(at)
+    assert reads == [world.client.id]  # the first showing: read through the audited path
+    reads.clear()
+    at.run()
+    at.run()
+    no_exception(at)
+    assert reads == []
+    assert f"{world.client.name}  \n`{world.client.external_id}`" in [str(m.value) for m in at.sidebar.markdown][1]
+    with world.db.read() as cur:
+        (views,) = cur.execute(
+            "SELECT count(*) FROM audit_log WHERE action = 'client.view' AND entity_id = ?", [world.client.id]
+        ).fetchone()
+    assert views == 1
+
+
+def test_the_charts_are_made_again_only_when_their_rows_change(tmp_path, monkeypatch):
+    """Issue 17: a rerun with the same load and pain rows draws the charts this session made last (their rows as
+    Arrow are not built again); a logged session changes the rows, and the charts are made from the new ones."""
+    from backcare.ui import charts
+
+    world = make_world(tmp_path)
+    store.log_session(
+        world.db,
+        actor=world.actor,
+        client_id=world.client.id,
+        session={"date": store.utcnow().date(), "minutes": 30, "rpe": 5},
+    )
+    made: list[int] = []
+    real = charts._history_chart_specs
+    monkeypatch.setattr(charts, "_history_chart_specs", lambda load, pain: made.append(len(load)) or real(load, pain))
+    at = world.page("pages/history.py").run()
+    no_exception(at)
+    before = [chart.proto.spec for chart in at.get("vega_lite_chart")]
+    assert len(made) == 1 and before
+    at.run()
+    no_exception(at)
+    assert len(made) == 1
+    assert [chart.proto.spec for chart in at.get("vega_lite_chart")] == before
+    assert metric(at, "Load, 7 days") == "150"
+
+    form = f"client-{world.client.id}-session"
+    at.pills(key=f"{form}_minutes_pick").set_value(45)
+    at.pills(key=f"{form}_rpe_pick").set_value(6)
+    button(at, "Log session").click().run()
+    no_exception(at)
+    assert len(made) == 2  # the new session's load is in the rows: made again
+    assert metric(at, "Load, 7 days") == "420"

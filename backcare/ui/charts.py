@@ -209,12 +209,12 @@ def _with_rows(spec: dict[str, Any], name: str, rows: list[dict[str, Any]]) -> d
     return {**spec, "datasets": {**spec.get("datasets", {}), name: _arrow_bytes(rows)}}
 
 
-def history_charts(load_rows: list[dict[str, Any]], pain_rows: list[dict[str, Any]]) -> None:
-    """Weekly load, the spike indicator and pain, stacked over one shared time span."""
+CHARTS_KEY = "_history_charts"  # the last charts drawn in this session: (load rows, pain rows, charts)
+
+
+def _history_chart_specs(load_rows: list[dict[str, Any]], pain_rows: list[dict[str, Any]]):
+    """The charts to draw, each (spec with its rows as Arrow, height), and whether the ratio is charted."""
     has_load = any(row["load"] for row in load_rows)
-    if not has_load and not pain_rows:
-        st.caption("Nothing to chart yet: the charts start with the first logged session or report.")
-        return
     with_ratio = any(row["ratio"] is not None for row in load_rows)
     weeks = [{**row, "day": row["week"]} for row in load_rows]
     days = (
@@ -224,18 +224,35 @@ def history_charts(load_rows: list[dict[str, Any]], pain_rows: list[dict[str, An
     )
     span = [{"day": min(days)}, {"day": max(days)}]
     load_spec, ratio_spec, pain_spec = history_specs()
-    for spec, name, rows, shown in (
-        (load_spec, "weeks", weeks, has_load),
-        (ratio_spec, "weeks", weeks, with_ratio),
-        (pain_spec, "pain", pain_rows, bool(pain_rows)),
-    ):
-        if shown:
-            # the height given is the whole chart's (title, axes and legend included)
-            st.vega_lite_chart(
-                spec=_with_rows(_with_rows(spec, name, rows), "span", span),
-                width="stretch",
-                height=HEIGHT + (150 if name == "pain" else 90),
-            )
+    charts = [
+        # the height given is the whole chart's (title, axes and legend included)
+        (_with_rows(_with_rows(spec, name, rows), "span", span), HEIGHT + (150 if name == "pain" else 90))
+        for spec, name, rows, shown in (
+            (load_spec, "weeks", weeks, has_load),
+            (ratio_spec, "weeks", weeks, with_ratio),
+            (pain_spec, "pain", pain_rows, bool(pain_rows)),
+        )
+        if shown
+    ]
+    return charts, with_ratio
+
+
+def history_charts(load_rows: list[dict[str, Any]], pain_rows: list[dict[str, Any]]) -> None:
+    """Weekly load, the spike indicator and pain, stacked over one shared time span. The specs (the rows as
+    Arrow) are made again only when the rows differ from the ones this session last drew: most taps on the
+    history page change neither (issue 17: a rerun's own work; st.vega_lite_chart copies the spec it is given)."""
+    has_load = any(row["load"] for row in load_rows)
+    if not has_load and not pain_rows:
+        st.caption("Nothing to chart yet: the charts start with the first logged session or report.")
+        return
+    kept = st.session_state.get(CHARTS_KEY)
+    if kept is not None and kept[0] == load_rows and kept[1] == pain_rows:
+        charts, with_ratio = kept[2]
+    else:
+        charts, with_ratio = _history_chart_specs(load_rows, pain_rows)
+        st.session_state[CHARTS_KEY] = (load_rows, pain_rows, (charts, with_ratio))
+    for spec, height in charts:
+        st.vega_lite_chart(spec=spec, width="stretch", height=height)
     st.caption(
         "Tap a bar or a point to see its value; double-tap to clear."
         + ("" if with_ratio else " The spike indicator needs about 4 weeks of logged sessions.")

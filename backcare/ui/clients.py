@@ -39,6 +39,7 @@ def plain_status(status) -> str:
 
 
 CHANGING_KEY = "changing_client"
+AUDITED_CLIENTS_KEY = "_audited_clients"  # the clients whose record this sign-in has opened (audited once)
 # One consent covers the health data and the contact details (issue 11).
 CONSENT_TEXT = (
     "The client agrees that we store their health data for their training, and the phone or e-mail "
@@ -156,20 +157,25 @@ def current_client(db, actor: Actor):
     run = st.session_state.get("_run_token")
     if cached is not None and cached[0] == client_id and cached[1] == run:
         return cached[2]
-    audited = st.session_state.setdefault("_audited_clients", set())
+    audited = st.session_state.setdefault(AUDITED_CLIENTS_KEY, set())
     client = store.get_client(db, actor=actor, client_id=client_id, audit=client_id not in audited)
     audited.add(client_id)
     st.session_state["_client_row"] = (client_id, run, client)
     return client
 
 
-def sidebar_current_client(db, actor: Actor) -> None:
+def sidebar_current_client(db, actor: Actor, client=None) -> None:
+    """The current client in the sidebar. `client`: the record the page has just read itself (the history page
+    has it from store.client_history), drawn without reading it again once its opening has been audited (the
+    first showing reads it through current_client, which writes the 'client.view' row): on PostgreSQL each
+    read is a round trip on every tap (issue 17)."""
     with st.sidebar:
         st.markdown("**Current client**")
-        try:
-            client = current_client(db, actor)
-        except BackCareError:
-            client = None
+        if client is None or client.id not in st.session_state.get(AUDITED_CLIENTS_KEY, ()):
+            try:
+                client = current_client(db, actor)
+            except BackCareError:
+                client = None
         if client is None:
             st.caption("None chosen yet.")
             return
