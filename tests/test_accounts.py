@@ -270,3 +270,22 @@ def test_the_first_administrator_only_into_a_new_database_is_refused_once_anyone
             only_into_new=True,
         )
     assert [u.username for u in store.list_users(db, actor=SYSTEM)] == ["boss"]
+
+
+@pytest.mark.parametrize("change", ["nothing", "disabled", "signed out"])
+def test_one_read_of_the_sign_in_answers_as_the_session_and_account_checks_do(people, change):
+    """store.check_signin (what a tap runs) on each engine: the same answers as session_state() and
+    refresh_actor(). tests/security/test_sessions_signout_idle.py walks the idle limit and the other changes."""
+    tom = store.authenticate(people, username="tom", password=PASSWORD, now=NOW)
+    if change == "disabled":
+        store.disable_user(people, actor=SYSTEM, username="tom", now=NOW)
+    elif change == "signed out":
+        store.end_sessions(people, actor=tom, now=NOW)
+    later = NOW + timedelta(minutes=1)
+    state, refreshed = store.check_signin(people, actor=tom, now=later)
+    assert (state, refreshed) == (
+        store.session_state(people, actor=tom, now=later),
+        store.refresh_actor(people, actor=tom),
+    )
+    assert state == ("ended" if change == "signed out" else "active")
+    assert (refreshed == tom) == (change != "disabled")

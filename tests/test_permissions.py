@@ -307,6 +307,7 @@ NOT_IN_MATRIX = {
     "end_sessions": "signs the actor's own account out of every tab; touches no other account",
     "session_state": "checks the actor's own sign-in session (signed out elsewhere, idle too long)",
     "refresh_actor": "re-reads the signed-in person's own account (role, gym, disabled) to end a stale session",
+    "check_signin": "session_state and refresh_actor in one read: the actor's own session and account only",
     "resume_cookie": "the resume cookie of the actor's own sign-in session; reads no other account",
     "trainer_card": "the signed-in person's own name and contact for their handout; reads no other account",
     "apply_stage": "hands the stage to set_stage of the staged plans (issue 15), which checks and audits it",

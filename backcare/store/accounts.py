@@ -35,7 +35,14 @@ from backcare.store._base import guard, one_as_dict, rows_as_dicts
 from backcare.store.db import Database, utcnow
 from backcare.store.people import STAFF_ROLES, actor_for, create_gym, create_user
 from backcare.store.records import GymRow, UserRow
-from backcare.store.signin_sessions import IDLE_LIMIT, session_user, start_session
+from backcare.store.signin_sessions import (
+    IDLE_LIMIT,
+    judge_session,
+    session_key,
+    session_state,
+    session_user,
+    start_session,
+)
 
 MAX_FAILED_ATTEMPTS = 5
 LOCK_DURATION = timedelta(minutes=15)
@@ -311,6 +318,9 @@ def session_token(password_hash: str | None) -> str:
     return hashlib.sha256((password_hash or "").encode()).hexdigest()
 
 
+_ACCOUNT_COLUMNS = "u.id, u.username, u.role, u.gym_id, u.disabled, u.password_hash"
+
+
 def refresh_actor(db: Database, *, actor: Actor) -> Actor | None:
     """The signed-in actor as the users table has it now (one query), or None when the account is gone
     or disabled. A result different from `actor` means the role, the gym or the password changed since
@@ -319,11 +329,15 @@ def refresh_actor(db: Database, *, actor: Actor) -> Actor | None:
     by_id = actor.user_id is not None
     with db.read("checking the account") as cur:
         row = cur.execute(
-            "SELECT id, username, role, gym_id, disabled, password_hash FROM users WHERE "
-            + ("id = ?" if by_id else "username = ?"),
+            f"SELECT {_ACCOUNT_COLUMNS} FROM users AS u WHERE " + ("u.id = ?" if by_id else "u.username = ?"),
             [actor.user_id if by_id else actor.username],
         ).fetchone()
-    if row is None or row[4]:
+    return _refreshed(actor, row)
+
+
+def _refreshed(actor: Actor, row: tuple | None) -> Actor | None:
+    """refresh_actor() given the account's row (_ACCOUNT_COLUMNS; None: no such account)."""
+    if row is None or row[0] is None or row[4]:
         return None
     user_id, username, role, gym_id, _, password_hash = row
     try:
@@ -335,10 +349,29 @@ def refresh_actor(db: Database, *, actor: Actor) -> Actor | None:
         username=username,
         role=role,
         gym_id=gym_id,
-        user_id=user_id if by_id else None,
+        user_id=user_id if actor.user_id is not None else None,
         session_token=token,
         session_id=actor.session_id,
     )
+
+
+def check_signin(
+    db: Database, *, actor: Actor, now: datetime | None = None, idle: timedelta = IDLE_LIMIT, touch: bool = True
+) -> tuple[str, Actor | None]:
+    """What a tap checks: session_state() and refresh_actor(), from one read of the session's row and the
+    account's row (one statement a tap instead of two: on PostgreSQL each is a round trip)."""
+    if actor.session_id is None or actor.user_id is None:  # made by code: no session row to read with it
+        return session_state(db, actor=actor, now=now, idle=idle, touch=touch), refresh_actor(db, actor=actor)
+    with db.read("checking the sign-in") as cur:
+        row = cur.execute(
+            f"SELECT {_ACCOUNT_COLUMNS}, s.user_id, s.last_seen_at, s.ended_at "
+            "FROM (SELECT 1 AS one) AS here "
+            "LEFT JOIN users AS u ON u.id = ? LEFT JOIN signin_sessions AS s ON s.id = ?",
+            [actor.user_id, session_key(actor.session_id)],
+        ).fetchone()
+    session = None if row[6] is None else tuple(row[6:])
+    state = judge_session(db, actor=actor, row=session, now=now or utcnow(), idle=idle, touch=touch)
+    return state, _refreshed(actor, tuple(row[:6]))
 
 
 # --- people ----------------------------------------------------------------------------------

@@ -40,6 +40,15 @@ def start_session(cur, *, user_id: int, now: datetime) -> str:
     return session_id
 
 
+# The session's row: (user_id, last_seen_at, ended_at).
+SESSION_ROW = "SELECT user_id, last_seen_at, ended_at FROM signin_sessions WHERE id = ?"
+
+
+def session_key(session_id: str) -> str:
+    """The session's row id: the digest of its id."""
+    return _key(session_id)
+
+
 def session_state(
     db: Database, *, actor: Actor, now: datetime | None = None, idle: timedelta = IDLE_LIMIT, touch: bool = True
 ) -> str:
@@ -48,10 +57,16 @@ def session_state(
     An actor made by code (no session_id) has no session row and is always ACTIVE."""
     if actor.session_id is None:
         return ACTIVE
-    now = now or utcnow()
-    key = _key(actor.session_id)
     with db.read("checking the sign-in session") as cur:
-        row = cur.execute("SELECT user_id, last_seen_at, ended_at FROM signin_sessions WHERE id = ?", [key]).fetchone()
+        row = cur.execute(SESSION_ROW, [_key(actor.session_id)]).fetchone()
+    return judge_session(db, actor=actor, row=row, now=now or utcnow(), idle=idle, touch=touch)
+
+
+def judge_session(db: Database, *, actor: Actor, row: tuple | None, now: datetime, idle: timedelta, touch: bool) -> str:
+    """session_state() given the session's row as SESSION_ROW reads it (None: no such row): ends an idle
+    session (audited) and records a tap's activity."""
+    assert actor.session_id is not None
+    key = _key(actor.session_id)
     if row is None or row[2] is not None or row[0] != actor.user_id:
         return ENDED
     last_seen = row[1]

@@ -243,12 +243,14 @@ def current_or_expired_actor() -> Actor | None:
         if actor is None:
             return None
         st.session_state[context.ACTOR_KEY] = actor
-    db = context.get_db()
-    state = store.session_state(db, actor=actor, now=server_now(), idle=idle_limit(), touch=True)
+    # the session's row and the account's row in one read (one statement a tap)
+    state, refreshed = store.check_signin(
+        context.get_db(), actor=actor, now=server_now(), idle=idle_limit(), touch=True
+    )
     if state != signin_sessions.ACTIVE:
         sign_out(reason=idle_notice() if state == signin_sessions.IDLE else SIGNED_OUT_ELSEWHERE)
         st.rerun()  # start again from the sign-in, as the sign-out button does
-    if store.refresh_actor(db, actor=actor) != actor:
+    if refreshed != actor:
         sign_out(reason=ACCOUNT_CHANGED)
         st.rerun()
     return actor

@@ -3,6 +3,7 @@ server's clock, and a timer's check (no tap) neither keeps a session alive nor l
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -99,6 +100,71 @@ def test_taps_keep_a_session_alive(world):
         actor = store.authenticate(db, username="tina", password=PASSWORD, now=T0)
         taps = [store.session_state(db, actor=actor, now=T0 + timedelta(minutes=m)) for m in (20, 40, 60, 80)]
     assert taps == [ACTIVE] * 4
+
+
+CHANGES = {
+    "nothing": lambda db, tina: None,
+    "signed out in another tab": lambda db, tina: store.end_sessions(db, actor=tina, now=T0),
+    "disabled": lambda db, tina: store.disable_user(db, actor=SYSTEM, username="tina", now=T0),
+    "new password": lambda db, tina: store.reset_password(
+        db, actor=SYSTEM, username="tina", password="another passw0rd", now=T0
+    ),
+    "new role": lambda db, tina: store.set_role(db, actor=SYSTEM, username="tina", role="manager", gym_id=None, now=T0),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+@pytest.mark.parametrize("minutes", [1, 31])
+def test_a_taps_one_read_says_what_the_session_and_the_account_checks_say(world, change, minutes):
+    """A tap checks the sign-in with store.check_signin: the session's row and the account's row in one
+    statement, with the same answers as session_state() and refresh_actor() (each on a copy of the file,
+    since an idle check ends the session as it answers)."""
+    with open_db(world) as db:
+        tina = store.authenticate(db, username="tina", password=PASSWORD, now=T0)
+        CHANGES[change](db, tina)
+    twin = world["path"].with_name("twin.duckdb")
+    shutil.copyfile(world["path"], twin)
+    now = T0 + timedelta(minutes=minutes)
+    with open_db(world) as db:
+        statements: list[str] = []
+        real_read = db.read
+
+        def counting_read(doing="reading the database"):
+            return _Counting(real_read(doing), statements)
+
+        db.read = counting_read
+        got = store.check_signin(db, actor=tina, now=now)
+    with store.open_database(twin) as db:
+        expected = (store.session_state(db, actor=tina, now=now), store.refresh_actor(db, actor=tina))
+    assert got == expected
+    assert len(statements) == 1
+    ended_elsewhere = change == "signed out in another tab"
+    assert got[0] == (ENDED if ended_elsewhere else IDLE if minutes > 30 else ACTIVE)
+    assert (got[1] == tina) == (change in ("nothing", "signed out in another tab"))
+
+
+class _Counting:
+    """A read's cursor, counting the statements run on it."""
+
+    def __init__(self, reading, statements):
+        self._reading, self._statements = reading, statements
+
+    def __enter__(self):
+        cur = self._reading.__enter__()
+        statements = self._statements
+
+        class Cursor:
+            def __getattr__(self, name):
+                return getattr(cur, name)
+
+            def execute(self, sql, *args):
+                statements.append(sql)
+                return cur.execute(sql, *args)
+
+        return Cursor()
+
+    def __exit__(self, *exc):
+        return self._reading.__exit__(*exc)
 
 
 # --- the app (AppTest: each AppTest is one browser tab) -----------------------------------------
@@ -218,8 +284,9 @@ def test_a_tap_checks_the_session_once_and_the_timer_checks_it_on_its_own_runs(w
     tap). A tap checks once, as activity; the timer's own runs still check (see the two tests above)."""
     tab = sign_in("tina")
     checks: list[bool] = []
-    real = store.session_state
-    monkeypatch.setattr(store, "session_state", lambda db, **kw: checks.append(kw["touch"]) or real(db, **kw))
+    for name in ("session_state", "check_signin"):
+        real = getattr(store, name)
+        monkeypatch.setattr(store, name, lambda db, real=real, **kw: checks.append(kw["touch"]) or real(db, **kw))
     rerun(tab)
     assert not tab.exception and not signed_out(tab)
     assert checks == [True]
