@@ -309,3 +309,27 @@ def test_a_bad_row_in_the_last_slice_stores_nothing_of_the_slices_sent_before_it
     skipped = import_sessions_csv(database, actor=SYSTEM, path=path, skip_bad=True)
     assert (skipped.stored, skipped.inserted, skipped.bad_count) == (True, 5, 2)
     assert count_sessions(database) == 5
+
+
+def test_a_direction_override_split_across_two_reads_of_the_file_is_still_found(database, tmp_path):
+    """The scan of the raw bytes (1 MB at a time) lets the per-row search for hidden characters be skipped
+    when the file has none: an override whose UTF-8 bytes straddle two reads must still count."""
+    good = "C-0001,2024-03-01,60,7,squat,5,yes\n"
+    head = (HEADER + "\n").encode()
+    filler = good.encode() * (((1 << 20) - 300) // len(good))
+    prefix = "C-0002,2024-03-02,45,6,squat"
+    pad = (1 << 20) - len(head) - len(filler) - len(prefix.encode()) - 1  # the override's first byte ends the read
+    row = prefix + "x" * pad + "\u202e" + ",,\n"
+    path = tmp_path / "straddle.csv"
+    path.write_bytes(head + filler + row.encode())
+    assert (head + filler + row.encode())[(1 << 20) - 1 : (1 << 20) + 1] == "\u202e".encode()[:2]
+    assert importer._scan(path).hidden
+
+    result = import_sessions_csv(database, actor=SYSTEM, path=path, skip_bad=True)
+
+    assert result.bad_count == 1 and "invisible character" in result.bad_rows[0].reason
+
+
+def test_a_file_of_plain_text_is_not_searched_row_by_row_for_hidden_characters(tmp_path):
+    assert not importer._scan(write_csv(tmp_path, "C-0001,2024-03-01,60,7,squat é plank,5,yes")).hidden
+    assert importer._scan(write_csv(tmp_path, "C-0001,2024-03-01,60,7,squat\x07,5,yes")).hidden

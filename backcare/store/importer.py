@@ -144,7 +144,7 @@ def _import_on_postgres(db, actor: Actor, path: Path, skip_bad: bool, progress: 
             mapped = _map_lines(mem, path, stage, rows, shape)
             if not skip_bad:
                 cur.execute("SAVEPOINT import_rows")
-            slices = _Slices(mem, stage, actor, stored, skip_bad, Path(staging))
+            slices = _Slices(mem, stage, actor, stored, skip_bad, Path(staging), shape.hidden)
             inserted, checked = 0, 0
             for csv, count, slice_rows in slices:
                 checked += slice_rows
@@ -249,12 +249,12 @@ class _Slices:
     (without skip_bad) nothing more is written, but every slice is still checked: the bad rows are all
     counted. DuckDB is used by this thread alone until it ends."""
 
-    def __init__(self, mem, stage: str, actor: Actor, stored: str, skip_bad: bool, staging: Path):
+    def __init__(self, mem, stage: str, actor: Actor, stored: str, skip_bad: bool, staging: Path, hidden: bool):
         self.checked_tables: list[str] = []
         self._queue: queue.Queue[tuple[Path, int, int] | BaseException | None] = queue.Queue(maxsize=2)
         self._stopped = threading.Event()
         self._thread = threading.Thread(
-            target=self._run, args=(mem, stage, actor, stored, skip_bad, staging), daemon=True
+            target=self._run, args=(mem, stage, actor, stored, skip_bad, staging, hidden), daemon=True
         )
         self._thread.start()
 
@@ -267,14 +267,16 @@ class _Slices:
                 continue
         return False
 
-    def _run(self, mem, stage: str, actor: Actor, stored: str, skip_bad: bool, staging: Path) -> None:
+    def _run(self, mem, stage: str, actor: Actor, stored: str, skip_bad: bool, staging: Path, hidden: bool) -> None:
         try:
             extra_columns = _extra_columns(mem, stage)
             author = "'" + actor.username.replace("'", "''") + "'"
             sending = True
             for n, where in enumerate(_slice_filters(mem, stage)):
                 checked = f"{stage}_checked_{n}"
-                mem.execute(f"CREATE TEMP TABLE {checked} AS {_checks_sql(stage, actor, extra_columns, where)}")
+                mem.execute(
+                    f"CREATE TEMP TABLE {checked} AS {_checks_sql(stage, actor, extra_columns, where, hidden=hidden)}"
+                )
                 self.checked_tables.append(checked)
                 ((slice_rows, bad),) = mem.execute(
                     f"SELECT count(*), count(*) FILTER (WHERE problem <> '') FROM {checked}"
@@ -349,14 +351,26 @@ class _Shape:
     newlines: int
     quoted: bool  # holds a quote character: a quoted value may span lines
     longest: int  # bytes in its longest line
+    hidden: bool = True  # may hold a control or direction-override character (False: no value can)
+
+
+_CONTROL_BYTES = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])  # _HIDDEN's, tab and line ends aside
+_OVERRIDE_LEADS = (b"\xe2\x80", b"\xe2\x81")  # UTF-8 of U+2000-U+207F, which holds _HIDDEN's overrides
 
 
 def _scan(path: Path) -> _Shape:
-    """Newlines, quotes and the longest line, in 1 MB chunks at C speed (no Python loop per line)."""
-    newlines, quoted, longest, current = 0, False, 0, 0
+    """Newlines, quotes, the longest line and whether a hidden character may be in it, in 1 MB chunks at C speed
+    (no Python loop per line). The last is conservative: any character of U+2000-U+207F counts."""
+    newlines, quoted, longest, current, hidden, previous = 0, False, 0, 0, False, b""
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             quoted = quoted or b'"' in chunk
+            hidden = (
+                hidden
+                or len(chunk.translate(None, _CONTROL_BYTES)) != len(chunk)
+                or any(lead in chunk or lead == previous + chunk[:1] for lead in _OVERRIDE_LEADS)
+            )
+            previous = chunk[-1:]
             count = chunk.count(b"\n")
             if not count:
                 current += len(chunk)
@@ -367,7 +381,7 @@ def _scan(path: Path) -> _Shape:
                 longest = max(longest, max(map(len, chunk[first + 1 : last].split(b"\n"))))
             current = len(chunk) - last - 1
             newlines += count
-    return _Shape(newlines, quoted, max(longest, current))
+    return _Shape(newlines, quoted, max(longest, current), hidden)
 
 
 def _first_line_longer_than(path: Path, limit: int) -> int:
@@ -442,9 +456,9 @@ def _map_lines(cur, path: Path, stage: str, rows: int, shape: _Shape) -> bool:
     return True
 
 
-def _checks_sql(stage: str, actor: Actor, extra_columns: list[str], where: str = "true") -> str:
+def _checks_sql(stage: str, actor: Actor, extra_columns: list[str], where: str = "true", *, hidden: bool = True) -> str:
     """One row per staged row `s` that `where` holds for: the typed values and what is wrong with it ('' when
-    nothing)."""
+    nothing). `hidden`: False when the file's bytes hold no hidden character (_scan), so no row is searched."""
     gym_scope = "" if actor.gym_id is None else f" AND c.gym_id = {int(actor.gym_id)}"
     true_words = ", ".join(f"'{w}'" for w in TRUE_WORDS)
     false_words = ", ".join(f"'{w}'" for w in FALSE_WORDS)
@@ -478,7 +492,7 @@ def _checks_sql(stage: str, actor: Actor, extra_columns: list[str], where: str =
                TRY_CAST(nullif(trim(s.warmup_minutes), '') AS DOUBLE) AS warmup_value,
                nullif(lower(trim(s.cooldown_done)), '') AS cooldown_text,
                {too_many} AS too_many, {too_long} AS too_long,
-               regexp_matches({every_value}, '{_HIDDEN}') AS hidden
+               {f"regexp_matches({every_value}, '{_HIDDEN}')" if hidden else "false"} AS hidden
         FROM {stage} AS s
         JOIN exercise_lists AS e ON e.raw = coalesce(s.exercises, '')
         LEFT JOIN clients AS c ON c.external_id = trim(s.client_id){gym_scope}
@@ -526,7 +540,8 @@ def _checks_sql(stage: str, actor: Actor, extra_columns: list[str], where: str =
 def _validate(cur, stage: str, actor: Actor, path: Path, shape: _Shape) -> tuple[int, tuple[BadRow, ...]]:
     (rows,) = cur.execute(f"SELECT count(*) FROM {stage}").fetchall()[0]
     mapped = _map_lines(cur, path, stage, rows, shape)
-    cur.execute(f"CREATE TEMP TABLE {stage}_checked AS {_checks_sql(stage, actor, _extra_columns(cur, stage))}")
+    checks = _checks_sql(stage, actor, _extra_columns(cur, stage), hidden=shape.hidden)
+    cur.execute(f"CREATE TEMP TABLE {stage}_checked AS {checks}")
     return _bad_rows_of(cur, stage, mapped)
 
 
