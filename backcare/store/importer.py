@@ -181,6 +181,7 @@ _STORED_COLUMNS = {
 }
 SLICE_ROWS = 125_000  # rows of the file per slice on PostgreSQL, about (a slice is a range of client ids)
 MAX_SLICES = 16
+SLICE_THREADS = 1  # DuckDB's threads while slices are checked (the file is read with all of them)
 
 
 def _fetch_stored(cur, mem, stage: str, staging: Path) -> str:
@@ -269,6 +270,9 @@ class _Slices:
 
     def _run(self, mem, stage: str, actor: Actor, stored: str, skip_bad: bool, staging: Path, hidden: bool) -> None:
         try:
+            # one thread: the server's COPY of the slice before works on the other core (on one machine, as
+            # the benchmark runs, two DuckDB threads slowed the COPY by more than they gained)
+            mem.execute(f"SET threads = {SLICE_THREADS}")
             extra_columns = _extra_columns(mem, stage)
             author = "'" + actor.username.replace("'", "''") + "'"
             sending = True
