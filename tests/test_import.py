@@ -333,3 +333,18 @@ def test_a_direction_override_split_across_two_reads_of_the_file_is_still_found(
 def test_a_file_of_plain_text_is_not_searched_row_by_row_for_hidden_characters(tmp_path):
     assert not importer._scan(write_csv(tmp_path, "C-0001,2024-03-01,60,7,squat é plank,5,yes")).hidden
     assert importer._scan(write_csv(tmp_path, "C-0001,2024-03-01,60,7,squat\x07,5,yes")).hidden
+
+
+def test_a_session_logged_after_a_sliced_import_takes_the_next_id(database, tmp_path, one_client_per_slice):
+    """On PostgreSQL the import sends the ids itself, from a block it reserves on the sequence: the app's next
+    session must not collide with them."""
+    from backcare.store.sessions import log_session
+
+    before = log_session(database, actor=SYSTEM, client_id=1, session={"date": "2024-02-01", "minutes": 30, "rpe": 5})
+    import_sessions_csv(database, actor=SYSTEM, path=write_csv(tmp_path, *SLICED))
+    after = log_session(database, actor=SYSTEM, client_id=1, session={"date": "2024-02-02", "minutes": 30, "rpe": 5})
+
+    with database.read() as cur:
+        ids = [i for (i,) in cur.execute("SELECT id FROM sessions WHERE source = 'import' ORDER BY id").fetchall()]
+    assert len(ids) == len(set(ids)) == 5
+    assert before.id < min(ids) and max(ids) < after.id
