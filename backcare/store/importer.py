@@ -315,18 +315,20 @@ class _Slices:
 def _slice_filters(mem, stage: str) -> list[str]:
     """Conditions on the staged row `s` that split the file into slices of about SLICE_ROWS rows, by ranges of
     the client id as written (trimmed): every row is in exactly one slice, a row without a client id in the
-    first. The boundaries are the known clients' ids, evenly spaced."""
+    first. The boundaries are the known clients' ids, evenly spaced, but for the first slice: a quarter of the
+    others, so that the server starts its COPY sooner."""
     ((rows,),) = mem.execute(f"SELECT count(*) FROM {stage}").fetchall()
     count = max(1, min(MAX_SLICES, -(-int(rows) // SLICE_ROWS)))
-    if count == 1:
+    ((clients,),) = mem.execute("SELECT count(*) FROM clients").fetchall()
+    step = max(1, int(clients) // count)
+    positions = sorted({p for j in range(count - 1) if 0 < (p := max(1, step // 4) + step * j) < clients})
+    if not positions:
         return ["true"]
     bounds = [
         value
         for (value,) in mem.execute(
-            f"""SELECT external_id FROM (
-                    SELECT external_id, row_number() OVER (ORDER BY external_id) - 1 AS k, count(*) OVER () AS n
-                    FROM clients)
-                WHERE k > 0 AND k % greatest(n // {count}, 1) = 0 ORDER BY external_id LIMIT {count - 1}"""
+            "SELECT external_id FROM (SELECT external_id, row_number() OVER (ORDER BY external_id) - 1 AS k "
+            f"FROM clients) WHERE k IN ({', '.join(map(str, positions))}) ORDER BY external_id"
         ).fetchall()
     ]
     if not bounds:
@@ -372,7 +374,10 @@ def _scan(path: Path) -> _Shape:
             hidden = (
                 hidden
                 or len(chunk.translate(None, _CONTROL_BYTES)) != len(chunk)
-                or any(lead in chunk or lead == previous + chunk[:1] for lead in _OVERRIDE_LEADS)
+                or (
+                    (b"\xe2" in chunk or previous == b"\xe2")  # one byte first: a plain file is found quickly
+                    and any(lead in chunk or lead == previous + chunk[:1] for lead in _OVERRIDE_LEADS)
+                )
             )
             previous = chunk[-1:]
             count = chunk.count(b"\n")
