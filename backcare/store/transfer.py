@@ -67,15 +67,16 @@ def _tables(cur) -> list[str]:
     ]
 
 
-def _columns(cur, table: str) -> list[str]:
-    return [
-        name
-        for (name,) in cur.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
-            "AND table_name = ? ORDER BY ordinal_position",
-            [table],
-        ).fetchall()
-    ]
+def _columns(cur) -> dict[str, list[str]]:
+    """Every table's columns in order, in one query (PostgreSQL's information_schema answers each query in
+    about 10 ms: one per table was a quarter of a second)."""
+    columns: dict[str, list[str]] = {}
+    for table, name in cur.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+        "ORDER BY table_name, ordinal_position"
+    ).fetchall():
+        columns.setdefault(table, []).append(name)
+    return columns
 
 
 def _count(cur, table: str) -> int:
@@ -133,8 +134,9 @@ def _copy(source_db: Database, target: Database, started: float) -> Transfer:
         ):
             cur = txn.cursor
             plan = []
+            source_columns, target_columns = _columns(source), _columns(cur)
             for table in tables:
-                columns = [c for c in _columns(source, table) if c in set(_columns(cur, table))]
+                columns = [c for c in source_columns[table] if c in set(target_columns[table])]
                 plan.append((table, ", ".join(f'"{c}"' for c in columns)))
             _empty_for_freeze(cur, [table for table, _ in plan], target.where)
             _bulk_load_settings(cur)
