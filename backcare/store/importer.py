@@ -270,9 +270,6 @@ class _Slices:
 
     def _run(self, mem, stage: str, actor: Actor, stored: str, skip_bad: bool, staging: Path, hidden: bool) -> None:
         try:
-            # one thread: the server's COPY of the slice before works on the other core (on one machine, as
-            # the benchmark runs, two DuckDB threads slowed the COPY by more than they gained)
-            mem.execute(f"SET threads = {SLICE_THREADS}")
             extra_columns = _extra_columns(mem, stage)
             author = "'" + actor.username.replace("'", "''") + "'"
             sending = True
@@ -291,6 +288,11 @@ class _Slices:
                     # one statement from the checked rows to the file (DuckDB answers COPY with the rows written)
                     new = _new_rows_sql(checked, f"SELECT * FROM {stored}", author, "n.client_pk, n.day, n.pos")
                     ((count,),) = mem.execute(f"COPY ({new}) TO '{csv}' (FORMAT csv, HEADER false)").fetchall()
+                if n == 0:
+                    # the first slice had every thread (the server waits for it); the others one thread: the
+                    # server's COPY of the slice before works on the other core (on one machine, as the
+                    # benchmark runs, two DuckDB threads slowed the COPY by more than they gained)
+                    mem.execute(f"SET threads = {SLICE_THREADS}")
                 if not self._put((csv, int(count), int(slice_rows))):
                     return
         except BaseException as error:  # handed to the reading side, which raises it there
