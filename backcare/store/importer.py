@@ -192,8 +192,9 @@ def _fetch_stored(cur, mem, stage: str, staging: Path) -> str:
     read from the raw dates (any row that passes the checks has one of them, within the dates a session may
     have), and is empty when the file is new history."""
     table = f"{stage}_stored"
-    ((first_day, last_day),) = mem.execute(
-        f"""SELECT greatest(min(day), DATE '{EARLIEST_DATE.isoformat()}'), least(max(day), current_date + 1)
+    ((first_day, last_day),) = mem.execute(  # (no date at all: NULL, which greatest() alone would skip)
+        f"""SELECT CASE WHEN min(day) IS NOT NULL THEN greatest(min(day), DATE '{EARLIEST_DATE.isoformat()}') END,
+                   least(max(day), current_date + 1)
         FROM (SELECT TRY_CAST(TRY_STRPTIME(trim(date), '%Y-%m-%d') AS DATE) AS day FROM {stage})"""
     ).fetchall()
     columns = ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in _STORED_COLUMNS.items())
