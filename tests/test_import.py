@@ -8,15 +8,20 @@ import pytest
 
 from backcare.auth import SYSTEM, Actor, Role
 from backcare.errors import InvalidInput, PermissionDenied
+from backcare.store import importer
 from backcare.store.db import open_database
 from backcare.store.importer import COLUMNS, import_sessions_csv
 
 HEADER = ",".join(COLUMNS)
 
 
-@pytest.fixture
-def database(tmp_path):
-    db = open_database(tmp_path / "import.duckdb")
+@pytest.fixture(params=["duckdb", "postgresql"])
+def database(request, tmp_path):
+    """The import on both engines: on PostgreSQL the file is checked in DuckDB and the rows go by COPY."""
+    if request.param == "postgresql":
+        db = open_database(request.getfixturevalue("pg_reused").reset())
+    else:
+        db = open_database(tmp_path / "import.duckdb")
     with db.write(SYSTEM, "test.seed") as cur:
         cur.execute("INSERT INTO gyms (id, name) VALUES (1, 'North'), (2, 'South')")
         cur.execute(
@@ -228,5 +233,118 @@ def test_progress_reports_reading_validating_and_inserting_with_counts(database,
         progress=lambda stage, done, total: seen.append((stage, done, total)),
     )
 
-    assert [s for s, _, _ in seen] == ["reading", "reading", "validating", "validating", "inserting", "inserting"]
+    stages = [s for s, _, _ in seen]
+    if database.is_postgres:  # the checks and the COPY take turns slice by slice: each stage comes back
+        assert list(dict.fromkeys(stages)) == ["reading", "validating", "inserting"]
+        assert ("validating", 6, 6) in seen
+    else:
+        assert stages == ["reading", "reading", "validating", "validating", "inserting", "inserting"]
     assert seen[-1] == ("inserting", 2, 2)
+
+
+@pytest.fixture
+def one_client_per_slice(monkeypatch):
+    """A big file's way on PostgreSQL (the checks and the COPY side by side, a slice of clients at a time) for a
+    small file: a slice per client. DuckDB's import does not slice; its outcomes must be the same."""
+    monkeypatch.setattr(importer, "SLICE_ROWS", 1)
+    sent: list[int] = []
+    copy_rows = importer._copy_rows
+    monkeypatch.setattr(
+        importer, "_copy_rows", lambda cur, csv, count: sent.append(count) or copy_rows(cur, csv, count)
+    )
+    return sent
+
+
+SLICED = (
+    "C-0002,2024-03-02,40,5,plank,,",  # line 2
+    "C-0001,2024-03-03,60,7,squat,5,yes",  # line 3
+    "C-0003,2024-03-01,30,4,row,,",  # line 4
+    "C-0001,2024-03-01,50,6,squat,5,yes",  # line 5
+    "C-0002,2024-03-02,40,5,plank,,",  # line 6: a repeat of line 2
+    "C-0001,2024-03-03,45,6,deadlift,,",  # line 7
+)
+
+
+def test_a_sliced_import_stores_each_clients_rows_once_in_file_order_within_a_day(
+    database, tmp_path, one_client_per_slice
+):
+    result = import_sessions_csv(database, actor=SYSTEM, path=write_csv(tmp_path, *SLICED))
+
+    assert (result.stored, result.inserted, result.duplicates, result.bad_count) == (True, 5, 1, 0)
+    with database.read() as cur:
+        rows = cur.execute(
+            "SELECT c.external_id, CAST(s.date AS VARCHAR), s.minutes FROM sessions AS s "
+            "JOIN clients AS c ON c.id = s.client_id ORDER BY s.id"
+        ).fetchall()
+    if database.is_postgres:
+        assert one_client_per_slice == [3, 1, 1]  # by COPY, a slice per client, in the order of their ids
+    # within a client's day, the file's order (ids follow it)
+    assert sorted((r for r in rows if r[0] == "C-0001"), key=lambda r: r[1]) == [
+        ("C-0001", "2024-03-01", 50.0),
+        ("C-0001", "2024-03-03", 60.0),
+        ("C-0001", "2024-03-03", 45.0),
+    ]
+    assert sorted(r[0] for r in rows) == ["C-0001", "C-0001", "C-0001", "C-0002", "C-0003"]
+    again = import_sessions_csv(database, actor=SYSTEM, path=write_csv(tmp_path, *SLICED))
+    assert (again.inserted, again.duplicates) == (0, 6)
+
+
+def test_a_bad_row_in_the_last_slice_stores_nothing_of_the_slices_sent_before_it(
+    database, tmp_path, one_client_per_slice
+):
+    path = write_csv(tmp_path, *SLICED, "C-9999,2024-03-02,45,6,squat,,", "C-0003,2024-03-05,x,4,row,,")
+
+    result = import_sessions_csv(database, actor=SYSTEM, path=path)
+
+    assert (result.stored, result.inserted, result.rows, result.bad_count) == (False, 0, 8, 2)
+    assert [(bad.line, bad.reason) for bad in result.bad_rows] == [
+        (8, "client_id C-9999 is not a known client"),
+        (9, "minutes x is not a number"),
+    ]
+    assert count_sessions(database) == 0
+    with database.read() as cur:
+        (detail,) = cur.execute("SELECT detail FROM audit_log WHERE action = 'session.import'").fetchone()
+    assert json.loads(detail)["stored"] is False
+
+    skipped = import_sessions_csv(database, actor=SYSTEM, path=path, skip_bad=True)
+    assert (skipped.stored, skipped.inserted, skipped.bad_count) == (True, 5, 2)
+    assert count_sessions(database) == 5
+
+
+def test_a_direction_override_split_across_two_reads_of_the_file_is_still_found(database, tmp_path):
+    """The scan of the raw bytes (1 MB at a time) lets the per-row search for hidden characters be skipped
+    when the file has none: an override whose UTF-8 bytes straddle two reads must still count."""
+    good = "C-0001,2024-03-01,60,7,squat,5,yes\n"
+    head = (HEADER + "\n").encode()
+    filler = good.encode() * (((1 << 20) - 300) // len(good))
+    prefix = "C-0002,2024-03-02,45,6,squat"
+    pad = (1 << 20) - len(head) - len(filler) - len(prefix.encode()) - 1  # the override's first byte ends the read
+    row = prefix + "x" * pad + "\u202e" + ",,\n"
+    path = tmp_path / "straddle.csv"
+    path.write_bytes(head + filler + row.encode())
+    assert (head + filler + row.encode())[(1 << 20) - 1 : (1 << 20) + 1] == "\u202e".encode()[:2]
+    assert importer._scan(path).hidden
+
+    result = import_sessions_csv(database, actor=SYSTEM, path=path, skip_bad=True)
+
+    assert result.bad_count == 1 and "invisible character" in result.bad_rows[0].reason
+
+
+def test_a_file_of_plain_text_is_not_searched_row_by_row_for_hidden_characters(tmp_path):
+    assert not importer._scan(write_csv(tmp_path, "C-0001,2024-03-01,60,7,squat é plank,5,yes")).hidden
+    assert importer._scan(write_csv(tmp_path, "C-0001,2024-03-01,60,7,squat\x07,5,yes")).hidden
+
+
+def test_a_session_logged_after_a_sliced_import_takes_the_next_id(database, tmp_path, one_client_per_slice):
+    """On PostgreSQL the import sends the ids itself, from a block it reserves on the sequence: the app's next
+    session must not collide with them."""
+    from backcare.store.sessions import log_session
+
+    before = log_session(database, actor=SYSTEM, client_id=1, session={"date": "2024-02-01", "minutes": 30, "rpe": 5})
+    import_sessions_csv(database, actor=SYSTEM, path=write_csv(tmp_path, *SLICED))
+    after = log_session(database, actor=SYSTEM, client_id=1, session={"date": "2024-02-02", "minutes": 30, "rpe": 5})
+
+    with database.read() as cur:
+        ids = [i for (i,) in cur.execute("SELECT id FROM sessions WHERE source = 'import' ORDER BY id").fetchall()]
+    assert len(ids) == len(set(ids)) == 5
+    assert before.id < min(ids) and max(ids) < after.id

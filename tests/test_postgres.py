@@ -93,10 +93,20 @@ def _counts(db) -> dict[str, int]:
         return {t: int(cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables}
 
 
-def test_migrate_to_postgres_copies_every_row_and_counts_both_sides(chain_file, empty_pg_url, capsys, monkeypatch):
+@pytest.mark.parametrize(
+    "slicing",
+    [
+        {"SLICE_ROWS": 2},  # every table of more than two rows goes in several slices
+        {"FIRST_SLICE_ROWS": 3, "SLICE_BYTES": 1},  # slices by bytes: after the first, as few rows as allowed
+    ],
+)
+def test_migrate_to_postgres_copies_every_row_and_counts_both_sides(
+    chain_file, empty_pg_url, capsys, monkeypatch, slicing
+):
     from backcare.store import transfer
 
-    monkeypatch.setattr(transfer, "SLICE_ROWS", 2)  # every table of more than two rows goes in several slices
+    for name, value in slicing.items():
+        monkeypatch.setattr(transfer, name, value)
     with store.open_database(chain_file, read_only=True) as source:
         expected = _counts(source)
         with source.read() as cur:
@@ -138,12 +148,12 @@ def test_migrate_to_postgres_never_truncates_a_row_written_after_its_first_check
 
     columns = transfer._columns
 
-    def then_a_gym_arrives(cur, table):  # runs in the copy's transaction, after the first check
+    def then_a_gym_arrives(cur):  # runs in the copy's transaction, after the first check
         if getattr(cur, "_pool", None) is not None and not hasattr(then_a_gym_arrives, "done"):
             then_a_gym_arrives.done = True  # type: ignore[attr-defined]
             with psycopg.connect(empty_pg_url, autocommit=True) as other:
                 other.execute("INSERT INTO gyms (name) VALUES ('Came Meanwhile')")
-        return columns(cur, table)
+        return columns(cur)
 
     with store.open_database(empty_pg_url):
         pass  # migrated: the schema is there

@@ -21,8 +21,8 @@ The store's functions and SQL are ONE set. DuckDB (an embedded file, the default
 - bulk load and sequences: backcare/store/transfer.py (DuckDB writes CSV, PostgreSQL COPYs it; setval);
 - the file's own maintenance stays DuckDB's: the erasure's file rebuild is VACUUM FULL on PostgreSQL
   (erasure._vacuum_full); CHECKPOINT/ATTACH and the Parquet export are not run there; the CSV import reads
-  and checks the file in an in-memory DuckDB, then COPYs the good rows to the server
-  (importer._import_on_postgres).
+  and checks the file in an in-memory DuckDB, a slice of clients at a time, and COPYs each slice's new rows
+  to the server while the next slice is checked (importer._import_on_postgres).
 
 How to write SQL that runs on both (the lead ports new SQL by this list; the store tests run on both):
 - Parameters: `?` (positional, a list) or `$name` (named, a dict), as the store has always written them.

@@ -8,9 +8,11 @@ separated by `;`). A bad row is reported with its line number in the file, the h
 
 from __future__ import annotations
 
+import queue
 import tempfile
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,14 +110,23 @@ def import_sessions_csv(
 
 
 def _import_on_postgres(db, actor: Actor, path: Path, skip_bad: bool, progress: Progress) -> ImportResult:
-    """The same import on a PostgreSQL database: the file is read and checked by DuckDB in memory (the same
-    staging and checks, against a copy of the clients table), then the good rows, first occurrence only, go
-    to the server by COPY and one INSERT ... SELECT stores those not stored yet, in the server transaction
-    that carries the audit row."""
+    """The same import on a PostgreSQL database: the file is read by DuckDB in memory and checked there (the same
+    staging and checks, against a copy of the clients table); the good rows not stored yet go to the server by
+    COPY, in the server transaction that carries the audit row.
+
+    The checks and the COPY work side by side (`_Slices`): DuckDB checks the file a slice of clients at a time
+    and writes each slice's new rows while the server stores the slice before it, so the server's COPY (most
+    of a big import's time) no longer waits for the whole file's checks. The rows are sent in a savepoint, and
+    a bad row anywhere (without `skip_bad`) rolls back to it: as before, nothing is stored then but the audit
+    row, and every bad row is still counted and the first SHOWN_BAD_ROWS named."""
     stage = f"import_stage_{uuid.uuid4().hex[:12]}"
     detail = {"file": path.name, "skip_bad": skip_bad}
-    with db.write(actor, "session.import", "sessions", None, detail) as cur:
+    with (
+        db.write(actor, "session.import", "sessions", None, detail) as cur,
+        tempfile.TemporaryDirectory(prefix="backcare-import-") as staging,
+    ):
         memory = duckdb.connect()
+        slices = None
         try:
             mem = memory.cursor()
             mem.register("server_clients", cur.execute("SELECT id, external_id, gym_id FROM clients").df())
@@ -123,22 +134,37 @@ def _import_on_postgres(db, actor: Actor, path: Path, skip_bad: bool, progress: 
                 "CREATE TABLE clients AS SELECT CAST(id AS INTEGER) AS id, CAST(external_id AS VARCHAR) AS "
                 "external_id, CAST(gym_id AS INTEGER) AS gym_id FROM server_clients"
             )
+            mem.unregister("server_clients")
             progress("reading", 0, None)
             shape = _scan(path)
             rows = _read_into_stage(mem, path, stage, shape)
             progress("reading", rows, rows)
             progress("validating", 0, rows)
-            bad_count, bad_rows = _validate(mem, stage, actor, path, shape)
+            stored = _fetch_stored(cur, mem, stage, Path(staging))
+            mapped = _map_lines(mem, path, stage, rows, shape)
+            if not skip_bad:
+                cur.execute("SAVEPOINT import_rows")
+            slices = _Slices(mem, stage, actor, stored, skip_bad, Path(staging), shape.hidden)
+            inserted, checked = 0, 0
+            for csv, count, slice_rows in slices:
+                checked += slice_rows
+                progress("validating", checked, rows)
+                if count:
+                    inserted += _copy_rows(cur, csv, count)
+                    progress("inserting", inserted, None)
+                csv.unlink(missing_ok=True)
+            bad_count, bad_rows = _bad_rows(mem, stage, mapped, slices.checked_tables)
             progress("validating", rows, rows)
             if bad_count and not skip_bad:
+                cur.execute("ROLLBACK TO SAVEPOINT import_rows")  # the rows of the slices sent before it
                 detail.update(rows=rows, bad=bad_count, inserted=0, stored=False)
                 return ImportResult(rows, 0, 0, bad_count, bad_rows, stored=False)
-            progress("inserting", 0, rows - bad_count)
-            inserted = _copy_new_to_postgres(cur, mem, stage, actor)
             progress("inserting", inserted, rows - bad_count)
             detail.update(rows=rows, bad=bad_count, inserted=inserted, stored=True)
             return ImportResult(rows, inserted, rows - bad_count - inserted, bad_count, bad_rows, stored=True)
         finally:
+            if slices is not None:
+                slices.stop()
             memory.close()
 
 
@@ -153,66 +179,178 @@ _STORED_COLUMNS = {
     "warmup_minutes": "DOUBLE",
     "cooldown_done": "BOOLEAN",
 }
+SLICE_ROWS = 125_000  # rows of the file per slice on PostgreSQL, about (a slice is a range of client ids)
+MAX_SLICES = 16
+SLICE_THREADS = 1  # DuckDB's threads while slices are checked (the file is read with all of them)
 
 
-def _copy_new_to_postgres(cur, mem, stage: str, actor: Actor) -> int:
-    """The good rows not stored yet (first occurrence only) COPYed straight into the server's sessions, in the
-    server transaction `cur` holds; returns how many.
+def _fetch_stored(cur, mem, stage: str, staging: Path) -> str:
+    """The server's sessions that could be duplicates of the file's rows, as a DuckDB table; returns its name.
 
-    Only stored sessions within the file's date range can be duplicates: the server sends those (none when the
-    file is new history) and DuckDB does the anti-join, as on a file. The rows go in sorted by client, day and
-    position in the file: each client's sessions keep the file's order (their ids follow it, which is the
-    only order a client's history shows), while the (client_id, date) index is filled in key order instead of
-    at random places: at chain scale that index was most of the import's time (1M rows: about 7.8 s of COPY at
-    random, 3.4 s in key order, on a loaded machine). COPY, not INSERT ... SELECT: the server stores the rows
-    in batches. Imports take turns (an advisory lock held to COMMIT), so two imports of one file at once
-    cannot both find a row new."""
-    first_day, last_day = mem.execute(f"SELECT min(day), max(day) FROM {stage}_checked WHERE problem = ''").fetchone()
-    if first_day is None:
-        return 0
+    Takes the import lock first (held to COMMIT): imports take turns, so two imports of one file at once cannot
+    both find a row new. Only stored sessions within the dates the file holds can be duplicates: the range is
+    read from the raw dates (any row that passes the checks has one of them, within the dates a session may
+    have), and is empty when the file is new history."""
+    table = f"{stage}_stored"
+    ((first_day, last_day),) = mem.execute(  # (no date at all: NULL, which greatest() alone would skip)
+        f"""SELECT CASE WHEN min(day) IS NOT NULL THEN greatest(min(day), DATE '{EARLIEST_DATE.isoformat()}') END,
+                   least(max(day), current_date + 1)
+        FROM (SELECT TRY_CAST(TRY_STRPTIME(trim(date), '%Y-%m-%d') AS DATE) AS day FROM {stage})"""
+    ).fetchall()
+    columns = ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in _STORED_COLUMNS.items())
+    mem.execute(f"CREATE TEMP TABLE {table} AS SELECT {columns} WHERE false")
     cur.execute(f"SELECT pg_advisory_xact_lock({_IMPORT_LOCK})").fetchall()
-    with tempfile.TemporaryDirectory(prefix="backcare-import-") as staging:
-        stored, new = Path(staging) / "stored.csv", Path(staging) / "new.csv"
-        columns = ", ".join(_STORED_COLUMNS)
-        with (
-            cur.copy(
-                f"COPY (SELECT {columns} FROM sessions WHERE date BETWEEN DATE '{first_day.isoformat()}' "
-                f"AND DATE '{last_day.isoformat()}') TO STDOUT (FORMAT csv)"
-            ) as copy,
-            stored.open("wb") as f,
-        ):
-            for data in copy:
-                f.write(data)
-        # PostgreSQL's CSV: NULL is an empty field, an empty string is "" (kept apart: allow_quoted_nulls)
-        types = ", ".join(f"'{name}': '{kind}'" for name, kind in _STORED_COLUMNS.items())
-        author = "'" + actor.username.replace("'", "''") + "'"
-        stored_sql = (
-            f"SELECT * FROM read_csv('{stored}', header = false, auto_detect = false, allow_quoted_nulls = false, "
-            f"columns = {{{types}}})"
+    if first_day is None or first_day > last_day:
+        return table
+    stored = staging / "stored.csv"
+    with (
+        cur.copy(
+            f"COPY (SELECT {', '.join(_STORED_COLUMNS)} FROM sessions WHERE date BETWEEN "
+            f"DATE '{first_day.isoformat()}' AND DATE '{last_day.isoformat()}') TO STDOUT (FORMAT csv)"
+        ) as copy,
+        stored.open("wb") as f,
+    ):
+        for data in copy:
+            f.write(data)
+    # PostgreSQL's CSV: NULL is an empty field, an empty string is "" (kept apart: allow_quoted_nulls)
+    types = ", ".join(f"'{name}': '{kind}'" for name, kind in _STORED_COLUMNS.items())
+    mem.execute(
+        f"INSERT INTO {table} SELECT * FROM read_csv('{stored}', header = false, auto_detect = false, "
+        f"allow_quoted_nulls = false, columns = {{{types}}})"
+    )
+    stored.unlink()
+    return table
+
+
+def _copy_rows(cur, csv: Path, count: int) -> int:
+    """One slice's new rows (a CSV file DuckDB wrote) COPYed into the server's sessions; returns `count`."""
+    with (
+        cur.copy(
+            "COPY sessions (client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done, source, "
+            "created_by) FROM STDIN (FORMAT csv)"
+        ) as copy,
+        csv.open("rb") as f,
+    ):
+        while chunk := f.read(1 << 20):
+            copy.write(chunk)
+    if cur.rowcount != count:
+        raise StoreError(
+            f"The import was rolled back: {count} new sessions were sent, the server stored {cur.rowcount}."
         )
-        # one statement from the checked rows to the file (DuckDB answers COPY with the rows it wrote)
-        ((count,),) = mem.execute(
-            f"""
-            COPY ({_new_rows_sql(stage, stored_sql, author, "n.client_pk, n.day, n.pos")}
-            ) TO '{new}' (FORMAT csv, HEADER false)
-            """
+    return count
+
+
+class _Slices:
+    """A thread of DuckDB checking the staged rows a slice at a time (a range of client ids, as written in the
+    file) and writing each slice's new rows as CSV into `staging`, a slice or two ahead of the COPY that reads
+    them; yields (file, rows in it, staged rows checked). A slice's rows are sorted by client, day and position
+    in the file: each client's sessions keep the file's order (their ids follow it, which is the only order a
+    client's history shows), and the (client_id, date) index is filled in key order rather than at random
+    places (at chain scale that index is most of the COPY's time). Whether a row is new depends only on its
+    client's rows, so slices by client decide exactly as the whole file would. After a slice with a bad row
+    (without skip_bad) nothing more is written, but every slice is still checked: the bad rows are all
+    counted. DuckDB is used by this thread alone until it ends."""
+
+    def __init__(self, mem, stage: str, actor: Actor, stored: str, skip_bad: bool, staging: Path, hidden: bool):
+        self.checked_tables: list[str] = []
+        self._queue: queue.Queue[tuple[Path, int, int] | BaseException | None] = queue.Queue(maxsize=2)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(mem, stage, actor, stored, skip_bad, staging, hidden), daemon=True
+        )
+        self._thread.start()
+
+    def _put(self, item: tuple[Path, int, int] | BaseException | None) -> bool:
+        while not self._stopped.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, mem, stage: str, actor: Actor, stored: str, skip_bad: bool, staging: Path, hidden: bool) -> None:
+        try:
+            extra_columns = _extra_columns(mem, stage)
+            author = "'" + actor.username.replace("'", "''") + "'"
+            sending = True
+            for n, where in enumerate(_slice_filters(mem, stage)):
+                checked = f"{stage}_checked_{n}"
+                mem.execute(
+                    f"CREATE TEMP TABLE {checked} AS {_checks_sql(stage, actor, extra_columns, where, hidden=hidden)}"
+                )
+                self.checked_tables.append(checked)
+                ((slice_rows, bad),) = mem.execute(
+                    f"SELECT count(*), count(*) FILTER (WHERE problem <> '') FROM {checked}"
+                ).fetchall()
+                sending = sending and (skip_bad or not bad)
+                csv, count = staging / f"new.{n}.csv", 0
+                if sending:
+                    # one statement from the checked rows to the file (DuckDB answers COPY with the rows written)
+                    new = _new_rows_sql(checked, f"SELECT * FROM {stored}", author, "n.client_pk, n.day, n.pos")
+                    ((count,),) = mem.execute(f"COPY ({new}) TO '{csv}' (FORMAT csv, HEADER false)").fetchall()
+                if n == 0:
+                    # the first slice had every thread (the server waits for it); the others one thread: the
+                    # server's COPY of the slice before works on the other core (on one machine, as the
+                    # benchmark runs, two DuckDB threads slowed the COPY by more than they gained)
+                    mem.execute(f"SET threads = {SLICE_THREADS}")
+                if not self._put((csv, int(count), int(slice_rows))):
+                    return
+        except BaseException as error:  # handed to the reading side, which raises it there
+            self._put(error)
+            return
+        self._put(None)
+
+    def __iter__(self) -> Iterator[tuple[Path, int, int]]:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+
+def _slice_filters(mem, stage: str) -> list[str]:
+    """Conditions on the staged row `s` that split the file into slices of about SLICE_ROWS rows, by ranges of
+    the client id as written (trimmed): every row is in exactly one slice, a row without a client id in the
+    first. The boundaries are the known clients' ids, evenly spaced, but for the first slice: a quarter of the
+    others, so that the server starts its COPY sooner."""
+    ((rows,),) = mem.execute(f"SELECT count(*) FROM {stage}").fetchall()
+    count = max(1, min(MAX_SLICES, -(-int(rows) // SLICE_ROWS)))
+    ((clients,),) = mem.execute("SELECT count(*) FROM clients").fetchall()
+    step = max(1, int(clients) // count)
+    positions = sorted({p for j in range(count - 1) if 0 < (p := max(1, step // 4) + step * j) < clients})
+    if not positions:
+        return ["true"]
+    bounds = [
+        value
+        for (value,) in mem.execute(
+            "SELECT external_id FROM (SELECT external_id, row_number() OVER (ORDER BY external_id) - 1 AS k "
+            f"FROM clients) WHERE k IN ({', '.join(map(str, positions))}) ORDER BY external_id"
         ).fetchall()
-        if not count:
-            return 0
-        with (
-            cur.copy(
-                "COPY sessions (client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done, source, "
-                "created_by) FROM STDIN (FORMAT csv)"
-            ) as copy,
-            new.open("rb") as f,
-        ):
-            while chunk := f.read(1 << 20):
-                copy.write(chunk)
-        if cur.rowcount != count:
-            raise StoreError(
-                f"The import was rolled back: {count} new sessions were sent, the server stored {cur.rowcount}."
-            )
-    return int(count)
+    ]
+    if not bounds:
+        return ["true"]
+    key = "trim(s.client_id)"
+    literals = ["'" + b.replace("'", "''") + "'" for b in bounds]
+    filters = [f"({key} IS NULL OR {key} < {literals[0]})"]
+    filters += [f"({key} >= {low} AND {key} < {high})" for low, high in zip(literals, literals[1:], strict=False)]
+    filters.append(f"{key} >= {literals[-1]}")
+    return filters
+
+
+def _bad_rows(mem, stage: str, mapped: bool, checked_tables: list[str]) -> tuple[int, tuple[BadRow, ...]]:
+    """Every slice's bad rows counted, the first SHOWN_BAD_ROWS of them in file order with their lines."""
+    mem.execute(
+        f"CREATE TEMP VIEW {stage}_checked AS "
+        + " UNION ALL ".join(f"SELECT pos, problem FROM {t}" for t in checked_tables)
+    )
+    return _bad_rows_of(mem, stage, mapped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,14 +360,29 @@ class _Shape:
     newlines: int
     quoted: bool  # holds a quote character: a quoted value may span lines
     longest: int  # bytes in its longest line
+    hidden: bool = True  # may hold a control or direction-override character (False: no value can)
+
+
+_CONTROL_BYTES = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])  # _HIDDEN's, tab and line ends aside
+_OVERRIDE_LEADS = (b"\xe2\x80", b"\xe2\x81")  # UTF-8 of U+2000-U+207F, which holds _HIDDEN's overrides
 
 
 def _scan(path: Path) -> _Shape:
-    """Newlines, quotes and the longest line, in 1 MB chunks at C speed (no Python loop per line)."""
-    newlines, quoted, longest, current = 0, False, 0, 0
+    """Newlines, quotes, the longest line and whether a hidden character may be in it, in 1 MB chunks at C speed
+    (no Python loop per line). The last is conservative: any character of U+2000-U+207F counts."""
+    newlines, quoted, longest, current, hidden, previous = 0, False, 0, 0, False, b""
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             quoted = quoted or b'"' in chunk
+            hidden = (
+                hidden
+                or len(chunk.translate(None, _CONTROL_BYTES)) != len(chunk)
+                or (
+                    (b"\xe2" in chunk or previous == b"\xe2")  # one byte first: a plain file is found quickly
+                    and any(lead in chunk or lead == previous + chunk[:1] for lead in _OVERRIDE_LEADS)
+                )
+            )
+            previous = chunk[-1:]
             count = chunk.count(b"\n")
             if not count:
                 current += len(chunk)
@@ -240,7 +393,7 @@ def _scan(path: Path) -> _Shape:
                 longest = max(longest, max(map(len, chunk[first + 1 : last].split(b"\n"))))
             current = len(chunk) - last - 1
             newlines += count
-    return _Shape(newlines, quoted, max(longest, current))
+    return _Shape(newlines, quoted, max(longest, current), hidden)
 
 
 def _first_line_longer_than(path: Path, limit: int) -> int:
@@ -315,8 +468,9 @@ def _map_lines(cur, path: Path, stage: str, rows: int, shape: _Shape) -> bool:
     return True
 
 
-def _checks_sql(stage: str, actor: Actor, extra_columns: list[str]) -> str:
-    """One row per staged row: the typed values and what is wrong with it ('' when nothing)."""
+def _checks_sql(stage: str, actor: Actor, extra_columns: list[str], where: str = "true", *, hidden: bool = True) -> str:
+    """One row per staged row `s` that `where` holds for: the typed values and what is wrong with it ('' when
+    nothing). `hidden`: False when the file's bytes hold no hidden character (_scan), so no row is searched."""
     gym_scope = "" if actor.gym_id is None else f" AND c.gym_id = {int(actor.gym_id)}"
     true_words = ", ".join(f"'{w}'" for w in TRUE_WORDS)
     false_words = ", ".join(f"'{w}'" for w in FALSE_WORDS)
@@ -333,7 +487,7 @@ def _checks_sql(stage: str, actor: Actor, extra_columns: list[str]) -> str:
         FROM (SELECT raw, list_filter(list_transform(string_split(raw, ';'),
                                                      lambda x: lower(trim(x, {_BLANKS}))),
                                       lambda x: x <> '') AS names
-              FROM (SELECT DISTINCT coalesce(exercises, '') AS raw FROM {stage}))
+              FROM (SELECT DISTINCT coalesce(s.exercises, '') AS raw FROM {stage} AS s WHERE {where}))
     ),
     typed AS (
         SELECT s._row AS pos,
@@ -350,10 +504,11 @@ def _checks_sql(stage: str, actor: Actor, extra_columns: list[str]) -> str:
                TRY_CAST(nullif(trim(s.warmup_minutes), '') AS DOUBLE) AS warmup_value,
                nullif(lower(trim(s.cooldown_done)), '') AS cooldown_text,
                {too_many} AS too_many, {too_long} AS too_long,
-               regexp_matches({every_value}, '{_HIDDEN}') AS hidden
+               {f"regexp_matches({every_value}, '{_HIDDEN}')" if hidden else "false"} AS hidden
         FROM {stage} AS s
         JOIN exercise_lists AS e ON e.raw = coalesce(s.exercises, '')
         LEFT JOIN clients AS c ON c.external_id = trim(s.client_id){gym_scope}
+        WHERE {where}
     )
     SELECT pos, client_pk, day, minutes_value, rpe_value, exercises_value, warmup_value,
         CASE WHEN cooldown_text IN ({true_words}) THEN true
@@ -397,13 +552,23 @@ def _checks_sql(stage: str, actor: Actor, extra_columns: list[str]) -> str:
 def _validate(cur, stage: str, actor: Actor, path: Path, shape: _Shape) -> tuple[int, tuple[BadRow, ...]]:
     (rows,) = cur.execute(f"SELECT count(*) FROM {stage}").fetchall()[0]
     mapped = _map_lines(cur, path, stage, rows, shape)
-    # values beyond the header's columns: the reader names them column7, column8, ...
-    extra_columns = [
+    checks = _checks_sql(stage, actor, _extra_columns(cur, stage), hidden=shape.hidden)
+    cur.execute(f"CREATE TEMP TABLE {stage}_checked AS {checks}")
+    return _bad_rows_of(cur, stage, mapped)
+
+
+def _extra_columns(cur, stage: str) -> list[str]:
+    """Values beyond the header's columns: the reader names them column7, column8, ..."""
+    return [
         name
         for (name,) in cur.execute(f"SELECT name FROM pragma_table_info('{stage}')").fetchall()
         if name not in COLUMNS and name.startswith("column")
     ]
-    cur.execute(f"CREATE TEMP TABLE {stage}_checked AS {_checks_sql(stage, actor, extra_columns)}")
+
+
+def _bad_rows_of(cur, stage: str, mapped: bool) -> tuple[int, tuple[BadRow, ...]]:
+    """The bad rows of {stage}_checked counted, the first SHOWN_BAD_ROWS of them in file order with their lines
+    (`mapped`: {stage}_lines maps a row to its line)."""
     source, line = (
         (f"{stage}_checked JOIN {stage}_lines USING (pos)", "line") if mapped else (f"{stage}_checked", "pos + 2")
     )
@@ -420,15 +585,15 @@ _STORED_IN_RANGE = (
 )
 
 
-def _new_rows_sql(stage: str, stored: str, author: str, order: str) -> str:
-    """The SELECT of the checked rows not stored yet, as sessions rows (source 'import', created_by `author`,
-    an SQL value), first occurrence only: a row is stored already when a session of `stored` (a SELECT of the
-    sessions that could be duplicates, with the sessions table's column names) has the same client, day,
-    minutes, RPE and exercises, and the same warm-up and cool-down (NULL equal to NULL). Both engines' imports
-    decide with it. `order`: its ORDER BY."""
+def _new_rows_sql(checked: str, stored: str, author: str, order: str) -> str:
+    """The SELECT of the rows of `checked` (a checked table) not stored yet, as sessions rows (source 'import',
+    created_by `author`, an SQL value), first occurrence only: a row is stored already when a session of
+    `stored` (a SELECT of the sessions that could be duplicates, with the sessions table's column names) has the
+    same client, day, minutes, RPE and exercises, and the same warm-up and cool-down (NULL equal to NULL). Both
+    engines' imports decide with it. `order`: its ORDER BY."""
     return f"""
         WITH fresh AS (  -- a hash aggregate, not a window: no sort of the whole file
-            SELECT {_FRESH_COLUMNS}, min(pos) AS pos FROM {stage}_checked WHERE problem = ''
+            SELECT {_FRESH_COLUMNS}, min(pos) AS pos FROM {checked} WHERE problem = ''
             GROUP BY {_FRESH_COLUMNS}
         ),
         stored AS ({stored})
@@ -457,7 +622,7 @@ def _insert_new(cur, stage: str, actor: Actor) -> int:
         f"""
         INSERT INTO sessions (client_id, date, minutes, rpe, exercises, warmup_minutes, cooldown_done,
                               source, created_by)
-        {_new_rows_sql(stage, _STORED_IN_RANGE, "?", "n.pos")}
+        {_new_rows_sql(f"{stage}_checked", _STORED_IN_RANGE, "?", "n.pos")}
     """,
         [first_day, last_day, actor.username],
     ).fetchall()[0]
