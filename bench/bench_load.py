@@ -103,6 +103,20 @@ def page_failure(elements) -> str | None:
     return None
 
 
+def page_summary(elements, limit: int = 300) -> str:
+    """What a script run drew, in a line for an error message: its widgets' keys and the start of its first
+    texts, so a flow the driver could not follow says what the page showed instead."""
+    keys, texts = [], []
+    for kind, element in elements:
+        widget_id = getattr(element, "id", "")
+        if widget_id:
+            keys.append(user_key(widget_id) or kind)
+        elif kind in ("markdown", "alert", "heading") and getattr(element, "body", ""):
+            texts.append(" ".join(str(element.body).split())[:60])
+    shown = f"widgets: {', '.join(keys) or 'none'}; text: {' | '.join(texts[:4]) or 'none'}"
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -561,7 +575,8 @@ class Trainer:
                 continue
             step_next = self.tab.widget(r"q_next_\d+_\d+", "button")
             if step_next is None:
-                raise self.fail("no question, Next or Save on the triage page")
+                shown = page_summary(self.tab.elements[path] for path in sorted(self.tab.elements))
+                raise self.fail(f"no question, Next or Save on the triage page ({shown})")
             await self.tap("next", [tapped(step_next)])
         raise self.fail("the triage form did not reach its result")
 

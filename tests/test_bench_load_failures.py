@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import psycopg
 from streamlit.proto.Alert_pb2 import Alert
+from streamlit.proto.Button_pb2 import Button
 from streamlit.proto.Exception_pb2 import Exception as ExceptionProto
+from streamlit.proto.Markdown_pb2 import Markdown
 
 from backcare.store.db import translate
-from bench.bench_load import page_failure
+from bench.bench_load import page_failure, page_summary
 
 
 def alert(body: str, level=Alert.ERROR) -> tuple[str, Alert]:
@@ -34,3 +36,17 @@ def test_a_red_result_or_referral_line_is_not_a_failure():
         alert("The answers are not kept on the server for now", Alert.WARNING),
     ]
     assert page_failure(shown) is None
+
+
+def test_a_page_the_driver_cannot_follow_is_described_in_its_error():
+    """A failed tap of the driver's own (no question, Next or Save on the triage page) says what the page drew
+    instead: its widgets' keys and the start of its texts."""
+    drawn = [
+        ("markdown", Markdown(body="### Sign in\n\nYour session ended")),
+        ("button", Button(id="$$ID-abc-signin_button", label="Sign in")),
+        alert("Saving failed: the database is busy"),
+    ]
+    assert page_summary(drawn) == (
+        "widgets: signin_button; text: ### Sign in Your session ended | Saving failed: the database is busy"
+    )
+    assert len(page_summary(drawn * 50)) == 300
