@@ -8,11 +8,9 @@ separated by `;`). A bad row is reported with its line number in the file, the h
 
 from __future__ import annotations
 
-import queue
 import tempfile
-import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from backcare.auth import Action, Actor
 from backcare.errors import InvalidInput, StoreError
 from backcare.models import EARLIEST_DATE, MAX_EXERCISE_NAME, MAX_EXERCISES
 from backcare.store._base import guard
+from backcare.store.ahead import Ahead
 
 COLUMNS: tuple[str, ...] = (
     "client_id",
@@ -240,7 +239,7 @@ def _copy_rows(cur, csv: Path, count: int) -> int:
     return count
 
 
-class _Slices:
+class _Slices(Ahead[tuple[Path, int, int]]):
     """A thread of DuckDB checking the staged rows a slice at a time (a range of client ids, as written in the
     file) and writing each slice's new rows as CSV into `staging`, a slice or two ahead of the COPY that reads
     them; yields (file, rows in it, staged rows checked). A slice's rows are sorted by client, day and position
@@ -253,66 +252,34 @@ class _Slices:
 
     def __init__(self, mem, stage: str, actor: Actor, stored: str, skip_bad: bool, staging: Path, hidden: bool):
         self.checked_tables: list[str] = []
-        self._queue: queue.Queue[tuple[Path, int, int] | BaseException | None] = queue.Queue(maxsize=2)
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, args=(mem, stage, actor, stored, skip_bad, staging, hidden), daemon=True
-        )
-        self._thread.start()
+        super().__init__(mem, stage, actor, stored, skip_bad, staging, hidden)
 
-    def _put(self, item: tuple[Path, int, int] | BaseException | None) -> bool:
-        while not self._stopped.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _run(self, mem, stage: str, actor: Actor, stored: str, skip_bad: bool, staging: Path, hidden: bool) -> None:
-        try:
-            extra_columns = _extra_columns(mem, stage)
-            author = "'" + actor.username.replace("'", "''") + "'"
-            sending = True
-            for n, where in enumerate(_slice_filters(mem, stage)):
-                checked = f"{stage}_checked_{n}"
-                mem.execute(
-                    f"CREATE TEMP TABLE {checked} AS {_checks_sql(stage, actor, extra_columns, where, hidden=hidden)}"
-                )
-                self.checked_tables.append(checked)
-                ((slice_rows, bad),) = mem.execute(
-                    f"SELECT count(*), count(*) FILTER (WHERE problem <> '') FROM {checked}"
-                ).fetchall()
-                sending = sending and (skip_bad or not bad)
-                csv, count = staging / f"new.{n}.csv", 0
-                if sending:
-                    # one statement from the checked rows to the file (DuckDB answers COPY with the rows written)
-                    new = _new_rows_sql(checked, f"SELECT * FROM {stored}", author, "n.client_pk, n.day, n.pos")
-                    ((count,),) = mem.execute(f"COPY ({new}) TO '{csv}' (FORMAT csv, HEADER false)").fetchall()
-                if n == 0:
-                    # the first slice had every thread (the server waits for it); the others one thread: the
-                    # server's COPY of the slice before works on the other core (on one machine, as the
-                    # benchmark runs, two DuckDB threads slowed the COPY by more than they gained)
-                    mem.execute(f"SET threads = {SLICE_THREADS}")
-                if not self._put((csv, int(count), int(slice_rows))):
-                    return
-        except BaseException as error:  # handed to the reading side, which raises it there
-            self._put(error)
-            return
-        self._put(None)
-
-    def __iter__(self) -> Iterator[tuple[Path, int, int]]:
-        while True:
-            item = self._queue.get()
-            if item is None:
+    def _produce(self, mem, stage: str, actor: Actor, stored: str, skip_bad: bool, staging: Path, hidden: bool) -> None:
+        extra_columns = _extra_columns(mem, stage)
+        author = "'" + actor.username.replace("'", "''") + "'"
+        sending = True
+        for n, where in enumerate(_slice_filters(mem, stage)):
+            checked = f"{stage}_checked_{n}"
+            mem.execute(
+                f"CREATE TEMP TABLE {checked} AS {_checks_sql(stage, actor, extra_columns, where, hidden=hidden)}"
+            )
+            self.checked_tables.append(checked)
+            ((slice_rows, bad),) = mem.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE problem <> '') FROM {checked}"
+            ).fetchall()
+            sending = sending and (skip_bad or not bad)
+            csv, count = staging / f"new.{n}.csv", 0
+            if sending:
+                # one statement from the checked rows to the file (DuckDB answers COPY with the rows written)
+                new = _new_rows_sql(checked, f"SELECT * FROM {stored}", author, "n.client_pk, n.day, n.pos")
+                ((count,),) = mem.execute(f"COPY ({new}) TO '{csv}' (FORMAT csv, HEADER false)").fetchall()
+            if n == 0:
+                # the first slice had every thread (the server waits for it); the others one thread: the
+                # server's COPY of the slice before works on the other core (on one machine, as the
+                # benchmark runs, two DuckDB threads slowed the COPY by more than they gained)
+                mem.execute(f"SET threads = {SLICE_THREADS}")
+            if not self._put((csv, int(count), int(slice_rows))):
                 return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self._thread.join()
 
 
 def _slice_filters(mem, stage: str) -> list[str]:

@@ -12,11 +12,9 @@ so the managers' figures stay as they were.
 
 from __future__ import annotations
 
-import queue
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +23,7 @@ import duckdb
 
 from backcare.auth import SYSTEM
 from backcare.errors import Conflict, StoreError
+from backcare.store.ahead import Ahead
 from backcare.store.db import Database, open_database, redacted
 from backcare.store.engine import DRIVER_ERRORS, is_postgres_url
 
@@ -215,69 +214,34 @@ def _drop_secondary_indexes(cur) -> list[str]:
     return [definition for _, definition in rows]
 
 
-class _Exporter:
+class _Exporter(Ahead[tuple[str, str, Path | None]]):
     """A thread of DuckDB writing each table as CSV slices (by rowid) into `staging`, a slice or two ahead of
     the COPY that reads them; yields (table, columns, file) in order. A table's first slice is small and the
     others about SLICE_BYTES (at most SLICE_ROWS rows): with slices of 250,000 rows the server waited 1.2 s for
     the first slice of reports (350 MB of CSV) while it had nothing else to read."""
 
-    def __init__(self, source_db: Database, plan: list[tuple[str, str]], staging: Path):
-        self._queue: queue.Queue[tuple[str, str, Path | None] | BaseException] = queue.Queue(maxsize=2)
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(source_db, plan, staging), daemon=True)
-        self._thread.start()
-
-    def _put(self, item: tuple[str, str, Path | None] | BaseException) -> bool:
-        while not self._stopped.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _run(self, source_db: Database, plan: list[tuple[str, str]], staging: Path) -> None:
+    def _produce(self, source_db: Database, plan: list[tuple[str, str]], staging: Path) -> None:
+        cur = source_db.cursor()
         try:
-            cur = source_db.cursor()
-            try:
-                for table, column_list in plan:
-                    (last,) = cur.execute(f'SELECT coalesce(max(rowid), -1) FROM "{table}"').fetchone()
-                    start, n, rows = 0, 0, min(FIRST_SLICE_ROWS, SLICE_ROWS)
-                    while start <= int(last):
-                        csv = staging / f"{table}.{n}.csv"
-                        cur.execute(
-                            f'COPY (SELECT {column_list} FROM "{table}" WHERE rowid >= {start} '
-                            f"AND rowid < {start + rows}) TO '{csv}' (FORMAT csv, HEADER false)"
-                        )
-                        size = csv.stat().st_size
-                        if not self._put((table, column_list, csv)):
-                            return
-                        start, n = start + rows, n + 1
-                        if size:  # the next slices about SLICE_BYTES each, by this slice's bytes per row
-                            rows = max(
-                                min(FIRST_SLICE_ROWS, SLICE_ROWS), min(SLICE_ROWS, int(SLICE_BYTES * rows / size))
-                            )
-                    if not self._put((table, column_list, None)):
+            for table, column_list in plan:
+                (last,) = cur.execute(f'SELECT coalesce(max(rowid), -1) FROM "{table}"').fetchone()
+                start, n, rows = 0, 0, min(FIRST_SLICE_ROWS, SLICE_ROWS)
+                while start <= int(last):
+                    csv = staging / f"{table}.{n}.csv"
+                    cur.execute(
+                        f'COPY (SELECT {column_list} FROM "{table}" WHERE rowid >= {start} '
+                        f"AND rowid < {start + rows}) TO '{csv}' (FORMAT csv, HEADER false)"
+                    )
+                    size = csv.stat().st_size
+                    if not self._put((table, column_list, csv)):
                         return
-            finally:
-                cur.close()
-        except BaseException as error:  # handed to the reading side, which raises it there
-            self._put(error)
-            return
-        self._put(StopIteration())
-
-    def __iter__(self) -> Iterator[tuple[str, str, Path | None]]:
-        while True:
-            item = self._queue.get()
-            if isinstance(item, StopIteration):
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self._thread.join()
+                    start, n = start + rows, n + 1
+                    if size:  # the next slices about SLICE_BYTES each, by this slice's bytes per row
+                        rows = max(min(FIRST_SLICE_ROWS, SLICE_ROWS), min(SLICE_ROWS, int(SLICE_BYTES * rows / size)))
+                if not self._put((table, column_list, None)):
+                    return
+        finally:
+            cur.close()
 
 
 def _set_sequences(cur, used_in_file: dict[str, int]) -> None:
