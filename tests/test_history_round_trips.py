@@ -69,6 +69,13 @@ def audit_rows(db) -> list[tuple]:
         return cur.execute("SELECT action, outcome FROM audit_log WHERE action LIKE 'client.%' ORDER BY id").fetchall()
 
 
+def save_at(db, actor, client_id: int, at: datetime, **answers):
+    """A report with these answers (the rest a normal one), saved at `at`."""
+    return store.save_report(
+        db, actor=actor, client_id=client_id, report=TriageReport.model_validate(report_payload(**answers)), now=at
+    )
+
+
 @pytest.fixture
 def busy_client(db, trainer_actor, client):
     store.log_session(db, actor=trainer_actor, client_id=client.id, session={"date": ON, "minutes": 30, "rpe": 4})
@@ -181,13 +188,7 @@ def test_the_latest_reports_are_those_of_list_reports_ties_on_the_time_included(
     same rows in the same order, also when reports share a time at the bound."""
     times = [datetime(2025, 3, 1, 9), datetime(2025, 3, 2, 9), datetime(2025, 3, 2, 9), datetime(2025, 3, 3, 9)]
     for at, pain in zip(times, (1, 2, 3, 4), strict=True):
-        store.save_report(
-            db,
-            actor=trainer_actor,
-            client_id=client.id,
-            report=TriageReport.model_validate(report_payload(pain_score=pain)),
-            now=at,
-        )
+        save_at(db, trainer_actor, client.id, at, pain_score=pain)
     history = store.client_history(db, actor=trainer_actor, client_id=client.id, recent=recent, audit=False, on=ON)
     listed = store.list_reports(db, actor=trainer_actor, client_id=client.id, limit=recent, audit=False)
     assert [r.id for r in history.reports] == [r.id for r in listed]
@@ -237,13 +238,7 @@ def test_the_pain_days_equal_the_sql_group_by(db, trainer_actor, client):
         (datetime(2024, 1, 1, 9), {"pain_score": 9}),  # outside the window
     ]
     for at, answers in reports:
-        store.save_report(
-            db,
-            actor=trainer_actor,
-            client_id=client.id,
-            report=TriageReport.model_validate(report_payload(**answers)),
-            now=at,
-        )
+        save_at(db, trainer_actor, client.id, at, **answers)
     with db.read() as cur:
         expected = cur.execute(_PAIN_SQL, [client.id, ON - timedelta(days=29), ON + timedelta(days=1)]).fetchall()
         alone = _pain_in(cur, client.id, 30, ON)
@@ -273,13 +268,7 @@ def test_the_latest_referrals_are_those_of_client_referrals_names_included(db, t
         (datetime(2025, 3, 5, 9), {"chest_pain": True}),
         (datetime(2025, 3, 8, 9), {"pain_quality": "sharp"}),
     ):
-        store.save_report(
-            db,
-            actor=trainer_actor,
-            client_id=client.id,
-            report=TriageReport.model_validate(report_payload(**answers)),
-            now=at,
-        )
+        save_at(db, trainer_actor, client.id, at, **answers)
     listed = store.client_referrals(db, actor=trainer_actor, client_id=client.id, limit=2)
     history_referrals = store.client_history(db, actor=trainer_actor, client_id=client.id, audit=False, on=ON).referrals
     assert len(store.client_referrals(db, actor=trainer_actor, client_id=client.id)) == 3
@@ -325,9 +314,7 @@ def test_the_history_status_equals_the_sql_rules_after_every_change(db, trainer_
         kind = rng.choice(["report", "report", "close", "plan"])
         if kind == "report":
             level = rng.choice(list(ANSWERS))
-            store.save_report(
-                db, actor=trainer_actor, client_id=client.id, report=report_payload(**ANSWERS[level]), now=at
-            )
+            save_at(db, trainer_actor, client.id, at, **ANSWERS[level])
             seen.add(level)
         elif kind == "close":
             open_ = store.client_referrals(db, actor=trainer_actor, client_id=client.id, open_only=True, limit=50)
@@ -377,7 +364,7 @@ def test_the_history_status_equals_the_sql_rules_after_every_change(db, trainer_
 )
 def test_the_history_status_of_one_report_equals_the_sql_rules(db, trainer_actor, client, answers, hours_later):
     at = datetime(2025, 3, 9, 9)
-    store.save_report(db, actor=trainer_actor, client_id=client.id, report=report_payload(**answers), now=at)
+    save_at(db, trainer_actor, client.id, at, **answers)
     got, expected = statuses(db, trainer_actor, client.id, at + timedelta(hours=hours_later))
     assert got == expected
 
@@ -388,13 +375,7 @@ def test_an_open_referral_older_than_the_shown_ones_keeps_the_client_paused(db, 
     monkeypatch.setattr(history, "_HISTORY_REFERRALS", 2)
     at = datetime(2025, 3, 1, 9)
     referral_ids = [
-        store.save_report(
-            db,
-            actor=trainer_actor,
-            client_id=client.id,
-            report=report_payload(pain_quality="sharp"),
-            now=at + timedelta(days=day),
-        ).referral_id
+        save_at(db, trainer_actor, client.id, at + timedelta(days=day), pain_quality="sharp").referral_id
         for day in range(4)
     ]
     for day, referral_id in enumerate(referral_ids[1:], start=1):  # the three newer ones are cleared
